@@ -49,7 +49,7 @@ impl StreamId {
 
 /// FNV-1a 64 of `bytes`: offset basis `0xcbf29ce484222325`, prime `0x100000001b3`.
 ///
-/// Also used for the running trace hash ([`crate::trace`]).
+/// Also used for the running trace hash (module `trace`).
 #[must_use]
 pub const fn fnv1a64(bytes: &[u8]) -> u64 {
     fnv1a64_extend(FNV_OFFSET_BASIS, bytes)
