@@ -6,6 +6,15 @@
 //! # Layout
 //!
 //! - [`time`]: integer virtual [`time::Instant`] and [`time::Duration`], human durations.
+//! - [`queue`]: [`queue::EventQueue`], events ordered by `(time, insertion seq)` with O(1)
+//!   cancellation through [`queue::EventId`].
+//! - [`engine`]: [`engine::Engine`], the virtual clock over the queue: `schedule_*`, `cancel`,
+//!   `step`, `run_until`.
+//! - [`rng`]: [`rng::Seed`] and independent [`rng::Stream`]s per component, with hand-written,
+//!   version-stable distributions.
 #![warn(missing_docs)]
 
+pub mod engine;
+pub mod queue;
+pub mod rng;
 pub mod time;
