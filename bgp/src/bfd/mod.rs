@@ -1,7 +1,7 @@
 //! BFD, Bidirectional Forwarding Detection (RFC 5880), Asynchronous mode, sans-IO.
 //!
 //! - [`packet`]: the Control packet wire format (§4.1), decode with the §6.8.6 checks and encode.
-//! - [`session`]: one BFD session: the AdminDown/Down/Init/Up state machine with the three-way
+//! - [`Session`]: one BFD session: the AdminDown/Down/Init/Up state machine with the three-way
 //!   handshake (§6.2), interval negotiation, detection time, transmit jitter and Poll/Final.
 //!
 //! Why it is here: a silent failure inside a provider leaves interfaces up, so only the BGP hold
