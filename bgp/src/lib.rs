@@ -6,4 +6,6 @@
 //! the same code.
 #![warn(missing_docs)]
 
+pub mod bfd;
+pub mod fsm;
 pub mod wire;
