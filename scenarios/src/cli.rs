@@ -48,7 +48,7 @@ pub enum Command {
         #[arg(long, value_name = "FILE.jsonl")]
         trace: Option<PathBuf>,
     },
-    /// Evaluate the [[expect]] blocks of scenarios; exit 1 if one fails, 2 if a file is invalid.
+    /// Evaluate the `[[expect]]` blocks of scenarios; exit 1 if one fails, 2 if a file is invalid.
     Check {
         /// Scenario files or built-in names.
         #[arg(required = true)]
@@ -94,7 +94,11 @@ pub fn main(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
         ),
         Command::Check { scenarios, seed } => check(scenarios, *seed, out, err),
         Command::Scenarios { action: None } => {
-            let width = library::LIBRARY.iter().map(|e| e.name.len()).max().unwrap_or(0);
+            let width = library::LIBRARY
+                .iter()
+                .map(|e| e.name.len())
+                .max()
+                .unwrap_or(0);
             for e in &library::LIBRARY {
                 let _ = writeln!(out, "{:<width$}  {}", e.name, library::summary(e));
             }
@@ -115,7 +119,11 @@ pub fn main(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
                 let _ = writeln!(
                     err,
                     "holdtime: no built-in scenario `{name}`\n  = allowed: {}",
-                    library::LIBRARY.iter().map(|e| e.name).collect::<Vec<_>>().join(", ")
+                    library::LIBRARY
+                        .iter()
+                        .map(|e| e.name)
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 );
                 EXIT_INVALID
             }

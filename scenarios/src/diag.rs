@@ -208,12 +208,12 @@ impl Source {
         let root = doc.get_ref();
         if diag.span.is_none() {
             diag.span = span_of_path(root, diag.path.segments(), doc.span());
-        } else if diag.path.is_root() {
-            if let Some(span) = &diag.span {
-                let mut path = KeyPath::root();
-                path_at_table(root, span.start, &mut path);
-                diag.path = path;
-            }
+        } else if diag.path.is_root()
+            && let Some(span) = &diag.span
+        {
+            let mut path = KeyPath::root();
+            path_at_table(root, span.start, &mut path);
+            diag.path = path;
         }
     }
 
@@ -387,14 +387,13 @@ fn path_at_table(table: &DeTable<'_>, offset: usize, path: &mut KeyPath) {
                 }
             }
         }
-        if let DeValue::Table(t) = value.get_ref() {
-            if t.iter()
+        if let DeValue::Table(t) = value.get_ref()
+            && t.iter()
                 .any(|(k, v)| k.span().contains(&offset) || covers(v.get_ref(), v.span(), offset))
-            {
-                *path = path.key(key.get_ref());
-                path_at_table(t, offset, path);
-                return;
-            }
+        {
+            *path = path.key(key.get_ref());
+            path_at_table(t, offset, path);
+            return;
         }
     }
 }
@@ -434,7 +433,8 @@ fn covers(value: &DeValue<'_>, span: Range<usize>, offset: usize) -> bool {
 mod tests {
     use super::*;
 
-    const DOC: &str = "name = \"x\"\n\n[[fault]]\nat = \"1s\"\n\n[[fault]]\nat = \"2s\"\ntarget = \"nowhere\"\n";
+    const DOC: &str =
+        "name = \"x\"\n\n[[fault]]\nat = \"1s\"\n\n[[fault]]\nat = \"2s\"\ntarget = \"nowhere\"\n";
 
     #[test]
     fn key_path_displays_like_a_toml_path() {
@@ -452,8 +452,14 @@ mod tests {
         assert_eq!(&DOC[span.clone()], "\"nowhere\"");
         assert_eq!(src.line_col(span.start), (8, 10));
         let text = src.render(&d);
-        assert!(text.starts_with("s.toml:8:10: error: bad (at `fault[1].target`)"), "{text}");
-        assert!(text.contains("8 | target = \"nowhere\"\n  |          ^^^^^^^^^"), "{text}");
+        assert!(
+            text.starts_with("s.toml:8:10: error: bad (at `fault[1].target`)"),
+            "{text}"
+        );
+        assert!(
+            text.contains("8 | target = \"nowhere\"\n  |          ^^^^^^^^^"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -70,7 +70,12 @@ mod tests {
     fn every_library_scenario_loads_without_errors() {
         for e in &LIBRARY {
             let loaded = crate::load_str(e.name, e.source);
-            assert!(loaded.is_ok(), "{}: {}", e.name, loaded.err().map(|x| x.to_string()).unwrap_or_default());
+            assert!(
+                loaded.is_ok(),
+                "{}: {}",
+                e.name,
+                loaded.err().map(|x| x.to_string()).unwrap_or_default()
+            );
         }
     }
 

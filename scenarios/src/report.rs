@@ -292,7 +292,9 @@ impl RunReport {
                     to,
                     cause,
                 } => {
-                    let cause = cause.map(|c| format!(" ({})", c.label())).unwrap_or_default();
+                    let cause = cause
+                        .map(|c| format!(" ({})", c.label()))
+                        .unwrap_or_default();
                     format!("bgp {session}: {from:?} -> {to:?}{cause}")
                 }
                 TimelineEvent::Bfd { session, state } => format!("bfd {session}: {state}"),
@@ -378,7 +380,12 @@ impl RunReport {
             let entry = match pos {
                 Some(p) => &mut out[p],
                 None => {
-                    out.push((o.direction.clone(), Duration::ZERO, Duration::ZERO, Vec::new()));
+                    out.push((
+                        o.direction.clone(),
+                        Duration::ZERO,
+                        Duration::ZERO,
+                        Vec::new(),
+                    ));
                     let last = out.len() - 1;
                     &mut out[last]
                 }
@@ -400,7 +407,10 @@ impl RunReport {
     pub fn metric(&self, scenario: &Scenario, metric: &Metric) -> Option<Quantity> {
         let topo = &scenario.topology;
         let session_name = |s: crate::topology::SessionIx| {
-            topo.sessions.get(s.0).map(|s| s.name.clone()).unwrap_or_default()
+            topo.sessions
+                .get(s.0)
+                .map(|s| s.name.clone())
+                .unwrap_or_default()
         };
         match metric {
             Metric::Outage(dir) => Some(Quantity::Duration(
@@ -567,7 +577,15 @@ fn judge(scenario: &Scenario, report: &RunReport, e: &Expectation) -> Verdict {
                 .session_changes(session_name(*session))
                 .iter()
                 .any(|(_, _, s)| *s == SessionStateName::Established);
-            (if up { "reached Established" } else { "never Established" }.to_owned(), !up)
+            (
+                if up {
+                    "reached Established"
+                } else {
+                    "never Established"
+                }
+                .to_owned(),
+                !up,
+            )
         }
         Check::SessionStaysUp { session } => {
             let mut up = false;
@@ -580,7 +598,12 @@ fn judge(scenario: &Scenario, report: &RunReport, e: &Expectation) -> Verdict {
                 }
             }
             (
-                if left { "left Established" } else { "stayed Established" }.to_owned(),
+                if left {
+                    "left Established"
+                } else {
+                    "stayed Established"
+                }
+                .to_owned(),
                 up && !left,
             )
         }
@@ -602,8 +625,7 @@ fn judge(scenario: &Scenario, report: &RunReport, e: &Expectation) -> Verdict {
             let current = report
                 .paths
                 .iter()
-                .filter(|p| p.direction == *direction && p.at.since_start() <= *at)
-                .next_back()
+                .rfind(|p| p.direction == *direction && p.at.since_start() <= *at)
                 .map(|p| p.via);
             match current {
                 Some(v) => (format!("{v:?}"), v == *via),
@@ -778,9 +800,18 @@ eq = 1
     #[test]
     fn text_report_shows_timeline_causes_and_summary() {
         let text = hand_built().to_text();
-        assert!(text.contains("FAULT silent on circuit.primary.core"), "{text}");
-        assert!(text.contains("Established -> Idle (hold timer expired (sent 4/0))"), "{text}");
-        assert!(text.contains("onprem_to_vnet               longest      2m50s"), "{text}");
+        assert!(
+            text.contains("FAULT silent on circuit.primary.core"),
+            "{text}"
+        );
+        assert!(
+            text.contains("Established -> Idle (hold timer expired (sent 4/0))"),
+            "{text}"
+        );
+        assert!(
+            text.contains("onprem_to_vnet               longest      2m50s"),
+            "{text}"
+        );
         assert!(text.contains("session flaps: 1"), "{text}");
     }
 

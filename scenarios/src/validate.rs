@@ -34,9 +34,8 @@ use crate::spec::{
     ProbeDirection, ScenarioSpec, TcpPreset, TopologyChoice, TopologySpec,
 };
 use crate::topology::{
-    self, BUILTIN_TOPOLOGIES, MSEE_BFD_MIN_INTERVAL, MSEE_MIN_HOLD_TIME,
-    MSEE_MIN_KEEPALIVE, PeeringKind, Role, RouterIx, SegmentIx, SessionIx, SessionKind, Target,
-    TargetClass, Topology,
+    self, BUILTIN_TOPOLOGIES, MSEE_BFD_MIN_INTERVAL, MSEE_MIN_HOLD_TIME, MSEE_MIN_KEEPALIVE,
+    PeeringKind, Role, RouterIx, SegmentIx, SessionIx, SessionKind, Target, TargetClass, Topology,
 };
 use crate::units::{LossModel, Quantity, TimeSpec};
 
@@ -239,7 +238,9 @@ impl Validator {
                 );
                 continue;
             };
-            let Some(router) = topo.routers.get_mut(ix.0) else { continue };
+            let Some(router) = topo.routers.get_mut(ix.0) else {
+                continue;
+            };
             if matches!(router.role, Role::Msee | Role::ErGateway | Role::VpnGateway)
                 && (o.keepalive.is_some() || o.hold_time.is_some() || o.connect_retry.is_some())
             {
@@ -289,17 +290,21 @@ impl Validator {
                         .note("RFC 4271 §4.2: \"The Hold Time MUST be either zero or at least three seconds\"; a peer refuses it with NOTIFICATION 2/6 (Unacceptable Hold Time)"),
                 );
             }
-            if let Some(k) = o.keepalive {
-                if !h.is_zero() && k > h {
-                    self.error(
-                        Diagnostic::error(
-                            path.key("keepalive"),
-                            format!("keepalive {k} is longer than the hold time {h}"),
-                        )
-                        .expected(format!("at most the hold time; usually a third of it ({})", h / 3))
-                        .note("the peer's hold timer would expire before each keepalive arrives"),
-                    );
-                }
+            if let Some(k) = o.keepalive
+                && !h.is_zero()
+                && k > h
+            {
+                self.error(
+                    Diagnostic::error(
+                        path.key("keepalive"),
+                        format!("keepalive {k} is longer than the hold time {h}"),
+                    )
+                    .expected(format!(
+                        "at most the hold time; usually a third of it ({})",
+                        h / 3
+                    ))
+                    .note("the peer's hold timer would expire before each keepalive arrives"),
+                );
             }
         }
     }
@@ -328,7 +333,9 @@ impl Validator {
                 continue;
             };
             self.check_bfd_values(o, &p);
-            let Some(router) = topo.routers.get_mut(ix.0) else { continue };
+            let Some(router) = topo.routers.get_mut(ix.0) else {
+                continue;
+            };
             match router.role {
                 Role::VpnGateway | Role::VpnDevice if o.enabled == Some(true) => {
                     self.error(
@@ -347,19 +354,18 @@ impl Validator {
                 _ => {}
             }
             apply_bfd(router, o);
-            if router.role == Role::Msee {
-                if let Some(b) = router.bfd.as_mut() {
-                    if b.interval < MSEE_BFD_MIN_INTERVAL {
-                        self.diags.push(
+            if router.role == Role::Msee
+                && let Some(b) = router.bfd.as_mut()
+                && b.interval < MSEE_BFD_MIN_INTERVAL
+            {
+                self.diags.push(
                             Diagnostic::warning(
                                 p.key("interval"),
                                 format!("the MSEE runs BFD at 300ms, not {}", b.interval),
                             )
                             .note("the MSEE's BFD interval is 300 ms (750 ms in some cases); slower may be asked for, never faster"),
                         );
-                        b.interval = MSEE_BFD_MIN_INTERVAL;
-                    }
-                }
+                b.interval = MSEE_BFD_MIN_INTERVAL;
             }
         }
     }
@@ -372,13 +378,16 @@ impl Validator {
                     .note("RFC 5880 §4.1: \"Detect Mult ... MUST NOT be zero\""),
             );
         }
-        if let Some(i) = o.interval {
-            if i < Duration::from_millis(1) {
-                self.error(
-                    Diagnostic::error(path.key("interval"), format!("BFD interval {i} is too short"))
-                        .expected("at least 1ms (the MSEE itself runs 300ms)"),
-                );
-            }
+        if let Some(i) = o.interval
+            && i < Duration::from_millis(1)
+        {
+            self.error(
+                Diagnostic::error(
+                    path.key("interval"),
+                    format!("BFD interval {i} is too short"),
+                )
+                .expected("at least 1ms (the MSEE itself runs 300ms)"),
+            );
         }
     }
 
@@ -403,16 +412,26 @@ impl Validator {
         if c.rto_min.is_zero() || c.rto_min > c.rto_max {
             self.error(
                 Diagnostic::error(
-                    path.key(if t.rto_min.is_some() { "rto_min" } else { "rto_max" }),
-                    format!("rto_min {} and rto_max {} do not make a range", c.rto_min, c.rto_max),
+                    path.key(if t.rto_min.is_some() {
+                        "rto_min"
+                    } else {
+                        "rto_max"
+                    }),
+                    format!(
+                        "rto_min {} and rto_max {} do not make a range",
+                        c.rto_min, c.rto_max
+                    ),
                 )
                 .expected("0 < rto_min <= rto_max"),
             );
         }
         if c.max_retries == 0 || c.max_retries > 100 {
             self.error(
-                Diagnostic::error(path.key("max_retries"), format!("{} retries", c.max_retries))
-                    .expected("1 to 100 (Linux tcp_retries2 defaults to 15)"),
+                Diagnostic::error(
+                    path.key("max_retries"),
+                    format!("{} retries", c.max_retries),
+                )
+                .expected("1 to 100 (Linux tcp_retries2 defaults to 15)"),
             );
         }
         c
@@ -426,7 +445,10 @@ impl Validator {
             // the PE (layer 3).
             for s in &mut topo.sessions {
                 let ce_end_learns_from_azure = match s.kind {
-                    SessionKind::Peering => topo.routers.get(s.ends[0].router.0).is_some_and(|r| r.role == Role::Ce),
+                    SessionKind::Peering => topo
+                        .routers
+                        .get(s.ends[0].router.0)
+                        .is_some_and(|r| r.role == Role::Ce),
                     SessionKind::Access => true,
                     _ => false,
                 };
@@ -445,7 +467,10 @@ impl Validator {
                 continue;
             }
             let keep = |t: &Topology, target: Target| match target {
-                Target::Session(s) => t.sessions.get(s.0).is_some_and(|s| s.kind == SessionKind::Peering),
+                Target::Session(s) => t
+                    .sessions
+                    .get(s.0)
+                    .is_some_and(|s| s.kind == SessionKind::Peering),
                 _ => true,
             };
             let Some(target) = self.resolve(topo, &p.target, &pp.key("target"), &[TargetClass::Link, TargetClass::Session], keep, "a link (`circuit.secondary`) or a link's peering session (`circuit.secondary.private`)") else {
@@ -453,15 +478,17 @@ impl Validator {
             };
             let sessions = peering_sessions(topo, target);
             for s in sessions {
-                let Some(session) = topo.sessions.get(s.0) else { continue };
+                let Some(session) = topo.sessions.get(s.0) else {
+                    continue;
+                };
                 let on = session.on;
-                if let Some((_, _, PeeringKind::Microsoft)) = on {
-                    if is_private_asn(topo.customer_asn) {
-                        self.diags.push(
+                if let Some((_, _, PeeringKind::Microsoft)) = on
+                    && is_private_asn(topo.customer_asn)
+                {
+                    self.diags.push(
                             Diagnostic::warning(pp.key("target"), format!("prepending on `{}` has no effect", session.name))
                                 .note("on Microsoft peering, private ASNs are stripped from the AS path (domain.md)"),
                         );
-                    }
                 }
                 // Layer 3: the CE prepends on its session with the PE, which passes it on.
                 let access = format!("{}.access", session.name);
@@ -503,7 +530,13 @@ impl Validator {
             topo,
             &l.target,
             &path.key("target"),
-            &[TargetClass::Circuit, TargetClass::Link, TargetClass::Segment, TargetClass::VpnTunnel, TargetClass::Internet],
+            &[
+                TargetClass::Circuit,
+                TargetClass::Link,
+                TargetClass::Segment,
+                TargetClass::VpnTunnel,
+                TargetClass::Internet,
+            ],
             |_, _| true,
             "a circuit, link, segment, `vpn.tunnel` or `internet`",
         ) else {
@@ -513,7 +546,9 @@ impl Validator {
             self.check_loss(loss, &path.key("loss"));
         }
         for seg in segments_of(topo, target) {
-            let Some(s) = topo.segments.get_mut(seg.0) else { continue };
+            let Some(s) = topo.segments.get_mut(seg.0) else {
+                continue;
+            };
             if let Some(d) = l.delay {
                 s.props.delay = d;
             }
@@ -533,8 +568,11 @@ impl Validator {
         for (name, p) in loss.probabilities() {
             if !(0.0..=1.0).contains(&p) {
                 self.error(
-                    Diagnostic::error(path.clone(), format!("probability `{name}` = {p} is outside [0, 1]"))
-                        .expected("a probability from 0.0 to 1.0"),
+                    Diagnostic::error(
+                        path.clone(),
+                        format!("probability `{name}` = {p} is outside [0, 1]"),
+                    )
+                    .expected("a probability from 0.0 to 1.0"),
                 );
             }
         }
@@ -543,10 +581,13 @@ impl Validator {
     /// The MSEE and VPN-gateway rules on the timers in force after all overrides.
     fn azure_timer_rules(&mut self, spec: &ScenarioSpec, topo: &mut Topology) {
         for ri in 0..topo.routers.len() {
-            let Some(r) = topo.routers.get(ri) else { continue };
-            let towards_msee = topo.sessions.iter().any(|s| {
-                s.kind == SessionKind::Peering && s.ends[0].router == RouterIx(ri)
-            });
+            let Some(r) = topo.routers.get(ri) else {
+                continue;
+            };
+            let towards_msee = topo
+                .sessions
+                .iter()
+                .any(|s| s.kind == SessionKind::Peering && s.ends[0].router == RouterIx(ri));
             let (hold, keepalive, name) = (r.timers.hold_time, r.timers.keepalive, r.name.clone());
             let hold_path = timer_key_path(spec, &name, "hold_time");
             let keepalive_path = timer_key_path(spec, &name, "keepalive");
@@ -558,7 +599,8 @@ impl Validator {
                             .note("the MSEE accepts keepalive down to 3 s and hold down to 10 s; it would refuse the OPEN with NOTIFICATION 2/6 and the session would never come up"),
                     );
                 }
-                let effective_keepalive = keepalive.unwrap_or(hold.min(Duration::from_secs(180)) / 3);
+                let effective_keepalive =
+                    keepalive.unwrap_or(hold.min(Duration::from_secs(180)) / 3);
                 if effective_keepalive < MSEE_MIN_KEEPALIVE && hold >= MSEE_MIN_HOLD_TIME {
                     self.error(
                         Diagnostic::error(keepalive_path, format!("keepalive {effective_keepalive} on `{name}` is below what the MSEE accepts"))
@@ -566,13 +608,13 @@ impl Validator {
                             .note("the MSEE accepts keepalive down to 3 s and hold down to 10 s (domain.md)"),
                     );
                 }
-                if let Some(b) = r.bfd {
-                    if b.interval < MSEE_BFD_MIN_INTERVAL {
-                        self.diags.push(
+                if let Some(b) = r.bfd
+                    && b.interval < MSEE_BFD_MIN_INTERVAL
+                {
+                    self.diags.push(
                             Diagnostic::warning(bfd_key_path(spec, &name), format!("BFD towards the MSEE runs at 300ms, not the {} asked for on `{name}`", b.interval))
                                 .note("the MSEE's BFD interval is 300 ms and \"a customer may ask for slower, never faster\"; RFC 5880 §6.8.3: the transmit interval is the slower of the local desired and remote required intervals"),
                         );
-                    }
                 }
             }
             let towards_vpn_gateway = topo
@@ -612,8 +654,13 @@ impl Validator {
                     path = match gate {
                         topology::Gate::NotProvisioned(_) => circuit.key("provider_state"),
                         topology::Gate::CircuitDisabled => circuit.key("enabled"),
-                        topology::Gate::PeeringDisabled => circuit.key("peering").index(peering_ix).key("enabled"),
-                        topology::Gate::PublicPrefixes(_) => circuit.key("peering").index(peering_ix).key("public_prefixes_state"),
+                        topology::Gate::PeeringDisabled => {
+                            circuit.key("peering").index(peering_ix).key("enabled")
+                        }
+                        topology::Gate::PublicPrefixes(_) => circuit
+                            .key("peering")
+                            .index(peering_ix)
+                            .key("public_prefixes_state"),
                     };
                 }
                 self.diags.push(
@@ -672,19 +719,22 @@ impl Validator {
     }
 
     fn time(&mut self, t: TimeSpec, path: &KeyPath) -> bool {
-        if let TimeSpec::Range { min, max } = t {
-            if min > max {
-                self.error(
-                    Diagnostic::error(path.clone(), format!("the range {min}..{max} is empty"))
-                        .expected("min <= max"),
-                );
-                return false;
-            }
+        if let TimeSpec::Range { min, max } = t
+            && min > max
+        {
+            self.error(
+                Diagnostic::error(path.clone(), format!("the range {min}..{max} is empty"))
+                    .expected("min <= max"),
+            );
+            return false;
         }
         if t.max() >= self.duration {
             self.error(
-                Diagnostic::error(path.clone(), format!("{t} is not before the end of the run ({})", self.duration))
-                    .expected(format!("a time before `duration` = {}", self.duration)),
+                Diagnostic::error(
+                    path.clone(),
+                    format!("{t} is not before the end of the run ({})", self.duration),
+                )
+                .expected(format!("a time before `duration` = {}", self.duration)),
             );
             return false;
         }
@@ -699,18 +749,23 @@ impl Validator {
         let path = root().key("fault").index(i);
         let kind = f.kind;
         let mut ok = self.time(f.at, &path.key("at"));
-        if let Some(d) = f.duration {
-            if d.min().is_zero() {
-                self.error(Diagnostic::error(path.key("duration"), "a fault duration of 0").expected("a positive duration, or no `duration` to last until a `restore`"));
-                ok = false;
-            }
+        if let Some(d) = f.duration
+            && d.min().is_zero()
+        {
+            self.error(
+                Diagnostic::error(path.key("duration"), "a fault duration of 0")
+                    .expected("a positive duration, or no `duration` to last until a `restore`"),
+            );
+            ok = false;
         }
         // Which optional keys each kind takes.
         let takes: &[&str] = match kind {
             FaultKind::Silent | FaultKind::Down => &["target", "duration"],
             FaultKind::Loss => &["target", "duration", "loss"],
             FaultKind::Latency => &["target", "duration", "delay", "jitter"],
-            FaultKind::RouterCrash | FaultKind::RouterRestart | FaultKind::Deprovision => &["target"],
+            FaultKind::RouterCrash | FaultKind::RouterRestart | FaultKind::Deprovision => {
+                &["target"]
+            }
             FaultKind::MseeMaintenance => &["target", "drain", "down_for", "prepend"],
             FaultKind::BgpDisconnect => &["target", "duration"],
             FaultKind::VpnTunnelDown => &["target", "duration"],
@@ -735,8 +790,11 @@ impl Validator {
         for (key, is) in present {
             if is && !takes.contains(&key) {
                 self.error(
-                    Diagnostic::error(path.key(key), format!("fault kind `{}` does not take `{key}`", kind.name()))
-                        .allowed(["kind", "at"].iter().chain(takes.iter()).copied()),
+                    Diagnostic::error(
+                        path.key(key),
+                        format!("fault kind `{}` does not take `{key}`", kind.name()),
+                    )
+                    .allowed(["kind", "at"].iter().chain(takes.iter()).copied()),
                 );
                 ok = false;
             }
@@ -749,8 +807,11 @@ impl Validator {
         let target_name = f.target.as_deref().or(default_target);
         let Some(target_name) = target_name else {
             self.error(
-                Diagnostic::error(path.clone(), format!("fault kind `{}` needs a `target`", kind.name()))
-                    .expected("target = \"...\""),
+                Diagnostic::error(
+                    path,
+                    format!("fault kind `{}` needs a `target`", kind.name()),
+                )
+                .expected("target = \"...\""),
             );
             return None;
         };
@@ -762,36 +823,67 @@ impl Validator {
             }
         };
         let any = |_: &Topology, _: Target| true;
-        let carrier = [TargetClass::Circuit, TargetClass::Link, TargetClass::Segment, TargetClass::VpnTunnel, TargetClass::Internet];
+        let carrier = [
+            TargetClass::Circuit,
+            TargetClass::Link,
+            TargetClass::Segment,
+            TargetClass::VpnTunnel,
+            TargetClass::Internet,
+        ];
         let carrier_what = "a circuit, link (`circuit.primary`), segment (`circuit.primary.core`), `vpn.tunnel` or `internet`";
-        if kind == FaultKind::VpnTunnelDown || kind == FaultKind::GatewayInstanceFailure {
-            if topo.vpn.is_none() {
-                self.error(
-                    Diagnostic::error(path.key("kind"), format!("fault kind `{}` needs a VPN, and topology `{}` has none", kind.name(), topo.name))
-                        .expected("a topology with a [topology.vpn] table, e.g. `expressroute-vpn-failover`"),
-                );
-                return None;
-            }
+        if (kind == FaultKind::VpnTunnelDown || kind == FaultKind::GatewayInstanceFailure)
+            && topo.vpn.is_none()
+        {
+            self.error(
+                Diagnostic::error(
+                    path.key("kind"),
+                    format!(
+                        "fault kind `{}` needs a VPN, and topology `{}` has none",
+                        kind.name(),
+                        topo.name
+                    ),
+                )
+                .expected(
+                    "a topology with a [topology.vpn] table, e.g. `expressroute-vpn-failover`",
+                ),
+            );
+            return None;
         }
         let action = match kind {
-            FaultKind::Silent => FaultAction::Silent { target: self.resolve(topo, target_name, &tpath, &carrier, any, carrier_what)? },
-            FaultKind::Down => FaultAction::Down { target: self.resolve(topo, target_name, &tpath, &carrier, any, carrier_what)? },
+            FaultKind::Silent => FaultAction::Silent {
+                target: self.resolve(topo, target_name, &tpath, &carrier, any, carrier_what)?,
+            },
+            FaultKind::Down => FaultAction::Down {
+                target: self.resolve(topo, target_name, &tpath, &carrier, any, carrier_what)?,
+            },
             FaultKind::Loss => {
-                let target = self.resolve(topo, target_name, &tpath, &carrier, any, carrier_what)?;
+                let target =
+                    self.resolve(topo, target_name, &tpath, &carrier, any, carrier_what)?;
                 let Some(loss) = f.loss else {
-                    self.error(Diagnostic::error(path.clone(), "fault kind `loss` needs `loss`").expected("loss = 0.02, or loss = { p = 0.01, r = 0.25 } for bursts"));
+                    self.error(
+                        Diagnostic::error(path, "fault kind `loss` needs `loss`")
+                            .expected("loss = 0.02, or loss = { p = 0.01, r = 0.25 } for bursts"),
+                    );
                     return None;
                 };
                 self.check_loss(loss, &path.key("loss"));
                 FaultAction::Loss { target, loss }
             }
             FaultKind::Latency => {
-                let target = self.resolve(topo, target_name, &tpath, &carrier, any, carrier_what)?;
+                let target =
+                    self.resolve(topo, target_name, &tpath, &carrier, any, carrier_what)?;
                 if f.delay.is_none() && f.jitter.is_none() {
-                    self.error(Diagnostic::error(path.clone(), "fault kind `latency` needs `delay` or `jitter`").expected("delay = \"50ms\" and/or jitter = \"10ms\""));
+                    self.error(
+                        Diagnostic::error(path, "fault kind `latency` needs `delay` or `jitter`")
+                            .expected("delay = \"50ms\" and/or jitter = \"10ms\""),
+                    );
                     return None;
                 }
-                FaultAction::Latency { target, delay: f.delay.unwrap_or(Duration::ZERO), jitter: f.jitter.unwrap_or(Duration::ZERO) }
+                FaultAction::Latency {
+                    target,
+                    delay: f.delay.unwrap_or(Duration::ZERO),
+                    jitter: f.jitter.unwrap_or(Duration::ZERO),
+                }
             }
             FaultKind::RouterCrash | FaultKind::RouterRestart => {
                 let Target::Router(router) = self.resolve(topo, target_name, &tpath, &[TargetClass::Router], is_role(&[Role::Ce, Role::Pe, Role::Msee, Role::VpnDevice]), "a router: ce*, pe*, msee* or vpn1 (gateways fail with `gateway_instance_failure`)")? else {
@@ -804,39 +896,73 @@ impl Validator {
                 }
             }
             FaultKind::MseeMaintenance => {
-                let target = self.resolve(topo, target_name, &tpath, &[TargetClass::Link, TargetClass::Router], is_role(&[Role::Msee]), "a link (`circuit.primary`) or the MSEE it ends on (`msee1`)")?;
+                let target = self.resolve(
+                    topo,
+                    target_name,
+                    &tpath,
+                    &[TargetClass::Link, TargetClass::Router],
+                    is_role(&[Role::Msee]),
+                    "a link (`circuit.primary`) or the MSEE it ends on (`msee1`)",
+                )?;
                 let (circuit, side) = match target {
                     Target::Link(c, s) => (c, s),
-                    Target::Router(r) => topo
-                        .circuits
-                        .iter()
-                        .enumerate()
-                        .find_map(|(ci, c)| c.links.iter().find(|l| l.msee == r).map(|l| (topology::CircuitIx(ci), l.side)))?,
+                    Target::Router(r) => topo.circuits.iter().enumerate().find_map(|(ci, c)| {
+                        c.links
+                            .iter()
+                            .find(|l| l.msee == r)
+                            .map(|l| (topology::CircuitIx(ci), l.side))
+                    })?,
                     _ => return None,
                 };
                 let drain = f.drain.unwrap_or(Duration::from_mins(5));
                 let down_for = f.down_for.unwrap_or(Duration::from_mins(10));
                 let prepend = f.prepend.unwrap_or(3);
                 if prepend == 0 {
-                    self.error(Diagnostic::error(path.key("prepend"), "a drain with no prepend").expected("1 to 10"));
+                    self.error(
+                        Diagnostic::error(path.key("prepend"), "a drain with no prepend")
+                            .expected("1 to 10"),
+                    );
                     return None;
                 }
-                FaultAction::MseeMaintenance { circuit, side, drain, down_for, prepend }
+                FaultAction::MseeMaintenance {
+                    circuit,
+                    side,
+                    drain,
+                    down_for,
+                    prepend,
+                }
             }
             FaultKind::BgpDisconnect => {
                 let keep = |t: &Topology, target: Target| match target {
-                    Target::Session(s) => t.sessions.get(s.0).is_some_and(|s| s.kind == SessionKind::Peering),
+                    Target::Session(s) => t
+                        .sessions
+                        .get(s.0)
+                        .is_some_and(|s| s.kind == SessionKind::Peering),
                     _ => true,
                 };
                 let target = self.resolve(topo, target_name, &tpath, &[TargetClass::Link, TargetClass::Session], keep, "a peering session (`circuit.primary.private`) or a link (all its peering sessions)")?;
-                FaultAction::BgpDisconnect { sessions: peering_sessions(topo, target) }
+                FaultAction::BgpDisconnect {
+                    sessions: peering_sessions(topo, target),
+                }
             }
             FaultKind::VpnTunnelDown => {
                 let keep = |t: &Topology, target: Target| match target {
-                    Target::Segment(s) => t.segments.get(s.0).is_some_and(|s| s.kind == topology::SegmentKind::Tunnel),
+                    Target::Segment(s) => t
+                        .segments
+                        .get(s.0)
+                        .is_some_and(|s| s.kind == topology::SegmentKind::Tunnel),
                     _ => true,
                 };
-                FaultAction::VpnTunnelDown { target: self.resolve(topo, target_name, &tpath, &[TargetClass::VpnTunnel, TargetClass::Segment], keep, "`vpn.tunnel` (the default) or one tunnel")? }
+                FaultAction::VpnTunnelDown {
+                    target: self.resolve(
+                        topo,
+                        target_name,
+                        &tpath,
+                        &[TargetClass::VpnTunnel, TargetClass::Segment],
+                        keep,
+                        "`vpn.tunnel` (the default) or one tunnel",
+                    )?,
+                }
             }
             FaultKind::GatewayInstanceFailure => {
                 let keep = |_: &Topology, target: Target| !matches!(target, Target::ErGateway);
@@ -845,27 +971,50 @@ impl Validator {
                     Target::VpnGatewayInstance(i) => Some(i),
                     _ => None,
                 };
-                FaultAction::GatewayInstanceFailure { instance, planned: f.planned.unwrap_or(false) }
+                FaultAction::GatewayInstanceFailure {
+                    instance,
+                    planned: f.planned.unwrap_or(false),
+                }
             }
             FaultKind::Deprovision => {
-                let Target::Circuit(circuit) = self.resolve(topo, target_name, &tpath, &[TargetClass::Circuit], any, "a circuit")? else {
+                let Target::Circuit(circuit) = self.resolve(
+                    topo,
+                    target_name,
+                    &tpath,
+                    &[TargetClass::Circuit],
+                    any,
+                    "a circuit",
+                )?
+                else {
                     return None;
                 };
                 FaultAction::Deprovision { circuit }
             }
             FaultKind::PrefixFlood => {
                 let keep = |t: &Topology, target: Target| match target {
-                    Target::Session(s) => t.sessions.get(s.0).is_some_and(|s| matches!(s.kind, SessionKind::Peering | SessionKind::Vpn)),
-                    Target::Router(r) => t.routers.get(r.0).is_some_and(|r| matches!(r.role, Role::Ce | Role::VpnDevice)),
+                    Target::Session(s) => t
+                        .sessions
+                        .get(s.0)
+                        .is_some_and(|s| matches!(s.kind, SessionKind::Peering | SessionKind::Vpn)),
+                    Target::Router(r) => t
+                        .routers
+                        .get(r.0)
+                        .is_some_and(|r| matches!(r.role, Role::Ce | Role::VpnDevice)),
                     _ => true,
                 };
                 let target = self.resolve(topo, target_name, &tpath, &[TargetClass::Router, TargetClass::Session], keep, "a CE router or the VPN device (all its sessions towards Azure), or one peering session")?;
                 let Some(count) = f.count else {
-                    self.error(Diagnostic::error(path.clone(), "fault kind `prefix_flood` needs `count`").expected("count = 4001 (the number of prefixes to advertise)"));
+                    self.error(
+                        Diagnostic::error(path, "fault kind `prefix_flood` needs `count`")
+                            .expected("count = 4001 (the number of prefixes to advertise)"),
+                    );
                     return None;
                 };
                 if count == 0 || count > 100_000 {
-                    self.error(Diagnostic::error(path.key("count"), format!("{count} prefixes")).expected("1 to 100000"));
+                    self.error(
+                        Diagnostic::error(path.key("count"), format!("{count} prefixes"))
+                            .expected("1 to 100000"),
+                    );
                     return None;
                 }
                 let sessions = match target {
@@ -874,7 +1023,13 @@ impl Validator {
                         .sessions
                         .iter()
                         .enumerate()
-                        .filter(|(_, s)| s.ends[0].router == r && matches!(s.kind, SessionKind::Peering | SessionKind::Access | SessionKind::Vpn))
+                        .filter(|(_, s)| {
+                            s.ends[0].router == r
+                                && matches!(
+                                    s.kind,
+                                    SessionKind::Peering | SessionKind::Access | SessionKind::Vpn
+                                )
+                        })
                         .map(|(i, _)| SessionIx(i))
                         .collect(),
                     _ => Vec::new(),
@@ -883,32 +1038,81 @@ impl Validator {
             }
             FaultKind::PublicPrefixesState => {
                 let keep = |t: &Topology, target: Target| match target {
-                    Target::Circuit(c) => t.circuits.get(c.0).is_some_and(|c| c.peering(PeeringKind::Microsoft).is_some()),
+                    Target::Circuit(c) => t
+                        .circuits
+                        .get(c.0)
+                        .is_some_and(|c| c.peering(PeeringKind::Microsoft).is_some()),
                     _ => false,
                 };
-                let Target::Circuit(circuit) = self.resolve(topo, target_name, &tpath, &[TargetClass::Circuit], keep, "a circuit with Microsoft peering")? else {
+                let Target::Circuit(circuit) = self.resolve(
+                    topo,
+                    target_name,
+                    &tpath,
+                    &[TargetClass::Circuit],
+                    keep,
+                    "a circuit with Microsoft peering",
+                )?
+                else {
                     return None;
                 };
                 let Some(state) = f.state else {
-                    self.error(Diagnostic::error(path.clone(), "fault kind `public_prefixes_state` needs `state`").allowed(["Configured", "Configuring", "ManualValidation", "NotConfigured", "ValidationNeeded"]));
+                    self.error(
+                        Diagnostic::error(path, "fault kind `public_prefixes_state` needs `state`")
+                            .allowed([
+                                "Configured",
+                                "Configuring",
+                                "ManualValidation",
+                                "NotConfigured",
+                                "ValidationNeeded",
+                            ]),
+                    );
                     return None;
                 };
                 FaultAction::PublicPrefixesState { circuit, state }
             }
             FaultKind::Restore => {
-                let all = [TargetClass::Circuit, TargetClass::Gateway, TargetClass::Internet, TargetClass::Link, TargetClass::Router, TargetClass::Segment, TargetClass::Session, TargetClass::VpnTunnel];
-                FaultAction::Restore { target: self.resolve(topo, target_name, &tpath, &all, any, "anything an earlier fault targeted")? }
+                let all = [
+                    TargetClass::Circuit,
+                    TargetClass::Gateway,
+                    TargetClass::Internet,
+                    TargetClass::Link,
+                    TargetClass::Router,
+                    TargetClass::Segment,
+                    TargetClass::Session,
+                    TargetClass::VpnTunnel,
+                ];
+                FaultAction::Restore {
+                    target: self.resolve(
+                        topo,
+                        target_name,
+                        &tpath,
+                        &all,
+                        any,
+                        "anything an earlier fault targeted",
+                    )?,
+                }
             }
         };
-        ok.then_some(Fault { index: i, at: f.at, duration: f.duration, action })
+        ok.then_some(Fault {
+            index: i,
+            at: f.at,
+            duration: f.duration,
+            action,
+        })
     }
 
     fn probes(&mut self, spec: &ScenarioSpec, topo: &Topology) -> Vec<Probe> {
         let endpoints = topo.endpoints();
-        let first_vnet = topo.vnets.first().map_or_else(|| "vnet".to_owned(), |v| v.name.clone());
+        let first_vnet = topo
+            .vnets
+            .first()
+            .map_or_else(|| "vnet".to_owned(), |v| v.name.clone());
         if spec.probe.is_empty() {
             return vec![Probe {
-                directions: vec![direction("onprem", &first_vnet), direction(&first_vnet, "onprem")],
+                directions: vec![
+                    direction("onprem", &first_vnet),
+                    direction(&first_vnet, "onprem"),
+                ],
                 interval: None,
                 flows: 1,
             }];
@@ -928,25 +1132,43 @@ impl Validator {
                 }
             }
             if ok && p.from == p.to {
-                self.error(Diagnostic::error(path.key("to"), "a probe from an endpoint to itself").expected("two different endpoints"));
+                self.error(
+                    Diagnostic::error(path.key("to"), "a probe from an endpoint to itself")
+                        .expected("two different endpoints"),
+                );
                 ok = false;
             }
             if ok && p.from != "onprem" && p.to != "onprem" {
                 self.error(
-                    Diagnostic::error(path.key("to"), format!("traffic between `{}` and `{}` does not cross the hybrid network", p.from, p.to))
-                        .expected("one end must be `onprem`"),
+                    Diagnostic::error(
+                        path.key("to"),
+                        format!(
+                            "traffic between `{}` and `{}` does not cross the hybrid network",
+                            p.from, p.to
+                        ),
+                    )
+                    .expected("one end must be `onprem`"),
                 );
                 ok = false;
             }
-            if let Some(iv) = p.interval {
-                if iv < Duration::from_micros(100) {
-                    self.error(Diagnostic::error(path.key("interval"), format!("probe interval {iv} is too short")).expected("at least 100us (e.g. \"10ms\", like ping -i 0.01)"));
-                    ok = false;
-                }
+            if let Some(iv) = p.interval
+                && iv < Duration::from_micros(100)
+            {
+                self.error(
+                    Diagnostic::error(
+                        path.key("interval"),
+                        format!("probe interval {iv} is too short"),
+                    )
+                    .expected("at least 100us (e.g. \"10ms\", like ping -i 0.01)"),
+                );
+                ok = false;
             }
             let flows = p.flows.unwrap_or(1);
             if flows == 0 || flows > 64 {
-                self.error(Diagnostic::error(path.key("flows"), format!("{flows} flows")).expected("1 to 64 distinct 5-tuples"));
+                self.error(
+                    Diagnostic::error(path.key("flows"), format!("{flows} flows"))
+                        .expected("1 to 64 distinct 5-tuples"),
+                );
                 ok = false;
             }
             if !ok {
@@ -956,7 +1178,11 @@ impl Validator {
             if p.direction.unwrap_or(ProbeDirection::Both) == ProbeDirection::Both {
                 directions.push(direction(&p.to, &p.from));
             }
-            out.push(Probe { directions, interval: p.interval, flows });
+            out.push(Probe {
+                directions,
+                interval: p.interval,
+                flows,
+            });
         }
         out
     }
@@ -965,7 +1191,13 @@ impl Validator {
         clippy::too_many_lines,
         reason = "one branch per expectation form, each short"
     )]
-    fn expect(&mut self, i: usize, e: &ExpectSpec, topo: &Topology, directions: &[Direction]) -> Option<Expectation> {
+    fn expect(
+        &mut self,
+        i: usize,
+        e: &ExpectSpec,
+        topo: &Topology,
+        directions: &[Direction],
+    ) -> Option<Expectation> {
         let path = root().key("expect").index(i);
         let forms = [
             ("metric", e.metric.is_some()),
@@ -976,9 +1208,19 @@ impl Validator {
         let given: Vec<&str> = forms.iter().filter(|(_, p)| *p).map(|(k, _)| *k).collect();
         if given.len() != 1 {
             self.error(
-                Diagnostic::error(path.clone(), if given.is_empty() { "an expectation must say what it checks".to_owned() } else { format!("an expectation checks one thing, not {}", given.join(" and ")) })
-                    .expected("exactly one of `metric`, `session`, `no_loss`, `path`")
-                    .allowed(["metric", "session", "no_loss", "path"]),
+                Diagnostic::error(
+                    path,
+                    if given.is_empty() {
+                        "an expectation must say what it checks".to_owned()
+                    } else {
+                        format!(
+                            "an expectation checks one thing, not {}",
+                            given.join(" and ")
+                        )
+                    },
+                )
+                .expected("exactly one of `metric`, `session`, `no_loss`, `path`")
+                .allowed(["metric", "session", "no_loss", "path"]),
             );
             return None;
         }
@@ -1026,9 +1268,16 @@ impl Validator {
             "metric" => {
                 let name = e.metric.as_deref().unwrap_or("");
                 let metric = self.metric(name, &path.key("metric"), topo, &direction_names)?;
-                let bounds = Bounds { min: e.min, max: e.max, eq: e.eq };
+                let bounds = Bounds {
+                    min: e.min,
+                    max: e.max,
+                    eq: e.eq,
+                };
                 if bounds.min.is_none() && bounds.max.is_none() && bounds.eq.is_none() {
-                    self.error(Diagnostic::error(path.clone(), format!("metric `{name}` has no bound")).expected("`max`, `min` or `eq`"));
+                    self.error(
+                        Diagnostic::error(path.clone(), format!("metric `{name}` has no bound"))
+                            .expected("`max`, `min` or `eq`"),
+                    );
                     return None;
                 }
                 for (key, q) in [("max", e.max), ("min", e.min), ("eq", e.eq)] {
@@ -1036,8 +1285,23 @@ impl Validator {
                     let is_duration = matches!(q, Quantity::Duration(_));
                     if is_duration != metric.is_duration() {
                         self.error(
-                            Diagnostic::error(path.key(key), format!("metric `{name}` is a {}, but {key} = {q} is a {}", if metric.is_duration() { "duration" } else { "count" }, if is_duration { "duration" } else { "count" }))
-                                .expected(if metric.is_duration() { "a duration such as \"181s\"" } else { "a whole number such as 0" }),
+                            Diagnostic::error(
+                                path.key(key),
+                                format!(
+                                    "metric `{name}` is a {}, but {key} = {q} is a {}",
+                                    if metric.is_duration() {
+                                        "duration"
+                                    } else {
+                                        "count"
+                                    },
+                                    if is_duration { "duration" } else { "count" }
+                                ),
+                            )
+                            .expected(if metric.is_duration() {
+                                "a duration such as \"181s\""
+                            } else {
+                                "a whole number such as 0"
+                            }),
                         );
                         return None;
                     }
@@ -1053,10 +1317,18 @@ impl Validator {
             "session" => {
                 let name = e.session.as_deref().unwrap_or("");
                 let Some(session) = topo.session(name) else {
-                    self.error(Diagnostic::error(path.key("session"), format!("unknown session `{name}`")).allowed(topo.sessions.iter().map(|s| s.name.clone())));
+                    self.error(
+                        Diagnostic::error(path.key("session"), format!("unknown session `{name}`"))
+                            .allowed(topo.sessions.iter().map(|s| s.name.clone())),
+                    );
                     return None;
                 };
-                let modes = [("down_by", e.down_by.is_some()), ("state", e.state.is_some()), ("never_up", e.never_up == Some(true)), ("stays_up", e.stays_up == Some(true))];
+                let modes = [
+                    ("down_by", e.down_by.is_some()),
+                    ("state", e.state.is_some()),
+                    ("never_up", e.never_up == Some(true)),
+                    ("stays_up", e.stays_up == Some(true)),
+                ];
                 let chosen: Vec<&str> = modes.iter().filter(|(_, p)| *p).map(|(k, _)| *k).collect();
                 if chosen.len() != 1 || e.never_up == Some(false) || e.stays_up == Some(false) {
                     self.error(
@@ -1069,25 +1341,52 @@ impl Validator {
                     Some("down_by") => {
                         let by = e.down_by.unwrap_or_default();
                         if by > self.duration {
-                            self.error(Diagnostic::error(path.key("down_by"), format!("{by} is after the end of the run ({})", self.duration)).expected("a time within `duration`"));
+                            self.error(
+                                Diagnostic::error(
+                                    path.key("down_by"),
+                                    format!("{by} is after the end of the run ({})", self.duration),
+                                )
+                                .expected("a time within `duration`"),
+                            );
                             return None;
                         }
-                        (Check::SessionDownBy { session, by }, format!("session {name} down by {by}"))
+                        (
+                            Check::SessionDownBy { session, by },
+                            format!("session {name} down by {by}"),
+                        )
                     }
                     Some("state") => {
                         let Some(at) = e.at else {
-                            self.error(Diagnostic::error(path.clone(), "`state` needs `at`").expected("at = \"6m\""));
+                            self.error(
+                                Diagnostic::error(path.clone(), "`state` needs `at`")
+                                    .expected("at = \"6m\""),
+                            );
                             return None;
                         };
                         if at > self.duration {
-                            self.error(Diagnostic::error(path.key("at"), format!("{at} is after the end of the run ({})", self.duration)).expected("a time within `duration`"));
+                            self.error(
+                                Diagnostic::error(
+                                    path.key("at"),
+                                    format!("{at} is after the end of the run ({})", self.duration),
+                                )
+                                .expected("a time within `duration`"),
+                            );
                             return None;
                         }
                         let state = e.state?;
-                        (Check::SessionState { session, state, at }, format!("session {name} is {state:?} at {at}"))
+                        (
+                            Check::SessionState { session, state, at },
+                            format!("session {name} is {state:?} at {at}"),
+                        )
                     }
-                    Some("never_up") => (Check::SessionNeverUp { session }, format!("session {name} never established")),
-                    _ => (Check::SessionStaysUp { session }, format!("session {name} stays established")),
+                    Some("never_up") => (
+                        Check::SessionNeverUp { session },
+                        format!("session {name} never established"),
+                    ),
+                    _ => (
+                        Check::SessionStaysUp { session },
+                        format!("session {name} stays established"),
+                    ),
                 }
             }
             "no_loss" => {
@@ -1095,7 +1394,12 @@ impl Validator {
                 if !check_direction(self, name, "no_loss") {
                     return None;
                 }
-                (Check::NoLoss { direction: name.to_owned() }, format!("no loss {name}"))
+                (
+                    Check::NoLoss {
+                        direction: name.to_owned(),
+                    },
+                    format!("no loss {name}"),
+                )
             }
             _ => {
                 let name = e.path.as_deref().unwrap_or("");
@@ -1103,21 +1407,57 @@ impl Validator {
                     return None;
                 }
                 let (Some(via), Some(at)) = (e.via, e.at) else {
-                    self.error(Diagnostic::error(path.clone(), "`path` needs `via` and `at`").expected("via = \"vpn\" and at = \"10m\"").allowed(["expressroute", "vpn", "internet", "none"]));
+                    self.error(
+                        Diagnostic::error(path.clone(), "`path` needs `via` and `at`")
+                            .expected("via = \"vpn\" and at = \"10m\"")
+                            .allowed(["expressroute", "vpn", "internet", "none"]),
+                    );
                     return None;
                 };
                 if at > self.duration {
-                    self.error(Diagnostic::error(path.key("at"), format!("{at} is after the end of the run ({})", self.duration)).expected("a time within `duration`"));
+                    self.error(
+                        Diagnostic::error(
+                            path.key("at"),
+                            format!("{at} is after the end of the run ({})", self.duration),
+                        )
+                        .expected("a time within `duration`"),
+                    );
                     return None;
                 }
-                (Check::Path { direction: name.to_owned(), via, at }, format!("{name} via {via:?} at {at}"))
+                (
+                    Check::Path {
+                        direction: name.to_owned(),
+                        via,
+                        at,
+                    },
+                    format!("{name} via {via:?} at {at}"),
+                )
             }
         };
-        Some(Expectation { index: i, text, because: e.because.clone(), check })
+        Some(Expectation {
+            index: i,
+            text,
+            because: e.because.clone(),
+            check,
+        })
     }
 
-    fn metric(&mut self, name: &str, path: &KeyPath, topo: &Topology, directions: &[String]) -> Option<Metric> {
-        let families = ["outage", "probes_lost", "bytes_dropped", "detection", "convergence", "messages", "flaps"];
+    fn metric(
+        &mut self,
+        name: &str,
+        path: &KeyPath,
+        topo: &Topology,
+        directions: &[String],
+    ) -> Option<Metric> {
+        let families = [
+            "outage",
+            "probes_lost",
+            "bytes_dropped",
+            "detection",
+            "convergence",
+            "messages",
+            "flaps",
+        ];
         let (family, rest) = name.split_once('.').unwrap_or((name, ""));
         let bad = |v: &mut Self, msg: String, allowed: Vec<String>| {
             v.error(
@@ -1130,7 +1470,11 @@ impl Validator {
         match family {
             "outage" | "probes_lost" | "bytes_dropped" => {
                 if !directions.iter().any(|d| d == rest) {
-                    bad(self, format!("no probe measures direction `{rest}` (in metric `{name}`)"), directions.iter().map(|d| format!("{family}.{d}")).collect());
+                    bad(
+                        self,
+                        format!("no probe measures direction `{rest}` (in metric `{name}`)"),
+                        directions.iter().map(|d| format!("{family}.{d}")).collect(),
+                    );
                     return None;
                 }
                 Some(match family {
@@ -1146,21 +1490,47 @@ impl Validator {
                 if let Some(r) = topo.router(rest) {
                     return Some(Metric::RouterDetection(r));
                 }
-                bad(self, format!("unknown session or router `{rest}` in metric `{name}`"), topo.routers.iter().map(|r| format!("detection.{}", r.name)).chain(topo.sessions.iter().map(|s| format!("detection.{}", s.name))).collect());
+                bad(
+                    self,
+                    format!("unknown session or router `{rest}` in metric `{name}`"),
+                    topo.routers
+                        .iter()
+                        .map(|r| format!("detection.{}", r.name))
+                        .chain(
+                            topo.sessions
+                                .iter()
+                                .map(|s| format!("detection.{}", s.name)),
+                        )
+                        .collect(),
+                );
                 None
             }
             "convergence" => {
                 if let Some(r) = topo.router(rest) {
                     return Some(Metric::Convergence(r));
                 }
-                bad(self, format!("unknown router `{rest}` in metric `{name}`"), topo.routers.iter().map(|r| format!("convergence.{}", r.name)).collect());
+                bad(
+                    self,
+                    format!("unknown router `{rest}` in metric `{name}`"),
+                    topo.routers
+                        .iter()
+                        .map(|r| format!("convergence.{}", r.name))
+                        .collect(),
+                );
                 None
             }
             "messages" => {
                 if let Some(t) = MessageType::ALL.iter().find(|t| t.name() == rest) {
                     return Some(Metric::Messages(*t));
                 }
-                bad(self, format!("unknown message type `{rest}` in metric `{name}`"), MessageType::ALL.iter().map(|t| format!("messages.{}", t.name())).collect());
+                bad(
+                    self,
+                    format!("unknown message type `{rest}` in metric `{name}`"),
+                    MessageType::ALL
+                        .iter()
+                        .map(|t| format!("messages.{}", t.name()))
+                        .collect(),
+                );
                 None
             }
             "flaps" if rest.is_empty() => Some(Metric::Flaps(None)),
@@ -1168,7 +1538,14 @@ impl Validator {
                 if let Some(s) = topo.session(rest) {
                     return Some(Metric::Flaps(Some(s)));
                 }
-                bad(self, format!("unknown session `{rest}` in metric `{name}`"), topo.sessions.iter().map(|s| format!("flaps.{}", s.name)).collect());
+                bad(
+                    self,
+                    format!("unknown session `{rest}` in metric `{name}`"),
+                    topo.sessions
+                        .iter()
+                        .map(|s| format!("flaps.{}", s.name))
+                        .collect(),
+                );
                 None
             }
             _ => {
@@ -1180,7 +1557,11 @@ impl Validator {
 }
 
 fn direction(from: &str, to: &str) -> Direction {
-    Direction { name: format!("{from}_to_{to}"), from: from.to_owned(), to: to.to_owned() }
+    Direction {
+        name: format!("{from}_to_{to}"),
+        from: from.to_owned(),
+        to: to.to_owned(),
+    }
 }
 
 fn apply_bgp(r: &mut topology::Router, o: &BgpRouterOverride) {
@@ -1205,7 +1586,9 @@ fn apply_bgp(r: &mut topology::Router, o: &BgpRouterOverride) {
 
 fn apply_bfd(r: &mut topology::Router, o: &BfdRouterOverride) {
     let base = r.bfd.unwrap_or(topology::BfdParams::MSEE);
-    let enabled = o.enabled.unwrap_or(r.bfd.is_some() || o.interval.is_some() || o.multiplier.is_some());
+    let enabled = o
+        .enabled
+        .unwrap_or(r.bfd.is_some() || o.interval.is_some() || o.multiplier.is_some());
     r.bfd = enabled.then(|| topology::BfdParams {
         interval: o.interval.unwrap_or(base.interval),
         multiplier: o.multiplier.unwrap_or(base.multiplier),
@@ -1226,7 +1609,8 @@ fn timer_key_path(spec: &ScenarioSpec, router: &str, key: &str) -> KeyPath {
     if bgp.router.get(router).is_some_and(sets) {
         return root().key("bgp").key("router").key(router).key(key);
     }
-    let global = key == "hold_time" && bgp.hold_time.is_some() || key == "keepalive" && bgp.keepalive.is_some();
+    let global = key == "hold_time" && bgp.hold_time.is_some()
+        || key == "keepalive" && bgp.keepalive.is_some();
     if global {
         root().key("bgp").key(key)
     } else if bgp.router.contains_key(router) {
@@ -1263,7 +1647,10 @@ fn peering_sessions(topo: &Topology, target: Target) -> Vec<SessionIx> {
             .sessions
             .iter()
             .enumerate()
-            .filter(|(_, s)| s.kind == SessionKind::Peering && s.on.is_some_and(|(ci, sd, _)| ci == c && sd == side))
+            .filter(|(_, s)| {
+                s.kind == SessionKind::Peering
+                    && s.on.is_some_and(|(ci, sd, _)| ci == c && sd == side)
+            })
             .map(|(i, _)| SessionIx(i))
             .collect(),
         _ => Vec::new(),
@@ -1287,7 +1674,11 @@ fn segments_of(topo: &Topology, target: Target) -> Vec<SegmentIx> {
             .get(c.0)
             .map(|c| c.links.iter().flat_map(|l| [l.access, l.core]).collect())
             .unwrap_or_default(),
-        Target::VpnTunnel => topo.vpn.as_ref().map(|v| v.tunnels.clone()).unwrap_or_default(),
+        Target::VpnTunnel => topo
+            .vpn
+            .as_ref()
+            .map(|v| v.tunnels.clone())
+            .unwrap_or_default(),
         Target::Internet => vec![topo.internet.segment],
         _ => Vec::new(),
     }
@@ -1305,7 +1696,9 @@ fn generated_prefixes(pool: u32, listed: &[Ipv4Net], n: u32) -> Vec<Ipv4Net> {
     while out.len() < n as usize && k < 65_536 {
         let addr = std::net::Ipv4Addr::from(pool.wrapping_add(k << 8));
         k += 1;
-        let Ok(net) = Ipv4Net::new(addr, 24) else { continue };
+        let Ok(net) = Ipv4Net::new(addr, 24) else {
+            continue;
+        };
         if !listed.iter().any(|l| l.contains(&net) || net.contains(l)) {
             out.push(net);
         }

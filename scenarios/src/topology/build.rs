@@ -162,8 +162,11 @@ fn check_spec(spec: &TopologySpec, at: &KeyPath, diags: &mut Vec<Diagnostic>) {
     check_customer_asn(spec.customer_asn, &at.key("customer_asn"), diags);
     match (spec.provider, spec.provider_asn) {
         (ProviderKind::Layer3, None) => diags.push(
-            Diagnostic::error(at.key("provider"), "a layer-3 provider needs `provider_asn`")
-                .expected("provider_asn = <the provider's ASN>, e.g. 64600"),
+            Diagnostic::error(
+                at.key("provider"),
+                "a layer-3 provider needs `provider_asn`",
+            )
+            .expected("provider_asn = <the provider's ASN>, e.g. 64600"),
         ),
         (ProviderKind::Layer2, Some(_)) => diags.push(
             Diagnostic::error(
@@ -287,14 +290,16 @@ fn check_spec(spec: &TopologySpec, at: &KeyPath, diags: &mut Vec<Diagnostic>) {
             if c.peering[..j].iter().any(|o| o.vlan == peering.vlan) {
                 diags.push(Diagnostic::error(
                     pp.key("vlan"),
-                    format!("VLAN {} is used by two peerings of one circuit", peering.vlan),
+                    format!(
+                        "VLAN {} is used by two peerings of one circuit",
+                        peering.vlan
+                    ),
                 ));
             }
             if let Some(asn) = peering.peer_asn {
                 check_customer_asn(asn, &pp.key("peer_asn"), diags);
             }
-            if peering.public_prefixes_state.is_some() && peering.kind != PeeringKind::Microsoft
-            {
+            if peering.public_prefixes_state.is_some() && peering.kind != PeeringKind::Microsoft {
                 diags.push(
                     Diagnostic::error(
                         pp.key("public_prefixes_state"),
@@ -305,18 +310,17 @@ fn check_spec(spec: &TopologySpec, at: &KeyPath, diags: &mut Vec<Diagnostic>) {
             }
         }
     }
-    if let Some(vpn) = &spec.vpn {
-        if let Some(d) = vpn.dpd_timeout {
-            if d < Duration::from_secs(9) || d > Duration::from_secs(3600) {
-                diags.push(
-                    Diagnostic::error(
-                        at.key("vpn").key("dpd_timeout"),
-                        format!("IKE dead-peer-detection timeout {d} is out of range"),
-                    )
-                    .expected("9s to 3600s (Azure's range; default 45s)"),
-                );
-            }
-        }
+    if let Some(vpn) = &spec.vpn
+        && let Some(d) = vpn.dpd_timeout
+        && (d < Duration::from_secs(9) || d > Duration::from_secs(3600))
+    {
+        diags.push(
+            Diagnostic::error(
+                at.key("vpn").key("dpd_timeout"),
+                format!("IKE dead-peer-detection timeout {d} is out of range"),
+            )
+            .expected("9s to 3600s (Azure's range; default 45s)"),
+        );
     }
 }
 
@@ -383,7 +387,13 @@ impl Builder {
         RouterIx(self.topo.routers.len() - 1)
     }
 
-    fn segment(&mut self, name: String, kind: SegmentKind, ends: [Node; 2], props: LinkProps) -> SegmentIx {
+    fn segment(
+        &mut self,
+        name: String,
+        kind: SegmentKind,
+        ends: [Node; 2],
+        props: LinkProps,
+    ) -> SegmentIx {
         self.topo.segments.push(Segment {
             name,
             kind,
@@ -407,11 +417,21 @@ impl Builder {
     fn build(&mut self, spec: &TopologySpec) {
         let asn = spec.customer_asn;
         let ces: Vec<RouterIx> = (1..=spec.ce_routers)
-            .map(|i| self.router(format!("ce{i}"), Role::Ce, asn, Ipv4Addr::new(10, 255, 1, i)))
+            .map(|i| {
+                self.router(
+                    format!("ce{i}"),
+                    Role::Ce,
+                    asn,
+                    Ipv4Addr::new(10, 255, 1, i),
+                )
+            })
             .collect();
         let ce_for = |side: LinkSide| -> RouterIx {
             // Active-active: the primary link ends on ce1, the secondary on ce2.
-            ces.get(side.index()).or_else(|| ces.first()).copied().unwrap_or(RouterIx(0))
+            ces.get(side.index())
+                .or_else(|| ces.first())
+                .copied()
+                .unwrap_or(RouterIx(0))
         };
         let link_bw = |c: &crate::spec::CircuitSpec| Some(c.bandwidth);
         // MSEEs (and PEs) per circuit, in circuit order.
@@ -625,7 +645,12 @@ impl Builder {
                         ends: [
                             SessionEnd {
                                 router: link.msee,
-                                addr: Ipv4Addr::new(192, 0, 2, u8::try_from(n % 250).unwrap_or(1) + 1),
+                                addr: Ipv4Addr::new(
+                                    192,
+                                    0,
+                                    2,
+                                    u8::try_from(n % 250).unwrap_or(1) + 1,
+                                ),
                                 local_pref: None,
                                 weight: None,
                                 max_prefixes: Some(GATEWAY_PREFIX_LIMIT),
@@ -634,7 +659,9 @@ impl Builder {
                             },
                             SessionEnd {
                                 router: ergw,
-                                addr: Ipv4Addr::from(base + 4 + u32::from(link.side == LinkSide::Secondary)),
+                                addr: Ipv4Addr::from(
+                                    base + 4 + u32::from(link.side == LinkSide::Secondary),
+                                ),
                                 local_pref: None,
                                 weight: Some(0),
                                 max_prefixes: None,
@@ -688,10 +715,20 @@ impl Builder {
         // On-premises LAN: one segment per router, joined by a transit node.
         let mut onprem_routers = ces.clone();
         if let Some(vpn) = &spec.vpn {
-            let device = self.router("vpn1".to_owned(), Role::VpnDevice, asn, Ipv4Addr::new(10, 255, 1, 100));
+            let device = self.router(
+                "vpn1".to_owned(),
+                Role::VpnDevice,
+                asn,
+                Ipv4Addr::new(10, 255, 1, 100),
+            );
             onprem_routers.push(device);
             let gw_asn = vpn.asn.unwrap_or(AZURE_GATEWAY_ASN);
-            let vpngw = self.router("vpngw".to_owned(), Role::VpnGateway, gw_asn, Ipv4Addr::new(10, 255, 4, 2));
+            let vpngw = self.router(
+                "vpngw".to_owned(),
+                Role::VpnGateway,
+                gw_asn,
+                Ipv4Addr::new(10, 255, 4, 2),
+            );
             let mode = vpn.mode.unwrap_or(VpnMode::ActiveStandby);
             let instances: Vec<Option<u8>> = match mode {
                 VpnMode::ActiveStandby => vec![None],
@@ -701,7 +738,11 @@ impl Builder {
             for inst in instances {
                 let (seg_name, sess_name, k) = match inst {
                     None => ("vpn.tunnel".to_owned(), "vpn".to_owned(), 0u8),
-                    Some(i) => (format!("vpn.tunnel.instance{i}"), format!("vpn.instance{i}"), i),
+                    Some(i) => (
+                        format!("vpn.tunnel.instance{i}"),
+                        format!("vpn.instance{i}"),
+                        i,
+                    ),
                 };
                 let tunnel = self.segment(
                     seg_name,
@@ -784,7 +825,9 @@ impl Builder {
                         self.topo.router_name(b)
                     );
                     let addr = |r: RouterIx, t: &Topology| {
-                        t.routers.get(r.0).map_or(Ipv4Addr::UNSPECIFIED, |x| x.router_id)
+                        t.routers
+                            .get(r.0)
+                            .map_or(Ipv4Addr::UNSPECIFIED, |x| x.router_id)
                     };
                     let end = |r: RouterIx, t: &Topology| SessionEnd {
                         router: r,

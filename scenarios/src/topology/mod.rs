@@ -609,7 +609,10 @@ impl fmt::Display for Gate {
             Self::CircuitDisabled => f.write_str("circuit Status is not Enabled"),
             Self::PeeringDisabled => f.write_str("BGP is not enabled on the peering"),
             Self::PublicPrefixes(s) => {
-                write!(f, "advertised public prefixes state is {s:?}, not Configured")
+                write!(
+                    f,
+                    "advertised public prefixes state is {s:?}, not Configured"
+                )
             }
         }
     }
