@@ -8,10 +8,6 @@ use std::net::Ipv4Addr;
 use super::profile::Profile;
 use crate::wire::Family;
 
-/// The largest AS number that fits the 2-octet My Autonomous System field; larger ones are
-/// sent as AS_TRANS there (RFC 6793 §4.1).
-pub(crate) const AS_TRANS: u16 = 23456;
-
 /// Configuration of one BGP session.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Config {

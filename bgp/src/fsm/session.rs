@@ -234,7 +234,7 @@ impl Session {
                 if self.state != State::Established {
                     return Err(CommandError::NotEstablished(self.state));
                 }
-                let bytes = codec::update(&update, &self.encode)?;
+                let bytes = codec::update(update, &self.encode)?;
                 self.transmits.push_back(Transmit::Bytes(bytes));
                 self.restart_keepalive(now);
                 let mrai = self.config.mrai();
