@@ -23,7 +23,9 @@ fn corpus_path() -> Option<PathBuf> {
         let p = if p.is_dir() { p.join(FILE) } else { p };
         return p.exists().then_some(p);
     }
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus").join(FILE);
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/corpus")
+        .join(FILE);
     p.exists().then_some(p)
 }
 
@@ -41,7 +43,8 @@ fn records(data: &[u8]) -> Vec<Record> {
     while pos + 12 <= data.len() {
         let typ = u16::from_be_bytes([data[pos + 4], data[pos + 5]]);
         let subtype = u16::from_be_bytes([data[pos + 6], data[pos + 7]]);
-        let len = u32::from_be_bytes([data[pos + 8], data[pos + 9], data[pos + 10], data[pos + 11]]) as usize;
+        let len = u32::from_be_bytes([data[pos + 8], data[pos + 9], data[pos + 10], data[pos + 11]])
+            as usize;
         let mut body = &data[pos + 12..pos + 12 + len];
         pos += 12 + len;
         index += 1;
@@ -67,11 +70,19 @@ fn records(data: &[u8]) -> Vec<Record> {
         let message = body[2 * as_len + 4 + 2 * ip_len..].to_vec();
         let ctx = DecodeCtx {
             four_octet_as: as4,
-            add_path: if add_path { vec![Family::IPV4_UNICAST, Family::IPV6_UNICAST] } else { Vec::new() },
+            add_path: if add_path {
+                vec![Family::IPV4_UNICAST, Family::IPV6_UNICAST]
+            } else {
+                Vec::new()
+            },
             // The collector does not record whether extended messages were negotiated.
             extended_message: true,
         };
-        out.push(Record { index, ctx, message });
+        out.push(Record {
+            index,
+            ctx,
+            message,
+        });
     }
     out
 }
@@ -79,13 +90,16 @@ fn records(data: &[u8]) -> Vec<Record> {
 #[test]
 fn ris_corpus_decodes_and_reencodes_byte_for_byte() {
     let Some(path) = corpus_path() else {
-        let msg = format!("corpus {FILE} not found (set HOLDTIME_CORPUS or provide ../shared/corpus)");
+        let msg =
+            format!("corpus {FILE} not found (set HOLDTIME_CORPUS or provide ../shared/corpus)");
         assert!(std::env::var("CI").as_deref() != Ok("true"), "{msg}");
         eprintln!("skipping: {msg}");
         return;
     };
     let mut data = Vec::new();
-    flate2::read::GzDecoder::new(std::fs::File::open(&path).unwrap()).read_to_end(&mut data).unwrap();
+    flate2::read::GzDecoder::new(std::fs::File::open(&path).unwrap())
+        .read_to_end(&mut data)
+        .unwrap();
     let recs = records(&data);
     let mut updates = 0;
     let mut failures = Vec::new();
@@ -100,7 +114,9 @@ fn ris_corpus_decodes_and_reencodes_byte_for_byte() {
                 if bytes[..] != rec.message[..] {
                     failures.push(format!(
                         "record {}: re-encoding differs\n  in : {:02x?}\n  out: {:02x?}",
-                        rec.index, rec.message, &bytes[..]
+                        rec.index,
+                        rec.message,
+                        &bytes[..]
                     ));
                 }
             }
@@ -108,5 +124,15 @@ fn ris_corpus_decodes_and_reencodes_byte_for_byte() {
     }
     eprintln!("{} messages ({updates} UPDATEs) checked", recs.len());
     assert!(recs.len() > 10_000, "only {} messages found", recs.len());
-    assert!(failures.is_empty(), "{} failures, first: {}", failures.len(), failures.iter().take(3).cloned().collect::<Vec<_>>().join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failures, first: {}",
+        failures.len(),
+        failures
+            .iter()
+            .take(3)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
 }
