@@ -39,7 +39,15 @@ fn establishes_with_one_passive_side() {
     p.command(Side::A, Command::Start);
     assert!(p.drive_to_established(Duration::from_secs(10)));
     assert!(p.b.connects.is_empty(), "the passive side connected");
-    assert_eq!(p.b.path(), vec![State::Active, State::OpenSent, State::OpenConfirm, State::Established]);
+    assert_eq!(
+        p.b.path(),
+        vec![
+            State::Active,
+            State::OpenSent,
+            State::OpenConfirm,
+            State::Established
+        ]
+    );
 }
 
 #[test]
@@ -63,7 +71,10 @@ fn delay_open_waits_for_the_peers_open() {
     // A answered B's OPEN with its own OPEN and a KEEPALIVE in one go (§8.2.2 Event 20) and
     // never passed through OpenSent.
     assert!(!p.a.path().contains(&State::OpenSent));
-    assert_eq!(p.a.path(), vec![State::Active, State::OpenConfirm, State::Established]);
+    assert_eq!(
+        p.a.path(),
+        vec![State::Active, State::OpenConfirm, State::Established]
+    );
 }
 
 #[test]
@@ -101,7 +112,10 @@ fn hold_time_zero_disables_hold_and_keepalive() {
     let mut p = established(a, cfg_b(Profile::RFC4271), 7);
     let since = p.now;
     for e in [&p.a, &p.b] {
-        assert_eq!(e.session.negotiated().map(|n| n.hold_time), Some(Duration::ZERO));
+        assert_eq!(
+            e.session.negotiated().map(|n| n.hold_time),
+            Some(Duration::ZERO)
+        );
         assert!(!e.session.timers().is_armed(Timer::Hold));
         assert!(!e.session.timers().is_armed(Timer::Keepalive));
     }
@@ -139,7 +153,10 @@ fn refuses_peer_hold_time_of_one_and_two_seconds() {
         assert_eq!(code(&sent[0].1), (2, 6), "hold {hold}");
         assert_eq!(state(&p.b), State::Idle);
         let got = received_notifications(&p.a);
-        assert_eq!(got.iter().map(|(_, n)| code(n)).collect::<Vec<_>>(), vec![(2, 6)]);
+        assert_eq!(
+            got.iter().map(|(_, n)| code(n)).collect::<Vec<_>>(),
+            vec![(2, 6)]
+        );
         assert_eq!(state(&p.a), State::Idle);
     }
 }
@@ -207,5 +224,8 @@ fn four_octet_as_without_the_capability_is_bad_peer_as() {
     let mut b = cfg_b(Profile::RFC4271);
     b.remote_as = 4_200_000_001;
     let p = established(a, b, 12);
-    assert_eq!(p.b.session.negotiated().map(|n| n.remote_as), Some(4_200_000_001));
+    assert_eq!(
+        p.b.session.negotiated().map(|n| n.remote_as),
+        Some(4_200_000_001)
+    );
 }

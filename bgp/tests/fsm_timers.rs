@@ -4,7 +4,7 @@
 mod common;
 
 use bgp::fsm::profile::{Jitter, Profile};
-use bgp::fsm::testing::{Pair, Side};
+use bgp::fsm::testing::Side;
 use bgp::fsm::{Command, SessionEvent, State, Timer};
 use common::*;
 use sim_core::time::{Duration, Instant};
@@ -20,7 +20,11 @@ fn keepalive_gaps(profile: Profile, seed: u64) -> (Duration, Vec<Duration>) {
     let mut p = established(a, b, seed);
     let from = p.now;
     p.drive_for(Duration::from_secs(600));
-    let k = p.a.session.negotiated().map(|n| n.keepalive).unwrap_or_default();
+    let k =
+        p.a.session
+            .negotiated()
+            .map(|n| n.keepalive)
+            .unwrap_or_default();
     let times = keepalive_times(&p.a, from);
     (k, times.windows(2).map(|w| w[1] - w[0]).collect())
 }
@@ -32,7 +36,12 @@ fn keepalive_cadence_follows_each_profiles_jitter() {
         for seed in 0..40 {
             let (k, gaps) = keepalive_gaps(*profile, seed);
             assert_eq!(k, Duration::from_secs(30), "{}", profile.name);
-            assert!(gaps.len() >= 19, "{}: {} keepalives", profile.name, gaps.len());
+            assert!(
+                gaps.len() >= 19,
+                "{}: {} keepalives",
+                profile.name,
+                gaps.len()
+            );
             for g in gaps {
                 assert!(
                     g >= profile.keepalive_jitter.lower_bound(k)
@@ -48,8 +57,16 @@ fn keepalive_cadence_follows_each_profiles_jitter() {
             assert_eq!((lo, hi), (Duration::from_secs(30), Duration::from_secs(30)));
         } else {
             // 0.75–1.0 of 30 s: the draws reach near both ends of [22.5 s, 30 s].
-            assert!(lo < Duration::from_millis(23_000), "{}: min {lo}", profile.name);
-            assert!(hi > Duration::from_millis(29_500), "{}: max {hi}", profile.name);
+            assert!(
+                lo < Duration::from_millis(23_000),
+                "{}: min {lo}",
+                profile.name
+            );
+            assert!(
+                hi > Duration::from_millis(29_500),
+                "{}: max {hi}",
+                profile.name
+            );
         }
     }
 }
@@ -66,21 +83,22 @@ fn silent_cut(profile: Profile, seed: u64) -> (Duration, (u8, u8)) {
     p.drive_for(Duration::from_secs(60) + Duration::from_millis(seed * 997 % 30_000));
     let cut = p.now;
     p.link_up = false;
-    assert!(p.drive_until_pred(Duration::from_secs(200), |p| p.a.session.state() == State::Idle));
-    let expired = p
-        .a
-        .events
-        .iter()
-        .find_map(|(t, e)| (*e == SessionEvent::HoldTimerExpired).then_some(*t))
-        .expect("hold timer expired");
-    let last_rx = p
-        .b
-        .written
-        .iter()
-        .map(|(t, _)| *t + p.latency)
-        .filter(|t| *t <= cut)
-        .max()
-        .expect("B wrote before the cut");
+    assert!(
+        p.drive_until_pred(Duration::from_secs(200), |p| p.a.session.state()
+            == State::Idle)
+    );
+    let expired =
+        p.a.events
+            .iter()
+            .find_map(|(t, e)| (*e == SessionEvent::HoldTimerExpired).then_some(*t))
+            .expect("hold timer expired");
+    let last_rx =
+        p.b.written
+            .iter()
+            .map(|(t, _)| *t + p.latency)
+            .filter(|t| *t <= cut)
+            .max()
+            .expect("B wrote before the cut");
     let sent = sent_notifications(&p.a);
     let last = sent.last().map(|(_, n)| code(n)).unwrap_or_default();
     (expired - last_rx, last)
@@ -95,7 +113,8 @@ fn silent_stop_fires_hold_timer_at_the_profiles_time_with_4_0() {
             let (d, n) = silent_cut(*profile, seed);
             assert_eq!(n, (4, 0), "{}", profile.name);
             assert!(
-                d >= profile.hold_jitter.lower_bound(hold) && d <= profile.hold_jitter.upper_bound(hold),
+                d >= profile.hold_jitter.lower_bound(hold)
+                    && d <= profile.hold_jitter.upper_bound(hold),
                 "{} seed {seed}: detected after {d}",
                 profile.name
             );
@@ -118,10 +137,16 @@ fn frozen_peer_is_detected_by_hold_timer() {
     p.drive_for(Duration::from_secs(10));
     p.b.frozen = true;
     let t = p.now;
-    assert!(p.drive_until_pred(Duration::from_secs(200), |p| p.a.session.state() == State::Idle));
+    assert!(
+        p.drive_until_pred(Duration::from_secs(200), |p| p.a.session.state()
+            == State::Idle)
+    );
     let d = p.now - t;
     // FRR: hold 180 s, keepalive 60 s, no jitter: detected within (120 s, 180 s].
-    assert!(d > Duration::from_secs(120) && d <= Duration::from_secs(180), "{d}");
+    assert!(
+        d > Duration::from_secs(120) && d <= Duration::from_secs(180),
+        "{d}"
+    );
     assert!(is_hold_expired(&sent_notifications(&p.a)[0].1));
 }
 
@@ -134,7 +159,12 @@ fn connect_retry_repeats_while_peer_refuses() {
             p.command(Side::A, Command::Start);
             p.drive_for(Duration::from_secs(1200));
             let connects = &p.a.connects;
-            assert!(connects.len() >= 9, "{}: {} attempts", profile.name, connects.len());
+            assert!(
+                connects.len() >= 9,
+                "{}: {} attempts",
+                profile.name,
+                connects.len()
+            );
             let cr = profile.connect_retry;
             // A refused attempt sends A to Active and restarts the ConnectRetryTimer (RFC 4271
             // §8.2.2 Active, Event 18); the next attempt starts when it expires.
@@ -192,7 +222,12 @@ fn idle_hold_backs_off_exponentially_after_errors() {
         }
     }
     for (t, e) in &p.a.events {
-        if let SessionEvent::StateChanged { from: State::Idle, cause, .. } = e {
+        if let SessionEvent::StateChanged {
+            from: State::Idle,
+            cause,
+            ..
+        } = e
+        {
             restarts.push((*t, *cause));
         }
     }
@@ -220,7 +255,10 @@ fn idle_hold_is_forgotten_after_a_quiet_period() {
     // Two hold expiries far apart each restart after the initial 5 s.
     for _ in 0..2 {
         p.link_up = false;
-        assert!(p.drive_until_pred(Duration::from_secs(200), |p| p.a.session.state() == State::Idle));
+        assert!(
+            p.drive_until_pred(Duration::from_secs(200), |p| p.a.session.state()
+                == State::Idle)
+        );
         let idle_at = p.now;
         assert_eq!(
             p.a.session.timers().get(Timer::IdleHold),

@@ -7,8 +7,8 @@ use std::net::Ipv4Addr;
 
 use super::config::Config;
 use crate::wire::{
-    Asn, Capability, DecodeCtx, DecodeError, EncodeCtx, EncodeError, Family, Message,
-    Notification, Open, Update,
+    Asn, Capability, DecodeCtx, DecodeError, EncodeCtx, EncodeError, Family, Message, Notification,
+    Open, Update,
 };
 
 /// A received message, reduced to what the state machine distinguishes.
@@ -51,10 +51,8 @@ impl OpenInfo {
         let mut caps = Capabilities::default();
         for c in open.capabilities() {
             match c {
-                Capability::Multiprotocol(f) => {
-                    if !caps.families.contains(f) {
-                        caps.families.push(*f);
-                    }
+                Capability::Multiprotocol(f) if !caps.families.contains(f) => {
+                    caps.families.push(*f);
                 }
                 Capability::RouteRefresh | Capability::EnhancedRouteRefresh => {
                     caps.route_refresh = true;

@@ -12,8 +12,8 @@ use super::event::{Command, Event, Negotiated, SessionEvent, Transmit, Transport
 use super::profile::Jitter;
 use super::{State, Timer, TimerTable};
 use crate::wire::{
-    CeaseSubcode, DecodeCtx, DecodeError, EncodeCtx, EncodeError, Family, FsmSubcode,
-    Notification, OpenSubcode,
+    CeaseSubcode, DecodeCtx, DecodeError, EncodeCtx, EncodeError, Family, FsmSubcode, Notification,
+    OpenSubcode,
 };
 
 /// Why a [`Command`] could not be carried out. State-changing commands always succeed (a start
@@ -148,8 +148,7 @@ impl Session {
     /// Whether an UPDATE may be sent now: Established and the MRAI timer not running.
     #[must_use]
     pub fn may_advertise(&self) -> bool {
-        self.state == State::Established
-            && !self.timers.is_armed(Timer::MinRouteAdvertisement)
+        self.state == State::Established && !self.timers.is_armed(Timer::MinRouteAdvertisement)
     }
 
     /// The next output for the transport.
@@ -359,7 +358,8 @@ impl Session {
                 self.go_idle(now, Event::HoldTimerExpires, Restart::Damped);
             }
             (Timer::Keepalive, State::OpenConfirm | State::Established) => {
-                self.transmits.push_back(Transmit::Bytes(codec::keepalive()));
+                self.transmits
+                    .push_back(Transmit::Bytes(codec::keepalive()));
                 self.restart_keepalive(now);
             }
             (Timer::IdleHold, State::Idle) => self.start(now, Event::IdleHoldTimerExpires),
@@ -444,11 +444,11 @@ impl Session {
         // §4.2: "the BGP speaker MUST calculate the value of the Hold Timer by using the
         // smaller of its configured Hold Time and the Hold Time received in the OPEN message".
         let hold = local_hold.min(Duration::from_secs(u64::from(open.hold_time)));
-        let keepalive = self.config.profile.keepalive_rule.keepalive(
-            hold,
-            local_hold,
-            self.config.keepalive(),
-        );
+        let keepalive =
+            self.config
+                .profile
+                .keepalive_rule
+                .keepalive(hold, local_hold, self.config.keepalive());
         let negotiated = self.negotiate(open, hold, keepalive);
         self.decode = negotiated.decode.clone();
         self.encode = negotiated.encode.clone();
@@ -464,7 +464,8 @@ impl Session {
         // according to the negotiated value"; a zero hold time stops both (§4.4, §8.2.2:
         // "If the negotiated hold time value is zero, then the HoldTimer and KeepaliveTimer
         // are not started").
-        self.transmits.push_back(Transmit::Bytes(codec::keepalive()));
+        self.transmits
+            .push_back(Transmit::Bytes(codec::keepalive()));
         self.restart_hold(now);
         self.restart_keepalive(now);
         self.set_state(State::OpenConfirm, Event::BgpOpen);

@@ -44,7 +44,10 @@ impl State {
         matches!(
             (self, timer),
             (Self::Idle, Timer::IdleHold)
-                | (Self::Connect | Self::Active, Timer::ConnectRetry | Timer::DelayOpen)
+                | (
+                    Self::Connect | Self::Active,
+                    Timer::ConnectRetry | Timer::DelayOpen
+                )
                 | (Self::OpenSent, Timer::Hold)
                 | (Self::OpenConfirm, Timer::Hold | Timer::Keepalive)
                 | (

@@ -278,7 +278,11 @@ impl Pair {
     }
 
     /// Drives until `pred` holds or `limit` of virtual time has passed; true if it held.
-    pub fn drive_until_pred(&mut self, limit: Duration, mut pred: impl FnMut(&Self) -> bool) -> bool {
+    pub fn drive_until_pred(
+        &mut self,
+        limit: Duration,
+        mut pred: impl FnMut(&Self) -> bool,
+    ) -> bool {
         let until = self.now + limit;
         loop {
             if pred(self) {
@@ -317,10 +321,7 @@ impl Pair {
     /// Drains `side`'s outputs into the pipe and its event log.
     fn flush(&mut self, side: Side) {
         let now = self.now;
-        loop {
-            let Some(t) = self.endpoint_mut(side).session.poll_transmit() else {
-                break;
-            };
+        while let Some(t) = self.endpoint_mut(side).session.poll_transmit() {
             match t {
                 Transmit::Connect => {
                     let id = self.next_conn;
