@@ -310,9 +310,7 @@ fn open_switches_to_extended_parameters_when_they_exceed_255_octets() {
         })
         .collect();
     let open = open_with(caps);
-    let bytes = Message::Open(open)
-        .to_bytes(&EncodeCtx::default())
-        .unwrap();
+    let bytes = Message::Open(open).to_bytes(&EncodeCtx::default()).unwrap();
     assert_eq!(bytes[28], 255);
     assert_eq!(bytes[29], 255);
     let Message::Open(back) = Message::decode(&bytes, &ctx2()).unwrap() else {
