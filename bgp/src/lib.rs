@@ -5,3 +5,4 @@
 //! sleeps, spawns or touches a socket, so the simulator and the live tokio driver run exactly
 //! the same code.
 #![warn(missing_docs)]
+pub mod rib;
