@@ -28,6 +28,7 @@ use std::sync::Arc;
 
 use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
+use smallvec::SmallVec;
 
 use super::PeerId;
 use super::decision::{self, DecisionConfig};
@@ -49,14 +50,16 @@ pub struct FibHop {
 pub struct FibChange {
     /// The destination.
     pub prefix: IpNet,
-    /// The selected next hops (ECMP set) in preference order; empty when unreachable.
-    pub next_hops: Vec<FibHop>,
+    /// The selected next hops (ECMP set) in preference order; empty when unreachable. Up to
+    /// two are stored inline, so the common single-path change does not allocate.
+    pub next_hops: SmallVec<[FibHop; 2]>,
 }
 
 /// The candidate paths of one prefix; `paths[..selected]` is the multipath set, best first.
 #[derive(Debug, Clone, Default)]
 struct Entry {
-    paths: Vec<Arc<Path>>,
+    /// Two paths per prefix (dual-homed) is the common case: keep them inline.
+    paths: SmallVec<[Arc<Path>; 2]>,
     selected: u8,
 }
 
@@ -185,6 +188,9 @@ impl LocRib {
             }
             return;
         }
+        // Every prefix may change: size the output queues once instead of doubling them.
+        self.fib_changes.reserve(prefixes.len());
+        self.best_changes.reserve(prefixes.len());
         let mut prefixes = prefixes.peekable();
         let mut any_emptied = false;
         let mut unsorted: Vec<IpNet> = Vec::new();
@@ -245,19 +251,18 @@ impl LocRib {
         entry: &mut Entry,
         config: &DecisionConfig,
         scratch: &mut Vec<FibHop>,
-        edit: impl FnOnce(&mut Vec<Arc<Path>>),
+        edit: impl FnOnce(&mut SmallVec<[Arc<Path>; 2]>),
     ) -> Changed {
         scratch.clear();
         scratch.extend(entry.selected().iter().map(|p| p.fib_hop()));
-        let old_best = entry.best().cloned();
+        // Identity of the old best path, compared by address without holding a reference (an
+        // `Arc` clone costs two atomic operations per prefix). Sound because every path in the
+        // entry after `edit` was allocated before it, so none can reuse a freed old address.
+        let old_best = entry.best().map(Arc::as_ptr);
         edit(&mut entry.paths);
         let n = decision::select(&mut entry.paths, config);
         entry.selected = u8::try_from(n).unwrap_or(u8::MAX);
-        let best = match (old_best.as_ref(), entry.best()) {
-            (Some(a), Some(b)) => !Arc::ptr_eq(a, b),
-            (None, None) => false,
-            _ => true,
-        };
+        let best = old_best != entry.best().map(Arc::as_ptr);
         let fib = !entry.selected().iter().map(|p| p.fib_hop()).eq(scratch.iter().copied());
         Changed { best, fib }
     }
@@ -342,7 +347,7 @@ mod tests {
 
         rib.remove(&net(1), PeerId(2));
         let changes = rib.take_fib_changes();
-        assert_eq!(changes, vec![FibChange { prefix: net(1), next_hops: vec![] }]);
+        assert_eq!(changes, vec![FibChange { prefix: net(1), next_hops: SmallVec::new() }]);
         assert!(rib.is_empty());
     }
 

@@ -1,4 +1,5 @@
 //! The routing information bases: Adj-RIB-In, the decision process, Loc-RIB and Adj-RIB-Out.
+pub mod adj_rib_in;
 pub mod decision;
 pub mod loc_rib;
 pub mod path;
