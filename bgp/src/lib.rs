@@ -5,4 +5,8 @@
 //! sleeps, spawns or touches a socket, so the simulator and the live tokio driver run exactly
 //! the same code.
 #![warn(missing_docs)]
+
+pub mod bfd;
+pub mod fsm;
 pub mod rib;
+pub mod wire;

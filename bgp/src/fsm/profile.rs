@@ -1,0 +1,548 @@
+//! Timer profiles: how a particular BGP implementation runs its timers.
+//!
+//! Engineers use holdtime to predict what *their* router does, so a session's timers follow a
+//! named, data-driven [`Profile`] rather than only the RFC's text. A profile decides:
+//!
+//! - the jitter applied to each timer ([`Jitter`], a factor drawn uniformly in a range);
+//! - the default timers (hold time advertised in OPEN, keepalive, ConnectRetry, the hold timer
+//!   used in OpenSent, MRAI, DelayOpen);
+//! - connect-retry and automatic-restart behaviour ([`IdleHold`]: the delay before the session
+//!   restarts itself after an error, and how it backs off);
+//! - how the keepalive interval follows the negotiated hold time ([`KeepaliveRule`]).
+//!
+//! Each profile's doc comment cites where each behaviour comes from (RFC section, or the
+//! implementation's source file and function, or its documentation). Values that no public
+//! source documents are marked **assumption**.
+//!
+//! The profiles are plain `const` data: [`Profile::RFC4271`], [`Profile::BIRD`],
+//! [`Profile::FRR`], [`Profile::CISCO_IOS`] and [`Profile::JUNOS`]; [`Profile::by_name`] looks
+//! one up by the name used in scenario files.
+
+use rand_core::RngCore;
+use serde::Serialize;
+use sim_core::time::Duration;
+
+/// A multiplicative jitter: a timer of nominal length `d` runs for a length drawn uniformly from
+/// `[d × min, d × max]`, the factors written in per-mille so that profiles are exact data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub struct Jitter {
+    /// Lower factor in per-mille (750 = 0.75).
+    pub min_permille: u16,
+    /// Upper factor in per-mille (1000 = 1.0).
+    pub max_permille: u16,
+}
+
+impl Jitter {
+    /// No jitter: the timer runs for exactly its nominal length.
+    pub const NONE: Self = Self::new(1000, 1000);
+
+    /// RFC 4271 §10: "jitter SHOULD be applied to the timers associated with
+    /// MinASOriginationInterval, KeepAlive, MinRouteAdvertisementInterval, and ConnectRetry ...
+    /// The suggested default amount of jitter SHALL be determined by multiplying the base value
+    /// of the appropriate timer by a random factor, which is uniformly distributed in the range
+    /// from 0.75 to 1.0."
+    pub const RFC4271: Self = Self::new(750, 1000);
+
+    /// A jitter range; if `min_permille > max_permille` the two are swapped.
+    #[must_use]
+    pub const fn new(min_permille: u16, max_permille: u16) -> Self {
+        if min_permille <= max_permille {
+            Self {
+                min_permille,
+                max_permille,
+            }
+        } else {
+            Self {
+                min_permille: max_permille,
+                max_permille: min_permille,
+            }
+        }
+    }
+
+    /// The shortest length a timer of nominal length `d` can run for.
+    #[must_use]
+    pub fn lower_bound(self, d: Duration) -> Duration {
+        scale(d, self.min_permille)
+    }
+
+    /// The longest length a timer of nominal length `d` can run for.
+    #[must_use]
+    pub fn upper_bound(self, d: Duration) -> Duration {
+        scale(d, self.max_permille)
+    }
+
+    /// Draws the jittered length of a timer of nominal length `d`, uniformly (to the
+    /// nanosecond) in `[lower_bound(d), upper_bound(d)]`.
+    pub fn apply(self, d: Duration, rng: &mut impl RngCore) -> Duration {
+        let lo = self.lower_bound(d).as_nanos();
+        let hi = self.upper_bound(d).as_nanos();
+        let span = u128::from(hi - lo) + 1;
+        // Lemire-style multiply-shift: maps 64 random bits onto [0, span) without division;
+        // the bias is below 2^-64 × span, far under a nanosecond for any timer here.
+        let offset = (u128::from(rng.next_u64()) * span) >> 64;
+        Duration::from_nanos(lo + u64::try_from(offset).unwrap_or(0))
+    }
+}
+
+/// `d × permille / 1000`, exact in 128-bit arithmetic.
+fn scale(d: Duration, permille: u16) -> Duration {
+    let n = u128::from(d.as_nanos()) * u128::from(permille) / 1000;
+    Duration::from_nanos(u64::try_from(n).unwrap_or(u64::MAX))
+}
+
+/// How the keepalive interval follows the negotiated hold time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub enum KeepaliveRule {
+    /// `min(configured, negotiated / 3)`; a third of the negotiated hold time when nothing is
+    /// configured (FRR `bgp_open_receive`: "Set effective keepalive to 1/3 the effective
+    /// holdtime. Use configured keepalive when < effective keepalive").
+    CappedAtThird,
+    /// The configured keepalive scaled by `negotiated / configured hold`, keeping their
+    /// proportion; a third of the negotiated hold time when nothing is configured (BIRD 2
+    /// documentation, `keepalive time`: "scaled to maintain proportion between the keepalive
+    /// time and the hold time").
+    ScaledWithHold,
+    /// Always a third of the negotiated hold time; a configured keepalive is ignored (Junos has
+    /// no keepalive knob: the interval is one third of the hold time).
+    ThirdOfHold,
+}
+
+impl KeepaliveRule {
+    /// The keepalive interval for a negotiated hold time, given the configured hold time and
+    /// the configured keepalive (if any). Zero when the negotiated hold time is zero (RFC 4271
+    /// §4.4: "If the negotiated Hold Time interval is zero, then periodic KEEPALIVE messages
+    /// MUST NOT be sent"), otherwise at least one second (§4.4: "KEEPALIVE messages MUST NOT be
+    /// sent more frequently than one per second").
+    #[must_use]
+    pub fn keepalive(
+        self,
+        negotiated_hold: Duration,
+        configured_hold: Duration,
+        configured_keepalive: Option<Duration>,
+    ) -> Duration {
+        if negotiated_hold.is_zero() {
+            return Duration::ZERO;
+        }
+        let third = negotiated_hold / 3;
+        let k = match (self, configured_keepalive) {
+            (Self::ThirdOfHold, _) | (_, None) => third,
+            (Self::CappedAtThird, Some(k)) => k.min(third),
+            (Self::ScaledWithHold, Some(k)) => {
+                if configured_hold.is_zero() || negotiated_hold >= configured_hold {
+                    k
+                } else {
+                    let n = u128::from(k.as_nanos()) * u128::from(negotiated_hold.as_nanos())
+                        / u128::from(configured_hold.as_nanos());
+                    Duration::from_nanos(u64::try_from(n).unwrap_or(u64::MAX))
+                }
+            }
+        };
+        if k.is_zero() {
+            // A configured keepalive of zero means "none" in every implementation here.
+            return Duration::ZERO;
+        }
+        k.max(Duration::from_secs(1))
+    }
+}
+
+/// Automatic restart after the session went down on an error (RFC 4271 §8.1.1
+/// DampPeerOscillations / IdleHoldTimer): the session waits in Idle for a delay, which grows
+/// for consecutive errors and is forgotten after a quiet period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub struct IdleHold {
+    /// Delay after the first error.
+    pub initial: Duration,
+    /// Upper bound of the delay.
+    pub max: Duration,
+    /// Each further error within `forget` of the previous one multiplies the delay by this.
+    pub factor: u32,
+    /// An error this long after the previous one starts again from `initial`.
+    pub forget: Duration,
+}
+
+/// A named set of timer behaviours of one implementation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub struct Profile {
+    /// The name used in scenario files (`rfc4271`, `bird`, `frr`, `cisco-ios`, `junos`).
+    pub name: &'static str,
+    /// Hold time advertised in OPEN when the scenario does not set one.
+    pub hold_time: Duration,
+    /// Keepalive interval configured when the scenario does not set one (`None`: derived from
+    /// the negotiated hold time by `keepalive_rule`).
+    pub keepalive: Option<Duration>,
+    /// How the keepalive follows the negotiated hold time.
+    pub keepalive_rule: KeepaliveRule,
+    /// ConnectRetryTime.
+    pub connect_retry: Duration,
+    /// Delay from a start to the first connection attempt (zero: connect at once).
+    pub connect_delay: Duration,
+    /// The hold timer while in OpenSent (`None`: the configured hold time).
+    pub open_sent_hold: Option<Duration>,
+    /// MinRouteAdvertisementIntervalTimer for external peers.
+    pub mrai_ebgp: Duration,
+    /// MinRouteAdvertisementIntervalTimer for internal peers.
+    pub mrai_ibgp: Duration,
+    /// DelayOpenTime when DelayOpen is enabled.
+    pub delay_open: Duration,
+    /// Restart after errors.
+    pub idle_hold: IdleHold,
+    /// Jitter of the keepalive timer.
+    pub keepalive_jitter: Jitter,
+    /// Jitter of the hold timer (each time it is restarted).
+    pub hold_jitter: Jitter,
+    /// Jitter of the ConnectRetry timer.
+    pub connect_retry_jitter: Jitter,
+    /// Jitter of the MRAI timer.
+    pub mrai_jitter: Jitter,
+    /// Jitter of the IdleHold (automatic restart) timer.
+    pub idle_hold_jitter: Jitter,
+}
+
+/// The name → profile table behind [`Profile::by_name`].
+const ALL: [Profile; 5] = [
+    Profile::RFC4271,
+    Profile::BIRD,
+    Profile::FRR,
+    Profile::CISCO_IOS,
+    Profile::JUNOS,
+];
+
+/// A profile name that is not known.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown timer profile `{0}`: expected one of rfc4271, bird, frr, cisco-ios, junos")]
+pub struct UnknownProfile(pub String);
+
+impl Profile {
+    /// **`rfc4271`**: the RFC's text, nothing more.
+    ///
+    /// - Hold time 90 s, keepalive a third of it (RFC 4271 §10: "HoldTime ... suggested value
+    ///   ... 90 seconds", "KeepaliveTime ... suggested value ... 1/3 of HoldTime").
+    /// - A configured keepalive above a third of the negotiated hold time is capped at a third
+    ///   (§4.4: "A reasonable maximum time between KEEPALIVE messages would be one third of the
+    ///   Hold Time interval").
+    /// - ConnectRetryTime 120 s (§10), connect at once on start (§8.2.2 Idle, Event 1).
+    /// - OpenSent hold 4 minutes (§8.2.2: "sets the HoldTimer to a large value ... A HoldTimer
+    ///   value of 4 minutes is suggested").
+    /// - MRAI 30 s eBGP, 5 s iBGP (§10); DelayOpenTime 120 s (no RFC value; FRR's
+    ///   `BGP_DEFAULT_DELAYOPEN`).
+    /// - Jitter 0.75–1.0 on keepalive, ConnectRetry and MRAI; the hold timer is not jittered
+    ///   (§10, quoted on [`Jitter::RFC4271`]).
+    /// - IdleHold (§8.1.1 DampPeerOscillations leaves the values to the implementation):
+    ///   **assumption** 5 s doubling to 120 s, forgotten after 300 s, not jittered.
+    pub const RFC4271: Self = Self {
+        name: "rfc4271",
+        hold_time: Duration::from_secs(90),
+        keepalive: None,
+        keepalive_rule: KeepaliveRule::CappedAtThird,
+        connect_retry: Duration::from_secs(120),
+        connect_delay: Duration::ZERO,
+        open_sent_hold: Some(Duration::from_mins(4)),
+        mrai_ebgp: Duration::from_secs(30),
+        mrai_ibgp: Duration::from_secs(5),
+        delay_open: Duration::from_secs(120),
+        idle_hold: IdleHold {
+            initial: Duration::from_secs(5),
+            max: Duration::from_secs(120),
+            factor: 2,
+            forget: Duration::from_secs(300),
+        },
+        keepalive_jitter: Jitter::RFC4271,
+        hold_jitter: Jitter::NONE,
+        connect_retry_jitter: Jitter::RFC4271,
+        mrai_jitter: Jitter::RFC4271,
+        idle_hold_jitter: Jitter::NONE,
+    };
+
+    /// **`bird`**: BIRD 2.
+    ///
+    /// - Every BGP timer, the hold timer included, is started through `bgp_start_timer`
+    ///   (BIRD `proto/bgp/bgp.c`, `bgp_start_timer`: "randomization suggested by the BGP
+    ///   standard. Please use it for all BGP timers"; it subtracts a random amount up to a
+    ///   quarter), and `bgp_rx_open` (`proto/bgp/packets.c`) restarts the hold timer with it. So
+    ///   keepalive, hold, ConnectRetry and the error-wait timer all run 0.75–1.0 of nominal.
+    ///   This widens silent-failure detection to about (0.75·H − K, H].
+    /// - Defaults from the BIRD 2 user's guide, BGP protocol options
+    ///   (<https://bird.network.cz/?get_doc&v=20&f=bird-6.html#bgp>, source `doc/bird.sgml`):
+    ///   `hold time` 240 s, `startup hold time` 240 s (the OpenSent hold), `keepalive time` a
+    ///   third of the hold time and otherwise "scaled to maintain proportion between the
+    ///   keepalive time and the hold time" ([`KeepaliveRule::ScaledWithHold`]),
+    ///   `connect delay time` 5 s, `connect retry time` 120 s, `error wait time` 60, 300 and
+    ///   `error forget time` 300 s (exponential back-off between automatic restarts:
+    ///   `bgp_update_startup_delay` in `proto/bgp/bgp.c` doubles the delay up to the maximum).
+    /// - No MRAI: BIRD has no MinRouteAdvertisementInterval option (none in the BGP options of
+    ///   the guide above), so updates go out at once (MRAI 0). DelayOpen is not implemented by
+    ///   BIRD; 120 s is kept for scenarios that enable it anyway (**assumption**).
+    /// - Not modelled: `bgp_hold_timeout` restarts the hold timer for 10 s when unread input is
+    ///   queued on the socket; a sans-IO session always processes its input first.
+    pub const BIRD: Self = Self {
+        name: "bird",
+        hold_time: Duration::from_secs(240),
+        keepalive: None,
+        keepalive_rule: KeepaliveRule::ScaledWithHold,
+        connect_retry: Duration::from_secs(120),
+        connect_delay: Duration::from_secs(5),
+        open_sent_hold: Some(Duration::from_secs(240)),
+        mrai_ebgp: Duration::ZERO,
+        mrai_ibgp: Duration::ZERO,
+        delay_open: Duration::from_secs(120),
+        idle_hold: IdleHold {
+            initial: Duration::from_secs(60),
+            max: Duration::from_secs(300),
+            factor: 2,
+            forget: Duration::from_secs(300),
+        },
+        keepalive_jitter: Jitter::RFC4271,
+        hold_jitter: Jitter::RFC4271,
+        connect_retry_jitter: Jitter::RFC4271,
+        mrai_jitter: Jitter::NONE,
+        idle_hold_jitter: Jitter::RFC4271,
+    };
+
+    /// **`frr`**: FRRouting bgpd with `frr defaults traditional`.
+    ///
+    /// - Hold 180 s, keepalive 60 s, ConnectRetry 120 s: `bgpd/bgpd.h`
+    ///   (`BGP_DEFAULT_HOLDTIME`, `BGP_DEFAULT_KEEPALIVE`, `BGP_DEFAULT_CONNECT_RETRY`, set per
+    ///   defaults profile in `bgpd/bgp_vty.c`; the `datacenter` profile uses 3/9/10 instead).
+    /// - Keepalive: `bgpd/bgp_packet.c` `bgp_open_receive` sets it to a third of the negotiated
+    ///   hold time and uses the configured one only when smaller
+    ///   ([`KeepaliveRule::CappedAtThird`]).
+    /// - No jitter on keepalive, hold or ConnectRetry: `bgpd/bgp_fsm.c` `bgp_timer_set` starts
+    ///   `t_connect` with `v_connect` and `t_holdtime` with `v_holdtime` as they are, and
+    ///   keepalives are sent at a fixed `v_keepalive` by `bgpd/bgp_keepalives.c`.
+    /// - OpenSent hold: `bgp_timer_set` (case OpenSent) arms the hold timer with the configured
+    ///   hold time, not 4 minutes.
+    /// - Idle restart: the start timer begins at `BGP_INIT_START_TIMER` (1 s, `bgpd/bgpd.h`) and
+    ///   doubles on each error up to 120 s (`bgp_stop_with_error` / `bgp_write_notify` in
+    ///   `bgpd/bgp_fsm.c` and `bgpd/bgp_packet.c`: "Double start timer ... Overflow check").
+    ///   The doubling never resets by time in the source; **assumption**: forgotten after
+    ///   300 s quiet, like the others.
+    /// - MRAI 0 for eBGP and iBGP (`BGP_DEFAULT_EBGP_ROUTEADV`, `BGP_DEFAULT_IBGP_ROUTEADV` in
+    ///   `bgpd/bgpd.h`); DelayOpenTime 120 s (`BGP_DEFAULT_DELAYOPEN`).
+    pub const FRR: Self = Self {
+        name: "frr",
+        hold_time: Duration::from_secs(180),
+        keepalive: Some(Duration::from_secs(60)),
+        keepalive_rule: KeepaliveRule::CappedAtThird,
+        connect_retry: Duration::from_secs(120),
+        connect_delay: Duration::ZERO,
+        open_sent_hold: None,
+        mrai_ebgp: Duration::ZERO,
+        mrai_ibgp: Duration::ZERO,
+        delay_open: Duration::from_secs(120),
+        idle_hold: IdleHold {
+            initial: Duration::from_secs(1),
+            max: Duration::from_secs(120),
+            factor: 2,
+            forget: Duration::from_secs(300),
+        },
+        keepalive_jitter: Jitter::NONE,
+        hold_jitter: Jitter::NONE,
+        connect_retry_jitter: Jitter::NONE,
+        mrai_jitter: Jitter::NONE,
+        idle_hold_jitter: Jitter::NONE,
+    };
+
+    /// **`cisco-ios`**: Cisco IOS / IOS XE.
+    ///
+    /// - Documented: keepalive 60 s and hold 180 s by default (`timers bgp` / `neighbor
+    ///   timers`, Cisco IOS command reference; "Cisco IOS in a Nutshell", `timers bgp`), and the
+    ///   Azure MSEE (a Cisco-class edge) uses the same 60/180 (domain.md).
+    /// - MRAI 30 s eBGP, 0 s iBGP (`neighbor advertisement-interval` defaults in the IOS
+    ///   command reference).
+    /// - **Assumptions** (no public source states them): keepalive capped at a third of the
+    ///   negotiated hold time; RFC jitter 0.75–1.0 on keepalive, ConnectRetry and MRAI, none on
+    ///   hold; ConnectRetry 120 s; OpenSent hold 4 min; IdleHold as `rfc4271`.
+    pub const CISCO_IOS: Self = Self {
+        name: "cisco-ios",
+        hold_time: Duration::from_secs(180),
+        keepalive: Some(Duration::from_secs(60)),
+        keepalive_rule: KeepaliveRule::CappedAtThird,
+        connect_retry: Duration::from_secs(120),
+        connect_delay: Duration::ZERO,
+        open_sent_hold: Some(Duration::from_mins(4)),
+        mrai_ebgp: Duration::from_secs(30),
+        mrai_ibgp: Duration::ZERO,
+        delay_open: Duration::from_secs(120),
+        idle_hold: Self::RFC4271.idle_hold,
+        keepalive_jitter: Jitter::RFC4271,
+        hold_jitter: Jitter::NONE,
+        connect_retry_jitter: Jitter::RFC4271,
+        mrai_jitter: Jitter::RFC4271,
+        idle_hold_jitter: Jitter::NONE,
+    };
+
+    /// **`junos`**: Juniper Junos OS.
+    ///
+    /// - Documented: `hold-time` defaults to 90 s and keepalives are sent at one third of the
+    ///   hold time, with no separate keepalive setting (Junos BGP configuration guide,
+    ///   `hold-time` statement) — [`KeepaliveRule::ThirdOfHold`]. `out-delay` (Junos's route
+    ///   advertisement delay) defaults to 0, so MRAI is 0.
+    /// - **Assumptions**: RFC jitter 0.75–1.0 on keepalive and ConnectRetry, none on hold;
+    ///   ConnectRetry 120 s; OpenSent hold 4 min; IdleHold as `rfc4271`.
+    pub const JUNOS: Self = Self {
+        name: "junos",
+        hold_time: Duration::from_secs(90),
+        keepalive: None,
+        keepalive_rule: KeepaliveRule::ThirdOfHold,
+        connect_retry: Duration::from_secs(120),
+        connect_delay: Duration::ZERO,
+        open_sent_hold: Some(Duration::from_mins(4)),
+        mrai_ebgp: Duration::ZERO,
+        mrai_ibgp: Duration::ZERO,
+        delay_open: Duration::from_secs(120),
+        idle_hold: Self::RFC4271.idle_hold,
+        keepalive_jitter: Jitter::RFC4271,
+        hold_jitter: Jitter::NONE,
+        connect_retry_jitter: Jitter::RFC4271,
+        mrai_jitter: Jitter::NONE,
+        idle_hold_jitter: Jitter::NONE,
+    };
+
+    /// Every built-in profile, in a fixed order.
+    #[must_use]
+    pub const fn all() -> &'static [Self] {
+        &ALL
+    }
+
+    /// The built-in profile with this name.
+    ///
+    /// # Errors
+    ///
+    /// [`UnknownProfile`] naming the accepted names.
+    pub fn by_name(name: &str) -> Result<Self, UnknownProfile> {
+        ALL.iter()
+            .find(|p| p.name == name)
+            .copied()
+            .ok_or_else(|| UnknownProfile(name.to_owned()))
+    }
+}
+
+impl Default for Profile {
+    fn default() -> Self {
+        Self::RFC4271
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand_chacha::ChaCha8Rng;
+    use rand_core::SeedableRng;
+
+    #[test]
+    fn jitter_stays_within_bounds_and_spreads() {
+        let mut rng = ChaCha8Rng::seed_from_u64(7);
+        let d = Duration::from_secs(60);
+        let (mut lo, mut hi) = (Duration::MAX, Duration::ZERO);
+        for _ in 0..10_000 {
+            let x = Jitter::RFC4271.apply(d, &mut rng);
+            assert!(x >= Duration::from_secs(45) && x <= d, "{x:?}");
+            lo = lo.min(x);
+            hi = hi.max(x);
+        }
+        // Uniform over 15 s: 10 000 draws reach within 0.1 s of both ends.
+        assert!(lo < Duration::from_millis(45_100), "{lo:?}");
+        assert!(hi > Duration::from_millis(59_900), "{hi:?}");
+    }
+
+    #[test]
+    fn no_jitter_is_exact() {
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        let d = Duration::from_secs(180);
+        assert_eq!(Jitter::NONE.apply(d, &mut rng), d);
+    }
+
+    #[test]
+    fn keepalive_defaults_to_a_third_of_negotiated_hold() {
+        for rule in [
+            KeepaliveRule::CappedAtThird,
+            KeepaliveRule::ScaledWithHold,
+            KeepaliveRule::ThirdOfHold,
+        ] {
+            let k = rule.keepalive(Duration::from_secs(9), Duration::from_secs(180), None);
+            assert_eq!(k, Duration::from_secs(3), "{rule:?}");
+        }
+    }
+
+    #[test]
+    fn keepalive_zero_when_hold_zero() {
+        let k = KeepaliveRule::CappedAtThird.keepalive(
+            Duration::ZERO,
+            Duration::from_secs(180),
+            Some(Duration::from_secs(60)),
+        );
+        assert_eq!(k, Duration::ZERO);
+    }
+
+    #[test]
+    fn frr_caps_configured_keepalive_at_a_third() {
+        // Configured 60/180, peer offers 9: FRR sends every 3 s.
+        let k = KeepaliveRule::CappedAtThird.keepalive(
+            Duration::from_secs(9),
+            Duration::from_secs(180),
+            Some(Duration::from_secs(60)),
+        );
+        assert_eq!(k, Duration::from_secs(3));
+        // A configured keepalive below a third is kept.
+        let k = KeepaliveRule::CappedAtThird.keepalive(
+            Duration::from_secs(90),
+            Duration::from_secs(90),
+            Some(Duration::from_secs(10)),
+        );
+        assert_eq!(k, Duration::from_secs(10));
+    }
+
+    #[test]
+    fn bird_scales_configured_keepalive_with_hold() {
+        // Configured 80/240, peer offers 30: 80 × 30 / 240 = 10 s.
+        let k = KeepaliveRule::ScaledWithHold.keepalive(
+            Duration::from_secs(30),
+            Duration::from_secs(240),
+            Some(Duration::from_secs(80)),
+        );
+        assert_eq!(k, Duration::from_secs(10));
+    }
+
+    #[test]
+    fn junos_ignores_configured_keepalive() {
+        let k = KeepaliveRule::ThirdOfHold.keepalive(
+            Duration::from_secs(90),
+            Duration::from_secs(90),
+            Some(Duration::from_secs(10)),
+        );
+        assert_eq!(k, Duration::from_secs(30));
+    }
+
+    #[test]
+    fn keepalive_never_below_one_second() {
+        let k = KeepaliveRule::CappedAtThird.keepalive(
+            Duration::from_secs(3),
+            Duration::from_secs(3),
+            Some(Duration::from_millis(200)),
+        );
+        assert_eq!(k, Duration::from_secs(1));
+    }
+
+    #[test]
+    fn profiles_found_by_name() {
+        for p in Profile::all() {
+            assert_eq!(Profile::by_name(p.name), Ok(*p));
+        }
+        assert_eq!(
+            Profile::by_name("quagga"),
+            Err(UnknownProfile("quagga".to_owned()))
+        );
+    }
+
+    #[test]
+    fn only_bird_jitters_the_hold_timer() {
+        for p in Profile::all() {
+            assert_eq!(
+                p.hold_jitter != Jitter::NONE,
+                p.name == "bird",
+                "{}",
+                p.name
+            );
+        }
+    }
+}
