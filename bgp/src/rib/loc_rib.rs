@@ -22,7 +22,7 @@
 //! change of the best path queues the prefix for the Adj-RIBs-Out. Both queues are drained by
 //! the owner, in the order the changes happened.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -79,7 +79,7 @@ pub struct LocRib {
     table: BTreeMap<IpNet, Entry>,
     config: DecisionConfig,
     /// Queued FIB changes, oldest first.
-    fib_changes: Vec<FibChange>,
+    fib_changes: VecDeque<FibChange>,
     /// Prefixes whose best path changed, oldest first (may repeat a prefix).
     best_changes: Vec<IpNet>,
     /// Scratch space for the next hops before a change (avoids an allocation per prefix).
@@ -236,7 +236,12 @@ impl LocRib {
 
     /// Takes the queued FIB changes, oldest first.
     pub fn take_fib_changes(&mut self) -> Vec<FibChange> {
-        std::mem::take(&mut self.fib_changes)
+        std::mem::take(&mut self.fib_changes).into()
+    }
+
+    /// The oldest queued FIB change.
+    pub fn poll_fib_change(&mut self) -> Option<FibChange> {
+        self.fib_changes.pop_front()
     }
 
     /// Takes the prefixes whose best path changed, oldest first (a prefix may repeat).
@@ -271,12 +276,12 @@ impl LocRib {
         prefix: IpNet,
         entry: &Entry,
         changed: Changed,
-        fib_changes: &mut Vec<FibChange>,
+        fib_changes: &mut VecDeque<FibChange>,
         best_changes: &mut Vec<IpNet>,
     ) {
         if changed.fib {
             let next_hops = entry.selected().iter().map(|p| p.fib_hop()).collect();
-            fib_changes.push(FibChange { prefix, next_hops });
+            fib_changes.push_back(FibChange { prefix, next_hops });
         }
         if changed.best {
             best_changes.push(prefix);
@@ -317,7 +322,7 @@ mod tests {
                 peer_addr: IpAddr::V4(addr),
                 source,
             },
-            as_path: vec![65000],
+            attrs: Arc::new(crate::wire::PathAttributes::new()),
         })
     }
 
