@@ -1,10 +1,11 @@
 //! RIB benchmarks: withdrawing a whole session (`rib_withdraw/N`) and importing a full table
 //! (`rib_import/N`), plus the memory a 1 M-prefix table takes.
 //!
-//! The table has N IPv4 /24 prefixes, each learned from two peers; peer 1 has the higher
-//! LOCAL_PREF, so withdrawing its session changes the best path and the FIB of every prefix:
-//! N prefix changes. Paths are shared by runs of 8 prefixes, as prefixes of one UPDATE share
-//! their attributes in real tables.
+//! The table has N IPv4 /24 prefixes, each learned from two eBGP peers through the full
+//! `Rib` (UPDATEs of 8 prefixes, as real tables average a handful of prefixes per attribute
+//! set); peer 1's import policy sets LOCAL_PREF 200, so withdrawing its session changes the
+//! best path and the FIB of every prefix: N prefix changes, each re-running the decision
+//! process and queuing the prefix for peer 2's Adj-RIB-Out. Setup (import) is not timed.
 //!
 //! Run: `cargo bench -p bench --bench rib -- --warm-up-time 1 --measurement-time 3
 //! --sample-size 10`. The memory figure is printed to stderr from `/proc/self/statm` (Linux).
@@ -14,80 +15,74 @@ use std::hint::black_box;
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 
-use bgp::rib::PeerId;
-use bgp::rib::adj_rib_in::{AdjRibIn, MaxPrefix};
-use bgp::rib::decision::{DecisionConfig, Rank};
-use bgp::rib::loc_rib::LocRib;
-use bgp::rib::path::Path;
+use bgp::rib::{PeerConfig, PeerId, Rib, RibConfig};
+use bgp::wire::{AsPath, Asn, AttrValue, EncodeCtx, Nlri, Origin, PathAttributes, Update};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use ipnet::{IpNet, Ipv4Net};
 
 const PREFIXES_PER_UPDATE: u32 = 8;
-
-fn path(source: u32, local_pref: u32, update: u32) -> Arc<Path> {
-    let addr = Ipv4Addr::new(192, 0, 2, u8::try_from(source).unwrap_or(0));
-    Arc::new(Path {
-        source: PeerId(source),
-        next_hop: IpAddr::V4(addr),
-        rank: Rank {
-            weight: 0,
-            local_pref,
-            as_path_len: 2 + update % 3,
-            origin: 0,
-            med: 0,
-            neighbor_as: 65000 + source,
-            ebgp: true,
-            igp_cost: 0,
-            bgp_id: addr,
-            cluster_list_len: 0,
-            peer_addr: IpAddr::V4(addr),
-            source,
-        },
-        as_path: vec![65000 + source, 64512 + update % 1000],
-    })
-}
+const LOCAL_AS: u32 = 65_000;
 
 fn prefix(i: u32) -> IpNet {
-    // 10.0.0.0/24, 10.0.1.0/24, ... wrapping into 11.x, 12.x for large tables.
+    // 10.0.0.0/24, 10.0.1.0/24, ... continuing into 11.x, 12.x for large tables.
     IpNet::V4(Ipv4Net::new(Ipv4Addr::from(0x0a00_0000 + (i << 8)), 24).unwrap_or_default())
 }
 
-struct Table {
-    loc: LocRib,
-    peers: [AdjRibIn; 2],
+fn peer_addr(peer: u32) -> Ipv4Addr {
+    Ipv4Addr::new(10, 255, u8::try_from(peer).unwrap_or(0), 2)
 }
 
-/// Imports `n` prefixes from `peers` (1 and 2) into a fresh table.
-fn import(n: u32, peers: &[u32]) -> Table {
-    let mut table = Table {
-        loc: LocRib::new(DecisionConfig::default()),
-        peers: [AdjRibIn::new(MaxPrefix::default()), AdjRibIn::new(MaxPrefix::default())],
-    };
-    for &peer in peers {
-        let lp = if peer == 1 { 200 } else { 100 };
-        let mut shared = path(peer, lp, 0);
-        for i in 0..n {
-            if i % PREFIXES_PER_UPDATE == 0 {
-                shared = path(peer, lp, i / PREFIXES_PER_UPDATE);
-            }
-            let adj = &mut table.peers[usize::try_from(peer - 1).unwrap_or(0)];
-            if adj.insert(prefix(i), Arc::clone(&shared)).is_ok() {
-                table.loc.insert(prefix(i), Arc::clone(&shared));
-            }
+/// The UPDATEs of one peer's full table: runs of 8 prefixes share attributes.
+fn table_updates(n: u32, peer: u32) -> Vec<Update> {
+    (0..n.div_ceil(PREFIXES_PER_UPDATE))
+        .map(|u| {
+            let attrs: PathAttributes = [
+                AttrValue::Origin(Origin::Igp),
+                AttrValue::AsPath(AsPath::from_sequence(vec![
+                    Asn(65_000 + peer),
+                    Asn(3_356),
+                    Asn(64_512 + u % 1_000),
+                ])),
+                AttrValue::NextHop(peer_addr(peer)),
+            ]
+            .into_iter()
+            .collect();
+            let nlri = (u * PREFIXES_PER_UPDATE..((u + 1) * PREFIXES_PER_UPDATE).min(n))
+                .map(|i| Nlri::new(prefix(i)))
+                .collect();
+            Update::announce(Arc::new(attrs), nlri)
+        })
+        .collect()
+}
+
+/// A RIB with eBGP peers 1 and 2 Established; peer 1's routes get LOCAL_PREF 200.
+fn empty_rib() -> Rib {
+    let mut rib = Rib::new(RibConfig::new(LOCAL_AS, Ipv4Addr::new(10, 255, 0, 1)));
+    for peer in [1, 2] {
+        let local = IpAddr::V4(Ipv4Addr::new(10, 255, u8::try_from(peer).unwrap_or(0), 1));
+        let mut config = PeerConfig::new(65_000 + peer, IpAddr::V4(peer_addr(peer)), local);
+        if peer == 1 {
+            config.import.set_local_pref = Some(200);
         }
-        black_box(table.loc.take_fib_changes());
-        black_box(table.loc.take_best_changes());
+        rib.add_peer(PeerId(peer), config).unwrap_or_else(|e| panic!("{e}"));
+        rib.peer_up(PeerId(peer), peer_addr(peer), true).unwrap_or_else(|e| panic!("{e}"));
     }
-    table
+    rib
+}
+
+fn import(rib: &mut Rib, updates: &[Vec<Update>; 2]) {
+    for (peer, list) in [(1, &updates[0]), (2, &updates[1])] {
+        for update in list {
+            rib.handle_update(PeerId(peer), update).unwrap_or_else(|e| panic!("{e}"));
+        }
+    }
+    black_box(rib.take_fib_changes());
 }
 
 /// Session 1 goes down: withdraw everything it taught us and reconverge.
-fn withdraw_peer1(table: &mut Table) -> usize {
-    let routes = table.peers[0].take_all();
-    table.loc.remove_sorted(PeerId(1), routes.into_keys());
-    let changes = table.loc.take_fib_changes();
-    black_box(table.loc.take_best_changes());
-    changes.len()
+fn withdraw_peer1(rib: &mut Rib) -> usize {
+    rib.peer_down(PeerId(1)).unwrap_or_else(|e| panic!("{e}"));
+    rib.take_fib_changes().len()
 }
 
 /// Resident set size in bytes, from `/proc/self/statm` (0 where unavailable).
@@ -100,15 +95,26 @@ fn rss_bytes() -> u64 {
 }
 
 fn report_memory() {
+    let updates = [table_updates(1_000_000, 1), table_updates(1_000_000, 2)];
     let before = rss_bytes();
-    let table = import(1_000_000, &[1, 2]);
-    let after = rss_bytes();
+    let mut rib = empty_rib();
+    import(&mut rib, &updates);
+    let after_import = rss_bytes();
+    // Advertise the table to peer 2 as well, so the Adj-RIB-Out holds it too.
+    let enc = EncodeCtx { four_octet_as: true, ..EncodeCtx::default() };
+    let sent = rib.poll_updates(PeerId(2), &enc).map(|u| u.len()).unwrap_or(0);
+    let _ = rib.poll_updates(PeerId(1), &enc);
+    let after_out = rss_bytes();
+    let mib = |b: u64| b as f64 / (1024.0 * 1024.0);
     eprintln!(
-        "rib memory: 1,000,000 prefixes x 2 paths: {:.1} MiB resident ({} prefixes in Loc-RIB)",
-        (after.saturating_sub(before)) as f64 / (1024.0 * 1024.0),
-        table.loc.len()
+        "rib memory: 1,000,000 prefixes x 2 paths: {:.1} MiB resident after import \
+         (Adj-RIBs-In + Loc-RIB), {:.1} MiB with peer 2's Adj-RIB-Out ({} UPDATEs sent; \
+         UPDATE inputs excluded)",
+        mib(after_import.saturating_sub(before)),
+        mib(after_out.saturating_sub(before)),
+        sent,
     );
-    drop(table);
+    black_box(rib.loc_rib().len());
 }
 
 #[allow(clippy::disallowed_methods, reason = "benchmarks time themselves with the wall clock")]
@@ -116,17 +122,19 @@ fn bench_withdraw(c: &mut Criterion) {
     report_memory();
     let mut group = c.benchmark_group("rib_withdraw");
     for n in [10_000u32, 1_000_000] {
+        let updates = [table_updates(n, 1), table_updates(n, 2)];
         group.throughput(Throughput::Elements(u64::from(n)));
         group.bench_function(BenchmarkId::from_parameter(n), |b| {
             b.iter_custom(|iters| {
                 let mut total = std::time::Duration::ZERO;
                 for _ in 0..iters {
-                    let mut table = import(n, &[1, 2]);
+                    let mut rib = empty_rib();
+                    import(&mut rib, &updates);
                     let start = std::time::Instant::now();
-                    let changes = withdraw_peer1(&mut table);
+                    let changes = withdraw_peer1(&mut rib);
                     total += start.elapsed();
                     assert_eq!(changes, n as usize, "every prefix must move to peer 2");
-                    drop(table);
+                    drop(rib);
                 }
                 total
             });
@@ -139,16 +147,19 @@ fn bench_withdraw(c: &mut Criterion) {
 fn bench_import(c: &mut Criterion) {
     let mut group = c.benchmark_group("rib_import");
     for n in [10_000u32, 1_000_000] {
-        // Two full tables: 2n route imports, each running the decision process.
+        let updates = [table_updates(n, 1), table_updates(n, 2)];
+        // Two full tables: 2n route imports, each running import policy and the decision
+        // process.
         group.throughput(Throughput::Elements(2 * u64::from(n)));
         group.bench_function(BenchmarkId::from_parameter(n), |b| {
             b.iter_custom(|iters| {
                 let mut total = std::time::Duration::ZERO;
                 for _ in 0..iters {
+                    let mut rib = empty_rib();
                     let start = std::time::Instant::now();
-                    let table = import(n, &[1, 2]);
+                    import(&mut rib, &updates);
                     total += start.elapsed();
-                    drop(black_box(table));
+                    drop(black_box(rib));
                 }
                 total
             });

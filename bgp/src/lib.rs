@@ -10,3 +10,4 @@ pub mod bfd;
 pub mod fsm;
 pub mod rib;
 pub mod wire;
+pub mod speaker;
