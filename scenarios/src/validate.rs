@@ -99,12 +99,13 @@ impl Validator {
         }
         self.azure_timer_rules(spec, &mut topo);
         self.gates_and_limits(spec, &topo);
-        let faults = spec
+        let faults: Vec<Fault> = spec
             .fault
             .iter()
             .enumerate()
             .filter_map(|(i, f)| self.fault(i, f, &topo))
             .collect();
+        self.timeline(&faults, &topo);
         let probes = self.probes(spec, &topo);
         let directions: Vec<Direction> = probes
             .iter()
@@ -1101,6 +1102,58 @@ impl Validator {
         })
     }
 
+    /// `restore` and `router_restart` must follow a fault on the same target. Only faults
+    /// certainly earlier count (a range counts from its latest value).
+    fn timeline(&mut self, faults: &[Fault], topo: &Topology) {
+        for (i, f) in faults.iter().enumerate() {
+            let (target, what) = match f.action {
+                FaultAction::Restore { target } => (target, "restore"),
+                FaultAction::RouterRestart { router } => (Target::Router(router), "router_restart"),
+                _ => continue,
+            };
+            let earlier: Vec<Target> = faults[..i]
+                .iter()
+                .filter(|e| {
+                    e.at.max() < f.at.min()
+                        && !matches!(
+                            e.action,
+                            FaultAction::Restore { .. } | FaultAction::RouterRestart { .. }
+                        )
+                })
+                .filter(|e| {
+                    what != "router_restart" || matches!(e.action, FaultAction::RouterCrash { .. })
+                })
+                .filter_map(|e| fault_target(&e.action))
+                .collect();
+            if !earlier.contains(&target) {
+                let name = topo.target_name(target);
+                let mut allowed: Vec<String> =
+                    earlier.iter().map(|t| topo.target_name(*t)).collect();
+                allowed.dedup();
+                self.error(
+                    Diagnostic::error(
+                        root().key("fault").index(f.index).key("target"),
+                        format!(
+                            "`{what}` of `{name}` at {}, but no earlier fault {} `{name}`",
+                            f.at,
+                            if what == "restore" {
+                                "targets"
+                            } else {
+                                "crashes"
+                            }
+                        ),
+                    )
+                    .expected(if what == "restore" {
+                        "the target of an earlier fault"
+                    } else {
+                        "a router crashed by an earlier `router_crash`"
+                    })
+                    .allowed(allowed),
+                );
+            }
+        }
+    }
+
     fn probes(&mut self, spec: &ScenarioSpec, topo: &Topology) -> Vec<Probe> {
         let endpoints = topo.endpoints();
         let first_vnet = topo
@@ -1637,6 +1690,34 @@ fn bfd_key_path(spec: &ScenarioSpec, router: &str) -> KeyPath {
 /// 64512–65534 and 4200000000–4294967294 (RFC 6996).
 const fn is_private_asn(asn: u32) -> bool {
     (asn >= 64_512 && asn <= 65_534) || (asn >= 4_200_000_000 && asn <= 4_294_967_294)
+}
+
+/// The target a fault acts on, as a `restore` would name it.
+fn fault_target(action: &FaultAction) -> Option<Target> {
+    Some(match action {
+        FaultAction::Silent { target }
+        | FaultAction::Down { target }
+        | FaultAction::Loss { target, .. }
+        | FaultAction::Latency { target, .. }
+        | FaultAction::VpnTunnelDown { target }
+        | FaultAction::Restore { target } => *target,
+        FaultAction::RouterCrash { router } | FaultAction::RouterRestart { router } => {
+            Target::Router(*router)
+        }
+        FaultAction::MseeMaintenance { circuit, side, .. } => Target::Link(*circuit, *side),
+        FaultAction::BgpDisconnect { sessions } | FaultAction::PrefixFlood { sessions, .. } => {
+            match sessions.as_slice() {
+                [one] => Target::Session(*one),
+                _ => return None,
+            }
+        }
+        FaultAction::GatewayInstanceFailure { instance, .. } => {
+            instance.map_or(Target::VpnGateway, Target::VpnGatewayInstance)
+        }
+        FaultAction::Deprovision { circuit } | FaultAction::PublicPrefixesState { circuit, .. } => {
+            Target::Circuit(*circuit)
+        }
+    })
 }
 
 /// The peering sessions a link or session target stands for.

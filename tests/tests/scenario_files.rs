@@ -107,7 +107,7 @@ malformed! {
     rejects_unknown_profile:
         with("\n[bgp]\nprofile = \"quagga\"\n") => [
             "bad.toml:7:11: error: unknown variant `quagga` (at `bgp.profile`)",
-            "= allowed: cisco-ios, bird, frr, junos, rfc4271",
+            "= allowed: bird, cisco-ios, frr, junos, rfc4271",
         ];
     rejects_unknown_router_in_bgp_overrides:
         with("\n[bgp.router.ce9]\nhold_time = \"30s\"\n") => [
@@ -424,4 +424,29 @@ fn fault_time_ranges_are_kept_for_the_seeded_draw() {
     let f = &loaded.scenario.faults[0];
     assert_eq!(f.at.min().as_secs(), 240);
     assert_eq!(f.at.max().as_secs(), 360);
+}
+
+#[test]
+fn rejects_restore_without_an_earlier_fault_on_the_target() {
+    let text = with(
+        "\n[[fault]]\nat = \"5m\"\nkind = \"silent\"\ntarget = \"circuit.primary\"\n\n[[fault]]\nat = \"9m\"\nkind = \"restore\"\ntarget = \"circuit.secondary\"\n",
+    );
+    assert_has(
+        &refused(&text),
+        &[
+            "bad.toml:14:10: error: `restore` of `circuit.secondary` at 9m, but no earlier fault targets `circuit.secondary` (at `fault[1].target`)",
+            "= allowed: circuit.primary",
+        ],
+    );
+}
+
+#[test]
+fn rejects_router_restart_of_a_router_that_never_crashed() {
+    let text = with("\n[[fault]]\nat = \"9m\"\nkind = \"router_restart\"\ntarget = \"ce2\"\n");
+    assert_has(
+        &refused(&text),
+        &[
+            "bad.toml:9:10: error: `router_restart` of `ce2` at 9m, but no earlier fault crashes `ce2`",
+        ],
+    );
 }
