@@ -518,18 +518,24 @@ mod fuzz {
             proptest::option::of(any::<u16>()),
             proptest::collection::vec(any::<u8>(), 0..40),
         )
-            .prop_map(move |(near, seq, ack, flags, window, mss, payload)| Segment {
-                src_port: 50_000,
-                dst_port: 179,
-                // Half the segments land near the real sequence space, so they get past the
-                // acceptability test and exercise the state machine.
-                seq: if near { isn_hint.wrapping_add(seq % 64) } else { seq },
-                ack: if near { ack % 4 } else { ack },
-                flags: Flags::from_bits(flags),
-                window,
-                mss,
-                payload: payload.into_boxed_slice(),
-            })
+            .prop_map(
+                move |(near, seq, ack, flags, window, mss, payload)| Segment {
+                    src_port: 50_000,
+                    dst_port: 179,
+                    // Half the segments land near the real sequence space, so they get past the
+                    // acceptability test and exercise the state machine.
+                    seq: if near {
+                        isn_hint.wrapping_add(seq % 64)
+                    } else {
+                        seq
+                    },
+                    ack: if near { ack % 4 } else { ack },
+                    flags: Flags::from_bits(flags),
+                    window,
+                    mss,
+                    payload: payload.into_boxed_slice(),
+                },
+            )
     }
 
     proptest! {
