@@ -719,9 +719,7 @@ impl Session {
                 // §4.4: "KEEPALIVE messages MUST NOT be sent more frequently than one per
                 // second" holds after jitter too (a 1 s keepalive jittered to 0.75 s would
                 // break it).
-                let d = jitter
-                    .apply(k, &mut self.rng)
-                    .max(Duration::from_secs(1));
+                let d = jitter.apply(k, &mut self.rng).max(Duration::from_secs(1));
                 self.timers.set(Timer::Keepalive, now + d);
             }
             _ => self.timers.stop(Timer::Keepalive),
