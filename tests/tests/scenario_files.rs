@@ -450,3 +450,29 @@ fn rejects_router_restart_of_a_router_that_never_crashed() {
         ],
     );
 }
+
+#[test]
+fn rejects_missing_key_in_nested_table_naming_the_table() {
+    let text = custom_topology("customer_asn = 65001", "").replace("vlan = 100\n", "");
+    assert_has(
+        &refused(&text),
+        &[
+            "bad.toml:18:1: error: missing field `vlan` (at `topology.circuit[0].peering[0]`)",
+            "18 | [[topology.circuit.peering]]",
+        ],
+    );
+}
+
+#[test]
+fn rejects_vpn_gateway_asn_equal_to_customer_asn() {
+    let text = format!(
+        "{}\n[topology.vpn]\nasn = 65001\n",
+        custom_topology("customer_asn = 65001", "")
+    );
+    assert_has(
+        &refused(&text),
+        &[
+            "bad.toml:25:7: error: the VPN gateway's ASN 65001 is the customer's (at `topology.vpn.asn`)",
+        ],
+    );
+}

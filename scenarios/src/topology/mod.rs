@@ -118,6 +118,16 @@ impl Profile {
             Self::Rfc4271 => "rfc4271",
         }
     }
+
+    /// The `bgp` crate's timer profile of the same name (jitter ranges, keepalive rule,
+    /// ConnectRetry, MRAI). Only its behaviours are meant: the configured timers of a router
+    /// are in [`Router::timers`].
+    #[must_use]
+    pub fn behaviour(self) -> bgp::fsm::profile::Profile {
+        // Every name above is one of the bgp crate's built-in profiles (tested below); the
+        // default is only a fallback should the two lists ever drift apart.
+        bgp::fsm::profile::Profile::by_name(self.name()).unwrap_or_default()
+    }
 }
 
 /// Layer-2 or layer-3 connectivity provider.
@@ -726,5 +736,27 @@ impl Topology {
             return Some(Gate::PublicPrefixes(peering.public_prefixes_state));
         }
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_profile_names_a_bgp_crate_profile() {
+        for p in [
+            Profile::Bird,
+            Profile::CiscoIos,
+            Profile::Frr,
+            Profile::Junos,
+            Profile::Rfc4271,
+        ] {
+            assert_eq!(
+                bgp::fsm::profile::Profile::by_name(p.name()).map(|b| b.name),
+                Ok(p.name())
+            );
+            assert_eq!(p.behaviour().name, p.name());
+        }
     }
 }
