@@ -476,3 +476,20 @@ fn rejects_vpn_gateway_asn_equal_to_customer_asn() {
         ],
     );
 }
+
+#[test]
+fn design_sketch_in_shared_design_md_is_a_valid_scenario() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/design.md");
+    let design = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{} must sit beside the project: {e}", path.display()));
+    let start = design
+        .find("```toml\n")
+        .expect("design.md has a toml sketch")
+        + "```toml\n".len();
+    let len = design[start..].find("```").expect("the sketch is closed");
+    let sketch = &design[start..start + len];
+    let loaded = scenarios::load_str("design.md", sketch)
+        .unwrap_or_else(|e| panic!("the design sketch is refused:\n{e}"));
+    assert_eq!(loaded.scenario.seed, 7);
+    assert_eq!(loaded.scenario.faults.len(), 1);
+}
