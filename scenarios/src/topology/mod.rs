@@ -16,8 +16,9 @@
 //!   its address, import policy (LOCAL_PREF, weight, maximum prefixes) and export policy
 //!   (AS-path prepend), the prefixes it originates into the session, the segments the
 //!   session's packets cross (in order, from end 0 to end 1) and its gates (provisioning
-//!   states). End 0 is always the customer side (CE, PE or VPN device; the lower-named router
-//!   for iBGP), end 1 the Azure side. The negotiated hold time is the smaller of the two
+//!   states). End 0 is the end nearer on-premises: the customer side (CE, PE or VPN device)
+//!   of sessions with Azure, the MSEE of a gateway session, the first router of an iBGP
+//!   session; end 1 the far end. The negotiated hold time is the smaller of the two
 //!   ends' (RFC 4271 §4.2); see [`Session::negotiated_hold_time`].
 //! - **Segments** ([`Segment`]) carry packets between two [`Node`]s with [`LinkProps`]. A
 //!   failure of a segment is carrier-visible only to a router attached *directly* to it; a
@@ -314,9 +315,12 @@ pub struct Router {
     pub router_id: Ipv4Addr,
     /// Timer behaviour.
     pub profile: Profile,
-    /// Configured timers.
+    /// Configured timers: Microsoft's fixed 60/180 on the MSEEs and gateways, 180 s hold on
+    /// customer and provider routers unless the scenario changes it (the profile's own default
+    /// hold time is not used: the reference network matches Microsoft's timers).
     pub timers: BgpTimers,
-    /// BFD, when enabled on this router.
+    /// BFD, when enabled on this router. A session runs BFD when both of its ends have it
+    /// (the MSEE always offers it on private and Microsoft peering; the gateways never do).
     pub bfd: Option<BfdParams>,
     /// Maximum equal-cost paths installed (4 on the ExpressRoute gateway, 2 on CEs).
     pub max_paths: u8,
