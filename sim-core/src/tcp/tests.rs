@@ -1,7 +1,7 @@
 use super::*;
 use crate::link::{Direction, DirectionConfig, End, LossModel};
 use crate::rng::Seed;
-use crate::testing::TcpPair;
+use crate::testing::{PORT_A, PORT_B, TcpPair};
 use crate::time::Duration;
 
 const MS: Duration = Duration::from_millis(1);
@@ -576,4 +576,56 @@ mod fuzz {
             }
         }
     }
+}
+
+#[test]
+fn simultaneous_open_connects_both_ends() {
+    let mut p = TcpPair::new(Seed(1), TcpConfig::linux(), TcpConfig::linux(), &clean());
+    p.a.connect(Instant::ZERO).expect("fresh");
+    p.b.connect(Instant::ZERO).expect("fresh");
+    p.flush(End::A);
+    p.flush(End::B);
+    p.run_until(secs(1.0));
+    assert_eq!(
+        (p.a.state(), p.b.state()),
+        (State::Established, State::Established)
+    );
+    p.write(End::A, b"ping");
+    p.write(End::B, b"pong");
+    p.run_until(secs(2.0));
+    assert_eq!(
+        (p.received[0].as_slice(), p.received[1].as_slice()),
+        (&b"pong"[..], &b"ping"[..])
+    );
+}
+
+#[test]
+fn listener_drops_half_open_after_synack_retries_and_keeps_listening() {
+    // SYN-ACKs vanish: the listener resends them (on its timer and on each resent SYN), then
+    // gives the half-open connection up and listens again; the opener aborts at 127 s.
+    let mut p = TcpPair::new(Seed(1), TcpConfig::linux(), TcpConfig::linux(), &clean());
+    p.link.set_silent(Direction::BToA, true);
+    p.open();
+    p.run_until(secs(200.0));
+    assert_eq!(p.b.state(), State::Listen);
+    assert!(aborts(&p, End::B).is_empty(), "a listener raises no abort");
+    assert_eq!(
+        aborts(&p, End::A),
+        vec![(secs(127.0), AbortReason::SynRetriesExhausted)]
+    );
+    // The path heals and a new attempt succeeds against the same listener.
+    p.link.set_silent(Direction::BToA, false);
+    p.a = Endpoint::new(
+        TcpConfig::linux(),
+        PORT_A,
+        PORT_B,
+        &mut Seed(3).stream_named("again"),
+    );
+    p.a.connect(p.engine.now()).expect("fresh");
+    p.flush(End::A);
+    p.run_until(secs(201.0));
+    assert_eq!(
+        (p.a.state(), p.b.state()),
+        (State::Established, State::Established)
+    );
 }
