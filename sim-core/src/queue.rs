@@ -497,6 +497,34 @@ mod tests {
     }
 
     #[test]
+    fn steady_state_hold_does_not_grow_storage() {
+        // The hold pattern (pop one, schedule one) must reuse slots and heap space: after the
+        // warm-up no buffer grows, so no allocation happens per event.
+        let mut q = EventQueue::new();
+        for i in 0..1000_u64 {
+            q.push(t(i * 7 % 1000), i);
+        }
+        let mut caps = (0, 0, 0);
+        let mut x = 12_345_u64;
+        for round in 0..100_000 {
+            if round == 10 {
+                // Warm-up over: the free list has been used once.
+                caps = (q.heap.capacity(), q.slots.capacity(), q.free.capacity());
+            }
+            let Some((at, _, e)) = q.pop() else {
+                panic!("the queue never empties in the hold model");
+            };
+            x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            q.push(t(at.as_nanos() + (x >> 54)), e);
+        }
+        assert_eq!(q.len(), 1000);
+        assert_eq!(
+            (q.heap.capacity(), q.slots.capacity(), q.free.capacity()),
+            caps
+        );
+    }
+
+    #[test]
     fn peek_skips_cancelled_top() {
         let mut q = EventQueue::new();
         let a = q.push(t(1), 'a');
