@@ -2,3 +2,5 @@
 //!
 //! Not built yet: the model, scenario files and `holdtime run` arrive with the scenarios issue.
 #![warn(missing_docs)]
+
+pub mod sim;
