@@ -6,3 +6,4 @@
 //! - [`dataplane`]: per-router forwarding, per-flow ECMP, exact outage intervals and probes.
 
 pub mod dataplane;
+pub mod net;
