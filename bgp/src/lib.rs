@@ -8,3 +8,4 @@
 
 pub mod bfd;
 pub mod fsm;
+pub mod wire;

@@ -15,10 +15,29 @@
 //!   impairments are [`link::Channel`] decorators.
 //! - [`rng`]: [`rng::Seed`] and independent [`rng::Stream`]s per component, with hand-written,
 //!   version-stable distributions.
+//! - [`tcp`]: [`tcp::Endpoint`], a sans-IO TCP endpoint with real sequence numbers, RFC 6298
+//!   retransmission timer, SYN retries and abort after `tcp_retries2`; presets
+//!   [`tcp::TcpConfig::linux`] and [`tcp::TcpConfig::rfc6298`].
+//! - [`trace`]: [`trace::Record`]s as JSON lines through a [`trace::Tracer`] with a running
+//!   FNV-1a [`trace::TraceHash`] for cheap determinism checks.
+//! - [`testing`]: [`testing::TcpPair`], two endpoints over a link in an engine: the reference
+//!   driver loop, used by tests and benches.
+//!
+//! # How the pieces fit
+//!
+//! A model defines its event enum `E` and owns an [`engine::Engine<E>`]. Protocol state machines
+//! (TCP here, BGP and BFD in the `bgp` crate) are sans-IO: the model feeds them inputs with
+//! `now`, drains their `poll_*` outputs, sends frames over [`link::Link`]s (which answer with
+//! an arrival time or a drop), schedules arrivals and timers as events, and records what
+//! happened in a [`trace::Tracer`]. Every random choice draws from an [`rng::Stream`] derived
+//! from the run's [`rng::Seed`].
 #![warn(missing_docs)]
 
 pub mod engine;
 pub mod link;
 pub mod queue;
 pub mod rng;
+pub mod tcp;
+pub mod testing;
 pub mod time;
+pub mod trace;

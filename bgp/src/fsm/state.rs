@@ -2,6 +2,8 @@
 
 use serde::Serialize;
 
+use super::Timer;
+
 /// A BGP session state (RFC 4271 §8.2.2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub enum State {
@@ -29,6 +31,31 @@ impl State {
         Self::OpenConfirm,
         Self::Established,
     ];
+
+    /// Whether a session in this state may have `timer` armed (RFC 4271 §8.2.2):
+    ///
+    /// - Idle: only IdleHoldTimer (automatic restart, §8.1.1 DampPeerOscillations);
+    /// - Connect, Active: ConnectRetryTimer and DelayOpenTimer;
+    /// - OpenSent: HoldTimer (the large initial value);
+    /// - OpenConfirm: HoldTimer and KeepaliveTimer;
+    /// - Established: HoldTimer, KeepaliveTimer and MinRouteAdvertisementIntervalTimer.
+    #[must_use]
+    pub const fn uses(self, timer: Timer) -> bool {
+        matches!(
+            (self, timer),
+            (Self::Idle, Timer::IdleHold)
+                | (
+                    Self::Connect | Self::Active,
+                    Timer::ConnectRetry | Timer::DelayOpen
+                )
+                | (Self::OpenSent, Timer::Hold)
+                | (Self::OpenConfirm, Timer::Hold | Timer::Keepalive)
+                | (
+                    Self::Established,
+                    Timer::Hold | Timer::Keepalive | Timer::MinRouteAdvertisement
+                )
+        )
+    }
 
     /// The FSM Error subcode for an unexpected message received in this state (RFC 6608 §3):
     /// 1 in OpenSent, 2 in OpenConfirm, 3 in Established, 0 (unspecific) elsewhere.

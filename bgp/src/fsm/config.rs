@@ -1,0 +1,141 @@
+//! Per-session configuration: identity, timers (falling back to the profile's defaults) and
+//! the optional session attributes of RFC 4271 §8.1.1.
+
+use serde::Serialize;
+use sim_core::time::Duration;
+use std::net::Ipv4Addr;
+
+use super::profile::Profile;
+use crate::wire::Family;
+
+/// Configuration of one BGP session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Config {
+    /// Our AS.
+    pub local_as: u32,
+    /// The AS the peer must announce (a mismatch is OPEN error 2/2 Bad Peer AS).
+    pub remote_as: u32,
+    /// Our BGP Identifier (nonzero).
+    pub router_id: Ipv4Addr,
+    /// The implementation whose timer behaviour this session follows.
+    pub profile: Profile,
+    /// Hold time to advertise; `None` takes the profile's. Zero or at least 3 s (§4.2).
+    pub hold_time: Option<Duration>,
+    /// Configured keepalive; `None` takes the profile's (which may derive it from the hold).
+    pub keepalive: Option<Duration>,
+    /// ConnectRetryTime; `None` takes the profile's.
+    pub connect_retry: Option<Duration>,
+    /// DelayOpen (§8.1.1): wait for the peer's OPEN for DelayOpenTime before sending ours.
+    pub delay_open: bool,
+    /// DampPeerOscillations (§8.1.1): after an error the session restarts by itself once the
+    /// IdleHoldTimer (profile back-off) expires. Without it, only a new start command restarts.
+    pub damp_peer_oscillations: bool,
+    /// After a Cease 6/1 (maximum prefixes), restart after this long; `None`: stay down until
+    /// started again (RFC 4486 §4 leaves this to configuration).
+    pub max_prefix_restart: Option<Duration>,
+    /// Families to announce with the Multiprotocol capability (RFC 4760).
+    pub families: Vec<Family>,
+    /// Announce the 4-octet AS capability (RFC 6793).
+    pub four_octet_as: bool,
+    /// Announce route refresh (RFC 2918).
+    pub route_refresh: bool,
+    /// Announce extended messages (RFC 8654).
+    pub extended_message: bool,
+    /// Announce graceful restart with this restart time (RFC 4724); `None`: not announced.
+    pub graceful_restart: Option<Duration>,
+    /// The peer is internal (same AS): selects the iBGP MRAI.
+    pub internal: bool,
+}
+
+/// Why a [`Config`] cannot run a session.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    /// RFC 4271 §4.2: "The Hold Time MUST be either zero or at least three seconds."
+    #[error("hold time {0} is neither zero nor at least 3s (RFC 4271 §4.2)")]
+    HoldTime(Duration),
+    /// The hold time does not fit the 16-bit OPEN field.
+    #[error("hold time {0} exceeds 65535s")]
+    HoldTimeTooLarge(Duration),
+    /// RFC 6286 §2.1: the BGP Identifier is "a non-zero 32-bit unsigned integer".
+    #[error("router id 0.0.0.0 is not a valid BGP Identifier (RFC 6286 §2.1)")]
+    ZeroRouterId,
+    /// AS 0 is reserved (RFC 7607).
+    #[error("AS 0 is reserved (RFC 7607)")]
+    ZeroAs,
+}
+
+impl Config {
+    /// A session between `local_as` and `remote_as` with the given identifier, the RFC 4271
+    /// profile, IPv4 unicast, 4-octet AS and route refresh announced, restart damping on.
+    #[must_use]
+    pub fn new(local_as: u32, remote_as: u32, router_id: Ipv4Addr) -> Self {
+        Self {
+            local_as,
+            remote_as,
+            router_id,
+            profile: Profile::RFC4271,
+            hold_time: None,
+            keepalive: None,
+            connect_retry: None,
+            delay_open: false,
+            damp_peer_oscillations: true,
+            max_prefix_restart: None,
+            families: vec![Family::IPV4_UNICAST],
+            four_octet_as: true,
+            route_refresh: true,
+            extended_message: false,
+            graceful_restart: None,
+            internal: local_as == remote_as,
+        }
+    }
+
+    /// The hold time this session advertises.
+    #[must_use]
+    pub fn hold_time(&self) -> Duration {
+        self.hold_time.unwrap_or(self.profile.hold_time)
+    }
+
+    /// The configured keepalive, if any.
+    #[must_use]
+    pub fn keepalive(&self) -> Option<Duration> {
+        self.keepalive.or(self.profile.keepalive)
+    }
+
+    /// ConnectRetryTime.
+    #[must_use]
+    pub fn connect_retry(&self) -> Duration {
+        self.connect_retry.unwrap_or(self.profile.connect_retry)
+    }
+
+    /// The MRAI for this peer.
+    #[must_use]
+    pub fn mrai(&self) -> Duration {
+        if self.internal {
+            self.profile.mrai_ibgp
+        } else {
+            self.profile.mrai_ebgp
+        }
+    }
+
+    /// Checks the configuration.
+    ///
+    /// # Errors
+    ///
+    /// The first problem found, as a [`ConfigError`].
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let hold = self.hold_time();
+        if !hold.is_zero() && hold < Duration::from_secs(3) {
+            return Err(ConfigError::HoldTime(hold));
+        }
+        if hold > Duration::from_secs(u64::from(u16::MAX)) {
+            return Err(ConfigError::HoldTimeTooLarge(hold));
+        }
+        if self.router_id.is_unspecified() {
+            return Err(ConfigError::ZeroRouterId);
+        }
+        if self.local_as == 0 || self.remote_as == 0 {
+            return Err(ConfigError::ZeroAs);
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,730 @@
+//! One BGP session: the RFC 4271 §8.2.2 state machine over one TCP connection.
+
+use rand_chacha::ChaCha8Rng;
+use rand_core::SeedableRng;
+use sim_core::time::{Duration, Instant};
+use std::collections::VecDeque;
+use std::net::Ipv4Addr;
+
+use super::codec::{self, Framer, Incoming, OpenInfo};
+use super::config::{Config, ConfigError};
+use super::event::{Command, Event, Negotiated, SessionEvent, Transmit, Transport};
+use super::profile::Jitter;
+use super::{State, Timer, TimerTable};
+use crate::wire::{
+    CeaseSubcode, DecodeCtx, DecodeError, EncodeCtx, EncodeError, Family, FsmSubcode, Notification,
+    OpenSubcode,
+};
+
+/// Why a [`Command`] could not be carried out. State-changing commands always succeed (a start
+/// while running or a stop while stopped is a no-op, as RFC 4271 §8.2.2 ignores them).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CommandError {
+    /// UPDATEs can only be sent in Established.
+    #[error("cannot send an UPDATE in state {0}")]
+    NotEstablished(State),
+    /// The UPDATE does not encode under the negotiated context (e.g. too long).
+    #[error(transparent)]
+    Encode(#[from] EncodeError),
+}
+
+/// The state of the TCP connection as the session sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Conn {
+    /// No connection and none being opened.
+    None,
+    /// `Transmit::Connect` was issued; waiting for the transport's answer.
+    Connecting,
+    /// The connection is up.
+    Open,
+}
+
+/// What happens once the session is back in Idle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Restart {
+    /// Stay in Idle until a start command.
+    Never,
+    /// Restart after the profile's IdleHold back-off (DampPeerOscillations).
+    Damped,
+    /// Restart after exactly this delay (maximum-prefix restart).
+    After(Duration),
+}
+
+/// A BGP-4 session, sans-IO (quinn-proto's shape).
+///
+/// # Call order
+///
+/// 1. Feed inputs, each with the current virtual time:
+///    [`handle_command`](Self::handle_command) (start, stop, max-prefix, BFD down, collision
+///    dump, UPDATEs to send), [`handle_transport`](Self::handle_transport) (connection up,
+///    failed, closed), [`handle_bytes`](Self::handle_bytes) (bytes read from the connection)
+///    and [`handle_timeout`](Self::handle_timeout) once the instant returned by
+///    [`poll_timeout`](Self::poll_timeout) is reached.
+/// 2. After every input, drain [`poll_transmit`](Self::poll_transmit) until `None` (in order:
+///    `Connect`, then `Bytes` to write, then `Close` after the bytes before it), then
+///    [`poll_event`](Self::poll_event) until `None`.
+/// 3. Ask [`poll_timeout`](Self::poll_timeout) again and schedule a wake-up for it.
+///
+/// The session reads no clock and owns no socket. Randomness (timer jitter) comes from a
+/// ChaCha8 generator seeded in [`new`](Self::new), so a run is reproducible.
+#[derive(Debug)]
+pub struct Session {
+    config: Config,
+    rng: ChaCha8Rng,
+    state: State,
+    timers: TimerTable,
+    conn: Conn,
+    framer: Framer,
+    decode: DecodeCtx,
+    encode: EncodeCtx,
+    negotiated: Option<Negotiated>,
+    /// The start mode of the last start (automatic restarts repeat it).
+    passive: bool,
+    /// ConnectRetryCounter (§8.1.2), kept for statistics and damping.
+    connect_retry_counter: u32,
+    /// The IdleHold delay used for the last automatic restart, and when that error was.
+    backoff: Option<(Duration, Instant)>,
+    transmits: VecDeque<Transmit>,
+    events: VecDeque<SessionEvent>,
+}
+
+impl Session {
+    /// A session in Idle. `seed` seeds the jitter generator.
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError`] when the configuration cannot run (hold time 1 or 2 s, zero router id,
+    /// AS 0).
+    pub fn new(config: Config, seed: u64) -> Result<Self, ConfigError> {
+        config.validate()?;
+        Ok(Self {
+            config,
+            rng: ChaCha8Rng::seed_from_u64(seed),
+            state: State::Idle,
+            timers: TimerTable::default(),
+            conn: Conn::None,
+            framer: Framer::default(),
+            decode: DecodeCtx::default(),
+            encode: EncodeCtx::default(),
+            negotiated: None,
+            passive: false,
+            connect_retry_counter: 0,
+            backoff: None,
+            transmits: VecDeque::new(),
+            events: VecDeque::new(),
+        })
+    }
+
+    /// The current state.
+    #[must_use]
+    pub const fn state(&self) -> State {
+        self.state
+    }
+
+    /// The configuration.
+    #[must_use]
+    pub const fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The armed timers.
+    #[must_use]
+    pub const fn timers(&self) -> &TimerTable {
+        &self.timers
+    }
+
+    /// What the OPENs negotiated, from OpenConfirm until the session goes down.
+    #[must_use]
+    pub const fn negotiated(&self) -> Option<&Negotiated> {
+        self.negotiated.as_ref()
+    }
+
+    /// ConnectRetryCounter (RFC 4271 §8.1.2).
+    #[must_use]
+    pub const fn connect_retry_counter(&self) -> u32 {
+        self.connect_retry_counter
+    }
+
+    /// Whether an UPDATE may be sent now: Established and the MRAI timer not running.
+    #[must_use]
+    pub fn may_advertise(&self) -> bool {
+        self.state == State::Established && !self.timers.is_armed(Timer::MinRouteAdvertisement)
+    }
+
+    /// The next output for the transport.
+    #[must_use]
+    pub fn poll_transmit(&mut self) -> Option<Transmit> {
+        self.transmits.pop_front()
+    }
+
+    /// The next event for the owner.
+    #[must_use]
+    pub fn poll_event(&mut self) -> Option<SessionEvent> {
+        self.events.pop_front()
+    }
+
+    /// The instant at which [`handle_timeout`](Self::handle_timeout) must next be called.
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.timers.next_deadline()
+    }
+
+    /// Applies a command from the owner.
+    ///
+    /// # Errors
+    ///
+    /// Only [`Command::SendUpdate`] fails: outside Established, or when the UPDATE does not
+    /// encode under the negotiated context.
+    pub fn handle_command(&mut self, now: Instant, command: Command) -> Result<(), CommandError> {
+        match command {
+            Command::Start | Command::StartPassive => {
+                // §8.2.2 Idle: "Any other event ... does not cause change in the state"; a
+                // start in any other state is ignored.
+                if self.state == State::Idle {
+                    self.passive = command == Command::StartPassive;
+                    self.backoff = None;
+                    self.start(now, Event::ManualStart);
+                }
+            }
+            Command::Stop { message } => self.manual_stop(now, message.as_deref()),
+            Command::MaxPrefixExceeded { family, limit } => {
+                if self.conn == Conn::Open
+                    && matches!(self.state, State::OpenConfirm | State::Established)
+                {
+                    // RFC 4486 §4: "the Data field ... AFI (2 octets), SAFI (1 octet), and the
+                    // upper bound on the number of address prefixes (4 octets)".
+                    let mut data = Vec::with_capacity(7);
+                    data.extend_from_slice(&family.afi.0.to_be_bytes());
+                    data.push(family.safi.0);
+                    data.extend_from_slice(&limit.to_be_bytes());
+                    self.send_notification(Notification::new(
+                        crate::wire::ErrorCode::CEASE,
+                        CeaseSubcode::MAXIMUM_NUMBER_OF_PREFIXES_REACHED.0,
+                        data,
+                    ));
+                    let restart = self
+                        .config
+                        .max_prefix_restart
+                        .map_or(Restart::Never, Restart::After);
+                    self.go_idle(now, Event::AutomaticStop, restart);
+                }
+            }
+            Command::BfdDown => {
+                if self.state != State::Idle {
+                    if self.conn == Conn::Open && self.opened() {
+                        self.send_notification(Notification::cease(CeaseSubcode::BFD_DOWN));
+                    }
+                    self.go_idle(now, Event::AutomaticStop, Restart::Damped);
+                }
+            }
+            Command::CollisionDump => {
+                if self.conn == Conn::Open && self.opened() {
+                    // §6.8: "the local system closes the BGP connection ... by sending a
+                    // NOTIFICATION message with the Error Code Cease".
+                    self.send_notification(Notification::cease(
+                        CeaseSubcode::CONNECTION_COLLISION_RESOLUTION,
+                    ));
+                }
+                if self.state != State::Idle {
+                    self.go_idle(now, Event::OpenCollisionDump, Restart::Never);
+                }
+            }
+            Command::SendUpdate(update) => {
+                if self.state != State::Established {
+                    return Err(CommandError::NotEstablished(self.state));
+                }
+                let bytes = codec::update(update, &self.encode)?;
+                self.transmits.push_back(Transmit::Bytes(bytes));
+                self.restart_keepalive(now);
+                let mrai = self.config.mrai();
+                if !mrai.is_zero() && !self.timers.is_armed(Timer::MinRouteAdvertisement) {
+                    let jitter = self.config.profile.mrai_jitter;
+                    self.arm(Timer::MinRouteAdvertisement, now, mrai, jitter);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Reports a change of the TCP connection.
+    ///
+    /// A `Connected` outside Connect and Active is ignored: a second, colliding connection
+    /// belongs to a second `Session` (see [`collision`](super::collision)).
+    pub fn handle_transport(&mut self, now: Instant, transport: Transport) {
+        match transport {
+            Transport::Connected => match self.state {
+                State::Connect | State::Active if self.conn != Conn::Open => {
+                    self.conn = Conn::Open;
+                    self.timers.stop(Timer::ConnectRetry);
+                    if self.config.delay_open {
+                        // §8.2.2 Connect, Event 16/17 with DelayOpen: "sets the DelayOpenTimer
+                        // to the initial value (DelayOpenTime)".
+                        let delay = self.config.profile.delay_open;
+                        self.arm(Timer::DelayOpen, now, delay, Jitter::NONE);
+                    } else {
+                        self.send_open(now, Event::TcpConnectionConfirmed);
+                    }
+                }
+                // §8.2.2 Idle: "the local system refuses all incoming BGP connections".
+                State::Idle => self.transmits.push_back(Transmit::Close),
+                _ => {}
+            },
+            Transport::ConnectFailed | Transport::Closed => match self.state {
+                State::Connect | State::Active => {
+                    if self.conn != Conn::None {
+                        self.conn = Conn::None;
+                        self.framer.clear();
+                        self.timers.stop(Timer::DelayOpen);
+                        // §8.2.2 says Connect → Idle on TcpConnectionFails without DelayOpen;
+                        // real speakers keep retrying instead (BIRD `bgp_sock_err`: "state =
+                        // BS_ACTIVE; bgp_start_timer(connect_retry_timer)"), as RFC 1771 did.
+                        // Active with its ConnectRetryTimer is that behaviour.
+                        self.connect_retry_counter = self.connect_retry_counter.saturating_add(1);
+                        self.arm_connect_retry(now);
+                        self.set_state(State::Active, Event::TcpConnectionFails);
+                    }
+                }
+                State::OpenSent => {
+                    // §8.2.2 OpenSent, Event 18: "closes the BGP connection, restarts the
+                    // ConnectRetryTimer, continues to listen for a connection ..., and changes
+                    // its state to Active."
+                    self.conn = Conn::None;
+                    self.framer.clear();
+                    self.timers.stop(Timer::Hold);
+                    self.arm_connect_retry(now);
+                    self.set_state(State::Active, Event::TcpConnectionFails);
+                }
+                State::OpenConfirm | State::Established => {
+                    self.conn = Conn::None;
+                    self.go_idle(now, Event::TcpConnectionFails, Restart::Damped);
+                }
+                State::Idle => {}
+            },
+        }
+    }
+
+    /// Processes bytes read from the connection: frames them into messages, decodes each with
+    /// the negotiated context and runs the state machine. Bytes received without an open
+    /// connection are ignored.
+    pub fn handle_bytes(&mut self, now: Instant, bytes: &[u8]) {
+        if self.conn != Conn::Open {
+            return;
+        }
+        self.framer.push(bytes);
+        while self.conn == Conn::Open {
+            match self.framer.next(&self.decode) {
+                Ok(None) => break,
+                Ok(Some(message)) => self.handle_message(now, message),
+                Err(error) => self.handle_decode_error(now, &error),
+            }
+        }
+    }
+
+    /// Runs every timer due at `now`, earliest first.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        while let Some(timer) = self.timers.expired(now) {
+            self.timers.stop(timer);
+            self.handle_timer(now, timer);
+        }
+    }
+
+    fn handle_timer(&mut self, now: Instant, timer: Timer) {
+        match (timer, self.state) {
+            (Timer::ConnectRetry, State::Connect | State::Active) => {
+                // §8.2.2 Connect, Event 9: "drops the TCP connection, restarts the
+                // ConnectRetryTimer, stops the DelayOpenTimer and resets the timer, initiates a
+                // TCP connection"; Active, Event 9: the same and "changes its state to
+                // Connect".
+                if self.conn != Conn::None {
+                    self.transmits.push_back(Transmit::Close);
+                    self.framer.clear();
+                }
+                self.timers.stop(Timer::DelayOpen);
+                self.arm_connect_retry(now);
+                self.conn = Conn::Connecting;
+                self.transmits.push_back(Transmit::Connect);
+                self.set_state(State::Connect, Event::ConnectRetryTimerExpires);
+            }
+            (Timer::DelayOpen, State::Connect | State::Active) if self.conn == Conn::Open => {
+                // Event 12: "sends an OPEN message to its peer, sets the HoldTimer to a large
+                // value, and changes its state to OpenSent".
+                self.send_open(now, Event::DelayOpenTimerExpires);
+            }
+            (Timer::Hold, State::OpenSent | State::OpenConfirm | State::Established) => {
+                // Event 10: "sends a NOTIFICATION message with the Error Code Hold Timer
+                // Expired".
+                self.events.push_back(SessionEvent::HoldTimerExpired);
+                self.send_notification(Notification::hold_timer_expired());
+                self.go_idle(now, Event::HoldTimerExpires, Restart::Damped);
+            }
+            (Timer::Keepalive, State::OpenConfirm | State::Established) => {
+                self.transmits
+                    .push_back(Transmit::Bytes(codec::keepalive()));
+                self.restart_keepalive(now);
+            }
+            (Timer::IdleHold, State::Idle) => self.start(now, Event::IdleHoldTimerExpires),
+            (Timer::MinRouteAdvertisement, State::Established) => {
+                self.events.push_back(SessionEvent::MraiExpired);
+            }
+            // A timer a state does not use is never armed (`State::uses`), so nothing else can
+            // fire; were it to, the RFC's "any other event" rule is an FSM error.
+            (_, state) => self.fsm_error(now, state, Event::AutomaticStop),
+        }
+    }
+
+    fn handle_message(&mut self, now: Instant, message: Incoming) {
+        match message {
+            Incoming::Notification(n) => {
+                // Event 24/25 in every state: "drops the TCP connection, releases all BGP
+                // resources, ... changes its state to Idle".
+                self.events.push_back(SessionEvent::NotificationReceived(n));
+                self.go_idle(now, Event::NotifMsg, Restart::Damped);
+            }
+            Incoming::Open(open) => match self.state {
+                State::OpenSent => self.accept_open(now, &open, false),
+                State::Connect | State::Active if self.timers.is_armed(Timer::DelayOpen) => {
+                    // Event 20: the OPEN arrived while the DelayOpenTimer ran.
+                    self.accept_open(now, &open, true);
+                }
+                state => self.fsm_error(now, state, Event::BgpOpen),
+            },
+            Incoming::Keepalive => match self.state {
+                State::OpenConfirm => {
+                    // Event 26 in OpenConfirm: "restarts the HoldTimer and changes its state
+                    // to Established".
+                    self.restart_hold(now);
+                    self.set_state(State::Established, Event::KeepAliveMsg);
+                    if let Some(n) = &self.negotiated {
+                        self.events.push_back(SessionEvent::Established(n.clone()));
+                    }
+                }
+                State::Established => self.restart_hold(now),
+                state => self.fsm_error(now, state, Event::KeepAliveMsg),
+            },
+            Incoming::Update(update) => match self.state {
+                State::Established => {
+                    // Event 27: "restarts its HoldTimer, if the negotiated HoldTime value is
+                    // non-zero".
+                    self.restart_hold(now);
+                    self.events.push_back(SessionEvent::UpdateReceived(update));
+                }
+                state => self.fsm_error(now, state, Event::UpdateMsg),
+            },
+            Incoming::Other => match self.state {
+                // ROUTE-REFRESH and other known messages restart the hold timer (§4.4: the
+                // hold timer tracks "successive KEEPALIVE and/or UPDATE messages"; a
+                // ROUTE-REFRESH shows the peer alive just as well).
+                State::Established => self.restart_hold(now),
+                state => self.fsm_error(now, state, Event::UpdateMsg),
+            },
+        }
+    }
+
+    fn handle_decode_error(&mut self, now: Instant, error: &DecodeError) {
+        let cause = match error {
+            DecodeError::Header(_) => Event::BgpHeaderErr,
+            DecodeError::Open(_) => Event::BgpOpenMsgErr,
+            DecodeError::Update(_) | DecodeError::RouteRefresh(_) => Event::UpdateMsgErr,
+        };
+        // §6: "When any of the conditions described here are detected, a NOTIFICATION message,
+        // with the indicated Error Code, Error Subcode, and Data fields, is sent, and the BGP
+        // connection is closed".
+        self.send_notification(Notification::from(error));
+        self.go_idle(now, cause, Restart::Damped);
+    }
+
+    /// Checks a received OPEN beyond what the codec checks, and negotiates.
+    fn accept_open(&mut self, now: Instant, open: &OpenInfo, delayed: bool) {
+        if let Err(n) = self.check_open(open) {
+            self.send_notification(n);
+            self.go_idle(now, Event::BgpOpenMsgErr, Restart::Damped);
+            return;
+        }
+        let local_hold = self.config.hold_time();
+        // §4.2: "the BGP speaker MUST calculate the value of the Hold Timer by using the
+        // smaller of its configured Hold Time and the Hold Time received in the OPEN message".
+        let hold = local_hold.min(Duration::from_secs(u64::from(open.hold_time)));
+        let keepalive =
+            self.config
+                .profile
+                .keepalive_rule
+                .keepalive(hold, local_hold, self.config.keepalive());
+        let negotiated = self.negotiate(open, hold, keepalive);
+        self.decode = negotiated.decode.clone();
+        self.encode = negotiated.encode.clone();
+        self.negotiated = Some(negotiated);
+        self.timers.stop(Timer::ConnectRetry);
+        self.timers.stop(Timer::DelayOpen);
+        if delayed {
+            // Event 20: "sends an OPEN message, sends a KEEPALIVE message".
+            self.transmits
+                .push_back(Transmit::Bytes(codec::open(&self.config)));
+        }
+        // Event 19: "sends a KEEPALIVE message, sets a KeepaliveTimer ... sets the HoldTimer
+        // according to the negotiated value"; a zero hold time stops both (§4.4, §8.2.2:
+        // "If the negotiated hold time value is zero, then the HoldTimer and KeepaliveTimer
+        // are not started").
+        self.transmits
+            .push_back(Transmit::Bytes(codec::keepalive()));
+        self.restart_hold(now);
+        self.restart_keepalive(now);
+        self.set_state(State::OpenConfirm, Event::BgpOpen);
+        self.events.push_back(SessionEvent::OpenReceived {
+            remote_id: open.id,
+            remote_as: open.asn,
+        });
+    }
+
+    /// The OPEN checks of RFC 4271 §6.2 that need the session's configuration.
+    fn check_open(&self, open: &OpenInfo) -> Result<(), Notification> {
+        // §6.2: "If the Hold Time field of the OPEN message is unacceptable, then the Error
+        // Subcode MUST be set to Unacceptable Hold Time. An implementation MUST reject Hold
+        // Time values of one or two seconds." (The codec refuses them too; this keeps the
+        // rule whatever the codec does.)
+        if open.hold_time == 1 || open.hold_time == 2 {
+            return Err(Notification::open(
+                OpenSubcode::UNACCEPTABLE_HOLD_TIME,
+                Vec::new(),
+            ));
+        }
+        // §6.2: "If the Autonomous System field of the OPEN message is unacceptable, then the
+        // Error Subcode MUST be set to Bad Peer AS."
+        if open.asn != self.config.remote_as {
+            return Err(Notification::open(OpenSubcode::BAD_PEER_AS, Vec::new()));
+        }
+        // RFC 6286 §2.2: within an AS the BGP Identifiers must differ; a peer using ours is
+        // "Bad BGP Identifier" (§6.2).
+        if self.config.internal && open.id == self.config.router_id {
+            return Err(Notification::open(
+                OpenSubcode::BAD_BGP_IDENTIFIER,
+                open.id.octets().to_vec(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Capability negotiation: each capability is in force when both sides announced it.
+    fn negotiate(&self, open: &OpenInfo, hold: Duration, keepalive: Duration) -> Negotiated {
+        let caps = &open.capabilities;
+        // RFC 4760 §8: without Multiprotocol capabilities, IPv4 unicast is implied.
+        let theirs: Vec<Family> = if caps.families.is_empty() {
+            vec![Family::IPV4_UNICAST]
+        } else {
+            caps.families.clone()
+        };
+        let ours: Vec<Family> = if self.config.families.is_empty() {
+            vec![Family::IPV4_UNICAST]
+        } else {
+            self.config.families.clone()
+        };
+        let families = ours.into_iter().filter(|f| theirs.contains(f)).collect();
+        let four_octet_as = self.config.four_octet_as && caps.four_octet_as.is_some();
+        let extended_message = self.config.extended_message && caps.extended_message;
+        let decode = DecodeCtx {
+            four_octet_as,
+            extended_message,
+            ..DecodeCtx::default()
+        };
+        let encode = EncodeCtx::from(&decode);
+        Negotiated {
+            remote_as: open.asn,
+            remote_id: open.id,
+            hold_time: hold,
+            keepalive,
+            families,
+            route_refresh: self.config.route_refresh && caps.route_refresh,
+            graceful_restart: self.config.graceful_restart.is_some() && caps.graceful_restart,
+            decode,
+            encode,
+        }
+    }
+
+    /// Idle → Connect (or Active when passive): Events 1, 3, 4, 5.
+    fn start(&mut self, now: Instant, cause: Event) {
+        self.connect_retry_counter = 0;
+        let cause = if cause == Event::IdleHoldTimerExpires {
+            Event::AutomaticStart
+        } else {
+            cause
+        };
+        self.timers.stop(Timer::IdleHold);
+        if self.passive {
+            // Event 4/5: "listens for a connection ... changes its state to Active". The RFC
+            // also starts the ConnectRetryTimer, whose expiry would make the session connect
+            // actively; real `passive` neighbours never connect (FRR `bgp_timer_set`, Active:
+            // "If peer is passive mode, do not set connect timer"), so it stays stopped.
+            self.set_state(State::Active, cause);
+            return;
+        }
+        // Event 1/3: "starts the ConnectRetryTimer with the initial value, initiates a TCP
+        // connection to the other BGP peer ... changes its state to Connect". A profile with a
+        // connect delay (BIRD `connect delay time`) lets the first ConnectRetryTimer expiry
+        // initiate the connection instead.
+        let delay = self.config.profile.connect_delay;
+        if delay.is_zero() {
+            self.arm_connect_retry(now);
+            self.conn = Conn::Connecting;
+            self.transmits.push_back(Transmit::Connect);
+        } else {
+            let jitter = self.config.profile.connect_retry_jitter;
+            self.arm(Timer::ConnectRetry, now, delay, jitter);
+        }
+        self.set_state(State::Connect, cause);
+    }
+
+    fn manual_stop(&mut self, now: Instant, message: Option<&str>) {
+        if self.state == State::Idle {
+            // A stop in Idle cancels a pending automatic restart.
+            self.timers.stop(Timer::IdleHold);
+            self.backoff = None;
+            return;
+        }
+        if self.conn == Conn::Open && self.opened() {
+            // §8.2.2 Event 2 in OpenSent/OpenConfirm/Established: "sends the NOTIFICATION with
+            // a Cease"; RFC 4486 §4 picks "Administrative Shutdown" for it, and RFC 9003 §2
+            // carries the operator's message.
+            let n = match message {
+                Some(text) => Notification::shutdown(CeaseSubcode::ADMINISTRATIVE_SHUTDOWN, text),
+                None => Notification::cease(CeaseSubcode::ADMINISTRATIVE_SHUTDOWN),
+            };
+            self.send_notification(n);
+        }
+        self.backoff = None;
+        // Event 2: "sets the ConnectRetryCounter to zero".
+        self.connect_retry_counter = 0;
+        self.go_idle(now, Event::ManualStop, Restart::Never);
+    }
+
+    /// Whether our OPEN went out on the current connection (a NOTIFICATION needs it).
+    const fn opened(&self) -> bool {
+        matches!(
+            self.state,
+            State::OpenSent | State::OpenConfirm | State::Established
+        )
+    }
+
+    fn send_open(&mut self, now: Instant, cause: Event) {
+        self.transmits
+            .push_back(Transmit::Bytes(codec::open(&self.config)));
+        // §8.2.2: "sets the HoldTimer to a large value ... A HoldTimer value of 4 minutes is
+        // suggested"; profiles choose (FRR uses the configured hold time here).
+        let large = self
+            .config
+            .profile
+            .open_sent_hold
+            .unwrap_or_else(|| self.config.hold_time());
+        if large.is_zero() {
+            self.timers.stop(Timer::Hold);
+        } else {
+            let jitter = self.config.profile.hold_jitter;
+            self.arm(Timer::Hold, now, large, jitter);
+        }
+        self.set_state(State::OpenSent, cause);
+    }
+
+    fn send_notification(&mut self, n: Notification) {
+        if self.conn == Conn::Open {
+            self.transmits
+                .push_back(Transmit::Bytes(codec::notification(&n)));
+        }
+        self.events.push_back(SessionEvent::NotificationSent(n));
+    }
+
+    /// An event the current state does not expect: RFC 6608 FSM Error with the state's
+    /// subcode when a connection is open, then Idle.
+    fn fsm_error(&mut self, now: Instant, state: State, cause: Event) {
+        if self.conn == Conn::Open {
+            self.send_notification(Notification::fsm(FsmSubcode(state.fsm_error_subcode())));
+        }
+        self.go_idle(now, cause, Restart::Damped);
+    }
+
+    /// Everything that ends in Idle: "drops the TCP connection, releases all BGP resources"
+    /// (§8.2.2), then arms the automatic restart if any.
+    fn go_idle(&mut self, now: Instant, cause: Event, restart: Restart) {
+        if self.conn != Conn::None {
+            self.transmits.push_back(Transmit::Close);
+        }
+        self.conn = Conn::None;
+        self.framer.clear();
+        self.timers.stop_all();
+        self.negotiated = None;
+        self.decode = DecodeCtx::default();
+        self.encode = EncodeCtx::default();
+        if cause != Event::ManualStop {
+            // §8.2.2: most error paths "increment the ConnectRetryCounter by 1".
+            self.connect_retry_counter = self.connect_retry_counter.saturating_add(1);
+        }
+        self.set_state(State::Idle, cause);
+        match restart {
+            Restart::Never => {}
+            Restart::After(delay) => self.arm(Timer::IdleHold, now, delay, Jitter::NONE),
+            Restart::Damped if self.config.damp_peer_oscillations => {
+                let p = self.config.profile.idle_hold;
+                // §8.1.1 DampPeerOscillations: "the IdleHoldTimer ... increases exponentially"
+                // for consecutive errors; a quiet period resets it (BIRD `error forget time`).
+                let delay = match self.backoff {
+                    Some((last, at)) if now.saturating_duration_since(at) < p.forget => last
+                        .saturating_mul(u64::from(p.factor))
+                        .min(p.max)
+                        .max(p.initial),
+                    _ => p.initial,
+                };
+                self.backoff = Some((delay, now));
+                let jitter = self.config.profile.idle_hold_jitter;
+                self.arm(Timer::IdleHold, now, delay, jitter);
+            }
+            Restart::Damped => {}
+        }
+    }
+
+    fn set_state(&mut self, to: State, cause: Event) {
+        let from = self.state;
+        self.state = to;
+        if from != to {
+            self.events
+                .push_back(SessionEvent::StateChanged { from, to, cause });
+        }
+    }
+
+    fn arm(&mut self, timer: Timer, now: Instant, nominal: Duration, jitter: Jitter) {
+        let d = jitter.apply(nominal, &mut self.rng);
+        self.timers.set(timer, now + d);
+    }
+
+    fn arm_connect_retry(&mut self, now: Instant) {
+        if self.passive {
+            self.timers.stop(Timer::ConnectRetry);
+            return;
+        }
+        let d = self.config.connect_retry();
+        let jitter = self.config.profile.connect_retry_jitter;
+        self.arm(Timer::ConnectRetry, now, d, jitter);
+    }
+
+    fn restart_hold(&mut self, now: Instant) {
+        match self.negotiated.as_ref().map(|n| n.hold_time) {
+            Some(hold) if !hold.is_zero() => {
+                let jitter = self.config.profile.hold_jitter;
+                self.arm(Timer::Hold, now, hold, jitter);
+            }
+            _ => self.timers.stop(Timer::Hold),
+        }
+    }
+
+    fn restart_keepalive(&mut self, now: Instant) {
+        match self.negotiated.as_ref().map(|n| n.keepalive) {
+            Some(k) if !k.is_zero() => {
+                let jitter = self.config.profile.keepalive_jitter;
+                self.arm(Timer::Keepalive, now, k, jitter);
+            }
+            _ => self.timers.stop(Timer::Keepalive),
+        }
+    }
+
+    /// Our BGP Identifier.
+    #[must_use]
+    pub const fn router_id(&self) -> Ipv4Addr {
+        self.config.router_id
+    }
+}

@@ -1,0 +1,100 @@
+//! Framing a TCP byte stream into BGP messages.
+//!
+//! A peer can only make us buffer one maximum-size message: the header is checked (marker,
+//! length range for the type and session, known type) as soon as its 19 octets arrive, and a
+//! bad marker as soon as its first octet does. [`frame`] distinguishes a complete message from
+//! "need more bytes" from a malformed header (mini-redis `Frame::check`); [`Framer`] is the
+//! buffering driver on top.
+
+use bytes::{Buf, BytesMut};
+
+use super::ctx::DecodeCtx;
+use super::error::{DecodeError, HeaderError};
+use super::header::{HEADER_LEN, Header};
+use super::message::Message;
+
+/// What the start of a byte stream holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Frame {
+    /// A whole message of `len` octets (header included) is at the start of the buffer.
+    Complete {
+        /// Message length.
+        len: usize,
+    },
+    /// More octets are needed; at least `needed` more.
+    Incomplete {
+        /// Minimum number of octets still missing.
+        needed: usize,
+    },
+}
+
+/// Looks at the start of `buf`.
+///
+/// # Errors
+///
+/// The [`HeaderError`] of a bad marker, length or type, as soon as it can be seen.
+pub fn frame(buf: &[u8], ctx: &DecodeCtx) -> Result<Frame, HeaderError> {
+    match Header::check(buf, ctx)? {
+        None => Ok(Frame::Incomplete {
+            needed: HEADER_LEN - buf.len(),
+        }),
+        Some(h) => {
+            let len = usize::from(h.length);
+            if buf.len() >= len {
+                Ok(Frame::Complete { len })
+            } else {
+                Ok(Frame::Incomplete {
+                    needed: len - buf.len(),
+                })
+            }
+        }
+    }
+}
+
+/// Buffers stream bytes and yields decoded messages.
+///
+/// Call order: [`Framer::handle_bytes`] with whatever the transport delivered, then
+/// [`Framer::poll_message`] until it returns `None`. After an error the session must close:
+/// the framer keeps returning the same header error, and a body error consumed its message.
+#[derive(Debug, Clone, Default)]
+pub struct Framer {
+    buf: BytesMut,
+}
+
+impl Framer {
+    /// An empty framer.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Appends received bytes.
+    pub fn handle_bytes(&mut self, data: &[u8]) {
+        self.buf.extend_from_slice(data);
+    }
+
+    /// Octets buffered and not yet returned as a message.
+    #[must_use]
+    pub fn buffered(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// The next message, `None` when more bytes are needed.
+    ///
+    /// # Errors
+    ///
+    /// `Some(Err(_))` with the decode error; map it to the NOTIFICATION to send with
+    /// `Notification::from(&err)`.
+    #[must_use]
+    pub fn poll_message(&mut self, ctx: &DecodeCtx) -> Option<Result<Message, DecodeError>> {
+        match frame(&self.buf, ctx) {
+            Err(e) => Some(Err(e.into())),
+            Ok(Frame::Incomplete { .. }) => None,
+            Ok(Frame::Complete { len }) => {
+                let msg = self.buf.get(..len).map(|bytes| Message::decode(bytes, ctx));
+                self.buf.advance(len);
+                msg
+            }
+        }
+    }
+}

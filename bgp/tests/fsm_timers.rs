@@ -1,0 +1,292 @@
+//! Timer behaviour per profile over the two-speaker harness: keepalive cadence and jitter,
+//! hold expiry after a silent stop (NOTIFICATION 4/0), ConnectRetry, IdleHold back-off.
+
+mod common;
+
+use bgp::fsm::profile::{Jitter, Profile};
+use bgp::fsm::testing::Side;
+use bgp::fsm::{Command, SessionEvent, State, Timer};
+use common::*;
+use sim_core::time::{Duration, Instant};
+
+/// Keepalive gaps of A over ten minutes after establishment, for hold 90 s.
+fn keepalive_gaps(profile: Profile, seed: u64) -> (Duration, Vec<Duration>) {
+    let mut a = cfg_a(profile);
+    a.hold_time = Some(Duration::from_secs(90));
+    a.keepalive = None;
+    let mut b = cfg_b(profile);
+    b.hold_time = Some(Duration::from_secs(90));
+    b.keepalive = None;
+    let mut p = established(a, b, seed);
+    let from = p.now;
+    p.drive_for(Duration::from_secs(600));
+    let k =
+        p.a.session
+            .negotiated()
+            .map(|n| n.keepalive)
+            .unwrap_or_default();
+    let times = keepalive_times(&p.a, from);
+    (k, times.windows(2).map(|w| w[1] - w[0]).collect())
+}
+
+#[test]
+fn keepalive_cadence_follows_each_profiles_jitter() {
+    for profile in Profile::all() {
+        let (mut lo, mut hi) = (Duration::MAX, Duration::ZERO);
+        for seed in 0..40 {
+            let (k, gaps) = keepalive_gaps(*profile, seed);
+            assert_eq!(k, Duration::from_secs(30), "{}", profile.name);
+            assert!(
+                gaps.len() >= 19,
+                "{}: {} keepalives",
+                profile.name,
+                gaps.len()
+            );
+            for g in gaps {
+                assert!(
+                    g >= profile.keepalive_jitter.lower_bound(k)
+                        && g <= profile.keepalive_jitter.upper_bound(k),
+                    "{} seed {seed}: gap {g}",
+                    profile.name
+                );
+                lo = lo.min(g);
+                hi = hi.max(g);
+            }
+        }
+        if profile.keepalive_jitter == Jitter::NONE {
+            assert_eq!((lo, hi), (Duration::from_secs(30), Duration::from_secs(30)));
+        } else {
+            // 0.75–1.0 of 30 s: the draws reach near both ends of [22.5 s, 30 s].
+            assert!(
+                lo < Duration::from_millis(23_000),
+                "{}: min {lo}",
+                profile.name
+            );
+            assert!(
+                hi > Duration::from_millis(29_500),
+                "{}: max {hi}",
+                profile.name
+            );
+        }
+    }
+}
+
+/// Establishes with hold 90 s, cuts the link silently, returns (detection delay after the last
+/// message A received, NOTIFICATION A sent).
+fn silent_cut(profile: Profile, seed: u64) -> (Duration, (u8, u8)) {
+    let mut a = cfg_a(profile);
+    a.hold_time = Some(Duration::from_secs(90));
+    let mut b = cfg_b(profile);
+    b.hold_time = Some(Duration::from_secs(90));
+    let mut p = established(a, b, seed);
+    // Let a few keepalives flow, then cut at a seed-dependent phase.
+    p.drive_for(Duration::from_secs(60) + Duration::from_millis(seed * 997 % 30_000));
+    let cut = p.now;
+    p.link_up = false;
+    assert!(
+        p.drive_until_pred(Duration::from_secs(200), |p| p.a.session.state()
+            == State::Idle)
+    );
+    let expired =
+        p.a.events
+            .iter()
+            .find_map(|(t, e)| (*e == SessionEvent::HoldTimerExpired).then_some(*t))
+            .expect("hold timer expired");
+    let last_rx =
+        p.b.written
+            .iter()
+            .map(|(t, _)| *t + p.latency)
+            .filter(|t| *t <= cut)
+            .max()
+            .expect("B wrote before the cut");
+    let sent = sent_notifications(&p.a);
+    let last = sent.last().map(|(_, n)| code(n)).unwrap_or_default();
+    (expired - last_rx, last)
+}
+
+#[test]
+fn silent_stop_fires_hold_timer_at_the_profiles_time_with_4_0() {
+    let hold = Duration::from_secs(90);
+    for profile in Profile::all() {
+        let (mut lo, mut hi) = (Duration::MAX, Duration::ZERO);
+        for seed in 0..40 {
+            let (d, n) = silent_cut(*profile, seed);
+            assert_eq!(n, (4, 0), "{}", profile.name);
+            assert!(
+                d >= profile.hold_jitter.lower_bound(hold)
+                    && d <= profile.hold_jitter.upper_bound(hold),
+                "{} seed {seed}: detected after {d}",
+                profile.name
+            );
+            lo = lo.min(d);
+            hi = hi.max(d);
+        }
+        if profile.name == "bird" {
+            // BIRD jitters the hold timer: detection spreads over [67.5 s, 90 s].
+            assert!(lo < Duration::from_secs(72), "bird min {lo}");
+            assert!(hi > Duration::from_secs(85), "bird max {hi}");
+        } else {
+            assert_eq!((lo, hi), (hold, hold), "{}", profile.name);
+        }
+    }
+}
+
+#[test]
+fn frozen_peer_is_detected_by_hold_timer() {
+    let mut p = established(cfg_a(Profile::FRR), cfg_b(Profile::FRR), 3);
+    p.drive_for(Duration::from_secs(10));
+    p.b.frozen = true;
+    let t = p.now;
+    assert!(
+        p.drive_until_pred(Duration::from_secs(200), |p| p.a.session.state()
+            == State::Idle)
+    );
+    let d = p.now - t;
+    // FRR: hold 180 s, keepalive 60 s, no jitter: detected within (120 s, 180 s].
+    assert!(
+        d > Duration::from_secs(120) && d <= Duration::from_secs(180),
+        "{d}"
+    );
+    assert!(is_hold_expired(&sent_notifications(&p.a)[0].1));
+}
+
+#[test]
+fn connect_retry_repeats_while_peer_refuses() {
+    for profile in [Profile::RFC4271, Profile::FRR, Profile::BIRD] {
+        for seed in 0..10 {
+            let mut p = pair(cfg_a(profile), cfg_b(profile), seed);
+            // B stays Idle and refuses every connection.
+            p.command(Side::A, Command::Start);
+            p.drive_for(Duration::from_secs(1200));
+            let connects = &p.a.connects;
+            assert!(
+                connects.len() >= 9,
+                "{}: {} attempts",
+                profile.name,
+                connects.len()
+            );
+            let cr = profile.connect_retry;
+            // A refused attempt sends A to Active and restarts the ConnectRetryTimer (RFC 4271
+            // §8.2.2 Active, Event 18); the next attempt starts when it expires.
+            let failed = p.a.entered(State::Active);
+            for (fail, next) in failed.iter().zip(connects.iter().skip(1)) {
+                let gap = *next - *fail;
+                assert!(
+                    gap >= profile.connect_retry_jitter.lower_bound(cr)
+                        && gap <= profile.connect_retry_jitter.upper_bound(cr),
+                    "{} seed {seed}: gap {gap}",
+                    profile.name
+                );
+            }
+            assert_eq!(state(&p.a), State::Active);
+            assert!(p.a.session.connect_retry_counter() >= 9);
+        }
+    }
+}
+
+#[test]
+fn bird_waits_connect_delay_before_first_attempt() {
+    for seed in 0..20 {
+        let mut p = pair(cfg_a(Profile::BIRD), cfg_b(Profile::BIRD), seed);
+        p.command(Side::A, Command::Start);
+        assert_eq!(state(&p.a), State::Connect);
+        assert!(p.a.connects.is_empty());
+        p.drive_for(Duration::from_secs(6));
+        let first = p.a.connects[0] - Instant::ZERO;
+        assert!(
+            first >= Duration::from_millis(3_750) && first <= Duration::from_secs(5),
+            "{first}"
+        );
+    }
+}
+
+#[test]
+fn idle_hold_backs_off_exponentially_after_errors() {
+    // B keeps rejecting A's OPEN (wrong AS configured on B), so every attempt of A ends in a
+    // NOTIFICATION and A's automatic restarts show the IdleHold back-off. B, without damping,
+    // goes Idle after each rejection; the loop restarts it so it keeps listening.
+    let mut b = cfg_b(Profile::RFC4271);
+    b.remote_as = 64999;
+    b.damp_peer_oscillations = false;
+    let mut p = pair(cfg_a(Profile::RFC4271), b, 1);
+    p.command(Side::B, Command::StartPassive);
+    p.command(Side::A, Command::Start);
+    let mut restarts = Vec::new();
+    let end = p.now + Duration::from_secs(1500);
+    while p.now < end {
+        if p.b.session.state() == State::Idle {
+            p.command(Side::B, Command::StartPassive);
+        }
+        if !p.step() {
+            break;
+        }
+    }
+    for (t, e) in &p.a.events {
+        if let SessionEvent::StateChanged {
+            from: State::Idle,
+            cause,
+            ..
+        } = e
+        {
+            restarts.push((*t, *cause));
+        }
+    }
+    let idles = p.a.entered(State::Idle);
+    // Delays between going Idle and the automatic restart: 5, 10, 20, 40, 80, 120, 120 s ...
+    let delays: Vec<Duration> = restarts
+        .iter()
+        .skip(1)
+        .zip(&idles)
+        .map(|((t, _), idle)| *t - *idle)
+        .collect();
+    let secs: Vec<u64> = delays.iter().map(|d| d.as_secs()).take(7).collect();
+    assert_eq!(secs, vec![5, 10, 20, 40, 80, 120, 120]);
+    assert!(
+        restarts
+            .iter()
+            .skip(1)
+            .all(|(_, c)| *c == bgp::fsm::Event::AutomaticStart)
+    );
+}
+
+#[test]
+fn idle_hold_is_forgotten_after_a_quiet_period() {
+    let mut p = established(cfg_a(Profile::RFC4271), cfg_b(Profile::RFC4271), 2);
+    // Two hold expiries far apart each restart after the initial 5 s.
+    for _ in 0..2 {
+        p.link_up = false;
+        assert!(
+            p.drive_until_pred(Duration::from_secs(200), |p| p.a.session.state()
+                == State::Idle)
+        );
+        let idle_at = p.now;
+        assert_eq!(
+            p.a.session.timers().get(Timer::IdleHold),
+            Some(idle_at + Duration::from_secs(5))
+        );
+        p.link_up = true;
+        assert!(p.drive_to_established(Duration::from_secs(600)));
+        p.drive_for(Duration::from_secs(400));
+    }
+}
+
+#[test]
+fn no_restart_without_damping() {
+    let mut a = cfg_a(Profile::RFC4271);
+    a.damp_peer_oscillations = false;
+    let mut p = established(a, cfg_b(Profile::RFC4271), 3);
+    p.link_up = false;
+    p.drive_for(Duration::from_secs(3600));
+    assert_eq!(state(&p.a), State::Idle);
+    assert!(!p.a.session.timers().is_armed(Timer::IdleHold));
+}
+
+#[test]
+fn keepalive_and_hold_restart_on_every_message() {
+    let mut p = established(cfg_a(Profile::RFC4271), cfg_b(Profile::RFC4271), 4);
+    // Hours of keepalives and the session stays up: every KEEPALIVE restarts the hold timer.
+    p.drive_for(Duration::from_secs(4 * 3600));
+    assert_eq!(state(&p.a), State::Established);
+    assert_eq!(state(&p.b), State::Established);
+    assert!(sent_notifications(&p.a).is_empty());
+}

@@ -1,0 +1,92 @@
+//! TCP tunables, with presets for the RFC and for Linux.
+
+use serde::{Deserialize, Serialize};
+
+use crate::time::Duration;
+
+/// The tunables of one endpoint. Use a preset and adjust fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TcpConfig {
+    /// Our maximum segment size, announced in the SYN; the effective MSS is the smaller of
+    /// ours and the peer's.
+    pub mss: u16,
+    /// RTO before any RTT sample. RFC 6298 §2.1: "Until a round-trip time (RTT) measurement
+    /// has been made [...] the sender SHOULD set RTO <- 1 second".
+    pub initial_rto: Duration,
+    /// Floor of the RTO. RFC 6298 §2.4: "Whenever RTO is computed, if it is less than 1 second,
+    /// then the RTO SHOULD be rounded up to 1 second"; Linux uses `TCP_RTO_MIN` = 200 ms.
+    pub min_rto: Duration,
+    /// Ceiling of the backed-off RTO. RFC 6298 §2.5: "A maximum value MAY be placed on RTO
+    /// provided it is at least 60 seconds"; Linux `TCP_RTO_MAX` = 120 s.
+    pub max_rto: Duration,
+    /// Clock granularity `G` of RFC 6298 §2.2 (`RTO <- SRTT + max (G, K*RTTVAR)`).
+    pub clock_granularity: Duration,
+    /// SYN retransmissions before giving up (Linux `tcp_syn_retries` = 6: gives up 127 s
+    /// after the first SYN with a 1 s initial RTO).
+    pub syn_retries: u32,
+    /// SYN-ACK retransmissions of a passive opener before it returns to LISTEN (Linux
+    /// `tcp_synack_retries` = 5).
+    pub synack_retries: u32,
+    /// Data retransmissions before the connection is aborted (Linux `tcp_retries2` = 15).
+    /// The abort happens when the RTO following the last retransmission expires.
+    pub max_retransmissions: u32,
+    /// RFC 6298 §5.7: "If the timer expires awaiting the ACK of a SYN segment and the TCP
+    /// implementation is using an RTO less than 3 seconds, the RTO MUST be re-initialized to
+    /// 3 seconds when data transmission begins". Applied when the handshake yielded no valid
+    /// RTT sample, as Linux does (`tcp_init_metrics`, `TCP_TIMEOUT_FALLBACK` = 3 s). `None`
+    /// keeps the backed-off RTO instead.
+    pub rto_fallback: Option<Duration>,
+    /// Initial congestion window in segments (RFC 6928 and Linux: 10).
+    pub initial_window: u32,
+    /// Receive buffer in bytes; the advertised window is its free space, at most 65,535
+    /// (no window scaling).
+    pub recv_buffer: u32,
+    /// Send buffer in bytes: [`super::Endpoint::write`] accepts at most the free space.
+    pub send_buffer: u32,
+    /// How long TIME-WAIT lasts (Linux `TCP_TIMEWAIT_LEN` = 60 s; RFC 9293 2*MSL = 4 min).
+    pub time_wait: Duration,
+}
+
+impl TcpConfig {
+    /// RFC 6298 as written: 1 s floor, 60 s ceiling, RTO reset to 3 s after a handshake
+    /// without RTT sample; the retry counts of Linux, so the two presets differ only where the
+    /// RFC speaks.
+    #[must_use]
+    pub const fn rfc6298() -> Self {
+        Self {
+            mss: 1460,
+            initial_rto: Duration::from_secs(1),
+            min_rto: Duration::from_secs(1),
+            max_rto: Duration::from_secs(60),
+            clock_granularity: Duration::from_millis(1),
+            syn_retries: 6,
+            synack_retries: 5,
+            max_retransmissions: 15,
+            rto_fallback: Some(Duration::from_secs(3)),
+            initial_window: 10,
+            recv_buffer: 65_535,
+            send_buffer: 4 << 20,
+            time_wait: Duration::from_secs(240),
+        }
+    }
+
+    /// Linux defaults: 200 ms floor, 120 s ceiling, `tcp_syn_retries` 6, `tcp_retries2` 15
+    /// (abort about 924.6 s after the first retransmission timeout starts, with a 200 ms RTO).
+    #[must_use]
+    pub const fn linux() -> Self {
+        Self {
+            min_rto: Duration::from_millis(200),
+            max_rto: Duration::from_secs(120),
+            time_wait: Duration::from_secs(60),
+            ..Self::rfc6298()
+        }
+    }
+}
+
+impl Default for TcpConfig {
+    /// [`TcpConfig::linux`]: what the speakers being modelled run.
+    fn default() -> Self {
+        Self::linux()
+    }
+}

@@ -1,0 +1,976 @@
+//! A sans-IO TCP endpoint: a reliable, ordered byte stream, faithful where BGP timing
+//! depends on it.
+//!
+//! BGP runs over TCP (RFC 4271 §2), and when a path dies silently what the speaker sees first
+//! is TCP retransmitting: the hold timer races TCP's retransmission back-off and its abort
+//! after `tcp_retries2`. This module models exactly that part of TCP, with real sequence
+//! numbers, so segments can be written to a pcap as they are.
+//!
+//! # Use (quinn-proto style)
+//!
+//! An [`Endpoint`] never reads a clock or touches a socket. The driver:
+//!
+//! 1. creates it with [`Endpoint::new`], then calls [`Endpoint::connect`] (active open) or
+//!    [`Endpoint::listen`] (passive open);
+//! 2. feeds inputs: [`Endpoint::handle_segment`] when a segment arrives,
+//!    [`Endpoint::handle_timeout`] when [`Endpoint::poll_timeout`]'s instant is reached, and the
+//!    application's [`Endpoint::write`], [`Endpoint::read`], [`Endpoint::close`] and
+//!    [`Endpoint::abort`];
+//! 3. after every input, drains the outputs: [`Endpoint::poll_transmit`] until `None` (send
+//!    each segment over a link), [`Endpoint::poll_event`] until `None`, and re-arms its timer
+//!    from [`Endpoint::poll_timeout`].
+//!
+//! # What is modelled
+//!
+//! - Three-way handshake with SYN (and SYN-ACK) retransmission: initial RTO 1 s, doubling;
+//!   the active opener gives up after [`TcpConfig::syn_retries`] (Linux 6: at 1+2+4+8+16+32+64
+//!   = 127 s) and reports [`AbortReason::SynRetriesExhausted`].
+//! - Segmentation at the MSS (the smaller of ours and the peer's SYN option), cumulative ACKs.
+//! - ACKs are sent immediately for every segment that carries data or FIN, including
+//!   out-of-order ones (which thereby act as duplicate ACKs); there is **no delayed ACK**.
+//! - The retransmission timer of RFC 6298: SRTT/RTTVAR, Karn's rule (one timed segment at a
+//!   time, never a retransmitted one), floor and ceiling from the config, exponential back-off,
+//!   timer management of §5. On expiry the earliest unacknowledged segment is resent and the
+//!   sender goes back to it (go-back-N paced by a one-segment loss window, RFC 5681 §3.1).
+//! - Abort after [`TcpConfig::max_retransmissions`] retransmissions of the same data, when the
+//!   next RTO expires, reported as [`AbortReason::RetriesExhausted`]. With Linux's 200 ms floor,
+//!   120 s ceiling and 15 retries that is 924.6 s after the first transmission.
+//! - Head-of-line blocking: the receiver delivers bytes only in order and buffers segments
+//!   beyond a gap.
+//! - Flow control by the advertised window (no window scaling), with a persist timer probing a
+//!   zero window (RFC 9293 §3.8.6.1) the way Linux does: an empty segment one below SND.UNA
+//!   that the peer must answer with its current window; probes back off like the RTO.
+//! - FIN (orderly close, both half-closes, TIME-WAIT) and RST (abort, reset on unacceptable
+//!   segments and on segments to a closed endpoint).
+//!
+//! # What is left out, and whether it moves keepalive timing
+//!
+//! - **Congestion control details**: only slow start, congestion avoidance and the loss window
+//!   after an RTO (RFC 5681) are modelled; no fast retransmit / fast recovery, no CUBIC, no
+//!   pacing. BGP keepalives are single 19-byte segments, always inside the initial window of 10
+//!   segments, and a lone lost segment can only be repaired by the RTO anyway (fast retransmit
+//!   needs three later segments to produce duplicate ACKs). So keepalive timing and hold-timer
+//!   expiry are unaffected; only the duration of a large UPDATE burst under loss is
+//!   pessimistic.
+//! - **Tail-loss probe** (RFC 8985): Linux would probe after about 2·SRTT instead of the RTO.
+//!   That repairs a lost keepalive some 100 ms sooner on a live path, irrelevant against hold
+//!   times of seconds; on a dead path the probe is lost as well and the RTO back-off (and the
+//!   abort time) proceed as modelled.
+//! - **Delayed ACK** (up to 40 ms on Linux): it delays only acknowledgements, never the
+//!   delivery of data to the receiving speaker, so keepalive arrival times do not change; RTT
+//!   samples would be up to 40 ms larger, which the 200 ms RTO floor hides.
+//! - **SACK, timestamps, window scaling, Nagle, SO_KEEPALIVE, RFC 5961 challenge ACKs**: SACK
+//!   and timestamps change recovery of several losses in one window (bulk transfer) and RTT
+//!   sampling, not the single-segment keepalive path; Nagle could hold a keepalive behind an
+//!   unacknowledged UPDATE for one RTT at most (many speakers set `TCP_NODELAY`).
+//! - **Time-based abort**: Linux turns `tcp_retries2` into a time budget computed with a 200 ms
+//!   base RTO and aborts when it is spent; this model counts retransmissions. Both agree when
+//!   the RTO is at the floor (RTT below about 50 ms); on a long path the model aborts later.
+
+mod config;
+mod recv;
+mod rtt;
+mod segment;
+
+use std::collections::VecDeque;
+
+use serde::Serialize;
+
+pub use config::TcpConfig;
+pub use segment::{Flags, HEADER_LEN, Segment};
+
+use crate::rng::Stream;
+use crate::time::Instant;
+use recv::Reassembly;
+use rtt::RttEstimator;
+
+/// Connection states, RFC 9293 §3.3.2, in the RFC's order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub enum State {
+    /// Waiting for a connection request (passive open).
+    Listen,
+    /// SYN sent, waiting for the SYN-ACK.
+    SynSent,
+    /// SYN received and SYN-ACK sent, waiting for its ACK.
+    SynReceived,
+    /// Open: data flows both ways.
+    Established,
+    /// We closed; our FIN is not yet acknowledged.
+    FinWait1,
+    /// We closed and our FIN is acknowledged; waiting for the peer's FIN.
+    FinWait2,
+    /// The peer closed; we may still send.
+    CloseWait,
+    /// Both sides closed at once; waiting for the ACK of our FIN.
+    Closing,
+    /// The peer closed first, then we did; waiting for the ACK of our FIN.
+    LastAck,
+    /// Both FINs exchanged; lingering to ACK a retransmitted FIN.
+    TimeWait,
+    /// No connection.
+    Closed,
+}
+
+impl State {
+    /// Whether the handshake has completed (RFC 9293's synchronised states).
+    #[must_use]
+    pub const fn is_synchronized(self) -> bool {
+        !matches!(
+            self,
+            Self::Listen | Self::SynSent | Self::SynReceived | Self::Closed
+        )
+    }
+}
+
+/// Why the endpoint gave up on the connection by itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub enum AbortReason {
+    /// Data (or FIN) was retransmitted [`TcpConfig::max_retransmissions`] times without an ACK.
+    RetriesExhausted,
+    /// The SYN was retransmitted [`TcpConfig::syn_retries`] times without a SYN-ACK.
+    SynRetriesExhausted,
+}
+
+/// Something the application should know.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub enum Event {
+    /// The connection failed on its own (the transport's "connection failure").
+    Aborted {
+        /// Which limit was hit.
+        reason: AbortReason,
+    },
+    /// Both directions are closed and acknowledged (after LAST-ACK or TIME-WAIT).
+    Closed,
+    /// The handshake completed.
+    Connected,
+    /// In-order data became readable (edge-triggered: raised when the readable amount goes
+    /// from zero to non-zero).
+    DataReadable,
+    /// The peer sent FIN: no more data will arrive (after everything readable is read).
+    PeerClosed,
+    /// The peer reset the connection (RST), or refused it.
+    Reset,
+}
+
+/// Misuse of the application-side API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Error {
+    /// `connect` or `listen` on an endpoint that is not closed.
+    #[error("cannot open: the endpoint is in state {state:?}, not Closed")]
+    AlreadyOpen {
+        /// The current state.
+        state: State,
+    },
+    /// `write` after `close`/`abort`, or on an endpoint that was never opened.
+    #[error("cannot write in state {state:?}")]
+    NotWritable {
+        /// The current state.
+        state: State,
+    },
+}
+
+/// One end of a TCP connection. See the module documentation for the call order.
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    cfg: TcpConfig,
+    state: State,
+    local_port: u16,
+    remote_port: u16,
+    /// Effective MSS (ours, lowered to the peer's SYN option).
+    mss: u64,
+
+    // Send side. Offsets count from our ISN: 0 is the SYN, data octet k is at 1 + k, the FIN
+    // follows the last data octet. Wrap-around is handled only when building/reading headers.
+    iss: u32,
+    snd_una: u64,
+    snd_nxt: u64,
+    /// Highest offset ever sent, plus one: everything below `snd_max` and at or above
+    /// `snd_nxt` is being re-sent after an RTO.
+    snd_max: u64,
+    snd_wnd: u64,
+    /// Written data from offset `buf_start` on: unacknowledged, then unsent.
+    send_buf: VecDeque<u8>,
+    buf_start: u64,
+    fin_queued: bool,
+    cwnd: u64,
+    ssthresh: u64,
+    rtt: RttEstimator,
+    /// Karn's rule: the one segment being timed (end offset, send time), never a resent one.
+    timed: Option<(u64, Instant)>,
+    /// Consecutive RTO expiries for the same data.
+    retries: u32,
+    rtx_at: Option<Instant>,
+    /// Persist timer: probe a zero window when it fires.
+    persist_at: Option<Instant>,
+    /// Probes sent since the window was last open (back-off exponent).
+    persist_probes: u32,
+    probe_due: bool,
+    time_wait_at: Option<Instant>,
+    retransmissions: u64,
+
+    // Receive side.
+    irs: u32,
+    recv: Reassembly,
+
+    // Outputs.
+    ack_due: bool,
+    rst_out: Option<Segment>,
+    events: VecDeque<Event>,
+}
+
+impl Endpoint {
+    /// A closed endpoint between `local_port` and `remote_port`; its initial sequence number
+    /// is drawn from `isn` (one draw).
+    #[must_use]
+    pub fn new(cfg: TcpConfig, local_port: u16, remote_port: u16, isn: &mut Stream) -> Self {
+        let iss = isn.next_u32();
+        Self {
+            cfg,
+            state: State::Closed,
+            local_port,
+            remote_port,
+            mss: u64::from(cfg.mss.max(1)),
+            iss,
+            snd_una: 0,
+            snd_nxt: 0,
+            snd_max: 0,
+            snd_wnd: u64::from(cfg.mss),
+            send_buf: VecDeque::new(),
+            buf_start: 1,
+            fin_queued: false,
+            cwnd: u64::from(cfg.initial_window.max(1)) * u64::from(cfg.mss.max(1)),
+            ssthresh: u64::MAX,
+            rtt: RttEstimator::new(&cfg),
+            timed: None,
+            retries: 0,
+            rtx_at: None,
+            persist_at: None,
+            persist_probes: 0,
+            probe_due: false,
+            time_wait_at: None,
+            retransmissions: 0,
+            irs: 0,
+            recv: Reassembly::new(cfg.recv_buffer),
+            ack_due: false,
+            rst_out: None,
+            events: VecDeque::new(),
+        }
+    }
+
+    /// Active open: the SYN goes out on the next [`Endpoint::poll_transmit`].
+    ///
+    /// # Errors
+    ///
+    /// [`Error::AlreadyOpen`] unless the endpoint is [`State::Closed`].
+    pub fn connect(&mut self, now: Instant) -> Result<(), Error> {
+        if self.state != State::Closed {
+            return Err(Error::AlreadyOpen { state: self.state });
+        }
+        self.reset_send_side();
+        self.state = State::SynSent;
+        self.rtx_at = Some(now + self.rtt.rto());
+        Ok(())
+    }
+
+    /// Passive open: wait for a SYN.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::AlreadyOpen`] unless the endpoint is [`State::Closed`].
+    pub fn listen(&mut self) -> Result<(), Error> {
+        if self.state != State::Closed {
+            return Err(Error::AlreadyOpen { state: self.state });
+        }
+        self.reset_send_side();
+        self.state = State::Listen;
+        Ok(())
+    }
+
+    /// Queues application data; returns how many bytes fit in the send buffer. Data written
+    /// before the handshake completes is sent once it does.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotWritable`] after [`Endpoint::close`] or outside an open connection.
+    pub fn write(&mut self, data: &[u8]) -> Result<usize, Error> {
+        let open = matches!(
+            self.state,
+            State::SynSent | State::SynReceived | State::Established | State::CloseWait
+        );
+        if !open || self.fin_queued {
+            return Err(Error::NotWritable { state: self.state });
+        }
+        let room = (self.cfg.send_buffer as usize).saturating_sub(self.send_buf.len());
+        let n = room.min(data.len());
+        self.send_buf.extend(data.get(..n).unwrap_or(&[]));
+        Ok(n)
+    }
+
+    /// Copies readable in-order bytes into `buf`; returns how many (0 if none).
+    ///
+    /// If this reopens a window that had closed below one MSS (or half the buffer), a window
+    /// update is sent on the next [`Endpoint::poll_transmit`]: RFC 9293 §3.8.6.2.2 lets the
+    /// receiver advertise again once "the reduction ... is at least min(Fr * RCV.BUFF, Eff.snd.MSS)".
+    pub fn read(&mut self, buf: &mut [u8]) -> usize {
+        let before = self.recv.window() as u64;
+        let n = self.recv.read(buf);
+        let threshold = self.mss.min(u64::from(self.cfg.recv_buffer) / 2);
+        if n > 0
+            && self.state.is_synchronized()
+            && before < threshold
+            && self.recv.window() as u64 >= threshold
+        {
+            self.ack_due = true;
+        }
+        n
+    }
+
+    /// Bytes readable now.
+    #[must_use]
+    pub fn readable(&self) -> usize {
+        self.recv.readable()
+    }
+
+    /// Orderly close: a FIN follows the data already written. In LISTEN or SYN-SENT the
+    /// endpoint closes at once (RFC 9293 §3.10.4).
+    pub fn close(&mut self) {
+        match self.state {
+            State::Listen | State::SynSent => self.enter_closed(),
+            State::SynReceived | State::Established => {
+                self.fin_queued = true;
+                self.state = State::FinWait1;
+            }
+            State::CloseWait => {
+                self.fin_queued = true;
+                self.state = State::LastAck;
+            }
+            _ => {}
+        }
+    }
+
+    /// Abortive close: a RST is sent if the peer knows of the connection, and everything is
+    /// dropped (RFC 9293 §3.10.5). No event is raised: the caller knows.
+    pub fn abort(&mut self) {
+        if matches!(
+            self.state,
+            State::SynReceived
+                | State::Established
+                | State::FinWait1
+                | State::FinWait2
+                | State::CloseWait
+        ) {
+            // Linux `tcp_send_active_reset`: RST|ACK at SND.NXT.
+            self.rst_out = Some(self.segment(
+                self.snd_seq(self.snd_nxt),
+                Flags::RST.with(Flags::ACK),
+                Box::default(),
+            ));
+        }
+        self.enter_closed();
+    }
+
+    /// The current state.
+    #[must_use]
+    pub const fn state(&self) -> State {
+        self.state
+    }
+
+    /// Our port.
+    #[must_use]
+    pub const fn local_port(&self) -> u16 {
+        self.local_port
+    }
+
+    /// The peer's port.
+    #[must_use]
+    pub const fn remote_port(&self) -> u16 {
+        self.remote_port
+    }
+
+    /// The current retransmission timeout (backed off while retransmitting).
+    #[must_use]
+    pub const fn rto(&self) -> crate::time::Duration {
+        self.rtt.rto()
+    }
+
+    /// The smoothed round-trip time, once measured.
+    #[must_use]
+    pub const fn srtt(&self) -> Option<crate::time::Duration> {
+        self.rtt.srtt()
+    }
+
+    /// Total retransmission timeouts so far (SYN and data).
+    #[must_use]
+    pub const fn retransmissions(&self) -> u64 {
+        self.retransmissions
+    }
+
+    /// Bytes written but not yet acknowledged by the peer.
+    #[must_use]
+    pub fn unacknowledged(&self) -> usize {
+        self.send_buf.len()
+    }
+
+    /// A segment arrived from the peer at `now`.
+    pub fn handle_segment(&mut self, now: Instant, seg: &Segment) {
+        if seg.dst_port != self.local_port || seg.src_port != self.remote_port {
+            return;
+        }
+        match self.state {
+            State::Closed => {
+                if !seg.flags.contains(Flags::RST) {
+                    self.rst_out = Some(self.reset_for(seg));
+                }
+            }
+            State::Listen => self.on_listen(seg),
+            State::SynSent => self.on_syn_sent(now, seg),
+            _ => self.on_synchronized(now, seg),
+        }
+    }
+
+    /// The instant from [`Endpoint::poll_timeout`] (or later) was reached.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        if self.time_wait_at.is_some_and(|t| t <= now) {
+            self.time_wait_at = None;
+            self.enter_closed();
+            self.events.push_back(Event::Closed);
+            return;
+        }
+        if self.rtx_at.is_some_and(|t| t <= now) {
+            self.on_rto(now);
+        }
+        if self.persist_at.is_some_and(|t| t <= now) {
+            self.persist_at = None;
+            self.probe_due = true;
+        }
+    }
+
+    /// When [`Endpoint::handle_timeout`] must be called next, if at all.
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        [self.rtx_at, self.persist_at, self.time_wait_at]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+
+    /// The next event for the application.
+    #[must_use]
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    /// The next segment to send at `now`, if any. Call until `None` after every input.
+    #[must_use]
+    pub fn poll_transmit(&mut self, now: Instant) -> Option<Segment> {
+        if let Some(rst) = self.rst_out.take() {
+            return Some(rst);
+        }
+        match self.state {
+            State::Closed | State::Listen => None,
+            State::SynSent => (self.snd_nxt == 0).then(|| {
+                let seg = self.segment(self.iss, Flags::SYN, Box::default());
+                self.sent(now, seg)
+            }),
+            State::SynReceived => {
+                if self.snd_nxt == 0 {
+                    let seg = self.segment(self.iss, Flags::SYN.with(Flags::ACK), Box::default());
+                    Some(self.sent(now, seg))
+                } else {
+                    None
+                }
+            }
+            _ => self.poll_data(now),
+        }
+    }
+
+    // ---- transmit path -------------------------------------------------------------------
+
+    /// Data, FIN or a pure ACK in a synchronised state.
+    fn poll_data(&mut self, now: Instant) -> Option<Segment> {
+        if self.probe_due {
+            // Linux `tcp_xmit_probe_skb`: "Use a previous sequence. This should cause the
+            // other end to send an ack" carrying its current window.
+            self.probe_due = false;
+            self.persist_probes += 1;
+            self.persist_at = Some(now + self.persist_interval());
+            let seq = self.snd_seq(self.snd_una).wrapping_sub(1);
+            return Some(self.segment(seq, Flags::ACK, Box::default()));
+        }
+        let data_end = self.data_end();
+        let window = self.cwnd.min(self.snd_wnd);
+        let limit = self.snd_una.saturating_add(window);
+        if self.snd_wnd == 0
+            && self.snd_una == self.snd_max
+            && (self.snd_nxt < data_end || self.fin_queued)
+            && self.persist_at.is_none()
+        {
+            // RFC 9293 §3.8.6.1: "The sending TCP peer must regularly retransmit to the
+            // receiving TCP peer even when the window is zero".
+            self.persist_at = Some(now + self.persist_interval());
+        }
+        if self.snd_nxt < data_end {
+            let len = self
+                .mss
+                .min(data_end - self.snd_nxt)
+                .min(limit.saturating_sub(self.snd_nxt));
+            if len > 0 {
+                let end = self.snd_nxt + len;
+                let mut flags = Flags::ACK;
+                if end == data_end {
+                    flags = flags.with(Flags::PSH);
+                    if self.fin_queued {
+                        flags = flags.with(Flags::FIN);
+                    }
+                }
+                let payload = self.copy_out(self.snd_nxt, len);
+                let seg = self.segment(self.snd_seq(self.snd_nxt), flags, payload);
+                return Some(self.sent(now, seg));
+            }
+        } else if self.fin_queued && self.snd_nxt == data_end {
+            let seg = self.segment(
+                self.snd_seq(self.snd_nxt),
+                Flags::FIN.with(Flags::ACK),
+                Box::default(),
+            );
+            return Some(self.sent(now, seg));
+        }
+        if self.ack_due {
+            let seg = self.segment(self.snd_seq(self.snd_nxt), Flags::ACK, Box::default());
+            return Some(self.sent(now, seg));
+        }
+        None
+    }
+
+    /// Bookkeeping for a segment leaving now at `snd_nxt`.
+    fn sent(&mut self, now: Instant, seg: Segment) -> Segment {
+        let len = u64::from(seg.seq_len());
+        if len > 0 {
+            if self.snd_nxt >= self.snd_max && self.timed.is_none() {
+                self.timed = Some((self.snd_nxt + len, now));
+            }
+            self.snd_nxt += len;
+            self.snd_max = self.snd_max.max(self.snd_nxt);
+            // RFC 6298 §5.1: "Every time a packet containing data is sent (including a
+            // retransmission), if the timer is not running, start it running so that it will
+            // expire after RTO seconds".
+            if self.rtx_at.is_none() {
+                self.rtx_at = Some(now + self.rtt.rto());
+            }
+        }
+        self.ack_due = false;
+        seg
+    }
+
+    fn segment(&self, seq: u32, flags: Flags, payload: Box<[u8]>) -> Segment {
+        let has_ack = flags.contains(Flags::ACK);
+        Segment {
+            src_port: self.local_port,
+            dst_port: self.remote_port,
+            seq,
+            ack: if has_ack {
+                self.rcv_seq(self.recv.rcv_nxt)
+            } else {
+                0
+            },
+            flags,
+            window: u16::try_from(self.recv.window()).unwrap_or(u16::MAX),
+            mss: flags.contains(Flags::SYN).then_some(self.cfg.mss),
+            payload,
+        }
+    }
+
+    /// `len` octets of written data starting at sequence offset `from`.
+    fn copy_out(&self, from: u64, len: u64) -> Box<[u8]> {
+        let start = usize::try_from(from - self.buf_start).unwrap_or(usize::MAX);
+        let len = usize::try_from(len).unwrap_or(0);
+        self.send_buf.range(start..start + len).copied().collect()
+    }
+
+    /// RFC 9293 §3.10.7.1: "If the ACK bit is off, sequence number zero is used,
+    /// <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>. If the ACK bit is on, <SEQ=SEG.ACK><CTL=RST>".
+    fn reset_for(&self, seg: &Segment) -> Segment {
+        let (seq, ack, flags) = if seg.flags.contains(Flags::ACK) {
+            (seg.ack, 0, Flags::RST)
+        } else {
+            (
+                0,
+                seg.seq.wrapping_add(seg.seq_len()),
+                Flags::RST.with(Flags::ACK),
+            )
+        };
+        Segment {
+            src_port: self.local_port,
+            dst_port: self.remote_port,
+            seq,
+            ack,
+            flags,
+            window: 0,
+            mss: None,
+            payload: Box::default(),
+        }
+    }
+
+    // ---- receive path --------------------------------------------------------------------
+
+    fn on_listen(&mut self, seg: &Segment) {
+        if seg.flags.contains(Flags::RST) {
+            return;
+        }
+        if seg.flags.contains(Flags::ACK) {
+            self.rst_out = Some(self.reset_for(seg));
+            return;
+        }
+        if seg.flags.contains(Flags::SYN) {
+            self.accept_syn(seg);
+            self.state = State::SynReceived;
+        }
+    }
+
+    /// Records the peer's SYN: its ISN, MSS option and window.
+    fn accept_syn(&mut self, seg: &Segment) {
+        self.irs = seg.seq;
+        self.recv = Reassembly::new(self.cfg.recv_buffer);
+        self.recv.rcv_nxt = 1;
+        if let Some(peer_mss) = seg.mss {
+            self.mss = self.mss.min(u64::from(peer_mss.max(1)));
+        }
+        self.snd_wnd = u64::from(seg.window);
+    }
+
+    fn on_syn_sent(&mut self, now: Instant, seg: &Segment) {
+        let has_ack = seg.flags.contains(Flags::ACK);
+        // Acceptable only if it acknowledges exactly our SYN.
+        let ack_ok = has_ack && seg.ack == self.iss.wrapping_add(1);
+        if has_ack && !ack_ok {
+            if !seg.flags.contains(Flags::RST) {
+                self.rst_out = Some(self.reset_for(seg));
+            }
+            return;
+        }
+        if seg.flags.contains(Flags::RST) {
+            if ack_ok {
+                // RFC 9293 §3.10.7.3: "signal to the user 'error: connection reset'".
+                self.enter_closed();
+                self.events.push_back(Event::Reset);
+            }
+            return;
+        }
+        if !seg.flags.contains(Flags::SYN) {
+            return;
+        }
+        self.accept_syn(seg);
+        if ack_ok {
+            self.on_new_ack(now, 1);
+            self.establish();
+            self.rto_fallback();
+            self.ack_due = true;
+        } else {
+            // Simultaneous open: answer with SYN-ACK.
+            self.state = State::SynReceived;
+            self.snd_nxt = 0;
+        }
+    }
+
+    fn on_synchronized(&mut self, now: Instant, seg: &Segment) {
+        let Some(off) = self.rcv_off(seg.seq) else {
+            self.ack_due = !seg.flags.contains(Flags::RST);
+            return;
+        };
+        if !self.acceptable(off, u64::from(seg.seq_len())) {
+            if self.state == State::SynReceived
+                && seg.flags.contains(Flags::SYN)
+                && seg.seq == self.irs
+            {
+                // The peer resent its SYN: our SYN-ACK was lost; resend it now.
+                self.snd_nxt = 0;
+                return;
+            }
+            // RFC 9293 §3.10.7.4: "If an incoming segment is not acceptable, an acknowledgment
+            // should be sent in reply (unless the RST bit is set ...)".
+            self.ack_due = !seg.flags.contains(Flags::RST);
+            if self.state == State::TimeWait && seg.flags.contains(Flags::FIN) {
+                self.time_wait_at = Some(now + self.cfg.time_wait);
+            }
+            return;
+        }
+        if seg.flags.contains(Flags::RST) {
+            self.enter_closed();
+            self.events.push_back(Event::Reset);
+            return;
+        }
+        if seg.flags.contains(Flags::SYN) {
+            // A SYN in the window: challenge with an ACK (RFC 5961 §4.2 style) and drop.
+            self.ack_due = true;
+            return;
+        }
+        if !seg.flags.contains(Flags::ACK) {
+            return;
+        }
+        let Some(ack) = self.snd_off(seg.ack).filter(|&a| a <= self.snd_max) else {
+            // "If the ACK acks something not yet sent (SEG.ACK > SND.NXT) then send an ACK,
+            // drop the segment, and return" (RFC 9293 §3.10.7.4).
+            self.ack_due = true;
+            return;
+        };
+        let just_established = self.state == State::SynReceived;
+        if just_established {
+            if ack <= self.snd_una {
+                self.rst_out = Some(self.reset_for(seg));
+                return;
+            }
+            self.establish();
+        }
+        if ack > self.snd_una {
+            self.on_new_ack(now, ack);
+        }
+        if just_established {
+            self.rto_fallback();
+        }
+        if ack >= self.snd_una {
+            self.snd_wnd = u64::from(seg.window);
+            if self.snd_wnd > 0 {
+                self.persist_at = None;
+                self.persist_probes = 0;
+            }
+        }
+        let fin_acked = self.fin_queued && self.snd_una > self.data_end();
+        match self.state {
+            State::FinWait1 if fin_acked => self.state = State::FinWait2,
+            State::Closing if fin_acked => self.enter_time_wait(now),
+            State::LastAck if fin_acked => {
+                self.enter_closed();
+                self.events.push_back(Event::Closed);
+                return;
+            }
+            _ => {}
+        }
+        self.on_data(now, off, seg);
+    }
+
+    /// Payload and FIN of an acceptable segment.
+    fn on_data(&mut self, now: Instant, off: u64, seg: &Segment) {
+        let fin = seg.flags.contains(Flags::FIN);
+        if seg.payload.is_empty() && !fin {
+            return;
+        }
+        if !matches!(
+            self.state,
+            State::Established | State::FinWait1 | State::FinWait2
+        ) {
+            // After the peer's FIN, further data is a retransmission: just acknowledge it.
+            self.ack_due = true;
+            return;
+        }
+        let was_empty = self.recv.readable() == 0;
+        let got = self.recv.insert(off, &seg.payload, fin);
+        // Every data or FIN segment is acknowledged at once (no delayed ACK, see module doc);
+        // an out-of-order one thereby produces a duplicate ACK.
+        self.ack_due = true;
+        if got.readable && was_empty {
+            self.events.push_back(Event::DataReadable);
+        }
+        if got.fin {
+            self.events.push_back(Event::PeerClosed);
+            let fin_acked = self.fin_queued && self.snd_una > self.data_end();
+            match self.state {
+                State::Established => self.state = State::CloseWait,
+                State::FinWait1 if fin_acked => self.enter_time_wait(now),
+                State::FinWait1 => self.state = State::Closing,
+                State::FinWait2 => self.enter_time_wait(now),
+                _ => {}
+            }
+        }
+    }
+
+    /// RFC 9293 §3.10.7.4 acceptability test, in offsets.
+    fn acceptable(&self, off: u64, len: u64) -> bool {
+        let nxt = self.recv.rcv_nxt;
+        let wnd = self.recv.window() as u64;
+        match (len, wnd) {
+            (0, 0) => off == nxt,
+            (0, _) => off >= nxt && off < nxt + wnd,
+            (_, 0) => false,
+            _ => {
+                let last = off + len - 1;
+                (off >= nxt && off < nxt + wnd) || (last >= nxt && last < nxt + wnd)
+            }
+        }
+    }
+
+    /// The cumulative ACK moved to `ack` (> `snd_una`).
+    fn on_new_ack(&mut self, now: Instant, ack: u64) {
+        let data_acked_to = ack.min(self.data_end());
+        if data_acked_to > self.buf_start {
+            let n = usize::try_from(data_acked_to - self.buf_start).unwrap_or(usize::MAX);
+            self.send_buf.drain(..n.min(self.send_buf.len()));
+            self.buf_start = data_acked_to;
+        }
+        if let Some((end, sent)) = self.timed
+            && ack >= end
+        {
+            self.rtt.sample(&self.cfg, now - sent);
+            self.timed = None;
+        }
+        // RFC 5681 §3.1: slow start below ssthresh, congestion avoidance above.
+        let acked = ack - self.snd_una;
+        if self.cwnd < self.ssthresh {
+            self.cwnd += acked.min(self.mss);
+        } else {
+            self.cwnd += (self.mss * self.mss / self.cwnd).max(1);
+        }
+        self.snd_una = ack;
+        self.snd_nxt = self.snd_nxt.max(ack);
+        self.retries = 0;
+        // RFC 6298 §5.2: "When all outstanding data has been acknowledged, turn off the
+        // retransmission timer"; §5.3: "When an ACK is received that acknowledges new data,
+        // restart the retransmission timer so that it will expire after RTO seconds".
+        self.rtx_at = (self.snd_una < self.snd_max).then(|| now + self.rtt.rto());
+    }
+
+    // ---- timers and state changes ----------------------------------------------------------
+
+    fn on_rto(&mut self, now: Instant) {
+        self.rtx_at = None;
+        let limit = match self.state {
+            State::SynSent => self.cfg.syn_retries,
+            State::SynReceived => self.cfg.synack_retries,
+            _ => self.cfg.max_retransmissions,
+        };
+        if self.retries >= limit {
+            match self.state {
+                State::SynSent => self.fail(AbortReason::SynRetriesExhausted),
+                // Linux drops the half-open request; the listener stays.
+                State::SynReceived => {
+                    self.reset_send_side();
+                    self.state = State::Listen;
+                }
+                _ => self.fail(AbortReason::RetriesExhausted),
+            }
+            return;
+        }
+        self.retries += 1;
+        self.retransmissions += 1;
+        // RFC 6298 §5.4: "Retransmit the earliest segment that has not been acknowledged";
+        // §5.5: back off; §5.6: "Start the retransmission timer, such that it expires after
+        // RTO seconds (for the value of RTO after the doubling operation)".
+        self.rtt.back_off(&self.cfg);
+        self.rtx_at = Some(now + self.rtt.rto());
+        // RFC 5681 §3.1 (4): ssthresh = max (FlightSize / 2, 2*SMSS); cwnd = loss window.
+        let flight = self.snd_max - self.snd_una;
+        self.ssthresh = (flight / 2).max(2 * self.mss);
+        self.cwnd = self.mss;
+        self.snd_nxt = self.snd_una;
+        // Karn: nothing sent before is a valid RTT sample any more.
+        self.timed = None;
+    }
+
+    /// Interval of the persist timer: the RTO backed off per probe, capped like the RTO.
+    fn persist_interval(&self) -> crate::time::Duration {
+        let factor = 1_u64 << self.persist_probes.min(20);
+        (self.rtt.rto() * factor).min(self.cfg.max_rto)
+    }
+
+    /// RFC 6298 §5.7 (see [`TcpConfig::rto_fallback`]): no RTT sample from the handshake.
+    fn rto_fallback(&mut self) {
+        if self.rtt.srtt().is_none()
+            && let Some(rto) = self.cfg.rto_fallback
+        {
+            self.rtt.reset_to(rto);
+        }
+    }
+
+    fn establish(&mut self) {
+        self.state = State::Established;
+        self.events.push_back(Event::Connected);
+        if self.fin_queued {
+            // `close` in SYN-RECEIVED: the FIN goes out now.
+            self.state = State::FinWait1;
+        }
+    }
+
+    fn fail(&mut self, reason: AbortReason) {
+        self.enter_closed();
+        self.events.push_back(Event::Aborted { reason });
+    }
+
+    fn enter_time_wait(&mut self, now: Instant) {
+        self.state = State::TimeWait;
+        self.rtx_at = None;
+        self.time_wait_at = Some(now + self.cfg.time_wait);
+    }
+
+    fn enter_closed(&mut self) {
+        self.state = State::Closed;
+        self.rtx_at = None;
+        self.persist_at = None;
+        self.probe_due = false;
+        self.time_wait_at = None;
+        self.send_buf.clear();
+        self.ack_due = false;
+    }
+
+    fn reset_send_side(&mut self) {
+        self.snd_una = 0;
+        self.snd_nxt = 0;
+        self.snd_max = 0;
+        self.buf_start = 1;
+        self.send_buf.clear();
+        self.fin_queued = false;
+        self.retries = 0;
+        self.timed = None;
+        self.rtx_at = None;
+        self.persist_at = None;
+        self.persist_probes = 0;
+        self.probe_due = false;
+        self.rtt = RttEstimator::new(&self.cfg);
+    }
+
+    // ---- sequence-number arithmetic ----------------------------------------------------------
+
+    /// Offset just past the last written octet.
+    fn data_end(&self) -> u64 {
+        self.buf_start + self.send_buf.len() as u64
+    }
+
+    /// Our sequence number at offset `off` (modulo 2^32 by design).
+    #[allow(
+        clippy::cast_possible_truncation,
+        reason = "sequence numbers are offsets modulo 2^32"
+    )]
+    const fn snd_seq(&self, off: u64) -> u32 {
+        self.iss.wrapping_add(off as u32)
+    }
+
+    /// The peer's sequence number at offset `off`.
+    #[allow(
+        clippy::cast_possible_truncation,
+        reason = "sequence numbers are offsets modulo 2^32"
+    )]
+    const fn rcv_seq(&self, off: u64) -> u32 {
+        self.irs.wrapping_add(off as u32)
+    }
+
+    /// Our offset for an acknowledgement number, taken within ±2^31 of SND.UNA.
+    fn snd_off(&self, ack: u32) -> Option<u64> {
+        unwrap_near(self.snd_una, ack.wrapping_sub(self.snd_seq(self.snd_una)))
+    }
+
+    /// The peer's offset for a sequence number, taken within ±2^31 of RCV.NXT.
+    fn rcv_off(&self, seq: u32) -> Option<u64> {
+        let nxt = self.recv.rcv_nxt;
+        unwrap_near(nxt, seq.wrapping_sub(self.rcv_seq(nxt)))
+    }
+}
+
+/// `base + delta` with `delta` read as a signed 32-bit distance; `None` below zero.
+#[allow(
+    clippy::cast_possible_wrap,
+    reason = "sequence-number distance is signed modulo 2^32 (RFC 1982 style)"
+)]
+fn unwrap_near(base: u64, delta: u32) -> Option<u64> {
+    base.checked_add_signed(i64::from(delta as i32))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,97 @@
+//! TCP segments as values: real sequence and acknowledgement numbers, flags, window, the MSS
+//! option on SYNs, and the payload, so a pcap exporter can frame them byte for byte.
+
+use serde::Serialize;
+
+/// TCP header flags (RFC 9293 §3.1), as the low byte of the header's flag field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize)]
+#[serde(transparent)]
+pub struct Flags(u8);
+
+impl Flags {
+    /// No flag.
+    pub const NONE: Self = Self(0);
+    /// FIN: no more data from sender.
+    pub const FIN: Self = Self(0x01);
+    /// SYN: synchronise sequence numbers.
+    pub const SYN: Self = Self(0x02);
+    /// RST: reset the connection.
+    pub const RST: Self = Self(0x04);
+    /// PSH: push function.
+    pub const PSH: Self = Self(0x08);
+    /// ACK: the acknowledgement field is significant.
+    pub const ACK: Self = Self(0x10);
+
+    /// The flag byte as carried in the header.
+    #[must_use]
+    pub const fn bits(self) -> u8 {
+        self.0
+    }
+
+    /// Flags from a header byte (bits above ACK, e.g. URG/ECE/CWR, are kept as they are).
+    #[must_use]
+    pub const fn from_bits(bits: u8) -> Self {
+        Self(bits)
+    }
+
+    /// Whether every flag of `other` is set in `self`.
+    #[must_use]
+    pub const fn contains(self, other: Self) -> bool {
+        self.0 & other.0 == other.0
+    }
+
+    /// `self` with the flags of `other` added.
+    #[must_use]
+    pub const fn with(self, other: Self) -> Self {
+        Self(self.0 | other.0)
+    }
+}
+
+/// One TCP segment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Segment {
+    /// Source port.
+    pub src_port: u16,
+    /// Destination port.
+    pub dst_port: u16,
+    /// Sequence number of the first octet (or of the SYN).
+    pub seq: u32,
+    /// Acknowledgement number; meaningful when [`Flags::ACK`] is set, otherwise 0.
+    pub ack: u32,
+    /// Header flags.
+    pub flags: Flags,
+    /// Receive window (no window scaling: RFC 7323 is not negotiated).
+    pub window: u16,
+    /// The MSS option (kind 2, length 4), present on SYN segments only.
+    pub mss: Option<u16>,
+    /// The data octets.
+    #[serde(skip)]
+    pub payload: Box<[u8]>,
+}
+
+/// Bytes of an IPv4 header without options plus a TCP header without options.
+pub const HEADER_LEN: usize = 40;
+
+impl Segment {
+    /// Sequence space consumed: payload length, plus one for SYN and one for FIN.
+    #[must_use]
+    pub fn seq_len(&self) -> u32 {
+        let ctl =
+            u32::from(self.flags.contains(Flags::SYN)) + u32::from(self.flags.contains(Flags::FIN));
+        u32::try_from(self.payload.len())
+            .unwrap_or(u32::MAX)
+            .saturating_add(ctl)
+    }
+
+    /// TCP header length in bytes: 20, plus 4 for the MSS option.
+    #[must_use]
+    pub const fn tcp_header_len(&self) -> usize {
+        if self.mss.is_some() { 24 } else { 20 }
+    }
+
+    /// Length of the IPv4 packet carrying this segment (what a link serialises).
+    #[must_use]
+    pub fn wire_len(&self) -> usize {
+        20 + self.tcp_header_len() + self.payload.len()
+    }
+}

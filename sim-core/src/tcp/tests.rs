@@ -1,0 +1,504 @@
+use super::*;
+use crate::link::{Direction, DirectionConfig, End, LossModel};
+use crate::rng::Seed;
+use crate::testing::TcpPair;
+use crate::time::Duration;
+
+const MS: Duration = Duration::from_millis(1);
+
+fn secs(s: f64) -> Instant {
+    Instant::ZERO + Duration::from_secs_f64(s)
+}
+
+/// 10 ms one way, lossless.
+fn clean() -> DirectionConfig {
+    DirectionConfig {
+        delay: MS * 10,
+        ..DirectionConfig::default()
+    }
+}
+
+fn pattern(n: usize) -> Vec<u8> {
+    (0..n).map(|i| (i * 7 % 251) as u8).collect()
+}
+
+fn connected(cfg: TcpConfig) -> TcpPair {
+    let mut p = TcpPair::new(Seed(1), cfg, cfg, &clean());
+    p.open();
+    p.run_until(secs(1.0));
+    assert_eq!(p.a.state(), State::Established);
+    assert_eq!(p.b.state(), State::Established);
+    p
+}
+
+fn aborts(p: &TcpPair, end: End) -> Vec<(Instant, AbortReason)> {
+    p.events
+        .iter()
+        .filter_map(|&(t, e, ev)| match ev {
+            Event::Aborted { reason } if e == end => Some((t, reason)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn handshake_uses_seeded_isn_and_measures_rtt() {
+    let p = connected(TcpConfig::linux());
+    let syn = &p.sent[0].seg;
+    assert_eq!(syn.flags, Flags::SYN);
+    assert_eq!(syn.mss, Some(1460));
+    let synack = &p.sent[1].seg;
+    assert_eq!(synack.flags, Flags::SYN.with(Flags::ACK));
+    assert_eq!(synack.ack, syn.seq.wrapping_add(1));
+    let ack = &p.sent[2].seg;
+    assert_eq!(
+        (ack.seq, ack.ack),
+        (syn.seq.wrapping_add(1), synack.seq.wrapping_add(1))
+    );
+    // Same seed, same ISN; another seed, another ISN.
+    let again = connected(TcpConfig::linux());
+    assert_eq!(again.sent[0].seg.seq, syn.seq);
+    let mut other = TcpPair::new(Seed(2), TcpConfig::linux(), TcpConfig::linux(), &clean());
+    other.open();
+    assert_ne!(other.sent[0].seg.seq, syn.seq);
+    // RTT 20 ms from the handshake: RTO = max(200 ms, 20 + 4 * 10 ms) = 200 ms.
+    assert_eq!(p.a.srtt(), Some(MS * 20));
+    assert_eq!(p.a.rto(), MS * 200);
+    assert!(
+        p.events
+            .contains(&(Instant::ZERO + MS * 20, End::A, Event::Connected))
+    );
+    assert!(
+        p.events
+            .contains(&(Instant::ZERO + MS * 30, End::B, Event::Connected))
+    );
+}
+
+#[test]
+fn segments_at_mss_and_acks_cumulatively() {
+    let mut p = connected(TcpConfig::linux());
+    let data = pattern(5000);
+    assert_eq!(p.write(End::A, &data), 5000);
+    p.run_until(secs(2.0));
+    let sizes: Vec<usize> = p.data_sends(End::A).iter().map(|s| s.2).collect();
+    assert_eq!(sizes, vec![1460, 1460, 1460, 620]);
+    assert_eq!(p.received[1], data);
+    assert_eq!(p.a.unacknowledged(), 0);
+    let last = p
+        .sent
+        .iter()
+        .rev()
+        .find(|s| s.from == End::A && !s.seg.payload.is_empty());
+    assert!(last.is_some_and(|s| s.seg.flags.contains(Flags::PSH)));
+}
+
+#[test]
+fn delivers_byte_stream_in_order_under_30_percent_loss() {
+    for seed in 1..=3 {
+        let link = DirectionConfig {
+            loss: LossModel::Bernoulli { p: 0.3 },
+            ..clean()
+        };
+        let mut p = TcpPair::new(Seed(seed), TcpConfig::linux(), TcpConfig::linux(), &link);
+        p.open();
+        let data = pattern(60_000);
+        assert_eq!(p.write(End::A, &data), data.len());
+        // The listener can write once it has the connection.
+        let mut t = 0.0;
+        while p.b.state() != State::Established && t < 200.0 {
+            t += 0.1;
+            p.run_until(secs(t));
+        }
+        let back = pattern(9_000);
+        assert_eq!(p.write(End::B, &back), back.len());
+        p.run_until(secs(3600.0));
+        assert!(aborts(&p, End::A).is_empty() && aborts(&p, End::B).is_empty());
+        assert_eq!(
+            p.received[1], data,
+            "seed {seed}: A->B stream intact and in order"
+        );
+        assert_eq!(
+            p.received[0], back,
+            "seed {seed}: B->A stream intact and in order"
+        );
+        let lost = p.link.stats(Direction::AToB).dropped_loss;
+        assert!(lost > 10, "the link really lost segments ({lost})");
+    }
+}
+
+/// Sends one segment into a silent path and returns (first send, retransmission times, abort).
+fn total_loss(cfg: TcpConfig) -> (Instant, Vec<Instant>, Vec<(Instant, AbortReason)>) {
+    let mut p = connected(cfg);
+    p.link.set_silent(Direction::AToB, true);
+    p.write(End::A, b"keepalive");
+    p.run_until(secs(3600.0));
+    let sends: Vec<Instant> = p.data_sends(End::A).iter().map(|s| s.0).collect();
+    let first = sends[0];
+    (first, sends[1..].to_vec(), aborts(&p, End::A))
+}
+
+fn cumulative(first: Instant, intervals_ms: &[u64]) -> Vec<Instant> {
+    let mut t = first;
+    intervals_ms
+        .iter()
+        .map(|&ms| {
+            t += MS * ms;
+            t
+        })
+        .collect()
+}
+
+#[test]
+fn linux_retransmissions_double_from_200ms_cap_at_120s_and_abort_at_924_6s() {
+    let (first, resends, aborted) = total_loss(TcpConfig::linux());
+    let intervals = [
+        200, 400, 800, 1_600, 3_200, 6_400, 12_800, 25_600, 51_200, 102_400, 120_000, 120_000,
+        120_000, 120_000, 120_000,
+    ];
+    assert_eq!(
+        resends,
+        cumulative(first, &intervals),
+        "tcp_retries2 = 15 retransmissions"
+    );
+    // The 16th RTO (another 120 s) expires: 924.6 s after the first transmission.
+    assert_eq!(
+        aborted,
+        vec![(first + MS * 924_600, AbortReason::RetriesExhausted)]
+    );
+}
+
+#[test]
+fn rfc_retransmissions_double_from_1s_cap_at_60s() {
+    let (first, resends, aborted) = total_loss(TcpConfig::rfc6298());
+    let intervals = [
+        1_000, 2_000, 4_000, 8_000, 16_000, 32_000, 60_000, 60_000, 60_000, 60_000, 60_000, 60_000,
+        60_000, 60_000, 60_000,
+    ];
+    assert_eq!(resends, cumulative(first, &intervals));
+    // 63 s + 10 * 60 s = 663 s.
+    assert_eq!(
+        aborted,
+        vec![(first + MS * 663_000, AbortReason::RetriesExhausted)]
+    );
+}
+
+#[test]
+fn retry_limit_is_configurable() {
+    let cfg = TcpConfig {
+        max_retransmissions: 3,
+        ..TcpConfig::linux()
+    };
+    let (first, resends, aborted) = total_loss(cfg);
+    assert_eq!(resends, cumulative(first, &[200, 400, 800]));
+    assert_eq!(
+        aborted,
+        vec![(first + MS * 3_000, AbortReason::RetriesExhausted)]
+    );
+}
+
+#[test]
+fn rto_follows_measured_rtt_above_the_floor() {
+    // RTT 600 ms: RTO = 600 + 4 * 300 = 1800 ms, then doubling.
+    let link = DirectionConfig {
+        delay: MS * 300,
+        ..DirectionConfig::default()
+    };
+    let mut p = TcpPair::new(Seed(1), TcpConfig::linux(), TcpConfig::linux(), &link);
+    p.open();
+    p.run_until(secs(2.0));
+    assert_eq!(p.a.rto(), MS * 1_800);
+    p.link.set_silent(Direction::AToB, true);
+    p.write(End::A, b"x");
+    p.run_until(secs(20.0));
+    let sends: Vec<Instant> = p.data_sends(End::A).iter().map(|s| s.0).collect();
+    assert_eq!(
+        sends[1..4],
+        cumulative(sends[0], &[1_800, 3_600, 7_200])[..]
+    );
+}
+
+#[test]
+fn lost_segment_holds_back_everything_behind_it() {
+    let mut p = connected(TcpConfig::linux());
+    let data = pattern(5 * 1460);
+    // The first segment vanishes; the four behind it get through.
+    p.link.set_silent(Direction::AToB, true);
+    p.write(End::A, &data[..1460]);
+    p.link.set_silent(Direction::AToB, false);
+    p.write(End::A, &data[1460..]);
+    let t0 = p.engine.now();
+    // Everything but the first segment has arrived 10 ms later; nothing is readable.
+    p.run_until(t0 + MS * 100);
+    assert!(p.received[1].is_empty(), "bytes behind the gap must wait");
+    assert_eq!(p.b.readable(), 0);
+    assert!(
+        !p.events
+            .iter()
+            .any(|&(_, e, ev)| e == End::B && ev == Event::DataReadable)
+    );
+    // The retransmission after the 200 ms RTO fills the gap and releases it all at once.
+    p.run_until(t0 + MS * 500);
+    assert_eq!(p.received[1], data);
+    let readable_at: Vec<Instant> = p
+        .events
+        .iter()
+        .filter(|&&(_, e, ev)| e == End::B && ev == Event::DataReadable)
+        .map(|&(t, _, _)| t)
+        .collect();
+    assert_eq!(readable_at, vec![t0 + MS * 210]);
+}
+
+#[test]
+fn syn_to_silent_peer_gives_up_after_six_retries_at_127s() {
+    let mut p = TcpPair::new(Seed(1), TcpConfig::linux(), TcpConfig::linux(), &clean());
+    p.link.set_silent(Direction::AToB, true);
+    p.open();
+    p.run_until(secs(1000.0));
+    let syns: Vec<Instant> = p
+        .sent
+        .iter()
+        .filter(|s| s.from == End::A && s.seg.flags == Flags::SYN)
+        .map(|s| s.at)
+        .collect();
+    let want: Vec<Instant> = [0, 1, 3, 7, 15, 31, 63]
+        .iter()
+        .map(|&s| Instant::ZERO + Duration::from_secs(s))
+        .collect();
+    assert_eq!(syns, want);
+    assert_eq!(
+        aborts(&p, End::A),
+        vec![(secs(127.0), AbortReason::SynRetriesExhausted)]
+    );
+    assert_eq!(p.a.state(), State::Closed);
+    assert_eq!(p.a.poll_timeout(), None);
+}
+
+#[test]
+fn lost_syn_falls_back_to_3s_rto_per_rfc6298_5_7() {
+    let mut p = TcpPair::new(Seed(1), TcpConfig::linux(), TcpConfig::linux(), &clean());
+    p.link.set_silent(Direction::AToB, true);
+    p.open();
+    p.run_until(secs(0.5));
+    p.link.set_silent(Direction::AToB, false);
+    p.run_until(secs(2.0));
+    assert_eq!(p.a.state(), State::Established);
+    assert_eq!(
+        p.a.srtt(),
+        None,
+        "Karn: the retransmitted SYN gives no sample"
+    );
+    assert_eq!(p.a.rto(), Duration::from_secs(3));
+    // The passive side did time its SYN-ACK.
+    assert_eq!(p.b.srtt(), Some(MS * 20));
+}
+
+#[test]
+fn orderly_close_runs_fin_handshake_and_time_wait() {
+    let mut p = connected(TcpConfig::linux());
+    p.write(End::A, b"bye");
+    p.a.close();
+    p.flush(End::A);
+    p.run_until(secs(2.0));
+    assert_eq!(p.received[1], b"bye");
+    assert_eq!(p.a.state(), State::FinWait2);
+    assert_eq!(p.b.state(), State::CloseWait);
+    assert!(
+        p.events
+            .iter()
+            .any(|&(_, e, ev)| e == End::B && ev == Event::PeerClosed)
+    );
+    assert_eq!(
+        p.b.write(b"late"),
+        Ok(4),
+        "a half-closed peer may still send"
+    );
+    p.b.close();
+    p.flush(End::B);
+    p.run_until(secs(3.0));
+    assert_eq!(p.received[0], b"late");
+    assert_eq!(p.b.state(), State::Closed);
+    assert_eq!(p.a.state(), State::TimeWait);
+    p.run_until(secs(70.0));
+    assert_eq!(p.a.state(), State::Closed, "TIME-WAIT lasts 60 s on Linux");
+    assert_eq!(
+        p.events
+            .iter()
+            .filter(|&&(_, _, ev)| ev == Event::Closed)
+            .count(),
+        2
+    );
+    assert_eq!(
+        p.a.write(b"x"),
+        Err(Error::NotWritable {
+            state: State::Closed
+        })
+    );
+}
+
+#[test]
+fn abort_sends_rst_and_peer_sees_reset() {
+    let mut p = connected(TcpConfig::linux());
+    let before = p.events.len();
+    p.a.abort();
+    p.flush(End::A);
+    let rst = p.sent.last().map(|s| s.seg.flags);
+    assert_eq!(rst, Some(Flags::RST.with(Flags::ACK)));
+    p.run_until(secs(2.0));
+    assert_eq!(p.b.state(), State::Closed);
+    assert!(
+        p.events
+            .iter()
+            .any(|&(_, e, ev)| e == End::B && ev == Event::Reset)
+    );
+    assert!(
+        !p.events[before..].iter().any(|&(_, e, _)| e == End::A),
+        "local abort raises nothing"
+    );
+}
+
+#[test]
+fn segment_to_closed_endpoint_is_answered_with_rst() {
+    let mut p = connected(TcpConfig::linux());
+    // B forgets the connection without telling A (e.g. a reboot).
+    p.b = Endpoint::new(
+        TcpConfig::linux(),
+        179,
+        50_000,
+        &mut Seed(9).stream_named("x"),
+    );
+    p.write(End::A, b"hello");
+    p.run_until(secs(3.0));
+    assert!(
+        p.events
+            .iter()
+            .any(|&(_, e, ev)| e == End::A && ev == Event::Reset)
+    );
+    assert_eq!(p.a.state(), State::Closed);
+}
+
+#[test]
+fn connect_to_non_listening_peer_is_refused() {
+    let mut p = TcpPair::new(Seed(1), TcpConfig::linux(), TcpConfig::linux(), &clean());
+    p.a.connect(Instant::ZERO).expect("fresh");
+    p.flush(End::A);
+    p.run_until(secs(1.0));
+    assert_eq!(
+        p.events,
+        vec![(Instant::ZERO + MS * 20, End::A, Event::Reset)]
+    );
+}
+
+#[test]
+fn opening_twice_is_an_error() {
+    let mut p = connected(TcpConfig::linux());
+    assert_eq!(
+        p.a.connect(Instant::ZERO),
+        Err(Error::AlreadyOpen {
+            state: State::Established
+        })
+    );
+    assert_eq!(
+        p.b.listen(),
+        Err(Error::AlreadyOpen {
+            state: State::Established
+        })
+    );
+}
+
+#[test]
+fn sequence_distance_unwraps_across_2_pow_32() {
+    assert_eq!(unwrap_near(10, 5), Some(15));
+    assert_eq!(unwrap_near(10, u32::MAX), Some(9), "one behind");
+    assert_eq!(unwrap_near(0, u32::MAX), None);
+    assert_eq!(unwrap_near(1 << 40, 1 << 31), Some((1 << 40) - (1 << 31)));
+}
+
+#[test]
+fn same_seed_same_trace_hash_other_seed_other_hash() {
+    let run = |seed| {
+        let link = DirectionConfig {
+            loss: LossModel::Bernoulli { p: 0.2 },
+            ..clean()
+        };
+        let mut p = TcpPair::new(Seed(seed), TcpConfig::linux(), TcpConfig::linux(), &link);
+        p.open();
+        p.write(End::A, &pattern(20_000));
+        p.run_until(secs(600.0));
+        (p.trace_hash(), p.trace.records())
+    };
+    let (h1, n1) = run(7);
+    let (h2, n2) = run(7);
+    assert_eq!((h1, n1), (h2, n2));
+    assert!(n1 > 30);
+    assert_ne!(run(8).0, h1);
+}
+
+#[test]
+fn sender_respects_a_small_receive_window() {
+    let small = TcpConfig {
+        recv_buffer: 2_000,
+        ..TcpConfig::linux()
+    };
+    let mut p = TcpPair::new(Seed(1), TcpConfig::linux(), small, &clean());
+    p.open();
+    p.run_until(secs(1.0));
+    let data = pattern(10_000);
+    p.write(End::A, &data);
+    p.run_until(secs(60.0));
+    assert_eq!(p.received[1], data);
+    let max_payload = p.data_sends(End::A).iter().map(|s| s.2).max().unwrap_or(0);
+    assert!(max_payload <= 2_000);
+}
+
+#[test]
+fn zero_window_is_probed_and_reopened_by_reading() {
+    let small = TcpConfig {
+        recv_buffer: 2_000,
+        ..TcpConfig::linux()
+    };
+    let mut p = TcpPair::new(Seed(1), TcpConfig::linux(), small, &clean());
+    p.reading = [true, false];
+    p.open();
+    p.run_until(secs(1.0));
+    let data = pattern(10_000);
+    p.write(End::A, &data);
+    p.run_until(secs(5.0));
+    assert_eq!(p.b.readable(), 2_000, "receive buffer full");
+    let last_ack = p
+        .sent
+        .iter()
+        .rev()
+        .find(|s| s.from == End::B)
+        .map(|s| s.seg.window);
+    assert_eq!(last_ack, Some(0), "zero window advertised");
+    let acked = p
+        .sent
+        .iter()
+        .rev()
+        .find(|s| s.from == End::B)
+        .map_or(0, |s| s.seg.ack);
+    let probes: Vec<Instant> = p
+        .sent
+        .iter()
+        .filter(|s| {
+            s.from == End::A && s.seg.payload.is_empty() && s.seg.seq == acked.wrapping_sub(1)
+        })
+        .map(|s| s.at)
+        .collect();
+    // Probes one below SND.UNA, backing off from the 200 ms RTO: 0.2, 0.4, 0.8, 1.6 s apart.
+    assert!(probes.len() >= 4, "{probes:?}");
+    assert_eq!(probes[1] - probes[0], MS * 400);
+    assert_eq!(probes[2] - probes[1], MS * 800);
+    assert!(aborts(&p, End::A).is_empty());
+    // The application drains the buffer: a window update restarts the transfer at once.
+    p.reading = [true, true];
+    p.flush(End::B);
+    let resumed = p.engine.now();
+    p.run_until(resumed + MS * 500);
+    assert!(
+        p.received[1] == data,
+        "got {} of {} bytes",
+        p.received[1].len(),
+        data.len()
+    );
+}
