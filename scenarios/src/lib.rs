@@ -1,6 +1,180 @@
-//! # scenarios: the hybrid-network model and the `holdtime` command line
+//! # scenarios: the hybrid ExpressRoute/VPN network, scenario files and `holdtime`
 //!
-//! Not built yet: the model, scenario files and `holdtime run` arrive with the scenarios issue.
+//! A scenario file (TOML) says which network to build, what to change in it, which faults
+//! to inject when, what traffic to measure and what the run must show. This crate parses it
+//! with located errors, validates it against the network and Azure's rules, and hands the
+//! result to the simulation driver; it also holds the built-in library of scenarios and the
+//! `holdtime` command line.
+//!
+//! # Layout
+//!
+//! - [`spec`]: the file format as written (serde, unknown keys refused).
+//! - [`units`]: bandwidths, loss models, fault times (value or seeded range), quantities.
+//! - [`topology`]: the network as plain data (routers, sessions, segments, circuits,
+//!   gateways), the built-in topologies and the target grammar.
+//! - [`validate`]: spec → [`scenario::Scenario`], names resolved, Azure's rules applied.
+//! - [`scenario`]: the validated scenario the driver runs: faults, probes, expectations.
+//! - [`diag`]: diagnostics with file, line, column, key, expected and allowed values.
+//! - [`library`]: the built-in scenarios (`scenarios/library/*.toml`).
+//! - [`report`]: what a run measured ([`report::RunReport`]), its text and JSON forms,
+//!   and the judging of expectations.
+//! - [`cli`]: `holdtime run | check | scenarios`.
+//!
+//! # Entry points
+//!
+//! [`load`] (a path or a library name) or [`load_str`] give a [`Loaded`] scenario or a
+//! [`LoadError`] whose text is ready to print; [`run`] simulates it.
 #![warn(missing_docs)]
 
+pub mod cli;
+pub mod diag;
+pub mod library;
+pub mod report;
+pub mod scenario;
 pub mod sim;
+pub mod spec;
+pub mod topology;
+pub mod units;
+pub mod validate;
+
+use std::path::Path;
+
+use diag::{Diagnostic, Source};
+use report::RunReport;
+use scenario::Scenario;
+use spec::ScenarioSpec;
+
+/// A scenario that parsed and validated, with its source for rendering its warnings.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    /// The file name and text.
+    pub source: Source,
+    /// The validated scenario (its warnings carry spans into `source`).
+    pub scenario: Scenario,
+}
+
+impl Loaded {
+    /// The warnings, rendered with file, line and column.
+    #[must_use]
+    pub fn render_warnings(&self) -> String {
+        self.source.render_all(&self.scenario.warnings)
+    }
+}
+
+/// Why a scenario could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The file could not be read.
+    #[error("{path}: cannot read: {source}")]
+    Io {
+        /// The path given.
+        path: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The file is not a valid scenario; `rendered` holds every located diagnostic.
+    #[error("{rendered}")]
+    Invalid {
+        /// The diagnostics, rendered like rustc.
+        rendered: String,
+        /// The diagnostics themselves (errors and warnings), with spans.
+        diagnostics: Vec<Diagnostic>,
+    },
+    /// Neither a file nor a library scenario has this name.
+    #[error(
+        "`{name}` is neither a file nor a built-in scenario\n  = allowed: {}",
+        available.join(", ")
+    )]
+    Unknown {
+        /// The name given.
+        name: String,
+        /// The library's names.
+        available: Vec<String>,
+    },
+}
+
+/// Why a run did not produce a report.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RunError {
+    /// The simulation driver is not part of this build yet; nothing was simulated.
+    #[error(
+        "simulation is not implemented yet: the scenario is valid, but the driver that runs it \
+         has not landed (no results are shown rather than invented ones)"
+    )]
+    NotImplemented,
+}
+
+/// Parses and validates scenario text. `name` is used in diagnostics (a path, or
+/// `<builtin:NAME>`).
+///
+/// # Errors
+///
+/// [`LoadError::Invalid`] with every located diagnostic when the text is not a valid scenario.
+pub fn load_str(name: &str, text: &str) -> Result<Loaded, LoadError> {
+    let source = Source::new(name, text);
+    let spec: ScenarioSpec = match toml::from_str(text) {
+        Ok(s) => s,
+        Err(e) => {
+            let d = source.from_toml_error(&e);
+            return Err(LoadError::Invalid {
+                rendered: source.render_all(std::slice::from_ref(&d)),
+                diagnostics: vec![d],
+            });
+        }
+    };
+    let (scenario, mut diags) = validate::validate(&spec);
+    for d in &mut diags {
+        source.locate(d);
+    }
+    match scenario {
+        Some(mut scenario) => {
+            scenario.warnings = diags;
+            Ok(Loaded { source, scenario })
+        }
+        None => Err(LoadError::Invalid {
+            rendered: source.render_all(&diags),
+            diagnostics: diags,
+        }),
+    }
+}
+
+/// Loads a scenario from a file path, or from the library by name when no such file exists.
+///
+/// # Errors
+///
+/// [`LoadError::Io`] if the file exists but cannot be read, [`LoadError::Invalid`] if it is
+/// not a valid scenario, [`LoadError::Unknown`] if it is neither a file nor a library name.
+pub fn load(name_or_path: &str) -> Result<Loaded, LoadError> {
+    let path = Path::new(name_or_path);
+    if path.exists() {
+        let text = std::fs::read_to_string(path).map_err(|source| LoadError::Io {
+            path: name_or_path.to_owned(),
+            source,
+        })?;
+        return load_str(name_or_path, &text);
+    }
+    match library::get(name_or_path) {
+        Some(entry) => load_str(&format!("<builtin:{}>", entry.name), entry.source),
+        None => Err(LoadError::Unknown {
+            name: name_or_path.to_owned(),
+            available: library::LIBRARY.iter().map(|e| e.name.to_owned()).collect(),
+        }),
+    }
+}
+
+/// Simulates `scenario` with `seed`, writing the event trace as JSON lines to `trace` when
+/// given. This is the driver's entry point: it draws the fault times from the seeded
+/// streams, builds the world from [`Scenario::topology`], runs it for
+/// [`Scenario::duration`] and fills a [`RunReport`].
+///
+/// # Errors
+///
+/// [`RunError::NotImplemented`] until the driver lands.
+pub fn run(
+    scenario: &Scenario,
+    seed: u64,
+    trace: Option<&mut dyn std::io::Write>,
+) -> Result<RunReport, RunError> {
+    let _ = (scenario, seed, trace);
+    Err(RunError::NotImplemented)
+}

@@ -1,6 +1,11 @@
 //! The `holdtime` command line. It only parses arguments and calls the `scenarios` library.
 
-fn main() {
-    eprintln!("holdtime: `run` is not implemented yet (see README: the scenarios issue is open)");
-    std::process::exit(2);
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = scenarios::cli::Cli::parse();
+    let code = scenarios::cli::main(&cli, &mut std::io::stdout(), &mut std::io::stderr());
+    ExitCode::from(code)
 }

@@ -1,0 +1,236 @@
+//! The `holdtime` command line: argument parsing (clap) and the commands, writing to the
+//! given streams so that tests can drive them. `src/bin/holdtime.rs` only calls [`main`].
+//!
+//! Exit codes: 0 success; 1 an expectation failed (`check`); 2 an invalid or unknown
+//! scenario, or bad arguments; 3 the scenario is valid but could not be simulated
+//! (the simulation driver has not landed yet).
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::report::{Format, evaluate, render_verdicts};
+use crate::{LoadError, Loaded, RunError, library};
+
+/// Exit status: success.
+pub const EXIT_OK: u8 = 0;
+/// Exit status: an expectation failed.
+pub const EXIT_FAILED: u8 = 1;
+/// Exit status: an invalid or unknown scenario.
+pub const EXIT_INVALID: u8 = 2;
+/// Exit status: valid, but the simulation could not run.
+pub const EXIT_NOT_RUN: u8 = 3;
+
+/// Replay and measure BGP failover in hybrid ExpressRoute + VPN networks.
+#[derive(Debug, Parser)]
+#[command(name = "holdtime", version, about)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a scenario (a file or a built-in name; default: the reference "3 x 60 s").
+    Run {
+        /// A scenario file, or the name of a built-in scenario (see `holdtime scenarios`).
+        scenario: Option<String>,
+        /// Seed for every random stream (default: the file's `seed`, else 0).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+        /// Write the event trace here, one JSON object per line.
+        #[arg(long, value_name = "FILE.jsonl")]
+        trace: Option<PathBuf>,
+    },
+    /// Evaluate the `[[expect]]` blocks of scenarios; exit 1 if one fails, 2 if a file is invalid.
+    Check {
+        /// Scenario files or built-in names.
+        #[arg(required = true)]
+        scenarios: Vec<String>,
+        /// Seed (default: each file's `seed`).
+        #[arg(long)]
+        seed: Option<u64>,
+    },
+    /// List the built-in scenarios, or print one.
+    Scenarios {
+        /// `show NAME` prints a scenario's TOML.
+        #[command(subcommand)]
+        action: Option<ScenariosAction>,
+    },
+}
+
+/// `holdtime scenarios ...`.
+#[derive(Debug, Subcommand)]
+pub enum ScenariosAction {
+    /// Print a built-in scenario's TOML.
+    Show {
+        /// Its name.
+        name: String,
+    },
+}
+
+/// Runs the parsed command line, writing results to `out` and diagnostics to `err`;
+/// returns the exit status.
+pub fn main(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
+    match &cli.command {
+        Command::Run {
+            scenario,
+            seed,
+            format,
+            trace,
+        } => run(
+            scenario.as_deref().unwrap_or(library::DEFAULT),
+            *seed,
+            *format,
+            trace.as_ref(),
+            out,
+            err,
+        ),
+        Command::Check { scenarios, seed } => check(scenarios, *seed, out, err),
+        Command::Scenarios { action: None } => {
+            let width = library::LIBRARY
+                .iter()
+                .map(|e| e.name.len())
+                .max()
+                .unwrap_or(0);
+            for e in &library::LIBRARY {
+                let _ = writeln!(out, "{:<width$}  {}", e.name, library::summary(e));
+            }
+            let _ = writeln!(
+                out,
+                "\nrun one with `holdtime run NAME`; print it with `holdtime scenarios show NAME`"
+            );
+            EXIT_OK
+        }
+        Command::Scenarios {
+            action: Some(ScenariosAction::Show { name }),
+        } => match library::get(name) {
+            Some(e) => {
+                let _ = out.write_all(e.source.as_bytes());
+                EXIT_OK
+            }
+            None => {
+                let _ = writeln!(
+                    err,
+                    "holdtime: no built-in scenario `{name}`\n  = allowed: {}",
+                    library::LIBRARY
+                        .iter()
+                        .map(|e| e.name)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+                EXIT_INVALID
+            }
+        },
+    }
+}
+
+/// Loads and reports load problems; `None` when the scenario is unusable.
+fn load(name: &str, err: &mut dyn Write) -> Option<Loaded> {
+    match crate::load(name) {
+        Ok(loaded) => {
+            if !loaded.scenario.warnings.is_empty() {
+                let _ = err.write_all(loaded.render_warnings().as_bytes());
+            }
+            Some(loaded)
+        }
+        Err(e @ (LoadError::Invalid { .. } | LoadError::Unknown { .. } | LoadError::Io { .. })) => {
+            let text = e.to_string();
+            let _ = err.write_all(text.as_bytes());
+            if !text.ends_with('\n') {
+                let _ = writeln!(err);
+            }
+            None
+        }
+    }
+}
+
+fn run(
+    name: &str,
+    seed: Option<u64>,
+    format: Format,
+    trace: Option<&PathBuf>,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> u8 {
+    let Some(loaded) = load(name, err) else {
+        return EXIT_INVALID;
+    };
+    let seed = seed.unwrap_or(loaded.scenario.seed);
+    let mut trace_file = match trace.map(std::fs::File::create).transpose() {
+        Ok(f) => f,
+        Err(e) => {
+            let _ = writeln!(err, "holdtime: cannot create trace file: {e}");
+            return EXIT_INVALID;
+        }
+    };
+    let trace_writer = trace_file.as_mut().map(|f| f as &mut dyn Write);
+    match crate::run(&loaded.scenario, seed, trace_writer) {
+        Ok(report) => {
+            match format {
+                Format::Text => {
+                    let _ = out.write_all(report.to_text().as_bytes());
+                }
+                Format::Json => match report.to_json() {
+                    Ok(j) => {
+                        let _ = writeln!(out, "{j}");
+                    }
+                    Err(e) => {
+                        let _ = writeln!(err, "holdtime: cannot write JSON: {e}");
+                        return EXIT_NOT_RUN;
+                    }
+                },
+            }
+            EXIT_OK
+        }
+        Err(e @ RunError::NotImplemented) => {
+            let _ = writeln!(
+                err,
+                "{}: scenario `{}` is valid ({} faults, {} expectations, seed {seed})\nholdtime: {e}",
+                loaded.source.name(),
+                loaded.scenario.name,
+                loaded.scenario.faults.len(),
+                loaded.scenario.expectations.len(),
+            );
+            EXIT_NOT_RUN
+        }
+    }
+}
+
+fn check(names: &[String], seed: Option<u64>, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
+    let mut status = EXIT_OK;
+    for name in names {
+        let Some(loaded) = load(name, err) else {
+            status = EXIT_INVALID;
+            continue;
+        };
+        let seed = seed.unwrap_or(loaded.scenario.seed);
+        match crate::run(&loaded.scenario, seed, None) {
+            Ok(report) => {
+                let verdicts = evaluate(&loaded.scenario, &report);
+                let _ = out.write_all(render_verdicts(loaded.source.name(), &verdicts).as_bytes());
+                if verdicts.iter().any(|v| !v.pass) && status == EXIT_OK {
+                    status = EXIT_FAILED;
+                }
+            }
+            Err(e @ RunError::NotImplemented) => {
+                let _ = writeln!(
+                    err,
+                    "{}: valid; {} expectations not evaluated: {e}",
+                    loaded.source.name(),
+                    loaded.scenario.expectations.len()
+                );
+                if status == EXIT_OK {
+                    status = EXIT_NOT_RUN;
+                }
+            }
+        }
+    }
+    status
+}

@@ -1,0 +1,86 @@
+//! The built-in scenario library: `scenarios/library/*.toml`, embedded in the binary.
+//!
+//! Each file is an ordinary scenario file (copy one and edit it); each carries a
+//! description for students and `[[expect]]` blocks stating what it demonstrates, with the
+//! reasoning behind every number in comments. `holdtime scenarios` lists them,
+//! `holdtime scenarios show NAME` prints one, and `holdtime run NAME` runs one.
+
+use crate::spec::ScenarioSpec;
+
+/// One library scenario.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Entry {
+    /// Its name (the file stem), used on the command line.
+    pub name: &'static str,
+    /// Its TOML text.
+    pub source: &'static str,
+}
+
+/// The scenario `holdtime run` runs when given none.
+pub const DEFAULT: &str = "reference";
+
+macro_rules! entry {
+    ($name:literal) => {
+        Entry {
+            name: $name,
+            source: include_str!(concat!("../library/", $name, ".toml")),
+        }
+    };
+}
+
+/// Every library scenario, in the order `holdtime scenarios` lists them.
+pub const LIBRARY: [Entry; 17] = [
+    entry!("reference"),
+    entry!("tuned-10-30"),
+    entry!("floor-3-10"),
+    entry!("bfd"),
+    entry!("carrier-down"),
+    entry!("single-ce"),
+    entry!("single-ce-router-failure"),
+    entry!("msee-maintenance"),
+    entry!("vpn-failover"),
+    entry!("vpn-gateway-failover"),
+    entry!("prefix-limit"),
+    entry!("microsoft-peering-validation"),
+    entry!("layer3-provider"),
+    entry!("lossy-circuit"),
+    entry!("asymmetric-routing"),
+    entry!("manual-vpn-failover-test"),
+    entry!("four-circuits"),
+];
+
+/// The library scenario with this name.
+#[must_use]
+pub fn get(name: &str) -> Option<&'static Entry> {
+    LIBRARY.iter().find(|e| e.name == name)
+}
+
+/// A one-line summary: the scenario's `name` field.
+#[must_use]
+pub fn summary(entry: &Entry) -> String {
+    toml::from_str::<ScenarioSpec>(entry.source)
+        .map_or_else(|_| "(does not parse)".to_owned(), |s| s.name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_library_scenario_loads_without_errors() {
+        for e in &LIBRARY {
+            let loaded = crate::load_str(e.name, e.source);
+            assert!(
+                loaded.is_ok(),
+                "{}: {}",
+                e.name,
+                loaded.err().map(|x| x.to_string()).unwrap_or_default()
+            );
+        }
+    }
+
+    #[test]
+    fn default_scenario_is_in_the_library() {
+        assert!(get(DEFAULT).is_some());
+    }
+}

@@ -1,0 +1,849 @@
+//! What a run measured ([`RunReport`]), how it is shown (text and JSON), and how a
+//! scenario's expectations are judged against it ([`evaluate`]).
+//!
+//! The simulation driver fills a [`RunReport`]; everything here is pure formatting and
+//! arithmetic over it, so it is tested with hand-built reports. The JSON form is the serde
+//! serialisation of [`RunReport`] (field names are part of the stable interface: add fields,
+//! never rename them). Times are [`Instant`]s since the start of the run (printed `300.000s`)
+//! and [`Duration`]s (printed `2m57s`).
+
+use std::fmt::Write as _;
+
+use serde::Serialize;
+use sim_core::time::{Duration, Instant};
+
+use crate::scenario::{Check, Expectation, MessageType, Metric, Scenario};
+use crate::spec::{SessionStateName, Via};
+use crate::units::Quantity;
+
+/// Everything one run measured.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RunReport {
+    /// The scenario's name.
+    pub scenario: String,
+    /// The seed used.
+    pub seed: u64,
+    /// Simulated time.
+    pub duration: Duration,
+    /// What happened, in time order (ties in the order they happened).
+    pub timeline: Vec<TimelineEntry>,
+    /// Each time an end of a session declared it down.
+    pub detections: Vec<Detection>,
+    /// Forwarding convergence per router, after each fault.
+    pub convergence: Vec<Convergence>,
+    /// Every interval in which a flow had no working path.
+    pub outages: Vec<Outage>,
+    /// Which way each direction's traffic went, as it changed.
+    pub paths: Vec<PathChange>,
+    /// Probe counts per direction.
+    pub probes: Vec<ProbeStats>,
+    /// Messages sent, by type (all sessions).
+    pub messages: Vec<MessageCount>,
+    /// Sessions that left Established, and how often.
+    pub flaps: Vec<FlapCount>,
+    /// Bytes dropped by congestion, per direction.
+    pub bytes_dropped: Vec<BytesDropped>,
+}
+
+/// One line of the timeline.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TimelineEntry {
+    /// When.
+    pub at: Instant,
+    /// The router it happened on, if any.
+    pub router: Option<String>,
+    /// What.
+    pub event: TimelineEvent,
+}
+
+/// What can appear in a timeline.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "type")]
+pub enum TimelineEvent {
+    /// A fault from the scenario took effect.
+    Fault {
+        /// Its kind, as in the file.
+        kind: String,
+        /// Its target, as in the file.
+        target: String,
+    },
+    /// A BGP session changed state at one end.
+    Session {
+        /// The session.
+        session: String,
+        /// Old state.
+        from: SessionStateName,
+        /// New state.
+        to: SessionStateName,
+        /// Why, when it went down.
+        cause: Option<DownCause>,
+    },
+    /// A BFD session changed state at one end.
+    Bfd {
+        /// The session it protects.
+        session: String,
+        /// `up`, `down`, `init` or `admin_down`.
+        state: String,
+    },
+    /// A router's best path for a prefix changed.
+    BestPath {
+        /// The prefix.
+        prefix: String,
+        /// The new next hop(s), or empty when unreachable.
+        via: Vec<String>,
+    },
+    /// A router's forwarding table changed.
+    Fib {
+        /// The prefix.
+        prefix: String,
+        /// The new next hop(s), or empty when removed.
+        via: Vec<String>,
+    },
+    /// The ExpressRoute gateway finished programming a change.
+    GatewayConverged {
+        /// Routes now programmed.
+        routes: u64,
+    },
+    /// A direction's traffic changed path.
+    Path {
+        /// The direction.
+        direction: String,
+        /// The new way.
+        via: Via,
+    },
+}
+
+/// Why a session went down.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "cause")]
+pub enum DownCause {
+    /// The BFD session went down.
+    Bfd,
+    /// The interface lost carrier.
+    Carrier,
+    /// The hold timer expired (NOTIFICATION 4/0 sent).
+    HoldTimer,
+    /// A NOTIFICATION was received.
+    NotificationReceived {
+        /// Error code.
+        code: u8,
+        /// Error subcode.
+        subcode: u8,
+    },
+    /// A NOTIFICATION was sent for another reason (e.g. maximum prefixes, Cease/1).
+    NotificationSent {
+        /// Error code.
+        code: u8,
+        /// Error subcode.
+        subcode: u8,
+    },
+    /// The transport (TCP) gave up after its retransmissions.
+    TransportAborted,
+    /// The router itself stopped or was reconfigured.
+    Local,
+}
+
+impl DownCause {
+    /// A short human label.
+    #[must_use]
+    pub fn label(self) -> String {
+        match self {
+            Self::Bfd => "BFD down".to_owned(),
+            Self::Carrier => "carrier lost".to_owned(),
+            Self::HoldTimer => "hold timer expired (sent 4/0)".to_owned(),
+            Self::NotificationReceived { code, subcode } => {
+                format!("NOTIFICATION {code}/{subcode} received")
+            }
+            Self::NotificationSent { code, subcode } => {
+                format!("NOTIFICATION {code}/{subcode} sent")
+            }
+            Self::TransportAborted => "TCP aborted".to_owned(),
+            Self::Local => "local".to_owned(),
+        }
+    }
+}
+
+/// One end of a session declaring it down.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Detection {
+    /// The session.
+    pub session: String,
+    /// The end that detected.
+    pub router: String,
+    /// When.
+    pub at: Instant,
+    /// Since the latest fault before it.
+    pub after_fault: Duration,
+    /// How.
+    pub cause: DownCause,
+}
+
+/// A router's forwarding settling after a fault.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Convergence {
+    /// The router.
+    pub router: String,
+    /// Its last forwarding change after the fault.
+    pub at: Instant,
+    /// Since the first fault.
+    pub after_fault: Duration,
+}
+
+/// One interval without a working path for one flow.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Outage {
+    /// The direction.
+    pub direction: String,
+    /// The flow (0-based 5-tuple index).
+    pub flow: u32,
+    /// Start.
+    pub start: Instant,
+    /// End (`None`: still out at the end of the run).
+    pub end: Option<Instant>,
+    /// Length (to the end of the run when still out).
+    pub duration: Duration,
+}
+
+/// A direction's traffic changing path.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PathChange {
+    /// When.
+    pub at: Instant,
+    /// The direction.
+    pub direction: String,
+    /// The new way (for the first flow; flows split by ECMP report the worst).
+    pub via: Via,
+}
+
+/// Probe packets of one direction.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ProbeStats {
+    /// The direction.
+    pub direction: String,
+    /// Sent.
+    pub sent: u64,
+    /// Lost.
+    pub lost: u64,
+}
+
+/// Messages of one type.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MessageCount {
+    /// The type.
+    pub kind: MessageType,
+    /// How many were sent.
+    pub count: u64,
+}
+
+/// Flaps of one session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FlapCount {
+    /// The session.
+    pub session: String,
+    /// Times it left Established.
+    pub count: u64,
+}
+
+/// Bytes dropped by congestion in one direction.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BytesDropped {
+    /// The direction.
+    pub direction: String,
+    /// Bytes.
+    pub bytes: u64,
+}
+
+/// Output format of `holdtime run`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// A readable timeline and summary tables.
+    Text,
+    /// [`RunReport`] as JSON.
+    Json,
+}
+
+impl RunReport {
+    /// The report as pretty JSON.
+    ///
+    /// # Errors
+    ///
+    /// Only if serialisation fails, which the types here cannot cause.
+    pub fn to_json(&self) -> Result<String, serde_json::Error> {
+        serde_json::to_string_pretty(self)
+    }
+
+    /// The report as text: the timeline, then the summary tables.
+    #[must_use]
+    pub fn to_text(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "scenario: {}  (seed {}, {} simulated)",
+            self.scenario, self.seed, self.duration
+        );
+        let _ = writeln!(out, "\ntimeline");
+        for e in &self.timeline {
+            let who = e.router.as_deref().unwrap_or("-");
+            let what = match &e.event {
+                TimelineEvent::Fault { kind, target } => format!("FAULT {kind} on {target}"),
+                TimelineEvent::Session {
+                    session,
+                    from,
+                    to,
+                    cause,
+                } => {
+                    let cause = cause
+                        .map(|c| format!(" ({})", c.label()))
+                        .unwrap_or_default();
+                    format!("bgp {session}: {from:?} -> {to:?}{cause}")
+                }
+                TimelineEvent::Bfd { session, state } => format!("bfd {session}: {state}"),
+                TimelineEvent::BestPath { prefix, via } => {
+                    format!("best path {prefix} via {}", join_or(via, "(unreachable)"))
+                }
+                TimelineEvent::Fib { prefix, via } => {
+                    format!("fib {prefix} via {}", join_or(via, "(removed)"))
+                }
+                TimelineEvent::GatewayConverged { routes } => {
+                    format!("gateway converged ({routes} routes programmed)")
+                }
+                TimelineEvent::Path { direction, via } => {
+                    format!("traffic {direction} now via {via:?}")
+                }
+            };
+            let _ = writeln!(out, "  {:>12}  {who:<8} {what}", e.at.to_string());
+        }
+        let _ = writeln!(out, "\ndetection (per session end)");
+        let _ = writeln!(
+            out,
+            "  {:<34} {:<8} {:>12} {:>10}  cause",
+            "session", "router", "at", "after"
+        );
+        for d in &self.detections {
+            let _ = writeln!(
+                out,
+                "  {:<34} {:<8} {:>12} {:>10}  {}",
+                d.session,
+                d.router,
+                d.at.to_string(),
+                d.after_fault.to_string(),
+                d.cause.label()
+            );
+        }
+        let _ = writeln!(out, "\nconvergence (per router)");
+        for c in &self.convergence {
+            let _ = writeln!(
+                out,
+                "  {:<8} {:>12} {:>10} after the fault",
+                c.router,
+                c.at.to_string(),
+                c.after_fault.to_string()
+            );
+        }
+        let _ = writeln!(out, "\noutage (per direction: longest, total, flows hit)");
+        for (direction, longest, total, flows) in self.outage_summary() {
+            let _ = writeln!(
+                out,
+                "  {direction:<28} longest {:>10}  total {:>10}  flows {flows}",
+                longest.to_string(),
+                total.to_string()
+            );
+        }
+        if !self.probes.is_empty() {
+            let _ = writeln!(out, "\nprobes");
+            for p in &self.probes {
+                let _ = writeln!(
+                    out,
+                    "  {:<28} sent {:>8}  lost {:>8}",
+                    p.direction, p.sent, p.lost
+                );
+            }
+        }
+        let _ = writeln!(out, "\nmessages");
+        for m in &self.messages {
+            let _ = writeln!(out, "  {:<14} {:>8}", m.kind.name(), m.count);
+        }
+        let flaps: u64 = self.flaps.iter().map(|f| f.count).sum();
+        let _ = writeln!(out, "\nsession flaps: {flaps}");
+        for f in &self.flaps {
+            let _ = writeln!(out, "  {:<34} {:>4}", f.session, f.count);
+        }
+        out
+    }
+
+    /// Per direction, in first-seen order: longest outage, total outage, flows affected.
+    #[must_use]
+    pub fn outage_summary(&self) -> Vec<(String, Duration, Duration, usize)> {
+        let mut out: Vec<(String, Duration, Duration, Vec<u32>)> = Vec::new();
+        for o in &self.outages {
+            let pos = out.iter().position(|(d, ..)| *d == o.direction);
+            let entry = match pos {
+                Some(p) => &mut out[p],
+                None => {
+                    out.push((
+                        o.direction.clone(),
+                        Duration::ZERO,
+                        Duration::ZERO,
+                        Vec::new(),
+                    ));
+                    let last = out.len() - 1;
+                    &mut out[last]
+                }
+            };
+            entry.1 = entry.1.max(o.duration);
+            entry.2 += o.duration;
+            if !entry.3.contains(&o.flow) {
+                entry.3.push(o.flow);
+            }
+        }
+        out.into_iter()
+            .map(|(d, l, t, f)| (d, l, t, f.len()))
+            .collect()
+    }
+
+    /// The measured value of a metric; `None` when the report has nothing to say (e.g. no
+    /// detection happened).
+    #[must_use]
+    pub fn metric(&self, scenario: &Scenario, metric: &Metric) -> Option<Quantity> {
+        let topo = &scenario.topology;
+        let session_name = |s: crate::topology::SessionIx| {
+            topo.sessions
+                .get(s.0)
+                .map(|s| s.name.clone())
+                .unwrap_or_default()
+        };
+        match metric {
+            Metric::Outage(dir) => Some(Quantity::Duration(
+                self.outages
+                    .iter()
+                    .filter(|o| o.direction == *dir)
+                    .map(|o| o.duration)
+                    .max()
+                    .unwrap_or(Duration::ZERO),
+            )),
+            Metric::ProbesLost(dir) => Some(Quantity::Count(
+                self.probes
+                    .iter()
+                    .filter(|p| p.direction == *dir)
+                    .map(|p| p.lost)
+                    .sum(),
+            )),
+            Metric::BytesDropped(dir) => Some(Quantity::Count(
+                self.bytes_dropped
+                    .iter()
+                    .filter(|b| b.direction == *dir)
+                    .map(|b| b.bytes)
+                    .sum(),
+            )),
+            Metric::SessionDetection(s) => {
+                let name = session_name(*s);
+                self.detections
+                    .iter()
+                    .filter(|d| d.session == name)
+                    .min_by_key(|d| d.at)
+                    .map(|d| Quantity::Duration(d.after_fault))
+            }
+            Metric::RouterDetection(r) => {
+                let name = topo.router_name(*r);
+                self.detections
+                    .iter()
+                    .filter(|d| d.router == name)
+                    .min_by_key(|d| d.at)
+                    .map(|d| Quantity::Duration(d.after_fault))
+            }
+            Metric::Convergence(r) => {
+                let name = topo.router_name(*r);
+                self.convergence
+                    .iter()
+                    .filter(|c| c.router == name)
+                    .max_by_key(|c| c.at)
+                    .map(|c| Quantity::Duration(c.after_fault))
+            }
+            Metric::Messages(t) => Some(Quantity::Count(
+                self.messages
+                    .iter()
+                    .filter(|m| m.kind == *t)
+                    .map(|m| m.count)
+                    .sum(),
+            )),
+            Metric::Flaps(s) => {
+                let name = s.map(session_name);
+                Some(Quantity::Count(
+                    self.flaps
+                        .iter()
+                        .filter(|f| name.as_ref().is_none_or(|n| *n == f.session))
+                        .map(|f| f.count)
+                        .sum(),
+                ))
+            }
+        }
+    }
+
+    /// State changes of one session, in order: (time, router, new state).
+    fn session_changes(&self, session: &str) -> Vec<(Instant, &str, SessionStateName)> {
+        self.timeline
+            .iter()
+            .filter_map(|e| match &e.event {
+                TimelineEvent::Session { session: s, to, .. } if s == session => {
+                    Some((e.at, e.router.as_deref().unwrap_or(""), *to))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+fn join_or(v: &[String], empty: &str) -> String {
+    if v.is_empty() {
+        empty.to_owned()
+    } else {
+        v.join(", ")
+    }
+}
+
+/// The verdict on one expectation.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Verdict {
+    /// The expectation as written.
+    pub expectation: String,
+    /// Its `because`.
+    pub because: Option<String>,
+    /// What was measured, in words.
+    pub measured: String,
+    /// Whether it held.
+    pub pass: bool,
+}
+
+/// Judges every expectation of `scenario` against `report`.
+#[must_use]
+pub fn evaluate(scenario: &Scenario, report: &RunReport) -> Vec<Verdict> {
+    scenario
+        .expectations
+        .iter()
+        .map(|e| judge(scenario, report, e))
+        .collect()
+}
+
+fn judge(scenario: &Scenario, report: &RunReport, e: &Expectation) -> Verdict {
+    let topo = &scenario.topology;
+    let session_name =
+        |s: crate::topology::SessionIx| topo.sessions.get(s.0).map_or("", |s| s.name.as_str());
+    let (measured, pass) = match &e.check {
+        Check::Metric { metric, bounds } => match report.metric(scenario, metric) {
+            Some(q) => (q.to_string(), bounds.admits(q)),
+            None => ("not observed".to_owned(), false),
+        },
+        Check::SessionDownBy { session, by } => {
+            let name = session_name(*session);
+            let changes = report.session_changes(name);
+            let mut was_up = false;
+            let mut down_at = None;
+            for (at, _, to) in changes {
+                if to == SessionStateName::Established {
+                    was_up = true;
+                } else if was_up && down_at.is_none() {
+                    down_at = Some(at);
+                }
+            }
+            match down_at {
+                Some(at) => (format!("down at {at}"), at.since_start() <= *by),
+                None => ("never went down".to_owned(), false),
+            }
+        }
+        Check::SessionState { session, state, at } => {
+            let name = session_name(*session);
+            let mut per_end: Vec<(&str, SessionStateName)> = Vec::new();
+            for (t, router, to) in report.session_changes(name) {
+                if t.since_start() > *at {
+                    break;
+                }
+                match per_end.iter_mut().find(|(r, _)| *r == router) {
+                    Some(entry) => entry.1 = to,
+                    None => per_end.push((router, to)),
+                }
+            }
+            let states: Vec<String> = per_end.iter().map(|(r, s)| format!("{r}: {s:?}")).collect();
+            let pass = if *state == SessionStateName::Established {
+                per_end.len() == 2 && per_end.iter().all(|(_, s)| *s == *state)
+            } else if per_end.is_empty() {
+                *state == SessionStateName::Idle
+            } else {
+                per_end.iter().any(|(_, s)| *s == *state)
+            };
+            (join_or(&states, "no state change (Idle)"), pass)
+        }
+        Check::SessionNeverUp { session } => {
+            let up = report
+                .session_changes(session_name(*session))
+                .iter()
+                .any(|(_, _, s)| *s == SessionStateName::Established);
+            (
+                if up {
+                    "reached Established"
+                } else {
+                    "never Established"
+                }
+                .to_owned(),
+                !up,
+            )
+        }
+        Check::SessionStaysUp { session } => {
+            let mut up = false;
+            let mut left = false;
+            for (_, _, s) in report.session_changes(session_name(*session)) {
+                if s == SessionStateName::Established {
+                    up = true;
+                } else if up {
+                    left = true;
+                }
+            }
+            (
+                if left {
+                    "left Established"
+                } else {
+                    "stayed Established"
+                }
+                .to_owned(),
+                up && !left,
+            )
+        }
+        Check::NoLoss { direction } => {
+            let outage = report.metric(scenario, &Metric::Outage(direction.clone()));
+            let lost = report.metric(scenario, &Metric::ProbesLost(direction.clone()));
+            let zero_outage = outage == Some(Quantity::Duration(Duration::ZERO));
+            let zero_lost = lost == Some(Quantity::Count(0));
+            (
+                format!(
+                    "outage {}, probes lost {}",
+                    outage.map_or_else(|| "?".to_owned(), |q| q.to_string()),
+                    lost.map_or_else(|| "?".to_owned(), |q| q.to_string())
+                ),
+                zero_outage && zero_lost,
+            )
+        }
+        Check::Path { direction, via, at } => {
+            let current = report
+                .paths
+                .iter()
+                .rfind(|p| p.direction == *direction && p.at.since_start() <= *at)
+                .map(|p| p.via);
+            match current {
+                Some(v) => (format!("{v:?}"), v == *via),
+                None => ("no path recorded".to_owned(), false),
+            }
+        }
+    };
+    Verdict {
+        expectation: e.text.clone(),
+        because: e.because.clone(),
+        measured,
+        pass,
+    }
+}
+
+/// Renders verdicts as `PASS`/`FAIL` lines.
+#[must_use]
+pub fn render_verdicts(file: &str, verdicts: &[Verdict]) -> String {
+    let mut out = String::new();
+    for v in verdicts {
+        let _ = writeln!(
+            out,
+            "{file}: {} {}  (measured: {})",
+            if v.pass { "PASS" } else { "FAIL" },
+            v.expectation,
+            v.measured
+        );
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::load_str;
+
+    const SCENARIO: &str = r#"
+name = "t"
+description = "a test"
+topology = "expressroute-vpn-failover"
+duration = "15m"
+
+[[fault]]
+at = "5m"
+kind = "silent"
+target = "circuit.primary.core"
+
+[[expect]]
+metric = "outage.onprem_to_vnet"
+max = "181s"
+
+[[expect]]
+metric = "detection.ce1"
+min = "120s"
+max = "180s"
+
+[[expect]]
+session = "circuit.primary.private"
+down_by = "8m1s"
+
+[[expect]]
+no_loss = "vnet_to_onprem"
+
+[[expect]]
+path = "onprem_to_vnet"
+via = "expressroute"
+at = "9m"
+
+[[expect]]
+metric = "messages.notification"
+eq = 1
+"#;
+
+    fn hand_built() -> RunReport {
+        let at = |s: u64| Instant::from_nanos(s * 1_000_000_000);
+        RunReport {
+            scenario: "t".to_owned(),
+            seed: 1,
+            duration: Duration::from_mins(15),
+            timeline: vec![
+                TimelineEntry {
+                    at: at(10),
+                    router: Some("ce1".to_owned()),
+                    event: TimelineEvent::Session {
+                        session: "circuit.primary.private".to_owned(),
+                        from: SessionStateName::OpenConfirm,
+                        to: SessionStateName::Established,
+                        cause: None,
+                    },
+                },
+                TimelineEntry {
+                    at: at(300),
+                    router: None,
+                    event: TimelineEvent::Fault {
+                        kind: "silent".to_owned(),
+                        target: "circuit.primary.core".to_owned(),
+                    },
+                },
+                TimelineEntry {
+                    at: at(470),
+                    router: Some("ce1".to_owned()),
+                    event: TimelineEvent::Session {
+                        session: "circuit.primary.private".to_owned(),
+                        from: SessionStateName::Established,
+                        to: SessionStateName::Idle,
+                        cause: Some(DownCause::HoldTimer),
+                    },
+                },
+            ],
+            detections: vec![Detection {
+                session: "circuit.primary.private".to_owned(),
+                router: "ce1".to_owned(),
+                at: at(470),
+                after_fault: Duration::from_secs(170),
+                cause: DownCause::HoldTimer,
+            }],
+            convergence: vec![Convergence {
+                router: "ce1".to_owned(),
+                at: at(470),
+                after_fault: Duration::from_secs(170),
+            }],
+            outages: vec![Outage {
+                direction: "onprem_to_vnet".to_owned(),
+                flow: 0,
+                start: at(300),
+                end: Some(at(470)),
+                duration: Duration::from_secs(170),
+            }],
+            paths: vec![PathChange {
+                at: at(470),
+                direction: "onprem_to_vnet".to_owned(),
+                via: Via::Expressroute,
+            }],
+            probes: vec![ProbeStats {
+                direction: "vnet_to_onprem".to_owned(),
+                sent: 100,
+                lost: 3,
+            }],
+            messages: vec![MessageCount {
+                kind: MessageType::Notification,
+                count: 1,
+            }],
+            flaps: vec![FlapCount {
+                session: "circuit.primary.private".to_owned(),
+                count: 1,
+            }],
+            bytes_dropped: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn evaluates_each_expectation_form_against_a_report() {
+        let scenario = load_str("t.toml", SCENARIO).unwrap().scenario;
+        let verdicts = evaluate(&scenario, &hand_built());
+        let got: Vec<(bool, &str)> = verdicts
+            .iter()
+            .map(|v| (v.pass, v.measured.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (true, "2m50s"),
+                (true, "2m50s"),
+                (true, "down at 470.000s"),
+                (false, "outage 0s, probes lost 3"),
+                (true, "Expressroute"),
+                (true, "1"),
+            ]
+        );
+    }
+
+    #[test]
+    fn text_report_shows_timeline_causes_and_summary() {
+        let text = hand_built().to_text();
+        assert!(
+            text.contains("FAULT silent on circuit.primary.core"),
+            "{text}"
+        );
+        assert!(
+            text.contains("Established -> Idle (hold timer expired (sent 4/0))"),
+            "{text}"
+        );
+        assert!(
+            text.contains("onprem_to_vnet               longest      2m50s"),
+            "{text}"
+        );
+        assert!(text.contains("session flaps: 1"), "{text}");
+    }
+
+    #[test]
+    fn json_report_is_stable_and_tagged() {
+        let json = hand_built().to_json().unwrap();
+        let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(v["detections"][0]["cause"]["cause"], "hold_timer");
+        assert_eq!(v["timeline"][1]["event"]["type"], "fault");
+        assert_eq!(v["outages"][0]["duration"], "2m50s");
+        assert_eq!(v["messages"][0]["kind"], "notification");
+    }
+
+    #[test]
+    fn outage_summary_takes_longest_and_total_per_direction() {
+        let mut r = hand_built();
+        r.outages.push(Outage {
+            direction: "onprem_to_vnet".to_owned(),
+            flow: 1,
+            start: Instant::from_nanos(0),
+            end: None,
+            duration: Duration::from_secs(10),
+        });
+        let s = r.outage_summary();
+        assert_eq!(
+            s,
+            vec![(
+                "onprem_to_vnet".to_owned(),
+                Duration::from_secs(170),
+                Duration::from_secs(180),
+                2
+            )]
+        );
+    }
+}

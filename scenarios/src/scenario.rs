@@ -1,0 +1,420 @@
+//! A validated scenario: what the driver runs. Names are resolved to topology indices and the
+//! overrides are already applied to the topology; nothing here needs checking again.
+
+use serde::Serialize;
+use sim_core::time::Duration;
+
+use crate::diag::Diagnostic;
+use crate::spec::{SessionStateName, TcpPreset, Via};
+use crate::topology::{
+    CircuitIx, LinkSide, PublicPrefixesState, RouterIx, SessionIx, Target, Topology,
+};
+use crate::units::{LossModel, Quantity, TimeSpec};
+
+/// A scenario ready to run.
+#[derive(Debug, Clone, Serialize)]
+pub struct Scenario {
+    /// Short title.
+    pub name: String,
+    /// The paragraph for students.
+    pub description: String,
+    /// The network, with every override applied.
+    pub topology: Topology,
+    /// Simulated time.
+    pub duration: Duration,
+    /// The file's seed (used unless `--seed` is given; 0 when the file has none).
+    pub seed: u64,
+    /// TCP retransmission behaviour of every BGP transport.
+    pub tcp: TcpConfig,
+    /// The fault timeline, in file order (times may be ranges: draw them per run).
+    pub faults: Vec<Fault>,
+    /// Traffic flows and probes.
+    pub probes: Vec<Probe>,
+    /// What the run must show.
+    pub expectations: Vec<Expectation>,
+    /// Warnings found while validating (adjustments Azure would make, states that keep
+    /// sessions down); shown to the user before the run.
+    pub warnings: Vec<Diagnostic>,
+}
+
+impl Scenario {
+    /// Every traffic direction measured, in probe order, without duplicates.
+    #[must_use]
+    pub fn directions(&self) -> Vec<Direction> {
+        let mut out: Vec<Direction> = Vec::new();
+        for p in &self.probes {
+            for d in &p.directions {
+                if !out.iter().any(|o| o.name == d.name) {
+                    out.push(d.clone());
+                }
+            }
+        }
+        out
+    }
+}
+
+/// TCP retransmission parameters (RFC 6298, with the floor and ceiling as parameters).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct TcpConfig {
+    /// The preset these started from.
+    pub preset: TcpPreset,
+    /// Initial RTO before any RTT sample (RFC 6298 §2.1: 1 s).
+    pub rto_initial: Duration,
+    /// RTO floor (RFC 6298 §2.4: 1 s; Linux: 200 ms).
+    pub rto_min: Duration,
+    /// RTO ceiling (RFC 6298 §2.5: at least 60 s; Linux: 120 s).
+    pub rto_max: Duration,
+    /// Retransmissions before the connection is aborted (Linux `tcp_retries2` = 15).
+    pub max_retries: u32,
+}
+
+impl TcpConfig {
+    /// The values of a preset.
+    #[must_use]
+    pub const fn preset(preset: TcpPreset) -> Self {
+        match preset {
+            TcpPreset::Rfc6298 => Self {
+                preset,
+                rto_initial: Duration::from_secs(1),
+                rto_min: Duration::from_secs(1),
+                rto_max: Duration::from_secs(60),
+                max_retries: 15,
+            },
+            TcpPreset::Linux => Self {
+                preset,
+                rto_initial: Duration::from_secs(1),
+                rto_min: Duration::from_millis(200),
+                rto_max: Duration::from_secs(120),
+                max_retries: 15,
+            },
+        }
+    }
+}
+
+/// One fault of the timeline.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Fault {
+    /// Position in the file (0-based), for reports.
+    pub index: usize,
+    /// When it starts.
+    pub at: TimeSpec,
+    /// When it ends by itself, counted from its start (`None`: it lasts until a `restore`
+    /// or the end of the run).
+    pub duration: Option<TimeSpec>,
+    /// What happens.
+    pub action: FaultAction,
+}
+
+/// What a fault does.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum FaultAction {
+    /// Packets are dropped, interfaces stay up: no carrier event anywhere. Target: a
+    /// circuit, link, segment, `vpn.tunnel` or `internet`.
+    Silent {
+        /// What goes silent.
+        target: Target,
+    },
+    /// The target goes down: routers attached directly to an affected segment see carrier
+    /// loss at once; those behind a transit node do not.
+    Down {
+        /// What goes down.
+        target: Target,
+    },
+    /// A loss episode replacing the target's loss model.
+    Loss {
+        /// Where.
+        target: Target,
+        /// The episode's loss model.
+        loss: LossModel,
+    },
+    /// A latency episode added to the target's delay.
+    Latency {
+        /// Where.
+        target: Target,
+        /// Added one-way delay.
+        delay: Duration,
+        /// Added jitter.
+        jitter: Duration,
+    },
+    /// The router stops dead: no NOTIFICATION, no more packets; its directly attached
+    /// segments lose carrier.
+    RouterCrash {
+        /// Which router.
+        router: RouterIx,
+    },
+    /// A crashed router boots and starts its sessions again.
+    RouterRestart {
+        /// Which router.
+        router: RouterIx,
+    },
+    /// Microsoft maintains one link: the MSEE prepends its ASN `prepend` times on every
+    /// session of the link (traffic drains to the other link), after `drain` the MSEE closes
+    /// the sessions (Cease, administrative shutdown, RFC 4486 subcode 2) and the link is down
+    /// for `down_for`, then everything comes back without the prepend.
+    MseeMaintenance {
+        /// The circuit.
+        circuit: CircuitIx,
+        /// The link under maintenance.
+        side: LinkSide,
+        /// Drain time before the sessions close.
+        drain: Duration,
+        /// Time the link stays down.
+        down_for: Duration,
+        /// Extra copies of 12076 prepended while draining.
+        prepend: u8,
+    },
+    /// The MSEE administratively shuts these BGP sessions (NOTIFICATION Cease/2) — Azure's
+    /// hard BGP-disconnect test; they come back when the fault ends.
+    BgpDisconnect {
+        /// The sessions.
+        sessions: Vec<SessionIx>,
+    },
+    /// The IPsec tunnel(s) stop carrying traffic; IKE dead-peer detection notices after
+    /// the gateway's DPD timeout and takes the tunnel (and its BGP session) down.
+    VpnTunnelDown {
+        /// `vpn.tunnel` (all) or one tunnel segment.
+        target: Target,
+    },
+    /// A VPN gateway instance fails; the other takes over after the planned or unplanned
+    /// failover time (active-standby), or its tunnel's traffic moves (active-active).
+    GatewayInstanceFailure {
+        /// Which instance (`None`: the active one).
+        instance: Option<u8>,
+        /// Planned maintenance (10–15 s) rather than an unplanned failure (60–90 s).
+        planned: bool,
+    },
+    /// The provider deprovisions the circuit: state `NotProvisioned`, every session on it
+    /// goes down and stays down until a `restore`.
+    Deprovision {
+        /// The circuit.
+        circuit: CircuitIx,
+    },
+    /// The router advertises `count` prefixes (listed plus generated) on the sessions; a
+    /// later `restore` (or the fault's end) goes back to the configured prefixes.
+    PrefixFlood {
+        /// Sessions on which the prefixes are advertised.
+        sessions: Vec<SessionIx>,
+        /// How many prefixes.
+        count: u32,
+    },
+    /// Microsoft peering's advertised-public-prefixes state changes; anything but
+    /// `Configured` takes its sessions down and keeps them down.
+    PublicPrefixesState {
+        /// The circuit.
+        circuit: CircuitIx,
+        /// The new state.
+        state: PublicPrefixesState,
+    },
+    /// Ends every earlier fault on the target (and reprovisions a deprovisioned circuit).
+    Restore {
+        /// What to restore.
+        target: Target,
+    },
+}
+
+/// One traffic direction between two endpoints, e.g. `onprem_to_vnet`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Direction {
+    /// `<from>_to_<to>`.
+    pub name: String,
+    /// Source endpoint (`onprem`, `microsoft` or a VNet name).
+    pub from: String,
+    /// Destination endpoint.
+    pub to: String,
+}
+
+/// Traffic between two endpoints.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Probe {
+    /// The directions measured (one or both).
+    pub directions: Vec<Direction>,
+    /// Probe packet interval; `None`: no packets, the outage is still computed exactly
+    /// from the forwarding state.
+    pub interval: Option<Duration>,
+    /// Distinct 5-tuples per direction (ECMP spreads them).
+    pub flows: u32,
+}
+
+/// BGP message types and BFD, for message counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MessageType {
+    /// BFD control packets.
+    Bfd,
+    /// KEEPALIVE.
+    Keepalive,
+    /// NOTIFICATION.
+    Notification,
+    /// OPEN.
+    Open,
+    /// ROUTE-REFRESH.
+    RouteRefresh,
+    /// UPDATE.
+    Update,
+}
+
+impl MessageType {
+    /// Every type, for error messages and reports.
+    pub const ALL: [Self; 6] = [
+        Self::Bfd,
+        Self::Keepalive,
+        Self::Notification,
+        Self::Open,
+        Self::RouteRefresh,
+        Self::Update,
+    ];
+
+    /// The name used in metric names.
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Bfd => "bfd",
+            Self::Keepalive => "keepalive",
+            Self::Notification => "notification",
+            Self::Open => "open",
+            Self::RouteRefresh => "route_refresh",
+            Self::Update => "update",
+        }
+    }
+}
+
+/// A measured quantity, named in files by the metric grammar:
+///
+/// | name | unit | meaning |
+/// |---|---|---|
+/// | `outage.DIR` | duration | the longest continuous interval in which some flow of direction DIR had no working path |
+/// | `probes_lost.DIR` | count | probe packets of DIR lost |
+/// | `bytes_dropped.DIR` | count | bytes of DIR dropped by congestion |
+/// | `detection.SESSION` | duration | from the latest fault before it to the first end of SESSION declaring it down |
+/// | `detection.ROUTER` | duration | from the latest fault before it to ROUTER's first session-down |
+/// | `convergence.ROUTER` | duration | from the first fault to ROUTER's last forwarding change |
+/// | `messages.TYPE` | count | messages of TYPE sent in the whole run (`open`, `update`, `notification`, `keepalive`, `route_refresh`, `bfd`) |
+/// | `flaps` / `flaps.SESSION` | count | times a session (any, or SESSION) left Established |
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "metric", content = "of")]
+pub enum Metric {
+    /// `outage.DIR`.
+    Outage(String),
+    /// `probes_lost.DIR`.
+    ProbesLost(String),
+    /// `bytes_dropped.DIR`.
+    BytesDropped(String),
+    /// `detection.SESSION`.
+    SessionDetection(SessionIx),
+    /// `detection.ROUTER`.
+    RouterDetection(RouterIx),
+    /// `convergence.ROUTER`.
+    Convergence(RouterIx),
+    /// `messages.TYPE`.
+    Messages(MessageType),
+    /// `flaps` (`None`) or `flaps.SESSION`.
+    Flaps(Option<SessionIx>),
+}
+
+impl Metric {
+    /// Whether the metric is a duration (else a count).
+    #[must_use]
+    pub const fn is_duration(&self) -> bool {
+        matches!(
+            self,
+            Self::Outage(_)
+                | Self::SessionDetection(_)
+                | Self::RouterDetection(_)
+                | Self::Convergence(_)
+        )
+    }
+}
+
+/// Bounds on a metric; at least one is set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Bounds {
+    /// Inclusive lower bound.
+    pub min: Option<Quantity>,
+    /// Inclusive upper bound.
+    pub max: Option<Quantity>,
+    /// Exact value.
+    pub eq: Option<Quantity>,
+}
+
+impl Bounds {
+    /// Whether `value` satisfies every bound.
+    #[must_use]
+    pub fn admits(&self, value: Quantity) -> bool {
+        let key = |q: Quantity| match q {
+            Quantity::Duration(d) => d.as_nanos(),
+            Quantity::Count(n) => n,
+        };
+        let v = key(value);
+        self.min.is_none_or(|m| v >= key(m))
+            && self.max.is_none_or(|m| v <= key(m))
+            && self.eq.is_none_or(|m| v == key(m))
+    }
+}
+
+/// What an expectation checks.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Check {
+    /// A metric within bounds.
+    Metric {
+        /// The metric.
+        metric: Metric,
+        /// The bounds.
+        bounds: Bounds,
+    },
+    /// The session has left Established by `by`.
+    SessionDownBy {
+        /// The session.
+        session: SessionIx,
+        /// The deadline.
+        by: Duration,
+    },
+    /// The session is in `state` at `at` (for `established`, at both ends; otherwise at
+    /// either end).
+    SessionState {
+        /// The session.
+        session: SessionIx,
+        /// The state.
+        state: SessionStateName,
+        /// The moment.
+        at: Duration,
+    },
+    /// The session never reaches Established.
+    SessionNeverUp {
+        /// The session.
+        session: SessionIx,
+    },
+    /// The session never leaves Established once up.
+    SessionStaysUp {
+        /// The session.
+        session: SessionIx,
+    },
+    /// The direction loses nothing: no outage and no probe lost.
+    NoLoss {
+        /// The direction name.
+        direction: String,
+    },
+    /// The direction's traffic goes `via` at `at`.
+    Path {
+        /// The direction name.
+        direction: String,
+        /// Which way.
+        via: Via,
+        /// The moment.
+        at: Duration,
+    },
+}
+
+/// One `[[expect]]`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Expectation {
+    /// Position in the file (0-based).
+    pub index: usize,
+    /// How the file wrote it, for reports (`outage.onprem_to_vnet <= 181s`).
+    pub text: String,
+    /// Why it should hold (the file's `because`).
+    pub because: Option<String>,
+    /// What it checks.
+    pub check: Check,
+}

@@ -1,0 +1,640 @@
+//! The scenario file format, exactly as written: serde types for TOML, nothing resolved.
+//!
+//! Every table refuses unknown keys (`deny_unknown_fields`), so a typo is an error that lists
+//! the keys that exist. Names that refer to the topology (targets, routers, sessions, metrics)
+//! stay strings here; [`crate::validate`] resolves them against the topology and turns this
+//! into a [`crate::scenario::Scenario`], refusing what Azure would refuse. The reference of the
+//! format, with an example of every key, is `scenarios/library/README.md`.
+//!
+//! Faults and expectations are flat tables with a discriminating key (`kind`, or which of
+//! `metric`/`session`/`no_loss`/`path` is present) rather than serde's tagged enums, because
+//! tagged enums buffer their content and lose the line/column of errors inside them; the
+//! validator checks which keys each kind takes and says so at the offending key.
+
+use std::collections::BTreeMap;
+
+use ipnet::Ipv4Net;
+use serde::de::{self, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize};
+use sim_core::time::Duration;
+
+use crate::topology::{
+    PeeringKind, Profile, ProviderKind, ProviderState, PublicPrefixesState, Sku, VpnMode,
+};
+use crate::units::{Bandwidth, LossModel, Quantity, TimeSpec};
+
+/// A whole scenario file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioSpec {
+    /// A short title.
+    pub name: String,
+    /// A paragraph a student can read: what happens and what to look at.
+    pub description: String,
+    /// A built-in topology by name, or a full `[topology]` table.
+    pub topology: TopologyChoice,
+    /// How much virtual time to simulate.
+    pub duration: Duration,
+    /// The default seed (overridden by `--seed`).
+    #[serde(default)]
+    pub seed: Option<u64>,
+    /// BGP timer and profile overrides.
+    #[serde(default)]
+    pub bgp: Option<BgpSection>,
+    /// BFD overrides.
+    #[serde(default)]
+    pub bfd: Option<BfdSection>,
+    /// TCP retransmission behaviour of BGP transports.
+    #[serde(default)]
+    pub tcp: Option<TcpSection>,
+    /// Routing policy overrides.
+    #[serde(default)]
+    pub policy: Option<PolicySection>,
+    /// Prefix count overrides.
+    #[serde(default)]
+    pub prefixes: Option<PrefixSection>,
+    /// Link property overrides, one table per link or segment.
+    #[serde(default)]
+    pub link: Vec<LinkOverride>,
+    /// The fault timeline.
+    #[serde(default)]
+    pub fault: Vec<FaultSpec>,
+    /// Probe traffic; without any, one flow each way between on-premises and the first VNet.
+    #[serde(default)]
+    pub probe: Vec<ProbeSpec>,
+    /// What the run must show.
+    #[serde(default)]
+    pub expect: Vec<ExpectSpec>,
+}
+
+/// `topology = "name"` or a `[topology]` table.
+#[derive(Debug, Clone)]
+pub enum TopologyChoice {
+    /// A built-in topology, by name.
+    Builtin(String),
+    /// A full description.
+    Custom(Box<TopologySpec>),
+}
+
+impl<'de> Deserialize<'de> for TopologyChoice {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = TopologyChoice;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("the name of a built-in topology or a [topology] table")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<TopologyChoice, E> {
+                Ok(TopologyChoice::Builtin(v.to_owned()))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<TopologyChoice, A::Error> {
+                TopologySpec::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(|t| TopologyChoice::Custom(Box::new(t)))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// A full topology description (`[topology]`, or a built-in file under
+/// `scenarios/library/topologies/`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TopologySpec {
+    /// What this topology shows (optional).
+    #[serde(default)]
+    pub description: Option<String>,
+    /// The customer's ASN (on the CE routers and the VPN device).
+    pub customer_asn: u32,
+    /// One CE router carrying both links (no SLA), or two in active-active.
+    pub ce_routers: u8,
+    /// Layer 2 (CE speaks BGP to the MSEEs) or layer 3 (a PE per link in between).
+    #[serde(default = "default_provider")]
+    pub provider: ProviderKind,
+    /// The provider's ASN, for a layer-3 provider.
+    #[serde(default)]
+    pub provider_asn: Option<u32>,
+    /// On-premises private prefixes the CEs advertise over private peering.
+    pub onprem_prefixes: Vec<Ipv4Net>,
+    /// On-premises public prefixes (NAT pools) advertised over Microsoft/public peering.
+    #[serde(default)]
+    pub public_prefixes: Vec<Ipv4Net>,
+    /// The GatewaySubnet of the hub VNet (a /27 or larger).
+    #[serde(default)]
+    pub gateway_subnet: Option<Ipv4Net>,
+    /// ExpressRoute circuits (1 to 4, spread by ECMP).
+    pub circuit: Vec<CircuitSpec>,
+    /// VNets linked to the circuits.
+    pub vnet: Vec<VnetSpec>,
+    /// The ExpressRoute gateway.
+    #[serde(default)]
+    pub er_gateway: Option<ErGatewaySpec>,
+    /// The site-to-site VPN backup; absent means no VPN.
+    #[serde(default)]
+    pub vpn: Option<VpnSpec>,
+    /// The internet path (Microsoft/public peering fallback and the VPN's underlay).
+    #[serde(default)]
+    pub internet: Option<InternetSpec>,
+}
+
+const fn default_provider() -> ProviderKind {
+    ProviderKind::Layer2
+}
+
+/// One ExpressRoute circuit (`[[topology.circuit]]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CircuitSpec {
+    /// Its name, used in targets (`circuit.primary`).
+    pub name: String,
+    /// Bandwidth per link: 50Mbps, 100Mbps, 200Mbps, 500Mbps, 1Gbps, 2Gbps, 5Gbps or 10Gbps.
+    pub bandwidth: Bandwidth,
+    /// Standard or premium (premium raises the private-peering prefix limit to 10,000).
+    #[serde(default)]
+    pub sku: Option<Sku>,
+    /// The provider's provisioning state.
+    #[serde(default)]
+    pub provider_state: Option<ProviderState>,
+    /// Microsoft's `Status`: `true` is `Enabled`.
+    #[serde(default)]
+    pub enabled: Option<bool>,
+    /// Its peerings.
+    pub peering: Vec<PeeringSpec>,
+    /// One-way delay of the CE–PE access segment.
+    #[serde(default)]
+    pub access_delay: Option<Duration>,
+    /// One-way delay of the PE–MSEE provider core segment.
+    #[serde(default)]
+    pub core_delay: Option<Duration>,
+}
+
+/// One peering of a circuit (`[[topology.circuit.peering]]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PeeringSpec {
+    /// private, microsoft or public.
+    pub kind: PeeringKind,
+    /// The primary link's /30: first usable address the customer's, second the MSEE's.
+    pub primary_subnet: Ipv4Net,
+    /// The secondary link's /30.
+    pub secondary_subnet: Ipv4Net,
+    /// The 802.1Q VLAN id.
+    pub vlan: u16,
+    /// The customer's ASN on this peering (defaults to `customer_asn`).
+    #[serde(default)]
+    pub peer_asn: Option<u32>,
+    /// Optional MD5 key (RFC 2385).
+    #[serde(default)]
+    pub md5: Option<String>,
+    /// Microsoft peering: the advertised public prefixes state.
+    #[serde(default)]
+    pub public_prefixes_state: Option<PublicPrefixesState>,
+    /// Whether BGP is enabled on the Microsoft side for this peering.
+    #[serde(default)]
+    pub enabled: Option<bool>,
+}
+
+/// A VNet (`[[topology.vnet]]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VnetSpec {
+    /// Its name, used as a probe endpoint.
+    pub name: String,
+    /// Its address space.
+    pub prefixes: Vec<Ipv4Net>,
+}
+
+/// The ExpressRoute gateway (`[topology.er_gateway]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ErGatewaySpec {
+    /// Route-programming delay after the MSEEs converge (value or range).
+    #[serde(default)]
+    pub convergence_delay: Option<TimeSpec>,
+}
+
+/// The site-to-site VPN (`[topology.vpn]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VpnSpec {
+    /// active-standby or active-active.
+    #[serde(default)]
+    pub mode: Option<VpnMode>,
+    /// The VPN gateway's ASN (Azure default 65515).
+    #[serde(default)]
+    pub asn: Option<u32>,
+    /// IKE dead-peer-detection timeout (9 s to 3600 s, default 45 s).
+    #[serde(default)]
+    pub dpd_timeout: Option<Duration>,
+    /// Failover time of a planned instance switch (default 10–15 s).
+    #[serde(default)]
+    pub planned_failover: Option<TimeSpec>,
+    /// Failover time of an unplanned instance failure (default 60–90 s).
+    #[serde(default)]
+    pub unplanned_failover: Option<TimeSpec>,
+}
+
+/// The internet path (`[topology.internet]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InternetSpec {
+    /// One-way delay on-premises to Microsoft over the internet.
+    #[serde(default)]
+    pub delay: Option<Duration>,
+    /// Delay jitter.
+    #[serde(default)]
+    pub jitter: Option<Duration>,
+    /// Whether the on-premises internet edge is also the Microsoft-peering edge (the set-up
+    /// that routes asymmetrically).
+    #[serde(default)]
+    pub shares_edge_with_microsoft_peering: Option<bool>,
+}
+
+/// `[bgp]`: timers and profile for the customer-side routers, and per router.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BgpSection {
+    /// Keepalive interval (defaults to a third of the hold time).
+    #[serde(default)]
+    pub keepalive: Option<Duration>,
+    /// Hold time offered in OPEN.
+    #[serde(default)]
+    pub hold_time: Option<Duration>,
+    /// ConnectRetry timer.
+    #[serde(default)]
+    pub connect_retry: Option<Duration>,
+    /// The implementation whose timer behaviour to model.
+    #[serde(default)]
+    pub profile: Option<Profile>,
+    /// Per-router overrides, keyed by router name (`[bgp.router.ce1]`).
+    #[serde(default)]
+    pub router: BTreeMap<String, BgpRouterOverride>,
+}
+
+/// `[bgp.router.NAME]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BgpRouterOverride {
+    /// Keepalive interval.
+    #[serde(default)]
+    pub keepalive: Option<Duration>,
+    /// Hold time offered in OPEN.
+    #[serde(default)]
+    pub hold_time: Option<Duration>,
+    /// ConnectRetry timer.
+    #[serde(default)]
+    pub connect_retry: Option<Duration>,
+    /// The implementation whose timer behaviour to model.
+    #[serde(default)]
+    pub profile: Option<Profile>,
+}
+
+/// `[bfd]`: BFD on the customer-side routers, and per router.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BfdSection {
+    /// Whether BFD runs (the MSEE side always offers it on private and Microsoft peering).
+    #[serde(default)]
+    pub enabled: Option<bool>,
+    /// Desired transmit and required receive interval.
+    #[serde(default)]
+    pub interval: Option<Duration>,
+    /// Detection multiplier.
+    #[serde(default)]
+    pub multiplier: Option<u8>,
+    /// Per-router overrides (`[bfd.router.ce1]`).
+    #[serde(default)]
+    pub router: BTreeMap<String, BfdRouterOverride>,
+}
+
+/// `[bfd.router.NAME]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BfdRouterOverride {
+    /// Whether BFD runs on this router.
+    #[serde(default)]
+    pub enabled: Option<bool>,
+    /// Desired transmit and required receive interval.
+    #[serde(default)]
+    pub interval: Option<Duration>,
+    /// Detection multiplier.
+    #[serde(default)]
+    pub multiplier: Option<u8>,
+}
+
+/// `[tcp]`: retransmission behaviour of every BGP transport.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TcpSection {
+    /// Starting point: `rfc6298` (1 s floor, 60 s ceiling) or `linux` (200 ms, 120 s).
+    #[serde(default)]
+    pub preset: Option<TcpPreset>,
+    /// Minimum retransmission timeout.
+    #[serde(default)]
+    pub rto_min: Option<Duration>,
+    /// Maximum retransmission timeout.
+    #[serde(default)]
+    pub rto_max: Option<Duration>,
+    /// Initial retransmission timeout, before any RTT sample.
+    #[serde(default)]
+    pub rto_initial: Option<Duration>,
+    /// Retransmissions of one segment before the connection is aborted.
+    #[serde(default)]
+    pub max_retries: Option<u32>,
+}
+
+/// A TCP retransmission preset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TcpPreset {
+    /// Linux: 200 ms RTO floor, 120 s ceiling, abort after 15 retries (`tcp_retries2`).
+    Linux,
+    /// RFC 6298: 1 s floor, 60 s ceiling; 15 retries as Linux does, since the RFC sets none.
+    Rfc6298,
+}
+
+/// `[policy]`: routing policy.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicySection {
+    /// LOCAL_PREF the CEs set on routes learned from the MSEEs (e.g. 150 against the
+    /// default 100 on VPN routes), so return traffic prefers ExpressRoute.
+    #[serde(default)]
+    pub expressroute_local_pref: Option<u32>,
+    /// AS-path prepending by the customer on a link or a link's peering.
+    #[serde(default)]
+    pub prepend: Vec<PrependSpec>,
+    /// Connection weight (0–32000) of each circuit's connection to the gateway, by circuit.
+    #[serde(default)]
+    pub connection_weight: BTreeMap<String, u32>,
+}
+
+/// `[[policy.prepend]]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrependSpec {
+    /// A link (`circuit.secondary`) or a link's peering (`circuit.secondary.private`).
+    pub target: String,
+    /// How many extra copies of the customer's ASN to prepend.
+    pub count: u8,
+}
+
+/// `[prefixes]`: how many prefixes each side advertises.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrefixSection {
+    /// Total on-premises prefixes advertised over private peering (listed ones first, then
+    /// generated /24s).
+    #[serde(default)]
+    pub onprem: Option<u32>,
+    /// Total prefixes per VNet (listed ones first, then generated /24s).
+    #[serde(default)]
+    pub vnet: Option<u32>,
+}
+
+/// `[[link]]`: properties of a link or segment.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinkOverride {
+    /// A link, segment, `vpn.tunnel` or `internet`.
+    pub target: String,
+    /// One-way propagation delay.
+    #[serde(default)]
+    pub delay: Option<Duration>,
+    /// Delay jitter (uniform, added to `delay`).
+    #[serde(default)]
+    pub jitter: Option<Duration>,
+    /// Packet loss.
+    #[serde(default)]
+    pub loss: Option<LossModel>,
+    /// Capacity.
+    #[serde(default)]
+    pub bandwidth: Option<Bandwidth>,
+}
+
+/// The kinds of fault, in the order the format documents them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FaultKind {
+    /// Traffic stops, interfaces stay up: only timers notice.
+    Silent,
+    /// The segment or link goes down; routers attached to it see carrier loss.
+    Down,
+    /// A loss episode.
+    Loss,
+    /// A latency episode.
+    Latency,
+    /// A router stops dead.
+    RouterCrash,
+    /// A crashed router comes back.
+    RouterRestart,
+    /// Microsoft maintains one link: prepend drain, then down, then up.
+    MseeMaintenance,
+    /// The MSEE administratively shuts one BGP session (the hard BGP-disconnect test).
+    BgpDisconnect,
+    /// The IPsec tunnel fails.
+    VpnTunnelDown,
+    /// A VPN gateway instance fails over.
+    GatewayInstanceFailure,
+    /// The provider deprovisions the circuit.
+    Deprovision,
+    /// A router advertises this many prefixes.
+    PrefixFlood,
+    /// Microsoft peering's advertised public prefixes change state.
+    PublicPrefixesState,
+    /// Ends earlier faults on the target.
+    Restore,
+}
+
+impl FaultKind {
+    /// Every kind, for error messages.
+    pub const ALL: [Self; 14] = [
+        Self::Silent,
+        Self::Down,
+        Self::Loss,
+        Self::Latency,
+        Self::RouterCrash,
+        Self::RouterRestart,
+        Self::MseeMaintenance,
+        Self::BgpDisconnect,
+        Self::VpnTunnelDown,
+        Self::GatewayInstanceFailure,
+        Self::Deprovision,
+        Self::PrefixFlood,
+        Self::PublicPrefixesState,
+        Self::Restore,
+    ];
+
+    /// The name used in files.
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Silent => "silent",
+            Self::Down => "down",
+            Self::Loss => "loss",
+            Self::Latency => "latency",
+            Self::RouterCrash => "router_crash",
+            Self::RouterRestart => "router_restart",
+            Self::MseeMaintenance => "msee_maintenance",
+            Self::BgpDisconnect => "bgp_disconnect",
+            Self::VpnTunnelDown => "vpn_tunnel_down",
+            Self::GatewayInstanceFailure => "gateway_instance_failure",
+            Self::Deprovision => "deprovision",
+            Self::PrefixFlood => "prefix_flood",
+            Self::PublicPrefixesState => "public_prefixes_state",
+            Self::Restore => "restore",
+        }
+    }
+}
+
+/// `[[fault]]`, flat: which keys apply depends on `kind` (checked by the validator).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FaultSpec {
+    /// What happens.
+    pub kind: FaultKind,
+    /// When: a value or `{ min, max }`.
+    pub at: TimeSpec,
+    /// What it happens to (see the target grammar).
+    #[serde(default)]
+    pub target: Option<String>,
+    /// How long until it ends by itself (absent: until a `restore` or the end of the run).
+    #[serde(default)]
+    pub duration: Option<TimeSpec>,
+    /// `loss`: the loss model of the episode.
+    #[serde(default)]
+    pub loss: Option<LossModel>,
+    /// `latency`: added one-way delay.
+    #[serde(default)]
+    pub delay: Option<Duration>,
+    /// `latency`: added jitter.
+    #[serde(default)]
+    pub jitter: Option<Duration>,
+    /// `prefix_flood`: how many prefixes to advertise.
+    #[serde(default)]
+    pub count: Option<u32>,
+    /// `public_prefixes_state`: the new state.
+    #[serde(default)]
+    pub state: Option<PublicPrefixesState>,
+    /// `gateway_instance_failure`: planned maintenance (10–15 s) or unplanned (60–90 s).
+    #[serde(default)]
+    pub planned: Option<bool>,
+    /// `msee_maintenance`: how long the prepend drain lasts before the link goes down.
+    #[serde(default)]
+    pub drain: Option<Duration>,
+    /// `msee_maintenance`: how long the link stays down.
+    #[serde(default)]
+    pub down_for: Option<Duration>,
+    /// `msee_maintenance`: how many times the MSEE prepends 12076 while draining.
+    #[serde(default)]
+    pub prepend: Option<u8>,
+}
+
+/// `[[probe]]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProbeSpec {
+    /// Source endpoint: `onprem`, `microsoft` or a VNet name.
+    pub from: String,
+    /// Destination endpoint.
+    pub to: String,
+    /// Probe packet interval (absent: no probe packets, outage still computed exactly).
+    #[serde(default)]
+    pub interval: Option<Duration>,
+    /// `both` (default) or `one` (only from → to).
+    #[serde(default)]
+    pub direction: Option<ProbeDirection>,
+    /// Number of distinct 5-tuples, to exercise per-flow ECMP (default 1).
+    #[serde(default)]
+    pub flows: Option<u32>,
+}
+
+/// Which directions a probe measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProbeDirection {
+    /// Both ways.
+    Both,
+    /// Only `from` → `to`.
+    One,
+}
+
+/// `[[expect]]`, flat: one of `metric`, `session`, `no_loss`, `path` says which kind.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectSpec {
+    /// A metric name (see the metric grammar).
+    #[serde(default)]
+    pub metric: Option<String>,
+    /// Upper bound (inclusive).
+    #[serde(default)]
+    pub max: Option<Quantity>,
+    /// Lower bound (inclusive).
+    #[serde(default)]
+    pub min: Option<Quantity>,
+    /// Exact value.
+    #[serde(default)]
+    pub eq: Option<Quantity>,
+    /// A session name, for session expectations.
+    #[serde(default)]
+    pub session: Option<String>,
+    /// The session is down (has left Established) by this time.
+    #[serde(default)]
+    pub down_by: Option<Duration>,
+    /// The session is in this state at `at`.
+    #[serde(default)]
+    pub state: Option<SessionStateName>,
+    /// The time for `state` or `via`.
+    #[serde(default)]
+    pub at: Option<Duration>,
+    /// The session never reaches Established.
+    #[serde(default)]
+    pub never_up: Option<bool>,
+    /// The session never leaves Established once up.
+    #[serde(default)]
+    pub stays_up: Option<bool>,
+    /// A traffic direction (`onprem_to_vnet`) that must lose nothing.
+    #[serde(default)]
+    pub no_loss: Option<String>,
+    /// A traffic direction whose path is checked at `at`.
+    #[serde(default)]
+    pub path: Option<String>,
+    /// Which way that direction's traffic goes at `at`.
+    #[serde(default)]
+    pub via: Option<Via>,
+    /// Why this expectation holds (shown by `holdtime check`).
+    #[serde(default)]
+    pub because: Option<String>,
+}
+
+/// BGP FSM states (RFC 4271 §8.2.2), as written in expectations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SessionStateName {
+    /// Idle.
+    Idle,
+    /// Connect.
+    Connect,
+    /// Active.
+    Active,
+    /// OpenSent.
+    OpenSent,
+    /// OpenConfirm.
+    OpenConfirm,
+    /// Established.
+    Established,
+}
+
+/// Which way a direction's traffic flows at a moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Via {
+    /// Over an ExpressRoute circuit.
+    Expressroute,
+    /// Over the site-to-site VPN.
+    Vpn,
+    /// Over the internet (Microsoft/public peering fallback).
+    Internet,
+    /// Nowhere: black-holed or unreachable.
+    None,
+}

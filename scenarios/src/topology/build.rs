@@ -1,0 +1,855 @@
+//! Building a [`Topology`] from a [`TopologySpec`], and the built-in topologies.
+//!
+//! The built-in topologies are TOML files under `scenarios/library/topologies/`, embedded in
+//! the binary and parsed by exactly the code that parses a scenario's own `[topology]` table,
+//! so a user can copy one into a scenario and edit it.
+//!
+//! Naming and addressing are deterministic and documented in [`super`]: routers `ce1`,
+//! `ce2`, `pe1`.., `msee1`.., `ergw`, `vpn1`, `vpngw`; sessions `<circuit>.<link>.<peering>`
+//! (and `.access` for a layer-3 CE–PE session), `<circuit>.<link>.gateway`, `vpn` (or
+//! `vpn.instance0`/`vpn.instance1`), `ibgp.<a>.<b>`. Router ids and the addresses of sessions
+//! that Azure does not publish (gateway, CE–PE, iBGP) are synthetic: unique, stable, and
+//! never used for anything but identification.
+
+use std::net::Ipv4Addr;
+
+use ipnet::Ipv4Net;
+use sim_core::time::Duration;
+
+use super::{
+    AZURE_GATEWAY_ASN, BfdParams, BgpTimers, Circuit, CircuitIx, CircuitLink, ErGateway,
+    GATEWAY_PREFIX_LIMIT, Internet, LinkProps, LinkSide, MICROSOFT_ASN, MICROSOFT_PREFIX_LIMIT,
+    Node, Peering, PeeringKind, Profile, ProviderKind, ProviderState, PublicPrefixesState, Role,
+    Router, RouterIx, Segment, SegmentIx, SegmentKind, Session, SessionEnd, SessionKind, Sku,
+    Topology, VPN_PREFIX_LIMIT, Vnet, VpnGateway, VpnMode,
+};
+use crate::diag::{Diagnostic, KeyPath};
+use crate::spec::TopologySpec;
+use crate::units::{Bandwidth, LossModel, TimeSpec};
+
+/// The built-in topologies: name and TOML source (a `[topology]` table's body).
+pub const BUILTIN_TOPOLOGIES: [(&str, &str); 5] = [
+    (
+        "expressroute-vpn-failover",
+        include_str!("../../library/topologies/expressroute-vpn-failover.toml"),
+    ),
+    (
+        "four-circuits",
+        include_str!("../../library/topologies/four-circuits.toml"),
+    ),
+    (
+        "layer3-provider",
+        include_str!("../../library/topologies/layer3-provider.toml"),
+    ),
+    (
+        "microsoft-peering",
+        include_str!("../../library/topologies/microsoft-peering.toml"),
+    ),
+    (
+        "single-ce",
+        include_str!("../../library/topologies/single-ce.toml"),
+    ),
+];
+
+/// The TOML source of a built-in topology.
+#[must_use]
+pub fn builtin_source(name: &str) -> Option<&'static str> {
+    BUILTIN_TOPOLOGIES
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, s)| *s)
+}
+
+/// Office 365 service ranges used as the prefixes behind Microsoft peering (and reachable
+/// over the internet).
+const MICROSOFT_PREFIXES: [&str; 2] = ["13.107.6.152/31", "52.112.0.0/14"];
+const DEFAULT_GATEWAY_SUBNET: &str = "10.10.255.0/27";
+
+/// Default one-way delays (assumptions: a metro provider; they move results by milliseconds).
+const ACCESS_DELAY: Duration = Duration::from_millis(1);
+const CORE_DELAY: Duration = Duration::from_millis(2);
+const AZURE_DELAY: Duration = Duration::from_micros(500);
+const INTERNET_DELAY: Duration = Duration::from_millis(15);
+const INTERNET_JITTER: Duration = Duration::from_millis(2);
+const LAN_DELAY: Duration = Duration::from_micros(100);
+
+/// Builds the topology named `name` from `spec`. Problems are pushed to `diags` with key
+/// paths under `at` (the `[topology]` table's path, or the root of a built-in file); `None`
+/// when an error makes the network unbuildable.
+pub fn build(
+    name: &str,
+    spec: &TopologySpec,
+    at: &KeyPath,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Topology> {
+    let errors_before = diags.iter().filter(|d| d.is_error()).count();
+    check_spec(spec, at, diags);
+    if diags.iter().filter(|d| d.is_error()).count() > errors_before {
+        return None;
+    }
+    let mut b = Builder {
+        topo: Topology {
+            name: name.to_owned(),
+            provider: spec.provider,
+            customer_asn: spec.customer_asn,
+            routers: Vec::new(),
+            sessions: Vec::new(),
+            segments: Vec::new(),
+            circuits: Vec::new(),
+            onprem_prefixes: spec.onprem_prefixes.clone(),
+            public_prefixes: spec.public_prefixes.clone(),
+            er_gateway: ErGateway {
+                router: RouterIx(0),
+                convergence_delay: TimeSpec::Fixed(Duration::from_secs(60)),
+                max_prefixes_to_onprem: GATEWAY_PREFIX_LIMIT,
+            },
+            vpn: None,
+            vnets: spec
+                .vnet
+                .iter()
+                .map(|v| Vnet {
+                    name: v.name.clone(),
+                    prefixes: v.prefixes.clone(),
+                })
+                .collect(),
+            internet: Internet {
+                segment: SegmentIx(0),
+                microsoft_prefixes: MICROSOFT_PREFIXES
+                    .iter()
+                    .filter_map(|p| p.parse().ok())
+                    .collect(),
+                shares_edge_with_microsoft_peering: spec
+                    .internet
+                    .as_ref()
+                    .and_then(|i| i.shares_edge_with_microsoft_peering)
+                    .unwrap_or(false),
+            },
+        },
+        access_subnets: 0,
+    };
+    b.build(spec);
+    Some(b.topo)
+}
+
+/// Structural checks that do not need the built network.
+fn check_spec(spec: &TopologySpec, at: &KeyPath, diags: &mut Vec<Diagnostic>) {
+    if !(1..=2).contains(&spec.ce_routers) {
+        diags.push(
+            Diagnostic::error(
+                at.key("ce_routers"),
+                format!("{} CE routers is not supported", spec.ce_routers),
+            )
+            .expected("1 (one router carrying both links, no SLA) or 2 (active-active)")
+            .allowed(["1", "2"]),
+        );
+    }
+    if spec.circuit.is_empty() || spec.circuit.len() > super::MAX_CIRCUITS {
+        diags.push(
+            Diagnostic::error(
+                at.key("circuit"),
+                format!("{} circuits given", spec.circuit.len()),
+            )
+            .expected("1 to 4 [[topology.circuit]] tables")
+            .note("a VNet spreads traffic by ECMP over at most 4 circuits (domain.md, limits)"),
+        );
+    }
+    if spec.vnet.is_empty() {
+        diags.push(
+            Diagnostic::error(at.key("vnet"), "no VNet given")
+                .expected("at least one [[topology.vnet]] with a name and prefixes"),
+        );
+    }
+    check_customer_asn(spec.customer_asn, &at.key("customer_asn"), diags);
+    match (spec.provider, spec.provider_asn) {
+        (ProviderKind::Layer3, None) => diags.push(
+            Diagnostic::error(
+                at.key("provider"),
+                "a layer-3 provider needs `provider_asn`",
+            )
+            .expected("provider_asn = <the provider's ASN>, e.g. 64600"),
+        ),
+        (ProviderKind::Layer2, Some(_)) => diags.push(
+            Diagnostic::error(
+                at.key("provider_asn"),
+                "`provider_asn` is only used with provider = \"layer3\"",
+            )
+            .note("a layer-2 provider does not run BGP: the CE peers with the MSEEs directly"),
+        ),
+        _ => {}
+    }
+    if let Some(asn) = spec.provider_asn {
+        check_customer_asn(asn, &at.key("provider_asn"), diags);
+    }
+    if spec.onprem_prefixes.is_empty() {
+        diags.push(
+            Diagnostic::error(at.key("onprem_prefixes"), "no on-premises prefixes")
+                .expected("a list of prefixes such as [\"10.1.0.0/16\"]"),
+        );
+    }
+    let reserved_names = ["onprem", "microsoft", "internet"];
+    for (i, vnet) in spec.vnet.iter().enumerate() {
+        let p = at.key("vnet").index(i);
+        if reserved_names.contains(&vnet.name.as_str()) || !is_simple_name(&vnet.name) {
+            diags.push(
+                Diagnostic::error(
+                    p.key("name"),
+                    format!("`{}` cannot name a VNet", vnet.name),
+                )
+                .expected("a name of letters, digits, `-` and `_`, other than onprem, microsoft and internet"),
+            );
+        }
+        if spec.vnet[..i].iter().any(|v| v.name == vnet.name) {
+            diags.push(Diagnostic::error(
+                p.key("name"),
+                format!("VNet `{}` is defined twice", vnet.name),
+            ));
+        }
+        if vnet.prefixes.is_empty() {
+            diags.push(
+                Diagnostic::error(p.key("prefixes"), "a VNet needs an address space")
+                    .expected("a list of prefixes such as [\"10.10.0.0/16\"]"),
+            );
+        }
+    }
+    for (i, c) in spec.circuit.iter().enumerate() {
+        let p = at.key("circuit").index(i);
+        if !is_simple_name(&c.name) {
+            diags.push(
+                Diagnostic::error(p.key("name"), format!("`{}` cannot name a circuit", c.name))
+                    .expected("letters, digits, `-` and `_` (no dots: the name starts targets such as `circuit.primary`)"),
+            );
+        }
+        if spec.circuit[..i].iter().any(|o| o.name == c.name) {
+            diags.push(Diagnostic::error(
+                p.key("name"),
+                format!("circuit `{}` is defined twice", c.name),
+            ));
+        }
+        if !super::CIRCUIT_BANDWIDTHS_MBPS
+            .iter()
+            .any(|m| Bandwidth::from_mbps(*m) == c.bandwidth)
+        {
+            diags.push(
+                Diagnostic::error(
+                    p.key("bandwidth"),
+                    format!("ExpressRoute is not sold at {}", c.bandwidth),
+                )
+                .allowed(
+                    super::CIRCUIT_BANDWIDTHS_MBPS
+                        .iter()
+                        .map(|m| Bandwidth::from_mbps(*m).to_string()),
+                ),
+            );
+        }
+        if c.peering.is_empty() {
+            diags.push(
+                Diagnostic::error(p.key("peering"), "a circuit needs at least one peering")
+                    .expected("[[topology.circuit.peering]] with kind = \"private\", \"microsoft\" or \"public\""),
+            );
+        }
+        for (j, peering) in c.peering.iter().enumerate() {
+            let pp = p.key("peering").index(j);
+            if c.peering[..j].iter().any(|o| o.kind == peering.kind) {
+                diags.push(Diagnostic::error(
+                    pp.key("kind"),
+                    format!("the {} peering is defined twice", peering.kind.name()),
+                ));
+            }
+            for (key, net) in [
+                ("primary_subnet", peering.primary_subnet),
+                ("secondary_subnet", peering.secondary_subnet),
+            ] {
+                if net.prefix_len() != 30 || net.trunc() != net {
+                    diags.push(
+                        Diagnostic::error(
+                            pp.key(key),
+                            format!("`{net}` is not a /30 network address"),
+                        )
+                        .expected("a /30 such as \"192.168.10.0/30\": its first usable address is the customer's, the second the MSEE's"),
+                    );
+                }
+            }
+            if peering.primary_subnet == peering.secondary_subnet {
+                diags.push(
+                    Diagnostic::error(
+                        pp.key("secondary_subnet"),
+                        "the secondary /30 is the same as the primary",
+                    )
+                    .note("each link of a peering has its own /30"),
+                );
+            }
+            if !(1..=4094).contains(&peering.vlan) {
+                diags.push(
+                    Diagnostic::error(
+                        pp.key("vlan"),
+                        format!("VLAN {} is out of range", peering.vlan),
+                    )
+                    .expected("an 802.1Q VLAN id from 1 to 4094"),
+                );
+            }
+            if c.peering[..j].iter().any(|o| o.vlan == peering.vlan) {
+                diags.push(Diagnostic::error(
+                    pp.key("vlan"),
+                    format!(
+                        "VLAN {} is used by two peerings of one circuit",
+                        peering.vlan
+                    ),
+                ));
+            }
+            if let Some(asn) = peering.peer_asn {
+                check_customer_asn(asn, &pp.key("peer_asn"), diags);
+            }
+            if peering.public_prefixes_state.is_some() && peering.kind != PeeringKind::Microsoft {
+                diags.push(
+                    Diagnostic::error(
+                        pp.key("public_prefixes_state"),
+                        "only Microsoft peering has an advertised public prefixes state",
+                    )
+                    .allowed(["kind = \"microsoft\""]),
+                );
+            }
+        }
+    }
+    if let Some(vpn) = &spec.vpn
+        && let Some(d) = vpn.dpd_timeout
+        && (d < Duration::from_secs(9) || d > Duration::from_secs(3600))
+    {
+        diags.push(
+            Diagnostic::error(
+                at.key("vpn").key("dpd_timeout"),
+                format!("IKE dead-peer-detection timeout {d} is out of range"),
+            )
+            .expected("9s to 3600s (Azure's range; default 45s)"),
+        );
+    }
+}
+
+/// Refuses ASNs Azure reserves, on the customer side.
+pub(crate) fn check_customer_asn(asn: u32, path: &KeyPath, diags: &mut Vec<Diagnostic>) {
+    if super::RESERVED_ASNS.contains(&asn) {
+        diags.push(
+            Diagnostic::error(
+                path.clone(),
+                format!("ASN {asn} is reserved by Azure and cannot be used on the customer side"),
+            )
+            .expected("any other ASN, e.g. a private one from 64512–65514 or 4200000000–4294967294")
+            .note("reserved in Azure: 8074, 8075, 12076 (Microsoft), 65515–65520 (65515 is the gateways' default ASN)"),
+        );
+    } else if asn == 0 || asn == 23456 {
+        diags.push(
+            Diagnostic::error(path.clone(), format!("ASN {asn} cannot be used"))
+                .note("0 is reserved (RFC 7607) and 23456 is AS_TRANS (RFC 6793)"),
+        );
+    }
+}
+
+/// Letters, digits, `-` and `_`; not empty.
+fn is_simple_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+struct Builder {
+    topo: Topology,
+    /// Synthetic /30s handed out so far (CE–PE access sessions).
+    access_subnets: u32,
+}
+
+impl Builder {
+    fn router(&mut self, name: String, role: Role, asn: u32, id: Ipv4Addr) -> RouterIx {
+        let timers = match role {
+            Role::Msee | Role::ErGateway | Role::VpnGateway => BgpTimers::AZURE,
+            // The customer and provider defaults match Microsoft's (60/180): that is the
+            // "3 × 60 s" the reference scenario is about.
+            Role::Ce | Role::Pe | Role::VpnDevice => BgpTimers {
+                keepalive: None,
+                hold_time: Duration::from_secs(180),
+                connect_retry: Duration::from_secs(120),
+            },
+        };
+        let (bfd, max_paths) = match role {
+            Role::Msee => (Some(BfdParams::MSEE), 1),
+            Role::ErGateway => (None, 4),
+            Role::Ce => (None, 2),
+            Role::Pe | Role::VpnDevice | Role::VpnGateway => (None, 1),
+        };
+        self.topo.routers.push(Router {
+            name,
+            role,
+            asn,
+            router_id: id,
+            profile: Profile::Rfc4271,
+            timers,
+            bfd,
+            max_paths,
+        });
+        RouterIx(self.topo.routers.len() - 1)
+    }
+
+    fn segment(
+        &mut self,
+        name: String,
+        kind: SegmentKind,
+        ends: [Node; 2],
+        props: LinkProps,
+    ) -> SegmentIx {
+        self.topo.segments.push(Segment {
+            name,
+            kind,
+            ends,
+            props,
+        });
+        SegmentIx(self.topo.segments.len() - 1)
+    }
+
+    fn next_access_subnet(&mut self) -> (Ipv4Addr, Ipv4Addr) {
+        // 172.16.0.0/12 split into /30s: CE first usable, PE second.
+        let base = u32::from(Ipv4Addr::new(172, 16, 0, 0)) + self.access_subnets * 4;
+        self.access_subnets += 1;
+        (Ipv4Addr::from(base + 1), Ipv4Addr::from(base + 2))
+    }
+
+    #[allow(
+        clippy::too_many_lines,
+        reason = "one linear walk over the network; splitting it would scatter the naming rules"
+    )]
+    fn build(&mut self, spec: &TopologySpec) {
+        let asn = spec.customer_asn;
+        let ces: Vec<RouterIx> = (1..=spec.ce_routers)
+            .map(|i| {
+                self.router(
+                    format!("ce{i}"),
+                    Role::Ce,
+                    asn,
+                    Ipv4Addr::new(10, 255, 1, i),
+                )
+            })
+            .collect();
+        let ce_for = |side: LinkSide| -> RouterIx {
+            // Active-active: the primary link ends on ce1, the secondary on ce2.
+            ces.get(side.index())
+                .or_else(|| ces.first())
+                .copied()
+                .unwrap_or(RouterIx(0))
+        };
+        let link_bw = |c: &crate::spec::CircuitSpec| Some(c.bandwidth);
+        // MSEEs (and PEs) per circuit, in circuit order.
+        let mut per_circuit = Vec::new();
+        for (ci, c) in spec.circuit.iter().enumerate() {
+            let k = u8::try_from(ci).unwrap_or(u8::MAX);
+            let mut links = Vec::new();
+            for side in LinkSide::BOTH {
+                let n = 2 * k + 1 + u8::try_from(side.index()).unwrap_or(0);
+                let pe = (spec.provider == ProviderKind::Layer3).then(|| {
+                    self.router(
+                        format!("pe{n}"),
+                        Role::Pe,
+                        spec.provider_asn.unwrap_or(0),
+                        Ipv4Addr::new(10, 255, 2, n),
+                    )
+                });
+                let msee = self.router(
+                    format!("msee{n}"),
+                    Role::Msee,
+                    MICROSOFT_ASN,
+                    Ipv4Addr::new(10, 255, 3, n),
+                );
+                let ce = ce_for(side);
+                let node = match pe {
+                    Some(pe) => Node::Router(pe),
+                    None => Node::Transit(format!("{}.{}.provider", c.name, side.name())),
+                };
+                let access_props = LinkProps {
+                    delay: c.access_delay.unwrap_or(ACCESS_DELAY),
+                    jitter: Duration::ZERO,
+                    loss: LossModel::NONE,
+                    bandwidth: link_bw(c),
+                };
+                let access = self.segment(
+                    format!("{}.{}.access", c.name, side.name()),
+                    SegmentKind::Access,
+                    [Node::Router(ce), node.clone()],
+                    access_props,
+                );
+                let core = self.segment(
+                    format!("{}.{}.core", c.name, side.name()),
+                    SegmentKind::Core,
+                    [node, Node::Router(msee)],
+                    LinkProps {
+                        delay: c.core_delay.unwrap_or(CORE_DELAY),
+                        ..access_props
+                    },
+                );
+                links.push(CircuitLink {
+                    side,
+                    ce,
+                    pe,
+                    msee,
+                    access,
+                    core,
+                });
+            }
+            per_circuit.push(links);
+        }
+        let ergw = self.router(
+            "ergw".to_owned(),
+            Role::ErGateway,
+            AZURE_GATEWAY_ASN,
+            Ipv4Addr::new(10, 255, 4, 1),
+        );
+        self.topo.er_gateway.router = ergw;
+        if let Some(d) = spec.er_gateway.as_ref().and_then(|g| g.convergence_delay) {
+            self.topo.er_gateway.convergence_delay = d;
+        }
+        let gateway_subnet: Ipv4Net = spec
+            .gateway_subnet
+            .or_else(|| DEFAULT_GATEWAY_SUBNET.parse().ok())
+            .unwrap_or_default();
+        let vnet_prefixes: Vec<Ipv4Net> = self
+            .topo
+            .vnets
+            .iter()
+            .flat_map(|v| v.prefixes.iter().copied())
+            .collect();
+        let onprem = spec.onprem_prefixes.clone();
+        let public = spec.public_prefixes.clone();
+        let microsoft = self.topo.internet.microsoft_prefixes.clone();
+
+        for (ci, (c, links)) in spec.circuit.iter().zip(per_circuit).enumerate() {
+            let cix = CircuitIx(ci);
+            let mut peerings = Vec::new();
+            for p in &c.peering {
+                let peering = Peering {
+                    kind: p.kind,
+                    subnets: [p.primary_subnet, p.secondary_subnet],
+                    vlan: p.vlan,
+                    peer_asn: p.peer_asn.unwrap_or(asn),
+                    md5: p.md5.clone(),
+                    public_prefixes_state: p
+                        .public_prefixes_state
+                        .unwrap_or(PublicPrefixesState::Configured),
+                    enabled: p.enabled.unwrap_or(true),
+                };
+                for link in &links {
+                    let subnet = peering.subnets[link.side.index()];
+                    let base = u32::from(subnet.network());
+                    let (customer_addr, msee_addr) =
+                        (Ipv4Addr::from(base + 1), Ipv4Addr::from(base + 2));
+                    let (customer_announces, msee_announces, limit) = match p.kind {
+                        PeeringKind::Private => (
+                            onprem.clone(),
+                            Vec::new(),
+                            match c.sku.unwrap_or(Sku::Standard) {
+                                Sku::Standard => super::PRIVATE_PREFIX_LIMIT,
+                                Sku::Premium => super::PRIVATE_PREFIX_LIMIT_PREMIUM,
+                            },
+                        ),
+                        PeeringKind::Microsoft | PeeringKind::Public => {
+                            (public.clone(), microsoft.clone(), MICROSOFT_PREFIX_LIMIT)
+                        }
+                    };
+                    let name = format!("{}.{}.{}", c.name, link.side.name(), p.kind.name());
+                    let customer_router = link.pe.unwrap_or(link.ce);
+                    let customer_path = match link.pe {
+                        Some(_) => vec![link.core],
+                        None => vec![link.access, link.core],
+                    };
+                    self.topo.sessions.push(Session {
+                        name: name.clone(),
+                        kind: SessionKind::Peering,
+                        ends: [
+                            SessionEnd {
+                                router: customer_router,
+                                addr: customer_addr,
+                                local_pref: None,
+                                weight: None,
+                                max_prefixes: None,
+                                prepend: 0,
+                                // A PE relays what the CE sends; it originates nothing.
+                                announces: if link.pe.is_some() {
+                                    Vec::new()
+                                } else {
+                                    customer_announces.clone()
+                                },
+                            },
+                            SessionEnd {
+                                router: link.msee,
+                                addr: msee_addr,
+                                local_pref: None,
+                                weight: None,
+                                max_prefixes: Some(limit),
+                                prepend: 0,
+                                announces: msee_announces,
+                            },
+                        ],
+                        on: Some((cix, link.side, p.kind)),
+                        path: customer_path,
+                        vlan: Some(p.vlan),
+                        md5: p.md5.clone(),
+                    });
+                    if let Some(pe) = link.pe {
+                        let (ce_addr, pe_addr) = self.next_access_subnet();
+                        self.topo.sessions.push(Session {
+                            name: format!("{name}.access"),
+                            kind: SessionKind::Access,
+                            ends: [
+                                SessionEnd {
+                                    router: link.ce,
+                                    addr: ce_addr,
+                                    local_pref: None,
+                                    weight: None,
+                                    max_prefixes: None,
+                                    prepend: 0,
+                                    announces: customer_announces,
+                                },
+                                SessionEnd {
+                                    router: pe,
+                                    addr: pe_addr,
+                                    local_pref: None,
+                                    weight: None,
+                                    max_prefixes: None,
+                                    prepend: 0,
+                                    announces: Vec::new(),
+                                },
+                            ],
+                            on: Some((cix, link.side, p.kind)),
+                            path: vec![link.access],
+                            vlan: None,
+                            md5: None,
+                        });
+                    }
+                }
+                peerings.push(peering);
+            }
+            // The gateway's BGP sessions with the two MSEEs (private peering only).
+            if c.peering.iter().any(|p| p.kind == PeeringKind::Private) {
+                for link in &links {
+                    let msee_name = self.topo.router_name(link.msee).to_owned();
+                    let seg = self.segment(
+                        format!("azure.{msee_name}"),
+                        SegmentKind::Azure,
+                        [Node::Router(link.msee), Node::Router(ergw)],
+                        LinkProps {
+                            delay: AZURE_DELAY,
+                            jitter: Duration::ZERO,
+                            loss: LossModel::NONE,
+                            bandwidth: None,
+                        },
+                    );
+                    let n = u32::try_from(self.topo.segments.len()).unwrap_or(0);
+                    let base = u32::from(gateway_subnet.network());
+                    self.topo.sessions.push(Session {
+                        name: format!("{}.{}.gateway", c.name, link.side.name()),
+                        kind: SessionKind::Gateway,
+                        ends: [
+                            SessionEnd {
+                                router: link.msee,
+                                addr: Ipv4Addr::new(
+                                    192,
+                                    0,
+                                    2,
+                                    u8::try_from(n % 250).unwrap_or(1) + 1,
+                                ),
+                                local_pref: None,
+                                weight: None,
+                                max_prefixes: Some(GATEWAY_PREFIX_LIMIT),
+                                prepend: 0,
+                                announces: Vec::new(),
+                            },
+                            SessionEnd {
+                                router: ergw,
+                                addr: Ipv4Addr::from(
+                                    base + 4 + u32::from(link.side == LinkSide::Secondary),
+                                ),
+                                local_pref: None,
+                                weight: Some(0),
+                                max_prefixes: None,
+                                prepend: 0,
+                                announces: vnet_prefixes.clone(),
+                            },
+                        ],
+                        on: Some((cix, link.side, PeeringKind::Private)),
+                        path: vec![seg],
+                        vlan: None,
+                        md5: None,
+                    });
+                }
+            }
+            self.topo.circuits.push(Circuit {
+                name: c.name.clone(),
+                bandwidth: c.bandwidth,
+                sku: c.sku.unwrap_or(Sku::Standard),
+                provider_state: c.provider_state.unwrap_or(ProviderState::Provisioned),
+                enabled: c.enabled.unwrap_or(true),
+                weight: 0,
+                links: [links[0].clone(), links[1].clone()],
+                peerings,
+            });
+        }
+
+        let internet_props = LinkProps {
+            delay: spec
+                .internet
+                .as_ref()
+                .and_then(|i| i.delay)
+                .unwrap_or(INTERNET_DELAY),
+            jitter: spec
+                .internet
+                .as_ref()
+                .and_then(|i| i.jitter)
+                .unwrap_or(INTERNET_JITTER),
+            loss: LossModel::NONE,
+            bandwidth: None,
+        };
+        self.topo.internet.segment = self.segment(
+            "internet".to_owned(),
+            SegmentKind::Internet,
+            [
+                Node::Transit("onprem-edge".to_owned()),
+                Node::Transit("microsoft-edge".to_owned()),
+            ],
+            internet_props,
+        );
+
+        // On-premises LAN: one segment per router, joined by a transit node.
+        let mut onprem_routers = ces.clone();
+        if let Some(vpn) = &spec.vpn {
+            let device = self.router(
+                "vpn1".to_owned(),
+                Role::VpnDevice,
+                asn,
+                Ipv4Addr::new(10, 255, 1, 100),
+            );
+            onprem_routers.push(device);
+            let gw_asn = vpn.asn.unwrap_or(AZURE_GATEWAY_ASN);
+            let vpngw = self.router(
+                "vpngw".to_owned(),
+                Role::VpnGateway,
+                gw_asn,
+                Ipv4Addr::new(10, 255, 4, 2),
+            );
+            let mode = vpn.mode.unwrap_or(VpnMode::ActiveStandby);
+            let instances: Vec<Option<u8>> = match mode {
+                VpnMode::ActiveStandby => vec![None],
+                VpnMode::ActiveActive => vec![Some(0), Some(1)],
+            };
+            let mut tunnels = Vec::new();
+            for inst in instances {
+                let (seg_name, sess_name, k) = match inst {
+                    None => ("vpn.tunnel".to_owned(), "vpn".to_owned(), 0u8),
+                    Some(i) => (
+                        format!("vpn.tunnel.instance{i}"),
+                        format!("vpn.instance{i}"),
+                        i,
+                    ),
+                };
+                let tunnel = self.segment(
+                    seg_name,
+                    SegmentKind::Tunnel,
+                    [Node::Router(device), Node::Router(vpngw)],
+                    internet_props,
+                );
+                tunnels.push(tunnel);
+                // Azure's APIPA BGP range for VPN gateways: 169.254.21.0–169.254.22.255.
+                self.topo.sessions.push(Session {
+                    name: sess_name,
+                    kind: SessionKind::Vpn,
+                    ends: [
+                        SessionEnd {
+                            router: device,
+                            addr: Ipv4Addr::new(169, 254, 21, 4 * k + 2),
+                            local_pref: None,
+                            weight: None,
+                            max_prefixes: None,
+                            prepend: 0,
+                            announces: onprem.clone(),
+                        },
+                        SessionEnd {
+                            router: vpngw,
+                            addr: Ipv4Addr::new(169, 254, 21, 4 * k + 1),
+                            local_pref: None,
+                            weight: None,
+                            max_prefixes: Some(VPN_PREFIX_LIMIT),
+                            prepend: 0,
+                            announces: vnet_prefixes.clone(),
+                        },
+                    ],
+                    on: None,
+                    path: vec![tunnel],
+                    vlan: None,
+                    md5: None,
+                });
+            }
+            self.topo.vpn = Some(VpnGateway {
+                router: vpngw,
+                device,
+                mode,
+                dpd_timeout: vpn.dpd_timeout.unwrap_or(Duration::from_secs(45)),
+                planned_failover: vpn.planned_failover.unwrap_or(TimeSpec::Range {
+                    min: Duration::from_secs(10),
+                    max: Duration::from_secs(15),
+                }),
+                unplanned_failover: vpn.unplanned_failover.unwrap_or(TimeSpec::Range {
+                    min: Duration::from_secs(60),
+                    max: Duration::from_secs(90),
+                }),
+                tunnels,
+                max_prefixes: VPN_PREFIX_LIMIT,
+            });
+        }
+        if onprem_routers.len() > 1 {
+            let lan: Vec<SegmentIx> = onprem_routers
+                .iter()
+                .map(|r| {
+                    let name = format!("onprem.lan.{}", self.topo.router_name(*r));
+                    self.segment(
+                        name,
+                        SegmentKind::Lan,
+                        [Node::Router(*r), Node::Transit("onprem-lan".to_owned())],
+                        LinkProps {
+                            delay: LAN_DELAY,
+                            jitter: Duration::ZERO,
+                            loss: LossModel::NONE,
+                            bandwidth: None,
+                        },
+                    )
+                })
+                .collect();
+            for i in 0..onprem_routers.len() {
+                for j in i + 1..onprem_routers.len() {
+                    let (a, b) = (onprem_routers[i], onprem_routers[j]);
+                    let name = format!(
+                        "ibgp.{}.{}",
+                        self.topo.router_name(a),
+                        self.topo.router_name(b)
+                    );
+                    let addr = |r: RouterIx, t: &Topology| {
+                        t.routers
+                            .get(r.0)
+                            .map_or(Ipv4Addr::UNSPECIFIED, |x| x.router_id)
+                    };
+                    let end = |r: RouterIx, t: &Topology| SessionEnd {
+                        router: r,
+                        addr: addr(r, t),
+                        local_pref: None,
+                        weight: None,
+                        max_prefixes: None,
+                        prepend: 0,
+                        announces: Vec::new(),
+                    };
+                    let ends = [end(a, &self.topo), end(b, &self.topo)];
+                    self.topo.sessions.push(Session {
+                        name,
+                        kind: SessionKind::Ibgp,
+                        ends,
+                        on: None,
+                        path: vec![lan[i], lan[j]],
+                        vlan: None,
+                        md5: None,
+                    });
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,726 @@
+//! The hybrid network as plain data: what the simulation driver instantiates.
+//!
+//! A [`Topology`] is built from a [`crate::spec::TopologySpec`] (a built-in one or the
+//! scenario's own `[topology]`), then the scenario's overrides (timers, profiles, BFD,
+//! policies, prefix counts, link properties) are applied to it by [`crate::validate`]. After
+//! that it is final: the driver reads it and never has to interpret the scenario file.
+//!
+//! # Contract for the driver
+//!
+//! - **Routers** ([`Router`]) are BGP speakers: CE routers (`ce1`, `ce2`), provider edges for
+//!   a layer-3 provider (`pe1`, `pe2`, ...; one per link), the MSEEs (`msee1`, `msee2`, ...;
+//!   circuit *k* ends on `msee(2k−1)` for its primary link and `msee(2k)` for its secondary),
+//!   the ExpressRoute gateway `ergw`, the VPN gateway `vpngw` and the on-premises VPN device
+//!   `vpn1`. Each has its ASN, router id, timer profile, configured timers and BFD settings.
+//! - **Sessions** ([`Session`]) are eBGP or iBGP sessions between two routers, each end with
+//!   its address, import policy (LOCAL_PREF, weight, maximum prefixes) and export policy
+//!   (AS-path prepend), the prefixes it originates into the session, the segments the
+//!   session's packets cross (in order, from end 0 to end 1) and its gates (provisioning
+//!   states). End 0 is always the customer side (CE, PE or VPN device; the lower-named router
+//!   for iBGP), end 1 the Azure side. The negotiated hold time is the smaller of the two
+//!   ends' (RFC 4271 §4.2); see [`Session::negotiated_hold_time`].
+//! - **Segments** ([`Segment`]) carry packets between two [`Node`]s with [`LinkProps`]. A
+//!   failure of a segment is carrier-visible only to a router attached *directly* to it; a
+//!   provider node (layer-2 switch) hides it from the far end. That is how a cut inside the
+//!   provider is silent to the customer.
+//! - **Circuits** ([`Circuit`]) hold the Azure states that gate BGP: a session over a circuit
+//!   may come up only when the circuit is `Provisioned` and enabled, the peering is enabled,
+//!   and for Microsoft peering when the advertised public prefixes are `Configured`
+//!   ([`Topology::session_gate`]).
+//! - The **gateways** carry the parameters that are not BGP: the ExpressRoute gateway's
+//!   route-programming delay and prefix limit, the VPN gateway's instance mode, failover
+//!   times and dead-peer detection.
+//!
+//! Collections are `Vec`s indexed by the newtype ids ([`RouterIx`], [`SessionIx`],
+//! [`SegmentIx`], [`CircuitIx`]); their order is the build order, stable for a given file, so
+//! iterating them is deterministic.
+
+mod build;
+mod target;
+
+use std::fmt;
+use std::net::Ipv4Addr;
+
+use ipnet::Ipv4Net;
+use serde::{Deserialize, Serialize};
+use sim_core::time::Duration;
+
+use crate::units::{Bandwidth, LossModel, TimeSpec};
+
+pub use build::{BUILTIN_TOPOLOGIES, build, builtin_source};
+pub use target::{Target, TargetClass};
+
+/// Microsoft's ASN on the MSEEs.
+pub const MICROSOFT_ASN: u32 = 12076;
+/// The default ASN of both Azure gateways.
+pub const AZURE_GATEWAY_ASN: u32 = 65515;
+/// ASNs Azure reserves, refused on the customer side (domain.md, "ASNs").
+pub const RESERVED_ASNS: [u32; 9] = [8074, 8075, 12076, 65515, 65516, 65517, 65518, 65519, 65520];
+/// Private-peering prefix limit from on-premises, standard SKU.
+pub const PRIVATE_PREFIX_LIMIT: u32 = 4_000;
+/// Private-peering prefix limit from on-premises, premium SKU.
+pub const PRIVATE_PREFIX_LIMIT_PREMIUM: u32 = 10_000;
+/// Microsoft-peering (and public-peering) prefix limit per session.
+pub const MICROSOFT_PREFIX_LIMIT: u32 = 200;
+/// Prefixes from Azure to on-premises per ExpressRoute connection.
+pub const GATEWAY_PREFIX_LIMIT: u32 = 1_000;
+/// Prefixes from on-premises to the VPN gateway.
+pub const VPN_PREFIX_LIMIT: u32 = 4_000;
+/// Circuits one VNet spreads traffic over by ECMP.
+pub const MAX_CIRCUITS: usize = 4;
+/// The MSEE's minimum BFD interval: a faster request yields this.
+pub const MSEE_BFD_MIN_INTERVAL: Duration = Duration::from_millis(300);
+/// The MSEE's smallest accepted hold time.
+pub const MSEE_MIN_HOLD_TIME: Duration = Duration::from_secs(10);
+/// The MSEE's smallest accepted keepalive.
+pub const MSEE_MIN_KEEPALIVE: Duration = Duration::from_secs(3);
+/// Bandwidths ExpressRoute circuits are sold in (per link).
+pub const CIRCUIT_BANDWIDTHS_MBPS: [u64; 8] = [50, 100, 200, 500, 1_000, 2_000, 5_000, 10_000];
+
+/// Index of a router in [`Topology::routers`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct RouterIx(pub usize);
+/// Index of a session in [`Topology::sessions`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct SessionIx(pub usize);
+/// Index of a segment in [`Topology::segments`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct SegmentIx(pub usize);
+/// Index of a circuit in [`Topology::circuits`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct CircuitIx(pub usize);
+
+/// An implementation whose timer behaviour a router follows (the `bgp` crate's profiles).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Profile {
+    /// Cisco IOS (assumptions where undocumented are stated in the `bgp` crate).
+    CiscoIos,
+    /// BIRD 2: jitters the hold timer as well as the keepalive.
+    Bird,
+    /// FRR's bgpd.
+    Frr,
+    /// Juniper Junos.
+    Junos,
+    /// RFC 4271 as written: keepalive, ConnectRetry and MRAI jittered to 75–100 %, hold not.
+    Rfc4271,
+}
+
+impl Profile {
+    /// The name used in files.
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::CiscoIos => "cisco-ios",
+            Self::Bird => "bird",
+            Self::Frr => "frr",
+            Self::Junos => "junos",
+            Self::Rfc4271 => "rfc4271",
+        }
+    }
+}
+
+/// Layer-2 or layer-3 connectivity provider.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProviderKind {
+    /// Ethernet service: the CE speaks BGP straight to the MSEEs.
+    Layer2,
+    /// IPVPN/MPLS: a PE speaks BGP with the CE and with the MSEEs (two BGP hops).
+    Layer3,
+}
+
+/// `ServiceProviderProvisioningState` of a circuit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+pub enum ProviderState {
+    /// Not provisioned (or deprovisioned): no BGP.
+    NotProvisioned,
+    /// Being provisioned: no BGP yet.
+    Provisioning,
+    /// Provisioned: BGP may come up.
+    Provisioned,
+}
+
+/// The advertised-public-prefixes state of Microsoft peering.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+pub enum PublicPrefixesState {
+    /// Validated: the session is enabled.
+    Configured,
+    /// Validation in progress: not enabled.
+    Configuring,
+    /// Must be validated by hand: not enabled.
+    ManualValidation,
+    /// No prefixes configured: not enabled.
+    NotConfigured,
+    /// The prefixes do not match the AS in the routing registries: not enabled.
+    ValidationNeeded,
+}
+
+/// Circuit SKU.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Sku {
+    /// Premium: 10,000 private-peering prefixes.
+    Premium,
+    /// Standard: 4,000 private-peering prefixes.
+    Standard,
+}
+
+/// VPN gateway instance arrangement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum VpnMode {
+    /// Two instances, both with a tunnel and a BGP session.
+    ActiveActive,
+    /// One active instance; the standby takes over after a failover time.
+    ActiveStandby,
+}
+
+/// An ExpressRoute routing domain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PeeringKind {
+    /// Microsoft peering (Office 365, Dynamics): public addresses; falls back to the internet.
+    Microsoft,
+    /// Azure private peering: to VNets; the only one that falls back to the VPN.
+    Private,
+    /// Azure public peering (legacy): falls back to the internet.
+    Public,
+}
+
+impl PeeringKind {
+    /// The name used in targets and session names.
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Microsoft => "microsoft",
+            Self::Private => "private",
+            Self::Public => "public",
+        }
+    }
+}
+
+/// Which of a circuit's two links.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LinkSide {
+    /// The primary link (ends on the odd MSEE).
+    Primary,
+    /// The secondary link (ends on the even MSEE).
+    Secondary,
+}
+
+impl LinkSide {
+    /// Both sides, primary first.
+    pub const BOTH: [Self; 2] = [Self::Primary, Self::Secondary];
+
+    /// The name used in targets.
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Primary => "primary",
+            Self::Secondary => "secondary",
+        }
+    }
+
+    /// 0 for primary, 1 for secondary.
+    #[must_use]
+    pub const fn index(self) -> usize {
+        match self {
+            Self::Primary => 0,
+            Self::Secondary => 1,
+        }
+    }
+}
+
+/// What a router is in the hybrid network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// On-premises customer edge router.
+    Ce,
+    /// The ExpressRoute gateway in the VNet.
+    ErGateway,
+    /// A Microsoft enterprise edge router.
+    Msee,
+    /// A layer-3 provider's edge router.
+    Pe,
+    /// The on-premises VPN appliance.
+    VpnDevice,
+    /// The Azure VPN gateway.
+    VpnGateway,
+}
+
+/// BGP timers as configured on one router (before negotiation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct BgpTimers {
+    /// Keepalive interval; `None` means a third of the negotiated hold time (RFC 4271 §10:
+    /// "a reasonable maximum time between KEEPALIVE messages would be one third of the Hold
+    /// Time interval").
+    pub keepalive: Option<Duration>,
+    /// Hold time offered in OPEN (whole seconds; 0 or ≥ 3 s per RFC 4271 §4.2).
+    pub hold_time: Duration,
+    /// ConnectRetry timer (RFC 4271 §10 suggests 120 s).
+    pub connect_retry: Duration,
+}
+
+impl BgpTimers {
+    /// Microsoft's fixed MSEE and gateway timers: keepalive 60 s, hold 180 s.
+    pub const AZURE: Self = Self {
+        keepalive: Some(Duration::from_secs(60)),
+        hold_time: Duration::from_secs(180),
+        connect_retry: Duration::from_secs(120),
+    };
+}
+
+/// BFD parameters of one router (RFC 5880 asynchronous mode).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct BfdParams {
+    /// Desired min TX and required min RX interval (the same value, as all published
+    /// ExpressRoute examples use).
+    pub interval: Duration,
+    /// Detect multiplier.
+    pub multiplier: u8,
+}
+
+impl BfdParams {
+    /// The MSEE default: 300 ms × 3.
+    pub const MSEE: Self = Self {
+        interval: Duration::from_millis(300),
+        multiplier: 3,
+    };
+}
+
+/// A BGP speaker.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Router {
+    /// Unique name (`ce1`, `msee2`, `ergw`, ...); no dots.
+    pub name: String,
+    /// What it is.
+    pub role: Role,
+    /// Its ASN.
+    pub asn: u32,
+    /// Its BGP identifier (synthetic, unique).
+    pub router_id: Ipv4Addr,
+    /// Timer behaviour.
+    pub profile: Profile,
+    /// Configured timers.
+    pub timers: BgpTimers,
+    /// BFD, when enabled on this router.
+    pub bfd: Option<BfdParams>,
+    /// Maximum equal-cost paths installed (4 on the ExpressRoute gateway, 2 on CEs).
+    pub max_paths: u8,
+}
+
+/// One end of a session.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SessionEnd {
+    /// The router.
+    pub router: RouterIx,
+    /// Its address on this session.
+    pub addr: Ipv4Addr,
+    /// LOCAL_PREF set on routes received (iBGP-relevant; `None`: default 100).
+    pub local_pref: Option<u32>,
+    /// Local weight on routes received (the gateway's connection weight; `None`: 0).
+    pub weight: Option<u32>,
+    /// Maximum prefixes accepted from the other end; above it the session is dropped with
+    /// NOTIFICATION Cease/1 (RFC 4486) and comes back once the peer is below the limit.
+    pub max_prefixes: Option<u32>,
+    /// How many extra copies of its own ASN this end prepends when advertising.
+    pub prepend: u8,
+    /// Prefixes this end originates into this session.
+    pub announces: Vec<Ipv4Net>,
+}
+
+/// What a session connects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SessionKind {
+    /// Customer (CE, or PE on layer 3) to MSEE, on one peering of one link.
+    Peering,
+    /// CE to PE on a layer-3 provider.
+    Access,
+    /// MSEE to the ExpressRoute gateway.
+    Gateway,
+    /// VPN device to VPN gateway, over the tunnel.
+    Vpn,
+    /// On-premises iBGP between CEs and the VPN device.
+    Ibgp,
+}
+
+/// A BGP session.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Session {
+    /// Unique name (`circuit.primary.private`, `circuit.primary.private.access`,
+    /// `circuit.primary.gateway`, `vpn`, `ibgp.ce1.ce2`).
+    pub name: String,
+    /// What it connects.
+    pub kind: SessionKind,
+    /// The two ends: 0 is the end nearer on-premises (customer side; the MSEE on gateway
+    /// sessions; the lower-named router on iBGP sessions), 1 the far end.
+    pub ends: [SessionEnd; 2],
+    /// The circuit, link and peering it runs on, if any.
+    pub on: Option<(CircuitIx, LinkSide, PeeringKind)>,
+    /// Segments crossed from end 0 to end 1.
+    pub path: Vec<SegmentIx>,
+    /// The VLAN, on circuit sessions.
+    pub vlan: Option<u16>,
+    /// The MD5 key (RFC 2385), if configured.
+    pub md5: Option<String>,
+}
+
+/// One end of a segment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Node {
+    /// A router's interface: it sees carrier loss on this segment.
+    Router(RouterIx),
+    /// A device that is not a BGP speaker (a layer-2 provider switch, the internet, the
+    /// on-premises LAN): it hides carrier loss from what lies beyond.
+    Transit(String),
+}
+
+/// Properties of a segment, the same in both directions.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct LinkProps {
+    /// One-way propagation delay.
+    pub delay: Duration,
+    /// Uniform jitter added to the delay.
+    pub jitter: Duration,
+    /// Packet loss.
+    pub loss: LossModel,
+    /// Capacity (`None`: not a bottleneck).
+    pub bandwidth: Option<Bandwidth>,
+}
+
+/// What a segment is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SegmentKind {
+    /// CE to provider (switch or PE).
+    Access,
+    /// Provider to MSEE.
+    Core,
+    /// MSEE to the ExpressRoute gateway inside Azure.
+    Azure,
+    /// The IPsec tunnel (riding the internet segment).
+    Tunnel,
+    /// The internet path.
+    Internet,
+    /// The on-premises LAN joining CEs and the VPN device.
+    Lan,
+}
+
+/// A piece of a path.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Segment {
+    /// Unique name (`circuit.primary.access`, `circuit.primary.core`, `vpn.tunnel`,
+    /// `internet`, `azure.msee1`, `onprem.lan`).
+    pub name: String,
+    /// What it is.
+    pub kind: SegmentKind,
+    /// Its two ends.
+    pub ends: [Node; 2],
+    /// Delay, jitter, loss, bandwidth.
+    pub props: LinkProps,
+}
+
+/// One peering of a circuit.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Peering {
+    /// Which routing domain.
+    pub kind: PeeringKind,
+    /// Primary and secondary /30s.
+    pub subnets: [Ipv4Net; 2],
+    /// VLAN id.
+    pub vlan: u16,
+    /// The customer's ASN on it.
+    pub peer_asn: u32,
+    /// MD5 key.
+    pub md5: Option<String>,
+    /// Advertised public prefixes state (Microsoft peering; `Configured` elsewhere).
+    pub public_prefixes_state: PublicPrefixesState,
+    /// BGP enabled on the Microsoft side.
+    pub enabled: bool,
+}
+
+/// One link of a circuit.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CircuitLink {
+    /// Primary or secondary.
+    pub side: LinkSide,
+    /// The CE it ends on.
+    pub ce: RouterIx,
+    /// The PE in between (layer 3 only).
+    pub pe: Option<RouterIx>,
+    /// The MSEE it ends on.
+    pub msee: RouterIx,
+    /// CE–provider segment.
+    pub access: SegmentIx,
+    /// Provider–MSEE segment.
+    pub core: SegmentIx,
+}
+
+/// An ExpressRoute circuit.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Circuit {
+    /// Name used in targets.
+    pub name: String,
+    /// Bandwidth per link (the pair may burst to twice this).
+    pub bandwidth: Bandwidth,
+    /// SKU.
+    pub sku: Sku,
+    /// Provider provisioning state.
+    pub provider_state: ProviderState,
+    /// Microsoft `Status` is `Enabled`.
+    pub enabled: bool,
+    /// Connection weight towards the ExpressRoute gateway (0–32000).
+    pub weight: u32,
+    /// Primary and secondary links.
+    pub links: [CircuitLink; 2],
+    /// Its peerings.
+    pub peerings: Vec<Peering>,
+}
+
+impl Circuit {
+    /// The peering of this kind, if configured.
+    #[must_use]
+    pub fn peering(&self, kind: PeeringKind) -> Option<&Peering> {
+        self.peerings.iter().find(|p| p.kind == kind)
+    }
+
+    /// The private-peering prefix limit from on-premises, by SKU.
+    #[must_use]
+    pub const fn private_prefix_limit(&self) -> u32 {
+        match self.sku {
+            Sku::Standard => PRIVATE_PREFIX_LIMIT,
+            Sku::Premium => PRIVATE_PREFIX_LIMIT_PREMIUM,
+        }
+    }
+}
+
+/// The ExpressRoute gateway.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ErGateway {
+    /// Its router.
+    pub router: RouterIx,
+    /// Route-programming delay after the MSEEs change their routes. domain.md: "Even after
+    /// the MSEE detects, the ExpressRoute gateway in the VNet can take up to about a minute to
+    /// converge". The default is that bound, 60 s, so that predictions are never optimistic;
+    /// a range (drawn per change from the seeded stream) models the spread.
+    pub convergence_delay: TimeSpec,
+    /// Prefixes towards on-premises per connection (1,000).
+    pub max_prefixes_to_onprem: u32,
+}
+
+/// The VPN gateway and tunnel.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct VpnGateway {
+    /// The gateway router.
+    pub router: RouterIx,
+    /// The on-premises device.
+    pub device: RouterIx,
+    /// Instance arrangement.
+    pub mode: VpnMode,
+    /// IKE dead-peer detection timeout.
+    pub dpd_timeout: Duration,
+    /// Planned instance failover time (maintenance).
+    pub planned_failover: TimeSpec,
+    /// Unplanned instance failover time.
+    pub unplanned_failover: TimeSpec,
+    /// The tunnel segments: one (`vpn.tunnel`) for active-standby, one per instance
+    /// (`vpn.tunnel.instance0`, `vpn.tunnel.instance1`) for active-active. Each rides the
+    /// internet segment: when the internet path fails, so do the tunnels.
+    pub tunnels: Vec<SegmentIx>,
+    /// Maximum prefixes the gateway accepts from on-premises (4,000).
+    pub max_prefixes: u32,
+}
+
+/// A VNet.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Vnet {
+    /// Name (a probe endpoint).
+    pub name: String,
+    /// Address space (listed plus generated).
+    pub prefixes: Vec<Ipv4Net>,
+}
+
+/// The internet path.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Internet {
+    /// The internet segment (on-premises edge to Microsoft's edge).
+    pub segment: SegmentIx,
+    /// Microsoft service prefixes (reached over Microsoft peering, or the internet).
+    pub microsoft_prefixes: Vec<Ipv4Net>,
+    /// Whether on-premises uses one edge for the internet and Microsoft peering (asymmetric
+    /// routing is then possible).
+    pub shares_edge_with_microsoft_peering: bool,
+}
+
+/// The whole network.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Topology {
+    /// Built-in name, or `custom`.
+    pub name: String,
+    /// Provider type.
+    pub provider: ProviderKind,
+    /// The customer's ASN.
+    pub customer_asn: u32,
+    /// Every BGP speaker.
+    pub routers: Vec<Router>,
+    /// Every BGP session.
+    pub sessions: Vec<Session>,
+    /// Every segment.
+    pub segments: Vec<Segment>,
+    /// Circuits (1 to 4).
+    pub circuits: Vec<Circuit>,
+    /// On-premises private prefixes (listed plus generated).
+    pub onprem_prefixes: Vec<Ipv4Net>,
+    /// On-premises public prefixes (Microsoft peering).
+    pub public_prefixes: Vec<Ipv4Net>,
+    /// The ExpressRoute gateway.
+    pub er_gateway: ErGateway,
+    /// The VPN, if any.
+    pub vpn: Option<VpnGateway>,
+    /// VNets.
+    pub vnets: Vec<Vnet>,
+    /// The internet path.
+    pub internet: Internet,
+}
+
+/// Why a session may not come up (Azure's gates).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Gate {
+    /// The circuit's provider state is not `Provisioned`.
+    NotProvisioned(ProviderState),
+    /// The circuit's `Status` is not `Enabled`.
+    CircuitDisabled,
+    /// BGP is not enabled on the Microsoft side for the peering.
+    PeeringDisabled,
+    /// Microsoft peering's advertised public prefixes are not `Configured`.
+    PublicPrefixes(PublicPrefixesState),
+}
+
+impl fmt::Display for Gate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::NotProvisioned(s) => write!(f, "provider state is {s:?}, not Provisioned"),
+            Self::CircuitDisabled => f.write_str("circuit Status is not Enabled"),
+            Self::PeeringDisabled => f.write_str("BGP is not enabled on the peering"),
+            Self::PublicPrefixes(s) => {
+                write!(
+                    f,
+                    "advertised public prefixes state is {s:?}, not Configured"
+                )
+            }
+        }
+    }
+}
+
+impl Session {
+    /// The hold time both ends use: the smaller of the two offers (RFC 4271 §4.2: "the
+    /// calculated value indicates the maximum number of seconds that may elapse between the
+    /// receipt of successive KEEPALIVE and/or UPDATE messages" and §6.2: the speaker "MUST
+    /// calculate the value of the Hold Timer by using the smaller of its configured Hold Time
+    /// and the Hold Time received in the OPEN message").
+    #[must_use]
+    pub fn negotiated_hold_time(&self, topology: &Topology) -> Duration {
+        let hold = |e: &SessionEnd| {
+            topology
+                .routers
+                .get(e.router.0)
+                .map_or(Duration::ZERO, |r| r.timers.hold_time)
+        };
+        hold(&self.ends[0]).min(hold(&self.ends[1]))
+    }
+}
+
+impl Topology {
+    /// The router with this name.
+    #[must_use]
+    pub fn router(&self, name: &str) -> Option<RouterIx> {
+        self.routers
+            .iter()
+            .position(|r| r.name == name)
+            .map(RouterIx)
+    }
+
+    /// The session with this name.
+    #[must_use]
+    pub fn session(&self, name: &str) -> Option<SessionIx> {
+        self.sessions
+            .iter()
+            .position(|s| s.name == name)
+            .map(SessionIx)
+    }
+
+    /// The segment with this name.
+    #[must_use]
+    pub fn segment(&self, name: &str) -> Option<SegmentIx> {
+        self.segments
+            .iter()
+            .position(|s| s.name == name)
+            .map(SegmentIx)
+    }
+
+    /// The circuit with this name.
+    #[must_use]
+    pub fn circuit(&self, name: &str) -> Option<CircuitIx> {
+        self.circuits
+            .iter()
+            .position(|c| c.name == name)
+            .map(CircuitIx)
+    }
+
+    /// The name of a router (empty if the index is out of range).
+    #[must_use]
+    pub fn router_name(&self, ix: RouterIx) -> &str {
+        self.routers.get(ix.0).map_or("", |r| r.name.as_str())
+    }
+
+    /// Traffic endpoints: `onprem`, `microsoft` (when a circuit has Microsoft peering) and
+    /// each VNet by name.
+    #[must_use]
+    pub fn endpoints(&self) -> Vec<String> {
+        let mut out = vec!["onprem".to_owned()];
+        out.extend(self.vnets.iter().map(|v| v.name.clone()));
+        if self
+            .circuits
+            .iter()
+            .any(|c| c.peering(PeeringKind::Microsoft).is_some())
+        {
+            out.push("microsoft".to_owned());
+        }
+        out
+    }
+
+    /// The first reason Azure keeps a session down at the start, if any. Sessions not on a
+    /// circuit (gateway sessions of a circuit aside) are never gated.
+    #[must_use]
+    pub fn session_gate(&self, ix: SessionIx) -> Option<Gate> {
+        let session = self.sessions.get(ix.0)?;
+        if session.kind == SessionKind::Access {
+            // CE–PE sessions belong to the customer and the provider; Azure does not gate them.
+            return None;
+        }
+        let (c, _, kind) = session.on?;
+        let circuit = self.circuits.get(c.0)?;
+        if circuit.provider_state != ProviderState::Provisioned {
+            return Some(Gate::NotProvisioned(circuit.provider_state));
+        }
+        if !circuit.enabled {
+            return Some(Gate::CircuitDisabled);
+        }
+        let peering = circuit.peering(kind)?;
+        if !peering.enabled {
+            return Some(Gate::PeeringDisabled);
+        }
+        if kind == PeeringKind::Microsoft
+            && peering.public_prefixes_state != PublicPrefixesState::Configured
+        {
+            return Some(Gate::PublicPrefixes(peering.public_prefixes_state));
+        }
+        None
+    }
+}
