@@ -8,4 +8,6 @@
 
 pub mod bfd;
 pub mod fsm;
+pub mod rib;
 pub mod wire;
+pub mod speaker;
