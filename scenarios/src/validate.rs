@@ -21,6 +21,10 @@
 //!
 //! Every problem is a [`Diagnostic`] with a key path; [`crate::load`] adds the line and column.
 
+/// LOCAL_PREF the CEs set on routes learned over ExpressRoute unless `[policy]
+/// expressroute_local_pref` says otherwise (domain.md: "e.g. 150 against the default 100").
+pub const DEFAULT_EXPRESSROUTE_LOCAL_PREF: u32 = 150;
+
 use ipnet::Ipv4Net;
 use sim_core::time::Duration;
 
@@ -438,9 +442,16 @@ impl Validator {
     }
 
     fn policy(&mut self, spec: &ScenarioSpec, topo: &mut Topology) {
-        let Some(policy) = &spec.policy else { return };
-        let path = root().key("policy");
-        if let Some(lp) = policy.expressroute_local_pref {
+        // domain.md: "the customer's own policy, usually local preference on the ExpressRoute
+        // routes (e.g. 150 against the default 100) so that return traffic also prefers
+        // ExpressRoute over the VPN". Without it the VPN path, one AS shorter, would win on
+        // premises; a file that wants that misconfiguration sets the value to 100.
+        let lp = spec
+            .policy
+            .as_ref()
+            .and_then(|p| p.expressroute_local_pref)
+            .unwrap_or(DEFAULT_EXPRESSROUTE_LOCAL_PREF);
+        {
             // The CE sets it on what it learns from Azure: from the MSEE (layer 2) or from
             // the PE (layer 3).
             for s in &mut topo.sessions {
@@ -457,6 +468,8 @@ impl Validator {
                 }
             }
         }
+        let Some(policy) = &spec.policy else { return };
+        let path = root().key("policy");
         for (i, p) in policy.prepend.iter().enumerate() {
             let pp = path.key("prepend").index(i);
             if p.count == 0 || p.count > 10 {

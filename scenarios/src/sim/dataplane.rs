@@ -267,6 +267,9 @@ pub struct FlowMeter {
     outages: Vec<Outage>,
     /// The outage in progress, if any.
     current: Option<(Instant, Loss)>,
+    /// Whether measuring has begun: the initial convergence of the network is not an outage,
+    /// so a flow is measured from its first delivery or from [`FlowMeter::arm`].
+    armed: bool,
 }
 
 impl Default for FlowMeter {
@@ -276,18 +279,36 @@ impl Default for FlowMeter {
 }
 
 impl FlowMeter {
-    /// A meter for a flow that is reachable at the start.
+    /// A meter that starts measuring at the flow's first delivery.
     #[must_use]
     pub const fn new() -> Self {
         Self {
             outages: Vec::new(),
             current: None,
+            armed: false,
+        }
+    }
+
+    /// Starts measuring at `now` even if the flow has never been delivered (called at the
+    /// first fault), with `walk` its state at that moment.
+    pub fn arm(&mut self, now: Instant, walk: &Walk) {
+        if !self.armed {
+            self.armed = true;
+            if let Walk::Lost(cause) = walk {
+                self.current = Some((now, *cause));
+            }
         }
     }
 
     /// Records the flow's state as of `now`. Returns `Some(true)` when the flow just recovered,
     /// `Some(false)` when it was just lost, `None` when nothing changed.
     pub fn observe(&mut self, now: Instant, walk: &Walk) -> Option<bool> {
+        if !self.armed {
+            if walk.delivered() {
+                self.armed = true;
+            }
+            return None;
+        }
         match (walk, self.current) {
             (Walk::Lost(cause), None) => {
                 self.current = Some((now, *cause));
