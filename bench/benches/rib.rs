@@ -41,7 +41,7 @@ fn table_updates(n: u32, peer: u32) -> Vec<Update> {
                 AttrValue::AsPath(AsPath::from_sequence(vec![
                     Asn(65_000 + peer),
                     Asn(3_356),
-                    Asn(64_512 + u % 1_000),
+                    Asn(64_512 + u % 400),
                 ])),
                 AttrValue::NextHop(peer_addr(peer)),
             ]
@@ -64,8 +64,10 @@ fn empty_rib() -> Rib {
         if peer == 1 {
             config.import.set_local_pref = Some(200);
         }
-        rib.add_peer(PeerId(peer), config).unwrap_or_else(|e| panic!("{e}"));
-        rib.peer_up(PeerId(peer), peer_addr(peer), true).unwrap_or_else(|e| panic!("{e}"));
+        rib.add_peer(PeerId(peer), config)
+            .unwrap_or_else(|e| panic!("{e}"));
+        rib.peer_up(PeerId(peer), peer_addr(peer), true)
+            .unwrap_or_else(|e| panic!("{e}"));
     }
     rib
 }
@@ -73,7 +75,8 @@ fn empty_rib() -> Rib {
 fn import(rib: &mut Rib, updates: &[Vec<Update>; 2]) {
     for (peer, list) in [(1, &updates[0]), (2, &updates[1])] {
         for update in list {
-            rib.handle_update(PeerId(peer), update).unwrap_or_else(|e| panic!("{e}"));
+            rib.handle_update(PeerId(peer), update)
+                .unwrap_or_else(|e| panic!("{e}"));
         }
     }
     black_box(rib.take_fib_changes());
@@ -90,7 +93,11 @@ fn rss_bytes() -> u64 {
     let Ok(statm) = std::fs::read_to_string("/proc/self/statm") else {
         return 0;
     };
-    let pages: u64 = statm.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let pages: u64 = statm
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
     pages * 4096
 }
 
@@ -101,8 +108,14 @@ fn report_memory() {
     import(&mut rib, &updates);
     let after_import = rss_bytes();
     // Advertise the table to peer 2 as well, so the Adj-RIB-Out holds it too.
-    let enc = EncodeCtx { four_octet_as: true, ..EncodeCtx::default() };
-    let sent = rib.poll_updates(PeerId(2), &enc).map(|u| u.len()).unwrap_or(0);
+    let enc = EncodeCtx {
+        four_octet_as: true,
+        ..EncodeCtx::default()
+    };
+    let sent = rib
+        .poll_updates(PeerId(2), &enc)
+        .map(|u| u.len())
+        .unwrap_or(0);
     let _ = rib.poll_updates(PeerId(1), &enc);
     let after_out = rss_bytes();
     let mib = |b: u64| b as f64 / (1024.0 * 1024.0);
@@ -117,7 +130,10 @@ fn report_memory() {
     black_box(rib.loc_rib().len());
 }
 
-#[allow(clippy::disallowed_methods, reason = "benchmarks time themselves with the wall clock")]
+#[allow(
+    clippy::disallowed_methods,
+    reason = "benchmarks time themselves with the wall clock"
+)]
 fn bench_withdraw(c: &mut Criterion) {
     report_memory();
     let mut group = c.benchmark_group("rib_withdraw");
@@ -143,7 +159,10 @@ fn bench_withdraw(c: &mut Criterion) {
     group.finish();
 }
 
-#[allow(clippy::disallowed_methods, reason = "benchmarks time themselves with the wall clock")]
+#[allow(
+    clippy::disallowed_methods,
+    reason = "benchmarks time themselves with the wall clock"
+)]
 fn bench_import(c: &mut Criterion) {
     let mut group = c.benchmark_group("rib_import");
     for n in [10_000u32, 1_000_000] {

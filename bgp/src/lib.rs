@@ -9,5 +9,5 @@
 pub mod bfd;
 pub mod fsm;
 pub mod rib;
-pub mod wire;
 pub mod speaker;
+pub mod wire;

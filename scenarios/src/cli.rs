@@ -190,6 +190,11 @@ fn run(
             EXIT_OK
         }
         Err(e) => {
+            // Leave no empty trace behind that could pass for a run's output.
+            drop(trace_file);
+            if let Some(path) = trace {
+                let _ = std::fs::remove_file(path);
+            }
             let _ = writeln!(
                 err,
                 "{}: scenario `{}` is valid ({} faults, {} expectations, seed {seed}) but was not run\nholdtime: {e}",

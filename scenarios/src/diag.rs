@@ -323,6 +323,8 @@ fn split_expected_list(message: &str) -> Option<(String, Vec<String>)> {
     if !(head.starts_with("unknown field") || head.starts_with("unknown variant")) {
         return None;
     }
+    // serde writes "one of `a`, `b`" for three or more and "`a` or `b`" for two.
+    let list = list.replace("` or `", "`, `");
     let allowed: Vec<String> = list
         .split(", ")
         .map(|s| s.trim().trim_matches('`').to_owned())
@@ -478,6 +480,8 @@ mod tests {
             split_expected_list("unknown variant `x`, expected one of `a`, `b`").unwrap();
         assert_eq!(msg, "unknown variant `x`");
         assert_eq!(allowed, vec!["a", "b"]);
+        let (_, two) = split_expected_list("unknown field `mx`, expected `min` or `max`").unwrap();
+        assert_eq!(two, vec!["min", "max"]);
         assert!(split_expected_list("invalid type: integer, expected a string").is_none());
     }
 }

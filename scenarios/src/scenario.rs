@@ -148,8 +148,9 @@ pub enum FaultAction {
         /// Which router.
         router: RouterIx,
     },
-    /// Microsoft maintains one link: the MSEE prepends its ASN `prepend` times on every
-    /// session of the link (traffic drains to the other link), after `drain` the MSEE closes
+    /// Microsoft maintains one link: the link's MSEE prepends its ASN `prepend` times on
+    /// every route it advertises, towards the customer and towards the ExpressRoute gateway
+    /// (both directions of traffic drain to the other link), after `drain` the MSEE closes
     /// the sessions (Cease, administrative shutdown, RFC 4486 subcode 2) and the link is down
     /// for `down_for`, then everything comes back without the prepend.
     MseeMaintenance {
@@ -184,8 +185,9 @@ pub enum FaultAction {
         /// Planned maintenance (10–15 s) rather than an unplanned failure (60–90 s).
         planned: bool,
     },
-    /// The provider deprovisions the circuit: state `NotProvisioned`, every session on it
-    /// goes down and stays down until a `restore`.
+    /// The provider deprovisions the circuit: state `NotProvisioned`; Microsoft closes every
+    /// BGP session on it with NOTIFICATION Cease/3 (peer de-configured, RFC 4486), so both
+    /// ends know at once, and they stay down until a `restore` (provisioned again).
     Deprovision {
         /// The circuit.
         circuit: CircuitIx,

@@ -250,7 +250,8 @@ pub struct InternetSpec {
     pub shares_edge_with_microsoft_peering: Option<bool>,
 }
 
-/// `[bgp]`: timers and profile for the customer-side routers, and per router.
+/// `[bgp]`: timers and profile for the routers that face the MSEEs (CEs, and PEs on a
+/// layer-3 provider), and per router (`[bgp.router.vpn1]` for the VPN device).
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BgpSection {

@@ -74,7 +74,10 @@ impl AdjRibIn {
     /// An empty Adj-RIB-In enforcing `limits`.
     #[must_use]
     pub fn new(limits: MaxPrefix) -> Self {
-        Self { limits, ..Self::default() }
+        Self {
+            limits,
+            ..Self::default()
+        }
     }
 
     /// Number of accepted prefixes.

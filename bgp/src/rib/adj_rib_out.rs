@@ -145,7 +145,12 @@ impl AdjRibOut {
         for prefix in pending {
             let v6 = matches!(prefix, IpNet::V6(_));
             let desired = loc.best(&prefix).and_then(|best| {
-                if ctx.policy.prefix_list.as_ref().is_some_and(|l| !l.permits(&prefix)) {
+                if ctx
+                    .policy
+                    .prefix_list
+                    .as_ref()
+                    .is_some_and(|l| !l.permits(&prefix))
+                {
                     return None;
                 }
                 let key = (Arc::as_ptr(best) as usize, v6);
@@ -158,13 +163,22 @@ impl AdjRibOut {
                 (None, None) => {}
                 (None, Some(_)) => {
                     self.advertised.remove(&prefix);
-                    (if v6 { &mut withdraw_v6 } else { &mut withdraw_v4 }).push(Nlri::new(prefix));
+                    (if v6 {
+                        &mut withdraw_v6
+                    } else {
+                        &mut withdraw_v4
+                    })
+                    .push(Nlri::new(prefix));
                 }
                 (Some(want), Some(have)) if Arc::ptr_eq(&want, have) || want == *have => {}
                 (Some(want), _) => {
                     let ptr = Arc::as_ptr(&want) as usize;
                     let index = *group_of.entry(ptr).or_insert_with(|| {
-                        let family = if v6 { Family::IPV6_UNICAST } else { Family::IPV4_UNICAST };
+                        let family = if v6 {
+                            Family::IPV6_UNICAST
+                        } else {
+                            Family::IPV4_UNICAST
+                        };
                         groups.push((Arc::clone(&want), family, Vec::new()));
                         groups.len() - 1
                     });
@@ -178,13 +192,34 @@ impl AdjRibOut {
         let mut out = Vec::new();
         let none = Arc::new(PathAttributes::new());
         if !withdraw_v4.is_empty() {
-            out.extend(pack(Family::IPV4_UNICAST, &withdraw_v4, &[], &none, None, enc)?);
+            out.extend(pack(
+                Family::IPV4_UNICAST,
+                &withdraw_v4,
+                &[],
+                &none,
+                None,
+                enc,
+            )?);
         }
         if !withdraw_v6.is_empty() {
-            out.extend(pack(Family::IPV6_UNICAST, &withdraw_v6, &[], &none, None, enc)?);
+            out.extend(pack(
+                Family::IPV6_UNICAST,
+                &withdraw_v6,
+                &[],
+                &none,
+                None,
+                enc,
+            )?);
         }
         for (exported, family, nlri) in &groups {
-            out.extend(pack(*family, &[], nlri, &exported.attrs, exported.mp_next_hop, enc)?);
+            out.extend(pack(
+                *family,
+                &[],
+                nlri,
+                &exported.attrs,
+                exported.mp_next_hop,
+                enc,
+            )?);
         }
         Ok(out)
     }
@@ -213,7 +248,9 @@ pub fn export(path: &Path, v6: bool, ctx: &ExportCtx<'_>, enc: &EncodeCtx) -> Op
             as_path = remove_private_asns(&as_path);
         }
         let copies = 1 + usize::from(ctx.policy.prepend);
-        attrs.set(AttrValue::AsPath(as_path.prepended(crate::wire::Asn(ctx.local_as), copies)));
+        attrs.set(AttrValue::AsPath(
+            as_path.prepended(crate::wire::Asn(ctx.local_as), copies),
+        ));
         local_addr(ctx, v6)?
     } else {
         let lp = ctx.policy.set_local_pref.unwrap_or(path.rank.local_pref);
@@ -242,9 +279,16 @@ pub fn export(path: &Path, v6: bool, ctx: &ExportCtx<'_>, enc: &EncodeCtx) -> Op
     if !enc.four_octet_as {
         attrs = attrs.for_two_octet_peer();
     }
-    Some(Exported { attrs: Arc::new(attrs), mp_next_hop })
+    Some(Exported {
+        attrs: Arc::new(attrs),
+        mp_next_hop,
+    })
 }
 
 fn local_addr(ctx: &ExportCtx<'_>, v6: bool) -> Option<IpAddr> {
-    if v6 { ctx.local_v6.map(IpAddr::V6) } else { ctx.local_v4.map(IpAddr::V4) }
+    if v6 {
+        ctx.local_v6.map(IpAddr::V6)
+    } else {
+        ctx.local_v4.map(IpAddr::V4)
+    }
 }

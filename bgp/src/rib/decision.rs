@@ -79,18 +79,12 @@ pub struct Rank {
 }
 
 /// Knobs of the decision process.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DecisionConfig {
     /// Compare MED between routes from different neighbour ASes (`bgp always-compare-med`).
     pub always_compare_med: bool,
     /// Multipath (ECMP) settings.
     pub multipath: Multipath,
-}
-
-impl Default for DecisionConfig {
-    fn default() -> Self {
-        Self { always_compare_med: false, multipath: Multipath::default() }
-    }
 }
 
 /// ECMP settings: how many equal paths go to the FIB and which paths count as equal.
@@ -106,7 +100,10 @@ pub struct Multipath {
 
 impl Default for Multipath {
     fn default() -> Self {
-        Self { max_paths: 1, as_path_relax: false }
+        Self {
+            max_paths: 1,
+            as_path_relax: false,
+        }
     }
 }
 
@@ -296,7 +293,10 @@ mod tests {
     }
 
     fn cand(rank: Rank) -> Cand {
-        Cand { rank, as_path: vec![rank.neighbor_as; rank.as_path_len as usize] }
+        Cand {
+            rank,
+            as_path: vec![rank.neighbor_as; rank.as_path_len as usize],
+        }
     }
 
     /// The source id of the best path, checked in both arrival orders.
@@ -305,7 +305,10 @@ mod tests {
         let mut two = [cand(b), cand(a)];
         assert_eq!(select(&mut one, config), 1);
         assert_eq!(select(&mut two, config), 1);
-        assert_eq!(one[0].rank.source, two[0].rank.source, "arrival order changed the result");
+        assert_eq!(
+            one[0].rank.source, two[0].rank.source,
+            "arrival order changed the result"
+        );
         one[0].rank.source
     }
 
@@ -316,46 +319,114 @@ mod tests {
     // Step 0 (vendor weight, applied before LOCAL_PREF as Cisco IOS and FRR do).
     #[test]
     fn prefers_higher_weight() {
-        let a = Rank { weight: 10, local_pref: 50, ..weak_tail(1) };
-        let b = Rank { weight: 0, local_pref: 500, ..strong_tail(2) };
+        let a = Rank {
+            weight: 10,
+            local_pref: 50,
+            ..weak_tail(1)
+        };
+        let b = Rank {
+            weight: 0,
+            local_pref: 500,
+            ..strong_tail(2)
+        };
         assert_eq!(default_best(a, b), 1);
         let a = Rank { weight: 0, ..a };
-        let b = Rank { weight: 10, local_pref: 50, ..b };
+        let b = Rank {
+            weight: 10,
+            local_pref: 50,
+            ..b
+        };
         assert_eq!(default_best(a, b), 2);
     }
 
     // RFC 4271 §9.1.2.1 / §9.1.1: highest degree of preference (LOCAL_PREF).
     #[test]
     fn prefers_higher_local_pref() {
-        let a = Rank { local_pref: 200, as_path_len: 9, ..weak_tail(1) };
-        let b = Rank { local_pref: 100, as_path_len: 1, ..strong_tail(2) };
+        let a = Rank {
+            local_pref: 200,
+            as_path_len: 9,
+            ..weak_tail(1)
+        };
+        let b = Rank {
+            local_pref: 100,
+            as_path_len: 1,
+            ..strong_tail(2)
+        };
         assert_eq!(default_best(a, b), 1);
-        assert_eq!(default_best(Rank { local_pref: 100, ..a }, Rank { local_pref: 200, ..b }), 2);
+        assert_eq!(
+            default_best(
+                Rank {
+                    local_pref: 100,
+                    ..a
+                },
+                Rank {
+                    local_pref: 200,
+                    ..b
+                }
+            ),
+            2
+        );
     }
 
     // RFC 4271 §9.1.2.2 a: smallest number of ASes in AS_PATH.
     #[test]
     fn prefers_shorter_as_path() {
-        let a = Rank { as_path_len: 1, origin: 2, ..weak_tail(1) };
-        let b = Rank { as_path_len: 3, origin: 0, ..strong_tail(2) };
+        let a = Rank {
+            as_path_len: 1,
+            origin: 2,
+            ..weak_tail(1)
+        };
+        let b = Rank {
+            as_path_len: 3,
+            origin: 0,
+            ..strong_tail(2)
+        };
         assert_eq!(default_best(a, b), 1);
-        assert_eq!(default_best(Rank { as_path_len: 4, ..a }, b), 2);
+        assert_eq!(
+            default_best(
+                Rank {
+                    as_path_len: 4,
+                    ..a
+                },
+                b
+            ),
+            2
+        );
     }
 
     // RFC 4271 §9.1.2.2 b: lowest ORIGIN (IGP < EGP < INCOMPLETE).
     #[test]
     fn prefers_lower_origin() {
-        let a = Rank { origin: 0, med: 500, ..weak_tail(1) };
-        let b = Rank { origin: 2, med: 0, ..strong_tail(2) };
+        let a = Rank {
+            origin: 0,
+            med: 500,
+            ..weak_tail(1)
+        };
+        let b = Rank {
+            origin: 2,
+            med: 0,
+            ..strong_tail(2)
+        };
         assert_eq!(default_best(a, b), 1);
-        assert_eq!(default_best(Rank { origin: 1, ..a }, Rank { origin: 0, ..b }), 2);
+        assert_eq!(
+            default_best(Rank { origin: 1, ..a }, Rank { origin: 0, ..b }),
+            2
+        );
     }
 
     // RFC 4271 §9.1.2.2 c: lowest MED between routes from the same neighbour AS.
     #[test]
     fn prefers_lower_med_same_neighbor_as() {
-        let a = Rank { med: 10, ebgp: false, ..weak_tail(1) };
-        let b = Rank { med: 20, ebgp: true, ..strong_tail(2) };
+        let a = Rank {
+            med: 10,
+            ebgp: false,
+            ..weak_tail(1)
+        };
+        let b = Rank {
+            med: 20,
+            ebgp: true,
+            ..strong_tail(2)
+        };
         assert_eq!(default_best(a, b), 1);
         assert_eq!(default_best(Rank { med: 30, ..a }, b), 2);
     }
@@ -364,10 +435,21 @@ mod tests {
     // same neighboring AS"; always-compare-med lifts that.
     #[test]
     fn ignores_med_across_neighbor_as_unless_always_compare() {
-        let a = Rank { med: 10, neighbor_as: 65001, ..weak_tail(1) };
-        let b = Rank { med: 20, neighbor_as: 65002, ..strong_tail(2) };
+        let a = Rank {
+            med: 10,
+            neighbor_as: 65001,
+            ..weak_tail(1)
+        };
+        let b = Rank {
+            med: 20,
+            neighbor_as: 65002,
+            ..strong_tail(2)
+        };
         assert_eq!(default_best(a, b), 2, "MED ignored: tail steps decide");
-        let always = DecisionConfig { always_compare_med: true, ..DecisionConfig::default() };
+        let always = DecisionConfig {
+            always_compare_med: true,
+            ..DecisionConfig::default()
+        };
         assert_eq!(best(a, b, &always), 1);
         assert_eq!(best(Rank { med: 30, ..a }, b, &always), 2);
     }
@@ -375,17 +457,34 @@ mod tests {
     // RFC 4271 §9.1.2.2 d: eBGP over iBGP.
     #[test]
     fn prefers_ebgp_over_ibgp() {
-        let a = Rank { ebgp: true, igp_cost: 100, ..weak_tail(1) };
-        let b = Rank { ebgp: false, igp_cost: 0, ..strong_tail(2) };
+        let a = Rank {
+            ebgp: true,
+            igp_cost: 100,
+            ..weak_tail(1)
+        };
+        let b = Rank {
+            ebgp: false,
+            igp_cost: 0,
+            ..strong_tail(2)
+        };
         assert_eq!(default_best(a, b), 1);
-        assert_eq!(default_best(Rank { ebgp: false, ..a }, Rank { ebgp: true, ..b }), 2);
+        assert_eq!(
+            default_best(Rank { ebgp: false, ..a }, Rank { ebgp: true, ..b }),
+            2
+        );
     }
 
     // RFC 4271 §9.1.2.2 e: lowest interior cost to the NEXT_HOP.
     #[test]
     fn prefers_lower_igp_cost() {
-        let a = Rank { igp_cost: 5, ..weak_tail(1) };
-        let b = Rank { igp_cost: 10, ..strong_tail(2) };
+        let a = Rank {
+            igp_cost: 5,
+            ..weak_tail(1)
+        };
+        let b = Rank {
+            igp_cost: 10,
+            ..strong_tail(2)
+        };
         assert_eq!(default_best(a, b), 1);
         assert_eq!(default_best(Rank { igp_cost: 20, ..a }, b), 2);
     }
@@ -393,50 +492,105 @@ mod tests {
     // RFC 4271 §9.1.2.2 f, with ORIGINATOR_ID standing in for the BGP Identifier (RFC 4456 §9).
     #[test]
     fn prefers_lower_bgp_identifier() {
-        let a = Rank { bgp_id: Ipv4Addr::new(10, 0, 0, 1), cluster_list_len: 4, ..weak_tail(1) };
-        let b = Rank { bgp_id: Ipv4Addr::new(10, 0, 0, 2), cluster_list_len: 0, ..strong_tail(2) };
+        let a = Rank {
+            bgp_id: Ipv4Addr::new(10, 0, 0, 1),
+            cluster_list_len: 4,
+            ..weak_tail(1)
+        };
+        let b = Rank {
+            bgp_id: Ipv4Addr::new(10, 0, 0, 2),
+            cluster_list_len: 0,
+            ..strong_tail(2)
+        };
         assert_eq!(default_best(a, b), 1);
-        assert_eq!(default_best(Rank { bgp_id: Ipv4Addr::new(10, 0, 0, 3), ..a }, b), 2);
+        assert_eq!(
+            default_best(
+                Rank {
+                    bgp_id: Ipv4Addr::new(10, 0, 0, 3),
+                    ..a
+                },
+                b
+            ),
+            2
+        );
     }
 
     // RFC 4456 §9: "the route with the shorter CLUSTER_LIST length is preferred".
     #[test]
     fn prefers_shorter_cluster_list() {
         let id = Ipv4Addr::new(10, 0, 0, 9);
-        let a = Rank { bgp_id: id, cluster_list_len: 1, ..weak_tail(1) };
-        let b = Rank { bgp_id: id, cluster_list_len: 2, ..strong_tail(2) };
+        let a = Rank {
+            bgp_id: id,
+            cluster_list_len: 1,
+            ..weak_tail(1)
+        };
+        let b = Rank {
+            bgp_id: id,
+            cluster_list_len: 2,
+            ..strong_tail(2)
+        };
         assert_eq!(default_best(a, b), 1);
-        assert_eq!(default_best(Rank { cluster_list_len: 3, ..a }, b), 2);
+        assert_eq!(
+            default_best(
+                Rank {
+                    cluster_list_len: 3,
+                    ..a
+                },
+                b
+            ),
+            2
+        );
     }
 
     // RFC 4271 §9.1.2.2 g: lowest peer address.
     #[test]
     fn prefers_lower_peer_address() {
-        let a = Rank { peer_addr: IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1)), ..rank(1) };
-        let b = Rank { peer_addr: IpAddr::V4(Ipv4Addr::new(192, 0, 2, 2)), ..rank(2) };
+        let a = Rank {
+            peer_addr: IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1)),
+            ..rank(1)
+        };
+        let b = Rank {
+            peer_addr: IpAddr::V4(Ipv4Addr::new(192, 0, 2, 2)),
+            ..rank(2)
+        };
         assert_eq!(default_best(a, b), 1);
-        let a = Rank { peer_addr: IpAddr::V4(Ipv4Addr::new(192, 0, 2, 3)), ..a };
+        let a = Rank {
+            peer_addr: IpAddr::V4(Ipv4Addr::new(192, 0, 2, 3)),
+            ..a
+        };
         assert_eq!(default_best(a, b), 2);
     }
 
     #[test]
     fn multipath_selects_routes_equal_through_igp_cost() {
         let config = DecisionConfig {
-            multipath: Multipath { max_paths: 4, as_path_relax: false },
+            multipath: Multipath {
+                max_paths: 4,
+                as_path_relax: false,
+            },
             ..DecisionConfig::default()
         };
         let mut cands = vec![
-            cand(Rank { igp_cost: 10, ..rank(1) }),
+            cand(Rank {
+                igp_cost: 10,
+                ..rank(1)
+            }),
             cand(weak_tail(2)),
             cand(strong_tail(3)),
-            cand(Rank { neighbor_as: 65009, ..rank(4) }),
+            cand(Rank {
+                neighbor_as: 65009,
+                ..rank(4)
+            }),
         ];
         let n = select(&mut cands, &config);
         let ids: Vec<u32> = cands[..n].iter().map(|c| c.rank.source).collect();
         // 1 loses on IGP cost; 4 is from another neighbour AS (FRR's eBGP rule).
         assert_eq!(ids, vec![3, 2]);
         let relax = DecisionConfig {
-            multipath: Multipath { max_paths: 4, as_path_relax: true },
+            multipath: Multipath {
+                max_paths: 4,
+                as_path_relax: true,
+            },
             ..DecisionConfig::default()
         };
         let n = select(&mut cands, &relax);
@@ -447,12 +601,33 @@ mod tests {
     #[test]
     fn multipath_ibgp_requires_identical_as_path() {
         let config = DecisionConfig {
-            multipath: Multipath { max_paths: 8, as_path_relax: false },
+            multipath: Multipath {
+                max_paths: 8,
+                as_path_relax: false,
+            },
             ..DecisionConfig::default()
         };
-        let a = Cand { rank: Rank { ebgp: false, ..rank(1) }, as_path: vec![1, 2] };
-        let b = Cand { rank: Rank { ebgp: false, ..weak_tail(2) }, as_path: vec![1, 2] };
-        let c = Cand { rank: Rank { ebgp: false, ..weak_tail(3) }, as_path: vec![1, 3] };
+        let a = Cand {
+            rank: Rank {
+                ebgp: false,
+                ..rank(1)
+            },
+            as_path: vec![1, 2],
+        };
+        let b = Cand {
+            rank: Rank {
+                ebgp: false,
+                ..weak_tail(2)
+            },
+            as_path: vec![1, 2],
+        };
+        let c = Cand {
+            rank: Rank {
+                ebgp: false,
+                ..weak_tail(3)
+            },
+            as_path: vec![1, 3],
+        };
         let mut cands = vec![c, b, a];
         let n = select(&mut cands, &config);
         let ids: Vec<u32> = cands[..n].iter().map(|c| c.rank.source).collect();
@@ -462,7 +637,10 @@ mod tests {
     #[test]
     fn multipath_respects_maximum() {
         let config = DecisionConfig {
-            multipath: Multipath { max_paths: 2, as_path_relax: true },
+            multipath: Multipath {
+                max_paths: 2,
+                as_path_relax: true,
+            },
             ..DecisionConfig::default()
         };
         let mut cands: Vec<Cand> = (1..=5).map(|i| cand(rank(i))).collect();
@@ -486,20 +664,22 @@ mod tests {
             (0u32..3, 0u32..3, 0u32..4, 0u8..3, 0u32..4, 65001u32..65004),
             (any::<bool>(), 0u32..3, 0u8..3, 0u32..3, 0u8..4),
         )
-            .prop_map(|((w, lp, len, origin, med, nas), (ebgp, igp, id, cl, addr))| Rank {
-                weight: w,
-                local_pref: lp,
-                as_path_len: len,
-                origin,
-                med,
-                neighbor_as: nas,
-                ebgp,
-                igp_cost: igp,
-                bgp_id: Ipv4Addr::new(10, 0, 0, id),
-                cluster_list_len: cl,
-                peer_addr: IpAddr::V4(Ipv4Addr::new(192, 0, 2, addr)),
-                source: 0,
-            })
+            .prop_map(
+                |((w, lp, len, origin, med, nas), (ebgp, igp, id, cl, addr))| Rank {
+                    weight: w,
+                    local_pref: lp,
+                    as_path_len: len,
+                    origin,
+                    med,
+                    neighbor_as: nas,
+                    ebgp,
+                    igp_cost: igp,
+                    bgp_id: Ipv4Addr::new(10, 0, 0, id),
+                    cluster_list_len: cl,
+                    peer_addr: IpAddr::V4(Ipv4Addr::new(192, 0, 2, addr)),
+                    source: 0,
+                },
+            )
     }
 
     proptest! {

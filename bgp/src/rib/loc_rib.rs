@@ -90,7 +90,10 @@ impl LocRib {
     /// An empty Loc-RIB using `config` for the decision process.
     #[must_use]
     pub fn new(config: DecisionConfig) -> Self {
-        Self { config, ..Self::default() }
+        Self {
+            config,
+            ..Self::default()
+        }
     }
 
     /// The decision process settings.
@@ -131,7 +134,9 @@ impl LocRib {
 
     /// Iterates over every prefix and its best path, in prefix order.
     pub fn iter_best(&self) -> impl Iterator<Item = (&IpNet, &Arc<Path>)> {
-        self.table.iter().filter_map(|(p, e)| e.best().map(|b| (p, b)))
+        self.table
+            .iter()
+            .filter_map(|(p, e)| e.best().map(|b| (p, b)))
     }
 
     /// Installs `path` for `prefix`, replacing any path from the same source (RFC 4271 §9.1.4:
@@ -140,20 +145,24 @@ impl LocRib {
         let entry = self.table.entry(prefix).or_default();
         let source = path.source;
         let mut path = Some(path);
-        let changed = Self::modify(
-            entry,
-            &self.config,
-            &mut self.scratch,
-            |paths| match paths.iter_mut().find(|p| p.source == source) {
-                Some(slot) => {
-                    if let Some(new) = path.take() {
-                        *slot = new;
-                    }
+        let changed = Self::modify(entry, &self.config, &mut self.scratch, |paths| match paths
+            .iter_mut()
+            .find(|p| p.source == source)
+        {
+            Some(slot) => {
+                if let Some(new) = path.take() {
+                    *slot = new;
                 }
-                None => paths.extend(path.take()),
-            },
+            }
+            None => paths.extend(path.take()),
+        });
+        Self::record(
+            prefix,
+            entry,
+            changed,
+            &mut self.fib_changes,
+            &mut self.best_changes,
         );
-        Self::record(prefix, entry, changed, &mut self.fib_changes, &mut self.best_changes);
     }
 
     /// Removes the path from `source` for `prefix`, if any.
@@ -167,7 +176,13 @@ impl LocRib {
         let changed = Self::modify(entry, &self.config, &mut self.scratch, |paths| {
             paths.retain(|p| p.source != source);
         });
-        Self::record(*prefix, entry, changed, &mut self.fib_changes, &mut self.best_changes);
+        Self::record(
+            *prefix,
+            entry,
+            changed,
+            &mut self.fib_changes,
+            &mut self.best_changes,
+        );
         if entry.paths.is_empty() {
             self.table.remove(prefix);
         }
@@ -268,7 +283,11 @@ impl LocRib {
         let n = decision::select(&mut entry.paths, config);
         entry.selected = u8::try_from(n).unwrap_or(u8::MAX);
         let best = old_best != entry.best().map(Arc::as_ptr);
-        let fib = !entry.selected().iter().map(|p| p.fib_hop()).eq(scratch.iter().copied());
+        let fib = !entry
+            .selected()
+            .iter()
+            .map(|p| p.fib_hop())
+            .eq(scratch.iter().copied());
         Changed { best, fib }
     }
 
@@ -327,7 +346,9 @@ mod tests {
     }
 
     fn net(i: u32) -> IpNet {
-        IpNet::V4(ipnet::Ipv4Net::new(Ipv4Addr::from(0x0a00_0000 + (i << 8)), 24).unwrap_or_default())
+        IpNet::V4(
+            ipnet::Ipv4Net::new(Ipv4Addr::from(0x0a00_0000 + (i << 8)), 24).unwrap_or_default(),
+        )
     }
 
     fn hops(change: &FibChange) -> Vec<u32> {
@@ -340,7 +361,11 @@ mod tests {
         rib.insert(net(1), path(1, 200));
         rib.insert(net(1), path(2, 100));
         let changes = rib.take_fib_changes();
-        assert_eq!(changes.len(), 1, "the worse second path does not touch the FIB");
+        assert_eq!(
+            changes.len(),
+            1,
+            "the worse second path does not touch the FIB"
+        );
         assert_eq!(hops(&changes[0]), vec![1]);
         assert_eq!(rib.take_best_changes(), vec![net(1)]);
 
@@ -352,7 +377,13 @@ mod tests {
 
         rib.remove(&net(1), PeerId(2));
         let changes = rib.take_fib_changes();
-        assert_eq!(changes, vec![FibChange { prefix: net(1), next_hops: SmallVec::new() }]);
+        assert_eq!(
+            changes,
+            vec![FibChange {
+                prefix: net(1),
+                next_hops: SmallVec::new()
+            }]
+        );
         assert!(rib.is_empty());
     }
 
@@ -382,7 +413,10 @@ mod tests {
     #[test]
     fn ecmp_set_change_is_a_fib_change() {
         let config = DecisionConfig {
-            multipath: Multipath { max_paths: 4, as_path_relax: false },
+            multipath: Multipath {
+                max_paths: 4,
+                as_path_relax: false,
+            },
             ..DecisionConfig::default()
         };
         let mut rib = LocRib::new(config);
@@ -426,7 +460,11 @@ mod tests {
         }
         assert_eq!(bulk.take_fib_changes(), point.take_fib_changes());
         assert_eq!(bulk.len(), point.len());
-        assert_eq!(bulk.len(), 133, "prefixes with only the withdrawn path are gone");
+        assert_eq!(
+            bulk.len(),
+            133,
+            "prefixes with only the withdrawn path are gone"
+        );
         let a: Vec<_> = bulk.iter_best().map(|(p, b)| (*p, b.source)).collect();
         let b: Vec<_> = point.iter_best().map(|(p, b)| (*p, b.source)).collect();
         assert_eq!(a, b);

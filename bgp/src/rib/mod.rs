@@ -238,8 +238,13 @@ impl Rib {
             return Err(RibError::DuplicatePeer(peer));
         }
         let adj_in = AdjRibIn::new(config.max_prefix);
-        let state =
-            Peer { config, adj_in, adj_out: AdjRibOut::default(), session: None, breached: false };
+        let state = Peer {
+            config,
+            adj_in,
+            adj_out: AdjRibOut::default(),
+            session: None,
+            breached: false,
+        };
         self.peers.insert(peer, state);
         Ok(())
     }
@@ -256,11 +261,19 @@ impl Rib {
         remote_id: Ipv4Addr,
         four_octet_as: bool,
     ) -> Result<(), RibError> {
-        let state = self.peers.get_mut(&peer).ok_or(RibError::UnknownPeer(peer))?;
-        state.session = Some(Session { remote_id, four_octet_as });
+        let state = self
+            .peers
+            .get_mut(&peer)
+            .ok_or(RibError::UnknownPeer(peer))?;
+        state.session = Some(Session {
+            remote_id,
+            four_octet_as,
+        });
         state.breached = false;
         state.adj_out.clear();
-        state.adj_out.mark_all(self.loc.iter_best().map(|(p, _)| *p));
+        state
+            .adj_out
+            .mark_all(self.loc.iter_best().map(|(p, _)| *p));
         Ok(())
     }
 
@@ -271,7 +284,10 @@ impl Rib {
     ///
     /// [`RibError::UnknownPeer`].
     pub fn peer_down(&mut self, peer: PeerId) -> Result<(), RibError> {
-        let state = self.peers.get_mut(&peer).ok_or(RibError::UnknownPeer(peer))?;
+        let state = self
+            .peers
+            .get_mut(&peer)
+            .ok_or(RibError::UnknownPeer(peer))?;
         state.session = None;
         state.adj_out.clear();
         let routes = state.adj_in.take_all();
@@ -293,7 +309,10 @@ impl Rib {
     ///
     /// [`RibError::UnknownPeer`] if `peer` is unknown or its session is not Established.
     pub fn handle_update(&mut self, peer: PeerId, update: &Update) -> Result<(), RibError> {
-        let state = self.peers.get_mut(&peer).ok_or(RibError::UnknownPeer(peer))?;
+        let state = self
+            .peers
+            .get_mut(&peer)
+            .ok_or(RibError::UnknownPeer(peer))?;
         let session = state.session.ok_or(RibError::UnknownPeer(peer))?;
         for nlri in update.withdrawals() {
             if state.adj_in.remove(&nlri.prefix).is_some() {
@@ -301,14 +320,28 @@ impl Rib {
             }
         }
         if !update.is_treat_as_withdraw() && update.announcements().next().is_some() {
-            let (v4, mp) =
-                ImportContext { config: &self.config, peer, session, state: &*state }.paths(update);
-            let reach = update.mp_reach.as_ref().map_or(&[][..], |m| m.nlri.as_slice());
+            let (v4, mp) = ImportContext {
+                config: &self.config,
+                peer,
+                session,
+                state: &*state,
+            }
+            .paths(update);
+            let reach = update
+                .mp_reach
+                .as_ref()
+                .map_or(&[][..], |m| m.nlri.as_slice());
             let batches = [(update.nlri.as_slice(), v4.as_ref()), (reach, mp.as_ref())];
             'batches: for (nlri, path) in batches {
                 for nlri in nlri {
-                    if !import_prefix(&mut self.loc, state, &mut self.events, peer, nlri.prefix, path)
-                    {
+                    if !import_prefix(
+                        &mut self.loc,
+                        state,
+                        &mut self.events,
+                        peer,
+                        nlri.prefix,
+                        path,
+                    ) {
                         break 'batches;
                     }
                 }
@@ -369,7 +402,9 @@ impl Rib {
     /// Whether changes wait to be advertised to `peer`.
     #[must_use]
     pub fn has_pending(&self, peer: PeerId) -> bool {
-        self.peers.get(&peer).is_some_and(|p| p.session.is_some() && p.adj_out.has_pending())
+        self.peers
+            .get(&peer)
+            .is_some_and(|p| p.session.is_some() && p.adj_out.has_pending())
     }
 
     /// The UPDATEs that bring `peer` up to date with the Loc-RIB, packed for `enc`; empty when
@@ -379,7 +414,11 @@ impl Rib {
     ///
     /// [`EncodeError`] when an attribute set does not fit one message (see
     /// [`AdjRibOut::flush`]).
-    pub fn poll_updates(&mut self, peer: PeerId, enc: &EncodeCtx) -> Result<Vec<Update>, EncodeError> {
+    pub fn poll_updates(
+        &mut self,
+        peer: PeerId,
+        enc: &EncodeCtx,
+    ) -> Result<Vec<Update>, EncodeError> {
         let local_as = self.config.local_as;
         let Some(state) = self.peers.get_mut(&peer).filter(|p| p.session.is_some()) else {
             return Ok(Vec::new());
@@ -430,7 +469,12 @@ fn import_prefix(
     prefix: IpNet,
     path: Option<&Arc<Path>>,
 ) -> bool {
-    let permitted = state.config.import.prefix_list.as_ref().is_none_or(|l| l.permits(&prefix));
+    let permitted = state
+        .config
+        .import
+        .prefix_list
+        .as_ref()
+        .is_none_or(|l| l.permits(&prefix));
     let Some(path) = path.filter(|_| permitted) else {
         // Rejected by policy or unusable: withdraw what the peer sent before (RFC 4271 §9.1.4).
         if state.adj_in.remove(&prefix).is_some() {
@@ -481,7 +525,9 @@ impl ImportContext<'_> {
         let mp = update.mp_reach.as_ref().map(|m| {
             let nh = match m.next_hop {
                 MpNextHop::Ipv4(a) => IpAddr::V4(a),
-                MpNextHop::Ipv6(a) | MpNextHop::Ipv6WithLinkLocal { global: a, .. } => IpAddr::V6(a),
+                MpNextHop::Ipv6(a) | MpNextHop::Ipv6WithLinkLocal { global: a, .. } => {
+                    IpAddr::V6(a)
+                }
             };
             self.path(&attrs, nh)
         });
@@ -538,7 +584,9 @@ impl ImportContext<'_> {
             med: attrs.med().unwrap_or(0),
             // RFC 4271 §9.1.2.2 c: neighborAS is the first AS of the path, or the local AS
             // for a route an internal peer originated (empty path or leading AS_SET).
-            neighbor_as: as_path.and_then(AsPath::first_asn).map_or(config.local_as, |a| a.0),
+            neighbor_as: as_path
+                .and_then(AsPath::first_asn)
+                .map_or(config.local_as, |a| a.0),
             ebgp,
             igp_cost: config.igp_costs.get(&next_hop).copied().unwrap_or(0),
             bgp_id: attrs.originator_id().unwrap_or(self.session.remote_id),
@@ -546,7 +594,12 @@ impl ImportContext<'_> {
             peer_addr: peer.peer_addr,
             source: self.peer.0,
         };
-        Arc::new(Path { source: self.peer, next_hop, rank, attrs: Arc::clone(attrs) })
+        Arc::new(Path {
+            source: self.peer,
+            next_hop,
+            rank,
+            attrs: Arc::clone(attrs),
+        })
     }
 }
 

@@ -31,7 +31,10 @@ impl Path {
     /// The forwarding next hop this path contributes.
     #[must_use]
     pub fn fib_hop(&self) -> FibHop {
-        FibHop { peer: self.source, next_hop: self.next_hop }
+        FibHop {
+            peer: self.source,
+            next_hop: self.next_hop,
+        }
     }
 
     /// Whether the path was originated by this speaker.

@@ -1,7 +1,7 @@
 //! Import and export policy: the route-map actions that holdtime's scenarios need.
 //!
 //! Import policy runs on every route received from a peer before it enters the Adj-RIB-In
-//! (RFC 4271 §9.1.1, Phase 1: "the local speaker ... calculate[s] the degree of preference");
+//! (RFC 4271 §9.1.1, Phase 1: "the local speaker ... calculates the degree of preference");
 //! export policy runs on the best path before it enters a peer's Adj-RIB-Out (§9.1.3, Phase 3).
 //! Both are data (serde), evaluated in a fixed order documented on each field.
 //!
@@ -65,8 +65,13 @@ pub fn remove_private_asns(path: &AsPath) -> AsPath {
         .segments
         .iter()
         .filter_map(|s| {
-            let asns: Vec<Asn> = s.asns.iter().copied().filter(|a| !is_private_asn(*a)).collect();
-            (!asns.is_empty()).then(|| AsSegment { kind: s.kind, asns })
+            let asns: Vec<Asn> = s
+                .asns
+                .iter()
+                .copied()
+                .filter(|a| !is_private_asn(*a))
+                .collect();
+            (!asns.is_empty()).then_some(AsSegment { kind: s.kind, asns })
         })
         .collect();
     AsPath { segments }

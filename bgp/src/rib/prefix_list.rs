@@ -81,11 +81,17 @@ mod tests {
     use super::*;
 
     fn net(s: &str) -> IpNet {
-        s.parse().unwrap_or_else(|e| panic!("bad test prefix {s}: {e}"))
+        s.parse()
+            .unwrap_or_else(|e| panic!("bad test prefix {s}: {e}"))
     }
 
     fn entry(action: Action, prefix: &str, ge: Option<u8>, le: Option<u8>) -> Entry {
-        Entry { action, prefix: net(prefix), ge, le }
+        Entry {
+            action,
+            prefix: net(prefix),
+            ge,
+            le,
+        }
     }
 
     #[test]

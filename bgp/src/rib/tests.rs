@@ -11,14 +11,15 @@ use super::decision::Multipath;
 use super::prefix_list::{Action, Entry, PrefixList};
 use super::*;
 use crate::wire::{
-    AsPath, Asn, AttrType, AttrValue, EncodeCtx, Message, MpNextHop, MpReach, Nlri, Origin, PathAttributes,
-    Placement, Update,
+    AsPath, Asn, AttrType, AttrValue, EncodeCtx, Message, MpNextHop, MpReach, Nlri, Origin,
+    PathAttributes, Placement, Update,
 };
 
 const LOCAL_AS: u32 = 65_000;
 
 fn net(s: &str) -> IpNet {
-    s.parse().unwrap_or_else(|e| panic!("bad test prefix {s}: {e}"))
+    s.parse()
+        .unwrap_or_else(|e| panic!("bad test prefix {s}: {e}"))
 }
 
 fn v4(a: u8, b: u8, c: u8, d: u8) -> Ipv4Addr {
@@ -28,7 +29,9 @@ fn v4(a: u8, b: u8, c: u8, d: u8) -> Ipv4Addr {
 fn attrs(as_path: &[u32], next_hop: Ipv4Addr) -> PathAttributes {
     [
         AttrValue::Origin(Origin::Igp),
-        AttrValue::AsPath(AsPath::from_sequence(as_path.iter().copied().map(Asn).collect())),
+        AttrValue::AsPath(AsPath::from_sequence(
+            as_path.iter().copied().map(Asn).collect(),
+        )),
         AttrValue::NextHop(next_hop),
     ]
     .into_iter()
@@ -36,7 +39,10 @@ fn attrs(as_path: &[u32], next_hop: Ipv4Addr) -> PathAttributes {
 }
 
 fn announce(attrs: PathAttributes, prefixes: &[&str]) -> Update {
-    Update::announce(Arc::new(attrs), prefixes.iter().map(|p| Nlri::new(net(p))).collect())
+    Update::announce(
+        Arc::new(attrs),
+        prefixes.iter().map(|p| Nlri::new(net(p))).collect(),
+    )
 }
 
 fn withdraw(prefixes: &[&str]) -> Update {
@@ -55,7 +61,10 @@ fn rib_with(tweak: impl Fn(PeerId, &mut PeerConfig)) -> Rib {
         );
         tweak(PeerId(u32::from(id)), &mut config);
         assert_eq!(rib.add_peer(PeerId(u32::from(id)), config), Ok(()));
-        assert_eq!(rib.peer_up(PeerId(u32::from(id)), v4(10, 0, id, 2), true), Ok(()));
+        assert_eq!(
+            rib.peer_up(PeerId(u32::from(id)), v4(10, 0, id, 2), true),
+            Ok(())
+        );
     }
     rib
 }
@@ -79,16 +88,28 @@ fn fib_changes(rib: &mut Rib) -> Vec<FibChange> {
 }
 
 fn flush(rib: &mut Rib, peer: u32) -> Vec<Update> {
-    rib.poll_updates(PeerId(peer), &EncodeCtx { four_octet_as: true, ..EncodeCtx::default() })
-        .unwrap_or_else(|e| panic!("packing failed: {e}"))
+    rib.poll_updates(
+        PeerId(peer),
+        &EncodeCtx {
+            four_octet_as: true,
+            ..EncodeCtx::default()
+        },
+    )
+    .unwrap_or_else(|e| panic!("packing failed: {e}"))
 }
 
 fn announced(updates: &[Update]) -> Vec<IpNet> {
-    updates.iter().flat_map(|u| u.announcements().map(|n| n.prefix)).collect()
+    updates
+        .iter()
+        .flat_map(|u| u.announcements().map(|n| n.prefix))
+        .collect()
 }
 
 fn withdrawn(updates: &[Update]) -> Vec<IpNet> {
-    updates.iter().flat_map(|u| u.withdrawals().map(|n| n.prefix)).collect()
+    updates
+        .iter()
+        .flat_map(|u| u.withdrawals().map(|n| n.prefix))
+        .collect()
 }
 
 fn ok(result: Result<(), RibError>) {
@@ -98,8 +119,17 @@ fn ok(result: Result<(), RibError>) {
 #[test]
 fn implicit_withdrawal_on_session_down_falls_back_to_other_peer() {
     let mut rib = rib();
-    ok(rib.handle_update(PeerId(1), &announce(attrs(&[65_001], v4(10, 0, 1, 2)), &["192.0.2.0/24", "198.51.100.0/24"])));
-    ok(rib.handle_update(PeerId(2), &announce(attrs(&[65_002, 1], v4(10, 0, 2, 2)), &["192.0.2.0/24"])));
+    ok(rib.handle_update(
+        PeerId(1),
+        &announce(
+            attrs(&[65_001], v4(10, 0, 1, 2)),
+            &["192.0.2.0/24", "198.51.100.0/24"],
+        ),
+    ));
+    ok(rib.handle_update(
+        PeerId(2),
+        &announce(attrs(&[65_002, 1], v4(10, 0, 2, 2)), &["192.0.2.0/24"]),
+    ));
     assert_eq!(best_source(&rib, "192.0.2.0/24"), Some(PeerId(1)));
     let _ = fib_changes(&mut rib);
 
@@ -108,15 +138,23 @@ fn implicit_withdrawal_on_session_down_falls_back_to_other_peer() {
     assert_eq!(best_source(&rib, "198.51.100.0/24"), None);
     assert!(rib.adj_rib_in(PeerId(1)).is_some_and(AdjRibIn::is_empty));
     let changes = fib_changes(&mut rib);
-    let summary: Vec<(IpNet, Vec<PeerId>)> =
-        changes.iter().map(|c| (c.prefix, c.next_hops.iter().map(|h| h.peer).collect())).collect();
+    let summary: Vec<(IpNet, Vec<PeerId>)> = changes
+        .iter()
+        .map(|c| (c.prefix, c.next_hops.iter().map(|h| h.peer).collect()))
+        .collect();
     assert_eq!(
         summary,
-        vec![(net("192.0.2.0/24"), vec![PeerId(2)]), (net("198.51.100.0/24"), vec![])]
+        vec![
+            (net("192.0.2.0/24"), vec![PeerId(2)]),
+            (net("198.51.100.0/24"), vec![])
+        ]
     );
     // UPDATEs from a session that is down are refused.
     assert_eq!(
-        rib.handle_update(PeerId(1), &announce(attrs(&[65_001], v4(10, 0, 1, 2)), &["10.0.0.0/8"])),
+        rib.handle_update(
+            PeerId(1),
+            &announce(attrs(&[65_001], v4(10, 0, 1, 2)), &["10.0.0.0/8"])
+        ),
         Err(RibError::UnknownPeer(PeerId(1)))
     );
 }
@@ -124,17 +162,29 @@ fn implicit_withdrawal_on_session_down_falls_back_to_other_peer() {
 #[test]
 fn withdraw_and_reannounce_update_the_best_path() {
     let mut rib = rib();
-    ok(rib.handle_update(PeerId(1), &announce(attrs(&[65_001], v4(10, 0, 1, 2)), &["192.0.2.0/24"])));
+    ok(rib.handle_update(
+        PeerId(1),
+        &announce(attrs(&[65_001], v4(10, 0, 1, 2)), &["192.0.2.0/24"]),
+    ));
     ok(rib.handle_update(PeerId(1), &withdraw(&["192.0.2.0/24"])));
     assert_eq!(best_source(&rib, "192.0.2.0/24"), None);
-    ok(rib.handle_update(PeerId(2), &announce(attrs(&[65_002], v4(10, 0, 2, 2)), &["192.0.2.0/24"])));
+    ok(rib.handle_update(
+        PeerId(2),
+        &announce(attrs(&[65_002], v4(10, 0, 2, 2)), &["192.0.2.0/24"]),
+    ));
     assert_eq!(best_source(&rib, "192.0.2.0/24"), Some(PeerId(2)));
 }
 
 #[test]
 fn shares_one_path_among_the_prefixes_of_an_update() {
     let mut rib = rib();
-    ok(rib.handle_update(PeerId(1), &announce(attrs(&[65_001], v4(10, 0, 1, 2)), &["192.0.2.0/24", "198.51.100.0/24"])));
+    ok(rib.handle_update(
+        PeerId(1),
+        &announce(
+            attrs(&[65_001], v4(10, 0, 1, 2)),
+            &["192.0.2.0/24", "198.51.100.0/24"],
+        ),
+    ));
     let a = rib.loc_rib().best(&net("192.0.2.0/24")).cloned();
     let b = rib.loc_rib().best(&net("198.51.100.0/24")).cloned();
     assert!(matches!((a, b), (Some(a), Some(b)) if Arc::ptr_eq(&a, &b)));
@@ -143,14 +193,23 @@ fn shares_one_path_among_the_prefixes_of_an_update() {
 #[test]
 fn rejects_routes_with_own_as_in_path() {
     let mut rib = rib();
-    ok(rib.handle_update(PeerId(1), &announce(attrs(&[65_001, LOCAL_AS, 7], v4(10, 0, 1, 2)), &["192.0.2.0/24"])));
+    ok(rib.handle_update(
+        PeerId(1),
+        &announce(
+            attrs(&[65_001, LOCAL_AS, 7], v4(10, 0, 1, 2)),
+            &["192.0.2.0/24"],
+        ),
+    ));
     assert_eq!(best_source(&rib, "192.0.2.0/24"), None);
 }
 
 #[test]
 fn treat_as_withdraw_removes_the_previous_route() {
     let mut rib = rib();
-    ok(rib.handle_update(PeerId(1), &announce(attrs(&[65_001], v4(10, 0, 1, 2)), &["192.0.2.0/24"])));
+    ok(rib.handle_update(
+        PeerId(1),
+        &announce(attrs(&[65_001], v4(10, 0, 1, 2)), &["192.0.2.0/24"]),
+    ));
     let mut bad = announce(attrs(&[65_001], v4(10, 0, 1, 2)), &["192.0.2.0/24"]);
     bad.issues.push(crate::wire::AttributeError {
         type_code: AttrType::MULTI_EXIT_DISC,
@@ -177,8 +236,17 @@ fn import_prefix_list_with_ge_le_filters_announcements() {
             });
         }
     });
-    let prefixes = ["10.0.0.0/8", "10.1.0.0/16", "10.1.2.0/24", "10.1.2.0/25", "172.16.0.0/16"];
-    ok(rib.handle_update(PeerId(1), &announce(attrs(&[65_001], v4(10, 0, 1, 2)), &prefixes)));
+    let prefixes = [
+        "10.0.0.0/8",
+        "10.1.0.0/16",
+        "10.1.2.0/24",
+        "10.1.2.0/25",
+        "172.16.0.0/16",
+    ];
+    ok(rib.handle_update(
+        PeerId(1),
+        &announce(attrs(&[65_001], v4(10, 0, 1, 2)), &prefixes),
+    ));
     let accepted: Vec<IpNet> = rib.loc_rib().iter_best().map(|(p, _)| *p).collect();
     assert_eq!(accepted, vec![net("10.1.0.0/16"), net("10.1.2.0/24")]);
 }
@@ -191,8 +259,14 @@ fn import_local_pref_and_weight_steer_the_best_path() {
         }
     });
     // Peer 1 has the shorter AS path, but peer 2's LOCAL_PREF 150 wins (RFC 4271 §9.1.1).
-    ok(rib.handle_update(PeerId(1), &announce(attrs(&[65_001], v4(10, 0, 1, 2)), &["192.0.2.0/24"])));
-    ok(rib.handle_update(PeerId(2), &announce(attrs(&[65_002, 9, 9], v4(10, 0, 2, 2)), &["192.0.2.0/24"])));
+    ok(rib.handle_update(
+        PeerId(1),
+        &announce(attrs(&[65_001], v4(10, 0, 1, 2)), &["192.0.2.0/24"]),
+    ));
+    ok(rib.handle_update(
+        PeerId(2),
+        &announce(attrs(&[65_002, 9, 9], v4(10, 0, 2, 2)), &["192.0.2.0/24"]),
+    ));
     assert_eq!(best_source(&rib, "192.0.2.0/24"), Some(PeerId(2)));
 
     let mut rib = rib_with(|peer, c| {
@@ -203,9 +277,19 @@ fn import_local_pref_and_weight_steer_the_best_path() {
             c.import.set_local_pref = Some(500);
         }
     });
-    ok(rib.handle_update(PeerId(1), &announce(attrs(&[65_001], v4(10, 0, 1, 2)), &["192.0.2.0/24"])));
-    ok(rib.handle_update(PeerId(2), &announce(attrs(&[65_002], v4(10, 0, 2, 2)), &["192.0.2.0/24"])));
-    assert_eq!(best_source(&rib, "192.0.2.0/24"), Some(PeerId(1)), "weight precedes LOCAL_PREF");
+    ok(rib.handle_update(
+        PeerId(1),
+        &announce(attrs(&[65_001], v4(10, 0, 1, 2)), &["192.0.2.0/24"]),
+    ));
+    ok(rib.handle_update(
+        PeerId(2),
+        &announce(attrs(&[65_002], v4(10, 0, 2, 2)), &["192.0.2.0/24"]),
+    ));
+    assert_eq!(
+        best_source(&rib, "192.0.2.0/24"),
+        Some(PeerId(1)),
+        "weight precedes LOCAL_PREF"
+    );
 }
 
 #[test]
@@ -214,8 +298,16 @@ fn ignores_local_pref_received_from_external_peer() {
     let mut high = attrs(&[65_001], v4(10, 0, 1, 2));
     high.set(AttrValue::LocalPref(1_000));
     ok(rib.handle_update(PeerId(1), &announce(high, &["192.0.2.0/24"])));
-    ok(rib.handle_update(PeerId(2), &announce(attrs(&[65_002], v4(10, 0, 2, 2)), &["192.0.2.0/24"])));
-    assert_eq!(rib.loc_rib().best(&net("192.0.2.0/24")).map(|p| p.rank.local_pref), Some(100));
+    ok(rib.handle_update(
+        PeerId(2),
+        &announce(attrs(&[65_002], v4(10, 0, 2, 2)), &["192.0.2.0/24"]),
+    ));
+    assert_eq!(
+        rib.loc_rib()
+            .best(&net("192.0.2.0/24"))
+            .map(|p| p.rank.local_pref),
+        Some(100)
+    );
 }
 
 #[test]
@@ -225,7 +317,13 @@ fn import_removes_private_asns_like_msee_on_microsoft_peering() {
             c.import.remove_private_as = true;
         }
     });
-    ok(rib.handle_update(PeerId(1), &announce(attrs(&[65_001, 64_700, 3_356], v4(10, 0, 1, 2)), &["192.0.2.0/24"])));
+    ok(rib.handle_update(
+        PeerId(1),
+        &announce(
+            attrs(&[65_001, 64_700, 3_356], v4(10, 0, 1, 2)),
+            &["192.0.2.0/24"],
+        ),
+    ));
     let best = rib.loc_rib().best(&net("192.0.2.0/24")).cloned();
     let path = best.as_ref().and_then(|p| p.attrs.as_path().cloned());
     assert_eq!(path, Some(AsPath::from_sequence(vec![Asn(3_356)])));
@@ -245,11 +343,28 @@ fn ebgp_export_prepends_local_as_n_times_and_sets_next_hop_self() {
     let updates = flush(&mut rib, 2);
     assert_eq!(updates.len(), 1);
     let sent = &updates[0].attributes;
-    let want = AsPath::from_sequence(vec![Asn(LOCAL_AS), Asn(LOCAL_AS), Asn(LOCAL_AS), Asn(65_001)]);
+    let want = AsPath::from_sequence(vec![
+        Asn(LOCAL_AS),
+        Asn(LOCAL_AS),
+        Asn(LOCAL_AS),
+        Asn(65_001),
+    ]);
     assert_eq!(sent.as_path(), Some(&want));
-    assert_eq!(sent.next_hop(), Some(v4(10, 0, 2, 1)), "RFC 4271 §5.1.3: our address");
-    assert_eq!(sent.med(), None, "RFC 4271 §5.1.4: MED not passed to another AS");
-    assert_eq!(sent.local_pref(), None, "RFC 4271 §5.1.5: no LOCAL_PREF to eBGP");
+    assert_eq!(
+        sent.next_hop(),
+        Some(v4(10, 0, 2, 1)),
+        "RFC 4271 §5.1.3: our address"
+    );
+    assert_eq!(
+        sent.med(),
+        None,
+        "RFC 4271 §5.1.4: MED not passed to another AS"
+    );
+    assert_eq!(
+        sent.local_pref(),
+        None,
+        "RFC 4271 §5.1.5: no LOCAL_PREF to eBGP"
+    );
     // Split horizon: nothing goes back to peer 1.
     assert!(flush(&mut rib, 1).is_empty());
 }
@@ -261,21 +376,43 @@ fn export_removes_private_asns_before_prepending() {
             c.export.remove_private_as = true;
         }
     });
-    ok(rib.handle_update(PeerId(1), &announce(attrs(&[65_001, 3_356], v4(10, 0, 1, 2)), &["192.0.2.0/24"])));
+    ok(rib.handle_update(
+        PeerId(1),
+        &announce(attrs(&[65_001, 3_356], v4(10, 0, 1, 2)), &["192.0.2.0/24"]),
+    ));
     let updates = flush(&mut rib, 2);
-    let path = updates.first().and_then(|u| u.attributes.as_path().cloned());
-    assert_eq!(path, Some(AsPath::from_sequence(vec![Asn(LOCAL_AS), Asn(3_356)])));
+    let path = updates
+        .first()
+        .and_then(|u| u.attributes.as_path().cloned());
+    assert_eq!(
+        path,
+        Some(AsPath::from_sequence(vec![Asn(LOCAL_AS), Asn(3_356)]))
+    );
 }
 
 #[test]
 fn ibgp_export_keeps_next_hop_unless_next_hop_self() {
     let mut rib = rib();
-    ok(rib.handle_update(PeerId(1), &announce(attrs(&[65_001], v4(10, 0, 1, 2)), &["192.0.2.0/24"])));
+    ok(rib.handle_update(
+        PeerId(1),
+        &announce(attrs(&[65_001], v4(10, 0, 1, 2)), &["192.0.2.0/24"]),
+    ));
     let updates = flush(&mut rib, 3);
     let sent = &updates[0].attributes;
-    assert_eq!(sent.next_hop(), Some(v4(10, 0, 1, 2)), "RFC 4271 §5.1.3: unchanged to iBGP");
-    assert_eq!(sent.local_pref(), Some(100), "RFC 4271 §5.1.5: LOCAL_PREF to iBGP");
-    assert_eq!(sent.as_path(), Some(&AsPath::from_sequence(vec![Asn(65_001)])));
+    assert_eq!(
+        sent.next_hop(),
+        Some(v4(10, 0, 1, 2)),
+        "RFC 4271 §5.1.3: unchanged to iBGP"
+    );
+    assert_eq!(
+        sent.local_pref(),
+        Some(100),
+        "RFC 4271 §5.1.5: LOCAL_PREF to iBGP"
+    );
+    assert_eq!(
+        sent.as_path(),
+        Some(&AsPath::from_sequence(vec![Asn(65_001)]))
+    );
 
     let mut rib = rib_with(|peer, c| {
         if peer == PeerId(3) {
@@ -283,7 +420,10 @@ fn ibgp_export_keeps_next_hop_unless_next_hop_self() {
             c.export.set_local_pref = Some(150);
         }
     });
-    ok(rib.handle_update(PeerId(1), &announce(attrs(&[65_001], v4(10, 0, 1, 2)), &["192.0.2.0/24"])));
+    ok(rib.handle_update(
+        PeerId(1),
+        &announce(attrs(&[65_001], v4(10, 0, 1, 2)), &["192.0.2.0/24"]),
+    ));
     let updates = flush(&mut rib, 3);
     assert_eq!(updates[0].attributes.next_hop(), Some(v4(10, 0, 3, 1)));
     assert_eq!(updates[0].attributes.local_pref(), Some(150));
@@ -305,11 +445,22 @@ fn export_prefix_list_limits_what_is_advertised() {
     let mut rib = rib_with(|peer, c| {
         if peer == PeerId(2) {
             c.export.prefix_list = Some(PrefixList {
-                entries: vec![Entry { action: Action::Permit, prefix: net("192.0.2.0/24"), ge: None, le: None }],
+                entries: vec![Entry {
+                    action: Action::Permit,
+                    prefix: net("192.0.2.0/24"),
+                    ge: None,
+                    le: None,
+                }],
             });
         }
     });
-    ok(rib.handle_update(PeerId(1), &announce(attrs(&[65_001], v4(10, 0, 1, 2)), &["192.0.2.0/24", "198.51.100.0/24"])));
+    ok(rib.handle_update(
+        PeerId(1),
+        &announce(
+            attrs(&[65_001], v4(10, 0, 1, 2)),
+            &["192.0.2.0/24", "198.51.100.0/24"],
+        ),
+    ));
     assert_eq!(announced(&flush(&mut rib, 2)), vec![net("192.0.2.0/24")]);
 }
 
@@ -317,42 +468,73 @@ fn export_prefix_list_limits_what_is_advertised() {
 fn max_prefix_breach_is_reported_once_and_stops_import() {
     let mut rib = rib_with(|peer, c| {
         if peer == PeerId(1) {
-            c.max_prefix = MaxPrefix { ipv4: Some(2), ipv6: None };
+            c.max_prefix = MaxPrefix {
+                ipv4: Some(2),
+                ipv6: None,
+            };
         }
     });
     let first = ["192.0.2.0/24", "198.51.100.0/24"];
-    ok(rib.handle_update(PeerId(1), &announce(attrs(&[65_001], v4(10, 0, 1, 2)), &first)));
+    ok(rib.handle_update(
+        PeerId(1),
+        &announce(attrs(&[65_001], v4(10, 0, 1, 2)), &first),
+    ));
     let events: Vec<RibEvent> = std::iter::from_fn(|| rib.poll_event()).collect();
     assert!(events.iter().all(|e| matches!(e, RibEvent::FibChanged(_))));
     // Re-announcing a held prefix does not count; a third prefix breaches.
-    ok(rib.handle_update(PeerId(1), &announce(attrs(&[65_001], v4(10, 0, 1, 2)), &["192.0.2.0/24", "203.0.113.0/24", "203.0.114.0/24"])));
-    ok(rib.handle_update(PeerId(1), &announce(attrs(&[65_001], v4(10, 0, 1, 2)), &["203.0.115.0/24"])));
+    ok(rib.handle_update(
+        PeerId(1),
+        &announce(
+            attrs(&[65_001], v4(10, 0, 1, 2)),
+            &["192.0.2.0/24", "203.0.113.0/24", "203.0.114.0/24"],
+        ),
+    ));
+    ok(rib.handle_update(
+        PeerId(1),
+        &announce(attrs(&[65_001], v4(10, 0, 1, 2)), &["203.0.115.0/24"]),
+    ));
     let breaches: Vec<RibEvent> = std::iter::from_fn(|| rib.poll_event())
         .filter(|e| matches!(e, RibEvent::MaxPrefixExceeded { .. }))
         .collect();
     assert_eq!(
         breaches,
-        vec![RibEvent::MaxPrefixExceeded { peer: PeerId(1), family: IpFamily::Ipv4, limit: 2 }]
+        vec![RibEvent::MaxPrefixExceeded {
+            peer: PeerId(1),
+            family: IpFamily::Ipv4,
+            limit: 2
+        }]
     );
     assert_eq!(best_source(&rib, "203.0.113.0/24"), None);
     assert_eq!(rib.adj_rib_in(PeerId(1)).map(AdjRibIn::len), Some(2));
     // After the session restarts the count starts afresh.
     ok(rib.peer_down(PeerId(1)));
     ok(rib.peer_up(PeerId(1), v4(10, 0, 1, 2), true));
-    ok(rib.handle_update(PeerId(1), &announce(attrs(&[65_001], v4(10, 0, 1, 2)), &["203.0.113.0/24"])));
+    ok(rib.handle_update(
+        PeerId(1),
+        &announce(attrs(&[65_001], v4(10, 0, 1, 2)), &["203.0.113.0/24"]),
+    ));
     assert_eq!(best_source(&rib, "203.0.113.0/24"), Some(PeerId(1)));
 }
 
 #[test]
 fn changes_between_flushes_are_batched_to_the_final_state() {
     let mut rib = rib();
-    ok(rib.handle_update(PeerId(1), &announce(attrs(&[65_001], v4(10, 0, 1, 2)), &["192.0.2.0/24"])));
+    ok(rib.handle_update(
+        PeerId(1),
+        &announce(attrs(&[65_001], v4(10, 0, 1, 2)), &["192.0.2.0/24"]),
+    ));
     assert_eq!(announced(&flush(&mut rib, 2)), vec![net("192.0.2.0/24")]);
     assert!(!rib.has_pending(PeerId(2)));
     // While the MRAI timer runs: a flap (withdraw + re-announce) and a new prefix that comes and
     // goes. At the next flush only the net difference is sent: nothing for either.
     ok(rib.handle_update(PeerId(1), &withdraw(&["192.0.2.0/24"])));
-    ok(rib.handle_update(PeerId(1), &announce(attrs(&[65_001], v4(10, 0, 1, 2)), &["192.0.2.0/24", "198.51.100.0/24"])));
+    ok(rib.handle_update(
+        PeerId(1),
+        &announce(
+            attrs(&[65_001], v4(10, 0, 1, 2)),
+            &["192.0.2.0/24", "198.51.100.0/24"],
+        ),
+    ));
     ok(rib.handle_update(PeerId(1), &withdraw(&["198.51.100.0/24"])));
     assert!(rib.has_pending(PeerId(2)));
     assert!(flush(&mut rib, 2).is_empty());
@@ -366,21 +548,34 @@ fn changes_between_flushes_are_batched_to_the_final_state() {
 #[test]
 fn packs_many_prefixes_into_few_updates_within_max_length() {
     let mut rib = rib();
-    let prefixes: Vec<String> =
-        (0..3_000u32).map(|i| format!("10.{}.{}.0/24", i / 256, i % 256)).collect();
+    let prefixes: Vec<String> = (0..3_000u32)
+        .map(|i| format!("10.{}.{}.0/24", i / 256, i % 256))
+        .collect();
     let refs: Vec<&str> = prefixes.iter().map(String::as_str).collect();
-    ok(rib.handle_update(PeerId(1), &announce(attrs(&[65_001], v4(10, 0, 1, 2)), &refs)));
+    ok(rib.handle_update(
+        PeerId(1),
+        &announce(attrs(&[65_001], v4(10, 0, 1, 2)), &refs),
+    ));
     let mut other = attrs(&[65_001, 7], v4(10, 0, 1, 2));
     other.set(AttrValue::Origin(Origin::Incomplete));
     ok(rib.handle_update(PeerId(1), &announce(other, &["172.16.0.0/12"])));
-    let enc = EncodeCtx { four_octet_as: true, ..EncodeCtx::default() };
+    let enc = EncodeCtx {
+        four_octet_as: true,
+        ..EncodeCtx::default()
+    };
     let updates = rib.poll_updates(PeerId(2), &enc).unwrap_or_default();
     // 3,000 /24s take 4 octets each: 12,000 octets need 3 messages of at most 4,096 octets,
     // plus one UPDATE for the other attribute set.
     assert_eq!(updates.len(), 4);
     for update in &updates {
-        let bytes = Message::Update(update.clone()).to_bytes(&enc).unwrap_or_default();
-        assert!(!bytes.is_empty() && bytes.len() <= 4_096, "UPDATE of {} octets", bytes.len());
+        let bytes = Message::Update(update.clone())
+            .to_bytes(&enc)
+            .unwrap_or_default();
+        assert!(
+            !bytes.is_empty() && bytes.len() <= 4_096,
+            "UPDATE of {} octets",
+            bytes.len()
+        );
     }
     let mut sent = announced(&updates);
     sent.sort();
@@ -393,22 +588,50 @@ fn packs_many_prefixes_into_few_updates_within_max_length() {
 #[test]
 fn new_session_receives_the_whole_table() {
     let mut rib = Rib::new(RibConfig::new(LOCAL_AS, v4(10, 255, 0, 1)));
-    ok(rib.add_peer(PeerId(1), PeerConfig::new(65_001, IpAddr::V4(v4(10, 0, 1, 2)), IpAddr::V4(v4(10, 0, 1, 1)))));
-    ok(rib.add_peer(PeerId(2), PeerConfig::new(65_002, IpAddr::V4(v4(10, 0, 2, 2)), IpAddr::V4(v4(10, 0, 2, 1)))));
+    ok(rib.add_peer(
+        PeerId(1),
+        PeerConfig::new(
+            65_001,
+            IpAddr::V4(v4(10, 0, 1, 2)),
+            IpAddr::V4(v4(10, 0, 1, 1)),
+        ),
+    ));
+    ok(rib.add_peer(
+        PeerId(2),
+        PeerConfig::new(
+            65_002,
+            IpAddr::V4(v4(10, 0, 2, 2)),
+            IpAddr::V4(v4(10, 0, 2, 1)),
+        ),
+    ));
     ok(rib.peer_up(PeerId(1), v4(10, 0, 1, 2), true));
     rib.originate(net("203.0.113.0/24"), PathAttributes::new());
-    ok(rib.handle_update(PeerId(1), &announce(attrs(&[65_001], v4(10, 0, 1, 2)), &["192.0.2.0/24"])));
-    assert!(!rib.has_pending(PeerId(2)), "no queue while the session is down");
+    ok(rib.handle_update(
+        PeerId(1),
+        &announce(attrs(&[65_001], v4(10, 0, 1, 2)), &["192.0.2.0/24"]),
+    ));
+    assert!(
+        !rib.has_pending(PeerId(2)),
+        "no queue while the session is down"
+    );
     ok(rib.peer_up(PeerId(2), v4(10, 0, 2, 2), true));
     let updates = flush(&mut rib, 2);
-    assert_eq!(announced(&updates), vec![net("192.0.2.0/24"), net("203.0.113.0/24")]);
-    let local = updates.iter().find(|u| u.nlri.iter().any(|n| n.prefix == net("203.0.113.0/24")));
+    assert_eq!(
+        announced(&updates),
+        vec![net("192.0.2.0/24"), net("203.0.113.0/24")]
+    );
+    let local = updates
+        .iter()
+        .find(|u| u.nlri.iter().any(|n| n.prefix == net("203.0.113.0/24")));
     assert_eq!(
         local.and_then(|u| u.attributes.as_path().cloned()),
         Some(AsPath::from_sequence(vec![Asn(LOCAL_AS)]))
     );
     // The originated prefix wins by weight over a learned one.
-    ok(rib.handle_update(PeerId(1), &announce(attrs(&[65_001], v4(10, 0, 1, 2)), &["203.0.113.0/24"])));
+    ok(rib.handle_update(
+        PeerId(1),
+        &announce(attrs(&[65_001], v4(10, 0, 1, 2)), &["203.0.113.0/24"]),
+    ));
     assert_eq!(best_source(&rib, "203.0.113.0/24"), Some(PeerId::LOCAL));
     rib.withdraw_originated(&net("203.0.113.0/24"));
     assert_eq!(best_source(&rib, "203.0.113.0/24"), Some(PeerId(1)));
@@ -423,9 +646,12 @@ fn ipv6_routes_travel_in_mp_reach_with_our_next_hop() {
     });
     let mut update = Update {
         attributes: Arc::new(
-            [AttrValue::Origin(Origin::Igp), AttrValue::AsPath(AsPath::from_sequence(vec![Asn(65_001)]))]
-                .into_iter()
-                .collect(),
+            [
+                AttrValue::Origin(Origin::Igp),
+                AttrValue::AsPath(AsPath::from_sequence(vec![Asn(65_001)])),
+            ]
+            .into_iter()
+            .collect(),
         ),
         ..Update::default()
     };
@@ -442,7 +668,9 @@ fn ipv6_routes_travel_in_mp_reach_with_our_next_hop() {
     let reach = updates[0].mp_reach.as_ref();
     assert_eq!(
         reach.map(|m| m.next_hop),
-        Some(MpNextHop::Ipv6("2001:db8:2::1".parse().unwrap_or(Ipv6Addr::UNSPECIFIED)))
+        Some(MpNextHop::Ipv6(
+            "2001:db8:2::1".parse().unwrap_or(Ipv6Addr::UNSPECIFIED)
+        ))
     );
     assert_eq!(updates[0].attributes.next_hop(), None);
 }
@@ -450,19 +678,39 @@ fn ipv6_routes_travel_in_mp_reach_with_our_next_hop() {
 #[test]
 fn multipath_installs_equal_paths_from_the_same_neighbor_as() {
     let mut config = RibConfig::new(LOCAL_AS, v4(10, 255, 0, 1));
-    config.decision.multipath = Multipath { max_paths: 4, as_path_relax: false };
+    config.decision.multipath = Multipath {
+        max_paths: 4,
+        as_path_relax: false,
+    };
     let mut rib = Rib::new(config);
     // Two circuits to the same provider AS (like the two links of one ExpressRoute circuit).
     for id in [1u8, 2] {
-        ok(rib.add_peer(PeerId(u32::from(id)), PeerConfig::new(12_076, IpAddr::V4(v4(10, 0, id, 2)), IpAddr::V4(v4(10, 0, id, 1)))));
+        ok(rib.add_peer(
+            PeerId(u32::from(id)),
+            PeerConfig::new(
+                12_076,
+                IpAddr::V4(v4(10, 0, id, 2)),
+                IpAddr::V4(v4(10, 0, id, 1)),
+            ),
+        ));
         ok(rib.peer_up(PeerId(u32::from(id)), v4(10, 0, id, 2), true));
-        ok(rib.handle_update(PeerId(u32::from(id)), &announce(attrs(&[12_076], v4(10, 0, id, 2)), &["10.1.0.0/16"])));
+        ok(rib.handle_update(
+            PeerId(u32::from(id)),
+            &announce(attrs(&[12_076], v4(10, 0, id, 2)), &["10.1.0.0/16"]),
+        ));
     }
-    let hops: Vec<PeerId> = rib.loc_rib().selected(&net("10.1.0.0/16")).iter().map(|p| p.source).collect();
+    let hops: Vec<PeerId> = rib
+        .loc_rib()
+        .selected(&net("10.1.0.0/16"))
+        .iter()
+        .map(|p| p.source)
+        .collect();
     assert_eq!(hops, vec![PeerId(1), PeerId(2)]);
     let last = fib_changes(&mut rib).pop().map(|c| c.next_hops.len());
     assert_eq!(last, Some(2));
     ok(rib.peer_down(PeerId(1)));
-    let last = fib_changes(&mut rib).pop().map(|c| c.next_hops.iter().map(|h| h.peer).collect::<Vec<_>>());
+    let last = fib_changes(&mut rib)
+        .pop()
+        .map(|c| c.next_hops.iter().map(|h| h.peer).collect::<Vec<_>>());
     assert_eq!(last, Some(vec![PeerId(2)]));
 }

@@ -180,14 +180,30 @@ impl Speaker {
     ///
     /// [`SpeakerError::DuplicatePeer`], or [`SpeakerError::Config`] for an invalid session
     /// configuration.
-    pub fn add_peer(&mut self, now: Instant, peer: PeerId, spec: PeerSpec) -> Result<(), SpeakerError> {
+    pub fn add_peer(
+        &mut self,
+        now: Instant,
+        peer: PeerId,
+        spec: PeerSpec,
+    ) -> Result<(), SpeakerError> {
         if peer == PeerId::LOCAL || self.peers.contains_key(&peer) {
             return Err(SpeakerError::DuplicatePeer(peer));
         }
         let session = fsm::Session::new(spec.session, spec.seed)?;
-        self.rib.add_peer(peer, spec.rib).map_err(|_| SpeakerError::DuplicatePeer(peer))?;
-        let bfd = spec.bfd.map(|c| bfd::Session::new(now, c, spec.seed.wrapping_add(1)));
-        self.peers.insert(peer, Peer { session, bfd, encode: None });
+        self.rib
+            .add_peer(peer, spec.rib)
+            .map_err(|_| SpeakerError::DuplicatePeer(peer))?;
+        let bfd = spec
+            .bfd
+            .map(|c| bfd::Session::new(now, c, spec.seed.wrapping_add(1)));
+        self.peers.insert(
+            peer,
+            Peer {
+                session,
+                bfd,
+                encode: None,
+            },
+        );
         self.drive(now);
         Ok(())
     }
@@ -197,8 +213,16 @@ impl Speaker {
     /// # Errors
     ///
     /// [`SpeakerError::UnknownPeer`], or the session's [`CommandError`].
-    pub fn handle_command(&mut self, now: Instant, peer: PeerId, command: Command) -> Result<(), SpeakerError> {
-        let state = self.peers.get_mut(&peer).ok_or(SpeakerError::UnknownPeer(peer))?;
+    pub fn handle_command(
+        &mut self,
+        now: Instant,
+        peer: PeerId,
+        command: Command,
+    ) -> Result<(), SpeakerError> {
+        let state = self
+            .peers
+            .get_mut(&peer)
+            .ok_or(SpeakerError::UnknownPeer(peer))?;
         let result = state.session.handle_command(now, command);
         self.drive(now);
         Ok(result?)
@@ -209,8 +233,16 @@ impl Speaker {
     /// # Errors
     ///
     /// [`SpeakerError::UnknownPeer`] or [`SpeakerError::NoBfd`].
-    pub fn handle_bfd_command(&mut self, now: Instant, peer: PeerId, command: bfd::Command) -> Result<(), SpeakerError> {
-        let state = self.peers.get_mut(&peer).ok_or(SpeakerError::UnknownPeer(peer))?;
+    pub fn handle_bfd_command(
+        &mut self,
+        now: Instant,
+        peer: PeerId,
+        command: bfd::Command,
+    ) -> Result<(), SpeakerError> {
+        let state = self
+            .peers
+            .get_mut(&peer)
+            .ok_or(SpeakerError::UnknownPeer(peer))?;
         let bfd = state.bfd.as_mut().ok_or(SpeakerError::NoBfd(peer))?;
         bfd.handle_command(now, command);
         self.drive(now);
@@ -222,8 +254,16 @@ impl Speaker {
     /// # Errors
     ///
     /// [`SpeakerError::UnknownPeer`].
-    pub fn handle_transport(&mut self, now: Instant, peer: PeerId, transport: Transport) -> Result<(), SpeakerError> {
-        let state = self.peers.get_mut(&peer).ok_or(SpeakerError::UnknownPeer(peer))?;
+    pub fn handle_transport(
+        &mut self,
+        now: Instant,
+        peer: PeerId,
+        transport: Transport,
+    ) -> Result<(), SpeakerError> {
+        let state = self
+            .peers
+            .get_mut(&peer)
+            .ok_or(SpeakerError::UnknownPeer(peer))?;
         state.session.handle_transport(now, transport);
         self.drive(now);
         Ok(())
@@ -234,8 +274,16 @@ impl Speaker {
     /// # Errors
     ///
     /// [`SpeakerError::UnknownPeer`].
-    pub fn handle_bytes(&mut self, now: Instant, peer: PeerId, bytes: &[u8]) -> Result<(), SpeakerError> {
-        let state = self.peers.get_mut(&peer).ok_or(SpeakerError::UnknownPeer(peer))?;
+    pub fn handle_bytes(
+        &mut self,
+        now: Instant,
+        peer: PeerId,
+        bytes: &[u8],
+    ) -> Result<(), SpeakerError> {
+        let state = self
+            .peers
+            .get_mut(&peer)
+            .ok_or(SpeakerError::UnknownPeer(peer))?;
         state.session.handle_bytes(now, bytes);
         self.drive(now);
         Ok(())
@@ -254,7 +302,10 @@ impl Speaker {
         peer: PeerId,
         payload: &[u8],
     ) -> Result<Result<(), bfd::RxError>, SpeakerError> {
-        let state = self.peers.get_mut(&peer).ok_or(SpeakerError::UnknownPeer(peer))?;
+        let state = self
+            .peers
+            .get_mut(&peer)
+            .ok_or(SpeakerError::UnknownPeer(peer))?;
         let bfd = state.bfd.as_mut().ok_or(SpeakerError::NoBfd(peer))?;
         let result = bfd.handle_packet(now, payload);
         self.drive(now);
@@ -267,7 +318,11 @@ impl Speaker {
             if state.session.poll_timeout().is_some_and(|t| t <= now) {
                 state.session.handle_timeout(now);
             }
-            if let Some(bfd) = state.bfd.as_mut().filter(|b| b.poll_timeout().is_some_and(|t| t <= now)) {
+            if let Some(bfd) = state
+                .bfd
+                .as_mut()
+                .filter(|b| b.poll_timeout().is_some_and(|t| t <= now))
+            {
                 bfd.handle_timeout(now);
             }
         }
@@ -303,7 +358,12 @@ impl Speaker {
     pub fn poll_timeout(&self) -> Option<Instant> {
         self.peers
             .values()
-            .flat_map(|p| [p.session.poll_timeout(), p.bfd.as_ref().and_then(bfd::Session::poll_timeout)])
+            .flat_map(|p| {
+                [
+                    p.session.poll_timeout(),
+                    p.bfd.as_ref().and_then(bfd::Session::poll_timeout),
+                ]
+            })
             .flatten()
             .min()
     }
@@ -338,7 +398,10 @@ impl Speaker {
                                     let four = negotiated.encode.four_octet_as;
                                     let _ = self.rib.peer_up(id, negotiated.remote_id, four);
                                 }
-                                SessionEvent::StateChanged { from: State::Established, .. } => {
+                                SessionEvent::StateChanged {
+                                    from: State::Established,
+                                    ..
+                                } => {
                                     // RFC 4271 §8.2.2: leaving Established "deletes all routes
                                     // associated with this connection".
                                     state.encode = None;
@@ -346,7 +409,8 @@ impl Speaker {
                                 }
                                 _ => {}
                             }
-                            self.events.push_back(SpeakerEvent::Session { peer: id, event });
+                            self.events
+                                .push_back(SpeakerEvent::Session { peer: id, event });
                         }
                     }
                 }
@@ -355,7 +419,11 @@ impl Speaker {
                 progressed = true;
                 let event = match event {
                     RibEvent::FibChanged(change) => SpeakerEvent::FibChanged(change),
-                    RibEvent::MaxPrefixExceeded { peer, family, limit } => {
+                    RibEvent::MaxPrefixExceeded {
+                        peer,
+                        family,
+                        limit,
+                    } => {
                         if let Some(state) = self.peers.get_mut(&peer) {
                             let family = match family {
                                 IpFamily::Ipv4 => Family::IPV4_UNICAST,
@@ -364,7 +432,11 @@ impl Speaker {
                             let command = Command::MaxPrefixExceeded { family, limit };
                             let _ = state.session.handle_command(now, command);
                         }
-                        SpeakerEvent::MaxPrefixExceeded { peer, family, limit }
+                        SpeakerEvent::MaxPrefixExceeded {
+                            peer,
+                            family,
+                            limit,
+                        }
                     }
                 };
                 self.events.push_back(event);
@@ -379,20 +451,33 @@ impl Speaker {
                 match self.rib.poll_updates(id, encode) {
                     Ok(updates) => {
                         for update in updates {
-                            if state.session.handle_command(now, Command::SendUpdate(update)).is_err() {
-                                self.events.push_back(SpeakerEvent::AdvertisementFailed { peer: id });
+                            if state
+                                .session
+                                .handle_command(now, Command::SendUpdate(update))
+                                .is_err()
+                            {
+                                self.events
+                                    .push_back(SpeakerEvent::AdvertisementFailed { peer: id });
                             }
                         }
                     }
-                    Err(_) => self.events.push_back(SpeakerEvent::AdvertisementFailed { peer: id }),
+                    Err(_) => self
+                        .events
+                        .push_back(SpeakerEvent::AdvertisementFailed { peer: id }),
                 }
             }
             for (&id, state) in &mut self.peers {
                 while let Some(t) = state.session.poll_transmit() {
-                    self.transmits.push_back(Transmit { peer: id, kind: TransmitKind::Bgp(t) });
+                    self.transmits.push_back(Transmit {
+                        peer: id,
+                        kind: TransmitKind::Bgp(t),
+                    });
                 }
                 while let Some(packet) = state.bfd.as_mut().and_then(bfd::Session::poll_transmit) {
-                    self.transmits.push_back(Transmit { peer: id, kind: TransmitKind::Bfd(packet) });
+                    self.transmits.push_back(Transmit {
+                        peer: id,
+                        kind: TransmitKind::Bfd(packet),
+                    });
                 }
             }
             if !progressed {

@@ -1,0 +1,381 @@
+//! Two speakers joined by an in-memory network in virtual time: a TCP-like pipe for BGP (one
+//! connection, ordered bytes, one latency) and a lossy datagram channel for BFD.
+
+use std::collections::BTreeMap;
+use std::net::{IpAddr, Ipv4Addr};
+
+use ipnet::IpNet;
+use sim_core::time::{Duration, Instant};
+
+use super::*;
+use crate::rib::adj_rib_in::MaxPrefix;
+use crate::wire::{CeaseSubcode, ErrorCode, Notification};
+
+const PEER: PeerId = PeerId(1);
+
+fn parse_net(s: &str) -> IpNet {
+    s.parse()
+        .unwrap_or_else(|e| panic!("bad test prefix {s}: {e}"))
+}
+
+fn addr(side: usize) -> Ipv4Addr {
+    Ipv4Addr::new(10, 0, 0, u8::try_from(side + 1).unwrap_or(0))
+}
+
+fn asn(side: usize) -> u32 {
+    65_001 + u32::try_from(side).unwrap_or(0)
+}
+
+#[derive(Debug)]
+enum Delivery {
+    Bfd(Vec<u8>),
+    Bytes(Vec<u8>),
+    Closed,
+    Connected,
+}
+
+/// The two-speaker network.
+struct Net {
+    now: Instant,
+    speakers: [Speaker; 2],
+    /// (time, sequence) → (receiving side, delivery).
+    queue: BTreeMap<(Instant, u64), (usize, Delivery)>,
+    seq: u64,
+    latency: Duration,
+    connected: bool,
+    /// Drop BGP bytes and BFD packets silently (a cut inside the provider).
+    silent: bool,
+    events: [Vec<(Instant, SpeakerEvent)>; 2],
+}
+
+impl Net {
+    /// Two speakers in AS 65001 and 65002, each with the other as `PEER`.
+    fn new(tweak: impl Fn(usize, &mut PeerSpec)) -> Self {
+        let speakers = [0usize, 1].map(|side| {
+            let mut speaker = Speaker::new(RibConfig::new(asn(side), addr(side)));
+            let other = 1 - side;
+            let mut spec = PeerSpec {
+                session: fsm::Config::new(asn(side), asn(other), addr(side)),
+                rib: PeerConfig::new(asn(other), IpAddr::V4(addr(other)), IpAddr::V4(addr(side))),
+                bfd: None,
+                seed: 7 + u64::try_from(side).unwrap_or(0),
+            };
+            tweak(side, &mut spec);
+            if let Err(e) = speaker.add_peer(Instant::ZERO, PEER, spec) {
+                panic!("add_peer: {e}");
+            }
+            speaker
+        });
+        let mut net = Self {
+            now: Instant::ZERO,
+            speakers,
+            queue: BTreeMap::new(),
+            seq: 0,
+            latency: Duration::from_millis(5),
+            connected: false,
+            silent: false,
+            events: [Vec::new(), Vec::new()],
+        };
+        net.pump();
+        net
+    }
+
+    fn send(&mut self, to: usize, delivery: Delivery) {
+        self.seq += 1;
+        self.queue.insert(
+            (self.now.saturating_add(self.latency), self.seq),
+            (to, delivery),
+        );
+    }
+
+    /// Moves every output of both speakers into the network and the event logs.
+    fn pump(&mut self) {
+        for side in 0..2 {
+            while let Some(t) = self.speakers[side].poll_transmit() {
+                match t.kind {
+                    TransmitKind::Bgp(fsm::Transmit::Connect) => {
+                        if !self.connected {
+                            self.connected = true;
+                            self.send(side, Delivery::Connected);
+                            self.send(1 - side, Delivery::Connected);
+                        }
+                    }
+                    TransmitKind::Bgp(fsm::Transmit::Bytes(bytes)) => {
+                        if self.connected && !self.silent {
+                            self.send(1 - side, Delivery::Bytes(bytes));
+                        }
+                    }
+                    TransmitKind::Bgp(fsm::Transmit::Close) => {
+                        if self.connected {
+                            self.connected = false;
+                            self.send(1 - side, Delivery::Closed);
+                        }
+                    }
+                    TransmitKind::Bfd(packet) => {
+                        if !self.silent {
+                            self.send(1 - side, Delivery::Bfd(packet));
+                        }
+                    }
+                }
+            }
+            while let Some(event) = self.speakers[side].poll_event() {
+                self.events[side].push((self.now, event));
+            }
+        }
+    }
+
+    /// Advances to the next delivery or timer no later than `until`; false if there is none.
+    fn step(&mut self, until: Instant) -> bool {
+        let arrival = self.queue.keys().next().map(|k| k.0);
+        let timers = self.speakers.iter().filter_map(Speaker::poll_timeout).min();
+        let Some(next) = [arrival, timers]
+            .into_iter()
+            .flatten()
+            .min()
+            .filter(|t| *t <= until)
+        else {
+            return false;
+        };
+        self.now = next;
+        if arrival == Some(next) {
+            if let Some((_, (to, delivery))) = self.queue.pop_first() {
+                let speaker = &mut self.speakers[to];
+                let result = match delivery {
+                    Delivery::Connected => {
+                        speaker.handle_transport(next, PEER, Transport::Connected)
+                    }
+                    Delivery::Closed => speaker.handle_transport(next, PEER, Transport::Closed),
+                    Delivery::Bytes(bytes) => speaker.handle_bytes(next, PEER, &bytes),
+                    Delivery::Bfd(packet) => {
+                        speaker.handle_bfd_packet(next, PEER, &packet).map(|_| ())
+                    }
+                };
+                assert_eq!(result, Ok(()));
+            }
+        } else {
+            for speaker in &mut self.speakers {
+                speaker.handle_timeout(next);
+            }
+        }
+        self.pump();
+        true
+    }
+
+    fn run_until(&mut self, until: Instant) {
+        while self.step(until) {}
+        self.now = self.now.max(until);
+    }
+
+    fn run_for(&mut self, d: Duration) {
+        self.run_until(self.now.saturating_add(d));
+    }
+
+    fn start(&mut self) {
+        for side in 0..2 {
+            let now = self.now;
+            assert_eq!(
+                self.speakers[side].handle_command(now, PEER, Command::Start),
+                Ok(())
+            );
+        }
+        self.pump();
+    }
+
+    fn state(&self, side: usize) -> Option<State> {
+        self.speakers[side].session(PEER).map(fsm::Session::state)
+    }
+
+    fn best_from_peer(&self, side: usize, prefix: &str) -> bool {
+        self.speakers[side]
+            .rib()
+            .loc_rib()
+            .best(&parse_net(prefix))
+            .is_some_and(|p| p.source == PEER)
+    }
+
+    /// Times at which `side` saw a FIB change for `prefix`, with the number of next hops.
+    fn fib(&self, side: usize, prefix: &str) -> Vec<(Instant, usize)> {
+        self.events[side]
+            .iter()
+            .filter_map(|(t, e)| match e {
+                SpeakerEvent::FibChanged(c) if c.prefix == parse_net(prefix) => {
+                    Some((*t, c.next_hops.len()))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn established_at(&self, side: usize) -> Option<Instant> {
+        self.events[side].iter().find_map(|(t, e)| {
+            matches!(
+                e,
+                SpeakerEvent::Session {
+                    event: SessionEvent::Established(_),
+                    ..
+                }
+            )
+            .then_some(*t)
+        })
+    }
+
+    fn originate(&mut self, side: usize, prefix: &str) {
+        let now = self.now;
+        self.speakers[side].originate(now, parse_net(prefix), PathAttributes::new());
+        self.pump();
+    }
+}
+
+#[test]
+fn speakers_exchange_originated_routes() {
+    let mut net = Net::new(|_, _| {});
+    net.originate(0, "192.0.2.0/24");
+    net.originate(1, "198.51.100.0/24");
+    net.start();
+    net.run_for(Duration::from_secs(10));
+    assert_eq!(net.state(0), Some(State::Established));
+    assert_eq!(net.state(1), Some(State::Established));
+    assert!(net.best_from_peer(1, "192.0.2.0/24"));
+    assert!(net.best_from_peer(0, "198.51.100.0/24"));
+    let best = net.speakers[1]
+        .rib()
+        .loc_rib()
+        .best(&parse_net("192.0.2.0/24"))
+        .cloned();
+    assert_eq!(best.as_ref().map(|p| p.next_hop), Some(IpAddr::V4(addr(0))));
+    assert_eq!(
+        best.and_then(|p| p.attrs.as_path().cloned()),
+        Some(crate::wire::AsPath::from_sequence(vec![crate::wire::Asn(
+            asn(0)
+        )]))
+    );
+    assert_eq!(net.fib(1, "192.0.2.0/24").len(), 1);
+}
+
+#[test]
+fn later_changes_wait_for_the_mrai_timer_and_travel_together() {
+    let mut net = Net::new(|_, _| {});
+    net.originate(0, "192.0.2.0/24");
+    net.start();
+    net.run_for(Duration::from_secs(5));
+    let first = net.fib(1, "192.0.2.0/24").first().map(|f| f.0);
+    let Some(first) = first else {
+        panic!("first prefix never arrived")
+    };
+    net.run_for(Duration::from_secs(1));
+    net.originate(0, "198.51.100.0/24");
+    net.run_for(Duration::from_secs(1));
+    net.originate(0, "203.0.113.0/24");
+    net.run_for(Duration::from_secs(60));
+    let second = net.fib(1, "198.51.100.0/24");
+    let third = net.fib(1, "203.0.113.0/24");
+    assert_eq!(second.len(), 1);
+    assert_eq!(
+        second.first().map(|f| f.0),
+        third.first().map(|f| f.0),
+        "one batch"
+    );
+    // RFC 4271 §9.2.1.1 with §10's jitter: the eBGP MRAI of 30 s, reduced by at most 25 %.
+    let gap = second.first().map(|f| f.0.saturating_duration_since(first));
+    assert!(
+        gap.is_some_and(|g| g >= Duration::from_millis(22_500) && g <= Duration::from_secs(31)),
+        "gap {gap:?}"
+    );
+}
+
+#[test]
+fn stopping_a_session_withdraws_its_routes_on_the_peer() {
+    let mut net = Net::new(|_, _| {});
+    net.originate(0, "192.0.2.0/24");
+    net.start();
+    net.run_for(Duration::from_secs(5));
+    assert!(net.best_from_peer(1, "192.0.2.0/24"));
+    let now = net.now;
+    assert_eq!(
+        net.speakers[0].handle_command(now, PEER, Command::Stop { message: None }),
+        Ok(())
+    );
+    net.pump();
+    net.run_for(Duration::from_secs(1));
+    assert_ne!(net.state(1), Some(State::Established));
+    assert!(!net.best_from_peer(1, "192.0.2.0/24"));
+    assert_eq!(
+        net.fib(1, "192.0.2.0/24").last().map(|f| f.1),
+        Some(0),
+        "FIB entry removed"
+    );
+}
+
+#[test]
+fn max_prefix_breach_sends_cease_6_1_and_drops_the_routes() {
+    let mut net = Net::new(|side, spec| {
+        if side == 1 {
+            spec.rib.max_prefix = MaxPrefix {
+                ipv4: Some(1),
+                ipv6: None,
+            };
+        }
+    });
+    net.originate(0, "192.0.2.0/24");
+    net.originate(0, "198.51.100.0/24");
+    net.start();
+    net.run_for(Duration::from_secs(5));
+    let breach = net.events[1].iter().any(|(_, e)| {
+        matches!(
+            e,
+            SpeakerEvent::MaxPrefixExceeded {
+                peer: PEER,
+                family: IpFamily::Ipv4,
+                limit: 1
+            }
+        )
+    });
+    assert!(breach);
+    // RFC 4486 §4: Cease, subcode 1, data AFI 1, SAFI 1, limit 1.
+    let expected = Notification::new(
+        ErrorCode::CEASE,
+        CeaseSubcode::MAXIMUM_NUMBER_OF_PREFIXES_REACHED.0,
+        vec![0, 1, 1, 0, 0, 0, 1],
+    );
+    let received = net.events[0].iter().any(|(_, e)| {
+        matches!(e, SpeakerEvent::Session { event: SessionEvent::NotificationReceived(n), .. } if *n == expected)
+    });
+    assert!(received, "the peer receives Cease 6/1: {:?}", net.events[0]);
+    assert_ne!(net.state(1), Some(State::Established));
+    assert!(!net.best_from_peer(1, "192.0.2.0/24"));
+    assert!(net.speakers[1].rib().loc_rib().is_empty());
+}
+
+#[test]
+fn bfd_down_takes_bgp_down_long_before_the_hold_timer() {
+    let mut net = Net::new(|side, spec| {
+        spec.bfd = Some(bfd::Config {
+            local_discriminator: 100 + u32::try_from(side).unwrap_or(0),
+            ..bfd::Config::default()
+        });
+    });
+    net.originate(0, "192.0.2.0/24");
+    net.start();
+    net.run_for(Duration::from_secs(10));
+    assert!(net.best_from_peer(1, "192.0.2.0/24"));
+    assert!(net.established_at(1).is_some());
+    assert_eq!(
+        net.speakers[1].bfd(PEER).map(bfd::Session::state),
+        Some(bfd::packet::State::Up)
+    );
+    // A silent cut: nothing arrives any more, interfaces stay up.
+    net.silent = true;
+    let cut = net.now;
+    net.run_for(Duration::from_secs(5));
+    let withdrawn = net.fib(1, "192.0.2.0/24").last().copied();
+    let Some((at, 0)) = withdrawn else {
+        panic!("route not withdrawn: {withdrawn:?}")
+    };
+    // Detection time 3 × 300 ms (RFC 5880 §6.8.4), far below the 90 s hold time.
+    let detection = at.saturating_duration_since(cut);
+    assert!(
+        detection <= Duration::from_millis(1_000),
+        "detected after {detection}"
+    );
+    assert_ne!(net.state(1), Some(State::Established));
+}

@@ -815,6 +815,14 @@ fn read_header<'a>(r: &mut Reader<'a>) -> Option<(AttrFlags, AttrType, Reader<'a
         usize::from(r.u8()?)
     };
     let value = r.sub(len)?;
+    // A length above 255 implies the Extended Length bit, which the encoder sets again; keep
+    // the bit only where it is a choice of the sender (a short value in a 2-octet length), so
+    // that value -> bytes -> value is the identity as well as bytes -> value -> bytes.
+    let flags = if len > 255 {
+        flags.without(AttrFlags::EXTENDED_LENGTH)
+    } else {
+        flags
+    };
     Some((flags, type_code, value))
 }
 

@@ -703,7 +703,7 @@ impl<'a> World<'a> {
             let withdrawn = changes.iter().filter(|(_, v)| v.is_empty()).count();
             self.push_timeline(
                 now,
-                Some(name.clone()),
+                Some(name),
                 TimelineEvent::Fib {
                     prefix: format!("{} prefixes ({} removed)", changes.len(), withdrawn),
                     via: Vec::new(),
@@ -945,11 +945,7 @@ impl<'a> World<'a> {
             }
             self.fault_times.push(now);
         }
-        let label = if end {
-            format!("{kind} ends")
-        } else {
-            kind.clone()
-        };
+        let label = if end { format!("{kind} ends") } else { kind };
         self.push_timeline(
             now,
             None,
@@ -1038,11 +1034,7 @@ impl<'a> World<'a> {
             self.engine.cancel(id);
         }
         for (i, seg) in self.topo.segments.iter().enumerate() {
-            if seg
-                .ends
-                .iter()
-                .any(|n| *n == Node::Router(topology::RouterIx(r)))
-            {
+            if seg.ends.contains(&Node::Router(topology::RouterIx(r))) {
                 self.net.set_carrier(now, SegIx(i), false);
             }
         }
@@ -1122,11 +1114,7 @@ impl<'a> World<'a> {
         }
         self.net.set_alive(&mut self.engine, r, true);
         for (i, seg) in self.topo.segments.iter().enumerate() {
-            if seg
-                .ends
-                .iter()
-                .any(|n| *n == Node::Router(topology::RouterIx(r)))
-            {
+            if seg.ends.contains(&Node::Router(topology::RouterIx(r))) {
                 self.net.set_carrier(now, SegIx(i), true);
             }
         }

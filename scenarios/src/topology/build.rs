@@ -490,6 +490,10 @@ impl Builder {
                     core,
                 });
             }
+            // Invariant: one link per side, pushed just above.
+            let Ok(links) = <[CircuitLink; 2]>::try_from(links) else {
+                continue;
+            };
             per_circuit.push(links);
         }
         let ergw = self.router(
@@ -683,7 +687,7 @@ impl Builder {
                 provider_state: c.provider_state.unwrap_or(ProviderState::Provisioned),
                 enabled: c.enabled.unwrap_or(true),
                 weight: 0,
-                links: [links[0].clone(), links[1].clone()],
+                links,
                 peerings,
             });
         }

@@ -66,6 +66,9 @@ pub const MICROSOFT_PREFIX_LIMIT: u32 = 200;
 pub const GATEWAY_PREFIX_LIMIT: u32 = 1_000;
 /// Prefixes from on-premises to the VPN gateway.
 pub const VPN_PREFIX_LIMIT: u32 = 4_000;
+/// LOCAL_PREF the CEs set on routes learned over ExpressRoute unless `[policy]
+/// expressroute_local_pref` says otherwise (domain.md: "e.g. 150 against the default 100").
+pub const DEFAULT_EXPRESSROUTE_LOCAL_PREF: u32 = 150;
 /// Circuits one VNet spreads traffic over by ECMP.
 pub const MAX_CIRCUITS: usize = 4;
 /// The MSEE's minimum BFD interval: a faster request yields this.
@@ -94,10 +97,10 @@ pub struct CircuitIx(pub usize);
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Profile {
-    /// Cisco IOS (assumptions where undocumented are stated in the `bgp` crate).
-    CiscoIos,
     /// BIRD 2: jitters the hold timer as well as the keepalive.
     Bird,
+    /// Cisco IOS (assumptions where undocumented are stated in the `bgp` crate).
+    CiscoIos,
     /// FRR's bgpd.
     Frr,
     /// Juniper Junos.
@@ -111,8 +114,8 @@ impl Profile {
     #[must_use]
     pub const fn name(self) -> &'static str {
         match self {
-            Self::CiscoIos => "cisco-ios",
             Self::Bird => "bird",
+            Self::CiscoIos => "cisco-ios",
             Self::Frr => "frr",
             Self::Junos => "junos",
             Self::Rfc4271 => "rfc4271",
@@ -552,8 +555,12 @@ pub struct Internet {
     pub segment: SegmentIx,
     /// Microsoft service prefixes (reached over Microsoft peering, or the internet).
     pub microsoft_prefixes: Vec<Ipv4Net>,
-    /// Whether on-premises uses one edge for the internet and Microsoft peering (asymmetric
-    /// routing is then possible).
+    /// Whether on-premises uses one edge for the internet and Microsoft peering. When true,
+    /// on-premises sends traffic for Microsoft prefixes out of that edge's internet default
+    /// route while its public prefixes are advertised over Microsoft peering, so Microsoft
+    /// returns the replies over ExpressRoute: the two directions take different paths (the
+    /// asymmetric routing of domain.md). When false, on-premises prefers the Microsoft-peering
+    /// routes and falls back to the internet only when they are withdrawn.
     pub shares_edge_with_microsoft_peering: bool,
 }
 

@@ -1,0 +1,143 @@
+//! The `holdtime` binary end to end: listing, showing, exit codes of `run` and `check`.
+
+use std::process::{Command, Output};
+
+fn holdtime(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_holdtime"))
+        .args(args)
+        .output()
+        .expect("the holdtime binary runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn write_temp(name: &str, contents: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("holdtime-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join(name);
+    std::fs::write(&path, contents).expect("write temp file");
+    path
+}
+
+#[test]
+fn scenarios_lists_every_library_entry_with_its_summary() {
+    let out = holdtime(&["scenarios"]);
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = text(&out.stdout);
+    for entry in &scenarios::library::LIBRARY {
+        let line = stdout
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(entry.name))
+            .unwrap_or_else(|| panic!("{} not listed:\n{stdout}", entry.name));
+        assert!(line.contains(&scenarios::library::summary(entry)), "{line}");
+    }
+}
+
+#[test]
+fn scenarios_show_prints_the_toml_exactly() {
+    let out = holdtime(&["scenarios", "show", "reference"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        text(&out.stdout),
+        scenarios::library::get("reference").unwrap().source
+    );
+}
+
+#[test]
+fn scenarios_show_unknown_name_exits_2_listing_names() {
+    let out = holdtime(&["scenarios", "show", "nope"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("no built-in scenario `nope`"), "{stderr}");
+    assert!(
+        stderr.contains("= allowed: reference, tuned-10-30"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn run_without_scenario_validates_the_reference_and_refuses_to_fake_results() {
+    let out = holdtime(&["run"]);
+    // 3: valid, but not simulated (the driver has not landed); nothing on stdout.
+    assert_eq!(out.status.code(), Some(3));
+    assert!(out.stdout.is_empty());
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("<builtin:reference>: scenario `reference:"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("simulation is not implemented yet"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn run_invalid_file_prints_located_error_and_exits_2() {
+    let path = write_temp(
+        "bad-run.toml",
+        "name = \"t\"\ndescription = \"d\"\ntopology = \"single-ce\"\nduration = \"15m\"\n\n[bgp]\nhold_time = \"1s\"\n",
+    );
+    let out = holdtime(&["run", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr
+            .contains("bad-run.toml:7:13: error: hold time 1s is not allowed (at `bgp.hold_time`)"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("7 | hold_time = \"1s\""), "{stderr}");
+}
+
+#[test]
+fn run_unknown_name_exits_2_listing_library() {
+    let out = holdtime(&["run", "no-such-scenario"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("`no-such-scenario` is neither a file nor a built-in scenario"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("reference"), "{stderr}");
+}
+
+#[test]
+fn check_invalid_file_exits_2_even_next_to_a_valid_one() {
+    let path = write_temp(
+        "bad-check.toml",
+        "name = \"t\"\ndescription = \"d\"\ntopology = \"single-ce\"\nduration = \"15m\"\nsede = 3\n",
+    );
+    let out = holdtime(&["check", "reference", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("bad-check.toml:5:1: error: unknown field `sede`"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn check_valid_scenario_reports_expectations_not_evaluated_yet() {
+    let out = holdtime(&["check", "bfd"]);
+    assert_eq!(out.status.code(), Some(3));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("<builtin:bfd>: valid; 4 expectations not evaluated"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn check_requires_at_least_one_scenario() {
+    let out = holdtime(&["check"]);
+    assert_eq!(out.status.code(), Some(2), "clap's usage error");
+}
+
+#[test]
+fn run_rejects_unknown_format() {
+    let out = holdtime(&["run", "--format", "xml"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("possible values: text, json"));
+}
