@@ -29,7 +29,9 @@ use crate::units::{Bandwidth, LossModel, Quantity, TimeSpec};
 pub struct ScenarioSpec {
     /// A short title.
     pub name: String,
-    /// A paragraph a student can read: what happens and what to look at.
+    /// A paragraph a student can read: what happens and what to look at (every library
+    /// scenario has one; optional in other files).
+    #[serde(default)]
     pub description: String,
     /// A built-in topology by name, or a full `[topology]` table.
     pub topology: TopologyChoice,

@@ -63,7 +63,13 @@ impl Key {
     /// Strict `(time, seq)` order.
     #[inline(always)]
     fn before(&self, other: &Self) -> bool {
-        self.time < other.time || (self.time == other.time && self.seq < other.seq)
+        // One 128-bit comparison compiles to a branch-free compare-and-borrow pair.
+        self.order() < other.order()
+    }
+
+    #[inline(always)]
+    fn order(&self) -> u128 {
+        (u128::from(self.time) << 64) | u128::from(self.seq)
     }
 }
 
@@ -319,19 +325,28 @@ impl<E> EventQueue<E> {
         let key = self.heap[i];
         loop {
             let first = i * ARITY + 1;
-            if first >= n {
-                break;
-            }
-            let end = (first + ARITY).min(n);
-            let mut best = first;
-            let mut best_key = self.heap[first];
-            for c in first + 1..end {
-                let ck = self.heap[c];
-                if ck.before(&best_key) {
-                    best = c;
-                    best_key = ck;
+            let (best, best_key) = if let Some(kids) = self.heap.get(first..first + ARITY) {
+                // All four children present (the common case): a two-round tournament, whose
+                // comparisons are independent of each other.
+                let (a, ka) = min_of(0, kids[0], 1, kids[1]);
+                let (b, kb) = min_of(2, kids[2], 3, kids[3]);
+                let (w, kw) = min_of(a, ka, b, kb);
+                (first + w, kw)
+            } else {
+                if first >= n {
+                    break;
                 }
-            }
+                let mut best = first;
+                let mut best_key = self.heap[first];
+                for c in first + 1..n {
+                    let ck = self.heap[c];
+                    if ck.before(&best_key) {
+                        best = c;
+                        best_key = ck;
+                    }
+                }
+                (best, best_key)
+            };
             if !best_key.before(&key) {
                 break;
             }
@@ -340,6 +355,12 @@ impl<E> EventQueue<E> {
         }
         self.heap[i] = key;
     }
+}
+
+/// The earlier of two indexed keys (the first on ties, which cannot happen: seqs are unique).
+#[inline(always)]
+fn min_of(i: usize, ki: Key, j: usize, kj: Key) -> (usize, Key) {
+    if kj.before(&ki) { (j, kj) } else { (i, ki) }
 }
 
 #[cfg(test)]

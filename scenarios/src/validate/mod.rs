@@ -70,12 +70,6 @@ impl Validator {
                     .expected("a short title"),
             );
         }
-        if spec.description.trim().is_empty() {
-            self.error(
-                Diagnostic::error(root().key("description"), "the description is empty")
-                    .expected("a paragraph a student can read: what happens and what to look at"),
-            );
-        }
         if spec.duration.is_zero() || spec.duration > Duration::from_secs(7 * 86_400) {
             self.error(
                 Diagnostic::error(

@@ -494,6 +494,16 @@ impl Validator {
                 );
             }
         }
+        let n = topo.onprem_prefixes.len();
+        if topo.vpn.is_some() && n > topology::VPN_PREFIX_LIMIT as usize {
+            self.diags.push(
+                Diagnostic::warning(
+                    root().key("prefixes").key("onprem"),
+                    format!("{n} on-premises prefixes exceed the VPN gateway's limit of 4000"),
+                )
+                .note("the VPN gateway drops the BGP session (domain.md, limits)"),
+            );
+        }
         let vnet_prefixes: usize = topo.vnets.iter().map(|v| v.prefixes.len()).sum();
         if vnet_prefixes > topology::GATEWAY_PREFIX_LIMIT as usize {
             self.diags.push(
