@@ -502,3 +502,78 @@ fn zero_window_is_probed_and_reopened_by_reading() {
         data.len()
     );
 }
+
+mod fuzz {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn arb_segment(isn_hint: u32) -> impl Strategy<Value = Segment> {
+        (
+            any::<bool>(),
+            any::<u32>(),
+            any::<u32>(),
+            0_u8..32,
+            any::<u16>(),
+            proptest::option::of(any::<u16>()),
+            proptest::collection::vec(any::<u8>(), 0..40),
+        )
+            .prop_map(
+                move |(near, seq, ack, flags, window, mss, payload)| Segment {
+                    src_port: 50_000,
+                    dst_port: 179,
+                    // Half the segments land near the real sequence space, so they get past the
+                    // acceptability test and exercise the state machine.
+                    seq: if near {
+                        isn_hint.wrapping_add(seq % 64)
+                    } else {
+                        seq
+                    },
+                    ack: if near { ack % 4 } else { ack },
+                    flags: Flags::from_bits(flags),
+                    window,
+                    mss,
+                    payload: payload.into_boxed_slice(),
+                },
+            )
+    }
+
+    proptest! {
+        #[test]
+        fn arbitrary_segments_never_panic_or_break_invariants(
+            segs in proptest::collection::vec(arb_segment(0), 1..60),
+            listen in any::<bool>(),
+        ) {
+            let mut ep = Endpoint::new(
+                TcpConfig::linux(), 179, 50_000, &mut Seed(1).stream_named("fuzz"));
+            let mut now = Instant::ZERO;
+            if listen {
+                ep.listen().expect("fresh");
+            } else {
+                ep.connect(now).expect("fresh");
+            }
+            // Steer the "near" sequence numbers at this endpoint's ISN for the ACK field.
+            let iss = ep.iss;
+            for mut seg in segs {
+                if seg.ack < 4 {
+                    seg.ack = iss.wrapping_add(seg.ack);
+                }
+                now += MS * 7;
+                ep.handle_segment(now, &seg);
+                let _ = ep.write(b"data");
+                while ep.poll_transmit(now).is_some() {}
+                while ep.poll_event().is_some() {}
+                let mut buf = [0_u8; 64];
+                while ep.read(&mut buf) > 0 {}
+                if let Some(t) = ep.poll_timeout()
+                    && t <= now + MS * 7
+                {
+                    ep.handle_timeout(t.max(now));
+                }
+                prop_assert!(ep.snd_una <= ep.snd_max && ep.snd_nxt <= ep.snd_max);
+                prop_assert!(ep.buf_start <= ep.snd_una.max(1));
+                prop_assert!(ep.readable() <= TcpConfig::linux().recv_buffer as usize);
+            }
+        }
+    }
+}
