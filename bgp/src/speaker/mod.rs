@@ -336,6 +336,32 @@ impl Speaker {
         self.drive(now);
     }
 
+    /// Originates every prefix of `prefixes` at once (see [`Rib::originate`]): they are
+    /// advertised together, in as few UPDATEs as fit, instead of the first alone and the rest
+    /// after the MinRouteAdvertisementInterval as successive [`Self::originate`] calls would.
+    pub fn originate_all(
+        &mut self,
+        now: Instant,
+        prefixes: impl IntoIterator<Item = (IpNet, PathAttributes)>,
+    ) {
+        for (prefix, attrs) in prefixes {
+            self.rib.originate(prefix, attrs);
+        }
+        self.drive(now);
+    }
+
+    /// Stops originating every prefix of `prefixes` at once.
+    pub fn withdraw_originated_all<'p>(
+        &mut self,
+        now: Instant,
+        prefixes: impl IntoIterator<Item = &'p IpNet>,
+    ) {
+        for prefix in prefixes {
+            self.rib.withdraw_originated(prefix);
+        }
+        self.drive(now);
+    }
+
     /// Stops originating `prefix`.
     pub fn withdraw_originated(&mut self, now: Instant, prefix: &IpNet) {
         self.rib.withdraw_originated(prefix);

@@ -418,3 +418,30 @@ fn export_prepend_change_readvertises_with_a_longer_path_and_keeps_the_session()
         Err(SpeakerError::UnknownPeer(PeerId(99)))
     );
 }
+
+#[test]
+fn originate_all_advertises_every_prefix_in_one_batch() {
+    let mut net = Net::new(|_, _| {});
+    net.originate(0, "192.0.2.0/24");
+    net.start();
+    net.run_for(Duration::from_secs(5));
+    let now = net.now;
+    let many: Vec<(IpNet, PathAttributes)> = (0..50u8)
+        .map(|k| (parse_net(&format!("10.0.{k}.0/24")), PathAttributes::new()))
+        .collect();
+    net.speakers[0].originate_all(now, many);
+    net.pump();
+    net.run_for(Duration::from_secs(1));
+    let first = net.fib(1, "10.0.0.0/24");
+    let last = net.fib(1, "10.0.49.0/24");
+    assert_eq!(first.len(), 1, "sent at once, not after the MRAI");
+    assert_eq!(first.first().map(|f| f.0), last.first().map(|f| f.0));
+    let now = net.now;
+    let gone: Vec<IpNet> = (0..50u8).map(|k| parse_net(&format!("10.0.{k}.0/24"))).collect();
+    net.speakers[0].withdraw_originated_all(now, &gone);
+    net.pump();
+    net.run_for(Duration::from_secs(31));
+    assert!(!net.best_from_peer(1, "10.0.0.0/24"));
+    assert!(!net.best_from_peer(1, "10.0.49.0/24"));
+    assert!(net.best_from_peer(1, "192.0.2.0/24"));
+}
