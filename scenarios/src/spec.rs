@@ -361,7 +361,7 @@ pub enum TcpPreset {
 #[serde(deny_unknown_fields)]
 pub struct PolicySection {
     /// LOCAL_PREF the CEs set on routes learned from the MSEEs (e.g. 150 against the
-    /// default 100 on VPN routes), so return traffic prefers ExpressRoute.
+    /// default 100 on VPN routes), so return traffic prefers ExpressRoute. Default 150.
     #[serde(default)]
     pub expressroute_local_pref: Option<u32>,
     /// AS-path prepending by the customer on a link or a link's peering.

@@ -404,6 +404,9 @@ fn warns_when_prefixes_exceed_the_private_peering_limit() {
     assert!(loaded
         .render_warnings()
         .contains("w.toml:7:10: warning: 4001 on-premises prefixes exceed circuit `circuit`'s private-peering limit of 4000"));
+    assert!(loaded.render_warnings().contains(
+        "w.toml:7:10: warning: 4001 on-premises prefixes exceed the VPN gateway's limit of 4000"
+    ));
 }
 
 #[test]

@@ -67,6 +67,9 @@ pub const MICROSOFT_PREFIX_LIMIT: u32 = 200;
 pub const GATEWAY_PREFIX_LIMIT: u32 = 1_000;
 /// Prefixes from on-premises to the VPN gateway.
 pub const VPN_PREFIX_LIMIT: u32 = 4_000;
+/// LOCAL_PREF the CEs set on routes learned over ExpressRoute unless `[policy]
+/// expressroute_local_pref` says otherwise (domain.md: "e.g. 150 against the default 100").
+pub const DEFAULT_EXPRESSROUTE_LOCAL_PREF: u32 = 150;
 /// Circuits one VNet spreads traffic over by ECMP.
 pub const MAX_CIRCUITS: usize = 4;
 /// The MSEE's minimum BFD interval: a faster request yields this.

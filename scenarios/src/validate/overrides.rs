@@ -9,8 +9,9 @@ use crate::spec::{
     BfdRouterOverride, BgpRouterOverride, LinkOverride, ScenarioSpec, TcpPreset, TopologyChoice,
 };
 use crate::topology::{
-    self, MSEE_BFD_MIN_INTERVAL, MSEE_MIN_HOLD_TIME, MSEE_MIN_KEEPALIVE, PeeringKind, Role,
-    RouterIx, SessionIx, SessionKind, Target, TargetClass, Topology,
+    self, DEFAULT_EXPRESSROUTE_LOCAL_PREF, MSEE_BFD_MIN_INTERVAL, MSEE_MIN_HOLD_TIME,
+    MSEE_MIN_KEEPALIVE, PeeringKind, Role, RouterIx, SessionIx, SessionKind, Target, TargetClass,
+    Topology,
 };
 use crate::units::LossModel;
 
@@ -243,9 +244,16 @@ impl Validator {
     }
 
     pub(super) fn policy(&mut self, spec: &ScenarioSpec, topo: &mut Topology) {
-        let Some(policy) = &spec.policy else { return };
-        let path = root().key("policy");
-        if let Some(lp) = policy.expressroute_local_pref {
+        // domain.md: "the customer's own policy, usually local preference on the ExpressRoute
+        // routes (e.g. 150 against the default 100) so that return traffic also prefers
+        // ExpressRoute over the VPN". Without it the VPN path, one AS shorter, would win on
+        // premises; a file that wants that misconfiguration sets the value to 100.
+        let lp = spec
+            .policy
+            .as_ref()
+            .and_then(|p| p.expressroute_local_pref)
+            .unwrap_or(DEFAULT_EXPRESSROUTE_LOCAL_PREF);
+        {
             // The CE sets it on what it learns from Azure: from the MSEE (layer 2) or from
             // the PE (layer 3).
             for s in &mut topo.sessions {
@@ -262,6 +270,8 @@ impl Validator {
                 }
             }
         }
+        let Some(policy) = &spec.policy else { return };
+        let path = root().key("policy");
         for (i, p) in policy.prepend.iter().enumerate() {
             let pp = path.key("prepend").index(i);
             if p.count == 0 || p.count > 10 {
@@ -483,6 +493,16 @@ impl Validator {
                         .note("the MSEE drops the session (NOTIFICATION Cease/1, maximum prefixes) and it comes back once below the limit"),
                 );
             }
+        }
+        let n = topo.onprem_prefixes.len();
+        if topo.vpn.is_some() && n > topology::VPN_PREFIX_LIMIT as usize {
+            self.diags.push(
+                Diagnostic::warning(
+                    root().key("prefixes").key("onprem"),
+                    format!("{n} on-premises prefixes exceed the VPN gateway's limit of 4000"),
+                )
+                .note("the VPN gateway drops the BGP session (domain.md, limits)"),
+            );
         }
         let vnet_prefixes: usize = topo.vnets.iter().map(|v| v.prefixes.len()).sum();
         if vnet_prefixes > topology::GATEWAY_PREFIX_LIMIT as usize {
