@@ -29,7 +29,7 @@
 //! - ACKs are sent immediately for every segment that carries data or FIN, including
 //!   out-of-order ones (which thereby act as duplicate ACKs); there is **no delayed ACK**.
 //! - The retransmission timer of RFC 6298: SRTT/RTTVAR, Karn's rule (one timed segment at a
-//!   time, never a retransmitted one), floor and ceiling from the config, exponential back-off,
+//!   time, never a retransmitted one unless timestamps are negotiated), floor and ceiling from the config, exponential back-off,
 //!   timer management of §5. On expiry the earliest unacknowledged segment is resent and the
 //!   sender goes back to it (go-back-N paced by a one-segment loss window, RFC 5681 §3.1).
 //! - Abort after [`TcpConfig::max_retransmissions`] retransmissions of the same data, when the
@@ -59,10 +59,12 @@
 //! - **Delayed ACK** (up to 40 ms on Linux): it delays only acknowledgements, never the
 //!   delivery of data to the receiving speaker, so keepalive arrival times do not change; RTT
 //!   samples would be up to 40 ms larger, which the 200 ms RTO floor hides.
-//! - **SACK, timestamps, window scaling, Nagle, SO_KEEPALIVE, RFC 5961 challenge ACKs**: SACK
-//!   and timestamps change recovery of several losses in one window (bulk transfer) and RTT
-//!   sampling, not the single-segment keepalive path; Nagle could hold a keepalive behind an
-//!   unacknowledged UPDATE for one RTT at most (many speakers set `TCP_NODELAY`).
+//! - **SACK, window scaling, PAWS, Nagle, SO_KEEPALIVE, RFC 5961 challenge ACKs**: SACK
+//!   changes recovery of several losses in one window (bulk transfer), not the single-segment
+//!   keepalive path; PAWS only rejects old duplicates; Nagle could hold a keepalive behind an
+//!   unacknowledged UPDATE for one RTT at most (many speakers set `TCP_NODELAY`). The
+//!   timestamps option *is* modelled ([`TcpConfig::timestamps`]) because it does move keepalive
+//!   timing on a lossy path: it decides how soon a backed-off RTO collapses.
 //! - **Time-based abort**: Linux turns `tcp_retries2` into a time budget computed with a 200 ms
 //!   base RTO and aborts when it is spent; this model counts retransmissions. Both agree when
 //!   the RTO is at the floor (RTT below about 50 ms); on a long path the model aborts later.
