@@ -101,6 +101,39 @@ fn rss_bytes() -> u64 {
     pages * 4096
 }
 
+/// CPU time this thread has run, in nanoseconds, from `/proc/thread-self/schedstat` (Linux);
+/// unlike wall time it does not grow when other processes compete for the cores.
+fn thread_cpu_ns() -> Option<u64> {
+    let stat = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    stat.split_whitespace().next()?.parse().ok()
+}
+
+/// Prints the withdrawal rate of a 1 M-prefix session measured in thread CPU time (best of 3).
+fn report_cpu_rate() {
+    let n = 1_000_000u32;
+    let updates = [table_updates(n, 1), table_updates(n, 2)];
+    let mut best: Option<u64> = None;
+    for _ in 0..3 {
+        let mut rib = empty_rib();
+        import(&mut rib, &updates);
+        let (Some(start), changes, Some(end)) =
+            (thread_cpu_ns(), withdraw_peer1(&mut rib), thread_cpu_ns())
+        else {
+            return;
+        };
+        assert_eq!(changes, n as usize);
+        let spent = end.saturating_sub(start);
+        best = Some(best.map_or(spent, |b| b.min(spent)));
+    }
+    if let Some(ns) = best.filter(|&ns| ns > 0) {
+        eprintln!(
+            "rib_withdraw/1000000 in thread CPU time: {:.1} ms, {:.2} M prefix changes/s",
+            ns as f64 / 1e6,
+            f64::from(n) * 1e3 / ns as f64,
+        );
+    }
+}
+
 fn report_memory() {
     let updates = [table_updates(1_000_000, 1), table_updates(1_000_000, 2)];
     let before = rss_bytes();
@@ -136,6 +169,7 @@ fn report_memory() {
 )]
 fn bench_withdraw(c: &mut Criterion) {
     report_memory();
+    report_cpu_rate();
     let mut group = c.benchmark_group("rib_withdraw");
     for n in [10_000u32, 1_000_000] {
         let updates = [table_updates(n, 1), table_updates(n, 2)];

@@ -290,3 +290,46 @@ fn keepalive_and_hold_restart_on_every_message() {
     assert_eq!(state(&p.b), State::Established);
     assert!(sent_notifications(&p.a).is_empty());
 }
+
+#[test]
+fn bird_detection_window_reaches_below_hold_minus_keepalive() {
+    // domain.md: BIRD jitters the hold timer too, so a silent failure is detected anywhere in
+    // about (0.75·H − K, H] after the cut, not (H − K, H] as with the RFC's timers.
+    let hold = Duration::from_secs(90);
+    let k = Duration::from_secs(30);
+    let mut earliest = Duration::MAX;
+    for seed in 0..60 {
+        let mut a = cfg_a(Profile::BIRD);
+        a.hold_time = Some(hold);
+        let mut b = cfg_b(Profile::BIRD);
+        b.hold_time = Some(hold);
+        let mut p = established(a, b, seed);
+        p.drive_for(Duration::from_secs(60) + Duration::from_millis(seed * 7919 % 30_000));
+        let cut = p.now;
+        p.link_up = false;
+        assert!(
+            p.drive_until_pred(Duration::from_secs(200), |p| p.a.session.state()
+                == State::Idle)
+        );
+        let d = p.now - cut;
+        assert!(d > hold.mul_f64(0.75) - k && d <= hold, "seed {seed}: {d}");
+        earliest = earliest.min(d);
+    }
+    assert!(
+        earliest < hold - k,
+        "BIRD never detected before H − K: {earliest}"
+    );
+}
+
+#[test]
+fn same_seed_gives_the_same_trace() {
+    let run = |seed| {
+        let mut p = established(cfg_a(Profile::BIRD), cfg_b(Profile::RFC4271), seed);
+        p.drive_for(Duration::from_secs(300));
+        p.link_up = false;
+        p.drive_for(Duration::from_secs(600));
+        (p.a.events, p.b.events, p.a.written, p.b.written)
+    };
+    assert_eq!(run(9), run(9));
+    assert_ne!(run(9).0, run(10).0);
+}

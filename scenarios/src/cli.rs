@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 
 use crate::report::{Format, evaluate, render_verdicts};
-use crate::{LoadError, Loaded, RunError, library};
+use crate::{LoadError, Loaded, library};
 
 /// Exit status: success.
 pub const EXIT_OK: u8 = 0;
@@ -189,7 +189,7 @@ fn run(
             }
             EXIT_OK
         }
-        Err(e @ RunError::NotImplemented) => {
+        Err(e) => {
             // Leave no empty trace behind that could pass for a run's output.
             drop(trace_file);
             if let Some(path) = trace {
@@ -197,7 +197,7 @@ fn run(
             }
             let _ = writeln!(
                 err,
-                "{}: scenario `{}` is valid ({} faults, {} expectations, seed {seed})\nholdtime: {e}",
+                "{}: scenario `{}` is valid ({} faults, {} expectations, seed {seed}) but was not run\nholdtime: {e}",
                 loaded.source.name(),
                 loaded.scenario.name,
                 loaded.scenario.faults.len(),
@@ -224,7 +224,7 @@ fn check(names: &[String], seed: Option<u64>, out: &mut dyn Write, err: &mut dyn
                     status = EXIT_FAILED;
                 }
             }
-            Err(e @ RunError::NotImplemented) => {
+            Err(e) => {
                 let _ = writeln!(
                     err,
                     "{}: valid; {} expectations not evaluated: {e}",

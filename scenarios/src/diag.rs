@@ -309,6 +309,13 @@ impl Source {
             diag.allowed = allowed;
         }
         self.locate(&mut diag);
+        // A missing field is reported with the span of the table it is missing from, which
+        // starts at that table's first key: the path is the table, not that key.
+        if diag.message.starts_with("missing field")
+            && matches!(diag.path.0.last(), Some(KeySegment::Key(_)))
+        {
+            diag.path.0.pop();
+        }
         diag
     }
 }

@@ -31,6 +31,7 @@ pub mod diag;
 pub mod library;
 pub mod report;
 pub mod scenario;
+pub mod sim;
 pub mod spec;
 pub mod topology;
 pub mod units;
@@ -95,12 +96,13 @@ pub enum LoadError {
 /// Why a run did not produce a report.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RunError {
-    /// The simulation driver is not part of this build yet; nothing was simulated.
-    #[error(
-        "simulation is not implemented yet: the scenario is valid, but the driver that runs it \
-         has not landed (no results are shown rather than invented ones)"
-    )]
-    NotImplemented,
+    /// The topology could not be instantiated (a session path that does not chain, a router
+    /// configuration the BGP speaker refuses). Validation should have caught it first.
+    #[error("cannot build the simulated network: {0}")]
+    Model(String),
+    /// The scenario uses a fault kind this build of the simulator does not replay yet.
+    #[error("{0}")]
+    Unsupported(String),
 }
 
 /// Parses and validates scenario text. `name` is used in diagnostics (a path, or
@@ -162,18 +164,23 @@ pub fn load(name_or_path: &str) -> Result<Loaded, LoadError> {
 }
 
 /// Simulates `scenario` with `seed`, writing the event trace as JSON lines to `trace` when
-/// given. This is the driver's entry point: it draws the fault times from the seeded
-/// streams, builds the world from [`Scenario::topology`], runs it for
-/// [`Scenario::duration`] and fills a [`RunReport`].
+/// given. It draws the fault times from the seeded streams, builds the world from
+/// [`Scenario::topology`], runs it for [`Scenario::duration`] and fills a [`RunReport`].
+/// The same scenario and seed give the same report and the same trace, byte for byte.
 ///
 /// # Errors
 ///
-/// [`RunError::NotImplemented`] until the driver lands.
+/// [`RunError::Model`] if the network cannot be instantiated, [`RunError::Unsupported`] if the
+/// scenario uses a fault kind this build cannot replay.
 pub fn run(
     scenario: &Scenario,
     seed: u64,
     trace: Option<&mut dyn std::io::Write>,
 ) -> Result<RunReport, RunError> {
-    let _ = (scenario, seed, trace);
-    Err(RunError::NotImplemented)
+    let mut sink = std::io::sink();
+    let trace: &mut dyn std::io::Write = match trace {
+        Some(t) => t,
+        None => &mut sink,
+    };
+    sim::world::World::new(scenario, seed, trace)?.run()
 }

@@ -653,6 +653,9 @@ pub fn render_verdicts(file: &str, verdicts: &[Verdict]) -> String {
             v.expectation,
             v.measured
         );
+        if let (false, Some(because)) = (v.pass, &v.because) {
+            let _ = writeln!(out, "  = expected because: {because}");
+        }
     }
     out
 }

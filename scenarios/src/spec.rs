@@ -29,7 +29,9 @@ use crate::units::{Bandwidth, LossModel, Quantity, TimeSpec};
 pub struct ScenarioSpec {
     /// A short title.
     pub name: String,
-    /// A paragraph a student can read: what happens and what to look at.
+    /// A paragraph a student can read: what happens and what to look at (every library
+    /// scenario has one; optional in other files).
+    #[serde(default)]
     pub description: String,
     /// A built-in topology by name, or a full `[topology]` table.
     pub topology: TopologyChoice,
@@ -250,7 +252,8 @@ pub struct InternetSpec {
     pub shares_edge_with_microsoft_peering: Option<bool>,
 }
 
-/// `[bgp]`: timers and profile for the customer-side routers, and per router.
+/// `[bgp]`: timers and profile for the routers that face the MSEEs (CEs, and PEs on a
+/// layer-3 provider), and per router (`[bgp.router.vpn1]` for the VPN device).
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BgpSection {
@@ -358,7 +361,7 @@ pub enum TcpPreset {
 #[serde(deny_unknown_fields)]
 pub struct PolicySection {
     /// LOCAL_PREF the CEs set on routes learned from the MSEEs (e.g. 150 against the
-    /// default 100 on VPN routes), so return traffic prefers ExpressRoute.
+    /// default 100 on VPN routes), so return traffic prefers ExpressRoute. Default 150.
     #[serde(default)]
     pub expressroute_local_pref: Option<u32>,
     /// AS-path prepending by the customer on a link or a link's peering.

@@ -165,6 +165,19 @@ impl TimeSpec {
             Self::Fixed(d) | Self::Range { max: d, .. } => d,
         }
     }
+
+    /// The value at fraction `u` of the range (`u` from the run's seeded stream, uniform in
+    /// `[0, 1)`; clamped into `[0, 1]`). A fixed value ignores `u`.
+    #[must_use]
+    pub fn pick(self, u: f64) -> Duration {
+        match self {
+            Self::Fixed(d) => d,
+            Self::Range { min, max } => {
+                let span = max.saturating_sub(min);
+                min + span.mul_f64(if u.is_nan() { 0.0 } else { u.clamp(0.0, 1.0) })
+            }
+        }
+    }
 }
 
 impl fmt::Display for TimeSpec {
@@ -443,6 +456,22 @@ mod tests {
         );
         assert!(toml::from_str::<T>("a = 5\nb = \"1s\"").is_err());
         assert!(toml::from_str::<T>("a = \"1s\"\nb = { min = \"1s\", mx = \"2s\" }").is_err());
+    }
+
+    #[test]
+    fn picks_within_the_range_and_ignores_u_when_fixed() {
+        let r = TimeSpec::Range {
+            min: Duration::from_mins(4),
+            max: Duration::from_mins(6),
+        };
+        assert_eq!(r.pick(0.0), Duration::from_mins(4));
+        assert_eq!(r.pick(0.5), Duration::from_mins(5));
+        assert_eq!(r.pick(7.0), Duration::from_mins(6));
+        assert_eq!(r.pick(f64::NAN), Duration::from_mins(4));
+        assert_eq!(
+            TimeSpec::Fixed(Duration::from_secs(3)).pick(0.9),
+            Duration::from_secs(3)
+        );
     }
 
     #[test]

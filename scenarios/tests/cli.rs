@@ -58,20 +58,54 @@ fn scenarios_show_unknown_name_exits_2_listing_names() {
 }
 
 #[test]
-fn run_without_scenario_validates_the_reference_and_refuses_to_fake_results() {
+fn run_without_scenario_replays_the_reference_with_timeline_and_summary() {
     let out = holdtime(&["run"]);
-    // 3: valid, but not simulated (the driver has not landed); nothing on stdout.
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.starts_with("scenario: reference:"), "{stdout}");
+    // The silent cut, then each end's hold timer: the MSEE and the CE detect on their own.
+    assert!(
+        stdout.contains("FAULT silent on circuit.primary"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("msee1    bgp circuit.primary.private: Established -> Idle (hold timer expired (sent 4/0))"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("ce1      bgp circuit.primary.private: Established -> Idle (hold timer expired (sent 4/0))"),
+        "{stdout}"
+    );
+    for section in [
+        "detection (per session end)",
+        "convergence (per router)",
+        "outage (per direction",
+        "probes",
+        "messages",
+    ] {
+        assert!(stdout.contains(section), "missing {section}: {stdout}");
+    }
+}
+
+#[test]
+fn run_is_deterministic_and_the_seed_moves_the_phase() {
+    let a = holdtime(&["run", "reference", "--format", "json"]);
+    let b = holdtime(&["run", "reference", "--format", "json"]);
+    assert_eq!(a.status.code(), Some(0));
+    assert_eq!(a.stdout, b.stdout, "same scenario and seed, same report");
+    let c = holdtime(&["run", "reference", "--format", "json", "--seed", "2"]);
+    assert_eq!(c.status.code(), Some(0));
+    assert_ne!(a.stdout, c.stdout, "another seed draws other timer phases");
+}
+
+#[test]
+fn run_reports_an_unsupported_fault_kind_without_inventing_results() {
+    let out = holdtime(&["run", "prefix-limit"]);
     assert_eq!(out.status.code(), Some(3));
     assert!(out.stdout.is_empty());
     let stderr = text(&out.stderr);
-    assert!(
-        stderr.contains("<builtin:reference>: scenario `reference:"),
-        "{stderr}"
-    );
-    assert!(
-        stderr.contains("simulation is not implemented yet"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("fault kind `prefix_flood`"), "{stderr}");
+    assert!(stderr.contains("is not simulated yet"), "{stderr}");
 }
 
 #[test]
@@ -119,14 +153,37 @@ fn check_invalid_file_exits_2_even_next_to_a_valid_one() {
 }
 
 #[test]
-fn check_valid_scenario_reports_expectations_not_evaluated_yet() {
+fn check_passes_the_bfd_scenario_and_prints_each_measured_value() {
     let out = holdtime(&["check", "bfd"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert_eq!(stdout.matches(": PASS ").count(), 4, "{stdout}");
+    assert!(stdout.contains("(measured: "), "{stdout}");
+}
+
+#[test]
+fn check_exits_1_when_an_expectation_fails() {
+    // The reference scenario with an impossible bound: detection by hold timer within 1 s.
+    let src = scenarios::library::get("reference").unwrap().source;
+    let path = write_temp(
+        "too-fast.toml",
+        &format!("{src}\n[[expect]]\nmetric = \"detection.msee1\"\nmax = \"1s\"\n"),
+    );
+    let out = holdtime(&["check", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("FAIL detection.msee1"),
+        "{}",
+        text(&out.stdout)
+    );
+}
+
+#[test]
+fn check_reports_valid_but_unsimulated_scenarios_with_exit_3() {
+    let out = holdtime(&["check", "msee-maintenance"]);
     assert_eq!(out.status.code(), Some(3));
     let stderr = text(&out.stderr);
-    assert!(
-        stderr.contains("<builtin:bfd>: valid; 4 expectations not evaluated"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("expectations not evaluated"), "{stderr}");
 }
 
 #[test]

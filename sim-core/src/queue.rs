@@ -9,14 +9,20 @@
 //!
 //! # Layout and cost
 //!
-//! - The heap is a 4-ary min-heap of compact keys `(time, seq, slot)` (24 bytes). A 4-ary heap is
-//!   half as deep as a binary one and its four children share a cache line or two, so a pop
-//!   touches fewer lines; the keys carry no payload, so sifting moves 24 bytes, whatever `E` is.
+//! - The heap is a 4-ary min-heap of 16-byte keys: the time, then a 32-bit insertion `seq` and
+//!   the 32-bit payload `slot` packed in one word, so a key compares as one `u128`. A 4-ary heap
+//!   is half as deep as a binary one and four keys fill one 64-byte cache line, so a pop touches
+//!   fewer lines; the keys carry no payload, so sifting moves 16 bytes whatever `E` is.
+//! - `seq` is 32 bits: when it would overflow (after 2^32 insertions) the live keys are sorted
+//!   and renumbered from zero, which keeps their relative order; it costs O(n log n) once per
+//!   four billion events. Handles do not carry `seq`, so renumbering never invalidates them.
 //! - Payloads live in a slab (`Vec` of slots plus a free list) indexed by `slot`. Slots are
 //!   reused, so in steady state (as many schedules as pops) nothing is allocated per event.
 //! - [`EventQueue::cancel`] is O(1): it empties the payload's slot and frees it. The heap key
 //!   stays behind as a *tombstone*, recognised on pop because the slot's `seq` no longer matches
-//!   (the slot was reused) or its payload is gone. BGP re-arms its hold and keepalive timers on
+//!   (the slot was reused) or its payload is gone. A handle is `(slot, generation)`; the slot's
+//!   generation is bumped on every reuse, so a stale handle matches nothing (unless it is kept
+//!   across 2^32 reuses of the same slot). BGP re-arms its hold and keepalive timers on
 //!   every message (RFC 4271 §6.5), so cancellation must be cheap; tombstones are skipped when
 //!   they reach the top, and the heap is compacted in O(n) when tombstones outnumber live
 //!   events, so memory stays proportional to the live events.
@@ -39,31 +45,46 @@ const COMPACT_MIN_TOMBSTONES: usize = 1024;
 pub struct EventId {
     /// Index of the payload slot.
     slot: u32,
-    /// Insertion sequence number of the event; unique within a queue.
-    seq: u64,
-}
-
-impl EventId {
-    /// The insertion sequence number: events at equal times pop in increasing `seq`.
-    #[must_use]
-    pub const fn seq(self) -> u64 {
-        self.seq
-    }
+    /// The slot's generation when the event was scheduled.
+    generation: u32,
 }
 
 /// A heap key: everything needed to order an event and find its payload.
 #[derive(Debug, Clone, Copy)]
 struct Key {
     time: u64,
-    seq: u64,
-    slot: u32,
+    /// `seq << 32 | slot`.
+    tag: u64,
 }
 
 impl Key {
-    /// Strict `(time, seq)` order.
+    const fn new(time: u64, seq: u32, slot: u32) -> Self {
+        Self {
+            time,
+            tag: ((seq as u64) << 32) | slot as u64,
+        }
+    }
+
+    /// Strict `(time, seq)` order: seqs are unique, so the slot in the low bits never decides.
     #[inline(always)]
     fn before(&self, other: &Self) -> bool {
-        self.time < other.time || (self.time == other.time && self.seq < other.seq)
+        // One 128-bit comparison compiles to a branch-free compare-and-borrow pair.
+        self.order() < other.order()
+    }
+
+    #[inline(always)]
+    fn order(&self) -> u128 {
+        (u128::from(self.time) << 64) | u128::from(self.tag)
+    }
+
+    #[inline(always)]
+    const fn seq(&self) -> u32 {
+        (self.tag >> 32) as u32
+    }
+
+    #[inline(always)]
+    const fn slot(&self) -> usize {
+        (self.tag & 0xffff_ffff) as usize
     }
 }
 
@@ -71,7 +92,9 @@ impl Key {
 #[derive(Debug)]
 struct Slot<E> {
     /// `seq` of the event that last occupied this slot; tells live keys from tombstones.
-    seq: u64,
+    seq: u32,
+    /// Bumped each time the slot takes a new event; tells live handles from stale ones.
+    generation: u32,
     /// The payload; `None` once popped or cancelled.
     event: Option<E>,
 }
@@ -85,7 +108,9 @@ pub struct EventQueue<E> {
     heap: Vec<Key>,
     slots: Vec<Slot<E>>,
     free: Vec<u32>,
-    next_seq: u64,
+    next_seq: u32,
+    /// `next_seq` at which the keys are renumbered (`u32::MAX`; lower in tests).
+    seq_limit: u32,
     live: usize,
     /// The root of `heap` was popped but not yet refilled: `heap[0]` is garbage. A push right
     /// after a pop (the usual pattern: handle an event, schedule the next) then costs a single
@@ -108,6 +133,7 @@ impl<E> EventQueue<E> {
             slots: Vec::new(),
             free: Vec::new(),
             next_seq: 0,
+            seq_limit: u32::MAX,
             live: 0,
             hole: false,
         }
@@ -121,6 +147,7 @@ impl<E> EventQueue<E> {
             slots: Vec::with_capacity(n),
             free: Vec::with_capacity(n),
             next_seq: 0,
+            seq_limit: u32::MAX,
             live: 0,
             hole: false,
         }
@@ -145,28 +172,29 @@ impl<E> EventQueue<E> {
     /// Panics if more than `u32::MAX` events are pending at once (the slot index is 32 bits),
     /// far beyond any scenario.
     pub fn push(&mut self, time: Instant, event: E) -> EventId {
+        if self.next_seq >= self.seq_limit {
+            self.renumber();
+        }
         let seq = self.next_seq;
         self.next_seq += 1;
-        let slot = if let Some(slot) = self.free.pop() {
+        let (slot, generation) = if let Some(slot) = self.free.pop() {
             // Invariant: free-list entries are valid indices of `slots`.
             let s = &mut self.slots[slot as usize];
             s.seq = seq;
+            s.generation = s.generation.wrapping_add(1);
             s.event = Some(event);
-            slot
+            (slot, s.generation)
         } else {
             let slot = u32::try_from(self.slots.len()).expect("more than 2^32 pending events");
             self.slots.push(Slot {
                 seq,
+                generation: 0,
                 event: Some(event),
             });
-            slot
+            (slot, 0)
         };
         self.live += 1;
-        let key = Key {
-            time: time.as_nanos(),
-            seq,
-            slot,
-        };
+        let key = Key::new(time.as_nanos(), seq, slot);
         if self.hole {
             self.hole = false;
             self.heap[0] = key;
@@ -175,7 +203,7 @@ impl<E> EventQueue<E> {
             self.heap.push(key);
             self.sift_up(self.heap.len() - 1);
         }
-        EventId { slot, seq }
+        EventId { slot, generation }
     }
 
     /// Cancels a pending event in O(1). Returns `true` if it was pending, `false` if it had
@@ -185,7 +213,7 @@ impl<E> EventQueue<E> {
         let Some(s) = self.slots.get_mut(id.slot as usize) else {
             return false;
         };
-        if s.seq != id.seq || s.event.is_none() {
+        if s.generation != id.generation || s.event.is_none() {
             return false;
         }
         s.event = None;
@@ -200,7 +228,7 @@ impl<E> EventQueue<E> {
     pub fn contains(&self, id: EventId) -> bool {
         self.slots
             .get(id.slot as usize)
-            .is_some_and(|s| s.seq == id.seq && s.event.is_some())
+            .is_some_and(|s| s.generation == id.generation && s.event.is_some())
     }
 
     /// The time of the earliest pending event, discarding tombstones on top of the heap.
@@ -220,18 +248,21 @@ impl<E> EventQueue<E> {
         self.fill_hole();
         loop {
             let top = *self.heap.first()?;
+            let slot = top.slot();
             // Invariant: every key's slot is a valid index of `slots`.
-            let s = &mut self.slots[top.slot as usize];
-            if s.seq == top.seq
+            let s = &mut self.slots[slot];
+            if s.seq == top.seq()
                 && let Some(event) = s.event.take()
             {
                 // Leave the root as a hole: a push will likely refill it.
                 self.hole = true;
-                self.free.push(top.slot);
+                // Invariant: slot indices fit in u32 (checked in `push`).
+                let slot = slot as u32;
+                self.free.push(slot);
                 self.live -= 1;
                 let id = EventId {
-                    slot: top.slot,
-                    seq: top.seq,
+                    slot,
+                    generation: s.generation,
                 };
                 return Some((Instant::from_nanos(top.time), id, event));
             }
@@ -240,8 +271,8 @@ impl<E> EventQueue<E> {
         }
     }
 
-    /// Drops every pending event (keeps the allocations and the sequence counter, so old
-    /// handles never match new events).
+    /// Drops every pending event (keeps the allocations; old handles never match new events
+    /// because slot generations keep counting).
     pub fn clear(&mut self) {
         self.hole = false;
         self.heap.clear();
@@ -256,8 +287,31 @@ impl<E> EventQueue<E> {
 
     fn is_live(&self, key: &Key) -> bool {
         // Invariant: every key's slot is a valid index of `slots`.
-        let s = &self.slots[key.slot as usize];
-        s.seq == key.seq && s.event.is_some()
+        let s = &self.slots[key.slot()];
+        s.seq == key.seq() && s.event.is_some()
+    }
+
+    /// Renumbers the live keys `0..n` in their `(time, seq)` order, so `seq` never wraps.
+    /// A sorted array is a valid heap, so no heapify is needed.
+    fn renumber(&mut self) {
+        self.fill_hole();
+        let slots = &mut self.slots;
+        self.heap.retain(|k| {
+            let s = &slots[k.slot()];
+            s.seq == k.seq() && s.event.is_some()
+        });
+        self.heap.sort_unstable_by_key(Key::order);
+        for (seq, k) in (0_u32..).zip(self.heap.iter_mut()) {
+            #[allow(
+                clippy::cast_possible_truncation,
+                reason = "slot indices fit in u32 (checked in `push`)"
+            )]
+            let slot = k.slot() as u32;
+            *k = Key::new(k.time, seq, slot);
+            slots[k.slot()].seq = seq;
+        }
+        // Invariant: fewer than 2^32 events are live (slot indices are u32).
+        self.next_seq = u32::try_from(self.heap.len()).unwrap_or(u32::MAX);
     }
 
     /// Rebuilds the heap without tombstones once they dominate it.
@@ -269,8 +323,8 @@ impl<E> EventQueue<E> {
         }
         let slots = &self.slots;
         self.heap.retain(|k| {
-            let s = &slots[k.slot as usize];
-            s.seq == k.seq && s.event.is_some()
+            let s = &slots[k.slot()];
+            s.seq == k.seq() && s.event.is_some()
         });
         // Floyd's heapify: sift down every internal node, last first.
         let n = self.heap.len();
@@ -319,19 +373,28 @@ impl<E> EventQueue<E> {
         let key = self.heap[i];
         loop {
             let first = i * ARITY + 1;
-            if first >= n {
-                break;
-            }
-            let end = (first + ARITY).min(n);
-            let mut best = first;
-            let mut best_key = self.heap[first];
-            for c in first + 1..end {
-                let ck = self.heap[c];
-                if ck.before(&best_key) {
-                    best = c;
-                    best_key = ck;
+            let (best, best_key) = if let Some(kids) = self.heap.get(first..first + ARITY) {
+                // All four children present (the common case): a two-round tournament, whose
+                // comparisons are independent of each other.
+                let (a, ka) = min_of(0, kids[0], 1, kids[1]);
+                let (b, kb) = min_of(2, kids[2], 3, kids[3]);
+                let (w, kw) = min_of(a, ka, b, kb);
+                (first + w, kw)
+            } else {
+                if first >= n {
+                    break;
                 }
-            }
+                let mut best = first;
+                let mut best_key = self.heap[first];
+                for c in first + 1..n {
+                    let ck = self.heap[c];
+                    if ck.before(&best_key) {
+                        best = c;
+                        best_key = ck;
+                    }
+                }
+                (best, best_key)
+            };
             if !best_key.before(&key) {
                 break;
             }
@@ -340,6 +403,12 @@ impl<E> EventQueue<E> {
         }
         self.heap[i] = key;
     }
+}
+
+/// The earlier of two indexed keys (the first on ties, which cannot happen: seqs are unique).
+#[inline(always)]
+fn min_of(i: usize, ki: Key, j: usize, kj: Key) -> (usize, Key) {
+    if kj.before(&ki) { (j, kj) } else { (i, ki) }
 }
 
 #[cfg(test)]
@@ -396,6 +465,24 @@ mod tests {
     }
 
     #[test]
+    fn renumbering_keeps_fifo_ties_and_handles() {
+        let mut q = EventQueue::new();
+        q.seq_limit = 8;
+        let mut ids = Vec::new();
+        for i in 0..6_u32 {
+            ids.push(q.push(t(100), i));
+        }
+        // Churn through many renumberings while the six ties stay queued.
+        for i in 0..100_u32 {
+            let id = q.push(t(1), 1000 + i);
+            assert_eq!(q.pop().map(|(_, got, e)| (got, e)), Some((id, 1000 + i)));
+        }
+        assert!(q.cancel(ids[2]), "handles survive renumbering");
+        let order: Vec<u32> = std::iter::from_fn(|| q.pop().map(|(_, _, e)| e)).collect();
+        assert_eq!(order, vec![0, 1, 3, 4, 5]);
+    }
+
+    #[test]
     fn rearmed_timers_keep_memory_bounded() {
         // A hold timer re-armed a million times: tombstones must be compacted away.
         let mut q = EventQueue::new();
@@ -407,6 +494,34 @@ mod tests {
         assert_eq!(q.len(), 1);
         assert!(q.heap.len() <= 2 * COMPACT_MIN_TOMBSTONES + 2);
         assert_eq!(q.slots.len(), 1, "the slot is reused");
+    }
+
+    #[test]
+    fn steady_state_hold_does_not_grow_storage() {
+        // The hold pattern (pop one, schedule one) must reuse slots and heap space: after the
+        // warm-up no buffer grows, so no allocation happens per event.
+        let mut q = EventQueue::new();
+        for i in 0..1000_u64 {
+            q.push(t(i * 7 % 1000), i);
+        }
+        let mut caps = (0, 0, 0);
+        let mut x = 12_345_u64;
+        for round in 0..100_000 {
+            if round == 10 {
+                // Warm-up over: the free list has been used once.
+                caps = (q.heap.capacity(), q.slots.capacity(), q.free.capacity());
+            }
+            let Some((at, _, e)) = q.pop() else {
+                panic!("the queue never empties in the hold model");
+            };
+            x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            q.push(t(at.as_nanos() + (x >> 54)), e);
+        }
+        assert_eq!(q.len(), 1000);
+        assert_eq!(
+            (q.heap.capacity(), q.slots.capacity(), q.free.capacity()),
+            caps
+        );
     }
 
     #[test]
@@ -436,49 +551,53 @@ mod tests {
     proptest! {
         #[test]
         fn pops_in_time_seq_order_and_fires_exactly_uncancelled(
-            ops in proptest::collection::vec(op(), 0..400)
+            ops in proptest::collection::vec(op(), 0..400),
+            // Small limits force the seq renumbering many times per case.
+            seq_limit in prop_oneof![Just(u32::MAX), 40_u32..80],
         ) {
             let mut q = EventQueue::new();
+            q.seq_limit = seq_limit;
+            // Handles by insertion number; the payload is the insertion number.
             let mut ids = Vec::new();
-            // Reference model: the pending events ordered by (time, seq).
+            // Reference model: the pending events as (time, insertion number).
             let mut model = BTreeSet::new();
             // Each pop must return exactly the model's minimum: that is both the (time, seq)
             // order and "fires exactly the uncancelled events".
             let check_pop = |q: &mut EventQueue<u64>, model: &mut BTreeSet<(u64, u64)>| {
                 match (q.pop(), model.pop_first()) {
-                    (Some((at, id, payload)), Some((wt, wseq))) => {
-                        prop_assert_eq!((at.as_nanos(), id.seq()), (wt, wseq));
-                        prop_assert_eq!(payload, wseq);
+                    (Some((at, _, payload)), Some(want)) => {
+                        prop_assert_eq!((at.as_nanos(), payload), want);
                     }
                     (None, None) => {}
-                    (g, w) => prop_assert!(false, "queue {:?} vs model {:?}", g.map(|x| x.1), w),
+                    (g, w) => prop_assert!(false, "queue {:?} vs model {:?}", g.map(|x| x.2), w),
                 }
                 Ok(())
             };
             for op in ops {
                 match op {
+                    // Keep the live set below the smallest seq limit.
+                    Op::Push(_) if model.len() >= 30 => check_pop(&mut q, &mut model)?,
                     Op::Push(time) => {
-                        let seq = ids.len() as u64;
-                        let id = q.push(t(time), seq);
-                        prop_assert_eq!(id.seq(), seq);
-                        ids.push(id);
-                        model.insert((time, seq));
+                        let n = ids.len() as u64;
+                        ids.push(q.push(t(time), n));
+                        model.insert((time, n));
                     }
                     Op::Cancel(i) => {
                         if ids.is_empty() { continue; }
-                        let id = ids[i % ids.len()];
-                        let was_pending = model.iter().any(|&(_, s)| s == id.seq());
-                        prop_assert_eq!(q.cancel(id), was_pending);
-                        model.retain(|&(_, s)| s != id.seq());
+                        let n = (i % ids.len()) as u64;
+                        let was_pending = model.iter().any(|&(_, m)| m == n);
+                        prop_assert_eq!(q.contains(ids[n as usize]), was_pending);
+                        prop_assert_eq!(q.cancel(ids[n as usize]), was_pending);
+                        model.retain(|&(_, m)| m != n);
                     }
                     Op::Pop => check_pop(&mut q, &mut model)?,
                 }
                 prop_assert_eq!(q.len(), model.len());
             }
-            // Drain: the rest pops in strictly increasing (time, seq) order.
+            // Drain: the rest pops in strictly increasing (time, insertion) order.
             let mut prev: Option<(u64, u64)> = None;
-            while let Some((at, id, _)) = q.pop() {
-                let cur = (at.as_nanos(), id.seq());
+            while let Some((at, _, n)) = q.pop() {
+                let cur = (at.as_nanos(), n);
                 prop_assert!(prev.is_none_or(|p| p < cur));
                 prop_assert!(model.remove(&cur), "fired an event that was cancelled or popped");
                 prev = Some(cur);

@@ -75,6 +75,9 @@ pub struct TcpPair {
     /// Whether the application at `A` / `B` reads readable bytes (default: both do). Set to
     /// `false` to let a receive buffer fill up.
     pub reading: [bool; 2],
+    /// Whether to record `sent`, `events` and the trace (default `true`). Benchmarks turn it
+    /// off to measure the engine, link and TCP alone.
+    pub logging: bool,
     timers: [Option<(Instant, EventId)>; 2],
 }
 
@@ -93,6 +96,7 @@ impl TcpPair {
             received: [Vec::new(), Vec::new()],
             trace: Tracer::hash_only(),
             reading: [true, true],
+            logging: true,
             timers: [None, None],
         }
     }
@@ -169,10 +173,12 @@ impl TcpPair {
                     End::B => Direction::AToB,
                 };
                 if self.link.survives(dir, &delivery) {
-                    self.note(now, to, "tcp.recv", &seg);
+                    if self.logging {
+                        self.note(now, to, "tcp.recv", &seg);
+                    }
                     self.endpoint_mut(to).handle_segment(now, &seg);
                     self.flush(to);
-                } else {
+                } else if self.logging {
                     self.note(now, to, "link.lost_in_flight", &seg);
                 }
             }
@@ -205,19 +211,24 @@ impl TcpPair {
             } else {
                 "tcp.send"
             };
-            self.note(now, end, kind, &seg);
-            self.sent.push(SentRecord {
-                at: now,
-                from: end,
-                seg: seg.clone(),
-                dropped,
-            });
+            if self.logging {
+                self.note(now, end, kind, &seg);
+                self.sent.push(SentRecord {
+                    at: now,
+                    from: end,
+                    seg: seg.clone(),
+                    dropped,
+                });
+            }
             if let Outcome::Deliver(delivery) = outcome {
                 self.engine
                     .schedule_at(delivery.arrive_at, PairEvent::Arrive { to, seg, delivery });
             }
         }
         while let Some(ev) = self.endpoint_mut(end).poll_event() {
+            if !self.logging {
+                continue;
+            }
             self.events.push((now, end, ev));
             let rec = Record::new(now, end_name(end), "tcp.event").with("event", format!("{ev:?}"));
             let _ = self.trace.record(&rec);
@@ -254,7 +265,7 @@ impl TcpPair {
         let rec = Record::new(now, end_name(node), kind)
             .with("seq", seg.seq)
             .with("ack", seg.ack)
-            .with("flags", seg.flags.bits())
+            .with("flags", seg.flags.to_string())
             .with("len", seg.payload.len())
             .with("win", seg.window);
         // The sink never fails and records always serialise.

@@ -404,6 +404,9 @@ fn warns_when_prefixes_exceed_the_private_peering_limit() {
     assert!(loaded
         .render_warnings()
         .contains("w.toml:7:10: warning: 4001 on-premises prefixes exceed circuit `circuit`'s private-peering limit of 4000"));
+    assert!(loaded.render_warnings().contains(
+        "w.toml:7:10: warning: 4001 on-premises prefixes exceed the VPN gateway's limit of 4000"
+    ));
 }
 
 #[test]
@@ -449,4 +452,47 @@ fn rejects_router_restart_of_a_router_that_never_crashed() {
             "bad.toml:9:10: error: `router_restart` of `ce2` at 9m, but no earlier fault crashes `ce2`",
         ],
     );
+}
+
+#[test]
+fn rejects_missing_key_in_nested_table_naming_the_table() {
+    let text = custom_topology("customer_asn = 65001", "").replace("vlan = 100\n", "");
+    assert_has(
+        &refused(&text),
+        &[
+            "bad.toml:18:1: error: missing field `vlan` (at `topology.circuit[0].peering[0]`)",
+            "18 | [[topology.circuit.peering]]",
+        ],
+    );
+}
+
+#[test]
+fn rejects_vpn_gateway_asn_equal_to_customer_asn() {
+    let text = format!(
+        "{}\n[topology.vpn]\nasn = 65001\n",
+        custom_topology("customer_asn = 65001", "")
+    );
+    assert_has(
+        &refused(&text),
+        &[
+            "bad.toml:25:7: error: the VPN gateway's ASN 65001 is the customer's (at `topology.vpn.asn`)",
+        ],
+    );
+}
+
+#[test]
+fn design_sketch_in_shared_design_md_is_a_valid_scenario() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/design.md");
+    let design = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{} must sit beside the project: {e}", path.display()));
+    let start = design
+        .find("```toml\n")
+        .expect("design.md has a toml sketch")
+        + "```toml\n".len();
+    let len = design[start..].find("```").expect("the sketch is closed");
+    let sketch = &design[start..start + len];
+    let loaded = scenarios::load_str("design.md", sketch)
+        .unwrap_or_else(|e| panic!("the design sketch is refused:\n{e}"));
+    assert_eq!(loaded.scenario.seed, 7);
+    assert_eq!(loaded.scenario.faults.len(), 1);
 }

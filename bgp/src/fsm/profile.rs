@@ -258,7 +258,8 @@ impl Profile {
     /// - Every BGP timer, the hold timer included, is started through `bgp_start_timer`
     ///   (BIRD `proto/bgp/bgp.c`, `bgp_start_timer`: "randomization suggested by the BGP
     ///   standard. Please use it for all BGP timers"; it subtracts a random amount up to a
-    ///   quarter), and `bgp_rx_open` (`proto/bgp/packets.c`) restarts the hold timer with it. So
+    ///   quarter): `bgp_rx_open` (`proto/bgp/packets.c`) restarts the hold timer with it and
+    ///   `bgp_fire_tx` (same file) the keepalive timer after each KEEPALIVE sent. So
     ///   keepalive, hold, ConnectRetry and the error-wait timer all run 0.75–1.0 of nominal.
     ///   This widens silent-failure detection to about (0.75·H − K, H].
     /// - Defaults from the BIRD 2 user's guide, BGP protocol options

@@ -716,7 +716,11 @@ impl Session {
         match self.negotiated.as_ref().map(|n| n.keepalive) {
             Some(k) if !k.is_zero() => {
                 let jitter = self.config.profile.keepalive_jitter;
-                self.arm(Timer::Keepalive, now, k, jitter);
+                // §4.4: "KEEPALIVE messages MUST NOT be sent more frequently than one per
+                // second" holds after jitter too (a 1 s keepalive jittered to 0.75 s would
+                // break it).
+                let d = jitter.apply(k, &mut self.rng).max(Duration::from_secs(1));
+                self.timers.set(Timer::Keepalive, now + d);
             }
             _ => self.timers.stop(Timer::Keepalive),
         }

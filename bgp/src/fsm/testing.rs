@@ -196,6 +196,13 @@ impl Pair {
         self.flush(side);
     }
 
+    /// Hands `bytes` to `side`'s session as if they had arrived on its connection now.
+    pub fn inject(&mut self, side: Side, bytes: &[u8]) {
+        let now = self.now;
+        self.endpoint_mut(side).session.handle_bytes(now, bytes);
+        self.flush(side);
+    }
+
     /// Starts both sides actively.
     pub fn start_both(&mut self) {
         self.command(Side::A, Command::Start);

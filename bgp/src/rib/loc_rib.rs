@@ -469,4 +469,66 @@ mod tests {
         let b: Vec<_> = point.iter_best().map(|(p, b)| (*p, b.source)).collect();
         assert_eq!(a, b);
     }
+
+    fn ranked_path(source: u32, lp: u32, len: u32, med: u32, nas: u32) -> Arc<Path> {
+        let p = path(source, lp);
+        let rank = Rank {
+            as_path_len: len,
+            med,
+            neighbor_as: nas,
+            ..p.rank
+        };
+        Arc::new(Path {
+            rank,
+            ..Path::clone(&p)
+        })
+    }
+
+    proptest::proptest! {
+        /// The Loc-RIB's best path and multipath set for a prefix depend only on the paths it
+        /// holds, not on the order announcements and withdrawals arrived in.
+        #[test]
+        fn loc_rib_outcome_is_independent_of_arrival_order(
+            routes in proptest::collection::vec((0u32..3, 0u32..3, 0u32..3, 65_001u32..65_003), 1..7),
+            withdrawn in proptest::collection::vec(proptest::bool::ANY, 7),
+            rotate in 0usize..7,
+        ) {
+            let config = DecisionConfig {
+                multipath: Multipath { max_paths: 3, as_path_relax: false },
+                ..DecisionConfig::default()
+            };
+            let paths: Vec<Arc<Path>> = routes
+                .iter()
+                .enumerate()
+                .map(|(i, &(lp, len, med, nas))| {
+                    ranked_path(u32::try_from(i).unwrap_or(0) + 1, lp, len, med, nas)
+                })
+                .collect();
+            let mut forward = LocRib::new(config);
+            for p in &paths {
+                forward.insert(net(1), Arc::clone(p));
+            }
+            let mut other = LocRib::new(config);
+            let mut order = paths.clone();
+            let len = order.len();
+            order.rotate_left(rotate % len);
+            order.reverse();
+            for p in &order {
+                other.insert(net(1), Arc::clone(p));
+            }
+            for (p, w) in paths.iter().zip(&withdrawn) {
+                if *w {
+                    forward.remove(&net(1), p.source);
+                }
+            }
+            for (p, w) in paths.iter().zip(&withdrawn).rev() {
+                if *w {
+                    other.remove(&net(1), p.source);
+                }
+            }
+            let a: Vec<PeerId> = forward.selected(&net(1)).iter().map(|p| p.source).collect();
+            let b: Vec<PeerId> = other.selected(&net(1)).iter().map(|p| p.source).collect();
+            proptest::prop_assert_eq!(a, b);
+        }
+    }
 }

@@ -151,6 +151,9 @@ pub enum RibError {
     /// The peer id was already added.
     #[error("peer {0:?} is already configured")]
     DuplicatePeer(PeerId),
+    /// The peer's session is not Established, so it cannot send routes.
+    #[error("the session with peer {0:?} is not established")]
+    NotEstablished(PeerId),
     /// No peer with this id was added (or it is [`PeerId::LOCAL`]).
     #[error("peer {0:?} is not configured")]
     UnknownPeer(PeerId),
@@ -307,13 +310,14 @@ impl Rib {
     ///
     /// # Errors
     ///
-    /// [`RibError::UnknownPeer`] if `peer` is unknown or its session is not Established.
+    /// [`RibError::UnknownPeer`] if `peer` is unknown, [`RibError::NotEstablished`] if its
+    /// session is not Established.
     pub fn handle_update(&mut self, peer: PeerId, update: &Update) -> Result<(), RibError> {
         let state = self
             .peers
             .get_mut(&peer)
             .ok_or(RibError::UnknownPeer(peer))?;
-        let session = state.session.ok_or(RibError::UnknownPeer(peer))?;
+        let session = state.session.ok_or(RibError::NotEstablished(peer))?;
         for nlri in update.withdrawals() {
             if state.adj_in.remove(&nlri.prefix).is_some() {
                 self.loc.remove(&nlri.prefix, peer);

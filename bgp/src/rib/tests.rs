@@ -155,7 +155,7 @@ fn implicit_withdrawal_on_session_down_falls_back_to_other_peer() {
             PeerId(1),
             &announce(attrs(&[65_001], v4(10, 0, 1, 2)), &["10.0.0.0/8"])
         ),
-        Err(RibError::UnknownPeer(PeerId(1)))
+        Err(RibError::NotEstablished(PeerId(1)))
     );
 }
 

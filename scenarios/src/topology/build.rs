@@ -179,6 +179,28 @@ fn check_spec(spec: &TopologySpec, at: &KeyPath, diags: &mut Vec<Diagnostic>) {
     }
     if let Some(asn) = spec.provider_asn {
         check_customer_asn(asn, &at.key("provider_asn"), diags);
+        if asn == spec.customer_asn {
+            diags.push(
+                Diagnostic::error(
+                    at.key("provider_asn"),
+                    format!("the provider's ASN {asn} is the customer's"),
+                )
+                .expected("the layer-3 provider's own ASN, different from customer_asn")
+                .note("CE and PE run eBGP: with one ASN each would drop the other's routes as a loop (RFC 4271 §9.1.2)"),
+            );
+        }
+    }
+    if let Some(asn) = spec.vpn.as_ref().and_then(|v| v.asn)
+        && asn == spec.customer_asn
+    {
+        diags.push(
+            Diagnostic::error(
+                at.key("vpn").key("asn"),
+                format!("the VPN gateway's ASN {asn} is the customer's"),
+            )
+            .expected("a different ASN (Azure's default for the gateway is 65515)")
+            .note("the VPN device and the gateway run eBGP over the tunnel"),
+        );
     }
     if spec.onprem_prefixes.is_empty() {
         diags.push(
@@ -490,6 +512,10 @@ impl Builder {
                     core,
                 });
             }
+            // Invariant: one link per side, pushed just above.
+            let Ok(links) = <[CircuitLink; 2]>::try_from(links) else {
+                continue;
+            };
             per_circuit.push(links);
         }
         let ergw = self.router(
@@ -683,7 +709,7 @@ impl Builder {
                 provider_state: c.provider_state.unwrap_or(ProviderState::Provisioned),
                 enabled: c.enabled.unwrap_or(true),
                 weight: 0,
-                links: [links[0].clone(), links[1].clone()],
+                links,
                 peerings,
             });
         }

@@ -16,8 +16,9 @@
 //!   its address, import policy (LOCAL_PREF, weight, maximum prefixes) and export policy
 //!   (AS-path prepend), the prefixes it originates into the session, the segments the
 //!   session's packets cross (in order, from end 0 to end 1) and its gates (provisioning
-//!   states). End 0 is always the customer side (CE, PE or VPN device; the lower-named router
-//!   for iBGP), end 1 the Azure side. The negotiated hold time is the smaller of the two
+//!   states). End 0 is the end nearer on-premises: the customer side (CE, PE or VPN device)
+//!   of sessions with Azure, the MSEE of a gateway session, the first router of an iBGP
+//!   session; end 1 the far end. The negotiated hold time is the smaller of the two
 //!   ends' (RFC 4271 §4.2); see [`Session::negotiated_hold_time`].
 //! - **Segments** ([`Segment`]) carry packets between two [`Node`]s with [`LinkProps`]. A
 //!   failure of a segment is carrier-visible only to a router attached *directly* to it; a
@@ -66,6 +67,9 @@ pub const MICROSOFT_PREFIX_LIMIT: u32 = 200;
 pub const GATEWAY_PREFIX_LIMIT: u32 = 1_000;
 /// Prefixes from on-premises to the VPN gateway.
 pub const VPN_PREFIX_LIMIT: u32 = 4_000;
+/// LOCAL_PREF the CEs set on routes learned over ExpressRoute unless `[policy]
+/// expressroute_local_pref` says otherwise (domain.md: "e.g. 150 against the default 100").
+pub const DEFAULT_EXPRESSROUTE_LOCAL_PREF: u32 = 150;
 /// Circuits one VNet spreads traffic over by ECMP.
 pub const MAX_CIRCUITS: usize = 4;
 /// The MSEE's minimum BFD interval: a faster request yields this.
@@ -117,6 +121,16 @@ impl Profile {
             Self::Junos => "junos",
             Self::Rfc4271 => "rfc4271",
         }
+    }
+
+    /// The `bgp` crate's timer profile of the same name (jitter ranges, keepalive rule,
+    /// ConnectRetry, MRAI). Only its behaviours are meant: the configured timers of a router
+    /// are in [`Router::timers`].
+    #[must_use]
+    pub fn behaviour(self) -> bgp::fsm::profile::Profile {
+        // Every name above is one of the bgp crate's built-in profiles (tested below); the
+        // default is only a fallback should the two lists ever drift apart.
+        bgp::fsm::profile::Profile::by_name(self.name()).unwrap_or_default()
     }
 }
 
@@ -304,9 +318,12 @@ pub struct Router {
     pub router_id: Ipv4Addr,
     /// Timer behaviour.
     pub profile: Profile,
-    /// Configured timers.
+    /// Configured timers: Microsoft's fixed 60/180 on the MSEEs and gateways, 180 s hold on
+    /// customer and provider routers unless the scenario changes it (the profile's own default
+    /// hold time is not used: the reference network matches Microsoft's timers).
     pub timers: BgpTimers,
-    /// BFD, when enabled on this router.
+    /// BFD, when enabled on this router. A session runs BFD when both of its ends have it
+    /// (the MSEE always offers it on private and Microsoft peering; the gateways never do).
     pub bfd: Option<BfdParams>,
     /// Maximum equal-cost paths installed (4 on the ExpressRoute gateway, 2 on CEs).
     pub max_paths: u8,
@@ -726,5 +743,27 @@ impl Topology {
             return Some(Gate::PublicPrefixes(peering.public_prefixes_state));
         }
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_profile_names_a_bgp_crate_profile() {
+        for p in [
+            Profile::Bird,
+            Profile::CiscoIos,
+            Profile::Frr,
+            Profile::Junos,
+            Profile::Rfc4271,
+        ] {
+            assert_eq!(
+                bgp::fsm::profile::Profile::by_name(p.name()).map(|b| b.name),
+                Ok(p.name())
+            );
+            assert_eq!(p.behaviour().name, p.name());
+        }
     }
 }

@@ -682,6 +682,17 @@ impl Endpoint {
                 && seg.flags.contains(Flags::SYN)
                 && seg.seq == self.irs
             {
+                if seg.flags.contains(Flags::ACK) && seg.ack == self.iss.wrapping_add(1) {
+                    // Simultaneous open (RFC 9293 §3.5, figure 7): the peer's SYN-ACK repeats
+                    // the SYN we already hold and acknowledges ours. Linux then completes the
+                    // handshake at once; acknowledge it so the peer does too.
+                    self.snd_wnd = u64::from(seg.window);
+                    self.on_new_ack(now, 1);
+                    self.establish();
+                    self.rto_fallback();
+                    self.ack_due = true;
+                    return;
+                }
                 // The peer resent its SYN: our SYN-ACK was lost; resend it now.
                 self.snd_nxt = 0;
                 return;

@@ -1,6 +1,8 @@
 //! TCP segments as values: real sequence and acknowledgement numbers, flags, window, the MSS
 //! option on SYNs, and the payload, so a pcap exporter can frame them byte for byte.
 
+use std::fmt;
+
 use serde::Serialize;
 
 /// TCP header flags (RFC 9293 §3.1), as the low byte of the header's flag field.
@@ -44,6 +46,28 @@ impl Flags {
     #[must_use]
     pub const fn with(self, other: Self) -> Self {
         Self(self.0 | other.0)
+    }
+}
+
+impl fmt::Display for Flags {
+    /// tcpdump's notation: `S` SYN, `F` FIN, `R` RST, `P` PSH, `.` ACK (e.g. `S.` for SYN-ACK,
+    /// `none` for no flag).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0 == 0 {
+            return f.write_str("none");
+        }
+        for (flag, c) in [
+            (Self::SYN, 'S'),
+            (Self::FIN, 'F'),
+            (Self::RST, 'R'),
+            (Self::PSH, 'P'),
+            (Self::ACK, '.'),
+        ] {
+            if self.contains(flag) {
+                write!(f, "{c}")?;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -93,5 +117,46 @@ impl Segment {
     #[must_use]
     pub fn wire_len(&self) -> usize {
         20 + self.tcp_header_len() + self.payload.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_print_like_tcpdump() {
+        assert_eq!(Flags::SYN.with(Flags::ACK).to_string(), "S.");
+        assert_eq!(
+            Flags::FIN.with(Flags::PSH).with(Flags::ACK).to_string(),
+            "FP."
+        );
+        assert_eq!(Flags::RST.to_string(), "R");
+        assert_eq!(Flags::NONE.to_string(), "none");
+    }
+
+    #[test]
+    fn lengths_count_syn_fin_and_mss_option() {
+        let seg = Segment {
+            src_port: 1,
+            dst_port: 2,
+            seq: 0,
+            ack: 0,
+            flags: Flags::SYN,
+            window: 0,
+            mss: Some(1460),
+            payload: Box::default(),
+        };
+        assert_eq!(
+            (seg.seq_len(), seg.tcp_header_len(), seg.wire_len()),
+            (1, 24, 44)
+        );
+        let data = Segment {
+            flags: Flags::FIN.with(Flags::ACK),
+            mss: None,
+            payload: vec![0; 100].into_boxed_slice(),
+            ..seg
+        };
+        assert_eq!((data.seq_len(), data.wire_len()), (101, 140));
     }
 }

@@ -1,7 +1,7 @@
 use super::*;
 use crate::link::{Direction, DirectionConfig, End, LossModel};
 use crate::rng::Seed;
-use crate::testing::TcpPair;
+use crate::testing::{PORT_A, PORT_B, TcpPair};
 use crate::time::Duration;
 
 const MS: Duration = Duration::from_millis(1);
@@ -500,5 +500,132 @@ fn zero_window_is_probed_and_reopened_by_reading() {
         "got {} of {} bytes",
         p.received[1].len(),
         data.len()
+    );
+}
+
+mod fuzz {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn arb_segment(isn_hint: u32) -> impl Strategy<Value = Segment> {
+        (
+            any::<bool>(),
+            any::<u32>(),
+            any::<u32>(),
+            0_u8..32,
+            any::<u16>(),
+            proptest::option::of(any::<u16>()),
+            proptest::collection::vec(any::<u8>(), 0..40),
+        )
+            .prop_map(
+                move |(near, seq, ack, flags, window, mss, payload)| Segment {
+                    src_port: 50_000,
+                    dst_port: 179,
+                    // Half the segments land near the real sequence space, so they get past the
+                    // acceptability test and exercise the state machine.
+                    seq: if near {
+                        isn_hint.wrapping_add(seq % 64)
+                    } else {
+                        seq
+                    },
+                    ack: if near { ack % 4 } else { ack },
+                    flags: Flags::from_bits(flags),
+                    window,
+                    mss,
+                    payload: payload.into_boxed_slice(),
+                },
+            )
+    }
+
+    proptest! {
+        #[test]
+        fn arbitrary_segments_never_panic_or_break_invariants(
+            segs in proptest::collection::vec(arb_segment(0), 1..60),
+            listen in any::<bool>(),
+        ) {
+            let mut ep = Endpoint::new(
+                TcpConfig::linux(), 179, 50_000, &mut Seed(1).stream_named("fuzz"));
+            let mut now = Instant::ZERO;
+            if listen {
+                ep.listen().expect("fresh");
+            } else {
+                ep.connect(now).expect("fresh");
+            }
+            // Steer the "near" sequence numbers at this endpoint's ISN for the ACK field.
+            let iss = ep.iss;
+            for mut seg in segs {
+                if seg.ack < 4 {
+                    seg.ack = iss.wrapping_add(seg.ack);
+                }
+                now += MS * 7;
+                ep.handle_segment(now, &seg);
+                let _ = ep.write(b"data");
+                while ep.poll_transmit(now).is_some() {}
+                while ep.poll_event().is_some() {}
+                let mut buf = [0_u8; 64];
+                while ep.read(&mut buf) > 0 {}
+                if let Some(t) = ep.poll_timeout()
+                    && t <= now + MS * 7
+                {
+                    ep.handle_timeout(t.max(now));
+                }
+                prop_assert!(ep.snd_una <= ep.snd_max && ep.snd_nxt <= ep.snd_max);
+                prop_assert!(ep.buf_start <= ep.snd_una.max(1));
+                prop_assert!(ep.readable() <= TcpConfig::linux().recv_buffer as usize);
+            }
+        }
+    }
+}
+
+#[test]
+fn simultaneous_open_connects_both_ends() {
+    let mut p = TcpPair::new(Seed(1), TcpConfig::linux(), TcpConfig::linux(), &clean());
+    p.a.connect(Instant::ZERO).expect("fresh");
+    p.b.connect(Instant::ZERO).expect("fresh");
+    p.flush(End::A);
+    p.flush(End::B);
+    p.run_until(secs(1.0));
+    assert_eq!(
+        (p.a.state(), p.b.state()),
+        (State::Established, State::Established)
+    );
+    p.write(End::A, b"ping");
+    p.write(End::B, b"pong");
+    p.run_until(secs(2.0));
+    assert_eq!(
+        (p.received[0].as_slice(), p.received[1].as_slice()),
+        (&b"pong"[..], &b"ping"[..])
+    );
+}
+
+#[test]
+fn listener_drops_half_open_after_synack_retries_and_keeps_listening() {
+    // SYN-ACKs vanish: the listener resends them (on its timer and on each resent SYN), then
+    // gives the half-open connection up and listens again; the opener aborts at 127 s.
+    let mut p = TcpPair::new(Seed(1), TcpConfig::linux(), TcpConfig::linux(), &clean());
+    p.link.set_silent(Direction::BToA, true);
+    p.open();
+    p.run_until(secs(200.0));
+    assert_eq!(p.b.state(), State::Listen);
+    assert!(aborts(&p, End::B).is_empty(), "a listener raises no abort");
+    assert_eq!(
+        aborts(&p, End::A),
+        vec![(secs(127.0), AbortReason::SynRetriesExhausted)]
+    );
+    // The path heals and a new attempt succeeds against the same listener.
+    p.link.set_silent(Direction::BToA, false);
+    p.a = Endpoint::new(
+        TcpConfig::linux(),
+        PORT_A,
+        PORT_B,
+        &mut Seed(3).stream_named("again"),
+    );
+    p.a.connect(p.engine.now()).expect("fresh");
+    p.flush(End::A);
+    p.run_until(secs(201.0));
+    assert_eq!(
+        (p.a.state(), p.b.state()),
+        (State::Established, State::Established)
     );
 }

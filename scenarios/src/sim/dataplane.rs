@@ -1,0 +1,538 @@
+//! The data plane: what each router forwards where, and exactly when each flow is lost.
+//!
+//! Users ask "how long did my users lose traffic, in each direction?". A sampled ping answers
+//! that only to the sampling interval; here the answer is exact. Forwarding can change only at
+//! an event (a FIB update, a link state change), so the driver calls [`Plane::evaluate`] after
+//! every such event, and each [`FlowMeter`] records the exact instants at which its flow stopped
+//! and started reaching its destination. Probe packets "like `ping -i 0.01`" are then counted
+//! from those intervals without simulating each probe as an event: a probe sent at `t` is lost
+//! exactly when `t` falls inside an outage interval ([`FlowMeter::probes_lost`]).
+//!
+//! # Contracts
+//!
+//! - A router forwards by longest-prefix match over its FIB; among equal-cost next hops it
+//!   picks one per flow by a hash of the flow and the router (per-flow ECMP, as Azure and most
+//!   routers do), so a flow does not reorder and different routers do not polarise.
+//! - An adjacency is usable only while every segment of its link carries frames in that
+//!   direction. A router that has not yet noticed a silent failure still forwards into it:
+//!   that is the blackhole that the hold timer or BFD decides the length of.
+//! - Loops are cut after [`MAX_HOPS`] hops and count as loss (a TTL expiry).
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+use ipnet::IpNet;
+use serde::Serialize;
+use sim_core::time::{Duration, Instant};
+
+/// Hops after which a packet is considered looping (IP TTL 64).
+pub const MAX_HOPS: usize = 64;
+
+/// Index of a router in the plane.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct RouterIx(pub u32);
+
+/// Index of an adjacency (a router's interface towards one neighbour).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct AdjIx(pub u32);
+
+/// Why a packet of a flow did not arrive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Loss {
+    /// The router had no route to the destination.
+    NoRoute {
+        /// Where the packet was dropped.
+        at: RouterIx,
+    },
+    /// The chosen next hop's link does not carry frames (down, or silently failed).
+    Blackhole {
+        /// The router that forwarded into the failed link.
+        at: RouterIx,
+        /// The adjacency it used.
+        adj: AdjIx,
+    },
+    /// The packet exceeded [`MAX_HOPS`].
+    Loop,
+}
+
+/// The result of walking one flow through the plane.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum Walk {
+    /// Delivered; the routers traversed, ingress first.
+    Delivered(Vec<RouterIx>),
+    /// Lost.
+    Lost(Loss),
+}
+
+impl Walk {
+    /// Whether the packet arrived.
+    #[must_use]
+    pub const fn delivered(&self) -> bool {
+        matches!(self, Self::Delivered(_))
+    }
+}
+
+/// One adjacency: the router at `from` can send to `to`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Adjacency {
+    from: RouterIx,
+    to: RouterIx,
+    /// Every segment carries frames in this direction.
+    usable: bool,
+}
+
+/// A flow: packets from an ingress router to a destination address.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Flow {
+    /// A readable name, e.g. `onprem->vnet#0`.
+    pub name: String,
+    /// The router where packets enter the network.
+    pub ingress: RouterIx,
+    /// The destination address.
+    pub dst: IpAddr,
+    /// Hash of the flow's 5-tuple, used for per-flow ECMP.
+    pub hash: u64,
+}
+
+/// Forwarding state of every router, plus adjacency usability.
+#[derive(Debug, Clone, Default)]
+pub struct Plane {
+    adjs: Vec<Adjacency>,
+    /// Per router: prefix → equal-cost next hops (sorted, so the choice is deterministic).
+    fibs: Vec<BTreeMap<IpNet, Vec<AdjIx>>>,
+    /// Per router: prefixes delivered locally (connected networks, VNet address space).
+    local: Vec<Vec<IpNet>>,
+}
+
+impl Plane {
+    /// An empty plane.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a router and returns its index.
+    pub fn add_router(&mut self) -> RouterIx {
+        self.fibs.push(BTreeMap::new());
+        self.local.push(Vec::new());
+        RouterIx(u32::try_from(self.fibs.len() - 1).unwrap_or(u32::MAX))
+    }
+
+    /// Adds an adjacency `from → to`, initially usable.
+    pub fn add_adjacency(&mut self, from: RouterIx, to: RouterIx) -> AdjIx {
+        self.adjs.push(Adjacency {
+            from,
+            to,
+            usable: true,
+        });
+        AdjIx(u32::try_from(self.adjs.len() - 1).unwrap_or(u32::MAX))
+    }
+
+    /// Marks a router as the final destination for `prefix`.
+    pub fn add_local(&mut self, router: RouterIx, prefix: IpNet) {
+        if let Some(l) = self.local.get_mut(router.0 as usize) {
+            l.push(prefix);
+        }
+    }
+
+    /// Sets whether an adjacency carries frames; returns whether that changed anything.
+    pub fn set_usable(&mut self, adj: AdjIx, usable: bool) -> bool {
+        match self.adjs.get_mut(adj.0 as usize) {
+            Some(a) if a.usable != usable => {
+                a.usable = usable;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Replaces the next hops of `prefix` at `router` (an empty set removes the route). Returns
+    /// whether the FIB changed.
+    pub fn set_route(
+        &mut self,
+        router: RouterIx,
+        prefix: IpNet,
+        mut next_hops: Vec<AdjIx>,
+    ) -> bool {
+        let Some(fib) = self.fibs.get_mut(router.0 as usize) else {
+            return false;
+        };
+        next_hops.sort_unstable();
+        next_hops.dedup();
+        if next_hops.is_empty() {
+            fib.remove(&prefix).is_some()
+        } else if fib.get(&prefix) == Some(&next_hops) {
+            false
+        } else {
+            fib.insert(prefix, next_hops);
+            true
+        }
+    }
+
+    /// The next hops `router` currently has for exactly `prefix`.
+    #[must_use]
+    pub fn route(&self, router: RouterIx, prefix: &IpNet) -> &[AdjIx] {
+        self.fibs
+            .get(router.0 as usize)
+            .and_then(|f| f.get(prefix))
+            .map_or(&[], Vec::as_slice)
+    }
+
+    /// Longest-prefix match of `dst` in `router`'s FIB.
+    fn lookup(&self, router: RouterIx, dst: IpAddr) -> Option<&[AdjIx]> {
+        let fib = self.fibs.get(router.0 as usize)?;
+        // The FIBs of this model are small (tens to a few thousand prefixes); a range scan per
+        // prefix length keeps this exact without a trie.
+        let max = if dst.is_ipv4() { 32 } else { 128 };
+        (0..=max).rev().find_map(|len| {
+            let net = IpNet::new(dst, len).ok()?.trunc();
+            fib.get(&net).map(Vec::as_slice)
+        })
+    }
+
+    fn is_local(&self, router: RouterIx, dst: IpAddr) -> bool {
+        self.local
+            .get(router.0 as usize)
+            .is_some_and(|l| l.iter().any(|p| p.contains(&dst)))
+    }
+
+    /// Walks one packet of `flow` through the current forwarding state.
+    #[must_use]
+    pub fn walk(&self, flow: &Flow) -> Walk {
+        let mut at = flow.ingress;
+        let mut path = Vec::with_capacity(8);
+        for _ in 0..MAX_HOPS {
+            path.push(at);
+            if self.is_local(at, flow.dst) {
+                return Walk::Delivered(path);
+            }
+            let Some(hops) = self.lookup(at, flow.dst).filter(|h| !h.is_empty()) else {
+                return Walk::Lost(Loss::NoRoute { at });
+            };
+            let adj_ix = hops[ecmp_index(flow.hash, at, hops.len())];
+            let Some(adj) = self.adjs.get(adj_ix.0 as usize) else {
+                return Walk::Lost(Loss::NoRoute { at });
+            };
+            if !adj.usable {
+                return Walk::Lost(Loss::Blackhole { at, adj: adj_ix });
+            }
+            debug_assert_eq!(
+                adj.from, at,
+                "next hop adjacency must leave the forwarding router"
+            );
+            at = adj.to;
+        }
+        Walk::Lost(Loss::Loop)
+    }
+}
+
+/// Per-flow ECMP choice: a hash of the flow mixed with the router, so that consecutive routers
+/// make independent choices (no polarisation).
+fn ecmp_index(flow_hash: u64, router: RouterIx, n: usize) -> usize {
+    let mut x = flow_hash ^ u64::from(router.0).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    // splitmix64 finaliser: fixed, version-stable mixing.
+    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^= x >> 31;
+    // `n` is at least 1 and small; the modulo bias is irrelevant here.
+    usize::try_from(x % n as u64).unwrap_or(0)
+}
+
+/// An interval during which a flow was lost, with the first cause seen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Outage {
+    /// First instant at which packets were lost.
+    pub from: Instant,
+    /// First instant at which packets arrived again (or the end of the run).
+    pub to: Instant,
+    /// Why packets were lost when the outage began.
+    pub cause: Loss,
+    /// Whether the outage was still going on when the run ended.
+    pub open: bool,
+}
+
+impl Outage {
+    /// Length of the outage.
+    #[must_use]
+    pub fn duration(&self) -> Duration {
+        self.to - self.from
+    }
+}
+
+/// Records the exact outage intervals of one flow from successive evaluations.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FlowMeter {
+    /// Closed and open outages, in time order.
+    outages: Vec<Outage>,
+    /// The outage in progress, if any.
+    current: Option<(Instant, Loss)>,
+    /// Whether measuring has begun: the initial convergence of the network is not an outage,
+    /// so a flow is measured from its first delivery or from [`FlowMeter::arm`].
+    armed: bool,
+}
+
+impl Default for FlowMeter {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl FlowMeter {
+    /// A meter that starts measuring at the flow's first delivery.
+    #[must_use]
+    pub const fn new() -> Self {
+        Self {
+            outages: Vec::new(),
+            current: None,
+            armed: false,
+        }
+    }
+
+    /// Starts measuring at `now` even if the flow has never been delivered (called at the
+    /// first fault), with `walk` its state at that moment.
+    pub fn arm(&mut self, now: Instant, walk: &Walk) {
+        if !self.armed {
+            self.armed = true;
+            if let Walk::Lost(cause) = walk {
+                self.current = Some((now, *cause));
+            }
+        }
+    }
+
+    /// Records the flow's state as of `now`. Returns `Some(true)` when the flow just recovered,
+    /// `Some(false)` when it was just lost, `None` when nothing changed.
+    pub fn observe(&mut self, now: Instant, walk: &Walk) -> Option<bool> {
+        if !self.armed {
+            if walk.delivered() {
+                self.armed = true;
+            }
+            return None;
+        }
+        match (walk, self.current) {
+            (Walk::Lost(cause), None) => {
+                self.current = Some((now, *cause));
+                Some(false)
+            }
+            (Walk::Delivered(_), Some((from, cause))) => {
+                self.current = None;
+                if now > from {
+                    self.outages.push(Outage {
+                        from,
+                        to: now,
+                        cause,
+                        open: false,
+                    });
+                }
+                Some(true)
+            }
+            _ => None,
+        }
+    }
+
+    /// Whether the flow is lost right now.
+    #[must_use]
+    pub const fn is_lost(&self) -> bool {
+        self.current.is_some()
+    }
+
+    /// All outages, closing one still open at `end`.
+    #[must_use]
+    pub fn outages(&self, end: Instant) -> Vec<Outage> {
+        let mut all = self.outages.clone();
+        if let Some((from, cause)) = self.current
+            && end > from
+        {
+            all.push(Outage {
+                from,
+                to: end,
+                cause,
+                open: true,
+            });
+        }
+        all
+    }
+
+    /// Total time lost up to `end`.
+    #[must_use]
+    pub fn total(&self, end: Instant) -> Duration {
+        self.outages(end)
+            .iter()
+            .map(Outage::duration)
+            .fold(Duration::ZERO, |a, b| a + b)
+    }
+
+    /// Probes lost up to `end` for a probe stream sending at `start`, `start + interval`, … :
+    /// a probe is lost exactly when its send time falls in an outage `[from, to)`.
+    #[must_use]
+    pub fn probes_lost(&self, start: Instant, interval: Duration, end: Instant) -> u64 {
+        self.outages(end)
+            .iter()
+            .map(|o| probes_in(start, interval, o.from.max(start), o.to.min(end)))
+            .sum()
+    }
+}
+
+/// Number of probe send times `start + k·interval` (k ≥ 0) in `[from, to)`.
+#[must_use]
+pub fn probes_in(start: Instant, interval: Duration, from: Instant, to: Instant) -> u64 {
+    if to <= from || interval.is_zero() || to <= start {
+        return 0;
+    }
+    let iv = interval.as_nanos();
+    // First k with start + k·iv ≥ x is ceil((x − start) / iv).
+    let first = |x: Instant| (x.as_nanos().saturating_sub(start.as_nanos())).div_ceil(iv);
+    first(to) - first(from.max(start))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn net(s: &str) -> IpNet {
+        s.parse().unwrap()
+    }
+
+    /// onprem(0) → ce1(1)/ce2(2) → msee(3) → vnet(4)
+    fn diamond() -> (Plane, [RouterIx; 5], [AdjIx; 4]) {
+        let mut p = Plane::new();
+        let r = [
+            p.add_router(),
+            p.add_router(),
+            p.add_router(),
+            p.add_router(),
+            p.add_router(),
+        ];
+        let a = [
+            p.add_adjacency(r[0], r[1]),
+            p.add_adjacency(r[0], r[2]),
+            p.add_adjacency(r[1], r[3]),
+            p.add_adjacency(r[2], r[3]),
+        ];
+        let vnet = p.add_adjacency(r[3], r[4]);
+        p.add_local(r[4], net("10.1.0.0/16"));
+        p.set_route(r[0], net("10.1.0.0/16"), vec![a[0], a[1]]);
+        p.set_route(r[1], net("10.1.0.0/16"), vec![a[2]]);
+        p.set_route(r[2], net("10.1.0.0/16"), vec![a[3]]);
+        p.set_route(r[3], net("10.0.0.0/8"), vec![vnet]);
+        (p, r, a)
+    }
+
+    fn flow(ingress: RouterIx, hash: u64) -> Flow {
+        Flow {
+            name: "f".into(),
+            ingress,
+            dst: "10.1.2.3".parse().unwrap(),
+            hash,
+        }
+    }
+
+    #[test]
+    fn delivers_along_longest_prefix_match() {
+        let (mut p, r, _) = diamond();
+        assert!(p.walk(&flow(r[0], 1)).delivered());
+        // A more specific route at the MSEE pointing nowhere usable wins over the /8.
+        let dead = p.add_adjacency(r[3], r[1]);
+        p.set_usable(dead, false);
+        p.set_route(r[3], net("10.1.2.0/24"), vec![dead]);
+        assert_eq!(
+            p.walk(&flow(r[0], 1)),
+            Walk::Lost(Loss::Blackhole {
+                at: r[3],
+                adj: dead
+            })
+        );
+    }
+
+    #[test]
+    fn ecmp_spreads_flows_and_keeps_each_flow_on_one_path() {
+        let (p, r, _) = diamond();
+        let mut via = BTreeMap::new();
+        for h in 0..200u64 {
+            let Walk::Delivered(path) = p.walk(&flow(r[0], h)) else {
+                panic!("lost")
+            };
+            assert_eq!(
+                p.walk(&flow(r[0], h)),
+                Walk::Delivered(path.clone()),
+                "per-flow stable"
+            );
+            *via.entry(path[1]).or_insert(0) += 1;
+        }
+        assert_eq!(via.len(), 2, "both CEs carry flows");
+        assert!(via.values().all(|&n| n > 60), "roughly even: {via:?}");
+    }
+
+    #[test]
+    fn silent_failure_blackholes_until_the_route_moves() {
+        let (mut p, r, a) = diamond();
+        // Find a flow that uses ce1.
+        let f = (0..100)
+            .map(|h| flow(r[0], h))
+            .find(|f| matches!(p.walk(f), Walk::Delivered(ref path) if path[1] == r[1]))
+            .unwrap();
+        p.set_usable(a[2], false);
+        assert_eq!(
+            p.walk(&f),
+            Walk::Lost(Loss::Blackhole {
+                at: r[1],
+                adj: a[2]
+            })
+        );
+        // onprem withdraws the ce1 path: traffic moves to ce2.
+        p.set_route(r[0], net("10.1.0.0/16"), vec![a[1]]);
+        assert!(p.walk(&f).delivered());
+        // No route at all.
+        p.set_route(r[0], net("10.1.0.0/16"), vec![]);
+        assert_eq!(p.walk(&f), Walk::Lost(Loss::NoRoute { at: r[0] }));
+    }
+
+    #[test]
+    fn loops_are_cut() {
+        let mut p = Plane::new();
+        let a = p.add_router();
+        let b = p.add_router();
+        let ab = p.add_adjacency(a, b);
+        let ba = p.add_adjacency(b, a);
+        p.set_route(a, net("0.0.0.0/0"), vec![ab]);
+        p.set_route(b, net("0.0.0.0/0"), vec![ba]);
+        assert_eq!(p.walk(&flow(a, 0)), Walk::Lost(Loss::Loop));
+    }
+
+    #[test]
+    fn meter_records_exact_intervals_and_counts_probes() {
+        let s = Instant::from_nanos;
+        let mut m = FlowMeter::new();
+        let lost = Walk::Lost(Loss::Loop);
+        let ok = Walk::Delivered(vec![]);
+        assert_eq!(m.observe(s(0), &ok), None);
+        assert_eq!(m.observe(s(1_000), &lost), Some(false));
+        assert_eq!(m.observe(s(1_500), &lost), None);
+        assert_eq!(m.observe(s(3_000), &ok), Some(true));
+        assert_eq!(m.observe(s(9_000), &lost), Some(false));
+        let end = s(10_000);
+        let o = m.outages(end);
+        assert_eq!(o.len(), 2);
+        assert_eq!((o[0].from, o[0].to, o[0].open), (s(1_000), s(3_000), false));
+        assert_eq!((o[1].from, o[1].to, o[1].open), (s(9_000), end, true));
+        assert_eq!(m.total(end), Duration::from_nanos(3_000));
+        // Probes every 100 ns from 0: [1000,3000) holds 20, [9000,10000) holds 10.
+        assert_eq!(m.probes_lost(s(0), Duration::from_nanos(100), end), 30);
+        // Offset start 50: [1000,3000) holds 1050..2950 = 20.
+        assert_eq!(
+            m.probes_lost(s(50), Duration::from_nanos(100), s(5_000)),
+            20
+        );
+    }
+
+    #[test]
+    fn probes_in_handles_edges() {
+        let s = Instant::from_nanos;
+        let iv = Duration::from_nanos(10);
+        assert_eq!(probes_in(s(0), iv, s(0), s(10)), 1);
+        assert_eq!(probes_in(s(0), iv, s(0), s(11)), 2);
+        assert_eq!(probes_in(s(0), iv, s(5), s(5)), 0);
+        assert_eq!(probes_in(s(100), iv, s(0), s(50)), 0);
+        assert_eq!(probes_in(s(0), Duration::ZERO, s(0), s(50)), 0);
+    }
+}

@@ -1,0 +1,965 @@
+//! The transport between BGP speakers: TCP connections and datagrams carried hop by hop over
+//! each session's path of segments.
+//!
+//! Every BGP session of the topology has a path: the segments its packets cross from end 0 to
+//! end 1 (CE → access → provider → core → MSEE, say). This module owns one `sim-core`
+//! [`Link`] per segment and at most one TCP connection per session (two
+//! [`tcp::Endpoint`]s). A segment sent by one end is offered to the first link, and on arrival
+//! to the next, so a silent cut anywhere on the path swallows it, a lossy segment drops it at
+//! random, and the delays add up. Datagrams (BFD control packets) take the same hops without
+//! TCP. What arrives is queued as an [`Upcall`] for the world to hand to the speakers.
+//!
+//! # Contracts
+//!
+//! - End 0 of a session opens the connection (active), end 1 listens (passive). That avoids
+//!   connection collisions by construction, as ExpressRoute deployments do in practice with the
+//!   customer initiating; the FSM's collision handling is exercised by its own tests.
+//! - A connection has a generation number; frames of an older generation that are still in
+//!   flight when a new connection is opened are discarded on arrival, as a real stack would
+//!   reset them (different ports).
+//! - Carrier loss on a segment is reported only to routers attached directly to it
+//!   ([`Upcall::Carrier`]); a router behind a provider switch never hears of it.
+//! - A crashed router neither sends nor answers: frames to it vanish, its endpoints are gone.
+
+use std::collections::VecDeque;
+
+use sim_core::engine::Engine;
+use sim_core::link::{Direction, DropCause, Link, Outcome, State};
+use sim_core::queue::EventId;
+use sim_core::rng::{Seed, Stream};
+use sim_core::tcp::{self, Segment, TcpConfig};
+use sim_core::time::Instant;
+
+/// Index of a segment (the topology's segment order).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SegIx(pub usize);
+
+/// Index of a session (the topology's session order).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SessIx(pub usize);
+
+/// The well-known BGP port (RFC 4271 §8.2.1.2 and IANA).
+pub const BGP_PORT: u16 = 179;
+
+/// Events of this layer, scheduled in the world's engine.
+#[derive(Debug, Clone)]
+pub enum NetEvent {
+    /// A frame reaches the far side of one hop.
+    Hop {
+        /// The session whose path it travels.
+        session: SessIx,
+        /// The end it travels towards (0 or 1).
+        toward: u8,
+        /// Index of the hop just crossed, in travel order.
+        hop: u16,
+        /// The delivery ticket from the link.
+        delivery: sim_core::link::Delivery,
+        /// What it carries.
+        frame: Frame,
+    },
+    /// A TCP endpoint's timer.
+    TcpTimer {
+        /// The session.
+        session: SessIx,
+        /// The end whose endpoint it is.
+        end: u8,
+        /// The connection generation it was armed for.
+        generation: u32,
+    },
+}
+
+/// What a frame carries.
+#[derive(Debug, Clone)]
+pub enum Frame {
+    /// A TCP segment of connection generation `generation`.
+    Tcp {
+        /// Connection generation.
+        generation: u32,
+        /// The segment.
+        segment: Box<Segment>,
+    },
+    /// A datagram (a BFD control packet).
+    Datagram(Box<[u8]>),
+}
+
+impl Frame {
+    /// Bytes on the wire: IPv4 + TCP/UDP headers + payload.
+    fn wire_len(&self) -> usize {
+        match self {
+            Self::Tcp { segment, .. } => segment.wire_len(),
+            Self::Datagram(d) => 28 + d.len(),
+        }
+    }
+}
+
+/// What the network tells the world.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Upcall {
+    /// The TCP connection of a session is established at this end.
+    Connected {
+        /// The session.
+        session: SessIx,
+        /// The end.
+        end: u8,
+    },
+    /// In-order bytes arrived at this end.
+    Data {
+        /// The session.
+        session: SessIx,
+        /// The end.
+        end: u8,
+        /// The bytes.
+        bytes: Vec<u8>,
+    },
+    /// The connection failed or was closed or reset, as seen by this end.
+    Closed {
+        /// The session.
+        session: SessIx,
+        /// The end.
+        end: u8,
+        /// Whether it had been established (otherwise: the connection attempt failed).
+        was_connected: bool,
+        /// What happened.
+        why: CloseCause,
+    },
+    /// A datagram arrived at this end.
+    Datagram {
+        /// The session.
+        session: SessIx,
+        /// The end.
+        end: u8,
+        /// The payload.
+        bytes: Box<[u8]>,
+    },
+    /// Carrier changed on a segment attached directly to a router.
+    Carrier {
+        /// The router (topology index).
+        router: usize,
+        /// The segment.
+        segment: SegIx,
+        /// Carrier back (`true`) or lost.
+        up: bool,
+    },
+}
+
+/// Why a connection ended at one end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CloseCause {
+    /// TCP gave up retransmitting.
+    Aborted(tcp::AbortReason),
+    /// The peer sent FIN.
+    PeerClosed,
+    /// The peer reset or refused the connection.
+    Reset,
+}
+
+/// One hop of a session path, in the 0 → 1 direction.
+#[derive(Debug, Clone, Copy)]
+struct Hop {
+    segment: SegIx,
+    dir: Direction,
+}
+
+#[derive(Debug)]
+struct Conn {
+    generation: u32,
+    eps: [Option<tcp::Endpoint>; 2],
+    /// Whether each end has seen `Connected`.
+    connected: [bool; 2],
+    timers: [Option<(Instant, EventId)>; 2],
+}
+
+/// A session's path and connection.
+#[derive(Debug)]
+struct SessionNet {
+    routers: [usize; 2],
+    hops: Vec<Hop>,
+    conn: Option<Conn>,
+    next_generation: u32,
+    /// Whether end 1 accepts connections (Azure's gates, a configured session).
+    accepting: bool,
+}
+
+/// Counters of what crossed the network.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct NetStats {
+    /// TCP segments offered to a first hop.
+    pub tcp_segments: u64,
+    /// Datagrams offered to a first hop.
+    pub datagrams: u64,
+    /// Frames dropped on some hop.
+    pub dropped: u64,
+    /// Frames discarded at arrival (old connection generation, dead router).
+    pub discarded: u64,
+}
+
+/// A segment's endpoint as far as carrier goes: a router index, or a transit device.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Attach {
+    /// A router's interface (sees carrier changes).
+    Router(usize),
+    /// A transit node (provider switch, internet): hides carrier changes.
+    Transit,
+}
+
+/// The network: links per segment, paths and connections per session.
+#[derive(Debug)]
+pub struct Net {
+    links: Vec<Link>,
+    attach: Vec<[Attach; 2]>,
+    sessions: Vec<SessionNet>,
+    alive: Vec<bool>,
+    tcp: TcpConfig,
+    isn: Stream,
+    upcalls: VecDeque<Upcall>,
+    stats: NetStats,
+}
+
+/// Errors building the network from a topology.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NetError {
+    /// A session path does not chain from end 0 to end 1.
+    #[error(
+        "session {session}: segment {segment} does not continue the path from its previous hop"
+    )]
+    BrokenPath {
+        /// Session index.
+        session: usize,
+        /// Segment index.
+        segment: usize,
+    },
+}
+
+/// A node identity used to chain paths: a router index or a transit node name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PathNode {
+    /// A router.
+    Router(usize),
+    /// A named transit node.
+    Transit(String),
+}
+
+impl Net {
+    /// Builds the network.
+    ///
+    /// `segments` gives each segment's link and its two end nodes; `sessions` gives each
+    /// session's two routers and its path (segment indices from end 0 to end 1).
+    ///
+    /// # Errors
+    ///
+    /// [`NetError::BrokenPath`] if a path does not chain.
+    pub fn new(
+        seed: Seed,
+        tcp: TcpConfig,
+        routers: usize,
+        segments: Vec<(Link, [PathNode; 2])>,
+        sessions: &[([usize; 2], Vec<usize>)],
+    ) -> Result<Self, NetError> {
+        let ends: Vec<[PathNode; 2]> = segments.iter().map(|(_, e)| e.clone()).collect();
+        let attach = ends
+            .iter()
+            .map(|e| {
+                e.clone().map(|n| match n {
+                    PathNode::Router(r) => Attach::Router(r),
+                    PathNode::Transit(_) => Attach::Transit,
+                })
+            })
+            .collect();
+        let mut out = Vec::with_capacity(sessions.len());
+        for (si, (routers_of, path)) in sessions.iter().enumerate() {
+            let mut at = PathNode::Router(routers_of[0]);
+            let mut hops = Vec::with_capacity(path.len());
+            for &seg in path {
+                let broken = NetError::BrokenPath {
+                    session: si,
+                    segment: seg,
+                };
+                let e = ends.get(seg).ok_or_else(|| broken.clone())?;
+                let dir = if e[0] == at {
+                    at = e[1].clone();
+                    Direction::AToB
+                } else if e[1] == at {
+                    at = e[0].clone();
+                    Direction::BToA
+                } else {
+                    return Err(broken);
+                };
+                hops.push(Hop {
+                    segment: SegIx(seg),
+                    dir,
+                });
+            }
+            if at != PathNode::Router(routers_of[1]) {
+                return Err(NetError::BrokenPath {
+                    session: si,
+                    segment: path.last().copied().unwrap_or(0),
+                });
+            }
+            out.push(SessionNet {
+                routers: *routers_of,
+                hops,
+                conn: None,
+                next_generation: 0,
+                accepting: true,
+            });
+        }
+        Ok(Self {
+            links: segments.into_iter().map(|(l, _)| l).collect(),
+            attach,
+            sessions: out,
+            alive: vec![true; routers],
+            tcp,
+            isn: seed.stream_named("net/tcp-isn"),
+            upcalls: VecDeque::new(),
+            stats: NetStats::default(),
+        })
+    }
+
+    /// The next thing to tell the world.
+    pub fn poll_upcall(&mut self) -> Option<Upcall> {
+        self.upcalls.pop_front()
+    }
+
+    /// Counters.
+    #[must_use]
+    pub const fn stats(&self) -> NetStats {
+        self.stats
+    }
+
+    /// The link of a segment.
+    #[must_use]
+    pub fn link(&self, seg: SegIx) -> Option<&Link> {
+        self.links.get(seg.0)
+    }
+
+    /// The link of a segment, mutably (loss episodes change its channel).
+    pub fn link_mut(&mut self, seg: SegIx) -> Option<&mut Link> {
+        self.links.get_mut(seg.0)
+    }
+
+    /// Whether every hop of a session's path carries frames from `from_end` towards the other.
+    #[must_use]
+    pub fn path_up(&self, session: SessIx, from_end: u8) -> bool {
+        let Some(s) = self.sessions.get(session.0) else {
+            return false;
+        };
+        s.hops.iter().all(|h| {
+            let dir = if from_end == 0 {
+                h.dir
+            } else {
+                h.dir.reverse()
+            };
+            self.links
+                .get(h.segment.0)
+                .is_some_and(|l| l.state(dir) == State::Up)
+        })
+    }
+
+    /// Whether the session's path starts (at `end`'s router) on `segment`: carrier loss there
+    /// is visible to that end's session.
+    #[must_use]
+    pub fn first_hop_is(&self, session: SessIx, end: u8, segment: SegIx) -> bool {
+        self.sessions.get(session.0).is_some_and(|s| {
+            let hop = if end == 0 {
+                s.hops.first()
+            } else {
+                s.hops.last()
+            };
+            hop.is_some_and(|h| h.segment == segment)
+        })
+    }
+
+    /// The routers at a session's ends.
+    #[must_use]
+    pub fn routers(&self, session: SessIx) -> Option<[usize; 2]> {
+        self.sessions.get(session.0).map(|s| s.routers)
+    }
+
+    /// Sets whether end 1 accepts connections (refused ones are reset).
+    pub fn set_accepting(&mut self, session: SessIx, accepting: bool) {
+        if let Some(s) = self.sessions.get_mut(session.0) {
+            s.accepting = accepting;
+        }
+    }
+
+    /// End 0 opens a new TCP connection (replacing any previous one, which is dropped without
+    /// a word: the FSM has already given up on it).
+    pub fn connect<E: From<NetEvent>>(&mut self, engine: &mut Engine<E>, session: SessIx) {
+        let now = engine.now();
+        let Some(s) = self.sessions.get_mut(session.0) else {
+            return;
+        };
+        if let Some(old) = s.conn.take() {
+            for (_, id) in old.timers.into_iter().flatten() {
+                engine.cancel(id);
+            }
+        }
+        let generation = s.next_generation;
+        s.next_generation = s.next_generation.wrapping_add(1);
+        // Ephemeral port per generation, in Linux's default range, so captures distinguish
+        // successive connections.
+        let eph = 32_768 + u16::try_from(generation % 28_232).unwrap_or(0);
+        let mut active = tcp::Endpoint::new(self.tcp, eph, BGP_PORT, &mut self.isn);
+        let mut passive = tcp::Endpoint::new(self.tcp, BGP_PORT, eph, &mut self.isn);
+        // `connect`/`listen` fail only on an endpoint that is not closed; these are new.
+        let _ = active.connect(now);
+        if s.accepting && self.alive.get(s.routers[1]).copied().unwrap_or(false) {
+            let _ = passive.listen();
+        }
+        s.conn = Some(Conn {
+            generation,
+            eps: [Some(active), Some(passive)],
+            connected: [false; 2],
+            timers: [None; 2],
+        });
+        self.flush(engine, session, 0);
+        self.flush(engine, session, 1);
+    }
+
+    /// The application at `end` writes bytes. Returns how many were accepted (all, unless the
+    /// 4 MiB send buffer is full).
+    pub fn write<E: From<NetEvent>>(
+        &mut self,
+        engine: &mut Engine<E>,
+        session: SessIx,
+        end: u8,
+        bytes: &[u8],
+    ) -> usize {
+        let n = self
+            .endpoint_mut(session, end)
+            .and_then(|ep| ep.write(bytes).ok())
+            .unwrap_or(0);
+        self.flush(engine, session, end);
+        n
+    }
+
+    /// The application at `end` closes its side (FIN).
+    pub fn close<E: From<NetEvent>>(&mut self, engine: &mut Engine<E>, session: SessIx, end: u8) {
+        if let Some(ep) = self.endpoint_mut(session, end) {
+            ep.close();
+        }
+        self.flush(engine, session, end);
+    }
+
+    /// Drops `end`'s endpoint without sending anything (its interface is down, or its router
+    /// died). The other end finds out only through its own timers.
+    pub fn drop_end<E: From<NetEvent>>(
+        &mut self,
+        engine: &mut Engine<E>,
+        session: SessIx,
+        end: u8,
+    ) {
+        let Some(conn) = self
+            .sessions
+            .get_mut(session.0)
+            .and_then(|s| s.conn.as_mut())
+        else {
+            return;
+        };
+        let i = usize::from(end & 1);
+        conn.eps[i] = None;
+        conn.connected[i] = false;
+        if let Some((_, id)) = conn.timers[i].take() {
+            engine.cancel(id);
+        }
+    }
+
+    /// A router crashes (`alive = false`: every endpoint it has is dropped silently) or boots.
+    pub fn set_alive<E: From<NetEvent>>(
+        &mut self,
+        engine: &mut Engine<E>,
+        router: usize,
+        alive: bool,
+    ) {
+        if let Some(a) = self.alive.get_mut(router) {
+            *a = alive;
+        }
+        if !alive {
+            for si in 0..self.sessions.len() {
+                for end in 0..2u8 {
+                    if self.sessions[si].routers[usize::from(end)] == router {
+                        self.drop_end(engine, SessIx(si), end);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Whether a router is running.
+    #[must_use]
+    pub fn is_alive(&self, router: usize) -> bool {
+        self.alive.get(router).copied().unwrap_or(false)
+    }
+
+    /// Sends a datagram from `end` along the session path.
+    pub fn send_datagram<E: From<NetEvent>>(
+        &mut self,
+        engine: &mut Engine<E>,
+        session: SessIx,
+        end: u8,
+        bytes: Box<[u8]>,
+    ) {
+        self.stats.datagrams += 1;
+        self.send_hop(engine, session, 1 - (end & 1), 0, Frame::Datagram(bytes));
+    }
+
+    /// Carrier lost (`up = false`) or back on a segment; routers attached to it are told.
+    pub fn set_carrier(&mut self, now: Instant, seg: SegIx, up: bool) {
+        let Some(link) = self.links.get_mut(seg.0) else {
+            return;
+        };
+        let changes = if up {
+            link.set_up(now)
+        } else {
+            link.set_down(now)
+        };
+        if changes.is_none() {
+            return;
+        }
+        if let Some(attach) = self.attach.get(seg.0) {
+            for a in attach {
+                if let Attach::Router(router) = *a {
+                    self.upcalls.push_back(Upcall::Carrier {
+                        router,
+                        segment: seg,
+                        up,
+                    });
+                }
+            }
+        }
+    }
+
+    /// Makes a segment silent in both directions (or clears it).
+    pub fn set_silent(&mut self, seg: SegIx, silent: bool) {
+        if let Some(link) = self.links.get_mut(seg.0) {
+            link.set_silent(Direction::AToB, silent);
+            link.set_silent(Direction::BToA, silent);
+        }
+    }
+
+    /// Handles one of this layer's events.
+    pub fn handle<E: From<NetEvent>>(&mut self, engine: &mut Engine<E>, event: NetEvent) {
+        match event {
+            NetEvent::Hop {
+                session,
+                toward,
+                hop,
+                delivery,
+                frame,
+            } => {
+                self.arrive(engine, session, toward, hop, delivery, frame);
+            }
+            NetEvent::TcpTimer {
+                session,
+                end,
+                generation,
+            } => {
+                let now = engine.now();
+                let Some(conn) = self
+                    .sessions
+                    .get_mut(session.0)
+                    .and_then(|s| s.conn.as_mut())
+                else {
+                    return;
+                };
+                if conn.generation != generation {
+                    return;
+                }
+                let i = usize::from(end & 1);
+                conn.timers[i] = None;
+                if let Some(ep) = conn.eps[i].as_mut() {
+                    ep.handle_timeout(now);
+                }
+                self.flush(engine, session, end);
+            }
+        }
+    }
+
+    fn endpoint_mut(&mut self, session: SessIx, end: u8) -> Option<&mut tcp::Endpoint> {
+        self.sessions
+            .get_mut(session.0)?
+            .conn
+            .as_mut()?
+            .eps
+            .get_mut(usize::from(end & 1))?
+            .as_mut()
+    }
+
+    /// The hop of a path in travel order towards `toward`.
+    fn hop_at(&self, session: SessIx, toward: u8, k: usize) -> Option<(SegIx, Direction)> {
+        let s = self.sessions.get(session.0)?;
+        if toward == 1 {
+            s.hops.get(k).map(|h| (h.segment, h.dir))
+        } else {
+            let n = s.hops.len();
+            let i = n.checked_sub(k + 1)?;
+            s.hops.get(i).map(|h| (h.segment, h.dir.reverse()))
+        }
+    }
+
+    fn send_hop<E: From<NetEvent>>(
+        &mut self,
+        engine: &mut Engine<E>,
+        session: SessIx,
+        toward: u8,
+        k: usize,
+        frame: Frame,
+    ) {
+        let now = engine.now();
+        let Some((seg, dir)) = self.hop_at(session, toward, k) else {
+            return;
+        };
+        let Some(link) = self.links.get_mut(seg.0) else {
+            return;
+        };
+        match link.transmit(now, dir, frame.wire_len()) {
+            Outcome::Deliver(delivery) => {
+                let hop = u16::try_from(k).unwrap_or(u16::MAX);
+                engine.schedule_at(
+                    delivery.arrive_at,
+                    NetEvent::Hop {
+                        session,
+                        toward,
+                        hop,
+                        delivery,
+                        frame,
+                    }
+                    .into(),
+                );
+            }
+            Outcome::Drop(
+                DropCause::Down | DropCause::Loss | DropCause::QueueFull | DropCause::Silent,
+            ) => {
+                self.stats.dropped += 1;
+            }
+        }
+    }
+
+    fn arrive<E: From<NetEvent>>(
+        &mut self,
+        engine: &mut Engine<E>,
+        session: SessIx,
+        toward: u8,
+        hop: u16,
+        delivery: sim_core::link::Delivery,
+        frame: Frame,
+    ) {
+        let k = usize::from(hop);
+        let Some((seg, dir)) = self.hop_at(session, toward, k) else {
+            return;
+        };
+        let survived = self
+            .links
+            .get_mut(seg.0)
+            .is_some_and(|l| l.survives(dir, &delivery));
+        if !survived {
+            self.stats.dropped += 1;
+            return;
+        }
+        let hops = self.sessions.get(session.0).map_or(0, |s| s.hops.len());
+        if k + 1 < hops {
+            self.send_hop(engine, session, toward, k + 1, frame);
+            return;
+        }
+        let router = self.sessions[session.0].routers[usize::from(toward)];
+        if !self.is_alive(router) {
+            self.stats.discarded += 1;
+            return;
+        }
+        match frame {
+            Frame::Datagram(bytes) => {
+                self.upcalls.push_back(Upcall::Datagram {
+                    session,
+                    end: toward,
+                    bytes,
+                });
+            }
+            Frame::Tcp {
+                generation,
+                segment,
+            } => {
+                let now = engine.now();
+                let Some(conn) = self.sessions[session.0].conn.as_mut() else {
+                    self.stats.discarded += 1;
+                    return;
+                };
+                if conn.generation != generation {
+                    self.stats.discarded += 1;
+                    return;
+                }
+                match conn.eps[usize::from(toward)].as_mut() {
+                    Some(ep) => ep.handle_segment(now, &segment),
+                    None => {
+                        self.stats.discarded += 1;
+                        return;
+                    }
+                }
+                self.flush(engine, session, toward);
+            }
+        }
+    }
+
+    /// Drains an endpoint's outputs after an input: segments onto the path, events into
+    /// upcalls, and its timer into the engine.
+    fn flush<E: From<NetEvent>>(&mut self, engine: &mut Engine<E>, session: SessIx, end: u8) {
+        let now = engine.now();
+        let i = usize::from(end & 1);
+        let mut out = Vec::new();
+        let Some(conn) = self
+            .sessions
+            .get_mut(session.0)
+            .and_then(|s| s.conn.as_mut())
+        else {
+            return;
+        };
+        let generation = conn.generation;
+        let Some(ep) = conn.eps[i].as_mut() else {
+            return;
+        };
+        while let Some(seg) = ep.poll_transmit(now) {
+            out.push(seg);
+        }
+        let mut closed = None;
+        while let Some(ev) = ep.poll_event() {
+            match ev {
+                tcp::Event::Connected => {
+                    conn.connected[i] = true;
+                    self.upcalls.push_back(Upcall::Connected { session, end });
+                }
+                tcp::Event::DataReadable => {
+                    let mut bytes = vec![0; ep.readable()];
+                    let n = ep.read(&mut bytes);
+                    bytes.truncate(n);
+                    if !bytes.is_empty() {
+                        self.upcalls.push_back(Upcall::Data {
+                            session,
+                            end,
+                            bytes,
+                        });
+                    }
+                }
+                tcp::Event::PeerClosed => closed = Some(CloseCause::PeerClosed),
+                tcp::Event::Reset => closed = Some(CloseCause::Reset),
+                tcp::Event::Aborted { reason } => closed = Some(CloseCause::Aborted(reason)),
+                tcp::Event::Closed => {}
+            }
+        }
+        // Data may have become readable without a fresh edge (read only part earlier).
+        if ep.readable() > 0 {
+            let mut bytes = vec![0; ep.readable()];
+            let n = ep.read(&mut bytes);
+            bytes.truncate(n);
+            self.upcalls.push_back(Upcall::Data {
+                session,
+                end,
+                bytes,
+            });
+        }
+        let deadline = ep.poll_timeout();
+        if conn.timers[i].map(|(t, _)| t) != deadline {
+            if let Some((_, id)) = conn.timers[i].take() {
+                engine.cancel(id);
+            }
+            if let Some(t) = deadline {
+                let id = engine.schedule_at(
+                    t,
+                    NetEvent::TcpTimer {
+                        session,
+                        end,
+                        generation,
+                    }
+                    .into(),
+                );
+                conn.timers[i] = Some((t, id));
+            }
+        }
+        if let Some(why) = closed {
+            let was_connected = conn.connected[i];
+            conn.connected[i] = false;
+            self.upcalls.push_back(Upcall::Closed {
+                session,
+                end,
+                was_connected,
+                why,
+            });
+        }
+        for seg in out {
+            self.stats.tcp_segments += 1;
+            self.send_hop(
+                engine,
+                session,
+                1 - (end & 1),
+                0,
+                Frame::Tcp {
+                    generation,
+                    segment: Box::new(seg),
+                },
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use sim_core::link::DirectionConfig;
+    use sim_core::time::Duration;
+
+    use super::*;
+
+    #[derive(Debug)]
+    struct Ev(NetEvent);
+    impl From<NetEvent> for Ev {
+        fn from(e: NetEvent) -> Self {
+            Self(e)
+        }
+    }
+
+    /// ce(0) —access— switch —core— msee(1)
+    fn two_hop() -> (Engine<Ev>, Net) {
+        let seed = Seed(7);
+        let cfg = DirectionConfig {
+            delay: Duration::from_millis(1),
+            ..DirectionConfig::default()
+        };
+        let segs = vec![
+            (
+                Link::symmetric("access", seed, &cfg),
+                [PathNode::Router(0), PathNode::Transit("sw".into())],
+            ),
+            (
+                Link::symmetric("core", seed, &cfg),
+                [PathNode::Transit("sw".into()), PathNode::Router(1)],
+            ),
+        ];
+        let net = Net::new(seed, TcpConfig::linux(), 2, segs, &[([0, 1], vec![0, 1])]).unwrap();
+        (Engine::new(), net)
+    }
+
+    fn run(engine: &mut Engine<Ev>, net: &mut Net, until: Instant) -> Vec<(Instant, Upcall)> {
+        let mut seen = Vec::new();
+        while engine.peek_time().is_some_and(|t| t <= until) {
+            let Some((_, Ev(e))) = engine.step() else {
+                break;
+            };
+            net.handle(engine, e);
+            while let Some(u) = net.poll_upcall() {
+                seen.push((engine.now(), u));
+            }
+        }
+        seen
+    }
+
+    #[test]
+    fn connects_and_carries_bytes_over_a_two_hop_path() {
+        let (mut engine, mut net) = two_hop();
+        let s = SessIx(0);
+        net.connect(&mut engine, s);
+        let up = run(&mut engine, &mut net, Instant::from_nanos(1_000_000_000));
+        assert!(
+            up.iter()
+                .any(|(_, u)| *u == Upcall::Connected { session: s, end: 0 })
+        );
+        assert!(
+            up.iter()
+                .any(|(_, u)| *u == Upcall::Connected { session: s, end: 1 })
+        );
+        // SYN and SYN-ACK cross two 1 ms hops each: established at 4 ms at end 0.
+        let t0 = up
+            .iter()
+            .find(|(_, u)| *u == Upcall::Connected { session: s, end: 0 })
+            .unwrap()
+            .0;
+        assert_eq!(t0, Instant::from_nanos(4_000_000));
+        net.write(&mut engine, s, 0, b"hello");
+        let got = run(&mut engine, &mut net, Instant::from_nanos(2_000_000_000));
+        assert!(got.iter().any(|(_, u)| *u
+            == Upcall::Data {
+                session: s,
+                end: 1,
+                bytes: b"hello".to_vec()
+            }));
+    }
+
+    #[test]
+    fn silent_core_swallows_bytes_and_tells_nobody() {
+        let (mut engine, mut net) = two_hop();
+        let s = SessIx(0);
+        net.connect(&mut engine, s);
+        run(&mut engine, &mut net, Instant::from_nanos(1_000_000_000));
+        net.set_silent(SegIx(1), true);
+        assert!(!net.path_up(s, 0));
+        net.write(&mut engine, s, 0, b"keepalive");
+        let got = run(&mut engine, &mut net, Instant::from_nanos(30_000_000_000));
+        assert!(
+            got.iter()
+                .all(|(_, u)| !matches!(u, Upcall::Data { .. } | Upcall::Carrier { .. })),
+            "{got:?}"
+        );
+        assert!(
+            net.stats().dropped >= 5,
+            "retransmissions kept dying: {:?}",
+            net.stats()
+        );
+    }
+
+    #[test]
+    fn carrier_loss_is_told_only_to_the_attached_router() {
+        let (mut engine, mut net) = two_hop();
+        net.set_carrier(Instant::ZERO, SegIx(1), false);
+        assert_eq!(
+            net.poll_upcall(),
+            Some(Upcall::Carrier {
+                router: 1,
+                segment: SegIx(1),
+                up: false
+            })
+        );
+        assert_eq!(
+            net.poll_upcall(),
+            None,
+            "the CE behind the switch hears nothing"
+        );
+        assert!(net.first_hop_is(SessIx(0), 1, SegIx(1)));
+        assert!(!net.first_hop_is(SessIx(0), 0, SegIx(1)));
+        let _ = &mut engine;
+    }
+
+    #[test]
+    fn refused_connection_resets_the_opener() {
+        let (mut engine, mut net) = two_hop();
+        let s = SessIx(0);
+        net.set_accepting(s, false);
+        net.connect(&mut engine, s);
+        let got = run(&mut engine, &mut net, Instant::from_nanos(1_000_000_000));
+        assert!(
+            got.iter().any(|(_, u)| matches!(
+                u,
+                Upcall::Closed {
+                    end: 0,
+                    was_connected: false,
+                    why: CloseCause::Reset,
+                    ..
+                }
+            )),
+            "{got:?}"
+        );
+    }
+
+    #[test]
+    fn broken_paths_are_refused() {
+        let seed = Seed(1);
+        let cfg = DirectionConfig::default();
+        let segs = vec![(
+            Link::symmetric("x", seed, &cfg),
+            [PathNode::Router(0), PathNode::Router(2)],
+        )];
+        let err = Net::new(seed, TcpConfig::linux(), 3, segs, &[([0, 1], vec![0])]).unwrap_err();
+        assert_eq!(
+            err,
+            NetError::BrokenPath {
+                session: 0,
+                segment: 0
+            }
+        );
+    }
+}

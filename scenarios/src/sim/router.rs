@@ -1,0 +1,384 @@
+//! One router of the topology as a running [`Speaker`], in the world's vocabulary.
+//!
+//! This adapter is the only place that knows the speaker's API: it configures one peer per
+//! session the router takes part in (peer id = session index), originates the router's
+//! prefixes, and translates the speaker's outputs into [`Out`] (what to put on which
+//! session's connection or path) and [`RtEvent`] (state changes with the cause a user wants to
+//! read, BFD changes, forwarding changes).
+
+use std::collections::{BTreeMap, VecDeque};
+use std::net::IpAddr;
+
+use bgp::bfd;
+use bgp::fsm::{self, Command, SessionEvent, State, Transport};
+use bgp::rib::{PeerConfig, PeerId, RibConfig};
+use bgp::speaker::{PeerSpec, Speaker, SpeakerEvent, TransmitKind};
+use bgp::wire::PathAttributes;
+use ipnet::IpNet;
+use sim_core::time::{Duration, Instant};
+
+use super::net::SessIx;
+use crate::topology::{self, Role, Topology};
+
+/// What a router wants done on the network.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Out {
+    /// Open the session's TCP connection.
+    Connect(SessIx),
+    /// Write bytes on the session's connection.
+    Bytes(SessIx, Vec<u8>),
+    /// Close the session's connection.
+    Close(SessIx),
+    /// Send a BFD control packet along the session's path.
+    Bfd(SessIx, Vec<u8>),
+}
+
+/// Why a session went down, as far as the router knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SessionDown {
+    /// The hold timer expired.
+    HoldTimer,
+    /// BFD declared the path down.
+    Bfd,
+    /// The peer sent this NOTIFICATION.
+    NotificationReceived(u8, u8),
+    /// We sent this NOTIFICATION (an error, a limit, an administrative stop).
+    NotificationSent(u8, u8),
+    /// The transport failed.
+    Transport,
+    /// Stopped locally.
+    Local,
+}
+
+/// What a router reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum RtEvent {
+    /// A session changed state at this router.
+    State {
+        /// The session.
+        session: SessIx,
+        /// From.
+        from: State,
+        /// To.
+        to: State,
+        /// The cause, meaningful when leaving Established.
+        down: SessionDown,
+    },
+    /// A BFD session changed state.
+    Bfd {
+        /// The session it protects.
+        session: SessIx,
+        /// The new state's name.
+        state: String,
+    },
+    /// Forwarding changes: prefix → sessions whose peers are the next hops (empty: none).
+    Fib {
+        /// The changes, in the order the RIB made them.
+        changes: Vec<(IpNet, Vec<SessIx>)>,
+    },
+}
+
+/// A running router.
+#[derive(Debug)]
+pub(crate) struct RouterRt {
+    speaker: Speaker,
+    /// Sessions this router takes part in, with its end.
+    sessions: Vec<(SessIx, u8)>,
+    /// Per session: the last NOTIFICATION seen (sent or received) and whether BFD went down,
+    /// to explain the next state change.
+    last_cause: BTreeMap<usize, SessionDown>,
+    out: VecDeque<Out>,
+    events: VecDeque<RtEvent>,
+    started: bool,
+    /// Sessions administratively stopped (not restarted by `start`).
+    stopped: Vec<SessIx>,
+}
+
+fn peer(s: SessIx) -> PeerId {
+    PeerId(u32::try_from(s.0).unwrap_or(u32::MAX - 1))
+}
+
+fn sess(p: PeerId) -> SessIx {
+    SessIx(p.0 as usize)
+}
+
+impl RouterRt {
+    /// Configures router `r` of `topo`.
+    pub(crate) fn new(topo: &Topology, r: usize, seed: u64) -> Result<Self, String> {
+        let me = &topo.routers[r];
+        let mut rib = RibConfig::new(me.asn, me.router_id);
+        rib.decision.multipath.max_paths = me.max_paths.max(1);
+        let mut speaker = Speaker::new(rib);
+        let mut sessions = Vec::new();
+        let profile =
+            fsm::profile::Profile::by_name(me.profile.name()).map_err(|e| e.to_string())?;
+        for (si, s) in topo.sessions.iter().enumerate() {
+            let Some(end) = s.ends.iter().position(|e| e.router.0 == r) else {
+                continue;
+            };
+            let mine = &s.ends[end];
+            let theirs = &s.ends[1 - end];
+            let other = &topo.routers[theirs.router.0];
+            let mut cfg = fsm::Config::new(me.asn, other.asn, me.router_id);
+            cfg.profile = profile;
+            cfg.hold_time = Some(me.timers.hold_time);
+            cfg.keepalive = me.timers.keepalive;
+            cfg.connect_retry = Some(me.timers.connect_retry);
+            cfg.internal = me.asn == other.asn;
+            // RFC 4486 §4 leaves the restart after a Cease 6/1 to configuration; Azure
+            // documents that the session "comes back once below the limit". One minute is
+            // this model's assumption.
+            cfg.max_prefix_restart = Some(Duration::from_secs(60));
+            let mut pc = PeerConfig::new(other.asn, IpAddr::V4(theirs.addr), IpAddr::V4(mine.addr));
+            pc.import.set_local_pref = mine.local_pref;
+            pc.import.set_weight = mine.weight;
+            pc.max_prefix.ipv4 = mine.max_prefixes;
+            pc.export.prepend = mine.prepend;
+            // iBGP on premises: the CEs advertise themselves as next hop (next-hop-self), as
+            // every active-active CE design does.
+            pc.export.next_hop_self = cfg.internal;
+            let bfd_cfg = match (me.bfd, other.bfd) {
+                (Some(a), Some(_)) => Some(bfd::Config {
+                    local_discriminator: u32::try_from(si * 2 + end + 1).unwrap_or(1),
+                    desired_min_tx: a.interval,
+                    required_min_rx: a.interval,
+                    detect_mult: a.multiplier,
+                    passive: false,
+                }),
+                _ => None,
+            };
+            let spec = PeerSpec {
+                session: cfg,
+                rib: pc,
+                bfd: bfd_cfg,
+                seed: seed.wrapping_add(si as u64 * 2),
+            };
+            speaker
+                .add_peer(Instant::ZERO, peer(SessIx(si)), spec)
+                .map_err(|e| format!("router {}: session {}: {e}", me.name, s.name))?;
+            sessions.push((SessIx(si), u8::try_from(end).unwrap_or(0)));
+        }
+        Ok(Self {
+            speaker,
+            sessions,
+            last_cause: BTreeMap::new(),
+            out: VecDeque::new(),
+            events: VecDeque::new(),
+            started: false,
+            stopped: Vec::new(),
+        })
+    }
+
+    /// Boots the router: originates its prefixes and starts its sessions (end 0 actively,
+    /// end 1 passively). Sessions that Azure gates stay down at the Azure end.
+    pub(crate) fn start(&mut self, now: Instant, topo: &Topology) {
+        if self.started {
+            return;
+        }
+        self.started = true;
+        let mut originated: Vec<IpNet> = Vec::new();
+        for &(s, end) in &self.sessions {
+            for p in &topo.sessions[s.0].ends[usize::from(end)].announces {
+                let p = IpNet::V4(*p);
+                if !originated.contains(&p) {
+                    originated.push(p);
+                }
+            }
+        }
+        originated.sort_unstable();
+        for p in originated {
+            self.speaker.originate(now, p, PathAttributes::default());
+        }
+        for &(s, end) in &self.sessions.clone() {
+            let gated = topo.session_gate(topology::SessionIx(s.0)).is_some();
+            let azure_end = end == 1
+                && matches!(
+                    topo.routers[topo.sessions[s.0].ends[1].router.0].role,
+                    Role::Msee
+                );
+            if gated && azure_end {
+                continue;
+            }
+            let cmd = if end == 0 {
+                Command::Start
+            } else {
+                Command::StartPassive
+            };
+            let _ = self.speaker.handle_command(now, peer(s), cmd);
+        }
+        self.drain();
+    }
+
+    /// The transport of a session changed.
+    pub(crate) fn handle_transport(&mut self, now: Instant, s: SessIx, t: Transport) {
+        if t == Transport::Closed || t == Transport::ConnectFailed {
+            self.last_cause.entry(s.0).or_insert(SessionDown::Transport);
+        }
+        let _ = self.speaker.handle_transport(now, peer(s), t);
+        self.drain();
+    }
+
+    /// The interface under a session lost (`up == false`) or regained carrier.
+    pub(crate) fn handle_interface(&mut self, now: Instant, s: SessIx, up: bool) {
+        if !up {
+            let _ = self
+                .speaker
+                .handle_transport(now, peer(s), Transport::Closed);
+            if self.speaker.bfd(peer(s)).is_some() {
+                let _ = self
+                    .speaker
+                    .handle_bfd_command(now, peer(s), bfd::Command::AdminDown);
+            }
+        } else if self.speaker.bfd(peer(s)).is_some() {
+            let _ = self
+                .speaker
+                .handle_bfd_command(now, peer(s), bfd::Command::AdminUp);
+        }
+        self.drain();
+    }
+
+    /// Bytes arrived on a session's connection.
+    pub(crate) fn handle_bytes(&mut self, now: Instant, s: SessIx, bytes: &[u8]) {
+        let _ = self.speaker.handle_bytes(now, peer(s), bytes);
+        self.drain();
+    }
+
+    /// A BFD packet arrived for a session.
+    pub(crate) fn handle_bfd(&mut self, now: Instant, s: SessIx, bytes: &[u8]) {
+        let _ = self.speaker.handle_bfd_packet(now, peer(s), bytes);
+        self.drain();
+    }
+
+    /// The router's timer fired.
+    pub(crate) fn handle_timeout(&mut self, now: Instant) {
+        self.speaker.handle_timeout(now);
+        self.drain();
+    }
+
+    /// Administrative shutdown of one session (Cease 6/2).
+    pub(crate) fn admin_stop(&mut self, now: Instant, s: SessIx) {
+        self.stopped.push(s);
+        let message = Some("holdtime: administrative shutdown (BGP disconnect test)".to_owned());
+        let _ = self
+            .speaker
+            .handle_command(now, peer(s), Command::Stop { message });
+        self.drain();
+    }
+
+    /// Ends an administrative shutdown.
+    pub(crate) fn admin_start(&mut self, now: Instant, s: SessIx) {
+        self.stopped.retain(|x| *x != s);
+        let end = self
+            .sessions
+            .iter()
+            .find(|(x, _)| *x == s)
+            .map_or(0, |(_, e)| *e);
+        let cmd = if end == 0 {
+            Command::Start
+        } else {
+            Command::StartPassive
+        };
+        let _ = self.speaker.handle_command(now, peer(s), cmd);
+        self.drain();
+    }
+
+    /// The next network action.
+    pub(crate) fn poll_out(&mut self) -> Option<Out> {
+        self.out.pop_front()
+    }
+
+    /// The next report.
+    pub(crate) fn poll_event(&mut self) -> Option<RtEvent> {
+        self.events.pop_front()
+    }
+
+    /// When the router's timer must fire.
+    pub(crate) fn poll_timeout(&self) -> Option<Instant> {
+        self.speaker.poll_timeout()
+    }
+
+    fn drain(&mut self) {
+        while let Some(t) = self.speaker.poll_transmit() {
+            let s = sess(t.peer);
+            self.out.push_back(match t.kind {
+                TransmitKind::Bfd(bytes) => Out::Bfd(s, bytes),
+                TransmitKind::Bgp(fsm::Transmit::Connect) => Out::Connect(s),
+                TransmitKind::Bgp(fsm::Transmit::Bytes(b)) => Out::Bytes(s, b),
+                TransmitKind::Bgp(fsm::Transmit::Close) => Out::Close(s),
+            });
+        }
+        let mut fib = Vec::new();
+        while let Some(ev) = self.speaker.poll_event() {
+            match ev {
+                SpeakerEvent::Session { peer: p, event } => {
+                    let s = sess(p);
+                    match event {
+                        SessionEvent::StateChanged { from, to, cause } => {
+                            let remembered = self.last_cause.remove(&s.0);
+                            let down = match cause {
+                                fsm::Event::HoldTimerExpires => SessionDown::HoldTimer,
+                                fsm::Event::ManualStop => SessionDown::Local,
+                                _ => remembered.unwrap_or(SessionDown::Local),
+                            };
+                            self.events.push_back(RtEvent::State {
+                                session: s,
+                                from,
+                                to,
+                                down,
+                            });
+                        }
+                        SessionEvent::NotificationSent(n) => {
+                            let c = self
+                                .last_cause
+                                .entry(s.0)
+                                .or_insert(SessionDown::NotificationSent(0, 0));
+                            if !matches!(c, SessionDown::Bfd) {
+                                *c = SessionDown::NotificationSent(n.code.0, n.subcode);
+                            }
+                        }
+                        SessionEvent::NotificationReceived(n) => {
+                            self.last_cause.insert(
+                                s.0,
+                                SessionDown::NotificationReceived(n.code.0, n.subcode),
+                            );
+                        }
+                        _ => {}
+                    }
+                }
+                SpeakerEvent::Bfd { peer: p, event } => {
+                    let s = sess(p);
+                    match event {
+                        bfd::Event::StateChanged { to, .. } => {
+                            self.events.push_back(RtEvent::Bfd {
+                                session: s,
+                                state: format!("{to:?}").to_lowercase(),
+                            });
+                        }
+                        bfd::Event::SessionDown { .. } => {
+                            self.last_cause.insert(s.0, SessionDown::Bfd);
+                        }
+                        bfd::Event::PollComplete => {}
+                    }
+                }
+                SpeakerEvent::FibChanged(change) => {
+                    // Locally originated prefixes are delivered here; the data plane knows.
+                    if change.next_hops.iter().any(|h| h.peer == PeerId::LOCAL) {
+                        continue;
+                    }
+                    let via = change
+                        .next_hops
+                        .iter()
+                        .filter(|h| h.peer != PeerId::LOCAL)
+                        .map(|h| sess(h.peer))
+                        .collect();
+                    fib.push((change.prefix, via));
+                }
+                SpeakerEvent::MaxPrefixExceeded { .. }
+                | SpeakerEvent::AdvertisementFailed { .. } => {}
+            }
+        }
+        if !fib.is_empty() {
+            self.events.push_back(RtEvent::Fib { changes: fib });
+        }
+    }
+}

@@ -1,0 +1,476 @@
+//! Probes (traffic directions) and expectations: each `[[expect]]` resolved to a [`Check`],
+//! metric names parsed against the metric grammar and the directions actually measured.
+
+use sim_core::time::Duration;
+
+use crate::diag::{Diagnostic, KeyPath};
+use crate::scenario::{Bounds, Check, Direction, Expectation, MessageType, Metric, Probe};
+use crate::spec::{ExpectSpec, ProbeDirection, ScenarioSpec};
+use crate::topology::Topology;
+use crate::units::Quantity;
+
+use super::{Validator, root};
+
+impl Validator {
+    pub(super) fn probes(&mut self, spec: &ScenarioSpec, topo: &Topology) -> Vec<Probe> {
+        let endpoints = topo.endpoints();
+        let first_vnet = topo
+            .vnets
+            .first()
+            .map_or_else(|| "vnet".to_owned(), |v| v.name.clone());
+        if spec.probe.is_empty() {
+            return vec![Probe {
+                directions: vec![
+                    direction("onprem", &first_vnet),
+                    direction(&first_vnet, "onprem"),
+                ],
+                interval: None,
+                flows: 1,
+            }];
+        }
+        let mut out = Vec::new();
+        for (i, p) in spec.probe.iter().enumerate() {
+            let path = root().key("probe").index(i);
+            let mut ok = true;
+            for (key, name) in [("from", &p.from), ("to", &p.to)] {
+                if !endpoints.contains(name) {
+                    self.error(
+                        Diagnostic::error(path.key(key), format!("unknown endpoint `{name}`"))
+                            .expected("on-premises, a VNet by name, or Microsoft (with Microsoft peering)")
+                            .allowed(endpoints.iter().cloned()),
+                    );
+                    ok = false;
+                }
+            }
+            if ok && p.from == p.to {
+                self.error(
+                    Diagnostic::error(path.key("to"), "a probe from an endpoint to itself")
+                        .expected("two different endpoints"),
+                );
+                ok = false;
+            }
+            if ok && p.from != "onprem" && p.to != "onprem" {
+                self.error(
+                    Diagnostic::error(
+                        path.key("to"),
+                        format!(
+                            "traffic between `{}` and `{}` does not cross the hybrid network",
+                            p.from, p.to
+                        ),
+                    )
+                    .expected("one end must be `onprem`"),
+                );
+                ok = false;
+            }
+            if let Some(iv) = p.interval
+                && iv < Duration::from_micros(100)
+            {
+                self.error(
+                    Diagnostic::error(
+                        path.key("interval"),
+                        format!("probe interval {iv} is too short"),
+                    )
+                    .expected("at least 100us (e.g. \"10ms\", like ping -i 0.01)"),
+                );
+                ok = false;
+            }
+            let flows = p.flows.unwrap_or(1);
+            if flows == 0 || flows > 64 {
+                self.error(
+                    Diagnostic::error(path.key("flows"), format!("{flows} flows"))
+                        .expected("1 to 64 distinct 5-tuples"),
+                );
+                ok = false;
+            }
+            if !ok {
+                continue;
+            }
+            let mut directions = vec![direction(&p.from, &p.to)];
+            if p.direction.unwrap_or(ProbeDirection::Both) == ProbeDirection::Both {
+                directions.push(direction(&p.to, &p.from));
+            }
+            out.push(Probe {
+                directions,
+                interval: p.interval,
+                flows,
+            });
+        }
+        out
+    }
+
+    #[allow(
+        clippy::too_many_lines,
+        reason = "one branch per expectation form, each short"
+    )]
+    pub(super) fn expect(
+        &mut self,
+        i: usize,
+        e: &ExpectSpec,
+        topo: &Topology,
+        directions: &[Direction],
+    ) -> Option<Expectation> {
+        let path = root().key("expect").index(i);
+        let forms = [
+            ("metric", e.metric.is_some()),
+            ("session", e.session.is_some()),
+            ("no_loss", e.no_loss.is_some()),
+            ("path", e.path.is_some()),
+        ];
+        let given: Vec<&str> = forms.iter().filter(|(_, p)| *p).map(|(k, _)| *k).collect();
+        if given.len() != 1 {
+            self.error(
+                Diagnostic::error(
+                    path,
+                    if given.is_empty() {
+                        "an expectation must say what it checks".to_owned()
+                    } else {
+                        format!(
+                            "an expectation checks one thing, not {}",
+                            given.join(" and ")
+                        )
+                    },
+                )
+                .expected("exactly one of `metric`, `session`, `no_loss`, `path`")
+                .allowed(["metric", "session", "no_loss", "path"]),
+            );
+            return None;
+        }
+        let direction_names: Vec<String> = directions.iter().map(|d| d.name.clone()).collect();
+        let form = given.first().copied().unwrap_or("metric");
+        let takes: &[&str] = match form {
+            "metric" => &["metric", "max", "min", "eq"],
+            "session" => &["session", "down_by", "state", "at", "never_up", "stays_up"],
+            "no_loss" => &["no_loss"],
+            _ => &["path", "via", "at"],
+        };
+        let present = [
+            ("max", e.max.is_some()),
+            ("min", e.min.is_some()),
+            ("eq", e.eq.is_some()),
+            ("down_by", e.down_by.is_some()),
+            ("state", e.state.is_some()),
+            ("at", e.at.is_some()),
+            ("never_up", e.never_up.is_some()),
+            ("stays_up", e.stays_up.is_some()),
+            ("via", e.via.is_some()),
+        ];
+        for (key, is) in present {
+            if is && !takes.contains(&key) {
+                self.error(
+                    Diagnostic::error(path.key(key), format!("`{key}` does not go with `{form}`"))
+                        .allowed(takes.iter().copied().chain(["because"])),
+                );
+                return None;
+            }
+        }
+        let check_direction = |v: &mut Self, name: &str, key: &str| -> bool {
+            if direction_names.iter().any(|d| d == name) {
+                true
+            } else {
+                v.error(
+                    Diagnostic::error(path.key(key), format!("no probe measures direction `{name}`"))
+                        .expected("a direction `FROM_to_TO` of a [[probe]] (without probes: onprem_to_<first vnet> and back)")
+                        .allowed(direction_names.iter().cloned()),
+                );
+                false
+            }
+        };
+        let (check, text) = match form {
+            "metric" => {
+                let name = e.metric.as_deref().unwrap_or("");
+                let metric = self.metric(name, &path.key("metric"), topo, &direction_names)?;
+                let bounds = Bounds {
+                    min: e.min,
+                    max: e.max,
+                    eq: e.eq,
+                };
+                if bounds.min.is_none() && bounds.max.is_none() && bounds.eq.is_none() {
+                    self.error(
+                        Diagnostic::error(path.clone(), format!("metric `{name}` has no bound"))
+                            .expected("`max`, `min` or `eq`"),
+                    );
+                    return None;
+                }
+                for (key, q) in [("max", e.max), ("min", e.min), ("eq", e.eq)] {
+                    let Some(q) = q else { continue };
+                    let is_duration = matches!(q, Quantity::Duration(_));
+                    if is_duration != metric.is_duration() {
+                        self.error(
+                            Diagnostic::error(
+                                path.key(key),
+                                format!(
+                                    "metric `{name}` is a {}, but {key} = {q} is a {}",
+                                    if metric.is_duration() {
+                                        "duration"
+                                    } else {
+                                        "count"
+                                    },
+                                    if is_duration { "duration" } else { "count" }
+                                ),
+                            )
+                            .expected(if metric.is_duration() {
+                                "a duration such as \"181s\""
+                            } else {
+                                "a whole number such as 0"
+                            }),
+                        );
+                        return None;
+                    }
+                }
+                let mut text = name.to_owned();
+                for (op, q) in [(">=", e.min), ("<=", e.max), ("==", e.eq)] {
+                    if let Some(q) = q {
+                        text.push_str(&format!(" {op} {q}"));
+                    }
+                }
+                (Check::Metric { metric, bounds }, text)
+            }
+            "session" => {
+                let name = e.session.as_deref().unwrap_or("");
+                let Some(session) = topo.session(name) else {
+                    self.error(
+                        Diagnostic::error(path.key("session"), format!("unknown session `{name}`"))
+                            .allowed(topo.sessions.iter().map(|s| s.name.clone())),
+                    );
+                    return None;
+                };
+                let modes = [
+                    ("down_by", e.down_by.is_some()),
+                    ("state", e.state.is_some()),
+                    ("never_up", e.never_up == Some(true)),
+                    ("stays_up", e.stays_up == Some(true)),
+                ];
+                let chosen: Vec<&str> = modes.iter().filter(|(_, p)| *p).map(|(k, _)| *k).collect();
+                if chosen.len() != 1 || e.never_up == Some(false) || e.stays_up == Some(false) {
+                    self.error(
+                        Diagnostic::error(path.clone(), format!("a session expectation on `{name}` must say one thing about it"))
+                            .expected("exactly one of down_by = \"5m\", state = \"established\" with at = \"6m\", never_up = true, stays_up = true"),
+                    );
+                    return None;
+                }
+                match chosen.first().copied() {
+                    Some("down_by") => {
+                        let by = e.down_by.unwrap_or_default();
+                        if by > self.duration {
+                            self.error(
+                                Diagnostic::error(
+                                    path.key("down_by"),
+                                    format!("{by} is after the end of the run ({})", self.duration),
+                                )
+                                .expected("a time within `duration`"),
+                            );
+                            return None;
+                        }
+                        (
+                            Check::SessionDownBy { session, by },
+                            format!("session {name} down by {by}"),
+                        )
+                    }
+                    Some("state") => {
+                        let Some(at) = e.at else {
+                            self.error(
+                                Diagnostic::error(path.clone(), "`state` needs `at`")
+                                    .expected("at = \"6m\""),
+                            );
+                            return None;
+                        };
+                        if at > self.duration {
+                            self.error(
+                                Diagnostic::error(
+                                    path.key("at"),
+                                    format!("{at} is after the end of the run ({})", self.duration),
+                                )
+                                .expected("a time within `duration`"),
+                            );
+                            return None;
+                        }
+                        let state = e.state?;
+                        (
+                            Check::SessionState { session, state, at },
+                            format!("session {name} is {state:?} at {at}"),
+                        )
+                    }
+                    Some("never_up") => (
+                        Check::SessionNeverUp { session },
+                        format!("session {name} never established"),
+                    ),
+                    _ => (
+                        Check::SessionStaysUp { session },
+                        format!("session {name} stays established"),
+                    ),
+                }
+            }
+            "no_loss" => {
+                let name = e.no_loss.as_deref().unwrap_or("");
+                if !check_direction(self, name, "no_loss") {
+                    return None;
+                }
+                (
+                    Check::NoLoss {
+                        direction: name.to_owned(),
+                    },
+                    format!("no loss {name}"),
+                )
+            }
+            _ => {
+                let name = e.path.as_deref().unwrap_or("");
+                if !check_direction(self, name, "path") {
+                    return None;
+                }
+                let (Some(via), Some(at)) = (e.via, e.at) else {
+                    self.error(
+                        Diagnostic::error(path.clone(), "`path` needs `via` and `at`")
+                            .expected("via = \"vpn\" and at = \"10m\"")
+                            .allowed(["expressroute", "vpn", "internet", "none"]),
+                    );
+                    return None;
+                };
+                if at > self.duration {
+                    self.error(
+                        Diagnostic::error(
+                            path.key("at"),
+                            format!("{at} is after the end of the run ({})", self.duration),
+                        )
+                        .expected("a time within `duration`"),
+                    );
+                    return None;
+                }
+                (
+                    Check::Path {
+                        direction: name.to_owned(),
+                        via,
+                        at,
+                    },
+                    format!("{name} via {via:?} at {at}"),
+                )
+            }
+        };
+        Some(Expectation {
+            index: i,
+            text,
+            because: e.because.clone(),
+            check,
+        })
+    }
+
+    pub(super) fn metric(
+        &mut self,
+        name: &str,
+        path: &KeyPath,
+        topo: &Topology,
+        directions: &[String],
+    ) -> Option<Metric> {
+        let families = [
+            "outage",
+            "probes_lost",
+            "bytes_dropped",
+            "detection",
+            "convergence",
+            "messages",
+            "flaps",
+        ];
+        let (family, rest) = name.split_once('.').unwrap_or((name, ""));
+        let bad = |v: &mut Self, msg: String, allowed: Vec<String>| {
+            v.error(
+                Diagnostic::error(path.clone(), msg)
+                    .expected("outage.DIR, probes_lost.DIR, bytes_dropped.DIR, detection.SESSION|ROUTER, convergence.ROUTER, messages.TYPE, flaps[.SESSION]")
+                    .allowed(allowed),
+            );
+        };
+        let family_list = || families.iter().map(|f| (*f).to_owned()).collect::<Vec<_>>();
+        match family {
+            "outage" | "probes_lost" | "bytes_dropped" => {
+                if !directions.iter().any(|d| d == rest) {
+                    bad(
+                        self,
+                        format!("no probe measures direction `{rest}` (in metric `{name}`)"),
+                        directions.iter().map(|d| format!("{family}.{d}")).collect(),
+                    );
+                    return None;
+                }
+                Some(match family {
+                    "outage" => Metric::Outage(rest.to_owned()),
+                    "probes_lost" => Metric::ProbesLost(rest.to_owned()),
+                    _ => Metric::BytesDropped(rest.to_owned()),
+                })
+            }
+            "detection" => {
+                if let Some(s) = topo.session(rest) {
+                    return Some(Metric::SessionDetection(s));
+                }
+                if let Some(r) = topo.router(rest) {
+                    return Some(Metric::RouterDetection(r));
+                }
+                bad(
+                    self,
+                    format!("unknown session or router `{rest}` in metric `{name}`"),
+                    topo.routers
+                        .iter()
+                        .map(|r| format!("detection.{}", r.name))
+                        .chain(
+                            topo.sessions
+                                .iter()
+                                .map(|s| format!("detection.{}", s.name)),
+                        )
+                        .collect(),
+                );
+                None
+            }
+            "convergence" => {
+                if let Some(r) = topo.router(rest) {
+                    return Some(Metric::Convergence(r));
+                }
+                bad(
+                    self,
+                    format!("unknown router `{rest}` in metric `{name}`"),
+                    topo.routers
+                        .iter()
+                        .map(|r| format!("convergence.{}", r.name))
+                        .collect(),
+                );
+                None
+            }
+            "messages" => {
+                if let Some(t) = MessageType::ALL.iter().find(|t| t.name() == rest) {
+                    return Some(Metric::Messages(*t));
+                }
+                bad(
+                    self,
+                    format!("unknown message type `{rest}` in metric `{name}`"),
+                    MessageType::ALL
+                        .iter()
+                        .map(|t| format!("messages.{}", t.name()))
+                        .collect(),
+                );
+                None
+            }
+            "flaps" if rest.is_empty() => Some(Metric::Flaps(None)),
+            "flaps" => {
+                if let Some(s) = topo.session(rest) {
+                    return Some(Metric::Flaps(Some(s)));
+                }
+                bad(
+                    self,
+                    format!("unknown session `{rest}` in metric `{name}`"),
+                    topo.sessions
+                        .iter()
+                        .map(|s| format!("flaps.{}", s.name))
+                        .collect(),
+                );
+                None
+            }
+            _ => {
+                bad(self, format!("unknown metric `{name}`"), family_list());
+                None
+            }
+        }
+    }
+}
+
+fn direction(from: &str, to: &str) -> Direction {
+    Direction {
+        name: format!("{from}_to_{to}"),
+        from: from.to_owned(),
+        to: to.to_owned(),
+    }
+}

@@ -1,0 +1,455 @@
+//! The fault timeline: each `[[fault]]` resolved to a [`FaultAction`], with the keys each kind
+//! takes, and the order checks (`restore` and `router_restart` follow what they undo).
+
+use sim_core::time::Duration;
+
+use crate::diag::Diagnostic;
+use crate::scenario::{Fault, FaultAction};
+use crate::spec::{FaultKind, FaultSpec};
+use crate::topology::{
+    self, PeeringKind, Role, SessionIx, SessionKind, Target, TargetClass, Topology,
+};
+
+use super::{Validator, peering_sessions, root};
+
+impl Validator {
+    #[allow(
+        clippy::too_many_lines,
+        reason = "one arm per fault kind, each short; a table of closures would be harder to read"
+    )]
+    pub(super) fn fault(&mut self, i: usize, f: &FaultSpec, topo: &Topology) -> Option<Fault> {
+        let path = root().key("fault").index(i);
+        let kind = f.kind;
+        let mut ok = self.time(f.at, &path.key("at"));
+        if let Some(d) = f.duration
+            && d.min().is_zero()
+        {
+            self.error(
+                Diagnostic::error(path.key("duration"), "a fault duration of 0")
+                    .expected("a positive duration, or no `duration` to last until a `restore`"),
+            );
+            ok = false;
+        }
+        // Which optional keys each kind takes.
+        let takes: &[&str] = match kind {
+            FaultKind::Silent | FaultKind::Down => &["target", "duration"],
+            FaultKind::Loss => &["target", "duration", "loss"],
+            FaultKind::Latency => &["target", "duration", "delay", "jitter"],
+            FaultKind::RouterCrash | FaultKind::RouterRestart | FaultKind::Deprovision => {
+                &["target"]
+            }
+            FaultKind::MseeMaintenance => &["target", "drain", "down_for", "prepend"],
+            FaultKind::BgpDisconnect => &["target", "duration"],
+            FaultKind::VpnTunnelDown => &["target", "duration"],
+            FaultKind::GatewayInstanceFailure => &["target", "planned"],
+            FaultKind::PrefixFlood => &["target", "duration", "count"],
+            FaultKind::PublicPrefixesState => &["target", "state"],
+            FaultKind::Restore => &["target"],
+        };
+        let present = [
+            ("target", f.target.is_some()),
+            ("duration", f.duration.is_some()),
+            ("loss", f.loss.is_some()),
+            ("delay", f.delay.is_some()),
+            ("jitter", f.jitter.is_some()),
+            ("count", f.count.is_some()),
+            ("state", f.state.is_some()),
+            ("planned", f.planned.is_some()),
+            ("drain", f.drain.is_some()),
+            ("down_for", f.down_for.is_some()),
+            ("prepend", f.prepend.is_some()),
+        ];
+        for (key, is) in present {
+            if is && !takes.contains(&key) {
+                self.error(
+                    Diagnostic::error(
+                        path.key(key),
+                        format!("fault kind `{}` does not take `{key}`", kind.name()),
+                    )
+                    .allowed(["kind", "at"].iter().chain(takes.iter()).copied()),
+                );
+                ok = false;
+            }
+        }
+        let default_target = match kind {
+            FaultKind::VpnTunnelDown => Some("vpn.tunnel"),
+            FaultKind::GatewayInstanceFailure => Some("gateway.vpn"),
+            _ => None,
+        };
+        let target_name = f.target.as_deref().or(default_target);
+        let Some(target_name) = target_name else {
+            self.error(
+                Diagnostic::error(
+                    path,
+                    format!("fault kind `{}` needs a `target`", kind.name()),
+                )
+                .expected("target = \"...\""),
+            );
+            return None;
+        };
+        let tpath = path.key("target");
+        let is_role = |roles: &'static [Role]| {
+            move |t: &Topology, target: Target| match target {
+                Target::Router(r) => t.routers.get(r.0).is_some_and(|r| roles.contains(&r.role)),
+                _ => true,
+            }
+        };
+        let any = |_: &Topology, _: Target| true;
+        let carrier = [
+            TargetClass::Circuit,
+            TargetClass::Link,
+            TargetClass::Segment,
+            TargetClass::VpnTunnel,
+            TargetClass::Internet,
+        ];
+        let carrier_what = "a circuit, link (`circuit.primary`), segment (`circuit.primary.core`), `vpn.tunnel` or `internet`";
+        if (kind == FaultKind::VpnTunnelDown || kind == FaultKind::GatewayInstanceFailure)
+            && topo.vpn.is_none()
+        {
+            self.error(
+                Diagnostic::error(
+                    path.key("kind"),
+                    format!(
+                        "fault kind `{}` needs a VPN, and topology `{}` has none",
+                        kind.name(),
+                        topo.name
+                    ),
+                )
+                .expected(
+                    "a topology with a [topology.vpn] table, e.g. `expressroute-vpn-failover`",
+                ),
+            );
+            return None;
+        }
+        let action = match kind {
+            FaultKind::Silent => FaultAction::Silent {
+                target: self.resolve(topo, target_name, &tpath, &carrier, any, carrier_what)?,
+            },
+            FaultKind::Down => FaultAction::Down {
+                target: self.resolve(topo, target_name, &tpath, &carrier, any, carrier_what)?,
+            },
+            FaultKind::Loss => {
+                let target =
+                    self.resolve(topo, target_name, &tpath, &carrier, any, carrier_what)?;
+                let Some(loss) = f.loss else {
+                    self.error(
+                        Diagnostic::error(path, "fault kind `loss` needs `loss`")
+                            .expected("loss = 0.02, or loss = { p = 0.01, r = 0.25 } for bursts"),
+                    );
+                    return None;
+                };
+                self.check_loss(loss, &path.key("loss"));
+                FaultAction::Loss { target, loss }
+            }
+            FaultKind::Latency => {
+                let target =
+                    self.resolve(topo, target_name, &tpath, &carrier, any, carrier_what)?;
+                if f.delay.is_none() && f.jitter.is_none() {
+                    self.error(
+                        Diagnostic::error(path, "fault kind `latency` needs `delay` or `jitter`")
+                            .expected("delay = \"50ms\" and/or jitter = \"10ms\""),
+                    );
+                    return None;
+                }
+                FaultAction::Latency {
+                    target,
+                    delay: f.delay.unwrap_or(Duration::ZERO),
+                    jitter: f.jitter.unwrap_or(Duration::ZERO),
+                }
+            }
+            FaultKind::RouterCrash | FaultKind::RouterRestart => {
+                let Target::Router(router) = self.resolve(topo, target_name, &tpath, &[TargetClass::Router], is_role(&[Role::Ce, Role::Pe, Role::Msee, Role::VpnDevice]), "a router: ce*, pe*, msee* or vpn1 (gateways fail with `gateway_instance_failure`)")? else {
+                    return None;
+                };
+                if kind == FaultKind::RouterCrash {
+                    FaultAction::RouterCrash { router }
+                } else {
+                    FaultAction::RouterRestart { router }
+                }
+            }
+            FaultKind::MseeMaintenance => {
+                let target = self.resolve(
+                    topo,
+                    target_name,
+                    &tpath,
+                    &[TargetClass::Link, TargetClass::Router],
+                    is_role(&[Role::Msee]),
+                    "a link (`circuit.primary`) or the MSEE it ends on (`msee1`)",
+                )?;
+                let (circuit, side) = match target {
+                    Target::Link(c, s) => (c, s),
+                    Target::Router(r) => topo.circuits.iter().enumerate().find_map(|(ci, c)| {
+                        c.links
+                            .iter()
+                            .find(|l| l.msee == r)
+                            .map(|l| (topology::CircuitIx(ci), l.side))
+                    })?,
+                    _ => return None,
+                };
+                let drain = f.drain.unwrap_or(Duration::from_mins(5));
+                let down_for = f.down_for.unwrap_or(Duration::from_mins(10));
+                let prepend = f.prepend.unwrap_or(3);
+                if prepend == 0 {
+                    self.error(
+                        Diagnostic::error(path.key("prepend"), "a drain with no prepend")
+                            .expected("1 to 10"),
+                    );
+                    return None;
+                }
+                FaultAction::MseeMaintenance {
+                    circuit,
+                    side,
+                    drain,
+                    down_for,
+                    prepend,
+                }
+            }
+            FaultKind::BgpDisconnect => {
+                let keep = |t: &Topology, target: Target| match target {
+                    Target::Session(s) => t
+                        .sessions
+                        .get(s.0)
+                        .is_some_and(|s| s.kind == SessionKind::Peering),
+                    _ => true,
+                };
+                let target = self.resolve(topo, target_name, &tpath, &[TargetClass::Link, TargetClass::Session], keep, "a peering session (`circuit.primary.private`) or a link (all its peering sessions)")?;
+                FaultAction::BgpDisconnect {
+                    sessions: peering_sessions(topo, target),
+                }
+            }
+            FaultKind::VpnTunnelDown => {
+                let keep = |t: &Topology, target: Target| match target {
+                    Target::Segment(s) => t
+                        .segments
+                        .get(s.0)
+                        .is_some_and(|s| s.kind == topology::SegmentKind::Tunnel),
+                    _ => true,
+                };
+                FaultAction::VpnTunnelDown {
+                    target: self.resolve(
+                        topo,
+                        target_name,
+                        &tpath,
+                        &[TargetClass::VpnTunnel, TargetClass::Segment],
+                        keep,
+                        "`vpn.tunnel` (the default) or one tunnel",
+                    )?,
+                }
+            }
+            FaultKind::GatewayInstanceFailure => {
+                let keep = |_: &Topology, target: Target| !matches!(target, Target::ErGateway);
+                let target = self.resolve(topo, target_name, &tpath, &[TargetClass::Gateway], keep, "`gateway.vpn` (the active instance, the default) or `gateway.vpn.instance0`/`instance1`")?;
+                let instance = match target {
+                    Target::VpnGatewayInstance(i) => Some(i),
+                    _ => None,
+                };
+                FaultAction::GatewayInstanceFailure {
+                    instance,
+                    planned: f.planned.unwrap_or(false),
+                }
+            }
+            FaultKind::Deprovision => {
+                let Target::Circuit(circuit) = self.resolve(
+                    topo,
+                    target_name,
+                    &tpath,
+                    &[TargetClass::Circuit],
+                    any,
+                    "a circuit",
+                )?
+                else {
+                    return None;
+                };
+                FaultAction::Deprovision { circuit }
+            }
+            FaultKind::PrefixFlood => {
+                let keep = |t: &Topology, target: Target| match target {
+                    Target::Session(s) => t
+                        .sessions
+                        .get(s.0)
+                        .is_some_and(|s| matches!(s.kind, SessionKind::Peering | SessionKind::Vpn)),
+                    Target::Router(r) => t
+                        .routers
+                        .get(r.0)
+                        .is_some_and(|r| matches!(r.role, Role::Ce | Role::VpnDevice)),
+                    _ => true,
+                };
+                let target = self.resolve(topo, target_name, &tpath, &[TargetClass::Router, TargetClass::Session], keep, "a CE router or the VPN device (all its sessions towards Azure), or one peering session")?;
+                let Some(count) = f.count else {
+                    self.error(
+                        Diagnostic::error(path, "fault kind `prefix_flood` needs `count`")
+                            .expected("count = 4001 (the number of prefixes to advertise)"),
+                    );
+                    return None;
+                };
+                if count == 0 || count > 100_000 {
+                    self.error(
+                        Diagnostic::error(path.key("count"), format!("{count} prefixes"))
+                            .expected("1 to 100000"),
+                    );
+                    return None;
+                }
+                let sessions = match target {
+                    Target::Session(s) => vec![s],
+                    Target::Router(r) => topo
+                        .sessions
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, s)| {
+                            s.ends[0].router == r
+                                && matches!(
+                                    s.kind,
+                                    SessionKind::Peering | SessionKind::Access | SessionKind::Vpn
+                                )
+                        })
+                        .map(|(i, _)| SessionIx(i))
+                        .collect(),
+                    _ => Vec::new(),
+                };
+                FaultAction::PrefixFlood { sessions, count }
+            }
+            FaultKind::PublicPrefixesState => {
+                let keep = |t: &Topology, target: Target| match target {
+                    Target::Circuit(c) => t
+                        .circuits
+                        .get(c.0)
+                        .is_some_and(|c| c.peering(PeeringKind::Microsoft).is_some()),
+                    _ => false,
+                };
+                let Target::Circuit(circuit) = self.resolve(
+                    topo,
+                    target_name,
+                    &tpath,
+                    &[TargetClass::Circuit],
+                    keep,
+                    "a circuit with Microsoft peering",
+                )?
+                else {
+                    return None;
+                };
+                let Some(state) = f.state else {
+                    self.error(
+                        Diagnostic::error(path, "fault kind `public_prefixes_state` needs `state`")
+                            .allowed([
+                                "Configured",
+                                "Configuring",
+                                "ManualValidation",
+                                "NotConfigured",
+                                "ValidationNeeded",
+                            ]),
+                    );
+                    return None;
+                };
+                FaultAction::PublicPrefixesState { circuit, state }
+            }
+            FaultKind::Restore => {
+                let all = [
+                    TargetClass::Circuit,
+                    TargetClass::Gateway,
+                    TargetClass::Internet,
+                    TargetClass::Link,
+                    TargetClass::Router,
+                    TargetClass::Segment,
+                    TargetClass::Session,
+                    TargetClass::VpnTunnel,
+                ];
+                FaultAction::Restore {
+                    target: self.resolve(
+                        topo,
+                        target_name,
+                        &tpath,
+                        &all,
+                        any,
+                        "anything an earlier fault targeted",
+                    )?,
+                }
+            }
+        };
+        ok.then_some(Fault {
+            index: i,
+            at: f.at,
+            duration: f.duration,
+            action,
+        })
+    }
+
+    /// `restore` and `router_restart` must follow a fault on the same target. Only faults
+    /// certainly earlier count (a range counts from its latest value).
+    pub(super) fn timeline(&mut self, faults: &[Fault], topo: &Topology) {
+        for (i, f) in faults.iter().enumerate() {
+            let (target, what) = match f.action {
+                FaultAction::Restore { target } => (target, "restore"),
+                FaultAction::RouterRestart { router } => (Target::Router(router), "router_restart"),
+                _ => continue,
+            };
+            let earlier: Vec<Target> = faults[..i]
+                .iter()
+                .filter(|e| {
+                    e.at.max() < f.at.min()
+                        && !matches!(
+                            e.action,
+                            FaultAction::Restore { .. } | FaultAction::RouterRestart { .. }
+                        )
+                })
+                .filter(|e| {
+                    what != "router_restart" || matches!(e.action, FaultAction::RouterCrash { .. })
+                })
+                .filter_map(|e| fault_target(&e.action))
+                .collect();
+            if !earlier.contains(&target) {
+                let name = topo.target_name(target);
+                let mut allowed: Vec<String> =
+                    earlier.iter().map(|t| topo.target_name(*t)).collect();
+                allowed.dedup();
+                self.error(
+                    Diagnostic::error(
+                        root().key("fault").index(f.index).key("target"),
+                        format!(
+                            "`{what}` of `{name}` at {}, but no earlier fault {} `{name}`",
+                            f.at,
+                            if what == "restore" {
+                                "targets"
+                            } else {
+                                "crashes"
+                            }
+                        ),
+                    )
+                    .expected(if what == "restore" {
+                        "the target of an earlier fault"
+                    } else {
+                        "a router crashed by an earlier `router_crash`"
+                    })
+                    .allowed(allowed),
+                );
+            }
+        }
+    }
+}
+
+/// The target a fault acts on, as a `restore` would name it.
+fn fault_target(action: &FaultAction) -> Option<Target> {
+    Some(match action {
+        FaultAction::Silent { target }
+        | FaultAction::Down { target }
+        | FaultAction::Loss { target, .. }
+        | FaultAction::Latency { target, .. }
+        | FaultAction::VpnTunnelDown { target }
+        | FaultAction::Restore { target } => *target,
+        FaultAction::RouterCrash { router } | FaultAction::RouterRestart { router } => {
+            Target::Router(*router)
+        }
+        FaultAction::MseeMaintenance { circuit, side, .. } => Target::Link(*circuit, *side),
+        FaultAction::BgpDisconnect { sessions } | FaultAction::PrefixFlood { sessions, .. } => {
+            match sessions.as_slice() {
+                [one] => Target::Session(*one),
+                _ => return None,
+            }
+        }
+        FaultAction::GatewayInstanceFailure { instance, .. } => {
+            instance.map_or(Target::VpnGateway, Target::VpnGatewayInstance)
+        }
+        FaultAction::Deprovision { circuit } | FaultAction::PublicPrefixesState { circuit, .. } => {
+            Target::Circuit(*circuit)
+        }
+    })
+}
