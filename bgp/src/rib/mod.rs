@@ -270,7 +270,11 @@ impl Rib {
     /// # Errors
     ///
     /// [`RibError::UnknownPeer`].
-    pub fn set_export_policy(&mut self, peer: PeerId, policy: ExportPolicy) -> Result<(), RibError> {
+    pub fn set_export_policy(
+        &mut self,
+        peer: PeerId,
+        policy: ExportPolicy,
+    ) -> Result<(), RibError> {
         let state = self
             .peers
             .get_mut(&peer)
@@ -492,8 +496,18 @@ impl Rib {
         if changes.is_empty() {
             return;
         }
-        for state in self.peers.values_mut().filter(|p| p.session.is_some()) {
-            state.adj_out.mark_all(changes.iter().copied());
+        let mut up: Vec<&mut Peer> = self
+            .peers
+            .values_mut()
+            .filter(|p| p.session.is_some())
+            .collect();
+        // The last peer takes the list itself: a whole-table change costs no copy when only
+        // one other session is up (the dual-homed case).
+        if let Some(last) = up.pop() {
+            for state in up {
+                state.adj_out.mark_all(changes.iter().copied());
+            }
+            last.adj_out.mark_vec(changes);
         }
     }
 }

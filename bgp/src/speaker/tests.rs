@@ -381,6 +381,34 @@ fn bfd_down_takes_bgp_down_long_before_the_hold_timer() {
 }
 
 #[test]
+fn refuses_peers_whose_session_and_rib_disagree_on_ases() {
+    let mut speaker = Speaker::new(RibConfig::new(65_001, addr(0)));
+    let spec = PeerSpec {
+        session: fsm::Config::new(65_001, 65_002, addr(0)),
+        rib: PeerConfig::new(65_003, IpAddr::V4(addr(1)), IpAddr::V4(addr(0))),
+        bfd: None,
+        seed: 1,
+    };
+    assert_eq!(
+        speaker.add_peer(Instant::ZERO, PEER, spec.clone()),
+        Err(SpeakerError::AsMismatch(PEER))
+    );
+    let good = PeerSpec {
+        rib: PeerConfig {
+            remote_as: 65_002,
+            ..spec.rib.clone()
+        },
+        ..spec
+    };
+    assert_eq!(speaker.add_peer(Instant::ZERO, PEER, good.clone()), Ok(()));
+    assert_eq!(
+        speaker.add_peer(Instant::ZERO, PEER, good),
+        Err(SpeakerError::DuplicatePeer(PEER))
+    );
+    assert_eq!(speaker.peer_ids().collect::<Vec<_>>(), vec![PEER]);
+}
+
+#[test]
 fn export_prepend_change_readvertises_with_a_longer_path_and_keeps_the_session() {
     let mut net = Net::new(|_, _| {});
     net.originate(0, "192.0.2.0/24");
@@ -394,7 +422,10 @@ fn export_prepend_change_readvertises_with_a_longer_path_and_keeps_the_session()
             .and_then(|p| p.attrs.as_path().map(crate::wire::AsPath::path_len))
     };
     assert_eq!(path_len(&net), Some(1));
-    let mut policy = net.speakers[0].export_policy(PEER).cloned().unwrap_or_default();
+    let mut policy = net.speakers[0]
+        .export_policy(PEER)
+        .cloned()
+        .unwrap_or_default();
     policy.prepend = 3;
     let now = net.now;
     assert_eq!(net.speakers[0].set_export_policy(now, PEER, policy), Ok(()));
@@ -406,7 +437,10 @@ fn export_prepend_change_readvertises_with_a_longer_path_and_keeps_the_session()
     assert_eq!(net.state(1), Some(State::Established));
 
     // A prefix list that denies the prefix withdraws it.
-    let mut policy = net.speakers[0].export_policy(PEER).cloned().unwrap_or_default();
+    let mut policy = net.speakers[0]
+        .export_policy(PEER)
+        .cloned()
+        .unwrap_or_default();
     policy.prefix_list = Some(crate::rib::prefix_list::PrefixList::default());
     let now = net.now;
     assert_eq!(net.speakers[0].set_export_policy(now, PEER, policy), Ok(()));
@@ -431,13 +465,20 @@ fn originate_all_advertises_every_prefix_in_one_batch() {
         .collect();
     net.speakers[0].originate_all(now, many);
     net.pump();
-    net.run_for(Duration::from_secs(1));
+    // One MRAI interval at most (the initial advertisement armed it), then all at once.
+    net.run_for(Duration::from_secs(31));
     let first = net.fib(1, "10.0.0.0/24");
     let last = net.fib(1, "10.0.49.0/24");
-    assert_eq!(first.len(), 1, "sent at once, not after the MRAI");
-    assert_eq!(first.first().map(|f| f.0), last.first().map(|f| f.0));
+    assert_eq!(first.len(), 1);
+    assert_eq!(
+        first.first().map(|f| f.0),
+        last.first().map(|f| f.0),
+        "one batch, not one prefix per MRAI interval"
+    );
     let now = net.now;
-    let gone: Vec<IpNet> = (0..50u8).map(|k| parse_net(&format!("10.0.{k}.0/24"))).collect();
+    let gone: Vec<IpNet> = (0..50u8)
+        .map(|k| parse_net(&format!("10.0.{k}.0/24")))
+        .collect();
     net.speakers[0].withdraw_originated_all(now, &gone);
     net.pump();
     net.run_for(Duration::from_secs(31));

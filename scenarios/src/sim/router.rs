@@ -404,9 +404,10 @@ impl RouterRt {
     /// routers do when the interface a neighbour is reached over comes up (a tunnel
     /// interface after IKE re-establishes). Sessions that are opening or up are left alone.
     pub(crate) fn reconnect(&mut self, now: Instant, s: SessIx) {
-        let idle = self.speaker.session(peer(s)).is_some_and(|x| {
-            matches!(x.state(), State::Idle | State::Connect | State::Active)
-        });
+        let idle = self
+            .speaker
+            .session(peer(s))
+            .is_some_and(|x| matches!(x.state(), State::Idle | State::Connect | State::Active));
         if idle && !self.stopped.contains(&s) {
             let _ = self
                 .speaker

@@ -507,12 +507,10 @@ impl<'a> World<'a> {
     fn build_flows(&mut self) {
         for probe in &self.sc.probes {
             for d in &probe.directions {
-                let (Some(ingress), Some(_)) =
-                    (
+                let (Some(ingress), Some(_)) = (
                     self.endpoint_ingress(&d.from),
                     self.endpoint_addr(&d.from, &d.to, 0),
-                )
-                else {
+                ) else {
                     continue;
                 };
                 for k in 0..probe.flows.max(1) {
@@ -1234,7 +1232,11 @@ impl<'a> World<'a> {
                     self.maintenance_over(index, msee);
                 } else if !self.undo.contains_key(&index) {
                     for (s, base) in self.sessions_of(msee) {
-                        self.routers[msee].set_prepend(now, SessIx(s), base.saturating_add(prepend));
+                        self.routers[msee].set_prepend(
+                            now,
+                            SessIx(s),
+                            base.saturating_add(prepend),
+                        );
                     }
                     self.flush_router(msee);
                     self.engine
@@ -1350,8 +1352,7 @@ impl<'a> World<'a> {
             .enumerate()
             .filter(|(_, s)| s.kind == topology::SessionKind::Peering)
             .filter(|(_, s)| {
-                s.on
-                    .is_some_and(|(ci, _, k)| ci.0 == c && kind.is_none_or(|want| want == k))
+                s.on.is_some_and(|(ci, _, k)| ci.0 == c && kind.is_none_or(|want| want == k))
             })
             .map(|(i, _)| i)
             .collect()
@@ -1569,7 +1570,11 @@ impl<'a> World<'a> {
         for s in &segments {
             self.net.set_silent(SegIx(*s), true);
         }
-        let dpd = self.topo.vpn.as_ref().map_or(Duration::ZERO, |g| g.dpd_timeout);
+        let dpd = self
+            .topo
+            .vpn
+            .as_ref()
+            .map_or(Duration::ZERO, |g| g.dpd_timeout);
         self.engine
             .schedule_at(self.engine.now() + dpd, Ev::Stage { index, stage: 1 });
         self.undo.insert(index, Undo::Tunnels { segments });

@@ -263,8 +263,8 @@ impl Standard {
 
 impl Channel for Standard {
     fn transmit(&mut self, now: Instant, frame_len: usize) -> Result<Instant, DropCause> {
-        let arrive_at = (self.chain.transmit(now, frame_len)? + self.extra_delay)
-            .max(self.last_arrival);
+        let arrive_at =
+            (self.chain.transmit(now, frame_len)? + self.extra_delay).max(self.last_arrival);
         self.last_arrival = arrive_at;
         Ok(arrive_at)
     }

@@ -348,7 +348,9 @@ fn delay_episode_jitter_stays_within_its_bound() {
     for k in 0..100u64 {
         let sent = at_ms(k * 1000);
         let a = arrival(l.transmit(sent, Direction::AToB, 60));
-        let Some(a) = a else { panic!("no loss configured") };
+        let Some(a) = a else {
+            panic!("no loss configured")
+        };
         let d = a.saturating_duration_since(sent);
         assert!(d >= MS * 60 && d < MS * 80, "delay {d:?}");
         spread |= d > MS * 61;
