@@ -37,6 +37,15 @@ pub struct TcpConfig {
     /// RTT sample, as Linux does (`tcp_init_metrics`, `TCP_TIMEOUT_FALLBACK` = 3 s). `None`
     /// keeps the backed-off RTO instead.
     pub rto_fallback: Option<Duration>,
+    /// Whether to offer the timestamps option (RFC 7323; Linux `tcp_timestamps` = 1). When both
+    /// ends offer it, every segment carries it (12 bytes, so a segment holds MSS − 12 octets of
+    /// data, as on Linux), and an RTT sample is taken even from a retransmitted segment:
+    /// RFC 7323 §4 lets the echoed timestamp resolve the ambiguity Karn's rule avoids, so
+    /// Linux's backed-off RTO collapses as soon as a retransmission is acknowledged
+    /// (`tcp_ack_update_rtt`). Without it (RFC preset) the back-off lasts until a
+    /// never-retransmitted segment is acknowledged, which delays the next keepalive's
+    /// retransmission on a lossy path.
+    pub timestamps: bool,
     /// Initial congestion window in segments (RFC 6928 and Linux: 10).
     pub initial_window: u32,
     /// Receive buffer in bytes; the advertised window is its free space, at most 65,535
@@ -64,6 +73,7 @@ impl TcpConfig {
             synack_retries: 5,
             max_retransmissions: 15,
             rto_fallback: Some(Duration::from_secs(3)),
+            timestamps: false,
             initial_window: 10,
             recv_buffer: 65_535,
             send_buffer: 4 << 20,
@@ -71,13 +81,14 @@ impl TcpConfig {
         }
     }
 
-    /// Linux defaults: 200 ms floor, 120 s ceiling, `tcp_syn_retries` 6, `tcp_retries2` 15
-    /// (abort about 924.6 s after the first retransmission timeout starts, with a 200 ms RTO).
+    /// Linux defaults: 200 ms floor, 120 s ceiling, timestamps on, `tcp_syn_retries` 6,
+    /// `tcp_retries2` 15 (abort 924.6 s after the first transmission, with a 200 ms RTO).
     #[must_use]
     pub const fn linux() -> Self {
         Self {
             min_rto: Duration::from_millis(200),
             max_rto: Duration::from_secs(120),
+            timestamps: true,
             time_wait: Duration::from_secs(60),
             ..Self::rfc6298()
         }
