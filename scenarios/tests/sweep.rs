@@ -78,7 +78,12 @@ fn merged_shards_equal_the_unsharded_sweep_byte_for_byte() {
     let mut args = vec!["merge"];
     args.extend(files.iter().map(String::as_str));
     let out = holdtime(&args);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(String::from_utf8(out.stdout).unwrap(), whole);
 
     // The text table too.
@@ -97,12 +102,26 @@ fn merged_shards_equal_the_unsharded_sweep_byte_for_byte() {
 
 #[test]
 fn invalid_grid_values_are_located_and_refused() {
-    let out = holdtime(&["sweep", "reference", "--runs", "1", "--set", "bgp.hold_time=5s"]);
+    let out = holdtime(&[
+        "sweep",
+        "reference",
+        "--runs",
+        "1",
+        "--set",
+        "bgp.hold_time=5s",
+    ]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("bgp.hold_time=5s"), "{err}");
     assert!(err.contains("hold_time = \"5s\""), "{err}");
-    let out = holdtime(&["sweep", "reference", "--runs", "1", "--set", "link.loss=0.1"]);
+    let out = holdtime(&[
+        "sweep",
+        "reference",
+        "--runs",
+        "1",
+        "--set",
+        "link.loss=0.1",
+    ]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("link[TARGET]"));
 }

@@ -130,7 +130,12 @@ fn emit(
     write_out(&text, to, out, err)
 }
 
-pub(super) fn write_out(text: &str, to: Option<&Path>, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
+pub(super) fn write_out(
+    text: &str,
+    to: Option<&Path>,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> u8 {
     match to {
         Some(path) => match std::fs::write(path, text) {
             Ok(()) => EXIT_OK,

@@ -191,7 +191,9 @@ pub fn points(sets: &[SetArg]) -> Result<Vec<Point>, SetError> {
 pub fn parse_value(text: &str) -> Value {
     let doc = format!("v = {text}");
     match doc.parse::<Table>() {
-        Ok(mut t) => t.remove("v").unwrap_or_else(|| Value::String(text.to_owned())),
+        Ok(mut t) => t
+            .remove("v")
+            .unwrap_or_else(|| Value::String(text.to_owned())),
         Err(_) => Value::String(text.to_owned()),
     }
 }
@@ -352,9 +354,9 @@ fn set_in(table: &mut Table, key: &str, segs: &[Segment], value: Value) -> Resul
             let Value::Array(items) = entry else {
                 return Err(not_table(name));
             };
-            let found = items.iter().position(|v| {
-                v.get("target").and_then(Value::as_str) == Some(target.as_str())
-            });
+            let found = items
+                .iter()
+                .position(|v| v.get("target").and_then(Value::as_str) == Some(target.as_str()));
             let i = if let Some(i) = found {
                 i
             } else {
@@ -431,12 +433,6 @@ mod tests {
         ));
         assert!(SetArg::parse("bgp.hold_time").is_err());
         assert!(SetArg::parse("link[a.loss=1").is_err());
-        assert!(
-            points(&[
-                SetArg::parse("a=1").unwrap(),
-                SetArg::parse("a=2").unwrap()
-            ])
-            .is_err()
-        );
+        assert!(points(&[SetArg::parse("a=1").unwrap(), SetArg::parse("a=2").unwrap()]).is_err());
     }
 }

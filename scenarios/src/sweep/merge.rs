@@ -81,7 +81,10 @@ pub fn merge(parts: &[SweepResult]) -> Result<SweepResult, MergeError> {
         .map(|(i, _)| format!("{}/{count}", i + 1))
         .collect();
     if !missing.is_empty() {
-        return Err(MergeError::Coverage(format!("missing {}", missing.join(", "))));
+        return Err(MergeError::Coverage(format!(
+            "missing {}",
+            missing.join(", ")
+        )));
     }
     let mut points: Vec<PointResult> = first
         .points

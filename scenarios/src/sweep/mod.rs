@@ -429,7 +429,14 @@ pub fn run(spec: &SweepSpec, exec: Exec) -> Result<SweepResult, SweepError> {
         .unwrap_or_default();
     let scenarios: Vec<&Scenario> = variants.iter().map(|(_, s)| s).collect();
     let points: Vec<Point> = variants.iter().map(|(p, _)| p.clone()).collect();
-    let samples = run_samples(&scenarios, spec.runs, spec.seed, spec.shard, exec, |_, _| {});
+    let samples = run_samples(
+        &scenarios,
+        spec.runs,
+        spec.seed,
+        spec.shard,
+        exec,
+        |_, _| {},
+    );
     let per_point = samples.map_err(|(k, error)| {
         let p = usize::try_from(k / spec.runs.max(1)).unwrap_or(usize::MAX);
         let r = k % spec.runs.max(1);
@@ -537,10 +544,7 @@ pub fn run_samples(
                 })
             })
             .collect();
-        handles
-            .into_iter()
-            .filter_map(|h| h.join().ok())
-            .collect()
+        handles.into_iter().filter_map(|h| h.join().ok()).collect()
     });
     if let Some(b) = bar {
         b.finish_and_clear();
@@ -565,9 +569,9 @@ fn progress_bar(enabled: bool, len: u64) -> Option<indicatif::ProgressBar> {
         return None;
     }
     let bar = indicatif::ProgressBar::new(len);
-    if let Ok(style) = indicatif::ProgressStyle::with_template(
-        "{bar:40} {pos}/{len} runs  {per_sec}  ETA {eta}",
-    ) {
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} runs  {per_sec}  ETA {eta}")
+    {
         bar.set_style(style);
     }
     Some(bar)

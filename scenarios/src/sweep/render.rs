@@ -14,7 +14,8 @@ use super::histogram::{Hist, HistError, Unit};
 use super::{FORMAT, PointResult, Shard, SweepResult};
 
 /// The quantiles shown in tables.
-pub const QUANTILES: [(&str, f64); 4] = [("p50", 0.5), ("p90", 0.9), ("p99", 0.99), ("p99.9", 0.999)];
+pub const QUANTILES: [(&str, f64); 4] =
+    [("p50", 0.5), ("p90", 0.9), ("p99", 0.99), ("p99.9", 0.999)];
 
 /// The JSON form of a sweep result.
 #[derive(Debug, Clone, Serialize, Deserialize)]
