@@ -29,8 +29,16 @@ pub struct TcpConfig {
     /// `tcp_synack_retries` = 5).
     pub synack_retries: u32,
     /// Data retransmissions before the connection is aborted (Linux `tcp_retries2` = 15).
-    /// The abort happens when the RTO following the last retransmission expires.
+    /// The abort happens when the RTO following the last retransmission expires, or see
+    /// [`TcpConfig::abort_by_elapsed_time`].
     pub max_retransmissions: u32,
+    /// Linux semantics for [`TcpConfig::max_retransmissions`]: it is turned into a time
+    /// budget (the time that many retransmissions take from an RTO at the floor, doubling up to
+    /// the ceiling: 924.6 s for 15), and the connection is aborted at the first RTO expiry at
+    /// least that long after the unacknowledged segment was first sent
+    /// (`retransmits_timed_out`). Identical to counting when the RTO sits at the floor; earlier
+    /// on a long path, where the RTO starts higher. `false` counts retransmissions.
+    pub abort_by_elapsed_time: bool,
     /// RFC 6298 §5.7: "If the timer expires awaiting the ACK of a SYN segment and the TCP
     /// implementation is using an RTO less than 3 seconds, the RTO MUST be re-initialized to
     /// 3 seconds when data transmission begins". Applied when the handshake yielded no valid
@@ -72,6 +80,7 @@ impl TcpConfig {
             syn_retries: 6,
             synack_retries: 5,
             max_retransmissions: 15,
+            abort_by_elapsed_time: false,
             rto_fallback: Some(Duration::from_secs(3)),
             timestamps: false,
             initial_window: 10,
@@ -89,6 +98,7 @@ impl TcpConfig {
             min_rto: Duration::from_millis(200),
             max_rto: Duration::from_secs(120),
             timestamps: true,
+            abort_by_elapsed_time: true,
             time_wait: Duration::from_secs(60),
             ..Self::rfc6298()
         }

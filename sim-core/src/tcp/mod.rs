@@ -35,6 +35,10 @@
 //! - Abort after [`TcpConfig::max_retransmissions`] retransmissions of the same data, when the
 //!   next RTO expires, reported as [`AbortReason::RetriesExhausted`]. With Linux's 200 ms floor,
 //!   120 s ceiling and 15 retries that is 924.6 s after the first transmission.
+//! - Abort timing follows Linux when [`TcpConfig::abort_by_elapsed_time`] is set (the Linux
+//!   preset): `tcp_retries2` becomes a time budget (924.6 s for 15 with a 200 ms floor) and the
+//!   connection dies at the first RTO expiry past it, so a long path gives up after fewer
+//!   retransmissions. The RFC preset counts retransmissions.
 //! - Head-of-line blocking: the receiver delivers bytes only in order and buffers segments
 //!   beyond a gap.
 //! - Flow control by the advertised window (no window scaling), with a persist timer probing a
@@ -65,9 +69,6 @@
 //!   unacknowledged UPDATE for one RTT at most (many speakers set `TCP_NODELAY`). The
 //!   timestamps option *is* modelled ([`TcpConfig::timestamps`]) because it does move keepalive
 //!   timing on a lossy path: it decides how soon a backed-off RTO collapses.
-//! - **Time-based abort**: Linux turns `tcp_retries2` into a time budget computed with a 200 ms
-//!   base RTO and aborts when it is spent; this model counts retransmissions. Both agree when
-//!   the RTO is at the floor (RTT below about 50 ms); on a long path the model aborts later.
 
 mod config;
 mod recv;
@@ -208,6 +209,10 @@ pub struct Endpoint {
     /// Consecutive RTO expiries for the same data.
     retries: u32,
     rtx_at: Option<Instant>,
+    /// When the retransmission timer was last started by RFC 6298 §5.1 or §5.3 (not §5.6).
+    rtx_started: Instant,
+    /// When the segment now being retransmitted was first sent (Linux `retrans_stamp`).
+    retrans_stamp: Option<Instant>,
     /// Persist timer: probe a zero window when it fires.
     persist_at: Option<Instant>,
     /// Probes sent since the window was last open (back-off exponent).
@@ -256,6 +261,8 @@ impl Endpoint {
             timed: None,
             retries: 0,
             rtx_at: None,
+            rtx_started: Instant::ZERO,
+            retrans_stamp: None,
             persist_at: None,
             persist_probes: 0,
             probe_due: false,
@@ -281,6 +288,7 @@ impl Endpoint {
         self.reset_send_side();
         self.state = State::SynSent;
         self.rtx_at = Some(now + self.rtt.rto());
+        self.rtx_started = now;
         Ok(())
     }
 
@@ -575,6 +583,7 @@ impl Endpoint {
             // expire after RTO seconds".
             if self.rtx_at.is_none() {
                 self.rtx_at = Some(now + self.rtt.rto());
+                self.rtx_started = now;
             }
         }
         self.ack_due = false;
@@ -889,6 +898,8 @@ impl Endpoint {
         self.snd_una = ack;
         self.snd_nxt = self.snd_nxt.max(ack);
         self.retries = 0;
+        self.retrans_stamp = None;
+        self.rtx_started = now;
         // RFC 6298 §5.2: "When all outstanding data has been acknowledged, turn off the
         // retransmission timer"; §5.3: "When an ACK is received that acknowledges new data,
         // restart the retransmission timer so that it will expire after RTO seconds".
@@ -904,7 +915,17 @@ impl Endpoint {
             State::SynReceived => self.cfg.synack_retries,
             _ => self.cfg.max_retransmissions,
         };
-        if self.retries >= limit {
+        if self.retries == 0 {
+            // Linux `retrans_stamp`: when the head segment was sent.
+            self.retrans_stamp = Some(self.rtx_started);
+        }
+        let expired = if self.state.is_synchronized() && self.cfg.abort_by_elapsed_time {
+            let since = now - self.retrans_stamp.unwrap_or(self.rtx_started);
+            since >= linux_retries_budget(&self.cfg)
+        } else {
+            self.retries >= limit
+        };
+        if expired {
             match self.state {
                 State::SynSent => self.fail(AbortReason::SynRetriesExhausted),
                 // Linux drops the half-open request; the listener stays.
@@ -1039,6 +1060,22 @@ impl Endpoint {
     fn rcv_off(&self, seq: u32) -> Option<u64> {
         let nxt = self.recv.rcv_nxt;
         unwrap_near(nxt, seq.wrapping_sub(self.rcv_seq(nxt)))
+    }
+}
+
+/// Linux's time budget for `tcp_retries2` (`tcp_model_timeout` in `net/ipv4/tcp_timer.c`):
+/// the time `max_retransmissions` retransmissions would take if the RTO started at the floor
+/// and doubled up to the ceiling. 924.6 s for 15 retries, 200 ms and 120 s.
+fn linux_retries_budget(cfg: &TcpConfig) -> crate::time::Duration {
+    let base = cfg.min_rto.max(crate::time::Duration::from_nanos(1));
+    let ratio = (cfg.max_rto.as_nanos() / base.as_nanos()).max(1);
+    let thresh = ratio.ilog2();
+    let boundary = cfg.max_retransmissions;
+    let doublings = |n: u32| base.saturating_mul((2_u64 << n.min(62)) - 1);
+    if boundary <= thresh {
+        doublings(boundary)
+    } else {
+        doublings(thresh) + cfg.max_rto.saturating_mul(u64::from(boundary - thresh))
     }
 }
 

@@ -207,6 +207,45 @@ fn retry_limit_is_configurable() {
 }
 
 #[test]
+fn linux_abort_is_a_time_budget_so_long_paths_abort_after_fewer_retries() {
+    // RTT 600 ms: RTO 1.8 s, doubling to the 120 s cap. Expiries at 1.8, 5.4, ..., 228.6 s,
+    // then every 120 s; the first at or after 924.6 s is 948.6 s (12 retransmissions). Counting
+    // 15 retransmissions instead would abort at 228.6 + 9 * 120 = 1308.6 s.
+    let run = |cfg: TcpConfig| {
+        let link = DirectionConfig {
+            delay: MS * 300,
+            ..DirectionConfig::default()
+        };
+        let mut p = TcpPair::new(Seed(1), cfg, cfg, &link);
+        p.open();
+        p.run_until(secs(2.0));
+        p.link.set_silent(Direction::AToB, true);
+        p.write(End::A, b"keepalive");
+        p.run_until(secs(4000.0));
+        let first = p.data_sends(End::A)[0].0;
+        let resends = p.data_sends(End::A).len() - 1;
+        (aborts(&p, End::A).first().map(|&(t, _)| t - first), resends)
+    };
+    assert_eq!(run(TcpConfig::linux()), (Some(MS * 948_600), 12));
+    let counting = TcpConfig {
+        abort_by_elapsed_time: false,
+        ..TcpConfig::linux()
+    };
+    assert_eq!(run(counting), (Some(MS * 1_308_600), 15));
+}
+
+#[test]
+fn linux_budget_matches_tcp_model_timeout() {
+    assert_eq!(linux_retries_budget(&TcpConfig::linux()), MS * 924_600);
+    let short = TcpConfig {
+        max_retransmissions: 3,
+        ..TcpConfig::linux()
+    };
+    // (2^4 - 1) * 200 ms.
+    assert_eq!(linux_retries_budget(&short), MS * 3_000);
+}
+
+#[test]
 fn rto_follows_measured_rtt_above_the_floor() {
     // RTT 600 ms: RTO = 600 + 4 * 300 = 1800 ms, then doubling.
     let link = DirectionConfig {
