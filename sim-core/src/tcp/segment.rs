@@ -88,9 +88,21 @@ pub struct Segment {
     pub window: u16,
     /// The MSS option (kind 2, length 4), present on SYN segments only.
     pub mss: Option<u16>,
+    /// The timestamps option (RFC 7323 §3, kind 8, length 10, padded with two NOPs to 12
+    /// bytes), when negotiated.
+    pub timestamps: Option<Timestamps>,
     /// The data octets.
     #[serde(skip)]
     pub payload: Box<[u8]>,
+}
+
+/// The values of the TCP timestamps option (RFC 7323 §3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub struct Timestamps {
+    /// TSval: the sender's timestamp clock (milliseconds plus a per-connection offset).
+    pub val: u32,
+    /// TSecr: the most recent TSval received from the peer (0 on the first SYN).
+    pub ecr: u32,
 }
 
 /// Bytes of an IPv4 header without options plus a TCP header without options.
@@ -107,10 +119,13 @@ impl Segment {
             .saturating_add(ctl)
     }
 
-    /// TCP header length in bytes: 20, plus 4 for the MSS option.
+    /// TCP header length in bytes: 20, plus 4 for the MSS option, plus 12 for the timestamps
+    /// option with its two NOPs.
     #[must_use]
     pub const fn tcp_header_len(&self) -> usize {
-        if self.mss.is_some() { 24 } else { 20 }
+        let mss = if self.mss.is_some() { 4 } else { 0 };
+        let ts = if self.timestamps.is_some() { 12 } else { 0 };
+        20 + mss + ts
     }
 
     /// Length of the IPv4 packet carrying this segment (what a link serialises).
@@ -145,6 +160,7 @@ mod tests {
             flags: Flags::SYN,
             window: 0,
             mss: Some(1460),
+            timestamps: None,
             payload: Box::default(),
         };
         assert_eq!(
@@ -158,5 +174,10 @@ mod tests {
             ..seg
         };
         assert_eq!((data.seq_len(), data.wire_len()), (101, 140));
+        let stamped = Segment {
+            timestamps: Some(Timestamps { val: 1, ecr: 2 }),
+            ..data
+        };
+        assert_eq!(stamped.wire_len(), 152);
     }
 }
