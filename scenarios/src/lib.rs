@@ -18,7 +18,8 @@
 //! - [`library`]: the built-in scenarios (`scenarios/library/*.toml`).
 //! - [`report`]: what a run measured ([`report::RunReport`]), its text and JSON forms,
 //!   and the judging of expectations.
-//! - [`cli`]: `holdtime run | check | scenarios`.
+//! - [`cli`]: `holdtime run | check | scenarios | decode`.
+//! - [`capture`]: a run as pcapng and MRT; decoding captures and MRT files.
 //!
 //! # Entry points
 //!
@@ -26,6 +27,7 @@
 //! [`LoadError`] whose text is ready to print; [`run`] simulates it.
 #![warn(missing_docs)]
 
+pub mod capture;
 pub mod cli;
 pub mod diag;
 pub mod library;
@@ -183,4 +185,27 @@ pub fn run(
         None => &mut sink,
     };
     sim::world::World::new(scenario, seed, trace)?.run()
+}
+
+/// As [`run`], and reports every frame at `point`, every byte stream received and every FSM
+/// transition to `tap` (`holdtime run --pcap/--mrt`; see [`capture`]).
+///
+/// # Errors
+///
+/// As [`run`].
+pub fn run_with_tap(
+    scenario: &Scenario,
+    seed: u64,
+    trace: Option<&mut dyn std::io::Write>,
+    tap: &mut dyn capture::Tap,
+    point: sim::net::CapturePoint,
+) -> Result<RunReport, RunError> {
+    let mut sink = std::io::sink();
+    let trace: &mut dyn std::io::Write = match trace {
+        Some(t) => t,
+        None => &mut sink,
+    };
+    sim::world::World::new(scenario, seed, trace)?
+        .with_tap(tap, point)
+        .run()
 }
