@@ -5,7 +5,8 @@
 //! `Rib` (UPDATEs of 8 prefixes, as real tables average a handful of prefixes per attribute
 //! set); peer 1's import policy sets LOCAL_PREF 200, so withdrawing its session changes the
 //! best path and the FIB of every prefix: N prefix changes, each re-running the decision
-//! process and queuing the prefix for peer 2's Adj-RIB-Out. Setup (import) is not timed.
+//! process and queuing the prefix for peer 2's Adj-RIB-Out (to which the table had been
+//! advertised). Setup (import, advertisement) is not timed.
 //!
 //! Run: `cargo bench -p bench --bench rib -- --warm-up-time 1 --measurement-time 3
 //! --sample-size 10`. The memory figure is printed to stderr from `/proc/self/statm` (Linux).
@@ -82,6 +83,23 @@ fn import(rib: &mut Rib, updates: &[Vec<Update>; 2]) {
     black_box(rib.take_fib_changes());
 }
 
+/// Advertises the table to both peers (the state before a failure: peer 2 has been sent the
+/// routes learned from peer 1).
+fn advertise(rib: &mut Rib) -> usize {
+    let enc = EncodeCtx {
+        four_octet_as: true,
+        ..EncodeCtx::default()
+    };
+    [1, 2]
+        .into_iter()
+        .map(|p| {
+            rib.poll_updates(PeerId(p), &enc)
+                .map(|u| u.len())
+                .unwrap_or(0)
+        })
+        .sum()
+}
+
 /// Session 1 goes down: withdraw everything it taught us and reconverge.
 fn withdraw_peer1(rib: &mut Rib) -> usize {
     rib.peer_down(PeerId(1)).unwrap_or_else(|e| panic!("{e}"));
@@ -116,6 +134,7 @@ fn report_cpu_rate() {
     for _ in 0..3 {
         let mut rib = empty_rib();
         import(&mut rib, &updates);
+        advertise(&mut rib);
         let (Some(start), changes, Some(end)) =
             (thread_cpu_ns(), withdraw_peer1(&mut rib), thread_cpu_ns())
         else {
@@ -141,15 +160,7 @@ fn report_memory() {
     import(&mut rib, &updates);
     let after_import = rss_bytes();
     // Advertise the table to peer 2 as well, so the Adj-RIB-Out holds it too.
-    let enc = EncodeCtx {
-        four_octet_as: true,
-        ..EncodeCtx::default()
-    };
-    let sent = rib
-        .poll_updates(PeerId(2), &enc)
-        .map(|u| u.len())
-        .unwrap_or(0);
-    let _ = rib.poll_updates(PeerId(1), &enc);
+    let sent = advertise(&mut rib);
     let after_out = rss_bytes();
     let mib = |b: u64| b as f64 / (1024.0 * 1024.0);
     eprintln!(
@@ -180,6 +191,7 @@ fn bench_withdraw(c: &mut Criterion) {
                 for _ in 0..iters {
                     let mut rib = empty_rib();
                     import(&mut rib, &updates);
+                    advertise(&mut rib);
                     let start = std::time::Instant::now();
                     let changes = withdraw_peer1(&mut rib);
                     total += start.elapsed();

@@ -12,8 +12,9 @@
 
 use std::io::Read;
 use std::path::PathBuf;
+use std::sync::Arc;
 
-use bgp::wire::{DecodeCtx, EncodeCtx, Family, Message};
+use bgp::wire::{DecodeCtx, EncodeCtx, Family, Message, PathAttributes, Update};
 
 const FILE: &str = "ris-updates-20160811-1600.mrt.gz";
 
@@ -118,6 +119,22 @@ fn ris_corpus_decodes_and_reencodes_byte_for_byte() {
                         rec.message,
                         &bytes[..]
                     ));
+                }
+                // The same message rebuilt from its typed attribute values (not the lazily kept
+                // octets) must encode to the same bytes too.
+                if let Message::Update(u) = &msg {
+                    let typed = Update {
+                        attributes: Arc::new(PathAttributes::from(
+                            u.attributes.as_slice().to_vec(),
+                        )),
+                        ..u.clone()
+                    };
+                    let bytes = Message::Update(typed)
+                        .to_bytes(&EncodeCtx::from(&rec.ctx))
+                        .unwrap();
+                    if bytes[..] != rec.message[..] {
+                        failures.push(format!("record {}: typed re-encoding differs", rec.index));
+                    }
                 }
             }
         }

@@ -1116,3 +1116,73 @@ fn misc_value_helpers() {
         placement: Placement::default(),
     };
 }
+
+// ---------------------------------------------------------------- lazy attribute storage
+
+#[test]
+fn lazily_kept_attributes_equal_the_typed_ones_and_survive_mutation() {
+    let wire = update_bytes(
+        &[],
+        &[&base_attrs(true)[..], &attr(0xc0, 8, &[0, 1, 0, 2])[..]].concat(),
+        &NLRI_10_8,
+    );
+    let u = update(&wire, &ctx4());
+    let typed = PathAttributes::from(u.attributes.as_slice().to_vec());
+    assert_eq!(*u.attributes, typed);
+    assert_eq!(u.attributes.len(), 4);
+    assert!(u.attributes.contains(AttrType::COMMUNITIES));
+    assert!(!u.attributes.contains(AttrType::MP_REACH_NLRI));
+    let mut changed = (*u.attributes).clone();
+    changed.set(AttrValue::LocalPref(200));
+    assert_eq!(changed.local_pref(), Some(200));
+    assert_eq!(changed.len(), 5);
+    let out = Message::Update(Update {
+        attributes: Arc::new(changed),
+        ..u
+    })
+    .to_bytes(&EncodeCtx::from(&ctx4()))
+    .unwrap();
+    assert_eq!(out.len(), wire.len() + 7);
+}
+
+#[test]
+fn lazily_kept_attributes_are_reencoded_for_a_session_of_another_as_width() {
+    let as_path = attr(0x40, 2, &[2, 1, 0, 3, 0x0d, 0x40]);
+    let wire = update_bytes(
+        &[],
+        &[&ORIGIN_IGP[..], &as_path[..], &NEXT_HOP[..]].concat(),
+        &NLRI_10_8,
+    );
+    let u = update(&wire, &ctx4());
+    let two = Message::Update(u).to_bytes(&EncodeCtx::default()).unwrap();
+    let back = update(&two, &ctx2());
+    assert_eq!(
+        back.attributes.as_path().unwrap().segments[0].asns,
+        vec![Asn::TRANS]
+    );
+}
+
+#[test]
+fn mp_attributes_are_cut_out_of_the_kept_octets() {
+    let mut value = vec![0, 2, 1, 16];
+    value.extend_from_slice(&v6("2001:db8::1").octets());
+    value.push(0);
+    value.extend_from_slice(&[32, 0x20, 0x01, 0x0d, 0xb8]);
+    let unreach = attr(0x80, 15, &[0, 2, 1, 16, 0x20, 0x01]);
+    let wire = update_bytes(
+        &[],
+        &[
+            &ORIGIN_IGP[..],
+            &attr(0x80, 14, &value)[..],
+            &AS_PATH_65000_2[..],
+            &unreach[..],
+        ]
+        .concat(),
+        &[],
+    );
+    let u = update(&wire, &ctx2());
+    assert_eq!(u.attributes.len(), 2);
+    assert_eq!(u.mp_reach.as_ref().unwrap().placement.position, 1);
+    assert_eq!(u.mp_unreach.as_ref().unwrap().placement.position, 3);
+    assert_eq!(u.attributes.as_slice().len(), 2);
+}

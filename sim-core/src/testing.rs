@@ -265,7 +265,7 @@ impl TcpPair {
         let rec = Record::new(now, end_name(node), kind)
             .with("seq", seg.seq)
             .with("ack", seg.ack)
-            .with("flags", seg.flags.bits())
+            .with("flags", seg.flags.to_string())
             .with("len", seg.payload.len())
             .with("win", seg.window);
         // The sink never fails and records always serialise.

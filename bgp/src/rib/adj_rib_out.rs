@@ -112,6 +112,15 @@ impl AdjRibOut {
         self.pending.extend(prefixes);
     }
 
+    /// Marks every prefix of `prefixes`, taking the vector over when nothing is pending.
+    pub fn mark_vec(&mut self, prefixes: Vec<IpNet>) {
+        if self.pending.is_empty() {
+            self.pending = prefixes;
+        } else {
+            self.pending.extend(prefixes);
+        }
+    }
+
     /// Forgets everything: the session went down (its Adj-RIB-Out is meaningless then).
     pub fn clear(&mut self) {
         self.advertised.clear();

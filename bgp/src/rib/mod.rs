@@ -458,8 +458,18 @@ impl Rib {
         if changes.is_empty() {
             return;
         }
-        for state in self.peers.values_mut().filter(|p| p.session.is_some()) {
-            state.adj_out.mark_all(changes.iter().copied());
+        let mut up: Vec<&mut Peer> = self
+            .peers
+            .values_mut()
+            .filter(|p| p.session.is_some())
+            .collect();
+        // The last peer takes the list itself: a whole-table change costs no copy when only
+        // one other session is up (the dual-homed case).
+        if let Some(last) = up.pop() {
+            for state in up {
+                state.adj_out.mark_all(changes.iter().copied());
+            }
+            last.adj_out.mark_vec(changes);
         }
     }
 }

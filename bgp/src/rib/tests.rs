@@ -714,3 +714,41 @@ fn multipath_installs_equal_paths_from_the_same_neighbor_as() {
         .map(|c| c.next_hops.iter().map(|h| h.peer).collect::<Vec<_>>());
     assert_eq!(last, Some(vec![PeerId(2)]));
 }
+
+#[test]
+fn ipv6_withdrawal_in_mp_unreach_removes_the_route() {
+    let mut rib = rib();
+    let update = Update {
+        attributes: Arc::new(
+            [
+                AttrValue::Origin(Origin::Igp),
+                AttrValue::AsPath(AsPath::from_sequence(vec![Asn(65_001)])),
+            ]
+            .into_iter()
+            .collect(),
+        ),
+        mp_reach: Some(MpReach {
+            family: crate::wire::Family::IPV6_UNICAST,
+            next_hop: MpNextHop::Ipv6(Ipv6Addr::LOCALHOST),
+            nlri: vec![Nlri::new(net("2001:db8:100::/48"))],
+            placement: Placement::default(),
+        }),
+        ..Update::default()
+    };
+    ok(rib.handle_update(PeerId(1), &update));
+    assert_eq!(best_source(&rib, "2001:db8:100::/48"), Some(PeerId(1)));
+    let unreach = Update {
+        mp_unreach: Some(crate::wire::MpUnreach {
+            family: crate::wire::Family::IPV6_UNICAST,
+            withdrawn: vec![Nlri::new(net("2001:db8:100::/48"))],
+            placement: Placement::default(),
+        }),
+        ..Update::default()
+    };
+    ok(rib.handle_update(PeerId(1), &unreach));
+    assert_eq!(best_source(&rib, "2001:db8:100::/48"), None);
+    assert_eq!(
+        rib.adj_rib_in(PeerId(1)).map(|a| a.count(IpFamily::Ipv6)),
+        Some(0)
+    );
+}

@@ -124,6 +124,10 @@ pub enum SpeakerError {
     /// The peer has no BFD session.
     #[error("peer {0:?} has no BFD session")]
     NoBfd(PeerId),
+    /// The session and RIB configurations disagree on the ASes (the session's `local_as` must
+    /// be the RIB's, and both must name the same `remote_as`).
+    #[error("peer {0:?}: session and RIB configurations disagree on the AS numbers")]
+    AsMismatch(PeerId),
 }
 
 #[derive(Debug)]
@@ -167,6 +171,11 @@ impl Speaker {
         self.peers.get(&peer).map(|p| &p.session)
     }
 
+    /// The configured peers, in order.
+    pub fn peer_ids(&self) -> impl Iterator<Item = PeerId> + '_ {
+        self.peers.keys().copied()
+    }
+
     /// The BFD session of `peer`.
     #[must_use]
     pub fn bfd(&self, peer: PeerId) -> Option<&bfd::Session> {
@@ -178,8 +187,8 @@ impl Speaker {
     ///
     /// # Errors
     ///
-    /// [`SpeakerError::DuplicatePeer`], or [`SpeakerError::Config`] for an invalid session
-    /// configuration.
+    /// [`SpeakerError::DuplicatePeer`], [`SpeakerError::AsMismatch`], or
+    /// [`SpeakerError::Config`] for an invalid session configuration.
     pub fn add_peer(
         &mut self,
         now: Instant,
@@ -188,6 +197,11 @@ impl Speaker {
     ) -> Result<(), SpeakerError> {
         if peer == PeerId::LOCAL || self.peers.contains_key(&peer) {
             return Err(SpeakerError::DuplicatePeer(peer));
+        }
+        if spec.session.remote_as != spec.rib.remote_as
+            || spec.session.local_as != self.rib.config().local_as
+        {
+            return Err(SpeakerError::AsMismatch(peer));
         }
         let session = fsm::Session::new(spec.session, spec.seed)?;
         self.rib

@@ -379,3 +379,31 @@ fn bfd_down_takes_bgp_down_long_before_the_hold_timer() {
     );
     assert_ne!(net.state(1), Some(State::Established));
 }
+
+#[test]
+fn refuses_peers_whose_session_and_rib_disagree_on_ases() {
+    let mut speaker = Speaker::new(RibConfig::new(65_001, addr(0)));
+    let spec = PeerSpec {
+        session: fsm::Config::new(65_001, 65_002, addr(0)),
+        rib: PeerConfig::new(65_003, IpAddr::V4(addr(1)), IpAddr::V4(addr(0))),
+        bfd: None,
+        seed: 1,
+    };
+    assert_eq!(
+        speaker.add_peer(Instant::ZERO, PEER, spec.clone()),
+        Err(SpeakerError::AsMismatch(PEER))
+    );
+    let good = PeerSpec {
+        rib: PeerConfig {
+            remote_as: 65_002,
+            ..spec.rib.clone()
+        },
+        ..spec
+    };
+    assert_eq!(speaker.add_peer(Instant::ZERO, PEER, good.clone()), Ok(()));
+    assert_eq!(
+        speaker.add_peer(Instant::ZERO, PEER, good),
+        Err(SpeakerError::DuplicatePeer(PEER))
+    );
+    assert_eq!(speaker.peer_ids().collect::<Vec<_>>(), vec![PEER]);
+}

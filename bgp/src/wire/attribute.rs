@@ -26,6 +26,7 @@
 
 use std::borrow::Cow;
 use std::net::Ipv4Addr;
+use std::sync::OnceLock;
 
 use bytes::{BufMut, BytesMut};
 use serde::Serialize;
@@ -74,6 +75,17 @@ impl AttrFlags {
     #[must_use]
     pub const fn without(self, other: Self) -> Self {
         Self(self.0 & !other.0)
+    }
+
+    /// A length above 255 implies the Extended Length bit, which the encoder sets again; keep
+    /// the bit only where it is a choice of the sender (a short value in a 2-octet length), so
+    /// that value -> bytes -> value is the identity as well as bytes -> value -> bytes.
+    const fn without_implied(self, len: usize) -> Self {
+        if len > 255 {
+            self.without(Self::EXTENDED_LENGTH)
+        } else {
+            self
+        }
     }
 
     /// The Optional bit.
@@ -369,23 +381,145 @@ pub(crate) fn encode_header(
 /// The path attributes of an UPDATE, in wire order, without MP_REACH_NLRI / MP_UNREACH_NLRI.
 ///
 /// Cheap to share: the RIB keeps one `Arc<PathAttributes>` per UPDATE for all its routes.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize)]
+///
+/// Decoding is lazy where that stays exact: when every attribute of a received UPDATE passes
+/// the RFC 7606 checks, the set keeps the validated wire octets (one allocation) and builds
+/// the typed list on first access; encoding for a session of the same AS width copies the
+/// octets back. Any irregular UPDATE is decoded eagerly. Equality, hashing, `Debug` and
+/// `Serialize` always look at the typed list, so the two forms are indistinguishable.
+#[derive(Clone)]
 pub struct PathAttributes {
-    list: Vec<PathAttribute>,
+    /// The typed attributes; always set unless `lazy` holds the wire form.
+    list: OnceLock<Vec<PathAttribute>>,
+    /// Validated wire octets, present until the set is first mutated.
+    lazy: Option<Lazy>,
+}
+
+/// Wire form of a validated attribute list.
+#[derive(Clone)]
+struct Lazy {
+    /// The attributes' octets as received, MP_REACH_NLRI / MP_UNREACH_NLRI cut out.
+    bytes: Octets,
+    /// AS number width of the session they were received on.
+    four_octet: bool,
+    /// Number of attributes.
+    len: usize,
+    /// Bitset of the type codes present.
+    present: [u64; 4],
+}
+
+/// Octets stored inline when short (most attribute lists are under 100 octets), saving an
+/// allocation per UPDATE.
+#[derive(Clone)]
+enum Octets {
+    Inline { len: u8, buf: [u8; INLINE_OCTETS] },
+    Heap(Vec<u8>),
+}
+
+const INLINE_OCTETS: usize = 120;
+
+impl Octets {
+    fn concat(pieces: &[&[u8]]) -> Self {
+        let total: usize = pieces.iter().map(|p| p.len()).sum();
+        match u8::try_from(total) {
+            Ok(len) if total <= INLINE_OCTETS => {
+                let mut buf = [0u8; INLINE_OCTETS];
+                let mut at = 0;
+                for p in pieces {
+                    if let Some(dst) = buf.get_mut(at..at + p.len()) {
+                        dst.copy_from_slice(p);
+                    }
+                    at += p.len();
+                }
+                Self::Inline { len, buf }
+            }
+            _ => Self::Heap(pieces.concat()),
+        }
+    }
+
+    fn as_slice(&self) -> &[u8] {
+        match self {
+            Self::Inline { len, buf } => buf.get(..usize::from(*len)).unwrap_or_default(),
+            Self::Heap(v) => v,
+        }
+    }
+}
+
+impl Lazy {
+    /// The typed list (the octets were validated, so eager decoding finds no issue).
+    fn materialize(&self) -> Vec<PathAttribute> {
+        let ctx = DecodeCtx {
+            four_octet_as: self.four_octet,
+            ..DecodeCtx::default()
+        };
+        decode_attributes_eager(&mut Reader::new(self.bytes.as_slice(), 0), &ctx)
+            .map(|d| d.attrs.into_list())
+            .unwrap_or_default()
+    }
+
+    /// Each attribute's octets (flags, type, length, value).
+    fn attributes(&self) -> impl Iterator<Item = &[u8]> {
+        let mut rest: &[u8] = self.bytes.as_slice();
+        core::iter::from_fn(move || {
+            let mut r = Reader::new(rest, 0);
+            read_header(&mut r)?;
+            let (attr, tail) = rest.split_at_checked(r.offset())?;
+            rest = tail;
+            Some(attr)
+        })
+    }
+}
+
+impl Default for PathAttributes {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl PartialEq for PathAttributes {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_slice() == other.as_slice()
+    }
+}
+
+impl Eq for PathAttributes {}
+
+impl core::hash::Hash for PathAttributes {
+    fn hash<H: core::hash::Hasher>(&self, state: &mut H) {
+        self.as_slice().hash(state);
+    }
+}
+
+impl core::fmt::Debug for PathAttributes {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("PathAttributes")
+            .field("list", &self.as_slice())
+            .finish()
+    }
+}
+
+impl Serialize for PathAttributes {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = serializer.serialize_struct("PathAttributes", 1)?;
+        st.serialize_field("list", self.as_slice())?;
+        st.end()
+    }
 }
 
 impl From<Vec<PathAttribute>> for PathAttributes {
     fn from(list: Vec<PathAttribute>) -> Self {
-        Self { list }
+        Self {
+            list: OnceLock::from(list),
+            lazy: None,
+        }
     }
 }
 
 impl FromIterator<AttrValue> for PathAttributes {
     /// Attributes with default flags, in the given order.
     fn from_iter<I: IntoIterator<Item = AttrValue>>(iter: I) -> Self {
-        Self {
-            list: iter.into_iter().map(PathAttribute::new).collect(),
-        }
+        Self::from(iter.into_iter().map(PathAttribute::new).collect::<Vec<_>>())
     }
 }
 
@@ -394,7 +528,7 @@ macro_rules! accessor {
         $(#[$m])*
         #[must_use]
         pub fn $name(&self) -> Option<$ty> {
-            self.list.iter().find_map(|a| match &a.value {
+            self.as_slice().iter().find_map(|a| match &a.value {
                 AttrValue::$variant($v) => Some($e),
                 _ => None,
             })
@@ -407,7 +541,7 @@ macro_rules! list_accessor {
         $(#[$m])*
         #[must_use]
         pub fn $name(&self) -> &[$ty] {
-            self.list
+            self.as_slice()
                 .iter()
                 .find_map(|a| match &a.value {
                     AttrValue::$variant(v) => Some(v.as_slice()),
@@ -421,39 +555,85 @@ macro_rules! list_accessor {
 impl PathAttributes {
     /// No attributes.
     #[must_use]
-    pub const fn new() -> Self {
-        Self { list: Vec::new() }
+    pub fn new() -> Self {
+        Self {
+            list: OnceLock::from(Vec::new()),
+            lazy: None,
+        }
     }
 
     /// The attributes in wire order (including [`AttrValue::Malformed`] entries).
     #[must_use]
     pub fn as_slice(&self) -> &[PathAttribute] {
-        &self.list
+        match &self.lazy {
+            Some(lazy) => self.list.get_or_init(|| lazy.materialize()),
+            None => self.list.get().map_or(&[], Vec::as_slice),
+        }
     }
 
     /// Iterates in wire order.
     pub fn iter(&self) -> core::slice::Iter<'_, PathAttribute> {
-        self.list.iter()
+        self.as_slice().iter()
     }
 
     /// Number of attributes.
     #[must_use]
     pub fn len(&self) -> usize {
-        self.list.len()
+        match &self.lazy {
+            Some(lazy) => lazy.len,
+            None => self.as_slice().len(),
+        }
     }
 
     /// True when there are none.
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.list.is_empty()
+        self.len() == 0
+    }
+
+    /// True when an attribute of `type_code` is present (malformed ones included).
+    #[must_use]
+    pub fn contains(&self, type_code: AttrType) -> bool {
+        match &self.lazy {
+            Some(lazy) => bit(&lazy.present, type_code),
+            None => self
+                .as_slice()
+                .iter()
+                .any(|a| a.value.type_code() == type_code),
+        }
     }
 
     /// The first usable attribute of `type_code` (never a malformed one).
     #[must_use]
     pub fn get(&self, type_code: AttrType) -> Option<&PathAttribute> {
-        self.list.iter().find(|a| {
+        self.as_slice().iter().find(|a| {
             a.value.type_code() == type_code && !matches!(a.value, AttrValue::Malformed(_))
         })
+    }
+
+    /// The typed list for mutation; drops the wire form.
+    fn list_mut(&mut self) -> &mut Vec<PathAttribute> {
+        let list = match self.lazy.take() {
+            Some(lazy) => core::mem::take(&mut self.list)
+                .into_inner()
+                .unwrap_or_else(|| lazy.materialize()),
+            None => core::mem::take(&mut self.list)
+                .into_inner()
+                .unwrap_or_default(),
+        };
+        self.list = OnceLock::from(list);
+        match self.list.get_mut() {
+            Some(list) => list,
+            // Set on the line above.
+            None => unreachable!("list was just initialised"),
+        }
+    }
+
+    fn into_list(self) -> Vec<PathAttribute> {
+        match self.lazy {
+            Some(lazy) => self.list.into_inner().unwrap_or_else(|| lazy.materialize()),
+            None => self.list.into_inner().unwrap_or_default(),
+        }
     }
 
     /// Sets an attribute: replaces the value of an existing one of the same type (keeping its
@@ -463,31 +643,29 @@ impl PathAttributes {
     pub fn set(&mut self, value: AttrValue) {
         let code = value.type_code();
         let attr = PathAttribute::new(value);
-        if let Some(slot) = self.list.iter_mut().find(|a| a.value.type_code() == code) {
+        let list = self.list_mut();
+        if let Some(slot) = list.iter_mut().find(|a| a.value.type_code() == code) {
             *slot = attr;
         } else {
-            let at = self
-                .list
+            let at = list
                 .iter()
                 .position(|a| a.value.type_code() > code)
-                .unwrap_or(self.list.len());
-            self.list.insert(at, attr);
+                .unwrap_or(list.len());
+            list.insert(at, attr);
         }
     }
 
     /// Appends an attribute with explicit flags, at the end (no reordering).
     pub fn push(&mut self, attr: PathAttribute) {
-        self.list.push(attr);
+        self.list_mut().push(attr);
     }
 
     /// Removes every attribute of `type_code`; returns the first removed.
     pub fn remove(&mut self, type_code: AttrType) -> Option<PathAttribute> {
-        let first = self
-            .list
-            .iter()
-            .position(|a| a.value.type_code() == type_code)?;
-        let removed = self.list.remove(first);
-        self.list.retain(|a| a.value.type_code() != type_code);
+        let list = self.list_mut();
+        let first = list.iter().position(|a| a.value.type_code() == type_code)?;
+        let removed = list.remove(first);
+        list.retain(|a| a.value.type_code() != type_code);
         Some(removed)
     }
 
@@ -548,14 +726,14 @@ impl PathAttributes {
     /// ATOMIC_AGGREGATE is present.
     #[must_use]
     pub fn atomic_aggregate(&self) -> bool {
-        self.list
+        self.as_slice()
             .iter()
             .any(|a| matches!(a.value, AttrValue::AtomicAggregate))
     }
 
     /// Unknown optional attributes kept as raw bytes, with their flags.
     pub fn unknown(&self) -> impl Iterator<Item = (AttrFlags, &RawAttribute)> {
-        self.list.iter().filter_map(|a| match &a.value {
+        self.as_slice().iter().filter_map(|a| match &a.value {
             AttrValue::Unknown(raw) => Some((a.flags, raw)),
             _ => None,
         })
@@ -600,8 +778,8 @@ impl PathAttributes {
     /// LOCAL_PREF or MED to an external peer, updating NEXT_HOP and AS_PATH).
     #[must_use]
     pub fn for_forwarding(&self) -> Self {
-        let list = self
-            .list
+        let list: Vec<PathAttribute> = self
+            .as_slice()
             .iter()
             .filter_map(|a| match &a.value {
                 AttrValue::Malformed(_) => None,
@@ -613,7 +791,7 @@ impl PathAttributes {
                 _ => Some(a.clone()),
             })
             .collect();
-        Self { list }
+        Self::from(list)
     }
 
     /// The attributes as sent to a 2-octet ("OLD") speaker (RFC 6793 §4.2.2): when AS_PATH or
@@ -661,10 +839,184 @@ type Fail = (AttributeErrorKind, AttrAction);
 
 /// Decodes the Path Attributes field (the reader spans exactly Total Path Attribute Length).
 ///
+/// Fast path: when every attribute passes its checks, the attribute octets are kept for lazy
+/// decoding (see [`PathAttributes`]); otherwise the eager decoder classifies each problem.
+///
 /// # Errors
 ///
 /// Returns the first error whose RFC 7606 action is session reset.
 pub(crate) fn decode_attributes(
+    r: &mut Reader<'_>,
+    ctx: &DecodeCtx,
+) -> Result<DecodedAttributes, AttributeError> {
+    let start = r.clone();
+    if let Some(fast) = validate(r.clone(), ctx) {
+        let _ = r.rest();
+        return Ok(fast);
+    }
+    *r = start;
+    decode_attributes_eager(r, ctx)
+}
+
+fn bit(set: &[u64; 4], t: AttrType) -> bool {
+    set.get(usize::from(t.0 >> 6))
+        .is_some_and(|w| w & (1u64 << (t.0 & 63)) != 0)
+}
+
+/// Checks an attribute list without building typed values. `None` means "irregular: let the
+/// eager decoder classify it"; it never accepts anything the eager decoder would flag.
+fn validate(mut r: Reader<'_>, ctx: &DecodeCtx) -> Option<DecodedAttributes> {
+    let block = r.clone().rest();
+    // Octet ranges of `block` to keep: everything but the (at most two) MP attributes.
+    let mut cuts = [(0usize, 0usize); 2];
+    let mut ncuts = 0usize;
+    let mut seen = [0u64; 4];
+    let mut len = 0usize;
+    let mut position = 0usize;
+    let mut mp_reach = None;
+    let mut mp_unreach = None;
+    let base = r.offset();
+    while !r.is_empty() {
+        let attr_start = r.offset() - base;
+        let (flags, type_code, mut v) = read_header(&mut r)?;
+        let attr_end = r.offset() - base;
+        let word = seen.get_mut(usize::from(type_code.0 >> 6))?;
+        let b = 1u64 << (type_code.0 & 63);
+        if *word & b != 0 {
+            return None;
+        }
+        *word |= b;
+        let this_position = position;
+        position += 1;
+        let Some(expected) = type_code.expected_flags() else {
+            // Unknown: fine when optional (kept raw), an error otherwise.
+            if !flags.is_optional() {
+                return None;
+            }
+            len += 1;
+            continue;
+        };
+        if flags.0 & 0xC0 != expected.0 {
+            return None;
+        }
+        let n = v.remaining();
+        let ok = match type_code {
+            AttrType::ORIGIN => n == 1 && v.u8().is_some_and(|o| o <= 2),
+            AttrType::AS_PATH => valid_as_path(&mut v, ctx.four_octet_as, true),
+            AttrType::AS4_PATH => valid_as_path(&mut v, true, false),
+            AttrType::NEXT_HOP => v
+                .array::<4>()
+                .filter(|_| n == 4)
+                .map(Ipv4Addr::from)
+                .is_some_and(|a| !(a.is_unspecified() || a.is_multicast() || a.is_broadcast())),
+            AttrType::MULTI_EXIT_DISC | AttrType::LOCAL_PREF | AttrType::ORIGINATOR_ID => n == 4,
+            AttrType::ATOMIC_AGGREGATE => n == 0,
+            AttrType::AGGREGATOR | AttrType::AS4_AGGREGATOR => {
+                let four = type_code == AttrType::AS4_AGGREGATOR || ctx.four_octet_as;
+                let asn = if four {
+                    v.u32()
+                } else {
+                    v.u16().map(u32::from)
+                };
+                n == if four { 8 } else { 6 } && asn.is_some_and(|a| a != 0)
+            }
+            AttrType::COMMUNITIES | AttrType::CLUSTER_LIST => n != 0 && n.is_multiple_of(4),
+            AttrType::EXTENDED_COMMUNITIES => n != 0 && n.is_multiple_of(8),
+            AttrType::LARGE_COMMUNITY => n != 0 && n.is_multiple_of(12),
+            AttrType::MP_REACH_NLRI | AttrType::MP_UNREACH_NLRI => {
+                let placement = Placement {
+                    flags: flags.without_implied(n),
+                    position: this_position,
+                };
+                let add_path = |f: Family| ctx.add_path(f);
+                let decoded = if type_code == AttrType::MP_REACH_NLRI {
+                    MpReach::decode(&mut v, &add_path, placement)
+                        .ok()?
+                        .map(|m| mp_reach = Some(m))
+                } else {
+                    MpUnreach::decode(&mut v, &add_path, placement)
+                        .ok()?
+                        .map(|m| mp_unreach = Some(m))
+                };
+                if decoded.is_some() {
+                    // Cut the MP attribute out of the kept octets.
+                    *cuts.get_mut(ncuts)? = (attr_start, attr_end);
+                    ncuts += 1;
+                    continue;
+                }
+                // An unsupported family stays in the list as a raw attribute.
+                true
+            }
+            _ => true,
+        };
+        if !ok {
+            return None;
+        }
+        len += 1;
+    }
+    let mut pieces = [&[][..]; 3];
+    let mut from = 0;
+    for (piece, &(start, end)) in pieces.iter_mut().zip(cuts.get(..ncuts)?) {
+        *piece = block.get(from..start)?;
+        from = end;
+    }
+    *pieces.get_mut(ncuts)? = block.get(from..)?;
+    let bytes = Octets::concat(&pieces);
+    // MP attributes cut out of the octets are not part of the set.
+    let mut present = seen;
+    if mp_reach.is_some() {
+        present[0] &= !(1u64 << AttrType::MP_REACH_NLRI.0);
+    }
+    if mp_unreach.is_some() {
+        present[0] &= !(1u64 << AttrType::MP_UNREACH_NLRI.0);
+    }
+    let mut attrs = PathAttributes {
+        list: OnceLock::new(),
+        lazy: Some(Lazy {
+            bytes,
+            four_octet: ctx.four_octet_as,
+            len,
+            present,
+        }),
+    };
+    if len == 0 {
+        attrs = PathAttributes::new();
+    }
+    Some(DecodedAttributes {
+        attrs,
+        mp_reach,
+        mp_unreach,
+        issues: Vec::new(),
+    })
+}
+
+/// AS_PATH / AS4_PATH structure check of RFC 7606 §7.2 and RFC 7607, without allocating.
+fn valid_as_path(v: &mut Reader<'_>, four_octet: bool, confed_allowed: bool) -> bool {
+    let width = if four_octet { 4 } else { 2 };
+    while !v.is_empty() {
+        let (Some(kind), Some(count)) = (v.u8(), v.u8()) else {
+            return false;
+        };
+        let kind_ok = matches!(kind, 1 | 2) || (confed_allowed && matches!(kind, 3 | 4));
+        if !kind_ok || count == 0 {
+            return false;
+        }
+        let Some(raw) = v.take(usize::from(count) * width) else {
+            return false;
+        };
+        if raw.chunks_exact(width).any(|c| c.iter().all(|&b| b == 0)) {
+            return false;
+        }
+    }
+    true
+}
+
+/// The eager decoder: builds every typed value and classifies every problem per RFC 7606.
+///
+/// # Errors
+///
+/// Returns the first error whose RFC 7606 action is session reset.
+fn decode_attributes_eager(
     r: &mut Reader<'_>,
     ctx: &DecodeCtx,
 ) -> Result<DecodedAttributes, AttributeError> {
@@ -791,7 +1143,7 @@ pub(crate) fn decode_attributes(
         }
     }
     Ok(DecodedAttributes {
-        attrs: PathAttributes { list },
+        attrs: PathAttributes::from(list),
         mp_reach,
         mp_unreach,
         issues,
@@ -818,12 +1170,7 @@ fn read_header<'a>(r: &mut Reader<'a>) -> Option<(AttrFlags, AttrType, Reader<'a
     // A length above 255 implies the Extended Length bit, which the encoder sets again; keep
     // the bit only where it is a choice of the sender (a short value in a 2-octet length), so
     // that value -> bytes -> value is the identity as well as bytes -> value -> bytes.
-    let flags = if len > 255 {
-        flags.without(AttrFlags::EXTENDED_LENGTH)
-    } else {
-        flags
-    };
-    Some((flags, type_code, value))
+    Some((flags.without_implied(len), type_code, value))
 }
 
 enum Decoded {
@@ -1022,13 +1369,14 @@ fn decode_known(
             let mp_fail = |e: MpError| match e {
                 MpError::Header | MpError::Nlri(..) => (K::Optional, SessionReset),
             };
-            let raw = v.clone().rest().to_vec();
+            // Kept only for families this codec does not interpret (copied lazily).
+            let mut whole = v.clone();
             if type_code == AttrType::MP_REACH_NLRI {
                 return match MpReach::decode(v, &add_path, placement).map_err(mp_fail)? {
                     Some(m) => Ok(Decoded::Reach(m)),
                     None => Ok(Decoded::Value(AttrValue::Unknown(RawAttribute {
                         type_code,
-                        data: raw,
+                        data: whole.rest().to_vec(),
                     }))),
                 };
             }
@@ -1036,7 +1384,7 @@ fn decode_known(
                 Some(m) => Ok(Decoded::Unreach(m)),
                 None => Ok(Decoded::Value(AttrValue::Unknown(RawAttribute {
                     type_code,
-                    data: raw,
+                    data: whole.rest().to_vec(),
                 }))),
             };
         }
@@ -1058,9 +1406,47 @@ pub(crate) fn encode_attributes(
     out: &mut BytesMut,
     ctx: &EncodeCtx,
 ) -> Result<(), EncodeError> {
+    // Fast path: validated octets from a session of the same AS width are copied back.
+    if let Some(lazy) = attrs
+        .lazy
+        .as_ref()
+        .filter(|l| l.four_octet == ctx.four_octet_as)
+    {
+        let mut raw = lazy.attributes();
+        return encode_merged(
+            &mut raw,
+            |a: &[u8], out: &mut BytesMut| {
+                out.put_slice(a);
+                Ok(())
+            },
+            mp_reach,
+            mp_unreach,
+            out,
+            ctx,
+        );
+    }
+    let mut regular = attrs.as_slice().iter();
+    encode_merged(
+        &mut regular,
+        |a: &PathAttribute, out: &mut BytesMut| a.encode(out, ctx),
+        mp_reach,
+        mp_unreach,
+        out,
+        ctx,
+    )
+}
+
+/// Writes `regular` attributes with the MP attributes merged in at their positions.
+fn encode_merged<T>(
+    regular: &mut dyn Iterator<Item = T>,
+    put: impl Fn(T, &mut BytesMut) -> Result<(), EncodeError>,
+    mp_reach: Option<&MpReach>,
+    mp_unreach: Option<&MpUnreach>,
+    out: &mut BytesMut,
+    ctx: &EncodeCtx,
+) -> Result<(), EncodeError> {
     let mut reach = mp_reach;
     let mut unreach = mp_unreach;
-    let mut regular = attrs.list.iter();
     let mut slot = 0usize;
     loop {
         if let Some(m) = reach.filter(|m| m.placement.position == slot) {
@@ -1070,7 +1456,7 @@ pub(crate) fn encode_attributes(
             encode_mp_unreach(m, out, ctx)?;
             unreach = None;
         } else if let Some(a) = regular.next() {
-            a.encode(out, ctx)?;
+            put(a, out)?;
         } else {
             break;
         }

@@ -188,7 +188,7 @@ impl Update {
         if !announces {
             return;
         }
-        let present = |t: AttrType| self.attributes.iter().any(|a| a.value.type_code() == t);
+        let present = |t: AttrType| self.attributes.contains(t);
         let mut missing = Vec::new();
         for t in [AttrType::ORIGIN, AttrType::AS_PATH] {
             if !present(t) {

@@ -29,14 +29,31 @@ pub struct TcpConfig {
     /// `tcp_synack_retries` = 5).
     pub synack_retries: u32,
     /// Data retransmissions before the connection is aborted (Linux `tcp_retries2` = 15).
-    /// The abort happens when the RTO following the last retransmission expires.
+    /// The abort happens when the RTO following the last retransmission expires, or see
+    /// [`TcpConfig::abort_by_elapsed_time`].
     pub max_retransmissions: u32,
+    /// Linux semantics for [`TcpConfig::max_retransmissions`]: it is turned into a time
+    /// budget (the time that many retransmissions take from an RTO at the floor, doubling up to
+    /// the ceiling: 924.6 s for 15), and the connection is aborted at the first RTO expiry at
+    /// least that long after the unacknowledged segment was first sent
+    /// (`retransmits_timed_out`). Identical to counting when the RTO sits at the floor; earlier
+    /// on a long path, where the RTO starts higher. `false` counts retransmissions.
+    pub abort_by_elapsed_time: bool,
     /// RFC 6298 §5.7: "If the timer expires awaiting the ACK of a SYN segment and the TCP
     /// implementation is using an RTO less than 3 seconds, the RTO MUST be re-initialized to
     /// 3 seconds when data transmission begins". Applied when the handshake yielded no valid
     /// RTT sample, as Linux does (`tcp_init_metrics`, `TCP_TIMEOUT_FALLBACK` = 3 s). `None`
     /// keeps the backed-off RTO instead.
     pub rto_fallback: Option<Duration>,
+    /// Whether to offer the timestamps option (RFC 7323; Linux `tcp_timestamps` = 1). When both
+    /// ends offer it, every segment carries it (12 bytes, so a segment holds MSS − 12 octets of
+    /// data, as on Linux), and an RTT sample is taken even from a retransmitted segment:
+    /// RFC 7323 §4 lets the echoed timestamp resolve the ambiguity Karn's rule avoids, so
+    /// Linux's backed-off RTO collapses as soon as a retransmission is acknowledged
+    /// (`tcp_ack_update_rtt`). Without it (RFC preset) the back-off lasts until a
+    /// never-retransmitted segment is acknowledged, which delays the next keepalive's
+    /// retransmission on a lossy path.
+    pub timestamps: bool,
     /// Initial congestion window in segments (RFC 6928 and Linux: 10).
     pub initial_window: u32,
     /// Receive buffer in bytes; the advertised window is its free space, at most 65,535
@@ -63,7 +80,9 @@ impl TcpConfig {
             syn_retries: 6,
             synack_retries: 5,
             max_retransmissions: 15,
+            abort_by_elapsed_time: false,
             rto_fallback: Some(Duration::from_secs(3)),
+            timestamps: false,
             initial_window: 10,
             recv_buffer: 65_535,
             send_buffer: 4 << 20,
@@ -71,13 +90,15 @@ impl TcpConfig {
         }
     }
 
-    /// Linux defaults: 200 ms floor, 120 s ceiling, `tcp_syn_retries` 6, `tcp_retries2` 15
-    /// (abort about 924.6 s after the first retransmission timeout starts, with a 200 ms RTO).
+    /// Linux defaults: 200 ms floor, 120 s ceiling, timestamps on, `tcp_syn_retries` 6,
+    /// `tcp_retries2` 15 (abort 924.6 s after the first transmission, with a 200 ms RTO).
     #[must_use]
     pub const fn linux() -> Self {
         Self {
             min_rto: Duration::from_millis(200),
             max_rto: Duration::from_secs(120),
+            timestamps: true,
+            abort_by_elapsed_time: true,
             time_wait: Duration::from_secs(60),
             ..Self::rfc6298()
         }

@@ -29,12 +29,16 @@
 //! - ACKs are sent immediately for every segment that carries data or FIN, including
 //!   out-of-order ones (which thereby act as duplicate ACKs); there is **no delayed ACK**.
 //! - The retransmission timer of RFC 6298: SRTT/RTTVAR, Karn's rule (one timed segment at a
-//!   time, never a retransmitted one), floor and ceiling from the config, exponential back-off,
+//!   time, never a retransmitted one unless timestamps are negotiated), floor and ceiling from the config, exponential back-off,
 //!   timer management of §5. On expiry the earliest unacknowledged segment is resent and the
 //!   sender goes back to it (go-back-N paced by a one-segment loss window, RFC 5681 §3.1).
 //! - Abort after [`TcpConfig::max_retransmissions`] retransmissions of the same data, when the
 //!   next RTO expires, reported as [`AbortReason::RetriesExhausted`]. With Linux's 200 ms floor,
 //!   120 s ceiling and 15 retries that is 924.6 s after the first transmission.
+//! - Abort timing follows Linux when [`TcpConfig::abort_by_elapsed_time`] is set (the Linux
+//!   preset): `tcp_retries2` becomes a time budget (924.6 s for 15 with a 200 ms floor) and the
+//!   connection dies at the first RTO expiry past it, so a long path gives up after fewer
+//!   retransmissions. The RFC preset counts retransmissions.
 //! - Head-of-line blocking: the receiver delivers bytes only in order and buffers segments
 //!   beyond a gap.
 //! - Flow control by the advertised window (no window scaling), with a persist timer probing a
@@ -59,13 +63,12 @@
 //! - **Delayed ACK** (up to 40 ms on Linux): it delays only acknowledgements, never the
 //!   delivery of data to the receiving speaker, so keepalive arrival times do not change; RTT
 //!   samples would be up to 40 ms larger, which the 200 ms RTO floor hides.
-//! - **SACK, timestamps, window scaling, Nagle, SO_KEEPALIVE, RFC 5961 challenge ACKs**: SACK
-//!   and timestamps change recovery of several losses in one window (bulk transfer) and RTT
-//!   sampling, not the single-segment keepalive path; Nagle could hold a keepalive behind an
-//!   unacknowledged UPDATE for one RTT at most (many speakers set `TCP_NODELAY`).
-//! - **Time-based abort**: Linux turns `tcp_retries2` into a time budget computed with a 200 ms
-//!   base RTO and aborts when it is spent; this model counts retransmissions. Both agree when
-//!   the RTO is at the floor (RTT below about 50 ms); on a long path the model aborts later.
+//! - **SACK, window scaling, PAWS, Nagle, SO_KEEPALIVE, RFC 5961 challenge ACKs**: SACK
+//!   changes recovery of several losses in one window (bulk transfer), not the single-segment
+//!   keepalive path; PAWS only rejects old duplicates; Nagle could hold a keepalive behind an
+//!   unacknowledged UPDATE for one RTT at most (many speakers set `TCP_NODELAY`). The
+//!   timestamps option *is* modelled ([`TcpConfig::timestamps`]) because it does move keepalive
+//!   timing on a lossy path: it decides how soon a backed-off RTO collapses.
 
 mod config;
 mod recv;
@@ -77,7 +80,7 @@ use std::collections::VecDeque;
 use serde::Serialize;
 
 pub use config::TcpConfig;
-pub use segment::{Flags, HEADER_LEN, Segment};
+pub use segment::{Flags, HEADER_LEN, Segment, Timestamps};
 
 use crate::rng::Stream;
 use crate::time::Instant;
@@ -178,6 +181,12 @@ pub struct Endpoint {
     remote_port: u16,
     /// Effective MSS (ours, lowered to the peer's SYN option).
     mss: u64,
+    /// Timestamps option negotiated (both SYNs carried it).
+    ts_enabled: bool,
+    /// Offset of our timestamp clock (RFC 7323 §5.4: a random per-connection offset).
+    ts_offset: u32,
+    /// TS.Recent: the TSval to echo (RFC 7323 §4.3).
+    ts_recent: u32,
 
     // Send side. Offsets count from our ISN: 0 is the SYN, data octet k is at 1 + k, the FIN
     // follows the last data octet. Wrap-around is handled only when building/reading headers.
@@ -200,6 +209,10 @@ pub struct Endpoint {
     /// Consecutive RTO expiries for the same data.
     retries: u32,
     rtx_at: Option<Instant>,
+    /// When the retransmission timer was last started by RFC 6298 §5.1 or §5.3 (not §5.6).
+    rtx_started: Instant,
+    /// When the segment now being retransmitted was first sent (Linux `retrans_stamp`).
+    retrans_stamp: Option<Instant>,
     /// Persist timer: probe a zero window when it fires.
     persist_at: Option<Instant>,
     /// Probes sent since the window was last open (back-off exponent).
@@ -220,16 +233,20 @@ pub struct Endpoint {
 
 impl Endpoint {
     /// A closed endpoint between `local_port` and `remote_port`; its initial sequence number
-    /// is drawn from `isn` (one draw).
+    /// and timestamp-clock offset are drawn from `isn` (two draws).
     #[must_use]
     pub fn new(cfg: TcpConfig, local_port: u16, remote_port: u16, isn: &mut Stream) -> Self {
         let iss = isn.next_u32();
+        let ts_offset = isn.next_u32();
         Self {
             cfg,
             state: State::Closed,
             local_port,
             remote_port,
             mss: u64::from(cfg.mss.max(1)),
+            ts_enabled: false,
+            ts_offset,
+            ts_recent: 0,
             iss,
             snd_una: 0,
             snd_nxt: 0,
@@ -244,6 +261,8 @@ impl Endpoint {
             timed: None,
             retries: 0,
             rtx_at: None,
+            rtx_started: Instant::ZERO,
+            retrans_stamp: None,
             persist_at: None,
             persist_probes: 0,
             probe_due: false,
@@ -269,6 +288,7 @@ impl Endpoint {
         self.reset_send_side();
         self.state = State::SynSent;
         self.rtx_at = Some(now + self.rtt.rto());
+        self.rtx_started = now;
         Ok(())
     }
 
@@ -360,11 +380,15 @@ impl Endpoint {
                 | State::CloseWait
         ) {
             // Linux `tcp_send_active_reset`: RST|ACK at SND.NXT.
-            self.rst_out = Some(self.segment(
+            // RSTs carry no options here (Linux would add the timestamps option).
+            let mut rst = self.segment(
+                Instant::ZERO,
                 self.snd_seq(self.snd_nxt),
                 Flags::RST.with(Flags::ACK),
                 Box::default(),
-            ));
+            );
+            rst.timestamps = None;
+            self.rst_out = Some(rst);
         }
         self.enter_closed();
     }
@@ -469,12 +493,13 @@ impl Endpoint {
         match self.state {
             State::Closed | State::Listen => None,
             State::SynSent => (self.snd_nxt == 0).then(|| {
-                let seg = self.segment(self.iss, Flags::SYN, Box::default());
+                let seg = self.segment(now, self.iss, Flags::SYN, Box::default());
                 self.sent(now, seg)
             }),
             State::SynReceived => {
                 if self.snd_nxt == 0 {
-                    let seg = self.segment(self.iss, Flags::SYN.with(Flags::ACK), Box::default());
+                    let seg =
+                        self.segment(now, self.iss, Flags::SYN.with(Flags::ACK), Box::default());
                     Some(self.sent(now, seg))
                 } else {
                     None
@@ -495,7 +520,7 @@ impl Endpoint {
             self.persist_probes += 1;
             self.persist_at = Some(now + self.persist_interval());
             let seq = self.snd_seq(self.snd_una).wrapping_sub(1);
-            return Some(self.segment(seq, Flags::ACK, Box::default()));
+            return Some(self.segment(now, seq, Flags::ACK, Box::default()));
         }
         let data_end = self.data_end();
         let window = self.cwnd.min(self.snd_wnd);
@@ -511,7 +536,7 @@ impl Endpoint {
         }
         if self.snd_nxt < data_end {
             let len = self
-                .mss
+                .smss()
                 .min(data_end - self.snd_nxt)
                 .min(limit.saturating_sub(self.snd_nxt));
             if len > 0 {
@@ -524,11 +549,12 @@ impl Endpoint {
                     }
                 }
                 let payload = self.copy_out(self.snd_nxt, len);
-                let seg = self.segment(self.snd_seq(self.snd_nxt), flags, payload);
+                let seg = self.segment(now, self.snd_seq(self.snd_nxt), flags, payload);
                 return Some(self.sent(now, seg));
             }
         } else if self.fin_queued && self.snd_nxt == data_end {
             let seg = self.segment(
+                now,
                 self.snd_seq(self.snd_nxt),
                 Flags::FIN.with(Flags::ACK),
                 Box::default(),
@@ -536,7 +562,7 @@ impl Endpoint {
             return Some(self.sent(now, seg));
         }
         if self.ack_due {
-            let seg = self.segment(self.snd_seq(self.snd_nxt), Flags::ACK, Box::default());
+            let seg = self.segment(now, self.snd_seq(self.snd_nxt), Flags::ACK, Box::default());
             return Some(self.sent(now, seg));
         }
         None
@@ -546,7 +572,8 @@ impl Endpoint {
     fn sent(&mut self, now: Instant, seg: Segment) -> Segment {
         let len = u64::from(seg.seq_len());
         if len > 0 {
-            if self.snd_nxt >= self.snd_max && self.timed.is_none() {
+            // Karn's rule: time only first transmissions, unless timestamps tell the copies apart.
+            if (self.snd_nxt >= self.snd_max || self.ts_enabled) && self.timed.is_none() {
                 self.timed = Some((self.snd_nxt + len, now));
             }
             self.snd_nxt += len;
@@ -556,14 +583,33 @@ impl Endpoint {
             // expire after RTO seconds".
             if self.rtx_at.is_none() {
                 self.rtx_at = Some(now + self.rtt.rto());
+                self.rtx_started = now;
             }
         }
         self.ack_due = false;
         seg
     }
 
-    fn segment(&self, seq: u32, flags: Flags, payload: Box<[u8]>) -> Segment {
+    fn segment(&self, now: Instant, seq: u32, flags: Flags, payload: Box<[u8]>) -> Segment {
         let has_ack = flags.contains(Flags::ACK);
+        let syn = flags.contains(Flags::SYN);
+        // Offered on our SYN if configured, on a SYN-ACK only if the peer offered it, then on
+        // every segment once negotiated (RFC 7323 §3.2).
+        let stamp = if syn && self.state == State::SynSent {
+            self.cfg.timestamps
+        } else {
+            self.ts_enabled
+        };
+        #[allow(
+            clippy::cast_possible_truncation,
+            reason = "the timestamp clock is milliseconds modulo 2^32 (RFC 7323 §5.1)"
+        )]
+        let timestamps = stamp.then(|| Timestamps {
+            val: self
+                .ts_offset
+                .wrapping_add((now.as_nanos() / 1_000_000) as u32),
+            ecr: if has_ack { self.ts_recent } else { 0 },
+        });
         Segment {
             src_port: self.local_port,
             dst_port: self.remote_port,
@@ -575,7 +621,8 @@ impl Endpoint {
             },
             flags,
             window: u16::try_from(self.recv.window()).unwrap_or(u16::MAX),
-            mss: flags.contains(Flags::SYN).then_some(self.cfg.mss),
+            mss: syn.then_some(self.cfg.mss),
+            timestamps,
             payload,
         }
     }
@@ -607,6 +654,7 @@ impl Endpoint {
             flags,
             window: 0,
             mss: None,
+            timestamps: None,
             payload: Box::default(),
         }
     }
@@ -634,6 +682,12 @@ impl Endpoint {
         self.recv.rcv_nxt = 1;
         if let Some(peer_mss) = seg.mss {
             self.mss = self.mss.min(u64::from(peer_mss.max(1)));
+        }
+        // RFC 7323 §3.2: the option is used only if both SYNs carried it. A listener answers
+        // with it iff the SYN had it; an opener got here with our own SYN carrying it.
+        self.ts_enabled = self.cfg.timestamps && seg.timestamps.is_some();
+        if let Some(ts) = seg.timestamps {
+            self.ts_recent = ts.val;
         }
         self.snd_wnd = u64::from(seg.window);
     }
@@ -717,6 +771,16 @@ impl Endpoint {
         }
         if !seg.flags.contains(Flags::ACK) {
             return;
+        }
+        // RFC 7323 §4.3: "If SEG.TSval >= TS.Recent and SEG.SEQ <= Last.ACK.sent, then
+        // SEG.TSval is copied to TS.Recent" (Last.ACK.sent is RCV.NXT: every segment is ACKed
+        // at once).
+        if self.ts_enabled
+            && let Some(ts) = seg.timestamps
+            && off <= self.recv.rcv_nxt
+            && ts.val.wrapping_sub(self.ts_recent) < (1 << 31)
+        {
+            self.ts_recent = ts.val;
         }
         let Some(ack) = self.snd_off(seg.ack).filter(|&a| a <= self.snd_max) else {
             // "If the ACK acks something not yet sent (SEG.ACK > SND.NXT) then send an ACK,
@@ -825,14 +889,17 @@ impl Endpoint {
         }
         // RFC 5681 §3.1: slow start below ssthresh, congestion avoidance above.
         let acked = ack - self.snd_una;
+        let smss = self.smss();
         if self.cwnd < self.ssthresh {
-            self.cwnd += acked.min(self.mss);
+            self.cwnd += acked.min(smss);
         } else {
-            self.cwnd += (self.mss * self.mss / self.cwnd).max(1);
+            self.cwnd += (smss * smss / self.cwnd.max(1)).max(1);
         }
         self.snd_una = ack;
         self.snd_nxt = self.snd_nxt.max(ack);
         self.retries = 0;
+        self.retrans_stamp = None;
+        self.rtx_started = now;
         // RFC 6298 §5.2: "When all outstanding data has been acknowledged, turn off the
         // retransmission timer"; §5.3: "When an ACK is received that acknowledges new data,
         // restart the retransmission timer so that it will expire after RTO seconds".
@@ -848,7 +915,17 @@ impl Endpoint {
             State::SynReceived => self.cfg.synack_retries,
             _ => self.cfg.max_retransmissions,
         };
-        if self.retries >= limit {
+        if self.retries == 0 {
+            // Linux `retrans_stamp`: when the head segment was sent.
+            self.retrans_stamp = Some(self.rtx_started);
+        }
+        let expired = if self.state.is_synchronized() && self.cfg.abort_by_elapsed_time {
+            let since = now - self.retrans_stamp.unwrap_or(self.rtx_started);
+            since >= linux_retries_budget(&self.cfg)
+        } else {
+            self.retries >= limit
+        };
+        if expired {
             match self.state {
                 State::SynSent => self.fail(AbortReason::SynRetriesExhausted),
                 // Linux drops the half-open request; the listener stays.
@@ -869,11 +946,21 @@ impl Endpoint {
         self.rtx_at = Some(now + self.rtt.rto());
         // RFC 5681 §3.1 (4): ssthresh = max (FlightSize / 2, 2*SMSS); cwnd = loss window.
         let flight = self.snd_max - self.snd_una;
-        self.ssthresh = (flight / 2).max(2 * self.mss);
-        self.cwnd = self.mss;
+        self.ssthresh = (flight / 2).max(2 * self.smss());
+        self.cwnd = self.smss();
         self.snd_nxt = self.snd_una;
         // Karn: nothing sent before is a valid RTT sample any more.
         self.timed = None;
+    }
+
+    /// Sender MSS: the most data one segment carries. The timestamps option takes 12 bytes of
+    /// every segment (Linux sends 1448 of a 1460-byte MSS).
+    fn smss(&self) -> u64 {
+        if self.ts_enabled {
+            self.mss.saturating_sub(12).max(1)
+        } else {
+            self.mss
+        }
     }
 
     /// Interval of the persist timer: the RTO backed off per probe, capped like the RTO.
@@ -893,6 +980,8 @@ impl Endpoint {
 
     fn establish(&mut self) {
         self.state = State::Established;
+        // RFC 5681 §3.1 / RFC 6928: the initial window counts segments of the negotiated size.
+        self.cwnd = u64::from(self.cfg.initial_window.max(1)) * self.smss();
         self.events.push_back(Event::Connected);
         if self.fin_queued {
             // `close` in SYN-RECEIVED: the FIN goes out now.
@@ -971,6 +1060,22 @@ impl Endpoint {
     fn rcv_off(&self, seq: u32) -> Option<u64> {
         let nxt = self.recv.rcv_nxt;
         unwrap_near(nxt, seq.wrapping_sub(self.rcv_seq(nxt)))
+    }
+}
+
+/// Linux's time budget for `tcp_retries2` (`tcp_model_timeout` in `net/ipv4/tcp_timer.c`):
+/// the time `max_retransmissions` retransmissions would take if the RTO started at the floor
+/// and doubled up to the ceiling. 924.6 s for 15 retries, 200 ms and 120 s.
+fn linux_retries_budget(cfg: &TcpConfig) -> crate::time::Duration {
+    let base = cfg.min_rto.max(crate::time::Duration::from_nanos(1));
+    let ratio = (cfg.max_rto.as_nanos() / base.as_nanos()).max(1);
+    let thresh = ratio.ilog2();
+    let boundary = cfg.max_retransmissions;
+    let doublings = |n: u32| base.saturating_mul((2_u64 << n.min(62)) - 1);
+    if boundary <= thresh {
+        doublings(boundary)
+    } else {
+        doublings(thresh) + cfg.max_rto.saturating_mul(u64::from(boundary - thresh))
     }
 }
 

@@ -1,6 +1,8 @@
 //! TCP segments as values: real sequence and acknowledgement numbers, flags, window, the MSS
 //! option on SYNs, and the payload, so a pcap exporter can frame them byte for byte.
 
+use std::fmt;
+
 use serde::Serialize;
 
 /// TCP header flags (RFC 9293 §3.1), as the low byte of the header's flag field.
@@ -47,6 +49,28 @@ impl Flags {
     }
 }
 
+impl fmt::Display for Flags {
+    /// tcpdump's notation: `S` SYN, `F` FIN, `R` RST, `P` PSH, `.` ACK (e.g. `S.` for SYN-ACK,
+    /// `none` for no flag).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0 == 0 {
+            return f.write_str("none");
+        }
+        for (flag, c) in [
+            (Self::SYN, 'S'),
+            (Self::FIN, 'F'),
+            (Self::RST, 'R'),
+            (Self::PSH, 'P'),
+            (Self::ACK, '.'),
+        ] {
+            if self.contains(flag) {
+                write!(f, "{c}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
 /// One TCP segment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Segment {
@@ -64,9 +88,21 @@ pub struct Segment {
     pub window: u16,
     /// The MSS option (kind 2, length 4), present on SYN segments only.
     pub mss: Option<u16>,
+    /// The timestamps option (RFC 7323 §3, kind 8, length 10, padded with two NOPs to 12
+    /// bytes), when negotiated.
+    pub timestamps: Option<Timestamps>,
     /// The data octets.
     #[serde(skip)]
     pub payload: Box<[u8]>,
+}
+
+/// The values of the TCP timestamps option (RFC 7323 §3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub struct Timestamps {
+    /// TSval: the sender's timestamp clock (milliseconds plus a per-connection offset).
+    pub val: u32,
+    /// TSecr: the most recent TSval received from the peer (0 on the first SYN).
+    pub ecr: u32,
 }
 
 /// Bytes of an IPv4 header without options plus a TCP header without options.
@@ -83,15 +119,65 @@ impl Segment {
             .saturating_add(ctl)
     }
 
-    /// TCP header length in bytes: 20, plus 4 for the MSS option.
+    /// TCP header length in bytes: 20, plus 4 for the MSS option, plus 12 for the timestamps
+    /// option with its two NOPs.
     #[must_use]
     pub const fn tcp_header_len(&self) -> usize {
-        if self.mss.is_some() { 24 } else { 20 }
+        let mss = if self.mss.is_some() { 4 } else { 0 };
+        let ts = if self.timestamps.is_some() { 12 } else { 0 };
+        20 + mss + ts
     }
 
     /// Length of the IPv4 packet carrying this segment (what a link serialises).
     #[must_use]
     pub fn wire_len(&self) -> usize {
         20 + self.tcp_header_len() + self.payload.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_print_like_tcpdump() {
+        assert_eq!(Flags::SYN.with(Flags::ACK).to_string(), "S.");
+        assert_eq!(
+            Flags::FIN.with(Flags::PSH).with(Flags::ACK).to_string(),
+            "FP."
+        );
+        assert_eq!(Flags::RST.to_string(), "R");
+        assert_eq!(Flags::NONE.to_string(), "none");
+    }
+
+    #[test]
+    fn lengths_count_syn_fin_and_mss_option() {
+        let seg = Segment {
+            src_port: 1,
+            dst_port: 2,
+            seq: 0,
+            ack: 0,
+            flags: Flags::SYN,
+            window: 0,
+            mss: Some(1460),
+            timestamps: None,
+            payload: Box::default(),
+        };
+        assert_eq!(
+            (seg.seq_len(), seg.tcp_header_len(), seg.wire_len()),
+            (1, 24, 44)
+        );
+        let data = Segment {
+            flags: Flags::FIN.with(Flags::ACK),
+            mss: None,
+            payload: vec![0; 100].into_boxed_slice(),
+            ..seg
+        };
+        assert_eq!((data.seq_len(), data.wire_len()), (101, 140));
+        let stamped = Segment {
+            timestamps: Some(Timestamps { val: 1, ecr: 2 }),
+            ..data
+        };
+        assert_eq!(stamped.wire_len(), 152);
     }
 }

@@ -80,8 +80,10 @@ fn segments_at_mss_and_acks_cumulatively() {
     let data = pattern(5000);
     assert_eq!(p.write(End::A, &data), 5000);
     p.run_until(secs(2.0));
+    // Linux negotiates timestamps: 12 option bytes leave 1448 of the 1460-byte MSS.
     let sizes: Vec<usize> = p.data_sends(End::A).iter().map(|s| s.2).collect();
-    assert_eq!(sizes, vec![1460, 1460, 1460, 620]);
+    assert_eq!(sizes, vec![1448, 1448, 1448, 656]);
+    assert!(p.sent.iter().all(|s| s.seg.timestamps.is_some()));
     assert_eq!(p.received[1], data);
     assert_eq!(p.a.unacknowledged(), 0);
     let last = p
@@ -90,6 +92,14 @@ fn segments_at_mss_and_acks_cumulatively() {
         .rev()
         .find(|s| s.from == End::A && !s.seg.payload.is_empty());
     assert!(last.is_some_and(|s| s.seg.flags.contains(Flags::PSH)));
+    // Without timestamps (the RFC preset) segments carry the full MSS.
+    let mut rfc = connected(TcpConfig::rfc6298());
+    rfc.write(End::A, &data);
+    rfc.run_until(secs(3.0));
+    let sizes: Vec<usize> = rfc.data_sends(End::A).iter().map(|s| s.2).collect();
+    assert_eq!(sizes, vec![1460, 1460, 1460, 620]);
+    assert!(rfc.sent.iter().all(|s| s.seg.timestamps.is_none()));
+    assert_eq!(rfc.received[1], data);
 }
 
 #[test]
@@ -197,6 +207,45 @@ fn retry_limit_is_configurable() {
 }
 
 #[test]
+fn linux_abort_is_a_time_budget_so_long_paths_abort_after_fewer_retries() {
+    // RTT 600 ms: RTO 1.8 s, doubling to the 120 s cap. Expiries at 1.8, 5.4, ..., 228.6 s,
+    // then every 120 s; the first at or after 924.6 s is 948.6 s (12 retransmissions). Counting
+    // 15 retransmissions instead would abort at 228.6 + 9 * 120 = 1308.6 s.
+    let run = |cfg: TcpConfig| {
+        let link = DirectionConfig {
+            delay: MS * 300,
+            ..DirectionConfig::default()
+        };
+        let mut p = TcpPair::new(Seed(1), cfg, cfg, &link);
+        p.open();
+        p.run_until(secs(2.0));
+        p.link.set_silent(Direction::AToB, true);
+        p.write(End::A, b"keepalive");
+        p.run_until(secs(4000.0));
+        let first = p.data_sends(End::A)[0].0;
+        let resends = p.data_sends(End::A).len() - 1;
+        (aborts(&p, End::A).first().map(|&(t, _)| t - first), resends)
+    };
+    assert_eq!(run(TcpConfig::linux()), (Some(MS * 948_600), 12));
+    let counting = TcpConfig {
+        abort_by_elapsed_time: false,
+        ..TcpConfig::linux()
+    };
+    assert_eq!(run(counting), (Some(MS * 1_308_600), 15));
+}
+
+#[test]
+fn linux_budget_matches_tcp_model_timeout() {
+    assert_eq!(linux_retries_budget(&TcpConfig::linux()), MS * 924_600);
+    let short = TcpConfig {
+        max_retransmissions: 3,
+        ..TcpConfig::linux()
+    };
+    // (2^4 - 1) * 200 ms.
+    assert_eq!(linux_retries_budget(&short), MS * 3_000);
+}
+
+#[test]
 fn rto_follows_measured_rtt_above_the_floor() {
     // RTT 600 ms: RTO = 600 + 4 * 300 = 1800 ms, then doubling.
     let link = DirectionConfig {
@@ -220,12 +269,12 @@ fn rto_follows_measured_rtt_above_the_floor() {
 #[test]
 fn lost_segment_holds_back_everything_behind_it() {
     let mut p = connected(TcpConfig::linux());
-    let data = pattern(5 * 1460);
+    let data = pattern(1000 + 4 * 1448);
     // The first segment vanishes; the four behind it get through.
     p.link.set_silent(Direction::AToB, true);
-    p.write(End::A, &data[..1460]);
+    p.write(End::A, &data[..1000]);
     p.link.set_silent(Direction::AToB, false);
-    p.write(End::A, &data[1460..]);
+    p.write(End::A, &data[1000..]);
     let t0 = p.engine.now();
     // Everything but the first segment has arrived 10 ms later; nothing is readable.
     p.run_until(t0 + MS * 100);
@@ -275,7 +324,11 @@ fn syn_to_silent_peer_gives_up_after_six_retries_at_127s() {
 
 #[test]
 fn lost_syn_falls_back_to_3s_rto_per_rfc6298_5_7() {
-    let mut p = TcpPair::new(Seed(1), TcpConfig::linux(), TcpConfig::linux(), &clean());
+    let no_ts = TcpConfig {
+        timestamps: false,
+        ..TcpConfig::linux()
+    };
+    let mut p = TcpPair::new(Seed(1), no_ts, no_ts, &clean());
     p.link.set_silent(Direction::AToB, true);
     p.open();
     p.run_until(secs(0.5));
@@ -517,9 +570,10 @@ mod fuzz {
             any::<u16>(),
             proptest::option::of(any::<u16>()),
             proptest::collection::vec(any::<u8>(), 0..40),
+            proptest::option::of((any::<u32>(), any::<u32>())),
         )
             .prop_map(
-                move |(near, seq, ack, flags, window, mss, payload)| Segment {
+                move |(near, seq, ack, flags, window, mss, payload, ts)| Segment {
                     src_port: 50_000,
                     dst_port: 179,
                     // Half the segments land near the real sequence space, so they get past the
@@ -533,6 +587,7 @@ mod fuzz {
                     flags: Flags::from_bits(flags),
                     window,
                     mss,
+                    timestamps: ts.map(|(val, ecr)| Timestamps { val, ecr }),
                     payload: payload.into_boxed_slice(),
                 },
             )
@@ -628,4 +683,50 @@ fn listener_drops_half_open_after_synack_retries_and_keeps_listening() {
         (p.a.state(), p.b.state()),
         (State::Established, State::Established)
     );
+}
+
+#[test]
+fn timestamps_let_the_rto_collapse_right_after_a_retransmission() {
+    // One keepalive is lost and retransmitted. With timestamps (Linux) the ACK of the
+    // retransmission is a valid RTT sample, so the RTO is back at 200 ms at once; without them
+    // (Karn's rule) it stays backed off at 400 ms until new data is acknowledged.
+    let rto_after = |cfg: TcpConfig| {
+        let mut p = connected(cfg);
+        p.link.set_silent(Direction::AToB, true);
+        p.write(End::A, b"keepalive");
+        p.link.set_silent(Direction::AToB, false);
+        p.run_until(secs(3.0));
+        assert_eq!(p.received[1], b"keepalive");
+        assert_eq!(p.a.retransmissions(), 1);
+        p.a.rto()
+    };
+    let no_ts = TcpConfig {
+        timestamps: false,
+        ..TcpConfig::linux()
+    };
+    assert_eq!(rto_after(TcpConfig::linux()), MS * 200);
+    assert_eq!(rto_after(no_ts), MS * 400);
+}
+
+#[test]
+fn timestamps_are_negotiated_only_if_both_syns_carry_them() {
+    let no_ts = TcpConfig {
+        timestamps: false,
+        ..TcpConfig::linux()
+    };
+    let mut p = TcpPair::new(Seed(1), TcpConfig::linux(), no_ts, &clean());
+    p.open();
+    p.run_until(secs(1.0));
+    p.write(End::A, b"x");
+    p.run_until(secs(2.0));
+    assert!(p.sent[0].seg.timestamps.is_some(), "offered on the SYN");
+    assert!(p.sent[1..].iter().all(|s| s.seg.timestamps.is_none()));
+    // Both on: TSecr echoes the peer's TSval.
+    let p = connected(TcpConfig::linux());
+    let (syn, synack) = (&p.sent[0].seg, &p.sent[1].seg);
+    let (Some(a), Some(b)) = (syn.timestamps, synack.timestamps) else {
+        panic!("both SYNs carry timestamps");
+    };
+    assert_eq!((a.ecr, b.ecr), (0, a.val));
+    assert_eq!(syn.tcp_header_len(), 36);
 }
