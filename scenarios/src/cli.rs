@@ -16,6 +16,8 @@ use crate::report::{Format, evaluate, render_verdicts};
 use crate::sim::net::CapturePoint;
 use crate::{LoadError, Loaded, library};
 
+pub mod sweep;
+
 /// Exit status: success.
 pub const EXIT_OK: u8 = 0;
 /// Exit status: an expectation failed.
@@ -74,6 +76,20 @@ pub enum Command {
         /// Seed (default: each file's `seed`).
         #[arg(long)]
         seed: Option<u64>,
+    },
+    /// Run a scenario many times over a grid of settings; summarise as histograms.
+    Sweep(sweep::SweepArgs),
+    /// Merge the JSON outputs of `sweep --shard I/N` into the unsharded result.
+    Merge {
+        /// The shard outputs (`sweep --format json`), all N of them, in any order.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "json")]
+        format: sweep::SweepFormat,
+        /// Write the output here instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
     /// List the built-in scenarios, or print one.
     Scenarios {
@@ -147,6 +163,12 @@ pub fn main(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
             check_roundtrip,
         } => decode(file, *format, *check_roundtrip, out, err),
         Command::Check { scenarios, seed } => check(scenarios, *seed, out, err),
+        Command::Sweep(args) => sweep::sweep(args, out, err),
+        Command::Merge {
+            files,
+            format,
+            out: to,
+        } => sweep::merge(files, *format, to.as_deref(), out, err),
         Command::Scenarios { action: None } => {
             let width = library::LIBRARY
                 .iter()

@@ -18,8 +18,9 @@
 //! - [`library`]: the built-in scenarios (`scenarios/library/*.toml`).
 //! - [`report`]: what a run measured ([`report::RunReport`]), its text and JSON forms,
 //!   and the judging of expectations.
-//! - [`cli`]: `holdtime run | check | scenarios | decode`.
+//! - [`sweep`]: many runs over a grid of settings, HDR histograms, shards and their merge.
 //! - [`capture`]: a run as pcapng and MRT; decoding captures and MRT files.
+//! - [`cli`]: `holdtime run | check | scenarios | sweep | merge | decode`.
 //!
 //! # Entry points
 //!
@@ -35,6 +36,7 @@ pub mod report;
 pub mod scenario;
 pub mod sim;
 pub mod spec;
+pub mod sweep;
 pub mod topology;
 pub mod units;
 pub mod validate;
