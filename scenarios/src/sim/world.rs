@@ -132,6 +132,8 @@ pub(crate) struct World<'a> {
     pp_state: Vec<Option<PublicPrefixesState>>,
     /// Per session: the tunnel under it was declared down by dead-peer detection.
     tunnel_down: Vec<bool>,
+    /// Per router: FIB changes of prefixes not listed one by one, to sum up (changed, removed).
+    bulk_fib: BTreeMap<usize, (Instant, usize, usize)>,
     /// Per fault: state saved at its start to undo at its end.
     undo: BTreeMap<usize, Undo>,
     fault_at: Vec<Instant>,
@@ -440,6 +442,7 @@ impl<'a> World<'a> {
             pp_state: vec![None; topo.circuits.len()],
             tunnel_down: vec![false; topo.sessions.len()],
             undo: BTreeMap::new(),
+            bulk_fib: BTreeMap::new(),
             sc,
             topo,
             seed,
@@ -840,8 +843,11 @@ impl<'a> World<'a> {
             return;
         }
         let name = self.topo.routers[r].name.clone();
-        if changes.len() <= 8 {
-            for (prefix, via) in &changes {
+        // The prefixes a user follows (on-premises, public, VNet and Microsoft prefixes) are
+        // listed one by one; any others (a flood) are summed into one line per router and
+        // event, written when the event settles.
+        for (prefix, via) in &changes {
+            if self.known_prefix(prefix) {
                 let via = via.iter().map(|s| self.peer_name(r, *s)).collect();
                 self.push_timeline(
                     now,
@@ -851,17 +857,11 @@ impl<'a> World<'a> {
                         via,
                     },
                 );
+            } else {
+                let e = self.bulk_fib.entry(r).or_insert((now, 0, 0));
+                e.1 += 1;
+                e.2 += usize::from(via.is_empty());
             }
-        } else {
-            let withdrawn = changes.iter().filter(|(_, v)| v.is_empty()).count();
-            self.push_timeline(
-                now,
-                Some(name),
-                TimelineEvent::Fib {
-                    prefix: format!("{} prefixes ({} removed)", changes.len(), withdrawn),
-                    via: Vec::new(),
-                },
-            );
         }
         if r == self.topo.er_gateway.router.0 {
             // The gateway's BGP table changes now; the VNet's forwarding follows after the
@@ -968,6 +968,32 @@ impl<'a> World<'a> {
             _ => Vec::new(),
         };
         self.plane.set_route(v, prefix, hops);
+    }
+
+    fn known_prefix(&self, prefix: &IpNet) -> bool {
+        let IpNet::V4(p) = prefix else {
+            return false;
+        };
+        let t = self.topo;
+        t.onprem_prefixes.contains(p)
+            || t.public_prefixes.contains(p)
+            || t.internet.microsoft_prefixes.contains(p)
+            || t.vnets.iter().any(|v| v.prefixes.contains(p))
+    }
+
+    /// Writes the summed FIB changes of other prefixes (see `fib_changes`), stamped with the
+    /// first change of each sum; called before any other timeline entry and at the end.
+    fn flush_bulk_fib(&mut self) {
+        for (r, (at, changed, removed)) in std::mem::take(&mut self.bulk_fib) {
+            self.record_timeline(
+                at,
+                Some(self.topo.routers[r].name.clone()),
+                TimelineEvent::Fib {
+                    prefix: format!("{changed} other prefixes ({removed} removed)"),
+                    via: Vec::new(),
+                },
+            );
+        }
     }
 
     fn peer_name(&self, r: usize, s: SessIx) -> String {
@@ -1077,6 +1103,13 @@ impl<'a> World<'a> {
     }
 
     fn push_timeline(&mut self, at: Instant, router: Option<String>, event: TimelineEvent) {
+        if !self.bulk_fib.is_empty() {
+            self.flush_bulk_fib();
+        }
+        self.record_timeline(at, router, event);
+    }
+
+    fn record_timeline(&mut self, at: Instant, router: Option<String>, event: TimelineEvent) {
         let mut rec = Record::new(at, router.clone().unwrap_or_else(|| "-".into()), "timeline");
         if let Ok(v) = serde_json::to_value(&event) {
             rec = rec.with("event", v);
@@ -1779,6 +1812,7 @@ impl<'a> World<'a> {
 
     fn finish(mut self) -> Result<RunReport, RunError> {
         let end = self.end;
+        self.flush_bulk_fib();
         let _ = self.tracer.flush();
         let first_fault = self.fault_times.first().copied();
         let mut outages = Vec::new();
