@@ -20,6 +20,36 @@
 //!   VPN gateway's routes only for prefixes ExpressRoute does not have (domain.md: for the same
 //!   prefix ExpressRoute wins whatever the AS path; longest prefix first).
 //! - Each flow of a probe sends its own probe stream at the probe interval (parallel pings).
+//! - Azure's gates (provider state, circuit Status, peering enabled, Microsoft peering's
+//!   public prefixes) and faults that change them (`deprovision`, `public_prefixes_state`,
+//!   the down phase of `msee_maintenance`) act at the MSEE: it stops the session with a
+//!   NOTIFICATION Cease / Administrative Shutdown (6/2, RFC 4486 §4) — so the customer end
+//!   learns at once, as the documented manual failover test shows — and refuses connections
+//!   until the gate opens; the customer's next connection attempt then brings it up. A
+//!   deprovisioned circuit is reported with 6/2, not 6/3 "Peer De-configured": the speaker's
+//!   administrative stop sends 6/2, and both tell the customer the same thing, at once.
+//! - `msee_maintenance` drains by AS-path prepending on every session of that MSEE (towards
+//!   the customer and the ExpressRoute gateway) through `Speaker::set_export_policy`, then
+//!   closes its sessions for `down_for`; the link's carrier stays up (nothing in
+//!   Microsoft's description says the customer's interface goes down).
+//! - `prefix_flood` originates the extra prefixes (generated /24s from 100.64.0.0/10) at once
+//!   on the customer router, with an export filter on its other sessions so that only the
+//!   named sessions receive them; the MSEE's max-prefix limit trips Cease 6/1 and the session
+//!   comes back after the restart delay once the flood is withdrawn.
+//! - The VPN: `vpn_tunnel_down` silences the tunnel segments; IKE dead-peer detection
+//!   (RFC 3706) declares the tunnel down after the gateway's DPD timeout, which takes the BGP
+//!   session over it down at both ends like carrier loss (reported as `carrier`). When the
+//!   tunnel comes back the device reconnects at once. `gateway_instance_failure`
+//!   (active-standby) makes the gateway unreachable without telling anyone, for the failover
+//!   time drawn from the seeded stream; the standby then starts with an empty state.
+//! - Routing domains: one speaker per router, with export filters standing in for the MSEE's
+//!   per-peering VRFs (Microsoft peering carries only Microsoft and public prefixes, private
+//!   peering none of them). Microsoft's network and the internet edge are pseudo routers of
+//!   the data plane: CEs default to the internet edge, Microsoft reaches on-premises public
+//!   prefixes through the MSEEs that have a route and over the internet otherwise.
+//! - Bandwidth is NOT modelled for user traffic: the probes have no rate in the scenario
+//!   format, so there is no offered load to compare with what the surviving links carry, and
+//!   `bytes_dropped` stays empty rather than showing invented numbers.
 
 use std::collections::BTreeMap;
 use std::io::Write;
