@@ -11,6 +11,8 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 
 use crate::report::{Format, evaluate, render_verdicts};
+
+pub mod sweep;
 use crate::{LoadError, Loaded, library};
 
 /// Exit status: success.
@@ -57,6 +59,20 @@ pub enum Command {
         #[arg(long)]
         seed: Option<u64>,
     },
+    /// Run a scenario many times over a grid of settings; summarise as histograms.
+    Sweep(sweep::SweepArgs),
+    /// Merge the JSON outputs of `sweep --shard I/N` into the unsharded result.
+    Merge {
+        /// The shard outputs (`sweep --format json`), all N of them, in any order.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "json")]
+        format: sweep::SweepFormat,
+        /// Write the output here instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// List the built-in scenarios, or print one.
     Scenarios {
         /// `show NAME` prints a scenario's TOML.
@@ -93,6 +109,12 @@ pub fn main(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
             err,
         ),
         Command::Check { scenarios, seed } => check(scenarios, *seed, out, err),
+        Command::Sweep(args) => sweep::sweep(args, out, err),
+        Command::Merge {
+            files,
+            format,
+            out: to,
+        } => sweep::merge(files, *format, to.as_deref(), out, err),
         Command::Scenarios { action: None } => {
             let width = library::LIBRARY
                 .iter()

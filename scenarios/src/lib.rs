@@ -18,7 +18,8 @@
 //! - [`library`]: the built-in scenarios (`scenarios/library/*.toml`).
 //! - [`report`]: what a run measured ([`report::RunReport`]), its text and JSON forms,
 //!   and the judging of expectations.
-//! - [`cli`]: `holdtime run | check | scenarios`.
+//! - [`sweep`]: many runs over a grid of settings, HDR histograms, shards and their merge.
+//! - [`cli`]: `holdtime run | check | scenarios | sweep | merge`.
 //!
 //! # Entry points
 //!
@@ -33,6 +34,7 @@ pub mod report;
 pub mod scenario;
 pub mod sim;
 pub mod spec;
+pub mod sweep;
 pub mod topology;
 pub mod units;
 pub mod validate;

@@ -1,0 +1,164 @@
+//! `holdtime sweep | merge | advise | report`: the many-run commands.
+//!
+//! Exit codes as for `run`: 0 success, 2 bad input (scenario, `--set`, files), 3 a run failed.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use super::{EXIT_INVALID, EXIT_NOT_RUN, EXIT_OK};
+use crate::sweep::grid::SetArg;
+use crate::sweep::{self, Exec, Shard, SweepError, SweepResult, SweepSpec};
+
+/// Output format of `sweep` and `merge`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SweepFormat {
+    /// A table of p50/p90/p99/p99.9/max per grid point.
+    Text,
+    /// Everything, with the histograms (HDR V2, base64), for `merge` and `report`.
+    Json,
+    /// One row per grid point.
+    Csv,
+}
+
+/// Arguments of `holdtime sweep`.
+#[derive(Debug, clap::Args)]
+pub struct SweepArgs {
+    /// A scenario file, or the name of a built-in scenario.
+    pub scenario: String,
+    /// `KEY=V1,V2,...`: a grid axis (repeatable; e.g. `bgp.hold_time=10s,90s,180s`,
+    /// `link[circuit.primary].loss=0.01`).
+    #[arg(long = "set", value_name = "KEY=V1,V2,...")]
+    pub set: Vec<SetArg>,
+    /// Runs per grid point.
+    #[arg(long)]
+    pub runs: u64,
+    /// Worker threads (default: all cores). The result does not depend on it.
+    #[arg(long)]
+    pub jobs: Option<usize>,
+    /// Base seed (default: the file's `seed`, else 0).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: SweepFormat,
+    /// Write the output here instead of standard output.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Run only slice I of N of the (grid point, run) space; merge the slices with `merge`.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<Shard>,
+}
+
+/// Default worker count: the cores available.
+#[must_use]
+pub fn default_jobs() -> usize {
+    std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
+}
+
+pub(super) fn sweep(a: &SweepArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
+    let seed = match a.seed {
+        Some(s) => s,
+        None => match crate::load(&a.scenario) {
+            Ok(l) => l.scenario.seed,
+            Err(e) => return report_error(&SweepError::Load(e), err),
+        },
+    };
+    let spec = SweepSpec {
+        source: a.scenario.clone(),
+        sets: a.set.clone(),
+        runs: a.runs,
+        seed,
+        shard: a.shard,
+    };
+    let exec = Exec {
+        jobs: a.jobs.unwrap_or_else(default_jobs),
+        progress: sweep::progress_wanted(),
+    };
+    match sweep::run(&spec, exec) {
+        Ok(r) => emit(&r, a.format, a.out.as_deref(), out, err),
+        Err(e) => report_error(&e, err),
+    }
+}
+
+pub(super) fn merge(
+    files: &[PathBuf],
+    format: SweepFormat,
+    to: Option<&Path>,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> u8 {
+    let mut parts = Vec::with_capacity(files.len());
+    for f in files {
+        let parsed = std::fs::read_to_string(f)
+            .map_err(|e| e.to_string())
+            .and_then(|t| SweepResult::from_json(&t).map_err(|e| e.to_string()));
+        match parsed {
+            Ok(r) => parts.push(r),
+            Err(e) => {
+                let _ = writeln!(err, "holdtime: {}: {e}", f.display());
+                return EXIT_INVALID;
+            }
+        }
+    }
+    match sweep::merge(&parts) {
+        Ok(r) => emit(&r, format, to, out, err),
+        Err(e) => {
+            let _ = writeln!(err, "holdtime: cannot merge: {e}");
+            EXIT_INVALID
+        }
+    }
+}
+
+fn emit(
+    r: &SweepResult,
+    format: SweepFormat,
+    to: Option<&Path>,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> u8 {
+    let text = match format {
+        SweepFormat::Text => r.to_text(),
+        SweepFormat::Csv => r.to_csv(),
+        SweepFormat::Json => match r.to_json() {
+            Ok(j) => j,
+            Err(e) => {
+                let _ = writeln!(err, "holdtime: cannot write JSON: {e}");
+                return EXIT_NOT_RUN;
+            }
+        },
+    };
+    write_out(&text, to, out, err)
+}
+
+pub(super) fn write_out(
+    text: &str,
+    to: Option<&Path>,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> u8 {
+    match to {
+        Some(path) => match std::fs::write(path, text) {
+            Ok(()) => EXIT_OK,
+            Err(e) => {
+                let _ = writeln!(err, "holdtime: cannot write {}: {e}", path.display());
+                EXIT_INVALID
+            }
+        },
+        None => {
+            let _ = out.write_all(text.as_bytes());
+            EXIT_OK
+        }
+    }
+}
+
+pub(super) fn report_error(e: &SweepError, err: &mut dyn Write) -> u8 {
+    let text = e.to_string();
+    let _ = err.write_all(text.as_bytes());
+    if !text.ends_with('\n') {
+        let _ = writeln!(err);
+    }
+    match e {
+        SweepError::Run { .. } | SweepError::Hist(_) => EXIT_NOT_RUN,
+        _ => EXIT_INVALID,
+    }
+}

@@ -1,0 +1,218 @@
+//! HDR histograms with fixed bounds, serialised so that shards merge exactly.
+//!
+//! Every histogram of a sweep has the same bounds (1 to 3.6·10⁹, 3 significant digits) and
+//! grows no further: values above the top saturate. Fixed bounds make the V2 serialisation a
+//! function of the counts alone, so a histogram recorded in one go and the sum of shard
+//! histograms serialise to the same bytes. Durations are recorded in microseconds (top: one
+//! hour), counts as they are.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use hdrhistogram::Histogram;
+use hdrhistogram::serialization::{Deserializer, Serializer, V2Serializer};
+use sim_core::time::Duration;
+
+/// The largest value kept; larger ones are recorded as this.
+pub const HIGHEST: u64 = 3_600_000_000;
+/// Significant decimal digits kept.
+pub const SIGFIG: u8 = 3;
+
+/// What a histogram's values are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Unit {
+    /// Microseconds.
+    Us,
+    /// A plain count.
+    Count,
+}
+
+/// A histogram and its unit.
+#[derive(Debug, Clone)]
+pub struct Hist {
+    /// The unit of the values.
+    pub unit: Unit,
+    /// The counts.
+    pub hist: Histogram<u64>,
+}
+
+/// Why a serialised histogram was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum HistError {
+    /// Not base64.
+    #[error("histogram is not base64: {0}")]
+    Base64(#[from] base64::DecodeError),
+    /// Not a V2 histogram.
+    #[error("histogram does not decode: {0:?}")]
+    Decode(hdrhistogram::serialization::DeserializeError),
+    /// Serialisation failed.
+    #[error("histogram does not encode: {0:?}")]
+    Encode(hdrhistogram::serialization::V2SerializeError),
+    /// Bounds other than [`HIGHEST`]/[`SIGFIG`] (not written by this version).
+    #[error("histogram has other bounds than this version writes")]
+    Bounds,
+    /// Adding failed (cannot happen with equal bounds).
+    #[error("histograms cannot be added: {0}")]
+    Add(#[from] hdrhistogram::AdditionError),
+}
+
+impl Hist {
+    /// An empty histogram.
+    #[must_use]
+    pub fn new(unit: Unit) -> Self {
+        // Constant bounds that hdrhistogram accepts (low 1, high ≥ 2·low, sigfig ≤ 5): no
+        // input can make this fail.
+        let hist = Histogram::new_with_bounds(1, HIGHEST, SIGFIG)
+            .expect("constant histogram bounds are valid");
+        Self { unit, hist }
+    }
+
+    /// Records a duration, in microseconds.
+    pub fn record_duration(&mut self, d: Duration) {
+        self.record(d.as_nanos() / 1_000);
+    }
+
+    /// Records a value (saturating at [`HIGHEST`]).
+    pub fn record(&mut self, v: u64) {
+        self.hist.saturating_record(v.min(HIGHEST));
+    }
+
+    /// Adds another histogram's counts.
+    ///
+    /// # Errors
+    ///
+    /// [`HistError::Add`] if the bounds differ.
+    pub fn add(&mut self, other: &Self) -> Result<(), HistError> {
+        self.hist.add(&other.hist)?;
+        Ok(())
+    }
+
+    /// The value at quantile `q` (0–1), 0 when empty.
+    #[must_use]
+    pub fn quantile(&self, q: f64) -> u64 {
+        if self.hist.is_empty() {
+            0
+        } else {
+            self.hist.value_at_quantile(q)
+        }
+    }
+
+    /// The largest value recorded (at the histogram's precision), 0 when empty.
+    #[must_use]
+    pub fn max(&self) -> u64 {
+        if self.hist.is_empty() {
+            0
+        } else {
+            self.hist.highest_equivalent(self.hist.max())
+        }
+    }
+
+    /// Number of values recorded.
+    #[must_use]
+    pub fn len(&self) -> u64 {
+        self.hist.len()
+    }
+
+    /// Whether nothing was recorded.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.hist.is_empty()
+    }
+
+    /// A value in this histogram's unit, for people: `2.500s` or `17`.
+    #[must_use]
+    pub fn show(&self, v: u64) -> String {
+        match self.unit {
+            Unit::Us => show_us(v),
+            Unit::Count => v.to_string(),
+        }
+    }
+
+    /// The V2 serialisation, base64.
+    ///
+    /// # Errors
+    ///
+    /// [`HistError::Encode`] if hdrhistogram cannot encode it.
+    pub fn to_base64(&self) -> Result<String, HistError> {
+        let mut buf = Vec::new();
+        V2Serializer::new()
+            .serialize(&self.hist, &mut buf)
+            .map_err(HistError::Encode)?;
+        Ok(STANDARD.encode(buf))
+    }
+
+    /// Reads [`Self::to_base64`]'s output.
+    ///
+    /// # Errors
+    ///
+    /// [`HistError`] when the text is not base64, not a V2 histogram, or has other bounds.
+    pub fn from_base64(unit: Unit, text: &str) -> Result<Self, HistError> {
+        let bytes = STANDARD.decode(text)?;
+        let hist: Histogram<u64> = Deserializer::new()
+            .deserialize(&mut bytes.as_slice())
+            .map_err(HistError::Decode)?;
+        if hist.high() != HIGHEST || hist.sigfig() != SIGFIG || hist.low() != 1 {
+            return Err(HistError::Bounds);
+        }
+        Ok(Self { unit, hist })
+    }
+
+    /// `(value, cumulative fraction)` at each distinct recorded value, for CDF plots.
+    #[must_use]
+    pub fn cdf(&self) -> Vec<(u64, f64)> {
+        let total = self.hist.len();
+        if total == 0 {
+            return Vec::new();
+        }
+        let mut acc = 0u64;
+        let mut out = Vec::new();
+        for v in self.hist.iter_recorded() {
+            acc += v.count_at_value();
+            #[allow(
+                clippy::cast_precision_loss,
+                reason = "a plotted fraction; counts far below 2^52"
+            )]
+            out.push((
+                self.hist.highest_equivalent(v.value_iterated_to()),
+                acc as f64 / total as f64,
+            ));
+        }
+        out
+    }
+}
+
+/// Microseconds as seconds with millisecond precision: `142.000s`.
+#[must_use]
+pub fn show_us(us: u64) -> String {
+    format!("{}.{:03}s", us / 1_000_000, (us / 1_000) % 1_000)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recorded_and_added_histograms_serialise_identically() {
+        let mut whole = Hist::new(Unit::Us);
+        let mut a = Hist::new(Unit::Us);
+        let mut b = Hist::new(Unit::Us);
+        for v in 0..1000u64 {
+            let x = v * v * 37 + 5;
+            whole.record(x);
+            if v % 3 == 0 { &mut a } else { &mut b }.record(x);
+        }
+        whole.record(u64::MAX);
+        b.record(u64::MAX);
+        a.add(&b).unwrap();
+        assert_eq!(a.to_base64().unwrap(), whole.to_base64().unwrap());
+        let back = Hist::from_base64(Unit::Us, &whole.to_base64().unwrap()).unwrap();
+        assert_eq!(back.quantile(0.99), whole.quantile(0.99));
+        assert_eq!(back.max(), whole.max());
+    }
+
+    #[test]
+    fn rejects_garbage() {
+        assert!(Hist::from_base64(Unit::Us, "not base64!").is_err());
+        assert!(Hist::from_base64(Unit::Us, "AAAA").is_err());
+    }
+}

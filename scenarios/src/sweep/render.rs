@@ -1,0 +1,307 @@
+//! The three forms of a sweep result: a text table, CSV, and JSON that carries the histograms
+//! (V2, base64) so that shards can be merged exactly ([`super::merge`]).
+//!
+//! Contract: every form is a function of the [`SweepResult`] alone (no clock, no host), so
+//! equal results print equal bytes.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use serde::{Deserialize, Serialize};
+
+use super::grid::{Point, SetArg};
+use super::histogram::{Hist, HistError, Unit};
+use super::{FORMAT, PointResult, Shard, SweepResult};
+
+/// The quantiles shown in tables.
+pub const QUANTILES: [(&str, f64); 4] =
+    [("p50", 0.5), ("p90", 0.9), ("p99", 0.99), ("p99.9", 0.999)];
+
+/// The JSON form of a sweep result.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SweepJson {
+    /// Always [`FORMAT`].
+    pub format: String,
+    /// The scenario's name.
+    pub scenario: String,
+    /// The scenario as given.
+    pub source: String,
+    /// Base seed.
+    pub seed: u64,
+    /// Runs per grid point.
+    pub runs: u64,
+    /// How run seeds derive from `seed`.
+    pub seed_derivation: String,
+    /// The `--set` arguments.
+    pub grid: Vec<GridJson>,
+    /// Traffic directions.
+    pub directions: Vec<String>,
+    /// The shard covered, `null` for the whole sweep.
+    pub shard: Option<Shard>,
+    /// One entry per grid point.
+    pub points: Vec<PointJson>,
+}
+
+/// One `--set` in JSON.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct GridJson {
+    /// The key.
+    pub key: String,
+    /// Its values.
+    pub values: Vec<String>,
+}
+
+/// One grid point in JSON.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PointJson {
+    /// `(key, value)` pairs.
+    pub settings: Vec<(String, String)>,
+    /// Runs summarised.
+    pub runs: u64,
+    /// Runs without any session going down.
+    pub no_detection: u64,
+    /// Messages, summed over runs.
+    pub messages: u64,
+    /// Simulated nanoseconds, summed over runs (a string: it may exceed 2^64).
+    pub simulated_ns: String,
+    /// Histograms by metric.
+    pub histograms: BTreeMap<String, HistJson>,
+}
+
+/// One histogram in JSON.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct HistJson {
+    /// `us` or `count`.
+    pub unit: Unit,
+    /// Values recorded.
+    pub count: u64,
+    /// Quantiles for readers without an HDR decoder (informative; `hdr` is authoritative).
+    pub summary: BTreeMap<String, u64>,
+    /// V2 serialisation, base64.
+    pub hdr: String,
+}
+
+/// Why JSON could not be read back.
+#[derive(Debug, thiserror::Error)]
+pub enum JsonError {
+    /// Not JSON of this shape.
+    #[error("not a sweep result: {0}")]
+    Json(#[from] serde_json::Error),
+    /// Another format version.
+    #[error("format `{0}` is not {FORMAT}")]
+    Format(String),
+    /// A histogram does not decode.
+    #[error("{0}")]
+    Hist(#[from] HistError),
+    /// A number that does not parse.
+    #[error("simulated_ns `{0}` is not a number")]
+    Number(String),
+}
+
+impl SweepResult {
+    /// The JSON form (pretty, with a trailing newline).
+    ///
+    /// # Errors
+    ///
+    /// [`JsonError`] if a histogram cannot be encoded.
+    pub fn to_json(&self) -> Result<String, JsonError> {
+        let mut points = Vec::with_capacity(self.points.len());
+        for p in &self.points {
+            let mut histograms = BTreeMap::new();
+            for (k, h) in &p.hists {
+                let mut summary = BTreeMap::new();
+                for (name, q) in QUANTILES {
+                    summary.insert(name.to_owned(), h.quantile(q));
+                }
+                summary.insert("max".to_owned(), h.max());
+                histograms.insert(
+                    k.clone(),
+                    HistJson {
+                        unit: h.unit,
+                        count: h.len(),
+                        summary,
+                        hdr: h.to_base64()?,
+                    },
+                );
+            }
+            points.push(PointJson {
+                settings: p.point.settings.clone(),
+                runs: p.runs,
+                no_detection: p.no_detection,
+                messages: p.messages,
+                simulated_ns: p.simulated_ns.to_string(),
+                histograms,
+            });
+        }
+        let json = SweepJson {
+            format: FORMAT.to_owned(),
+            scenario: self.scenario.clone(),
+            source: self.source.clone(),
+            seed: self.seed,
+            runs: self.runs,
+            seed_derivation: "run r of every point: splitmix64(seed + (r+1)*0x9E3779B97F4A7C15)"
+                .to_owned(),
+            grid: self
+                .grid
+                .iter()
+                .map(|s| GridJson {
+                    key: s.key.clone(),
+                    values: s.values.clone(),
+                })
+                .collect(),
+            directions: self.directions.clone(),
+            shard: self.shard,
+            points,
+        };
+        let mut s = serde_json::to_string_pretty(&json)?;
+        s.push('\n');
+        Ok(s)
+    }
+
+    /// Reads [`Self::to_json`]'s output.
+    ///
+    /// # Errors
+    ///
+    /// [`JsonError`] if the text is not a sweep result of this format.
+    pub fn from_json(text: &str) -> Result<Self, JsonError> {
+        let j: SweepJson = serde_json::from_str(text)?;
+        if j.format != FORMAT {
+            return Err(JsonError::Format(j.format));
+        }
+        let mut points = Vec::with_capacity(j.points.len());
+        for p in j.points {
+            let mut hists = BTreeMap::new();
+            for (k, h) in p.histograms {
+                hists.insert(k, Hist::from_base64(h.unit, &h.hdr)?);
+            }
+            points.push(PointResult {
+                point: Point {
+                    settings: p.settings,
+                },
+                runs: p.runs,
+                no_detection: p.no_detection,
+                messages: p.messages,
+                simulated_ns: p
+                    .simulated_ns
+                    .parse()
+                    .map_err(|_| JsonError::Number(p.simulated_ns.clone()))?,
+                hists,
+            });
+        }
+        Ok(Self {
+            scenario: j.scenario,
+            source: j.source,
+            seed: j.seed,
+            runs: j.runs,
+            grid: j
+                .grid
+                .into_iter()
+                .map(|g| SetArg {
+                    key: g.key,
+                    values: g.values,
+                })
+                .collect(),
+            directions: j.directions,
+            shard: j.shard,
+            points,
+        })
+    }
+
+    /// The text table: per grid point, one row per metric with p50/p90/p99/p99.9/max.
+    #[must_use]
+    pub fn to_text(&self) -> String {
+        let mut s = String::new();
+        let _ = writeln!(
+            s,
+            "sweep: {}\n  {} runs per grid point, {} grid point(s), seed {}{}",
+            self.scenario,
+            self.runs,
+            self.points.len(),
+            self.seed,
+            self.shard
+                .map(|sh| format!(", shard {}/{}", sh.index, sh.count))
+                .unwrap_or_default()
+        );
+        for (i, p) in self.points.iter().enumerate() {
+            let _ = writeln!(
+                s,
+                "\n[{}] {}  ({} runs, {} without a detection, {:.3} messages/s)",
+                i + 1,
+                p.point.label(),
+                p.runs,
+                p.no_detection,
+                p.messages_per_s()
+            );
+            let _ = write!(s, "  {:<32}", "metric");
+            for (name, _) in QUANTILES {
+                let _ = write!(s, " {name:>12}");
+            }
+            let _ = writeln!(s, " {:>12}", "max");
+            for (k, h) in &p.hists {
+                let _ = write!(s, "  {k:<32}");
+                for (_, q) in QUANTILES {
+                    let _ = write!(s, " {:>12}", h.show(h.quantile(q)));
+                }
+                let _ = writeln!(s, " {:>12}", h.show(h.max()));
+            }
+        }
+        s
+    }
+
+    /// CSV: a header, then one row per grid point (durations in microseconds).
+    #[must_use]
+    pub fn to_csv(&self) -> String {
+        let metrics: Vec<String> = self
+            .points
+            .iter()
+            .flat_map(|p| p.hists.keys().cloned())
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let mut s = String::new();
+        let mut header: Vec<String> = vec!["point".to_owned()];
+        header.extend(self.grid.iter().map(|g| csv_field(&g.key)));
+        header.extend(
+            ["runs", "no_detection", "messages_per_s"]
+                .iter()
+                .map(|x| (*x).to_owned()),
+        );
+        for m in &metrics {
+            for (name, _) in QUANTILES {
+                header.push(csv_field(&format!("{m}.{name}")));
+            }
+            header.push(csv_field(&format!("{m}.max")));
+        }
+        let _ = writeln!(s, "{}", header.join(","));
+        for (i, p) in self.points.iter().enumerate() {
+            let mut row = vec![(i + 1).to_string()];
+            row.extend(p.point.settings.iter().map(|(_, v)| csv_field(v)));
+            row.push(p.runs.to_string());
+            row.push(p.no_detection.to_string());
+            row.push(format!("{:.6}", p.messages_per_s()));
+            for m in &metrics {
+                match p.hists.get(m) {
+                    Some(h) => {
+                        for (_, q) in QUANTILES {
+                            row.push(h.quantile(q).to_string());
+                        }
+                        row.push(h.max().to_string());
+                    }
+                    None => row.extend(std::iter::repeat_n(String::new(), QUANTILES.len() + 1)),
+                }
+            }
+            let _ = writeln!(s, "{}", row.join(","));
+        }
+        s
+    }
+}
+
+/// Quotes a CSV field when it needs it (RFC 4180 §2: fields with commas, quotes or line
+/// breaks "should be enclosed in double-quotes", and quotes inside doubled).
+fn csv_field(v: &str) -> String {
+    if v.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", v.replace('"', "\"\""))
+    } else {
+        v.to_owned()
+    }
+}

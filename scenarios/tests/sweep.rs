@@ -1,0 +1,141 @@
+//! `holdtime sweep` and `holdtime merge` end to end: the result does not depend on the number
+//! of workers, and merged shards are the unsharded result byte for byte.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn holdtime(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_holdtime"))
+        .env("CI", "true")
+        .args(args)
+        .output()
+        .expect("the holdtime binary runs")
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("holdtime-sweep-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+const GRID: [&str; 8] = [
+    "--set",
+    "bgp.hold_time=30s,180s",
+    "--set",
+    "tcp.preset=linux,rfc6298",
+    "--runs",
+    "6",
+    "--seed",
+    "7",
+];
+
+fn sweep_json(extra: &[&str]) -> String {
+    let mut args = vec!["sweep", "reference", "--format", "json"];
+    args.extend_from_slice(&GRID);
+    args.extend_from_slice(extra);
+    let out = holdtime(&args);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8 JSON")
+}
+
+#[test]
+fn jobs_1_and_jobs_2_give_identical_json() {
+    let one = sweep_json(&["--jobs", "1"]);
+    let two = sweep_json(&["--jobs", "2"]);
+    assert_eq!(one, two);
+    let v: serde_json::Value = serde_json::from_str(&one).unwrap();
+    let points = v["points"].as_array().unwrap();
+    assert_eq!(points.len(), 4);
+    for p in points {
+        assert_eq!(p["runs"], 6);
+        assert_eq!(p["histograms"]["detection"]["count"], 6);
+    }
+    // A 30 s hold time detects faster than 180 s.
+    let p99 = |i: usize| {
+        points[i]["histograms"]["detection"]["summary"]["p99"]
+            .as_u64()
+            .unwrap()
+    };
+    assert!(p99(0) <= 30_000_000 && p99(2) > 100_000_000, "{one}");
+}
+
+#[test]
+fn merged_shards_equal_the_unsharded_sweep_byte_for_byte() {
+    let dir = temp_dir("merge");
+    let whole = sweep_json(&["--jobs", "2"]);
+    let mut files = Vec::new();
+    for shard in ["2/3", "1/3", "3/3"] {
+        let f = dir.join(format!("shard-{}.json", &shard[..1]));
+        let f_str = f.to_str().unwrap().to_owned();
+        sweep_json(&["--shard", shard, "--out", &f_str]);
+        files.push(f_str);
+    }
+    let mut args = vec!["merge"];
+    args.extend(files.iter().map(String::as_str));
+    let out = holdtime(&args);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), whole);
+
+    // The text table too.
+    args.extend(["--format", "text"]);
+    let merged_text = holdtime(&args);
+    let mut sweep_args = vec!["sweep", "reference", "--format", "text"];
+    sweep_args.extend_from_slice(&GRID);
+    let whole_text = holdtime(&sweep_args);
+    assert_eq!(merged_text.stdout, whole_text.stdout);
+
+    // A missing shard is refused.
+    let out = holdtime(&["merge", &files[0], &files[1]]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("missing 3/3"));
+}
+
+#[test]
+fn invalid_grid_values_are_located_and_refused() {
+    let out = holdtime(&[
+        "sweep",
+        "reference",
+        "--runs",
+        "1",
+        "--set",
+        "bgp.hold_time=5s",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("bgp.hold_time=5s"), "{err}");
+    assert!(err.contains("hold_time = \"5s\""), "{err}");
+    let out = holdtime(&[
+        "sweep",
+        "reference",
+        "--runs",
+        "1",
+        "--set",
+        "link.loss=0.1",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("link[TARGET]"));
+}
+
+#[test]
+fn csv_has_one_row_per_grid_point() {
+    let mut args = vec!["sweep", "reference", "--format", "csv"];
+    args.extend_from_slice(&GRID);
+    let out = holdtime(&args);
+    let csv = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 5, "{csv}");
+    let cols = lines[0].split(',').count();
+    assert!(lines.iter().all(|l| l.split(',').count() == cols));
+    assert!(lines[0].starts_with("point,bgp.hold_time,tcp.preset,runs,"));
+    assert!(lines[1].starts_with("1,30s,linux,6,"));
+}
