@@ -34,9 +34,10 @@ use sim_core::time::{Duration, Instant};
 use sim_core::trace::{Record, Tracer};
 
 use super::dataplane::{self as dp, AdjIx, FlowMeter, Plane, Walk};
-use super::net::{CloseCause, Net, NetEvent, PathNode, SegIx, SessIx, Upcall};
+use super::net::{CapturePoint, CloseCause, Net, NetEvent, PathNode, SegIx, SessIx, Upcall};
 use super::router::{Out, RouterRt, RtEvent, SessionDown};
 use crate::RunError;
+use crate::capture::Tap;
 use crate::report::{
     Convergence, Detection, DownCause, FlapCount, MessageCount, Outage, PathChange, ProbeStats,
     RunReport, TimelineEntry, TimelineEvent,
@@ -121,6 +122,8 @@ pub(crate) struct World<'a> {
     path_changes: Vec<PathChange>,
     tracer: Tracer<&'a mut dyn Write>,
     end: Instant,
+    /// The capture sink (`holdtime run --pcap/--mrt`), if any.
+    tap: Option<&'a mut dyn Tap>,
 }
 
 /// The TCP model's configuration from the scenario's `[tcp]`.
@@ -354,6 +357,7 @@ impl<'a> World<'a> {
             path_changes: Vec::new(),
             tracer: Tracer::new(trace),
             end,
+            tap: None,
         };
         world.build_flows();
         world.schedule_faults();
@@ -438,6 +442,23 @@ impl<'a> World<'a> {
         self.engine.schedule_at(self.end, Ev::End);
     }
 
+    /// Sends every frame seen at `point`, every BGP byte stream received and every FSM
+    /// transition to `tap` (see [`crate::capture`]).
+    pub(crate) fn with_tap(mut self, tap: &'a mut dyn Tap, point: CapturePoint) -> Self {
+        self.net.set_capture(Some(point));
+        self.tap = Some(tap);
+        self
+    }
+
+    /// Hands the frames the network recorded to the tap.
+    fn drain_capture(&mut self) {
+        if let Some(tap) = self.tap.as_deref_mut() {
+            for c in self.net.drain_captured() {
+                tap.frame(c.at, c.session, c.from, &c.frame);
+            }
+        }
+    }
+
     /// Runs to the end and returns the report.
     pub(crate) fn run(mut self) -> Result<RunReport, RunError> {
         let now = Instant::ZERO;
@@ -485,6 +506,9 @@ impl<'a> World<'a> {
                     bytes,
                 } => {
                     let r = self.router_at(session, end);
+                    if let Some(tap) = self.tap.as_deref_mut() {
+                        tap.received(now, session, end, &bytes);
+                    }
                     self.routers[r].handle_bytes(now, session, &bytes);
                     self.flush_router(r);
                 }
@@ -523,6 +547,7 @@ impl<'a> World<'a> {
                 } => self.carrier(router, segment, up),
             }
         }
+        self.drain_capture();
         self.refresh_adjacencies();
         if self.plane_dirty {
             self.plane_dirty = false;
@@ -619,6 +644,10 @@ impl<'a> World<'a> {
             } => {
                 let s = session.0;
                 let end = usize::from(self.end_of(session, r));
+                let tap_end = self.end_of(session, r);
+                if let Some(tap) = self.tap.as_deref_mut() {
+                    tap.state(now, session, tap_end, from, to);
+                }
                 let (from, to) = (state_name(from), state_name(to));
                 self.sessions[s].state[end] = to;
                 let mut cause = None;
