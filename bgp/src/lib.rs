@@ -16,6 +16,8 @@
 
 pub mod bfd;
 pub mod fsm;
+#[cfg(feature = "tokio")]
+pub mod live;
 pub mod rib;
 pub mod speaker;
 pub mod wire;
