@@ -143,12 +143,20 @@ fn silent_cut_detection_window(name: &str, hold: Duration, keepalive: Duration) 
 
 #[test]
 fn rfc4271_silent_cut_is_detected_within_the_hold_window_reference() {
-    silent_cut_detection_window("reference", Duration::from_secs(180), Duration::from_secs(60));
+    silent_cut_detection_window(
+        "reference",
+        Duration::from_secs(180),
+        Duration::from_secs(60),
+    );
 }
 
 #[test]
 fn rfc4271_silent_cut_is_detected_within_the_hold_window_tuned_10_30() {
-    silent_cut_detection_window("tuned-10-30", Duration::from_secs(30), Duration::from_secs(10));
+    silent_cut_detection_window(
+        "tuned-10-30",
+        Duration::from_secs(30),
+        Duration::from_secs(10),
+    );
 }
 
 #[test]
@@ -194,12 +202,18 @@ fn reference_directions_recover_at_different_times() {
             .max()
     };
     let (Some(up), Some(down)) = (end_of("onprem_to_vnet"), end_of("vnet_to_onprem")) else {
-        panic!("both directions must have a finished outage: {:?}", report.outages)
+        panic!(
+            "both directions must have a finished outage: {:?}",
+            report.outages
+        )
     };
     assert_ne!(up, down);
     // The VNet direction waits for msee1's own hold timer and then the gateway's
     // reprogramming, so it recovers later here.
-    assert!(down > up, "onprem_to_vnet back at {up}, vnet_to_onprem at {down}");
+    assert!(
+        down > up,
+        "onprem_to_vnet back at {up}, vnet_to_onprem at {down}"
+    );
     let text = report.to_text();
     assert!(text.contains("onprem_to_vnet") && text.contains("vnet_to_onprem"));
 }
@@ -220,10 +234,10 @@ fn library_reports_match_their_golden_files() {
         got.push('\n');
         let path = golden_path(entry.name);
         if update {
-            if let Some(dir) = path.parent() {
-                if let Err(e) = std::fs::create_dir_all(dir) {
-                    panic!("cannot create {}: {e}", dir.display());
-                }
+            if let Some(dir) = path.parent()
+                && let Err(e) = std::fs::create_dir_all(dir)
+            {
+                panic!("cannot create {}: {e}", dir.display());
             }
             if let Err(e) = std::fs::write(&path, &got) {
                 panic!("cannot write {}: {e}", path.display());
