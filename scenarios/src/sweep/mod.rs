@@ -17,6 +17,7 @@
 //! (0 when none), probes lost per direction, and session flaps; plus totals of messages and
 //! simulated time for the control-plane rate.
 
+pub mod analytic;
 pub mod grid;
 pub mod histogram;
 pub mod merge;
