@@ -1,7 +1,8 @@
 //! The `holdtime` command line: argument parsing (clap) and the commands, writing to the
 //! given streams so that tests can drive them. `src/bin/holdtime.rs` only calls [`main`].
 //!
-//! Exit codes: 0 success; 1 an expectation failed (`check`); 2 an invalid or unknown
+//! Exit codes: 0 success; 1 an expectation failed (`check`), or a message failed to decode
+//! (`decode`); 2 an invalid or unknown
 //! scenario, or bad arguments; 3 the scenario is valid but could not be simulated
 //! (the simulation driver has not landed yet).
 
@@ -10,10 +11,12 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
+use crate::capture::{Recorder, decode, render};
 use crate::report::{Format, evaluate, render_verdicts};
+use crate::sim::net::CapturePoint;
+use crate::{LoadError, Loaded, library};
 
 pub mod sweep;
-use crate::{LoadError, Loaded, library};
 
 /// Exit status: success.
 pub const EXIT_OK: u8 = 0;
@@ -49,6 +52,21 @@ pub enum Command {
         /// Write the event trace here, one JSON object per line.
         #[arg(long, value_name = "FILE.jsonl")]
         trace: Option<PathBuf>,
+        /// Capture options: `--pcap`, `--mrt`, `--pcap-epoch`, `--capture-point`.
+        #[command(flatten)]
+        capture: CaptureArgs,
+    },
+    /// Print the BGP messages of a pcap, pcapng or MRT file (optionally gzip), one per line;
+    /// exit 1 if anything failed to decode (or, with --check-roundtrip, re-encoded differently).
+    Decode {
+        /// The file.
+        file: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+        /// Re-encode each decoded message and report any byte difference.
+        #[arg(long)]
+        check_roundtrip: bool,
     },
     /// Evaluate the `[[expect]]` blocks of scenarios; exit 1 if one fails, 2 if a file is invalid.
     Check {
@@ -84,6 +102,35 @@ pub enum Command {
     },
 }
 
+/// Where `holdtime run --pcap` captures frames.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum CapturePointArg {
+    /// At the sender, as frames enter the path: lost frames are included, at their send time.
+    #[default]
+    Sender,
+    /// At the receiver, as frames leave the path: lost frames are omitted; arrival times.
+    Receiver,
+}
+
+/// The capture options of `holdtime run`.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct CaptureArgs {
+    /// Write every BGP message and BFD packet of the run as a pcapng capture (one interface
+    /// per session).
+    #[arg(long, value_name = "FILE.pcapng")]
+    pub pcap: Option<PathBuf>,
+    /// Write every BGP message received and every FSM transition as MRT (RFC 6396 BGP4MP_ET).
+    #[arg(long, value_name = "FILE.mrt")]
+    pub mrt: Option<PathBuf>,
+    /// Wall-clock time of virtual time zero in the pcap and MRT files, in seconds since 1970
+    /// (default 1767225600 = 2026-01-01T00:00:00Z).
+    #[arg(long, value_name = "UNIX_SECONDS", default_value_t = crate::capture::DEFAULT_EPOCH)]
+    pub pcap_epoch: u64,
+    /// Where frames are captured: `sender` includes frames the path loses, `receiver` omits them.
+    #[arg(long, value_enum, default_value = "sender")]
+    pub capture_point: CapturePointArg,
+}
+
 /// `holdtime scenarios ...`.
 #[derive(Debug, Subcommand)]
 pub enum ScenariosAction {
@@ -103,14 +150,21 @@ pub fn main(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
             seed,
             format,
             trace,
+            capture,
         } => run(
             scenario.as_deref().unwrap_or(library::DEFAULT),
             *seed,
             *format,
             trace.as_ref(),
+            capture,
             out,
             err,
         ),
+        Command::Decode {
+            file,
+            format,
+            check_roundtrip,
+        } => decode(file, *format, *check_roundtrip, out, err),
         Command::Check { scenarios, seed } => check(scenarios, *seed, out, err),
         Command::Sweep(args) => sweep::sweep(args, out, err),
         Command::Advise(args) => sweep::advise(args, out, err),
@@ -182,6 +236,7 @@ fn run(
     seed: Option<u64>,
     format: Format,
     trace: Option<&PathBuf>,
+    capture: &CaptureArgs,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> u8 {
@@ -197,7 +252,18 @@ fn run(
         }
     };
     let trace_writer = trace_file.as_mut().map(|f| f as &mut dyn Write);
-    match crate::run(&loaded.scenario, seed, trace_writer) {
+    let result = if capture.pcap.is_some() || capture.mrt.is_some() {
+        match run_captured(&loaded, seed, trace_writer, capture) {
+            Ok(r) => r,
+            Err(e) => {
+                let _ = writeln!(err, "holdtime: {e}");
+                return EXIT_INVALID;
+            }
+        }
+    } else {
+        crate::run(&loaded.scenario, seed, trace_writer)
+    };
+    match result {
         Ok(report) => {
             match format {
                 Format::Text => {
@@ -218,7 +284,10 @@ fn run(
         Err(e) => {
             // Leave no empty trace behind that could pass for a run's output.
             drop(trace_file);
-            if let Some(path) = trace {
+            for path in [trace, capture.pcap.as_ref(), capture.mrt.as_ref()]
+                .into_iter()
+                .flatten()
+            {
                 let _ = std::fs::remove_file(path);
             }
             let _ = writeln!(
@@ -264,4 +333,120 @@ fn check(names: &[String], seed: Option<u64>, out: &mut dyn Write, err: &mut dyn
         }
     }
     status
+}
+
+/// Runs with a [`Recorder`] writing the files `capture` names.
+fn run_captured(
+    loaded: &Loaded,
+    seed: u64,
+    trace: Option<&mut dyn Write>,
+    capture: &CaptureArgs,
+) -> std::io::Result<Result<crate::report::RunReport, crate::RunError>> {
+    let create =
+        |p: &Option<PathBuf>| -> std::io::Result<Option<std::io::BufWriter<std::fs::File>>> {
+            p.as_ref()
+                .map(|p| {
+                    std::fs::File::create(p)
+                        .map(std::io::BufWriter::new)
+                        .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", p.display())))
+                })
+                .transpose()
+        };
+    let mut pcap = create(&capture.pcap)?;
+    let mut mrt = create(&capture.mrt)?;
+    let mut rec = Recorder::new(
+        &loaded.scenario.topology,
+        capture.pcap_epoch,
+        pcap.as_mut().map(|w| w as &mut dyn Write),
+        mrt.as_mut().map(|w| w as &mut dyn Write),
+    )?;
+    let point = match capture.capture_point {
+        CapturePointArg::Sender => CapturePoint::Sender,
+        CapturePointArg::Receiver => CapturePoint::Receiver,
+    };
+    let result = crate::run_with_tap(&loaded.scenario, seed, trace, &mut rec, point);
+    rec.finish()?;
+    if let Some(mut w) = pcap {
+        w.flush()?;
+    }
+    if let Some(mut w) = mrt {
+        w.flush()?;
+    }
+    Ok(result)
+}
+
+/// `holdtime decode FILE`: exit 0 when every message decoded (and re-encoded identically when
+/// checked), 1 when something failed, 2 when the file cannot be read at all.
+fn decode(
+    file: &std::path::Path,
+    format: Format,
+    check_roundtrip: bool,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> u8 {
+    let data = match std::fs::read(file) {
+        Ok(d) => d,
+        Err(e) => {
+            let _ = writeln!(err, "holdtime: {}: {e}", file.display());
+            return EXIT_INVALID;
+        }
+    };
+    let opts = decode::Options { check_roundtrip };
+    let mut failed_lines = 0u64;
+    let summary = {
+        let mut on_message = |m: decode::MessageItem| {
+            let line = match format {
+                Format::Text => render::text(&m),
+                Format::Json => render::json(&m),
+            };
+            let _ = writeln!(out, "{line}");
+            let differs = m
+                .roundtrip
+                .as_ref()
+                .is_some_and(|r| *r != decode::RoundTrip::Same);
+            if m.result.is_err() || differs {
+                failed_lines += 1;
+            }
+        };
+        let mut events: Vec<decode::Event> = Vec::new();
+        let mut on_event = |e: decode::Event| events.push(e);
+        let r = decode::decode(&data, opts, &mut on_message, &mut on_event);
+        for e in &events {
+            let line = match format {
+                Format::Text => render::event_text(e),
+                Format::Json => render::event_json(e),
+            };
+            if matches!(e, decode::Event::Problem { .. }) {
+                let _ = writeln!(err, "{}: {line}", file.display());
+            } else {
+                let _ = writeln!(out, "{line}");
+            }
+        }
+        r
+    };
+    match summary {
+        Ok(s) => {
+            let types: Vec<String> = s.by_type.iter().map(|(k, v)| format!("{k} {v}")).collect();
+            let _ = writeln!(
+                err,
+                "{}: {} frames/records, {} messages ({}), {} failed, {} re-encoded differently, {} retransmitted segments",
+                file.display(),
+                s.frames,
+                s.messages,
+                types.join(", "),
+                s.failed,
+                s.roundtrip_differs,
+                s.retransmitted_segments
+            );
+            if s.ok() && failed_lines == 0 {
+                EXIT_OK
+            } else {
+                EXIT_FAILED
+            }
+        }
+        Err(e) => {
+            let _ = writeln!(err, "holdtime: {}: {e}", file.display());
+            EXIT_INVALID
+        }
+    }
 }

@@ -19,7 +19,8 @@
 //! - [`report`]: what a run measured ([`report::RunReport`]), its text and JSON forms,
 //!   and the judging of expectations.
 //! - [`sweep`]: many runs over a grid of settings, HDR histograms, shards and their merge.
-//! - [`cli`]: `holdtime run | check | scenarios | sweep | merge`.
+//! - [`capture`]: a run as pcapng and MRT; decoding captures and MRT files.
+//! - [`cli`]: `holdtime run | check | scenarios | sweep | merge | decode`.
 //!
 //! # Entry points
 //!
@@ -27,6 +28,7 @@
 //! [`LoadError`] whose text is ready to print; [`run`] simulates it.
 #![warn(missing_docs)]
 
+pub mod capture;
 pub mod cli;
 pub mod diag;
 pub mod library;
@@ -185,4 +187,27 @@ pub fn run(
         None => &mut sink,
     };
     sim::world::World::new(scenario, seed, trace)?.run()
+}
+
+/// As [`run`], and reports every frame at `point`, every byte stream received and every FSM
+/// transition to `tap` (`holdtime run --pcap/--mrt`; see [`capture`]).
+///
+/// # Errors
+///
+/// As [`run`].
+pub fn run_with_tap(
+    scenario: &Scenario,
+    seed: u64,
+    trace: Option<&mut dyn std::io::Write>,
+    tap: &mut dyn capture::Tap,
+    point: sim::net::CapturePoint,
+) -> Result<RunReport, RunError> {
+    let mut sink = std::io::sink();
+    let trace: &mut dyn std::io::Write = match trace {
+        Some(t) => t,
+        None => &mut sink,
+    };
+    sim::world::World::new(scenario, seed, trace)?
+        .with_tap(tap, point)
+        .run()
 }

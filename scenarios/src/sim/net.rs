@@ -202,6 +202,31 @@ pub enum Attach {
     Transit,
 }
 
+/// Where a packet capture of the run is taken (`holdtime run --capture-point`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CapturePoint {
+    /// At the sending router's interface, as each frame is put on its path's first hop: every
+    /// frame sent is recorded at its send time, including those the path later loses.
+    #[default]
+    Sender,
+    /// At the receiving router's interface, as each frame leaves its path's last hop: only
+    /// frames that survived the path, at their arrival time.
+    Receiver,
+}
+
+/// A frame seen at the capture point (see [`Net::set_capture`]).
+#[derive(Debug, Clone)]
+pub struct Captured {
+    /// When it was seen.
+    pub at: Instant,
+    /// The session whose path it travels.
+    pub session: SessIx,
+    /// The end that sent it (0 or 1).
+    pub from: u8,
+    /// The frame.
+    pub frame: Frame,
+}
+
 /// The network: links per segment, paths and connections per session.
 #[derive(Debug)]
 pub struct Net {
@@ -213,6 +238,10 @@ pub struct Net {
     isn: Stream,
     upcalls: VecDeque<Upcall>,
     stats: NetStats,
+    /// The capture point, when a capture is taken.
+    capture: Option<CapturePoint>,
+    /// Frames seen at the capture point and not yet drained.
+    captured: Vec<Captured>,
 }
 
 /// Errors building the network from a topology.
@@ -312,7 +341,23 @@ impl Net {
             isn: seed.stream_named("net/tcp-isn"),
             upcalls: VecDeque::new(),
             stats: NetStats::default(),
+            capture: None,
+            captured: Vec::new(),
         })
+    }
+
+    /// Starts (or, with `None`, stops) recording every frame at `point`; drain them with
+    /// [`Self::drain_captured`]. Recording copies each frame, so it is off by default.
+    pub fn set_capture(&mut self, point: Option<CapturePoint>) {
+        self.capture = point;
+        if point.is_none() {
+            self.captured.clear();
+        }
+    }
+
+    /// The frames recorded at the capture point since the last call, in time order.
+    pub fn drain_captured(&mut self) -> std::vec::Drain<'_, Captured> {
+        self.captured.drain(..)
     }
 
     /// The next thing to tell the world.
@@ -609,6 +654,14 @@ impl Net {
         let Some((seg, dir)) = self.hop_at(session, toward, k) else {
             return;
         };
+        if k == 0 && self.capture == Some(CapturePoint::Sender) {
+            self.captured.push(Captured {
+                at: now,
+                session,
+                from: 1 - (toward & 1),
+                frame: frame.clone(),
+            });
+        }
         let Some(link) = self.links.get_mut(seg.0) else {
             return;
         };
@@ -660,6 +713,14 @@ impl Net {
         if k + 1 < hops {
             self.send_hop(engine, session, toward, k + 1, frame);
             return;
+        }
+        if self.capture == Some(CapturePoint::Receiver) {
+            self.captured.push(Captured {
+                at: engine.now(),
+                session,
+                from: 1 - (toward & 1),
+                frame: frame.clone(),
+            });
         }
         let router = self.sessions[session.0].routers[usize::from(toward)];
         if !self.is_alive(router) {

@@ -39,6 +39,9 @@
 //!   preset): `tcp_retries2` becomes a time budget (924.6 s for 15 with a 200 ms floor) and the
 //!   connection dies at the first RTO expiry past it, so a long path gives up after fewer
 //!   retransmissions. The RFC preset counts retransmissions.
+//! - Fast retransmit on the third duplicate ACK, then NewReno fast recovery (RFC 5681 §3.2,
+//!   RFC 6582): a hole with three or more segments behind it is repaired after one RTT rather
+//!   than one RTO.
 //! - Head-of-line blocking: the receiver delivers bytes only in order and buffers segments
 //!   beyond a gap.
 //! - Flow control by the advertised window (no window scaling), with a persist timer probing a
@@ -49,13 +52,13 @@
 //!
 //! # What is left out, and whether it moves keepalive timing
 //!
-//! - **Congestion control details**: only slow start, congestion avoidance and the loss window
-//!   after an RTO (RFC 5681) are modelled; no fast retransmit / fast recovery, no CUBIC, no
-//!   pacing. BGP keepalives are single 19-byte segments, always inside the initial window of 10
-//!   segments, and a lone lost segment can only be repaired by the RTO anyway (fast retransmit
-//!   needs three later segments to produce duplicate ACKs). So keepalive timing and hold-timer
-//!   expiry are unaffected; only the duration of a large UPDATE burst under loss is
-//!   pessimistic.
+//! - **Congestion control details**: slow start, congestion avoidance, the loss window after an
+//!   RTO (RFC 5681) and fast retransmit with NewReno recovery (RFC 6582, without window
+//!   inflation) are modelled; CUBIC, SACK-based recovery, RACK and pacing are not. BGP
+//!   keepalives are single 19-byte segments, always inside the initial window of 10 segments,
+//!   and a lone lost segment can only be repaired by the RTO anyway (fast retransmit needs three
+//!   later segments to produce duplicate ACKs). So keepalive timing and hold-timer expiry are
+//!   unaffected; only the duration of a large UPDATE burst under heavy loss is approximate.
 //! - **Tail-loss probe** (RFC 8985): Linux would probe after about 2·SRTT instead of the RTO.
 //!   That repairs a lost keepalive some 100 ms sooner on a live path, irrelevant against hold
 //!   times of seconds; on a dead path the probe is lost as well and the RTO back-off (and the
@@ -208,6 +211,13 @@ pub struct Endpoint {
     timed: Option<(u64, Instant)>,
     /// Consecutive RTO expiries for the same data.
     retries: u32,
+    /// Duplicate ACKs in a row (RFC 5681 §2 definition).
+    dupacks: u32,
+    /// Fast recovery in progress until SND.UNA reaches this offset (RFC 6582 "recover").
+    recover: Option<u64>,
+    /// The head segment is to be resent now (fast retransmit or a NewReno partial ACK).
+    fast_rtx_due: bool,
+    fast_retransmits: u64,
     rtx_at: Option<Instant>,
     /// When the retransmission timer was last started by RFC 6298 §5.1 or §5.3 (not §5.6).
     rtx_started: Instant,
@@ -260,6 +270,10 @@ impl Endpoint {
             rtt: RttEstimator::new(&cfg),
             timed: None,
             retries: 0,
+            dupacks: 0,
+            recover: None,
+            fast_rtx_due: false,
+            fast_retransmits: 0,
             rtx_at: None,
             rtx_started: Instant::ZERO,
             retrans_stamp: None,
@@ -429,6 +443,12 @@ impl Endpoint {
         self.retransmissions
     }
 
+    /// Fast retransmissions so far (triggered by duplicate ACKs, not by the timer).
+    #[must_use]
+    pub const fn fast_retransmits(&self) -> u64 {
+        self.fast_retransmits
+    }
+
     /// Bytes written but not yet acknowledged by the peer.
     #[must_use]
     pub fn unacknowledged(&self) -> usize {
@@ -523,6 +543,12 @@ impl Endpoint {
             return Some(self.segment(now, seq, Flags::ACK, Box::default()));
         }
         let data_end = self.data_end();
+        if self.fast_rtx_due {
+            self.fast_rtx_due = false;
+            if let Some(seg) = self.resend_head(now, data_end) {
+                return Some(seg);
+            }
+        }
         let window = self.cwnd.min(self.snd_wnd);
         let limit = self.snd_una.saturating_add(window);
         if self.snd_wnd == 0
@@ -566,6 +592,34 @@ impl Endpoint {
             return Some(self.sent(now, seg));
         }
         None
+    }
+
+    /// Resends the earliest unacknowledged segment without moving SND.NXT (fast retransmit).
+    fn resend_head(&mut self, now: Instant, data_end: u64) -> Option<Segment> {
+        let una = self.snd_una;
+        if una >= self.snd_max {
+            return None;
+        }
+        let len = self
+            .smss()
+            .min(data_end.saturating_sub(una))
+            .min(self.snd_max - una);
+        let fin = self.fin_queued && una + len == data_end && self.snd_max > data_end;
+        if len == 0 && !fin {
+            return None;
+        }
+        let mut flags = Flags::ACK;
+        if fin {
+            flags = flags.with(Flags::FIN);
+        }
+        let payload = self.copy_out(una, len);
+        let seg = self.segment(now, self.snd_seq(una), flags, payload);
+        if self.ts_enabled && self.timed.is_none() {
+            self.timed = Some((una + u64::from(seg.seq_len()), now));
+        }
+        self.fast_retransmits += 1;
+        self.ack_due = false;
+        Some(seg)
     }
 
     /// Bookkeeping for a segment leaving now at `snd_nxt`.
@@ -798,6 +852,13 @@ impl Endpoint {
         }
         if ack > self.snd_una {
             self.on_new_ack(now, ack);
+        } else if ack == self.snd_una
+            && self.snd_una < self.snd_max
+            && seg.payload.is_empty()
+            && !seg.flags.contains(Flags::FIN)
+            && u64::from(seg.window) == self.snd_wnd
+        {
+            self.on_dupack();
         }
         if just_established {
             self.rto_fallback();
@@ -898,12 +959,38 @@ impl Endpoint {
         self.snd_una = ack;
         self.snd_nxt = self.snd_nxt.max(ack);
         self.retries = 0;
+        self.dupacks = 0;
+        if let Some(recover) = self.recover {
+            if ack >= recover {
+                // RFC 6582 §3.2 (3): full acknowledgment; deflate to ssthresh.
+                self.recover = None;
+                self.cwnd = self.ssthresh.max(self.smss());
+            } else {
+                // Partial acknowledgment: "retransmit the first unacknowledged segment".
+                self.fast_rtx_due = true;
+            }
+        }
         self.retrans_stamp = None;
         self.rtx_started = now;
         // RFC 6298 §5.2: "When all outstanding data has been acknowledged, turn off the
         // retransmission timer"; §5.3: "When an ACK is received that acknowledges new data,
         // restart the retransmission timer so that it will expire after RTO seconds".
         self.rtx_at = (self.snd_una < self.snd_max).then(|| now + self.rtt.rto());
+    }
+
+    /// A duplicate ACK (RFC 5681 §2). The third starts fast retransmit and fast recovery
+    /// (RFC 5681 §3.2, RFC 6582 NewReno; the window is not inflated by further dupacks).
+    fn on_dupack(&mut self) {
+        self.dupacks += 1;
+        if self.dupacks != 3 || self.recover.is_some() {
+            return;
+        }
+        // RFC 5681 §3.2 (2) and (4): "ssthresh = max (FlightSize / 2, 2*SMSS)", retransmit.
+        let flight = self.snd_max - self.snd_una;
+        self.ssthresh = (flight / 2).max(2 * self.smss());
+        self.cwnd = self.ssthresh;
+        self.recover = Some(self.snd_max);
+        self.fast_rtx_due = true;
     }
 
     // ---- timers and state changes ----------------------------------------------------------
@@ -949,6 +1036,9 @@ impl Endpoint {
         self.ssthresh = (flight / 2).max(2 * self.smss());
         self.cwnd = self.smss();
         self.snd_nxt = self.snd_una;
+        self.dupacks = 0;
+        self.recover = None;
+        self.fast_rtx_due = false;
         // Karn: nothing sent before is a valid RTT sample any more.
         self.timed = None;
     }
@@ -1018,6 +1108,9 @@ impl Endpoint {
         self.send_buf.clear();
         self.fin_queued = false;
         self.retries = 0;
+        self.dupacks = 0;
+        self.recover = None;
+        self.fast_rtx_due = false;
         self.timed = None;
         self.rtx_at = None;
         self.persist_at = None;

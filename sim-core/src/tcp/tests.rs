@@ -268,33 +268,43 @@ fn rto_follows_measured_rtt_above_the_floor() {
 
 #[test]
 fn lost_segment_holds_back_everything_behind_it() {
-    let mut p = connected(TcpConfig::linux());
-    let data = pattern(1000 + 4 * 1448);
-    // The first segment vanishes; the four behind it get through.
-    p.link.set_silent(Direction::AToB, true);
-    p.write(End::A, &data[..1000]);
-    p.link.set_silent(Direction::AToB, false);
-    p.write(End::A, &data[1000..]);
-    let t0 = p.engine.now();
-    // Everything but the first segment has arrived 10 ms later; nothing is readable.
-    p.run_until(t0 + MS * 100);
-    assert!(p.received[1].is_empty(), "bytes behind the gap must wait");
-    assert_eq!(p.b.readable(), 0);
-    assert!(
-        !p.events
+    /// Loses the first of `1 + behind` segments; returns when B could first read, the bytes
+    /// B read by then, and A's (RTO, fast) retransmission counts.
+    fn run(behind: usize) -> (Duration, usize, u64, u64) {
+        let mut p = connected(TcpConfig::linux());
+        let data = pattern(1000 + behind * 1448);
+        p.link.set_silent(Direction::AToB, true);
+        p.write(End::A, &data[..1000]);
+        p.link.set_silent(Direction::AToB, false);
+        p.write(End::A, &data[1000..]);
+        let t0 = p.engine.now();
+        // The segments behind the gap arrive after 10 ms; nothing may be read before the
+        // retransmission fills the gap.
+        p.run_until(t0 + MS * 19);
+        assert!(p.received[1].is_empty(), "bytes behind the gap must wait");
+        assert_eq!(p.b.readable(), 0);
+        p.run_until(t0 + MS * 1000);
+        assert!(p.received[1] == data, "everything arrives, in order");
+        let readable_at: Vec<Instant> = p
+            .events
             .iter()
-            .any(|&(_, e, ev)| e == End::B && ev == Event::DataReadable)
-    );
-    // The retransmission after the 200 ms RTO fills the gap and releases it all at once.
-    p.run_until(t0 + MS * 500);
-    assert_eq!(p.received[1], data);
-    let readable_at: Vec<Instant> = p
-        .events
-        .iter()
-        .filter(|&&(_, e, ev)| e == End::B && ev == Event::DataReadable)
-        .map(|&(t, _, _)| t)
-        .collect();
-    assert_eq!(readable_at, vec![t0 + MS * 210]);
+            .filter(|&&(_, e, ev)| e == End::B && ev == Event::DataReadable)
+            .map(|&(t, _, _)| t)
+            .collect();
+        // The gap releases everything behind it at once: a single readable edge.
+        assert_eq!(readable_at.len(), 1, "{readable_at:?}");
+        (
+            readable_at[0] - t0,
+            p.received[1].len(),
+            p.a.retransmissions(),
+            p.a.fast_retransmits(),
+        )
+    }
+    // Four segments behind the hole give three duplicate ACKs at 20 ms: fast retransmit, the
+    // gap fills at 30 ms.
+    assert_eq!(run(4), (MS * 30, 1000 + 4 * 1448, 0, 1));
+    // One segment behind gives a single duplicate ACK: only the 200 ms RTO repairs the hole.
+    assert_eq!(run(1), (MS * 210, 1000 + 1448, 1, 0));
 }
 
 #[test]

@@ -1,0 +1,724 @@
+//! `holdtime decode`: BGP messages out of pcap, pcapng and MRT files (optionally gzip).
+//!
+//! Captures: every TCP segment to or from port 179 (IPv4 or IPv6, any number of VLAN tags) is
+//! put into its direction's stream by sequence number: duplicates and retransmissions are
+//! trimmed, out-of-order segments wait until the gap fills, a SYN starts a fresh stream. The
+//! in-order bytes go through the wire framer ([`bgp::wire::frame`]) and each whole message is
+//! decoded under the context both OPENs negotiated (4-octet AS, ADD-PATH, extended messages;
+//! before any OPEN is seen, e.g. a capture started mid-session, 4-octet AS and extended
+//! messages are assumed, as every current implementation negotiates them). A stream that does
+//! not start with its SYN is synchronised on the first BGP marker.
+//!
+//! MRT: each BGP4MP message record holds one whole message; the subtype gives the context.
+//!
+//! # Contracts
+//!
+//! - Nothing here panics on any input; every failure becomes an [`Event::Problem`] or a
+//!   [`MessageItem`] whose `result` is the [`DecodeError`], with the frame or record number.
+//! - After a bad header the stream resynchronises on the next marker; decoding goes on.
+//! - `check_roundtrip` re-encodes each decoded message with the same context and compares.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::net::IpAddr;
+
+use bgp::wire::{
+    Capability, DecodeCtx, DecodeError, EncodeCtx, Family, Frame, MARKER, Message, Notification,
+    Open, frame,
+};
+use serde::Serialize;
+
+use super::mrt::{self, MrtError, Record};
+use super::packet::{self, ParseError, Parsed};
+use super::pcap::{self, CaptureError};
+
+/// TCP flag bits.
+const SYN: u8 = 0x02;
+const RST: u8 = 0x04;
+/// Out-of-order bytes kept per stream while waiting for a gap to fill.
+const MAX_PENDING: usize = 16 << 20;
+/// The BGP port.
+const BGP_PORT: u16 = 179;
+
+/// What to do besides decoding.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Options {
+    /// Re-encode every decoded message and compare with the original bytes.
+    pub check_roundtrip: bool,
+}
+
+/// One end of a message's path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Endpoint {
+    /// Address.
+    pub ip: IpAddr,
+    /// TCP port (`None` in MRT, which records no ports).
+    pub port: Option<u16>,
+}
+
+impl core::fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match (self.ip, self.port) {
+            (IpAddr::V4(a), Some(p)) => write!(f, "{a}:{p}"),
+            (IpAddr::V6(a), Some(p)) => write!(f, "[{a}]:{p}"),
+            (a, None) => write!(f, "{a}"),
+        }
+    }
+}
+
+/// The outcome of re-encoding a decoded message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RoundTrip {
+    /// Byte for byte the same.
+    Same,
+    /// Different: the first differing offset and both lengths.
+    Differs {
+        /// First offset where the bytes differ (or the shorter length).
+        offset: usize,
+        /// Original length.
+        original: usize,
+        /// Re-encoded length.
+        encoded: usize,
+    },
+    /// The encoder refused the decoded value.
+    EncodeFailed(String),
+}
+
+/// One BGP message found in the input (decoded or not).
+#[derive(Debug, Clone)]
+pub struct MessageItem {
+    /// Frame number (captures) or record number (MRT) where the message ended.
+    pub number: u64,
+    /// Time, nanoseconds since the Unix epoch.
+    pub unix_nanos: i128,
+    /// Sender.
+    pub src: Endpoint,
+    /// Receiver.
+    pub dst: Endpoint,
+    /// The message octets (for a bad header: what was available of it).
+    pub bytes: Vec<u8>,
+    /// The decoded message, or the error (whose NOTIFICATION is `Notification::from(&err)`).
+    pub result: Result<Message, DecodeError>,
+    /// Set when round-trip checking was asked for and the message decoded.
+    pub roundtrip: Option<RoundTrip>,
+}
+
+/// Something that is not a BGP message but went wrong, or is worth a line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// A frame or record that could not be read.
+    Problem {
+        /// Frame or record number (0: the file as a whole).
+        number: u64,
+        /// What went wrong.
+        error: Problem,
+    },
+    /// An MRT state change record.
+    State {
+        /// Record number.
+        number: u64,
+        /// Time, nanoseconds since the Unix epoch.
+        unix_nanos: i128,
+        /// The peer.
+        peer: Endpoint,
+        /// The local end whose FSM changed.
+        local: Endpoint,
+        /// Old state (RFC 6396 §4.4.1 numbering).
+        old: u16,
+        /// New state.
+        new: u16,
+    },
+}
+
+/// What went wrong with a frame or record.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Problem {
+    /// The capture file's structure.
+    #[error(transparent)]
+    Capture(#[from] CaptureError),
+    /// A frame's headers.
+    #[error(transparent)]
+    Packet(#[from] ParseError),
+    /// An MRT record.
+    #[error(transparent)]
+    Mrt(#[from] MrtError),
+    /// A frame of a link type this decoder does not read.
+    #[error("unsupported link type")]
+    LinkType,
+}
+
+/// Why a file could not be decoded at all.
+#[derive(Debug, thiserror::Error)]
+pub enum FileError {
+    /// gzip decompression failed.
+    #[error("gzip: {0}")]
+    Gzip(std::io::Error),
+    /// Neither pcap, pcapng nor MRT.
+    #[error("not a pcap, pcapng or MRT file")]
+    Unknown,
+    /// The capture's file header is unreadable.
+    #[error(transparent)]
+    Capture(#[from] CaptureError),
+}
+
+/// Counts of a whole decode.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    /// Input octets (after decompression).
+    pub bytes: u64,
+    /// Frames or records read.
+    pub frames: u64,
+    /// BGP messages found (decoded or not).
+    pub messages: u64,
+    /// Decoded messages by type name.
+    pub by_type: BTreeMap<String, u64>,
+    /// Messages that failed to decode, and unreadable frames or records.
+    pub failed: u64,
+    /// Messages whose re-encoding differs (with `check_roundtrip`).
+    pub roundtrip_differs: u64,
+    /// TCP segments whose data had been seen already (retransmissions).
+    pub retransmitted_segments: u64,
+}
+
+impl Summary {
+    /// Whether everything decoded (and re-encoded the same, when checked).
+    #[must_use]
+    pub const fn ok(&self) -> bool {
+        self.failed == 0 && self.roundtrip_differs == 0
+    }
+}
+
+/// Decompresses gzip input (detected by its magic, RFC 1952 §2.3.1), or borrows it as is.
+///
+/// # Errors
+///
+/// [`FileError::Gzip`] when the gzip stream is corrupt.
+pub fn gunzip(data: &[u8]) -> Result<std::borrow::Cow<'_, [u8]>, FileError> {
+    if data.starts_with(&[0x1F, 0x8B]) {
+        let mut out = Vec::new();
+        flate2::read::MultiGzDecoder::new(data)
+            .read_to_end(&mut out)
+            .map_err(FileError::Gzip)?;
+        Ok(out.into())
+    } else {
+        Ok(data.into())
+    }
+}
+
+/// Decodes a whole file held in memory, handing every message and event to the sinks.
+///
+/// # Errors
+///
+/// A [`FileError`] when the input is not a readable capture or MRT file at all; problems
+/// inside the file are events instead.
+pub fn decode(
+    data: &[u8],
+    opts: Options,
+    on_message: &mut dyn FnMut(MessageItem),
+    on_event: &mut dyn FnMut(Event),
+) -> Result<Summary, FileError> {
+    let data = gunzip(data)?;
+    let mut summary = Summary {
+        bytes: u64::try_from(data.len()).unwrap_or(u64::MAX),
+        ..Summary::default()
+    };
+    let mut sink = Sink {
+        opts,
+        summary: &mut summary,
+        on_message,
+        on_event,
+    };
+    if pcap::is_capture(&data) {
+        decode_capture(&data, &mut sink)?;
+    } else if mrt::is_mrt(&data) {
+        decode_mrt(&data, &mut sink);
+    } else {
+        return Err(FileError::Unknown);
+    }
+    Ok(summary)
+}
+
+struct Sink<'s> {
+    opts: Options,
+    summary: &'s mut Summary,
+    on_message: &'s mut dyn FnMut(MessageItem),
+    on_event: &'s mut dyn FnMut(Event),
+}
+
+impl Sink<'_> {
+    fn problem(&mut self, number: u64, error: Problem) {
+        self.summary.failed += 1;
+        (self.on_event)(Event::Problem { number, error });
+    }
+
+    fn message(
+        &mut self,
+        number: u64,
+        unix_nanos: i128,
+        (src, dst): (Endpoint, Endpoint),
+        bytes: &[u8],
+        result: Result<Message, DecodeError>,
+        ctx: &DecodeCtx,
+    ) {
+        self.summary.messages += 1;
+        let roundtrip = match &result {
+            Ok(m) => {
+                *self
+                    .summary
+                    .by_type
+                    .entry(type_name(m).to_owned())
+                    .or_insert(0) += 1;
+                self.opts.check_roundtrip.then(|| roundtrip(m, bytes, ctx))
+            }
+            Err(_) => {
+                self.summary.failed += 1;
+                None
+            }
+        };
+        if roundtrip.as_ref().is_some_and(|r| *r != RoundTrip::Same) {
+            self.summary.roundtrip_differs += 1;
+        }
+        (self.on_message)(MessageItem {
+            number,
+            unix_nanos,
+            src,
+            dst,
+            bytes: bytes.to_vec(),
+            result,
+            roundtrip,
+        });
+    }
+}
+
+fn roundtrip(m: &Message, original: &[u8], ctx: &DecodeCtx) -> RoundTrip {
+    match m.to_bytes(&EncodeCtx::from(ctx)) {
+        Ok(enc) if enc.as_ref() == original => RoundTrip::Same,
+        Ok(enc) => RoundTrip::Differs {
+            offset: enc
+                .iter()
+                .zip(original)
+                .position(|(a, b)| a != b)
+                .unwrap_or(enc.len().min(original.len())),
+            original: original.len(),
+            encoded: enc.len(),
+        },
+        Err(e) => RoundTrip::EncodeFailed(e.to_string()),
+    }
+}
+
+/// The type's name as RFC 4271 §4.1 spells it.
+#[must_use]
+pub const fn type_name(m: &Message) -> &'static str {
+    match m {
+        Message::Open(_) => "OPEN",
+        Message::Update(_) => "UPDATE",
+        Message::Notification(_) => "NOTIFICATION",
+        Message::Keepalive => "KEEPALIVE",
+        Message::RouteRefresh(_) => "ROUTE-REFRESH",
+    }
+}
+
+fn decode_mrt(data: &[u8], sink: &mut Sink<'_>) {
+    for entry in mrt::Reader::new(data) {
+        let entry = match entry {
+            Ok(e) => e,
+            Err(e) => {
+                let n = sink.summary.frames + 1;
+                sink.problem(n, e.into());
+                break;
+            }
+        };
+        sink.summary.frames += 1;
+        match entry.record {
+            Err(e) => sink.problem(entry.number, e.into()),
+            Ok(Record::Message {
+                peering,
+                four_octet_as,
+                add_path,
+                bytes,
+            }) => {
+                let ctx = DecodeCtx {
+                    four_octet_as,
+                    add_path: if add_path {
+                        vec![Family::IPV4_UNICAST, Family::IPV6_UNICAST]
+                    } else {
+                        Vec::new()
+                    },
+                    // MRT does not record whether RFC 8654 was negotiated: accept both sizes.
+                    extended_message: true,
+                };
+                let ends = (
+                    Endpoint {
+                        ip: peering.peer_ip,
+                        port: None,
+                    },
+                    Endpoint {
+                        ip: peering.local_ip,
+                        port: None,
+                    },
+                );
+                let result = Message::decode(bytes, &ctx);
+                sink.message(entry.number, entry.unix_nanos, ends, bytes, result, &ctx);
+            }
+            Ok(Record::StateChange { peering, old, new }) => {
+                (sink.on_event)(Event::State {
+                    number: entry.number,
+                    unix_nanos: entry.unix_nanos,
+                    peer: Endpoint {
+                        ip: peering.peer_ip,
+                        port: None,
+                    },
+                    local: Endpoint {
+                        ip: peering.local_ip,
+                        port: None,
+                    },
+                    old,
+                    new,
+                });
+            }
+            Ok(Record::Other { .. }) => {}
+        }
+    }
+}
+
+/// A TCP direction: source and destination.
+type FlowKey = (Endpoint, Endpoint);
+
+#[derive(Debug, Default)]
+struct Stream {
+    /// Sequence number of the next in-order octet (`None` before any segment).
+    next_seq: Option<u32>,
+    /// Stream offset of `next_seq`.
+    next_off: u64,
+    /// In-order octets not yet framed.
+    buf: Vec<u8>,
+    /// Out-of-order segments by stream offset.
+    pending: BTreeMap<u64, Vec<u8>>,
+    pending_len: usize,
+    /// `buf` starts at a message boundary.
+    synced: bool,
+    /// This direction's OPEN (its sender's capabilities).
+    open: Option<Open>,
+    /// The context for decoding this direction.
+    ctx: DecodeCtx,
+}
+
+fn unknown_ctx() -> DecodeCtx {
+    DecodeCtx {
+        four_octet_as: true,
+        add_path: Vec::new(),
+        extended_message: true,
+    }
+}
+
+impl Stream {
+    fn fresh(&mut self, next_seq: u32, synced: bool) {
+        *self = Self {
+            next_seq: Some(next_seq),
+            synced,
+            ctx: unknown_ctx(),
+            ..Self::default()
+        };
+    }
+
+    /// Adds a segment's payload; returns whether it carried only octets seen before.
+    fn add(&mut self, seq: u32, payload: &[u8]) -> bool {
+        let Some(next_seq) = self.next_seq else {
+            return false;
+        };
+        if payload.is_empty() {
+            return false;
+        }
+        let delta = i64::from(seq.wrapping_sub(next_seq).cast_signed());
+        let off = i64::try_from(self.next_off).unwrap_or(i64::MAX) + delta;
+        let len = i64::try_from(payload.len()).unwrap_or(i64::MAX);
+        let next = i64::try_from(self.next_off).unwrap_or(i64::MAX);
+        if off + len <= next {
+            return true;
+        }
+        if off <= next {
+            let skip = usize::try_from(next - off).unwrap_or(0);
+            self.append(payload.get(skip..).unwrap_or_default());
+        } else if self.pending_len + payload.len() <= MAX_PENDING {
+            let key = u64::try_from(off).unwrap_or(0);
+            let slot = self.pending.entry(key).or_default();
+            if slot.len() < payload.len() {
+                self.pending_len += payload.len() - slot.len();
+                *slot = payload.to_vec();
+            }
+        }
+        while let Some(entry) = self.pending.first_entry() {
+            let at = *entry.key();
+            if at > self.next_off {
+                break;
+            }
+            let seg = entry.remove();
+            self.pending_len = self.pending_len.saturating_sub(seg.len());
+            let skip = usize::try_from(self.next_off - at).unwrap_or(usize::MAX);
+            if let Some(tail) = seg.get(skip..) {
+                self.append(tail);
+            }
+        }
+        false
+    }
+
+    fn append(&mut self, bytes: &[u8]) {
+        self.buf.extend_from_slice(bytes);
+        let n = u32::try_from(bytes.len()).unwrap_or(u32::MAX);
+        self.next_seq = self.next_seq.map(|s| s.wrapping_add(n));
+        self.next_off += u64::from(n);
+    }
+}
+
+/// The context for messages from the sender of `s` to the sender of `r`.
+fn negotiate(s: &Open, r: &Open) -> DecodeCtx {
+    let four = |o: &Open| {
+        o.capabilities()
+            .any(|c| matches!(c, Capability::FourOctetAs(_)))
+    };
+    let ext = |o: &Open| {
+        o.capabilities()
+            .any(|c| matches!(c, Capability::ExtendedMessage))
+    };
+    let modes = |o: &Open| -> Vec<(Family, u8)> {
+        o.capabilities()
+            .filter_map(|c| match c {
+                Capability::AddPath(f) => Some(f.iter().map(|a| (a.family, a.mode.0))),
+                _ => None,
+            })
+            .flatten()
+            .collect()
+    };
+    let recv = modes(r);
+    // RFC 7911 §4: the sender sends path identifiers for a family when it announced "send"
+    // (2 or 3) and the receiver "receive" (1 or 3).
+    let add_path = modes(s)
+        .into_iter()
+        .filter(|(f, m)| m & 2 != 0 && recv.iter().any(|(g, n)| g == f && n & 1 != 0))
+        .map(|(f, _)| f)
+        .collect();
+    DecodeCtx {
+        four_octet_as: four(s) && four(r),
+        add_path,
+        // RFC 8654 §3: only when both sides announced the capability.
+        extended_message: ext(s) && ext(r),
+    }
+}
+
+fn decode_capture(data: &[u8], sink: &mut Sink<'_>) -> Result<(), FileError> {
+    let mut reader = pcap::Reader::new(data)?;
+    let mut streams: BTreeMap<FlowKey, Stream> = BTreeMap::new();
+    while let Some(p) = reader.next_packet() {
+        let p = match p {
+            Ok(p) => p,
+            Err(e) => {
+                let n = sink.summary.frames + 1;
+                sink.problem(n, e.into());
+                break;
+            }
+        };
+        sink.summary.frames += 1;
+        let Some(link) = p.link else {
+            sink.problem(p.number, Problem::LinkType);
+            continue;
+        };
+        let tcp = match packet::parse(link, p.data) {
+            Ok(Parsed::Tcp(t)) => t,
+            Ok(Parsed::Other) => continue,
+            Err(e) => {
+                sink.problem(p.number, e.into());
+                continue;
+            }
+        };
+        if tcp.src_port != BGP_PORT && tcp.dst_port != BGP_PORT {
+            continue;
+        }
+        let key = (
+            Endpoint {
+                ip: tcp.src,
+                port: Some(tcp.src_port),
+            },
+            Endpoint {
+                ip: tcp.dst,
+                port: Some(tcp.dst_port),
+            },
+        );
+        let stream = streams.entry(key).or_default();
+        if tcp.flags & SYN != 0 {
+            stream.fresh(tcp.seq.wrapping_add(1), true);
+            continue;
+        }
+        if tcp.flags & RST != 0 && tcp.payload.is_empty() {
+            continue;
+        }
+        if stream.next_seq.is_none() {
+            stream.fresh(tcp.seq, false);
+        }
+        if stream.add(tcp.seq, tcp.payload) {
+            sink.summary.retransmitted_segments += 1;
+        }
+        let opened = frame_stream(stream, key, p.number, p.unix_nanos, sink);
+        if let Some(open) = opened {
+            let rev = (key.1, key.0);
+            let their = streams.get(&rev).and_then(|s| s.open.clone());
+            if let Some(theirs) = their {
+                let ctx_fwd = negotiate(&open, &theirs);
+                let ctx_rev = negotiate(&theirs, &open);
+                if let Some(s) = streams.get_mut(&rev) {
+                    s.ctx = ctx_rev;
+                }
+                if let Some(s) = streams.get_mut(&key) {
+                    s.ctx = ctx_fwd;
+                }
+            }
+            if let Some(s) = streams.get_mut(&key) {
+                s.open = Some(open);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Frames and decodes whatever whole messages `stream` holds; returns the last OPEN decoded.
+fn frame_stream(
+    stream: &mut Stream,
+    key: FlowKey,
+    number: u64,
+    unix_nanos: i128,
+    sink: &mut Sink<'_>,
+) -> Option<Open> {
+    let mut start = 0;
+    let mut opened = None;
+    loop {
+        let buf = stream.buf.get(start..).unwrap_or_default();
+        if !stream.synced {
+            match buf.windows(MARKER.len()).position(|w| w == MARKER) {
+                Some(i) => {
+                    start += i;
+                    stream.synced = true;
+                    continue;
+                }
+                None => {
+                    start += buf.len().saturating_sub(MARKER.len() - 1);
+                    break;
+                }
+            }
+        }
+        match frame(buf, &stream.ctx) {
+            Ok(Frame::Incomplete { .. }) => break,
+            Ok(Frame::Complete { len }) => {
+                let bytes = buf.get(..len).unwrap_or_default();
+                let result = Message::decode(bytes, &stream.ctx);
+                if let Ok(Message::Open(o)) = &result {
+                    opened = Some(o.clone());
+                }
+                let ctx = stream.ctx.clone();
+                sink.message(number, unix_nanos, key, bytes, result, &ctx);
+                start += len;
+            }
+            Err(e) => {
+                let shown = buf.get(..buf.len().min(19)).unwrap_or_default();
+                let ctx = stream.ctx.clone();
+                sink.message(number, unix_nanos, key, shown, Err(e.into()), &ctx);
+                // Resynchronise on the next marker after this one.
+                start += 1;
+                stream.synced = false;
+            }
+        }
+    }
+    stream.buf.drain(..start.min(stream.buf.len()));
+    opened
+}
+
+/// Formats nanoseconds since the Unix epoch as RFC 3339 UTC with nanoseconds.
+#[must_use]
+pub fn format_time(unix_nanos: i128) -> String {
+    let secs = unix_nanos.div_euclid(1_000_000_000);
+    let nanos = unix_nanos.rem_euclid(1_000_000_000);
+    let days = secs.div_euclid(86_400);
+    let sod = secs.rem_euclid(86_400);
+    // Civil from days (H. Hinnant's algorithm), proleptic Gregorian.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i128::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{nanos:09}Z",
+        sod / 3600,
+        sod / 60 % 60,
+        sod % 60
+    )
+}
+
+/// The NOTIFICATION code and subcode with their names, e.g. `CEASE/ADMINISTRATIVE_SHUTDOWN (6/2)`.
+#[must_use]
+pub fn notification_name(n: &Notification) -> String {
+    use bgp::wire::{
+        CeaseSubcode, ErrorCode, FsmSubcode, HeaderSubcode, OpenSubcode, RouteRefreshSubcode,
+        UpdateSubcode,
+    };
+    let sub = match n.code {
+        ErrorCode::MESSAGE_HEADER => HeaderSubcode(n.subcode).name(),
+        ErrorCode::OPEN_MESSAGE => OpenSubcode(n.subcode).name(),
+        ErrorCode::UPDATE_MESSAGE => UpdateSubcode(n.subcode).name(),
+        ErrorCode::FSM => FsmSubcode(n.subcode).name(),
+        ErrorCode::CEASE => CeaseSubcode(n.subcode).name(),
+        ErrorCode::ROUTE_REFRESH_MESSAGE => RouteRefreshSubcode(n.subcode).name(),
+        _ => None,
+    };
+    let code = n
+        .code
+        .name()
+        .map_or_else(|| format!("code {}", n.code.0), str::to_owned);
+    match sub {
+        Some(s) => format!("{code}/{s} ({}/{})", n.code.0, n.subcode),
+        None if n.subcode == 0 => format!("{code} ({}/0)", n.code.0),
+        None => format!("{code}/subcode {} ({}/{})", n.subcode, n.code.0, n.subcode),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_times_in_utc() {
+        assert_eq!(format_time(0), "1970-01-01T00:00:00.000000000Z");
+        assert_eq!(
+            format_time(1_767_225_600_000_000_123),
+            "2026-01-01T00:00:00.000000123Z"
+        );
+        assert_eq!(
+            format_time(951_827_696_500_000_000),
+            "2000-02-29T12:34:56.500000000Z"
+        );
+    }
+
+    #[test]
+    fn reassembles_out_of_order_and_duplicate_segments() {
+        let mut s = Stream::default();
+        s.fresh(1000, true);
+        assert!(!s.add(1005, b"fghij"));
+        assert!(s.buf.is_empty(), "waits for the gap");
+        assert!(!s.add(1000, b"abcde"));
+        assert_eq!(s.buf, b"abcdefghij");
+        assert!(s.add(1003, b"def"), "old data is a retransmission");
+        assert!(!s.add(1008, b"ijKL"), "overlap keeps only the new tail");
+        assert_eq!(s.buf, b"abcdefghijKL");
+    }
+
+    #[test]
+    fn reassembles_across_sequence_wrap() {
+        let mut s = Stream::default();
+        s.fresh(u32::MAX - 1, true);
+        s.add(u32::MAX - 1, b"ab");
+        s.add(0, b"cd");
+        assert_eq!(s.buf, b"abcd");
+    }
+}
