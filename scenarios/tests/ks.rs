@@ -38,7 +38,11 @@ to = "vnet"
 interval = "10s"
 "#;
 
-const RUNS: u64 = if cfg!(debug_assertions) { 2_500 } else { 10_000 };
+const RUNS: u64 = if cfg!(debug_assertions) {
+    2_500
+} else {
+    10_000
+};
 
 /// ce1's detection times, in seconds after the cut, of [`RUNS`] seeds, on two threads.
 fn detections() -> Vec<f64> {
@@ -72,7 +76,10 @@ fn detections() -> Vec<f64> {
 fn detection_times_match_the_length_biased_closed_form() {
     let d = detections();
     assert_eq!(d.len() as u64, RUNS);
-    assert!(d.iter().all(|x| (119.9..=180.1).contains(x)), "outside [120, 180] s");
+    assert!(
+        d.iter().all(|x| (119.9..=180.1).contains(x)),
+        "outside [120, 180] s"
+    );
     let crit = ks_critical(0.001, d.len());
     let stat = ks_statistic(&d, |x| detection_cdf(180.0, 60.0, 0.75, 1.0, x));
     assert!(stat < crit, "KS statistic {stat:.4} >= critical {crit:.4}");

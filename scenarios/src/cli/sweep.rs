@@ -203,7 +203,11 @@ pub struct AdviseArgs {
 pub(super) fn advise(a: &AdviseArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
     use crate::sweep::advise;
     if !(0.0..1.0).contains(&a.loss) {
-        let _ = writeln!(err, "holdtime: --loss {} is not a fraction in [0, 1)", a.loss);
+        let _ = writeln!(
+            err,
+            "holdtime: --loss {} is not a fraction in [0, 1)",
+            a.loss
+        );
         return EXIT_INVALID;
     }
     let spec = advise::AdviseSpec {

@@ -59,7 +59,10 @@ impl Candidate {
             TcpPreset::Rfc6298 => "rfc6298",
         };
         match self.bfd {
-            Some(i) => format!("BFD {} ms x3 + {timers}, tcp {tcp}", i.as_nanos() / 1_000_000),
+            Some(i) => format!(
+                "BFD {} ms x3 + {timers}, tcp {tcp}",
+                i.as_nanos() / 1_000_000
+            ),
             None => format!("{timers}, tcp {tcp}"),
         }
     }
@@ -218,7 +221,11 @@ pub fn assess(spec: &AdviseSpec, exec: Exec) -> Result<Vec<Assessment>, SweepErr
     let mut healthy_sc: Vec<Scenario> = Vec::new();
     for c in &spec.candidates {
         failing.push(variant(&name, &doc, &c.point())?);
-        healthy_sc.push(variant(&format!("{name} (healthy)"), &healthy_doc, &c.point())?);
+        healthy_sc.push(variant(
+            &format!("{name} (healthy)"),
+            &healthy_doc,
+            &c.point(),
+        )?);
     }
     let run_err = |(k, error): (u64, super::RunFailure), runs: u64| SweepError::Run {
         point: spec
@@ -577,7 +584,10 @@ mod tests {
                 let a_dominates_b = a.outage_p99_us <= b.outage_p99_us
                     && a.per_year_ci.1 <= b.per_year_ci.1
                     && (a.outage_p99_us < b.outage_p99_us || a.per_year_ci.1 < b.per_year_ci.1);
-                assert!(!a_dominates_b, "a dominated config ranks above its dominator");
+                assert!(
+                    !a_dominates_b,
+                    "a dominated config ranks above its dominator"
+                );
             }
         }
     }
@@ -588,7 +598,10 @@ mod tests {
         let (l, u) = garwood(0, 0.05);
         assert!(l == 0.0 && (u - 3.689).abs() < 0.001, "{l} {u}");
         let (l, u) = garwood(10, 0.05);
-        assert!((l - 4.795).abs() < 0.001 && (u - 18.390).abs() < 0.001, "{l} {u}");
+        assert!(
+            (l - 4.795).abs() < 0.001 && (u - 18.390).abs() < 0.001,
+            "{l} {u}"
+        );
     }
 
     #[test]

@@ -543,8 +543,7 @@ pub fn run_samples(
                             break;
                         };
                         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                            crate::run(sc, run_seed(seed, k % runs), None)
-                                .map_err(RunFailure::from)
+                            crate::run(sc, run_seed(seed, k % runs), None).map_err(RunFailure::from)
                         }))
                         .unwrap_or_else(|payload| Err(RunFailure::Panic(panic_text(&*payload))));
                         match result {
