@@ -10,7 +10,7 @@
 //! over worker threads, each run single-threaded; each worker fills its own histograms and the
 //! workers' histograms are added at the end. Adding counts is commutative, so the result does
 //! not depend on the number of workers or on which worker ran what: `--jobs 1` and
-//! `--jobs 8` give the same bytes, and [`merge`] of all shards gives the unsharded bytes.
+//! `--jobs 8` give the same bytes, and [`merge()`] of all shards gives the unsharded bytes.
 //!
 //! Per grid point the sweep keeps histograms ([`histogram`]) of: the detection time (the
 //! earliest session-down detection after the fault), the longest outage per traffic direction
