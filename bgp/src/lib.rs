@@ -8,6 +8,8 @@
 
 pub mod bfd;
 pub mod fsm;
+#[cfg(feature = "tokio")]
+pub mod live;
 pub mod rib;
 pub mod speaker;
 pub mod wire;
