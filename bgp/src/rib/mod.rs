@@ -496,7 +496,7 @@ impl Rib {
         if changes.is_empty() {
             return;
         }
-        let mut up: Vec<&mut Peer> = self
+        let mut up: smallvec::SmallVec<[&mut Peer; 4]> = self
             .peers
             .values_mut()
             .filter(|p| p.session.is_some())
