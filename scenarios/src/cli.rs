@@ -94,6 +94,9 @@ pub enum Command {
     /// Play one side of a scenario for real over TCP against a real router; faults from
     /// `--fault` or standard input lines (`silent`, `down`, `restore`).
     Live(LiveArgs),
+    /// Size BGP timers and BFD: outage after a silent failure against false resets on a
+    /// lossy healthy link, ranked, with a recommendation.
+    Advise(sweep::AdviseArgs),
     /// List the built-in scenarios, or print one.
     Scenarios {
         /// `show NAME` prints a scenario's TOML.
@@ -204,6 +207,7 @@ pub fn main(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
         } => decode(file, *format, *check_roundtrip, out, err),
         Command::Check { scenarios, seed } => check(scenarios, *seed, out, err),
         Command::Sweep(args) => sweep::sweep(args, out, err),
+        Command::Advise(args) => sweep::advise(args, out, err),
         Command::Merge {
             files,
             format,

@@ -1,6 +1,6 @@
 //! `holdtime live`: one router of a scenario's topology, played for real over TCP.
 //!
-//! The router is the first of the chosen [`Role`](crate::topology::Role) (`msee` → msee1,
+//! The router is the first of the chosen [`Role`] (`msee` → msee1,
 //! `vpn-gateway` → the Azure VPN gateway, `ce` → ce1), configured exactly as the simulator
 //! configures it (ASN, timers, profile, max-prefix, export policy; `sim::router`), with the
 //! prefixes its sessions announce originated, plus what its idle sessions would have brought
