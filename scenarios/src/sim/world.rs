@@ -143,6 +143,9 @@ pub(crate) struct World<'a> {
     ergw_version: u64,
     flows: Vec<FlowRt>,
     plane_dirty: bool,
+    /// A link or a router changed state since the adjacencies were last refreshed (only the
+    /// world changes them: faults, carrier, crashes), so `settle` need not look every time.
+    links_dirty: bool,
     /// The internet edge (pseudo router): on-premises and Microsoft meet here.
     inet: dp::RouterIx,
     /// Microsoft's network behind the MSEEs and the internet edge (the `microsoft` endpoint).
@@ -499,6 +502,7 @@ impl<'a> World<'a> {
             ergw_version: 0,
             flows: Vec::new(),
             plane_dirty: true,
+            links_dirty: true,
             fault_at: Vec::new(),
             fault_times: Vec::new(),
             saved_loss: BTreeMap::new(),
@@ -705,7 +709,12 @@ impl<'a> World<'a> {
             }
         }
         self.drain_capture();
-        self.refresh_adjacencies();
+        if self.links_dirty {
+            self.links_dirty = false;
+            self.refresh_adjacencies();
+        } else if self.plane_dirty {
+            self.route_microsoft();
+        }
         if self.plane_dirty {
             self.plane_dirty = false;
             self.evaluate_flows();
@@ -723,6 +732,7 @@ impl<'a> World<'a> {
     }
 
     fn carrier(&mut self, router: usize, segment: SegIx, up: bool) {
+        self.links_dirty = true;
         let now = self.engine.now();
         for s in 0..self.topo.sessions.len() {
             let session = SessIx(s);
@@ -1072,9 +1082,7 @@ impl<'a> World<'a> {
                 self.plane_dirty = true;
             }
         }
-        if self.plane_dirty {
-            self.route_microsoft();
-        }
+        self.route_microsoft();
     }
 
     /// Microsoft's network sends traffic for on-premises public prefixes to the MSEEs that
@@ -1197,6 +1205,7 @@ impl<'a> World<'a> {
     }
 
     fn apply_fault(&mut self, index: usize, end: bool) -> Result<(), RunError> {
+        self.links_dirty = true;
         let now = self.engine.now();
         let fault = &self.sc.faults[index];
         let (kind, target_name) = fault_label(self.topo, &fault.action);
@@ -1380,6 +1389,7 @@ impl<'a> World<'a> {
     /// (a box that loses power), without, its neighbours are not told (an instance that
     /// becomes unreachable behind a tunnel).
     fn crash_router(&mut self, r: usize, carrier: bool) {
+        self.links_dirty = true;
         let now = self.engine.now();
         self.net.set_alive(&mut self.engine, r, false);
         if let Some((_, id)) = self.router_timer[r].take() {
@@ -1520,6 +1530,7 @@ impl<'a> World<'a> {
 
     /// A later stage of fault `index`.
     fn fault_stage(&mut self, index: usize, stage: u8) {
+        self.links_dirty = true;
         if matches!(self.undo.get(&index), Some(Undo::Done)) {
             return;
         }
@@ -1824,6 +1835,7 @@ impl<'a> World<'a> {
     }
 
     fn restart_router(&mut self, r: usize) {
+        self.links_dirty = true;
         let now = self.engine.now();
         if self.net.is_alive(r) {
             return;
