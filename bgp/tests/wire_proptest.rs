@@ -363,6 +363,15 @@ proptest! {
             }
         }
         if let Ok(first) = Message::decode(&bytes, &ctx) {
+            // Lazily kept attributes must be exactly what the eager decoder accepts: no
+            // malformed entry and the same count once materialised.
+            if let Message::Update(u) = &first
+                && u.issues.is_empty()
+            {
+                let n = u.attributes.len();
+                prop_assert_eq!(u.attributes.as_slice().len(), n);
+                prop_assert!(u.attributes.iter().all(|a| !matches!(a.value, AttrValue::Malformed(_))));
+            }
             let enc = EncodeCtx::from(&ctx);
             if let Ok(re) = first.to_bytes(&enc) {
                 let second = Message::decode(&re, &ctx).unwrap();

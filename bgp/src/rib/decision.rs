@@ -48,6 +48,7 @@ use std::cmp::Ordering;
 use std::net::{IpAddr, Ipv4Addr};
 
 use serde::{Deserialize, Serialize};
+use smallvec::SmallVec;
 
 /// The decision-relevant facts about one candidate route, computed once at import.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -127,14 +128,14 @@ fn tail_order(a: &Rank, b: &Rank) -> Ordering {
 /// Keep only the survivors for which `key` equals the best (by `better`) value among them.
 fn retain_best<T: Ranked, K: Copy + Ord>(
     cands: &[T],
-    survivors: &mut Vec<usize>,
+    survivors: &mut SmallVec<[usize; 8]>,
     key: impl Fn(&Rank) -> K,
     higher_wins: bool,
 ) {
     let keys = survivors.iter().map(|&i| key(cands[i].rank()));
     let best = if higher_wins { keys.max() } else { keys.min() };
     if let Some(best) = best {
-        survivors.retain(|&i| key(cands[i].rank()) == best);
+        survivors.retain(|i| key(cands[*i].rank()) == best);
     }
 }
 
@@ -150,7 +151,9 @@ pub fn select<T: Ranked>(cands: &mut [T], config: &DecisionConfig) -> usize {
         1 => return 1,
         _ => {}
     }
-    let mut survivors: Vec<usize> = (0..cands.len()).collect();
+    // Index lists stay inline up to 8 candidates: selecting among the few paths a prefix
+    // usually has does not allocate.
+    let mut survivors: SmallVec<[usize; 8]> = (0..cands.len()).collect();
     // Step 0: weight (vendor), step 1: degree of preference (RFC 4271 §9.1.1 / §9.1.2.1).
     retain_best(cands, &mut survivors, |r| r.weight, true);
     retain_best(cands, &mut survivors, |r| r.local_pref, true);
@@ -163,8 +166,8 @@ pub fn select<T: Ranked>(cands: &mut [T], config: &DecisionConfig) -> usize {
         retain_best(cands, &mut survivors, |r| r.med, false);
     } else {
         let snapshot = survivors.clone();
-        survivors.retain(|&i| {
-            let r = cands[i].rank();
+        survivors.retain(|i| {
+            let r = cands[*i].rank();
             snapshot.iter().all(|&j| {
                 let o = cands[j].rank();
                 o.neighbor_as != r.neighbor_as || o.med >= r.med
@@ -182,7 +185,7 @@ pub fn select<T: Ranked>(cands: &mut [T], config: &DecisionConfig) -> usize {
         return 0;
     };
     let max = usize::from(config.multipath.max_paths.max(1));
-    let mut chosen: Vec<usize> = Vec::with_capacity(max.min(survivors.len()));
+    let mut chosen: SmallVec<[usize; 8]> = SmallVec::new();
     chosen.push(best);
     for &i in survivors.iter().skip(1) {
         if chosen.len() >= max {
@@ -212,10 +215,10 @@ fn multipath_equal<T: Ranked>(best: &T, other: &T, relax: bool) -> bool {
 /// Moves `cands[front[k]]` to position `k`, keeping the others in relative order.
 fn reorder_front<T>(cands: &mut [T], front: &[usize]) {
     // Build the permutation: chosen first, then the rest in original order.
-    let mut order: Vec<usize> = front.to_vec();
+    let mut order: SmallVec<[usize; 8]> = front.iter().copied().collect();
     order.extend((0..cands.len()).filter(|i| !front.contains(i)));
     // Apply the permutation in place by following cycles: position k receives cands[order[k]].
-    let mut done = vec![false; cands.len()];
+    let mut done: SmallVec<[bool; 8]> = smallvec::smallvec![false; cands.len()];
     for start in 0..cands.len() {
         if done[start] {
             continue;

@@ -252,6 +252,44 @@ impl Rib {
         Ok(())
     }
 
+    /// The export policy applied towards `peer`.
+    #[must_use]
+    pub fn export_policy(&self, peer: PeerId) -> Option<&ExportPolicy> {
+        self.peers.get(&peer).map(|p| &p.config.export)
+    }
+
+    /// Replaces the export policy towards `peer` at run time and queues every best path for
+    /// it again, so that the next [`Self::poll_updates`] re-advertises what the new policy
+    /// changes (new attributes, or withdrawals of prefixes it now denies). This is a policy
+    /// change followed by an outbound soft reset: RFC 4271 §9.2 lets a speaker advertise
+    /// "any changes ... to the Adj-RIBs-Out", and RFC 2918 §1 notes that without
+    /// ROUTE-REFRESH a policy change would otherwise need the session reset; the session
+    /// stays up. Nothing is sent while the session is down (the next `peer_up` advertises
+    /// under the new policy).
+    ///
+    /// # Errors
+    ///
+    /// [`RibError::UnknownPeer`].
+    pub fn set_export_policy(
+        &mut self,
+        peer: PeerId,
+        policy: ExportPolicy,
+    ) -> Result<(), RibError> {
+        let state = self
+            .peers
+            .get_mut(&peer)
+            .ok_or(RibError::UnknownPeer(peer))?;
+        state.config.export = policy;
+        if state.session.is_some() {
+            state
+                .adj_out
+                .mark_all(self.loc.iter_best().map(|(p, _)| *p));
+            // Every advertised prefix has a best path (propagation withdraws the others), so
+            // this also re-examines the prefixes the new policy denies.
+        }
+        Ok(())
+    }
+
     /// The session with `peer` is Established: the whole Loc-RIB is queued for it (RFC 4271
     /// §9.2: the initial advertisement is the full set of exportable best paths).
     ///
@@ -458,7 +496,7 @@ impl Rib {
         if changes.is_empty() {
             return;
         }
-        let mut up: Vec<&mut Peer> = self
+        let mut up: smallvec::SmallVec<[&mut Peer; 4]> = self
             .peers
             .values_mut()
             .filter(|p| p.session.is_some())

@@ -752,3 +752,66 @@ fn ipv6_withdrawal_in_mp_unreach_removes_the_route() {
         Some(0)
     );
 }
+
+// RFC 4271 §9.1.2.2 c, end to end: the neighbour AS comes from the AS_PATH of the UPDATE.
+#[test]
+fn med_is_compared_only_within_the_neighbor_as_from_the_as_path() {
+    let with_med = |as_path: &[u32], nh: Ipv4Addr, med: u32| {
+        let mut a = attrs(as_path, nh);
+        a.set(AttrValue::MultiExitDisc(med));
+        a
+    };
+    let mut rib = rib();
+    ok(rib.handle_update(
+        PeerId(1),
+        &announce(with_med(&[65_001], v4(10, 0, 1, 2), 50), &["192.0.2.0/24"]),
+    ));
+    ok(rib.handle_update(
+        PeerId(2),
+        &announce(with_med(&[65_002], v4(10, 0, 2, 2), 10), &["192.0.2.0/24"]),
+    ));
+    // Different neighbour ASes: MED ignored, the lower BGP Identifier (peer 1) wins.
+    assert_eq!(best_source(&rib, "192.0.2.0/24"), Some(PeerId(1)));
+
+    let mut config = RibConfig::new(LOCAL_AS, v4(10, 255, 0, 1));
+    config.decision.always_compare_med = true;
+    let mut rib = Rib::new(config);
+    for id in [1u8, 2] {
+        let asn = 65_000 + u32::from(id);
+        ok(rib.add_peer(
+            PeerId(u32::from(id)),
+            PeerConfig::new(
+                asn,
+                IpAddr::V4(v4(10, 0, id, 2)),
+                IpAddr::V4(v4(10, 0, id, 1)),
+            ),
+        ));
+        ok(rib.peer_up(PeerId(u32::from(id)), v4(10, 0, id, 2), true));
+    }
+    ok(rib.handle_update(
+        PeerId(1),
+        &announce(with_med(&[65_001], v4(10, 0, 1, 2), 50), &["192.0.2.0/24"]),
+    ));
+    ok(rib.handle_update(
+        PeerId(2),
+        &announce(with_med(&[65_002], v4(10, 0, 2, 2), 10), &["192.0.2.0/24"]),
+    ));
+    assert_eq!(
+        best_source(&rib, "192.0.2.0/24"),
+        Some(PeerId(2)),
+        "always-compare-med"
+    );
+}
+
+#[test]
+fn ibgp_route_with_empty_path_has_the_local_as_as_neighbor() {
+    let mut rib = rib();
+    let mut internal = attrs(&[], v4(10, 0, 3, 2));
+    internal.set(AttrValue::LocalPref(100));
+    ok(rib.handle_update(PeerId(3), &announce(internal, &["192.0.2.0/24"])));
+    let rank = rib.loc_rib().best(&net("192.0.2.0/24")).map(|p| p.rank);
+    assert_eq!(
+        rank.map(|r| (r.neighbor_as, r.as_path_len, r.ebgp)),
+        Some((LOCAL_AS, 0, false))
+    );
+}

@@ -35,6 +35,7 @@ use crate::bfd;
 use crate::fsm::{self, Command, CommandError, SessionEvent, State, Transport};
 use crate::rib::adj_rib_in::IpFamily;
 use crate::rib::loc_rib::FibChange;
+use crate::rib::policy::ExportPolicy;
 use crate::rib::{PeerConfig, PeerId, Rib, RibConfig, RibEvent};
 use crate::wire::{EncodeCtx, Family, PathAttributes};
 
@@ -349,10 +350,63 @@ impl Speaker {
         self.drive(now);
     }
 
+    /// Originates every prefix of `prefixes` at once (see [`Rib::originate`]): they are
+    /// advertised together, in as few UPDATEs as fit, instead of the first alone and the rest
+    /// after the MinRouteAdvertisementInterval as successive [`Self::originate`] calls would.
+    pub fn originate_all(
+        &mut self,
+        now: Instant,
+        prefixes: impl IntoIterator<Item = (IpNet, PathAttributes)>,
+    ) {
+        for (prefix, attrs) in prefixes {
+            self.rib.originate(prefix, attrs);
+        }
+        self.drive(now);
+    }
+
+    /// Stops originating every prefix of `prefixes` at once.
+    pub fn withdraw_originated_all<'p>(
+        &mut self,
+        now: Instant,
+        prefixes: impl IntoIterator<Item = &'p IpNet>,
+    ) {
+        for prefix in prefixes {
+            self.rib.withdraw_originated(prefix);
+        }
+        self.drive(now);
+    }
+
     /// Stops originating `prefix`.
     pub fn withdraw_originated(&mut self, now: Instant, prefix: &IpNet) {
         self.rib.withdraw_originated(prefix);
         self.drive(now);
+    }
+
+    /// The export policy towards `peer`.
+    #[must_use]
+    pub fn export_policy(&self, peer: PeerId) -> Option<&ExportPolicy> {
+        self.rib.export_policy(peer)
+    }
+
+    /// Changes the export policy towards `peer` at run time (AS-path prepending to drain a
+    /// router before maintenance, a prefix list) and re-advertises what it changes, subject
+    /// to the peer's MinRouteAdvertisementInterval like any other change (see
+    /// [`Rib::set_export_policy`]). The session stays up.
+    ///
+    /// # Errors
+    ///
+    /// [`SpeakerError::UnknownPeer`].
+    pub fn set_export_policy(
+        &mut self,
+        now: Instant,
+        peer: PeerId,
+        policy: ExportPolicy,
+    ) -> Result<(), SpeakerError> {
+        self.rib
+            .set_export_policy(peer, policy)
+            .map_err(|_| SpeakerError::UnknownPeer(peer))?;
+        self.drive(now);
+        Ok(())
     }
 
     /// The next thing to send.

@@ -407,3 +407,82 @@ fn refuses_peers_whose_session_and_rib_disagree_on_ases() {
     );
     assert_eq!(speaker.peer_ids().collect::<Vec<_>>(), vec![PEER]);
 }
+
+#[test]
+fn export_prepend_change_readvertises_with_a_longer_path_and_keeps_the_session() {
+    let mut net = Net::new(|_, _| {});
+    net.originate(0, "192.0.2.0/24");
+    net.start();
+    net.run_for(Duration::from_secs(5));
+    let path_len = |net: &Net| {
+        net.speakers[1]
+            .rib()
+            .loc_rib()
+            .best(&parse_net("192.0.2.0/24"))
+            .and_then(|p| p.attrs.as_path().map(crate::wire::AsPath::path_len))
+    };
+    assert_eq!(path_len(&net), Some(1));
+    let mut policy = net.speakers[0]
+        .export_policy(PEER)
+        .cloned()
+        .unwrap_or_default();
+    policy.prepend = 3;
+    let now = net.now;
+    assert_eq!(net.speakers[0].set_export_policy(now, PEER, policy), Ok(()));
+    net.pump();
+    // The change waits for the MRAI timer (at most 30 s) like any other.
+    net.run_for(Duration::from_secs(31));
+    assert_eq!(path_len(&net), Some(4), "65001 prepended three more times");
+    assert_eq!(net.state(0), Some(State::Established));
+    assert_eq!(net.state(1), Some(State::Established));
+
+    // A prefix list that denies the prefix withdraws it.
+    let mut policy = net.speakers[0]
+        .export_policy(PEER)
+        .cloned()
+        .unwrap_or_default();
+    policy.prefix_list = Some(crate::rib::prefix_list::PrefixList::default());
+    let now = net.now;
+    assert_eq!(net.speakers[0].set_export_policy(now, PEER, policy), Ok(()));
+    net.pump();
+    net.run_for(Duration::from_secs(31));
+    assert!(!net.best_from_peer(1, "192.0.2.0/24"));
+    assert_eq!(
+        net.speakers[0].set_export_policy(now, PeerId(99), ExportPolicy::default()),
+        Err(SpeakerError::UnknownPeer(PeerId(99)))
+    );
+}
+
+#[test]
+fn originate_all_advertises_every_prefix_in_one_batch() {
+    let mut net = Net::new(|_, _| {});
+    net.originate(0, "192.0.2.0/24");
+    net.start();
+    net.run_for(Duration::from_secs(5));
+    let now = net.now;
+    let many: Vec<(IpNet, PathAttributes)> = (0..50u8)
+        .map(|k| (parse_net(&format!("10.0.{k}.0/24")), PathAttributes::new()))
+        .collect();
+    net.speakers[0].originate_all(now, many);
+    net.pump();
+    // One MRAI interval at most (the initial advertisement armed it), then all at once.
+    net.run_for(Duration::from_secs(31));
+    let first = net.fib(1, "10.0.0.0/24");
+    let last = net.fib(1, "10.0.49.0/24");
+    assert_eq!(first.len(), 1);
+    assert_eq!(
+        first.first().map(|f| f.0),
+        last.first().map(|f| f.0),
+        "one batch, not one prefix per MRAI interval"
+    );
+    let now = net.now;
+    let gone: Vec<IpNet> = (0..50u8)
+        .map(|k| parse_net(&format!("10.0.{k}.0/24")))
+        .collect();
+    net.speakers[0].withdraw_originated_all(now, &gone);
+    net.pump();
+    net.run_for(Duration::from_secs(31));
+    assert!(!net.best_from_peer(1, "10.0.0.0/24"));
+    assert!(!net.best_from_peer(1, "10.0.49.0/24"));
+    assert!(net.best_from_peer(1, "192.0.2.0/24"));
+}

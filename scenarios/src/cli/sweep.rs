@@ -162,3 +162,86 @@ pub(super) fn report_error(e: &SweepError, err: &mut dyn Write) -> u8 {
         _ => EXIT_INVALID,
     }
 }
+
+/// Arguments of `holdtime advise`.
+#[derive(Debug, clap::Args)]
+pub struct AdviseArgs {
+    /// The scenario with the silent failure (default: the reference).
+    pub scenario: Option<String>,
+    /// Long-run packet loss on the healthy link, as a fraction (0.01 = 1 %).
+    #[arg(long, default_value_t = 0.01)]
+    pub loss: f64,
+    /// Mean loss burst length in packets (Gilbert–Elliott); independent losses without it.
+    #[arg(long)]
+    pub burst: Option<f64>,
+    /// Outage budget: the worst direction's p99 after a silent failure.
+    #[arg(long, default_value = "240s")]
+    pub max_outage: sim_core::time::Duration,
+    /// False-reset budget per year (compared with the upper 95 % bound).
+    #[arg(long, default_value_t = 1.0)]
+    pub max_false_per_year: f64,
+    /// Failure runs per candidate.
+    #[arg(long, default_value_t = 200)]
+    pub runs: u64,
+    /// Healthy runs per candidate.
+    #[arg(long, default_value_t = 8)]
+    pub healthy_runs: u64,
+    /// Simulated time of each healthy run.
+    #[arg(long, default_value = "1d")]
+    pub horizon: sim_core::time::Duration,
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    pub jobs: Option<usize>,
+    /// Base seed.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Also write the assessments as JSON here (for `holdtime report`).
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+}
+
+pub(super) fn advise(a: &AdviseArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
+    use crate::sweep::advise;
+    if !(0.0..1.0).contains(&a.loss) {
+        let _ = writeln!(
+            err,
+            "holdtime: --loss {} is not a fraction in [0, 1)",
+            a.loss
+        );
+        return EXIT_INVALID;
+    }
+    let spec = advise::AdviseSpec {
+        source: a
+            .scenario
+            .clone()
+            .unwrap_or_else(|| crate::library::DEFAULT.to_owned()),
+        candidates: advise::default_candidates(),
+        loss: advise::LossSpec {
+            loss: a.loss,
+            burst: a.burst,
+        },
+        max_outage: a.max_outage,
+        max_false_per_year: a.max_false_per_year,
+        runs: a.runs,
+        healthy_runs: a.healthy_runs,
+        horizon: a.horizon,
+        seed: a.seed,
+    };
+    let exec = Exec {
+        jobs: a.jobs.unwrap_or_else(default_jobs),
+        progress: sweep::progress_wanted(),
+    };
+    match advise::assess(&spec, exec) {
+        Ok(ranked) => {
+            if let Some(path) = &a.json {
+                let json = advise::to_json(&spec, &ranked);
+                if write_out(&json, Some(path), out, err) != EXIT_OK {
+                    return EXIT_INVALID;
+                }
+            }
+            let _ = out.write_all(advise::render(&spec, &ranked).as_bytes());
+            EXIT_OK
+        }
+        Err(e) => report_error(&e, err),
+    }
+}

@@ -2,9 +2,9 @@
 //!
 //! Users ask "how long did my users lose traffic, in each direction?". A sampled ping answers
 //! that only to the sampling interval; here the answer is exact. Forwarding can change only at
-//! an event (a FIB update, a link state change), so the driver calls [`Plane::evaluate`] after
-//! every such event, and each [`FlowMeter`] records the exact instants at which its flow stopped
-//! and started reaching its destination. Probe packets "like `ping -i 0.01`" are then counted
+//! an event (a FIB update, a link state change), so the driver walks every flow again
+//! ([`Plane::walk`]) after every such event, and each [`FlowMeter`] records the exact instants
+//! at which its flow stopped and started reaching its destination. Probe packets "like `ping -i 0.01`" are then counted
 //! from those intervals without simulating each probe as an event: a probe sent at `t` is lost
 //! exactly when `t` falls inside an outage interval ([`FlowMeter::probes_lost`]).
 //!

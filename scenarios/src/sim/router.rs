@@ -11,6 +11,7 @@ use std::net::IpAddr;
 
 use bgp::bfd;
 use bgp::fsm::{self, Command, SessionEvent, State, Transport};
+use bgp::rib::prefix_list::{self, PrefixList};
 use bgp::rib::{PeerConfig, PeerId, RibConfig};
 use bgp::speaker::{PeerSpec, Speaker, SpeakerEvent, TransmitKind};
 use bgp::wire::PathAttributes;
@@ -18,7 +19,7 @@ use ipnet::IpNet;
 use sim_core::time::{Duration, Instant};
 
 use super::net::SessIx;
-use crate::topology::{self, Role, Topology};
+use crate::topology::{self, PeeringKind, Role, Topology};
 
 /// What a router wants done on the network.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -102,6 +103,77 @@ fn sess(p: PeerId) -> SessIx {
     SessIx(p.0 as usize)
 }
 
+/// The export filter of router `r` on session `si`, or `None` when it advertises everything.
+///
+/// Two rules, both standing in for what real routers do with separate configuration:
+///
+/// - The router originates the union of what its sessions announce; each session advertises
+///   only its own share of those (Microsoft prefixes only on Microsoft peering, private
+///   prefixes only on private peering). Whatever the router learned passes.
+/// - Routing domains stay apart, as the MSEE's per-peering VRFs keep them (domain.md: each
+///   peering is its own routing domain; only private peering falls back to the VPN): a
+///   Microsoft or public peering session carries only Microsoft-domain prefixes (Microsoft's
+///   service prefixes and the customer's public prefixes), and every other session carries
+///   none of them. One speaker per router with these filters is this model's stand-in for
+///   VRFs.
+fn session_filter(topo: &Topology, r: usize, si: usize) -> Option<PrefixList> {
+    let s = topo.sessions.get(si)?;
+    let mine = s.ends.iter().find(|e| e.router.0 == r)?;
+    let entry = |action, prefix, le| prefix_list::Entry {
+        action,
+        prefix,
+        ge: None,
+        le,
+    };
+    let mut entries: Vec<prefix_list::Entry> = Vec::new();
+    let mut foreign: Vec<IpNet> = topo
+        .sessions
+        .iter()
+        .flat_map(|x| x.ends.iter())
+        .filter(|e| e.router.0 == r)
+        .flat_map(|e| e.announces.iter())
+        .filter(|p| !mine.announces.contains(p))
+        .map(|p| IpNet::V4(*p))
+        .collect();
+    foreign.sort_unstable();
+    foreign.dedup();
+    entries.extend(
+        foreign
+            .into_iter()
+            .map(|p| entry(prefix_list::Action::Deny, p, None)),
+    );
+    let microsoft_domain: Vec<IpNet> = topo
+        .internet
+        .microsoft_prefixes
+        .iter()
+        .chain(&topo.public_prefixes)
+        .map(|p| IpNet::V4(*p))
+        .collect();
+    let is_microsoft = s.on.is_some_and(|(_, _, k)| k != PeeringKind::Private);
+    if is_microsoft {
+        entries.extend(
+            microsoft_domain
+                .iter()
+                .map(|p| entry(prefix_list::Action::Permit, *p, Some(32))),
+        );
+    } else {
+        if entries.is_empty() && microsoft_domain.is_empty() {
+            return None;
+        }
+        entries.extend(
+            microsoft_domain
+                .iter()
+                .map(|p| entry(prefix_list::Action::Deny, *p, Some(32))),
+        );
+        entries.push(entry(
+            prefix_list::Action::Permit,
+            IpNet::V4(ipnet::Ipv4Net::default()),
+            Some(32),
+        ));
+    }
+    Some(PrefixList { entries })
+}
+
 impl RouterRt {
     /// Configures router `r` of `topo`.
     pub(crate) fn new(topo: &Topology, r: usize, seed: u64) -> Result<Self, String> {
@@ -134,6 +206,7 @@ impl RouterRt {
             pc.import.set_weight = mine.weight;
             pc.max_prefix.ipv4 = mine.max_prefixes;
             pc.export.prepend = mine.prepend;
+            pc.export.prefix_list = session_filter(topo, r, si);
             // iBGP on premises: the CEs advertise themselves as next hop (next-hop-self), as
             // every active-active CE design does.
             pc.export.next_hop_self = cfg.internal;
@@ -167,6 +240,12 @@ impl RouterRt {
             started: false,
             stopped: Vec::new(),
         })
+    }
+
+    /// The configured speaker, not started, for a driver other than the simulator (the live
+    /// driver plays one router of the topology for real).
+    pub(crate) fn into_speaker(self) -> Speaker {
+        self.speaker
     }
 
     /// Boots the router: originates its prefixes and starts its sessions (end 0 actively,
@@ -255,10 +334,13 @@ impl RouterRt {
         self.drain();
     }
 
-    /// Administrative shutdown of one session (Cease 6/2).
-    pub(crate) fn admin_stop(&mut self, now: Instant, s: SessIx) {
-        self.stopped.push(s);
-        let message = Some("holdtime: administrative shutdown (BGP disconnect test)".to_owned());
+    /// Administrative shutdown of one session (Cease 6/2, RFC 4486 §4, with `why` as the
+    /// RFC 9003 shutdown communication).
+    pub(crate) fn admin_stop(&mut self, now: Instant, s: SessIx, why: &str) {
+        if !self.stopped.contains(&s) {
+            self.stopped.push(s);
+        }
+        let message = Some(format!("holdtime: {why}"));
         let _ = self
             .speaker
             .handle_command(now, peer(s), Command::Stop { message });
@@ -279,6 +361,75 @@ impl RouterRt {
             Command::StartPassive
         };
         let _ = self.speaker.handle_command(now, peer(s), cmd);
+        self.drain();
+    }
+
+    /// Sets how many extra copies of the local AS are prepended towards the peer of `s`
+    /// (maintenance drain), re-advertising what that changes.
+    pub(crate) fn set_prepend(&mut self, now: Instant, s: SessIx, prepend: u8) {
+        if let Some(mut policy) = self.speaker.export_policy(peer(s)).cloned() {
+            policy.prepend = prepend;
+            let _ = self.speaker.set_export_policy(now, peer(s), policy);
+        }
+        self.drain();
+    }
+
+    /// Replaces the export prefix list towards the peer of `s` (`None`: advertise all).
+    pub(crate) fn set_export_filter(&mut self, now: Instant, s: SessIx, list: Option<PrefixList>) {
+        if let Some(mut policy) = self.speaker.export_policy(peer(s)).cloned() {
+            policy.prefix_list = list;
+            let _ = self.speaker.set_export_policy(now, peer(s), policy);
+        }
+        self.drain();
+    }
+
+    /// The export prefix list towards the peer of `s`.
+    pub(crate) fn export_filter(&self, s: SessIx) -> Option<PrefixList> {
+        self.speaker
+            .export_policy(peer(s))
+            .and_then(|p| p.prefix_list.clone())
+    }
+
+    /// Originates `prefixes` all at once (a misconfiguration's flood, say).
+    pub(crate) fn originate(&mut self, now: Instant, prefixes: &[IpNet]) {
+        self.speaker.originate_all(
+            now,
+            prefixes.iter().map(|p| (*p, PathAttributes::default())),
+        );
+        self.drain();
+    }
+
+    /// Stops originating `prefixes`.
+    pub(crate) fn withdraw(&mut self, now: Instant, prefixes: &[IpNet]) {
+        self.speaker.withdraw_originated_all(now, prefixes);
+        self.drain();
+    }
+
+    /// The interface under `s` came back: a session that is not up (Idle, Connect, Active)
+    /// is restarted so that it connects now instead of at its next ConnectRetry expiry, as
+    /// routers do when the interface a neighbour is reached over comes up (a tunnel
+    /// interface after IKE re-establishes). Sessions that are opening or up are left alone.
+    pub(crate) fn reconnect(&mut self, now: Instant, s: SessIx) {
+        let idle = self
+            .speaker
+            .session(peer(s))
+            .is_some_and(|x| matches!(x.state(), State::Idle | State::Connect | State::Active));
+        if idle && !self.stopped.contains(&s) {
+            let _ = self
+                .speaker
+                .handle_command(now, peer(s), Command::Stop { message: None });
+            let end = self
+                .sessions
+                .iter()
+                .find(|(x, _)| *x == s)
+                .map_or(0, |(_, e)| *e);
+            let cmd = if end == 0 {
+                Command::Start
+            } else {
+                Command::StartPassive
+            };
+            let _ = self.speaker.handle_command(now, peer(s), cmd);
+        }
         self.drain();
     }
 

@@ -20,12 +20,43 @@
 //!   VPN gateway's routes only for prefixes ExpressRoute does not have (domain.md: for the same
 //!   prefix ExpressRoute wins whatever the AS path; longest prefix first).
 //! - Each flow of a probe sends its own probe stream at the probe interval (parallel pings).
+//! - Azure's gates (provider state, circuit Status, peering enabled, Microsoft peering's
+//!   public prefixes) and faults that change them (`deprovision`, `public_prefixes_state`,
+//!   the down phase of `msee_maintenance`) act at the MSEE: it stops the session with a
+//!   NOTIFICATION Cease / Administrative Shutdown (6/2, RFC 4486 §4) — so the customer end
+//!   learns at once, as the documented manual failover test shows — and refuses connections
+//!   until the gate opens; the customer's next connection attempt then brings it up. A
+//!   deprovisioned circuit is reported with 6/2, not 6/3 "Peer De-configured": the speaker's
+//!   administrative stop sends 6/2, and both tell the customer the same thing, at once.
+//! - `msee_maintenance` drains by AS-path prepending on every session of that MSEE (towards
+//!   the customer and the ExpressRoute gateway) through `Speaker::set_export_policy`, then
+//!   closes its sessions for `down_for`; the link's carrier stays up (nothing in
+//!   Microsoft's description says the customer's interface goes down).
+//! - `prefix_flood` originates the extra prefixes (generated /24s from 100.64.0.0/10) at once
+//!   on the customer router, with an export filter on its other sessions so that only the
+//!   named sessions receive them; the MSEE's max-prefix limit trips Cease 6/1 and the session
+//!   comes back after the restart delay once the flood is withdrawn.
+//! - The VPN: `vpn_tunnel_down` silences the tunnel segments; IKE dead-peer detection
+//!   (RFC 3706) declares the tunnel down after the gateway's DPD timeout, which takes the BGP
+//!   session over it down at both ends like carrier loss (reported as `carrier`). When the
+//!   tunnel comes back the device reconnects at once. `gateway_instance_failure`
+//!   (active-standby) makes the gateway unreachable without telling anyone, for the failover
+//!   time drawn from the seeded stream; the standby then starts with an empty state.
+//! - Routing domains: one speaker per router, with export filters standing in for the MSEE's
+//!   per-peering VRFs (Microsoft peering carries only Microsoft and public prefixes, private
+//!   peering none of them). Microsoft's network and the internet edge are pseudo routers of
+//!   the data plane: CEs default to the internet edge, Microsoft reaches on-premises public
+//!   prefixes through the MSEEs that have a route and over the internet otherwise.
+//! - Bandwidth is NOT modelled for user traffic: the probes have no rate in the scenario
+//!   format, so there is no offered load to compare with what the surviving links carry, and
+//!   `bytes_dropped` stays empty rather than showing invented numbers.
 
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::net::{IpAddr, Ipv4Addr};
 
-use ipnet::IpNet;
+use bgp::rib::prefix_list::{self, PrefixList};
+use ipnet::{IpNet, Ipv4Net};
 use sim_core::engine::Engine;
 use sim_core::link::{DirectionConfig, JitterModel, Link, LossModel as SimLoss, QueueLimit};
 use sim_core::queue::EventId;
@@ -44,7 +75,7 @@ use crate::report::{
 };
 use crate::scenario::{FaultAction, MessageType, Scenario};
 use crate::spec::{SessionStateName, Via};
-use crate::topology::{self, Node, Role, Target, Topology};
+use crate::topology::{self, Node, PeeringKind, PublicPrefixesState, Role, Target, Topology};
 use crate::units::{LossModel, TimeSpec};
 
 /// The engine's event type.
@@ -58,6 +89,8 @@ pub(crate) enum Ev {
     Fault { index: usize, end: bool },
     /// The ExpressRoute gateway finishes programming the routes it had at `version`.
     Program { version: u64 },
+    /// A later stage of a multi-step fault (maintenance, dead-peer detection, failover).
+    Stage { index: usize, stage: u8 },
     /// The end of the run.
     End,
 }
@@ -110,7 +143,29 @@ pub(crate) struct World<'a> {
     ergw_version: u64,
     flows: Vec<FlowRt>,
     plane_dirty: bool,
+    /// The internet edge (pseudo router): on-premises and Microsoft meet here.
+    inet: dp::RouterIx,
+    /// Microsoft's network behind the MSEEs and the internet edge (the `microsoft` endpoint).
+    mscloud: dp::RouterIx,
+    /// Adjacencies that cross the internet segment.
+    inet_adjs: Vec<AdjIx>,
+    /// Microsoft's adjacencies to each MSEE (topology router, adjacency) and to the internet.
+    mscloud_msee: Vec<(usize, AdjIx)>,
+    mscloud_inet: AdjIx,
     // Faults.
+    /// Per session: why Azure holds it down (bits `BLOCK_*`); the Azure end refuses
+    /// connections and stays stopped while any bit is set.
+    blocks: Vec<u8>,
+    /// Per circuit: deprovisioned by a fault.
+    deprovisioned: Vec<bool>,
+    /// Per circuit: the advertised-public-prefixes state set by a fault.
+    pp_state: Vec<Option<PublicPrefixesState>>,
+    /// Per session: the tunnel under it was declared down by dead-peer detection.
+    tunnel_down: Vec<bool>,
+    /// Per router: FIB changes of prefixes not listed one by one, to sum up (changed, removed).
+    bulk_fib: BTreeMap<usize, (Instant, usize, usize)>,
+    /// Per fault: state saved at its start to undo at its end.
+    undo: BTreeMap<usize, Undo>,
     fault_at: Vec<Instant>,
     fault_times: Vec<Instant>,
     saved_loss: BTreeMap<usize, SimLoss>,
@@ -124,6 +179,30 @@ pub(crate) struct World<'a> {
     end: Instant,
     /// The capture sink (`holdtime run --pcap/--mrt`), if any.
     tap: Option<&'a mut dyn Tap>,
+}
+
+/// Azure holds a session down because a configuration gate is closed (domain.md: the circuit
+/// must be Provisioned and Enabled, the peering enabled, Microsoft peering's public prefixes
+/// Configured).
+const BLOCK_GATE: u8 = 1;
+/// ... because the circuit was deprovisioned by a fault.
+const BLOCK_DEPROVISIONED: u8 = 2;
+/// ... because its MSEE is down for maintenance.
+const BLOCK_MAINTENANCE: u8 = 4;
+
+/// What a fault changed, to undo at its end.
+#[derive(Debug, Clone)]
+enum Undo {
+    /// A prefix flood: the router, the prefixes it originated, the export filters replaced.
+    Flood {
+        router: usize,
+        prefixes: Vec<IpNet>,
+        filters: Vec<(SessIx, Option<PrefixList>)>,
+    },
+    /// Tunnel segments silenced (and the sessions over them).
+    Tunnels { segments: Vec<usize> },
+    /// A stage of a multi-step fault is done (later stages must not repeat it).
+    Done,
 }
 
 /// The TCP model's configuration from the scenario's `[tcp]`.
@@ -275,9 +354,13 @@ impl<'a> World<'a> {
             .collect();
         for (i, r) in topo.routers.iter().enumerate() {
             let local: Vec<IpNet> = match r.role {
-                Role::Ce | Role::VpnDevice => {
-                    topo.onprem_prefixes.iter().map(|p| IpNet::V4(*p)).collect()
-                }
+                Role::Ce => topo
+                    .onprem_prefixes
+                    .iter()
+                    .chain(&topo.public_prefixes)
+                    .map(|p| IpNet::V4(*p))
+                    .collect(),
+                Role::VpnDevice => topo.onprem_prefixes.iter().map(|p| IpNet::V4(*p)).collect(),
                 Role::ErGateway | Role::VpnGateway => topo
                     .vnets
                     .iter()
@@ -319,8 +402,77 @@ impl<'a> World<'a> {
             Some((v, er, vpn))
         };
 
+        // The internet: on-premises reaches it from every CE (its edge's default route) and,
+        // when Microsoft peering shares that edge, directly for Microsoft's prefixes; Microsoft
+        // reaches on-premises public prefixes over it when no MSEE has a route.
+        let inet = plane.add_router();
+        let mscloud = plane.add_router();
+        let default_route: IpNet = "0.0.0.0/0".parse().unwrap_or_default();
+        let microsoft: Vec<IpNet> = topo
+            .internet
+            .microsoft_prefixes
+            .iter()
+            .map(|p| IpNet::V4(*p))
+            .collect();
+        let public: Vec<IpNet> = topo.public_prefixes.iter().map(|p| IpNet::V4(*p)).collect();
+        let mut inet_adjs = Vec::new();
+        for (i, r) in topo.routers.iter().enumerate() {
+            if r.role == Role::Ce {
+                let a = plane.add_adjacency(plane_of[i], inet);
+                plane.set_route(plane_of[i], default_route, vec![a]);
+                inet_adjs.push(a);
+            }
+        }
+        if topo.internet.shares_edge_with_microsoft_peering {
+            let a = plane.add_adjacency(onprem, inet);
+            for p in &microsoft {
+                plane.set_route(onprem, *p, vec![a]);
+            }
+            inet_adjs.push(a);
+        }
+        let inet_ms = plane.add_adjacency(inet, mscloud);
+        let inet_onprem = plane.add_adjacency(inet, onprem);
+        inet_adjs.extend([inet_ms, inet_onprem]);
+        for p in &microsoft {
+            plane.set_route(inet, *p, vec![inet_ms]);
+            plane.add_local(mscloud, *p);
+        }
+        for p in &public {
+            plane.set_route(inet, *p, vec![inet_onprem]);
+            plane.add_local(onprem, *p);
+        }
+        let mscloud_msee = topo
+            .routers
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.role == Role::Msee)
+            .map(|(i, _)| (i, plane.add_adjacency(mscloud, plane_of[i])))
+            .collect();
+        let mscloud_inet = plane.add_adjacency(mscloud, inet);
+        inet_adjs.push(mscloud_inet);
+
         let end = Instant::ZERO + sc.duration;
+        let blocks = (0..topo.sessions.len())
+            .map(|i| {
+                if topo.session_gate(topology::SessionIx(i)).is_some() {
+                    BLOCK_GATE
+                } else {
+                    0
+                }
+            })
+            .collect();
         let mut world = Self {
+            inet,
+            mscloud,
+            inet_adjs,
+            mscloud_msee,
+            mscloud_inet,
+            blocks,
+            deprovisioned: vec![false; topo.circuits.len()],
+            pp_state: vec![None; topo.circuits.len()],
+            tunnel_down: vec![false; topo.sessions.len()],
+            undo: BTreeMap::new(),
+            bulk_fib: BTreeMap::new(),
             sc,
             topo,
             seed,
@@ -367,13 +519,16 @@ impl<'a> World<'a> {
     fn endpoint_ingress(&self, name: &str) -> Option<dp::RouterIx> {
         match name {
             "onprem" => Some(self.onprem),
-            "microsoft" => None,
+            "microsoft" => Some(self.mscloud),
             _ => self.vnet_in.map(|(v, _, _)| v),
         }
     }
 
-    fn endpoint_addr(&self, name: &str, k: u32) -> Option<IpAddr> {
+    /// An address of endpoint `name` for flow `k`, as seen from `from`: Microsoft reaches
+    /// on-premises only at its public prefixes.
+    fn endpoint_addr(&self, from: &str, name: &str, k: u32) -> Option<IpAddr> {
         let net = match name {
+            "onprem" if from == "microsoft" => self.topo.public_prefixes.first().copied(),
             "onprem" => self.topo.onprem_prefixes.first().copied(),
             "microsoft" => self.topo.internet.microsoft_prefixes.first().copied(),
             vnet => self
@@ -389,14 +544,15 @@ impl<'a> World<'a> {
     fn build_flows(&mut self) {
         for probe in &self.sc.probes {
             for d in &probe.directions {
-                let (Some(ingress), Some(_)) =
-                    (self.endpoint_ingress(&d.from), self.endpoint_addr(&d.to, 0))
-                else {
+                let (Some(ingress), Some(_)) = (
+                    self.endpoint_ingress(&d.from),
+                    self.endpoint_addr(&d.from, &d.to, 0),
+                ) else {
                     continue;
                 };
                 for k in 0..probe.flows.max(1) {
                     let dst = self
-                        .endpoint_addr(&d.to, k)
+                        .endpoint_addr(&d.from, &d.to, k)
                         .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
                     let hash = fnv1a64(format!("{}/{}#{k}", self.seed.0, d.name).as_bytes());
                     self.flows.push(FlowRt {
@@ -483,6 +639,7 @@ impl<'a> World<'a> {
                 }
                 Ev::Fault { index, end } => self.apply_fault(index, end)?,
                 Ev::Program { version } => self.program_gateway(version),
+                Ev::Stage { index, stage } => self.fault_stage(index, stage),
             }
             self.settle();
         }
@@ -716,8 +873,11 @@ impl<'a> World<'a> {
             return;
         }
         let name = self.topo.routers[r].name.clone();
-        if changes.len() <= 8 {
-            for (prefix, via) in &changes {
+        // The prefixes a user follows (on-premises, public, VNet and Microsoft prefixes) are
+        // listed one by one; any others (a flood) are summed into one line per router and
+        // event, written when the event settles.
+        for (prefix, via) in &changes {
+            if self.known_prefix(prefix) {
                 let via = via.iter().map(|s| self.peer_name(r, *s)).collect();
                 self.push_timeline(
                     now,
@@ -727,17 +887,11 @@ impl<'a> World<'a> {
                         via,
                     },
                 );
+            } else {
+                let e = self.bulk_fib.entry(r).or_insert((now, 0, 0));
+                e.1 += 1;
+                e.2 += usize::from(via.is_empty());
             }
-        } else {
-            let withdrawn = changes.iter().filter(|(_, v)| v.is_empty()).count();
-            self.push_timeline(
-                now,
-                Some(name),
-                TimelineEvent::Fib {
-                    prefix: format!("{} prefixes ({} removed)", changes.len(), withdrawn),
-                    via: Vec::new(),
-                },
-            );
         }
         if r == self.topo.er_gateway.router.0 {
             // The gateway's BGP table changes now; the VNet's forwarding follows after the
@@ -846,6 +1000,32 @@ impl<'a> World<'a> {
         self.plane.set_route(v, prefix, hops);
     }
 
+    fn known_prefix(&self, prefix: &IpNet) -> bool {
+        let IpNet::V4(p) = prefix else {
+            return false;
+        };
+        let t = self.topo;
+        t.onprem_prefixes.contains(p)
+            || t.public_prefixes.contains(p)
+            || t.internet.microsoft_prefixes.contains(p)
+            || t.vnets.iter().any(|v| v.prefixes.contains(p))
+    }
+
+    /// Writes the summed FIB changes of other prefixes (see `fib_changes`), stamped with the
+    /// first change of each sum; called before any other timeline entry and at the end.
+    fn flush_bulk_fib(&mut self) {
+        for (r, (at, changed, removed)) in std::mem::take(&mut self.bulk_fib) {
+            self.record_timeline(
+                at,
+                Some(self.topo.routers[r].name.clone()),
+                TimelineEvent::Fib {
+                    prefix: format!("{changed} other prefixes ({removed} removed)"),
+                    via: Vec::new(),
+                },
+            );
+        }
+    }
+
     fn peer_name(&self, r: usize, s: SessIx) -> String {
         let other = 1 - usize::from(self.end_of(s, r));
         self.topo.routers[self.topo.sessions[s.0].ends[other].router.0]
@@ -874,6 +1054,49 @@ impl<'a> World<'a> {
                 self.plane_dirty = true;
             }
         }
+        let internet_up = self
+            .net
+            .link(SegIx(self.topo.internet.segment.0))
+            .is_none_or(|l| {
+                l.state(sim_core::link::Direction::AToB) == sim_core::link::State::Up
+                    && l.state(sim_core::link::Direction::BToA) == sim_core::link::State::Up
+            });
+        for i in 0..self.inet_adjs.len() {
+            if self.plane.set_usable(self.inet_adjs[i], internet_up) {
+                self.plane_dirty = true;
+            }
+        }
+        for i in 0..self.mscloud_msee.len() {
+            let (m, adj) = self.mscloud_msee[i];
+            if self.plane.set_usable(adj, self.net.is_alive(m)) {
+                self.plane_dirty = true;
+            }
+        }
+        if self.plane_dirty {
+            self.route_microsoft();
+        }
+    }
+
+    /// Microsoft's network sends traffic for on-premises public prefixes to the MSEEs that
+    /// have a route for them (learned over Microsoft peering), and over the internet when
+    /// none has (domain.md: Microsoft and public peering fall back to the internet).
+    fn route_microsoft(&mut self) {
+        for p in &self.topo.public_prefixes {
+            let prefix = IpNet::V4(*p);
+            let mut hops: Vec<AdjIx> = self
+                .mscloud_msee
+                .iter()
+                .filter(|(m, _)| {
+                    self.net.is_alive(*m)
+                        && !self.plane.route(self.plane_of[*m], &prefix).is_empty()
+                })
+                .map(|(_, a)| *a)
+                .collect();
+            if hops.is_empty() {
+                hops.push(self.mscloud_inet);
+            }
+            self.plane.set_route(self.mscloud, prefix, hops);
+        }
     }
 
     fn evaluate_flows(&mut self) {
@@ -884,7 +1107,13 @@ impl<'a> World<'a> {
             f.meter.observe(now, &walk);
             let via = match &walk {
                 Walk::Lost(_) => Via::None,
-                Walk::Delivered(path) => via_of(self.topo, &self.plane_of, path),
+                Walk::Delivered(path) => {
+                    if path.contains(&self.inet) {
+                        Via::Internet
+                    } else {
+                        via_of(self.topo, &self.plane_of, path)
+                    }
+                }
             };
             if via != f.via {
                 f.via = via;
@@ -904,6 +1133,13 @@ impl<'a> World<'a> {
     }
 
     fn push_timeline(&mut self, at: Instant, router: Option<String>, event: TimelineEvent) {
+        if !self.bulk_fib.is_empty() {
+            self.flush_bulk_fib();
+        }
+        self.record_timeline(at, router, event);
+    }
+
+    fn record_timeline(&mut self, at: Instant, router: Option<String>, event: TimelineEvent) {
         let mut rec = Record::new(at, router.clone().unwrap_or_else(|| "-".into()), "timeline");
         if let Ok(v) = serde_json::to_value(&event) {
             rec = rec.with("event", v);
@@ -1013,7 +1249,7 @@ impl<'a> World<'a> {
                 if end {
                     self.restart_router(router.0);
                 } else {
-                    self.crash_router(router.0);
+                    self.crash_router(router.0, true);
                 }
             }
             FaultAction::RouterRestart { router } => self.restart_router(router.0),
@@ -1023,19 +1259,103 @@ impl<'a> World<'a> {
                     if end {
                         self.routers[msee].admin_start(now, SessIx(s.0));
                     } else {
-                        self.routers[msee].admin_stop(now, SessIx(s.0));
+                        self.routers[msee].admin_stop(
+                            now,
+                            SessIx(s.0),
+                            "administrative shutdown (BGP disconnect test)",
+                        );
                     }
                     self.flush_router(msee);
                 }
             }
             FaultAction::Restore { target } => self.restore(index, target)?,
-            other => {
-                let (kind, _) = fault_label(self.topo, &other);
-                return Err(RunError::Unsupported(format!(
-                    "fault kind `{kind}` (fault #{}) is not simulated yet; the scenario is valid but this build \
-                     cannot replay it",
-                    index + 1
-                )));
+            FaultAction::Latency {
+                target,
+                delay,
+                jitter,
+            } => {
+                let episode = (!end).then_some(sim_core::link::DelayEpisode {
+                    extra: delay,
+                    jitter: if jitter.is_zero() {
+                        JitterModel::None
+                    } else {
+                        JitterModel::Uniform { max: jitter }
+                    },
+                });
+                for s in self.segments_of(target) {
+                    if let Some(link) = self.net.link_mut(SegIx(s)) {
+                        link.set_delay_episode(sim_core::link::Direction::AToB, episode);
+                        link.set_delay_episode(sim_core::link::Direction::BToA, episode);
+                    }
+                }
+            }
+            FaultAction::Deprovision { circuit } => {
+                self.deprovisioned[circuit.0] = !end;
+                for s in self.circuit_sessions(circuit.0, None) {
+                    self.set_block(
+                        s,
+                        BLOCK_DEPROVISIONED,
+                        !end,
+                        "circuit deprovisioned (provider state NotProvisioned)",
+                    );
+                }
+            }
+            FaultAction::PublicPrefixesState { circuit, state } => {
+                self.pp_state[circuit.0] = (!end).then_some(state);
+                for s in self.circuit_sessions(circuit.0, Some(PeeringKind::Microsoft)) {
+                    let closed = self.gate_closed(s);
+                    self.set_block(
+                        s,
+                        BLOCK_GATE,
+                        closed,
+                        "advertised public prefixes are not Configured",
+                    );
+                }
+            }
+            FaultAction::MseeMaintenance {
+                circuit,
+                side,
+                drain,
+                down_for,
+                prepend,
+            } => {
+                let msee = self.topo.circuits[circuit.0].links[side.index()].msee.0;
+                if end {
+                    self.maintenance_over(index, msee);
+                } else if !self.undo.contains_key(&index) {
+                    for (s, base) in self.sessions_of(msee) {
+                        self.routers[msee].set_prepend(
+                            now,
+                            SessIx(s),
+                            base.saturating_add(prepend),
+                        );
+                    }
+                    self.flush_router(msee);
+                    self.engine
+                        .schedule_at(now + drain, Ev::Stage { index, stage: 1 });
+                    self.engine
+                        .schedule_at(now + drain + down_for, Ev::Stage { index, stage: 2 });
+                }
+            }
+            FaultAction::PrefixFlood { sessions, count } => {
+                if end {
+                    self.flood_over(index);
+                } else {
+                    self.flood(index, &sessions, count);
+                }
+            }
+            FaultAction::VpnTunnelDown { target } => {
+                if end {
+                    self.tunnels_back(index);
+                } else {
+                    let segments = self.segments_of(target);
+                    self.tunnels_silent(index, segments);
+                }
+            }
+            FaultAction::GatewayInstanceFailure { instance, planned } => {
+                if !end {
+                    self.gateway_failure(index, instance, planned);
+                }
             }
         }
         self.plane_dirty = true;
@@ -1056,14 +1376,17 @@ impl<'a> World<'a> {
         Ok(())
     }
 
-    fn crash_router(&mut self, r: usize) {
+    /// The router stops dead; with `carrier`, its directly attached segments lose carrier
+    /// (a box that loses power), without, its neighbours are not told (an instance that
+    /// becomes unreachable behind a tunnel).
+    fn crash_router(&mut self, r: usize, carrier: bool) {
         let now = self.engine.now();
         self.net.set_alive(&mut self.engine, r, false);
         if let Some((_, id)) = self.router_timer[r].take() {
             self.engine.cancel(id);
         }
         for (i, seg) in self.topo.segments.iter().enumerate() {
-            if seg.ends.contains(&Node::Router(topology::RouterIx(r))) {
+            if carrier && seg.ends.contains(&Node::Router(topology::RouterIx(r))) {
                 self.net.set_carrier(now, SegIx(i), false);
             }
         }
@@ -1108,6 +1431,370 @@ impl<'a> World<'a> {
             self.routers[r] = fresh;
         }
         self.plane_dirty = true;
+    }
+
+    // ---- Azure's gates, maintenance, floods, tunnels ----
+
+    /// The peering sessions on circuit `c` (of one kind, or all); customer–PE sessions of a
+    /// layer-3 provider are not Azure's and are left out.
+    fn circuit_sessions(&self, c: usize, kind: Option<PeeringKind>) -> Vec<usize> {
+        self.topo
+            .sessions
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.kind == topology::SessionKind::Peering)
+            .filter(|(_, s)| {
+                s.on.is_some_and(|(ci, _, k)| ci.0 == c && kind.is_none_or(|want| want == k))
+            })
+            .map(|(i, _)| i)
+            .collect()
+    }
+
+    /// The sessions router `r` takes part in, with the prepend it is configured with there.
+    fn sessions_of(&self, r: usize) -> Vec<(usize, u8)> {
+        self.topo
+            .sessions
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| {
+                s.ends
+                    .iter()
+                    .find(|e| e.router.0 == r)
+                    .map(|e| (i, e.prepend))
+            })
+            .collect()
+    }
+
+    /// Whether Azure's configuration gates keep session `s` down now, with the public
+    /// prefixes state a fault may have set.
+    fn gate_closed(&self, s: usize) -> bool {
+        let gate = self.topo.session_gate(topology::SessionIx(s));
+        let ms = self.topo.sessions[s]
+            .on
+            .filter(|(_, _, k)| *k == PeeringKind::Microsoft);
+        match ms.and_then(|(c, _, _)| self.pp_state[c.0]) {
+            Some(state) => {
+                state != PublicPrefixesState::Configured
+                    || gate.is_some_and(|g| !matches!(g, topology::Gate::PublicPrefixes(_)))
+            }
+            None => gate.is_some(),
+        }
+    }
+
+    /// Sets or clears one reason for which Azure holds session `s` down. When the first
+    /// reason appears the MSEE end stops the session (NOTIFICATION Cease / Administrative
+    /// Shutdown, RFC 4486 §4 subcode 2, so the customer end learns it at once) and refuses
+    /// new connections; when the last one goes it listens again and the customer's next
+    /// connection attempt brings the session up.
+    fn set_block(&mut self, s: usize, bit: u8, on: bool, why: &str) {
+        let was = self.blocks[s] != 0;
+        if on {
+            self.blocks[s] |= bit;
+        } else {
+            self.blocks[s] &= !bit;
+        }
+        let is = self.blocks[s] != 0;
+        if was == is {
+            return;
+        }
+        let now = self.engine.now();
+        let Some(end) = self.topo.sessions[s]
+            .ends
+            .iter()
+            .position(|e| self.topo.routers[e.router.0].role == Role::Msee)
+        else {
+            return;
+        };
+        let r = self.topo.sessions[s].ends[end].router.0;
+        self.net.set_accepting(SessIx(s), !is);
+        if !self.net.is_alive(r) {
+            return;
+        }
+        if is {
+            self.routers[r].admin_stop(now, SessIx(s), why);
+        } else {
+            self.routers[r].admin_start(now, SessIx(s));
+        }
+        self.flush_router(r);
+    }
+
+    /// A later stage of fault `index`.
+    fn fault_stage(&mut self, index: usize, stage: u8) {
+        if matches!(self.undo.get(&index), Some(Undo::Done)) {
+            return;
+        }
+        let now = self.engine.now();
+        match self.sc.faults[index].action.clone() {
+            FaultAction::MseeMaintenance { circuit, side, .. } => {
+                let msee = self.topo.circuits[circuit.0].links[side.index()].msee.0;
+                if stage == 1 {
+                    self.push_timeline(
+                        now,
+                        Some(self.topo.routers[msee].name.clone()),
+                        TimelineEvent::Fault {
+                            kind: "msee_maintenance: drained, sessions closed".into(),
+                            target: self.topo.routers[msee].name.clone(),
+                        },
+                    );
+                    for (s, _) in self.sessions_of(msee) {
+                        self.set_block(s, BLOCK_MAINTENANCE, true, "MSEE maintenance");
+                    }
+                } else {
+                    self.maintenance_over(index, msee);
+                }
+            }
+            FaultAction::VpnTunnelDown { .. } => {
+                if let Some(Undo::Tunnels { segments }) = self.undo.get(&index).cloned() {
+                    self.dpd_expired(&segments);
+                }
+            }
+            FaultAction::GatewayInstanceFailure { .. } => self.gateway_stage(index, stage),
+            _ => {}
+        }
+        self.plane_dirty = true;
+    }
+
+    fn maintenance_over(&mut self, index: usize, msee: usize) {
+        if self.undo.insert(index, Undo::Done).is_some() {
+            return;
+        }
+        let now = self.engine.now();
+        for (s, base) in self.sessions_of(msee) {
+            self.routers[msee].set_prepend(now, SessIx(s), base);
+            self.flush_router(msee);
+            self.set_block(s, BLOCK_MAINTENANCE, false, "");
+        }
+    }
+
+    /// The customer router of `sessions` originates `count` prefixes in all (its configured
+    /// ones plus generated /24s from 100.64.0.0/10, RFC 6598 space that nothing else in the
+    /// model uses). Its other sessions get an export filter so that the flood reaches only
+    /// the sessions the fault names (the misconfiguration is on those sessions).
+    fn flood(&mut self, index: usize, sessions: &[topology::SessionIx], count: u32) {
+        let Some(first) = sessions.first() else {
+            return;
+        };
+        let r = self.topo.sessions[first.0].ends[0].router.0;
+        let mut configured: Vec<Ipv4Net> = sessions
+            .iter()
+            .flat_map(|s| self.topo.sessions[s.0].ends[0].announces.iter().copied())
+            .collect();
+        configured.sort_unstable();
+        configured.dedup();
+        let extra = count.saturating_sub(u32::try_from(configured.len()).unwrap_or(u32::MAX));
+        // 2^14 /24s fit in the /10; a larger flood is capped there (documented).
+        let prefixes: Vec<IpNet> = (0..extra.min(1 << 14))
+            .filter_map(|k| {
+                let base = u32::from(Ipv4Addr::new(100, 64, 0, 0)) + (k << 8);
+                Ipv4Net::new(Ipv4Addr::from(base), 24).ok().map(IpNet::V4)
+            })
+            .collect();
+        let flood_space: IpNet = "100.64.0.0/10".parse().unwrap_or_default();
+        let any: IpNet = "0.0.0.0/0".parse().unwrap_or_default();
+        let deny = PrefixList {
+            entries: vec![
+                prefix_list::Entry {
+                    action: prefix_list::Action::Deny,
+                    prefix: flood_space,
+                    ge: None,
+                    le: Some(32),
+                },
+                prefix_list::Entry {
+                    action: prefix_list::Action::Permit,
+                    prefix: any,
+                    ge: None,
+                    le: Some(32),
+                },
+            ],
+        };
+        let now = self.engine.now();
+        let mut filters = Vec::new();
+        for (s, _) in self.sessions_of(r) {
+            if sessions.iter().any(|x| x.0 == s) {
+                continue;
+            }
+            let old = self.routers[r].export_filter(SessIx(s));
+            let new = match &old {
+                None => deny.clone(),
+                Some(list) => {
+                    let mut l = deny.clone();
+                    l.entries.truncate(1);
+                    l.entries.extend(list.entries.iter().copied());
+                    l
+                }
+            };
+            self.routers[r].set_export_filter(now, SessIx(s), Some(new));
+            filters.push((SessIx(s), old));
+        }
+        self.routers[r].originate(now, &prefixes);
+        self.flush_router(r);
+        self.undo.insert(
+            index,
+            Undo::Flood {
+                router: r,
+                prefixes,
+                filters,
+            },
+        );
+    }
+
+    fn flood_over(&mut self, index: usize) {
+        let Some(Undo::Flood {
+            router,
+            prefixes,
+            filters,
+        }) = self.undo.remove(&index)
+        else {
+            return;
+        };
+        let now = self.engine.now();
+        self.routers[router].withdraw(now, &prefixes);
+        for (s, old) in filters {
+            self.routers[router].set_export_filter(now, s, old);
+        }
+        self.flush_router(router);
+        self.undo.insert(index, Undo::Done);
+    }
+
+    /// The tunnel segments stop carrying traffic (IPsec packets vanish on the internet
+    /// path); dead-peer detection declares them down after the gateway's DPD timeout.
+    fn tunnels_silent(&mut self, index: usize, segments: Vec<usize>) {
+        for s in &segments {
+            self.net.set_silent(SegIx(*s), true);
+        }
+        let dpd = self
+            .topo
+            .vpn
+            .as_ref()
+            .map_or(Duration::ZERO, |g| g.dpd_timeout);
+        self.engine
+            .schedule_at(self.engine.now() + dpd, Ev::Stage { index, stage: 1 });
+        self.undo.insert(index, Undo::Tunnels { segments });
+    }
+
+    fn tunnels_back(&mut self, index: usize) {
+        let Some(Undo::Tunnels { segments }) = self.undo.remove(&index) else {
+            return;
+        };
+        for s in &segments {
+            self.net.set_silent(SegIx(*s), false);
+        }
+        for s in self.sessions_over(&segments) {
+            self.tunnel_session_up(s);
+        }
+        self.undo.insert(index, Undo::Done);
+    }
+
+    fn sessions_over(&self, segments: &[usize]) -> Vec<usize> {
+        self.topo
+            .sessions
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.path.iter().any(|p| segments.contains(&p.0)))
+            .map(|(i, _)| i)
+            .collect()
+    }
+
+    /// IKE dead-peer detection (RFC 3706) declared the tunnels under these segments down:
+    /// each end's tunnel interface goes down, which takes the BGP session over it down at
+    /// once, as carrier loss does (reported with cause `carrier`).
+    fn dpd_expired(&mut self, segments: &[usize]) {
+        for s in self.sessions_over(segments) {
+            self.tunnel_session_down(s);
+        }
+    }
+
+    fn tunnel_session_down(&mut self, s: usize) {
+        if self.tunnel_down[s] {
+            return;
+        }
+        self.tunnel_down[s] = true;
+        let now = self.engine.now();
+        for end in 0..2u8 {
+            let r = self.router_at(SessIx(s), end);
+            if !self.net.is_alive(r) {
+                continue;
+            }
+            self.sessions[s].pending_cause[usize::from(end)] = Some(DownCause::Carrier);
+            self.net.drop_end(&mut self.engine, SessIx(s), end);
+            self.routers[r].handle_interface(now, SessIx(s), false);
+            self.flush_router(r);
+        }
+    }
+
+    fn tunnel_session_up(&mut self, s: usize) {
+        if !self.tunnel_down[s] {
+            return;
+        }
+        self.tunnel_down[s] = false;
+        let now = self.engine.now();
+        for end in 0..2u8 {
+            let r = self.router_at(SessIx(s), end);
+            if self.net.is_alive(r) {
+                self.routers[r].handle_interface(now, SessIx(s), true);
+                self.routers[r].reconnect(now, SessIx(s));
+                self.flush_router(r);
+            }
+        }
+    }
+
+    /// A VPN gateway instance fails. Active-standby: the gateway is unreachable (its state
+    /// lost, nothing told to the device) until the standby takes over after the failover
+    /// time drawn from the seeded stream; the device's dead-peer detection takes its tunnel
+    /// down after the DPD timeout if that comes first. Active-active: only that instance's
+    /// tunnel stops for the failover time, the other tunnel keeps its session.
+    fn gateway_failure(&mut self, index: usize, instance: Option<u8>, planned: bool) {
+        let Some(g) = self.topo.vpn.clone() else {
+            return;
+        };
+        let mut stream = self.seed.stream_named(&format!("fault/{index}/failover"));
+        let spec = if planned {
+            g.planned_failover
+        } else {
+            g.unplanned_failover
+        };
+        let failover = draw(spec, &mut stream);
+        let now = self.engine.now();
+        self.engine
+            .schedule_at(now + failover, Ev::Stage { index, stage: 2 });
+        match g.mode {
+            topology::VpnMode::ActiveActive => {
+                let k = usize::from(instance.unwrap_or(0));
+                let segments: Vec<usize> = g.tunnels.get(k).map(|s| s.0).into_iter().collect();
+                self.tunnels_silent(index, segments);
+            }
+            topology::VpnMode::ActiveStandby => {
+                self.crash_router(g.router.0, false);
+                self.engine
+                    .schedule_at(now + g.dpd_timeout, Ev::Stage { index, stage: 1 });
+                let segments = g.tunnels.iter().map(|s| s.0).collect();
+                self.undo.insert(index, Undo::Tunnels { segments });
+            }
+        }
+    }
+
+    fn gateway_stage(&mut self, index: usize, stage: u8) {
+        let Some(g) = self.topo.vpn.clone() else {
+            return;
+        };
+        let Some(Undo::Tunnels { segments }) = self.undo.get(&index).cloned() else {
+            return;
+        };
+        match (g.mode, stage) {
+            (_, 1) => self.dpd_expired(&segments),
+            (topology::VpnMode::ActiveActive, _) => self.tunnels_back(index),
+            (topology::VpnMode::ActiveStandby, _) => {
+                // The standby instance answers with a fresh IKE SA: whatever the device still
+                // held for the old instance is gone (a device whose DPD had not fired yet
+                // sees the tunnel flap), then the new tunnel and its BGP session come up.
+                self.dpd_expired(&segments);
+                self.restart_router(g.router.0);
+                self.undo.insert(index, Undo::Done);
+                for s in self.sessions_over(&segments) {
+                    self.tunnel_session_up(s);
+                }
+            }
+        }
     }
 
     fn all_routes(&self, pr: dp::RouterIx) -> Vec<(IpNet, Vec<AdjIx>)> {
@@ -1155,6 +1842,7 @@ impl<'a> World<'a> {
 
     fn finish(mut self) -> Result<RunReport, RunError> {
         let end = self.end;
+        self.flush_bulk_fib();
         let _ = self.tracer.flush();
         let first_fault = self.fault_times.first().copied();
         let mut outages = Vec::new();

@@ -10,13 +10,15 @@
 //! over worker threads, each run single-threaded; each worker fills its own histograms and the
 //! workers' histograms are added at the end. Adding counts is commutative, so the result does
 //! not depend on the number of workers or on which worker ran what: `--jobs 1` and
-//! `--jobs 8` give the same bytes, and [`merge`] of all shards gives the unsharded bytes.
+//! `--jobs 8` give the same bytes, and [`merge()`] of all shards gives the unsharded bytes.
 //!
 //! Per grid point the sweep keeps histograms ([`histogram`]) of: the detection time (the
 //! earliest session-down detection after the fault), the longest outage per traffic direction
 //! (0 when none), probes lost per direction, and session flaps; plus totals of messages and
 //! simulated time for the control-plane rate.
 
+pub mod advise;
+pub mod analytic;
 pub mod grid;
 pub mod histogram;
 pub mod merge;
@@ -140,7 +142,7 @@ pub enum SweepError {
         /// Its seed.
         seed: u64,
         /// Why.
-        error: RunError,
+        error: RunFailure,
     },
     /// A histogram could not be encoded or added.
     #[error("{0}")]
@@ -470,7 +472,26 @@ pub fn run(spec: &SweepSpec, exec: Exec) -> Result<SweepResult, SweepError> {
 
 /// The per-point, per-worker partial summaries of a sweep (workers' parts are added by the
 /// caller), or the lowest-numbered failing item and its error.
-type Parts = Result<Vec<Vec<PointResult>>, (u64, RunError)>;
+pub type Parts = Result<Vec<Vec<PointResult>>, (u64, RunFailure)>;
+
+/// Why one run of a sweep produced no report.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RunFailure {
+    /// The simulator refused the scenario.
+    #[error("{0}")]
+    Error(#[from] RunError),
+    /// The simulator panicked (a bug in it: the seed reproduces it with `holdtime run`).
+    #[error("the simulator panicked: {0}")]
+    Panic(String),
+}
+
+fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "(no message)".to_owned())
+}
 
 /// Runs `runs` seeds of each scenario (the slice `shard` of them) over `exec.jobs` workers.
 /// `observe(point, sample)` sees every sample (in no particular order; for callers that keep
@@ -491,7 +512,7 @@ pub fn run_samples(
     let range = shard.map_or(0..total, |s| s.range(total));
     let next = AtomicUsize::new(0);
     let failed = AtomicBool::new(false);
-    let first_error: Mutex<Option<(u64, RunError)>> = Mutex::new(None);
+    let first_error: Mutex<Option<(u64, RunFailure)>> = Mutex::new(None);
     let bar = progress_bar(exec.progress, range.end - range.start);
     let jobs = exec.jobs.max(1);
     let parts: Vec<Vec<PointResult>> = std::thread::scope(|scope| {
@@ -521,7 +542,11 @@ pub fn run_samples(
                         else {
                             break;
                         };
-                        match crate::run(sc, run_seed(seed, k % runs), None) {
+                        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                            crate::run(sc, run_seed(seed, k % runs), None).map_err(RunFailure::from)
+                        }))
+                        .unwrap_or_else(|payload| Err(RunFailure::Panic(panic_text(&*payload))));
+                        match result {
                             Ok(report) => {
                                 let s = Sample::of(&report, dirs);
                                 observe(p, &s);

@@ -1,5 +1,5 @@
 //! The three forms of a sweep result: a text table, CSV, and JSON that carries the histograms
-//! (V2, base64) so that shards can be merged exactly ([`super::merge`]).
+//! (V2, base64) so that shards can be merged exactly ([`super::merge()`]).
 //!
 //! Contract: every form is a function of the [`SweepResult`] alone (no clock, no host), so
 //! equal results print equal bytes.

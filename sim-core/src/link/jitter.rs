@@ -73,6 +73,18 @@ impl<C> Jitter<C> {
         &mut self.inner
     }
 
+    /// The jitter distribution in force.
+    #[must_use]
+    pub const fn model(&self) -> JitterModel {
+        self.model
+    }
+
+    /// Replaces the jitter distribution (a latency episode); the FIFO guarantee holds across
+    /// the change.
+    pub const fn set_model(&mut self, model: JitterModel) {
+        self.model = model;
+    }
+
     fn extra(&mut self) -> Duration {
         match self.model {
             JitterModel::None => Duration::ZERO,

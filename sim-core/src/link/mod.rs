@@ -195,9 +195,31 @@ pub struct DirectionConfig {
     pub queue: QueueLimit,
 }
 
-/// The standard channel of one direction: jitter over loss over a wire.
+/// The standard channel of one direction: jitter over loss over a wire, plus an optional
+/// latency episode (see [`DelayEpisode`]).
 #[derive(Debug, Clone)]
-pub struct Standard(Jitter<Loss<Wire>>);
+pub struct Standard {
+    chain: Jitter<Loss<Wire>>,
+    /// The configured jitter, restored when an episode ends.
+    base_jitter: JitterModel,
+    /// Extra one-way delay of the current episode (zero outside one).
+    extra_delay: Duration,
+    /// Latest arrival handed out, so that the end of an episode never reorders frames.
+    last_arrival: Instant,
+}
+
+/// A latency episode on one direction: every frame sent during it is delayed by `extra` on
+/// top of the configured propagation delay, and its jitter is drawn from `jitter` instead of
+/// the configured model (when `jitter` is [`JitterModel::None`] the configured jitter stays).
+/// The direction stays FIFO when the episode starts or ends: a frame never overtakes one
+/// sent before it (a line does not reorder).
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct DelayEpisode {
+    /// Added one-way delay.
+    pub extra: Duration,
+    /// Jitter during the episode.
+    pub jitter: JitterModel,
+}
 
 impl Standard {
     /// Builds the decorated channel for `cfg`, with streams named after `prefix`.
@@ -205,26 +227,51 @@ impl Standard {
     pub fn new(cfg: &DirectionConfig, seed: Seed, prefix: &str) -> Self {
         let wire = Wire::new(cfg.delay).with_bandwidth(cfg.bandwidth_bps, cfg.queue);
         let loss = Loss::new(wire, cfg.loss, seed.stream_named(&format!("{prefix}/loss")));
-        Self(Jitter::new(
-            loss,
-            cfg.jitter,
-            seed.stream_named(&format!("{prefix}/jitter")),
-        ))
+        Self {
+            chain: Jitter::new(
+                loss,
+                cfg.jitter,
+                seed.stream_named(&format!("{prefix}/jitter")),
+            ),
+            base_jitter: cfg.jitter,
+            extra_delay: Duration::ZERO,
+            last_arrival: Instant::ZERO,
+        }
     }
 
     /// Replaces the loss process (e.g. a scenario fault that starts dropping 30 %).
     pub fn set_loss(&mut self, model: LossModel) {
-        self.0.inner_mut().set_model(model);
+        self.chain.inner_mut().set_model(model);
+    }
+
+    /// Starts (`Some`) or ends (`None`) a latency episode.
+    pub fn set_delay_episode(&mut self, episode: Option<DelayEpisode>) {
+        match episode {
+            Some(e) => {
+                self.extra_delay = e.extra;
+                if e.jitter != JitterModel::None {
+                    self.chain.set_model(e.jitter);
+                }
+            }
+            None => {
+                self.extra_delay = Duration::ZERO;
+                self.chain.set_model(self.base_jitter);
+            }
+        }
     }
 }
 
 impl Channel for Standard {
     fn transmit(&mut self, now: Instant, frame_len: usize) -> Result<Instant, DropCause> {
-        self.0.transmit(now, frame_len)
+        let arrive_at =
+            (self.chain.transmit(now, frame_len)? + self.extra_delay).max(self.last_arrival);
+        self.last_arrival = arrive_at;
+        Ok(arrive_at)
     }
 
     fn reset(&mut self, now: Instant) {
-        self.0.reset(now);
+        self.chain.reset(now);
+        self.last_arrival = now;
     }
 }
 
@@ -258,6 +305,12 @@ impl Link<Standard> {
     /// Replaces the loss process of one direction.
     pub fn set_loss(&mut self, dir: Direction, model: LossModel) {
         self.channel_mut(dir).set_loss(model);
+    }
+
+    /// Starts (`Some`) or ends (`None`) a latency episode on one direction (see
+    /// [`DelayEpisode`]).
+    pub fn set_delay_episode(&mut self, dir: Direction, episode: Option<DelayEpisode>) {
+        self.channel_mut(dir).set_delay_episode(episode);
     }
 }
 

@@ -304,3 +304,56 @@ fn directions_draw_from_independent_streams() {
     assert_eq!(alone, after, "traffic B->A must not change A->B's losses");
     assert_ne!(alone, other);
 }
+
+#[test]
+fn delay_episode_adds_delay_then_ends_without_reordering() {
+    let mut l = Link::symmetric("l", Seed(1), &cfg(10));
+    l.set_delay_episode(
+        Direction::AToB,
+        Some(DelayEpisode {
+            extra: MS * 200,
+            jitter: JitterModel::None,
+        }),
+    );
+    let during = arrival(l.transmit(at_ms(0), Direction::AToB, 60));
+    assert_eq!(during, Some(at_ms(210)));
+    // The other direction is untouched.
+    assert_eq!(
+        arrival(l.transmit(at_ms(0), Direction::BToA, 60)),
+        Some(at_ms(10))
+    );
+    l.set_delay_episode(Direction::AToB, None);
+    // Sent after the episode, it would arrive at 11 ms, but not before the frame ahead of it.
+    assert_eq!(
+        arrival(l.transmit(at_ms(1), Direction::AToB, 60)),
+        Some(at_ms(210))
+    );
+    assert_eq!(
+        arrival(l.transmit(at_ms(300), Direction::AToB, 60)),
+        Some(at_ms(310))
+    );
+}
+
+#[test]
+fn delay_episode_jitter_stays_within_its_bound() {
+    let mut l = Link::symmetric("l", Seed(3), &cfg(10));
+    l.set_delay_episode(
+        Direction::AToB,
+        Some(DelayEpisode {
+            extra: MS * 50,
+            jitter: JitterModel::Uniform { max: MS * 20 },
+        }),
+    );
+    let mut spread = false;
+    for k in 0..100u64 {
+        let sent = at_ms(k * 1000);
+        let a = arrival(l.transmit(sent, Direction::AToB, 60));
+        let Some(a) = a else {
+            panic!("no loss configured")
+        };
+        let d = a.saturating_duration_since(sent);
+        assert!(d >= MS * 60 && d < MS * 80, "delay {d:?}");
+        spread |= d > MS * 61;
+    }
+    assert!(spread, "the episode's jitter was drawn");
+}

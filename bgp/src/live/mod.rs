@@ -1,0 +1,848 @@
+//! The live driver: runs the sans-IO [`Speaker`] over real TCP with tokio (feature `tokio`).
+//!
+//! This is quinn's split (quinn-proto is the state machine, quinn its tokio driver): the
+//! driver only moves bytes and time. It reads the tokio clock, hands the speaker the time
+//! elapsed since the driver was created as its [`Instant`], sleeps until
+//! [`Speaker::poll_timeout`], writes every [`fsm::Transmit`] to the peer's socket, and feeds
+//! what it reads back through [`Speaker::handle_bytes`]. Every protocol decision (OPEN, hold
+//! timer, NOTIFICATIONs, max-prefix) stays in the speaker, so a live session behaves exactly as
+//! the simulated one.
+//!
+//! # Connections
+//!
+//! - **Active**: a peer with [`PeerTransport::connect`] set is dialled whenever its session asks
+//!   ([`fsm::Transmit::Connect`]); the outcome goes back as [`Transport::Connected`] or
+//!   [`Transport::ConnectFailed`].
+//! - **Passive**: [`Driver::listen`] binds a listener; an accepted connection goes to the first
+//!   peer (in [`PeerId`] order) whose [`PeerTransport::accept_from`] matches the remote address
+//!   and which has no connection yet. Anything else is refused at once (closed without a
+//!   byte), so any number of connections at once costs one accept and one close each: the
+//!   driver holds at most one connection per configured peer. A session in Idle closes an
+//!   accepted connection itself (RFC 4271 §8.2.2 Idle: "the local system refuses all incoming
+//!   BGP connections").
+//! - One connection per peer: connection collisions (RFC 4271 §6.8) need a second session per
+//!   peer and are not resolved here; the first connection wins and later ones are refused.
+//!
+//! # Bounded resources
+//!
+//! Each connection task reads at most [`READ_CHUNK`] octets at a time and waits (TCP back
+//! pressure) while [`IO_QUEUE`] chunks are queued for the speaker; the session's framer keeps at
+//! most one maximum-size message. A connection asked to close writes what was queued before
+//! the close, sends FIN and drains the peer for at most [`CLOSE_LINGER`], so the NOTIFICATION
+//! reaches the peer even when it keeps sending (closing with unread data would send RST).
+//!
+//! # Faults
+//!
+//! [`Fault::Silent`] models a black hole: the driver stops reading the socket and drops what
+//! the speaker writes, without closing anything; [`Fault::Down`] closes the connection;
+//! [`Fault::Restore`] ends a silence. While silent, new connections to or from the peer are
+//! refused. BFD packets are not carried (no UDP yet): BFD transmits are dropped.
+
+use std::collections::BTreeMap;
+use std::io;
+use std::net::{IpAddr, SocketAddr};
+
+use ipnet::IpNet;
+use sim_core::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
+use tokio::sync::{mpsc, oneshot, watch};
+
+use crate::fsm::{self, Command, Transport};
+use crate::rib::PeerId;
+use crate::speaker::{Speaker, SpeakerEvent, TransmitKind};
+use crate::wire::PathAttributes;
+
+/// Octets read from a socket at a time.
+pub const READ_CHUNK: usize = 4096;
+/// Read chunks queued from all connections to the speaker before readers wait.
+pub const IO_QUEUE: usize = 64;
+/// How long a closing connection may still flush its last bytes and drain the peer.
+pub const CLOSE_LINGER: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// How the driver reaches one peer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PeerTransport {
+    /// Dial this address when the session asks to connect; `None`: passive only.
+    pub connect: Option<SocketAddr>,
+    /// Bind outgoing connections to this local address (port 0: any).
+    pub bind: Option<SocketAddr>,
+    /// Accept incoming connections from this address; `None`: from any address.
+    pub accept_from: Option<IpAddr>,
+}
+
+/// A transport fault injected on a peer's connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+pub enum Fault {
+    /// Stop sending and reading, without closing the socket (a black hole).
+    Silent,
+    /// Close the connection.
+    Down,
+    /// End a silence.
+    Restore,
+}
+
+/// Who or what ended a connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CloseCause {
+    /// Our session closed it.
+    Local,
+    /// The peer closed it (end of stream).
+    Remote,
+    /// A [`Fault::Down`].
+    Fault,
+    /// A socket error.
+    Error(io::ErrorKind),
+}
+
+/// Why an incoming connection was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefuseReason {
+    /// No configured peer accepts this address.
+    UnknownPeer,
+    /// Every matching peer already has a connection (or is silenced).
+    Busy,
+}
+
+/// Something the driver reports, stamped with the speaker's time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LiveEvent {
+    /// When (time since the driver was created).
+    pub at: Instant,
+    /// What.
+    pub kind: LiveEventKind,
+}
+
+/// The driver's events: the speaker's own, plus what happened to the sockets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LiveEventKind {
+    /// An event of the speaker (sessions, RIB, BFD).
+    Speaker(SpeakerEvent),
+    /// A connection to the peer is up.
+    Connected {
+        /// The peer.
+        peer: PeerId,
+        /// The remote socket address.
+        remote: SocketAddr,
+        /// The peer dialled us.
+        inbound: bool,
+    },
+    /// Dialling the peer failed.
+    ConnectFailed {
+        /// The peer.
+        peer: PeerId,
+        /// The socket error.
+        error: io::ErrorKind,
+    },
+    /// The peer's connection ended.
+    Closed {
+        /// The peer.
+        peer: PeerId,
+        /// Why.
+        cause: CloseCause,
+    },
+    /// An incoming connection was refused.
+    Refused {
+        /// Who dialled.
+        remote: SocketAddr,
+        /// Why.
+        reason: RefuseReason,
+    },
+    /// A fault was applied.
+    Fault {
+        /// The peer.
+        peer: PeerId,
+        /// The fault.
+        fault: Fault,
+    },
+}
+
+/// Errors of the live driver.
+#[derive(Debug, thiserror::Error)]
+pub enum LiveError {
+    /// A transport names a peer that the speaker does not have.
+    #[error("peer {0:?} has a transport but is not configured in the speaker")]
+    UnknownPeer(PeerId),
+    /// Binding or accepting on the listener failed.
+    #[error("listener: {0}")]
+    Io(#[from] io::Error),
+    /// The driver has stopped; the handle can no longer reach it.
+    #[error("the live driver has stopped")]
+    Stopped,
+}
+
+/// What a [`Handle`] asks the driver to do.
+#[derive(Debug)]
+enum Control {
+    Command(PeerId, Command),
+    Fault(PeerId, Fault),
+    Originate(IpNet, PathAttributes),
+    Withdraw(IpNet),
+    Shutdown,
+}
+
+/// Controls a running [`Driver`] from elsewhere (operator commands, faults, routes).
+#[derive(Debug, Clone)]
+pub struct Handle {
+    control: mpsc::UnboundedSender<Control>,
+}
+
+impl Handle {
+    fn send(&self, control: Control) -> Result<(), LiveError> {
+        self.control.send(control).map_err(|_| LiveError::Stopped)
+    }
+
+    /// Passes an operator command to the session of `peer` (a refused command is ignored).
+    ///
+    /// # Errors
+    ///
+    /// [`LiveError::Stopped`] when the driver has stopped.
+    pub fn command(&self, peer: PeerId, command: Command) -> Result<(), LiveError> {
+        self.send(Control::Command(peer, command))
+    }
+
+    /// Applies a transport fault to `peer`.
+    ///
+    /// # Errors
+    ///
+    /// [`LiveError::Stopped`] when the driver has stopped.
+    pub fn fault(&self, peer: PeerId, fault: Fault) -> Result<(), LiveError> {
+        self.send(Control::Fault(peer, fault))
+    }
+
+    /// Originates `prefix` with `attrs` (see [`Speaker::originate`]).
+    ///
+    /// # Errors
+    ///
+    /// [`LiveError::Stopped`] when the driver has stopped.
+    pub fn originate(&self, prefix: IpNet, attrs: PathAttributes) -> Result<(), LiveError> {
+        self.send(Control::Originate(prefix, attrs))
+    }
+
+    /// Stops originating `prefix`.
+    ///
+    /// # Errors
+    ///
+    /// [`LiveError::Stopped`] when the driver has stopped.
+    pub fn withdraw(&self, prefix: IpNet) -> Result<(), LiveError> {
+        self.send(Control::Withdraw(prefix))
+    }
+
+    /// Stops the driver: every connection is closed at once, [`Driver::run`] returns.
+    ///
+    /// # Errors
+    ///
+    /// [`LiveError::Stopped`] when the driver has already stopped.
+    pub fn shutdown(&self) -> Result<(), LiveError> {
+        self.send(Control::Shutdown)
+    }
+}
+
+/// What connection tasks and dialers report to the driver.
+#[derive(Debug)]
+enum Io {
+    Bytes {
+        peer: PeerId,
+        conn: u64,
+        bytes: Vec<u8>,
+    },
+    Ended {
+        peer: PeerId,
+        conn: u64,
+        error: Option<io::ErrorKind>,
+    },
+    Dialled {
+        peer: PeerId,
+        attempt: u64,
+        result: io::Result<TcpStream>,
+    },
+}
+
+/// The driver's side of one connection task.
+#[derive(Debug)]
+struct Conn {
+    id: u64,
+    /// Bytes to write; dropping it closes the connection gracefully.
+    out: mpsc::UnboundedSender<Vec<u8>>,
+    /// Dropping it ends the task at once.
+    kill: Option<oneshot::Sender<()>>,
+    /// Whether the task reads the socket.
+    reading: watch::Sender<bool>,
+}
+
+impl Conn {
+    /// Graceful close: the task writes what is queued, sends FIN and drains the peer, and is
+    /// killed after [`CLOSE_LINGER`] at the latest.
+    fn close(self) {
+        let Self { out, kill, .. } = self;
+        drop(out);
+        if let Some(kill) = kill {
+            tokio::spawn(async move {
+                tokio::time::sleep(CLOSE_LINGER).await;
+                drop(kill);
+            });
+        }
+    }
+}
+
+#[derive(Debug)]
+struct PeerLink {
+    transport: PeerTransport,
+    conn: Option<Conn>,
+    /// The dial in flight, by attempt number.
+    dialling: Option<u64>,
+    silent: bool,
+}
+
+/// Runs a [`Speaker`] over tokio TCP. See the module documentation.
+#[derive(Debug)]
+pub struct Driver {
+    speaker: Speaker,
+    start: tokio::time::Instant,
+    peers: BTreeMap<PeerId, PeerLink>,
+    listener: Option<TcpListener>,
+    control: mpsc::UnboundedReceiver<Control>,
+    control_open: bool,
+    events: mpsc::UnboundedSender<LiveEvent>,
+    io_tx: mpsc::Sender<Io>,
+    io_rx: mpsc::Receiver<Io>,
+    next_id: u64,
+}
+
+impl Driver {
+    /// A driver for `speaker`, whose peers are reached through `transports`. The speaker's
+    /// time zero is now: build the speaker (add peers, originate routes) at
+    /// [`Instant::ZERO`](sim_core::time::Instant) just before. Returns the driver, a handle to
+    /// control it and the stream of its events.
+    ///
+    /// # Errors
+    ///
+    /// [`LiveError::UnknownPeer`] when a transport names a peer the speaker lacks.
+    pub fn new(
+        speaker: Speaker,
+        transports: impl IntoIterator<Item = (PeerId, PeerTransport)>,
+    ) -> Result<(Self, Handle, mpsc::UnboundedReceiver<LiveEvent>), LiveError> {
+        let mut peers = BTreeMap::new();
+        for (peer, transport) in transports {
+            if speaker.session(peer).is_none() {
+                return Err(LiveError::UnknownPeer(peer));
+            }
+            peers.insert(
+                peer,
+                PeerLink {
+                    transport,
+                    conn: None,
+                    dialling: None,
+                    silent: false,
+                },
+            );
+        }
+        let (control_tx, control) = mpsc::unbounded_channel();
+        let (events, events_rx) = mpsc::unbounded_channel();
+        let (io_tx, io_rx) = mpsc::channel(IO_QUEUE);
+        let driver = Self {
+            speaker,
+            start: tokio::time::Instant::now(),
+            peers,
+            listener: None,
+            control,
+            control_open: true,
+            events,
+            io_tx,
+            io_rx,
+            next_id: 0,
+        };
+        Ok((
+            driver,
+            Handle {
+                control: control_tx,
+            },
+            events_rx,
+        ))
+    }
+
+    /// Listens for incoming connections on `addr` (port 0: an ephemeral port) and returns the
+    /// address bound.
+    ///
+    /// # Errors
+    ///
+    /// The socket error when binding fails.
+    pub async fn listen(&mut self, addr: SocketAddr) -> Result<SocketAddr, LiveError> {
+        let listener = TcpListener::bind(addr).await?;
+        let local = listener.local_addr()?;
+        self.listener = Some(listener);
+        Ok(local)
+    }
+
+    /// The speaker (its RIB and sessions), for inspection.
+    #[must_use]
+    pub const fn speaker(&self) -> &Speaker {
+        &self.speaker
+    }
+
+    /// The speaker's current time: real time elapsed since the driver was created.
+    #[must_use]
+    pub fn now(&self) -> Instant {
+        let elapsed = tokio::time::Instant::now().saturating_duration_since(self.start);
+        Instant::from_nanos(u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX))
+    }
+
+    /// The real deadline of a speaker instant.
+    fn deadline(&self, at: Instant) -> tokio::time::Instant {
+        let since = Duration::from_nanos(at.as_nanos());
+        self.start + std::time::Duration::from_nanos(since.as_nanos())
+    }
+
+    /// Runs until [`Handle::shutdown`], then closes every connection and returns the speaker.
+    /// If every handle is dropped the driver keeps running (until its task is dropped).
+    ///
+    /// # Errors
+    ///
+    /// [`LiveError::Io`] when the listener fails.
+    pub async fn run(mut self) -> Result<Speaker, LiveError> {
+        self.flush();
+        loop {
+            let deadline = self.speaker.poll_timeout().map(|t| self.deadline(t));
+            let wake = tokio::select! {
+                () = sleep_until(deadline) => Wake::Timer,
+                control = self.control.recv(), if self.control_open => Wake::Control(control),
+                Some(io) = self.io_rx.recv() => Wake::Io(io),
+                accepted = accept(self.listener.as_ref()) => Wake::Accepted(accepted),
+            };
+            let now = self.now();
+            match wake {
+                Wake::Timer => self.speaker.handle_timeout(now),
+                Wake::Control(None) => self.control_open = false,
+                Wake::Control(Some(Control::Shutdown)) => break,
+                Wake::Control(Some(control)) => self.handle_control(now, control),
+                Wake::Io(io) => self.handle_io(now, io),
+                Wake::Accepted(accepted) => {
+                    let (stream, remote) = accepted?;
+                    self.handle_accept(now, stream, remote);
+                }
+            }
+            self.flush();
+        }
+        for link in self.peers.values_mut() {
+            // Dropping the kill switch ends each task at once.
+            drop(link.conn.take());
+        }
+        Ok(self.speaker)
+    }
+
+    fn emit(&self, at: Instant, kind: LiveEventKind) {
+        // Nobody listening is fine: events are informational.
+        let _ = self.events.send(LiveEvent { at, kind });
+    }
+
+    fn handle_control(&mut self, now: Instant, control: Control) {
+        match control {
+            Control::Command(peer, command) => {
+                // A refused command (unknown peer, SendUpdate outside Established) changes
+                // nothing; the speaker reports what it did through its events.
+                let _ = self.speaker.handle_command(now, peer, command);
+            }
+            Control::Fault(peer, fault) => self.handle_fault(now, peer, fault),
+            Control::Originate(prefix, attrs) => self.speaker.originate(now, prefix, attrs),
+            Control::Withdraw(prefix) => self.speaker.withdraw_originated(now, &prefix),
+            Control::Shutdown => {}
+        }
+    }
+
+    fn handle_fault(&mut self, now: Instant, peer: PeerId, fault: Fault) {
+        let Some(link) = self.peers.get_mut(&peer) else {
+            return;
+        };
+        let mut closed = false;
+        match fault {
+            Fault::Silent | Fault::Restore => {
+                link.silent = fault == Fault::Silent;
+                if let Some(conn) = &link.conn {
+                    let _ = conn.reading.send(!link.silent);
+                }
+            }
+            Fault::Down => {
+                // Dropping the connection drops its kill switch: closed at once.
+                closed = link.conn.take().is_some();
+            }
+        }
+        self.emit(now, LiveEventKind::Fault { peer, fault });
+        if closed {
+            self.emit(
+                now,
+                LiveEventKind::Closed {
+                    peer,
+                    cause: CloseCause::Fault,
+                },
+            );
+            let _ = self.speaker.handle_transport(now, peer, Transport::Closed);
+        }
+    }
+
+    fn handle_io(&mut self, now: Instant, io: Io) {
+        match io {
+            Io::Bytes { peer, conn, bytes } => {
+                if self.is_current(peer, conn) {
+                    let _ = self.speaker.handle_bytes(now, peer, &bytes);
+                }
+            }
+            Io::Ended { peer, conn, error } => {
+                if self.is_current(peer, conn) {
+                    if let Some(link) = self.peers.get_mut(&peer) {
+                        link.conn = None;
+                    }
+                    let cause = error.map_or(CloseCause::Remote, CloseCause::Error);
+                    self.emit(now, LiveEventKind::Closed { peer, cause });
+                    let _ = self.speaker.handle_transport(now, peer, Transport::Closed);
+                }
+            }
+            Io::Dialled {
+                peer,
+                attempt,
+                result,
+            } => {
+                let Some(link) = self.peers.get_mut(&peer) else {
+                    return;
+                };
+                if link.dialling != Some(attempt) || link.conn.is_some() {
+                    // Superseded (closed meanwhile, or an inbound connection won).
+                    return;
+                }
+                link.dialling = None;
+                match result {
+                    Ok(stream) => {
+                        let remote = stream.peer_addr().unwrap_or_else(|_| {
+                            link.transport
+                                .connect
+                                .unwrap_or(SocketAddr::from(([0, 0, 0, 0], 0)))
+                        });
+                        self.install(now, peer, stream, remote, false);
+                    }
+                    Err(error) => {
+                        let error = error.kind();
+                        self.emit(now, LiveEventKind::ConnectFailed { peer, error });
+                        let _ = self
+                            .speaker
+                            .handle_transport(now, peer, Transport::ConnectFailed);
+                    }
+                }
+            }
+        }
+    }
+
+    fn is_current(&self, peer: PeerId, conn: u64) -> bool {
+        self.peers
+            .get(&peer)
+            .and_then(|l| l.conn.as_ref())
+            .is_some_and(|c| c.id == conn)
+    }
+
+    fn handle_accept(&mut self, now: Instant, stream: TcpStream, remote: SocketAddr) {
+        let mut reason = RefuseReason::UnknownPeer;
+        let mut chosen = None;
+        for (&peer, link) in &self.peers {
+            if link.transport.accept_from.is_some_and(|a| a != remote.ip()) {
+                continue;
+            }
+            if link.conn.is_some() || link.silent {
+                reason = RefuseReason::Busy;
+                continue;
+            }
+            chosen = Some(peer);
+            break;
+        }
+        let Some(peer) = chosen else {
+            drop(stream);
+            self.emit(now, LiveEventKind::Refused { remote, reason });
+            return;
+        };
+        if let Some(link) = self.peers.get_mut(&peer) {
+            // An inbound connection supersedes a dial in flight.
+            link.dialling = None;
+        }
+        self.install(now, peer, stream, remote, true);
+    }
+
+    /// Starts the task of a new connection to `peer` and tells the session it is up.
+    fn install(
+        &mut self,
+        now: Instant,
+        peer: PeerId,
+        stream: TcpStream,
+        remote: SocketAddr,
+        inbound: bool,
+    ) {
+        let Some(link) = self.peers.get_mut(&peer) else {
+            return;
+        };
+        let _ = stream.set_nodelay(true);
+        self.next_id += 1;
+        let id = self.next_id;
+        let (out, out_rx) = mpsc::unbounded_channel();
+        let (kill, kill_rx) = oneshot::channel();
+        let (reading, reading_rx) = watch::channel(!link.silent);
+        let task = ConnTask {
+            peer,
+            id,
+            stream,
+            out: out_rx,
+            kill: kill_rx,
+            reading: reading_rx,
+            io: self.io_tx.clone(),
+        };
+        tokio::spawn(task.run());
+        link.conn = Some(Conn {
+            id,
+            out,
+            kill: Some(kill),
+            reading,
+        });
+        self.emit(
+            now,
+            LiveEventKind::Connected {
+                peer,
+                remote,
+                inbound,
+            },
+        );
+        let _ = self
+            .speaker
+            .handle_transport(now, peer, Transport::Connected);
+    }
+
+    /// Forwards the speaker's events, then carries out its transmits, until both are drained
+    /// (a failed dial is reported back at once and may produce more). Events first, so that
+    /// the cause (a hold timer expiry) is reported before its effect (the close).
+    fn flush(&mut self) {
+        loop {
+            let mut progressed = false;
+            let now = self.now();
+            while let Some(event) = self.speaker.poll_event() {
+                progressed = true;
+                self.emit(now, LiveEventKind::Speaker(event));
+            }
+            while let Some(transmit) = self.speaker.poll_transmit() {
+                progressed = true;
+                let peer = transmit.peer;
+                let TransmitKind::Bgp(transmit) = transmit.kind else {
+                    // BFD runs over UDP, which the live driver does not carry yet.
+                    continue;
+                };
+                self.transmit(peer, transmit);
+            }
+            if !progressed {
+                break;
+            }
+        }
+    }
+
+    fn transmit(&mut self, peer: PeerId, transmit: fsm::Transmit) {
+        let now = self.now();
+        let Some(link) = self.peers.get_mut(&peer) else {
+            return;
+        };
+        match transmit {
+            fsm::Transmit::Connect => {
+                let target = link.transport.connect.filter(|_| !link.silent);
+                match target {
+                    Some(target) if link.conn.is_none() => {
+                        self.next_id += 1;
+                        let attempt = self.next_id;
+                        link.dialling = Some(attempt);
+                        let io = self.io_tx.clone();
+                        let bind = link.transport.bind;
+                        tokio::spawn(async move {
+                            let result = dial(target, bind).await;
+                            let _ = io
+                                .send(Io::Dialled {
+                                    peer,
+                                    attempt,
+                                    result,
+                                })
+                                .await;
+                        });
+                    }
+                    // Already connected (an inbound connection won): nothing to dial.
+                    Some(_) => {}
+                    None => {
+                        // Passive-only peer, or silenced: the attempt fails at once and the
+                        // session waits in Active for its ConnectRetryTimer.
+                        let error = io::ErrorKind::AddrNotAvailable;
+                        self.emit(now, LiveEventKind::ConnectFailed { peer, error });
+                        let _ = self
+                            .speaker
+                            .handle_transport(now, peer, Transport::ConnectFailed);
+                    }
+                }
+            }
+            fsm::Transmit::Bytes(bytes) => {
+                if let Some(conn) = link.conn.as_ref().filter(|_| !link.silent) {
+                    // The task may have ended; its end is reported through `Io::Ended`.
+                    let _ = conn.out.send(bytes);
+                }
+            }
+            fsm::Transmit::Close => {
+                link.dialling = None;
+                if let Some(conn) = link.conn.take() {
+                    conn.close();
+                    self.emit(
+                        now,
+                        LiveEventKind::Closed {
+                            peer,
+                            cause: CloseCause::Local,
+                        },
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// Why the driver's loop woke up.
+enum Wake {
+    Timer,
+    Control(Option<Control>),
+    Io(Io),
+    Accepted(io::Result<(TcpStream, SocketAddr)>),
+}
+
+/// Sleeps until `deadline`, or forever without one.
+async fn sleep_until(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(deadline) => tokio::time::sleep_until(deadline).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Accepts on `listener`, or waits forever without one.
+async fn accept(listener: Option<&TcpListener>) -> io::Result<(TcpStream, SocketAddr)> {
+    match listener {
+        Some(listener) => listener.accept().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Opens a TCP connection to `target`, from `bind` when given.
+async fn dial(target: SocketAddr, bind: Option<SocketAddr>) -> io::Result<TcpStream> {
+    let socket = if target.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
+    if let Some(bind) = bind {
+        socket.bind(bind)?;
+    }
+    socket.connect(target).await
+}
+
+/// The task that owns one socket: writes what the driver sends, reads while allowed.
+struct ConnTask {
+    peer: PeerId,
+    id: u64,
+    stream: TcpStream,
+    out: mpsc::UnboundedReceiver<Vec<u8>>,
+    kill: oneshot::Receiver<()>,
+    reading: watch::Receiver<bool>,
+    io: mpsc::Sender<Io>,
+}
+
+impl ConnTask {
+    async fn run(mut self) {
+        let error = tokio::select! {
+            // Killed: the driver has already forgotten the connection.
+            _ = &mut self.kill => return,
+            result = Self::pump(
+                &mut self.stream,
+                &mut self.out,
+                &mut self.reading,
+                &self.io,
+                self.peer,
+                self.id,
+            ) => result,
+        };
+        match error {
+            // The driver closed the connection: flush, FIN, drain until the peer closes too.
+            Ok(Pumped::Closing) => {
+                let mut kill = self.kill;
+                let mut stream = self.stream;
+                tokio::select! {
+                    _ = &mut kill => {}
+                    () = linger(&mut stream) => {}
+                }
+            }
+            Ok(Pumped::Eof) => {
+                let ended = Io::Ended {
+                    peer: self.peer,
+                    conn: self.id,
+                    error: None,
+                };
+                let _ = self.io.send(ended).await;
+            }
+            Err(error) => {
+                let ended = Io::Ended {
+                    peer: self.peer,
+                    conn: self.id,
+                    error: Some(error.kind()),
+                };
+                let _ = self.io.send(ended).await;
+            }
+        }
+    }
+
+    async fn pump(
+        stream: &mut TcpStream,
+        out: &mut mpsc::UnboundedReceiver<Vec<u8>>,
+        reading: &mut watch::Receiver<bool>,
+        io: &mpsc::Sender<Io>,
+        peer: PeerId,
+        conn: u64,
+    ) -> io::Result<Pumped> {
+        let mut buf = vec![0_u8; READ_CHUNK];
+        loop {
+            let read_allowed = *reading.borrow_and_update();
+            tokio::select! {
+                biased;
+                bytes = out.recv() => match bytes {
+                    Some(bytes) => stream.write_all(&bytes).await?,
+                    None => return Ok(Pumped::Closing),
+                },
+                changed = reading.changed() => {
+                    if changed.is_err() {
+                        // The driver is gone.
+                        return Ok(Pumped::Closing);
+                    }
+                }
+                n = stream.read(&mut buf), if read_allowed => {
+                    let n = n?;
+                    let Some(bytes) = buf.get(..n).filter(|b| !b.is_empty()) else {
+                        return Ok(Pumped::Eof);
+                    };
+                    let bytes = bytes.to_vec();
+                    if io.send(Io::Bytes { peer, conn, bytes }).await.is_err() {
+                        return Ok(Pumped::Closing);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// How a connection's pump ended without a socket error.
+enum Pumped {
+    /// The driver closed it.
+    Closing,
+    /// The peer closed it.
+    Eof,
+}
+
+/// The end of a connection we close: FIN, then read and discard until the peer closes, so
+/// that unread data does not turn our close into a reset before the peer has read our last
+/// message (a NOTIFICATION). Bounded by the caller's [`CLOSE_LINGER`].
+async fn linger(stream: &mut TcpStream) {
+    let _ = stream.flush().await;
+    if stream.shutdown().await.is_err() {
+        return;
+    }
+    let mut buf = [0_u8; 1024];
+    while matches!(stream.read(&mut buf).await, Ok(n) if n > 0) {}
+}

@@ -1,0 +1,81 @@
+//! The timer advisor on the reference scenario: it ranks a dominated configuration below its
+//! dominator, and its false-reset rate rises with loss and falls with a lower TCP RTO floor
+//! (TCP retransmits a lost keepalive sooner, so fewer bursts outlast the hold time).
+
+use scenarios::spec::TcpPreset;
+use scenarios::sweep::Exec;
+use scenarios::sweep::advise::{AdviseSpec, Assessment, Candidate, LossSpec, assess};
+use sim_core::time::Duration;
+
+fn candidate(hold: u64, keepalive: u64, tcp: TcpPreset) -> Candidate {
+    Candidate {
+        hold: Duration::from_secs(hold),
+        keepalive: Duration::from_secs(keepalive),
+        bfd: None,
+        tcp,
+    }
+}
+
+fn advise(loss: f64, candidates: Vec<Candidate>) -> Vec<Assessment> {
+    let spec = AdviseSpec {
+        source: "reference".to_owned(),
+        candidates,
+        loss: LossSpec { loss, burst: None },
+        max_outage: Duration::from_secs(240),
+        max_false_per_year: 1.0,
+        runs: 4,
+        healthy_runs: 2,
+        horizon: Duration::from_secs(3600),
+        seed: 1,
+    };
+    assess(
+        &spec,
+        Exec {
+            jobs: 2,
+            progress: false,
+        },
+    )
+    .expect("the advisor runs")
+}
+
+fn find<'a>(list: &'a [Assessment], c: &Candidate) -> (usize, &'a Assessment) {
+    list.iter()
+        .enumerate()
+        .find(|(_, a)| &a.candidate == c)
+        .expect("candidate assessed")
+}
+
+#[test]
+fn false_resets_rise_with_loss_fall_with_the_tcp_floor_and_rank_dominated_lower() {
+    let rfc = candidate(10, 3, TcpPreset::Rfc6298);
+    let linux = candidate(10, 3, TcpPreset::Linux);
+    let slow = candidate(180, 60, TcpPreset::Rfc6298);
+    let lossy = advise(0.1, vec![slow.clone(), rfc.clone(), linux.clone()]);
+    let light = advise(0.03, vec![rfc.clone()]);
+
+    let (rank_rfc, a_rfc) = find(&lossy, &rfc);
+    let (rank_linux, a_linux) = find(&lossy, &linux);
+    let (_, a_light) = find(&light, &rfc);
+    assert!(a_rfc.false_resets > 0, "10 % loss resets a 10 s session");
+    assert!(
+        a_rfc.per_year > a_light.per_year,
+        "rate must rise with loss: {} at 10 % vs {} at 3 %",
+        a_rfc.per_year,
+        a_light.per_year
+    );
+    assert!(
+        a_linux.per_year < a_rfc.per_year,
+        "rate must fall with the 200 ms floor: linux {} vs rfc {}",
+        a_linux.per_year,
+        a_rfc.per_year
+    );
+    // Same outage (the TCP floor does not change hold-timer detection), fewer false resets:
+    // Linux dominates RFC 6298 here and must rank above it.
+    assert_eq!(a_linux.outage_p99_us, a_rfc.outage_p99_us);
+    assert!(rank_linux < rank_rfc);
+
+    // 180/60 never resets falsely but its outage is far longer.
+    let (_, a_slow) = find(&lossy, &slow);
+    assert_eq!(a_slow.false_resets, 0);
+    assert!(a_slow.outage_p99_us > a_rfc.outage_p99_us);
+}
