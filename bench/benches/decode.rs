@@ -21,8 +21,13 @@ const SCENARIOS: [&str; 4] = ["lossy-circuit", "vpn-failover", "bfd", "four-circ
 fn section(name: &str) -> Vec<u8> {
     let loaded = scenarios::load(name).expect("library scenario");
     let mut pcap = Vec::new();
-    let mut rec = Recorder::new(&loaded.scenario.topology, DEFAULT_EPOCH, Some(&mut pcap), None)
-        .expect("in-memory writer");
+    let mut rec = Recorder::new(
+        &loaded.scenario.topology,
+        DEFAULT_EPOCH,
+        Some(&mut pcap),
+        None,
+    )
+    .expect("in-memory writer");
     scenarios::run_with_tap(
         &loaded.scenario,
         loaded.scenario.seed,
@@ -53,8 +58,13 @@ fn bench(c: &mut Criterion) {
     let data = big_capture();
     // Sanity: the whole file decodes, with every message.
     let mut messages = 0u64;
-    let summary = decode::decode(&data, Options::default(), &mut |_| messages += 1, &mut |_| {})
-        .expect("decodes");
+    let summary = decode::decode(
+        &data,
+        Options::default(),
+        &mut |_| messages += 1,
+        &mut |_| {},
+    )
+    .expect("decodes");
     assert!(summary.ok() && messages > 100_000, "{summary:?}");
 
     let mut g = c.benchmark_group("decode");

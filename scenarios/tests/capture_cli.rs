@@ -46,11 +46,19 @@ fn run_writes_identical_captures_for_the_same_seed_and_decode_reads_them() {
     let stdout = text(&out.stdout);
     let first = stdout.lines().next().expect("a line per message");
     assert!(
-        first.starts_with("2026-01-01T00:00:00.") && first.contains(":179") && first.contains("OPEN"),
+        first.starts_with("2026-01-01T00:00:00.")
+            && first.contains(":179")
+            && first.contains("OPEN"),
         "{first}"
     );
-    assert!(stdout.contains("NOTIFICATION HOLD_TIMER_EXPIRED (4/0)"), "codes are named");
-    assert!(!stdout.contains("ROUNDTRIP"), "every message re-encodes the same");
+    assert!(
+        stdout.contains("NOTIFICATION HOLD_TIMER_EXPIRED (4/0)"),
+        "codes are named"
+    );
+    assert!(
+        !stdout.contains("ROUNDTRIP"),
+        "every message re-encodes the same"
+    );
 
     let out = holdtime(&["decode", &m, "--format", "json"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
@@ -58,7 +66,11 @@ fn run_writes_identical_captures_for_the_same_seed_and_decode_reads_them() {
         .lines()
         .map(|l| serde_json::from_str(l).expect("one JSON object per line"))
         .collect();
-    assert!(lines.iter().any(|v| v["type"] == "UPDATE" && v["message"].is_object()));
+    assert!(
+        lines
+            .iter()
+            .any(|v| v["type"] == "UPDATE" && v["message"].is_object())
+    );
     assert!(lines.iter().any(|v| v["state"]["to"] == "Established"));
 }
 
@@ -104,7 +116,10 @@ fn decode_reads_gzip_and_fails_on_corruption_with_the_frame_number() {
         .lines()
         .find(|l| l.contains("MALFORMED"))
         .expect("the bad message is reported");
-    assert!(line.contains(" #") && line.contains("BAD_MESSAGE_LENGTH"), "{line}");
+    assert!(
+        line.contains(" #") && line.contains("BAD_MESSAGE_LENGTH"),
+        "{line}"
+    );
     assert!(stdout.lines().count() > 10, "decoding went on after it");
 
     let out = holdtime(&["decode", &path("nonexistent.pcap")]);

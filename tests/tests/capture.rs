@@ -164,7 +164,13 @@ fn reported(report: &RunReport, kind: &str) -> u64 {
     report
         .messages
         .iter()
-        .find(|m| serde_json::to_value(m.kind).ok().as_ref().and_then(|v| v.as_str()) == Some(kind))
+        .find(|m| {
+            serde_json::to_value(m.kind)
+                .ok()
+                .as_ref()
+                .and_then(|v| v.as_str())
+                == Some(kind)
+        })
         .map_or(0, |m| m.count)
 }
 
@@ -211,7 +217,10 @@ fn library_pcaps_open_in_tshark_clean_with_the_same_message_counts() {
                 reported(&c.report, kind)
             );
         }
-        let bfd = tshark(&c.pcap, &["-Y", "bfd", "-T", "fields", "-e", "frame.number"]);
+        let bfd = tshark(
+            &c.pcap,
+            &["-Y", "bfd", "-T", "fields", "-e", "frame.number"],
+        );
         assert_eq!(
             bfd.lines().count() as u64,
             reported(&c.report, "bfd"),
@@ -317,7 +326,11 @@ fn prefix_lines(msgs: &[MessageItem]) -> Vec<String> {
         for n in withdrawn {
             out.push(format!("W|{peer}|{}", n.prefix));
         }
-        for n in u.nlri.iter().chain(u.mp_reach.iter().flat_map(|r| r.nlri.iter())) {
+        for n in u
+            .nlri
+            .iter()
+            .chain(u.mp_reach.iter().flat_map(|r| r.nlri.iter()))
+        {
             out.push(format!("A|{peer}|{}", n.prefix));
         }
     }
@@ -346,8 +359,16 @@ fn mrt_reads_in_bgpdump_with_the_same_messages_and_prefixes() {
         let ours = |k: &str| summary.by_type.get(k).copied().unwrap_or(0);
         assert_eq!(theirs("BGP4MP_ET/MESSAGE/Open"), ours("OPEN"), "{name}");
         assert_eq!(theirs("BGP4MP_ET/MESSAGE/Update"), ours("UPDATE"), "{name}");
-        assert_eq!(theirs("BGP4MP_ET/MESSAGE/Notify"), ours("NOTIFICATION"), "{name}");
-        assert_eq!(theirs("BGP4MP_ET/MESSAGE/Keepalive"), ours("KEEPALIVE"), "{name}");
+        assert_eq!(
+            theirs("BGP4MP_ET/MESSAGE/Notify"),
+            ours("NOTIFICATION"),
+            "{name}"
+        );
+        assert_eq!(
+            theirs("BGP4MP_ET/MESSAGE/Keepalive"),
+            ours("KEEPALIVE"),
+            "{name}"
+        );
         let states = events
             .iter()
             .filter(|e| matches!(e, Event::State { .. }))
@@ -407,9 +428,7 @@ fn corpus_and_simulated_captures_reencode_byte_for_byte() {
         assert!(problems.is_empty(), "{}: {problems:?}", f.display());
         let bad: Vec<String> = msgs
             .iter()
-            .filter(|m| {
-                m.result.is_err() || m.roundtrip != Some(decode::RoundTrip::Same)
-            })
+            .filter(|m| m.result.is_err() || m.roundtrip != Some(decode::RoundTrip::Same))
             .take(5)
             .map(scenarios::capture::render::text)
             .collect();

@@ -74,7 +74,10 @@ fn a_corrupted_marker_is_reported_with_its_frame_and_notification_and_decoding_g
             HeaderSubcode::CONNECTION_NOT_SYNCHRONIZED.0
         )
     );
-    assert_eq!(failed[0].number, clean_msgs[0].number, "reported at its frame");
+    assert_eq!(
+        failed[0].number, clean_msgs[0].number,
+        "reported at its frame"
+    );
     let line = scenarios::capture::render::text(failed[0]);
     assert!(
         line.contains("MALFORMED") && line.contains("CONNECTION_NOT_SYNCHRONIZED"),
