@@ -31,6 +31,7 @@
 pub mod capture;
 pub mod cli;
 pub mod diag;
+pub mod html;
 pub mod library;
 pub mod report;
 pub mod scenario;
