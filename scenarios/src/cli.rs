@@ -91,6 +91,9 @@ pub enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Play one side of a scenario for real over TCP against a real router; faults from
+    /// `--fault` or standard input lines (`silent`, `down`, `restore`).
+    Live(LiveArgs),
     /// Size BGP timers and BFD: outage after a silent failure against false resets on a
     /// lossy healthy link, ranked, with a recommendation.
     Advise(sweep::AdviseArgs),
@@ -143,6 +146,43 @@ pub struct CaptureArgs {
     pub capture_point: CapturePointArg,
 }
 
+/// The side `holdtime live` plays.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LiveRoleArg {
+    /// msee1 (ASN 12076, Azure's 60/180 timers, VNet prefixes, prefix limit).
+    Msee,
+    /// The Azure VPN gateway.
+    VpnGateway,
+    /// ce1, the customer edge.
+    Ce,
+}
+
+/// The options of `holdtime live`.
+#[derive(Debug, Clone, clap::Args)]
+#[command(group(clap::ArgGroup::new("endpoint").required(true).args(["listen", "connect"])))]
+pub struct LiveArgs {
+    /// A scenario file or built-in name (its topology is used).
+    pub scenario: String,
+    /// Which router to play.
+    #[arg(long, value_enum)]
+    pub role: LiveRoleArg,
+    /// Listen here for the peer's connection (e.g. 127.0.0.1:1179).
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub listen: Option<std::net::SocketAddr>,
+    /// Connect to the peer here.
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub connect: Option<std::net::SocketAddr>,
+    /// How long to run (default: the scenario's duration).
+    #[arg(long)]
+    pub duration: Option<sim_core::time::Duration>,
+    /// A fault at a time since the start, e.g. `--fault "30s silent"`; repeatable.
+    #[arg(long, value_name = "\"TIME KIND\"")]
+    pub fault: Vec<crate::live::ScheduledFault>,
+    /// Seed of the timer jitter (default: the file's).
+    #[arg(long)]
+    pub seed: Option<u64>,
+}
+
 /// `holdtime scenarios ...`.
 #[derive(Debug, Subcommand)]
 pub enum ScenariosAction {
@@ -188,6 +228,7 @@ pub fn main(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
             format,
             out: to,
         } => sweep::merge(files, *format, to.as_deref(), out, err),
+        Command::Live(args) => live(args, out, err),
         Command::Scenarios { action: None } => {
             let width = library::LIBRARY
                 .iter()
@@ -223,6 +264,36 @@ pub fn main(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
                 EXIT_INVALID
             }
         },
+    }
+}
+
+fn live(args: &LiveArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
+    let Some(loaded) = load(&args.scenario, err) else {
+        return EXIT_INVALID;
+    };
+    let endpoint = match (args.listen, args.connect) {
+        (Some(a), _) => crate::live::Endpoint::Listen(a),
+        (None, Some(a)) => crate::live::Endpoint::Connect(a),
+        (None, None) => return EXIT_INVALID,
+    };
+    let opts = crate::live::LiveOptions {
+        role: match args.role {
+            LiveRoleArg::Msee => crate::live::LiveRole::Msee,
+            LiveRoleArg::VpnGateway => crate::live::LiveRole::VpnGateway,
+            LiveRoleArg::Ce => crate::live::LiveRole::Ce,
+        },
+        endpoint,
+        duration: args.duration.unwrap_or(loaded.scenario.duration),
+        faults: args.fault.clone(),
+        stdin: true,
+        seed: args.seed.unwrap_or(loaded.scenario.seed),
+    };
+    match crate::live::run(&loaded.scenario.topology, &opts, out) {
+        Ok(_) => EXIT_OK,
+        Err(e) => {
+            let _ = writeln!(err, "holdtime live: {e}");
+            EXIT_NOT_RUN
+        }
     }
 }
 

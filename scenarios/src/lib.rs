@@ -20,6 +20,8 @@
 //!   and the judging of expectations.
 //! - [`sweep`]: many runs over a grid of settings, HDR histograms, shards and their merge.
 //! - [`capture`]: a run as pcapng and MRT; decoding captures and MRT files.
+//! - [`live`]: `holdtime live`: one router of the topology over real TCP (the `bgp` live
+//!   driver), with faults, and measured detection next to the predicted window.
 //! - [`cli`]: `holdtime run | check | scenarios | sweep | merge | decode`.
 //!
 //! # Entry points
@@ -33,6 +35,7 @@ pub mod cli;
 pub mod diag;
 pub mod html;
 pub mod library;
+pub mod live;
 pub mod report;
 pub mod scenario;
 pub mod sim;

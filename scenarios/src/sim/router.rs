@@ -242,6 +242,12 @@ impl RouterRt {
         })
     }
 
+    /// The configured speaker, not started, for a driver other than the simulator (the live
+    /// driver plays one router of the topology for real).
+    pub(crate) fn into_speaker(self) -> Speaker {
+        self.speaker
+    }
+
     /// Boots the router: originates its prefixes and starts its sessions (end 0 actively,
     /// end 1 passively). Sessions that Azure gates stay down at the Azure end.
     pub(crate) fn start(&mut self, now: Instant, topo: &Topology) {

@@ -20,6 +20,36 @@
 //!   VPN gateway's routes only for prefixes ExpressRoute does not have (domain.md: for the same
 //!   prefix ExpressRoute wins whatever the AS path; longest prefix first).
 //! - Each flow of a probe sends its own probe stream at the probe interval (parallel pings).
+//! - Azure's gates (provider state, circuit Status, peering enabled, Microsoft peering's
+//!   public prefixes) and faults that change them (`deprovision`, `public_prefixes_state`,
+//!   the down phase of `msee_maintenance`) act at the MSEE: it stops the session with a
+//!   NOTIFICATION Cease / Administrative Shutdown (6/2, RFC 4486 §4) — so the customer end
+//!   learns at once, as the documented manual failover test shows — and refuses connections
+//!   until the gate opens; the customer's next connection attempt then brings it up. A
+//!   deprovisioned circuit is reported with 6/2, not 6/3 "Peer De-configured": the speaker's
+//!   administrative stop sends 6/2, and both tell the customer the same thing, at once.
+//! - `msee_maintenance` drains by AS-path prepending on every session of that MSEE (towards
+//!   the customer and the ExpressRoute gateway) through `Speaker::set_export_policy`, then
+//!   closes its sessions for `down_for`; the link's carrier stays up (nothing in
+//!   Microsoft's description says the customer's interface goes down).
+//! - `prefix_flood` originates the extra prefixes (generated /24s from 100.64.0.0/10) at once
+//!   on the customer router, with an export filter on its other sessions so that only the
+//!   named sessions receive them; the MSEE's max-prefix limit trips Cease 6/1 and the session
+//!   comes back after the restart delay once the flood is withdrawn.
+//! - The VPN: `vpn_tunnel_down` silences the tunnel segments; IKE dead-peer detection
+//!   (RFC 3706) declares the tunnel down after the gateway's DPD timeout, which takes the BGP
+//!   session over it down at both ends like carrier loss (reported as `carrier`). When the
+//!   tunnel comes back the device reconnects at once. `gateway_instance_failure`
+//!   (active-standby) makes the gateway unreachable without telling anyone, for the failover
+//!   time drawn from the seeded stream; the standby then starts with an empty state.
+//! - Routing domains: one speaker per router, with export filters standing in for the MSEE's
+//!   per-peering VRFs (Microsoft peering carries only Microsoft and public prefixes, private
+//!   peering none of them). Microsoft's network and the internet edge are pseudo routers of
+//!   the data plane: CEs default to the internet edge, Microsoft reaches on-premises public
+//!   prefixes through the MSEEs that have a route and over the internet otherwise.
+//! - Bandwidth is NOT modelled for user traffic: the probes have no rate in the scenario
+//!   format, so there is no offered load to compare with what the surviving links carry, and
+//!   `bytes_dropped` stays empty rather than showing invented numbers.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -132,6 +162,8 @@ pub(crate) struct World<'a> {
     pp_state: Vec<Option<PublicPrefixesState>>,
     /// Per session: the tunnel under it was declared down by dead-peer detection.
     tunnel_down: Vec<bool>,
+    /// Per router: FIB changes of prefixes not listed one by one, to sum up (changed, removed).
+    bulk_fib: BTreeMap<usize, (Instant, usize, usize)>,
     /// Per fault: state saved at its start to undo at its end.
     undo: BTreeMap<usize, Undo>,
     fault_at: Vec<Instant>,
@@ -440,6 +472,7 @@ impl<'a> World<'a> {
             pp_state: vec![None; topo.circuits.len()],
             tunnel_down: vec![false; topo.sessions.len()],
             undo: BTreeMap::new(),
+            bulk_fib: BTreeMap::new(),
             sc,
             topo,
             seed,
@@ -840,8 +873,11 @@ impl<'a> World<'a> {
             return;
         }
         let name = self.topo.routers[r].name.clone();
-        if changes.len() <= 8 {
-            for (prefix, via) in &changes {
+        // The prefixes a user follows (on-premises, public, VNet and Microsoft prefixes) are
+        // listed one by one; any others (a flood) are summed into one line per router and
+        // event, written when the event settles.
+        for (prefix, via) in &changes {
+            if self.known_prefix(prefix) {
                 let via = via.iter().map(|s| self.peer_name(r, *s)).collect();
                 self.push_timeline(
                     now,
@@ -851,17 +887,11 @@ impl<'a> World<'a> {
                         via,
                     },
                 );
+            } else {
+                let e = self.bulk_fib.entry(r).or_insert((now, 0, 0));
+                e.1 += 1;
+                e.2 += usize::from(via.is_empty());
             }
-        } else {
-            let withdrawn = changes.iter().filter(|(_, v)| v.is_empty()).count();
-            self.push_timeline(
-                now,
-                Some(name),
-                TimelineEvent::Fib {
-                    prefix: format!("{} prefixes ({} removed)", changes.len(), withdrawn),
-                    via: Vec::new(),
-                },
-            );
         }
         if r == self.topo.er_gateway.router.0 {
             // The gateway's BGP table changes now; the VNet's forwarding follows after the
@@ -968,6 +998,32 @@ impl<'a> World<'a> {
             _ => Vec::new(),
         };
         self.plane.set_route(v, prefix, hops);
+    }
+
+    fn known_prefix(&self, prefix: &IpNet) -> bool {
+        let IpNet::V4(p) = prefix else {
+            return false;
+        };
+        let t = self.topo;
+        t.onprem_prefixes.contains(p)
+            || t.public_prefixes.contains(p)
+            || t.internet.microsoft_prefixes.contains(p)
+            || t.vnets.iter().any(|v| v.prefixes.contains(p))
+    }
+
+    /// Writes the summed FIB changes of other prefixes (see `fib_changes`), stamped with the
+    /// first change of each sum; called before any other timeline entry and at the end.
+    fn flush_bulk_fib(&mut self) {
+        for (r, (at, changed, removed)) in std::mem::take(&mut self.bulk_fib) {
+            self.record_timeline(
+                at,
+                Some(self.topo.routers[r].name.clone()),
+                TimelineEvent::Fib {
+                    prefix: format!("{changed} other prefixes ({removed} removed)"),
+                    via: Vec::new(),
+                },
+            );
+        }
     }
 
     fn peer_name(&self, r: usize, s: SessIx) -> String {
@@ -1077,6 +1133,13 @@ impl<'a> World<'a> {
     }
 
     fn push_timeline(&mut self, at: Instant, router: Option<String>, event: TimelineEvent) {
+        if !self.bulk_fib.is_empty() {
+            self.flush_bulk_fib();
+        }
+        self.record_timeline(at, router, event);
+    }
+
+    fn record_timeline(&mut self, at: Instant, router: Option<String>, event: TimelineEvent) {
         let mut rec = Record::new(at, router.clone().unwrap_or_else(|| "-".into()), "timeline");
         if let Ok(v) = serde_json::to_value(&event) {
             rec = rec.with("event", v);
@@ -1779,6 +1842,7 @@ impl<'a> World<'a> {
 
     fn finish(mut self) -> Result<RunReport, RunError> {
         let end = self.end;
+        self.flush_bulk_fib();
         let _ = self.tracer.flush();
         let first_fault = self.fault_times.first().copied();
         let mut outages = Vec::new();

@@ -1,0 +1,257 @@
+//! The built-in library as a whole: every scenario replays and passes its own expectations,
+//! runs are deterministic (same seed, same report and trace; another seed, other phases), the
+//! detection bounds of the theory hold over many seeds, and each scenario's report is pinned
+//! by a golden file.
+//!
+//! Golden files live in `tests/golden/NAME.json` (the JSON report of the library scenario
+//! `NAME` with its own seed). They are compared byte for byte and rewritten only when the
+//! environment variable `UPDATE_GOLDEN=1` is set:
+//!
+//! ```text
+//! UPDATE_GOLDEN=1 cargo test -p tests --test library
+//! ```
+
+use std::path::PathBuf;
+
+use scenarios::library::LIBRARY;
+use scenarios::report::{self, RunReport};
+use scenarios::scenario::Scenario;
+use scenarios::topology::Profile;
+use sim_core::rng::fnv1a64;
+use sim_core::time::Duration;
+
+fn load(name: &str) -> Scenario {
+    match scenarios::load(name) {
+        Ok(l) => l.scenario,
+        Err(e) => panic!("library scenario {name} does not load: {e}"),
+    }
+}
+
+/// Runs `sc` with `seed` and returns the report and the trace's bytes.
+fn run_traced(sc: &Scenario, seed: u64) -> (RunReport, Vec<u8>) {
+    let mut trace = Vec::new();
+    match scenarios::run(sc, seed, Some(&mut trace)) {
+        Ok(r) => (r, trace),
+        Err(e) => panic!("{}: run failed: {e}", sc.name),
+    }
+}
+
+fn run(sc: &Scenario, seed: u64) -> RunReport {
+    match scenarios::run(sc, seed, None) {
+        Ok(r) => r,
+        Err(e) => panic!("{}: run failed: {e}", sc.name),
+    }
+}
+
+fn json(r: &RunReport) -> String {
+    match r.to_json() {
+        Ok(j) => j,
+        Err(e) => panic!("report does not serialise: {e}"),
+    }
+}
+
+/// The first detection by `router` (of any session) after the first fault.
+fn detection(r: &RunReport, router: &str) -> Option<Duration> {
+    r.detections
+        .iter()
+        .find(|d| d.router == router)
+        .map(|d| d.after_fault)
+}
+
+fn ms(n: u64) -> Duration {
+    Duration::from_millis(n)
+}
+
+#[test]
+fn every_library_scenario_passes_its_expectations() {
+    for entry in &LIBRARY {
+        let sc = load(entry.name);
+        let report = run(&sc, sc.seed);
+        let verdicts = report::evaluate(&sc, &report);
+        assert!(!verdicts.is_empty(), "{}: no expectations", entry.name);
+        let failed: Vec<String> = verdicts
+            .iter()
+            .filter(|v| !v.pass)
+            .map(|v| format!("{} (measured: {})", v.expectation, v.measured))
+            .collect();
+        assert!(failed.is_empty(), "{}: {failed:#?}", entry.name);
+    }
+}
+
+#[test]
+fn same_seed_gives_identical_report_and_trace_for_every_library_scenario() {
+    for entry in &LIBRARY {
+        let sc = load(entry.name);
+        let (a, ta) = run_traced(&sc, sc.seed);
+        let (b, tb) = run_traced(&sc, sc.seed);
+        assert_eq!(json(&a), json(&b), "{}: reports differ", entry.name);
+        assert!(!ta.is_empty(), "{}: empty trace", entry.name);
+        assert_eq!(
+            fnv1a64(&ta),
+            fnv1a64(&tb),
+            "{}: trace hashes differ",
+            entry.name
+        );
+    }
+}
+
+#[test]
+fn another_seed_moves_the_reference_timer_phases() {
+    let sc = load("reference");
+    let a = run(&sc, 1);
+    let b = run(&sc, 2);
+    assert_ne!(detection(&a, "ce1"), detection(&b, "ce1"));
+    assert_ne!(detection(&a, "msee1"), detection(&b, "msee1"));
+    assert_ne!(json(&a), json(&b));
+}
+
+/// Runs `name` with every router on the `rfc4271` profile over seeds 1..=200 and checks that
+/// ce1 and msee1 detect the silent cut within (H − K_max, H] plus propagation, and that the
+/// detections spread over most of that window (the keepalive phase is random per seed).
+fn silent_cut_detection_window(name: &str, hold: Duration, keepalive: Duration) {
+    let mut sc = load(name);
+    for r in &mut sc.topology.routers {
+        r.profile = Profile::Rfc4271;
+    }
+    // Propagation: one-way delays of a few milliseconds; 50 ms bounds it generously.
+    let lo = hold.saturating_sub(keepalive).saturating_sub(ms(50));
+    let hi = hold + ms(50);
+    for router in ["ce1", "msee1"] {
+        let mut seen = Vec::new();
+        for seed in 1..=200 {
+            let report = run(&sc, seed);
+            let Some(d) = detection(&report, router) else {
+                panic!("{name}: seed {seed}: {router} never detected the cut")
+            };
+            assert!(
+                d > lo && d <= hi,
+                "{name}: seed {seed}: {router} detected after {d}, outside ({lo}, {hi}]"
+            );
+            seen.push(d);
+        }
+        let (Some(min), Some(max)) = (seen.iter().min(), seen.iter().max()) else {
+            panic!("no detections")
+        };
+        // 200 uniform phases cover the window but for a few percent at each edge.
+        let slack = keepalive.mul_f64(0.15);
+        assert!(
+            *min < hold.saturating_sub(keepalive) + slack && *max > hold.saturating_sub(slack),
+            "{name}: {router}: detections only span [{min}, {max}]"
+        );
+    }
+}
+
+#[test]
+fn rfc4271_silent_cut_is_detected_within_the_hold_window_reference() {
+    silent_cut_detection_window(
+        "reference",
+        Duration::from_secs(180),
+        Duration::from_secs(60),
+    );
+}
+
+#[test]
+fn rfc4271_silent_cut_is_detected_within_the_hold_window_tuned_10_30() {
+    silent_cut_detection_window(
+        "tuned-10-30",
+        Duration::from_secs(30),
+        Duration::from_secs(10),
+    );
+}
+
+#[test]
+fn bfd_300ms_x3_detects_within_its_bound() {
+    let sc = load("bfd");
+    for seed in 1..=40 {
+        let report = run(&sc, seed);
+        for router in ["ce1", "msee1"] {
+            let Some(d) = detection(&report, router) else {
+                panic!("seed {seed}: {router} never detected")
+            };
+            // RFC 5880 §6.8.4: Detection Time = multiplier × the agreed interval (3 × 300 ms),
+            // counted from the last packet received, which left at most one (jittered)
+            // interval before the cut.
+            assert!(
+                d > ms(600).saturating_sub(ms(50)) && d <= ms(900) + ms(50),
+                "seed {seed}: {router} detected after {d}"
+            );
+        }
+    }
+}
+
+#[test]
+fn carrier_down_is_detected_at_once() {
+    let sc = load("carrier-down");
+    let report = run(&sc, sc.seed);
+    let Some(d) = detection(&report, "ce1") else {
+        panic!("ce1 never detected the carrier loss")
+    };
+    assert_eq!(d, Duration::ZERO, "the interface event is immediate");
+}
+
+#[test]
+fn reference_directions_recover_at_different_times() {
+    let sc = load("reference");
+    let report = run(&sc, sc.seed);
+    let end_of = |direction: &str| {
+        report
+            .outages
+            .iter()
+            .filter(|o| o.direction == direction)
+            .filter_map(|o| o.end)
+            .max()
+    };
+    let (Some(up), Some(down)) = (end_of("onprem_to_vnet"), end_of("vnet_to_onprem")) else {
+        panic!(
+            "both directions must have a finished outage: {:?}",
+            report.outages
+        )
+    };
+    assert_ne!(up, down);
+    // The VNet direction waits for msee1's own hold timer and then the gateway's
+    // reprogramming, so it recovers later here.
+    assert!(
+        down > up,
+        "onprem_to_vnet back at {up}, vnet_to_onprem at {down}"
+    );
+    let text = report.to_text();
+    assert!(text.contains("onprem_to_vnet") && text.contains("vnet_to_onprem"));
+}
+
+fn golden_path(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("golden")
+        .join(format!("{name}.json"))
+}
+
+#[test]
+fn library_reports_match_their_golden_files() {
+    let update = std::env::var("UPDATE_GOLDEN").is_ok_and(|v| v == "1");
+    let mut mismatched = Vec::new();
+    for entry in &LIBRARY {
+        let sc = load(entry.name);
+        let mut got = json(&run(&sc, sc.seed));
+        got.push('\n');
+        let path = golden_path(entry.name);
+        if update {
+            if let Some(dir) = path.parent()
+                && let Err(e) = std::fs::create_dir_all(dir)
+            {
+                panic!("cannot create {}: {e}", dir.display());
+            }
+            if let Err(e) = std::fs::write(&path, &got) {
+                panic!("cannot write {}: {e}", path.display());
+            }
+            continue;
+        }
+        match std::fs::read_to_string(&path) {
+            Ok(want) if want == got => {}
+            Ok(_) => mismatched.push(format!("{} differs", path.display())),
+            Err(e) => mismatched.push(format!("{}: {e}", path.display())),
+        }
+    }
+    assert!(
+        mismatched.is_empty(),
+        "{mismatched:#?}\nIf the change is intended, regenerate with UPDATE_GOLDEN=1 cargo test -p tests --test library"
+    );
+}
