@@ -26,7 +26,9 @@ fn sweep(c: &mut Criterion) {
         g.bench_function(id, |b| {
             b.iter(|| {
                 r += 1;
-                black_box(scenarios::run(&scenario, run_seed(1, r), None).map(|rep| rep.flaps.len()))
+                black_box(
+                    scenarios::run(&scenario, run_seed(1, r), None).map(|rep| rep.flaps.len()),
+                )
             });
         });
     }

@@ -122,11 +122,19 @@ struct Axes {
 
 impl Axes {
     fn px(&self, x: f64) -> f64 {
-        let span = if self.x1 > self.x0 { self.x1 - self.x0 } else { 1.0 };
+        let span = if self.x1 > self.x0 {
+            self.x1 - self.x0
+        } else {
+            1.0
+        };
         ML + (x - self.x0) / span * (W - ML - MR)
     }
     fn py(&self, y: f64) -> f64 {
-        let span = if self.y1 > self.y0 { self.y1 - self.y0 } else { 1.0 };
+        let span = if self.y1 > self.y0 {
+            self.y1 - self.y0
+        } else {
+            1.0
+        };
         H - MB - (y - self.y0) / span * (H - MT - MB)
     }
     /// Frame, ticks and labels.
@@ -281,8 +289,10 @@ pub fn sweep_charts(r: &SweepResult) -> Vec<Chart> {
             continue;
         };
         let cdf = h.cdf();
-        let (Some(lo), Some(hi)) = (cdf.first().map(|c| secs(c.0)), cdf.last().map(|c| secs(c.0)))
-        else {
+        let (Some(lo), Some(hi)) = (
+            cdf.first().map(|c| secs(c.0)),
+            cdf.last().map(|c| secs(c.0)),
+        ) else {
             continue;
         };
         let bins = 30usize;
@@ -337,7 +347,11 @@ pub fn sweep_charts(r: &SweepResult) -> Vec<Chart> {
 /// 95 % interval as a vertical bar), one point per candidate.
 #[must_use]
 pub fn advise_chart(v: &Value) -> Chart {
-    let ranked = v.get("ranked").and_then(Value::as_array).cloned().unwrap_or_default();
+    let ranked = v
+        .get("ranked")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
     let pts: Vec<(String, f64, f64, f64, f64)> = ranked
         .iter()
         .map(|a| {
@@ -413,7 +427,11 @@ pub fn timeline_chart(v: &Value) -> Chart {
     let end = v
         .get("timeline")
         .and_then(Value::as_array)
-        .and_then(|t| t.iter().filter_map(|e| e.get("at").and_then(Value::as_u64)).max())
+        .and_then(|t| {
+            t.iter()
+                .filter_map(|e| e.get("at").and_then(Value::as_u64))
+                .max()
+        })
         .unwrap_or(1)
         .max(1);
     // The run's length when it is there (`"15m"`), else the last event.
@@ -425,7 +443,12 @@ pub fn timeline_chart(v: &Value) -> Chart {
         .max(1);
     // Lanes of sessions: (router, session) → established intervals.
     let mut lanes: BTreeMap<String, Vec<(u64, Option<u64>)>> = BTreeMap::new();
-    for e in v.get("timeline").and_then(Value::as_array).into_iter().flatten() {
+    for e in v
+        .get("timeline")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
         let ev = &e["event"];
         if ev.get("type").and_then(Value::as_str) != Some("session") {
             continue;
@@ -435,14 +458,19 @@ pub fn timeline_chart(v: &Value) -> Chart {
         let iv = lanes.entry(lane).or_default();
         if str_of(ev, "to") == "established" {
             iv.push((at, None));
-        } else if str_of(ev, "from") == "established" {
-            if let Some(last) = iv.last_mut() {
-                last.1 = Some(at);
-            }
+        } else if str_of(ev, "from") == "established"
+            && let Some(last) = iv.last_mut()
+        {
+            last.1 = Some(at);
         }
     }
     let mut outages: BTreeMap<String, Vec<(u64, Option<u64>)>> = BTreeMap::new();
-    for o in v.get("outages").and_then(Value::as_array).into_iter().flatten() {
+    for o in v
+        .get("outages")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
         let start = o.get("start").and_then(Value::as_u64).unwrap_or(0);
         let stop = o.get("end").and_then(Value::as_u64);
         end_ns = end_ns.max(stop.unwrap_or(start));
@@ -461,10 +489,11 @@ pub fn timeline_chart(v: &Value) -> Chart {
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{W}\" height=\"{height}\" viewBox=\"0 0 {W} {height}\" role=\"img\">\
          <rect width=\"{W}\" height=\"{height}\" fill=\"#fff\"/>"
     );
-    let all = lanes
-        .iter()
-        .map(|(k, v)| (k.clone(), v, "#2ca02c"))
-        .chain(outages.iter().map(|(k, v)| (format!("traffic {k}"), v, "#d62728")));
+    let all = lanes.iter().map(|(k, v)| (k.clone(), v, "#2ca02c")).chain(
+        outages
+            .iter()
+            .map(|(k, v)| (format!("traffic {k}"), v, "#d62728")),
+    );
     for (row, (label, ivs, colour)) in all.enumerate() {
         #[allow(clippy::cast_precision_loss, reason = "lane index")]
         let y = MT + 18.0 * row as f64;

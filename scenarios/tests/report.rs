@@ -25,7 +25,12 @@ fn ok(out: &Output) {
 fn chromium() -> Option<&'static str> {
     ["chromium", "chromium-browser", "google-chrome"]
         .into_iter()
-        .find(|c| Command::new(c).arg("--version").output().is_ok_and(|o| o.status.success()))
+        .find(|c| {
+            Command::new(c)
+                .arg("--version")
+                .output()
+                .is_ok_and(|o| o.status.success())
+        })
 }
 
 fn temp_dir() -> PathBuf {
@@ -103,11 +108,26 @@ fn report_pages_render_in_headless_chromium_without_console_errors() {
     let dir = temp_dir();
     let p = |n: &str| dir.join(n).to_str().expect("utf-8 path").to_owned();
     ok(&holdtime(&[
-        "sweep", "reference", "--runs", "20", "--set", "bgp.hold_time=30s,180s", "--format",
-        "json", "--out", &p("sweep.json"),
+        "sweep",
+        "reference",
+        "--runs",
+        "20",
+        "--set",
+        "bgp.hold_time=30s,180s",
+        "--format",
+        "json",
+        "--out",
+        &p("sweep.json"),
     ]));
     ok(&holdtime(&[
-        "advise", "--runs", "2", "--healthy-runs", "1", "--horizon", "10m", "--json",
+        "advise",
+        "--runs",
+        "2",
+        "--healthy-runs",
+        "1",
+        "--horizon",
+        "10m",
+        "--json",
         &p("advise.json"),
     ]));
     let run = holdtime(&["run", "reference", "--format", "json"]);
@@ -120,11 +140,20 @@ fn report_pages_render_in_headless_chromium_without_console_errors() {
         ("run", "Timeline"),
     ] {
         let html = p(&format!("{input}.html"));
-        ok(&holdtime(&["report", &p(&format!("{input}.json")), "--html", &html]));
+        ok(&holdtime(&[
+            "report",
+            &p(&format!("{input}.json")),
+            "--html",
+            &html,
+        ]));
         let text = std::fs::read_to_string(&html).expect("page written");
-        let urls: Vec<&str> = text.match_indices("http").map(|(i, _)| &text[i..]).collect();
+        let urls: Vec<&str> = text
+            .match_indices("http")
+            .map(|(i, _)| &text[i..])
+            .collect();
         assert!(
-            urls.iter().all(|u| u.starts_with("http://www.w3.org/2000/svg")),
+            urls.iter()
+                .all(|u| u.starts_with("http://www.w3.org/2000/svg")),
             "{input}: the page names a URL other than the SVG namespace"
         );
         let (log, dom, shot) = render(browser, Path::new(&html), &dir);
