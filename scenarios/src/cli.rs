@@ -97,6 +97,18 @@ pub enum Command {
     /// Size BGP timers and BFD: outage after a silent failure against false resets on a
     /// lossy healthy link, ranked, with a recommendation.
     Advise(sweep::AdviseArgs),
+    /// Turn a `sweep`, `advise --json` or `run --format json` result into a self-contained
+    /// HTML page (inline SVG charts) or SVG files.
+    Report {
+        /// The JSON result.
+        result: PathBuf,
+        /// Write the HTML page here (default: standard output, unless --svg is given).
+        #[arg(long)]
+        html: Option<PathBuf>,
+        /// Write each chart as an SVG file into this directory.
+        #[arg(long)]
+        svg: Option<PathBuf>,
+    },
     /// List the built-in scenarios, or print one.
     Scenarios {
         /// `show NAME` prints a scenario's TOML.
@@ -208,6 +220,9 @@ pub fn main(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
         Command::Check { scenarios, seed } => check(scenarios, *seed, out, err),
         Command::Sweep(args) => sweep::sweep(args, out, err),
         Command::Advise(args) => sweep::advise(args, out, err),
+        Command::Report { result, html, svg } => {
+            sweep::report(result, html.as_deref(), svg.as_deref(), out, err)
+        }
         Command::Merge {
             files,
             format,

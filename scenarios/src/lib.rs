@@ -33,6 +33,7 @@
 pub mod capture;
 pub mod cli;
 pub mod diag;
+pub mod html;
 pub mod library;
 pub mod live;
 pub mod report;

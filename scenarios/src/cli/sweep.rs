@@ -245,3 +245,44 @@ pub(super) fn advise(a: &AdviseArgs, out: &mut dyn Write, err: &mut dyn Write) -
         Err(e) => report_error(&e, err),
     }
 }
+
+pub(super) fn report(
+    input: &Path,
+    html: Option<&Path>,
+    svg: Option<&Path>,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> u8 {
+    let text = match std::fs::read_to_string(input) {
+        Ok(t) => t,
+        Err(e) => {
+            let _ = writeln!(err, "holdtime: {}: {e}", input.display());
+            return EXIT_INVALID;
+        }
+    };
+    let (title, charts) = match crate::html::charts(&text) {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = writeln!(err, "holdtime: {}: {e}", input.display());
+            return EXIT_INVALID;
+        }
+    };
+    if let Some(dir) = svg {
+        if let Err(e) = std::fs::create_dir_all(dir) {
+            let _ = writeln!(err, "holdtime: {}: {e}", dir.display());
+            return EXIT_INVALID;
+        }
+        for c in &charts {
+            let path = dir.join(format!("{}.svg", c.id));
+            if write_out(&c.svg, Some(&path), out, err) != EXIT_OK {
+                return EXIT_INVALID;
+            }
+        }
+    }
+    let page = crate::html::page(&title, &charts);
+    match html {
+        Some(path) => write_out(&page, Some(path), out, err),
+        None if svg.is_none() => write_out(&page, None, out, err),
+        None => EXIT_OK,
+    }
+}
