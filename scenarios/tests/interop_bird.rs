@@ -14,7 +14,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration as StdDuration;
 
-use scenarios::live::{Endpoint, LiveOptions, LiveRole};
+use bgp::live::Fault;
+use scenarios::live::{Endpoint, LiveOptions, LiveRole, ScheduledFault};
 use sim_core::time::Duration;
 
 /// A BIRD daemon, killed when dropped.
@@ -170,5 +171,161 @@ fn bird_establishes_with_live_msee_and_routes_flow_both_ways() {
     assert!(
         text.contains("fib 10.1.0.0/16 via ce1 (127.0.0.2)"),
         "BIRD exported: {exported}\nours:\n{text}"
+    );
+}
+
+#[test]
+fn our_silence_expires_birds_hold_timer_within_its_profiles_window() {
+    let bird = match find_bird() {
+        Ok(b) => b,
+        Err(reason) => {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "CI must run the BIRD interop test: {reason}"
+            );
+            println!("skipped: {reason}");
+            return;
+        }
+    };
+    let loaded = scenarios::load("reference").expect("built-in scenario");
+    let our_port = free_port();
+    let bird_port = free_port();
+    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, our_port));
+    let topo = loaded.scenario.topology;
+    let silent_at = StdDuration::from_secs(8);
+    #[allow(
+        clippy::disallowed_methods,
+        reason = "a live interop test measures real time against a real daemon"
+    )]
+    let t0 = std::time::Instant::now();
+    let live = std::thread::spawn(move || {
+        let opts = LiveOptions {
+            role: LiveRole::Msee,
+            endpoint: Endpoint::Listen(addr),
+            duration: Duration::from_secs(20),
+            faults: vec![ScheduledFault {
+                at: Duration::from_nanos(u64::try_from(silent_at.as_nanos()).unwrap_or(0)),
+                fault: Fault::Silent,
+            }],
+            stdin: false,
+            seed: 1,
+        };
+        let mut out = Vec::new();
+        let summary = scenarios::live::run(&topo, &opts, &mut out).map(|s| s.negotiated);
+        (summary, String::from_utf8_lossy(&out).into_owned())
+    });
+    let daemon = start_bird(&bird, our_port, bird_port);
+    let mut was_up = false;
+    let mut went_down = None;
+    // Poll every 100 ms for at most 19 s.
+    for _ in 0..190 {
+        let up = daemon.birdc("show protocols msee1").contains("Established");
+        was_up |= up;
+        if was_up && !up {
+            went_down = Some(t0.elapsed());
+            break;
+        }
+        std::thread::sleep(StdDuration::from_millis(100));
+    }
+    let (negotiated, text) = live.join().expect("live thread");
+    drop(daemon);
+    assert!(was_up, "never Established:\n{text}");
+    let Some(went_down) = went_down else {
+        panic!("BIRD's session never went down:\n{text}")
+    };
+    // BIRD jitters its hold timer (profile `bird`): it expires in (0.75 H − K, H] after our
+    // last keepalive, H = 9 s negotiated, K = 3 s our keepalive.
+    let (hold, keepalive) = negotiated.expect("live run").expect("Established");
+    let (lo, hi) =
+        scenarios::live::predicted_detection(&bgp::fsm::profile::Profile::BIRD, hold, keepalive);
+    let after = went_down.saturating_sub(silent_at);
+    let lo = StdDuration::from_nanos(lo.as_nanos());
+    let hi = StdDuration::from_nanos(hi.as_nanos());
+    println!("BIRD detected our silence after {after:?}; predicted ({lo:?}, {hi:?}]");
+    // 100 ms polling and process start-up on either side of the window.
+    assert!(
+        after + StdDuration::from_millis(200) > lo && after < hi + StdDuration::from_millis(500),
+        "BIRD detected our silence {after:?} after it; predicted ({lo:?}, {hi:?}]\n{text}"
+    );
+}
+
+#[test]
+fn a_frozen_bird_expires_our_hold_timer_within_our_profiles_window() {
+    let bird = match find_bird() {
+        Ok(b) => b,
+        Err(reason) => {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "CI must run the BIRD interop test: {reason}"
+            );
+            println!("skipped: {reason}");
+            return;
+        }
+    };
+    let loaded = scenarios::load("reference").expect("built-in scenario");
+    let our_port = free_port();
+    let bird_port = free_port();
+    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, our_port));
+    let topo = loaded.scenario.topology;
+    #[allow(
+        clippy::disallowed_methods,
+        reason = "a live interop test measures real time against a real daemon"
+    )]
+    let t0 = std::time::Instant::now();
+    let live = std::thread::spawn(move || {
+        let opts = LiveOptions {
+            role: LiveRole::Msee,
+            endpoint: Endpoint::Listen(addr),
+            duration: Duration::from_secs(20),
+            faults: Vec::new(),
+            stdin: false,
+            seed: 1,
+        };
+        let mut out = Vec::new();
+        let summary = scenarios::live::run(&topo, &opts, &mut out).map(|s| s.negotiated);
+        (summary, String::from_utf8_lossy(&out).into_owned())
+    });
+    let daemon = start_bird(&bird, our_port, bird_port);
+    let mut stopped_at = None;
+    for _ in 0..100 {
+        if daemon.birdc("show protocols msee1").contains("Established") {
+            // Let a keepalive exchange happen, then freeze BIRD: its socket stays open and
+            // nothing more arrives, the silent failure seen from our side.
+            std::thread::sleep(StdDuration::from_millis(500));
+            let frozen = Command::new("kill")
+                .args(["-STOP", &daemon.child.id().to_string()])
+                .status()
+                .is_ok_and(|s| s.success());
+            assert!(frozen, "SIGSTOP bird");
+            stopped_at = Some(t0.elapsed());
+            break;
+        }
+        std::thread::sleep(StdDuration::from_millis(100));
+    }
+    let (negotiated, text) = live.join().expect("live thread");
+    drop(daemon);
+    let Some(stopped_at) = stopped_at else {
+        panic!("never Established:\n{text}")
+    };
+    let expired = text
+        .lines()
+        .find(|l| l.contains("hold timer expired"))
+        .and_then(|l| l.split_whitespace().next())
+        .and_then(|at| at.parse::<Duration>().ok());
+    let Some(expired) = expired else {
+        panic!("our hold timer never expired:\n{text}")
+    };
+    // Our profile (rfc4271) does not jitter the hold timer: (H − K, H] after BIRD's last
+    // keepalive, H = 9 s, K = 3 s (BIRD's keepalive, a third of the hold time).
+    let (hold, keepalive) = negotiated.expect("live run").expect("Established");
+    let (lo, hi) =
+        scenarios::live::predicted_detection(&bgp::fsm::profile::Profile::RFC4271, hold, keepalive);
+    let after = StdDuration::from_nanos(expired.as_nanos()).saturating_sub(stopped_at);
+    let lo = StdDuration::from_nanos(lo.as_nanos());
+    let hi = StdDuration::from_nanos(hi.as_nanos());
+    println!("we detected the frozen BIRD after {after:?}; predicted ({lo:?}, {hi:?}]");
+    assert!(
+        after + StdDuration::from_millis(300) > lo && after < hi + StdDuration::from_millis(300),
+        "detected {after:?} after the freeze; predicted ({lo:?}, {hi:?}]\n{text}"
     );
 }

@@ -500,6 +500,29 @@ mod tests {
     }
 
     #[test]
+    fn parses_ipv6_tcp_behind_stacked_vlan_tags() {
+        let mut f = vec![0u8; 12];
+        f.extend_from_slice(&[0x88, 0xA8, 0, 10, 0x81, 0x00, 0, 20, 0x86, 0xDD]);
+        let tcp_len = 20 + 2;
+        f.extend_from_slice(&[0x60, 0, 0, 0]);
+        f.extend_from_slice(&u16::try_from(8 + tcp_len).unwrap().to_be_bytes());
+        // Next header: destination options (60), then TCP.
+        f.extend_from_slice(&[60, 64]);
+        f.extend_from_slice(&Ipv6Addr::LOCALHOST.octets());
+        f.extend_from_slice(&"2001:db8::2".parse::<Ipv6Addr>().unwrap().octets());
+        f.extend_from_slice(&[PROTO_TCP, 0, 1, 4, 0, 0, 0, 0]);
+        f.extend_from_slice(&[0xC0, 0x00, 0x00, 179, 0, 0, 0, 9, 0, 0, 0, 0, 0x50, 0x18]);
+        f.extend_from_slice(&[0; 6]);
+        f.extend_from_slice(b"hi");
+        let Parsed::Tcp(p) = parse(LinkType::Ethernet, &f).unwrap() else {
+            panic!("not TCP");
+        };
+        assert_eq!(p.src, IpAddr::V6(Ipv6Addr::LOCALHOST));
+        assert_eq!((p.src_port, p.dst_port, p.seq), (0xC000, 179, 9));
+        assert_eq!(p.payload, b"hi");
+    }
+
+    #[test]
     fn udp_checksum_verifies() {
         let f = build_udp(&frame(None), 49152, 3784, &[0x20, 0x40, 3, 24]);
         assert_eq!(
