@@ -177,7 +177,7 @@ pub struct AdviseArgs {
     /// Outage budget: the worst direction's p99 after a silent failure.
     #[arg(long, default_value = "240s")]
     pub max_outage: sim_core::time::Duration,
-    /// False-reset budget per year (compared with the upper 95 % bound).
+    /// False-reset budget per year (compared with the estimate; the 95 % bound is shown).
     #[arg(long, default_value_t = 1.0)]
     pub max_false_per_year: f64,
     /// Failure runs per candidate.
