@@ -370,7 +370,14 @@ impl Endpoint {
     pub fn close(&mut self) {
         match self.state {
             State::Listen | State::SynSent => self.enter_closed(),
-            State::SynReceived | State::Established => {
+            // RFC 9293 §3.10.4, SYN-RECEIVED: "If no SENDs have been issued and there is no
+            // pending data to send, then form a FIN segment and send it, and enter FIN-WAIT-1
+            // state; otherwise, queue for processing after entering ESTABLISHED state". Our SYN
+            // is not acknowledged yet either way, so the FIN is queued and `establish` sends it:
+            // entering FIN-WAIT-1 early would let a retransmission timeout rewind to the
+            // unacknowledged SYN and resend data from before the first data octet.
+            State::SynReceived => self.fin_queued = true,
+            State::Established => {
                 self.fin_queued = true;
                 self.state = State::FinWait1;
             }
@@ -682,8 +689,16 @@ impl Endpoint {
     }
 
     /// `len` octets of written data starting at sequence offset `from`.
+    ///
+    /// Invariant: `from >= buf_start` (only acknowledged octets leave the buffer, and SND.NXT
+    /// never goes below SND.UNA in a synchronised state).
     fn copy_out(&self, from: u64, len: u64) -> Box<[u8]> {
-        let start = usize::try_from(from - self.buf_start).unwrap_or(usize::MAX);
+        debug_assert!(
+            from >= self.buf_start,
+            "copy_out below the send buffer: {from} < {}",
+            self.buf_start
+        );
+        let start = usize::try_from(from.saturating_sub(self.buf_start)).unwrap_or(usize::MAX);
         let len = usize::try_from(len).unwrap_or(0);
         self.send_buf.range(start..start + len).copied().collect()
     }

@@ -740,3 +740,52 @@ fn timestamps_are_negotiated_only_if_both_syns_carry_them() {
     assert_eq!((a.ecr, b.ecr), (0, a.val));
     assert_eq!(syn.tcp_header_len(), 36);
 }
+
+/// Regression: the passive end closes while still in SYN-RECEIVED with its first message
+/// queued (a BGP speaker giving up during the handshake), its SYN-ACK is lost and its
+/// retransmission timer fires. It must resend the SYN-ACK, not rewind into the send buffer
+/// (this used to underflow), and deliver the data and the FIN once the handshake completes.
+#[test]
+fn close_in_syn_received_with_data_queued_waits_for_the_handshake() {
+    let cfg = TcpConfig::rfc6298();
+    let mut isn = Seed(9).stream_named("isn");
+    let mut a = Endpoint::new(cfg, PORT_A, PORT_B, &mut isn);
+    let mut b = Endpoint::new(cfg, PORT_B, PORT_A, &mut isn);
+    let t0 = Instant::ZERO;
+    a.connect(t0).unwrap();
+    b.listen().unwrap();
+    let syn = a.poll_transmit(t0).unwrap();
+    b.handle_segment(t0, &syn);
+    assert_eq!(b.state(), State::SynReceived);
+    assert_eq!(b.write(b"OPEN").unwrap(), 4);
+    b.close();
+    assert_eq!(
+        b.state(),
+        State::SynReceived,
+        "the FIN waits for ESTABLISHED (RFC 9293 §3.10.4)"
+    );
+    let lost = b.poll_transmit(t0).unwrap();
+    assert!(lost.flags.contains(Flags::SYN) && lost.flags.contains(Flags::ACK));
+    assert!(
+        b.poll_transmit(t0).is_none(),
+        "no data before the handshake"
+    );
+    // The SYN-ACK is lost; b's retransmission timer fires and resends it.
+    let t1 = b.poll_timeout().unwrap();
+    b.handle_timeout(t1);
+    let synack = b.poll_transmit(t1).unwrap();
+    assert!(synack.flags.contains(Flags::SYN) && synack.flags.contains(Flags::ACK));
+    assert!(synack.payload.is_empty());
+    a.handle_segment(t1, &synack);
+    let ack = a.poll_transmit(t1).unwrap();
+    b.handle_segment(t1, &ack);
+    assert_eq!(b.state(), State::FinWait1);
+    let data = b.poll_transmit(t1).unwrap();
+    assert_eq!(&*data.payload, b"OPEN");
+    assert!(data.flags.contains(Flags::FIN));
+    a.handle_segment(t1, &data);
+    let mut buf = [0u8; 8];
+    assert_eq!(a.read(&mut buf), 4);
+    assert_eq!(&buf[..4], b"OPEN");
+    assert!(std::iter::from_fn(|| a.poll_event()).any(|e| e == Event::PeerClosed));
+}
