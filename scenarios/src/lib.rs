@@ -108,9 +108,6 @@ pub enum RunError {
     /// configuration the BGP speaker refuses). Validation should have caught it first.
     #[error("cannot build the simulated network: {0}")]
     Model(String),
-    /// The scenario uses a fault kind this build of the simulator does not replay yet.
-    #[error("{0}")]
-    Unsupported(String),
 }
 
 /// Parses and validates scenario text. `name` is used in diagnostics (a path, or
@@ -178,8 +175,7 @@ pub fn load(name_or_path: &str) -> Result<Loaded, LoadError> {
 ///
 /// # Errors
 ///
-/// [`RunError::Model`] if the network cannot be instantiated, [`RunError::Unsupported`] if the
-/// scenario uses a fault kind this build cannot replay.
+/// [`RunError::Model`] if the network cannot be instantiated.
 pub fn run(
     scenario: &Scenario,
     seed: u64,

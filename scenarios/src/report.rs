@@ -262,6 +262,12 @@ pub enum Format {
     Json,
 }
 
+/// A duration rounded to the millisecond for the text summary (`2m21.999981039s` reads as
+/// `2m22s`); the JSON report keeps the exact nanoseconds.
+fn to_ms(d: Duration) -> String {
+    Duration::from_millis(d.as_nanos().saturating_add(500_000) / 1_000_000).to_string()
+}
+
 impl RunReport {
     /// The report as pretty JSON.
     ///
@@ -326,7 +332,7 @@ impl RunReport {
                 d.session,
                 d.router,
                 d.at.to_string(),
-                d.after_fault.to_string(),
+                to_ms(d.after_fault),
                 d.cause.label()
             );
         }
@@ -337,7 +343,7 @@ impl RunReport {
                 "  {:<8} {:>12} {:>10} after the fault",
                 c.router,
                 c.at.to_string(),
-                c.after_fault.to_string()
+                to_ms(c.after_fault)
             );
         }
         let _ = writeln!(out, "\noutage (per direction: longest, total, flows hit)");
@@ -345,8 +351,8 @@ impl RunReport {
             let _ = writeln!(
                 out,
                 "  {direction:<28} longest {:>10}  total {:>10}  flows {flows}",
-                longest.to_string(),
-                total.to_string()
+                to_ms(longest),
+                to_ms(total)
             );
         }
         if !self.probes.is_empty() {

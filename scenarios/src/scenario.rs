@@ -186,8 +186,10 @@ pub enum FaultAction {
         planned: bool,
     },
     /// The provider deprovisions the circuit: state `NotProvisioned`; Microsoft closes every
-    /// BGP session on it with NOTIFICATION Cease/3 (peer de-configured, RFC 4486), so both
-    /// ends know at once, and they stay down until a `restore` (provisioned again).
+    /// BGP session on it with a NOTIFICATION, so both ends know at once, and refuses new
+    /// connections until a `restore` (provisioned again). The model sends Cease/2
+    /// (administrative shutdown); RFC 4486's Cease/3 (peer de-configured) would fit a
+    /// deconfiguration better but the session FSM has no command for it yet.
     Deprovision {
         /// The circuit.
         circuit: CircuitIx,
@@ -213,6 +215,38 @@ pub enum FaultAction {
         /// What to restore.
         target: Target,
     },
+}
+
+impl FaultAction {
+    /// The one target this fault acts on, as a `restore` names it; `None` for a fault on
+    /// several sessions, which no single `restore` target can name.
+    #[must_use]
+    pub fn target(&self) -> Option<Target> {
+        Some(match self {
+            Self::Silent { target }
+            | Self::Down { target }
+            | Self::Loss { target, .. }
+            | Self::Latency { target, .. }
+            | Self::VpnTunnelDown { target }
+            | Self::Restore { target } => *target,
+            Self::RouterCrash { router } | Self::RouterRestart { router } => {
+                Target::Router(*router)
+            }
+            Self::MseeMaintenance { circuit, side, .. } => Target::Link(*circuit, *side),
+            Self::BgpDisconnect { sessions } | Self::PrefixFlood { sessions, .. } => {
+                match sessions.as_slice() {
+                    [one] => Target::Session(*one),
+                    _ => return None,
+                }
+            }
+            Self::GatewayInstanceFailure { instance, .. } => {
+                instance.map_or(Target::VpnGateway, Target::VpnGatewayInstance)
+            }
+            Self::Deprovision { circuit } | Self::PublicPrefixesState { circuit, .. } => {
+                Target::Circuit(*circuit)
+            }
+        })
+    }
 }
 
 /// One traffic direction between two endpoints, e.g. `onprem_to_vnet`.

@@ -1375,7 +1375,7 @@ impl<'a> World<'a> {
     fn restore(&mut self, index: usize, target: Target) -> Result<(), RunError> {
         let earlier: Vec<usize> = (0..index)
             .filter(|&i| self.fault_at[i] <= self.engine.now())
-            .filter(|&i| fault_target(&self.sc.faults[i].action) == Some(target))
+            .filter(|&i| self.sc.faults[i].action.target() == Some(target))
             .collect();
         for i in earlier {
             if !matches!(self.sc.faults[i].action, FaultAction::Restore { .. }) {
@@ -1957,29 +1957,6 @@ fn via_of(topo: &Topology, plane_of: &[dp::RouterIx], path: &[dp::RouterIx]) -> 
     }
 }
 
-fn fault_target(a: &FaultAction) -> Option<Target> {
-    Some(match a {
-        FaultAction::Silent { target }
-        | FaultAction::Down { target }
-        | FaultAction::Loss { target, .. }
-        | FaultAction::Latency { target, .. }
-        | FaultAction::VpnTunnelDown { target }
-        | FaultAction::Restore { target } => *target,
-        FaultAction::RouterCrash { router } | FaultAction::RouterRestart { router } => {
-            Target::Router(*router)
-        }
-        FaultAction::Deprovision { circuit } | FaultAction::PublicPrefixesState { circuit, .. } => {
-            Target::Circuit(*circuit)
-        }
-        FaultAction::MseeMaintenance { circuit, side, .. } => Target::Link(*circuit, *side),
-        FaultAction::BgpDisconnect { sessions } => Target::Session(*sessions.first()?),
-        FaultAction::GatewayInstanceFailure { instance, .. } => {
-            instance.map_or(Target::VpnGateway, Target::VpnGatewayInstance)
-        }
-        FaultAction::PrefixFlood { sessions, .. } => Target::Session(*sessions.first()?),
-    })
-}
-
 fn fault_label(topo: &Topology, a: &FaultAction) -> (String, String) {
     let kind = match a {
         FaultAction::Silent { .. } => "silent",
@@ -1997,7 +1974,18 @@ fn fault_label(topo: &Topology, a: &FaultAction) -> (String, String) {
         FaultAction::PublicPrefixesState { .. } => "public_prefixes_state",
         FaultAction::Restore { .. } => "restore",
     };
-    let target = fault_target(a).map_or_else(String::new, |t| topo.target_name(t));
+    let target = match (a.target(), a) {
+        (Some(t), _) => topo.target_name(t),
+        (
+            None,
+            FaultAction::BgpDisconnect { sessions } | FaultAction::PrefixFlood { sessions, .. },
+        ) => sessions
+            .iter()
+            .map(|s| topo.target_name(Target::Session(*s)))
+            .collect::<Vec<_>>()
+            .join(", "),
+        (None, _) => String::new(),
+    };
     (kind.to_owned(), target)
 }
 

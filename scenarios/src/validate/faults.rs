@@ -394,7 +394,7 @@ impl Validator {
                 .filter(|e| {
                     what != "router_restart" || matches!(e.action, FaultAction::RouterCrash { .. })
                 })
-                .filter_map(|e| fault_target(&e.action))
+                .filter_map(|e| e.action.target())
                 .collect();
             if !earlier.contains(&target) {
                 let name = topo.target_name(target);
@@ -424,32 +424,4 @@ impl Validator {
             }
         }
     }
-}
-
-/// The target a fault acts on, as a `restore` would name it.
-fn fault_target(action: &FaultAction) -> Option<Target> {
-    Some(match action {
-        FaultAction::Silent { target }
-        | FaultAction::Down { target }
-        | FaultAction::Loss { target, .. }
-        | FaultAction::Latency { target, .. }
-        | FaultAction::VpnTunnelDown { target }
-        | FaultAction::Restore { target } => *target,
-        FaultAction::RouterCrash { router } | FaultAction::RouterRestart { router } => {
-            Target::Router(*router)
-        }
-        FaultAction::MseeMaintenance { circuit, side, .. } => Target::Link(*circuit, *side),
-        FaultAction::BgpDisconnect { sessions } | FaultAction::PrefixFlood { sessions, .. } => {
-            match sessions.as_slice() {
-                [one] => Target::Session(*one),
-                _ => return None,
-            }
-        }
-        FaultAction::GatewayInstanceFailure { instance, .. } => {
-            instance.map_or(Target::VpnGateway, Target::VpnGatewayInstance)
-        }
-        FaultAction::Deprovision { circuit } | FaultAction::PublicPrefixesState { circuit, .. } => {
-            Target::Circuit(*circuit)
-        }
-    })
 }
