@@ -99,6 +99,16 @@ fn peer(s: SessIx) -> PeerId {
     PeerId(u32::try_from(s.0).unwrap_or(u32::MAX - 1))
 }
 
+/// How a session end starts: end 0 (the customer side) connects, end 1 (Azure) listens, so
+/// connections never collide (see `net`).
+const fn start_command(end: u8) -> Command {
+    if end == 0 {
+        Command::Start
+    } else {
+        Command::StartPassive
+    }
+}
+
 fn sess(p: PeerId) -> SessIx {
     SessIx(p.0 as usize)
 }
@@ -278,11 +288,7 @@ impl RouterRt {
             if gated && azure_end {
                 continue;
             }
-            let cmd = if end == 0 {
-                Command::Start
-            } else {
-                Command::StartPassive
-            };
+            let cmd = start_command(end);
             let _ = self.speaker.handle_command(now, peer(s), cmd);
         }
         self.drain();
@@ -355,11 +361,7 @@ impl RouterRt {
             .iter()
             .find(|(x, _)| *x == s)
             .map_or(0, |(_, e)| *e);
-        let cmd = if end == 0 {
-            Command::Start
-        } else {
-            Command::StartPassive
-        };
+        let cmd = start_command(end);
         let _ = self.speaker.handle_command(now, peer(s), cmd);
         self.drain();
     }
@@ -423,11 +425,7 @@ impl RouterRt {
                 .iter()
                 .find(|(x, _)| *x == s)
                 .map_or(0, |(_, e)| *e);
-            let cmd = if end == 0 {
-                Command::Start
-            } else {
-                Command::StartPassive
-            };
+            let cmd = start_command(end);
             let _ = self.speaker.handle_command(now, peer(s), cmd);
         }
         self.drain();
