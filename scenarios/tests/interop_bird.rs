@@ -46,6 +46,22 @@ impl Bird {
 }
 
 /// `bird` on the PATH (or in /usr/sbin), or why not.
+/// The `bird` binary, or `None` after printing why the test is skipped; under `CI=true` a
+/// missing BIRD fails the test instead (CI installs it).
+fn bird_or_skip() -> Option<PathBuf> {
+    match find_bird() {
+        Ok(b) => Some(b),
+        Err(reason) => {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "CI must run the BIRD interop test: {reason}"
+            );
+            println!("skipped: {reason}");
+            None
+        }
+    }
+}
+
 fn find_bird() -> Result<PathBuf, String> {
     for dir in std::env::var("PATH")
         .unwrap_or_default()
@@ -108,16 +124,8 @@ protocol bgp msee1 {{
 
 #[test]
 fn bird_establishes_with_live_msee_and_routes_flow_both_ways() {
-    let bird = match find_bird() {
-        Ok(b) => b,
-        Err(reason) => {
-            assert!(
-                std::env::var("CI").as_deref() != Ok("true"),
-                "CI must run the BIRD interop test: {reason}"
-            );
-            println!("skipped: {reason}");
-            return;
-        }
+    let Some(bird) = bird_or_skip() else {
+        return;
     };
     let loaded = scenarios::load("reference").expect("built-in scenario");
     let our_port = free_port();
@@ -176,16 +184,8 @@ fn bird_establishes_with_live_msee_and_routes_flow_both_ways() {
 
 #[test]
 fn our_silence_expires_birds_hold_timer_within_its_profiles_window() {
-    let bird = match find_bird() {
-        Ok(b) => b,
-        Err(reason) => {
-            assert!(
-                std::env::var("CI").as_deref() != Ok("true"),
-                "CI must run the BIRD interop test: {reason}"
-            );
-            println!("skipped: {reason}");
-            return;
-        }
+    let Some(bird) = bird_or_skip() else {
+        return;
     };
     let loaded = scenarios::load("reference").expect("built-in scenario");
     let our_port = free_port();
@@ -251,16 +251,8 @@ fn our_silence_expires_birds_hold_timer_within_its_profiles_window() {
 
 #[test]
 fn a_frozen_bird_expires_our_hold_timer_within_our_profiles_window() {
-    let bird = match find_bird() {
-        Ok(b) => b,
-        Err(reason) => {
-            assert!(
-                std::env::var("CI").as_deref() != Ok("true"),
-                "CI must run the BIRD interop test: {reason}"
-            );
-            println!("skipped: {reason}");
-            return;
-        }
+    let Some(bird) = bird_or_skip() else {
+        return;
     };
     let loaded = scenarios::load("reference").expect("built-in scenario");
     let our_port = free_port();

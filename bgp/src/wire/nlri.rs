@@ -270,6 +270,13 @@ pub struct MpUnreach {
     pub placement: Placement,
 }
 
+/// The AFI and SAFI that open MP_REACH_NLRI and MP_UNREACH_NLRI (RFC 4760 §3, §4).
+fn decode_family(r: &mut Reader<'_>) -> Result<Family, MpError> {
+    let afi = Afi(r.u16().ok_or(MpError::Header)?);
+    let safi = Safi(r.u8().ok_or(MpError::Header)?);
+    Ok(Family::new(afi, safi))
+}
+
 /// The families whose MP NLRI this codec decodes into prefixes.
 pub(crate) fn supported_family(family: Family) -> Option<bool> {
     let ipv6 = match family.afi {
@@ -296,9 +303,7 @@ impl MpReach {
         add_path: &dyn Fn(Family) -> bool,
         placement: Placement,
     ) -> Result<Option<Self>, MpError> {
-        let afi = Afi(r.u16().ok_or(MpError::Header)?);
-        let safi = Safi(r.u8().ok_or(MpError::Header)?);
-        let family = Family::new(afi, safi);
+        let family = decode_family(r)?;
         let Some(ipv6) = supported_family(family) else {
             return Ok(None);
         };
@@ -350,9 +355,7 @@ impl MpUnreach {
         add_path: &dyn Fn(Family) -> bool,
         placement: Placement,
     ) -> Result<Option<Self>, MpError> {
-        let afi = Afi(r.u16().ok_or(MpError::Header)?);
-        let safi = Safi(r.u8().ok_or(MpError::Header)?);
-        let family = Family::new(afi, safi);
+        let family = decode_family(r)?;
         let Some(ipv6) = supported_family(family) else {
             return Ok(None);
         };

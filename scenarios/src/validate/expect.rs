@@ -12,6 +12,21 @@ use crate::units::Quantity;
 use super::{Validator, root};
 
 impl Validator {
+    /// Whether `t` lies within the run; otherwise reports a located error at `key`.
+    fn within_run(&mut self, t: Duration, key: KeyPath) -> bool {
+        if t > self.duration {
+            self.error(
+                Diagnostic::error(
+                    key,
+                    format!("{t} is after the end of the run ({})", self.duration),
+                )
+                .expected("a time within `duration`"),
+            );
+            return false;
+        }
+        true
+    }
+
     pub(super) fn probes(&mut self, spec: &ScenarioSpec, topo: &Topology) -> Vec<Probe> {
         let endpoints = topo.endpoints();
         let first_vnet = topo
@@ -251,14 +266,7 @@ impl Validator {
                 match chosen.first().copied() {
                     Some("down_by") => {
                         let by = e.down_by.unwrap_or_default();
-                        if by > self.duration {
-                            self.error(
-                                Diagnostic::error(
-                                    path.key("down_by"),
-                                    format!("{by} is after the end of the run ({})", self.duration),
-                                )
-                                .expected("a time within `duration`"),
-                            );
+                        if !self.within_run(by, path.key("down_by")) {
                             return None;
                         }
                         (
@@ -274,14 +282,7 @@ impl Validator {
                             );
                             return None;
                         };
-                        if at > self.duration {
-                            self.error(
-                                Diagnostic::error(
-                                    path.key("at"),
-                                    format!("{at} is after the end of the run ({})", self.duration),
-                                )
-                                .expected("a time within `duration`"),
-                            );
+                        if !self.within_run(at, path.key("at")) {
                             return None;
                         }
                         let state = e.state?;
@@ -325,14 +326,7 @@ impl Validator {
                     );
                     return None;
                 };
-                if at > self.duration {
-                    self.error(
-                        Diagnostic::error(
-                            path.key("at"),
-                            format!("{at} is after the end of the run ({})", self.duration),
-                        )
-                        .expected("a time within `duration`"),
-                    );
+                if !self.within_run(at, path.key("at")) {
                     return None;
                 }
                 (
