@@ -176,6 +176,7 @@ pub(crate) struct World<'a> {
     timeline: Vec<TimelineEntry>,
     detections: Vec<Detection>,
     last_fib_change: BTreeMap<usize, Instant>,
+    /// BFD packets sent (BGP messages are counted on the wire, by `net`).
     messages: BTreeMap<MessageType, u64>,
     path_changes: Vec<PathChange>,
     tracer: Tracer<&'a mut dyn Write>,
@@ -768,7 +769,6 @@ impl<'a> World<'a> {
                     }
                 }
                 Out::Bytes(s, bytes) => {
-                    count_bgp_messages(&bytes, &mut self.messages);
                     let end = self.end_of(s, r);
                     self.net.write(&mut self.engine, s, end, &bytes);
                 }
@@ -1921,7 +1921,12 @@ impl<'a> World<'a> {
                 .iter()
                 .map(|k| MessageCount {
                     kind: *k,
-                    count: self.messages.get(k).copied().unwrap_or(0),
+                    // BGP messages as they left on the wire (a message queued behind
+                    // unacknowledged data when its connection closed never did); BFD as sent.
+                    count: match k {
+                        MessageType::Bfd => self.messages.get(k).copied().unwrap_or(0),
+                        _ => self.net.messages_sent(*k),
+                    },
                 })
                 .collect(),
             flaps: self
@@ -1989,24 +1994,3 @@ fn fault_label(topo: &Topology, a: &FaultAction) -> (String, String) {
     (kind.to_owned(), target)
 }
 
-/// Counts the BGP messages in a chunk written by a session (whole messages, RFC 4271 §4.1
-/// header: 16-octet marker, 2-octet length, 1-octet type).
-fn count_bgp_messages(bytes: &[u8], counts: &mut BTreeMap<MessageType, u64>) {
-    let mut at = 0usize;
-    while let Some(h) = bytes.get(at..at + 19) {
-        let len = usize::from(u16::from_be_bytes([h[16], h[17]]));
-        let kind = match h[18] {
-            1 => MessageType::Open,
-            2 => MessageType::Update,
-            3 => MessageType::Notification,
-            4 => MessageType::Keepalive,
-            5 => MessageType::RouteRefresh,
-            _ => break,
-        };
-        *counts.entry(kind).or_insert(0) += 1;
-        if len < 19 {
-            break;
-        }
-        at += len;
-    }
-}
