@@ -92,7 +92,8 @@ impl WireCounter {
     /// Takes note of a segment end `from` of `session` transmits (first hop, before any loss).
     pub(crate) fn on_segment(&mut self, session: SessIx, from: u8, segment: &Segment) {
         if self.streams.len() <= session.0 {
-            self.streams.resize(session.0 + 1, [Direction::default(); 2]);
+            self.streams
+                .resize(session.0 + 1, [Direction::default(); 2]);
         }
         let Some(d) = self
             .streams

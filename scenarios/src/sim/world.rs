@@ -2121,4 +2121,3 @@ fn fault_label(topo: &Topology, a: &FaultAction) -> (String, String) {
     };
     (kind.to_owned(), target)
 }
-
