@@ -29,12 +29,13 @@ macro_rules! entry {
 }
 
 /// Every library scenario, in the order `holdtime scenarios` lists them.
-pub const LIBRARY: [Entry; 17] = [
+pub const LIBRARY: [Entry; 18] = [
     entry!("reference"),
     entry!("tuned-10-30"),
     entry!("floor-3-10"),
     entry!("bfd"),
     entry!("carrier-down"),
+    entry!("burst-capacity"),
     entry!("single-ce"),
     entry!("single-ce-router-failure"),
     entry!("msee-maintenance"),

@@ -550,6 +550,11 @@ pub struct ProbeSpec {
     /// Number of distinct 5-tuples, to exercise per-flow ECMP (default 1).
     #[serde(default)]
     pub flows: Option<u32>,
+    /// Offered load per direction (e.g. `"1.6Gbps"`), spread evenly over the flows; what the
+    /// links on its path cannot carry is dropped and reported as `bytes_dropped.DIR`
+    /// (absent: no load, no congestion accounting).
+    #[serde(default)]
+    pub rate: Option<Bandwidth>,
 }
 
 /// Which directions a probe measures.

@@ -209,6 +209,16 @@ malformed! {
             "bad.toml:6:1: error: an expectation checks one thing, not metric and session (at `expect[0]`)",
             "= allowed: metric, session, no_loss, path",
         ];
+    rejects_probe_rate_without_unit:
+        with("\n[[probe]]\nfrom = \"onprem\"\nto = \"vnet\"\nrate = \"fast\"\n") => [
+            "bad.toml:9:8: error:",
+            "expected a number followed by bps, kbps, Mbps or Gbps",
+        ];
+    rejects_probe_rate_below_one_bit_per_flow:
+        with("\n[[probe]]\nfrom = \"onprem\"\nto = \"vnet\"\nflows = 8\nrate = \"4bps\"\n") => [
+            "bad.toml:10:8: error: offered load 4bps over 8 flows (at `probe[0].rate`)",
+            "= expected: at least 1 bps per flow",
+        ];
     rejects_unknown_probe_endpoint:
         with("\n[[probe]]\nfrom = \"onprem\"\nto = \"office365\"\n") => [
             "bad.toml:8:6: error: unknown endpoint `office365` (at `probe[0].to`)",

@@ -630,6 +630,16 @@ impl Net {
             .as_mut()
     }
 
+    /// The segments a session's frames cross from end `from_end` to the other end, in travel
+    /// order, each with the direction it is crossed in.
+    #[must_use]
+    pub fn hops_from(&self, session: SessIx, from_end: u8) -> Vec<(SegIx, Direction)> {
+        let toward = 1 - (from_end & 1);
+        (0..)
+            .map_while(|k| self.hop_at(session, toward, k))
+            .collect()
+    }
+
     /// The hop of a path in travel order towards `toward`.
     fn hop_at(&self, session: SessIx, toward: u8, k: usize) -> Option<(SegIx, Direction)> {
         let s = self.sessions.get(session.0)?;

@@ -47,9 +47,14 @@
 //!   peering none of them). Microsoft's network and the internet edge are pseudo routers of
 //!   the data plane: CEs default to the internet edge, Microsoft reaches on-premises public
 //!   prefixes through the MSEEs that have a route and over the internet otherwise.
-//! - Bandwidth is NOT modelled for user traffic: the probes have no rate in the scenario
-//!   format, so there is no offered load to compare with what the surviving links carry, and
-//!   `bytes_dropped` stays empty rather than showing invented numbers.
+//! - Bandwidth: a `[[probe]]` with a `rate` offers that load per direction, spread evenly over
+//!   its flows (per-flow ECMP decides which link each flow takes). Every direction of a
+//!   segment with a bandwidth (the circuit's access and core segments carry the circuit's
+//!   bandwidth on each link, so two links give the 2× burst) is a capacity in the data
+//!   plane's fluid model ([`Plane::congestion`]); what does not fit is dropped, counted as
+//!   `bytes_dropped.DIR` from the moment measuring starts (every flow delivered once, or the
+//!   first fault), and overloads show in the timeline. Probes without a rate offer no load.
+//!   Congestion drops are not probe losses: probes count outages only.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -70,8 +75,8 @@ use super::router::{Out, RouterRt, RtEvent, SessionDown};
 use crate::RunError;
 use crate::capture::Tap;
 use crate::report::{
-    Convergence, Detection, DownCause, FlapCount, MessageCount, Outage, PathChange, ProbeStats,
-    RunReport, TimelineEntry, TimelineEvent,
+    BytesDropped, Convergence, Detection, DownCause, FlapCount, MessageCount, Outage, PathChange,
+    ProbeStats, RunReport, TimelineEntry, TimelineEvent,
 };
 use crate::scenario::{FaultAction, MessageType, Scenario};
 use crate::spec::{SessionStateName, Via};
@@ -108,6 +113,8 @@ struct FlowRt {
     flow: dp::Flow,
     meter: FlowMeter,
     via: Via,
+    /// Offered load in bits per second (0: none).
+    rate_bps: u64,
 }
 
 /// Per session: the state of each end and the cause to report when it next goes down.
@@ -183,6 +190,13 @@ pub(crate) struct World<'a> {
     end: Instant,
     /// The capture sink (`holdtime run --pcap/--mrt`), if any.
     tap: Option<&'a mut dyn Tap>,
+    /// Per capacity resource of the plane: a readable name (`circuit.primary.core towards
+    /// msee1`).
+    res_names: Vec<String>,
+    /// Bytes dropped by congestion, per direction.
+    drops: dp::DropMeter,
+    /// Resources overloaded at the last evaluation, with the load offered there.
+    overloaded: Vec<(dp::ResIx, u64)>,
 }
 
 /// Azure holds a session down because a configuration gate is closed (domain.md: the circuit
@@ -355,7 +369,8 @@ impl<'a> World<'a> {
                 let b = plane_of[s.ends[1].router.0];
                 [plane.add_adjacency(a, b), plane.add_adjacency(b, a)]
             })
-            .collect();
+            .collect::<Vec<[AdjIx; 2]>>();
+        let res_names = bind_capacities(topo, &net, &mut plane, &adj);
         for (i, r) in topo.routers.iter().enumerate() {
             let local: Vec<IpNet> = match r.role {
                 Role::Ce => topo
@@ -515,6 +530,9 @@ impl<'a> World<'a> {
             tracer: trace.map(Tracer::new),
             end,
             tap: None,
+            res_names,
+            drops: dp::DropMeter::default(),
+            overloaded: Vec::new(),
         };
         world.build_flows();
         world.schedule_faults();
@@ -555,6 +573,9 @@ impl<'a> World<'a> {
                 ) else {
                     continue;
                 };
+                let rate_bps = probe
+                    .rate
+                    .map_or(0, |r| r.bps() / u64::from(probe.flows.max(1)));
                 for k in 0..probe.flows.max(1) {
                     let dst = self
                         .endpoint_addr(&d.from, &d.to, k)
@@ -571,6 +592,7 @@ impl<'a> World<'a> {
                         },
                         meter: FlowMeter::new(),
                         via: Via::None,
+                        rate_bps,
                     });
                 }
             }
@@ -1138,6 +1160,67 @@ impl<'a> World<'a> {
                 via,
             });
             self.push_timeline(now, None, TimelineEvent::Path { direction, via });
+        }
+        self.account_congestion(now);
+    }
+
+    /// Recomputes what congestion drops under the current forwarding state (only when some
+    /// flow offers a load) and starts the new drop rates at `now`.
+    fn account_congestion(&mut self, now: Instant) {
+        let rated: Vec<usize> = (0..self.flows.len())
+            .filter(|&i| self.flows[i].rate_bps > 0)
+            .collect();
+        if rated.is_empty() || !self.plane.has_resources() {
+            return;
+        }
+        // Measure once the network is up: every loaded flow delivered once, or the first
+        // fault (which arms every meter).
+        if !self.drops.started() && !rated.iter().all(|&i| self.flows[i].meter.armed()) {
+            return;
+        }
+        let loads: Vec<dp::Load<'_>> = rated
+            .iter()
+            .map(|&i| dp::Load {
+                flow: &self.flows[i].flow,
+                rate_bps: self.flows[i].rate_bps,
+            })
+            .collect();
+        let c = self.plane.congestion(&loads);
+        let mut rates: BTreeMap<String, u64> = BTreeMap::new();
+        for (&i, d) in rated.iter().zip(&c.dropped_bps) {
+            *rates.entry(self.flows[i].direction.clone()).or_insert(0) += d;
+        }
+        self.drops.observe(now, rates);
+        // Timeline: resources that became overloaded, changed load, or recovered.
+        let now_over: Vec<(dp::ResIx, u64)> =
+            c.overloaded.iter().map(|&(r, load, _)| (r, load)).collect();
+        let mut events = Vec::new();
+        for &(r, load, cap) in &c.overloaded {
+            if !self.overloaded.contains(&(r, load)) {
+                events.push((r, load, cap));
+            }
+        }
+        for &(r, _) in &self.overloaded {
+            if !now_over.iter().any(|(x, _)| *x == r) {
+                events.push((r, 0, 0));
+            }
+        }
+        self.overloaded = now_over;
+        for (r, load, cap) in events {
+            let link = self
+                .res_names
+                .get(r.0 as usize)
+                .cloned()
+                .unwrap_or_default();
+            self.push_timeline(
+                now,
+                None,
+                TimelineEvent::Congestion {
+                    link,
+                    offered_bps: load,
+                    capacity_bps: cap,
+                },
+            );
         }
     }
 
@@ -1939,10 +2022,55 @@ impl<'a> World<'a> {
                     count: rt.flaps,
                 })
                 .collect(),
-            bytes_dropped: Vec::new(),
+            bytes_dropped: self
+                .drops
+                .bytes(end)
+                .into_iter()
+                .map(|(direction, bytes)| BytesDropped { direction, bytes })
+                .collect(),
         };
         Ok(report)
     }
+}
+
+/// Makes every direction of every segment with a bandwidth a capacity resource of the plane
+/// and binds each session adjacency to the resources its frames cross; returns the
+/// resources' readable names.
+fn bind_capacities(
+    topo: &Topology,
+    net: &Net,
+    plane: &mut Plane,
+    adj: &[[AdjIx; 2]],
+) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut res: BTreeMap<(usize, sim_core::link::Direction), dp::ResIx> = BTreeMap::new();
+    for (s, pair) in adj.iter().enumerate() {
+        for (end, a) in pair.iter().enumerate() {
+            let end = u8::try_from(end).unwrap_or(0);
+            for (seg, dir) in net.hops_from(SessIx(s), end) {
+                let Some(segment) = topo.segments.get(seg.0) else {
+                    continue;
+                };
+                let Some(bw) = segment.props.bandwidth else {
+                    continue;
+                };
+                let r = *res.entry((seg.0, dir)).or_insert_with(|| {
+                    let to = match dir {
+                        sim_core::link::Direction::AToB => &segment.ends[1],
+                        sim_core::link::Direction::BToA => &segment.ends[0],
+                    };
+                    let to = match to {
+                        Node::Router(r) => topo.routers[r.0].name.clone(),
+                        Node::Transit(name) => name.clone(),
+                    };
+                    names.push(format!("{} towards {to}", segment.name));
+                    plane.add_resource(bw.bps())
+                });
+                plane.bind(*a, r);
+            }
+        }
+    }
+    names
 }
 
 /// Which way a delivered packet went, from the roles of the routers it crossed.

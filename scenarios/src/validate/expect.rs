@@ -41,6 +41,7 @@ impl Validator {
                 ],
                 interval: None,
                 flows: 1,
+                rate: None,
             }];
         }
         let mut out = Vec::new();
@@ -97,6 +98,18 @@ impl Validator {
                 );
                 ok = false;
             }
+            if let Some(r) = p.rate
+                && r.bps() < u64::from(flows)
+            {
+                self.error(
+                    Diagnostic::error(
+                        path.key("rate"),
+                        format!("offered load {r} over {flows} flows"),
+                    )
+                    .expected("at least 1 bps per flow, e.g. \"1.6Gbps\""),
+                );
+                ok = false;
+            }
             if !ok {
                 continue;
             }
@@ -108,6 +121,7 @@ impl Validator {
                 directions,
                 interval: p.interval,
                 flows,
+                rate: p.rate,
             });
         }
         out
