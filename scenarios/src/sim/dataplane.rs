@@ -108,12 +108,48 @@ pub struct Flow {
     pub hash: u64,
 }
 
+/// One router's FIB: prefix → equal-cost next hops, and how many prefixes of each length it
+/// holds, so that a longest-prefix match probes only the lengths present (a handful) instead
+/// of all 33 (or 129).
+#[derive(Debug, Clone, Default)]
+struct Fib {
+    routes: BTreeMap<IpNet, Vec<AdjIx>>,
+    /// Prefixes per length, indexed by prefix length (0..=128).
+    per_len: Vec<u32>,
+}
+
+impl Fib {
+    fn count(&mut self, prefix: &IpNet, add: bool) {
+        let len = usize::from(prefix.prefix_len());
+        if self.per_len.len() <= len {
+            self.per_len.resize(len + 1, 0);
+        }
+        if let Some(c) = self.per_len.get_mut(len) {
+            *c = if add { *c + 1 } else { c.saturating_sub(1) };
+        }
+    }
+
+    fn insert(&mut self, prefix: IpNet, hops: Vec<AdjIx>) {
+        if self.routes.insert(prefix, hops).is_none() {
+            self.count(&prefix, true);
+        }
+    }
+
+    fn remove(&mut self, prefix: &IpNet) -> bool {
+        let gone = self.routes.remove(prefix).is_some();
+        if gone {
+            self.count(prefix, false);
+        }
+        gone
+    }
+}
+
 /// Forwarding state of every router, plus adjacency usability.
 #[derive(Debug, Clone, Default)]
 pub struct Plane {
     adjs: Vec<Adjacency>,
     /// Per router: prefix → equal-cost next hops (sorted, so the choice is deterministic).
-    fibs: Vec<BTreeMap<IpNet, Vec<AdjIx>>>,
+    fibs: Vec<Fib>,
     /// Per router: prefixes delivered locally (connected networks, VNet address space).
     local: Vec<Vec<IpNet>>,
     /// Per resource: its capacity in bits per second.
@@ -148,7 +184,7 @@ impl Plane {
 
     /// Adds a router and returns its index.
     pub fn add_router(&mut self) -> RouterIx {
-        self.fibs.push(BTreeMap::new());
+        self.fibs.push(Fib::default());
         self.local.push(Vec::new());
         RouterIx(u32::try_from(self.fibs.len() - 1).unwrap_or(u32::MAX))
     }
@@ -217,8 +253,8 @@ impl Plane {
         next_hops.sort_unstable();
         next_hops.dedup();
         if next_hops.is_empty() {
-            fib.remove(&prefix).is_some()
-        } else if fib.get(&prefix) == Some(&next_hops) {
+            fib.remove(&prefix)
+        } else if fib.routes.get(&prefix) == Some(&next_hops) {
             false
         } else {
             fib.insert(prefix, next_hops);
@@ -231,20 +267,28 @@ impl Plane {
     pub fn route(&self, router: RouterIx, prefix: &IpNet) -> &[AdjIx] {
         self.fibs
             .get(router.0 as usize)
-            .and_then(|f| f.get(prefix))
+            .and_then(|f| f.routes.get(prefix))
             .map_or(&[], Vec::as_slice)
     }
 
     /// Longest-prefix match of `dst` in `router`'s FIB.
     fn lookup(&self, router: RouterIx, dst: IpAddr) -> Option<&[AdjIx]> {
         let fib = self.fibs.get(router.0 as usize)?;
-        // The FIBs of this model are small (tens to a few thousand prefixes); a range scan per
-        // prefix length keeps this exact without a trie.
-        let max = if dst.is_ipv4() { 32 } else { 128 };
-        (0..=max).rev().find_map(|len| {
-            let net = IpNet::new(dst, len).ok()?.trunc();
-            fib.get(&net).map(Vec::as_slice)
-        })
+        // The FIBs of this model are small (tens to a few thousand prefixes) and hold few
+        // distinct lengths; an exact lookup per length present, longest first, keeps this
+        // exact without a trie.
+        let max: usize = if dst.is_ipv4() { 32 } else { 128 };
+        let lens = fib
+            .per_len
+            .get(..=max.min(fib.per_len.len().saturating_sub(1)))?;
+        lens.iter()
+            .enumerate()
+            .rev()
+            .filter(|(_, n)| **n > 0)
+            .find_map(|(len, _)| {
+                let net = IpNet::new(dst, u8::try_from(len).ok()?).ok()?.trunc();
+                fib.routes.get(&net).map(Vec::as_slice)
+            })
     }
 
     fn is_local(&self, router: RouterIx, dst: IpAddr) -> bool {

@@ -185,7 +185,8 @@ pub(crate) struct World<'a> {
     last_fib_change: BTreeMap<usize, Instant>,
     messages: BTreeMap<MessageType, u64>,
     path_changes: Vec<PathChange>,
-    tracer: Tracer<&'a mut dyn Write>,
+    /// The JSON-lines trace, when one was asked for (no trace: no record is even built).
+    tracer: Option<Tracer<&'a mut dyn Write>>,
     end: Instant,
     /// The capture sink (`holdtime run --pcap/--mrt`), if any.
     tap: Option<&'a mut dyn Tap>,
@@ -329,7 +330,7 @@ impl<'a> World<'a> {
     pub(crate) fn new(
         sc: &'a Scenario,
         seed: u64,
-        trace: &'a mut dyn Write,
+        trace: Option<&'a mut dyn Write>,
     ) -> Result<Self, RunError> {
         let topo = &sc.topology;
         let seed = Seed(seed);
@@ -548,7 +549,7 @@ impl<'a> World<'a> {
             last_fib_change: BTreeMap::new(),
             messages: BTreeMap::new(),
             path_changes: Vec::new(),
-            tracer: Tracer::new(trace),
+            tracer: trace.map(Tracer::new),
             end,
             tap: None,
             res_names,
@@ -1275,12 +1276,14 @@ impl<'a> World<'a> {
     }
 
     fn record_timeline(&mut self, at: Instant, router: Option<String>, event: TimelineEvent) {
-        let mut rec = Record::new(at, router.clone().unwrap_or_else(|| "-".into()), "timeline");
-        if let Ok(v) = serde_json::to_value(&event) {
-            rec = rec.with("event", v);
+        if let Some(tracer) = &mut self.tracer {
+            let mut rec = Record::new(at, router.clone().unwrap_or_else(|| "-".into()), "timeline");
+            if let Ok(v) = serde_json::to_value(&event) {
+                rec = rec.with("event", v);
+            }
+            // A trace that cannot be written stops being written; the run and its report go on.
+            let _ = tracer.record(&rec);
         }
-        // A trace that cannot be written stops being written; the run and its report go on.
-        let _ = self.tracer.record(&rec);
         self.timeline.push(TimelineEntry { at, router, event });
     }
 
@@ -1983,7 +1986,9 @@ impl<'a> World<'a> {
     fn finish(mut self) -> Result<RunReport, RunError> {
         let end = self.end;
         self.flush_bulk_fib();
-        let _ = self.tracer.flush();
+        if let Some(t) = &mut self.tracer {
+            let _ = t.flush();
+        }
         let first_fault = self.fault_times.first().copied();
         let mut outages = Vec::new();
         let mut probes: BTreeMap<String, (u64, u64)> = BTreeMap::new();
