@@ -114,8 +114,24 @@ fn library_pcaps_open_in_tshark_clean_with_the_same_message_counts() {
             "{}: tshark finds malformed packets or errors:\n{bad}",
             entry.name
         );
-        let (summary, _, _) = decode_file(&c.pcap);
+        let (summary, msgs, _) = decode_file(&c.pcap);
         assert!(summary.ok(), "{}: {summary:?}", entry.name);
+        // IPv6 sessions are written as IPv6 packets, which tshark reads clean (above) and
+        // dissects as BGP.
+        let v6 = entry.name == "dual-stack";
+        assert_eq!(
+            msgs.iter().any(|m| m.src.ip.is_ipv6()),
+            v6,
+            "{}: IPv6 BGP messages exactly in the dual-stack scenario",
+            entry.name
+        );
+        if v6 {
+            let bgp6 = tshark(
+                &c.pcap,
+                &["-Y", "ipv6 && bgp", "-T", "fields", "-e", "frame.number"],
+            );
+            assert!(!bgp6.trim().is_empty(), "tshark sees BGP over IPv6");
+        }
         let theirs = tshark_bgp_types(&c.pcap);
         assert_eq!(
             theirs, summary.by_type,
