@@ -242,6 +242,8 @@ pub struct Net {
     capture: Option<CapturePoint>,
     /// Frames seen at the capture point and not yet drained.
     captured: Vec<Captured>,
+    /// Segments an endpoint emitted, between polling and sending them (kept to reuse).
+    scratch: Vec<Segment>,
 }
 
 /// Errors building the network from a topology.
@@ -343,6 +345,7 @@ impl Net {
             stats: NetStats::default(),
             capture: None,
             captured: Vec::new(),
+            scratch: Vec::new(),
         })
     }
 
@@ -775,7 +778,9 @@ impl Net {
     fn flush<E: From<NetEvent>>(&mut self, engine: &mut Engine<E>, session: SessIx, end: u8) {
         let now = engine.now();
         let i = usize::from(end & 1);
-        let mut out = Vec::new();
+        // Reuse one buffer for the segments to send (most flushes send zero or one).
+        let mut out = std::mem::take(&mut self.scratch);
+        out.clear();
         let Some(conn) = self
             .sessions
             .get_mut(session.0)
@@ -854,7 +859,7 @@ impl Net {
                 why,
             });
         }
-        for seg in out {
+        for seg in out.drain(..) {
             self.stats.tcp_segments += 1;
             self.send_hop(
                 engine,
@@ -867,6 +872,7 @@ impl Net {
                 },
             );
         }
+        self.scratch = out;
     }
 }
 
