@@ -42,7 +42,7 @@ pub mod pcap;
 pub mod render;
 
 use std::io::{self, Write};
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::IpAddr;
 
 use bgp::fsm::State;
 use bgp::wire::{Capability, DecodeCtx, Frame as WireFrame, Message, frame};
@@ -76,7 +76,7 @@ pub trait Tap {
 /// What the recorder knows of a session.
 #[derive(Debug, Clone)]
 struct SessionInfo {
-    addr: [Ipv4Addr; 2],
+    addr: [IpAddr; 2],
     asn: [u32; 2],
     mac: [[u8; 6]; 2],
     vlan: Option<u16>,
@@ -227,8 +227,8 @@ impl<'w> Recorder<'w> {
             peer_as: s.asn[p],
             local_as: s.asn[l],
             ifindex: u16::try_from(session.0).unwrap_or(u16::MAX),
-            peer_ip: IpAddr::V4(s.addr[p]),
-            local_ip: IpAddr::V4(s.addr[l]),
+            peer_ip: s.addr[p],
+            local_ip: s.addr[l],
         })
     }
 }
@@ -244,14 +244,19 @@ impl Tap for Recorder<'_> {
             return;
         };
         let (f, t) = (usize::from(from & 1), usize::from(1 - (from & 1)));
+        // IPv6 sessions' frames need the IPv6 packet writer (pending); their messages are
+        // still in the MRT output.
+        let (IpAddr::V4(src), IpAddr::V4(dst)) = (s.addr[f], s.addr[t]) else {
+            return;
+        };
         let id = ids[f];
         ids[f] = id.wrapping_add(1);
         let l3 = Ipv4Frame {
             src_mac: s.mac[f],
             dst_mac: s.mac[t],
             vlan: s.vlan,
-            src: s.addr[f],
-            dst: s.addr[t],
+            src,
+            dst,
             ttl: 255,
             id,
         };
