@@ -76,7 +76,10 @@ fn false_resets_rise_with_loss_fall_with_the_tcp_floor_and_rank_dominated_lower(
         a_heavy.per_year,
         a_light.per_year
     );
-    assert!(a_heavy.missed >= 1, "30 % loss misses the false-reset budget");
+    assert!(
+        a_heavy.missed >= 1,
+        "30 % loss misses the false-reset budget"
+    );
     assert!(
         a_linux.per_year < a_rfc.per_year,
         "rate must fall with the 200 ms floor: linux {} vs rfc {}",
