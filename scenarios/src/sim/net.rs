@@ -247,6 +247,8 @@ pub struct Net {
     captured: Vec<Captured>,
     /// BGP messages as they first leave their sender (the report's message counts).
     wire: WireCounter,
+    /// Segments an endpoint emitted, between polling and sending them (kept to reuse).
+    scratch: Vec<Segment>,
 }
 
 /// Errors building the network from a topology.
@@ -349,6 +351,7 @@ impl Net {
             capture: None,
             captured: Vec::new(),
             wire: WireCounter::default(),
+            scratch: Vec::new(),
         })
     }
 
@@ -792,7 +795,9 @@ impl Net {
     fn flush<E: From<NetEvent>>(&mut self, engine: &mut Engine<E>, session: SessIx, end: u8) {
         let now = engine.now();
         let i = usize::from(end & 1);
-        let mut out = Vec::new();
+        // Reuse one buffer for the segments to send (most flushes send zero or one).
+        let mut out = std::mem::take(&mut self.scratch);
+        out.clear();
         let Some(conn) = self
             .sessions
             .get_mut(session.0)
@@ -871,7 +876,7 @@ impl Net {
                 why,
             });
         }
-        for seg in out {
+        for seg in out.drain(..) {
             self.stats.tcp_segments += 1;
             self.send_hop(
                 engine,
@@ -884,6 +889,7 @@ impl Net {
                 },
             );
         }
+        self.scratch = out;
     }
 }
 
