@@ -163,3 +163,43 @@ async fn silent_peer_is_detected_by_the_hold_timer_within_the_negotiated_hold() 
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_close_during_silence_is_parked_so_the_peer_detects_by_its_hold_timer() {
+    // Negotiated hold 3 s (as above). B goes silent, then its session is stopped: in a black
+    // hole B's FIN would not reach A either, so A must still detect by its hold timer, not by
+    // an end of stream.
+    let mut p = pair(3).await;
+    wait_for(&mut p.a_events, established).await;
+    wait_for(&mut p.b_events, established).await;
+    while p.a_events.try_recv().is_ok() {}
+    p.b.fault(PEER, Fault::Silent).expect("B running");
+    p.b.command(PEER, Command::Stop { message: None })
+        .expect("B running");
+    let first = timeout(BOUND, async {
+        while let Some(event) = p.a_events.recv().await {
+            match event.kind {
+                LiveEventKind::Speaker(SpeakerEvent::Session {
+                    event: SessionEvent::HoldTimerExpired,
+                    ..
+                })
+                | LiveEventKind::Closed { .. } => return Some(event.kind),
+                _ => {}
+            }
+        }
+        None
+    })
+    .await;
+    assert!(
+        matches!(
+            first,
+            Ok(Some(LiveEventKind::Speaker(SpeakerEvent::Session {
+                event: SessionEvent::HoldTimerExpired,
+                ..
+            })))
+        ),
+        "A saw {first:?} first"
+    );
+    // Restoring B closes the parked connection.
+    p.b.fault(PEER, Fault::Restore).expect("B running");
+}

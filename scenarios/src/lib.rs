@@ -181,11 +181,8 @@ pub fn run(
     seed: u64,
     trace: Option<&mut dyn std::io::Write>,
 ) -> Result<RunReport, RunError> {
-    let mut sink = std::io::sink();
-    let trace: &mut dyn std::io::Write = match trace {
-        Some(t) => t,
-        None => &mut sink,
-    };
+    // Re-borrow the writer for the world's lifetime (a trait object's bound only shortens).
+    let trace = trace.map(|t| t as &mut dyn std::io::Write);
     sim::world::World::new(scenario, seed, trace)?.run()
 }
 
@@ -202,11 +199,8 @@ pub fn run_with_tap(
     tap: &mut dyn capture::Tap,
     point: sim::net::CapturePoint,
 ) -> Result<RunReport, RunError> {
-    let mut sink = std::io::sink();
-    let trace: &mut dyn std::io::Write = match trace {
-        Some(t) => t,
-        None => &mut sink,
-    };
+    // Re-borrow the writer for the world's lifetime (a trait object's bound only shortens).
+    let trace = trace.map(|t| t as &mut dyn std::io::Write);
     sim::world::World::new(scenario, seed, trace)?
         .with_tap(tap, point)
         .run()

@@ -29,12 +29,13 @@ macro_rules! entry {
 }
 
 /// Every library scenario, in the order `holdtime scenarios` lists them.
-pub const LIBRARY: [Entry; 17] = [
+pub const LIBRARY: [Entry; 19] = [
     entry!("reference"),
     entry!("tuned-10-30"),
     entry!("floor-3-10"),
     entry!("bfd"),
     entry!("carrier-down"),
+    entry!("burst-capacity"),
     entry!("single-ce"),
     entry!("single-ce-router-failure"),
     entry!("msee-maintenance"),
@@ -47,6 +48,7 @@ pub const LIBRARY: [Entry; 17] = [
     entry!("asymmetric-routing"),
     entry!("manual-vpn-failover-test"),
     entry!("four-circuits"),
+    entry!("dual-stack"),
 ];
 
 /// The library scenario with this name.

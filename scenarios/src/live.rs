@@ -155,6 +155,42 @@ pub struct Detection {
     pub predicted: (Duration, Duration),
 }
 
+/// A NOTIFICATION sent or received during the run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotificationSeen {
+    /// When.
+    pub at: Instant,
+    /// We sent it (`false`: the peer did).
+    pub sent: bool,
+    /// Error code (RFC 4271 §4.5).
+    pub code: u8,
+    /// Error subcode.
+    pub subcode: u8,
+    /// The shutdown communication of a Cease 6/2 or 6/4 (RFC 9003 §2), when one was sent and
+    /// is readable.
+    pub communication: Option<String>,
+}
+
+impl NotificationSeen {
+    fn new(at: Instant, sent: bool, n: &bgp::wire::Notification) -> Self {
+        Self {
+            at,
+            sent,
+            code: n.code.0,
+            subcode: n.subcode,
+            communication: communication(n),
+        }
+    }
+}
+
+/// The readable shutdown communication of `n`, if any (RFC 9003 §5: an unreadable one is
+/// only logged, so it is dropped here).
+fn communication(n: &bgp::wire::Notification) -> Option<String> {
+    n.shutdown_communication()
+        .and_then(Result::ok)
+        .map(str::to_owned)
+}
+
 /// What a live run measured.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct LiveSummary {
@@ -165,6 +201,8 @@ pub struct LiveSummary {
     /// Per `silent`/`down` fault: the time from the fault to our last forwarding change
     /// before the next fault (`None`: nothing changed).
     pub convergence: Vec<(Instant, Option<Duration>)>,
+    /// Every NOTIFICATION sent or received, in order.
+    pub notifications: Vec<NotificationSeen>,
 }
 
 /// The window in which a hold timer of nominal `hold`, jittered per `profile`, expires after
@@ -242,7 +280,7 @@ async fn run_async(
         .iter()
         .flat_map(|s| s.ends.iter())
         .filter(|e| e.router.0 == r)
-        .flat_map(|e| e.announces.iter().map(|p| IpNet::V4(*p)))
+        .flat_map(|e| e.announces.iter().copied())
         .collect();
     // What the router would learn over its sessions that are not live: the VNet for the
     // Azure side (from the ExpressRoute gateway), the on-premises prefixes for the CE.
@@ -383,6 +421,18 @@ impl Tracker {
                     }
                 }
             }
+            LiveEventKind::Speaker(SpeakerEvent::Session {
+                event: SessionEvent::NotificationSent(n),
+                ..
+            }) => summary
+                .notifications
+                .push(NotificationSeen::new(event.at, true, n)),
+            LiveEventKind::Speaker(SpeakerEvent::Session {
+                event: SessionEvent::NotificationReceived(n),
+                ..
+            }) => summary
+                .notifications
+                .push(NotificationSeen::new(event.at, false, n)),
             LiveEventKind::Speaker(SpeakerEvent::FibChanged(_)) => {
                 if let Some((_, _, last)) = &mut self.fault {
                     *last = Some(event.at);
@@ -417,15 +467,17 @@ fn describe(event: &LiveEvent, session: &str, other: &str) -> Option<String> {
                 "bgp {session}: negotiated hold {}, keepalive {}",
                 n.hold_time, n.keepalive
             ),
-            SessionEvent::NotificationSent(n) => {
-                format!(
-                    "bgp {session}: sent NOTIFICATION {}/{}",
-                    n.code.0, n.subcode
-                )
-            }
+            SessionEvent::NotificationSent(n) => format!(
+                "bgp {session}: sent NOTIFICATION {}/{}{}",
+                n.code.0,
+                n.subcode,
+                quoted(n)
+            ),
             SessionEvent::NotificationReceived(n) => format!(
-                "bgp {session}: received NOTIFICATION {}/{}",
-                n.code.0, n.subcode
+                "bgp {session}: received NOTIFICATION {}/{}{}",
+                n.code.0,
+                n.subcode,
+                quoted(n)
             ),
             SessionEvent::HoldTimerExpired => format!("bgp {session}: hold timer expired"),
             _ => return None,
@@ -480,6 +532,11 @@ fn describe(event: &LiveEvent, session: &str, other: &str) -> Option<String> {
     })
 }
 
+/// ` "text"` for a NOTIFICATION with a shutdown communication, else nothing.
+fn quoted(n: &bgp::wire::Notification) -> String {
+    communication(n).map_or_else(String::new, |text| format!(" {text:?}"))
+}
+
 fn print_summary(out: &mut dyn Write, summary: &LiveSummary, router: &str, profile: &str) {
     let _ = writeln!(out, "\nsummary");
     match summary.negotiated {
@@ -506,6 +563,19 @@ fn print_summary(out: &mut dyn Write, summary: &LiveSummary, router: &str, profi
             d.fault_at,
             d.after,
             if inside { "ok" } else { "OUTSIDE" }
+        );
+    }
+    for n in &summary.notifications {
+        let _ = writeln!(
+            out,
+            "  NOTIFICATION {}/{} {} at {}{}",
+            n.code,
+            n.subcode,
+            if n.sent { "sent" } else { "received" },
+            n.at,
+            n.communication
+                .as_ref()
+                .map_or_else(String::new, |c| format!(": {c:?}"))
         );
     }
     let _ = writeln!(
@@ -566,6 +636,37 @@ mod tests {
         assert_eq!(
             predicted_detection(&bird, h, k),
             (Duration::from_secs(75), h)
+        );
+    }
+
+    #[test]
+    fn records_and_prints_a_received_admin_shutdown_with_its_communication() {
+        let n = bgp::wire::Notification::shutdown(
+            bgp::wire::CeaseSubcode::ADMINISTRATIVE_SHUTDOWN,
+            "maintenance",
+        );
+        let event = LiveEvent {
+            at: Instant::from_nanos(5),
+            kind: LiveEventKind::Speaker(SpeakerEvent::Session {
+                peer: PeerId(0),
+                event: SessionEvent::NotificationReceived(n),
+            }),
+        };
+        assert_eq!(
+            describe(&event, "s", "p").as_deref(),
+            Some("bgp s: received NOTIFICATION 6/2 \"maintenance\"")
+        );
+        let mut summary = LiveSummary::default();
+        Tracker::default().observe(&event, &bgp::fsm::profile::Profile::RFC4271, &mut summary);
+        assert_eq!(
+            summary.notifications,
+            vec![NotificationSeen {
+                at: Instant::from_nanos(5),
+                sent: false,
+                code: 6,
+                subcode: 2,
+                communication: Some("maintenance".to_owned()),
+            }]
         );
     }
 

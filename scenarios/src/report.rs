@@ -111,6 +111,16 @@ pub enum TimelineEvent {
         /// The new way.
         via: Via,
     },
+    /// A link direction's offered load changed while above its capacity, or fell back under
+    /// it (then both numbers are 0).
+    Congestion {
+        /// The segment and direction (`circuit.primary.core towards msee1`).
+        link: String,
+        /// Load offered there, bits per second.
+        offered_bps: u64,
+        /// Its capacity, bits per second.
+        capacity_bps: u64,
+    },
 }
 
 /// Why a session went down.
@@ -268,6 +278,35 @@ fn to_ms(d: Duration) -> String {
     Duration::from_millis(d.as_nanos().saturating_add(500_000) / 1_000_000).to_string()
 }
 
+/// A rate for the timeline, to three significant digits: `1.6 Gb/s`, `600 Mb/s`.
+fn human_bps(bps: u64) -> String {
+    #[allow(clippy::cast_precision_loss, reason = "display only, three digits")]
+    let x = bps as f64;
+    let (v, unit) = if bps >= 1_000_000_000 {
+        (x / 1e9, "Gb/s")
+    } else if bps >= 1_000_000 {
+        (x / 1e6, "Mb/s")
+    } else if bps >= 1_000 {
+        (x / 1e3, "kb/s")
+    } else {
+        (x, "b/s")
+    };
+    let digits = if v >= 100.0 {
+        0
+    } else if v >= 10.0 {
+        1
+    } else {
+        2
+    };
+    let s = format!("{v:.digits$}");
+    let s = if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_owned()
+    } else {
+        s
+    };
+    format!("{s} {unit}")
+}
+
 impl RunReport {
     /// The report as pretty JSON.
     ///
@@ -316,6 +355,23 @@ impl RunReport {
                 TimelineEvent::Path { direction, via } => {
                     format!("traffic {direction} now via {via:?}")
                 }
+                TimelineEvent::Congestion {
+                    link,
+                    offered_bps,
+                    capacity_bps,
+                } => {
+                    if offered_bps > capacity_bps {
+                        let bw = human_bps;
+                        format!(
+                            "congestion on {link}: {} offered, {} capacity, {} dropped",
+                            bw(*offered_bps),
+                            bw(*capacity_bps),
+                            bw(offered_bps - capacity_bps)
+                        )
+                    } else {
+                        format!("congestion over on {link}")
+                    }
+                }
             };
             let _ = writeln!(out, "  {:>12}  {who:<8} {what}", e.at.to_string());
         }
@@ -363,6 +419,12 @@ impl RunReport {
                     "  {:<28} sent {:>8}  lost {:>8}",
                     p.direction, p.sent, p.lost
                 );
+            }
+        }
+        if !self.bytes_dropped.is_empty() {
+            let _ = writeln!(out, "\nbytes dropped by congestion");
+            for b in &self.bytes_dropped {
+                let _ = writeln!(out, "  {:<28} {:>14}", b.direction, b.bytes);
             }
         }
         let _ = writeln!(out, "\nmessages");
@@ -783,6 +845,15 @@ eq = 1
             }],
             bytes_dropped: Vec::new(),
         }
+    }
+
+    #[test]
+    fn rates_read_as_humans_write_them() {
+        assert_eq!(human_bps(1_600_000_000), "1.6 Gb/s");
+        assert_eq!(human_bps(1_000_000_000), "1 Gb/s");
+        assert_eq!(human_bps(599_999_999), "600 Mb/s");
+        assert_eq!(human_bps(12_340_000), "12.3 Mb/s");
+        assert_eq!(human_bps(999), "999 b/s");
     }
 
     #[test]

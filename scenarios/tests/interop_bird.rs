@@ -6,6 +6,10 @@
 //! hold time negotiates to 9 s (RFC 4271 §4.2: the smaller of the two), our VNet prefix is in
 //! BIRD's table (`birdc show route`) and BIRD's prefix is in our forwarding table.
 //!
+//! Two more tests put a wire probe in holdtime's place (a raw socket speaking through
+//! `bgp::wire`): BIRD's OPEN must decode to the capabilities its config asks for, and its
+//! KEEPALIVEs must arrive at its jittered keepalive time, measured on the wire.
+//!
 //! Skips with a printed reason when `bird` is not installed, except under `CI=true`, where a
 //! missing BIRD fails the test (`.ci/run` installs `bird2`). The daemon is killed on drop.
 
@@ -320,4 +324,238 @@ fn a_frozen_bird_expires_our_hold_timer_within_our_profiles_window() {
         after + StdDuration::from_millis(300) > lo && after < hi + StdDuration::from_millis(300),
         "detected {after:?} after the freeze; predicted ({lo:?}, {hi:?}]\n{text}"
     );
+}
+
+/// BIRD configured for the wire probe below: hold 9 s, keepalive 3 s, IPv4 and IPv6
+/// channels, ADD-PATH receive on IPv4, extended messages on, graceful restart off. It dials
+/// 127.0.0.1:`probe_port` from 127.0.0.2.
+fn start_bird_for_probe(bird: &Path, probe_port: u16) -> Bird {
+    let bird_port = free_port();
+    let dir = std::env::temp_dir().join(format!(
+        "holdtime-bird-probe-{}-{probe_port}",
+        std::process::id()
+    ));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let config = format!(
+        "router id 192.0.2.65;
+protocol device {{ }}
+protocol static customer {{
+  ipv4;
+  route 10.1.0.0/16 via \"lo\";
+}}
+protocol bgp probe {{
+  local 127.0.0.2 port {bird_port} as 65001;
+  neighbor 127.0.0.1 port {probe_port} as 12076;
+  multihop;
+  hold time 9;
+  keepalive time 3;
+  connect delay time 1;
+  connect retry time 1;
+  enable route refresh on;
+  enable as4 on;
+  enable extended messages on;
+  graceful restart off;
+  long lived graceful restart off;
+  ipv4 {{ import all; export where proto = \"customer\"; next hop self; add paths rx; }};
+  ipv6 {{ import none; export none; }};
+}}
+"
+    );
+    let conf = dir.join("bird.conf");
+    std::fs::write(&conf, config).expect("write bird.conf");
+    let socket = dir.join("bird.ctl");
+    let child = Command::new(bird)
+        .arg("-f")
+        .arg("-c")
+        .arg(&conf)
+        .arg("-s")
+        .arg(&socket)
+        .arg("-P")
+        .arg(dir.join("bird.pid"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start bird");
+    Bird { child, socket, dir }
+}
+
+/// What the wire probe saw from BIRD.
+struct Probed {
+    open: bgp::wire::Open,
+    /// The gaps between consecutive KEEPALIVEs with no other message in between.
+    keepalive_gaps: Vec<StdDuration>,
+}
+
+/// Plays a minimal BGP speaker on a raw socket with holdtime's codec: accepts BIRD's
+/// connection, sends an OPEN (AS 12076, hold 180 s, 4-octet AS, IPv4 and IPv6 unicast, route
+/// refresh, extended messages), answers with KEEPALIVEs every 2 s, and records every message
+/// BIRD sends for `listen_for`.
+fn probe(listener: &TcpListener, listen_for: StdDuration) -> Result<Probed, String> {
+    use std::io::{Read, Write};
+
+    use bgp::wire::{
+        Asn, Capability, DecodeCtx, EncodeCtx, Family, Framer, MAX_MESSAGE_LEN, Message,
+    };
+
+    #[allow(
+        clippy::disallowed_methods,
+        reason = "the probe timestamps real messages from a real daemon"
+    )]
+    let now = std::time::Instant::now;
+    listener.set_nonblocking(false).map_err(|e| e.to_string())?;
+    let (mut stream, _) = listener.accept().map_err(|e| e.to_string())?;
+    stream
+        .set_read_timeout(Some(StdDuration::from_millis(100)))
+        .map_err(|e| e.to_string())?;
+    let open = bgp::wire::Open::new(
+        Asn(12076),
+        180,
+        Ipv4Addr::new(10, 255, 3, 1),
+        vec![
+            Capability::Multiprotocol(Family::IPV4_UNICAST),
+            Capability::Multiprotocol(Family::IPV6_UNICAST),
+            Capability::RouteRefresh,
+            Capability::ExtendedMessage,
+            Capability::FourOctetAs(Asn(12076)),
+        ],
+    );
+    let send = |stream: &mut std::net::TcpStream, m: &Message| -> Result<(), String> {
+        let bytes = m
+            .to_bytes(&EncodeCtx::default())
+            .map_err(|e| e.to_string())?;
+        stream.write_all(&bytes).map_err(|e| e.to_string())
+    };
+    send(&mut stream, &Message::Open(open))?;
+    let ctx = DecodeCtx {
+        four_octet_as: true,
+        add_path: Vec::new(),
+        extended_message: true,
+    };
+    let mut framer = Framer::new();
+    let mut their_open = None;
+    let mut last: Option<(std::time::Instant, bool)> = None;
+    let mut gaps = Vec::new();
+    let start = now();
+    let mut sent_at = start;
+    let mut buf = vec![0_u8; MAX_MESSAGE_LEN];
+    while start.elapsed() < listen_for {
+        if their_open.is_some() && sent_at.elapsed() >= StdDuration::from_secs(2) {
+            send(&mut stream, &Message::Keepalive)?;
+            sent_at = now();
+        }
+        let n = match stream.read(&mut buf) {
+            Ok(0) => return Err("BIRD closed the connection".to_owned()),
+            Ok(n) => n,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                continue;
+            }
+            Err(e) => return Err(e.to_string()),
+        };
+        let at = now();
+        framer.handle_bytes(buf.get(..n).unwrap_or_default());
+        while let Some(message) = framer.poll_message(&ctx) {
+            let message = message.map_err(|e| format!("undecodable message from BIRD: {e}"))?;
+            let keepalive = matches!(message, Message::Keepalive);
+            match message {
+                Message::Open(o) => {
+                    their_open = Some(o);
+                    send(&mut stream, &Message::Keepalive)?;
+                    sent_at = now();
+                }
+                Message::Notification(n) => {
+                    return Err(format!("BIRD sent NOTIFICATION {}/{}", n.code.0, n.subcode));
+                }
+                _ => {}
+            }
+            if let (true, Some((prev, true))) = (keepalive, last) {
+                gaps.push(at.saturating_duration_since(prev));
+            }
+            last = Some((at, keepalive));
+        }
+    }
+    let open = their_open.ok_or("no OPEN from BIRD")?;
+    Ok(Probed {
+        open,
+        keepalive_gaps: gaps,
+    })
+}
+
+#[test]
+fn birds_open_capabilities_decode_to_what_its_config_says() {
+    use bgp::wire::{AddPathFamily, AddPathMode, Asn, Capability, Family};
+    let Some(bird) = bird_or_skip() else {
+        return;
+    };
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind");
+    let port = listener.local_addr().expect("bound").port();
+    let daemon = start_bird_for_probe(&bird, port);
+    let probed = probe(&listener, StdDuration::from_secs(4));
+    drop(daemon);
+    let open = probed.expect("probe BIRD").open;
+    assert_eq!(open.asn(), Asn(65001));
+    // `hold time 9`.
+    assert_eq!(open.hold_time, 9);
+    assert_eq!(open.bgp_id, Ipv4Addr::new(192, 0, 2, 65));
+    let caps: Vec<&Capability> = open.capabilities().collect();
+    for want in [
+        // One MP capability per channel (RFC 4760 §8).
+        Capability::Multiprotocol(Family::IPV4_UNICAST),
+        Capability::Multiprotocol(Family::IPV6_UNICAST),
+        // `enable route refresh on` (RFC 2918), `enable as4 on` (RFC 6793),
+        // `enable extended messages on` (RFC 8654).
+        Capability::RouteRefresh,
+        Capability::FourOctetAs(Asn(65001)),
+        Capability::ExtendedMessage,
+        // `add paths rx` on the IPv4 channel only (RFC 7911 §4: Send/Receive 1 = receive).
+        Capability::AddPath(vec![AddPathFamily {
+            family: Family::IPV4_UNICAST,
+            mode: AddPathMode::RECEIVE,
+        }]),
+    ] {
+        assert!(
+            caps.contains(&&want),
+            "BIRD's OPEN lacks {want:?}: {caps:#?}"
+        );
+    }
+    // `graceful restart off`: no capability 64.
+    assert!(
+        !caps
+            .iter()
+            .any(|c| matches!(c, Capability::GracefulRestart { .. })),
+        "{caps:#?}"
+    );
+}
+
+#[test]
+fn birds_keepalives_arrive_at_its_jittered_third_of_the_hold_time() {
+    let Some(bird) = bird_or_skip() else {
+        return;
+    };
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind");
+    let port = listener.local_addr().expect("bound").port();
+    let daemon = start_bird_for_probe(&bird, port);
+    let probed = probe(&listener, StdDuration::from_secs(16));
+    drop(daemon);
+    let gaps = probed.expect("probe BIRD").keepalive_gaps;
+    // `keepalive time 3`, run through BIRD's `bgp_start_timer` jitter (profile `bird`:
+    // 0.75–1.0 of nominal): each gap in [2.25 s, 3 s]. Timestamps are taken when a 100 ms
+    // read timeout loop sees the bytes; allow 250 ms either side on a loaded machine.
+    let jitter = bgp::fsm::profile::Profile::BIRD.keepalive_jitter;
+    let nominal = Duration::from_secs(3);
+    let lo = StdDuration::from_nanos(jitter.lower_bound(nominal).as_nanos());
+    let hi = StdDuration::from_nanos(jitter.upper_bound(nominal).as_nanos());
+    let slack = StdDuration::from_millis(250);
+    println!("BIRD keepalive gaps {gaps:?}; predicted [{lo:?}, {hi:?}] ± {slack:?}");
+    assert!(gaps.len() >= 3, "too few keepalives: {gaps:?}");
+    for gap in &gaps {
+        assert!(
+            *gap + slack >= lo && *gap <= hi + slack,
+            "keepalive gap {gap:?} outside [{lo:?}, {hi:?}] ± {slack:?}: {gaps:?}"
+        );
+    }
 }

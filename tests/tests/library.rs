@@ -218,6 +218,47 @@ fn reference_directions_recover_at_different_times() {
     assert!(text.contains("onprem_to_vnet") && text.contains("vnet_to_onprem"));
 }
 
+/// `bytes_dropped.DIR` of the burst-capacity scenario with its offered rate replaced.
+fn burst_drops(rate: &str) -> (u64, u64, RunReport) {
+    let text = scenarios::library::get("burst-capacity")
+        .map(|e| e.source)
+        .unwrap_or_else(|| panic!("burst-capacity is in the library"));
+    let text = text.replace("rate = \"1.6Gbps\"", &format!("rate = \"{rate}\""));
+    let sc = match scenarios::load_str("burst.toml", &text) {
+        Ok(l) => l.scenario,
+        Err(e) => panic!("{e}"),
+    };
+    let r = run(&sc, sc.seed);
+    let get = |d: &str| {
+        r.bytes_dropped
+            .iter()
+            .find(|b| b.direction == d)
+            .map_or_else(|| panic!("no bytes_dropped.{d}"), |b| b.bytes)
+    };
+    (get("onprem_to_vnet"), get("vnet_to_onprem"), r)
+}
+
+#[test]
+fn congestion_drops_exactly_the_excess_over_the_surviving_link() {
+    // 1.6 Gb/s on one 1 Gb/s link from the cut (5m, carrier: immediate) to the end (15m):
+    // 0.6 Gb/s × 600 s / 8 = 45 GB, to the byte.
+    let (up, down, report) = burst_drops("1.6Gbps");
+    assert_eq!(up, 45_000_000_000);
+    // The VNet side crowds onto the secondary link only once the gateway has reprogrammed.
+    assert!((40_000_000_000..45_000_000_000).contains(&down), "{down}");
+    assert!(
+        report
+            .to_text()
+            .contains("1.6 Gb/s offered, 1 Gb/s capacity, 600 Mb/s dropped")
+    );
+    // 2 Gb/s: 1 Gb/s excess for 600 s = 75 GB.
+    assert_eq!(burst_drops("2Gbps").0, 75_000_000_000);
+    // What one link carries is never dropped, before or after the cut.
+    let (up, down, report) = burst_drops("1Gbps");
+    assert_eq!((up, down), (0, 0));
+    assert!(!report.to_text().contains("congestion on"));
+}
+
 fn golden_path(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("golden")

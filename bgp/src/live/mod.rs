@@ -36,7 +36,11 @@
 //! [`Fault::Silent`] models a black hole: the driver stops reading the socket and drops what
 //! the speaker writes, without closing anything; [`Fault::Down`] closes the connection;
 //! [`Fault::Restore`] ends a silence. While silent, new connections to or from the peer are
-//! refused. BFD packets are not carried (no UDP yet): BFD transmits are dropped.
+//! refused, and a connection our session closes (its own hold timer expires too, since
+//! nothing is read) is parked instead of closed: in a black hole our FIN would not reach the
+//! peer either, so the peer must detect the silence with its own hold timer. A parked
+//! connection is closed on [`Fault::Restore`] or [`Fault::Down`]. BFD packets are not carried
+//! (no UDP yet): BFD transmits are dropped.
 
 use std::collections::BTreeMap;
 use std::io;
@@ -292,6 +296,9 @@ struct PeerLink {
     /// The dial in flight, by attempt number.
     dialling: Option<u64>,
     silent: bool,
+    /// A connection our session closed while silent: kept open, unread and unwritten, until
+    /// the silence ends (see the module documentation).
+    parked: Option<Conn>,
 }
 
 /// Runs a [`Speaker`] over tokio TCP. See the module documentation.
@@ -334,6 +341,7 @@ impl Driver {
                     conn: None,
                     dialling: None,
                     silent: false,
+                    parked: None,
                 },
             );
         }
@@ -426,6 +434,7 @@ impl Driver {
         for link in self.peers.values_mut() {
             // Dropping the kill switch ends each task at once.
             drop(link.conn.take());
+            drop(link.parked.take());
         }
         Ok(self.speaker)
     }
@@ -460,8 +469,15 @@ impl Driver {
                 if let Some(conn) = &link.conn {
                     let _ = conn.reading.send(!link.silent);
                 }
+                if !link.silent
+                    && let Some(parked) = link.parked.take()
+                {
+                    parked.close();
+                }
             }
             Fault::Down => {
+                // A parked connection is closed at once too.
+                drop(link.parked.take());
                 // Dropping the connection drops its kill switch: closed at once.
                 closed = link.conn.take().is_some();
             }
@@ -684,7 +700,12 @@ impl Driver {
             fsm::Transmit::Close => {
                 link.dialling = None;
                 if let Some(conn) = link.conn.take() {
-                    conn.close();
+                    if link.silent {
+                        // A black hole carries no FIN either: park it (module docs).
+                        link.parked = Some(conn);
+                    } else {
+                        conn.close();
+                    }
                     self.emit(
                         now,
                         LiveEventKind::Closed {

@@ -164,6 +164,17 @@ pub enum RibError {
 struct Session {
     remote_id: Ipv4Addr,
     four_octet_as: bool,
+    /// Families the session carries: `[IPv4 unicast, IPv6 unicast]`.
+    families: [bool; 2],
+}
+
+impl Session {
+    fn carries(&self, prefix: &IpNet) -> bool {
+        match prefix {
+            IpNet::V4(_) => self.families[0],
+            IpNet::V6(_) => self.families[1],
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -280,10 +291,13 @@ impl Rib {
             .get_mut(&peer)
             .ok_or(RibError::UnknownPeer(peer))?;
         state.config.export = policy;
-        if state.session.is_some() {
-            state
-                .adj_out
-                .mark_all(self.loc.iter_best().map(|(p, _)| *p));
+        if let Some(session) = state.session {
+            state.adj_out.mark_all(
+                self.loc
+                    .iter_best()
+                    .map(|(p, _)| *p)
+                    .filter(|p| session.carries(p)),
+            );
             // Every advertised prefix has a best path (propagation withdraws the others), so
             // this also re-examines the prefixes the new policy denies.
         }
@@ -302,19 +316,50 @@ impl Rib {
         remote_id: Ipv4Addr,
         four_octet_as: bool,
     ) -> Result<(), RibError> {
+        self.peer_up_with_families(
+            peer,
+            remote_id,
+            four_octet_as,
+            &[IpFamily::Ipv4, IpFamily::Ipv6],
+        )
+    }
+
+    /// [`Rib::peer_up`] for a session that negotiated only `families`: routes of other
+    /// families are never advertised to it. RFC 4760 §8: a speaker "SHOULD use the Capability
+    /// Advertisement procedures to determine whether the speaker could use Multiprotocol
+    /// Extensions with a particular peer"; RFC 5492 §3: a capability not shared is not used.
+    ///
+    /// # Errors
+    ///
+    /// [`RibError::UnknownPeer`].
+    pub fn peer_up_with_families(
+        &mut self,
+        peer: PeerId,
+        remote_id: Ipv4Addr,
+        four_octet_as: bool,
+        families: &[IpFamily],
+    ) -> Result<(), RibError> {
         let state = self
             .peers
             .get_mut(&peer)
             .ok_or(RibError::UnknownPeer(peer))?;
-        state.session = Some(Session {
+        let session = Session {
             remote_id,
             four_octet_as,
-        });
+            families: [
+                families.contains(&IpFamily::Ipv4),
+                families.contains(&IpFamily::Ipv6),
+            ],
+        };
+        state.session = Some(session);
         state.breached = false;
         state.adj_out.clear();
-        state
-            .adj_out
-            .mark_all(self.loc.iter_best().map(|(p, _)| *p));
+        state.adj_out.mark_all(
+            self.loc
+                .iter_best()
+                .map(|(p, _)| *p)
+                .filter(|p| session.carries(p)),
+        );
         Ok(())
     }
 
@@ -505,9 +550,21 @@ impl Rib {
         // one other session is up (the dual-homed case).
         if let Some(last) = up.pop() {
             for state in up {
-                state.adj_out.mark_all(changes.iter().copied());
+                if let Some(session) = state.session {
+                    state
+                        .adj_out
+                        .mark_all(changes.iter().copied().filter(|p| session.carries(p)));
+                }
             }
-            last.adj_out.mark_vec(changes);
+            match last.session {
+                Some(session) if session.families == [true, true] => {
+                    last.adj_out.mark_vec(changes);
+                }
+                Some(session) => last
+                    .adj_out
+                    .mark_all(changes.into_iter().filter(|p| session.carries(p))),
+                None => {}
+            }
         }
     }
 }

@@ -464,7 +464,23 @@ impl Speaker {
                                 SessionEvent::Established(negotiated) => {
                                     state.encode = Some(negotiated.encode.clone());
                                     let four = negotiated.encode.four_octet_as;
-                                    let _ = self.rib.peer_up(id, negotiated.remote_id, four);
+                                    // Advertise only the families both OPENs carried
+                                    // (RFC 4760 §8, RFC 5492 §3).
+                                    let families: Vec<IpFamily> = negotiated
+                                        .families
+                                        .iter()
+                                        .filter_map(|f| match *f {
+                                            Family::IPV4_UNICAST => Some(IpFamily::Ipv4),
+                                            Family::IPV6_UNICAST => Some(IpFamily::Ipv6),
+                                            _ => None,
+                                        })
+                                        .collect();
+                                    let _ = self.rib.peer_up_with_families(
+                                        id,
+                                        negotiated.remote_id,
+                                        four,
+                                        &families,
+                                    );
                                 }
                                 SessionEvent::StateChanged {
                                     from: State::Established,

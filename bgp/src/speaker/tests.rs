@@ -2,7 +2,7 @@
 //! connection, ordered bytes, one latency) and a lossy datagram channel for BFD.
 
 use std::collections::BTreeMap;
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use ipnet::IpNet;
 use sim_core::time::{Duration, Instant};
@@ -485,4 +485,47 @@ fn originate_all_advertises_every_prefix_in_one_batch() {
     assert!(!net.best_from_peer(1, "10.0.0.0/24"));
     assert!(!net.best_from_peer(1, "10.0.49.0/24"));
     assert!(net.best_from_peer(1, "192.0.2.0/24"));
+}
+
+#[test]
+fn routes_of_a_family_not_negotiated_are_never_advertised() {
+    // Default sessions carry IPv4 unicast only: an IPv6 route stays home (RFC 4760 §8),
+    // even with an IPv6 next hop at hand.
+    let mut net = Net::new(|side, spec| {
+        spec.rib.local_v6 = Some(Ipv6Addr::new(
+            0x2001,
+            0xdb8,
+            0xff,
+            0,
+            0,
+            0,
+            0,
+            1 + side as u16,
+        ));
+    });
+    net.originate(0, "192.0.2.0/24");
+    net.originate(0, "2001:db8:1::/48");
+    net.start();
+    net.run_for(Duration::from_secs(10));
+    assert!(net.best_from_peer(1, "192.0.2.0/24"));
+    assert!(!net.best_from_peer(1, "2001:db8:1::/48"));
+    // Both ends announcing IPv6 unicast too (and a next hop to put in MP_REACH_NLRI): the
+    // IPv6 route crosses.
+    let mut net = Net::new(|side, spec| {
+        spec.session.families = vec![Family::IPV4_UNICAST, Family::IPV6_UNICAST];
+        spec.rib.local_v6 = Some(Ipv6Addr::new(
+            0x2001,
+            0xdb8,
+            0xff,
+            0,
+            0,
+            0,
+            0,
+            1 + side as u16,
+        ));
+    });
+    net.originate(0, "2001:db8:1::/48");
+    net.start();
+    net.run_for(Duration::from_secs(10));
+    assert!(net.best_from_peer(1, "2001:db8:1::/48"));
 }

@@ -17,6 +17,13 @@
 //!   direction. A router that has not yet noticed a silent failure still forwards into it:
 //!   that is the blackhole that the hold timer or BFD decides the length of.
 //! - Loops are cut after [`MAX_HOPS`] hops and count as loss (a TTL expiry).
+//! - Capacity is a fluid model ([`Plane::congestion`]): each direction of a segment with a
+//!   bandwidth is a resource; flows with an offered rate load every resource on their path;
+//!   where the load exceeds the capacity, each flow keeps the share `capacity / load` of what
+//!   arrives there (tail drop, proportional to the offered rates). Drops upstream lighten the
+//!   load downstream; the rates are exact integers (bits per second), so the result is
+//!   deterministic. Forwarding changes only at events, so the drop rates are piecewise
+//!   constant and the bytes dropped are their exact integral over time.
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -35,6 +42,10 @@ pub struct RouterIx(pub u32);
 /// Index of an adjacency (a router's interface towards one neighbour).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub struct AdjIx(pub u32);
+
+/// Index of a capacity-limited resource: one direction of one segment that has a bandwidth.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct ResIx(pub u32);
 
 /// Why a packet of a flow did not arrive.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -80,6 +91,8 @@ struct Adjacency {
     to: RouterIx,
     /// Every segment carries frames in this direction.
     usable: bool,
+    /// The capacity-limited resources this adjacency crosses, in travel order.
+    res: Vec<ResIx>,
 }
 
 /// A flow: packets from an ingress router to a destination address.
@@ -95,14 +108,71 @@ pub struct Flow {
     pub hash: u64,
 }
 
+/// One router's FIB: prefix → equal-cost next hops, and how many prefixes of each length it
+/// holds, so that a longest-prefix match probes only the lengths present (a handful) instead
+/// of all 33 (or 129).
+#[derive(Debug, Clone, Default)]
+struct Fib {
+    routes: BTreeMap<IpNet, Vec<AdjIx>>,
+    /// Prefixes per length, indexed by prefix length (0..=128).
+    per_len: Vec<u32>,
+}
+
+impl Fib {
+    fn count(&mut self, prefix: &IpNet, add: bool) {
+        let len = usize::from(prefix.prefix_len());
+        if self.per_len.len() <= len {
+            self.per_len.resize(len + 1, 0);
+        }
+        if let Some(c) = self.per_len.get_mut(len) {
+            *c = if add { *c + 1 } else { c.saturating_sub(1) };
+        }
+    }
+
+    fn insert(&mut self, prefix: IpNet, hops: Vec<AdjIx>) {
+        if self.routes.insert(prefix, hops).is_none() {
+            self.count(&prefix, true);
+        }
+    }
+
+    fn remove(&mut self, prefix: &IpNet) -> bool {
+        let gone = self.routes.remove(prefix).is_some();
+        if gone {
+            self.count(prefix, false);
+        }
+        gone
+    }
+}
+
 /// Forwarding state of every router, plus adjacency usability.
 #[derive(Debug, Clone, Default)]
 pub struct Plane {
     adjs: Vec<Adjacency>,
     /// Per router: prefix → equal-cost next hops (sorted, so the choice is deterministic).
-    fibs: Vec<BTreeMap<IpNet, Vec<AdjIx>>>,
+    fibs: Vec<Fib>,
     /// Per router: prefixes delivered locally (connected networks, VNet address space).
     local: Vec<Vec<IpNet>>,
+    /// Per resource: its capacity in bits per second.
+    capacity: Vec<u64>,
+}
+
+/// One flow's offered load, for [`Plane::congestion`].
+#[derive(Debug, Clone, Copy)]
+pub struct Load<'f> {
+    /// The flow.
+    pub flow: &'f Flow,
+    /// What it offers, in bits per second.
+    pub rate_bps: u64,
+}
+
+/// What [`Plane::congestion`] found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Congestion {
+    /// Per load (same order): bits per second dropped by congestion. A flow that is lost
+    /// anyway (no route, blackhole) drops nothing here: its traffic is an outage.
+    pub dropped_bps: Vec<u64>,
+    /// Overloaded resources: (resource, offered bits per second arriving there, capacity).
+    pub overloaded: Vec<(ResIx, u64, u64)>,
 }
 
 impl Plane {
@@ -114,7 +184,7 @@ impl Plane {
 
     /// Adds a router and returns its index.
     pub fn add_router(&mut self) -> RouterIx {
-        self.fibs.push(BTreeMap::new());
+        self.fibs.push(Fib::default());
         self.local.push(Vec::new());
         RouterIx(u32::try_from(self.fibs.len() - 1).unwrap_or(u32::MAX))
     }
@@ -125,8 +195,30 @@ impl Plane {
             from,
             to,
             usable: true,
+            res: Vec::new(),
         });
         AdjIx(u32::try_from(self.adjs.len() - 1).unwrap_or(u32::MAX))
+    }
+
+    /// Adds a resource of `capacity_bps` bits per second (one direction of a segment).
+    pub fn add_resource(&mut self, capacity_bps: u64) -> ResIx {
+        self.capacity.push(capacity_bps);
+        ResIx(u32::try_from(self.capacity.len() - 1).unwrap_or(u32::MAX))
+    }
+
+    /// Records that traffic over `adj` crosses `res` (call in travel order).
+    pub fn bind(&mut self, adj: AdjIx, res: ResIx) {
+        if let Some(a) = self.adjs.get_mut(adj.0 as usize)
+            && (res.0 as usize) < self.capacity.len()
+        {
+            a.res.push(res);
+        }
+    }
+
+    /// Whether any resource exists (no capacity model otherwise).
+    #[must_use]
+    pub fn has_resources(&self) -> bool {
+        !self.capacity.is_empty()
     }
 
     /// Marks a router as the final destination for `prefix`.
@@ -161,8 +253,8 @@ impl Plane {
         next_hops.sort_unstable();
         next_hops.dedup();
         if next_hops.is_empty() {
-            fib.remove(&prefix).is_some()
-        } else if fib.get(&prefix) == Some(&next_hops) {
+            fib.remove(&prefix)
+        } else if fib.routes.get(&prefix) == Some(&next_hops) {
             false
         } else {
             fib.insert(prefix, next_hops);
@@ -175,20 +267,28 @@ impl Plane {
     pub fn route(&self, router: RouterIx, prefix: &IpNet) -> &[AdjIx] {
         self.fibs
             .get(router.0 as usize)
-            .and_then(|f| f.get(prefix))
+            .and_then(|f| f.routes.get(prefix))
             .map_or(&[], Vec::as_slice)
     }
 
     /// Longest-prefix match of `dst` in `router`'s FIB.
     fn lookup(&self, router: RouterIx, dst: IpAddr) -> Option<&[AdjIx]> {
         let fib = self.fibs.get(router.0 as usize)?;
-        // The FIBs of this model are small (tens to a few thousand prefixes); a range scan per
-        // prefix length keeps this exact without a trie.
-        let max = if dst.is_ipv4() { 32 } else { 128 };
-        (0..=max).rev().find_map(|len| {
-            let net = IpNet::new(dst, len).ok()?.trunc();
-            fib.get(&net).map(Vec::as_slice)
-        })
+        // The FIBs of this model are small (tens to a few thousand prefixes) and hold few
+        // distinct lengths; an exact lookup per length present, longest first, keeps this
+        // exact without a trie.
+        let max: usize = if dst.is_ipv4() { 32 } else { 128 };
+        let lens = fib
+            .per_len
+            .get(..=max.min(fib.per_len.len().saturating_sub(1)))?;
+        lens.iter()
+            .enumerate()
+            .rev()
+            .filter(|(_, n)| **n > 0)
+            .find_map(|(len, _)| {
+                let net = IpNet::new(dst, u8::try_from(len).ok()?).ok()?.trunc();
+                fib.routes.get(&net).map(Vec::as_slice)
+            })
     }
 
     fn is_local(&self, router: RouterIx, dst: IpAddr) -> bool {
@@ -200,30 +300,126 @@ impl Plane {
     /// Walks one packet of `flow` through the current forwarding state.
     #[must_use]
     pub fn walk(&self, flow: &Flow) -> Walk {
-        let mut at = flow.ingress;
         let mut path = Vec::with_capacity(8);
+        match self.trace(flow, &mut path, |_| {}) {
+            Ok(()) => Walk::Delivered(path),
+            Err(loss) => Walk::Lost(loss),
+        }
+    }
+
+    /// Follows `flow` hop by hop, pushing the routers traversed onto `path` and calling
+    /// `on_adj` for every adjacency crossed.
+    fn trace(
+        &self,
+        flow: &Flow,
+        path: &mut Vec<RouterIx>,
+        mut on_adj: impl FnMut(&Adjacency),
+    ) -> Result<(), Loss> {
+        let mut at = flow.ingress;
         for _ in 0..MAX_HOPS {
             path.push(at);
             if self.is_local(at, flow.dst) {
-                return Walk::Delivered(path);
+                return Ok(());
             }
             let Some(hops) = self.lookup(at, flow.dst).filter(|h| !h.is_empty()) else {
-                return Walk::Lost(Loss::NoRoute { at });
+                return Err(Loss::NoRoute { at });
             };
             let adj_ix = hops[ecmp_index(flow.hash, at, hops.len())];
             let Some(adj) = self.adjs.get(adj_ix.0 as usize) else {
-                return Walk::Lost(Loss::NoRoute { at });
+                return Err(Loss::NoRoute { at });
             };
             if !adj.usable {
-                return Walk::Lost(Loss::Blackhole { at, adj: adj_ix });
+                return Err(Loss::Blackhole { at, adj: adj_ix });
             }
             debug_assert_eq!(
                 adj.from, at,
                 "next hop adjacency must leave the forwarding router"
             );
+            on_adj(adj);
             at = adj.to;
         }
-        Walk::Lost(Loss::Loop)
+        Err(Loss::Loop)
+    }
+
+    /// The fluid capacity model (see the module docs): what each load loses to congestion
+    /// under the current forwarding state, and which resources are overloaded.
+    #[must_use]
+    pub fn congestion(&self, loads: &[Load<'_>]) -> Congestion {
+        // Each load's resources in travel order, and whether it is delivered at all.
+        let mut paths: Vec<(Vec<usize>, bool)> = Vec::with_capacity(loads.len());
+        let mut scratch = Vec::new();
+        for l in loads {
+            let mut res = Vec::new();
+            scratch.clear();
+            let ok = self
+                .trace(l.flow, &mut scratch, |a| {
+                    res.extend(a.res.iter().map(|r| r.0 as usize));
+                })
+                .is_ok();
+            paths.push((res, ok));
+        }
+        // Fixed point: arriving rates give loads, loads give the share each resource passes,
+        // shares give the arriving rates. Rates only fall from one round to the next and the
+        // resource graph of a path is feed-forward, so this settles within as many rounds as
+        // a path has resources; the bound is only a guard.
+        let n = self.capacity.len();
+        let mut load = vec![0u64; n];
+        let mut prev: Option<Vec<u64>> = None;
+        let max_rounds = paths.iter().map(|(r, _)| r.len()).max().unwrap_or(0) + 2;
+        for _ in 0..max_rounds {
+            let mut next = vec![0u64; n];
+            for ((res, _), l) in paths.iter().zip(loads) {
+                let mut x = l.rate_bps;
+                for &r in res {
+                    next[r] = next[r].saturating_add(x);
+                    x = pass(x, self.capacity[r], load[r]);
+                }
+            }
+            load = next;
+            if prev.as_ref() == Some(&load) {
+                break;
+            }
+            prev = Some(load.clone());
+        }
+        let dropped_bps = paths
+            .iter()
+            .zip(loads)
+            .map(|((res, ok), l)| {
+                if !ok {
+                    return 0;
+                }
+                let out = res
+                    .iter()
+                    .fold(l.rate_bps, |x, &r| pass(x, self.capacity[r], load[r]));
+                l.rate_bps - out
+            })
+            .collect();
+        let overloaded = load
+            .iter()
+            .enumerate()
+            .filter(|&(r, &ld)| ld > self.capacity[r])
+            .map(|(r, &ld)| {
+                (
+                    ResIx(u32::try_from(r).unwrap_or(u32::MAX)),
+                    ld,
+                    self.capacity[r],
+                )
+            })
+            .collect();
+        Congestion {
+            dropped_bps,
+            overloaded,
+        }
+    }
+}
+
+/// What of `x` bits per second passes a resource of capacity `cap` loaded with `load`:
+/// all of it below capacity, else the share `cap / load` (rounded down).
+fn pass(x: u64, cap: u64, load: u64) -> u64 {
+    if load <= cap || load == 0 {
+        x
+    } else {
+        u64::try_from(u128::from(x) * u128::from(cap) / u128::from(load)).unwrap_or(x)
     }
 }
 
@@ -330,6 +526,12 @@ impl FlowMeter {
         }
     }
 
+    /// Whether measuring has begun (first delivery or [`FlowMeter::arm`]).
+    #[must_use]
+    pub const fn armed(&self) -> bool {
+        self.armed
+    }
+
     /// Whether the flow is lost right now.
     #[must_use]
     pub const fn is_lost(&self) -> bool {
@@ -383,6 +585,58 @@ pub fn probes_in(start: Instant, interval: Duration, from: Instant, to: Instant)
     // First k with start + k·iv ≥ x is ceil((x − start) / iv).
     let first = |x: Instant| (x.as_nanos().saturating_sub(start.as_nanos())).div_ceil(iv);
     first(to) - first(from.max(start))
+}
+
+/// Integrates congestion drop rates over time into bytes, per direction: the rates are
+/// piecewise constant between observations, so the integral is exact.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DropMeter {
+    /// Since when the current rates hold (`None`: not measuring yet).
+    since: Option<Instant>,
+    /// Current drop rate per direction, bits per second.
+    rates: BTreeMap<String, u64>,
+    /// Accumulated bit·nanoseconds per direction.
+    bit_ns: BTreeMap<String, u128>,
+}
+
+impl DropMeter {
+    /// Starts or continues measuring: from `now` on, `rates` (bits per second per direction)
+    /// hold until the next call.
+    pub fn observe(&mut self, now: Instant, rates: BTreeMap<String, u64>) {
+        self.close(now);
+        for d in rates.keys() {
+            self.bit_ns.entry(d.clone()).or_insert(0);
+        }
+        self.rates = rates;
+        self.since = Some(now);
+    }
+
+    fn close(&mut self, now: Instant) {
+        if let Some(since) = self.since {
+            let dt = u128::from(now.as_nanos().saturating_sub(since.as_nanos()));
+            for (d, &r) in &self.rates {
+                *self.bit_ns.entry(d.clone()).or_insert(0) += u128::from(r) * dt;
+            }
+            self.since = Some(now);
+        }
+    }
+
+    /// Whether measuring has begun.
+    #[must_use]
+    pub const fn started(&self) -> bool {
+        self.since.is_some()
+    }
+
+    /// Bytes dropped per direction up to `end` (every direction ever observed, zeros too).
+    #[must_use]
+    pub fn bytes(&self, end: Instant) -> BTreeMap<String, u64> {
+        let mut m = self.clone();
+        m.close(end);
+        m.bit_ns
+            .into_iter()
+            .map(|(d, b)| (d, u64::try_from(b / 8_000_000_000).unwrap_or(u64::MAX)))
+            .collect()
+    }
 }
 
 #[cfg(test)]
@@ -522,6 +776,101 @@ mod tests {
         assert_eq!(
             m.probes_lost(s(50), Duration::from_nanos(100), s(5_000)),
             20
+        );
+    }
+
+    /// Two parallel 1 Gb/s links between r1 and r3 (one resource each), a shared 1.5 Gb/s
+    /// resource behind them.
+    fn two_links() -> (Plane, [RouterIx; 3], [AdjIx; 2], [ResIx; 3]) {
+        let mut p = Plane::new();
+        let r = [p.add_router(), p.add_router(), p.add_router()];
+        let a = [p.add_adjacency(r[0], r[1]), p.add_adjacency(r[0], r[1])];
+        let b = p.add_adjacency(r[1], r[2]);
+        let res = [
+            p.add_resource(1_000_000_000),
+            p.add_resource(1_000_000_000),
+            p.add_resource(1_500_000_000),
+        ];
+        p.bind(a[0], res[0]);
+        p.bind(a[1], res[1]);
+        p.bind(b, res[2]);
+        p.add_local(r[2], net("10.1.0.0/16"));
+        p.set_route(r[0], net("10.1.0.0/16"), vec![a[0], a[1]]);
+        p.set_route(r[1], net("10.1.0.0/16"), vec![b]);
+        (p, r, a, res)
+    }
+
+    #[test]
+    fn congestion_is_nothing_below_capacity_and_the_excess_above() {
+        let (mut p, r, a, res) = two_links();
+        // Two flows that ECMP puts on different links.
+        let flows: Vec<Flow> = (0..64).map(|h| flow(r[0], h)).collect();
+        let on = |p: &Plane, f: &Flow| {
+            let mut first = None;
+            let _ = p.trace(f, &mut Vec::new(), |adj| {
+                first.get_or_insert(adj.res.clone());
+            });
+            first
+        };
+        let f0 = flows
+            .iter()
+            .find(|f| on(&p, f) == Some(vec![res[0]]))
+            .unwrap();
+        let f1 = flows
+            .iter()
+            .find(|f| on(&p, f) == Some(vec![res[1]]))
+            .unwrap();
+        let loads = |x: u64| {
+            [
+                Load {
+                    flow: f0,
+                    rate_bps: x,
+                },
+                Load {
+                    flow: f1,
+                    rate_bps: x,
+                },
+            ]
+        };
+        // 2 × 0.7 Gb/s: each link at 70 %, the shared 1.5 Gb/s at 1.4 → nothing dropped.
+        let c = p.congestion(&loads(700_000_000));
+        assert_eq!(c.dropped_bps, vec![0, 0]);
+        assert!(c.overloaded.is_empty());
+        // 2 × 0.8 Gb/s: the shared resource sees 1.6 Gb/s, keeps 1.5: 50 Mb/s lost per flow.
+        let c = p.congestion(&loads(800_000_000));
+        assert_eq!(c.dropped_bps, vec![50_000_000, 50_000_000]);
+        assert_eq!(c.overloaded, vec![(res[2], 1_600_000_000, 1_500_000_000)]);
+        // Link a0 fails and routing moves both flows to a1 (1 Gb/s): 1.6 offered, 1.0 passes,
+        // and the shared resource downstream is then under its capacity (upstream drops
+        // lighten it).
+        p.set_usable(a[0], false);
+        p.set_route(r[0], net("10.1.0.0/16"), vec![a[1]]);
+        let c = p.congestion(&loads(800_000_000));
+        assert_eq!(c.dropped_bps, vec![300_000_000, 300_000_000]);
+        assert_eq!(c.overloaded, vec![(res[1], 1_600_000_000, 1_000_000_000)]);
+        // A flow that is blackholed drops nothing by congestion (it is an outage).
+        p.set_route(r[0], net("10.1.0.0/16"), vec![a[0]]);
+        let c = p.congestion(&loads(800_000_000));
+        assert_eq!(c.dropped_bps, vec![0, 0]);
+    }
+
+    #[test]
+    fn drop_meter_integrates_piecewise_constant_rates() {
+        let s = |ms: u64| Instant::from_nanos(ms * 1_000_000);
+        let mut m = DropMeter::default();
+        assert!(!m.started());
+        m.observe(s(0), BTreeMap::from([("up".to_owned(), 0)]));
+        // 8 Mb/s for 500 ms = 500,000 bytes, then 80 Mb/s for 100 ms = 1,000,000 bytes.
+        m.observe(s(1_000), BTreeMap::from([("up".to_owned(), 8_000_000)]));
+        m.observe(s(1_500), BTreeMap::from([("up".to_owned(), 80_000_000)]));
+        assert_eq!(
+            m.bytes(s(1_600)),
+            BTreeMap::from([("up".to_owned(), 1_500_000)])
+        );
+        m.observe(s(1_600), BTreeMap::from([("up".to_owned(), 0)]));
+        assert_eq!(
+            m.bytes(s(9_000)),
+            BTreeMap::from([("up".to_owned(), 1_500_000)])
         );
     }
 

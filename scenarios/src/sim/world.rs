@@ -47,9 +47,14 @@
 //!   peering none of them). Microsoft's network and the internet edge are pseudo routers of
 //!   the data plane: CEs default to the internet edge, Microsoft reaches on-premises public
 //!   prefixes through the MSEEs that have a route and over the internet otherwise.
-//! - Bandwidth is NOT modelled for user traffic: the probes have no rate in the scenario
-//!   format, so there is no offered load to compare with what the surviving links carry, and
-//!   `bytes_dropped` stays empty rather than showing invented numbers.
+//! - Bandwidth: a `[[probe]]` with a `rate` offers that load per direction, spread evenly over
+//!   its flows (per-flow ECMP decides which link each flow takes). Every direction of a
+//!   segment with a bandwidth (the circuit's access and core segments carry the circuit's
+//!   bandwidth on each link, so two links give the 2× burst) is a capacity in the data
+//!   plane's fluid model ([`Plane::congestion`]); what does not fit is dropped, counted as
+//!   `bytes_dropped.DIR` from the moment measuring starts (every flow delivered once, or the
+//!   first fault), and overloads show in the timeline. Probes without a rate offer no load.
+//!   Congestion drops are not probe losses: probes count outages only.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -70,11 +75,11 @@ use super::router::{Out, RouterRt, RtEvent, SessionDown};
 use crate::RunError;
 use crate::capture::Tap;
 use crate::report::{
-    Convergence, Detection, DownCause, FlapCount, MessageCount, Outage, PathChange, ProbeStats,
-    RunReport, TimelineEntry, TimelineEvent,
+    BytesDropped, Convergence, Detection, DownCause, FlapCount, MessageCount, Outage, PathChange,
+    ProbeStats, RunReport, TimelineEntry, TimelineEvent,
 };
 use crate::scenario::{FaultAction, MessageType, Scenario};
-use crate::spec::{SessionStateName, Via};
+use crate::spec::{AddressFamily, SessionStateName, Via};
 use crate::topology::{self, Node, PeeringKind, PublicPrefixesState, Role, Target, Topology};
 use crate::units::{LossModel, TimeSpec};
 
@@ -108,6 +113,8 @@ struct FlowRt {
     flow: dp::Flow,
     meter: FlowMeter,
     via: Via,
+    /// Offered load in bits per second (0: none).
+    rate_bps: u64,
 }
 
 /// Per session: the state of each end and the cause to report when it next goes down.
@@ -176,12 +183,21 @@ pub(crate) struct World<'a> {
     timeline: Vec<TimelineEntry>,
     detections: Vec<Detection>,
     last_fib_change: BTreeMap<usize, Instant>,
+    /// BFD packets sent (BGP messages are counted on the wire, by `net`).
     messages: BTreeMap<MessageType, u64>,
     path_changes: Vec<PathChange>,
-    tracer: Tracer<&'a mut dyn Write>,
+    /// The JSON-lines trace, when one was asked for (no trace: no record is even built).
+    tracer: Option<Tracer<&'a mut dyn Write>>,
     end: Instant,
     /// The capture sink (`holdtime run --pcap/--mrt`), if any.
     tap: Option<&'a mut dyn Tap>,
+    /// Per capacity resource of the plane: a readable name (`circuit.primary.core towards
+    /// msee1`).
+    res_names: Vec<String>,
+    /// Bytes dropped by congestion, per direction.
+    drops: dp::DropMeter,
+    /// Resources overloaded at the last evaluation, with the load offered there.
+    overloaded: Vec<(dp::ResIx, u64)>,
 }
 
 /// Azure holds a session down because a configuration gate is closed (domain.md: the circuit
@@ -296,7 +312,17 @@ fn host_in(net: &IpNet, k: u32) -> IpAddr {
                 base.wrapping_add(u32::try_from(off).unwrap_or(1)),
             ))
         }
-        IpNet::V6(n) => IpAddr::V6(n.network()),
+        IpNet::V6(n) => {
+            let host_bits = 128 - u32::from(n.prefix_len());
+            let off = if host_bits == 0 {
+                0
+            } else {
+                1 + u128::from(k) % ((1u128 << host_bits.min(64)) - 1).max(1)
+            };
+            IpAddr::V6(std::net::Ipv6Addr::from(
+                u128::from(n.network()).wrapping_add(off),
+            ))
+        }
     }
 }
 
@@ -305,7 +331,7 @@ impl<'a> World<'a> {
     pub(crate) fn new(
         sc: &'a Scenario,
         seed: u64,
-        trace: &'a mut dyn Write,
+        trace: Option<&'a mut dyn Write>,
     ) -> Result<Self, RunError> {
         let topo = &sc.topology;
         let seed = Seed(seed);
@@ -354,20 +380,33 @@ impl<'a> World<'a> {
                 let b = plane_of[s.ends[1].router.0];
                 [plane.add_adjacency(a, b), plane.add_adjacency(b, a)]
             })
-            .collect();
+            .collect::<Vec<[AdjIx; 2]>>();
+        let res_names = bind_capacities(topo, &net, &mut plane, &adj);
         for (i, r) in topo.routers.iter().enumerate() {
+            let onprem_v6 = topo.onprem_ipv6_prefixes.iter().map(|p| IpNet::V6(*p));
             let local: Vec<IpNet> = match r.role {
                 Role::Ce => topo
                     .onprem_prefixes
                     .iter()
                     .chain(&topo.public_prefixes)
                     .map(|p| IpNet::V4(*p))
+                    .chain(onprem_v6)
                     .collect(),
-                Role::VpnDevice => topo.onprem_prefixes.iter().map(|p| IpNet::V4(*p)).collect(),
+                Role::VpnDevice => topo
+                    .onprem_prefixes
+                    .iter()
+                    .map(|p| IpNet::V4(*p))
+                    .chain(onprem_v6)
+                    .collect(),
                 Role::ErGateway | Role::VpnGateway => topo
                     .vnets
                     .iter()
-                    .flat_map(|v| v.prefixes.iter().map(|p| IpNet::V4(*p)))
+                    .flat_map(|v| {
+                        v.prefixes
+                            .iter()
+                            .map(|p| IpNet::V4(*p))
+                            .chain(v.ipv6_prefixes.iter().map(|p| IpNet::V6(*p)))
+                    })
                     .collect(),
                 Role::Msee => topo
                     .internet
@@ -388,11 +427,11 @@ impl<'a> World<'a> {
                 onprem_adjs.push((i, plane.add_adjacency(onprem, plane_of[i])));
             }
         }
-        plane.set_route(
-            onprem,
-            "0.0.0.0/0".parse().unwrap_or_default(),
-            onprem_adjs.iter().map(|(_, a)| *a).collect(),
-        );
+        for default in ["0.0.0.0/0", "::/0"] {
+            if let Ok(net) = default.parse::<IpNet>() {
+                plane.set_route(onprem, net, onprem_adjs.iter().map(|(_, a)| *a).collect());
+            }
+        }
         let vnet_in = if topo.vnets.is_empty() {
             None
         } else {
@@ -511,9 +550,12 @@ impl<'a> World<'a> {
             last_fib_change: BTreeMap::new(),
             messages: BTreeMap::new(),
             path_changes: Vec::new(),
-            tracer: Tracer::new(trace),
+            tracer: trace.map(Tracer::new),
             end,
             tap: None,
+            res_names,
+            drops: dp::DropMeter::default(),
+            overloaded: Vec::new(),
         };
         world.build_flows();
         world.schedule_faults();
@@ -530,7 +572,25 @@ impl<'a> World<'a> {
 
     /// An address of endpoint `name` for flow `k`, as seen from `from`: Microsoft reaches
     /// on-premises only at its public prefixes.
-    fn endpoint_addr(&self, from: &str, name: &str, k: u32) -> Option<IpAddr> {
+    fn endpoint_addr(
+        &self,
+        from: &str,
+        name: &str,
+        k: u32,
+        family: AddressFamily,
+    ) -> Option<IpAddr> {
+        if family == AddressFamily::Ipv6 {
+            let net = match name {
+                "onprem" => self.topo.onprem_ipv6_prefixes.first().copied(),
+                vnet => self
+                    .topo
+                    .vnets
+                    .iter()
+                    .find(|v| v.name == vnet)
+                    .and_then(|v| v.ipv6_prefixes.first().copied()),
+            }?;
+            return Some(host_in(&IpNet::V6(net), k + 3));
+        }
         let net = match name {
             "onprem" if from == "microsoft" => self.topo.public_prefixes.first().copied(),
             "onprem" => self.topo.onprem_prefixes.first().copied(),
@@ -550,13 +610,16 @@ impl<'a> World<'a> {
             for d in &probe.directions {
                 let (Some(ingress), Some(_)) = (
                     self.endpoint_ingress(&d.from),
-                    self.endpoint_addr(&d.from, &d.to, 0),
+                    self.endpoint_addr(&d.from, &d.to, 0, probe.family),
                 ) else {
                     continue;
                 };
+                let rate_bps = probe
+                    .rate
+                    .map_or(0, |r| r.bps() / u64::from(probe.flows.max(1)));
                 for k in 0..probe.flows.max(1) {
                     let dst = self
-                        .endpoint_addr(&d.from, &d.to, k)
+                        .endpoint_addr(&d.from, &d.to, k, probe.family)
                         .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
                     let hash = fnv1a64(format!("{}/{}#{k}", self.seed.0, d.name).as_bytes());
                     self.flows.push(FlowRt {
@@ -570,6 +633,7 @@ impl<'a> World<'a> {
                         },
                         meter: FlowMeter::new(),
                         via: Via::None,
+                        rate_bps,
                     });
                 }
             }
@@ -768,7 +832,6 @@ impl<'a> World<'a> {
                     }
                 }
                 Out::Bytes(s, bytes) => {
-                    count_bgp_messages(&bytes, &mut self.messages);
                     let end = self.end_of(s, r);
                     self.net.write(&mut self.engine, s, end, &bytes);
                 }
@@ -1011,10 +1074,14 @@ impl<'a> World<'a> {
     }
 
     fn known_prefix(&self, prefix: &IpNet) -> bool {
-        let IpNet::V4(p) = prefix else {
-            return false;
-        };
         let t = self.topo;
+        let p = match prefix {
+            IpNet::V4(p) => p,
+            IpNet::V6(p) => {
+                return t.onprem_ipv6_prefixes.contains(p)
+                    || t.vnets.iter().any(|v| v.ipv6_prefixes.contains(p));
+            }
+        };
         t.onprem_prefixes.contains(p)
             || t.public_prefixes.contains(p)
             || t.internet.microsoft_prefixes.contains(p)
@@ -1138,6 +1205,67 @@ impl<'a> World<'a> {
             });
             self.push_timeline(now, None, TimelineEvent::Path { direction, via });
         }
+        self.account_congestion(now);
+    }
+
+    /// Recomputes what congestion drops under the current forwarding state (only when some
+    /// flow offers a load) and starts the new drop rates at `now`.
+    fn account_congestion(&mut self, now: Instant) {
+        let rated: Vec<usize> = (0..self.flows.len())
+            .filter(|&i| self.flows[i].rate_bps > 0)
+            .collect();
+        if rated.is_empty() || !self.plane.has_resources() {
+            return;
+        }
+        // Measure once the network is up: every loaded flow delivered once, or the first
+        // fault (which arms every meter).
+        if !self.drops.started() && !rated.iter().all(|&i| self.flows[i].meter.armed()) {
+            return;
+        }
+        let loads: Vec<dp::Load<'_>> = rated
+            .iter()
+            .map(|&i| dp::Load {
+                flow: &self.flows[i].flow,
+                rate_bps: self.flows[i].rate_bps,
+            })
+            .collect();
+        let c = self.plane.congestion(&loads);
+        let mut rates: BTreeMap<String, u64> = BTreeMap::new();
+        for (&i, d) in rated.iter().zip(&c.dropped_bps) {
+            *rates.entry(self.flows[i].direction.clone()).or_insert(0) += d;
+        }
+        self.drops.observe(now, rates);
+        // Timeline: resources that became overloaded, changed load, or recovered.
+        let now_over: Vec<(dp::ResIx, u64)> =
+            c.overloaded.iter().map(|&(r, load, _)| (r, load)).collect();
+        let mut events = Vec::new();
+        for &(r, load, cap) in &c.overloaded {
+            if !self.overloaded.contains(&(r, load)) {
+                events.push((r, load, cap));
+            }
+        }
+        for &(r, _) in &self.overloaded {
+            if !now_over.iter().any(|(x, _)| *x == r) {
+                events.push((r, 0, 0));
+            }
+        }
+        self.overloaded = now_over;
+        for (r, load, cap) in events {
+            let link = self
+                .res_names
+                .get(r.0 as usize)
+                .cloned()
+                .unwrap_or_default();
+            self.push_timeline(
+                now,
+                None,
+                TimelineEvent::Congestion {
+                    link,
+                    offered_bps: load,
+                    capacity_bps: cap,
+                },
+            );
+        }
     }
 
     fn push_timeline(&mut self, at: Instant, router: Option<String>, event: TimelineEvent) {
@@ -1148,12 +1276,14 @@ impl<'a> World<'a> {
     }
 
     fn record_timeline(&mut self, at: Instant, router: Option<String>, event: TimelineEvent) {
-        let mut rec = Record::new(at, router.clone().unwrap_or_else(|| "-".into()), "timeline");
-        if let Ok(v) = serde_json::to_value(&event) {
-            rec = rec.with("event", v);
+        if let Some(tracer) = &mut self.tracer {
+            let mut rec = Record::new(at, router.clone().unwrap_or_else(|| "-".into()), "timeline");
+            if let Ok(v) = serde_json::to_value(&event) {
+                rec = rec.with("event", v);
+            }
+            // A trace that cannot be written stops being written; the run and its report go on.
+            let _ = tracer.record(&rec);
         }
-        // A trace that cannot be written stops being written; the run and its report go on.
-        let _ = self.tracer.record(&rec);
         self.timeline.push(TimelineEntry { at, router, event });
     }
 
@@ -1586,9 +1716,10 @@ impl<'a> World<'a> {
             return;
         };
         let r = self.topo.sessions[first.0].ends[0].router.0;
-        let mut configured: Vec<Ipv4Net> = sessions
+        let mut configured: Vec<IpNet> = sessions
             .iter()
             .flat_map(|s| self.topo.sessions[s.0].ends[0].announces.iter().copied())
+            .filter(|p| p.addr().is_ipv4())
             .collect();
         configured.sort_unstable();
         configured.dedup();
@@ -1855,7 +1986,9 @@ impl<'a> World<'a> {
     fn finish(mut self) -> Result<RunReport, RunError> {
         let end = self.end;
         self.flush_bulk_fib();
-        let _ = self.tracer.flush();
+        if let Some(t) = &mut self.tracer {
+            let _ = t.flush();
+        }
         let first_fault = self.fault_times.first().copied();
         let mut outages = Vec::new();
         let mut probes: BTreeMap<String, (u64, u64)> = BTreeMap::new();
@@ -1921,7 +2054,12 @@ impl<'a> World<'a> {
                 .iter()
                 .map(|k| MessageCount {
                     kind: *k,
-                    count: self.messages.get(k).copied().unwrap_or(0),
+                    // BGP messages as they left on the wire (a message queued behind
+                    // unacknowledged data when its connection closed never did); BFD as sent.
+                    count: match k {
+                        MessageType::Bfd => self.messages.get(k).copied().unwrap_or(0),
+                        _ => self.net.messages_sent(*k),
+                    },
                 })
                 .collect(),
             flaps: self
@@ -1934,10 +2072,55 @@ impl<'a> World<'a> {
                     count: rt.flaps,
                 })
                 .collect(),
-            bytes_dropped: Vec::new(),
+            bytes_dropped: self
+                .drops
+                .bytes(end)
+                .into_iter()
+                .map(|(direction, bytes)| BytesDropped { direction, bytes })
+                .collect(),
         };
         Ok(report)
     }
+}
+
+/// Makes every direction of every segment with a bandwidth a capacity resource of the plane
+/// and binds each session adjacency to the resources its frames cross; returns the
+/// resources' readable names.
+fn bind_capacities(
+    topo: &Topology,
+    net: &Net,
+    plane: &mut Plane,
+    adj: &[[AdjIx; 2]],
+) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut res: BTreeMap<(usize, sim_core::link::Direction), dp::ResIx> = BTreeMap::new();
+    for (s, pair) in adj.iter().enumerate() {
+        for (end, a) in pair.iter().enumerate() {
+            let end = u8::try_from(end).unwrap_or(0);
+            for (seg, dir) in net.hops_from(SessIx(s), end) {
+                let Some(segment) = topo.segments.get(seg.0) else {
+                    continue;
+                };
+                let Some(bw) = segment.props.bandwidth else {
+                    continue;
+                };
+                let r = *res.entry((seg.0, dir)).or_insert_with(|| {
+                    let to = match dir {
+                        sim_core::link::Direction::AToB => &segment.ends[1],
+                        sim_core::link::Direction::BToA => &segment.ends[0],
+                    };
+                    let to = match to {
+                        Node::Router(r) => topo.routers[r.0].name.clone(),
+                        Node::Transit(name) => name.clone(),
+                    };
+                    names.push(format!("{} towards {to}", segment.name));
+                    plane.add_resource(bw.bps())
+                });
+                plane.bind(*a, r);
+            }
+        }
+    }
+    names
 }
 
 /// Which way a delivered packet went, from the roles of the routers it crossed.
@@ -1987,26 +2170,4 @@ fn fault_label(topo: &Topology, a: &FaultAction) -> (String, String) {
         (None, _) => String::new(),
     };
     (kind.to_owned(), target)
-}
-
-/// Counts the BGP messages in a chunk written by a session (whole messages, RFC 4271 §4.1
-/// header: 16-octet marker, 2-octet length, 1-octet type).
-fn count_bgp_messages(bytes: &[u8], counts: &mut BTreeMap<MessageType, u64>) {
-    let mut at = 0usize;
-    while let Some(h) = bytes.get(at..at + 19) {
-        let len = usize::from(u16::from_be_bytes([h[16], h[17]]));
-        let kind = match h[18] {
-            1 => MessageType::Open,
-            2 => MessageType::Update,
-            3 => MessageType::Notification,
-            4 => MessageType::Keepalive,
-            5 => MessageType::RouteRefresh,
-            _ => break,
-        };
-        *counts.entry(kind).or_insert(0) += 1;
-        if len < 19 {
-            break;
-        }
-        at += len;
-    }
 }

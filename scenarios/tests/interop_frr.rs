@@ -1,0 +1,414 @@
+//! Interop with FRRouting bgpd (FRR 8): `holdtime live` plays msee1 of the reference scenario
+//! (AS 12076, hold 180 s, profile rfc4271) listening on 127.0.0.1, and a bgpd started by the
+//! test plays ce1 (AS 65001, `timers 3 9`) from 127.0.0.3, without zebra (`-Z`) and without
+//! touching the kernel (`-n`), with a config, pid file and vty socket in a temporary directory
+//! per test and unprivileged ports. FRR is driven and read through `vtysh --vty_socket`.
+//!
+//! Checks: Established with the capabilities both sides announce, hold time 9 (RFC 4271
+//! §4.2), routes both ways with AS path 12076, detection windows both ways (our `silent`
+//! fault against FRR's hold timer, a SIGSTOPped bgpd against ours), and NOTIFICATIONs both
+//! ways (bad peer AS, Cease 6/1 from FRR's maximum-prefix, Cease 6/2 with the RFC 9003
+//! shutdown communication from `neighbor shutdown message`).
+//!
+//! Skips with a printed reason when FRR is not installed, except under `CI=true` (`.ci/run`
+//! installs `frr`). Each daemon is killed on drop.
+
+mod interop_support;
+
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::Duration as StdDuration;
+
+use bgp::fsm::profile::Profile;
+use bgp::live::Fault;
+use interop_support::{
+    Daemon, LiveRun, assert_within, at, free_port, line_time, output, poll, reference, require,
+    temp_dir, wall, window,
+};
+use scenarios::live::ScheduledFault;
+use sim_core::time::Duration;
+
+/// FRR's address (our side listens on 127.0.0.1).
+const FRR_ADDR: &str = "127.0.0.3";
+
+/// How the test configures bgpd.
+struct FrrConfig {
+    /// bgpd's own AS (the topology's ce1 is 65001).
+    local_as: u32,
+    /// The AS bgpd expects from us (msee1 is 12076).
+    remote_as: u32,
+    /// `neighbor maximum-prefix` for our routes.
+    max_prefix: Option<u32>,
+}
+
+impl Default for FrrConfig {
+    fn default() -> Self {
+        Self {
+            local_as: 65001,
+            remote_as: 12076,
+            max_prefix: None,
+        }
+    }
+}
+
+/// A running bgpd and its vtysh.
+struct Frr {
+    daemon: Daemon,
+    vtysh: PathBuf,
+}
+
+impl Frr {
+    /// Runs vtysh commands (each `-c`) against this bgpd.
+    fn vtysh(&self, commands: &[&str]) -> String {
+        let dir = self.daemon.dir.to_string_lossy().into_owned();
+        let mut args = vec!["--vty_socket", dir.as_str()];
+        for c in commands {
+            args.extend(["-c", c]);
+        }
+        output(&self.vtysh, &args)
+    }
+
+    /// `show bgp neighbors` for our session.
+    fn neighbor(&self) -> String {
+        self.vtysh(&["show bgp neighbors 127.0.0.1"])
+    }
+
+    fn established(&self) -> bool {
+        self.neighbor().contains("BGP state = Established")
+    }
+}
+
+/// bgpd and vtysh, or `None` (skipped) when FRR is missing.
+fn frr_or_skip() -> Option<(PathBuf, PathBuf)> {
+    let bgpd = require("bgpd", "frr")?;
+    let vtysh = require("vtysh", "frr")?;
+    Some((bgpd, vtysh))
+}
+
+fn start_frr(bins: &(PathBuf, PathBuf), our_port: u16, cfg: &FrrConfig) -> Frr {
+    let (bgpd, vtysh) = bins;
+    let frr_port = free_port();
+    let dir = temp_dir("frr", our_port);
+    let max_prefix = cfg.max_prefix.map_or_else(String::new, |n| {
+        format!("  neighbor 127.0.0.1 maximum-prefix {n}\n")
+    });
+    // `frr defaults traditional`: 180/60 timers unless set. FRR 8 requires an explicit policy
+    // for eBGP routes (`bgp ebgp-requires-policy`); the test has none, so it is turned off.
+    let config = format!(
+        "frr defaults traditional
+hostname holdtime-frr
+log stdout informational
+router bgp {local_as}
+ bgp router-id 192.0.2.66
+ no bgp ebgp-requires-policy
+ no bgp network import-check
+ neighbor 127.0.0.1 remote-as {remote_as}
+ neighbor 127.0.0.1 port {our_port}
+ neighbor 127.0.0.1 ebgp-multihop 2
+ neighbor 127.0.0.1 update-source {FRR_ADDR}
+ neighbor 127.0.0.1 timers 3 9
+ neighbor 127.0.0.1 timers connect 1
+ address-family ipv4 unicast
+  network 10.1.0.0/16
+{max_prefix} exit-address-family
+",
+        local_as = cfg.local_as,
+        remote_as = cfg.remote_as,
+    );
+    let conf = dir.join("bgpd.conf");
+    std::fs::write(&conf, config).expect("write bgpd.conf");
+    let port = frr_port.to_string();
+    let child = Command::new(bgpd)
+        .arg("-f")
+        .arg(&conf)
+        .arg("-i")
+        .arg(dir.join("bgpd.pid"))
+        .arg("--vty_socket")
+        .arg(&dir)
+        // No zebra (-Z), no kernel routes (-n), no user switch (-S), our port and address.
+        .args(["-Z", "-n", "-S", "-p", &port, "-l", FRR_ADDR])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start bgpd");
+    Frr {
+        daemon: Daemon { child, dir },
+        vtysh: vtysh.clone(),
+    }
+}
+
+/// Waits (at most 20 s: start-up on a loaded machine) for FRR to reach Established.
+fn wait_established(frr: &Frr) -> bool {
+    poll(
+        StdDuration::from_secs(20),
+        StdDuration::from_millis(100),
+        || frr.established(),
+    )
+}
+
+#[test]
+fn frr_establishes_with_live_msee_negotiates_hold_9_and_routes_flow_both_ways() {
+    let Some(bins) = frr_or_skip() else {
+        return;
+    };
+    let our_port = free_port();
+    let live = LiveRun::msee(our_port, 12, Vec::new());
+    let frr = start_frr(&bins, our_port, &FrrConfig::default());
+    let mut route = String::new();
+    let up = wait_established(&frr)
+        && poll(
+            StdDuration::from_secs(5),
+            StdDuration::from_millis(100),
+            || {
+                route = frr.vtysh(&["show bgp ipv4 unicast 10.10.0.0/16"]);
+                route.contains("valid")
+            },
+        );
+    let neighbor = frr.neighbor();
+    let (summary, text) = live.join();
+    drop(frr);
+    assert!(up, "FRR: {neighbor}\n{route}\nours:\n{text}");
+    // RFC 4271 §4.2: "the smaller of its configured Hold Time and the Hold Time received".
+    assert_eq!(
+        summary.negotiated,
+        Some((Duration::from_secs(9), Duration::from_secs(3))),
+        "{text}"
+    );
+    assert!(
+        neighbor.contains("Hold time is 9 seconds, keepalive interval is 3 seconds"),
+        "{neighbor}"
+    );
+    // What FRR saw us announce (RFC 6793, RFC 2918, RFC 4760).
+    for cap in [
+        "4 Byte AS: advertised and received",
+        "Route refresh: advertised and received",
+        "Address Family IPv4 Unicast: advertised and received",
+    ] {
+        assert!(neighbor.contains(cap), "FRR lacks `{cap}`:\n{neighbor}");
+    }
+    // Our VNet prefix in FRR's table, AS path 12076 (we are eBGP: RFC 4271 §5.1.2 prepends
+    // our AS), from our router id.
+    assert!(route.contains("\n  12076\n"), "AS path:\n{route}");
+    // FRR's prefix in our forwarding table, via FRR's address.
+    assert!(
+        text.contains(&format!("fib 10.1.0.0/16 via ce1 ({FRR_ADDR})")),
+        "ours:\n{text}"
+    );
+}
+
+#[test]
+fn our_silence_expires_frrs_hold_timer_within_its_profiles_window() {
+    let Some(bins) = frr_or_skip() else {
+        return;
+    };
+    let our_port = free_port();
+    let t0 = wall();
+    let silent_at = StdDuration::from_secs(10);
+    let faults = vec![ScheduledFault {
+        at: at(silent_at),
+        fault: Fault::Silent,
+    }];
+    let live = LiveRun::msee(our_port, 24, faults);
+    let frr = start_frr(&bins, our_port, &FrrConfig::default());
+    let was_up = wait_established(&frr);
+    let mut went_down = None;
+    let mut neighbor = String::new();
+    if was_up {
+        // Poll every 50 ms until 23 s after the start.
+        poll(
+            StdDuration::from_secs(22),
+            StdDuration::from_millis(50),
+            || {
+                let now = frr.neighbor();
+                let down = !now.contains("BGP state = Established");
+                if down {
+                    went_down = Some(t0.elapsed());
+                    neighbor = now;
+                }
+                down
+            },
+        );
+    }
+    let (summary, text) = live.join();
+    drop(frr);
+    assert!(was_up, "never Established:\n{text}");
+    let Some(went_down) = went_down else {
+        panic!("FRR's session never went down:\n{neighbor}\n{text}")
+    };
+    assert!(
+        neighbor.contains("Hold Timer Expired"),
+        "FRR's session went down for another reason:\n{neighbor}"
+    );
+    // FRR does not jitter its hold timer (profile `frr`): it expires in (H − K, H] after the
+    // silence, H = 9 s negotiated, K = 3 s our keepalive interval.
+    let after = went_down.saturating_sub(silent_at);
+    let predicted = window(&Profile::FRR, &summary, &text);
+    // 50 ms polling plus a vtysh round trip on a loaded machine.
+    assert_within(
+        "FRR detected our silence after",
+        after,
+        predicted,
+        StdDuration::from_millis(600),
+        &text,
+    );
+}
+
+#[test]
+fn a_frozen_frr_expires_our_hold_timer_within_our_profiles_window() {
+    let Some(bins) = frr_or_skip() else {
+        return;
+    };
+    let our_port = free_port();
+    let t0 = wall();
+    let live = LiveRun::msee(our_port, 24, Vec::new());
+    let frr = start_frr(&bins, our_port, &FrrConfig::default());
+    let mut stopped_at = None;
+    if wait_established(&frr) {
+        // Let a keepalive exchange happen, then freeze bgpd.
+        std::thread::sleep(StdDuration::from_millis(500));
+        frr.daemon.freeze();
+        stopped_at = Some(t0.elapsed());
+    }
+    let (summary, text) = live.join();
+    drop(frr);
+    let Some(stopped_at) = stopped_at else {
+        panic!("never Established:\n{text}")
+    };
+    let Some(expired) = line_time(&text, "hold timer expired") else {
+        panic!("our hold timer never expired:\n{text}")
+    };
+    // Our profile (rfc4271) does not jitter the hold timer, and FRR sends keepalives at a
+    // fixed 3 s: (H − K, H] after the freeze.
+    let after = expired.saturating_sub(stopped_at);
+    let predicted = window(&Profile::RFC4271, &summary, &text);
+    // The run's clock starts a few ms after `t0`; no polling is involved.
+    assert_within(
+        "we detected the frozen FRR after",
+        after,
+        predicted,
+        StdDuration::from_millis(300),
+        &text,
+    );
+    // RFC 4271 §6.5: on expiry "the error code Hold Timer Expired" (4/0) is sent.
+    assert!(
+        summary
+            .notifications
+            .iter()
+            .any(|n| n.sent && (n.code, n.subcode) == (4, 0)),
+        "{text}"
+    );
+}
+
+/// Runs msee1 against FRR configured by `cfg` for `secs`, calling `during` once FRR has
+/// started; returns our summary, our timeline and FRR's neighbor view at the end.
+fn run_against(
+    cfg: &FrrConfig,
+    topo: scenarios::topology::Topology,
+    secs: u64,
+    during: impl FnOnce(&Frr),
+) -> Option<(scenarios::live::LiveSummary, String, String)> {
+    let bins = frr_or_skip()?;
+    let our_port = free_port();
+    let live = LiveRun::msee_of(topo, our_port, secs, Vec::new());
+    let frr = start_frr(&bins, our_port, cfg);
+    during(&frr);
+    let (summary, text) = live.join();
+    let neighbor = frr.neighbor();
+    drop(frr);
+    Some((summary, text, neighbor))
+}
+
+fn has(summary: &scenarios::live::LiveSummary, sent: bool, code: u8, subcode: u8) -> bool {
+    summary
+        .notifications
+        .iter()
+        .any(|n| n.sent == sent && (n.code, n.subcode) == (code, subcode))
+}
+
+#[test]
+fn frr_expecting_another_as_sends_us_open_error_bad_peer_as() {
+    let cfg = FrrConfig {
+        remote_as: 12077,
+        ..FrrConfig::default()
+    };
+    let Some((summary, text, neighbor)) = run_against(&cfg, reference(), 6, |_| {}) else {
+        return;
+    };
+    // RFC 4271 §6.2: "If the Autonomous System field of the OPEN message is unacceptable,
+    // then the Error Subcode MUST be set to Bad Peer AS."
+    assert!(has(&summary, false, 2, 2), "{text}\nFRR:\n{neighbor}");
+    assert!(summary.negotiated.is_none(), "{text}");
+}
+
+#[test]
+fn we_send_open_error_bad_peer_as_to_frr_with_an_unexpected_as() {
+    let cfg = FrrConfig {
+        local_as: 65002,
+        ..FrrConfig::default()
+    };
+    let Some((summary, text, neighbor)) = run_against(&cfg, reference(), 6, |_| {}) else {
+        return;
+    };
+    // RFC 4271 §6.2, as above, from our side: ce1 must be AS 65001.
+    assert!(has(&summary, true, 2, 2), "{text}");
+    assert!(summary.negotiated.is_none(), "{text}");
+    assert!(neighbor.contains("Bad Peer AS"), "FRR:\n{neighbor}");
+}
+
+#[test]
+fn frr_sends_cease_max_prefix_when_we_exceed_its_limit() {
+    // Five VNet prefixes against FRR's limit of two. (FRR counts accepted prefixes when
+    // it processes the next UPDATE, so the limit is crossed by a margin.)
+    let mut topo = reference();
+    let vnet = topo
+        .vnets
+        .first_mut()
+        .expect("the reference scenario has a VNet");
+    for i in 11..15 {
+        vnet.prefixes
+            .push(format!("10.{i}.0.0/16").parse().expect("prefix"));
+    }
+    let cfg = FrrConfig {
+        max_prefix: Some(2),
+        ..FrrConfig::default()
+    };
+    let Some((summary, text, neighbor)) = run_against(&cfg, topo, 8, |_| {}) else {
+        return;
+    };
+    // RFC 4486 §4: "Maximum Number of Prefixes Reached" is Cease subcode 1.
+    assert!(has(&summary, false, 6, 1), "{text}\nFRR:\n{neighbor}");
+    assert!(summary.negotiated.is_some(), "{text}");
+}
+
+#[test]
+fn frr_neighbor_shutdown_reaches_us_as_cease_admin_shutdown_with_its_message() {
+    let message = "maintenance: traffic moves to ce2";
+    let mut up = false;
+    let ran = run_against(&FrrConfig::default(), reference(), 12, |frr| {
+        up = wait_established(frr);
+        if up {
+            let _ = frr.vtysh(&[
+                "configure terminal",
+                "router bgp 65001",
+                &format!("neighbor 127.0.0.1 shutdown message {message}"),
+            ]);
+        }
+    });
+    let Some((summary, text, neighbor)) = ran else {
+        return;
+    };
+    assert!(up, "never Established:\n{text}");
+    // RFC 4486 §4: Administrative Shutdown is Cease subcode 2; RFC 9003 §2 carries the text.
+    let seen = summary
+        .notifications
+        .iter()
+        .find(|n| !n.sent && (n.code, n.subcode) == (6, 2));
+    let Some(seen) = seen else {
+        panic!("no Cease 6/2 received:\n{text}\nFRR:\n{neighbor}")
+    };
+    assert_eq!(seen.communication.as_deref(), Some(message), "{text}");
+    assert!(
+        text.contains(&format!("received NOTIFICATION 6/2 {message:?}")),
+        "{text}"
+    );
+}

@@ -1,0 +1,246 @@
+//! The harness shared by the interop tests (`interop_bird`, `interop_frr`, `interop_gobgp`):
+//! finding a daemon (skip with a printed reason on a developer's machine, fail under
+//! `CI=true`), free ports, a temporary directory per daemon, daemons killed on drop, a
+//! `holdtime live` run on a thread, polling with a deadline, and the detection-window check.
+//!
+//! Every test picks its own ports (and its own daemon directory named after them), so the
+//! tests of one binary run in parallel. Live interop is wall-clock by nature: the one place
+//! reading the clock here is [`wall`], with the clippy ban allowed and the reason given.
+
+#![allow(
+    dead_code,
+    unreachable_pub,
+    reason = "each interop test binary uses its own part of this shared harness"
+)]
+
+use std::net::{Ipv4Addr, SocketAddr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command};
+use std::thread::JoinHandle;
+use std::time::Duration as StdDuration;
+
+use scenarios::live::{Endpoint, LiveOptions, LiveRole, LiveSummary, ScheduledFault};
+use scenarios::topology::Topology;
+use sim_core::time::Duration;
+
+/// The wall clock (the interop tests measure real daemons in real time).
+#[must_use]
+pub fn wall() -> std::time::Instant {
+    #[allow(
+        clippy::disallowed_methods,
+        reason = "a live interop test measures real time against a real daemon"
+    )]
+    std::time::Instant::now()
+}
+
+/// `program` found on the PATH or in the sbin directories, or `None` after printing why the
+/// test is skipped. Under `CI=true` a missing program fails the test instead: `.ci/run`
+/// installs `package`.
+#[must_use]
+pub fn require(program: &str, package: &str) -> Option<PathBuf> {
+    let path = std::env::var("PATH").unwrap_or_default();
+    let found = path
+        .split(':')
+        .chain(["/usr/sbin", "/sbin", "/usr/lib/frr"])
+        .map(|dir| Path::new(dir).join(program))
+        .find(|candidate| candidate.is_file());
+    if found.is_none() {
+        let reason = format!("`{program}` is not installed: apt-get install {package}");
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI must run the interop tests: {reason}"
+        );
+        println!("skipped: {reason}");
+    }
+    found
+}
+
+/// A free TCP port on loopback: bind, read it, release it.
+#[must_use]
+pub fn free_port() -> u16 {
+    TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("an ephemeral loopback port")
+}
+
+/// A fresh temporary directory for one daemon, named after the test's unique port.
+#[must_use]
+pub fn temp_dir(daemon: &str, port: u16) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("holdtime-{daemon}-{}-{port}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+/// A daemon process, killed (and its directory removed) when dropped.
+pub struct Daemon {
+    /// The process.
+    pub child: Child,
+    /// Its temporary directory.
+    pub dir: PathBuf,
+}
+
+impl Daemon {
+    /// Freezes the daemon with SIGSTOP: its sockets stay open and nothing more is sent, the
+    /// silent failure as seen from the other side.
+    pub fn freeze(&self) {
+        let frozen = Command::new("kill")
+            .args(["-STOP", &self.child.id().to_string()])
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(frozen, "SIGSTOP the daemon");
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        // SIGKILL ends a stopped process too.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Runs `program args`, returning its standard output (empty when it cannot run).
+#[must_use]
+pub fn output(program: &Path, args: &[&str]) -> String {
+    Command::new(program)
+        .args(args)
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default()
+}
+
+/// Calls `done` every `every` until it returns true or `within` has passed; returns whether
+/// it did.
+pub fn poll(within: StdDuration, every: StdDuration, mut done: impl FnMut() -> bool) -> bool {
+    let start = wall();
+    loop {
+        if done() {
+            return true;
+        }
+        if start.elapsed() >= within {
+            return false;
+        }
+        std::thread::sleep(every);
+    }
+}
+
+/// A `holdtime live` run on its own thread.
+pub struct LiveRun {
+    thread: JoinHandle<(Result<LiveSummary, String>, String)>,
+}
+
+impl LiveRun {
+    /// Plays `role` of `topo` for `secs` seconds on `endpoint`, with `faults`.
+    #[must_use]
+    pub fn spawn(
+        topo: Topology,
+        role: LiveRole,
+        endpoint: Endpoint,
+        secs: u64,
+        faults: Vec<ScheduledFault>,
+    ) -> Self {
+        let thread = std::thread::spawn(move || {
+            let opts = LiveOptions {
+                role,
+                endpoint,
+                duration: Duration::from_secs(secs),
+                faults,
+                stdin: false,
+                seed: 1,
+            };
+            let mut out = Vec::new();
+            let summary = scenarios::live::run(&topo, &opts, &mut out).map_err(|e| e.to_string());
+            (summary, String::from_utf8_lossy(&out).into_owned())
+        });
+        Self { thread }
+    }
+
+    /// msee1 of the reference scenario listening on 127.0.0.1:`port` for `secs` seconds.
+    #[must_use]
+    pub fn msee(port: u16, secs: u64, faults: Vec<ScheduledFault>) -> Self {
+        Self::msee_of(reference(), port, secs, faults)
+    }
+
+    /// msee1 of `topo` listening on 127.0.0.1:`port` for `secs` seconds.
+    #[must_use]
+    pub fn msee_of(topo: Topology, port: u16, secs: u64, faults: Vec<ScheduledFault>) -> Self {
+        let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+        Self::spawn(topo, LiveRole::Msee, Endpoint::Listen(addr), secs, faults)
+    }
+
+    /// Waits for the end of the run: its summary and printed timeline.
+    ///
+    /// # Panics
+    ///
+    /// When the run could not start (the test fails with the reason).
+    #[must_use]
+    pub fn join(self) -> (LiveSummary, String) {
+        let (summary, text) = self.thread.join().expect("live thread");
+        match summary {
+            Ok(summary) => (summary, text),
+            Err(e) => panic!("holdtime live failed: {e}\n{text}"),
+        }
+    }
+}
+
+/// The reference scenario's topology.
+#[must_use]
+pub fn reference() -> Topology {
+    scenarios::load("reference")
+        .expect("built-in scenario")
+        .scenario
+        .topology
+}
+
+/// The time of the first timeline line containing `needle` (the timeline's first column).
+#[must_use]
+pub fn line_time(text: &str, needle: &str) -> Option<StdDuration> {
+    text.lines()
+        .find(|l| l.contains(needle))
+        .and_then(|l| l.split_whitespace().next())
+        .and_then(|at| at.parse::<Duration>().ok())
+        .map(|d| StdDuration::from_nanos(d.as_nanos()))
+}
+
+/// The predicted detection window `(lo, hi]` of `profile` for the run's negotiated timers, as
+/// std durations.
+#[must_use]
+pub fn window(
+    profile: &bgp::fsm::profile::Profile,
+    summary: &LiveSummary,
+    text: &str,
+) -> (StdDuration, StdDuration) {
+    let Some((hold, keepalive)) = summary.negotiated else {
+        panic!("never Established:\n{text}")
+    };
+    let (lo, hi) = scenarios::live::predicted_detection(profile, hold, keepalive);
+    (
+        StdDuration::from_nanos(lo.as_nanos()),
+        StdDuration::from_nanos(hi.as_nanos()),
+    )
+}
+
+/// Asserts `after` lies in `(lo − slack, hi + slack]`: the slack covers the poll interval and
+/// process scheduling on a loaded machine, and is stated in the failure message.
+pub fn assert_within(
+    what: &str,
+    after: StdDuration,
+    (lo, hi): (StdDuration, StdDuration),
+    slack: StdDuration,
+    text: &str,
+) {
+    println!("{what}: {after:?}; predicted ({lo:?}, {hi:?}], slack {slack:?}");
+    assert!(
+        after + slack > lo && after <= hi + slack,
+        "{what}: {after:?}, outside the predicted ({lo:?}, {hi:?}] with {slack:?} slack\n{text}"
+    );
+}
+
+/// A time since the run's start as the live runner's fault schedule wants it.
+#[must_use]
+pub fn at(d: StdDuration) -> Duration {
+    Duration::from_nanos(u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
+}
