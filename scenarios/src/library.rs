@@ -29,7 +29,7 @@ macro_rules! entry {
 }
 
 /// Every library scenario, in the order `holdtime scenarios` lists them.
-pub const LIBRARY: [Entry; 18] = [
+pub const LIBRARY: [Entry; 19] = [
     entry!("reference"),
     entry!("tuned-10-30"),
     entry!("floor-3-10"),
@@ -48,6 +48,7 @@ pub const LIBRARY: [Entry; 18] = [
     entry!("asymmetric-routing"),
     entry!("manual-vpn-failover-test"),
     entry!("four-circuits"),
+    entry!("dual-stack"),
 ];
 
 /// The library scenario with this name.

@@ -280,7 +280,7 @@ async fn run_async(
         .iter()
         .flat_map(|s| s.ends.iter())
         .filter(|e| e.router.0 == r)
-        .flat_map(|e| e.announces.iter().map(|p| IpNet::V4(*p)))
+        .flat_map(|e| e.announces.iter().copied())
         .collect();
     // What the router would learn over its sessions that are not live: the VNet for the
     // Azure side (from the ExpressRoute gateway), the on-premises prefixes for the CE.

@@ -270,6 +270,8 @@ pub struct Probe {
     pub interval: Option<Duration>,
     /// Distinct 5-tuples per direction (ECMP spreads them).
     pub flows: u32,
+    /// The flows' address family.
+    pub family: crate::spec::AddressFamily,
     /// Offered load per direction in bits per second, spread evenly over the flows
     /// (`None`: no load; congestion is not accounted).
     pub rate: Option<crate::units::Bandwidth>,

@@ -13,7 +13,7 @@
 
 use std::collections::BTreeMap;
 
-use ipnet::Ipv4Net;
+use ipnet::{Ipv4Net, Ipv6Net};
 use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 use sim_core::time::Duration;
@@ -118,6 +118,10 @@ pub struct TopologySpec {
     pub provider_asn: Option<u32>,
     /// On-premises private prefixes the CEs advertise over private peering.
     pub onprem_prefixes: Vec<Ipv4Net>,
+    /// On-premises IPv6 prefixes the CEs advertise over IPv6 private peering (needs the
+    /// peering's `ipv6_primary_subnet` / `ipv6_secondary_subnet`).
+    #[serde(default)]
+    pub onprem_ipv6_prefixes: Vec<Ipv6Net>,
     /// On-premises public prefixes (NAT pools) advertised over Microsoft/public peering.
     #[serde(default)]
     pub public_prefixes: Vec<Ipv4Net>,
@@ -180,6 +184,13 @@ pub struct PeeringSpec {
     pub primary_subnet: Ipv4Net,
     /// The secondary link's /30.
     pub secondary_subnet: Ipv4Net,
+    /// The primary link's IPv6 /126 (private peering): a second BGP session per link, over
+    /// IPv6, carrying IPv6 unicast (first usable address the customer's, second the MSEE's).
+    #[serde(default)]
+    pub ipv6_primary_subnet: Option<Ipv6Net>,
+    /// The secondary link's IPv6 /126.
+    #[serde(default)]
+    pub ipv6_secondary_subnet: Option<Ipv6Net>,
     /// The 802.1Q VLAN id.
     pub vlan: u16,
     /// The customer's ASN on this peering (defaults to `customer_asn`).
@@ -204,6 +215,9 @@ pub struct VnetSpec {
     pub name: String,
     /// Its address space.
     pub prefixes: Vec<Ipv4Net>,
+    /// Its IPv6 address space (reached over IPv6 private peering).
+    #[serde(default)]
+    pub ipv6_prefixes: Vec<Ipv6Net>,
 }
 
 /// The ExpressRoute gateway (`[topology.er_gateway]`).
@@ -550,11 +564,25 @@ pub struct ProbeSpec {
     /// Number of distinct 5-tuples, to exercise per-flow ECMP (default 1).
     #[serde(default)]
     pub flows: Option<u32>,
+    /// `ipv4` (default) or `ipv6`: which address family the flows use (IPv6 flows are named
+    /// `FROM_to_TO_ipv6`).
+    #[serde(default)]
+    pub family: Option<AddressFamily>,
     /// Offered load per direction (e.g. `"1.6Gbps"`), spread evenly over the flows; what the
     /// links on its path cannot carry is dropped and reported as `bytes_dropped.DIR`
     /// (absent: no load, no congestion accounting).
     #[serde(default)]
     pub rate: Option<Bandwidth>,
+}
+
+/// The address family of a probe's flows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AddressFamily {
+    /// IPv4.
+    Ipv4,
+    /// IPv6.
+    Ipv6,
 }
 
 /// Which directions a probe measures.

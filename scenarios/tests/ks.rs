@@ -6,12 +6,11 @@
 //! topology, probes every 10 s (the data plane is not under test), the cut drawn uniformly
 //! between 10 and 40 minutes so that the keepalive phase at the cut is stationary.
 //!
-//! A run costs about 6 ms of CPU unoptimised (mostly building the world and converging, not
-//! the 44 simulated minutes), so 10,000 runs take a minute of two cores in a debug build on
-//! an idle machine and several on a loaded one. An optimised build (`cargo test --release`)
-//! runs all 10,000; a debug build runs the first 2,500 seeds of the same sequence, with the
-//! critical value for that sample size, so that `cargo test --workspace` stays within a
-//! minute.
+//! A run costs about 6.5 ms of CPU unoptimised, so 4,000 runs take 26 s of CPU, about 50 s of
+//! wall time on two threads of a loaded 2-core machine (2026-11-23), and 10,000 would take
+//! two minutes there. An optimised build (`cargo test --release`) runs all 10,000; a debug
+//! build runs the first 4,000 seeds of the same sequence, with the critical value for that
+//! sample size, so that `cargo test --workspace` stays within about a minute.
 
 use scenarios::sweep::analytic::{detection_cdf, ks_critical, ks_statistic};
 use scenarios::sweep::run_seed;
@@ -39,7 +38,7 @@ interval = "10s"
 "#;
 
 const RUNS: u64 = if cfg!(debug_assertions) {
-    2_500
+    4_000
 } else {
     10_000
 };

@@ -39,6 +39,14 @@ fn with(tail: &str) -> String {
     format!("{HEAD}{tail}")
 }
 
+/// A custom dual-stack-capable topology: `onprem6` goes after `onprem_prefixes` (line 7),
+/// `v6` after the peering's `vlan` (line 17), `tail` after the VNet (from line 22).
+fn topo6(kind: &str, onprem6: &str, v6: &str, tail: &str) -> String {
+    format!(
+        "name = \"t\"\nduration = \"15m\"\n\n[topology]\ncustomer_asn = 65001\nce_routers = 2\nonprem_prefixes = [\"10.1.0.0/16\"]\n{onprem6}\n[[topology.circuit]]\nname = \"circuit\"\nbandwidth = \"1Gbps\"\n\n[[topology.circuit.peering]]\nkind = \"{kind}\"\nprimary_subnet = \"192.168.100.0/30\"\nsecondary_subnet = \"192.168.100.4/30\"\nvlan = 100\n{v6}\n[[topology.vnet]]\nname = \"vnet\"\nprefixes = [\"10.10.0.0/16\"]\n{tail}"
+    )
+}
+
 malformed! {
     rejects_unknown_top_level_key:
         with("durration = \"1m\"\n") => [
@@ -218,6 +226,29 @@ malformed! {
         with("\n[[probe]]\nfrom = \"onprem\"\nto = \"vnet\"\nflows = 8\nrate = \"4bps\"\n") => [
             "bad.toml:10:8: error: offered load 4bps over 8 flows (at `probe[0].rate`)",
             "= expected: at least 1 bps per flow",
+        ];
+    rejects_ipv6_subnet_that_is_not_a_126:
+        topo6("private", "", "ipv6_primary_subnet = \"2001:db8:100::/64\"\nipv6_secondary_subnet = \"2001:db8:100::4/126\"", "") => [
+            "bad.toml:18:23: error: `2001:db8:100::/64` is not a /126 network address (at `topology.circuit[0].peering[0].ipv6_primary_subnet`)",
+            "= expected: a /126 such as \"2001:db8:10::/126\"",
+        ];
+    rejects_ipv6_primary_without_secondary:
+        topo6("private", "", "ipv6_primary_subnet = \"2001:db8:100::/126\"", "") => [
+            "error: `ipv6_secondary_subnet` is missing (at `topology.circuit[0].peering[0]`)",
+            "= expected: both IPv6 /126s (one per link) or neither",
+        ];
+    rejects_ipv6_on_microsoft_peering:
+        topo6("microsoft", "", "ipv6_primary_subnet = \"2001:db8:100::/126\"\nipv6_secondary_subnet = \"2001:db8:100::4/126\"", "") => [
+            "bad.toml:18:23: error: IPv6 on microsoft peering is not modelled (at `topology.circuit[0].peering[0].ipv6_primary_subnet`)",
+        ];
+    rejects_ipv6_prefixes_without_ipv6_peering:
+        topo6("private", "onprem_ipv6_prefixes = [\"2001:db8:1::/48\"]", "", "") => [
+            "bad.toml:8:24: error: IPv6 address space without IPv6 private peering (at `topology.onprem_ipv6_prefixes`)",
+        ];
+    rejects_ipv6_probe_without_ipv6_space:
+        topo6("private", "", "", "\n[[probe]]\nfrom = \"onprem\"\nto = \"vnet\"\nfamily = \"ipv6\"\n") => [
+            "error: no IPv6 address space between `onprem` and `vnet` (at `probe[0].family`)",
+            "= expected: topology.onprem_ipv6_prefixes and the VNet's ipv6_prefixes",
         ];
     rejects_unknown_probe_endpoint:
         with("\n[[probe]]\nfrom = \"onprem\"\nto = \"office365\"\n") => [

@@ -7,14 +7,13 @@
 //! read, BFD changes, forwarding changes).
 
 use std::collections::{BTreeMap, VecDeque};
-use std::net::IpAddr;
 
 use bgp::bfd;
 use bgp::fsm::{self, Command, SessionEvent, State, Transport};
 use bgp::rib::prefix_list::{self, PrefixList};
 use bgp::rib::{PeerConfig, PeerId, RibConfig};
 use bgp::speaker::{PeerSpec, Speaker, SpeakerEvent, TransmitKind};
-use bgp::wire::PathAttributes;
+use bgp::wire::{Family, PathAttributes};
 use ipnet::IpNet;
 use sim_core::time::{Duration, Instant};
 
@@ -109,6 +108,13 @@ const fn start_command(end: u8) -> Command {
     }
 }
 
+/// A router's IPv6 address for next-hop-self on dual-stack iBGP (a ULA, never on the wire
+/// as a packet address).
+fn synthetic_v6(r: usize) -> std::net::Ipv6Addr {
+    let r = u16::try_from(r).unwrap_or(u16::MAX);
+    std::net::Ipv6Addr::new(0xfd00, 0xffff, 0, 0, 0, 0, 0, r.wrapping_add(1))
+}
+
 fn sess(p: PeerId) -> SessIx {
     SessIx(p.0 as usize)
 }
@@ -143,7 +149,7 @@ fn session_filter(topo: &Topology, r: usize, si: usize) -> Option<PrefixList> {
         .filter(|e| e.router.0 == r)
         .flat_map(|e| e.announces.iter())
         .filter(|p| !mine.announces.contains(p))
-        .map(|p| IpNet::V4(*p))
+        .copied()
         .collect();
     foreign.sort_unstable();
     foreign.dedup();
@@ -180,6 +186,11 @@ fn session_filter(topo: &Topology, r: usize, si: usize) -> Option<PrefixList> {
             IpNet::V4(ipnet::Ipv4Net::default()),
             Some(32),
         ));
+        entries.push(entry(
+            prefix_list::Action::Permit,
+            IpNet::V6(ipnet::Ipv6Net::default()),
+            Some(128),
+        ));
     }
     Some(PrefixList { entries })
 }
@@ -211,10 +222,25 @@ impl RouterRt {
             // documents that the session "comes back once below the limit". One minute is
             // this model's assumption.
             cfg.max_prefix_restart = Some(Duration::from_secs(60));
-            let mut pc = PeerConfig::new(other.asn, IpAddr::V4(theirs.addr), IpAddr::V4(mine.addr));
+            let mut pc = PeerConfig::new(other.asn, theirs.addr, mine.addr);
             pc.import.set_local_pref = mine.local_pref;
             pc.import.set_weight = mine.weight;
-            pc.max_prefix.ipv4 = mine.max_prefixes;
+            if mine.addr.is_ipv6() {
+                // An IPv6 session of private peering carries IPv6 unicast only (RFC 4760;
+                // Azure's IPv6 private peering is its own session over the /126).
+                cfg.families = vec![Family::IPV6_UNICAST];
+                pc.max_prefix.ipv6 = mine.max_prefixes;
+            } else {
+                pc.max_prefix.ipv4 = mine.max_prefixes;
+                if cfg.internal && !topo.onprem_ipv6_prefixes.is_empty() {
+                    // On-premises iBGP is dual-stack (MP-BGP) when the site has IPv6, so a CE
+                    // that loses its IPv6 session still reaches Azure through the other CE.
+                    // The IPv6 next hop it advertises (next-hop-self) is synthetic: the model
+                    // forwards by peer, not by address.
+                    cfg.families = vec![Family::IPV4_UNICAST, Family::IPV6_UNICAST];
+                    pc.local_v6 = Some(synthetic_v6(r));
+                }
+            }
             pc.export.prepend = mine.prepend;
             pc.export.prefix_list = session_filter(topo, r, si);
             // iBGP on premises: the CEs advertise themselves as next hop (next-hop-self), as
@@ -268,7 +294,7 @@ impl RouterRt {
         let mut originated: Vec<IpNet> = Vec::new();
         for &(s, end) in &self.sessions {
             for p in &topo.sessions[s.0].ends[usize::from(end)].announces {
-                let p = IpNet::V4(*p);
+                let p = *p;
                 if !originated.contains(&p) {
                     originated.push(p);
                 }

@@ -79,7 +79,7 @@ use crate::report::{
     ProbeStats, RunReport, TimelineEntry, TimelineEvent,
 };
 use crate::scenario::{FaultAction, MessageType, Scenario};
-use crate::spec::{SessionStateName, Via};
+use crate::spec::{AddressFamily, SessionStateName, Via};
 use crate::topology::{self, Node, PeeringKind, PublicPrefixesState, Role, Target, Topology};
 use crate::units::{LossModel, TimeSpec};
 
@@ -183,6 +183,7 @@ pub(crate) struct World<'a> {
     timeline: Vec<TimelineEntry>,
     detections: Vec<Detection>,
     last_fib_change: BTreeMap<usize, Instant>,
+    /// BFD packets sent (BGP messages are counted on the wire, by `net`).
     messages: BTreeMap<MessageType, u64>,
     path_changes: Vec<PathChange>,
     /// The JSON-lines trace, when one was asked for (no trace: no record is even built).
@@ -311,7 +312,17 @@ fn host_in(net: &IpNet, k: u32) -> IpAddr {
                 base.wrapping_add(u32::try_from(off).unwrap_or(1)),
             ))
         }
-        IpNet::V6(n) => IpAddr::V6(n.network()),
+        IpNet::V6(n) => {
+            let host_bits = 128 - u32::from(n.prefix_len());
+            let off = if host_bits == 0 {
+                0
+            } else {
+                1 + u128::from(k) % ((1u128 << host_bits.min(64)) - 1).max(1)
+            };
+            IpAddr::V6(std::net::Ipv6Addr::from(
+                u128::from(n.network()).wrapping_add(off),
+            ))
+        }
     }
 }
 
@@ -372,18 +383,30 @@ impl<'a> World<'a> {
             .collect::<Vec<[AdjIx; 2]>>();
         let res_names = bind_capacities(topo, &net, &mut plane, &adj);
         for (i, r) in topo.routers.iter().enumerate() {
+            let onprem_v6 = topo.onprem_ipv6_prefixes.iter().map(|p| IpNet::V6(*p));
             let local: Vec<IpNet> = match r.role {
                 Role::Ce => topo
                     .onprem_prefixes
                     .iter()
                     .chain(&topo.public_prefixes)
                     .map(|p| IpNet::V4(*p))
+                    .chain(onprem_v6)
                     .collect(),
-                Role::VpnDevice => topo.onprem_prefixes.iter().map(|p| IpNet::V4(*p)).collect(),
+                Role::VpnDevice => topo
+                    .onprem_prefixes
+                    .iter()
+                    .map(|p| IpNet::V4(*p))
+                    .chain(onprem_v6)
+                    .collect(),
                 Role::ErGateway | Role::VpnGateway => topo
                     .vnets
                     .iter()
-                    .flat_map(|v| v.prefixes.iter().map(|p| IpNet::V4(*p)))
+                    .flat_map(|v| {
+                        v.prefixes
+                            .iter()
+                            .map(|p| IpNet::V4(*p))
+                            .chain(v.ipv6_prefixes.iter().map(|p| IpNet::V6(*p)))
+                    })
                     .collect(),
                 Role::Msee => topo
                     .internet
@@ -404,11 +427,11 @@ impl<'a> World<'a> {
                 onprem_adjs.push((i, plane.add_adjacency(onprem, plane_of[i])));
             }
         }
-        plane.set_route(
-            onprem,
-            "0.0.0.0/0".parse().unwrap_or_default(),
-            onprem_adjs.iter().map(|(_, a)| *a).collect(),
-        );
+        for default in ["0.0.0.0/0", "::/0"] {
+            if let Ok(net) = default.parse::<IpNet>() {
+                plane.set_route(onprem, net, onprem_adjs.iter().map(|(_, a)| *a).collect());
+            }
+        }
         let vnet_in = if topo.vnets.is_empty() {
             None
         } else {
@@ -549,7 +572,25 @@ impl<'a> World<'a> {
 
     /// An address of endpoint `name` for flow `k`, as seen from `from`: Microsoft reaches
     /// on-premises only at its public prefixes.
-    fn endpoint_addr(&self, from: &str, name: &str, k: u32) -> Option<IpAddr> {
+    fn endpoint_addr(
+        &self,
+        from: &str,
+        name: &str,
+        k: u32,
+        family: AddressFamily,
+    ) -> Option<IpAddr> {
+        if family == AddressFamily::Ipv6 {
+            let net = match name {
+                "onprem" => self.topo.onprem_ipv6_prefixes.first().copied(),
+                vnet => self
+                    .topo
+                    .vnets
+                    .iter()
+                    .find(|v| v.name == vnet)
+                    .and_then(|v| v.ipv6_prefixes.first().copied()),
+            }?;
+            return Some(host_in(&IpNet::V6(net), k + 3));
+        }
         let net = match name {
             "onprem" if from == "microsoft" => self.topo.public_prefixes.first().copied(),
             "onprem" => self.topo.onprem_prefixes.first().copied(),
@@ -569,7 +610,7 @@ impl<'a> World<'a> {
             for d in &probe.directions {
                 let (Some(ingress), Some(_)) = (
                     self.endpoint_ingress(&d.from),
-                    self.endpoint_addr(&d.from, &d.to, 0),
+                    self.endpoint_addr(&d.from, &d.to, 0, probe.family),
                 ) else {
                     continue;
                 };
@@ -578,7 +619,7 @@ impl<'a> World<'a> {
                     .map_or(0, |r| r.bps() / u64::from(probe.flows.max(1)));
                 for k in 0..probe.flows.max(1) {
                     let dst = self
-                        .endpoint_addr(&d.from, &d.to, k)
+                        .endpoint_addr(&d.from, &d.to, k, probe.family)
                         .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
                     let hash = fnv1a64(format!("{}/{}#{k}", self.seed.0, d.name).as_bytes());
                     self.flows.push(FlowRt {
@@ -791,7 +832,6 @@ impl<'a> World<'a> {
                     }
                 }
                 Out::Bytes(s, bytes) => {
-                    count_bgp_messages(&bytes, &mut self.messages);
                     let end = self.end_of(s, r);
                     self.net.write(&mut self.engine, s, end, &bytes);
                 }
@@ -1034,10 +1074,14 @@ impl<'a> World<'a> {
     }
 
     fn known_prefix(&self, prefix: &IpNet) -> bool {
-        let IpNet::V4(p) = prefix else {
-            return false;
-        };
         let t = self.topo;
+        let p = match prefix {
+            IpNet::V4(p) => p,
+            IpNet::V6(p) => {
+                return t.onprem_ipv6_prefixes.contains(p)
+                    || t.vnets.iter().any(|v| v.ipv6_prefixes.contains(p));
+            }
+        };
         t.onprem_prefixes.contains(p)
             || t.public_prefixes.contains(p)
             || t.internet.microsoft_prefixes.contains(p)
@@ -1672,9 +1716,10 @@ impl<'a> World<'a> {
             return;
         };
         let r = self.topo.sessions[first.0].ends[0].router.0;
-        let mut configured: Vec<Ipv4Net> = sessions
+        let mut configured: Vec<IpNet> = sessions
             .iter()
             .flat_map(|s| self.topo.sessions[s.0].ends[0].announces.iter().copied())
+            .filter(|p| p.addr().is_ipv4())
             .collect();
         configured.sort_unstable();
         configured.dedup();
@@ -2009,7 +2054,12 @@ impl<'a> World<'a> {
                 .iter()
                 .map(|k| MessageCount {
                     kind: *k,
-                    count: self.messages.get(k).copied().unwrap_or(0),
+                    // BGP messages as they left on the wire (a message queued behind
+                    // unacknowledged data when its connection closed never did); BFD as sent.
+                    count: match k {
+                        MessageType::Bfd => self.messages.get(k).copied().unwrap_or(0),
+                        _ => self.net.messages_sent(*k),
+                    },
                 })
                 .collect(),
             flaps: self
@@ -2120,26 +2170,4 @@ fn fault_label(topo: &Topology, a: &FaultAction) -> (String, String) {
         (None, _) => String::new(),
     };
     (kind.to_owned(), target)
-}
-
-/// Counts the BGP messages in a chunk written by a session (whole messages, RFC 4271 §4.1
-/// header: 16-octet marker, 2-octet length, 1-octet type).
-fn count_bgp_messages(bytes: &[u8], counts: &mut BTreeMap<MessageType, u64>) {
-    let mut at = 0usize;
-    while let Some(h) = bytes.get(at..at + 19) {
-        let len = usize::from(u16::from_be_bytes([h[16], h[17]]));
-        let kind = match h[18] {
-            1 => MessageType::Open,
-            2 => MessageType::Update,
-            3 => MessageType::Notification,
-            4 => MessageType::Keepalive,
-            5 => MessageType::RouteRefresh,
-            _ => break,
-        };
-        *counts.entry(kind).or_insert(0) += 1;
-        if len < 19 {
-            break;
-        }
-        at += len;
-    }
 }

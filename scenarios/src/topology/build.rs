@@ -11,9 +11,9 @@
 //! that Azure does not publish (gateway, CE–PE, iBGP) are synthetic: unique, stable, and
 //! never used for anything but identification.
 
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use ipnet::Ipv4Net;
+use ipnet::{IpNet, Ipv4Net};
 use sim_core::time::Duration;
 
 use super::{
@@ -97,6 +97,7 @@ pub fn build(
             segments: Vec::new(),
             circuits: Vec::new(),
             onprem_prefixes: spec.onprem_prefixes.clone(),
+            onprem_ipv6_prefixes: spec.onprem_ipv6_prefixes.clone(),
             public_prefixes: spec.public_prefixes.clone(),
             er_gateway: ErGateway {
                 router: RouterIx(0),
@@ -110,6 +111,7 @@ pub fn build(
                 .map(|v| Vnet {
                     name: v.name.clone(),
                     prefixes: v.prefixes.clone(),
+                    ipv6_prefixes: v.ipv6_prefixes.clone(),
                 })
                 .collect(),
             internet: Internet {
@@ -151,6 +153,25 @@ fn check_spec(spec: &TopologySpec, at: &KeyPath, diags: &mut Vec<Diagnostic>) {
             )
             .expected("1 to 4 [[topology.circuit]] tables")
             .note("a VNet spreads traffic by ECMP over at most 4 circuits (domain.md, limits)"),
+        );
+    }
+    let has_v6_peering = spec
+        .circuit
+        .iter()
+        .flat_map(|c| &c.peering)
+        .any(|p| p.ipv6_primary_subnet.is_some() || p.ipv6_secondary_subnet.is_some());
+    let has_v6_space = !spec.onprem_ipv6_prefixes.is_empty()
+        || spec.vnet.iter().any(|v| !v.ipv6_prefixes.is_empty());
+    if has_v6_space && !has_v6_peering {
+        let key = if spec.onprem_ipv6_prefixes.is_empty() {
+            at.key("vnet")
+        } else {
+            at.key("onprem_ipv6_prefixes")
+        };
+        diags.push(
+            Diagnostic::error(key, "IPv6 address space without IPv6 private peering").expected(
+                "ipv6_primary_subnet and ipv6_secondary_subnet (/126s) on a private peering",
+            ),
         );
     }
     if spec.vnet.is_empty() {
@@ -288,6 +309,57 @@ fn check_spec(spec: &TopologySpec, at: &KeyPath, diags: &mut Vec<Diagnostic>) {
                             format!("`{net}` is not a /30 network address"),
                         )
                         .expected("a /30 such as \"192.168.10.0/30\": its first usable address is the customer's, the second the MSEE's"),
+                    );
+                }
+            }
+            match (peering.ipv6_primary_subnet, peering.ipv6_secondary_subnet) {
+                (None, None) => {}
+                (Some(a), Some(b)) => {
+                    for (key, net) in [("ipv6_primary_subnet", a), ("ipv6_secondary_subnet", b)] {
+                        if net.prefix_len() != 126 || net.trunc() != net {
+                            diags.push(
+                                Diagnostic::error(
+                                    pp.key(key),
+                                    format!("`{net}` is not a /126 network address"),
+                                )
+                                .expected("a /126 such as \"2001:db8:10::/126\": its first usable address is the customer's, the second the MSEE's"),
+                            );
+                        }
+                    }
+                    if a == b {
+                        diags.push(Diagnostic::error(
+                            pp.key("ipv6_secondary_subnet"),
+                            "the secondary /126 is the same as the primary",
+                        ));
+                    }
+                    if peering.kind != PeeringKind::Private {
+                        diags.push(
+                            Diagnostic::error(
+                                pp.key("ipv6_primary_subnet"),
+                                format!("IPv6 on {} peering is not modelled", peering.kind.name()),
+                            )
+                            .expected("IPv6 subnets on the private peering"),
+                        );
+                    }
+                    if spec.provider == ProviderKind::Layer3 {
+                        diags.push(
+                            Diagnostic::error(
+                                pp.key("ipv6_primary_subnet"),
+                                "IPv6 private peering is modelled on a layer-2 provider only",
+                            )
+                            .note("on a layer-3 provider the PE would need IPv6 sessions towards the CE too"),
+                        );
+                    }
+                }
+                (Some(_), None) | (None, Some(_)) => {
+                    let missing = if peering.ipv6_primary_subnet.is_none() {
+                        "ipv6_primary_subnet"
+                    } else {
+                        "ipv6_secondary_subnet"
+                    };
+                    diags.push(
+                        Diagnostic::error(pp.clone(), format!("`{missing}` is missing"))
+                            .expected("both IPv6 /126s (one per link) or neither"),
                     );
                 }
             }
@@ -538,9 +610,21 @@ impl Builder {
             .iter()
             .flat_map(|v| v.prefixes.iter().copied())
             .collect();
-        let onprem = spec.onprem_prefixes.clone();
-        let public = spec.public_prefixes.clone();
-        let microsoft = self.topo.internet.microsoft_prefixes.clone();
+        let v4 = |p: &[Ipv4Net]| p.iter().map(|x| IpNet::V4(*x)).collect::<Vec<IpNet>>();
+        let onprem = v4(&spec.onprem_prefixes);
+        let onprem_v6: Vec<IpNet> = spec
+            .onprem_ipv6_prefixes
+            .iter()
+            .map(|x| IpNet::V6(*x))
+            .collect();
+        let vnet_v6: Vec<IpNet> = self
+            .topo
+            .vnets
+            .iter()
+            .flat_map(|v| v.ipv6_prefixes.iter().map(|x| IpNet::V6(*x)))
+            .collect();
+        let public = v4(&spec.public_prefixes);
+        let microsoft = v4(&self.topo.internet.microsoft_prefixes);
 
         for (ci, (c, links)) in spec.circuit.iter().zip(per_circuit).enumerate() {
             let cix = CircuitIx(ci);
@@ -549,6 +633,10 @@ impl Builder {
                 let peering = Peering {
                     kind: p.kind,
                     subnets: [p.primary_subnet, p.secondary_subnet],
+                    ipv6_subnets: p
+                        .ipv6_primary_subnet
+                        .zip(p.ipv6_secondary_subnet)
+                        .map(|(a, b)| [a, b]),
                     vlan: p.vlan,
                     peer_asn: p.peer_asn.unwrap_or(asn),
                     md5: p.md5.clone(),
@@ -560,8 +648,10 @@ impl Builder {
                 for link in &links {
                     let subnet = peering.subnets[link.side.index()];
                     let base = u32::from(subnet.network());
-                    let (customer_addr, msee_addr) =
-                        (Ipv4Addr::from(base + 1), Ipv4Addr::from(base + 2));
+                    let (customer_addr, msee_addr) = (
+                        IpAddr::V4(Ipv4Addr::from(base + 1)),
+                        IpAddr::V4(Ipv4Addr::from(base + 2)),
+                    );
                     let (customer_announces, msee_announces, limit) = match p.kind {
                         PeeringKind::Private => (
                             onprem.clone(),
@@ -610,10 +700,44 @@ impl Builder {
                             },
                         ],
                         on: Some((cix, link.side, p.kind)),
-                        path: customer_path,
+                        path: customer_path.clone(),
                         vlan: Some(p.vlan),
                         md5: p.md5.clone(),
                     });
+                    // IPv6 private peering: a second session per link over the /126, same
+                    // VLAN and path, carrying IPv6 unicast only (layer 2; `check_spec`
+                    // refuses IPv6 on a layer-3 provider).
+                    if let (Some(v6), None) = (peering.ipv6_subnets, link.pe) {
+                        let base = u128::from(v6[link.side.index()].network());
+                        self.topo.sessions.push(Session {
+                            name: format!("{name}.ipv6"),
+                            kind: SessionKind::Peering,
+                            ends: [
+                                SessionEnd {
+                                    router: link.ce,
+                                    addr: IpAddr::V6(Ipv6Addr::from(base + 1)),
+                                    local_pref: None,
+                                    weight: None,
+                                    max_prefixes: None,
+                                    prepend: 0,
+                                    announces: onprem_v6.clone(),
+                                },
+                                SessionEnd {
+                                    router: link.msee,
+                                    addr: IpAddr::V6(Ipv6Addr::from(base + 2)),
+                                    local_pref: None,
+                                    weight: None,
+                                    max_prefixes: Some(super::PRIVATE_IPV6_PREFIX_LIMIT),
+                                    prepend: 0,
+                                    announces: Vec::new(),
+                                },
+                            ],
+                            on: Some((cix, link.side, p.kind)),
+                            path: customer_path,
+                            vlan: Some(p.vlan),
+                            md5: p.md5.clone(),
+                        });
+                    }
                     if let Some(pe) = link.pe {
                         let (ce_addr, pe_addr) = self.next_access_subnet();
                         self.topo.sessions.push(Session {
@@ -622,7 +746,7 @@ impl Builder {
                             ends: [
                                 SessionEnd {
                                     router: link.ce,
-                                    addr: ce_addr,
+                                    addr: IpAddr::V4(ce_addr),
                                     local_pref: None,
                                     weight: None,
                                     max_prefixes: None,
@@ -631,7 +755,7 @@ impl Builder {
                                 },
                                 SessionEnd {
                                     router: pe,
-                                    addr: pe_addr,
+                                    addr: IpAddr::V4(pe_addr),
                                     local_pref: None,
                                     weight: None,
                                     max_prefixes: None,
@@ -671,12 +795,12 @@ impl Builder {
                         ends: [
                             SessionEnd {
                                 router: link.msee,
-                                addr: Ipv4Addr::new(
+                                addr: IpAddr::V4(Ipv4Addr::new(
                                     192,
                                     0,
                                     2,
                                     u8::try_from(n % 250).unwrap_or(1) + 1,
-                                ),
+                                )),
                                 local_pref: None,
                                 weight: None,
                                 max_prefixes: Some(GATEWAY_PREFIX_LIMIT),
@@ -685,14 +809,14 @@ impl Builder {
                             },
                             SessionEnd {
                                 router: ergw,
-                                addr: Ipv4Addr::from(
+                                addr: IpAddr::V4(Ipv4Addr::from(
                                     base + 4 + u32::from(link.side == LinkSide::Secondary),
-                                ),
+                                )),
                                 local_pref: None,
                                 weight: Some(0),
                                 max_prefixes: None,
                                 prepend: 0,
-                                announces: vnet_prefixes.clone(),
+                                announces: v4(&vnet_prefixes),
                             },
                         ],
                         on: Some((cix, link.side, PeeringKind::Private)),
@@ -700,6 +824,46 @@ impl Builder {
                         vlan: None,
                         md5: None,
                     });
+                    // With IPv6 private peering, the gateway learns and advertises IPv6 over
+                    // its own IPv6 sessions with the MSEEs. Their addresses are internal to
+                    // Azure (a ULA here); nothing outside sees them.
+                    if c.peering
+                        .iter()
+                        .any(|p| p.kind == PeeringKind::Private && p.ipv6_primary_subnet.is_some())
+                    {
+                        let n = u128::from(u16::from(link.side == LinkSide::Secondary))
+                            + 2 * u128::try_from(ci).unwrap_or(0);
+                        let base =
+                            u128::from(Ipv6Addr::new(0xfd00, 0x12, 0x76, 0, 0, 0, 0, 0)) + 4 * n;
+                        self.topo.sessions.push(Session {
+                            name: format!("{}.{}.gateway.ipv6", c.name, link.side.name()),
+                            kind: SessionKind::Gateway,
+                            ends: [
+                                SessionEnd {
+                                    router: link.msee,
+                                    addr: IpAddr::V6(Ipv6Addr::from(base + 1)),
+                                    local_pref: None,
+                                    weight: None,
+                                    max_prefixes: Some(super::GATEWAY_IPV6_PREFIX_LIMIT),
+                                    prepend: 0,
+                                    announces: Vec::new(),
+                                },
+                                SessionEnd {
+                                    router: ergw,
+                                    addr: IpAddr::V6(Ipv6Addr::from(base + 2)),
+                                    local_pref: None,
+                                    weight: Some(0),
+                                    max_prefixes: None,
+                                    prepend: 0,
+                                    announces: vnet_v6.clone(),
+                                },
+                            ],
+                            on: Some((cix, link.side, PeeringKind::Private)),
+                            path: vec![seg],
+                            vlan: None,
+                            md5: None,
+                        });
+                    }
                 }
             }
             self.topo.circuits.push(Circuit {
@@ -784,7 +948,7 @@ impl Builder {
                     ends: [
                         SessionEnd {
                             router: device,
-                            addr: Ipv4Addr::new(169, 254, 21, 4 * k + 2),
+                            addr: IpAddr::V4(Ipv4Addr::new(169, 254, 21, 4 * k + 2)),
                             local_pref: None,
                             weight: None,
                             max_prefixes: None,
@@ -793,12 +957,12 @@ impl Builder {
                         },
                         SessionEnd {
                             router: vpngw,
-                            addr: Ipv4Addr::new(169, 254, 21, 4 * k + 1),
+                            addr: IpAddr::V4(Ipv4Addr::new(169, 254, 21, 4 * k + 1)),
                             local_pref: None,
                             weight: None,
                             max_prefixes: Some(VPN_PREFIX_LIMIT),
                             prepend: 0,
-                            announces: vnet_prefixes.clone(),
+                            announces: v4(&vnet_prefixes),
                         },
                     ],
                     on: None,
@@ -857,7 +1021,7 @@ impl Builder {
                     };
                     let end = |r: RouterIx, t: &Topology| SessionEnd {
                         router: r,
-                        addr: addr(r, t),
+                        addr: IpAddr::V4(addr(r, t)),
                         local_pref: None,
                         weight: None,
                         max_prefixes: None,

@@ -40,9 +40,9 @@ mod build;
 mod target;
 
 use std::fmt;
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr};
 
-use ipnet::Ipv4Net;
+use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 use serde::{Deserialize, Serialize};
 use sim_core::time::Duration;
 
@@ -65,6 +65,10 @@ pub const PRIVATE_PREFIX_LIMIT_PREMIUM: u32 = 10_000;
 pub const MICROSOFT_PREFIX_LIMIT: u32 = 200;
 /// Prefixes from Azure to on-premises per ExpressRoute connection.
 pub const GATEWAY_PREFIX_LIMIT: u32 = 1_000;
+/// IPv6 prefixes the MSEE accepts from on-premises on IPv6 private peering (domain.md).
+pub const PRIVATE_IPV6_PREFIX_LIMIT: u32 = 100;
+/// IPv6 prefixes from Azure to on-premises per ExpressRoute connection (domain.md).
+pub const GATEWAY_IPV6_PREFIX_LIMIT: u32 = 100;
 /// Prefixes from on-premises to the VPN gateway.
 pub const VPN_PREFIX_LIMIT: u32 = 4_000;
 /// LOCAL_PREF the CEs set on routes learned over ExpressRoute unless `[policy]
@@ -334,8 +338,8 @@ pub struct Router {
 pub struct SessionEnd {
     /// The router.
     pub router: RouterIx,
-    /// Its address on this session.
-    pub addr: Ipv4Addr,
+    /// Its address on this session (IPv6 on the IPv6 sessions of private peering).
+    pub addr: IpAddr,
     /// LOCAL_PREF set on routes received (iBGP-relevant; `None`: default 100).
     pub local_pref: Option<u32>,
     /// Local weight on routes received (the gateway's connection weight; `None`: 0).
@@ -346,7 +350,7 @@ pub struct SessionEnd {
     /// How many extra copies of its own ASN this end prepends when advertising.
     pub prepend: u8,
     /// Prefixes this end originates into this session.
-    pub announces: Vec<Ipv4Net>,
+    pub announces: Vec<IpNet>,
 }
 
 /// What a session connects.
@@ -449,6 +453,8 @@ pub struct Peering {
     pub kind: PeeringKind,
     /// Primary and secondary /30s.
     pub subnets: [Ipv4Net; 2],
+    /// Primary and secondary IPv6 /126s (private peering), when IPv6 is enabled.
+    pub ipv6_subnets: Option<[Ipv6Net; 2]>,
     /// VLAN id.
     pub vlan: u16,
     /// The customer's ASN on it.
@@ -560,6 +566,8 @@ pub struct Vnet {
     pub name: String,
     /// Address space (listed plus generated).
     pub prefixes: Vec<Ipv4Net>,
+    /// IPv6 address space.
+    pub ipv6_prefixes: Vec<Ipv6Net>,
 }
 
 /// The internet path.
@@ -597,6 +605,8 @@ pub struct Topology {
     pub circuits: Vec<Circuit>,
     /// On-premises private prefixes (listed plus generated).
     pub onprem_prefixes: Vec<Ipv4Net>,
+    /// On-premises IPv6 prefixes (IPv6 private peering).
+    pub onprem_ipv6_prefixes: Vec<Ipv6Net>,
     /// On-premises public prefixes (Microsoft peering).
     pub public_prefixes: Vec<Ipv4Net>,
     /// The ExpressRoute gateway.

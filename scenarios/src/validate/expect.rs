@@ -5,7 +5,7 @@ use sim_core::time::Duration;
 
 use crate::diag::{Diagnostic, KeyPath};
 use crate::scenario::{Bounds, Check, Direction, Expectation, MessageType, Metric, Probe};
-use crate::spec::{ExpectSpec, ProbeDirection, ScenarioSpec};
+use crate::spec::{AddressFamily, ExpectSpec, ProbeDirection, ScenarioSpec};
 use crate::topology::Topology;
 use crate::units::Quantity;
 
@@ -36,11 +36,12 @@ impl Validator {
         if spec.probe.is_empty() {
             return vec![Probe {
                 directions: vec![
-                    direction("onprem", &first_vnet),
-                    direction(&first_vnet, "onprem"),
+                    direction("onprem", &first_vnet, ""),
+                    direction(&first_vnet, "onprem", ""),
                 ],
                 interval: None,
                 flows: 1,
+                family: AddressFamily::Ipv4,
                 rate: None,
             }];
         }
@@ -110,17 +111,42 @@ impl Validator {
                 );
                 ok = false;
             }
+            let family = p.family.unwrap_or(AddressFamily::Ipv4);
+            if ok && family == AddressFamily::Ipv6 {
+                let v6_onprem = !topo.onprem_ipv6_prefixes.is_empty();
+                let other = if p.from == "onprem" { &p.to } else { &p.from };
+                let v6_other = topo
+                    .vnets
+                    .iter()
+                    .any(|v| v.name == *other && !v.ipv6_prefixes.is_empty());
+                if !(v6_onprem && v6_other) {
+                    self.error(
+                        Diagnostic::error(
+                            path.key("family"),
+                            format!("no IPv6 address space between `{}` and `{}`", p.from, p.to),
+                        )
+                        .expected("topology.onprem_ipv6_prefixes and the VNet's ipv6_prefixes (IPv6 runs over private peering only)"),
+                    );
+                    ok = false;
+                }
+            }
             if !ok {
                 continue;
             }
-            let mut directions = vec![direction(&p.from, &p.to)];
+            let suffix = if family == AddressFamily::Ipv6 {
+                "_ipv6"
+            } else {
+                ""
+            };
+            let mut directions = vec![direction(&p.from, &p.to, suffix)];
             if p.direction.unwrap_or(ProbeDirection::Both) == ProbeDirection::Both {
-                directions.push(direction(&p.to, &p.from));
+                directions.push(direction(&p.to, &p.from, suffix));
             }
             out.push(Probe {
                 directions,
                 interval: p.interval,
                 flows,
+                family,
                 rate: p.rate,
             });
         }
@@ -475,9 +501,9 @@ impl Validator {
     }
 }
 
-fn direction(from: &str, to: &str) -> Direction {
+fn direction(from: &str, to: &str, suffix: &str) -> Direction {
     Direction {
-        name: format!("{from}_to_{to}"),
+        name: format!("{from}_to_{to}{suffix}"),
         from: from.to_owned(),
         to: to.to_owned(),
     }

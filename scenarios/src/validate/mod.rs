@@ -21,7 +21,7 @@
 //!
 //! Every problem is a [`Diagnostic`] with a key path; [`crate::load`] adds the line and column.
 
-use ipnet::Ipv4Net;
+use ipnet::{IpNet, Ipv4Net};
 use sim_core::time::Duration;
 
 use crate::diag::{Diagnostic, KeyPath};
@@ -334,10 +334,11 @@ fn generated_prefixes(pool: u32, listed: &[Ipv4Net], n: u32) -> Vec<Ipv4Net> {
 
 /// Replaces `old` prefixes by `new` wherever a session end announces exactly `old`.
 fn set_announced(topo: &mut Topology, old: &[Ipv4Net], new: &[Ipv4Net]) {
+    let old: Vec<IpNet> = old.iter().map(|p| IpNet::V4(*p)).collect();
     for s in &mut topo.sessions {
         for end in &mut s.ends {
             if !end.announces.is_empty() && end.announces == old {
-                end.announces = new.to_vec();
+                end.announces = new.iter().map(|p| IpNet::V4(*p)).collect();
             }
         }
     }
