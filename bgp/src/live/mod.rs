@@ -23,6 +23,13 @@
 //! - One connection per peer: connection collisions (RFC 4271 §6.8) need a second session per
 //!   peer and are not resolved here; the first connection wins and later ones are refused.
 //!
+//! # Not supported: TCP MD5 signatures
+//!
+//! RFC 2385 authentication needs `setsockopt(TCP_MD5SIG)` with a `struct tcp_md5sig`. The
+//! workspace forbids `unsafe_code`, and no well-kept crate wraps that option safely (checked:
+//! nix 0.30, socket2 0.6, rustix 1.1 and tokio 1 have none), so a peering that requires a key
+//! cannot be driven live yet.
+//!
 //! # Bounded resources
 //!
 //! Each connection task reads at most [`READ_CHUNK`] octets at a time and waits (TCP back
