@@ -527,12 +527,18 @@ impl Session {
         let families = ours.into_iter().filter(|f| theirs.contains(f)).collect();
         let four_octet_as = self.config.four_octet_as && caps.four_octet_as.is_some();
         let extended_message = self.config.extended_message && caps.extended_message;
+        let (add_path_receive, add_path_send) =
+            codec::add_path(&self.config.add_path, &caps.add_path);
         let decode = DecodeCtx {
             four_octet_as,
+            add_path: add_path_receive,
             extended_message,
-            ..DecodeCtx::default()
         };
-        let encode = EncodeCtx::from(&decode);
+        let encode = EncodeCtx {
+            four_octet_as,
+            add_path: add_path_send,
+            extended_message,
+        };
         Negotiated {
             remote_as: open.asn,
             remote_id: open.id,
