@@ -277,10 +277,15 @@ pub struct TcpPacket<'a> {
     pub dst_port: u16,
     /// Sequence number.
     pub seq: u32,
+    /// Acknowledgement number (meaningful when the ACK flag, 0x10, is set).
+    pub ack: u32,
     /// Flag bits.
     pub flags: u8,
-    /// The payload (as captured: may be cut short by the snap length).
+    /// The payload as captured.
     pub payload: &'a [u8],
+    /// Payload octets the IP length announces but the capture does not hold (cut by the
+    /// snap length); they follow `payload` in sequence space.
+    pub missing: usize,
 }
 
 /// What a frame holds, as far as BGP decoding cares.
@@ -414,8 +419,9 @@ fn parse_ipv4(b: &[u8]) -> Result<Parsed<'_>, ParseError> {
         b.len()
     };
     let l4 = b.get(ihl..end).unwrap_or_default();
+    let missing = total.saturating_sub(b.len());
     if h[9] == PROTO_TCP {
-        parse_tcp(src, dst, l4)
+        parse_tcp(src, dst, l4, missing)
     } else {
         Ok(Parsed::Other)
     }
@@ -438,7 +444,13 @@ fn parse_ipv6(b: &[u8]) -> Result<Parsed<'_>, ParseError> {
     src.copy_from_slice(&h[8..24]);
     let mut dst = [0u8; 16];
     dst.copy_from_slice(&h[24..40]);
-    let end = (40 + plen).min(b.len());
+    // A payload length of 0 with more behind it: a jumbogram (RFC 2675) or a segment the
+    // kernel captured before segmentation (BIG TCP); the capture holds it all.
+    let end = if plen == 0 {
+        b.len()
+    } else {
+        (40 + plen).min(b.len())
+    };
     let mut off = 40;
     // Walk the extension headers (RFC 8200 §4): hop-by-hop, routing, destination options;
     // a fragment header means the TCP header may not be here.
@@ -463,17 +475,24 @@ fn parse_ipv6(b: &[u8]) -> Result<Parsed<'_>, ParseError> {
         return Ok(Parsed::Other);
     }
     let l4 = b.get(off..end.max(off)).unwrap_or_default();
+    let missing = if plen == 0 {
+        0
+    } else {
+        (40 + plen).saturating_sub(b.len())
+    };
     parse_tcp(
         IpAddr::V6(Ipv6Addr::from(src)),
         IpAddr::V6(Ipv6Addr::from(dst)),
         l4,
+        missing,
     )
 }
 
-fn parse_tcp(src: IpAddr, dst: IpAddr, b: &[u8]) -> Result<Parsed<'_>, ParseError> {
+fn parse_tcp(src: IpAddr, dst: IpAddr, b: &[u8], missing: usize) -> Result<Parsed<'_>, ParseError> {
     let src_port = be16(b, 0, "TCP")?;
     let dst_port = be16(b, 2, "TCP")?;
     let seq = be32(b, 4, "TCP")?;
+    let ack = be32(b, 8, "TCP")?;
     let Some(&[off_byte, flags]) = b.get(12..14) else {
         return Err(ParseError::Truncated {
             layer: "TCP",
@@ -491,8 +510,10 @@ fn parse_tcp(src: IpAddr, dst: IpAddr, b: &[u8]) -> Result<Parsed<'_>, ParseErro
         src_port,
         dst_port,
         seq,
+        ack,
         flags,
         payload: b.get(data_off..).unwrap_or_default(),
+        missing,
     }))
 }
 
@@ -625,6 +646,31 @@ mod tests {
         assert_eq!(p.src, IpAddr::V6(Ipv6Addr::LOCALHOST));
         assert_eq!((p.src_port, p.dst_port, p.seq), (0xC000, 179, 9));
         assert_eq!(p.payload, b"hi");
+    }
+
+    #[test]
+    fn a_payload_cut_by_the_snap_length_reports_the_missing_octets() {
+        let tcp = TcpFields {
+            src_port: 179,
+            dst_port: 40000,
+            seq: 1,
+            ack: 99,
+            flags: 0x18,
+            window: 1,
+            mss: None,
+        };
+        for f in [frame(Some(9)), frame_v6(None)] {
+            let full = build_tcp(&f, &tcp, &[0xAB; 100]);
+            let Parsed::Tcp(p) = parse(LinkType::Ethernet, &full[..full.len() - 60]).unwrap()
+            else {
+                panic!("not TCP");
+            };
+            assert_eq!((p.payload.len(), p.missing, p.ack), (40, 60, 99));
+            let Parsed::Tcp(p) = parse(LinkType::Ethernet, &full).unwrap() else {
+                panic!("not TCP");
+            };
+            assert_eq!((p.payload.len(), p.missing), (100, 0));
+        }
     }
 
     #[test]
