@@ -307,6 +307,28 @@ fn stopping_a_session_withdraws_its_routes_on_the_peer() {
 }
 
 #[test]
+fn stop_with_peer_deconfigured_sends_cease_6_3_and_withdraws_the_routes() {
+    let mut net = Net::new(|_, _| {});
+    net.originate(0, "192.0.2.0/24");
+    net.start();
+    net.run_for(Duration::from_secs(5));
+    assert!(net.best_from_peer(1, "192.0.2.0/24"));
+    let now = net.now;
+    let stop = Command::stop_with(CeaseSubcode::PEER_DECONFIGURED);
+    assert_eq!(net.speakers[0].handle_command(now, PEER, stop), Ok(()));
+    net.pump();
+    net.run_for(Duration::from_secs(1));
+    // RFC 4486 §4: Cease, subcode 3 "Peer De-configured", no data.
+    let expected = Notification::cease(CeaseSubcode::PEER_DECONFIGURED);
+    let received = net.events[1].iter().any(|(_, e)| {
+        matches!(e, SpeakerEvent::Session { event: SessionEvent::NotificationReceived(n), .. } if *n == expected)
+    });
+    assert!(received, "the peer receives Cease 6/3: {:?}", net.events[1]);
+    assert_eq!(net.state(0), Some(State::Idle));
+    assert!(!net.best_from_peer(1, "192.0.2.0/24"));
+}
+
+#[test]
 fn max_prefix_breach_sends_cease_6_1_and_drops_the_routes() {
     let mut net = Net::new(|side, spec| {
         if side == 1 {
