@@ -808,36 +808,61 @@ fn decode_regular(
             return None;
         }
         // Each arm applies exactly the checks of `decode_known` (whose comments quote the
-        // RFCs) and writes the value straight into the list.
+        // RFCs) and writes the value straight into the list: pushing in each arm (rather than
+        // after the match) lets the compiler build the value in place instead of copying it
+        // from the stack, which stalled on store forwarding in the profile.
         let n = value.len();
-        let attr = match type_code {
-            AttrType::ORIGIN => AttrValue::Origin(match value {
+        macro_rules! put {
+            ($value:expr) => {
+                list.push(PathAttribute {
+                    flags,
+                    value: $value,
+                })
+            };
+        }
+        match type_code {
+            AttrType::ORIGIN => put!(AttrValue::Origin(match value {
                 [0] => Origin::Igp,
                 [1] => Origin::Egp,
                 [2] => Origin::Incomplete,
                 _ => return None,
-            }),
+            })),
             AttrType::AS_PATH => {
+                // Placed first, then filled where it lies (see `AsPath::decode_into`).
+                put!(AttrValue::AsPath(AsPath::default()));
+                let Some(PathAttribute {
+                    value: AttrValue::AsPath(path),
+                    ..
+                }) = list.last_mut()
+                else {
+                    return None;
+                };
                 let mut v = Reader::new(value, value_offset);
-                AttrValue::AsPath(AsPath::decode(&mut v, ctx.four_octet_as).ok()?)
+                path.decode_into(&mut v, ctx.four_octet_as).ok()?;
             }
             AttrType::NEXT_HOP => {
                 let a = Ipv4Addr::from(<[u8; 4]>::try_from(value).ok()?);
                 if a.is_unspecified() || a.is_multicast() || a.is_broadcast() {
                     return None;
                 }
-                AttrValue::NextHop(a)
+                put!(AttrValue::NextHop(a));
             }
             AttrType::MULTI_EXIT_DISC => {
-                AttrValue::MultiExitDisc(u32::from_be_bytes(value.try_into().ok()?))
+                put!(AttrValue::MultiExitDisc(u32::from_be_bytes(
+                    value.try_into().ok()?
+                )));
             }
             AttrType::LOCAL_PREF => {
-                AttrValue::LocalPref(u32::from_be_bytes(value.try_into().ok()?))
+                put!(AttrValue::LocalPref(u32::from_be_bytes(
+                    value.try_into().ok()?
+                )));
             }
             AttrType::ORIGINATOR_ID => {
-                AttrValue::OriginatorId(Ipv4Addr::from(<[u8; 4]>::try_from(value).ok()?))
+                put!(AttrValue::OriginatorId(Ipv4Addr::from(
+                    <[u8; 4]>::try_from(value).ok()?
+                )));
             }
-            AttrType::ATOMIC_AGGREGATE if n == 0 => AttrValue::AtomicAggregate,
+            AttrType::ATOMIC_AGGREGATE if n == 0 => put!(AttrValue::AtomicAggregate),
             AttrType::AGGREGATOR | AttrType::AS4_AGGREGATOR => {
                 let four = type_code == AttrType::AS4_AGGREGATOR || ctx.four_octet_as;
                 let (asn, addr) = match (four, value) {
@@ -857,35 +882,46 @@ fn decode_regular(
                     address: Ipv4Addr::from(addr),
                 };
                 if type_code == AttrType::AGGREGATOR {
-                    AttrValue::Aggregator(agg)
+                    put!(AttrValue::Aggregator(agg));
                 } else {
-                    AttrValue::As4Aggregator(agg)
+                    put!(AttrValue::As4Aggregator(agg));
                 }
             }
-            AttrType::COMMUNITIES if n != 0 && n.is_multiple_of(4) => AttrValue::Communities(
-                value
-                    .chunks_exact(4)
-                    .map(|c| Community(u32::from_be_bytes([c[0], c[1], c[2], c[3]])))
-                    .collect(),
-            ),
-            AttrType::CLUSTER_LIST if n != 0 && n.is_multiple_of(4) => AttrValue::ClusterList(
-                value
-                    .chunks_exact(4)
-                    .map(|c| Ipv4Addr::new(c[0], c[1], c[2], c[3]))
-                    .collect(),
-            ),
+            AttrType::COMMUNITIES if n != 0 && n.is_multiple_of(4) => {
+                put!(AttrValue::Communities(CommunityList::new()));
+                let Some(PathAttribute {
+                    value: AttrValue::Communities(communities),
+                    ..
+                }) = list.last_mut()
+                else {
+                    return None;
+                };
+                communities.extend(
+                    value
+                        .chunks_exact(4)
+                        .map(|c| Community(u32::from_be_bytes([c[0], c[1], c[2], c[3]]))),
+                );
+            }
+            AttrType::CLUSTER_LIST if n != 0 && n.is_multiple_of(4) => {
+                put!(AttrValue::ClusterList(
+                    value
+                        .chunks_exact(4)
+                        .map(|c| Ipv4Addr::new(c[0], c[1], c[2], c[3]))
+                        .collect(),
+                ))
+            }
             AttrType::EXTENDED_COMMUNITIES if n != 0 && n.is_multiple_of(8) => {
-                AttrValue::ExtendedCommunities(
+                put!(AttrValue::ExtendedCommunities(
                     value
                         .chunks_exact(8)
                         .map(|c| {
                             ExtendedCommunity([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]])
                         })
                         .collect(),
-                )
+                ));
             }
             AttrType::LARGE_COMMUNITY if n != 0 && n.is_multiple_of(12) => {
-                AttrValue::LargeCommunities(
+                put!(AttrValue::LargeCommunities(
                     value
                         .chunks_exact(12)
                         .map(|c| LargeCommunity {
@@ -894,7 +930,7 @@ fn decode_regular(
                             local_data_2: u32::from_be_bytes([c[8], c[9], c[10], c[11]]),
                         })
                         .collect(),
-                )
+                ));
             }
             AttrType::AS4_PATH => {
                 let mut v = Reader::new(value, value_offset);
@@ -902,7 +938,7 @@ fn decode_regular(
                 if path.has_confed() {
                     return None;
                 }
-                AttrValue::As4Path(path)
+                put!(AttrValue::As4Path(path));
             }
             AttrType::MP_REACH_NLRI | AttrType::MP_UNREACH_NLRI => {
                 let placement = Placement {
@@ -920,17 +956,15 @@ fn decode_regular(
                         .ok()?
                         .map(|m| mp_unreach = Some(m))
                 };
-                if supported.is_some() {
-                    continue;
+                if supported.is_none() {
+                    put!(AttrValue::Unknown(RawAttribute {
+                        type_code,
+                        data: value.to_vec(),
+                    }));
                 }
-                AttrValue::Unknown(RawAttribute {
-                    type_code,
-                    data: value.to_vec(),
-                })
             }
             _ => return None,
-        };
-        list.push(PathAttribute { flags, value: attr });
+        }
     }
     // Fewer than three octets left: a truncated header (RFC 7606 §4), classified elsewhere.
     if !rest.is_empty() {
