@@ -700,7 +700,9 @@ impl PathAttributes {
     }
 }
 
-/// The outcome of decoding the Path Attributes field besides the attribute list itself.
+/// The outcome of decoding the Path Attributes field besides the attribute list itself; the
+/// decoder fills one the caller owns (returning it by value cost a copy in the profile).
+#[derive(Default)]
 pub(crate) struct DecodedAttributes {
     pub(crate) mp_reach: Option<MpReach>,
     pub(crate) mp_unreach: Option<MpUnreach>,
@@ -735,14 +737,16 @@ pub(crate) fn decode_attributes(
     r: &mut Reader<'_>,
     ctx: &DecodeCtx,
     attrs: &mut PathAttributes,
-) -> Result<DecodedAttributes, AttributeError> {
+    out: &mut DecodedAttributes,
+) -> Result<(), AttributeError> {
     let base = r.offset();
     let block = r.rest();
-    if let Some(decoded) = decode_regular(block, base, ctx, &mut attrs.list) {
-        return Ok(decoded);
+    if decode_regular(block, base, ctx, &mut attrs.list, out).is_some() {
+        return Ok(());
     }
     attrs.list.clear();
-    decode_classified(&mut Reader::new(block, base), ctx, &mut attrs.list)
+    *out = decode_classified(&mut Reader::new(block, base), ctx, &mut attrs.list)?;
+    Ok(())
 }
 
 /// The single pass over a regular attribute field: reads each header straight from the
@@ -758,9 +762,8 @@ fn decode_regular(
     base: usize,
     ctx: &DecodeCtx,
     list: &mut Vec<PathAttribute>,
-) -> Option<DecodedAttributes> {
-    let mut mp_reach = None;
-    let mut mp_unreach = None;
+    out: &mut DecodedAttributes,
+) -> Option<()> {
     let mut seen = [0u64; 4];
     let mut rest = block;
     let mut position = 0usize;
@@ -950,11 +953,11 @@ fn decode_regular(
                 let supported = if type_code == AttrType::MP_REACH_NLRI {
                     MpReach::decode(&mut v, &add_path, placement)
                         .ok()?
-                        .map(|m| mp_reach = Some(m))
+                        .map(|m| out.mp_reach = Some(m))
                 } else {
                     MpUnreach::decode(&mut v, &add_path, placement)
                         .ok()?
-                        .map(|m| mp_unreach = Some(m))
+                        .map(|m| out.mp_unreach = Some(m))
                 };
                 if supported.is_none() {
                     put!(AttrValue::Unknown(RawAttribute {
@@ -970,12 +973,8 @@ fn decode_regular(
     if !rest.is_empty() {
         return None;
     }
-    Some(DecodedAttributes {
-        mp_reach,
-        mp_unreach,
-        issues: Vec::new(),
-        present: seen,
-    })
+    out.present = seen;
+    Some(())
 }
 
 /// The classifying decoder: builds every typed value and names every problem with its RFC 7606
@@ -1510,10 +1509,11 @@ mod tests {
             }
             let ctx = DecodeCtx { four_octet_as, ..DecodeCtx::default() };
             let mut fast = Vec::new();
-            let regular = decode_regular(&block, 23, &ctx, &mut fast);
+            let mut regular = DecodedAttributes::default();
+            let accepted = decode_regular(&block, 23, &ctx, &mut fast, &mut regular).is_some();
             let mut slow = Vec::new();
             let classified = decode_classified(&mut Reader::new(&block, 23), &ctx, &mut slow);
-            if let Some(regular) = regular {
+            if accepted {
                 let classified = classified.expect("regular input never resets the session");
                 prop_assert!(classified.issues.is_empty());
                 prop_assert_eq!(&fast, &slow);
