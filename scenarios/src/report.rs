@@ -576,8 +576,12 @@ pub struct Verdict {
     pub expectation: String,
     /// Its `because`.
     pub because: Option<String>,
-    /// What was measured, in words.
+    /// What was measured, in words, exact (durations to the nanosecond): the JSON form.
     pub measured: String,
+    /// What was measured as `holdtime check` prints it: durations rounded to the millisecond,
+    /// as in the run summary.
+    #[serde(skip)]
+    pub shown: String,
     /// Whether it held.
     pub pass: bool,
 }
@@ -596,10 +600,21 @@ fn judge(scenario: &Scenario, report: &RunReport, e: &Expectation) -> Verdict {
     let topo = &scenario.topology;
     let session_name =
         |s: crate::topology::SessionIx| topo.sessions.get(s.0).map_or("", |s| s.name.as_str());
-    let (measured, pass) = match &e.check {
+    // Each arm gives the words twice: exact and for display (see `Verdict::shown`).
+    let ((measured, shown), pass) = match &e.check {
         Check::Metric { metric, bounds } => match report.metric(scenario, metric) {
-            Some(q) => (q.to_string(), bounds.admits(q)),
-            None => ("not observed".to_owned(), false),
+            Some(q) => {
+                let pass = bounds.admits(q);
+                // Rounding must not make a verdict look wrong (a FAIL at "900ms" against
+                // "<= 900ms"): then the exact value is shown.
+                let shown = if bounds.admits(rounded(q)) == pass {
+                    human(q)
+                } else {
+                    q.to_string()
+                };
+                ((q.to_string(), shown), pass)
+            }
+            None => (same("not observed"), false),
         },
         Check::SessionDownBy { session, by } => {
             let name = session_name(*session);
@@ -614,8 +629,8 @@ fn judge(scenario: &Scenario, report: &RunReport, e: &Expectation) -> Verdict {
                 }
             }
             match down_at {
-                Some(at) => (format!("down at {at}"), at.since_start() <= *by),
-                None => ("never went down".to_owned(), false),
+                Some(at) => (same(&format!("down at {at}")), at.since_start() <= *by),
+                None => (same("never went down"), false),
             }
         }
         Check::SessionState { session, state, at } => {
@@ -638,7 +653,7 @@ fn judge(scenario: &Scenario, report: &RunReport, e: &Expectation) -> Verdict {
             } else {
                 per_end.iter().any(|(_, s)| *s == *state)
             };
-            (join_or(&states, "no state change (Idle)"), pass)
+            (same(&join_or(&states, "no state change (Idle)")), pass)
         }
         Check::SessionNeverUp { session } => {
             let up = report
@@ -646,12 +661,11 @@ fn judge(scenario: &Scenario, report: &RunReport, e: &Expectation) -> Verdict {
                 .iter()
                 .any(|(_, _, s)| *s == SessionStateName::Established);
             (
-                if up {
+                same(if up {
                     "reached Established"
                 } else {
                     "never Established"
-                }
-                .to_owned(),
+                }),
                 !up,
             )
         }
@@ -666,12 +680,11 @@ fn judge(scenario: &Scenario, report: &RunReport, e: &Expectation) -> Verdict {
                 }
             }
             (
-                if left {
+                same(if left {
                     "left Established"
                 } else {
                     "stayed Established"
-                }
-                .to_owned(),
+                }),
                 up && !left,
             )
         }
@@ -680,12 +693,15 @@ fn judge(scenario: &Scenario, report: &RunReport, e: &Expectation) -> Verdict {
             let lost = report.metric(scenario, &Metric::ProbesLost(direction.clone()));
             let zero_outage = outage == Some(Quantity::Duration(Duration::ZERO));
             let zero_lost = lost == Some(Quantity::Count(0));
-            (
+            let words = |f: fn(Quantity) -> String| {
                 format!(
                     "outage {}, probes lost {}",
-                    outage.map_or_else(|| "?".to_owned(), |q| q.to_string()),
-                    lost.map_or_else(|| "?".to_owned(), |q| q.to_string())
-                ),
+                    outage.map_or_else(|| "?".to_owned(), f),
+                    lost.map_or_else(|| "?".to_owned(), f)
+                )
+            };
+            (
+                (words(|q| q.to_string()), words(human)),
                 zero_outage && zero_lost,
             )
         }
@@ -696,8 +712,8 @@ fn judge(scenario: &Scenario, report: &RunReport, e: &Expectation) -> Verdict {
                 .rfind(|p| p.direction == *direction && p.at.since_start() <= *at)
                 .map(|p| p.via);
             match current {
-                Some(v) => (format!("{v:?}"), v == *via),
-                None => ("no path recorded".to_owned(), false),
+                Some(v) => (same(&format!("{v:?}")), v == *via),
+                None => (same("no path recorded"), false),
             }
         }
     };
@@ -705,8 +721,29 @@ fn judge(scenario: &Scenario, report: &RunReport, e: &Expectation) -> Verdict {
         expectation: e.text.clone(),
         because: e.because.clone(),
         measured,
+        shown,
         pass,
     }
+}
+
+/// Words that read the same exact and displayed.
+fn same(words: &str) -> (String, String) {
+    (words.to_owned(), words.to_owned())
+}
+
+/// A quantity with durations rounded to the millisecond.
+fn rounded(q: Quantity) -> Quantity {
+    match q {
+        Quantity::Duration(d) => Quantity::Duration(Duration::from_millis(
+            d.as_nanos().saturating_add(500_000) / 1_000_000,
+        )),
+        Quantity::Count(_) => q,
+    }
+}
+
+/// A quantity as the run summary prints it: durations rounded to the millisecond.
+fn human(q: Quantity) -> String {
+    rounded(q).to_string()
 }
 
 /// Renders verdicts as `PASS`/`FAIL` lines.
@@ -719,7 +756,7 @@ pub fn render_verdicts(file: &str, verdicts: &[Verdict]) -> String {
             "{file}: {} {}  (measured: {})",
             if v.pass { "PASS" } else { "FAIL" },
             v.expectation,
-            v.measured
+            v.shown
         );
         if let (false, Some(because)) = (v.pass, &v.because) {
             let _ = writeln!(out, "  = expected because: {because}");
@@ -875,6 +912,37 @@ eq = 1
                 (true, "1"),
             ]
         );
+    }
+
+    #[test]
+    fn check_prints_measured_durations_to_the_millisecond_and_keeps_json_exact() {
+        let scenario = load_str("t.toml", SCENARIO).unwrap().scenario;
+        let mut report = hand_built();
+        let exact = Duration::from_nanos(141_999_981_039);
+        report.detections[0].after_fault = exact;
+        report.outages[0].duration = exact;
+        let verdicts = evaluate(&scenario, &report);
+        let detection = verdicts
+            .iter()
+            .find(|v| v.expectation.starts_with("detection.ce1"))
+            .unwrap();
+        assert_eq!(detection.measured, "2m21.999981039s");
+        assert_eq!(detection.shown, "2m22s");
+        let json = serde_json::to_value(detection).unwrap();
+        assert_eq!(json["measured"], "2m21.999981039s", "JSON stays exact");
+        assert!(json.get("shown").is_none(), "{json}");
+        let text = render_verdicts("t.toml", &verdicts);
+        assert!(text.contains("(measured: 2m22s)"), "{text}");
+        assert!(!text.contains("999981039"), "{text}");
+        // Just over a bound: rounded it would read as inside, so the exact value is shown.
+        report.detections[0].after_fault = Duration::from_nanos(180_000_000_400);
+        let verdicts = evaluate(&scenario, &report);
+        let v = verdicts
+            .iter()
+            .find(|v| v.expectation.starts_with("detection.ce1"))
+            .unwrap();
+        assert!(!v.pass, "{v:?}");
+        assert_eq!(v.shown, "3m400ns");
     }
 
     #[test]

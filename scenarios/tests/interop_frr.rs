@@ -7,8 +7,8 @@
 //! Checks: Established with the capabilities both sides announce, hold time 9 (RFC 4271
 //! §4.2), routes both ways with AS path 12076, detection windows both ways (our `silent`
 //! fault against FRR's hold timer, a SIGSTOPped bgpd against ours), and NOTIFICATIONs both
-//! ways (bad peer AS, Cease 6/1 from FRR's maximum-prefix, Cease 6/2 with the RFC 9003
-//! shutdown communication from `neighbor shutdown message`).
+//! ways (bad peer AS either way, Cease 6/1 from FRR's maximum-prefix and from ours, Cease 6/2
+//! with the RFC 9003 shutdown communication from `neighbor shutdown message`).
 //!
 //! Skips with a printed reason when FRR is not installed, except under `CI=true` (`.ci/run`
 //! installs `frr`). Each daemon is killed on drop.
@@ -39,6 +39,8 @@ struct FrrConfig {
     remote_as: u32,
     /// `neighbor maximum-prefix` for our routes.
     max_prefix: Option<u32>,
+    /// Networks bgpd originates besides 10.1.0.0/16 (10.2.0.0/16, 10.3.0.0/16, ...).
+    extra_networks: u8,
 }
 
 impl Default for FrrConfig {
@@ -47,6 +49,7 @@ impl Default for FrrConfig {
             local_as: 65001,
             remote_as: 12076,
             max_prefix: None,
+            extra_networks: 0,
         }
     }
 }
@@ -92,6 +95,9 @@ fn start_frr(bins: &(PathBuf, PathBuf), our_port: u16, cfg: &FrrConfig) -> Frr {
     let max_prefix = cfg.max_prefix.map_or_else(String::new, |n| {
         format!("  neighbor 127.0.0.1 maximum-prefix {n}\n")
     });
+    let networks: String = (0..cfg.extra_networks)
+        .map(|i| format!("  network 10.{}.0.0/16\n", u16::from(i) + 2))
+        .collect();
     // `frr defaults traditional`: 180/60 timers unless set. FRR 8 requires an explicit policy
     // for eBGP routes (`bgp ebgp-requires-policy`); the test has none, so it is turned off.
     let config = format!(
@@ -110,7 +116,7 @@ router bgp {local_as}
  neighbor 127.0.0.1 timers connect 1
  address-family ipv4 unicast
   network 10.1.0.0/16
-{max_prefix} exit-address-family
+{networks}{max_prefix} exit-address-family
 ",
         local_as = cfg.local_as,
         remote_as = cfg.remote_as,
@@ -378,6 +384,27 @@ fn frr_sends_cease_max_prefix_when_we_exceed_its_limit() {
     // RFC 4486 §4: "Maximum Number of Prefixes Reached" is Cease subcode 1.
     assert!(has(&summary, false, 6, 1), "{text}\nFRR:\n{neighbor}");
     assert!(summary.negotiated.is_some(), "{text}");
+}
+
+#[test]
+fn we_send_cease_max_prefix_when_frr_exceeds_our_limit() {
+    // msee1's limit lowered from Azure's 4,000 to 2; FRR originates 5 networks.
+    let mut topo = reference();
+    interop_support::limit_msee_prefixes(&mut topo, 2);
+    let cfg = FrrConfig {
+        extra_networks: 4,
+        ..FrrConfig::default()
+    };
+    let Some((summary, text, neighbor)) = run_against(&cfg, topo, 8, |_| {}) else {
+        return;
+    };
+    // RFC 4486 §4: Cease subcode 1, "Maximum Number of Prefixes Reached".
+    assert!(has(&summary, true, 6, 1), "{text}\nFRR:\n{neighbor}");
+    assert!(text.contains("max-prefix 2 exceeded"), "{text}");
+    assert!(
+        neighbor.contains("Maximum Number of Prefixes Reached"),
+        "FRR:\n{neighbor}"
+    );
 }
 
 #[test]

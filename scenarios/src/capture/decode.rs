@@ -9,6 +9,15 @@
 //! messages are assumed, as every current implementation negotiates them). A stream that does
 //! not start with its SYN is synchronised on the first BGP marker.
 //!
+//! Real captures hold what the simulator never makes, and the reassembly is built for it:
+//! several messages in one segment and messages split across segments (framing works on the
+//! stream, not on segments); TCP options (skipped by the data offset); checksums left for the
+//! NIC to fill in (offload: not verified, as Wireshark does by default); segments the
+//! capture dropped or the snap length cut. Those last are holes: when the other end
+//! acknowledges octets the capture never showed, or the IP length announces more than was
+//! captured, the hole is reported as a [`Problem::CaptureGap`] (a failure: the message in it
+//! is lost), the partial message before it dropped, and decoding resumes at the next marker.
+//!
 //! MRT: each BGP4MP message record holds one whole message; the subtype gives the context.
 //!
 //! # Contracts
@@ -33,8 +42,10 @@ use super::packet::{self, ParseError, Parsed};
 use super::pcap::{self, CaptureError};
 
 /// TCP flag bits.
+const FIN: u8 = 0x01;
 const SYN: u8 = 0x02;
 const RST: u8 = 0x04;
+const ACK: u8 = 0x10;
 /// Out-of-order bytes kept per stream while waiting for a gap to fill.
 const MAX_PENDING: usize = 16 << 20;
 /// The BGP port.
@@ -146,6 +157,18 @@ pub enum Problem {
     /// A frame of a link type this decoder does not read.
     #[error("unsupported link type")]
     LinkType,
+    /// Octets of a TCP stream the capture does not hold: the other end acknowledged them, or
+    /// the snap length cut them off. The message they belonged to is lost; decoding resumes
+    /// at the next BGP marker.
+    #[error(
+        "{octets} octets of the TCP stream {flow} are not in the capture; resuming at the next BGP marker"
+    )]
+    CaptureGap {
+        /// The direction, `source > destination`.
+        flow: String,
+        /// How many octets are missing.
+        octets: u64,
+    },
 }
 
 /// Why a file could not be decoded at all.
@@ -398,6 +421,8 @@ struct Stream {
     pending_len: usize,
     /// `buf` starts at a message boundary.
     synced: bool,
+    /// Sequence number of this direction's FIN, once seen (it occupies one number).
+    fin: Option<u32>,
     /// This direction's OPEN (its sender's capabilities).
     open: Option<Open>,
     /// The context for decoding this direction.
@@ -448,6 +473,12 @@ impl Stream {
                 *slot = payload.to_vec();
             }
         }
+        self.drain_pending();
+        false
+    }
+
+    /// Moves waiting segments that now continue the stream into `buf`.
+    fn drain_pending(&mut self) {
         while let Some(entry) = self.pending.first_entry() {
             let at = *entry.key();
             if at > self.next_off {
@@ -460,7 +491,40 @@ impl Stream {
                 self.append(tail);
             }
         }
-        false
+    }
+
+    /// Gives up on the first hole before sequence number `upto` that the capture does not
+    /// hold (octets acknowledged by the other end, or cut by the snap length): drops the
+    /// partial message before it, skips it, moves the waiting segments after it into `buf`
+    /// and resynchronises on the next marker. Returns the octets skipped (0: no hole). Call
+    /// again after framing `buf` until it returns 0: several holes may lie before `upto`.
+    fn skip_to(&mut self, upto: u32) -> u64 {
+        let Some(next_seq) = self.next_seq else {
+            return 0;
+        };
+        let ahead = upto.wrapping_sub(next_seq).cast_signed();
+        // The other end acknowledges our FIN with its sequence number plus one (RFC 9293
+        // §3.4: "the FIN ... occupies one sequence number"): not a missing octet.
+        let fin_acked = self.fin == Some(next_seq) && ahead == 1;
+        if ahead <= 0 || fin_acked {
+            return 0;
+        }
+        let target = self.next_off + u64::from(ahead.unsigned_abs());
+        let hole_end = self
+            .pending
+            .keys()
+            .next()
+            .map_or(target, |&k| k.min(target));
+        let n = hole_end.saturating_sub(self.next_off);
+        if n > 0 {
+            self.buf.clear();
+            self.synced = false;
+            self.next_off = hole_end;
+            let n32 = u32::try_from(n).unwrap_or(u32::MAX);
+            self.next_seq = Some(next_seq.wrapping_add(n32));
+        }
+        self.drain_pending();
+        n
     }
 
     fn append(&mut self, bytes: &[u8]) {
@@ -544,6 +608,12 @@ fn decode_capture(data: &[u8], sink: &mut Sink<'_>) -> Result<(), FileError> {
                 port: Some(tcp.dst_port),
             },
         );
+        let at = (p.number, p.unix_nanos);
+        // What this segment acknowledges, the other direction sent: octets of it the capture
+        // never showed are a hole to skip, or that stream would wait for them forever.
+        if tcp.flags & ACK != 0 {
+            fill_holes(&mut streams, (key.1, key.0), tcp.ack, at, sink);
+        }
         let stream = streams.entry(key).or_default();
         if tcp.flags & SYN != 0 {
             stream.fresh(tcp.seq.wrapping_add(1), true);
@@ -555,29 +625,74 @@ fn decode_capture(data: &[u8], sink: &mut Sink<'_>) -> Result<(), FileError> {
         if stream.next_seq.is_none() {
             stream.fresh(tcp.seq, false);
         }
+        let len = u32::try_from(tcp.payload.len() + tcp.missing).unwrap_or(u32::MAX);
+        let end = tcp.seq.wrapping_add(len);
+        if tcp.flags & FIN != 0 {
+            stream.fin = Some(end);
+        }
         if stream.add(tcp.seq, tcp.payload) {
             sink.summary.retransmitted_segments += 1;
         }
-        let opened = frame_stream(stream, key, p.number, p.unix_nanos, sink);
-        if let Some(open) = opened {
-            let rev = (key.1, key.0);
-            let their = streams.get(&rev).and_then(|s| s.open.clone());
-            if let Some(theirs) = their {
-                let ctx_fwd = negotiate(&open, &theirs);
-                let ctx_rev = negotiate(&theirs, &open);
-                if let Some(s) = streams.get_mut(&rev) {
-                    s.ctx = ctx_rev;
-                }
-                if let Some(s) = streams.get_mut(&key) {
-                    s.ctx = ctx_fwd;
-                }
-            }
-            if let Some(s) = streams.get_mut(&key) {
-                s.open = Some(open);
-            }
+        deliver(&mut streams, key, at, sink);
+        if tcp.missing > 0 {
+            fill_holes(&mut streams, key, end, at, sink);
         }
     }
     Ok(())
+}
+
+/// Skips the holes of `key`'s stream before sequence number `upto` (see [`Stream::skip_to`]),
+/// reporting each, and decodes what follows them.
+fn fill_holes(
+    streams: &mut BTreeMap<FlowKey, Stream>,
+    key: FlowKey,
+    upto: u32,
+    at: (u64, i128),
+    sink: &mut Sink<'_>,
+) {
+    loop {
+        let Some(stream) = streams.get_mut(&key) else {
+            return;
+        };
+        let octets = stream.skip_to(upto);
+        if octets == 0 {
+            return;
+        }
+        let flow = format!("{} > {}", key.0, key.1);
+        sink.problem(at.0, Problem::CaptureGap { flow, octets });
+        deliver(streams, key, at, sink);
+    }
+}
+
+/// Decodes the whole messages `key`'s stream holds; an OPEN sets the context of both
+/// directions once both sides' OPENs are known.
+fn deliver(
+    streams: &mut BTreeMap<FlowKey, Stream>,
+    key: FlowKey,
+    (number, unix_nanos): (u64, i128),
+    sink: &mut Sink<'_>,
+) {
+    let Some(stream) = streams.get_mut(&key) else {
+        return;
+    };
+    let Some(open) = frame_stream(stream, key, number, unix_nanos, sink) else {
+        return;
+    };
+    let rev = (key.1, key.0);
+    let their = streams.get(&rev).and_then(|s| s.open.clone());
+    if let Some(theirs) = their {
+        let ctx_fwd = negotiate(&open, &theirs);
+        let ctx_rev = negotiate(&theirs, &open);
+        if let Some(s) = streams.get_mut(&rev) {
+            s.ctx = ctx_rev;
+        }
+        if let Some(s) = streams.get_mut(&key) {
+            s.ctx = ctx_fwd;
+        }
+    }
+    if let Some(s) = streams.get_mut(&key) {
+        s.open = Some(open);
+    }
 }
 
 /// Frames and decodes whatever whole messages `stream` holds; returns the last OPEN decoded.
@@ -711,6 +826,141 @@ mod tests {
         assert!(s.add(1003, b"def"), "old data is a retransmission");
         assert!(!s.add(1008, b"ijKL"), "overlap keeps only the new tail");
         assert_eq!(s.buf, b"abcdefghijKL");
+    }
+
+    #[test]
+    fn skips_a_hole_up_to_the_next_waiting_segment_and_not_past_a_fin() {
+        let mut s = Stream::default();
+        s.fresh(1000, true);
+        assert!(!s.add(1000, b"abc"));
+        assert!(!s.add(1010, b"klmno"));
+        assert_eq!(s.skip_to(1015), 7, "1003..1010 never captured");
+        assert_eq!(
+            s.buf, b"klmno",
+            "the partial message before the hole is dropped"
+        );
+        assert!(!s.synced, "resynchronises on the next marker");
+        assert_eq!(s.skip_to(1015), 0);
+        assert_eq!(s.skip_to(900), 0, "an old acknowledgement is no hole");
+        s.fin = Some(1015);
+        assert_eq!(
+            s.skip_to(1016),
+            0,
+            "the FIN's sequence number is not an octet"
+        );
+    }
+
+    /// A pcapng of one connection, 10.0.0.1:40000 > 10.0.0.2:179: the SYN, then `segments`
+    /// (sequence offset from the first data octet, octets, how many to capture) and finally
+    /// an ACK from the other side of everything sent.
+    fn connection(segments: &[(u32, &[u8], usize)]) -> Vec<u8> {
+        use super::super::packet::{Addrs, IpFrame, TcpFields, build_tcp};
+        use super::super::pcap::PcapngWriter;
+        let f = IpFrame {
+            src_mac: [2, 0, 0, 0, 0, 1],
+            dst_mac: [2, 0, 0, 0, 0, 2],
+            vlan: None,
+            addrs: Addrs::V4 {
+                src: "10.0.0.1".parse().unwrap(),
+                dst: "10.0.0.2".parse().unwrap(),
+            },
+            ttl: 64,
+            id: 0,
+        };
+        let back = IpFrame {
+            src_mac: f.dst_mac,
+            dst_mac: f.src_mac,
+            addrs: Addrs::V4 {
+                src: "10.0.0.2".parse().unwrap(),
+                dst: "10.0.0.1".parse().unwrap(),
+            },
+            ..f
+        };
+        let tcp = |seq: u32, flags: u8| TcpFields {
+            src_port: 40000,
+            dst_port: 179,
+            seq,
+            ack: 1,
+            flags,
+            window: 65535,
+            mss: None,
+        };
+        let mut w = PcapngWriter::new(Vec::new(), "test").unwrap();
+        let i = w.add_interface("eth0", "").unwrap();
+        w.packet(i, 1, &build_tcp(&f, &tcp(99, SYN), b"")).unwrap();
+        let mut end = 100;
+        for (k, (off, bytes, captured)) in segments.iter().enumerate() {
+            let frame = build_tcp(&f, &tcp(100 + off, ACK), bytes);
+            let cut = frame.len() - (bytes.len() - captured);
+            if *captured > 0 {
+                w.packet(i, 2 + k as u64, &frame[..cut]).unwrap();
+            }
+            end = end.max(100 + off + u32::try_from(bytes.len()).unwrap());
+        }
+        let ack = TcpFields {
+            src_port: 179,
+            dst_port: 40000,
+            seq: 1,
+            ack: end,
+            flags: ACK,
+            window: 65535,
+            mss: None,
+        };
+        w.packet(i, 100, &build_tcp(&back, &ack, b"")).unwrap();
+        w.finish().unwrap()
+    }
+
+    fn decode_all(file: &[u8]) -> (Summary, Vec<Event>) {
+        let mut events = Vec::new();
+        let summary = decode(file, Options::default(), &mut |_| {}, &mut |e| {
+            events.push(e)
+        })
+        .unwrap();
+        (summary, events)
+    }
+
+    #[test]
+    fn a_segment_missing_from_the_capture_is_reported_and_decoding_resumes_after_it() {
+        let ka = Message::Keepalive
+            .to_bytes(&EncodeCtx::from(&unknown_ctx()))
+            .unwrap()
+            .to_vec();
+        // The middle KEEPALIVE was acknowledged but never captured.
+        let file = connection(&[(0, &ka, 19), (19, &ka, 0), (38, &ka, 19)]);
+        let (summary, events) = decode_all(&file);
+        assert_eq!(summary.by_type.get("KEEPALIVE"), Some(&2), "{summary:?}");
+        assert_eq!(summary.failed, 1, "the hole is a failure: {events:?}");
+        assert!(
+            matches!(
+                &events[..],
+                [Event::Problem {
+                    error: Problem::CaptureGap { octets: 19, .. },
+                    ..
+                }]
+            ),
+            "{events:?}"
+        );
+    }
+
+    #[test]
+    fn a_payload_cut_by_the_snap_length_is_reported_and_decoding_resumes_after_it() {
+        let ka = Message::Keepalive
+            .to_bytes(&EncodeCtx::from(&unknown_ctx()))
+            .unwrap()
+            .to_vec();
+        let file = connection(&[(0, &ka, 19), (19, &ka, 10), (38, &ka, 19)]);
+        let (summary, events) = decode_all(&file);
+        assert_eq!(summary.by_type.get("KEEPALIVE"), Some(&2), "{summary:?}");
+        assert!(
+            matches!(
+                &events[..],
+                [Event::Problem {
+                    error: Problem::CaptureGap { octets: 9, .. },
+                    ..
+                }]
+            ),
+            "{events:?}"
+        );
     }
 
     #[test]

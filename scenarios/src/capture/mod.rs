@@ -9,11 +9,12 @@
 //! `holdtime run --pcap/--mrt`:
 //!
 //! - pcapng, one Ethernet interface per session (named after it), nanosecond timestamps:
-//!   each frame is Ethernet II (802.1Q-tagged when the session has a VLAN), IPv4 between the
-//!   session ends' addresses (the /30s), DSCP CS6, then TCP (port 179 on the listening end)
-//!   or, for BFD, UDP to port 3784 from a source port in 49152–65535 with TTL 255 (RFC 5881
-//!   §4: "The source port MUST be in the range 49152 through 65535"; §5: "the TTL ... MUST
-//!   be set to 255"). Checksums are computed. TCP MD5 signatures (RFC 2385) are not
+//!   each frame is Ethernet II (802.1Q-tagged when the session has a VLAN), IPv4 or IPv6
+//!   between the session ends' addresses (the /30s; the /126s of dual-stack private peering),
+//!   DSCP CS6, then TCP (port 179 on the listening end) or, for BFD, UDP to port 3784 from a
+//!   source port in 49152–65535 with TTL (hop limit) 255 (RFC 5881 §4: "The source port MUST
+//!   be in the range 49152 through 65535"; §5: "the TTL or Hop Limit ... MUST be set to
+//!   255"). Checksums are computed. TCP MD5 signatures (RFC 2385) are not
 //!   modelled, so sessions with an `md5` key are captured without the option.
 //! - MRT (RFC 6396): BGP4MP_ET records, microsecond timestamps, one MESSAGE_AS4 per message
 //!   received (peer = sender, local = receiver, as a collector beside the receiver sees it)
@@ -53,7 +54,7 @@ use crate::sim::net::{Frame, SessIx};
 use crate::topology::Topology;
 
 use self::mrt::{MrtWriter, Peering};
-use self::packet::{Ipv4Frame, TcpFields};
+use self::packet::{Addrs, IpFrame, TcpFields};
 use self::pcap::PcapngWriter;
 
 /// The default epoch of virtual time zero: 2026-01-01T00:00:00Z, in seconds since 1970.
@@ -244,25 +245,23 @@ impl Tap for Recorder<'_> {
             return;
         };
         let (f, t) = (usize::from(from & 1), usize::from(1 - (from & 1)));
-        // IPv6 sessions' frames need the IPv6 packet writer (pending); their messages are
-        // still in the MRT output.
-        let (IpAddr::V4(src), IpAddr::V4(dst)) = (s.addr[f], s.addr[t]) else {
+        // A session's two ends are of one family (the topology builds them from one subnet).
+        let Some(addrs) = Addrs::new(s.addr[f], s.addr[t]) else {
             return;
         };
         let id = ids[f];
         ids[f] = id.wrapping_add(1);
-        let l3 = Ipv4Frame {
+        let l3 = IpFrame {
             src_mac: s.mac[f],
             dst_mac: s.mac[t],
             vlan: s.vlan,
-            src,
-            dst,
+            addrs,
             ttl: 255,
             id,
         };
         let bytes = match frame {
             Frame::Tcp { segment, .. } => {
-                let l3 = Ipv4Frame { ttl: 64, ..l3 };
+                let l3 = IpFrame { ttl: 64, ..l3 };
                 let fields = TcpFields {
                     src_port: segment.src_port,
                     dst_port: segment.dst_port,

@@ -1,7 +1,8 @@
 //! Link-layer frames, built and parsed: Ethernet II with optional 802.1Q tags, IPv4 / IPv6,
 //! TCP and UDP, with the Internet checksums.
 //!
-//! Building is for the simulator's own traffic (IPv4 only, as the topology's /30s are);
+//! Building is for the simulator's own traffic, IPv4 (the /30s) or IPv6 (the /126s of
+//! dual-stack private peering);
 //! parsing accepts what real captures hold (stacked VLAN tags, IPv6 with extension headers,
 //! Linux cooked captures, raw IP). Parsing never panics: every field is read through bounds
 //! checks, and what does not parse is a typed [`ParseError`].
@@ -16,6 +17,9 @@ const ETH_IPV6: u16 = 0x86DD;
 const ETH_VLAN: u16 = 0x8100;
 /// EtherTypes of IEEE 802.1ad service tags (and the legacy pre-standard QinQ value).
 const ETH_QINQ: [u16; 2] = [0x88A8, 0x9100];
+/// DSCP CS6 (internetwork control) in the IPv4 TOS octet or the IPv6 traffic class: what
+/// routers mark BGP and BFD with (RFC 4594 §3.2).
+const CS6: u8 = 0xC0;
 /// IP protocol number of TCP.
 pub const PROTO_TCP: u8 = 6;
 /// IP protocol number of UDP.
@@ -40,22 +44,52 @@ pub struct TcpFields {
     pub mss: Option<u16>,
 }
 
-/// Addressing of a frame: MACs, optional VLAN, IPv4 addresses, TTL and IP identification.
+/// The source and destination addresses of a packet: one family for both, by construction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Ipv4Frame {
+pub enum Addrs {
+    /// IPv4 (RFC 791).
+    V4 {
+        /// Source address.
+        src: Ipv4Addr,
+        /// Destination address.
+        dst: Ipv4Addr,
+    },
+    /// IPv6 (RFC 8200).
+    V6 {
+        /// Source address.
+        src: Ipv6Addr,
+        /// Destination address.
+        dst: Ipv6Addr,
+    },
+}
+
+impl Addrs {
+    /// The pair, or `None` when the two addresses are of different families.
+    #[must_use]
+    pub const fn new(src: IpAddr, dst: IpAddr) -> Option<Self> {
+        match (src, dst) {
+            (IpAddr::V4(src), IpAddr::V4(dst)) => Some(Self::V4 { src, dst }),
+            (IpAddr::V6(src), IpAddr::V6(dst)) => Some(Self::V6 { src, dst }),
+            _ => None,
+        }
+    }
+}
+
+/// Addressing of a frame: MACs, optional VLAN, IP addresses, TTL (IPv6: hop limit) and IPv4
+/// identification.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IpFrame {
     /// Source MAC.
     pub src_mac: [u8; 6],
     /// Destination MAC.
     pub dst_mac: [u8; 6],
     /// The 802.1Q VLAN ID, when tagged.
     pub vlan: Option<u16>,
-    /// Source address.
-    pub src: Ipv4Addr,
-    /// Destination address.
-    pub dst: Ipv4Addr,
-    /// Time to live.
+    /// Source and destination addresses.
+    pub addrs: Addrs,
+    /// Time to live (IPv4) or hop limit (IPv6).
     pub ttl: u8,
-    /// IP identification.
+    /// IP identification (IPv4 only: IPv6 has no such field outside a fragment header).
     pub id: u16,
 }
 
@@ -86,19 +120,23 @@ pub fn checksum(data: &[u8]) -> u16 {
     fold(sum16(0, data))
 }
 
-/// The TCP/UDP checksum over the IPv4 pseudo-header (RFC 793 §3.1, RFC 768) and `segment`
-/// (whose own checksum field must be zero).
-fn l4_checksum_v4(src: Ipv4Addr, dst: Ipv4Addr, proto: u8, segment: &[u8]) -> u16 {
-    let mut acc = sum16(0, &src.octets());
-    acc = sum16(acc, &dst.octets());
+/// The TCP/UDP checksum over the IP pseudo-header and `segment` (whose own checksum field
+/// must be zero): IPv4's of RFC 9293 §3.1 / RFC 768, or IPv6's of RFC 8200 §8.1 (addresses,
+/// 32-bit upper-layer length, three zero octets, next header).
+fn l4_checksum(addrs: &Addrs, proto: u8, segment: &[u8]) -> u16 {
+    let mut acc = match addrs {
+        Addrs::V4 { src, dst } => sum16(sum16(0, &src.octets()), &dst.octets()),
+        Addrs::V6 { src, dst } => sum16(sum16(0, &src.octets()), &dst.octets()),
+    };
+    let len = u32::try_from(segment.len()).unwrap_or(u32::MAX);
     acc = acc.wrapping_add(u32::from(proto));
-    acc = acc.wrapping_add(u32::try_from(segment.len()).unwrap_or(u32::MAX));
+    acc = acc.wrapping_add(len >> 16).wrapping_add(len & 0xFFFF);
     fold(sum16(acc, segment))
 }
 
-/// Appends the Ethernet (and VLAN) header and the IPv4 header for a payload of `l4_len`
-/// octets of protocol `proto`; returns the offset of the IPv4 header.
-fn push_l2_l3(out: &mut Vec<u8>, f: &Ipv4Frame, proto: u8, l4_len: usize, dont_frag: bool) {
+/// Appends the Ethernet (and VLAN) header and the IP header for a payload of `l4_len`
+/// octets of protocol `proto`.
+fn push_l2_l3(out: &mut Vec<u8>, f: &IpFrame, proto: u8, l4_len: usize, dont_frag: bool) {
     out.extend_from_slice(&f.dst_mac);
     out.extend_from_slice(&f.src_mac);
     if let Some(vid) = f.vlan {
@@ -106,31 +144,48 @@ fn push_l2_l3(out: &mut Vec<u8>, f: &Ipv4Frame, proto: u8, l4_len: usize, dont_f
         // TCI: priority 0, DEI 0, 12-bit VLAN ID.
         out.extend_from_slice(&(vid & 0x0FFF).to_be_bytes());
     }
-    out.extend_from_slice(&ETH_IPV4.to_be_bytes());
-    let ip_start = out.len();
-    let total = u16::try_from(20 + l4_len).unwrap_or(u16::MAX);
-    out.push(0x45);
-    // DSCP CS6 (internetwork control), what routers mark BGP and BFD with (RFC 4594 §3.2).
-    out.push(0xC0);
-    out.extend_from_slice(&total.to_be_bytes());
-    out.extend_from_slice(&f.id.to_be_bytes());
-    out.extend_from_slice(&(if dont_frag { 0x4000u16 } else { 0 }).to_be_bytes());
-    out.push(f.ttl);
-    out.push(proto);
-    out.extend_from_slice(&[0, 0]);
-    out.extend_from_slice(&f.src.octets());
-    out.extend_from_slice(&f.dst.octets());
-    let sum = checksum(out.get(ip_start..).unwrap_or_default());
-    if let Some(c) = out.get_mut(ip_start + 10..ip_start + 12) {
-        c.copy_from_slice(&sum.to_be_bytes());
+    match f.addrs {
+        Addrs::V4 { src, dst } => {
+            out.extend_from_slice(&ETH_IPV4.to_be_bytes());
+            let ip_start = out.len();
+            let total = u16::try_from(20 + l4_len).unwrap_or(u16::MAX);
+            out.push(0x45);
+            out.push(CS6);
+            out.extend_from_slice(&total.to_be_bytes());
+            out.extend_from_slice(&f.id.to_be_bytes());
+            out.extend_from_slice(&(if dont_frag { 0x4000u16 } else { 0 }).to_be_bytes());
+            out.push(f.ttl);
+            out.push(proto);
+            out.extend_from_slice(&[0, 0]);
+            out.extend_from_slice(&src.octets());
+            out.extend_from_slice(&dst.octets());
+            let sum = checksum(out.get(ip_start..).unwrap_or_default());
+            if let Some(c) = out.get_mut(ip_start + 10..ip_start + 12) {
+                c.copy_from_slice(&sum.to_be_bytes());
+            }
+        }
+        Addrs::V6 { src, dst } => {
+            // RFC 8200 §3: version 6, traffic class, flow label 0, payload length, next
+            // header, hop limit, addresses. No header checksum; IPv6 never fragments in
+            // transit, so there is no DF bit either.
+            out.extend_from_slice(&ETH_IPV6.to_be_bytes());
+            out.push(0x60 | (CS6 >> 4));
+            out.push((CS6 & 0x0F) << 4);
+            out.extend_from_slice(&[0, 0]);
+            out.extend_from_slice(&u16::try_from(l4_len).unwrap_or(u16::MAX).to_be_bytes());
+            out.push(proto);
+            out.push(f.ttl);
+            out.extend_from_slice(&src.octets());
+            out.extend_from_slice(&dst.octets());
+        }
     }
 }
 
-/// Builds an Ethernet frame carrying an IPv4 TCP segment, checksums filled in.
+/// Builds an Ethernet frame carrying a TCP segment over IPv4 or IPv6, checksums filled in.
 #[must_use]
-pub fn build_tcp(f: &Ipv4Frame, tcp: &TcpFields, payload: &[u8]) -> Vec<u8> {
+pub fn build_tcp(f: &IpFrame, tcp: &TcpFields, payload: &[u8]) -> Vec<u8> {
     let hdr_len = if tcp.mss.is_some() { 24 } else { 20 };
-    let mut out = Vec::with_capacity(18 + 20 + hdr_len + payload.len());
+    let mut out = Vec::with_capacity(18 + 40 + hdr_len + payload.len());
     push_l2_l3(&mut out, f, PROTO_TCP, hdr_len + payload.len(), true);
     let start = out.len();
     out.extend_from_slice(&tcp.src_port.to_be_bytes());
@@ -148,23 +203,18 @@ pub fn build_tcp(f: &Ipv4Frame, tcp: &TcpFields, payload: &[u8]) -> Vec<u8> {
         out.extend_from_slice(&mss.to_be_bytes());
     }
     out.extend_from_slice(payload);
-    let sum = l4_checksum_v4(
-        f.src,
-        f.dst,
-        PROTO_TCP,
-        out.get(start..).unwrap_or_default(),
-    );
+    let sum = l4_checksum(&f.addrs, PROTO_TCP, out.get(start..).unwrap_or_default());
     if let Some(c) = out.get_mut(start + 16..start + 18) {
         c.copy_from_slice(&sum.to_be_bytes());
     }
     out
 }
 
-/// Builds an Ethernet frame carrying an IPv4 UDP datagram, checksums filled in.
+/// Builds an Ethernet frame carrying a UDP datagram over IPv4 or IPv6, checksums filled in.
 #[must_use]
-pub fn build_udp(f: &Ipv4Frame, src_port: u16, dst_port: u16, payload: &[u8]) -> Vec<u8> {
+pub fn build_udp(f: &IpFrame, src_port: u16, dst_port: u16, payload: &[u8]) -> Vec<u8> {
     let len = 8 + payload.len();
-    let mut out = Vec::with_capacity(18 + 20 + len);
+    let mut out = Vec::with_capacity(18 + 40 + len);
     push_l2_l3(&mut out, f, PROTO_UDP, len, false);
     let start = out.len();
     out.extend_from_slice(&src_port.to_be_bytes());
@@ -172,13 +222,9 @@ pub fn build_udp(f: &Ipv4Frame, src_port: u16, dst_port: u16, payload: &[u8]) ->
     out.extend_from_slice(&u16::try_from(len).unwrap_or(u16::MAX).to_be_bytes());
     out.extend_from_slice(&[0, 0]);
     out.extend_from_slice(payload);
-    let mut sum = l4_checksum_v4(
-        f.src,
-        f.dst,
-        PROTO_UDP,
-        out.get(start..).unwrap_or_default(),
-    );
-    // RFC 768: "If the computed checksum is zero, it is transmitted as all ones".
+    let mut sum = l4_checksum(&f.addrs, PROTO_UDP, out.get(start..).unwrap_or_default());
+    // RFC 768: "If the computed checksum is zero, it is transmitted as all ones"; over IPv6
+    // the checksum is mandatory (RFC 8200 §8.1), so zero is never sent either.
     if sum == 0 {
         sum = 0xFFFF;
     }
@@ -231,10 +277,15 @@ pub struct TcpPacket<'a> {
     pub dst_port: u16,
     /// Sequence number.
     pub seq: u32,
+    /// Acknowledgement number (meaningful when the ACK flag, 0x10, is set).
+    pub ack: u32,
     /// Flag bits.
     pub flags: u8,
-    /// The payload (as captured: may be cut short by the snap length).
+    /// The payload as captured.
     pub payload: &'a [u8],
+    /// Payload octets the IP length announces but the capture does not hold (cut by the
+    /// snap length); they follow `payload` in sequence space.
+    pub missing: usize,
 }
 
 /// What a frame holds, as far as BGP decoding cares.
@@ -368,8 +419,9 @@ fn parse_ipv4(b: &[u8]) -> Result<Parsed<'_>, ParseError> {
         b.len()
     };
     let l4 = b.get(ihl..end).unwrap_or_default();
+    let missing = total.saturating_sub(b.len());
     if h[9] == PROTO_TCP {
-        parse_tcp(src, dst, l4)
+        parse_tcp(src, dst, l4, missing)
     } else {
         Ok(Parsed::Other)
     }
@@ -392,7 +444,13 @@ fn parse_ipv6(b: &[u8]) -> Result<Parsed<'_>, ParseError> {
     src.copy_from_slice(&h[8..24]);
     let mut dst = [0u8; 16];
     dst.copy_from_slice(&h[24..40]);
-    let end = (40 + plen).min(b.len());
+    // A payload length of 0 with more behind it: a jumbogram (RFC 2675) or a segment the
+    // kernel captured before segmentation (BIG TCP); the capture holds it all.
+    let end = if plen == 0 {
+        b.len()
+    } else {
+        (40 + plen).min(b.len())
+    };
     let mut off = 40;
     // Walk the extension headers (RFC 8200 §4): hop-by-hop, routing, destination options;
     // a fragment header means the TCP header may not be here.
@@ -417,17 +475,24 @@ fn parse_ipv6(b: &[u8]) -> Result<Parsed<'_>, ParseError> {
         return Ok(Parsed::Other);
     }
     let l4 = b.get(off..end.max(off)).unwrap_or_default();
+    let missing = if plen == 0 {
+        0
+    } else {
+        (40 + plen).saturating_sub(b.len())
+    };
     parse_tcp(
         IpAddr::V6(Ipv6Addr::from(src)),
         IpAddr::V6(Ipv6Addr::from(dst)),
         l4,
+        missing,
     )
 }
 
-fn parse_tcp(src: IpAddr, dst: IpAddr, b: &[u8]) -> Result<Parsed<'_>, ParseError> {
+fn parse_tcp(src: IpAddr, dst: IpAddr, b: &[u8], missing: usize) -> Result<Parsed<'_>, ParseError> {
     let src_port = be16(b, 0, "TCP")?;
     let dst_port = be16(b, 2, "TCP")?;
     let seq = be32(b, 4, "TCP")?;
+    let ack = be32(b, 8, "TCP")?;
     let Some(&[off_byte, flags]) = b.get(12..14) else {
         return Err(ParseError::Truncated {
             layer: "TCP",
@@ -445,8 +510,10 @@ fn parse_tcp(src: IpAddr, dst: IpAddr, b: &[u8]) -> Result<Parsed<'_>, ParseErro
         src_port,
         dst_port,
         seq,
+        ack,
         flags,
         payload: b.get(data_off..).unwrap_or_default(),
+        missing,
     }))
 }
 
@@ -454,15 +521,27 @@ fn parse_tcp(src: IpAddr, dst: IpAddr, b: &[u8]) -> Result<Parsed<'_>, ParseErro
 mod tests {
     use super::*;
 
-    fn frame(vlan: Option<u16>) -> Ipv4Frame {
-        Ipv4Frame {
+    fn frame(vlan: Option<u16>) -> IpFrame {
+        IpFrame {
             src_mac: [2, 0, 0, 0, 0, 1],
             dst_mac: [2, 0, 0, 0, 0, 2],
             vlan,
-            src: Ipv4Addr::new(192, 168, 0, 1),
-            dst: Ipv4Addr::new(192, 168, 0, 2),
+            addrs: Addrs::V4 {
+                src: Ipv4Addr::new(192, 168, 0, 1),
+                dst: Ipv4Addr::new(192, 168, 0, 2),
+            },
             ttl: 64,
             id: 7,
+        }
+    }
+
+    fn frame_v6(vlan: Option<u16>) -> IpFrame {
+        IpFrame {
+            addrs: Addrs::V6 {
+                src: "2001:db8:7::1".parse().unwrap(),
+                dst: "2001:db8:7::2".parse().unwrap(),
+            },
+            ..frame(vlan)
         }
     }
 
@@ -484,7 +563,7 @@ mod tests {
             assert_eq!(checksum(&f[ip..ip + 20]), 0);
             let l4 = &f[ip + 20..];
             assert_eq!(
-                l4_checksum_v4(frame(vlan).src, frame(vlan).dst, PROTO_TCP, l4),
+                l4_checksum(&frame(vlan).addrs, PROTO_TCP, l4),
                 0,
                 "TCP checksum verifies"
             );
@@ -497,6 +576,53 @@ mod tests {
             );
             assert_eq!(p.payload, b"abc");
         }
+    }
+
+    #[test]
+    fn built_ipv6_frames_verify_and_parse_back() {
+        let tcp = TcpFields {
+            src_port: 179,
+            dst_port: 50000,
+            seq: 42,
+            ack: 7,
+            flags: 0x18,
+            window: 1000,
+            mss: None,
+        };
+        for vlan in [None, Some(200)] {
+            let f = build_tcp(&frame_v6(vlan), &tcp, b"bgp");
+            let ip = if vlan.is_some() { 18 } else { 14 };
+            assert_eq!(&f[ip - 2..ip], &[0x86, 0xDD], "IPv6 EtherType");
+            assert_eq!(f[ip] >> 4, 6, "version 6");
+            assert_eq!(
+                u16::from_be_bytes([f[ip] & 0x0F, f[ip + 1]]) >> 4,
+                u16::from(CS6),
+                "traffic class CS6"
+            );
+            assert_eq!(usize::from(u16::from_be_bytes([f[ip + 4], f[ip + 5]])), 23);
+            assert_eq!((f[ip + 6], f[ip + 7]), (PROTO_TCP, 64));
+            assert_eq!(
+                l4_checksum(&frame_v6(vlan).addrs, PROTO_TCP, &f[ip + 40..]),
+                0,
+                "TCP checksum over the IPv6 pseudo-header verifies"
+            );
+            let Parsed::Tcp(p) = parse(LinkType::Ethernet, &f).unwrap() else {
+                panic!("not TCP");
+            };
+            assert_eq!(p.src, "2001:db8:7::1".parse::<IpAddr>().unwrap());
+            assert_eq!((p.src_port, p.seq, p.payload), (179, 42, &b"bgp"[..]));
+        }
+        let u = build_udp(&frame_v6(None), 49152, 3784, &[0x20; 24]);
+        assert_eq!(u.len(), 14 + 40 + 8 + 24);
+        assert_eq!(l4_checksum(&frame_v6(None).addrs, PROTO_UDP, &u[54..]), 0);
+    }
+
+    #[test]
+    fn addresses_of_mixed_families_are_refused() {
+        let v4 = IpAddr::V4(Ipv4Addr::LOCALHOST);
+        let v6 = IpAddr::V6(Ipv6Addr::LOCALHOST);
+        assert!(Addrs::new(v4, v6).is_none());
+        assert!(matches!(Addrs::new(v6, v6), Some(Addrs::V6 { .. })));
     }
 
     #[test]
@@ -523,12 +649,34 @@ mod tests {
     }
 
     #[test]
+    fn a_payload_cut_by_the_snap_length_reports_the_missing_octets() {
+        let tcp = TcpFields {
+            src_port: 179,
+            dst_port: 40000,
+            seq: 1,
+            ack: 99,
+            flags: 0x18,
+            window: 1,
+            mss: None,
+        };
+        for f in [frame(Some(9)), frame_v6(None)] {
+            let full = build_tcp(&f, &tcp, &[0xAB; 100]);
+            let Parsed::Tcp(p) = parse(LinkType::Ethernet, &full[..full.len() - 60]).unwrap()
+            else {
+                panic!("not TCP");
+            };
+            assert_eq!((p.payload.len(), p.missing, p.ack), (40, 60, 99));
+            let Parsed::Tcp(p) = parse(LinkType::Ethernet, &full).unwrap() else {
+                panic!("not TCP");
+            };
+            assert_eq!((p.payload.len(), p.missing), (100, 0));
+        }
+    }
+
+    #[test]
     fn udp_checksum_verifies() {
         let f = build_udp(&frame(None), 49152, 3784, &[0x20, 0x40, 3, 24]);
-        assert_eq!(
-            l4_checksum_v4(frame(None).src, frame(None).dst, PROTO_UDP, &f[34..]),
-            0
-        );
+        assert_eq!(l4_checksum(&frame(None).addrs, PROTO_UDP, &f[34..]), 0);
         assert_eq!(parse(LinkType::Ethernet, &f).unwrap(), Parsed::Other);
     }
 

@@ -30,6 +30,9 @@ use sim_core::rng::{Seed, Stream};
 use sim_core::tcp::{self, Segment, TcpConfig};
 use sim_core::time::Instant;
 
+use super::wire::WireCounter;
+use crate::scenario::MessageType;
+
 /// Index of a segment (the topology's segment order).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct SegIx(pub usize);
@@ -242,6 +245,8 @@ pub struct Net {
     capture: Option<CapturePoint>,
     /// Frames seen at the capture point and not yet drained.
     captured: Vec<Captured>,
+    /// BGP messages as they first leave their sender (the report's message counts).
+    wire: WireCounter,
     /// Segments an endpoint emitted, between polling and sending them (kept to reuse).
     scratch: Vec<Segment>,
 }
@@ -345,6 +350,7 @@ impl Net {
             stats: NetStats::default(),
             capture: None,
             captured: Vec::new(),
+            wire: WireCounter::default(),
             scratch: Vec::new(),
         })
     }
@@ -356,6 +362,12 @@ impl Net {
         if point.is_none() {
             self.captured.clear();
         }
+    }
+
+    /// BGP messages of `kind` transmitted so far: a message counts once its last octet has left
+    /// its sender, whatever the segmentation and retransmissions (see [`super::wire`]).
+    pub(crate) fn messages_sent(&self, kind: MessageType) -> u64 {
+        self.wire.get(kind)
     }
 
     /// The frames recorded at the capture point since the last call, in time order.
@@ -667,6 +679,11 @@ impl Net {
         let Some((seg, dir)) = self.hop_at(session, toward, k) else {
             return;
         };
+        if k == 0
+            && let Frame::Tcp { segment, .. } = &frame
+        {
+            self.wire.on_segment(session, 1 - (toward & 1), segment);
+        }
         if k == 0 && self.capture == Some(CapturePoint::Sender) {
             self.captured.push(Captured {
                 at: now,

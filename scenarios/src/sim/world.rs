@@ -183,6 +183,7 @@ pub(crate) struct World<'a> {
     timeline: Vec<TimelineEntry>,
     detections: Vec<Detection>,
     last_fib_change: BTreeMap<usize, Instant>,
+    /// BFD packets sent (BGP messages are counted on the wire, by `net`).
     messages: BTreeMap<MessageType, u64>,
     path_changes: Vec<PathChange>,
     /// The JSON-lines trace, when one was asked for (no trace: no record is even built).
@@ -831,7 +832,6 @@ impl<'a> World<'a> {
                     }
                 }
                 Out::Bytes(s, bytes) => {
-                    count_bgp_messages(&bytes, &mut self.messages);
                     let end = self.end_of(s, r);
                     self.net.write(&mut self.engine, s, end, &bytes);
                 }
@@ -2054,7 +2054,12 @@ impl<'a> World<'a> {
                 .iter()
                 .map(|k| MessageCount {
                     kind: *k,
-                    count: self.messages.get(k).copied().unwrap_or(0),
+                    // BGP messages as they left on the wire (a message queued behind
+                    // unacknowledged data when its connection closed never did); BFD as sent.
+                    count: match k {
+                        MessageType::Bfd => self.messages.get(k).copied().unwrap_or(0),
+                        _ => self.net.messages_sent(*k),
+                    },
                 })
                 .collect(),
             flaps: self
@@ -2165,26 +2170,4 @@ fn fault_label(topo: &Topology, a: &FaultAction) -> (String, String) {
         (None, _) => String::new(),
     };
     (kind.to_owned(), target)
-}
-
-/// Counts the BGP messages in a chunk written by a session (whole messages, RFC 4271 §4.1
-/// header: 16-octet marker, 2-octet length, 1-octet type).
-fn count_bgp_messages(bytes: &[u8], counts: &mut BTreeMap<MessageType, u64>) {
-    let mut at = 0usize;
-    while let Some(h) = bytes.get(at..at + 19) {
-        let len = usize::from(u16::from_be_bytes([h[16], h[17]]));
-        let kind = match h[18] {
-            1 => MessageType::Open,
-            2 => MessageType::Update,
-            3 => MessageType::Notification,
-            4 => MessageType::Keepalive,
-            5 => MessageType::RouteRefresh,
-            _ => break,
-        };
-        *counts.entry(kind).or_insert(0) += 1;
-        if len < 19 {
-            break;
-        }
-        at += len;
-    }
 }

@@ -244,3 +244,20 @@ pub fn assert_within(
 pub fn at(d: StdDuration) -> Duration {
     Duration::from_nanos(u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
 }
+
+/// Lowers msee1's maximum-prefix limit on routes from the customer to `limit` (Azure's is
+/// 4,000 on private peering), so a daemon advertising a few more prefixes exceeds it.
+pub fn limit_msee_prefixes(topo: &mut Topology, limit: u32) {
+    let msee: Vec<usize> = topo
+        .routers
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.role == scenarios::topology::Role::Msee)
+        .map(|(i, _)| i)
+        .collect();
+    for end in topo.sessions.iter_mut().flat_map(|s| s.ends.iter_mut()) {
+        if msee.contains(&end.router.0) {
+            end.max_prefixes = Some(limit);
+        }
+    }
+}
