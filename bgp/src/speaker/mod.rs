@@ -389,7 +389,7 @@ impl Speaker {
     /// Fires every timer due at `now` (sessions in [`PeerId`] order, BGP before BFD).
     pub fn handle_timeout(&mut self, now: Instant) {
         for state in &mut self.peers {
-            if !state.deadline.is_some_and(|t| t <= now) {
+            if state.deadline.is_none_or(|t| t > now) {
                 continue;
             }
             state.touch();
@@ -578,16 +578,14 @@ impl Speaker {
                         family,
                         limit,
                     } => {
-                        if let Some(i) = self.index(peer) {
-                            if let Some(state) = self.peers.get_mut(i) {
-                                state.touch();
-                                let family = match family {
-                                    IpFamily::Ipv4 => Family::IPV4_UNICAST,
-                                    IpFamily::Ipv6 => Family::IPV6_UNICAST,
-                                };
-                                let command = Command::MaxPrefixExceeded { family, limit };
-                                let _ = state.session.handle_command(now, command);
-                            }
+                        if let Some(state) = self.index(peer).and_then(|i| self.peers.get_mut(i)) {
+                            state.touch();
+                            let family = match family {
+                                IpFamily::Ipv4 => Family::IPV4_UNICAST,
+                                IpFamily::Ipv6 => Family::IPV6_UNICAST,
+                            };
+                            let command = Command::MaxPrefixExceeded { family, limit };
+                            let _ = state.session.handle_command(now, command);
                         }
                         SpeakerEvent::MaxPrefixExceeded {
                             peer,
