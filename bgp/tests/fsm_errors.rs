@@ -373,6 +373,67 @@ fn stop_sends_administrative_shutdown_with_message() {
     assert!(!p.a.session.timers().is_armed(Timer::IdleHold));
 }
 
+#[test]
+fn stop_with_peer_deconfigured_sends_cease_3_without_data() {
+    let mut p = established(cfg_a(Profile::RFC4271), cfg_b(Profile::RFC4271), 6);
+    p.command(
+        Side::A,
+        Command::StopWith {
+            subcode: CeaseSubcode::PEER_DECONFIGURED,
+            // RFC 9003 §2 defines the communication for 6/2 and 6/4 only: not sent with 6/3.
+            message: Some("circuit deprovisioned".to_owned()),
+        },
+    );
+    assert_eq!(state(&p.a), State::Idle);
+    p.drive();
+    let (_, n) = received_notifications(&p.b)
+        .pop()
+        .expect("B got the NOTIFICATION");
+    assert_eq!(code(&n), (6, 3));
+    assert!(n.data.is_empty(), "data {:?}", n.data);
+    assert_eq!(n.shutdown_communication(), None);
+    // Like any manual stop: A stays down until started again.
+    p.drive_for(Duration::from_secs(3600));
+    assert_eq!(state(&p.a), State::Idle);
+    assert!(!p.a.session.timers().is_armed(Timer::IdleHold));
+}
+
+#[test]
+fn stop_with_administrative_reset_carries_the_message() {
+    let mut p = established(cfg_a(Profile::RFC4271), cfg_b(Profile::RFC4271), 6);
+    p.command(
+        Side::A,
+        Command::StopWith {
+            subcode: CeaseSubcode::ADMINISTRATIVE_RESET,
+            message: Some("policy change".to_owned()),
+        },
+    );
+    p.drive();
+    let (_, n) = received_notifications(&p.b)
+        .pop()
+        .expect("B got the NOTIFICATION");
+    assert_eq!(code(&n), (6, 4));
+    assert_eq!(n.shutdown_communication(), Some(Ok("policy change")));
+}
+
+#[test]
+fn stop_with_before_open_sends_nothing() {
+    let mut s = session(cfg_a(Profile::RFC4271), 1);
+    s.handle_command(Instant::ZERO, Command::Start).unwrap();
+    drain(&mut s);
+    s.handle_command(
+        Instant::ZERO,
+        Command::stop_with(CeaseSubcode::PEER_DECONFIGURED),
+    )
+    .unwrap();
+    let (tx, _) = drain(&mut s);
+    assert!(
+        !tx.iter().any(|t| matches!(t, Transmit::Bytes(_))),
+        "no NOTIFICATION before our OPEN: {tx:?}"
+    );
+    assert_eq!(s.state(), State::Idle);
+}
+
 fn max_prefix(restart: Option<Duration>) -> Pair {
     let mut a = cfg_a(Profile::RFC4271);
     a.max_prefix_restart = restart;

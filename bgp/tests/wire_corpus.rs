@@ -120,8 +120,8 @@ fn ris_corpus_decodes_and_reencodes_byte_for_byte() {
                         &bytes[..]
                     ));
                 }
-                // The same message rebuilt from its typed attribute values (not the lazily kept
-                // octets) must encode to the same bytes too.
+                // The same message rebuilt from a copy of its typed attribute values must encode
+                // to the same bytes too.
                 if let Message::Update(u) = &msg {
                     let typed = Update {
                         attributes: Arc::new(PathAttributes::from(

@@ -64,11 +64,13 @@ fn as_path(four: bool, confed: bool) -> impl Strategy<Value = AsPath> {
         )
             .prop_map(|(k, asns)| AsSegment {
                 kind: SegmentType(k),
-                asns,
+                asns: asns.into(),
             }),
         0..4,
     )
-    .prop_map(|segments| AsPath { segments })
+    .prop_map(|segments: Vec<AsSegment>| AsPath {
+        segments: segments.into(),
+    })
 }
 
 fn unicast_v4() -> impl Strategy<Value = Ipv4Addr> {
@@ -91,16 +93,16 @@ fn attributes(four: bool) -> impl Strategy<Value = PathAttributes> {
         prop::option::of(aggregator(four).prop_map(AttrValue::Aggregator)),
         prop::option::of(
             prop::collection::vec(any::<u32>().prop_map(Community), 1..8)
-                .prop_map(AttrValue::Communities),
+                .prop_map(|v| AttrValue::Communities(v.into())),
         ),
         prop::option::of(any::<u32>().prop_map(|a| AttrValue::OriginatorId(Ipv4Addr::from(a)))),
         prop::option::of(
             prop::collection::vec(any::<u32>().prop_map(Ipv4Addr::from), 1..4)
-                .prop_map(AttrValue::ClusterList),
+                .prop_map(|v| AttrValue::ClusterList(v.into())),
         ),
         prop::option::of(
             prop::collection::vec(any::<[u8; 8]>().prop_map(ExtendedCommunity), 1..4)
-                .prop_map(AttrValue::ExtendedCommunities),
+                .prop_map(|v| AttrValue::ExtendedCommunities(v.into())),
         ),
         prop::option::of(as_path(true, false).prop_map(AttrValue::As4Path)),
         prop::option::of(aggregator(true).prop_map(AttrValue::As4Aggregator)),
@@ -113,7 +115,7 @@ fn attributes(four: bool) -> impl Strategy<Value = PathAttributes> {
                 }),
                 1..4,
             )
-            .prop_map(AttrValue::LargeCommunities),
+            .prop_map(|v| AttrValue::LargeCommunities(v.into())),
         ),
         prop::option::of(
             (40u8..=60, prop::collection::vec(any::<u8>(), 0..20)).prop_map(|(t, data)| {
@@ -363,8 +365,7 @@ proptest! {
             }
         }
         if let Ok(first) = Message::decode(&bytes, &ctx) {
-            // Lazily kept attributes must be exactly what the eager decoder accepts: no
-            // malformed entry and the same count once materialised.
+            // An UPDATE decoded without issues holds no malformed (discarded) entry.
             if let Message::Update(u) = &first
                 && u.issues.is_empty()
             {

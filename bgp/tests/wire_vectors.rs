@@ -533,13 +533,14 @@ fn attribute_vectors() -> Vec<(&'static str, Vec<u8>, AttrValue, bool)> {
                     AsSegment::set(vec![Asn(3)]),
                     AsSegment {
                         kind: SegmentType::AS_CONFED_SEQUENCE,
-                        asns: vec![Asn(4)],
+                        asns: vec![Asn(4)].into(),
                     },
                     AsSegment {
                         kind: SegmentType::AS_CONFED_SET,
-                        asns: vec![Asn(5)],
+                        asns: vec![Asn(5)].into(),
                     },
-                ],
+                ]
+                .into(),
             }),
             false,
         ),
@@ -588,10 +589,9 @@ fn attribute_vectors() -> Vec<(&'static str, Vec<u8>, AttrValue, bool)> {
         (
             "COMMUNITIES",
             attr(0xc0, 8, &[0x2f, 0x2c, 0xc7, 0x9c, 0xff, 0xff, 0, 0]),
-            AttrValue::Communities(vec![
-                Community::new(12076, 51100),
-                Community::GRACEFUL_SHUTDOWN,
-            ]),
+            AttrValue::Communities(
+                vec![Community::new(12076, 51100), Community::GRACEFUL_SHUTDOWN].into(),
+            ),
             false,
         ),
         (
@@ -603,13 +603,13 @@ fn attribute_vectors() -> Vec<(&'static str, Vec<u8>, AttrValue, bool)> {
         (
             "CLUSTER_LIST",
             attr(0x80, 10, &[10, 0, 0, 1, 10, 0, 0, 2]),
-            AttrValue::ClusterList(vec![ip(10, 0, 0, 1), ip(10, 0, 0, 2)]),
+            AttrValue::ClusterList(vec![ip(10, 0, 0, 1), ip(10, 0, 0, 2)].into()),
             false,
         ),
         (
             "EXTENDED_COMMUNITIES",
             attr(0xc0, 16, &[0, 2, 0xfd, 0xe8, 0, 0, 0, 7]),
-            AttrValue::ExtendedCommunities(vec![ExtendedCommunity::route_target(65000, 7)]),
+            AttrValue::ExtendedCommunities(vec![ExtendedCommunity::route_target(65000, 7)].into()),
             false,
         ),
         (
@@ -630,11 +630,14 @@ fn attribute_vectors() -> Vec<(&'static str, Vec<u8>, AttrValue, bool)> {
         (
             "LARGE_COMMUNITY",
             attr(0xc0, 32, &[0, 0, 0x2f, 0x2c, 0, 0, 0, 1, 0, 0, 0, 2]),
-            AttrValue::LargeCommunities(vec![LargeCommunity {
-                global_admin: 12076,
-                local_data_1: 1,
-                local_data_2: 2,
-            }]),
+            AttrValue::LargeCommunities(
+                vec![LargeCommunity {
+                    global_admin: 12076,
+                    local_data_1: 1,
+                    local_data_2: 2,
+                }]
+                .into(),
+            ),
             false,
         ),
         (
@@ -907,8 +910,8 @@ fn adds_as4_attributes_for_two_octet_peers() {
     let bytes = Message::Update(u).to_bytes(&EncodeCtx::default()).unwrap();
     let back = update(&bytes, &ctx2());
     assert_eq!(
-        back.attributes.as_path().unwrap().segments[0].asns,
-        vec![Asn(23456), Asn(100)]
+        back.attributes.as_path().unwrap().segments[0].asns[..],
+        [Asn(23456), Asn(100)]
     );
     let eff = back.attributes.effective_as_path(false).unwrap();
     assert_eq!(
@@ -1117,10 +1120,10 @@ fn misc_value_helpers() {
     };
 }
 
-// ---------------------------------------------------------------- lazy attribute storage
+// ---------------------------------------------------------------- decoded attribute lists
 
 #[test]
-fn lazily_kept_attributes_equal_the_typed_ones_and_survive_mutation() {
+fn decoded_attributes_equal_the_typed_list_and_survive_mutation() {
     let wire = update_bytes(
         &[],
         &[&base_attrs(true)[..], &attr(0xc0, 8, &[0, 1, 0, 2])[..]].concat(),
@@ -1146,7 +1149,7 @@ fn lazily_kept_attributes_equal_the_typed_ones_and_survive_mutation() {
 }
 
 #[test]
-fn lazily_kept_attributes_are_reencoded_for_a_session_of_another_as_width() {
+fn decoded_attributes_are_reencoded_for_a_session_of_another_as_width() {
     let as_path = attr(0x40, 2, &[2, 1, 0, 3, 0x0d, 0x40]);
     let wire = update_bytes(
         &[],
@@ -1157,13 +1160,13 @@ fn lazily_kept_attributes_are_reencoded_for_a_session_of_another_as_width() {
     let two = Message::Update(u).to_bytes(&EncodeCtx::default()).unwrap();
     let back = update(&two, &ctx2());
     assert_eq!(
-        back.attributes.as_path().unwrap().segments[0].asns,
-        vec![Asn::TRANS]
+        back.attributes.as_path().unwrap().segments[0].asns[..],
+        [Asn::TRANS]
     );
 }
 
 #[test]
-fn mp_attributes_are_cut_out_of_the_kept_octets() {
+fn mp_attributes_are_kept_out_of_the_attribute_list() {
     let mut value = vec![0, 2, 1, 16];
     value.extend_from_slice(&v6("2001:db8::1").octets());
     value.push(0);

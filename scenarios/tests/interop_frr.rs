@@ -7,8 +7,8 @@
 //! Checks: Established with the capabilities both sides announce, hold time 9 (RFC 4271
 //! §4.2), routes both ways with AS path 12076, detection windows both ways (our `silent`
 //! fault against FRR's hold timer, a SIGSTOPped bgpd against ours), and NOTIFICATIONs both
-//! ways (bad peer AS, Cease 6/1 from FRR's maximum-prefix, Cease 6/2 with the RFC 9003
-//! shutdown communication from `neighbor shutdown message`).
+//! ways (bad peer AS either way, Cease 6/1 from FRR's maximum-prefix and from ours, Cease 6/2
+//! with the RFC 9003 shutdown communication from `neighbor shutdown message`).
 //!
 //! Skips with a printed reason when FRR is not installed, except under `CI=true` (`.ci/run`
 //! installs `frr`). Each daemon is killed on drop.
@@ -39,6 +39,10 @@ struct FrrConfig {
     remote_as: u32,
     /// `neighbor maximum-prefix` for our routes.
     max_prefix: Option<u32>,
+    /// Networks bgpd originates besides 10.1.0.0/16 (10.2.0.0/16, 10.3.0.0/16, ...).
+    extra_networks: u8,
+    /// `neighbor password` (RFC 2385 MD5).
+    password: Option<&'static str>,
 }
 
 impl Default for FrrConfig {
@@ -47,6 +51,8 @@ impl Default for FrrConfig {
             local_as: 65001,
             remote_as: 12076,
             max_prefix: None,
+            extra_networks: 0,
+            password: None,
         }
     }
 }
@@ -92,6 +98,12 @@ fn start_frr(bins: &(PathBuf, PathBuf), our_port: u16, cfg: &FrrConfig) -> Frr {
     let max_prefix = cfg.max_prefix.map_or_else(String::new, |n| {
         format!("  neighbor 127.0.0.1 maximum-prefix {n}\n")
     });
+    let password = cfg.password.map_or_else(String::new, |p| {
+        format!(" neighbor 127.0.0.1 password {p}\n")
+    });
+    let networks: String = (0..cfg.extra_networks)
+        .map(|i| format!("  network 10.{}.0.0/16\n", u16::from(i) + 2))
+        .collect();
     // `frr defaults traditional`: 180/60 timers unless set. FRR 8 requires an explicit policy
     // for eBGP routes (`bgp ebgp-requires-policy`); the test has none, so it is turned off.
     let config = format!(
@@ -108,9 +120,9 @@ router bgp {local_as}
  neighbor 127.0.0.1 update-source {FRR_ADDR}
  neighbor 127.0.0.1 timers 3 9
  neighbor 127.0.0.1 timers connect 1
- address-family ipv4 unicast
+{password} address-family ipv4 unicast
   network 10.1.0.0/16
-{max_prefix} exit-address-family
+{networks}{max_prefix} exit-address-family
 ",
         local_as = cfg.local_as,
         remote_as = cfg.remote_as,
@@ -381,6 +393,27 @@ fn frr_sends_cease_max_prefix_when_we_exceed_its_limit() {
 }
 
 #[test]
+fn we_send_cease_max_prefix_when_frr_exceeds_our_limit() {
+    // msee1's limit lowered from Azure's 4,000 to 2; FRR originates 5 networks.
+    let mut topo = reference();
+    interop_support::limit_msee_prefixes(&mut topo, 2);
+    let cfg = FrrConfig {
+        extra_networks: 4,
+        ..FrrConfig::default()
+    };
+    let Some((summary, text, neighbor)) = run_against(&cfg, topo, 8, |_| {}) else {
+        return;
+    };
+    // RFC 4486 §4: Cease subcode 1, "Maximum Number of Prefixes Reached".
+    assert!(has(&summary, true, 6, 1), "{text}\nFRR:\n{neighbor}");
+    assert!(text.contains("max-prefix 2 exceeded"), "{text}");
+    assert!(
+        neighbor.contains("Maximum Number of Prefixes Reached"),
+        "FRR:\n{neighbor}"
+    );
+}
+
+#[test]
 fn frr_neighbor_shutdown_reaches_us_as_cease_admin_shutdown_with_its_message() {
     let message = "maintenance: traffic moves to ce2";
     let mut up = false;
@@ -411,4 +444,45 @@ fn frr_neighbor_shutdown_reaches_us_as_cease_admin_shutdown_with_its_message() {
         text.contains(&format!("received NOTIFICATION 6/2 {message:?}")),
         "{text}"
     );
+}
+
+/// RFC 2385 against FRR: msee1 listens with the peering's key installed for FRR's address;
+/// bgpd dials with `neighbor password`. Returns whether FRR reached Established within 12 s.
+fn md5_session_with_frr(bins: &(PathBuf, PathBuf), password: &'static str) -> (bool, String) {
+    let our_port = free_port();
+    let topo = interop_support::reference_with_md5("azure-md5-key", FRR_ADDR);
+    let live = LiveRun::msee_of(topo, our_port, 14, Vec::new());
+    let cfg = FrrConfig {
+        password: Some(password),
+        ..FrrConfig::default()
+    };
+    let frr = start_frr(bins, our_port, &cfg);
+    let up = poll(
+        StdDuration::from_secs(12),
+        StdDuration::from_millis(100),
+        || frr.established(),
+    );
+    let neighbor = frr.neighbor();
+    let (_, text) = live.join();
+    drop(frr);
+    (up, format!("FRR: {neighbor}\nours:\n{text}"))
+}
+
+#[test]
+fn frr_with_the_same_md5_key_establishes() {
+    let Some(bins) = frr_or_skip() else {
+        return;
+    };
+    let (up, log) = md5_session_with_frr(&bins, "azure-md5-key");
+    assert!(up, "{log}");
+    assert!(log.contains("TCP MD5 signatures on"), "{log}");
+}
+
+#[test]
+fn frr_with_another_md5_key_never_connects() {
+    let Some(bins) = frr_or_skip() else {
+        return;
+    };
+    let (up, log) = md5_session_with_frr(&bins, "not-the-key");
+    assert!(!up, "{log}");
 }

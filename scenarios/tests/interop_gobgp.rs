@@ -8,8 +8,8 @@
 //!
 //! Checks: Established with the capabilities both sides announce, hold time 9 (RFC 4271
 //! §4.2), routes both ways with AS path 12076, detection windows both ways, and NOTIFICATIONs
-//! both ways (bad peer AS, Cease 6/1 from `prefix-limit`, Cease 6/2 with the RFC 9003
-//! shutdown communication from `gobgp neighbor ADDR shutdown --reason`).
+//! both ways (bad peer AS either way, Cease 6/1 from `prefix-limit` and from our limit, Cease
+//! 6/2 with the RFC 9003 shutdown communication from `gobgp neighbor ADDR shutdown --reason`).
 //!
 //! Skips with a printed reason when GoBGP is not installed, except under `CI=true` (`.ci/run`
 //! installs `gobgpd`). Each daemon is killed on drop.
@@ -43,6 +43,8 @@ struct GobgpConfig {
     peer_as: u32,
     /// `prefix-limit` `max-prefixes` for our routes.
     max_prefixes: Option<u32>,
+    /// Prefixes gobgpd originates besides 10.1.0.0/16 (10.2.0.0/16, 10.3.0.0/16, ...).
+    extra_prefixes: u8,
 }
 
 impl Default for GobgpConfig {
@@ -51,6 +53,7 @@ impl Default for GobgpConfig {
             local_as: 65001,
             peer_as: 12076,
             max_prefixes: None,
+            extra_prefixes: 0,
         }
     }
 }
@@ -155,6 +158,10 @@ fn start_gobgp(bins: &(PathBuf, PathBuf), cfg: &GobgpConfig) -> Gobgp {
         },
     );
     assert!(ready, "gobgpd did not start:\n{}", gobgp.log());
+    for i in 0..cfg.extra_prefixes {
+        let prefix = format!("10.{}.0.0/16", u16::from(i) + 2);
+        let _ = gobgp.cli(&["global", "rib", "add", &prefix]);
+    }
     gobgp
 }
 
@@ -386,6 +393,23 @@ fn gobgp_sends_cease_max_prefix_when_we_exceed_its_prefix_limit() {
     // RFC 4486 §4: "Maximum Number of Prefixes Reached" is Cease subcode 1.
     assert!(has(&summary, false, 6, 1), "{text}\nGoBGP:\n{log}");
     assert!(summary.negotiated.is_some(), "{text}");
+}
+
+#[test]
+fn we_send_cease_max_prefix_when_gobgp_exceeds_our_limit() {
+    // msee1's limit lowered from Azure's 4,000 to 2; gobgpd originates 5 prefixes.
+    let mut topo = reference();
+    interop_support::limit_msee_prefixes(&mut topo, 2);
+    let cfg = GobgpConfig {
+        extra_prefixes: 4,
+        ..GobgpConfig::default()
+    };
+    let Some((summary, text, log)) = run_against(&cfg, topo, 4, |_| {}) else {
+        return;
+    };
+    // RFC 4486 §4: Cease subcode 1, "Maximum Number of Prefixes Reached".
+    assert!(has(&summary, true, 6, 1), "{text}\nGoBGP:\n{log}");
+    assert!(text.contains("max-prefix 2 exceeded"), "{text}");
 }
 
 #[test]

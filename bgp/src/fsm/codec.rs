@@ -7,8 +7,8 @@ use std::net::Ipv4Addr;
 
 use super::config::Config;
 use crate::wire::{
-    Asn, Capability, DecodeCtx, DecodeError, EncodeCtx, EncodeError, Family, Message, Notification,
-    Open, Update,
+    AddPathFamily, AddPathMode, Asn, Capability, DecodeCtx, DecodeError, EncodeCtx, EncodeError,
+    Family, Message, Notification, Open, Update,
 };
 
 /// A received message, reduced to what the state machine distinguishes.
@@ -44,6 +44,9 @@ pub(super) struct Capabilities {
     pub(super) route_refresh: bool,
     pub(super) extended_message: bool,
     pub(super) graceful_restart: bool,
+    /// ADD-PATH tuples (RFC 7911 §4), first tuple per family; empty when the capability is
+    /// absent or ignored.
+    pub(super) add_path: Vec<AddPathFamily>,
 }
 
 impl OpenInfo {
@@ -60,6 +63,15 @@ impl OpenInfo {
                 Capability::ExtendedMessage => caps.extended_message = true,
                 Capability::GracefulRestart { .. } => caps.graceful_restart = true,
                 Capability::FourOctetAs(asn) => caps.four_octet_as = Some(asn.0),
+                Capability::AddPath(tuples) => {
+                    // The codec has already refused a Send/Receive value other than 1, 2 or 3
+                    // (OPEN Message Error, see `wire::Capability`); first tuple per family wins.
+                    for t in tuples {
+                        if !caps.add_path.iter().any(|c| c.family == t.family) {
+                            caps.add_path.push(*t);
+                        }
+                    }
+                }
                 _ => {}
             }
         }
@@ -70,6 +82,45 @@ impl OpenInfo {
             capabilities: caps,
         }
     }
+}
+
+/// Whether `mode` includes receiving multiple paths (Send/Receive 1 or 3, RFC 7911 §4).
+const fn can_receive(mode: AddPathMode) -> bool {
+    matches!(mode.0, 1 | 3)
+}
+
+/// Whether `mode` includes sending multiple paths (Send/Receive 2 or 3, RFC 7911 §4).
+const fn can_send(mode: AddPathMode) -> bool {
+    matches!(mode.0, 2 | 3)
+}
+
+/// The ADD-PATH families in force, from our configured tuples and the peer's: `(receive,
+/// send)`, each in our configured order.
+///
+/// RFC 7911 §5: "For a BGP speaker to be able to send multiple paths to its peer, that BGP
+/// speaker MUST advertise the ADD-PATH Capability with the Send/Receive field set to either 2
+/// or 3, and MUST receive from its peer the ADD-PATH Capability with the Send/Receive field
+/// set to either 1 or 3, for the corresponding <AFI, SAFI>." Receiving is the mirror image
+/// ("The peer SHALL act accordingly in processing an UPDATE message"): we announced 1 or 3 and
+/// the peer 2 or 3.
+pub(super) fn add_path(
+    ours: &[AddPathFamily],
+    theirs: &[AddPathFamily],
+) -> (Vec<Family>, Vec<Family>) {
+    let mut receive = Vec::new();
+    let mut send = Vec::new();
+    for our in ours {
+        let Some(their) = theirs.iter().find(|t| t.family == our.family) else {
+            continue;
+        };
+        if can_receive(our.mode) && can_send(their.mode) && !receive.contains(&our.family) {
+            receive.push(our.family);
+        }
+        if can_send(our.mode) && can_receive(their.mode) && !send.contains(&our.family) {
+            send.push(our.family);
+        }
+    }
+    (receive, send)
 }
 
 /// Frames the TCP byte stream into messages.
@@ -128,6 +179,12 @@ pub(super) fn open(config: &Config) -> Vec<u8> {
     }
     if config.four_octet_as {
         caps.push(Capability::FourOctetAs(Asn(config.local_as)));
+    }
+    if !config.add_path.is_empty() {
+        // RFC 7911 §4: "A BGP speaker that wishes to indicate support for multiple AFI/SAFIs
+        // MUST do so by including the information in a single instance of the ADD-PATH
+        // Capability."
+        caps.push(Capability::AddPath(config.add_path.clone()));
     }
     // `Config::validate` keeps the hold time within 16 bits of seconds.
     let hold = u16::try_from(config.hold_time().as_secs()).unwrap_or(u16::MAX);

@@ -6,7 +6,7 @@ use sim_core::time::Duration;
 use std::net::Ipv4Addr;
 
 use super::profile::Profile;
-use crate::wire::Family;
+use crate::wire::{AddPathFamily, Family};
 
 /// Configuration of one BGP session.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -45,6 +45,11 @@ pub struct Config {
     pub graceful_restart: Option<Duration>,
     /// The peer is internal (same AS): selects the iBGP MRAI.
     pub internal: bool,
+    /// ADD-PATH (RFC 7911): per family, whether we can receive and/or send multiple paths.
+    /// Empty (the default): the capability is not announced and no Path Identifiers are used.
+    /// What is in force per family is computed from both OPENs (see [`crate::fsm`]'s
+    /// `Negotiated::decode` / `Negotiated::encode`).
+    pub add_path: Vec<AddPathFamily>,
 }
 
 /// Why a [`Config`] cannot run a session.
@@ -86,6 +91,7 @@ impl Config {
             extended_message: false,
             graceful_restart: None,
             internal: local_as == remote_as,
+            add_path: Vec::new(),
         }
     }
 

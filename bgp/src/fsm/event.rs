@@ -13,7 +13,7 @@ use sim_core::time::Duration;
 use std::net::Ipv4Addr;
 
 use super::State;
-use crate::wire::{DecodeCtx, EncodeCtx, Family, Notification, Update};
+use crate::wire::{CeaseSubcode, DecodeCtx, EncodeCtx, Family, Notification, Update};
 
 /// An input from the owner of the session.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -28,6 +28,19 @@ pub enum Command {
     /// until the next start.
     Stop {
         /// The shutdown communication (UTF-8, cut to 255 octets).
+        message: Option<String>,
+    },
+    /// ManualStop (Event 2) with a chosen Cease subcode (RFC 4486 §4), e.g.
+    /// [`CeaseSubcode::PEER_DECONFIGURED`] (6/3) when the peering itself is removed ("Peer
+    /// De-configured") rather than shut down for a while. Behaves exactly as [`Self::Stop`]
+    /// (the NOTIFICATION goes out in OpenSent, OpenConfirm and Established; the session then
+    /// stays in Idle until the next start). `message` is sent only with Administrative
+    /// Shutdown (6/2) and Administrative Reset (6/4), the two subcodes RFC 9003 §2 defines the
+    /// shutdown communication for; with any other subcode the Data field is empty.
+    StopWith {
+        /// The Cease subcode of the NOTIFICATION.
+        subcode: CeaseSubcode,
+        /// The shutdown communication for 6/2 and 6/4 (UTF-8, cut to 255 octets).
         message: Option<String>,
     },
     /// AutomaticStop (Event 8) because the owner counted more prefixes than allowed: sends
@@ -51,6 +64,18 @@ pub enum Command {
     /// (§8.2.2: "Each time the local system sends a KEEPALIVE or UPDATE message, it restarts
     /// its KeepaliveTimer") and arms the MRAI timer.
     SendUpdate(Update),
+}
+
+impl Command {
+    /// [`Command::StopWith`] without a shutdown communication: `Command::stop_with(
+    /// CeaseSubcode::PEER_DECONFIGURED)` ends the session with Cease 6/3.
+    #[must_use]
+    pub const fn stop_with(subcode: CeaseSubcode) -> Self {
+        Self::StopWith {
+            subcode,
+            message: None,
+        }
+    }
 }
 
 /// What happened to the TCP connection.

@@ -186,7 +186,14 @@ impl Session {
                     self.start(now, Event::ManualStart);
                 }
             }
-            Command::Stop { message } => self.manual_stop(now, message.as_deref()),
+            Command::Stop { message } => self.manual_stop(
+                now,
+                CeaseSubcode::ADMINISTRATIVE_SHUTDOWN,
+                message.as_deref(),
+            ),
+            Command::StopWith { subcode, message } => {
+                self.manual_stop(now, subcode, message.as_deref());
+            }
             Command::MaxPrefixExceeded { family, limit } => {
                 if self.conn == Conn::Open
                     && matches!(self.state, State::OpenConfirm | State::Established)
@@ -520,12 +527,18 @@ impl Session {
         let families = ours.into_iter().filter(|f| theirs.contains(f)).collect();
         let four_octet_as = self.config.four_octet_as && caps.four_octet_as.is_some();
         let extended_message = self.config.extended_message && caps.extended_message;
+        let (add_path_receive, add_path_send) =
+            codec::add_path(&self.config.add_path, &caps.add_path);
         let decode = DecodeCtx {
             four_octet_as,
+            add_path: add_path_receive,
             extended_message,
-            ..DecodeCtx::default()
         };
-        let encode = EncodeCtx::from(&decode);
+        let encode = EncodeCtx {
+            four_octet_as,
+            add_path: add_path_send,
+            extended_message,
+        };
         Negotiated {
             remote_as: open.asn,
             remote_id: open.id,
@@ -572,7 +585,7 @@ impl Session {
         self.set_state(State::Connect, cause);
     }
 
-    fn manual_stop(&mut self, now: Instant, message: Option<&str>) {
+    fn manual_stop(&mut self, now: Instant, subcode: CeaseSubcode, message: Option<&str>) {
         if self.state == State::Idle {
             // A stop in Idle cancels a pending automatic restart.
             self.timers.stop(Timer::IdleHold);
@@ -581,11 +594,14 @@ impl Session {
         }
         if self.conn == Conn::Open && self.opened() {
             // §8.2.2 Event 2 in OpenSent/OpenConfirm/Established: "sends the NOTIFICATION with
-            // a Cease"; RFC 4486 §4 picks "Administrative Shutdown" for it, and RFC 9003 §2
-            // carries the operator's message.
-            let n = match message {
-                Some(text) => Notification::shutdown(CeaseSubcode::ADMINISTRATIVE_SHUTDOWN, text),
-                None => Notification::cease(CeaseSubcode::ADMINISTRATIVE_SHUTDOWN),
+            // a Cease"; RFC 4486 §4 picks the subcode ("Administrative Shutdown" for a plain
+            // stop, "Peer De-configured" when the peering is removed, ...), and RFC 9003 §2
+            // carries the operator's message with Administrative Shutdown or Reset only.
+            let communicates = subcode == CeaseSubcode::ADMINISTRATIVE_SHUTDOWN
+                || subcode == CeaseSubcode::ADMINISTRATIVE_RESET;
+            let n = match message.filter(|_| communicates) {
+                Some(text) => Notification::shutdown(subcode, text),
+                None => Notification::cease(subcode),
             };
             self.send_notification(n);
         }

@@ -15,8 +15,11 @@
 //!   (RFC 4271 §8.2.2: on a session drop the speaker "deletes all routes associated with this
 //!   connection"; §9: routes from a closed session are no longer usable) and forgets the peer's
 //!   Adj-RIB-Out.
-//! - ADD-PATH is not supported in the RIB: a second path for the same prefix from the same peer
-//!   replaces the first (RFC 4271 §9.1.4 semantics), whatever its path identifier.
+//! - ADD-PATH (RFC 7911) is negotiated by the session and carried on the wire, but the RIB
+//!   keeps one path per prefix and peer: a second path for the same prefix replaces the first
+//!   (RFC 4271 §9.1.4 semantics) and a withdrawal removes the prefix, whatever the Path
+//!   Identifier (RFC 7911 §5 would key both on prefix and identifier). Routes are sent one
+//!   per prefix, with identifier 0 where ADD-PATH send is in force.
 //! - Locally originated prefixes get weight 32,768, as Cisco IOS and FRR give them, so they win
 //!   over learned paths at the first step.
 

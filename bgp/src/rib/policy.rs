@@ -13,7 +13,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::prefix_list::PrefixList;
-use crate::wire::{AsPath, AsSegment, Asn};
+use crate::wire::{AsPath, AsSegment, Asn, AsnList};
 
 /// What happens to routes received from a peer.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -65,7 +65,7 @@ pub fn remove_private_asns(path: &AsPath) -> AsPath {
         .segments
         .iter()
         .filter_map(|s| {
-            let asns: Vec<Asn> = s
+            let asns: AsnList = s
                 .asns
                 .iter()
                 .copied()

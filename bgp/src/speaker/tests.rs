@@ -307,6 +307,65 @@ fn stopping_a_session_withdraws_its_routes_on_the_peer() {
 }
 
 #[test]
+fn add_path_sessions_carry_routes_with_path_identifiers() {
+    // RFC 7911 both ways on IPv4 unicast: every UPDATE carries Path Identifiers (the RIB keeps
+    // one path per prefix and sends it with identifier 0).
+    let mut net = Net::new(|_, spec| {
+        spec.session.add_path = vec![crate::wire::AddPathFamily {
+            family: Family::IPV4_UNICAST,
+            mode: crate::wire::AddPathMode::SEND_RECEIVE,
+        }];
+    });
+    net.originate(0, "192.0.2.0/24");
+    net.start();
+    net.run_for(Duration::from_secs(5));
+    let negotiated = net.events[1]
+        .iter()
+        .find_map(|(_, e)| match e {
+            SpeakerEvent::Session {
+                event: SessionEvent::Established(n),
+                ..
+            } => Some(n.clone()),
+            _ => None,
+        })
+        .expect("side 1 established");
+    assert_eq!(negotiated.decode.add_path, vec![Family::IPV4_UNICAST]);
+    assert_eq!(negotiated.encode.add_path, vec![Family::IPV4_UNICAST]);
+    assert!(net.best_from_peer(1, "192.0.2.0/24"));
+    // Withdrawal (the session going down) reaches the peer too.
+    let now = net.now;
+    assert_eq!(
+        net.speakers[0].handle_command(now, PEER, Command::Stop { message: None }),
+        Ok(())
+    );
+    net.pump();
+    net.run_for(Duration::from_secs(1));
+    assert!(!net.best_from_peer(1, "192.0.2.0/24"));
+}
+
+#[test]
+fn stop_with_peer_deconfigured_sends_cease_6_3_and_withdraws_the_routes() {
+    let mut net = Net::new(|_, _| {});
+    net.originate(0, "192.0.2.0/24");
+    net.start();
+    net.run_for(Duration::from_secs(5));
+    assert!(net.best_from_peer(1, "192.0.2.0/24"));
+    let now = net.now;
+    let stop = Command::stop_with(CeaseSubcode::PEER_DECONFIGURED);
+    assert_eq!(net.speakers[0].handle_command(now, PEER, stop), Ok(()));
+    net.pump();
+    net.run_for(Duration::from_secs(1));
+    // RFC 4486 §4: Cease, subcode 3 "Peer De-configured", no data.
+    let expected = Notification::cease(CeaseSubcode::PEER_DECONFIGURED);
+    let received = net.events[1].iter().any(|(_, e)| {
+        matches!(e, SpeakerEvent::Session { event: SessionEvent::NotificationReceived(n), .. } if *n == expected)
+    });
+    assert!(received, "the peer receives Cease 6/3: {:?}", net.events[1]);
+    assert_eq!(net.state(0), Some(State::Idle));
+    assert!(!net.best_from_peer(1, "192.0.2.0/24"));
+}
+
+#[test]
 fn max_prefix_breach_sends_cease_6_1_and_drops_the_routes() {
     let mut net = Net::new(|side, spec| {
         if side == 1 {

@@ -9,6 +9,7 @@ use std::borrow::Cow;
 
 use bytes::{BufMut, BytesMut};
 use serde::Serialize;
+use smallvec::{SmallVec, smallvec};
 
 use super::iana::SegmentType;
 use super::reader::Reader;
@@ -42,6 +43,13 @@ impl core::fmt::Display for Asn {
     }
 }
 
+/// The AS numbers of one segment, inline up to eight (longer paths, e.g. heavy prepending,
+/// spill to the heap).
+pub type AsnList = SmallVec<[Asn; 8]>;
+
+/// The segments of a path, inline when there is one (the common case).
+pub type SegmentList = SmallVec<[AsSegment; 1]>;
+
 /// One AS_PATH segment.
 ///
 /// ```text
@@ -54,25 +62,25 @@ pub struct AsSegment {
     /// AS_SET, AS_SEQUENCE, or a confederation segment (RFC 5065).
     pub kind: SegmentType,
     /// The AS numbers, in wire order.
-    pub asns: Vec<Asn>,
+    pub asns: AsnList,
 }
 
 impl AsSegment {
     /// An AS_SEQUENCE.
     #[must_use]
-    pub const fn sequence(asns: Vec<Asn>) -> Self {
+    pub fn sequence(asns: Vec<Asn>) -> Self {
         Self {
             kind: SegmentType::AS_SEQUENCE,
-            asns,
+            asns: AsnList::from_vec(asns),
         }
     }
 
     /// An AS_SET.
     #[must_use]
-    pub const fn set(asns: Vec<Asn>) -> Self {
+    pub fn set(asns: Vec<Asn>) -> Self {
         Self {
             kind: SegmentType::AS_SET,
-            asns,
+            asns: AsnList::from_vec(asns),
         }
     }
 
@@ -100,7 +108,7 @@ impl AsSegment {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize)]
 pub struct AsPath {
     /// Segments in wire order.
-    pub segments: Vec<AsSegment>,
+    pub segments: SegmentList,
 }
 
 /// Why an AS path value is malformed (RFC 7606 §7.2, RFC 7607).
@@ -120,7 +128,7 @@ impl AsPath {
             Self::default()
         } else {
             Self {
-                segments: vec![AsSegment::sequence(asns)],
+                segments: smallvec![AsSegment::sequence(asns)],
             }
         }
     }
@@ -180,7 +188,13 @@ impl AsPath {
                 Some(seg) if seg.kind == SegmentType::AS_SEQUENCE && seg.asns.len() < 255 => {
                     seg.asns.insert(0, asn);
                 }
-                _ => out.segments.insert(0, AsSegment::sequence(vec![asn])),
+                _ => out.segments.insert(
+                    0,
+                    AsSegment {
+                        kind: SegmentType::AS_SEQUENCE,
+                        asns: smallvec![asn],
+                    },
+                ),
             }
         }
         out
@@ -188,33 +202,37 @@ impl AsPath {
 
     /// Decodes an AS_PATH/AS4_PATH value with `width`-octet AS numbers (2 or 4).
     pub(crate) fn decode(r: &mut Reader<'_>, four_octet: bool) -> Result<Self, AsPathError> {
-        let mut segments = Vec::with_capacity(1);
+        let mut segments = SegmentList::new();
         let mut zero = false;
+        let width = if four_octet { 4 } else { 2 };
         while !r.is_empty() {
-            let kind = SegmentType(r.u8().ok_or(AsPathError::Structure)?);
             // RFC 7606 §7.2: "An AS_PATH is considered malformed if an unrecognized segment type
             // is encountered or if it contains a malformed segment. A segment is considered
             // malformed if ... the segment length field is zero ... or overruns the end".
-            if !matches!(kind.0, 1..=4) {
+            let [kind, count] = r.array::<2>().ok_or(AsPathError::Structure)?;
+            if !matches!(kind, 1..=4) || count == 0 {
                 return Err(AsPathError::Structure);
             }
-            let count = usize::from(r.u8().ok_or(AsPathError::Structure)?);
-            if count == 0 {
-                return Err(AsPathError::Structure);
-            }
-            let width = if four_octet { 4 } else { 2 };
-            let raw = r.take(count * width).ok_or(AsPathError::Structure)?;
-            let asns: Vec<Asn> = if four_octet {
-                raw.chunks_exact(4)
-                    .map(|c| Asn(u32::from_be_bytes([c[0], c[1], c[2], c[3]])))
-                    .collect()
+            let raw = r
+                .take(usize::from(count) * width)
+                .ok_or(AsPathError::Structure)?;
+            let mut asns = AsnList::new();
+            if four_octet {
+                asns.extend(
+                    raw.chunks_exact(4)
+                        .map(|c| Asn(u32::from_be_bytes([c[0], c[1], c[2], c[3]]))),
+                );
             } else {
-                raw.chunks_exact(2)
-                    .map(|c| Asn(u32::from(u16::from_be_bytes([c[0], c[1]]))))
-                    .collect()
-            };
+                asns.extend(
+                    raw.chunks_exact(2)
+                        .map(|c| Asn(u32::from(u16::from_be_bytes([c[0], c[1]])))),
+                );
+            }
             zero |= asns.contains(&Asn(0));
-            segments.push(AsSegment { kind, asns });
+            segments.push(AsSegment {
+                kind: SegmentType(kind),
+                asns,
+            });
         }
         // RFC 7607 §2: "An UPDATE message that contains the AS number of zero in the AS_PATH
         // or AS4_PATH attribute MUST be considered as malformed".
@@ -279,7 +297,8 @@ impl AsPath {
             return as_path.clone();
         }
         let mut lead = n - n4;
-        let mut segments = Vec::with_capacity(as_path.segments.len() + as4_path.segments.len());
+        let mut segments =
+            SegmentList::with_capacity(as_path.segments.len() + as4_path.segments.len());
         for seg in &as_path.segments {
             if lead == 0 {
                 break;
@@ -293,7 +312,7 @@ impl AsPath {
                 lead -= take;
             } else {
                 // Only an AS_SEQUENCE can be split (an AS_SET counts as 1).
-                let asns = seg.asns.get(..lead).unwrap_or_default().to_vec();
+                let asns = AsnList::from_slice(seg.asns.get(..lead).unwrap_or_default());
                 segments.push(AsSegment {
                     kind: seg.kind,
                     asns,
@@ -331,23 +350,23 @@ mod tests {
     fn reconstructs_four_octet_path_from_as4_path() {
         // OLD speaker 100 prepended itself in front of a NEW path 23456 23456 (= 200000 300000).
         let as_path = AsPath {
-            segments: vec![seq(&[100, 23456, 23456])],
+            segments: smallvec![seq(&[100, 23456, 23456])],
         };
         let as4 = AsPath {
-            segments: vec![seq(&[200_000, 300_000])],
+            segments: smallvec![seq(&[200_000, 300_000])],
         };
         let got = AsPath::reconstruct(&as_path, &as4);
-        assert_eq!(got.segments, vec![seq(&[100]), seq(&[200_000, 300_000])]);
+        assert_eq!(&got.segments[..], &[seq(&[100]), seq(&[200_000, 300_000])]);
         assert_eq!(got.path_len(), 3);
     }
 
     #[test]
     fn ignores_as4_path_longer_than_as_path() {
         let as_path = AsPath {
-            segments: vec![seq(&[100])],
+            segments: smallvec![seq(&[100])],
         };
         let as4 = AsPath {
-            segments: vec![seq(&[200_000, 300_000])],
+            segments: smallvec![seq(&[200_000, 300_000])],
         };
         assert_eq!(AsPath::reconstruct(&as_path, &as4), as_path);
     }
@@ -355,7 +374,7 @@ mod tests {
     #[test]
     fn prepends_into_leading_sequence() {
         let p = AsPath::from_sequence(vec![Asn(2)]).prepended(Asn(1), 2);
-        assert_eq!(p.segments, vec![seq(&[1, 1, 2])]);
+        assert_eq!(&p.segments[..], &[seq(&[1, 1, 2])]);
         assert_eq!(p.first_asn(), Some(Asn(1)));
         assert_eq!(p.origin_asn(), Some(Asn(2)));
     }

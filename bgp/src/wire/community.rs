@@ -4,7 +4,19 @@
 //! ([`Community::NO_EXPORT`], [`Community::GRACEFUL_SHUTDOWN`], ...). Registry:
 //! <https://www.iana.org/assignments/bgp-well-known-communities/bgp-well-known-communities.xhtml>
 
+use std::net::Ipv4Addr;
+
 use serde::Serialize;
+use smallvec::SmallVec;
+
+/// A COMMUNITIES value, inline up to ten communities.
+pub type CommunityList = SmallVec<[Community; 10]>;
+/// An EXTENDED COMMUNITIES value, inline up to five.
+pub type ExtendedCommunityList = SmallVec<[ExtendedCommunity; 5]>;
+/// A LARGE_COMMUNITY value, inline up to three.
+pub type LargeCommunityList = SmallVec<[LargeCommunity; 3]>;
+/// A CLUSTER_LIST value (RFC 4456), inline up to ten cluster ids.
+pub type ClusterIdList = SmallVec<[Ipv4Addr; 10]>;
 
 /// A standard community (RFC 1997): a 32-bit value, conventionally `ASN:value`.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]

@@ -50,12 +50,15 @@ mod reader;
 mod route_refresh;
 mod update;
 
-pub use as_path::{AsPath, AsSegment, Asn};
+pub use as_path::{AsPath, AsSegment, Asn, AsnList, SegmentList};
 pub use attribute::{
     Aggregator, AttrFlags, AttrValue, Origin, PathAttribute, PathAttributes, RawAttribute,
 };
 pub use capability::{AddPathFamily, Capability, GracefulRestartFamily};
-pub use community::{Community, ExtendedCommunity, LargeCommunity};
+pub use community::{
+    ClusterIdList, Community, CommunityList, ExtendedCommunity, ExtendedCommunityList,
+    LargeCommunity, LargeCommunityList,
+};
 pub use ctx::{DecodeCtx, EncodeCtx, Family, MAX_EXTENDED_MESSAGE_LEN, MAX_MESSAGE_LEN};
 pub use error::{
     AttrAction, AttributeError, AttributeErrorKind, DecodeError, EncodeError, HeaderError,

@@ -103,11 +103,14 @@ pub(crate) fn decode_prefixes(
                     .map_err(|_| (offset, NlriError::PrefixLength { length: len, max }))?,
             )
         } else {
-            let mut a = [0u8; 4];
-            if let Some(dst) = a.get_mut(..n) {
-                dst.copy_from_slice(bytes);
-            }
-            let v = u32::from_be_bytes(a) & mask32(len);
+            // Fixed-size loads instead of a variable-length copy (IPv4 is the hot path).
+            let v = match *bytes {
+                [a, b, c, d] => u32::from_be_bytes([a, b, c, d]),
+                [a, b, c] => u32::from_be_bytes([a, b, c, 0]),
+                [a, b] => u32::from_be_bytes([a, b, 0, 0]),
+                [a] => u32::from_be_bytes([a, 0, 0, 0]),
+                _ => 0,
+            } & mask32(len);
             IpNet::V4(
                 Ipv4Net::new(Ipv4Addr::from(v), len)
                     .map_err(|_| (offset, NlriError::PrefixLength { length: len, max }))?,

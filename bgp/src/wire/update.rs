@@ -16,7 +16,7 @@ use bytes::{BufMut, BytesMut};
 use ipnet::IpNet;
 use serde::Serialize;
 
-use super::attribute::{PathAttributes, decode_attributes, encode_attributes};
+use super::attribute::{PathAttributes, decode_attributes, decoded_has, encode_attributes};
 use super::ctx::{DecodeCtx, EncodeCtx, Family};
 use super::error::{AttrAction, AttributeError, AttributeErrorKind, EncodeError, UpdateError};
 use super::iana::{AttrType, MessageType};
@@ -157,56 +157,26 @@ impl Update {
                 offset,
                 length: alen,
             })?;
-        let decoded = decode_attributes(&mut ar, ctx)?;
+        let mut attributes = PathAttributes::with_capacity(8);
+        let decoded = decode_attributes(&mut ar, ctx, &mut attributes)?;
         let mut nlri = Vec::new();
         if !r.is_empty() {
             nlri.reserve(r.remaining() / 3);
             decode_prefixes(r, false, ctx.add_path(Family::IPV4_UNICAST), &mut nlri)
                 .map_err(|(offset, reason)| UpdateError::InvalidNetworkField { offset, reason })?;
         }
-        let mut update = Self {
+        let (mut issues, mp_reach, mp_unreach) =
+            (decoded.issues, decoded.mp_reach, decoded.mp_unreach);
+        let present = |t: AttrType| decoded_has(&decoded.present, t);
+        check_mandatory(&nlri, mp_reach.as_ref(), present, offset, &mut issues);
+        Ok(Self {
             withdrawn,
-            attributes: Arc::new(decoded.attrs),
-            mp_reach: decoded.mp_reach,
-            mp_unreach: decoded.mp_unreach,
+            attributes: Arc::new(attributes),
+            mp_reach,
+            mp_unreach,
             nlri,
-            issues: decoded.issues,
-        };
-        update.check_mandatory(offset);
-        Ok(update)
-    }
-
-    /// RFC 7606 §3 (d): "If any of the well-known mandatory attributes are not present in an
-    /// UPDATE message, then "treat-as-withdraw" MUST be used." ORIGIN and AS_PATH are
-    /// mandatory when the UPDATE announces routes (NLRI field or MP_REACH_NLRI, RFC 4760 §3),
-    /// NEXT_HOP only with a non-empty NLRI field (RFC 4760 §3: "... the NEXT_HOP attribute ...
-    /// SHOULD NOT be carried" otherwise). LOCAL_PREF depends on the session type and is checked
-    /// by the session, not the codec.
-    fn check_mandatory(&mut self, offset: usize) {
-        let announces =
-            !self.nlri.is_empty() || self.mp_reach.as_ref().is_some_and(|m| !m.nlri.is_empty());
-        if !announces {
-            return;
-        }
-        let present = |t: AttrType| self.attributes.contains(t);
-        let mut missing = Vec::new();
-        for t in [AttrType::ORIGIN, AttrType::AS_PATH] {
-            if !present(t) {
-                missing.push(t);
-            }
-        }
-        if !self.nlri.is_empty() && !present(AttrType::NEXT_HOP) {
-            missing.push(AttrType::NEXT_HOP);
-        }
-        for type_code in missing {
-            self.issues.push(AttributeError {
-                type_code,
-                offset,
-                attribute: Vec::new(),
-                kind: AttributeErrorKind::Missing,
-                action: AttrAction::TreatAsWithdraw,
-            });
-        }
+            issues,
+        })
     }
 
     /// Appends the body (after the header).
@@ -237,6 +207,38 @@ impl Update {
             n.encode(out, add_path);
         }
         Ok(())
+    }
+}
+
+/// RFC 7606 §3 (d): "If any of the well-known mandatory attributes are not present in an
+/// UPDATE message, then "treat-as-withdraw" MUST be used." ORIGIN and AS_PATH are
+/// mandatory when the UPDATE announces routes (NLRI field or MP_REACH_NLRI, RFC 4760 §3),
+/// NEXT_HOP only with a non-empty NLRI field (RFC 4760 §3: "... the NEXT_HOP attribute ...
+/// SHOULD NOT be carried" otherwise). LOCAL_PREF depends on the session type and is checked
+/// by the session, not the codec.
+fn check_mandatory(
+    nlri: &[Nlri],
+    mp_reach: Option<&MpReach>,
+    present: impl Fn(AttrType) -> bool,
+    offset: usize,
+    issues: &mut Vec<AttributeError>,
+) {
+    let announces = !nlri.is_empty() || mp_reach.is_some_and(|m| !m.nlri.is_empty());
+    if !announces {
+        return;
+    }
+    let missing = [AttrType::ORIGIN, AttrType::AS_PATH, AttrType::NEXT_HOP]
+        .into_iter()
+        .filter(|&t| t != AttrType::NEXT_HOP || !nlri.is_empty())
+        .filter(|&t| !present(t));
+    for type_code in missing {
+        issues.push(AttributeError {
+            type_code,
+            offset,
+            attribute: Vec::new(),
+            kind: AttributeErrorKind::Missing,
+            action: AttrAction::TreatAsWithdraw,
+        });
     }
 }
 

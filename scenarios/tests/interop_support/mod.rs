@@ -195,6 +195,23 @@ pub fn reference() -> Topology {
         .topology
 }
 
+/// The reference topology with an MD5 key on the primary private peering, and ce1's address
+/// on it set to `ce_addr` (the listener installs the key for that address: RFC 2385 keys are
+/// per peer address).
+#[must_use]
+pub fn reference_with_md5(key: &str, ce_addr: &str) -> Topology {
+    let mut topo = reference();
+    if let Some(s) = topo
+        .sessions
+        .iter_mut()
+        .find(|s| s.name == "circuit.primary.private")
+    {
+        s.md5 = Some(key.to_owned());
+        s.ends[0].addr = ce_addr.parse().expect("address");
+    }
+    topo
+}
+
 /// The time of the first timeline line containing `needle` (the timeline's first column).
 #[must_use]
 pub fn line_time(text: &str, needle: &str) -> Option<StdDuration> {
@@ -243,4 +260,21 @@ pub fn assert_within(
 #[must_use]
 pub fn at(d: StdDuration) -> Duration {
     Duration::from_nanos(u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
+}
+
+/// Lowers msee1's maximum-prefix limit on routes from the customer to `limit` (Azure's is
+/// 4,000 on private peering), so a daemon advertising a few more prefixes exceeds it.
+pub fn limit_msee_prefixes(topo: &mut Topology, limit: u32) {
+    let msee: Vec<usize> = topo
+        .routers
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.role == scenarios::topology::Role::Msee)
+        .map(|(i, _)| i)
+        .collect();
+    for end in topo.sessions.iter_mut().flat_map(|s| s.ends.iter_mut()) {
+        if msee.contains(&end.router.0) {
+            end.max_prefixes = Some(limit);
+        }
+    }
 }
