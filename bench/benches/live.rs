@@ -378,6 +378,7 @@ async fn holdtime_ingest(target: SocketAddr) -> StdDuration {
         connect: Some(target),
         bind: Some(SocketAddr::from((Ipv4Addr::LOCALHOST, 0))),
         accept_from: None,
+        md5: None,
     };
     let (driver, handle, mut events) = Driver::new(speaker(), [(peer, transport)]).expect("driver");
     handle.command(peer, BgpCommand::Start).expect("running");

@@ -6,7 +6,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration as StdDuration;
 
 use bgp::fsm::{self, Command, SessionEvent, State};
-use bgp::live::{Driver, Fault, Handle, LiveEvent, LiveEventKind, PeerTransport};
+use bgp::live::{Driver, Fault, Handle, LiveEvent, LiveEventKind, Md5Key, PeerTransport};
 use bgp::rib::{PeerConfig, PeerId, RibConfig};
 use bgp::speaker::{PeerSpec, Speaker, SpeakerEvent};
 use bgp::wire::PathAttributes;
@@ -86,10 +86,17 @@ struct Pair {
 
 /// A listens (AS 12076, hold `hold_a`); B dials it (AS 65001, hold 9 s).
 async fn pair(hold_a: u64) -> Pair {
+    pair_keyed(hold_a, None, None).await
+}
+
+/// [`pair`] with RFC 2385 MD5 keys on A's listener and B's dialling socket.
+async fn pair_keyed(hold_a: u64, key_a: Option<&str>, key_b: Option<&str>) -> Pair {
     let localhost = IpAddr::from(Ipv4Addr::LOCALHOST);
+    let key = |k: Option<&str>| k.map(|k| Md5Key::new(k.as_bytes()).expect("key"));
     let a = speaker(12076, 65001, 1, hold_a, "192.0.2.0/24");
     let listen = PeerTransport {
         accept_from: Some(localhost),
+        md5: key(key_a),
         ..PeerTransport::default()
     };
     let (mut a_driver, a, a_events) = Driver::new(a, [(PEER, listen)]).expect("driver A");
@@ -103,6 +110,7 @@ async fn pair(hold_a: u64) -> Pair {
     let b = speaker(65001, 12076, 2, 9, "198.51.100.0/24");
     let dial = PeerTransport {
         connect: Some(addr),
+        md5: key(key_b),
         ..PeerTransport::default()
     };
     let (b_driver, b, b_events) = Driver::new(b, [(PEER, dial)]).expect("driver B");
@@ -125,6 +133,52 @@ async fn dialler_and_listener_establish_and_exchange_routes() {
     wait_for(&mut p.b_events, learned("192.0.2.0/24")).await;
     p.a.shutdown().expect("A running");
     p.b.shutdown().expect("B running");
+}
+
+#[tokio::test]
+async fn md5_keys_that_match_establish() {
+    let mut p = pair_keyed(180, Some("azure-peering"), Some("azure-peering")).await;
+    wait_for(&mut p.a_events, established).await;
+    wait_for(&mut p.b_events, established).await;
+    wait_for(&mut p.b_events, learned("192.0.2.0/24")).await;
+    p.a.shutdown().expect("A running");
+    p.b.shutdown().expect("B running");
+}
+
+/// RFC 2385 §2: a segment without a valid digest is dropped, so the TCP handshake never
+/// completes: no connection, no OPEN, nothing Established.
+async fn never_establishes(key_a: Option<&str>, key_b: Option<&str>) {
+    let mut p = pair_keyed(180, key_a, key_b).await;
+    let seen = timeout(StdDuration::from_secs(4), async {
+        while let Some(event) = p.a_events.recv().await {
+            if matches!(
+                event.kind,
+                LiveEventKind::Speaker(SpeakerEvent::Session { .. })
+            ) && established(&event.kind)
+            {
+                return true;
+            }
+        }
+        false
+    })
+    .await;
+    assert!(
+        !matches!(seen, Ok(true)),
+        "keys {key_a:?} / {key_b:?} must not connect"
+    );
+    p.a.shutdown().expect("A running");
+    p.b.shutdown().expect("B running");
+}
+
+#[tokio::test]
+async fn md5_key_mismatch_never_connects() {
+    never_establishes(Some("azure-peering"), Some("wrong-key")).await;
+}
+
+#[tokio::test]
+async fn md5_key_missing_on_one_side_never_connects() {
+    never_establishes(Some("azure-peering"), None).await;
+    never_establishes(None, Some("azure-peering")).await;
 }
 
 #[tokio::test]

@@ -301,16 +301,41 @@ async fn run_async(
     }
     let profile = router.profile.behaviour();
 
+    // The peering's MD5 key (RFC 2385), when the topology configures one. Listening, the key
+    // is installed for the peer's address on the session (the customer's /30 address, as
+    // at the MSEE); connecting, for the address dialled.
+    let md5 = session
+        .md5
+        .as_deref()
+        .map(|k| bgp::live::Md5Key::new(k.as_bytes()))
+        .transpose()
+        .map_err(|e| LiveRunError::Config(format!("session {}: md5: {e}", session.name)))?;
+    let peer_addr = session
+        .ends
+        .iter()
+        .find(|e| e.router.0 != r)
+        .map(|e| e.addr);
     let (transport, start) = match opts.endpoint {
-        Endpoint::Listen(_) => (PeerTransport::default(), Command::StartPassive),
+        Endpoint::Listen(_) => (
+            PeerTransport {
+                accept_from: md5.and(peer_addr),
+                md5,
+                ..PeerTransport::default()
+            },
+            Command::StartPassive,
+        ),
         Endpoint::Connect(addr) => (
             PeerTransport {
                 connect: Some(addr),
+                md5,
                 ..PeerTransport::default()
             },
             Command::Start,
         ),
     };
+    if md5.is_some() {
+        let _ = writeln!(out, "live: TCP MD5 signatures on (RFC 2385)");
+    }
     let (mut driver, handle, mut events) = Driver::new(speaker, [(peer, transport)])?;
     let _ = writeln!(
         out,

@@ -41,6 +41,8 @@ struct FrrConfig {
     max_prefix: Option<u32>,
     /// Networks bgpd originates besides 10.1.0.0/16 (10.2.0.0/16, 10.3.0.0/16, ...).
     extra_networks: u8,
+    /// `neighbor password` (RFC 2385 MD5).
+    password: Option<&'static str>,
 }
 
 impl Default for FrrConfig {
@@ -50,6 +52,7 @@ impl Default for FrrConfig {
             remote_as: 12076,
             max_prefix: None,
             extra_networks: 0,
+            password: None,
         }
     }
 }
@@ -95,6 +98,9 @@ fn start_frr(bins: &(PathBuf, PathBuf), our_port: u16, cfg: &FrrConfig) -> Frr {
     let max_prefix = cfg.max_prefix.map_or_else(String::new, |n| {
         format!("  neighbor 127.0.0.1 maximum-prefix {n}\n")
     });
+    let password = cfg.password.map_or_else(String::new, |p| {
+        format!(" neighbor 127.0.0.1 password {p}\n")
+    });
     let networks: String = (0..cfg.extra_networks)
         .map(|i| format!("  network 10.{}.0.0/16\n", u16::from(i) + 2))
         .collect();
@@ -114,7 +120,7 @@ router bgp {local_as}
  neighbor 127.0.0.1 update-source {FRR_ADDR}
  neighbor 127.0.0.1 timers 3 9
  neighbor 127.0.0.1 timers connect 1
- address-family ipv4 unicast
+{password} address-family ipv4 unicast
   network 10.1.0.0/16
 {networks}{max_prefix} exit-address-family
 ",
@@ -438,4 +444,45 @@ fn frr_neighbor_shutdown_reaches_us_as_cease_admin_shutdown_with_its_message() {
         text.contains(&format!("received NOTIFICATION 6/2 {message:?}")),
         "{text}"
     );
+}
+
+/// RFC 2385 against FRR: msee1 listens with the peering's key installed for FRR's address;
+/// bgpd dials with `neighbor password`. Returns whether FRR reached Established within 12 s.
+fn md5_session_with_frr(bins: &(PathBuf, PathBuf), password: &'static str) -> (bool, String) {
+    let our_port = free_port();
+    let topo = interop_support::reference_with_md5("azure-md5-key", FRR_ADDR);
+    let live = LiveRun::msee_of(topo, our_port, 14, Vec::new());
+    let cfg = FrrConfig {
+        password: Some(password),
+        ..FrrConfig::default()
+    };
+    let frr = start_frr(bins, our_port, &cfg);
+    let up = poll(
+        StdDuration::from_secs(12),
+        StdDuration::from_millis(100),
+        || frr.established(),
+    );
+    let neighbor = frr.neighbor();
+    let (_, text) = live.join();
+    drop(frr);
+    (up, format!("FRR: {neighbor}\nours:\n{text}"))
+}
+
+#[test]
+fn frr_with_the_same_md5_key_establishes() {
+    let Some(bins) = frr_or_skip() else {
+        return;
+    };
+    let (up, log) = md5_session_with_frr(&bins, "azure-md5-key");
+    assert!(up, "{log}");
+    assert!(log.contains("TCP MD5 signatures on"), "{log}");
+}
+
+#[test]
+fn frr_with_another_md5_key_never_connects() {
+    let Some(bins) = frr_or_skip() else {
+        return;
+    };
+    let (up, log) = md5_session_with_frr(&bins, "not-the-key");
+    assert!(!up, "{log}");
 }

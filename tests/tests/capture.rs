@@ -206,6 +206,22 @@ fn tshark_flags_the_tcp_models_retransmissions() {
         return;
     }
     let c = capture("retx", "lossy-circuit", CapturePoint::Sender).expect("lossy-circuit runs");
+    // The linux preset negotiates timestamps (RFC 7323): the frames carry the option.
+    let stamped = tshark(
+        &c.pcap,
+        &[
+            "-Y",
+            "tcp.options.timestamp.tsval",
+            "-T",
+            "fields",
+            "-e",
+            "frame.number",
+        ],
+    );
+    assert!(
+        stamped.lines().count() > 10,
+        "the TCP model's timestamps are in the capture"
+    );
     let ours = model_retransmissions(&c.pcap);
     assert!(
         ours.len() >= 5,

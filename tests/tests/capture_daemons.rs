@@ -116,8 +116,11 @@ impl Lab {
         ] {
             lab.ip(&["-n", ns, "link", "set", dev, "mtu", "1280"])?;
             // Without this the kernel hands the capture 64 KiB GSO segments; capped, the
-            // capture shows segments as a real 1280-octet link carries them.
-            lab.ip(&["-n", ns, "link", "set", dev, "gso_max_size", "1280"])?;
+            // capture shows segments as a real 1280-octet link carries them. An older `ip`
+            // without the option still gives a valid capture, so its failure is only noted.
+            if let Err(e) = lab.ip(&["-n", ns, "link", "set", dev, "gso_max_size", "1280"]) {
+                println!("note: {e}");
+            }
             lab.ip(&["-n", ns, "addr", "add", &format!("{v4}/30"), "dev", dev])?;
             lab.ip(&[
                 "-n",

@@ -296,3 +296,16 @@ fn library_reports_match_their_golden_files() {
         "{mismatched:#?}\nIf the change is intended, regenerate with UPDATE_GOLDEN=1 cargo test -p tests --test library"
     );
 }
+
+#[test]
+fn deprovisioning_ends_sessions_with_cease_peer_deconfigured() {
+    // RFC 4486 §4: subcode 3 "Peer De-configured"; the customer end receives it.
+    let sc = load("manual-vpn-failover-test");
+    let report = run(&sc, sc.seed);
+    let received: Vec<String> = report.detections.iter().map(|d| d.cause.label()).collect();
+    assert!(
+        received.iter().any(|c| c.contains("6/3")),
+        "detections: {received:?}"
+    );
+    assert!(!received.iter().any(|c| c.contains("6/2")), "{received:?}");
+}

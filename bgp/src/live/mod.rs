@@ -23,12 +23,13 @@
 //! - One connection per peer: connection collisions (RFC 4271 §6.8) need a second session per
 //!   peer and are not resolved here; the first connection wins and later ones are refused.
 //!
-//! # Not supported: TCP MD5 signatures
+//! # TCP MD5 signatures
 //!
-//! RFC 2385 authentication needs `setsockopt(TCP_MD5SIG)` with a `struct tcp_md5sig`. The
-//! workspace forbids `unsafe_code`, and no well-kept crate wraps that option safely (checked:
-//! nix 0.30, socket2 0.6, rustix 1.1 and tokio 1 have none), so a peering that requires a key
-//! cannot be driven live yet.
+//! A peer with [`PeerTransport::md5`] gets its RFC 2385 key installed on the dialling socket
+//! before `connect` and on the listener for its [`PeerTransport::accept_from`] address (so a
+//! keyed peer needs one), through the one audited `setsockopt` of [`md5`]. A segment without
+//! the right digest is dropped by the kernel: a wrong or missing key on either side means no
+//! connection at all, which is what a router with a key configured does.
 //!
 //! # Bounded resources
 //!
@@ -59,6 +60,10 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::{mpsc, oneshot, watch};
 
+pub mod md5;
+
+pub use md5::Md5Key;
+
 use crate::fsm::{self, Command, Transport};
 use crate::rib::PeerId;
 use crate::speaker::{Speaker, SpeakerEvent, TransmitKind};
@@ -80,6 +85,8 @@ pub struct PeerTransport {
     pub bind: Option<SocketAddr>,
     /// Accept incoming connections from this address; `None`: from any address.
     pub accept_from: Option<IpAddr>,
+    /// The RFC 2385 MD5 key of the session, if the peering has one.
+    pub md5: Option<Md5Key>,
 }
 
 /// A transport fault injected on a peer's connection.
@@ -180,6 +187,13 @@ pub enum LiveError {
     /// The driver has stopped; the handle can no longer reach it.
     #[error("the live driver has stopped")]
     Stopped,
+    /// A peer with an MD5 key must name the address it connects from: the listener's key is
+    /// per address.
+    #[error("peer {0:?} has an MD5 key but no accept_from address for the listener")]
+    Md5NeedsPeerAddress(PeerId),
+    /// Installing an MD5 key on a socket failed.
+    #[error("TCP MD5 key for peer {0:?}: {1}")]
+    Md5(PeerId, io::Error),
 }
 
 /// What a [`Handle`] asks the driver to do.
@@ -384,6 +398,15 @@ impl Driver {
     /// The socket error when binding fails.
     pub async fn listen(&mut self, addr: SocketAddr) -> Result<SocketAddr, LiveError> {
         let listener = TcpListener::bind(addr).await?;
+        for (&peer, link) in &self.peers {
+            if let Some(key) = &link.transport.md5 {
+                let from = link
+                    .transport
+                    .accept_from
+                    .ok_or(LiveError::Md5NeedsPeerAddress(peer))?;
+                md5::set_key(&listener, from, Some(key)).map_err(|e| LiveError::Md5(peer, e))?;
+            }
+        }
         let local = listener.local_addr()?;
         self.listener = Some(listener);
         Ok(local)
@@ -674,8 +697,9 @@ impl Driver {
                         link.dialling = Some(attempt);
                         let io = self.io_tx.clone();
                         let bind = link.transport.bind;
+                        let key = link.transport.md5;
                         tokio::spawn(async move {
-                            let result = dial(target, bind).await;
+                            let result = dial(target, bind, key).await;
                             let _ = io
                                 .send(Io::Dialled {
                                     peer,
@@ -751,12 +775,19 @@ async fn accept(listener: Option<&TcpListener>) -> io::Result<(TcpStream, Socket
 }
 
 /// Opens a TCP connection to `target`, from `bind` when given.
-async fn dial(target: SocketAddr, bind: Option<SocketAddr>) -> io::Result<TcpStream> {
+async fn dial(
+    target: SocketAddr,
+    bind: Option<SocketAddr>,
+    key: Option<Md5Key>,
+) -> io::Result<TcpStream> {
     let socket = if target.is_ipv4() {
         TcpSocket::new_v4()?
     } else {
         TcpSocket::new_v6()?
     };
+    if let Some(key) = key {
+        md5::set_key(&socket, target.ip(), Some(&key))?;
+    }
     if let Some(bind) = bind {
         socket.bind(bind)?;
     }

@@ -24,8 +24,18 @@
 //! Every input is processed to quiescence before it returns: events of one session that
 //! affect another (a withdrawal to advertise, a breach to act on) are handled at the same
 //! `now`. Peers are always visited in [`PeerId`] order, so outputs are deterministic.
+//!
+//! # Cost
+//!
+//! An input costs work for the peers it reaches, not for every peer: the speaker marks the
+//! peers that got an input (or a command from the speaker itself) and drains only those; it
+//! re-examines a peer's advertisements only when the RIB or that peer changed; and it keeps
+//! each peer's next deadline, so [`poll_timeout`](Speaker::poll_timeout) is a field read and
+//! [`handle_timeout`](Speaker::handle_timeout) visits only the peers whose timers are due.
+//! Skipped peers are exactly those that would have produced nothing, so the outputs and their
+//! order are those of visiting every peer every time.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 
 use ipnet::IpNet;
 use serde::Serialize;
@@ -133,19 +143,54 @@ pub enum SpeakerError {
 
 #[derive(Debug)]
 struct Peer {
+    id: PeerId,
     session: fsm::Session,
     bfd: Option<bfd::Session>,
     /// The negotiated encoding while Established.
     encode: Option<EncodeCtx>,
+    /// The sessions got an input since their events were last drained.
+    touched: bool,
+    /// The sessions got an input since their transmits were last drained and `deadline`
+    /// refreshed.
+    flush: bool,
+    /// Whether the peer may have advertisements to send must be re-examined: set by an input
+    /// to the peer and by any change to the RIB, cleared once the examination finds nothing
+    /// to do or flushes everything.
+    recheck: bool,
+    /// The earlier of the two sessions' deadlines, as of the last drain.
+    deadline: Option<Instant>,
+}
+
+impl Peer {
+    /// Marks the peer as having received an input.
+    fn touch(&mut self) {
+        self.touched = true;
+        self.flush = true;
+        self.recheck = true;
+    }
+
+    /// The earlier of the BGP and BFD sessions' deadlines.
+    fn next_deadline(&self) -> Option<Instant> {
+        let bgp = self.session.poll_timeout();
+        match (bgp, self.bfd.as_ref().and_then(bfd::Session::poll_timeout)) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
 }
 
 /// A sans-IO BGP router. See the module documentation for the call order.
 #[derive(Debug)]
 pub struct Speaker {
     rib: Rib,
-    peers: BTreeMap<PeerId, Peer>,
+    /// The peers, sorted by id (the order every loop visits them in).
+    peers: Vec<Peer>,
     transmits: VecDeque<Transmit>,
     events: VecDeque<SpeakerEvent>,
+    /// The RIB changed since the peers' advertisements were last examined.
+    rib_changed: bool,
+    /// The earliest of the peers' deadlines.
+    next_timeout: Option<Instant>,
 }
 
 impl Speaker {
@@ -154,10 +199,28 @@ impl Speaker {
     pub fn new(config: RibConfig) -> Self {
         Self {
             rib: Rib::new(config),
-            peers: BTreeMap::new(),
+            peers: Vec::new(),
             transmits: VecDeque::new(),
             events: VecDeque::new(),
+            rib_changed: false,
+            next_timeout: None,
         }
+    }
+
+    /// The position of `peer` in `self.peers`.
+    fn index(&self, peer: PeerId) -> Option<usize> {
+        self.peers.binary_search_by_key(&peer, |p| p.id).ok()
+    }
+
+    /// The state of `peer`, marked as receiving an input.
+    fn touch(&mut self, peer: PeerId) -> Result<&mut Peer, SpeakerError> {
+        let i = self.index(peer).ok_or(SpeakerError::UnknownPeer(peer))?;
+        let state = self
+            .peers
+            .get_mut(i)
+            .ok_or(SpeakerError::UnknownPeer(peer))?;
+        state.touch();
+        Ok(state)
     }
 
     /// The RIB (Loc-RIB, Adj-RIBs).
@@ -169,18 +232,20 @@ impl Speaker {
     /// The BGP session of `peer`.
     #[must_use]
     pub fn session(&self, peer: PeerId) -> Option<&fsm::Session> {
-        self.peers.get(&peer).map(|p| &p.session)
+        let i = self.index(peer)?;
+        self.peers.get(i).map(|p| &p.session)
     }
 
     /// The configured peers, in order.
     pub fn peer_ids(&self) -> impl Iterator<Item = PeerId> + '_ {
-        self.peers.keys().copied()
+        self.peers.iter().map(|p| p.id)
     }
 
     /// The BFD session of `peer`.
     #[must_use]
     pub fn bfd(&self, peer: PeerId) -> Option<&bfd::Session> {
-        self.peers.get(&peer).and_then(|p| p.bfd.as_ref())
+        let i = self.index(peer)?;
+        self.peers.get(i).and_then(|p| p.bfd.as_ref())
     }
 
     /// Adds a peer. Its BGP session is Idle until [`Command::Start`]; its BFD session (if any)
@@ -196,7 +261,10 @@ impl Speaker {
         peer: PeerId,
         spec: PeerSpec,
     ) -> Result<(), SpeakerError> {
-        if peer == PeerId::LOCAL || self.peers.contains_key(&peer) {
+        let Err(at) = self.peers.binary_search_by_key(&peer, |p| p.id) else {
+            return Err(SpeakerError::DuplicatePeer(peer));
+        };
+        if peer == PeerId::LOCAL {
             return Err(SpeakerError::DuplicatePeer(peer));
         }
         if spec.session.remote_as != spec.rib.remote_as
@@ -212,13 +280,19 @@ impl Speaker {
             .bfd
             .map(|c| bfd::Session::new(now, c, spec.seed.wrapping_add(1)));
         self.peers.insert(
-            peer,
+            at,
             Peer {
+                id: peer,
                 session,
                 bfd,
                 encode: None,
+                touched: true,
+                flush: true,
+                recheck: true,
+                deadline: None,
             },
         );
+        self.rib_changed = true;
         self.drive(now);
         Ok(())
     }
@@ -234,10 +308,7 @@ impl Speaker {
         peer: PeerId,
         command: Command,
     ) -> Result<(), SpeakerError> {
-        let state = self
-            .peers
-            .get_mut(&peer)
-            .ok_or(SpeakerError::UnknownPeer(peer))?;
+        let state = self.touch(peer)?;
         let result = state.session.handle_command(now, command);
         self.drive(now);
         Ok(result?)
@@ -254,10 +325,7 @@ impl Speaker {
         peer: PeerId,
         command: bfd::Command,
     ) -> Result<(), SpeakerError> {
-        let state = self
-            .peers
-            .get_mut(&peer)
-            .ok_or(SpeakerError::UnknownPeer(peer))?;
+        let state = self.touch(peer)?;
         let bfd = state.bfd.as_mut().ok_or(SpeakerError::NoBfd(peer))?;
         bfd.handle_command(now, command);
         self.drive(now);
@@ -275,10 +343,7 @@ impl Speaker {
         peer: PeerId,
         transport: Transport,
     ) -> Result<(), SpeakerError> {
-        let state = self
-            .peers
-            .get_mut(&peer)
-            .ok_or(SpeakerError::UnknownPeer(peer))?;
+        let state = self.touch(peer)?;
         state.session.handle_transport(now, transport);
         self.drive(now);
         Ok(())
@@ -295,10 +360,7 @@ impl Speaker {
         peer: PeerId,
         bytes: &[u8],
     ) -> Result<(), SpeakerError> {
-        let state = self
-            .peers
-            .get_mut(&peer)
-            .ok_or(SpeakerError::UnknownPeer(peer))?;
+        let state = self.touch(peer)?;
         state.session.handle_bytes(now, bytes);
         self.drive(now);
         Ok(())
@@ -317,10 +379,7 @@ impl Speaker {
         peer: PeerId,
         payload: &[u8],
     ) -> Result<Result<(), bfd::RxError>, SpeakerError> {
-        let state = self
-            .peers
-            .get_mut(&peer)
-            .ok_or(SpeakerError::UnknownPeer(peer))?;
+        let state = self.touch(peer)?;
         let bfd = state.bfd.as_mut().ok_or(SpeakerError::NoBfd(peer))?;
         let result = bfd.handle_packet(now, payload);
         self.drive(now);
@@ -329,7 +388,11 @@ impl Speaker {
 
     /// Fires every timer due at `now` (sessions in [`PeerId`] order, BGP before BFD).
     pub fn handle_timeout(&mut self, now: Instant) {
-        for state in self.peers.values_mut() {
+        for state in &mut self.peers {
+            if state.deadline.is_none_or(|t| t > now) {
+                continue;
+            }
+            state.touch();
             if state.session.poll_timeout().is_some_and(|t| t <= now) {
                 state.session.handle_timeout(now);
             }
@@ -347,6 +410,7 @@ impl Speaker {
     /// Originates `prefix` (see [`Rib::originate`]) and advertises it to every peer.
     pub fn originate(&mut self, now: Instant, prefix: IpNet, attrs: PathAttributes) {
         self.rib.originate(prefix, attrs);
+        self.rib_changed = true;
         self.drive(now);
     }
 
@@ -361,6 +425,7 @@ impl Speaker {
         for (prefix, attrs) in prefixes {
             self.rib.originate(prefix, attrs);
         }
+        self.rib_changed = true;
         self.drive(now);
     }
 
@@ -373,12 +438,14 @@ impl Speaker {
         for prefix in prefixes {
             self.rib.withdraw_originated(prefix);
         }
+        self.rib_changed = true;
         self.drive(now);
     }
 
     /// Stops originating `prefix`.
     pub fn withdraw_originated(&mut self, now: Instant, prefix: &IpNet) {
         self.rib.withdraw_originated(prefix);
+        self.rib_changed = true;
         self.drive(now);
     }
 
@@ -405,6 +472,7 @@ impl Speaker {
         self.rib
             .set_export_policy(peer, policy)
             .map_err(|_| SpeakerError::UnknownPeer(peer))?;
+        self.rib_changed = true;
         self.drive(now);
         Ok(())
     }
@@ -424,23 +492,21 @@ impl Speaker {
     /// When [`handle_timeout`](Self::handle_timeout) must next be called.
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.peers
-            .values()
-            .flat_map(|p| {
-                [
-                    p.session.poll_timeout(),
-                    p.bfd.as_ref().and_then(bfd::Session::poll_timeout),
-                ]
-            })
-            .flatten()
-            .min()
+        self.next_timeout
     }
 
     /// Processes the consequences of an input until nothing changes any more.
+    ///
+    /// Each round drains the touched peers' BFD and BGP events (in peer order), then the RIB's
+    /// events, then offers advertisements to the peers marked for re-examination, then drains
+    /// the touched peers' transmits. Rounds repeat while events flowed. A peer that is not
+    /// touched has nothing queued (the previous drive drained it), so skipping it changes
+    /// nothing in the outputs or their order.
     fn drive(&mut self, now: Instant) {
         loop {
             let mut progressed = false;
-            for (&id, state) in &mut self.peers {
+            for state in self.peers.iter_mut().filter(|p| p.touched) {
+                let id = state.id;
                 while let Some(event) = state.bfd.as_mut().and_then(bfd::Session::poll_event) {
                     progressed = true;
                     if matches!(event, bfd::Event::SessionDown { .. }) {
@@ -457,6 +523,7 @@ impl Speaker {
                             // The session only reports UPDATEs while Established, after the
                             // Established event that registered the peer with the RIB.
                             let _ = self.rib.handle_update(id, &update);
+                            self.rib_changed = true;
                         }
                         SessionEvent::MraiExpired => {}
                         event => {
@@ -481,6 +548,7 @@ impl Speaker {
                                         four,
                                         &families,
                                     );
+                                    self.rib_changed = true;
                                 }
                                 SessionEvent::StateChanged {
                                     from: State::Established,
@@ -490,6 +558,7 @@ impl Speaker {
                                     // associated with this connection".
                                     state.encode = None;
                                     let _ = self.rib.peer_down(id);
+                                    self.rib_changed = true;
                                 }
                                 _ => {}
                             }
@@ -498,6 +567,7 @@ impl Speaker {
                         }
                     }
                 }
+                state.touched = false;
             }
             while let Some(event) = self.rib.poll_event() {
                 progressed = true;
@@ -508,7 +578,8 @@ impl Speaker {
                         family,
                         limit,
                     } => {
-                        if let Some(state) = self.peers.get_mut(&peer) {
+                        if let Some(state) = self.index(peer).and_then(|i| self.peers.get_mut(i)) {
+                            state.touch();
                             let family = match family {
                                 IpFamily::Ipv4 => Family::IPV4_UNICAST,
                                 IpFamily::Ipv6 => Family::IPV6_UNICAST,
@@ -525,16 +596,28 @@ impl Speaker {
                 };
                 self.events.push_back(event);
             }
-            for (&id, state) in &mut self.peers {
+            // Any change to the RIB may give any peer something to advertise.
+            if std::mem::take(&mut self.rib_changed) {
+                for state in &mut self.peers {
+                    state.recheck = true;
+                }
+            }
+            for state in self.peers.iter_mut().filter(|p| p.recheck) {
+                let id = state.id;
                 let Some(encode) = state.encode.as_ref() else {
+                    state.recheck = false;
                     continue;
                 };
                 if !self.rib.has_pending(id) || !state.session.may_advertise() {
+                    // Nothing can change this without an input to the peer (MRAI expiry, a
+                    // state change) or a change to the RIB, both of which set `recheck`.
+                    state.recheck = false;
                     continue;
                 }
                 match self.rib.poll_updates(id, encode) {
                     Ok(updates) => {
                         for update in updates {
+                            state.touch();
                             if state
                                 .session
                                 .handle_command(now, Command::SendUpdate(update))
@@ -549,8 +632,11 @@ impl Speaker {
                         .events
                         .push_back(SpeakerEvent::AdvertisementFailed { peer: id }),
                 }
+                // What could not be flushed is offered again at the next round or input.
+                state.recheck = self.rib.has_pending(id);
             }
-            for (&id, state) in &mut self.peers {
+            for state in self.peers.iter_mut().filter(|p| p.flush) {
+                let id = state.id;
                 while let Some(t) = state.session.poll_transmit() {
                     self.transmits.push_back(Transmit {
                         peer: id,
@@ -563,11 +649,14 @@ impl Speaker {
                         kind: TransmitKind::Bfd(packet),
                     });
                 }
+                state.flush = false;
+                state.deadline = state.next_deadline();
             }
             if !progressed {
                 break;
             }
         }
+        self.next_timeout = self.peers.iter().filter_map(|p| p.deadline).min();
     }
 }
 

@@ -884,6 +884,7 @@ mod tests {
             flags,
             window: 65535,
             mss: None,
+            timestamps: None,
         };
         let mut w = PcapngWriter::new(Vec::new(), "test").unwrap();
         let i = w.add_interface("eth0", "").unwrap();
@@ -905,6 +906,7 @@ mod tests {
             flags: ACK,
             window: 65535,
             mss: None,
+            timestamps: None,
         };
         w.packet(i, 100, &build_tcp(&back, &ack, b"")).unwrap();
         w.finish().unwrap()

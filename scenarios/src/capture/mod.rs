@@ -14,8 +14,9 @@
 //!   DSCP CS6, then TCP (port 179 on the listening end) or, for BFD, UDP to port 3784 from a
 //!   source port in 49152–65535 with TTL (hop limit) 255 (RFC 5881 §4: "The source port MUST
 //!   be in the range 49152 through 65535"; §5: "the TTL or Hop Limit ... MUST be set to
-//!   255"). Checksums are computed. TCP MD5 signatures (RFC 2385) are not
-//!   modelled, so sessions with an `md5` key are captured without the option.
+//!   255"). TCP carries the model's MSS and timestamps (RFC 7323) options. Checksums are
+//!   computed. TCP MD5 signatures (RFC 2385) are not modelled, so sessions with an `md5` key
+//!   are captured without the option.
 //! - MRT (RFC 6396): BGP4MP_ET records, microsecond timestamps, one MESSAGE_AS4 per message
 //!   received (peer = sender, local = receiver, as a collector beside the receiver sees it)
 //!   and one STATE_CHANGE_AS4 per FSM transition (see [`mrt`]).
@@ -274,6 +275,7 @@ impl Tap for Recorder<'_> {
                     flags: segment.flags.bits(),
                     window: segment.window,
                     mss: segment.mss,
+                    timestamps: segment.timestamps.map(|t| (t.val, t.ecr)),
                 };
                 packet::build_tcp(&l3, &fields, &segment.payload)
             }

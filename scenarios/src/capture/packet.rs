@@ -42,6 +42,8 @@ pub struct TcpFields {
     pub window: u16,
     /// The MSS option, on SYNs.
     pub mss: Option<u16>,
+    /// The timestamps option (TSval, TSecr), when the connection negotiated it.
+    pub timestamps: Option<(u32, u32)>,
 }
 
 /// The source and destination addresses of a packet: one family for both, by construction.
@@ -184,7 +186,8 @@ fn push_l2_l3(out: &mut Vec<u8>, f: &IpFrame, proto: u8, l4_len: usize, dont_fra
 /// Builds an Ethernet frame carrying a TCP segment over IPv4 or IPv6, checksums filled in.
 #[must_use]
 pub fn build_tcp(f: &IpFrame, tcp: &TcpFields, payload: &[u8]) -> Vec<u8> {
-    let hdr_len = if tcp.mss.is_some() { 24 } else { 20 };
+    let hdr_len =
+        20 + if tcp.mss.is_some() { 4 } else { 0 } + if tcp.timestamps.is_some() { 12 } else { 0 };
     let mut out = Vec::with_capacity(18 + 40 + hdr_len + payload.len());
     push_l2_l3(&mut out, f, PROTO_TCP, hdr_len + payload.len(), true);
     let start = out.len();
@@ -192,15 +195,22 @@ pub fn build_tcp(f: &IpFrame, tcp: &TcpFields, payload: &[u8]) -> Vec<u8> {
     out.extend_from_slice(&tcp.dst_port.to_be_bytes());
     out.extend_from_slice(&tcp.seq.to_be_bytes());
     out.extend_from_slice(&tcp.ack.to_be_bytes());
-    // Data offset in 32-bit words in the high nibble (5 or 6, so the cast cannot truncate).
+    // Data offset in 32-bit words in the high nibble (5 to 9, so the cast cannot truncate).
     out.push(u8::try_from(hdr_len / 4).unwrap_or(5) << 4);
     out.push(tcp.flags);
     out.extend_from_slice(&tcp.window.to_be_bytes());
     out.extend_from_slice(&[0, 0, 0, 0]);
     if let Some(mss) = tcp.mss {
-        // MSS option: kind 2, length 4 (RFC 793 §3.1, RFC 9293 §3.7.1).
+        // MSS option: kind 2, length 4 (RFC 9293 §3.2).
         out.extend_from_slice(&[2, 4]);
         out.extend_from_slice(&mss.to_be_bytes());
+    }
+    if let Some((val, ecr)) = tcp.timestamps {
+        // Two NOPs, then TSopt: kind 8, length 10, TSval, TSecr (RFC 7323 §3.2 and its
+        // Appendix A layout, which keeps the values 4-octet aligned).
+        out.extend_from_slice(&[1, 1, 8, 10]);
+        out.extend_from_slice(&val.to_be_bytes());
+        out.extend_from_slice(&ecr.to_be_bytes());
     }
     out.extend_from_slice(payload);
     let sum = l4_checksum(&f.addrs, PROTO_TCP, out.get(start..).unwrap_or_default());
@@ -555,6 +565,7 @@ mod tests {
             flags: 0x02,
             window: 65535,
             mss: Some(1460),
+            timestamps: None,
         };
         for vlan in [None, Some(100)] {
             let f = build_tcp(&frame(vlan), &tcp, b"abc");
@@ -579,6 +590,42 @@ mod tests {
     }
 
     #[test]
+    fn syn_with_mss_and_timestamps_has_both_options_and_verifies() {
+        let tcp = TcpFields {
+            src_port: 32768,
+            dst_port: 179,
+            seq: 1,
+            ack: 0,
+            flags: 0x02,
+            window: 65535,
+            mss: Some(1460),
+            timestamps: Some((0x0102_0304, 0)),
+        };
+        for f in [frame(None), frame_v6(Some(3))] {
+            let b = build_tcp(&f, &tcp, b"");
+            let ip_len = if matches!(f.addrs, Addrs::V4 { .. }) {
+                20
+            } else {
+                40
+            };
+            let l4 = &b[b.len() - 36..];
+            assert_eq!(
+                b.len(),
+                14 + usize::from(f.vlan.is_some()) * 4 + ip_len + 36
+            );
+            assert_eq!(l4[12] >> 4, 9, "data offset: 36 octets");
+            assert_eq!(&l4[20..24], &[2, 4, 0x05, 0xB4], "MSS 1460");
+            assert_eq!(&l4[24..28], &[1, 1, 8, 10], "NOP NOP TSopt");
+            assert_eq!(&l4[28..36], &[1, 2, 3, 4, 0, 0, 0, 0], "TSval, TSecr");
+            assert_eq!(l4_checksum(&f.addrs, PROTO_TCP, l4), 0);
+            let Parsed::Tcp(p) = parse(LinkType::Ethernet, &b).unwrap() else {
+                panic!("not TCP");
+            };
+            assert!(p.payload.is_empty());
+        }
+    }
+
+    #[test]
     fn built_ipv6_frames_verify_and_parse_back() {
         let tcp = TcpFields {
             src_port: 179,
@@ -588,6 +635,7 @@ mod tests {
             flags: 0x18,
             window: 1000,
             mss: None,
+            timestamps: None,
         };
         for vlan in [None, Some(200)] {
             let f = build_tcp(&frame_v6(vlan), &tcp, b"bgp");
@@ -658,6 +706,7 @@ mod tests {
             flags: 0x18,
             window: 1,
             mss: None,
+            timestamps: None,
         };
         for f in [frame(Some(9)), frame_v6(None)] {
             let full = build_tcp(&f, &tcp, &[0xAB; 100]);
@@ -692,6 +741,7 @@ mod tests {
                 flags: 0x10,
                 window: 1,
                 mss: None,
+                timestamps: None,
             },
             b"",
         );

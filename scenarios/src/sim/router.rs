@@ -13,7 +13,7 @@ use bgp::fsm::{self, Command, SessionEvent, State, Transport};
 use bgp::rib::prefix_list::{self, PrefixList};
 use bgp::rib::{PeerConfig, PeerId, RibConfig};
 use bgp::speaker::{PeerSpec, Speaker, SpeakerEvent, TransmitKind};
-use bgp::wire::{Family, PathAttributes};
+use bgp::wire::{CeaseSubcode, Family, PathAttributes};
 use ipnet::IpNet;
 use sim_core::time::{Duration, Instant};
 
@@ -366,16 +366,18 @@ impl RouterRt {
         self.drain();
     }
 
-    /// Administrative shutdown of one session (Cease 6/2, RFC 4486 §4, with `why` as the
-    /// RFC 9003 shutdown communication).
-    pub(crate) fn admin_stop(&mut self, now: Instant, s: SessIx, why: &str) {
+    /// Administrative stop of one session with NOTIFICATION Cease/`subcode` (RFC 4486 §4):
+    /// 6/2 Administrative Shutdown carries `why` as the RFC 9003 shutdown communication;
+    /// 6/3 Peer De-configured carries none (RFC 9003 §2 defines it for 6/2 and 6/4 only).
+    pub(crate) fn admin_stop(&mut self, now: Instant, s: SessIx, subcode: CeaseSubcode, why: &str) {
         if !self.stopped.contains(&s) {
             self.stopped.push(s);
         }
-        let message = Some(format!("holdtime: {why}"));
+        let message =
+            (subcode == CeaseSubcode::ADMINISTRATIVE_SHUTDOWN).then(|| format!("holdtime: {why}"));
         let _ = self
             .speaker
-            .handle_command(now, peer(s), Command::Stop { message });
+            .handle_command(now, peer(s), Command::StopWith { subcode, message });
         self.drain();
     }
 

@@ -26,8 +26,7 @@
 //!   NOTIFICATION Cease / Administrative Shutdown (6/2, RFC 4486 §4) — so the customer end
 //!   learns at once, as the documented manual failover test shows — and refuses connections
 //!   until the gate opens; the customer's next connection attempt then brings it up. A
-//!   deprovisioned circuit is reported with 6/2, not 6/3 "Peer De-configured": the speaker's
-//!   administrative stop sends 6/2, and both tell the customer the same thing, at once.
+//!   deprovisioned circuit's sessions end with 6/3 "Peer De-configured" instead.
 //! - `msee_maintenance` drains by AS-path prepending on every session of that MSEE (towards
 //!   the customer and the ExpressRoute gateway) through `Speaker::set_export_policy`, then
 //!   closes its sessions for `down_for`; the link's carrier stays up (nothing in
@@ -61,6 +60,7 @@ use std::io::Write;
 use std::net::{IpAddr, Ipv4Addr};
 
 use bgp::rib::prefix_list::{self, PrefixList};
+use bgp::wire::CeaseSubcode;
 use ipnet::{IpNet, Ipv4Net};
 use sim_core::engine::Engine;
 use sim_core::link::{DirectionConfig, JitterModel, Link, LossModel as SimLoss, QueueLimit};
@@ -1401,6 +1401,7 @@ impl<'a> World<'a> {
                         self.routers[msee].admin_stop(
                             now,
                             SessIx(s.0),
+                            CeaseSubcode::ADMINISTRATIVE_SHUTDOWN,
                             "administrative shutdown (BGP disconnect test)",
                         );
                     }
@@ -1651,7 +1652,14 @@ impl<'a> World<'a> {
             return;
         }
         if is {
-            self.routers[r].admin_stop(now, SessIx(s), why);
+            // RFC 4486 §4: a deprovisioned circuit's peering is no longer configured at all:
+            // Cease 6/3 Peer De-configured; every other gate is an administrative shutdown (6/2).
+            let subcode = if bit == BLOCK_DEPROVISIONED {
+                CeaseSubcode::PEER_DECONFIGURED
+            } else {
+                CeaseSubcode::ADMINISTRATIVE_SHUTDOWN
+            };
+            self.routers[r].admin_stop(now, SessIx(s), subcode, why);
         } else {
             self.routers[r].admin_start(now, SessIx(s));
         }

@@ -195,6 +195,23 @@ pub fn reference() -> Topology {
         .topology
 }
 
+/// The reference topology with an MD5 key on the primary private peering, and ce1's address
+/// on it set to `ce_addr` (the listener installs the key for that address: RFC 2385 keys are
+/// per peer address).
+#[must_use]
+pub fn reference_with_md5(key: &str, ce_addr: &str) -> Topology {
+    let mut topo = reference();
+    if let Some(s) = topo
+        .sessions
+        .iter_mut()
+        .find(|s| s.name == "circuit.primary.private")
+    {
+        s.md5 = Some(key.to_owned());
+        s.ends[0].addr = ce_addr.parse().expect("address");
+    }
+    topo
+}
+
 /// The time of the first timeline line containing `needle` (the timeline's first column).
 #[must_use]
 pub fn line_time(text: &str, needle: &str) -> Option<StdDuration> {
