@@ -238,10 +238,9 @@ fn update_with_path_ids_is_invalid_network_field_where_not_negotiated() {
 }
 
 #[test]
-fn peer_capability_with_an_invalid_mode_is_an_open_message_error() {
-    // RFC 7911 §4 says such a capability "SHOULD be treated as not understood and ignored";
-    // this codec is stricter and refuses the OPEN as malformed (2/0, as in the
-    // `wire_malformed` table), so the session never runs with a half-understood capability.
+fn peer_capability_with_an_invalid_mode_is_ignored() {
+    // RFC 7911 §4: "If any other value is received, then the capability SHOULD be treated as
+    // not understood and ignored": the OPEN is accepted, nothing is negotiated from it.
     let a = with_add_path(cfg_a(Profile::RFC4271), &[(V4, AddPathMode::SEND_RECEIVE)]);
     let mut s = session(a, 1);
     s.handle_command(Instant::ZERO, Command::Start)
@@ -249,20 +248,28 @@ fn peer_capability_with_an_invalid_mode_is_an_open_message_error() {
     s.handle_transport(Instant::ZERO, Transport::Connected);
     drain(&mut s);
     let caps = vec![Capability::AddPath(vec![AddPathFamily {
-        family: V6,
+        family: V4,
         mode: AddPathMode(7),
     }])];
     s.handle_bytes(Instant::ZERO, &open_from_b(caps));
     let (_, events) = drain(&mut s);
-    let sent: Vec<(u8, u8)> = events
-        .iter()
-        .filter_map(|e| match e {
-            SessionEvent::NotificationSent(n) => Some(code(n)),
-            _ => None,
-        })
-        .collect();
-    assert_eq!(sent, vec![(2, 0)]);
-    assert_eq!(s.state(), State::Idle);
+    assert!(
+        !events
+            .iter()
+            .any(|e| matches!(e, SessionEvent::NotificationSent(_))),
+        "{events:?}"
+    );
+    assert_eq!(s.state(), State::OpenConfirm);
+    s.handle_bytes(Instant::ZERO, &msg(4, &[]));
+    let (_, events) = drain(&mut s);
+    let negotiated = events.iter().find_map(|e| match e {
+        SessionEvent::Established(n) => Some(n.clone()),
+        _ => None,
+    });
+    let Some(n) = negotiated else {
+        panic!("not Established: {events:?}")
+    };
+    assert!(n.decode.add_path.is_empty() && n.encode.add_path.is_empty());
 }
 
 #[test]

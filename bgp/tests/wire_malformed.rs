@@ -235,13 +235,6 @@ fn cases() -> Vec<Case> {
             0,
             None,
         ),
-        case(
-            "invalid ADD-PATH send/receive value",
-            good_open(&[2, 6, 69, 4, 0, 1, 1, 4]),
-            2,
-            0,
-            None,
-        ),
         // --- RFC 4271 §6.3 UPDATE Message Error, session reset
         case(
             "withdrawn routes length overruns the message",
@@ -719,4 +712,31 @@ fn treat_as_withdraw_yields_the_prefixes_to_withdraw() {
     assert!(u.is_treat_as_withdraw());
     let w: Vec<String> = u.withdrawals().map(|n| n.prefix.to_string()).collect();
     assert_eq!(w, vec!["10.9.0.0/16", "10.1.1.0/24", "11.0.0.0/8"]);
+}
+
+#[test]
+fn add_path_with_an_invalid_send_receive_value_is_ignored_not_fatal() {
+    // RFC 7911 §4: "If any other value is received, then the capability SHOULD be treated as
+    // not understood and ignored." AFI 1, SAFI 1, Send/Receive 4.
+    let bytes = good_open(&[2, 6, 69, 4, 0, 1, 1, 4]);
+    let Ok(Message::Open(open)) = Message::decode(&bytes, &DecodeCtx::default()) else {
+        panic!("an OPEN with an unusable ADD-PATH capability must still decode")
+    };
+    let caps: Vec<_> = open.capabilities().collect();
+    assert!(
+        caps.iter()
+            .all(|c| !matches!(c, bgp::wire::Capability::AddPath(_))),
+        "{caps:?}"
+    );
+    assert!(
+        caps.iter()
+            .any(|c| matches!(c, bgp::wire::Capability::Unknown { .. })),
+        "kept as an unknown capability: {caps:?}"
+    );
+    // And it re-encodes to the same octets.
+    let mut out = bytes::BytesMut::new();
+    Message::Open(open)
+        .encode(&mut out, &bgp::wire::EncodeCtx::default())
+        .expect("encode");
+    assert_eq!(out.as_ref(), bytes.as_slice());
 }

@@ -134,20 +134,26 @@ impl Capability {
             CapabilityCode::FOUR_OCTET_AS => Self::FourOctetAs(Asn(v.u32()?)),
             CapabilityCode::ADD_PATH => {
                 let mut fams = Vec::with_capacity(v.remaining() / 4);
+                let raw = v.clone().rest().to_vec();
+                let mut understood = true;
                 while !v.is_empty() {
                     let afi = Afi(v.u16()?);
                     let safi = Safi(v.u8()?);
                     let mode = AddPathMode(v.u8()?);
-                    // RFC 7911 §4: Send/Receive "... 1 ... 2 ... 3"; other values are invalid.
-                    if !matches!(mode.0, 1..=3) {
-                        return None;
-                    }
+                    // RFC 7911 §4: Send/Receive is 1, 2 or 3; "If any other value is
+                    // received, then the capability SHOULD be treated as not understood and
+                    // ignored": kept as an unknown capability (raw octets), never negotiated.
+                    understood &= matches!(mode.0, 1..=3);
                     fams.push(AddPathFamily {
                         family: Family::new(afi, safi),
                         mode,
                     });
                 }
-                Self::AddPath(fams)
+                if understood {
+                    Self::AddPath(fams)
+                } else {
+                    Self::Unknown { code, data: raw }
+                }
             }
             CapabilityCode::FQDN => {
                 let hl = usize::from(v.u8()?);
