@@ -202,7 +202,19 @@ impl AsPath {
 
     /// Decodes an AS_PATH/AS4_PATH value with `width`-octet AS numbers (2 or 4).
     pub(crate) fn decode(r: &mut Reader<'_>, four_octet: bool) -> Result<Self, AsPathError> {
-        let mut segments = SegmentList::new();
+        let mut path = Self::default();
+        path.decode_into(r, four_octet)?;
+        Ok(path)
+    }
+
+    /// Decodes into `self` (empty), building each segment where it is stored: the decoder of
+    /// the hot path calls this on a path already placed in the attribute list, so nothing is
+    /// copied after it is built.
+    pub(crate) fn decode_into(
+        &mut self,
+        r: &mut Reader<'_>,
+        four_octet: bool,
+    ) -> Result<(), AsPathError> {
         let mut zero = false;
         let width = if four_octet { 4 } else { 2 };
         while !r.is_empty() {
@@ -216,30 +228,32 @@ impl AsPath {
             let raw = r
                 .take(usize::from(count) * width)
                 .ok_or(AsPathError::Structure)?;
-            let mut asns = AsnList::new();
+            self.segments.push(AsSegment {
+                kind: SegmentType(kind),
+                asns: AsnList::new(),
+            });
+            let Some(seg) = self.segments.last_mut() else {
+                return Err(AsPathError::Structure);
+            };
             if four_octet {
-                asns.extend(
+                seg.asns.extend(
                     raw.chunks_exact(4)
                         .map(|c| Asn(u32::from_be_bytes([c[0], c[1], c[2], c[3]]))),
                 );
             } else {
-                asns.extend(
+                seg.asns.extend(
                     raw.chunks_exact(2)
                         .map(|c| Asn(u32::from(u16::from_be_bytes([c[0], c[1]])))),
                 );
             }
-            zero |= asns.contains(&Asn(0));
-            segments.push(AsSegment {
-                kind: SegmentType(kind),
-                asns,
-            });
+            zero |= seg.asns.contains(&Asn(0));
         }
         // RFC 7607 §2: "An UPDATE message that contains the AS number of zero in the AS_PATH
         // or AS4_PATH attribute MUST be considered as malformed".
         if zero {
             return Err(AsPathError::ZeroAsn);
         }
-        Ok(Self { segments })
+        Ok(())
     }
 
     /// Encoded length with `four_octet` AS numbers, splitting segments longer than 255.

@@ -700,7 +700,9 @@ impl PathAttributes {
     }
 }
 
-/// The outcome of decoding the Path Attributes field besides the attribute list itself.
+/// The outcome of decoding the Path Attributes field besides the attribute list itself; the
+/// decoder fills one the caller owns (returning it by value cost a copy in the profile).
+#[derive(Default)]
 pub(crate) struct DecodedAttributes {
     pub(crate) mp_reach: Option<MpReach>,
     pub(crate) mp_unreach: Option<MpUnreach>,
@@ -735,14 +737,16 @@ pub(crate) fn decode_attributes(
     r: &mut Reader<'_>,
     ctx: &DecodeCtx,
     attrs: &mut PathAttributes,
-) -> Result<DecodedAttributes, AttributeError> {
+    out: &mut DecodedAttributes,
+) -> Result<(), AttributeError> {
     let base = r.offset();
     let block = r.rest();
-    if let Some(decoded) = decode_regular(block, base, ctx, &mut attrs.list) {
-        return Ok(decoded);
+    if decode_regular(block, base, ctx, &mut attrs.list, out).is_some() {
+        return Ok(());
     }
     attrs.list.clear();
-    decode_classified(&mut Reader::new(block, base), ctx, &mut attrs.list)
+    *out = decode_classified(&mut Reader::new(block, base), ctx, &mut attrs.list)?;
+    Ok(())
 }
 
 /// The single pass over a regular attribute field: reads each header straight from the
@@ -758,9 +762,8 @@ fn decode_regular(
     base: usize,
     ctx: &DecodeCtx,
     list: &mut Vec<PathAttribute>,
-) -> Option<DecodedAttributes> {
-    let mut mp_reach = None;
-    let mut mp_unreach = None;
+    out: &mut DecodedAttributes,
+) -> Option<()> {
     let mut seen = [0u64; 4];
     let mut rest = block;
     let mut position = 0usize;
@@ -808,36 +811,61 @@ fn decode_regular(
             return None;
         }
         // Each arm applies exactly the checks of `decode_known` (whose comments quote the
-        // RFCs) and writes the value straight into the list.
+        // RFCs) and writes the value straight into the list: pushing in each arm (rather than
+        // after the match) lets the compiler build the value in place instead of copying it
+        // from the stack, which stalled on store forwarding in the profile.
         let n = value.len();
-        let attr = match type_code {
-            AttrType::ORIGIN => AttrValue::Origin(match value {
+        macro_rules! put {
+            ($value:expr) => {
+                list.push(PathAttribute {
+                    flags,
+                    value: $value,
+                })
+            };
+        }
+        match type_code {
+            AttrType::ORIGIN => put!(AttrValue::Origin(match value {
                 [0] => Origin::Igp,
                 [1] => Origin::Egp,
                 [2] => Origin::Incomplete,
                 _ => return None,
-            }),
+            })),
             AttrType::AS_PATH => {
+                // Placed first, then filled where it lies (see `AsPath::decode_into`).
+                put!(AttrValue::AsPath(AsPath::default()));
+                let Some(PathAttribute {
+                    value: AttrValue::AsPath(path),
+                    ..
+                }) = list.last_mut()
+                else {
+                    return None;
+                };
                 let mut v = Reader::new(value, value_offset);
-                AttrValue::AsPath(AsPath::decode(&mut v, ctx.four_octet_as).ok()?)
+                path.decode_into(&mut v, ctx.four_octet_as).ok()?;
             }
             AttrType::NEXT_HOP => {
                 let a = Ipv4Addr::from(<[u8; 4]>::try_from(value).ok()?);
                 if a.is_unspecified() || a.is_multicast() || a.is_broadcast() {
                     return None;
                 }
-                AttrValue::NextHop(a)
+                put!(AttrValue::NextHop(a));
             }
             AttrType::MULTI_EXIT_DISC => {
-                AttrValue::MultiExitDisc(u32::from_be_bytes(value.try_into().ok()?))
+                put!(AttrValue::MultiExitDisc(u32::from_be_bytes(
+                    value.try_into().ok()?
+                )));
             }
             AttrType::LOCAL_PREF => {
-                AttrValue::LocalPref(u32::from_be_bytes(value.try_into().ok()?))
+                put!(AttrValue::LocalPref(u32::from_be_bytes(
+                    value.try_into().ok()?
+                )));
             }
             AttrType::ORIGINATOR_ID => {
-                AttrValue::OriginatorId(Ipv4Addr::from(<[u8; 4]>::try_from(value).ok()?))
+                put!(AttrValue::OriginatorId(Ipv4Addr::from(
+                    <[u8; 4]>::try_from(value).ok()?
+                )));
             }
-            AttrType::ATOMIC_AGGREGATE if n == 0 => AttrValue::AtomicAggregate,
+            AttrType::ATOMIC_AGGREGATE if n == 0 => put!(AttrValue::AtomicAggregate),
             AttrType::AGGREGATOR | AttrType::AS4_AGGREGATOR => {
                 let four = type_code == AttrType::AS4_AGGREGATOR || ctx.four_octet_as;
                 let (asn, addr) = match (four, value) {
@@ -857,35 +885,46 @@ fn decode_regular(
                     address: Ipv4Addr::from(addr),
                 };
                 if type_code == AttrType::AGGREGATOR {
-                    AttrValue::Aggregator(agg)
+                    put!(AttrValue::Aggregator(agg));
                 } else {
-                    AttrValue::As4Aggregator(agg)
+                    put!(AttrValue::As4Aggregator(agg));
                 }
             }
-            AttrType::COMMUNITIES if n != 0 && n.is_multiple_of(4) => AttrValue::Communities(
-                value
-                    .chunks_exact(4)
-                    .map(|c| Community(u32::from_be_bytes([c[0], c[1], c[2], c[3]])))
-                    .collect(),
-            ),
-            AttrType::CLUSTER_LIST if n != 0 && n.is_multiple_of(4) => AttrValue::ClusterList(
-                value
-                    .chunks_exact(4)
-                    .map(|c| Ipv4Addr::new(c[0], c[1], c[2], c[3]))
-                    .collect(),
-            ),
+            AttrType::COMMUNITIES if n != 0 && n.is_multiple_of(4) => {
+                put!(AttrValue::Communities(CommunityList::new()));
+                let Some(PathAttribute {
+                    value: AttrValue::Communities(communities),
+                    ..
+                }) = list.last_mut()
+                else {
+                    return None;
+                };
+                communities.extend(
+                    value
+                        .chunks_exact(4)
+                        .map(|c| Community(u32::from_be_bytes([c[0], c[1], c[2], c[3]]))),
+                );
+            }
+            AttrType::CLUSTER_LIST if n != 0 && n.is_multiple_of(4) => {
+                put!(AttrValue::ClusterList(
+                    value
+                        .chunks_exact(4)
+                        .map(|c| Ipv4Addr::new(c[0], c[1], c[2], c[3]))
+                        .collect(),
+                ))
+            }
             AttrType::EXTENDED_COMMUNITIES if n != 0 && n.is_multiple_of(8) => {
-                AttrValue::ExtendedCommunities(
+                put!(AttrValue::ExtendedCommunities(
                     value
                         .chunks_exact(8)
                         .map(|c| {
                             ExtendedCommunity([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]])
                         })
                         .collect(),
-                )
+                ));
             }
             AttrType::LARGE_COMMUNITY if n != 0 && n.is_multiple_of(12) => {
-                AttrValue::LargeCommunities(
+                put!(AttrValue::LargeCommunities(
                     value
                         .chunks_exact(12)
                         .map(|c| LargeCommunity {
@@ -894,7 +933,7 @@ fn decode_regular(
                             local_data_2: u32::from_be_bytes([c[8], c[9], c[10], c[11]]),
                         })
                         .collect(),
-                )
+                ));
             }
             AttrType::AS4_PATH => {
                 let mut v = Reader::new(value, value_offset);
@@ -902,7 +941,7 @@ fn decode_regular(
                 if path.has_confed() {
                     return None;
                 }
-                AttrValue::As4Path(path)
+                put!(AttrValue::As4Path(path));
             }
             AttrType::MP_REACH_NLRI | AttrType::MP_UNREACH_NLRI => {
                 let placement = Placement {
@@ -914,34 +953,28 @@ fn decode_regular(
                 let supported = if type_code == AttrType::MP_REACH_NLRI {
                     MpReach::decode(&mut v, &add_path, placement)
                         .ok()?
-                        .map(|m| mp_reach = Some(m))
+                        .map(|m| out.mp_reach = Some(m))
                 } else {
                     MpUnreach::decode(&mut v, &add_path, placement)
                         .ok()?
-                        .map(|m| mp_unreach = Some(m))
+                        .map(|m| out.mp_unreach = Some(m))
                 };
-                if supported.is_some() {
-                    continue;
+                if supported.is_none() {
+                    put!(AttrValue::Unknown(RawAttribute {
+                        type_code,
+                        data: value.to_vec(),
+                    }));
                 }
-                AttrValue::Unknown(RawAttribute {
-                    type_code,
-                    data: value.to_vec(),
-                })
             }
             _ => return None,
-        };
-        list.push(PathAttribute { flags, value: attr });
+        }
     }
     // Fewer than three octets left: a truncated header (RFC 7606 §4), classified elsewhere.
     if !rest.is_empty() {
         return None;
     }
-    Some(DecodedAttributes {
-        mp_reach,
-        mp_unreach,
-        issues: Vec::new(),
-        present: seen,
-    })
+    out.present = seen;
+    Some(())
 }
 
 /// The classifying decoder: builds every typed value and names every problem with its RFC 7606
@@ -1476,10 +1509,11 @@ mod tests {
             }
             let ctx = DecodeCtx { four_octet_as, ..DecodeCtx::default() };
             let mut fast = Vec::new();
-            let regular = decode_regular(&block, 23, &ctx, &mut fast);
+            let mut regular = DecodedAttributes::default();
+            let accepted = decode_regular(&block, 23, &ctx, &mut fast, &mut regular).is_some();
             let mut slow = Vec::new();
             let classified = decode_classified(&mut Reader::new(&block, 23), &ctx, &mut slow);
-            if let Some(regular) = regular {
+            if accepted {
                 let classified = classified.expect("regular input never resets the session");
                 prop_assert!(classified.issues.is_empty());
                 prop_assert_eq!(&fast, &slow);

@@ -61,7 +61,13 @@ impl Header {
     /// NOTIFICATION message, then the Error Subcode MUST be set to Bad Message Length."
     pub fn check(buf: &[u8], ctx: &DecodeCtx) -> Result<Option<Self>, HeaderError> {
         let seen = buf.get(..buf.len().min(16)).unwrap_or_default();
-        if let Some(offset) = seen.iter().position(|&b| b != 0xff) {
+        // One slice comparison on the usual path; the scan for the offending octet only runs
+        // when the marker is wrong.
+        let marker_ok = MARKER.get(..seen.len()) == Some(seen);
+        if let Some(offset) = (!marker_ok)
+            .then(|| seen.iter().position(|&b| b != 0xff))
+            .flatten()
+        {
             return Err(HeaderError::ConnectionNotSynchronized {
                 offset,
                 value: seen.get(offset).copied().unwrap_or(0),

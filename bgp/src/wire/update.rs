@@ -16,7 +16,9 @@ use bytes::{BufMut, BytesMut};
 use ipnet::IpNet;
 use serde::Serialize;
 
-use super::attribute::{PathAttributes, decode_attributes, decoded_has, encode_attributes};
+use super::attribute::{
+    DecodedAttributes, PathAttributes, decode_attributes, decoded_has, encode_attributes,
+};
 use super::ctx::{DecodeCtx, EncodeCtx, Family};
 use super::error::{AttrAction, AttributeError, AttributeErrorKind, EncodeError, UpdateError};
 use super::iana::{AttrType, MessageType};
@@ -158,7 +160,8 @@ impl Update {
                 length: alen,
             })?;
         let mut attributes = PathAttributes::with_capacity(8);
-        let decoded = decode_attributes(&mut ar, ctx, &mut attributes)?;
+        let mut decoded = DecodedAttributes::default();
+        decode_attributes(&mut ar, ctx, &mut attributes, &mut decoded)?;
         let mut nlri = Vec::new();
         if !r.is_empty() {
             nlri.reserve(r.remaining() / 3);
