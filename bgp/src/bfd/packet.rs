@@ -44,6 +44,9 @@ pub const VERSION: u8 = 1;
 /// Length of the mandatory section in bytes.
 pub const MANDATORY_LEN: usize = 24;
 
+/// [`MANDATORY_LEN`] as the Length field of a packet without authentication.
+const MANDATORY_LENGTH_FIELD: u8 = 24;
+
 /// The UDP destination port of single-hop BFD Control packets (RFC 5881 §4).
 pub const UDP_PORT: u16 = 3784;
 
@@ -303,32 +306,7 @@ impl ControlPacket {
             .as_ref()
             .map_or(0, |a| a.data.len().saturating_add(2));
         let length = u8::try_from(MANDATORY_LEN.saturating_add(auth_len)).unwrap_or(u8::MAX);
-        out.push((VERSION << 5) | (self.diagnostic.0 & 0x1f));
-        let mut flags = self.state.to_bits() << 6;
-        for (set, bit) in [
-            (self.poll, 0x20),
-            (self.final_, 0x10),
-            (self.control_plane_independent, 0x08),
-            (self.authentication.is_some(), 0x04),
-            (self.demand, 0x02),
-        ] {
-            if set {
-                flags |= bit;
-            }
-        }
-        out.push(flags);
-        out.push(self.detect_mult);
-        out.push(length);
-        let micros = |d: Duration| u32::try_from(d.as_micros()).unwrap_or(u32::MAX);
-        for word in [
-            self.my_discriminator,
-            self.your_discriminator,
-            micros(self.desired_min_tx),
-            micros(self.required_min_rx),
-            micros(self.required_min_echo_rx),
-        ] {
-            out.extend_from_slice(&word.to_be_bytes());
-        }
+        out.extend_from_slice(&self.mandatory(length));
         if let Some(auth) = &self.authentication {
             out.push(auth.auth_type);
             out.push(u8::try_from(auth_len).unwrap_or(u8::MAX));
@@ -339,9 +317,43 @@ impl ControlPacket {
     /// The encoded packet as a new vector.
     #[must_use]
     pub fn to_bytes(&self) -> Vec<u8> {
+        if self.authentication.is_none() {
+            // The common case, one exact allocation: a BFD session sends this every interval.
+            return self.mandatory(MANDATORY_LENGTH_FIELD).to_vec();
+        }
         let mut out = Vec::with_capacity(MANDATORY_LEN);
         self.encode(&mut out);
         out
+    }
+
+    /// The 24-byte mandatory section with the given Length field.
+    fn mandatory(&self, length: u8) -> [u8; MANDATORY_LEN] {
+        let bit = |set: bool, bit: u8| if set { bit } else { 0 };
+        let flags = (self.state.to_bits() << 6)
+            | bit(self.poll, 0x20)
+            | bit(self.final_, 0x10)
+            | bit(self.control_plane_independent, 0x08)
+            | bit(self.authentication.is_some(), 0x04)
+            | bit(self.demand, 0x02);
+        let micros = |d: Duration| u32::try_from(d.as_micros()).unwrap_or(u32::MAX);
+        let mut b = [0u8; MANDATORY_LEN];
+        let words = [
+            u32::from_be_bytes([
+                (VERSION << 5) | (self.diagnostic.0 & 0x1f),
+                flags,
+                self.detect_mult,
+                length,
+            ]),
+            self.my_discriminator,
+            self.your_discriminator,
+            micros(self.desired_min_tx),
+            micros(self.required_min_rx),
+            micros(self.required_min_echo_rx),
+        ];
+        for (chunk, word) in b.chunks_exact_mut(4).zip(words) {
+            chunk.copy_from_slice(&word.to_be_bytes());
+        }
+        b
     }
 }
 
@@ -392,6 +404,25 @@ mod tests {
         let bytes = p.to_bytes();
         assert_eq!(bytes[0], 0x21);
         assert_eq!(bytes[1], 0b1011_1010);
+        assert_eq!(ControlPacket::decode(&bytes), Ok(p));
+    }
+
+    #[test]
+    fn to_bytes_matches_encode_with_and_without_authentication() {
+        let mut p = up_packet();
+        let mut out = Vec::new();
+        p.encode(&mut out);
+        assert_eq!(p.to_bytes(), out);
+        p.authentication = Some(Authentication {
+            auth_type: 1,
+            data: vec![1, b'k', b'e', b'y'],
+        });
+        let mut out = Vec::new();
+        p.encode(&mut out);
+        let bytes = p.to_bytes();
+        assert_eq!(bytes, out);
+        assert_eq!(bytes.len(), 30);
+        assert_eq!((bytes[1] & 0x04, bytes[3]), (0x04, 30), "A bit and Length");
         assert_eq!(ControlPacket::decode(&bytes), Ok(p));
     }
 

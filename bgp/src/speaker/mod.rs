@@ -169,6 +169,13 @@ impl Peer {
         self.recheck = true;
     }
 
+    /// Marks the peer as having received a BFD input: that alone cannot give the BGP session
+    /// something to advertise (a BFD Down that reaches it sets `recheck` in `drive`).
+    fn touch_bfd(&mut self) {
+        self.touched = true;
+        self.flush = true;
+    }
+
     /// The earlier of the BGP and BFD sessions' deadlines.
     fn next_deadline(&self) -> Option<Instant> {
         let bgp = self.session.poll_timeout();
@@ -212,13 +219,15 @@ impl Speaker {
         self.peers.binary_search_by_key(&peer, |p| p.id).ok()
     }
 
+    /// The state of `peer`.
+    fn peer_mut(&mut self, peer: PeerId) -> Result<&mut Peer, SpeakerError> {
+        let i = self.index(peer).ok_or(SpeakerError::UnknownPeer(peer))?;
+        self.peers.get_mut(i).ok_or(SpeakerError::UnknownPeer(peer))
+    }
+
     /// The state of `peer`, marked as receiving an input.
     fn touch(&mut self, peer: PeerId) -> Result<&mut Peer, SpeakerError> {
-        let i = self.index(peer).ok_or(SpeakerError::UnknownPeer(peer))?;
-        let state = self
-            .peers
-            .get_mut(i)
-            .ok_or(SpeakerError::UnknownPeer(peer))?;
+        let state = self.peer_mut(peer)?;
         state.touch();
         Ok(state)
     }
@@ -325,7 +334,8 @@ impl Speaker {
         peer: PeerId,
         command: bfd::Command,
     ) -> Result<(), SpeakerError> {
-        let state = self.touch(peer)?;
+        let state = self.peer_mut(peer)?;
+        state.touch_bfd();
         let bfd = state.bfd.as_mut().ok_or(SpeakerError::NoBfd(peer))?;
         bfd.handle_command(now, command);
         self.drive(now);
@@ -379,7 +389,8 @@ impl Speaker {
         peer: PeerId,
         payload: &[u8],
     ) -> Result<Result<(), bfd::RxError>, SpeakerError> {
-        let state = self.touch(peer)?;
+        let state = self.peer_mut(peer)?;
+        state.touch_bfd();
         let bfd = state.bfd.as_mut().ok_or(SpeakerError::NoBfd(peer))?;
         let result = bfd.handle_packet(now, payload);
         self.drive(now);
@@ -392,8 +403,9 @@ impl Speaker {
             if state.deadline.is_none_or(|t| t > now) {
                 continue;
             }
-            state.touch();
+            state.touch_bfd();
             if state.session.poll_timeout().is_some_and(|t| t <= now) {
+                state.touch();
                 state.session.handle_timeout(now);
             }
             if let Some(bfd) = state
@@ -513,6 +525,7 @@ impl Speaker {
                         // RFC 5882 §4.3: BFD Down takes the BGP session down with it. The
                         // command only fails for SendUpdate.
                         let _ = state.session.handle_command(now, Command::BfdDown);
+                        state.recheck = true;
                     }
                     self.events.push_back(SpeakerEvent::Bfd { peer: id, event });
                 }
