@@ -384,14 +384,20 @@ impl RouterRt {
     /// Ends an administrative shutdown.
     pub(crate) fn admin_start(&mut self, now: Instant, s: SessIx) {
         self.stopped.retain(|x| *x != s);
+        self.start_session(now, s);
+        self.drain();
+    }
+
+    /// Starts session `s` the way its end starts (actively or passively).
+    fn start_session(&mut self, now: Instant, s: SessIx) {
         let end = self
             .sessions
             .iter()
             .find(|(x, _)| *x == s)
             .map_or(0, |(_, e)| *e);
-        let cmd = start_command(end);
-        let _ = self.speaker.handle_command(now, peer(s), cmd);
-        self.drain();
+        let _ = self
+            .speaker
+            .handle_command(now, peer(s), start_command(end));
     }
 
     /// Sets how many extra copies of the local AS are prepended towards the peer of `s`
@@ -448,13 +454,7 @@ impl RouterRt {
             let _ = self
                 .speaker
                 .handle_command(now, peer(s), Command::Stop { message: None });
-            let end = self
-                .sessions
-                .iter()
-                .find(|(x, _)| *x == s)
-                .map_or(0, |(_, e)| *e);
-            let cmd = start_command(end);
-            let _ = self.speaker.handle_command(now, peer(s), cmd);
+            self.start_session(now, s);
         }
         self.drain();
     }
