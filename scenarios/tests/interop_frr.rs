@@ -22,8 +22,8 @@ use std::time::Duration as StdDuration;
 use bgp::fsm::profile::Profile;
 use bgp::live::Fault;
 use interop_support::{
-    Daemon, LiveRun, assert_within, at, free_port, line_time, output, poll, reference, require,
-    temp_dir, wall, window,
+    Daemon, LiveRun, assert_within, at, free_port, has, line_time, output, poll, reference,
+    require, temp_dir, wall, window,
 };
 use scenarios::live::ScheduledFault;
 use sim_core::time::Duration;
@@ -330,13 +330,6 @@ fn run_against(
     Some((summary, text, neighbor))
 }
 
-fn has(summary: &scenarios::live::LiveSummary, sent: bool, code: u8, subcode: u8) -> bool {
-    summary
-        .notifications
-        .iter()
-        .any(|n| n.sent == sent && (n.code, n.subcode) == (code, subcode))
-}
-
 #[test]
 fn frr_expecting_another_as_sends_us_open_error_bad_peer_as() {
     let cfg = FrrConfig {
@@ -372,14 +365,7 @@ fn frr_sends_cease_max_prefix_when_we_exceed_its_limit() {
     // Five VNet prefixes against FRR's limit of two. (FRR counts accepted prefixes when
     // it processes the next UPDATE, so the limit is crossed by a margin.)
     let mut topo = reference();
-    let vnet = topo
-        .vnets
-        .first_mut()
-        .expect("the reference scenario has a VNet");
-    for i in 11..15 {
-        vnet.prefixes
-            .push(format!("10.{i}.0.0/16").parse().expect("prefix"));
-    }
+    interop_support::add_vnet_prefixes(&mut topo, 4);
     let cfg = FrrConfig {
         max_prefix: Some(2),
         ..FrrConfig::default()

@@ -25,8 +25,8 @@ use std::time::Duration as StdDuration;
 use bgp::fsm::profile::Profile;
 use bgp::live::Fault;
 use interop_support::{
-    Daemon, LiveRun, assert_within, at, free_port, line_time, output, poll, reference, require,
-    temp_dir, wall, window,
+    Daemon, LiveRun, assert_within, at, free_port, has, line_time, output, poll, reference,
+    require, temp_dir, wall, window,
 };
 use scenarios::live::{Endpoint, LiveRole, LiveSummary, ScheduledFault};
 use scenarios::topology::Topology;
@@ -336,13 +336,6 @@ fn run_against(
     Some((summary, text, log))
 }
 
-fn has(summary: &LiveSummary, sent: bool, code: u8, subcode: u8) -> bool {
-    summary
-        .notifications
-        .iter()
-        .any(|n| n.sent == sent && (n.code, n.subcode) == (code, subcode))
-}
-
 #[test]
 fn gobgp_expecting_another_as_sends_us_open_error_bad_peer_as() {
     let cfg = GobgpConfig {
@@ -375,14 +368,7 @@ fn we_send_open_error_bad_peer_as_to_gobgp_with_an_unexpected_as() {
 #[test]
 fn gobgp_sends_cease_max_prefix_when_we_exceed_its_prefix_limit() {
     let mut topo = reference();
-    let vnet = topo
-        .vnets
-        .first_mut()
-        .expect("the reference scenario has a VNet");
-    for i in 11..15 {
-        vnet.prefixes
-            .push(format!("10.{i}.0.0/16").parse().expect("prefix"));
-    }
+    interop_support::add_vnet_prefixes(&mut topo, 4);
     let cfg = GobgpConfig {
         max_prefixes: Some(2),
         ..GobgpConfig::default()

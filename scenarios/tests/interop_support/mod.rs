@@ -262,6 +262,28 @@ pub fn at(d: StdDuration) -> Duration {
     Duration::from_nanos(u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
 }
 
+/// Adds `n` VNet prefixes (10.11.0.0/16, 10.12.0.0/16, ...) so that msee1 advertises more
+/// than a daemon's lowered prefix limit.
+pub fn add_vnet_prefixes(topo: &mut Topology, n: u8) {
+    let vnet = topo
+        .vnets
+        .first_mut()
+        .expect("the reference scenario has a VNet");
+    for i in 11..11 + n {
+        vnet.prefixes
+            .push(format!("10.{i}.0.0/16").parse().expect("prefix"));
+    }
+}
+
+/// Whether the live run saw NOTIFICATION `code`/`subcode`, sent by us (`sent`) or received.
+#[must_use]
+pub fn has(summary: &LiveSummary, sent: bool, code: u8, subcode: u8) -> bool {
+    summary
+        .notifications
+        .iter()
+        .any(|n| n.sent == sent && (n.code, n.subcode) == (code, subcode))
+}
+
 /// Lowers msee1's maximum-prefix limit on routes from the customer to `limit` (Azure's is
 /// 4,000 on private peering), so a daemon advertising a few more prefixes exceeds it.
 pub fn limit_msee_prefixes(topo: &mut Topology, limit: u32) {
