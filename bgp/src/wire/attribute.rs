@@ -734,6 +734,14 @@ pub(crate) fn decoded_has(present: &[u64; 4], type_code: AttrType) -> bool {
         .is_some_and(|w| w & (1u64 << (type_code.0 & 63)) != 0)
 }
 
+/// What `decode_regular` pushes to claim a list slot before writing the attribute into it: a
+/// constant, so the push copies it from read-only data (a value built at run time was staged
+/// on the stack and copied with wide loads that stalled on store forwarding).
+const PLACEHOLDER: PathAttribute = PathAttribute {
+    flags: AttrFlags(0),
+    value: AttrValue::AtomicAggregate,
+};
+
 /// A per-attribute decode failure before it is placed in context.
 type Fail = (AttributeErrorKind, AttrAction);
 
@@ -831,12 +839,18 @@ fn decode_regular(
         // from the stack, which stalled on store forwarding in the profile.
         let n = value.len();
         macro_rules! put {
-            ($value:expr) => {
-                list.push(PathAttribute {
-                    flags,
-                    value: $value,
-                })
-            };
+            ($value:expr) => {{
+                list.push(PLACEHOLDER);
+                if let Some(slot) = list.last_mut() {
+                    core::mem::forget(core::mem::replace(
+                        slot,
+                        PathAttribute {
+                            flags,
+                            value: $value,
+                        },
+                    ));
+                }
+            }};
         }
         match type_code {
             AttrType::ORIGIN => put!(AttrValue::Origin(match value {

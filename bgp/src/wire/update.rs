@@ -128,6 +128,7 @@ impl Update {
     }
 
     /// Decodes the body (after the header); `msg_len` is the whole message length.
+    #[inline]
     pub(crate) fn decode_body(r: &mut Reader<'_>, ctx: &DecodeCtx) -> Result<Self, UpdateError> {
         // The framer guarantees at least 4 body octets (length >= 23).
         let offset = r.offset();
@@ -160,8 +161,10 @@ impl Update {
                 offset,
                 length: alen,
             })?;
-        // The list is built where it will live, inside the `Arc` (one allocation for both;
-        // `make_mut` never clones here: the `Arc` is not shared yet).
+        // Built where it will live, inside the `Arc` (one allocation for both; `make_mut` never
+        // clones here, the `Arc` is not shared yet). Its atomic compare-exchange costs less than
+        // building the list on the stack and moving it in (a 528-octet copy of freshly written
+        // memory), measured both ways.
         let mut attributes = Arc::new(PathAttributes::new());
         let mut decoded = DecodedAttributes::default();
         decode_attributes(&mut ar, ctx, Arc::make_mut(&mut attributes), &mut decoded)?;
