@@ -16,7 +16,7 @@
 
 mod interop_support;
 
-use std::net::{Ipv4Addr, TcpListener};
+use std::net::{Ipv4Addr, SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration as StdDuration;
@@ -24,10 +24,10 @@ use std::time::Duration as StdDuration;
 use bgp::fsm::profile::Profile;
 use bgp::live::Fault;
 use interop_support::{
-    Daemon, LiveRun, assert_within, at, free_port, line_time, output, poll, require, temp_dir,
-    wall, window,
+    Daemon, LiveRun, assert_within, at, free_port, line_time, output, poll, reference, require,
+    temp_dir, wall, window,
 };
-use scenarios::live::ScheduledFault;
+use scenarios::live::{Endpoint, LiveRole, ScheduledFault};
 use sim_core::time::Duration;
 
 /// A BIRD daemon and its control socket.
@@ -164,6 +164,7 @@ fn our_silence_expires_birds_hold_timer_within_its_profiles_window() {
     let faults = vec![ScheduledFault {
         at: at(silent_at),
         fault: Fault::Silent,
+        target: None,
     }];
     let live = LiveRun::msee(our_port, 20, faults);
     let daemon = start_bird(&bird, our_port);
@@ -241,6 +242,168 @@ fn a_frozen_bird_expires_our_hold_timer_within_our_profiles_window() {
         predicted,
         StdDuration::from_millis(300),
         &text,
+    );
+}
+
+/// BIRD as the customer side of the whole circuit (AS 65001, hold 9 s) on 127.0.0.6 (an
+/// address no other suite uses), with two neighbours: msee1 on 127.0.0.1:`primary` and
+/// msee2 on 127.0.0.1:`secondary`. Local preference 200 on routes from msee1 and 100 from
+/// msee2: the usual customer policy that prefers the primary link.
+fn start_bird_for_pair(bird: &Path, primary: u16, secondary: u16) -> Bird {
+    let bird_port = free_port();
+    let neighbour = |name: &str, port: u16, pref: u32| {
+        format!(
+            "protocol bgp {name} {{
+  local 127.0.0.6 port {bird_port} as 65001;
+  neighbor 127.0.0.1 port {port} as 12076;
+  multihop;
+  hold time 9;
+  connect retry time 1;
+  ipv4 {{
+    import filter {{ bgp_local_pref = {pref}; accept; }};
+    export where proto = \"customer\";
+    next hop self;
+  }};
+}}
+"
+        )
+    };
+    let config = format!(
+        "router id 192.0.2.66;
+log stderr all;
+protocol device {{ }}
+protocol static customer {{
+  ipv4;
+  route 10.1.0.0/16 via \"lo\";
+}}
+{}{}",
+        neighbour("msee1", primary, 200),
+        neighbour("msee2", secondary, 100)
+    );
+    spawn_bird(bird, primary, &config)
+}
+
+/// The protocol (`msee1`, `msee2`) of BIRD's best route for the VNet prefix, if any: the
+/// route line marked `*` in `birdc show route for 10.10.0.0/16`.
+fn best_vnet_route(daemon: &Bird) -> Option<String> {
+    let shown = daemon.birdc("show route for 10.10.0.0/16");
+    shown
+        .lines()
+        .find(|l| l.contains(" * "))
+        .and_then(|l| l.split_once('[').map(|(_, rest)| rest))
+        .and_then(|rest| rest.split_whitespace().next())
+        .map(str::to_owned)
+}
+
+#[test]
+fn msee_pair_silence_on_the_primary_moves_birds_best_route_to_the_secondary_in_its_window() {
+    let Some(bird) = bird_or_skip() else {
+        return;
+    };
+    let (primary, secondary) = (free_port(), free_port());
+    let silent_at = StdDuration::from_secs(14);
+    let t0 = wall();
+    let faults = vec![ScheduledFault {
+        at: at(silent_at),
+        fault: Fault::Silent,
+        target: Some("primary".to_owned()),
+    }];
+    let endpoints = [primary, secondary]
+        .map(|p| Endpoint::Listen(SocketAddr::from((Ipv4Addr::LOCALHOST, p))))
+        .to_vec();
+    let live = LiveRun::spawn_all(
+        reference(),
+        LiveRole::Msee,
+        endpoints,
+        26,
+        faults,
+        Some(scenarios::topology::Profile::Bird),
+    );
+    let daemon = start_bird_for_pair(&bird, primary, secondary);
+    // Both sessions up and the VNet prefix learned over both, the primary preferred.
+    let mut before = None;
+    poll(
+        StdDuration::from_secs(13),
+        StdDuration::from_millis(250),
+        || {
+            before = best_vnet_route(&daemon);
+            daemon.established("msee1")
+                && daemon.established("msee2")
+                && before.as_deref() == Some("msee1")
+        },
+    );
+    let learned_over_both = daemon.birdc("show route for 10.10.0.0/16 all");
+    // Then poll every 100 ms until the best route is the secondary's.
+    let mut moved = None;
+    poll(
+        StdDuration::from_secs(24).saturating_sub(t0.elapsed()),
+        StdDuration::from_millis(100),
+        || {
+            if best_vnet_route(&daemon).as_deref() == Some("msee2") {
+                moved = Some(t0.elapsed());
+            }
+            moved.is_some()
+        },
+    );
+    let after_move = daemon.birdc("show route for 10.10.0.0/16 all");
+    let (summary, text) = live.join_all();
+    drop(daemon);
+    assert_eq!(
+        before.as_deref(),
+        Some("msee1"),
+        "{learned_over_both}\nours:\n{text}"
+    );
+    assert!(
+        learned_over_both.contains("[msee1") && learned_over_both.contains("[msee2"),
+        "the VNet prefix over both sessions: {learned_over_both}\nours:\n{text}"
+    );
+    let Some(moved) = moved else {
+        panic!("BIRD's best route never moved to msee2: {after_move}\nours:\n{text}")
+    };
+    assert!(
+        after_move.contains("BGP.as_path: 12076"),
+        "{after_move}\nours:\n{text}"
+    );
+    let primary_summary = summary
+        .sessions
+        .first()
+        .unwrap_or_else(|| panic!("no session:\n{text}"));
+    // BIRD's hold timer, jittered down to 0.75 H, restarts on our keepalives: its detection,
+    // and so its failover, fall in (0.75 H − K, H] after the silence, H = 9 s, K = 3 s.
+    let predicted = window(&Profile::BIRD, primary_summary, &text);
+    assert_within(
+        "BIRD's best route moved to the secondary after",
+        moved.saturating_sub(silent_at),
+        predicted,
+        StdDuration::from_millis(500),
+        &text,
+    );
+    // Our own view of the same failover: BIRD closed the silenced session, and the
+    // secondary session was still Established to carry the routes.
+    let failover = summary
+        .failovers
+        .first()
+        .unwrap_or_else(|| panic!("no failover in the summary:\n{text}"));
+    assert_eq!(failover.from, "circuit.primary.private", "{text}");
+    assert_eq!(
+        failover.to,
+        vec!["circuit.secondary.private".to_owned()],
+        "{text}"
+    );
+    assert_within(
+        "we saw BIRD close the silenced primary after",
+        StdDuration::from_nanos(failover.detection.after.as_nanos()),
+        predicted,
+        StdDuration::from_millis(300),
+        &text,
+    );
+    assert!(
+        text.contains("msee2    bgp circuit.secondary.private: negotiated hold 9s"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("FAULT silent on circuit.secondary"),
+        "{text}"
     );
 }
 

@@ -49,6 +49,13 @@
 //! peer either, so the peer must detect the silence with its own hold timer. A parked
 //! connection is closed on [`Fault::Restore`] or [`Fault::Down`]. BFD packets are not carried
 //! (no UDP yet): BFD transmits are dropped.
+//!
+//! While silent, a connection task still drains the socket into a buffer of at most
+//! [`SILENT_HOLD`] octets, handed to the session in order when the silence ends (TCP would
+//! retransmit what a black hole lost, so nothing is dropped mid-stream). When the peer closes
+//! the connection during the silence, the session is not told (the FIN is lost in the black
+//! hole too), but the driver reports [`LiveEventKind::PeerClosedUnseen`]: the moment the peer
+//! gave up on the session, which is how an observer measures the peer's own detection.
 
 use std::collections::BTreeMap;
 use std::io;
@@ -75,6 +82,9 @@ pub const READ_CHUNK: usize = 4096;
 pub const IO_QUEUE: usize = 64;
 /// How long a closing connection may still flush its last bytes and drain the peer.
 pub const CLOSE_LINGER: std::time::Duration = std::time::Duration::from_secs(2);
+/// Octets a silenced connection buffers from the peer before it stops reading (TCP back
+/// pressure then holds the rest in the kernel).
+pub const SILENT_HOLD: usize = 256 * 1024;
 
 /// How the driver reaches one peer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -165,6 +175,13 @@ pub enum LiveEventKind {
         remote: SocketAddr,
         /// Why.
         reason: RefuseReason,
+    },
+    /// The peer closed a connection that a [`Fault::Silent`] hides: the session is not told
+    /// (the black hole swallows the FIN), but the peer has given up on the session by now,
+    /// typically because its own hold timer expired.
+    PeerClosedUnseen {
+        /// The peer.
+        peer: PeerId,
     },
     /// A fault was applied.
     Fault {
@@ -281,6 +298,8 @@ enum Io {
         attempt: u64,
         result: io::Result<TcpStream>,
     },
+    /// The peer closed the connection while it was silenced.
+    SilentEof { peer: PeerId, conn: u64 },
 }
 
 /// The driver's side of one connection task.
@@ -412,6 +431,14 @@ impl Driver {
         Ok(local)
     }
 
+    /// Moves the speaker's time zero back to `epoch`, e.g. one instant shared by several
+    /// drivers so that their events are stamped on one clock. An `epoch` after the driver's
+    /// creation is ignored: the speaker's time must never run backwards. Call it before
+    /// [`Driver::run`].
+    pub fn set_epoch(&mut self, epoch: tokio::time::Instant) {
+        self.start = self.start.min(epoch);
+    }
+
     /// The speaker (its RIB and sessions), for inspection.
     #[must_use]
     pub const fn speaker(&self) -> &Speaker {
@@ -540,6 +567,17 @@ impl Driver {
                     let cause = error.map_or(CloseCause::Remote, CloseCause::Error);
                     self.emit(now, LiveEventKind::Closed { peer, cause });
                     let _ = self.speaker.handle_transport(now, peer, Transport::Closed);
+                }
+            }
+            Io::SilentEof { peer, conn } => {
+                let known = self.peers.get(&peer).is_some_and(|l| {
+                    [l.conn.as_ref(), l.parked.as_ref()]
+                        .into_iter()
+                        .flatten()
+                        .any(|c| c.id == conn)
+                });
+                if known {
+                    self.emit(now, LiveEventKind::PeerClosedUnseen { peer });
                 }
             }
             Io::Dialled {
@@ -857,8 +895,22 @@ impl ConnTask {
         conn: u64,
     ) -> io::Result<Pumped> {
         let mut buf = vec![0_u8; READ_CHUNK];
+        // What the peer sent during a silence, and whether it closed meanwhile.
+        let mut held: Vec<u8> = Vec::new();
+        let mut eof_held = false;
         loop {
-            let read_allowed = *reading.borrow_and_update();
+            let open = *reading.borrow_and_update();
+            if open && !held.is_empty() {
+                let bytes = std::mem::take(&mut held);
+                if io.send(Io::Bytes { peer, conn, bytes }).await.is_err() {
+                    return Ok(Pumped::Closing);
+                }
+            }
+            if open && eof_held {
+                return Ok(Pumped::Eof);
+            }
+            // Silenced, the socket is still drained (bounded) so a close by the peer is seen.
+            let may_read = open || (!eof_held && held.len() < SILENT_HOLD);
             tokio::select! {
                 biased;
                 bytes = out.recv() => match bytes {
@@ -871,14 +923,25 @@ impl ConnTask {
                         return Ok(Pumped::Closing);
                     }
                 }
-                n = stream.read(&mut buf), if read_allowed => {
+                n = stream.read(&mut buf), if may_read => {
                     let n = n?;
                     let Some(bytes) = buf.get(..n).filter(|b| !b.is_empty()) else {
-                        return Ok(Pumped::Eof);
+                        if open {
+                            return Ok(Pumped::Eof);
+                        }
+                        eof_held = true;
+                        if io.send(Io::SilentEof { peer, conn }).await.is_err() {
+                            return Ok(Pumped::Closing);
+                        }
+                        continue;
                     };
-                    let bytes = bytes.to_vec();
-                    if io.send(Io::Bytes { peer, conn, bytes }).await.is_err() {
-                        return Ok(Pumped::Closing);
+                    if open {
+                        let bytes = bytes.to_vec();
+                        if io.send(Io::Bytes { peer, conn, bytes }).await.is_err() {
+                            return Ok(Pumped::Closing);
+                        }
+                    } else {
+                        held.extend_from_slice(bytes);
                     }
                 }
             }

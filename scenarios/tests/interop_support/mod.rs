@@ -19,7 +19,9 @@ use std::process::{Child, Command};
 use std::thread::JoinHandle;
 use std::time::Duration as StdDuration;
 
-use scenarios::live::{Endpoint, LiveOptions, LiveRole, LiveSummary, ScheduledFault};
+use scenarios::live::{
+    Endpoint, LiveOptions, LiveRole, LiveSummary, ScheduledFault, SessionSummary,
+};
 use scenarios::topology::Topology;
 use sim_core::time::Duration;
 
@@ -142,14 +144,29 @@ impl LiveRun {
         secs: u64,
         faults: Vec<ScheduledFault>,
     ) -> Self {
+        Self::spawn_all(topo, role, vec![endpoint], secs, faults, None)
+    }
+
+    /// Plays `role` of `topo` for `secs` seconds, one router per endpoint (the MSEE pair with
+    /// two), with `faults`, predicting the peer's detection with `peer_profile`.
+    #[must_use]
+    pub fn spawn_all(
+        topo: Topology,
+        role: LiveRole,
+        endpoints: Vec<Endpoint>,
+        secs: u64,
+        faults: Vec<ScheduledFault>,
+        peer_profile: Option<scenarios::topology::Profile>,
+    ) -> Self {
         let thread = std::thread::spawn(move || {
             let opts = LiveOptions {
                 role,
-                endpoint,
+                endpoints,
                 duration: Duration::from_secs(secs),
                 faults,
                 stdin: false,
                 seed: 1,
+                peer_profile,
             };
             let mut out = Vec::new();
             let summary = scenarios::live::run(&topo, &opts, &mut out).map_err(|e| e.to_string());
@@ -171,13 +188,27 @@ impl LiveRun {
         Self::spawn(topo, LiveRole::Msee, Endpoint::Listen(addr), secs, faults)
     }
 
-    /// Waits for the end of the run: its summary and printed timeline.
+    /// Waits for the end of a one-router run: its session's summary and printed timeline.
     ///
     /// # Panics
     ///
     /// When the run could not start (the test fails with the reason).
     #[must_use]
-    pub fn join(self) -> (LiveSummary, String) {
+    pub fn join(self) -> (SessionSummary, String) {
+        let (mut summary, text) = self.join_all();
+        if summary.sessions.is_empty() {
+            panic!("no session played:\n{text}");
+        }
+        (summary.sessions.swap_remove(0), text)
+    }
+
+    /// Waits for the end of the run: its whole summary and printed timeline.
+    ///
+    /// # Panics
+    ///
+    /// When the run could not start (the test fails with the reason).
+    #[must_use]
+    pub fn join_all(self) -> (LiveSummary, String) {
         let (summary, text) = self.thread.join().expect("live thread");
         match summary {
             Ok(summary) => (summary, text),
@@ -227,7 +258,7 @@ pub fn line_time(text: &str, needle: &str) -> Option<StdDuration> {
 #[must_use]
 pub fn window(
     profile: &bgp::fsm::profile::Profile,
-    summary: &LiveSummary,
+    summary: &SessionSummary,
     text: &str,
 ) -> (StdDuration, StdDuration) {
     let Some((hold, keepalive)) = summary.negotiated else {
@@ -277,7 +308,7 @@ pub fn add_vnet_prefixes(topo: &mut Topology, n: u8) {
 
 /// Whether the live run saw NOTIFICATION `code`/`subcode`, sent by us (`sent`) or received.
 #[must_use]
-pub fn has(summary: &LiveSummary, sent: bool, code: u8, subcode: u8) -> bool {
+pub fn has(summary: &SessionSummary, sent: bool, code: u8, subcode: u8) -> bool {
     summary
         .notifications
         .iter()
