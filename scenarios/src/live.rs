@@ -30,8 +30,15 @@
 //! moment: from then on its only routes to the VNet prefixes are those of the played
 //! sessions still Established, which the summary names.
 //!
-//! Limits: no BFD (the driver carries no UDP yet); our NEXT_HOP is the topology's address on
-//! the session.
+//! BFD: when the scenario's peering runs BFD (both ends have it, e.g. the `bfd` scenario),
+//! the driver carries it over UDP port 3784 between the addresses of the BGP connection
+//! (RFC 5881; see `bgp::live::bfd_udp`), and BFD down takes the BGP session down as in the
+//! simulator. The summary adds our BFD detection after a `silent` fault, predicted from the
+//! topology's BFD settings of both ends: the peer's multiplier times the slower of our
+//! receive interval and its transmit interval, less up to one of its transmit intervals
+//! since its last packet.
+//!
+//! Limits: IPv4 BFD only; our NEXT_HOP is the topology's address on the session.
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -273,6 +280,8 @@ pub struct SessionSummary {
     pub negotiated: Option<(Duration, Duration)>,
     /// Detections by our hold timer after `silent` faults.
     pub detections: Vec<Detection>,
+    /// Detections by our BFD session after `silent` faults (its detection time expired).
+    pub bfd_detections: Vec<Detection>,
     /// Detections by the peer after `silent` faults, seen as its close of the silenced
     /// connection, predicted with the peer's profile and our keepalive interval.
     pub peer_detections: Vec<Detection>,
@@ -383,6 +392,25 @@ struct Played {
     profile_name: &'static str,
     peer_profile: bgp::fsm::profile::Profile,
     peer_profile_name: &'static str,
+    /// The predicted window of our BFD detection, when the session runs BFD.
+    bfd_window: Option<(Duration, Duration)>,
+    /// The predicted window of the peer's BFD detection, when the session runs BFD.
+    peer_bfd_window: Option<(Duration, Duration)>,
+}
+
+/// The window of a BFD detection after a silence, from both ends' settings (RFC 5880
+/// §6.8.4: "the Detection Time ... is equal to the value of Detect Mult received from the
+/// remote system, multiplied by the agreed transmit interval of the remote system (the
+/// greater of bfd.RequiredMinRxInterval and the last received Desired Min TX Interval)"),
+/// less up to one of the peer's transmit intervals since its last packet.
+#[must_use]
+pub fn predicted_bfd_detection(
+    ours: crate::topology::BfdParams,
+    theirs: crate::topology::BfdParams,
+) -> (Duration, Duration) {
+    let agreed = ours.interval.max(theirs.interval);
+    let detect = agreed * u64::from(theirs.multiplier);
+    (detect.saturating_sub(agreed), detect)
 }
 
 /// The router's speaker, configured as the simulator does, with its prefixes originated.
@@ -466,6 +494,15 @@ async fn run_async(
             .or(other_router.map(|x| x.profile))
             .unwrap_or(crate::topology::Profile::Rfc4271);
         let speaker = build_speaker(topo, r, opts.role, opts.seed)?;
+        let (bfd_window, peer_bfd_window) = match (router.bfd, other_router.and_then(|x| x.bfd)) {
+            (Some(ours), Some(theirs)) if speaker.bfd(peer).is_some() => (
+                Some(predicted_bfd_detection(ours, theirs)),
+                Some(predicted_bfd_detection(theirs, ours)),
+            ),
+            _ => (None, None),
+        };
+        // RFC 5881 §4: single-hop BFD Control packets go to UDP port 3784.
+        let bfd_port = bfd_window.map(|_| bgp::live::bfd_udp::BFD_PORT);
 
         // The peering's MD5 key (RFC 2385), when the topology configures one. Listening, the
         // key is installed for the peer's address on the session (the customer's /30
@@ -481,6 +518,7 @@ async fn run_async(
                 PeerTransport {
                     accept_from: md5.and(other_end.map(|e| e.addr)),
                     md5,
+                    bfd_port,
                     ..PeerTransport::default()
                 },
                 Command::StartPassive,
@@ -489,6 +527,7 @@ async fn run_async(
                 PeerTransport {
                     connect: Some(addr),
                     md5,
+                    bfd_port,
                     ..PeerTransport::default()
                 },
                 Command::Start,
@@ -499,6 +538,13 @@ async fn run_async(
                 out,
                 "live: {}: TCP MD5 signatures on (RFC 2385)",
                 router.name
+            );
+        }
+        if let (Some(bfd), Some((_, detect))) = (router.bfd, bfd_window) {
+            let _ = writeln!(
+                out,
+                "live: {}: BFD {} x {} over UDP 3784 (RFC 5881), detection {detect}",
+                router.name, bfd.interval, bfd.multiplier
             );
         }
         let (mut driver, handle, mut events) = Driver::new(speaker, [(peer, transport)])?;
@@ -541,6 +587,8 @@ async fn run_async(
             profile_name: router.profile.name(),
             peer_profile: peer_profile.behaviour(),
             peer_profile_name: peer_profile.name(),
+            bfd_window,
+            peer_bfd_window,
         });
     }
     drop(merged_tx);
@@ -711,6 +759,21 @@ impl Tracker {
                     .push(NotificationSeen::new(event.at, false, n)),
                 _ => {}
             },
+            LiveEventKind::Speaker(SpeakerEvent::Bfd {
+                event: bgp::bfd::Event::SessionDown { diagnostic },
+                ..
+            }) => {
+                if let (Some(at), Some(predicted)) = (silent_at, p.bfd_window)
+                    && *diagnostic == bgp::bfd::packet::Diagnostic::CONTROL_DETECTION_TIME_EXPIRED
+                    && !summary.bfd_detections.iter().any(|d| d.fault_at == at)
+                {
+                    summary.bfd_detections.push(Detection {
+                        fault_at: at,
+                        after: event.at.saturating_duration_since(at),
+                        predicted,
+                    });
+                }
+            }
             LiveEventKind::Speaker(SpeakerEvent::FibChanged(_)) => {
                 if let Some((_, _, last)) = &mut track.fault {
                     *last = Some(event.at);
@@ -722,10 +785,14 @@ impl Tracker {
                 if let (Some(at), Some((hold, keepalive))) = (silent_at, summary.negotiated)
                     && !summary.peer_detections.iter().any(|d| d.fault_at == at)
                 {
+                    // With BFD, the peer's BFD detects first and takes its session down.
+                    let predicted = p
+                        .peer_bfd_window
+                        .unwrap_or_else(|| predicted_detection(&p.peer_profile, hold, keepalive));
                     let detection = Detection {
                         fault_at: at,
                         after: event.at.saturating_duration_since(at),
-                        predicted: predicted_detection(&p.peer_profile, hold, keepalive),
+                        predicted,
                     };
                     summary.peer_detections.push(detection.clone());
                     failover = Some(detection);
@@ -818,6 +885,31 @@ fn describe(event: &LiveEvent, session: &str, other: &str) -> Option<String> {
             };
             format!("fib {} via {via}", change.prefix)
         }
+        LiveEventKind::Speaker(SpeakerEvent::Bfd { event, .. }) => match event {
+            bgp::bfd::Event::StateChanged {
+                from,
+                to,
+                diagnostic,
+            } => format!(
+                "bfd {session}: {from:?} -> {to:?} (diagnostic {})",
+                diagnostic.0
+            ),
+            bgp::bfd::Event::SessionDown { diagnostic } => format!(
+                "bfd {session}: session down (diagnostic {}), BGP goes down with it",
+                diagnostic.0
+            ),
+            bgp::bfd::Event::PollComplete => return None,
+        },
+        LiveEventKind::BfdTransport { local, remote, .. } => {
+            format!("udp {session}: BFD from {local} to {remote}")
+        }
+        LiveEventKind::BfdUnavailable { error, .. } => {
+            format!("udp {session}: BFD not carried ({error})")
+        }
+        LiveEventKind::BfdDiscarded { ttl, .. } => format!(
+            "udp {session}: BFD packet with TTL {} discarded (RFC 5881 §5)",
+            ttl.map_or_else(|| "?".to_owned(), |t| t.to_string())
+        ),
         LiveEventKind::Speaker(SpeakerEvent::MaxPrefixExceeded { limit, .. }) => {
             format!("bgp {session}: max-prefix {limit} exceeded")
         }
@@ -897,10 +989,34 @@ fn print_summary(out: &mut dyn Write, summary: &LiveSummary, played: &[Played]) 
                 verdict(d)
             );
         }
+        if let Some((lo, hi)) = p.bfd_window {
+            let _ = writeln!(
+                out,
+                "    detection by {}'s BFD, measured vs predicted ({lo}, {hi}]",
+                s.router
+            );
+            if s.bfd_detections.is_empty() {
+                let _ = writeln!(out, "      (no silent fault detected by BFD)");
+            }
+            for d in &s.bfd_detections {
+                let _ = writeln!(
+                    out,
+                    "      silent at {}: detected after {} {}",
+                    d.fault_at,
+                    d.after,
+                    verdict(d)
+                );
+            }
+        }
+        let by = if p.peer_bfd_window.is_some() {
+            "BFD".to_owned()
+        } else {
+            format!("hold timer (profile {})", p.peer_profile_name)
+        };
         let _ = writeln!(
             out,
-            "    detection by {}'s hold timer (profile {}), seen as its close, measured vs predicted",
-            s.peer, p.peer_profile_name
+            "    detection by {}'s {by}, seen as its close, measured vs predicted",
+            s.peer
         );
         if s.peer_detections.is_empty() {
             let _ = writeln!(out, "      (the peer closed no silenced connection)");
@@ -1084,6 +1200,8 @@ mod tests {
             profile_name: "rfc4271",
             peer_profile: bgp::fsm::profile::Profile::BIRD,
             peer_profile_name: "bird",
+            bfd_window: None,
+            peer_bfd_window: None,
         }
     }
 

@@ -24,8 +24,8 @@ use std::time::Duration as StdDuration;
 use bgp::fsm::profile::Profile;
 use bgp::live::Fault;
 use interop_support::{
-    Daemon, LiveRun, assert_within, at, free_port, line_time, output, poll, reference, require,
-    temp_dir, wall, window,
+    Daemon, LiveRun, Netns, assert_within, at, free_port, line_time, output, poll, reference,
+    require, require_root, temp_dir, wall, window,
 };
 use scenarios::live::{Endpoint, LiveRole, ScheduledFault};
 use sim_core::time::Duration;
@@ -404,6 +404,233 @@ fn msee_pair_silence_on_the_primary_moves_birds_best_route_to_the_secondary_in_i
     assert!(
         !text.contains("FAULT silent on circuit.secondary"),
         "{text}"
+    );
+}
+
+/// Starts `bird` inside `ns` with `config`, in a temporary directory named after `port`.
+fn spawn_bird_in(ns: &Netns, bird: &Path, port: u16, config: &str) -> Bird {
+    let dir = temp_dir("bird-bfd", port);
+    let conf = dir.join("bird.conf");
+    std::fs::write(&conf, config).expect("write bird.conf");
+    let socket = dir.join("bird.ctl");
+    let child = ns
+        .command(bird)
+        .arg("-f")
+        .arg("-c")
+        .arg(&conf)
+        .arg("-s")
+        .arg(&socket)
+        .arg("-P")
+        .arg(dir.join("bird.pid"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start bird in its namespace");
+    Bird {
+        daemon: Daemon { child, dir },
+        socket,
+    }
+}
+
+/// The `bfd` scenario (BFD 300 ms × 3 at both ends) with msee1's address on the primary
+/// peering set to `ours`, so the NEXT_HOP we send is on the daemon's subnet (single hop).
+fn bfd_topology(ours: Ipv4Addr) -> scenarios::topology::Topology {
+    let mut topo = scenarios::load("bfd")
+        .expect("built-in scenario")
+        .scenario
+        .topology;
+    if let Some(s) = topo
+        .sessions
+        .iter_mut()
+        .find(|s| s.name == "circuit.primary.private")
+    {
+        s.ends[1].addr = std::net::IpAddr::from(ours);
+    }
+    topo
+}
+
+/// BIRD as ce1 inside `ns` (AS 65001, hold 9 s, BFD 300 ms × 3 on its veth, `bfd on` for
+/// the BGP session), dialling msee1 at our address, port `our_port`.
+fn start_bird_with_bfd(ns: &Netns, bird: &Path, our_port: u16) -> Bird {
+    let config = format!(
+        "router id 192.0.2.68;
+log stderr all;
+protocol device {{ }}
+protocol bfd {{
+  interface \"{inner}\" {{ interval 300 ms; multiplier 3; }};
+}}
+protocol static customer {{
+  ipv4;
+  route 10.1.0.0/16 via \"lo\";
+}}
+protocol bgp msee1 {{
+  local {theirs} as 65001;
+  neighbor {ours} port {our_port} as 12076;
+  hold time 9;
+  connect retry time 1;
+  bfd on;
+  ipv4 {{ import all; export where proto = \"customer\"; next hop self; }};
+}}
+",
+        inner = ns.inner,
+        theirs = ns.theirs,
+        ours = ns.ours,
+    );
+    spawn_bird_in(ns, bird, our_port, &config)
+}
+
+/// BIRD's BFD session to us is Up, its BGP session Established and our VNet prefix in its
+/// table.
+fn bfd_and_bgp_up(daemon: &Bird) -> bool {
+    daemon.birdc("show bfd sessions").contains(" Up ")
+        && daemon.established("msee1")
+        && daemon.birdc("show route").contains("10.10.0.0/16")
+}
+
+/// RFC 5880 §6.8.4 with 300 ms × 3 at both ends: detection 900 ms after the last packet,
+/// which left up to one 300 ms interval before the silence: (600 ms, 900 ms].
+const BFD_WINDOW: (StdDuration, StdDuration) =
+    (StdDuration::from_millis(600), StdDuration::from_millis(900));
+
+#[test]
+fn birds_bfd_detects_our_silence_within_its_detection_time_and_drops_the_route() {
+    let Some(bird) = bird_or_skip() else {
+        return;
+    };
+    if !require_root("BFD over UDP 3784 with BIRD in a network namespace") {
+        return;
+    }
+    let port = free_port();
+    let ns = Netns::create(port);
+    let silent_at = StdDuration::from_secs(10);
+    let t0 = wall();
+    let faults = vec![ScheduledFault {
+        at: at(silent_at),
+        fault: Fault::Silent,
+        target: Some("primary".to_owned()),
+    }];
+    let live = LiveRun::spawn_all(
+        bfd_topology(ns.ours),
+        LiveRole::Msee,
+        vec![Endpoint::Listen(SocketAddr::from((ns.ours, port)))],
+        15,
+        faults,
+        Some(scenarios::topology::Profile::Bird),
+    );
+    let daemon = start_bird_with_bfd(&ns, &bird, port);
+    let up = poll(
+        StdDuration::from_secs(9),
+        StdDuration::from_millis(250),
+        || bfd_and_bgp_up(&daemon),
+    );
+    let sessions = daemon.birdc("show bfd sessions");
+    // Then every 50 ms until BIRD's BGP session leaves Established.
+    let mut went_down = None;
+    if up {
+        poll(
+            StdDuration::from_secs(14).saturating_sub(t0.elapsed()),
+            StdDuration::from_millis(50),
+            || {
+                if !daemon.established("msee1") {
+                    went_down = Some(t0.elapsed());
+                }
+                went_down.is_some()
+            },
+        );
+    }
+    let routes = daemon.birdc("show route");
+    let (summary, text) = live.join_all();
+    drop(daemon);
+    drop(ns);
+    assert!(
+        up,
+        "BFD never Up with BGP Established: {sessions}\nours:\n{text}"
+    );
+    let Some(went_down) = went_down else {
+        panic!("BIRD's session never went down:\n{text}")
+    };
+    assert_within(
+        "BIRD's BFD took its session down after our silence, after",
+        went_down.saturating_sub(silent_at),
+        BFD_WINDOW,
+        // 50 ms polling, birdc's own latency, the run's start-up offset.
+        StdDuration::from_millis(400),
+        &text,
+    );
+    assert!(
+        !routes.contains("10.10.0.0/16"),
+        "BIRD still routes the VNet via the dead session: {routes}\nours:\n{text}"
+    );
+    // Our view: BIRD closed the silenced connection, within its BFD detection time.
+    let seen = summary
+        .sessions
+        .first()
+        .and_then(|s| s.peer_detections.first())
+        .unwrap_or_else(|| panic!("we did not see BIRD close:\n{text}"));
+    assert_within(
+        "we saw BIRD close the silenced session after",
+        StdDuration::from_nanos(seen.after.as_nanos()),
+        BFD_WINDOW,
+        StdDuration::from_millis(150),
+        &text,
+    );
+}
+
+#[test]
+fn a_frozen_birds_bfd_is_detected_by_ours_within_our_detection_time() {
+    let Some(bird) = bird_or_skip() else {
+        return;
+    };
+    if !require_root("BFD over UDP 3784 with BIRD in a network namespace") {
+        return;
+    }
+    let port = free_port();
+    let ns = Netns::create(port);
+    let t0 = wall();
+    let live = LiveRun::spawn_all(
+        bfd_topology(ns.ours),
+        LiveRole::Msee,
+        vec![Endpoint::Listen(SocketAddr::from((ns.ours, port)))],
+        13,
+        Vec::new(),
+        Some(scenarios::topology::Profile::Bird),
+    );
+    let daemon = start_bird_with_bfd(&ns, &bird, port);
+    let mut stopped_at = None;
+    if poll(
+        StdDuration::from_secs(9),
+        StdDuration::from_millis(100),
+        || bfd_and_bgp_up(&daemon),
+    ) {
+        // Let BFD run at its fast rate, then freeze BIRD: nothing more arrives.
+        std::thread::sleep(StdDuration::from_millis(1000));
+        daemon.daemon.freeze();
+        stopped_at = Some(t0.elapsed());
+    }
+    let (_, text) = live.join_all();
+    drop(daemon);
+    drop(ns);
+    let Some(stopped_at) = stopped_at else {
+        panic!("BFD never Up with BGP Established:\n{text}")
+    };
+    let Some(down) = line_time(&text, "bfd circuit.primary.private: session down") else {
+        panic!("our BFD never went down:\n{text}")
+    };
+    assert_within(
+        "our BFD detected the frozen BIRD after",
+        down.saturating_sub(stopped_at),
+        BFD_WINDOW,
+        StdDuration::from_millis(200),
+        &text,
+    );
+    // RFC 5882 §4.3: BFD down takes BGP down at once, with Cease 6/10 (RFC 9384).
+    assert!(
+        text.contains("Established -> Idle (AutomaticStop)") && text.contains("NOTIFICATION 6/10"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("hold timer expired"),
+        "BGP should fall with BFD, not by its hold timer:\n{text}"
     );
 }
 

@@ -331,3 +331,106 @@ pub fn limit_msee_prefixes(topo: &mut Topology, limit: u32) {
         }
     }
 }
+
+/// Whether this process may create network namespaces (root). Otherwise prints why the test
+/// is skipped and returns false; under `CI=true` not being root fails the test instead, since
+/// CI must run every interop test.
+#[must_use]
+pub fn require_root(what: &str) -> bool {
+    let uid = output(Path::new("id"), &["-u"]);
+    if uid.trim() == "0" {
+        return true;
+    }
+    let reason = format!(
+        "{what} needs root (network namespaces); uid is {}",
+        uid.trim()
+    );
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "CI must run the privileged interop tests: {reason}"
+    );
+    println!("skipped: {reason}");
+    false
+}
+
+/// A network namespace joined to ours by a veth pair with a /30 on it: the daemon runs inside
+/// (single hop, TTL 255 preserved, its own port 3784), we stay outside. Removed on drop.
+pub struct Netns {
+    /// The namespace's name.
+    pub name: String,
+    /// Our end's address (outside).
+    pub ours: Ipv4Addr,
+    /// The daemon's address (inside).
+    pub theirs: Ipv4Addr,
+    /// The interface name inside.
+    pub inner: String,
+    outer: String,
+}
+
+impl Netns {
+    /// A namespace named after `tag` (a test's unique port), with addresses 10.231.a.b/30
+    /// derived from it so that tests running at once never share a subnet.
+    ///
+    /// # Panics
+    ///
+    /// When `ip` fails (the caller checked [`require_root`]).
+    #[must_use]
+    pub fn create(tag: u16) -> Self {
+        let [hi, lo] = tag.to_be_bytes();
+        let base = lo & 0xfc;
+        let name = format!("holdtime-{}-{tag}", std::process::id());
+        let ns = Self {
+            name,
+            ours: Ipv4Addr::new(10, 231, hi, base + 1),
+            theirs: Ipv4Addr::new(10, 231, hi, base + 2),
+            inner: format!("ht{tag}b"),
+            outer: format!("ht{tag}a"),
+        };
+        let ip = |args: &[&str]| {
+            let ok = Command::new("ip")
+                .args(args)
+                .status()
+                .is_ok_and(|s| s.success());
+            assert!(ok, "ip {}", args.join(" "));
+        };
+        let ours = format!("{}/30", ns.ours);
+        let theirs = format!("{}/30", ns.theirs);
+        ip(&["netns", "add", &ns.name]);
+        ip(&[
+            "link", "add", &ns.outer, "type", "veth", "peer", "name", &ns.inner,
+        ]);
+        ip(&["link", "set", &ns.inner, "netns", &ns.name]);
+        ip(&["addr", "add", &ours, "dev", &ns.outer]);
+        ip(&["link", "set", &ns.outer, "up"]);
+        let inside = |args: &[&str]| {
+            let mut all = vec!["netns", "exec", ns.name.as_str(), "ip"];
+            all.extend_from_slice(args);
+            ip(&all);
+        };
+        inside(&["addr", "add", &theirs, "dev", &ns.inner]);
+        inside(&["link", "set", &ns.inner, "up"]);
+        inside(&["link", "set", "lo", "up"]);
+        ns
+    }
+
+    /// `program` to run inside the namespace.
+    #[must_use]
+    pub fn command(&self, program: &Path) -> Command {
+        let mut command = Command::new("ip");
+        command.args(["netns", "exec", &self.name]).arg(program);
+        command
+    }
+}
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        let _ = Command::new("ip")
+            .args(["netns", "del", &self.name])
+            .status();
+        // The veth pair goes with the namespace; delete our end in case it lingers.
+        let _ = Command::new("ip")
+            .args(["link", "del", &self.outer])
+            .stderr(std::process::Stdio::null())
+            .status();
+    }
+}
