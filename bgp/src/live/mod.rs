@@ -15,9 +15,10 @@
 //!   [`Transport::ConnectFailed`].
 //! - **Passive**: [`Driver::listen`] binds a listener; an accepted connection goes to the first
 //!   peer (in [`PeerId`] order) whose [`PeerTransport::accept_from`] matches the remote address
-//!   and which has no connection yet. Anything else is refused at once (closed without a
-//!   byte), so any number of connections at once costs one accept and one close each: the
-//!   driver holds at most one connection per configured peer. A session in Idle closes an
+//!   and which has no connection yet, else (a collision, below) to the first such peer
+//!   whose session may take a second one. Anything else is refused at once (closed without
+//!   a byte), so any number of connections at once costs one accept and one close each: the
+//!   driver holds at most two connections per configured peer. A session in Idle closes an
 //!   accepted connection itself (RFC 4271 §8.2.2 Idle: "the local system refuses all incoming
 //!   BGP connections").
 //! - Connection collisions (RFC 4271 §6.8): when both sides dial, a second connection to a
