@@ -365,6 +365,8 @@ struct Conn {
     kill: Option<oneshot::Sender<()>>,
     /// Whether the task reads the socket.
     reading: watch::Sender<bool>,
+    /// The peer opened it.
+    inbound: bool,
 }
 
 impl Conn {
@@ -682,10 +684,10 @@ impl Driver {
                     return;
                 }
                 link.dialling = None;
-                if link.conn.is_some() {
+                if let Some(main) = &link.conn {
                     // The peer's connection was accepted while we dialled: a collision
                     // (RFC 4271 §6.8) for the speaker to resolve, or nothing to do.
-                    if let Ok(stream) = result {
+                    if let (true, Ok(stream)) = (main.inbound, result) {
                         self.offer_second(now, peer, stream, false);
                     }
                     return;
@@ -767,9 +769,11 @@ impl Driver {
         let Some(peer) = chosen else {
             // A peer with one connection may take a second, colliding one (RFC 4271 §6.8).
             let colliding = self.peers.iter().find_map(|(&peer, link)| {
+                // §6.8 is about the two directions: only a connection of ours collides with
+                // the peer's; a second one from the peer is just refused.
                 let matches = link.transport.accept_from.is_none_or(|a| a == remote.ip());
-                (matches && link.conn.is_some() && link.second.is_none() && !link.silent)
-                    .then_some(peer)
+                let ours = link.conn.as_ref().is_some_and(|c| !c.inbound);
+                (matches && ours && link.second.is_none() && !link.silent).then_some(peer)
             });
             match colliding {
                 Some(peer) => self.offer_second(now, peer, stream, true),
@@ -821,6 +825,7 @@ impl Driver {
             out,
             kill: Some(kill),
             reading,
+            inbound,
         };
         if second {
             link.second = Some(conn);

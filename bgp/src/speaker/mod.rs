@@ -427,7 +427,9 @@ impl Speaker {
     }
 
     /// A second TCP connection to `peer` came up while its session already has one (both
-    /// sides dialled): RFC 4271 §6.8. `direction` says who opened it. Returns `true` when the
+    /// sides dialled): RFC 4271 §6.8. `direction` says who opened it, and must be the other way
+    /// from the peer's current connection (§6.8 weighs the connection each side opened; the
+    /// owner refuses a second one the same way). Returns `true` when the
     /// speaker runs a second session on it until collision resolution (module
     /// documentation), `false` when the owner must close it at once: the peer's session is
     /// Established ("a connection collision with an existing BGP connection that is in the
