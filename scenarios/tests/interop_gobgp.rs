@@ -28,7 +28,7 @@ use interop_support::{
     Daemon, LiveRun, assert_within, at, free_port, has, line_time, output, poll, reference,
     require, temp_dir, wall, window,
 };
-use scenarios::live::{Endpoint, LiveRole, LiveSummary, ScheduledFault};
+use scenarios::live::{Endpoint, LiveRole, ScheduledFault, SessionSummary};
 use scenarios::topology::Topology;
 use sim_core::time::Duration;
 
@@ -242,6 +242,7 @@ fn our_silence_expires_gobgps_hold_timer_within_its_window() {
     let faults = vec![ScheduledFault {
         at: at(silent_at),
         fault: Fault::Silent,
+        target: None,
     }];
     let live = dial(&gobgp, reference(), 17, faults);
     let was_up = wait_established(&gobgp);
@@ -325,7 +326,7 @@ fn run_against(
     topo: Topology,
     secs: u64,
     during: impl FnOnce(&Gobgp),
-) -> Option<(LiveSummary, String, String)> {
+) -> Option<(SessionSummary, String, String)> {
     let bins = gobgp_or_skip()?;
     let gobgp = start_gobgp(&bins, cfg);
     let live = dial(&gobgp, topo, secs, Vec::new());
@@ -373,7 +374,9 @@ fn gobgp_sends_cease_max_prefix_when_we_exceed_its_prefix_limit() {
         max_prefixes: Some(2),
         ..GobgpConfig::default()
     };
-    let Some((summary, text, log)) = run_against(&cfg, topo, 4, |_| {}) else {
+    // 8 s: ample for OPEN, UPDATE and GoBGP's Cease even on a loaded machine (a 4 s window
+    // failed once while five builds shared the two cores).
+    let Some((summary, text, log)) = run_against(&cfg, topo, 8, |_| {}) else {
         return;
     };
     // RFC 4486 §4: "Maximum Number of Prefixes Reached" is Cease subcode 1.
@@ -390,7 +393,7 @@ fn we_send_cease_max_prefix_when_gobgp_exceeds_our_limit() {
         extra_prefixes: 4,
         ..GobgpConfig::default()
     };
-    let Some((summary, text, log)) = run_against(&cfg, topo, 4, |_| {}) else {
+    let Some((summary, text, log)) = run_against(&cfg, topo, 8, |_| {}) else {
         return;
     };
     // RFC 4486 §4: Cease subcode 1, "Maximum Number of Prefixes Reached".

@@ -15,13 +15,19 @@
 //!   [`Transport::ConnectFailed`].
 //! - **Passive**: [`Driver::listen`] binds a listener; an accepted connection goes to the first
 //!   peer (in [`PeerId`] order) whose [`PeerTransport::accept_from`] matches the remote address
-//!   and which has no connection yet. Anything else is refused at once (closed without a
-//!   byte), so any number of connections at once costs one accept and one close each: the
-//!   driver holds at most one connection per configured peer. A session in Idle closes an
+//!   and which has no connection yet, else (a collision, below) to the first such peer
+//!   whose session may take a second one. Anything else is refused at once (closed without
+//!   a byte), so any number of connections at once costs one accept and one close each: the
+//!   driver holds at most two connections per configured peer. A session in Idle closes an
 //!   accepted connection itself (RFC 4271 §8.2.2 Idle: "the local system refuses all incoming
 //!   BGP connections").
-//! - One connection per peer: connection collisions (RFC 4271 §6.8) need a second session per
-//!   peer and are not resolved here; the first connection wins and later ones are refused.
+//! - Connection collisions (RFC 4271 §6.8): when both sides dial, a second connection to a
+//!   peer whose session is in OpenSent or OpenConfirm (an inbound one while ours is up, or
+//!   our dial completing after the peer's connection was accepted) is handed to
+//!   [`Speaker::handle_second_connection`], which runs a second session on it and decides
+//!   which connection survives (the one opened by the higher BGP Identifier); the driver
+//!   only follows [`TransmitKind::BgpSecond`] and [`TransmitKind::SwapConnections`]. At most
+//!   two connections per peer; any other is refused.
 //!
 //! # TCP MD5 signatures
 //!
@@ -30,6 +36,20 @@
 //! keyed peer needs one), through the one audited `setsockopt` of [`md5`]. A segment without
 //! the right digest is dropped by the kernel: a wrong or missing key on either side means no
 //! connection at all, which is what a router with a key configured does.
+//!
+//! # BFD over UDP (RFC 5881)
+//!
+//! A peer with [`PeerTransport::bfd_port`] (3784, [`bfd_udp::BFD_PORT`], for RFC 5881; another
+//! port only for tests) has its BFD session carried over UDP between the two addresses of its
+//! BGP connection (single hop: the BGP neighbour is the BFD neighbour). When a connection is
+//! installed, the driver binds a receiver on the connection's local address and that port
+//! (shared by the peers of one local address, packets demultiplexed by source address) and
+//! a sender from a source port in 49152-65535 with TTL 255, kept while the addresses stay
+//! the same; see [`bfd_udp`] for the RFC's rules. Received packets that did not arrive with
+//! TTL 255 are discarded and reported ([`LiveEventKind::BfdDiscarded`]); the rest go to
+//! [`Speaker::handle_bfd_packet`], where every BFD decision is made, including taking the
+//! BGP session down when BFD goes down (RFC 5882 §4.3). Before the first connection the
+//! session's BFD packets have nowhere to go and are dropped (BFD stays Down meanwhile).
 //!
 //! # Bounded resources
 //!
@@ -47,8 +67,15 @@
 //! refused, and a connection our session closes (its own hold timer expires too, since
 //! nothing is read) is parked instead of closed: in a black hole our FIN would not reach the
 //! peer either, so the peer must detect the silence with its own hold timer. A parked
-//! connection is closed on [`Fault::Restore`] or [`Fault::Down`]. BFD packets are not carried
-//! (no UDP yet): BFD transmits are dropped.
+//! connection is closed on [`Fault::Restore`] or [`Fault::Down`]. A silenced peer's BFD
+//! packets are dropped both ways too.
+//!
+//! While silent, a connection task still drains the socket into a buffer of at most
+//! [`SILENT_HOLD`] octets, handed to the session in order when the silence ends (TCP would
+//! retransmit what a black hole lost, so nothing is dropped mid-stream). When the peer closes
+//! the connection during the silence, the session is not told (the FIN is lost in the black
+//! hole too), but the driver reports [`LiveEventKind::PeerClosedUnseen`]: the moment the peer
+//! gave up on the session, which is how an observer measures the peer's own detection.
 
 use std::collections::BTreeMap;
 use std::io;
@@ -60,10 +87,12 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::{mpsc, oneshot, watch};
 
+pub mod bfd_udp;
 pub mod md5;
 
 pub use md5::Md5Key;
 
+use crate::fsm::collision::Direction;
 use crate::fsm::{self, Command, Transport};
 use crate::rib::PeerId;
 use crate::speaker::{Speaker, SpeakerEvent, TransmitKind};
@@ -75,6 +104,9 @@ pub const READ_CHUNK: usize = 4096;
 pub const IO_QUEUE: usize = 64;
 /// How long a closing connection may still flush its last bytes and drain the peer.
 pub const CLOSE_LINGER: std::time::Duration = std::time::Duration::from_secs(2);
+/// Octets a silenced connection buffers from the peer before it stops reading (TCP back
+/// pressure then holds the rest in the kernel).
+pub const SILENT_HOLD: usize = 256 * 1024;
 
 /// How the driver reaches one peer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -87,6 +119,9 @@ pub struct PeerTransport {
     pub accept_from: Option<IpAddr>,
     /// The RFC 2385 MD5 key of the session, if the peering has one.
     pub md5: Option<Md5Key>,
+    /// Carry the session's BFD over UDP on this port (RFC 5881: [`bfd_udp::BFD_PORT`]),
+    /// between the addresses of its BGP connection; `None`: BFD packets are dropped.
+    pub bfd_port: Option<u16>,
 }
 
 /// A transport fault injected on a peer's connection.
@@ -165,6 +200,36 @@ pub enum LiveEventKind {
         remote: SocketAddr,
         /// Why.
         reason: RefuseReason,
+    },
+    /// The peer closed a connection that a [`Fault::Silent`] hides: the session is not told
+    /// (the black hole swallows the FIN), but the peer has given up on the session by now,
+    /// typically because its own hold timer expired.
+    PeerClosedUnseen {
+        /// The peer.
+        peer: PeerId,
+    },
+    /// The peer's BFD is carried over UDP from now on.
+    BfdTransport {
+        /// The peer.
+        peer: PeerId,
+        /// Our sending address (source port in 49152-65535).
+        local: SocketAddr,
+        /// The peer's BFD address (its port 3784).
+        remote: SocketAddr,
+    },
+    /// The peer's BFD cannot be carried (the port is taken, the address is IPv6, ...).
+    BfdUnavailable {
+        /// The peer.
+        peer: PeerId,
+        /// The socket error.
+        error: io::ErrorKind,
+    },
+    /// A BFD packet from the peer was discarded because its TTL was not 255 (RFC 5881 §5).
+    BfdDiscarded {
+        /// The peer.
+        peer: PeerId,
+        /// The TTL it arrived with (`None`: the kernel did not say).
+        ttl: Option<u8>,
     },
     /// A fault was applied.
     Fault {
@@ -282,6 +347,13 @@ enum Io {
         attempt: u64,
         result: io::Result<TcpStream>,
     },
+    /// The peer closed the connection while it was silenced.
+    SilentEof { peer: PeerId, conn: u64 },
+    /// A datagram on the BFD receiver of local address `local`.
+    Bfd {
+        local: IpAddr,
+        datagram: bfd_udp::Datagram,
+    },
 }
 
 /// The driver's side of one connection task.
@@ -294,6 +366,8 @@ struct Conn {
     kill: Option<oneshot::Sender<()>>,
     /// Whether the task reads the socket.
     reading: watch::Sender<bool>,
+    /// The peer opened it.
+    inbound: bool,
 }
 
 impl Conn {
@@ -321,6 +395,19 @@ struct PeerLink {
     /// A connection our session closed while silent: kept open, unread and unwritten, until
     /// the silence ends (see the module documentation).
     parked: Option<Conn>,
+    /// The UDP path of the peer's BFD, once a connection told us the addresses.
+    bfd: Option<BfdLink>,
+    /// A second, colliding connection, run by the speaker's second session (RFC 4271 §6.8).
+    second: Option<Conn>,
+}
+
+/// The UDP path of one peer's BFD session.
+#[derive(Debug)]
+struct BfdLink {
+    local: IpAddr,
+    remote: IpAddr,
+    /// Bound to a source port of RFC 5881 §4's range, TTL 255, connected to the peer.
+    tx: tokio::net::UdpSocket,
 }
 
 /// Runs a [`Speaker`] over tokio TCP. See the module documentation.
@@ -336,6 +423,8 @@ pub struct Driver {
     io_tx: mpsc::Sender<Io>,
     io_rx: mpsc::Receiver<Io>,
     next_id: u64,
+    /// BFD receivers by local address and port.
+    bfd_rx: BTreeMap<(IpAddr, u16), tokio::task::JoinHandle<()>>,
 }
 
 impl Driver {
@@ -364,6 +453,8 @@ impl Driver {
                     dialling: None,
                     silent: false,
                     parked: None,
+                    bfd: None,
+                    second: None,
                 },
             );
         }
@@ -381,6 +472,7 @@ impl Driver {
             io_tx,
             io_rx,
             next_id: 0,
+            bfd_rx: BTreeMap::new(),
         };
         Ok((
             driver,
@@ -411,6 +503,14 @@ impl Driver {
         let local = listener.local_addr()?;
         self.listener = Some(listener);
         Ok(local)
+    }
+
+    /// Moves the speaker's time zero back to `epoch`, e.g. one instant shared by several
+    /// drivers so that their events are stamped on one clock. An `epoch` after the driver's
+    /// creation is ignored: the speaker's time must never run backwards. Call it before
+    /// [`Driver::run`].
+    pub fn set_epoch(&mut self, epoch: tokio::time::Instant) {
+        self.start = self.start.min(epoch);
     }
 
     /// The speaker (its RIB and sessions), for inspection.
@@ -466,6 +566,11 @@ impl Driver {
             // Dropping the kill switch ends each task at once.
             drop(link.conn.take());
             drop(link.parked.take());
+            drop(link.bfd.take());
+            drop(link.second.take());
+        }
+        for receiver in self.bfd_rx.values() {
+            receiver.abort();
         }
         Ok(self.speaker)
     }
@@ -507,8 +612,11 @@ impl Driver {
                 }
             }
             Fault::Down => {
-                // A parked connection is closed at once too.
+                // A parked or colliding connection is closed at once too.
                 drop(link.parked.take());
+                if link.second.take().is_some() {
+                    let _ = self.speaker.handle_second_closed(now, peer);
+                }
                 // Dropping the connection drops its kill switch: closed at once.
                 closed = link.conn.take().is_some();
             }
@@ -531,16 +639,37 @@ impl Driver {
             Io::Bytes { peer, conn, bytes } => {
                 if self.is_current(peer, conn) {
                     let _ = self.speaker.handle_bytes(now, peer, &bytes);
+                } else if self.is_second(peer, conn) {
+                    let _ = self.speaker.handle_second_bytes(now, peer, &bytes);
                 }
             }
             Io::Ended { peer, conn, error } => {
-                if self.is_current(peer, conn) {
+                if self.is_second(peer, conn) {
+                    if let Some(link) = self.peers.get_mut(&peer) {
+                        link.second = None;
+                    }
+                    let cause = error.map_or(CloseCause::Remote, CloseCause::Error);
+                    self.emit(now, LiveEventKind::Closed { peer, cause });
+                    let _ = self.speaker.handle_second_closed(now, peer);
+                } else if self.is_current(peer, conn) {
                     if let Some(link) = self.peers.get_mut(&peer) {
                         link.conn = None;
                     }
                     let cause = error.map_or(CloseCause::Remote, CloseCause::Error);
                     self.emit(now, LiveEventKind::Closed { peer, cause });
                     let _ = self.speaker.handle_transport(now, peer, Transport::Closed);
+                }
+            }
+            Io::Bfd { local, datagram } => self.handle_bfd(now, local, datagram),
+            Io::SilentEof { peer, conn } => {
+                let known = self.peers.get(&peer).is_some_and(|l| {
+                    [l.conn.as_ref(), l.parked.as_ref()]
+                        .into_iter()
+                        .flatten()
+                        .any(|c| c.id == conn)
+                });
+                if known {
+                    self.emit(now, LiveEventKind::PeerClosedUnseen { peer });
                 }
             }
             Io::Dialled {
@@ -551,11 +680,19 @@ impl Driver {
                 let Some(link) = self.peers.get_mut(&peer) else {
                     return;
                 };
-                if link.dialling != Some(attempt) || link.conn.is_some() {
-                    // Superseded (closed meanwhile, or an inbound connection won).
+                if link.dialling != Some(attempt) {
+                    // Superseded (closed meanwhile).
                     return;
                 }
                 link.dialling = None;
+                if let Some(main) = &link.conn {
+                    // The peer's connection was accepted while we dialled: a collision
+                    // (RFC 4271 §6.8) for the speaker to resolve, or nothing to do.
+                    if let (true, Ok(stream)) = (main.inbound, result) {
+                        self.offer_second(now, peer, stream, false);
+                    }
+                    return;
+                }
                 match result {
                     Ok(stream) => {
                         let remote = stream.peer_addr().unwrap_or_else(|_| {
@@ -563,7 +700,7 @@ impl Driver {
                                 .connect
                                 .unwrap_or(SocketAddr::from(([0, 0, 0, 0], 0)))
                         });
-                        self.install(now, peer, stream, remote, false);
+                        self.install(now, peer, stream, remote, false, false);
                     }
                     Err(error) => {
                         let error = error.kind();
@@ -574,6 +711,38 @@ impl Driver {
                     }
                 }
             }
+        }
+    }
+
+    fn is_second(&self, peer: PeerId, conn: u64) -> bool {
+        self.peers
+            .get(&peer)
+            .and_then(|l| l.second.as_ref())
+            .is_some_and(|c| c.id == conn)
+    }
+
+    /// A second connection to `peer` (inbound or our dial): the speaker runs a second
+    /// session on it if the peer's session may collide (RFC 4271 §6.8); else it is closed.
+    fn offer_second(&mut self, now: Instant, peer: PeerId, stream: TcpStream, inbound: bool) {
+        let remote = stream
+            .peer_addr()
+            .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)));
+        let direction = if inbound {
+            Direction::Incoming
+        } else {
+            Direction::Outgoing
+        };
+        let taken = self.peers.get(&peer).is_some_and(|l| l.second.is_none())
+            && matches!(
+                self.speaker.handle_second_connection(now, peer, direction),
+                Ok(true)
+            );
+        if taken {
+            self.install(now, peer, stream, remote, inbound, true);
+        } else if inbound {
+            drop(stream);
+            let reason = RefuseReason::Busy;
+            self.emit(now, LiveEventKind::Refused { remote, reason });
         }
     }
 
@@ -599,18 +768,30 @@ impl Driver {
             break;
         }
         let Some(peer) = chosen else {
-            drop(stream);
-            self.emit(now, LiveEventKind::Refused { remote, reason });
+            // A peer with one connection may take a second, colliding one (RFC 4271 §6.8).
+            let colliding = self.peers.iter().find_map(|(&peer, link)| {
+                // §6.8 is about the two directions: only a connection of ours collides with
+                // the peer's; a second one from the peer is just refused.
+                let matches = link.transport.accept_from.is_none_or(|a| a == remote.ip());
+                let ours = link.conn.as_ref().is_some_and(|c| !c.inbound);
+                (matches && ours && link.second.is_none() && !link.silent).then_some(peer)
+            });
+            match colliding {
+                Some(peer) => self.offer_second(now, peer, stream, true),
+                None => {
+                    drop(stream);
+                    self.emit(now, LiveEventKind::Refused { remote, reason });
+                }
+            }
             return;
         };
-        if let Some(link) = self.peers.get_mut(&peer) {
-            // An inbound connection supersedes a dial in flight.
-            link.dialling = None;
-        }
-        self.install(now, peer, stream, remote, true);
+        // A dial in flight goes on: if it completes, the two connections collide and the
+        // speaker resolves it (RFC 4271 §6.8).
+        self.install(now, peer, stream, remote, true, false);
     }
 
-    /// Starts the task of a new connection to `peer` and tells the session it is up.
+    /// Starts the task of a new connection to `peer` and tells the session it is up (for
+    /// a `second` connection, the speaker already knows).
     fn install(
         &mut self,
         now: Instant,
@@ -618,11 +799,13 @@ impl Driver {
         stream: TcpStream,
         remote: SocketAddr,
         inbound: bool,
+        second: bool,
     ) {
         let Some(link) = self.peers.get_mut(&peer) else {
             return;
         };
         let _ = stream.set_nodelay(true);
+        let local = stream.local_addr().ok().map(|a| a.ip());
         self.next_id += 1;
         let id = self.next_id;
         let (out, out_rx) = mpsc::unbounded_channel();
@@ -638,12 +821,18 @@ impl Driver {
             io: self.io_tx.clone(),
         };
         tokio::spawn(task.run());
-        link.conn = Some(Conn {
+        let conn = Conn {
             id,
             out,
             kill: Some(kill),
             reading,
-        });
+            inbound,
+        };
+        if second {
+            link.second = Some(conn);
+        } else {
+            link.conn = Some(conn);
+        }
         self.emit(
             now,
             LiveEventKind::Connected {
@@ -652,9 +841,106 @@ impl Driver {
                 inbound,
             },
         );
+        if second {
+            return;
+        }
+        if let Some(local) = local {
+            self.ensure_bfd(now, peer, local, remote.ip());
+        }
         let _ = self
             .speaker
             .handle_transport(now, peer, Transport::Connected);
+    }
+
+    /// Sets up the UDP path of `peer`'s BFD between `local` and `remote`, the addresses of its
+    /// BGP connection, unless it already runs there (module documentation).
+    fn ensure_bfd(&mut self, now: Instant, peer: PeerId, local: IpAddr, remote: IpAddr) {
+        let Some(link) = self.peers.get_mut(&peer) else {
+            return;
+        };
+        let Some(port) = link.transport.bfd_port else {
+            return;
+        };
+        if link
+            .bfd
+            .as_ref()
+            .is_some_and(|b| b.local == local && b.remote == remote)
+        {
+            return;
+        }
+        link.bfd = None;
+        if let std::collections::btree_map::Entry::Vacant(slot) = self.bfd_rx.entry((local, port)) {
+            match bfd_udp::bind_receiver(local, port) {
+                Ok(socket) => {
+                    let io = self.io_tx.clone();
+                    slot.insert(tokio::spawn(async move {
+                        while let Ok(datagram) = bfd_udp::recv(&socket).await {
+                            if io.send(Io::Bfd { local, datagram }).await.is_err() {
+                                break;
+                            }
+                        }
+                    }));
+                }
+                Err(error) => {
+                    let error = error.kind();
+                    self.emit(now, LiveEventKind::BfdUnavailable { peer, error });
+                    return;
+                }
+            }
+        }
+        // RFC 5881 §4: the source port "SHOULD be unique among all BFD sessions on the
+        // system": each session starts its search at its own port; a taken port moves on.
+        let first = *bfd_udp::SOURCE_PORTS.start();
+        let start = first.saturating_add(u16::try_from(peer.0 % 16_384).unwrap_or(0));
+        let target = SocketAddr::new(remote, port);
+        match bfd_udp::bind_sender(local, target, start) {
+            Ok(tx) => {
+                let from = tx.local_addr().unwrap_or(SocketAddr::new(local, 0));
+                if let Some(link) = self.peers.get_mut(&peer) {
+                    link.bfd = Some(BfdLink { local, remote, tx });
+                }
+                self.emit(
+                    now,
+                    LiveEventKind::BfdTransport {
+                        peer,
+                        local: from,
+                        remote: target,
+                    },
+                );
+            }
+            Err(error) => {
+                let error = error.kind();
+                self.emit(now, LiveEventKind::BfdUnavailable { peer, error });
+            }
+        }
+    }
+
+    /// A datagram on a BFD port: to the session of the peer it comes from, unless it is
+    /// silenced or the TTL check fails.
+    fn handle_bfd(&mut self, now: Instant, local: IpAddr, datagram: bfd_udp::Datagram) {
+        let from = datagram.from.ip();
+        let found = self.peers.iter().find_map(|(&peer, link)| {
+            link.bfd
+                .as_ref()
+                .filter(|b| b.local == local && b.remote == from)
+                .map(|_| (peer, link.silent))
+        });
+        // From no peer of ours: nothing to demultiplex it to.
+        let Some((peer, silent)) = found else {
+            return;
+        };
+        if silent {
+            return;
+        }
+        // RFC 5881 §5: "All received BFD Control packets that are demultiplexed to the session
+        // MUST be discarded if the received TTL or Hop Limit is not equal to 255."
+        if datagram.ttl != Some(bfd_udp::BFD_TTL) {
+            let ttl = datagram.ttl;
+            self.emit(now, LiveEventKind::BfdDiscarded { peer, ttl });
+            return;
+        }
+        // An invalid packet is discarded by the session itself (RFC 5880 §6.8.6).
+        let _ = self.speaker.handle_bfd_packet(now, peer, &datagram.payload);
     }
 
     /// Forwards the speaker's events, then carries out its transmits, until both are drained
@@ -671,15 +957,60 @@ impl Driver {
             while let Some(transmit) = self.speaker.poll_transmit() {
                 progressed = true;
                 let peer = transmit.peer;
-                let TransmitKind::Bgp(transmit) = transmit.kind else {
-                    // BFD runs over UDP, which the live driver does not carry yet.
-                    continue;
-                };
-                self.transmit(peer, transmit);
+                match transmit.kind {
+                    TransmitKind::Bgp(transmit) => self.transmit(peer, transmit),
+                    TransmitKind::Bfd(packet) => self.transmit_bfd(peer, &packet),
+                    TransmitKind::BgpSecond(transmit) => self.transmit_second(peer, transmit),
+                    TransmitKind::SwapConnections => {
+                        if let Some(link) = self.peers.get_mut(&peer) {
+                            std::mem::swap(&mut link.conn, &mut link.second);
+                        }
+                    }
+                }
             }
             if !progressed {
                 break;
             }
+        }
+    }
+
+    /// Carries out a transmit of the speaker's second session on the second connection.
+    fn transmit_second(&mut self, peer: PeerId, transmit: fsm::Transmit) {
+        let now = self.now();
+        let Some(link) = self.peers.get_mut(&peer) else {
+            return;
+        };
+        match transmit {
+            // A second session never dials.
+            fsm::Transmit::Connect => {}
+            fsm::Transmit::Bytes(bytes) => {
+                if let Some(conn) = &link.second {
+                    let _ = conn.out.send(bytes);
+                }
+            }
+            fsm::Transmit::Close => {
+                if let Some(conn) = link.second.take() {
+                    conn.close();
+                    self.emit(
+                        now,
+                        LiveEventKind::Closed {
+                            peer,
+                            cause: CloseCause::Local,
+                        },
+                    );
+                }
+            }
+        }
+    }
+
+    /// Sends a BFD packet to `peer`, unless it is silenced or has no UDP path yet. A packet
+    /// the socket cannot take at once is lost, as UDP may lose it anyway.
+    fn transmit_bfd(&self, peer: PeerId, packet: &[u8]) {
+        let Some(link) = self.peers.get(&peer).filter(|l| !l.silent) else {
+            return;
+        };
+        if let Some(bfd) = &link.bfd {
+            let _ = bfd.tx.try_send(packet);
         }
     }
 
@@ -858,8 +1189,22 @@ impl ConnTask {
         conn: u64,
     ) -> io::Result<Pumped> {
         let mut buf = vec![0_u8; READ_CHUNK];
+        // What the peer sent during a silence, and whether it closed meanwhile.
+        let mut held: Vec<u8> = Vec::new();
+        let mut eof_held = false;
         loop {
-            let read_allowed = *reading.borrow_and_update();
+            let open = *reading.borrow_and_update();
+            if open && !held.is_empty() {
+                let bytes = std::mem::take(&mut held);
+                if io.send(Io::Bytes { peer, conn, bytes }).await.is_err() {
+                    return Ok(Pumped::Closing);
+                }
+            }
+            if open && eof_held {
+                return Ok(Pumped::Eof);
+            }
+            // Silenced, the socket is still drained (bounded) so a close by the peer is seen.
+            let may_read = open || (!eof_held && held.len() < SILENT_HOLD);
             tokio::select! {
                 biased;
                 bytes = out.recv() => match bytes {
@@ -872,14 +1217,25 @@ impl ConnTask {
                         return Ok(Pumped::Closing);
                     }
                 }
-                n = stream.read(&mut buf), if read_allowed => {
+                n = stream.read(&mut buf), if may_read => {
                     let n = n?;
                     let Some(bytes) = buf.get(..n).filter(|b| !b.is_empty()) else {
-                        return Ok(Pumped::Eof);
+                        if open {
+                            return Ok(Pumped::Eof);
+                        }
+                        eof_held = true;
+                        if io.send(Io::SilentEof { peer, conn }).await.is_err() {
+                            return Ok(Pumped::Closing);
+                        }
+                        continue;
                     };
-                    let bytes = bytes.to_vec();
-                    if io.send(Io::Bytes { peer, conn, bytes }).await.is_err() {
-                        return Ok(Pumped::Closing);
+                    if open {
+                        let bytes = bytes.to_vec();
+                        if io.send(Io::Bytes { peer, conn, bytes }).await.is_err() {
+                            return Ok(Pumped::Closing);
+                        }
+                    } else {
+                        held.extend_from_slice(bytes);
                     }
                 }
             }
