@@ -12,7 +12,7 @@ struct Pair {
     a: Session,
     b: Session,
     /// In flight: (arrival, to_b, bytes), in send order.
-    in_flight: Vec<(Instant, bool, Vec<u8>)>,
+    in_flight: Vec<(Instant, bool, bgp::bfd::packet::PacketBuf)>,
     cut_a_to_b: bool,
     cut_b_to_a: bool,
     /// Send instants of periodic packets from each side.

@@ -75,7 +75,7 @@ pub struct Transmit {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub enum TransmitKind {
     /// BFD: send this control packet as a UDP payload (port 3784, RFC 5881).
-    Bfd(Vec<u8>),
+    Bfd(bfd::packet::PacketBuf),
     /// BGP: connect, write bytes on, or close the TCP connection.
     Bgp(fsm::Transmit),
 }

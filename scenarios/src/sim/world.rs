@@ -735,6 +735,7 @@ impl<'a> World<'a> {
                         tap.received(now, session, end, &bytes);
                     }
                     self.routers[r].handle_bytes(now, session, &bytes);
+                    self.net.recycle(bytes);
                     self.flush_router(r);
                 }
                 Upcall::Closed {
@@ -843,7 +844,7 @@ impl<'a> World<'a> {
                     *self.messages.entry(MessageType::Bfd).or_insert(0) += 1;
                     let end = self.end_of(s, r);
                     self.net
-                        .send_datagram(&mut self.engine, s, end, bytes.into_boxed_slice());
+                        .send_datagram(&mut self.engine, s, end, bytes);
                 }
             }
         }
