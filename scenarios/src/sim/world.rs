@@ -843,8 +843,7 @@ impl<'a> World<'a> {
                 Out::Bfd(s, bytes) => {
                     *self.messages.entry(MessageType::Bfd).or_insert(0) += 1;
                     let end = self.end_of(s, r);
-                    self.net
-                        .send_datagram(&mut self.engine, s, end, bytes);
+                    self.net.send_datagram(&mut self.engine, s, end, bytes);
                 }
             }
         }
