@@ -379,6 +379,7 @@ async fn holdtime_ingest(target: SocketAddr) -> StdDuration {
         bind: Some(SocketAddr::from((Ipv4Addr::LOCALHOST, 0))),
         accept_from: None,
         md5: None,
+        bfd_port: None,
     };
     let (driver, handle, mut events) = Driver::new(speaker(), [(peer, transport)]).expect("driver");
     handle.command(peer, BgpCommand::Start).expect("running");

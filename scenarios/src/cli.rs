@@ -149,11 +149,12 @@ pub struct CaptureArgs {
 /// The side `holdtime live` plays.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum LiveRoleArg {
-    /// msee1 (ASN 12076, Azure's 60/180 timers, VNet prefixes, prefix limit).
+    /// The MSEE pair: msee1 (primary link) on the first endpoint, msee2 (secondary) on the
+    /// second (ASN 12076, Azure's 60/180 timers, VNet prefixes, prefix limit).
     Msee,
     /// The Azure VPN gateway.
     VpnGateway,
-    /// ce1, the customer edge.
+    /// The customer edge routers: ce1 on the first endpoint, ce2 on the second.
     Ce,
 }
 
@@ -166,18 +167,27 @@ pub struct LiveArgs {
     /// Which router to play.
     #[arg(long, value_enum)]
     pub role: LiveRoleArg,
-    /// Listen here for the peer's connection (e.g. 127.0.0.1:1179).
+    /// Listen here for the peer's connection (e.g. 127.0.0.1:1179); repeat it to play more
+    /// routers of the role, one address each: `--role msee --listen 127.0.0.1:11791 --listen
+    /// 127.0.0.1:11792` plays msee1 on the first and msee2 on the second.
     #[arg(long, value_name = "ADDR:PORT")]
-    pub listen: Option<std::net::SocketAddr>,
-    /// Connect to the peer here.
+    pub listen: Vec<std::net::SocketAddr>,
+    /// Connect to the peer here; repeatable like --listen (one address per router).
     #[arg(long, value_name = "ADDR:PORT")]
-    pub connect: Option<std::net::SocketAddr>,
+    pub connect: Vec<std::net::SocketAddr>,
     /// How long to run (default: the scenario's duration).
     #[arg(long)]
     pub duration: Option<sim_core::time::Duration>,
-    /// A fault at a time since the start, e.g. `--fault "30s silent"`; repeatable.
-    #[arg(long, value_name = "\"TIME KIND\"")]
+    /// A fault at a time since the start, on one session or all: `--fault "30s silent
+    /// primary"` (KIND: silent, down, restore; TARGET: a router such as msee2, a session, a
+    /// word of its name such as primary/secondary, or all, the default); repeatable.
+    /// Standard input takes the same commands without the time (`silent primary`).
+    #[arg(long, value_name = "\"TIME KIND [TARGET]\"")]
     pub fault: Vec<crate::live::ScheduledFault>,
+    /// The real peer's timer profile (bird, frr, cisco-ios, junos, rfc4271), for the
+    /// predicted window of its detection (default: the topology's profile of the other end).
+    #[arg(long, value_name = "PROFILE")]
+    pub peer_profile: Option<String>,
     /// Seed of the timer jitter (default: the file's).
     #[arg(long)]
     pub seed: Option<u64>,
@@ -271,10 +281,36 @@ fn live(args: &LiveArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
     let Some(loaded) = load(&args.scenario, err) else {
         return EXIT_INVALID;
     };
-    let endpoint = match (args.listen, args.connect) {
-        (Some(a), _) => crate::live::Endpoint::Listen(a),
-        (None, Some(a)) => crate::live::Endpoint::Connect(a),
-        (None, None) => return EXIT_INVALID,
+    let endpoints = args
+        .listen
+        .iter()
+        .map(|a| crate::live::Endpoint::Listen(*a))
+        .chain(
+            args.connect
+                .iter()
+                .map(|a| crate::live::Endpoint::Connect(*a)),
+        )
+        .collect();
+    let peer_profile = match args.peer_profile.as_deref() {
+        None => None,
+        Some(name) => match crate::topology::Profile::ALL
+            .iter()
+            .find(|p| p.name() == name)
+        {
+            Some(p) => Some(*p),
+            None => {
+                let _ = writeln!(
+                    err,
+                    "holdtime live: unknown profile `{name}`\n  = allowed: {}",
+                    crate::topology::Profile::ALL
+                        .iter()
+                        .map(|p| p.name())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+                return EXIT_INVALID;
+            }
+        },
     };
     let opts = crate::live::LiveOptions {
         role: match args.role {
@@ -282,11 +318,12 @@ fn live(args: &LiveArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
             LiveRoleArg::VpnGateway => crate::live::LiveRole::VpnGateway,
             LiveRoleArg::Ce => crate::live::LiveRole::Ce,
         },
-        endpoint,
+        endpoints,
         duration: args.duration.unwrap_or(loaded.scenario.duration),
         faults: args.fault.clone(),
         stdin: true,
         seed: args.seed.unwrap_or(loaded.scenario.seed),
+        peer_profile,
     };
     match crate::live::run(&loaded.scenario.topology, &opts, out) {
         Ok(_) => EXIT_OK,

@@ -16,7 +16,7 @@
 
 mod interop_support;
 
-use std::net::{Ipv4Addr, TcpListener};
+use std::net::{Ipv4Addr, SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration as StdDuration;
@@ -24,10 +24,10 @@ use std::time::Duration as StdDuration;
 use bgp::fsm::profile::Profile;
 use bgp::live::Fault;
 use interop_support::{
-    Daemon, LiveRun, assert_within, at, free_port, line_time, output, poll, require, temp_dir,
-    wall, window,
+    Daemon, LiveRun, Netns, assert_within, at, free_port, line_time, output, poll, reference,
+    require, require_root, temp_dir, wall, window,
 };
-use scenarios::live::ScheduledFault;
+use scenarios::live::{Endpoint, LiveRole, ScheduledFault};
 use sim_core::time::Duration;
 
 /// A BIRD daemon and its control socket.
@@ -164,6 +164,7 @@ fn our_silence_expires_birds_hold_timer_within_its_profiles_window() {
     let faults = vec![ScheduledFault {
         at: at(silent_at),
         fault: Fault::Silent,
+        target: None,
     }];
     let live = LiveRun::msee(our_port, 20, faults);
     let daemon = start_bird(&bird, our_port);
@@ -241,6 +242,395 @@ fn a_frozen_bird_expires_our_hold_timer_within_our_profiles_window() {
         predicted,
         StdDuration::from_millis(300),
         &text,
+    );
+}
+
+/// BIRD as the customer side of the whole circuit (AS 65001, hold 9 s) on 127.0.0.6 (an
+/// address no other suite uses), with two neighbours: msee1 on 127.0.0.1:`primary` and
+/// msee2 on 127.0.0.1:`secondary`. Local preference 200 on routes from msee1 and 100 from
+/// msee2: the usual customer policy that prefers the primary link.
+fn start_bird_for_pair(bird: &Path, primary: u16, secondary: u16) -> Bird {
+    let bird_port = free_port();
+    let neighbour = |name: &str, port: u16, pref: u32| {
+        format!(
+            "protocol bgp {name} {{
+  local 127.0.0.6 port {bird_port} as 65001;
+  neighbor 127.0.0.1 port {port} as 12076;
+  multihop;
+  hold time 9;
+  connect retry time 1;
+  ipv4 {{
+    import filter {{ bgp_local_pref = {pref}; accept; }};
+    export where proto = \"customer\";
+    next hop self;
+  }};
+}}
+"
+        )
+    };
+    let config = format!(
+        "router id 192.0.2.66;
+log stderr all;
+protocol device {{ }}
+protocol static customer {{
+  ipv4;
+  route 10.1.0.0/16 via \"lo\";
+}}
+{}{}",
+        neighbour("msee1", primary, 200),
+        neighbour("msee2", secondary, 100)
+    );
+    spawn_bird(bird, primary, &config)
+}
+
+/// The protocol (`msee1`, `msee2`) of BIRD's best route for the VNet prefix, if any: the
+/// route line marked `*` in `birdc show route for 10.10.0.0/16`.
+fn best_vnet_route(daemon: &Bird) -> Option<String> {
+    let shown = daemon.birdc("show route for 10.10.0.0/16");
+    shown
+        .lines()
+        .find(|l| l.contains(" * "))
+        .and_then(|l| l.split_once('[').map(|(_, rest)| rest))
+        .and_then(|rest| rest.split_whitespace().next())
+        .map(str::to_owned)
+}
+
+#[test]
+fn msee_pair_silence_on_the_primary_moves_birds_best_route_to_the_secondary_in_its_window() {
+    let Some(bird) = bird_or_skip() else {
+        return;
+    };
+    let (primary, secondary) = (free_port(), free_port());
+    let silent_at = StdDuration::from_secs(14);
+    let t0 = wall();
+    let faults = vec![ScheduledFault {
+        at: at(silent_at),
+        fault: Fault::Silent,
+        target: Some("primary".to_owned()),
+    }];
+    let endpoints = [primary, secondary]
+        .map(|p| Endpoint::Listen(SocketAddr::from((Ipv4Addr::LOCALHOST, p))))
+        .to_vec();
+    let live = LiveRun::spawn_all(
+        reference(),
+        LiveRole::Msee,
+        endpoints,
+        26,
+        faults,
+        Some(scenarios::topology::Profile::Bird),
+    );
+    let daemon = start_bird_for_pair(&bird, primary, secondary);
+    // Both sessions up and the VNet prefix learned over both, the primary preferred.
+    let mut before = None;
+    poll(
+        StdDuration::from_secs(13),
+        StdDuration::from_millis(250),
+        || {
+            before = best_vnet_route(&daemon);
+            daemon.established("msee1")
+                && daemon.established("msee2")
+                && before.as_deref() == Some("msee1")
+        },
+    );
+    let learned_over_both = daemon.birdc("show route for 10.10.0.0/16 all");
+    // Then poll every 100 ms until the best route is the secondary's.
+    let mut moved = None;
+    poll(
+        StdDuration::from_secs(24).saturating_sub(t0.elapsed()),
+        StdDuration::from_millis(100),
+        || {
+            if best_vnet_route(&daemon).as_deref() == Some("msee2") {
+                moved = Some(t0.elapsed());
+            }
+            moved.is_some()
+        },
+    );
+    let after_move = daemon.birdc("show route for 10.10.0.0/16 all");
+    let (summary, text) = live.join_all();
+    drop(daemon);
+    assert_eq!(
+        before.as_deref(),
+        Some("msee1"),
+        "{learned_over_both}\nours:\n{text}"
+    );
+    assert!(
+        learned_over_both.contains("[msee1") && learned_over_both.contains("[msee2"),
+        "the VNet prefix over both sessions: {learned_over_both}\nours:\n{text}"
+    );
+    let Some(moved) = moved else {
+        panic!("BIRD's best route never moved to msee2: {after_move}\nours:\n{text}")
+    };
+    assert!(
+        after_move.contains("BGP.as_path: 12076"),
+        "{after_move}\nours:\n{text}"
+    );
+    let primary_summary = summary
+        .sessions
+        .first()
+        .unwrap_or_else(|| panic!("no session:\n{text}"));
+    // BIRD's hold timer, jittered down to 0.75 H, restarts on our keepalives: its detection,
+    // and so its failover, fall in (0.75 H − K, H] after the silence, H = 9 s, K = 3 s.
+    let predicted = window(&Profile::BIRD, primary_summary, &text);
+    assert_within(
+        "BIRD's best route moved to the secondary after",
+        moved.saturating_sub(silent_at),
+        predicted,
+        StdDuration::from_millis(500),
+        &text,
+    );
+    // Our own view of the same failover: BIRD closed the silenced session, and the
+    // secondary session was still Established to carry the routes.
+    let failover = summary
+        .failovers
+        .first()
+        .unwrap_or_else(|| panic!("no failover in the summary:\n{text}"));
+    assert_eq!(failover.from, "circuit.primary.private", "{text}");
+    assert_eq!(
+        failover.to,
+        vec!["circuit.secondary.private".to_owned()],
+        "{text}"
+    );
+    assert_within(
+        "we saw BIRD close the silenced primary after",
+        StdDuration::from_nanos(failover.detection.after.as_nanos()),
+        predicted,
+        StdDuration::from_millis(300),
+        &text,
+    );
+    assert!(
+        text.contains("msee2    bgp circuit.secondary.private: negotiated hold 9s"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("FAULT silent on circuit.secondary"),
+        "{text}"
+    );
+}
+
+/// Starts `bird` inside `ns` with `config`, in a temporary directory named after `port`.
+fn spawn_bird_in(ns: &Netns, bird: &Path, port: u16, config: &str) -> Bird {
+    let dir = temp_dir("bird-bfd", port);
+    let conf = dir.join("bird.conf");
+    std::fs::write(&conf, config).expect("write bird.conf");
+    let socket = dir.join("bird.ctl");
+    let child = ns
+        .command(bird)
+        .arg("-f")
+        .arg("-c")
+        .arg(&conf)
+        .arg("-s")
+        .arg(&socket)
+        .arg("-P")
+        .arg(dir.join("bird.pid"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start bird in its namespace");
+    Bird {
+        daemon: Daemon { child, dir },
+        socket,
+    }
+}
+
+/// The `bfd` scenario (BFD 300 ms × 3 at both ends) with msee1's address on the primary
+/// peering set to `ours`, so the NEXT_HOP we send is on the daemon's subnet (single hop).
+fn bfd_topology(ours: Ipv4Addr) -> scenarios::topology::Topology {
+    let mut topo = scenarios::load("bfd")
+        .expect("built-in scenario")
+        .scenario
+        .topology;
+    if let Some(s) = topo
+        .sessions
+        .iter_mut()
+        .find(|s| s.name == "circuit.primary.private")
+    {
+        s.ends[1].addr = std::net::IpAddr::from(ours);
+    }
+    topo
+}
+
+/// BIRD as ce1 inside `ns` (AS 65001, hold 9 s, BFD 300 ms × 3 on its veth, `bfd on` for
+/// the BGP session), dialling msee1 at our address, port `our_port`.
+fn start_bird_with_bfd(ns: &Netns, bird: &Path, our_port: u16) -> Bird {
+    let config = format!(
+        "router id 192.0.2.68;
+log stderr all;
+protocol device {{ }}
+protocol bfd {{
+  interface \"{inner}\" {{ interval 300 ms; multiplier 3; }};
+}}
+protocol static customer {{
+  ipv4;
+  route 10.1.0.0/16 via \"lo\";
+}}
+protocol bgp msee1 {{
+  local {theirs} as 65001;
+  neighbor {ours} port {our_port} as 12076;
+  hold time 9;
+  connect retry time 1;
+  bfd on;
+  ipv4 {{ import all; export where proto = \"customer\"; next hop self; }};
+}}
+",
+        inner = ns.inner,
+        theirs = ns.theirs,
+        ours = ns.ours,
+    );
+    spawn_bird_in(ns, bird, our_port, &config)
+}
+
+/// BIRD's BFD session to us is Up, its BGP session Established and our VNet prefix in its
+/// table.
+fn bfd_and_bgp_up(daemon: &Bird) -> bool {
+    daemon.birdc("show bfd sessions").contains(" Up ")
+        && daemon.established("msee1")
+        && daemon.birdc("show route").contains("10.10.0.0/16")
+}
+
+/// RFC 5880 §6.8.4 with 300 ms × 3 at both ends: detection 900 ms after the last packet,
+/// which left up to one 300 ms interval before the silence: (600 ms, 900 ms].
+const BFD_WINDOW: (StdDuration, StdDuration) =
+    (StdDuration::from_millis(600), StdDuration::from_millis(900));
+
+#[test]
+fn birds_bfd_detects_our_silence_within_its_detection_time_and_drops_the_route() {
+    let Some(bird) = bird_or_skip() else {
+        return;
+    };
+    if !require_root("BFD over UDP 3784 with BIRD in a network namespace") {
+        return;
+    }
+    let port = free_port();
+    let ns = Netns::create(port);
+    let silent_at = StdDuration::from_secs(10);
+    let t0 = wall();
+    let faults = vec![ScheduledFault {
+        at: at(silent_at),
+        fault: Fault::Silent,
+        target: Some("primary".to_owned()),
+    }];
+    let live = LiveRun::spawn_all(
+        bfd_topology(ns.ours),
+        LiveRole::Msee,
+        vec![Endpoint::Listen(SocketAddr::from((ns.ours, port)))],
+        15,
+        faults,
+        Some(scenarios::topology::Profile::Bird),
+    );
+    let daemon = start_bird_with_bfd(&ns, &bird, port);
+    let up = poll(
+        StdDuration::from_secs(9),
+        StdDuration::from_millis(250),
+        || bfd_and_bgp_up(&daemon),
+    );
+    let sessions = daemon.birdc("show bfd sessions");
+    // Then every 50 ms until BIRD's BGP session leaves Established.
+    let mut went_down = None;
+    if up {
+        poll(
+            StdDuration::from_secs(14).saturating_sub(t0.elapsed()),
+            StdDuration::from_millis(50),
+            || {
+                if !daemon.established("msee1") {
+                    went_down = Some(t0.elapsed());
+                }
+                went_down.is_some()
+            },
+        );
+    }
+    let routes = daemon.birdc("show route");
+    let (summary, text) = live.join_all();
+    drop(daemon);
+    drop(ns);
+    assert!(
+        up,
+        "BFD never Up with BGP Established: {sessions}\nours:\n{text}"
+    );
+    let Some(went_down) = went_down else {
+        panic!("BIRD's session never went down:\n{text}")
+    };
+    assert_within(
+        "BIRD's BFD took its session down after our silence, after",
+        went_down.saturating_sub(silent_at),
+        BFD_WINDOW,
+        // 50 ms polling, birdc's own latency, the run's start-up offset.
+        StdDuration::from_millis(400),
+        &text,
+    );
+    assert!(
+        !routes.contains("10.10.0.0/16"),
+        "BIRD still routes the VNet via the dead session: {routes}\nours:\n{text}"
+    );
+    // Our view: BIRD closed the silenced connection, within its BFD detection time.
+    let seen = summary
+        .sessions
+        .first()
+        .and_then(|s| s.peer_detections.first())
+        .unwrap_or_else(|| panic!("we did not see BIRD close:\n{text}"));
+    assert_within(
+        "we saw BIRD close the silenced session after",
+        StdDuration::from_nanos(seen.after.as_nanos()),
+        BFD_WINDOW,
+        StdDuration::from_millis(150),
+        &text,
+    );
+}
+
+#[test]
+fn a_frozen_birds_bfd_is_detected_by_ours_within_our_detection_time() {
+    let Some(bird) = bird_or_skip() else {
+        return;
+    };
+    if !require_root("BFD over UDP 3784 with BIRD in a network namespace") {
+        return;
+    }
+    let port = free_port();
+    let ns = Netns::create(port);
+    let t0 = wall();
+    let live = LiveRun::spawn_all(
+        bfd_topology(ns.ours),
+        LiveRole::Msee,
+        vec![Endpoint::Listen(SocketAddr::from((ns.ours, port)))],
+        13,
+        Vec::new(),
+        Some(scenarios::topology::Profile::Bird),
+    );
+    let daemon = start_bird_with_bfd(&ns, &bird, port);
+    let mut stopped_at = None;
+    if poll(
+        StdDuration::from_secs(9),
+        StdDuration::from_millis(100),
+        || bfd_and_bgp_up(&daemon),
+    ) {
+        // Let BFD run at its fast rate, then freeze BIRD: nothing more arrives.
+        std::thread::sleep(StdDuration::from_millis(1000));
+        daemon.daemon.freeze();
+        stopped_at = Some(t0.elapsed());
+    }
+    let (_, text) = live.join_all();
+    drop(daemon);
+    drop(ns);
+    let Some(stopped_at) = stopped_at else {
+        panic!("BFD never Up with BGP Established:\n{text}")
+    };
+    let Some(down) = line_time(&text, "bfd circuit.primary.private: session down") else {
+        panic!("our BFD never went down:\n{text}")
+    };
+    assert_within(
+        "our BFD detected the frozen BIRD after",
+        down.saturating_sub(stopped_at),
+        BFD_WINDOW,
+        StdDuration::from_millis(200),
+        &text,
+    );
+    // RFC 5882 §4.3: BFD down takes BGP down at once, with Cease 6/10 (RFC 9384).
+    assert!(
+        text.contains("Established -> Idle (AutomaticStop)") && text.contains("NOTIFICATION 6/10"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("hold timer expired"),
+        "BGP should fall with BFD, not by its hold timer:\n{text}"
     );
 }
 

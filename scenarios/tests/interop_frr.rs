@@ -219,6 +219,7 @@ fn our_silence_expires_frrs_hold_timer_within_its_profiles_window() {
     let faults = vec![ScheduledFault {
         at: at(silent_at),
         fault: Fault::Silent,
+        target: None,
     }];
     let live = LiveRun::msee(our_port, 24, faults);
     let frr = start_frr(&bins, our_port, &FrrConfig::default());
@@ -318,7 +319,7 @@ fn run_against(
     topo: scenarios::topology::Topology,
     secs: u64,
     during: impl FnOnce(&Frr),
-) -> Option<(scenarios::live::LiveSummary, String, String)> {
+) -> Option<(scenarios::live::SessionSummary, String, String)> {
     let bins = frr_or_skip()?;
     let our_port = free_port();
     let live = LiveRun::msee_of(topo, our_port, secs, Vec::new());

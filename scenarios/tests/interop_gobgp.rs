@@ -28,7 +28,7 @@ use interop_support::{
     Daemon, LiveRun, assert_within, at, free_port, has, line_time, output, poll, reference,
     require, temp_dir, wall, window,
 };
-use scenarios::live::{Endpoint, LiveRole, LiveSummary, ScheduledFault};
+use scenarios::live::{Endpoint, LiveRole, ScheduledFault, SessionSummary};
 use scenarios::topology::Topology;
 use sim_core::time::Duration;
 
@@ -242,6 +242,7 @@ fn our_silence_expires_gobgps_hold_timer_within_its_window() {
     let faults = vec![ScheduledFault {
         at: at(silent_at),
         fault: Fault::Silent,
+        target: None,
     }];
     let live = dial(&gobgp, reference(), 17, faults);
     let was_up = wait_established(&gobgp);
@@ -325,7 +326,7 @@ fn run_against(
     topo: Topology,
     secs: u64,
     during: impl FnOnce(&Gobgp),
-) -> Option<(LiveSummary, String, String)> {
+) -> Option<(SessionSummary, String, String)> {
     let bins = gobgp_or_skip()?;
     let gobgp = start_gobgp(&bins, cfg);
     let live = dial(&gobgp, topo, secs, Vec::new());

@@ -9,11 +9,12 @@ use sim_core::time::Duration;
 fn options(role: LiveRole, endpoint: Endpoint, secs: u64) -> LiveOptions {
     LiveOptions {
         role,
-        endpoint,
+        endpoints: vec![endpoint],
         duration: Duration::from_secs(secs),
         faults: Vec::new(),
         stdin: false,
         seed: 1,
+        peer_profile: None,
     }
 }
 
@@ -35,7 +36,7 @@ fn msee_and_ce_establish_and_exchange_prefixes_over_loopback() {
             &mut out,
         );
         (
-            summary.map(|s| s.negotiated),
+            summary.map(|s| s.sessions.first().and_then(|s| s.negotiated)),
             String::from_utf8_lossy(&out).into_owned(),
         )
     });
@@ -51,7 +52,11 @@ fn msee_and_ce_establish_and_exchange_prefixes_over_loopback() {
     let (msee_negotiated, msee_text) = msee.join().expect("msee thread");
     // RFC 4271 §4.2: the smaller hold time, ce1's 30 s against Azure's 180 s.
     let hold = Some((Duration::from_secs(30), Duration::from_secs(10)));
-    assert_eq!(ce.negotiated, hold, "{ce_text}");
+    assert_eq!(
+        ce.sessions.first().and_then(|s| s.negotiated),
+        hold,
+        "{ce_text}"
+    );
     assert_eq!(msee_negotiated.expect("msee runs"), hold, "{msee_text}");
     assert!(ce_text.contains("fib 10.10.0.0/16 via msee1"), "{ce_text}");
     assert!(msee_text.contains("fib 10.1.0.0/16 via ce1"), "{msee_text}");

@@ -31,6 +31,20 @@
 //! the right digest is dropped by the kernel: a wrong or missing key on either side means no
 //! connection at all, which is what a router with a key configured does.
 //!
+//! # BFD over UDP (RFC 5881)
+//!
+//! A peer with [`PeerTransport::bfd_port`] (3784, [`bfd_udp::BFD_PORT`], for RFC 5881; another
+//! port only for tests) has its BFD session carried over UDP between the two addresses of its
+//! BGP connection (single hop: the BGP neighbour is the BFD neighbour). When a connection is
+//! installed, the driver binds a receiver on the connection's local address and that port
+//! (shared by the peers of one local address, packets demultiplexed by source address) and
+//! a sender from a source port in 49152-65535 with TTL 255, kept while the addresses stay
+//! the same; see [`bfd_udp`] for the RFC's rules. Received packets that did not arrive with
+//! TTL 255 are discarded and reported ([`LiveEventKind::BfdDiscarded`]); the rest go to
+//! [`Speaker::handle_bfd_packet`], where every BFD decision is made, including taking the
+//! BGP session down when BFD goes down (RFC 5882 §4.3). Before the first connection the
+//! session's BFD packets have nowhere to go and are dropped (BFD stays Down meanwhile).
+//!
 //! # Bounded resources
 //!
 //! Each connection task reads at most [`READ_CHUNK`] octets at a time and waits (TCP back
@@ -47,8 +61,15 @@
 //! refused, and a connection our session closes (its own hold timer expires too, since
 //! nothing is read) is parked instead of closed: in a black hole our FIN would not reach the
 //! peer either, so the peer must detect the silence with its own hold timer. A parked
-//! connection is closed on [`Fault::Restore`] or [`Fault::Down`]. BFD packets are not carried
-//! (no UDP yet): BFD transmits are dropped.
+//! connection is closed on [`Fault::Restore`] or [`Fault::Down`]. A silenced peer's BFD
+//! packets are dropped both ways too.
+//!
+//! While silent, a connection task still drains the socket into a buffer of at most
+//! [`SILENT_HOLD`] octets, handed to the session in order when the silence ends (TCP would
+//! retransmit what a black hole lost, so nothing is dropped mid-stream). When the peer closes
+//! the connection during the silence, the session is not told (the FIN is lost in the black
+//! hole too), but the driver reports [`LiveEventKind::PeerClosedUnseen`]: the moment the peer
+//! gave up on the session, which is how an observer measures the peer's own detection.
 
 use std::collections::BTreeMap;
 use std::io;
@@ -60,6 +81,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::{mpsc, oneshot, watch};
 
+pub mod bfd_udp;
 pub mod md5;
 
 pub use md5::Md5Key;
@@ -75,6 +97,9 @@ pub const READ_CHUNK: usize = 4096;
 pub const IO_QUEUE: usize = 64;
 /// How long a closing connection may still flush its last bytes and drain the peer.
 pub const CLOSE_LINGER: std::time::Duration = std::time::Duration::from_secs(2);
+/// Octets a silenced connection buffers from the peer before it stops reading (TCP back
+/// pressure then holds the rest in the kernel).
+pub const SILENT_HOLD: usize = 256 * 1024;
 
 /// How the driver reaches one peer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -87,6 +112,9 @@ pub struct PeerTransport {
     pub accept_from: Option<IpAddr>,
     /// The RFC 2385 MD5 key of the session, if the peering has one.
     pub md5: Option<Md5Key>,
+    /// Carry the session's BFD over UDP on this port (RFC 5881: [`bfd_udp::BFD_PORT`]),
+    /// between the addresses of its BGP connection; `None`: BFD packets are dropped.
+    pub bfd_port: Option<u16>,
 }
 
 /// A transport fault injected on a peer's connection.
@@ -165,6 +193,36 @@ pub enum LiveEventKind {
         remote: SocketAddr,
         /// Why.
         reason: RefuseReason,
+    },
+    /// The peer closed a connection that a [`Fault::Silent`] hides: the session is not told
+    /// (the black hole swallows the FIN), but the peer has given up on the session by now,
+    /// typically because its own hold timer expired.
+    PeerClosedUnseen {
+        /// The peer.
+        peer: PeerId,
+    },
+    /// The peer's BFD is carried over UDP from now on.
+    BfdTransport {
+        /// The peer.
+        peer: PeerId,
+        /// Our sending address (source port in 49152-65535).
+        local: SocketAddr,
+        /// The peer's BFD address (its port 3784).
+        remote: SocketAddr,
+    },
+    /// The peer's BFD cannot be carried (the port is taken, the address is IPv6, ...).
+    BfdUnavailable {
+        /// The peer.
+        peer: PeerId,
+        /// The socket error.
+        error: io::ErrorKind,
+    },
+    /// A BFD packet from the peer was discarded because its TTL was not 255 (RFC 5881 §5).
+    BfdDiscarded {
+        /// The peer.
+        peer: PeerId,
+        /// The TTL it arrived with (`None`: the kernel did not say).
+        ttl: Option<u8>,
     },
     /// A fault was applied.
     Fault {
@@ -281,6 +339,13 @@ enum Io {
         attempt: u64,
         result: io::Result<TcpStream>,
     },
+    /// The peer closed the connection while it was silenced.
+    SilentEof { peer: PeerId, conn: u64 },
+    /// A datagram on the BFD receiver of local address `local`.
+    Bfd {
+        local: IpAddr,
+        datagram: bfd_udp::Datagram,
+    },
 }
 
 /// The driver's side of one connection task.
@@ -320,6 +385,17 @@ struct PeerLink {
     /// A connection our session closed while silent: kept open, unread and unwritten, until
     /// the silence ends (see the module documentation).
     parked: Option<Conn>,
+    /// The UDP path of the peer's BFD, once a connection told us the addresses.
+    bfd: Option<BfdLink>,
+}
+
+/// The UDP path of one peer's BFD session.
+#[derive(Debug)]
+struct BfdLink {
+    local: IpAddr,
+    remote: IpAddr,
+    /// Bound to a source port of RFC 5881 §4's range, TTL 255, connected to the peer.
+    tx: tokio::net::UdpSocket,
 }
 
 /// Runs a [`Speaker`] over tokio TCP. See the module documentation.
@@ -335,6 +411,8 @@ pub struct Driver {
     io_tx: mpsc::Sender<Io>,
     io_rx: mpsc::Receiver<Io>,
     next_id: u64,
+    /// BFD receivers by local address and port.
+    bfd_rx: BTreeMap<(IpAddr, u16), tokio::task::JoinHandle<()>>,
 }
 
 impl Driver {
@@ -363,6 +441,7 @@ impl Driver {
                     dialling: None,
                     silent: false,
                     parked: None,
+                    bfd: None,
                 },
             );
         }
@@ -380,6 +459,7 @@ impl Driver {
             io_tx,
             io_rx,
             next_id: 0,
+            bfd_rx: BTreeMap::new(),
         };
         Ok((
             driver,
@@ -410,6 +490,14 @@ impl Driver {
         let local = listener.local_addr()?;
         self.listener = Some(listener);
         Ok(local)
+    }
+
+    /// Moves the speaker's time zero back to `epoch`, e.g. one instant shared by several
+    /// drivers so that their events are stamped on one clock. An `epoch` after the driver's
+    /// creation is ignored: the speaker's time must never run backwards. Call it before
+    /// [`Driver::run`].
+    pub fn set_epoch(&mut self, epoch: tokio::time::Instant) {
+        self.start = self.start.min(epoch);
     }
 
     /// The speaker (its RIB and sessions), for inspection.
@@ -465,6 +553,10 @@ impl Driver {
             // Dropping the kill switch ends each task at once.
             drop(link.conn.take());
             drop(link.parked.take());
+            drop(link.bfd.take());
+        }
+        for receiver in self.bfd_rx.values() {
+            receiver.abort();
         }
         Ok(self.speaker)
     }
@@ -540,6 +632,18 @@ impl Driver {
                     let cause = error.map_or(CloseCause::Remote, CloseCause::Error);
                     self.emit(now, LiveEventKind::Closed { peer, cause });
                     let _ = self.speaker.handle_transport(now, peer, Transport::Closed);
+                }
+            }
+            Io::Bfd { local, datagram } => self.handle_bfd(now, local, datagram),
+            Io::SilentEof { peer, conn } => {
+                let known = self.peers.get(&peer).is_some_and(|l| {
+                    [l.conn.as_ref(), l.parked.as_ref()]
+                        .into_iter()
+                        .flatten()
+                        .any(|c| c.id == conn)
+                });
+                if known {
+                    self.emit(now, LiveEventKind::PeerClosedUnseen { peer });
                 }
             }
             Io::Dialled {
@@ -622,6 +726,7 @@ impl Driver {
             return;
         };
         let _ = stream.set_nodelay(true);
+        let local = stream.local_addr().ok().map(|a| a.ip());
         self.next_id += 1;
         let id = self.next_id;
         let (out, out_rx) = mpsc::unbounded_channel();
@@ -651,9 +756,103 @@ impl Driver {
                 inbound,
             },
         );
+        if let Some(local) = local {
+            self.ensure_bfd(now, peer, local, remote.ip());
+        }
         let _ = self
             .speaker
             .handle_transport(now, peer, Transport::Connected);
+    }
+
+    /// Sets up the UDP path of `peer`'s BFD between `local` and `remote`, the addresses of its
+    /// BGP connection, unless it already runs there (module documentation).
+    fn ensure_bfd(&mut self, now: Instant, peer: PeerId, local: IpAddr, remote: IpAddr) {
+        let Some(link) = self.peers.get_mut(&peer) else {
+            return;
+        };
+        let Some(port) = link.transport.bfd_port else {
+            return;
+        };
+        if link
+            .bfd
+            .as_ref()
+            .is_some_and(|b| b.local == local && b.remote == remote)
+        {
+            return;
+        }
+        link.bfd = None;
+        if let std::collections::btree_map::Entry::Vacant(slot) = self.bfd_rx.entry((local, port)) {
+            match bfd_udp::bind_receiver(local, port) {
+                Ok(socket) => {
+                    let io = self.io_tx.clone();
+                    slot.insert(tokio::spawn(async move {
+                        while let Ok(datagram) = bfd_udp::recv(&socket).await {
+                            if io.send(Io::Bfd { local, datagram }).await.is_err() {
+                                break;
+                            }
+                        }
+                    }));
+                }
+                Err(error) => {
+                    let error = error.kind();
+                    self.emit(now, LiveEventKind::BfdUnavailable { peer, error });
+                    return;
+                }
+            }
+        }
+        // RFC 5881 §4: the source port "SHOULD be unique among all BFD sessions on the
+        // system": each session starts its search at its own port; a taken port moves on.
+        let first = *bfd_udp::SOURCE_PORTS.start();
+        let start = first.saturating_add(u16::try_from(peer.0 % 16_384).unwrap_or(0));
+        let target = SocketAddr::new(remote, port);
+        match bfd_udp::bind_sender(local, target, start) {
+            Ok(tx) => {
+                let from = tx.local_addr().unwrap_or(SocketAddr::new(local, 0));
+                if let Some(link) = self.peers.get_mut(&peer) {
+                    link.bfd = Some(BfdLink { local, remote, tx });
+                }
+                self.emit(
+                    now,
+                    LiveEventKind::BfdTransport {
+                        peer,
+                        local: from,
+                        remote: target,
+                    },
+                );
+            }
+            Err(error) => {
+                let error = error.kind();
+                self.emit(now, LiveEventKind::BfdUnavailable { peer, error });
+            }
+        }
+    }
+
+    /// A datagram on a BFD port: to the session of the peer it comes from, unless it is
+    /// silenced or the TTL check fails.
+    fn handle_bfd(&mut self, now: Instant, local: IpAddr, datagram: bfd_udp::Datagram) {
+        let from = datagram.from.ip();
+        let found = self.peers.iter().find_map(|(&peer, link)| {
+            link.bfd
+                .as_ref()
+                .filter(|b| b.local == local && b.remote == from)
+                .map(|_| (peer, link.silent))
+        });
+        // From no peer of ours: nothing to demultiplex it to.
+        let Some((peer, silent)) = found else {
+            return;
+        };
+        if silent {
+            return;
+        }
+        // RFC 5881 §5: "All received BFD Control packets that are demultiplexed to the session
+        // MUST be discarded if the received TTL or Hop Limit is not equal to 255."
+        if datagram.ttl != Some(bfd_udp::BFD_TTL) {
+            let ttl = datagram.ttl;
+            self.emit(now, LiveEventKind::BfdDiscarded { peer, ttl });
+            return;
+        }
+        // An invalid packet is discarded by the session itself (RFC 5880 §6.8.6).
+        let _ = self.speaker.handle_bfd_packet(now, peer, &datagram.payload);
     }
 
     /// Forwards the speaker's events, then carries out its transmits, until both are drained
@@ -670,15 +869,25 @@ impl Driver {
             while let Some(transmit) = self.speaker.poll_transmit() {
                 progressed = true;
                 let peer = transmit.peer;
-                let TransmitKind::Bgp(transmit) = transmit.kind else {
-                    // BFD runs over UDP, which the live driver does not carry yet.
-                    continue;
-                };
-                self.transmit(peer, transmit);
+                match transmit.kind {
+                    TransmitKind::Bgp(transmit) => self.transmit(peer, transmit),
+                    TransmitKind::Bfd(packet) => self.transmit_bfd(peer, &packet),
+                }
             }
             if !progressed {
                 break;
             }
+        }
+    }
+
+    /// Sends a BFD packet to `peer`, unless it is silenced or has no UDP path yet. A packet
+    /// the socket cannot take at once is lost, as UDP may lose it anyway.
+    fn transmit_bfd(&self, peer: PeerId, packet: &[u8]) {
+        let Some(link) = self.peers.get(&peer).filter(|l| !l.silent) else {
+            return;
+        };
+        if let Some(bfd) = &link.bfd {
+            let _ = bfd.tx.try_send(packet);
         }
     }
 
@@ -857,8 +1066,22 @@ impl ConnTask {
         conn: u64,
     ) -> io::Result<Pumped> {
         let mut buf = vec![0_u8; READ_CHUNK];
+        // What the peer sent during a silence, and whether it closed meanwhile.
+        let mut held: Vec<u8> = Vec::new();
+        let mut eof_held = false;
         loop {
-            let read_allowed = *reading.borrow_and_update();
+            let open = *reading.borrow_and_update();
+            if open && !held.is_empty() {
+                let bytes = std::mem::take(&mut held);
+                if io.send(Io::Bytes { peer, conn, bytes }).await.is_err() {
+                    return Ok(Pumped::Closing);
+                }
+            }
+            if open && eof_held {
+                return Ok(Pumped::Eof);
+            }
+            // Silenced, the socket is still drained (bounded) so a close by the peer is seen.
+            let may_read = open || (!eof_held && held.len() < SILENT_HOLD);
             tokio::select! {
                 biased;
                 bytes = out.recv() => match bytes {
@@ -871,14 +1094,25 @@ impl ConnTask {
                         return Ok(Pumped::Closing);
                     }
                 }
-                n = stream.read(&mut buf), if read_allowed => {
+                n = stream.read(&mut buf), if may_read => {
                     let n = n?;
                     let Some(bytes) = buf.get(..n).filter(|b| !b.is_empty()) else {
-                        return Ok(Pumped::Eof);
+                        if open {
+                            return Ok(Pumped::Eof);
+                        }
+                        eof_held = true;
+                        if io.send(Io::SilentEof { peer, conn }).await.is_err() {
+                            return Ok(Pumped::Closing);
+                        }
+                        continue;
                     };
-                    let bytes = bytes.to_vec();
-                    if io.send(Io::Bytes { peer, conn, bytes }).await.is_err() {
-                        return Ok(Pumped::Closing);
+                    if open {
+                        let bytes = bytes.to_vec();
+                        if io.send(Io::Bytes { peer, conn, bytes }).await.is_err() {
+                            return Ok(Pumped::Closing);
+                        }
+                    } else {
+                        held.extend_from_slice(bytes);
                     }
                 }
             }

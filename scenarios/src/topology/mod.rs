@@ -115,6 +115,15 @@ pub enum Profile {
 }
 
 impl Profile {
+    /// Every profile, in name order.
+    pub const ALL: [Self; 5] = [
+        Self::Bird,
+        Self::CiscoIos,
+        Self::Frr,
+        Self::Junos,
+        Self::Rfc4271,
+    ];
+
     /// The name used in files.
     #[must_use]
     pub const fn name(self) -> &'static str {

@@ -19,7 +19,9 @@ use std::process::{Child, Command};
 use std::thread::JoinHandle;
 use std::time::Duration as StdDuration;
 
-use scenarios::live::{Endpoint, LiveOptions, LiveRole, LiveSummary, ScheduledFault};
+use scenarios::live::{
+    Endpoint, LiveOptions, LiveRole, LiveSummary, ScheduledFault, SessionSummary,
+};
 use scenarios::topology::Topology;
 use sim_core::time::Duration;
 
@@ -142,14 +144,29 @@ impl LiveRun {
         secs: u64,
         faults: Vec<ScheduledFault>,
     ) -> Self {
+        Self::spawn_all(topo, role, vec![endpoint], secs, faults, None)
+    }
+
+    /// Plays `role` of `topo` for `secs` seconds, one router per endpoint (the MSEE pair with
+    /// two), with `faults`, predicting the peer's detection with `peer_profile`.
+    #[must_use]
+    pub fn spawn_all(
+        topo: Topology,
+        role: LiveRole,
+        endpoints: Vec<Endpoint>,
+        secs: u64,
+        faults: Vec<ScheduledFault>,
+        peer_profile: Option<scenarios::topology::Profile>,
+    ) -> Self {
         let thread = std::thread::spawn(move || {
             let opts = LiveOptions {
                 role,
-                endpoint,
+                endpoints,
                 duration: Duration::from_secs(secs),
                 faults,
                 stdin: false,
                 seed: 1,
+                peer_profile,
             };
             let mut out = Vec::new();
             let summary = scenarios::live::run(&topo, &opts, &mut out).map_err(|e| e.to_string());
@@ -171,13 +188,27 @@ impl LiveRun {
         Self::spawn(topo, LiveRole::Msee, Endpoint::Listen(addr), secs, faults)
     }
 
-    /// Waits for the end of the run: its summary and printed timeline.
+    /// Waits for the end of a one-router run: its session's summary and printed timeline.
     ///
     /// # Panics
     ///
     /// When the run could not start (the test fails with the reason).
     #[must_use]
-    pub fn join(self) -> (LiveSummary, String) {
+    pub fn join(self) -> (SessionSummary, String) {
+        let (mut summary, text) = self.join_all();
+        if summary.sessions.is_empty() {
+            panic!("no session played:\n{text}");
+        }
+        (summary.sessions.swap_remove(0), text)
+    }
+
+    /// Waits for the end of the run: its whole summary and printed timeline.
+    ///
+    /// # Panics
+    ///
+    /// When the run could not start (the test fails with the reason).
+    #[must_use]
+    pub fn join_all(self) -> (LiveSummary, String) {
         let (summary, text) = self.thread.join().expect("live thread");
         match summary {
             Ok(summary) => (summary, text),
@@ -227,7 +258,7 @@ pub fn line_time(text: &str, needle: &str) -> Option<StdDuration> {
 #[must_use]
 pub fn window(
     profile: &bgp::fsm::profile::Profile,
-    summary: &LiveSummary,
+    summary: &SessionSummary,
     text: &str,
 ) -> (StdDuration, StdDuration) {
     let Some((hold, keepalive)) = summary.negotiated else {
@@ -277,7 +308,7 @@ pub fn add_vnet_prefixes(topo: &mut Topology, n: u8) {
 
 /// Whether the live run saw NOTIFICATION `code`/`subcode`, sent by us (`sent`) or received.
 #[must_use]
-pub fn has(summary: &LiveSummary, sent: bool, code: u8, subcode: u8) -> bool {
+pub fn has(summary: &SessionSummary, sent: bool, code: u8, subcode: u8) -> bool {
     summary
         .notifications
         .iter()
@@ -298,5 +329,108 @@ pub fn limit_msee_prefixes(topo: &mut Topology, limit: u32) {
         if msee.contains(&end.router.0) {
             end.max_prefixes = Some(limit);
         }
+    }
+}
+
+/// Whether this process may create network namespaces (root). Otherwise prints why the test
+/// is skipped and returns false; under `CI=true` not being root fails the test instead, since
+/// CI must run every interop test.
+#[must_use]
+pub fn require_root(what: &str) -> bool {
+    let uid = output(Path::new("id"), &["-u"]);
+    if uid.trim() == "0" {
+        return true;
+    }
+    let reason = format!(
+        "{what} needs root (network namespaces); uid is {}",
+        uid.trim()
+    );
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "CI must run the privileged interop tests: {reason}"
+    );
+    println!("skipped: {reason}");
+    false
+}
+
+/// A network namespace joined to ours by a veth pair with a /30 on it: the daemon runs inside
+/// (single hop, TTL 255 preserved, its own port 3784), we stay outside. Removed on drop.
+pub struct Netns {
+    /// The namespace's name.
+    pub name: String,
+    /// Our end's address (outside).
+    pub ours: Ipv4Addr,
+    /// The daemon's address (inside).
+    pub theirs: Ipv4Addr,
+    /// The interface name inside.
+    pub inner: String,
+    outer: String,
+}
+
+impl Netns {
+    /// A namespace named after `tag` (a test's unique port), with addresses 10.231.a.b/30
+    /// derived from it so that tests running at once never share a subnet.
+    ///
+    /// # Panics
+    ///
+    /// When `ip` fails (the caller checked [`require_root`]).
+    #[must_use]
+    pub fn create(tag: u16) -> Self {
+        let [hi, lo] = tag.to_be_bytes();
+        let base = lo & 0xfc;
+        let name = format!("holdtime-{}-{tag}", std::process::id());
+        let ns = Self {
+            name,
+            ours: Ipv4Addr::new(10, 231, hi, base + 1),
+            theirs: Ipv4Addr::new(10, 231, hi, base + 2),
+            inner: format!("ht{tag}b"),
+            outer: format!("ht{tag}a"),
+        };
+        let ip = |args: &[&str]| {
+            let ok = Command::new("ip")
+                .args(args)
+                .status()
+                .is_ok_and(|s| s.success());
+            assert!(ok, "ip {}", args.join(" "));
+        };
+        let ours = format!("{}/30", ns.ours);
+        let theirs = format!("{}/30", ns.theirs);
+        ip(&["netns", "add", &ns.name]);
+        ip(&[
+            "link", "add", &ns.outer, "type", "veth", "peer", "name", &ns.inner,
+        ]);
+        ip(&["link", "set", &ns.inner, "netns", &ns.name]);
+        ip(&["addr", "add", &ours, "dev", &ns.outer]);
+        ip(&["link", "set", &ns.outer, "up"]);
+        let inside = |args: &[&str]| {
+            let mut all = vec!["netns", "exec", ns.name.as_str(), "ip"];
+            all.extend_from_slice(args);
+            ip(&all);
+        };
+        inside(&["addr", "add", &theirs, "dev", &ns.inner]);
+        inside(&["link", "set", &ns.inner, "up"]);
+        inside(&["link", "set", "lo", "up"]);
+        ns
+    }
+
+    /// `program` to run inside the namespace.
+    #[must_use]
+    pub fn command(&self, program: &Path) -> Command {
+        let mut command = Command::new("ip");
+        command.args(["netns", "exec", &self.name]).arg(program);
+        command
+    }
+}
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        let _ = Command::new("ip")
+            .args(["netns", "del", &self.name])
+            .status();
+        // The veth pair goes with the namespace; delete our end in case it lingers.
+        let _ = Command::new("ip")
+            .args(["link", "del", &self.outer])
+            .stderr(std::process::Stdio::null())
+            .status();
     }
 }
