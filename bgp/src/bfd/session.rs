@@ -402,6 +402,12 @@ impl Session {
         self.events.pop_front()
     }
 
+    /// Whether an event is waiting for [`Session::poll_event`] (without taking it).
+    #[must_use]
+    pub fn has_events(&self) -> bool {
+        !self.events.is_empty()
+    }
+
     fn may_transmit(&self) -> bool {
         // §6.8.7: "A system MUST NOT transmit BFD Control packets if bfd.RemoteDiscr is zero
         // and the system is taking the Passive role", nor periodically "if
