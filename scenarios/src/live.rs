@@ -900,6 +900,15 @@ fn describe(event: &LiveEvent, session: &str, other: &str) -> Option<String> {
             ),
             bgp::bfd::Event::PollComplete => return None,
         },
+        LiveEventKind::Speaker(SpeakerEvent::CollisionResolved { kept, .. }) => {
+            let by = match kept {
+                bgp::fsm::collision::Direction::Incoming => other,
+                bgp::fsm::collision::Direction::Outgoing => "us",
+            };
+            format!(
+                "bgp {session}: connection collision, kept the connection opened by {by}, the other gets Cease 6/7"
+            )
+        }
         LiveEventKind::BfdTransport { local, remote, .. } => {
             format!("udp {session}: BFD from {local} to {remote}")
         }

@@ -15,13 +15,19 @@
 //!   [`Transport::ConnectFailed`].
 //! - **Passive**: [`Driver::listen`] binds a listener; an accepted connection goes to the first
 //!   peer (in [`PeerId`] order) whose [`PeerTransport::accept_from`] matches the remote address
-//!   and which has no connection yet. Anything else is refused at once (closed without a
-//!   byte), so any number of connections at once costs one accept and one close each: the
-//!   driver holds at most one connection per configured peer. A session in Idle closes an
+//!   and which has no connection yet, else (a collision, below) to the first such peer
+//!   whose session may take a second one. Anything else is refused at once (closed without
+//!   a byte), so any number of connections at once costs one accept and one close each: the
+//!   driver holds at most two connections per configured peer. A session in Idle closes an
 //!   accepted connection itself (RFC 4271 §8.2.2 Idle: "the local system refuses all incoming
 //!   BGP connections").
-//! - One connection per peer: connection collisions (RFC 4271 §6.8) need a second session per
-//!   peer and are not resolved here; the first connection wins and later ones are refused.
+//! - Connection collisions (RFC 4271 §6.8): when both sides dial, a second connection to a
+//!   peer whose session is in OpenSent or OpenConfirm (an inbound one while ours is up, or
+//!   our dial completing after the peer's connection was accepted) is handed to
+//!   [`Speaker::handle_second_connection`], which runs a second session on it and decides
+//!   which connection survives (the one opened by the higher BGP Identifier); the driver
+//!   only follows [`TransmitKind::BgpSecond`] and [`TransmitKind::SwapConnections`]. At most
+//!   two connections per peer; any other is refused.
 //!
 //! # TCP MD5 signatures
 //!
@@ -86,6 +92,7 @@ pub mod md5;
 
 pub use md5::Md5Key;
 
+use crate::fsm::collision::Direction;
 use crate::fsm::{self, Command, Transport};
 use crate::rib::PeerId;
 use crate::speaker::{Speaker, SpeakerEvent, TransmitKind};
@@ -358,6 +365,8 @@ struct Conn {
     kill: Option<oneshot::Sender<()>>,
     /// Whether the task reads the socket.
     reading: watch::Sender<bool>,
+    /// The peer opened it.
+    inbound: bool,
 }
 
 impl Conn {
@@ -387,6 +396,8 @@ struct PeerLink {
     parked: Option<Conn>,
     /// The UDP path of the peer's BFD, once a connection told us the addresses.
     bfd: Option<BfdLink>,
+    /// A second, colliding connection, run by the speaker's second session (RFC 4271 §6.8).
+    second: Option<Conn>,
 }
 
 /// The UDP path of one peer's BFD session.
@@ -442,6 +453,7 @@ impl Driver {
                     silent: false,
                     parked: None,
                     bfd: None,
+                    second: None,
                 },
             );
         }
@@ -554,6 +566,7 @@ impl Driver {
             drop(link.conn.take());
             drop(link.parked.take());
             drop(link.bfd.take());
+            drop(link.second.take());
         }
         for receiver in self.bfd_rx.values() {
             receiver.abort();
@@ -598,8 +611,11 @@ impl Driver {
                 }
             }
             Fault::Down => {
-                // A parked connection is closed at once too.
+                // A parked or colliding connection is closed at once too.
                 drop(link.parked.take());
+                if link.second.take().is_some() {
+                    let _ = self.speaker.handle_second_closed(now, peer);
+                }
                 // Dropping the connection drops its kill switch: closed at once.
                 closed = link.conn.take().is_some();
             }
@@ -622,10 +638,19 @@ impl Driver {
             Io::Bytes { peer, conn, bytes } => {
                 if self.is_current(peer, conn) {
                     let _ = self.speaker.handle_bytes(now, peer, &bytes);
+                } else if self.is_second(peer, conn) {
+                    let _ = self.speaker.handle_second_bytes(now, peer, &bytes);
                 }
             }
             Io::Ended { peer, conn, error } => {
-                if self.is_current(peer, conn) {
+                if self.is_second(peer, conn) {
+                    if let Some(link) = self.peers.get_mut(&peer) {
+                        link.second = None;
+                    }
+                    let cause = error.map_or(CloseCause::Remote, CloseCause::Error);
+                    self.emit(now, LiveEventKind::Closed { peer, cause });
+                    let _ = self.speaker.handle_second_closed(now, peer);
+                } else if self.is_current(peer, conn) {
                     if let Some(link) = self.peers.get_mut(&peer) {
                         link.conn = None;
                     }
@@ -654,11 +679,19 @@ impl Driver {
                 let Some(link) = self.peers.get_mut(&peer) else {
                     return;
                 };
-                if link.dialling != Some(attempt) || link.conn.is_some() {
-                    // Superseded (closed meanwhile, or an inbound connection won).
+                if link.dialling != Some(attempt) {
+                    // Superseded (closed meanwhile).
                     return;
                 }
                 link.dialling = None;
+                if let Some(main) = &link.conn {
+                    // The peer's connection was accepted while we dialled: a collision
+                    // (RFC 4271 §6.8) for the speaker to resolve, or nothing to do.
+                    if let (true, Ok(stream)) = (main.inbound, result) {
+                        self.offer_second(now, peer, stream, false);
+                    }
+                    return;
+                }
                 match result {
                     Ok(stream) => {
                         let remote = stream.peer_addr().unwrap_or_else(|_| {
@@ -666,7 +699,7 @@ impl Driver {
                                 .connect
                                 .unwrap_or(SocketAddr::from(([0, 0, 0, 0], 0)))
                         });
-                        self.install(now, peer, stream, remote, false);
+                        self.install(now, peer, stream, remote, false, false);
                     }
                     Err(error) => {
                         let error = error.kind();
@@ -677,6 +710,38 @@ impl Driver {
                     }
                 }
             }
+        }
+    }
+
+    fn is_second(&self, peer: PeerId, conn: u64) -> bool {
+        self.peers
+            .get(&peer)
+            .and_then(|l| l.second.as_ref())
+            .is_some_and(|c| c.id == conn)
+    }
+
+    /// A second connection to `peer` (inbound or our dial): the speaker runs a second
+    /// session on it if the peer's session may collide (RFC 4271 §6.8); else it is closed.
+    fn offer_second(&mut self, now: Instant, peer: PeerId, stream: TcpStream, inbound: bool) {
+        let remote = stream
+            .peer_addr()
+            .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)));
+        let direction = if inbound {
+            Direction::Incoming
+        } else {
+            Direction::Outgoing
+        };
+        let taken = self.peers.get(&peer).is_some_and(|l| l.second.is_none())
+            && matches!(
+                self.speaker.handle_second_connection(now, peer, direction),
+                Ok(true)
+            );
+        if taken {
+            self.install(now, peer, stream, remote, inbound, true);
+        } else if inbound {
+            drop(stream);
+            let reason = RefuseReason::Busy;
+            self.emit(now, LiveEventKind::Refused { remote, reason });
         }
     }
 
@@ -702,18 +767,30 @@ impl Driver {
             break;
         }
         let Some(peer) = chosen else {
-            drop(stream);
-            self.emit(now, LiveEventKind::Refused { remote, reason });
+            // A peer with one connection may take a second, colliding one (RFC 4271 §6.8).
+            let colliding = self.peers.iter().find_map(|(&peer, link)| {
+                // §6.8 is about the two directions: only a connection of ours collides with
+                // the peer's; a second one from the peer is just refused.
+                let matches = link.transport.accept_from.is_none_or(|a| a == remote.ip());
+                let ours = link.conn.as_ref().is_some_and(|c| !c.inbound);
+                (matches && ours && link.second.is_none() && !link.silent).then_some(peer)
+            });
+            match colliding {
+                Some(peer) => self.offer_second(now, peer, stream, true),
+                None => {
+                    drop(stream);
+                    self.emit(now, LiveEventKind::Refused { remote, reason });
+                }
+            }
             return;
         };
-        if let Some(link) = self.peers.get_mut(&peer) {
-            // An inbound connection supersedes a dial in flight.
-            link.dialling = None;
-        }
-        self.install(now, peer, stream, remote, true);
+        // A dial in flight goes on: if it completes, the two connections collide and the
+        // speaker resolves it (RFC 4271 §6.8).
+        self.install(now, peer, stream, remote, true, false);
     }
 
-    /// Starts the task of a new connection to `peer` and tells the session it is up.
+    /// Starts the task of a new connection to `peer` and tells the session it is up (for
+    /// a `second` connection, the speaker already knows).
     fn install(
         &mut self,
         now: Instant,
@@ -721,6 +798,7 @@ impl Driver {
         stream: TcpStream,
         remote: SocketAddr,
         inbound: bool,
+        second: bool,
     ) {
         let Some(link) = self.peers.get_mut(&peer) else {
             return;
@@ -742,12 +820,18 @@ impl Driver {
             io: self.io_tx.clone(),
         };
         tokio::spawn(task.run());
-        link.conn = Some(Conn {
+        let conn = Conn {
             id,
             out,
             kill: Some(kill),
             reading,
-        });
+            inbound,
+        };
+        if second {
+            link.second = Some(conn);
+        } else {
+            link.conn = Some(conn);
+        }
         self.emit(
             now,
             LiveEventKind::Connected {
@@ -756,6 +840,9 @@ impl Driver {
                 inbound,
             },
         );
+        if second {
+            return;
+        }
         if let Some(local) = local {
             self.ensure_bfd(now, peer, local, remote.ip());
         }
@@ -872,10 +959,45 @@ impl Driver {
                 match transmit.kind {
                     TransmitKind::Bgp(transmit) => self.transmit(peer, transmit),
                     TransmitKind::Bfd(packet) => self.transmit_bfd(peer, &packet),
+                    TransmitKind::BgpSecond(transmit) => self.transmit_second(peer, transmit),
+                    TransmitKind::SwapConnections => {
+                        if let Some(link) = self.peers.get_mut(&peer) {
+                            std::mem::swap(&mut link.conn, &mut link.second);
+                        }
+                    }
                 }
             }
             if !progressed {
                 break;
+            }
+        }
+    }
+
+    /// Carries out a transmit of the speaker's second session on the second connection.
+    fn transmit_second(&mut self, peer: PeerId, transmit: fsm::Transmit) {
+        let now = self.now();
+        let Some(link) = self.peers.get_mut(&peer) else {
+            return;
+        };
+        match transmit {
+            // A second session never dials.
+            fsm::Transmit::Connect => {}
+            fsm::Transmit::Bytes(bytes) => {
+                if let Some(conn) = &link.second {
+                    let _ = conn.out.send(bytes);
+                }
+            }
+            fsm::Transmit::Close => {
+                if let Some(conn) = link.second.take() {
+                    conn.close();
+                    self.emit(
+                        now,
+                        LiveEventKind::Closed {
+                            peer,
+                            cause: CloseCause::Local,
+                        },
+                    );
+                }
             }
         }
     }

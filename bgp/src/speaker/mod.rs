@@ -21,6 +21,21 @@
 //!    peer, in order) and [`poll_event`](Speaker::poll_event) until `None`.
 //! 3. Ask [`poll_timeout`](Speaker::poll_timeout) again.
 //!
+//! # Connection collisions (RFC 4271 §6.8)
+//!
+//! When both speakers dial at once, the owner ends up with two TCP connections to one peer.
+//! It hands the second to [`handle_second_connection`](Speaker::handle_second_connection)
+//! (with who opened it), which runs a second session on it (inputs through
+//! [`handle_second_bytes`](Speaker::handle_second_bytes) and
+//! [`handle_second_closed`](Speaker::handle_second_closed), outputs as
+//! [`TransmitKind::BgpSecond`]). As soon as the peer's OPEN has arrived on either connection,
+//! [`fsm::collision::resolve`] picks the survivor (the connection opened by the higher BGP
+//! Identifier; an Established one wins), the loser is sent Cease 6/7 and closed, and
+//! [`SpeakerEvent::CollisionResolved`] says which direction was kept. If the second
+//! connection wins, a [`TransmitKind::SwapConnections`] in the transmit stream marks the
+//! moment it becomes the peer's connection: transmits before it refer to the connections as
+//! they were, transmits after it to the swapped ones.
+//!
 //! Every input is processed to quiescence before it returns: events of one session that
 //! affect another (a withdrawal to advertise, a breach to act on) are handled at the same
 //! `now`. Peers are always visited in [`PeerId`] order, so outputs are deterministic.
@@ -41,7 +56,10 @@ use ipnet::IpNet;
 use serde::Serialize;
 use sim_core::time::Instant;
 
+use std::net::Ipv4Addr;
+
 use crate::bfd;
+use crate::fsm::collision::{Candidate, Direction, Survivor};
 use crate::fsm::{self, Command, CommandError, SessionEvent, State, Transport};
 use crate::rib::adj_rib_in::IpFamily;
 use crate::rib::loc_rib::FibChange;
@@ -78,6 +96,13 @@ pub enum TransmitKind {
     Bfd(bfd::packet::PacketBuf),
     /// BGP: connect, write bytes on, or close the TCP connection.
     Bgp(fsm::Transmit),
+    /// BGP on the second, colliding connection (write bytes on it or close it; never
+    /// connect), see [`Speaker::handle_second_connection`].
+    BgpSecond(fsm::Transmit),
+    /// The second connection won collision resolution: from here on, [`TransmitKind::Bgp`]
+    /// means the connection that was second and [`TransmitKind::BgpSecond`] the one that
+    /// was the peer's (being closed).
+    SwapConnections,
 }
 
 /// What the owner learns from the speaker, in order.
@@ -95,6 +120,14 @@ pub enum SpeakerEvent {
         peer: PeerId,
         /// The event.
         event: bfd::Event,
+    },
+    /// Collision resolution (RFC 4271 §6.8) kept one of the peer's two connections and is
+    /// closing the other with Cease 6/7.
+    CollisionResolved {
+        /// The peer.
+        peer: PeerId,
+        /// Who opened the connection kept.
+        kept: Direction,
     },
     /// The forwarding next hops of a prefix changed (empty: unreachable).
     FibChanged(FibChange),
@@ -159,6 +192,31 @@ struct Peer {
     recheck: bool,
     /// The earlier of the two sessions' deadlines, as of the last drain.
     deadline: Option<Instant>,
+    /// The session on a second, colliding connection, until resolution closes one.
+    second: Option<Box<SecondSession>>,
+    /// The peer's BGP Identifier and AS from the last OPEN received on either connection.
+    open: Option<(Ipv4Addr, u32)>,
+    /// What a second session is made from.
+    config: fsm::Config,
+    seed: u64,
+}
+
+/// A session on a second connection to a peer (RFC 4271 §6.8).
+#[derive(Debug)]
+struct SecondSession {
+    session: fsm::Session,
+    /// Who opened its connection (the peer's session's connection is the other way).
+    direction: Direction,
+    /// Its events, held back until it wins resolution (then they are the peer's) or loses.
+    events: Vec<SessionEvent>,
+}
+
+/// The other direction.
+const fn opposite(d: Direction) -> Direction {
+    match d {
+        Direction::Incoming => Direction::Outgoing,
+        Direction::Outgoing => Direction::Incoming,
+    }
 }
 
 impl Peer {
@@ -176,9 +234,14 @@ impl Peer {
         self.flush = true;
     }
 
-    /// The earlier of the BGP and BFD sessions' deadlines.
+    /// The earliest of the BGP (both connections') and BFD sessions' deadlines.
     fn next_deadline(&self) -> Option<Instant> {
-        let bgp = self.session.poll_timeout();
+        let main = self.session.poll_timeout();
+        let second = self.second.as_ref().and_then(|s| s.session.poll_timeout());
+        let bgp = match (main, second) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
         match (bgp, self.bfd.as_ref().and_then(bfd::Session::poll_timeout)) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -281,7 +344,7 @@ impl Speaker {
         {
             return Err(SpeakerError::AsMismatch(peer));
         }
-        let session = fsm::Session::new(spec.session, spec.seed)?;
+        let session = fsm::Session::new(spec.session.clone(), spec.seed)?;
         self.rib
             .add_peer(peer, spec.rib)
             .map_err(|_| SpeakerError::DuplicatePeer(peer))?;
@@ -299,6 +362,10 @@ impl Speaker {
                 flush: true,
                 recheck: true,
                 deadline: None,
+                second: None,
+                open: None,
+                config: spec.session,
+                seed: spec.seed,
             },
         );
         self.rib_changed = true;
@@ -359,6 +426,81 @@ impl Speaker {
         Ok(())
     }
 
+    /// A second TCP connection to `peer` came up while its session already has one (both
+    /// sides dialled): RFC 4271 §6.8. `direction` says who opened it, and must be the other way
+    /// from the peer's current connection (§6.8 weighs the connection each side opened; the
+    /// owner refuses a second one the same way). Returns `true` when the
+    /// speaker runs a second session on it until collision resolution (module
+    /// documentation), `false` when the owner must close it at once: the peer's session is
+    /// Established ("a connection collision with an existing BGP connection that is in the
+    /// Established state causes closing of the newly created connection", §6.8), Idle
+    /// (§8.2.2: "refuses all incoming BGP connections"), has no connection itself (give it
+    /// this one with [`handle_transport`](Self::handle_transport) instead), or a second
+    /// connection already runs.
+    ///
+    /// # Errors
+    ///
+    /// [`SpeakerError::UnknownPeer`].
+    pub fn handle_second_connection(
+        &mut self,
+        now: Instant,
+        peer: PeerId,
+        direction: Direction,
+    ) -> Result<bool, SpeakerError> {
+        let state = self.peer_mut(peer)?;
+        let busy = matches!(state.session.state(), State::OpenSent | State::OpenConfirm);
+        if !busy || state.second.is_some() {
+            return Ok(false);
+        }
+        // A different seed from the peer's session (seed) and its BFD session (seed + 1).
+        let mut session = fsm::Session::new(state.config.clone(), state.seed.wrapping_add(2))?;
+        // Passive start, then the connection: it sends its OPEN at once and never dials.
+        session.handle_command(now, Command::StartPassive)?;
+        session.handle_transport(now, Transport::Connected);
+        state.second = Some(Box::new(SecondSession {
+            session,
+            direction,
+            events: Vec::new(),
+        }));
+        state.touch();
+        self.drive(now);
+        Ok(true)
+    }
+
+    /// Bytes read from the second connection to `peer` (see
+    /// [`handle_second_connection`](Self::handle_second_connection)); ignored without one.
+    ///
+    /// # Errors
+    ///
+    /// [`SpeakerError::UnknownPeer`].
+    pub fn handle_second_bytes(
+        &mut self,
+        now: Instant,
+        peer: PeerId,
+        bytes: &[u8],
+    ) -> Result<(), SpeakerError> {
+        let state = self.touch(peer)?;
+        if let Some(second) = state.second.as_mut() {
+            second.session.handle_bytes(now, bytes);
+        }
+        self.drive(now);
+        Ok(())
+    }
+
+    /// The second connection to `peer` closed or broke; ignored without one.
+    ///
+    /// # Errors
+    ///
+    /// [`SpeakerError::UnknownPeer`].
+    pub fn handle_second_closed(&mut self, now: Instant, peer: PeerId) -> Result<(), SpeakerError> {
+        let state = self.touch(peer)?;
+        if let Some(second) = state.second.as_mut() {
+            second.session.handle_transport(now, Transport::Closed);
+        }
+        self.drive(now);
+        Ok(())
+    }
+
     /// Bytes read from the TCP connection to `peer`.
     ///
     /// # Errors
@@ -415,6 +557,14 @@ impl Speaker {
                 state.session.handle_timeout(now);
                 bfd_only = None;
                 due += 1;
+            }
+            if let Some(second) = state
+                .second
+                .as_mut()
+                .filter(|s| s.session.poll_timeout().is_some_and(|t| t <= now))
+            {
+                second.session.handle_timeout(now);
+                state.touch();
             }
             if let Some(bfd) = state
                 .bfd
@@ -580,55 +730,47 @@ impl Speaker {
                     }
                     self.events.push_back(SpeakerEvent::Bfd { peer: id, event });
                 }
+                if let Some(second) = state.second.as_mut() {
+                    while let Some(event) = second.session.poll_event() {
+                        progressed = true;
+                        if let SessionEvent::OpenReceived {
+                            remote_id,
+                            remote_as,
+                        } = event
+                        {
+                            state.open = Some((remote_id, remote_as));
+                        }
+                        second.events.push(event);
+                    }
+                }
                 while let Some(event) = state.session.poll_event() {
                     progressed = true;
-                    match event {
-                        SessionEvent::UpdateReceived(update) => {
-                            // The session only reports UPDATEs while Established, after the
-                            // Established event that registered the peer with the RIB.
-                            let _ = self.rib.handle_update(id, &update);
-                            self.rib_changed = true;
-                        }
-                        SessionEvent::MraiExpired => {}
-                        event => {
-                            match &event {
-                                SessionEvent::Established(negotiated) => {
-                                    state.encode = Some(negotiated.encode.clone());
-                                    let four = negotiated.encode.four_octet_as;
-                                    // Advertise only the families both OPENs carried
-                                    // (RFC 4760 §8, RFC 5492 §3).
-                                    let families: Vec<IpFamily> = negotiated
-                                        .families
-                                        .iter()
-                                        .filter_map(|f| match *f {
-                                            Family::IPV4_UNICAST => Some(IpFamily::Ipv4),
-                                            Family::IPV6_UNICAST => Some(IpFamily::Ipv6),
-                                            _ => None,
-                                        })
-                                        .collect();
-                                    let _ = self.rib.peer_up_with_families(
-                                        id,
-                                        negotiated.remote_id,
-                                        four,
-                                        &families,
-                                    );
-                                    self.rib_changed = true;
-                                }
-                                SessionEvent::StateChanged {
-                                    from: State::Established,
-                                    ..
-                                } => {
-                                    // RFC 4271 §8.2.2: leaving Established "deletes all routes
-                                    // associated with this connection".
-                                    state.encode = None;
-                                    let _ = self.rib.peer_down(id);
-                                    self.rib_changed = true;
-                                }
-                                _ => {}
-                            }
-                            self.events
-                                .push_back(SpeakerEvent::Session { peer: id, event });
-                        }
+                    on_session_event(
+                        id,
+                        state,
+                        &mut self.rib,
+                        &mut self.events,
+                        &mut self.rib_changed,
+                        event,
+                    );
+                }
+                let local = (self.rib.config().router_id, self.rib.config().local_as);
+                if let Some(replay) = resolve_collision(now, id, state, local, &mut self.transmits)
+                {
+                    progressed = true;
+                    if let Some(kept) = replay.kept {
+                        self.events
+                            .push_back(SpeakerEvent::CollisionResolved { peer: id, kept });
+                    }
+                    for event in replay.events {
+                        on_session_event(
+                            id,
+                            state,
+                            &mut self.rib,
+                            &mut self.events,
+                            &mut self.rib_changed,
+                            event,
+                        );
                     }
                 }
                 state.touched = false;
@@ -701,11 +843,14 @@ impl Speaker {
             }
             for state in self.peers.iter_mut().filter(|p| p.flush) {
                 let id = state.id;
-                while let Some(t) = state.session.poll_transmit() {
-                    self.transmits.push_back(Transmit {
-                        peer: id,
-                        kind: TransmitKind::Bgp(t),
-                    });
+                drain_bgp(id, state, &mut self.transmits);
+                if state
+                    .second
+                    .as_ref()
+                    .is_some_and(|s| s.session.state() == State::Idle)
+                {
+                    // A closed second connection (lost, or ended) leaves nothing behind.
+                    state.second = None;
                 }
                 while let Some(packet) = state.bfd.as_mut().and_then(bfd::Session::poll_transmit) {
                     self.transmits.push_back(Transmit {
@@ -722,6 +867,173 @@ impl Speaker {
         }
         self.next_timeout = self.peers.iter().filter_map(|p| p.deadline).min();
     }
+}
+
+/// What the peer's session reported: UPDATEs into the RIB, Established and its end into the
+/// RIB's view of the peer, everything else out as a [`SpeakerEvent`].
+fn on_session_event(
+    id: PeerId,
+    state: &mut Peer,
+    rib: &mut Rib,
+    events: &mut VecDeque<SpeakerEvent>,
+    rib_changed: &mut bool,
+    event: SessionEvent,
+) {
+    match event {
+        SessionEvent::UpdateReceived(update) => {
+            // The session only reports UPDATEs while Established, after the Established
+            // event that registered the peer with the RIB.
+            let _ = rib.handle_update(id, &update);
+            *rib_changed = true;
+        }
+        SessionEvent::MraiExpired => {}
+        event => {
+            match &event {
+                SessionEvent::OpenReceived {
+                    remote_id,
+                    remote_as,
+                } => state.open = Some((*remote_id, *remote_as)),
+                SessionEvent::Established(negotiated) => {
+                    state.encode = Some(negotiated.encode.clone());
+                    let four = negotiated.encode.four_octet_as;
+                    // Advertise only the families both OPENs carried (RFC 4760 §8, RFC 5492
+                    // §3).
+                    let families: Vec<IpFamily> = negotiated
+                        .families
+                        .iter()
+                        .filter_map(|f| match *f {
+                            Family::IPV4_UNICAST => Some(IpFamily::Ipv4),
+                            Family::IPV6_UNICAST => Some(IpFamily::Ipv6),
+                            _ => None,
+                        })
+                        .collect();
+                    let _ = rib.peer_up_with_families(id, negotiated.remote_id, four, &families);
+                    *rib_changed = true;
+                }
+                SessionEvent::StateChanged {
+                    from: State::Established,
+                    ..
+                } => {
+                    // RFC 4271 §8.2.2: leaving Established "deletes all routes associated
+                    // with this connection".
+                    state.encode = None;
+                    let _ = rib.peer_down(id);
+                    *rib_changed = true;
+                }
+                _ => {}
+            }
+            events.push_back(SpeakerEvent::Session { peer: id, event });
+        }
+    }
+}
+
+/// What collision resolution did: the direction kept (`None`: nothing was resolved, the
+/// second session just took over or ended), and the events of a second session that became
+/// the peer's, to process as the peer's own.
+struct Resolved {
+    kept: Option<Direction>,
+    events: Vec<SessionEvent>,
+}
+
+/// Moves the peer's pending BGP transmits, both connections', to `transmits` in order.
+fn drain_bgp(id: PeerId, state: &mut Peer, transmits: &mut VecDeque<Transmit>) {
+    while let Some(t) = state.session.poll_transmit() {
+        transmits.push_back(Transmit {
+            peer: id,
+            kind: TransmitKind::Bgp(t),
+        });
+    }
+    if let Some(second) = state.second.as_mut() {
+        while let Some(t) = second.session.poll_transmit() {
+            transmits.push_back(Transmit {
+                peer: id,
+                kind: TransmitKind::BgpSecond(t),
+            });
+        }
+    }
+}
+
+/// Swaps the second session in as the peer's (after draining what both had queued, and
+/// marking the moment in the transmit stream); returns the events it held back.
+fn promote(id: PeerId, state: &mut Peer, transmits: &mut VecDeque<Transmit>) -> Vec<SessionEvent> {
+    drain_bgp(id, state, transmits);
+    let Some(second) = state.second.as_mut() else {
+        return Vec::new();
+    };
+    transmits.push_back(Transmit {
+        peer: id,
+        kind: TransmitKind::SwapConnections,
+    });
+    std::mem::swap(&mut state.session, &mut second.session);
+    second.direction = opposite(second.direction);
+    std::mem::take(&mut second.events)
+}
+
+/// RFC 4271 §6.8 for a peer with two connections (module documentation). Returns `None`
+/// when nothing changed.
+fn resolve_collision(
+    now: Instant,
+    id: PeerId,
+    state: &mut Peer,
+    (local_id, local_as): (Ipv4Addr, u32),
+    transmits: &mut VecDeque<Transmit>,
+) -> Option<Resolved> {
+    let second = state.second.as_ref()?;
+    let ours = state.session.state();
+    let theirs = second.session.state();
+    if theirs == State::Idle {
+        // The second connection ended (closed before resolution, or the loser closing).
+        drain_bgp(id, state, transmits);
+        state.second = None;
+        return None;
+    }
+    if !matches!(
+        ours,
+        State::OpenSent | State::OpenConfirm | State::Established
+    ) {
+        // The peer's session lost its connection: the second one carries on alone, with
+        // nothing left to resolve.
+        let events = promote(id, state, transmits);
+        state.second = None;
+        return Some(Resolved { kept: None, events });
+    }
+    let opened = |s: State| matches!(s, State::OpenConfirm | State::Established);
+    let (remote_id, remote_as) = state.open?;
+    // §6.8: on an OPEN, "the local system MUST examine all of its connections that are in
+    // the OpenConfirm state"; it "MAY also examine connections in an OpenSent state if it
+    // knows the BGP Identifier of the peer by means outside of the protocol": the OPEN on the
+    // other connection tells it here, so the collision is resolved at the first OPEN.
+    if !opened(ours) && !opened(theirs) {
+        return None;
+    }
+    let main = Candidate {
+        state: ours,
+        direction: opposite(second.direction),
+    };
+    let other = Candidate {
+        state: theirs,
+        direction: second.direction,
+    };
+    let survivor = fsm::collision::resolve(local_id, local_as, remote_id, remote_as, main, other);
+    let (kept, events) = match survivor {
+        Survivor::First => {
+            drain_bgp(id, state, transmits);
+            (main.direction, Vec::new())
+        }
+        Survivor::Second => (other.direction, promote(id, state, transmits)),
+    };
+    // The loser, now the second session: Cease 6/7 and close (Event 23 OpenCollisionDump).
+    if let Some(loser) = state.second.as_mut() {
+        loser.events.clear();
+        let _ = loser.session.handle_command(now, Command::CollisionDump);
+        // Its own events (NOTIFICATION sent, Idle) are the losing connection's: dropped.
+        while loser.session.poll_event().is_some() {}
+    }
+    state.touch();
+    Some(Resolved {
+        kept: Some(kept),
+        events,
+    })
 }
 
 #[cfg(test)]

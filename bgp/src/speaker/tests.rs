@@ -116,6 +116,8 @@ impl Net {
                             self.send(1 - side, Delivery::Bfd(packet.to_vec()));
                         }
                     }
+                    // One connection in this network: never a second session.
+                    TransmitKind::BgpSecond(_) | TransmitKind::SwapConnections => {}
                 }
             }
             while let Some(event) = self.speakers[side].poll_event() {
@@ -587,4 +589,137 @@ fn routes_of_a_family_not_negotiated_are_never_advertised() {
     net.start();
     net.run_for(Duration::from_secs(10));
     assert!(net.best_from_peer(1, "2001:db8:1::/48"));
+}
+
+/// A lone speaker of `side` with the other side as `PEER`.
+fn lone(side: usize) -> Speaker {
+    let other = 1 - side;
+    let mut speaker = Speaker::new(RibConfig::new(asn(side), addr(side)));
+    let spec = PeerSpec {
+        session: fsm::Config::new(asn(side), asn(other), addr(side)),
+        rib: PeerConfig::new(asn(other), IpAddr::V4(addr(other)), IpAddr::V4(addr(side))),
+        bfd: None,
+        seed: 7,
+    };
+    if let Err(e) = speaker.add_peer(Instant::ZERO, PEER, spec) {
+        panic!("add_peer: {e}");
+    }
+    speaker
+}
+
+fn drain(speaker: &mut Speaker) -> Vec<TransmitKind> {
+    std::iter::from_fn(|| speaker.poll_transmit())
+        .map(|t| t.kind)
+        .collect()
+}
+
+/// The OPEN that `side` sends on a fresh connection.
+fn open_of(side: usize) -> Vec<u8> {
+    let mut s = lone(side);
+    let t = Instant::ZERO;
+    let _ = s.handle_command(t, PEER, Command::StartPassive);
+    let _ = s.handle_transport(t, PEER, Transport::Connected);
+    drain(&mut s)
+        .into_iter()
+        .find_map(|k| match k {
+            TransmitKind::Bgp(fsm::Transmit::Bytes(b)) => Some(b),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("no OPEN"))
+}
+
+/// Side `side` with its peer's session on an outgoing connection (OPEN sent) and a second,
+/// incoming connection taken as a collision.
+fn colliding(side: usize) -> Speaker {
+    let t = Instant::ZERO;
+    let mut s = lone(side);
+    let _ = s.handle_command(t, PEER, Command::Start);
+    let _ = s.handle_transport(t, PEER, Transport::Connected);
+    assert_eq!(
+        s.handle_second_connection(t, PEER, Direction::Incoming),
+        Ok(true)
+    );
+    drain(&mut s);
+    while s.poll_event().is_some() {}
+    s
+}
+
+/// Whether `k` writes a NOTIFICATION Cease / Connection Collision Resolution (6/7) on the
+/// second connection (octet 18 is the type, 19-20 code and subcode: RFC 4271 §4.1, §4.5).
+fn is_cease_6_7_on_second(k: &TransmitKind) -> bool {
+    matches!(k, TransmitKind::BgpSecond(fsm::Transmit::Bytes(b))
+        if b.get(18..21) == Some(&[3, 6, 7][..]))
+}
+
+#[test]
+fn the_lower_identifier_keeps_the_incoming_connection_swapped_in_and_dumps_its_own() {
+    // Side 0 is 10.0.0.1, the lower identifier: §6.8 keeps the connection the peer opened.
+    let mut s = colliding(0);
+    let _ = s.handle_second_bytes(Instant::ZERO, PEER, &open_of(1));
+    let out = drain(&mut s);
+    let swap = out
+        .iter()
+        .position(|k| *k == TransmitKind::SwapConnections)
+        .unwrap_or_else(|| panic!("no swap: {out:?}"));
+    // After the swap, the old connection (ours, now second) gets Cease 6/7 and is closed.
+    let after = out.get(swap + 1..).unwrap_or_default();
+    assert!(after.first().is_some_and(is_cease_6_7_on_second), "{out:?}");
+    assert_eq!(
+        after.get(1),
+        Some(&TransmitKind::BgpSecond(fsm::Transmit::Close))
+    );
+    let events: Vec<SpeakerEvent> = std::iter::from_fn(|| s.poll_event()).collect();
+    assert!(events.contains(&SpeakerEvent::CollisionResolved {
+        peer: PEER,
+        kept: Direction::Incoming,
+    }));
+    // The winner is now the peer's session, in OpenConfirm after the peer's OPEN.
+    assert_eq!(
+        s.session(PEER).map(fsm::Session::state),
+        Some(State::OpenConfirm)
+    );
+}
+
+#[test]
+fn the_higher_identifier_keeps_its_outgoing_connection_and_dumps_the_incoming_one() {
+    // Side 1 is 10.0.0.2, the higher identifier: its own connection survives, no swap.
+    let mut s = colliding(1);
+    let _ = s.handle_second_bytes(Instant::ZERO, PEER, &open_of(0));
+    let out = drain(&mut s);
+    assert!(!out.contains(&TransmitKind::SwapConnections), "{out:?}");
+    assert!(out.iter().any(is_cease_6_7_on_second), "{out:?}");
+    assert_eq!(
+        out.last(),
+        Some(&TransmitKind::BgpSecond(fsm::Transmit::Close))
+    );
+    let events: Vec<SpeakerEvent> = std::iter::from_fn(|| s.poll_event()).collect();
+    assert!(events.contains(&SpeakerEvent::CollisionResolved {
+        peer: PEER,
+        kept: Direction::Outgoing,
+    }));
+    // The peer's session still waits for the OPEN on its own connection.
+    assert_eq!(
+        s.session(PEER).map(fsm::Session::state),
+        Some(State::OpenSent)
+    );
+}
+
+#[test]
+fn a_second_connection_is_refused_while_established_or_idle() {
+    let t = Instant::ZERO;
+    // Idle: §8.2.2 refuses every incoming connection.
+    let mut idle = lone(0);
+    assert_eq!(
+        idle.handle_second_connection(t, PEER, Direction::Incoming),
+        Ok(false)
+    );
+    // Established: "causes closing of the newly created connection" (§6.8).
+    let mut net = Net::new(|_, _| {});
+    net.start();
+    net.run_for(Duration::from_secs(10));
+    assert_eq!(net.state(0), Some(State::Established));
+    assert_eq!(
+        net.speakers[0].handle_second_connection(net.now, PEER, Direction::Incoming),
+        Ok(false)
+    );
 }

@@ -482,6 +482,9 @@ impl RouterRt {
                 TransmitKind::Bgp(fsm::Transmit::Connect) => Out::Connect(s),
                 TransmitKind::Bgp(fsm::Transmit::Bytes(b)) => Out::Bytes(s, b),
                 TransmitKind::Bgp(fsm::Transmit::Close) => Out::Close(s),
+                // The simulated network never makes two connections to one peer (module
+                // `sim::net`), so the speaker never runs a second session here.
+                TransmitKind::BgpSecond(_) | TransmitKind::SwapConnections => continue,
             });
         }
         let mut fib = Vec::new();
@@ -551,7 +554,8 @@ impl RouterRt {
                     fib.push((change.prefix, via));
                 }
                 SpeakerEvent::MaxPrefixExceeded { .. }
-                | SpeakerEvent::AdvertisementFailed { .. } => {}
+                | SpeakerEvent::AdvertisementFailed { .. }
+                | SpeakerEvent::CollisionResolved { .. } => {}
             }
         }
         if !fib.is_empty() {
