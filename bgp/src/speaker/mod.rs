@@ -565,6 +565,7 @@ impl Speaker {
             {
                 second.session.handle_timeout(now);
                 state.touch();
+                bfd_only = None;
             }
             if let Some(bfd) = state
                 .bfd
@@ -672,30 +673,26 @@ impl Speaker {
     /// packet, or its transmit or detection timer): the common case of a BFD session
     /// exchanging packets every few hundred milliseconds.
     ///
-    /// When that session raised no event, no peer awaits re-examination and the RIB has not
-    /// changed, a round of `drive` would find no event anywhere (untouched peers and the RIB
-    /// have nothing queued: the previous drive drained them), offer nothing, and only drain
-    /// this peer's transmits (BGP first, then BFD) and refresh its deadline and the
-    /// speaker's; `progressed` stays false, so there is one round. That is exactly what
-    /// this does, without the passes over every peer. Otherwise it runs `drive`.
+    /// When that session raised no event, the peer has no second (colliding) connection, no
+    /// peer awaits re-examination and the RIB has not changed, a round of `drive` would find
+    /// no event anywhere (untouched peers and the RIB have nothing queued: the previous drive
+    /// drained them; with no second connection there is no collision to resolve), offer
+    /// nothing, and only drain this peer's transmits (BGP first, then BFD) and refresh its
+    /// deadline and the speaker's; `progressed` stays false, so there is one round. That is
+    /// exactly what this does, without the passes over every peer. Otherwise it runs
+    /// `drive`.
     fn drive_bfd(&mut self, now: Instant, i: usize) {
         let quiet = !self.rib_changed
             && self.peers.iter().all(|p| !p.recheck)
-            && self
-                .peers
-                .get(i)
-                .is_some_and(|p| p.bfd.as_ref().is_some_and(|b| !b.has_events()));
+            && self.peers.get(i).is_some_and(|p| {
+                p.second.is_none() && p.bfd.as_ref().is_some_and(|b| !b.has_events())
+            });
         let Some(state) = self.peers.get_mut(i).filter(|_| quiet) else {
             self.drive(now);
             return;
         };
         let id = state.id;
-        while let Some(t) = state.session.poll_transmit() {
-            self.transmits.push_back(Transmit {
-                peer: id,
-                kind: TransmitKind::Bgp(t),
-            });
-        }
+        drain_bgp(id, state, &mut self.transmits);
         while let Some(packet) = state.bfd.as_mut().and_then(bfd::Session::poll_transmit) {
             self.transmits.push_back(Transmit {
                 peer: id,
