@@ -48,7 +48,7 @@ fn table_updates(n: u32, peer: u32) -> Vec<Update> {
             ]
             .into_iter()
             .collect();
-            let nlri = (u * PREFIXES_PER_UPDATE..((u + 1) * PREFIXES_PER_UPDATE).min(n))
+            let nlri: Vec<Nlri> = (u * PREFIXES_PER_UPDATE..((u + 1) * PREFIXES_PER_UPDATE).min(n))
                 .map(|i| Nlri::new(prefix(i)))
                 .collect();
             Update::announce(Arc::new(attrs), nlri)

@@ -212,10 +212,10 @@ fn update_strategy(ctx: &DecodeCtx) -> impl Strategy<Value = Update> + use<> {
                     MpReach {
                         family: Family::IPV6_UNICAST,
                         next_hop,
-                        nlri,
+                        nlri: nlri.into(),
                         placement: Placement {
                             flags: flags(ext, len),
-                            position: p1,
+                            position: u16::try_from(p1).unwrap(),
                         },
                     }
                 }),
@@ -226,11 +226,11 @@ fn update_strategy(ctx: &DecodeCtx) -> impl Strategy<Value = Update> + use<> {
                         withdrawn,
                         placement: Placement {
                             flags: flags(ext, len),
-                            position: p2,
+                            position: u16::try_from(p2).unwrap(),
                         },
                     }
                 }),
-                nlri,
+                nlri: nlri.into(),
                 issues: Vec::new(),
             }
         });

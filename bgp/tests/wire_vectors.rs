@@ -480,8 +480,8 @@ fn update_with_add_path_vector() {
     let bytes = update_bytes(&[], &base_attrs(false), &[0, 0, 0, 9, 24, 10, 1, 2]);
     let u = update(&bytes, &ctx);
     assert_eq!(
-        u.nlri,
-        vec![Nlri {
+        u.nlri.as_slice(),
+        [Nlri {
             path_id: Some(9),
             ..net("10.1.2.0/24")
         }]
@@ -802,7 +802,7 @@ fn mp_reach_ipv6_with_link_local_vector() {
                 global: v6("2001:db8::1"),
                 link_local: v6("fe80::1"),
             },
-            nlri: vec![net("2001:db8::/32")],
+            nlri: vec![net("2001:db8::/32")].into(),
             placement: Placement::default(),
         }),
         ..Update::default()

@@ -374,7 +374,9 @@ fn gobgp_sends_cease_max_prefix_when_we_exceed_its_prefix_limit() {
         max_prefixes: Some(2),
         ..GobgpConfig::default()
     };
-    let Some((summary, text, log)) = run_against(&cfg, topo, 4, |_| {}) else {
+    // 8 s: ample for OPEN, UPDATE and GoBGP's Cease even on a loaded machine (a 4 s window
+    // failed once while five builds shared the two cores).
+    let Some((summary, text, log)) = run_against(&cfg, topo, 8, |_| {}) else {
         return;
     };
     // RFC 4486 §4: "Maximum Number of Prefixes Reached" is Cease subcode 1.
@@ -391,7 +393,7 @@ fn we_send_cease_max_prefix_when_gobgp_exceeds_our_limit() {
         extra_prefixes: 4,
         ..GobgpConfig::default()
     };
-    let Some((summary, text, log)) = run_against(&cfg, topo, 4, |_| {}) else {
+    let Some((summary, text, log)) = run_against(&cfg, topo, 8, |_| {}) else {
         return;
     };
     // RFC 4486 §4: Cease subcode 1, "Maximum Number of Prefixes Reached".

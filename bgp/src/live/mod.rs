@@ -266,7 +266,8 @@ pub enum LiveError {
 enum Control {
     Command(PeerId, Command),
     Fault(PeerId, Fault),
-    Originate(IpNet, PathAttributes),
+    /// Boxed: an inline attribute list is large, and the other messages are small.
+    Originate(IpNet, Box<PathAttributes>),
     Withdraw(IpNet),
     Shutdown,
 }
@@ -306,7 +307,7 @@ impl Handle {
     ///
     /// [`LiveError::Stopped`] when the driver has stopped.
     pub fn originate(&self, prefix: IpNet, attrs: PathAttributes) -> Result<(), LiveError> {
-        self.send(Control::Originate(prefix, attrs))
+        self.send(Control::Originate(prefix, Box::new(attrs)))
     }
 
     /// Stops originating `prefix`.
@@ -587,7 +588,7 @@ impl Driver {
                 let _ = self.speaker.handle_command(now, peer, command);
             }
             Control::Fault(peer, fault) => self.handle_fault(now, peer, fault),
-            Control::Originate(prefix, attrs) => self.speaker.originate(now, prefix, attrs),
+            Control::Originate(prefix, attrs) => self.speaker.originate(now, prefix, *attrs),
             Control::Withdraw(prefix) => self.speaker.withdraw_originated(now, &prefix),
             Control::Shutdown => {}
         }

@@ -41,7 +41,10 @@ fn attrs(as_path: &[u32], next_hop: Ipv4Addr) -> PathAttributes {
 fn announce(attrs: PathAttributes, prefixes: &[&str]) -> Update {
     Update::announce(
         Arc::new(attrs),
-        prefixes.iter().map(|p| Nlri::new(net(p))).collect(),
+        prefixes
+            .iter()
+            .map(|p| Nlri::new(net(p)))
+            .collect::<Vec<_>>(),
     )
 }
 
@@ -658,7 +661,7 @@ fn ipv6_routes_travel_in_mp_reach_with_our_next_hop() {
     update.mp_reach = Some(MpReach {
         family: crate::wire::Family::IPV6_UNICAST,
         next_hop: MpNextHop::Ipv6("2001:db8:1::2".parse().unwrap_or(Ipv6Addr::UNSPECIFIED)),
-        nlri: vec![Nlri::new(net("2001:db8:100::/48"))],
+        nlri: smallvec::smallvec![Nlri::new(net("2001:db8:100::/48"))],
         placement: Placement::default(),
     });
     ok(rib.handle_update(PeerId(1), &update));
@@ -730,7 +733,7 @@ fn ipv6_withdrawal_in_mp_unreach_removes_the_route() {
         mp_reach: Some(MpReach {
             family: crate::wire::Family::IPV6_UNICAST,
             next_hop: MpNextHop::Ipv6(Ipv6Addr::LOCALHOST),
-            nlri: vec![Nlri::new(net("2001:db8:100::/48"))],
+            nlri: smallvec::smallvec![Nlri::new(net("2001:db8:100::/48"))],
             placement: Placement::default(),
         }),
         ..Update::default()

@@ -12,7 +12,7 @@ use serde::Serialize;
 use smallvec::{SmallVec, smallvec};
 
 use super::iana::SegmentType;
-use super::reader::Reader;
+use super::reader::{Reader, fixed_list};
 
 /// An autonomous system number (4-octet, RFC 6793).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -207,9 +207,9 @@ impl AsPath {
         Ok(path)
     }
 
-    /// Decodes into `self` (empty), building each segment where it is stored: the decoder of
-    /// the hot path calls this on a path already placed in the attribute list, so nothing is
-    /// copied after it is built.
+    /// Decodes into `self` (empty): the decoder of the hot path calls this on a path already
+    /// placed in the attribute list, so the path is not copied once built. Each segment's AS
+    /// numbers are written once, inline up to eight ([`AsnList`]).
     pub(crate) fn decode_into(
         &mut self,
         r: &mut Reader<'_>,
@@ -228,25 +228,23 @@ impl AsPath {
             let raw = r
                 .take(usize::from(count) * width)
                 .ok_or(AsPathError::Structure)?;
+            let asns = if four_octet {
+                fixed_list(raw, Asn(0), |c: &[u8; 4]| {
+                    let v = u32::from_be_bytes(*c);
+                    zero |= v == 0;
+                    Asn(v)
+                })
+            } else {
+                fixed_list(raw, Asn(0), |c: &[u8; 2]| {
+                    let v = u16::from_be_bytes(*c);
+                    zero |= v == 0;
+                    Asn(u32::from(v))
+                })
+            };
             self.segments.push(AsSegment {
                 kind: SegmentType(kind),
-                asns: AsnList::new(),
+                asns,
             });
-            let Some(seg) = self.segments.last_mut() else {
-                return Err(AsPathError::Structure);
-            };
-            if four_octet {
-                seg.asns.extend(
-                    raw.chunks_exact(4)
-                        .map(|c| Asn(u32::from_be_bytes([c[0], c[1], c[2], c[3]]))),
-                );
-            } else {
-                seg.asns.extend(
-                    raw.chunks_exact(2)
-                        .map(|c| Asn(u32::from(u16::from_be_bytes([c[0], c[1]])))),
-                );
-            }
-            zero |= seg.asns.contains(&Asn(0));
         }
         // RFC 7607 §2: "An UPDATE message that contains the AS number of zero in the AS_PATH
         // or AS4_PATH attribute MUST be considered as malformed".

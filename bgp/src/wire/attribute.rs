@@ -29,6 +29,7 @@ use std::net::Ipv4Addr;
 
 use bytes::{BufMut, BytesMut};
 use serde::Serialize;
+use smallvec::SmallVec;
 
 use super::as_path::{AsPath, AsPathError, Asn};
 use super::community::{
@@ -39,7 +40,7 @@ use super::ctx::{DecodeCtx, EncodeCtx, Family};
 use super::error::{AttrAction, AttributeError, AttributeErrorKind, EncodeError};
 use super::iana::AttrType;
 use super::nlri::{MpError, MpReach, MpUnreach, Placement};
-use super::reader::Reader;
+use super::reader::{Reader, fixed_list};
 
 /// The attribute flags octet (RFC 4271 §4.3), kept whole so unused low bits round-trip.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -384,14 +385,19 @@ pub(crate) fn encode_header(
 ///
 /// Cheap to share: the RIB keeps one `Arc<PathAttributes>` per UPDATE for all its routes.
 /// Decoding builds every typed value in one pass over the octets (each attribute validated
-/// once, while it is built); AS paths and community lists are stored inline up to typical
-/// sizes ([`AsnList`](super::AsnList), [`CommunityList`](super::CommunityList), ...), so
-/// decoding a typical UPDATE allocates only the list, its `Arc` and the prefix vectors.
+/// once, while it is built). The list itself is inline up to [`Self::INLINE`] attributes, and
+/// AS paths and community lists are inline up to typical sizes
+/// ([`AsnList`](super::AsnList), [`CommunityList`](super::CommunityList), ...), so decoding a
+/// typical UPDATE allocates only the `Arc` (which holds the whole list) and, past one prefix,
+/// the prefix lists ([`NlriList`](super::NlriList)).
 #[derive(Clone, Default, PartialEq, Eq, Hash)]
 pub struct PathAttributes {
     /// The typed attributes in wire order.
-    list: Vec<PathAttribute>,
+    list: AttrList,
 }
+
+/// The attribute list, inline up to [`PathAttributes::INLINE`] entries.
+type AttrList = SmallVec<[PathAttribute; PathAttributes::INLINE]>;
 
 impl core::fmt::Debug for PathAttributes {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
@@ -412,7 +418,9 @@ impl Serialize for PathAttributes {
 
 impl From<Vec<PathAttribute>> for PathAttributes {
     fn from(list: Vec<PathAttribute>) -> Self {
-        Self { list }
+        Self {
+            list: AttrList::from_vec(list),
+        }
     }
 }
 
@@ -455,17 +463,23 @@ macro_rules! list_accessor {
 }
 
 impl PathAttributes {
+    /// How many attributes are stored without a separate allocation: 99.97 % of the UPDATEs
+    /// of the RIS corpus carry at most seven besides MP_REACH_NLRI / MP_UNREACH_NLRI.
+    pub const INLINE: usize = 7;
+
     /// No attributes.
     #[must_use]
     pub fn new() -> Self {
-        Self { list: Vec::new() }
+        Self {
+            list: AttrList::new(),
+        }
     }
 
     /// An empty set with room for `n` attributes.
     #[must_use]
     pub fn with_capacity(n: usize) -> Self {
         Self {
-            list: Vec::with_capacity(n),
+            list: AttrList::with_capacity(n),
         }
     }
 
@@ -507,7 +521,7 @@ impl PathAttributes {
     }
 
     /// The typed list for mutation.
-    fn list_mut(&mut self) -> &mut Vec<PathAttribute> {
+    fn list_mut(&mut self) -> &mut AttrList {
         &mut self.list
     }
 
@@ -653,7 +667,7 @@ impl PathAttributes {
     /// LOCAL_PREF or MED to an external peer, updating NEXT_HOP and AS_PATH).
     #[must_use]
     pub fn for_forwarding(&self) -> Self {
-        let list: Vec<PathAttribute> = self
+        let list: AttrList = self
             .as_slice()
             .iter()
             .filter_map(|a| match &a.value {
@@ -666,7 +680,7 @@ impl PathAttributes {
                 _ => Some(a.clone()),
             })
             .collect();
-        Self::from(list)
+        Self { list }
     }
 
     /// The attributes as sent to a 2-octet ("OLD") speaker (RFC 6793 §4.2.2): when AS_PATH or
@@ -720,6 +734,14 @@ pub(crate) fn decoded_has(present: &[u64; 4], type_code: AttrType) -> bool {
         .is_some_and(|w| w & (1u64 << (type_code.0 & 63)) != 0)
 }
 
+/// What `decode_regular` pushes to claim a list slot before writing the attribute into it: a
+/// constant, so the push copies it from read-only data (a value built at run time was staged
+/// on the stack and copied with wide loads that stalled on store forwarding).
+const PLACEHOLDER: PathAttribute = PathAttribute {
+    flags: AttrFlags(0),
+    value: AttrValue::AtomicAggregate,
+};
+
 /// A per-attribute decode failure before it is placed in context.
 type Fail = (AttributeErrorKind, AttrAction);
 
@@ -761,12 +783,12 @@ fn decode_regular(
     block: &[u8],
     base: usize,
     ctx: &DecodeCtx,
-    list: &mut Vec<PathAttribute>,
+    list: &mut AttrList,
     out: &mut DecodedAttributes,
 ) -> Option<()> {
     let mut seen = [0u64; 4];
     let mut rest = block;
-    let mut position = 0usize;
+    let mut position = 0u16;
     while let [flags, type_code, tail @ ..] = rest {
         let flags = AttrFlags(*flags);
         let type_code = AttrType(*type_code);
@@ -792,7 +814,8 @@ fn decode_regular(
         let value_offset = base + (block.len() - tail.len());
         rest = next;
         let this_position = position;
-        position += 1;
+        // At most 21,845 attributes fit in a message (3 octets each); saturating all the same.
+        position = position.saturating_add(1);
         let expected = match type_code.expected_flags() {
             None if !flags.is_optional() => return None,
             None => {
@@ -811,17 +834,25 @@ fn decode_regular(
             return None;
         }
         // Each arm applies exactly the checks of `decode_known` (whose comments quote the
-        // RFCs) and writes the value straight into the list: pushing in each arm (rather than
-        // after the match) lets the compiler build the value in place instead of copying it
-        // from the stack, which stalled on store forwarding in the profile.
+        // RFCs) and writes the value straight into the list. `put!` claims the slot with the
+        // constant `PLACEHOLDER` and writes the attribute over it in place: pushing a value
+        // built at run time made the compiler stage it on the stack and copy it with wide loads
+        // that stalled on store forwarding (a third of this function in the profile). The
+        // placeholder owns nothing, so forgetting it (instead of dropping it) leaks nothing.
         let n = value.len();
         macro_rules! put {
-            ($value:expr) => {
-                list.push(PathAttribute {
-                    flags,
-                    value: $value,
-                })
-            };
+            ($value:expr) => {{
+                list.push(PLACEHOLDER);
+                if let Some(slot) = list.last_mut() {
+                    core::mem::forget(core::mem::replace(
+                        slot,
+                        PathAttribute {
+                            flags,
+                            value: $value,
+                        },
+                    ));
+                }
+            }};
         }
         match type_code {
             AttrType::ORIGIN => put!(AttrValue::Origin(match value {
@@ -891,49 +922,16 @@ fn decode_regular(
                 }
             }
             AttrType::COMMUNITIES if n != 0 && n.is_multiple_of(4) => {
-                put!(AttrValue::Communities(CommunityList::new()));
-                let Some(PathAttribute {
-                    value: AttrValue::Communities(communities),
-                    ..
-                }) = list.last_mut()
-                else {
-                    return None;
-                };
-                communities.extend(
-                    value
-                        .chunks_exact(4)
-                        .map(|c| Community(u32::from_be_bytes([c[0], c[1], c[2], c[3]]))),
-                );
+                put!(AttrValue::Communities(communities(value)));
             }
             AttrType::CLUSTER_LIST if n != 0 && n.is_multiple_of(4) => {
-                put!(AttrValue::ClusterList(
-                    value
-                        .chunks_exact(4)
-                        .map(|c| Ipv4Addr::new(c[0], c[1], c[2], c[3]))
-                        .collect(),
-                ))
+                put!(AttrValue::ClusterList(cluster_list(value)));
             }
             AttrType::EXTENDED_COMMUNITIES if n != 0 && n.is_multiple_of(8) => {
-                put!(AttrValue::ExtendedCommunities(
-                    value
-                        .chunks_exact(8)
-                        .map(|c| {
-                            ExtendedCommunity([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]])
-                        })
-                        .collect(),
-                ));
+                put!(AttrValue::ExtendedCommunities(extended_communities(value)));
             }
             AttrType::LARGE_COMMUNITY if n != 0 && n.is_multiple_of(12) => {
-                put!(AttrValue::LargeCommunities(
-                    value
-                        .chunks_exact(12)
-                        .map(|c| LargeCommunity {
-                            global_admin: u32::from_be_bytes([c[0], c[1], c[2], c[3]]),
-                            local_data_1: u32::from_be_bytes([c[4], c[5], c[6], c[7]]),
-                            local_data_2: u32::from_be_bytes([c[8], c[9], c[10], c[11]]),
-                        })
-                        .collect(),
-                ));
+                put!(AttrValue::LargeCommunities(large_communities(value)));
             }
             AttrType::AS4_PATH => {
                 let mut v = Reader::new(value, value_offset);
@@ -986,13 +984,13 @@ fn decode_regular(
 fn decode_classified(
     r: &mut Reader<'_>,
     ctx: &DecodeCtx,
-    list: &mut Vec<PathAttribute>,
+    list: &mut AttrList,
 ) -> Result<DecodedAttributes, AttributeError> {
     let mut mp_reach = None;
     let mut mp_unreach = None;
     let mut issues = Vec::new();
     let mut seen = [0u64; 4];
-    let mut position = 0usize;
+    let mut position = 0u16;
     while !r.is_empty() {
         let start = r.clone();
         let offset = r.offset();
@@ -1037,7 +1035,8 @@ fn decode_classified(
             action,
         };
         let this_position = position;
-        position += 1;
+        // At most 21,845 attributes fit in a message (3 octets each); saturating all the same.
+        position = position.saturating_add(1);
 
         // Duplicates, RFC 7606 §3 (g): "If the MP_REACH_NLRI attribute or the MP_UNREACH_NLRI
         // attribute appears more than once in the UPDATE message, then a NOTIFICATION message
@@ -1155,7 +1154,7 @@ fn decode_known(
     flags: AttrFlags,
     v: &mut Reader<'_>,
     ctx: &DecodeCtx,
-    position: usize,
+    position: u16,
 ) -> Result<Decoded, Fail> {
     use AttrAction::{Discard, SessionReset, TreatAsWithdraw};
     use AttributeErrorKind as K;
@@ -1262,12 +1261,7 @@ fn decode_known(
             if len == 0 || !len.is_multiple_of(4) {
                 return Err(length(TreatAsWithdraw));
             }
-            let raw = v.rest();
-            AttrValue::Communities(
-                raw.chunks_exact(4)
-                    .map(|c| Community(u32::from_be_bytes([c[0], c[1], c[2], c[3]])))
-                    .collect(),
-            )
+            AttrValue::Communities(communities(v.rest()))
         }
         AttrType::ORIGINATOR_ID => {
             // RFC 7606 §7.9: "malformed if its length is not 4 ... treat-as-withdraw".
@@ -1282,12 +1276,7 @@ fn decode_known(
             if len == 0 || !len.is_multiple_of(4) {
                 return Err(length(TreatAsWithdraw));
             }
-            let raw = v.rest();
-            AttrValue::ClusterList(
-                raw.chunks_exact(4)
-                    .map(|c| Ipv4Addr::new(c[0], c[1], c[2], c[3]))
-                    .collect(),
-            )
+            AttrValue::ClusterList(cluster_list(v.rest()))
         }
         AttrType::EXTENDED_COMMUNITIES => {
             // RFC 7606 §7.14: "malformed if its length is not a non-zero multiple of 8 ...
@@ -1295,12 +1284,7 @@ fn decode_known(
             if len == 0 || !len.is_multiple_of(8) {
                 return Err(length(TreatAsWithdraw));
             }
-            let raw = v.rest();
-            AttrValue::ExtendedCommunities(
-                raw.chunks_exact(8)
-                    .map(|c| ExtendedCommunity([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]))
-                    .collect(),
-            )
+            AttrValue::ExtendedCommunities(extended_communities(v.rest()))
         }
         AttrType::LARGE_COMMUNITY => {
             // RFC 8092 §6: "... if the length of the attribute is not a non-zero multiple of 12
@@ -1308,16 +1292,7 @@ fn decode_known(
             if len == 0 || !len.is_multiple_of(12) {
                 return Err(length(TreatAsWithdraw));
             }
-            let raw = v.rest();
-            AttrValue::LargeCommunities(
-                raw.chunks_exact(12)
-                    .map(|c| LargeCommunity {
-                        global_admin: u32::from_be_bytes([c[0], c[1], c[2], c[3]]),
-                        local_data_1: u32::from_be_bytes([c[4], c[5], c[6], c[7]]),
-                        local_data_2: u32::from_be_bytes([c[8], c[9], c[10], c[11]]),
-                    })
-                    .collect(),
-            )
+            AttrValue::LargeCommunities(large_communities(v.rest()))
         }
         AttrType::AS4_PATH => {
             // RFC 6793 §6: a malformed AS4_PATH "... MUST be discarded" (attribute discard);
@@ -1367,6 +1342,45 @@ fn decode_known(
     Ok(Decoded::Value(value))
 }
 
+/// COMMUNITIES values (RFC 1997 §3: "a set of four octet values"); the caller has checked
+/// that the length is a non-zero multiple of 4, and this one of the next three functions.
+fn communities(raw: &[u8]) -> CommunityList {
+    fixed_list(raw, Community(0), |c: &[u8; 4]| {
+        Community(u32::from_be_bytes(*c))
+    })
+}
+
+/// CLUSTER_LIST values (RFC 4456 §8: "a sequence of CLUSTER_ID values", 4 octets each).
+fn cluster_list(raw: &[u8]) -> ClusterIdList {
+    fixed_list(raw, Ipv4Addr::UNSPECIFIED, |c: &[u8; 4]| Ipv4Addr::from(*c))
+}
+
+/// EXTENDED COMMUNITIES values (RFC 4360 §2: "a sequence of eight octet values").
+fn extended_communities(raw: &[u8]) -> ExtendedCommunityList {
+    fixed_list(raw, ExtendedCommunity([0; 8]), |c: &[u8; 8]| {
+        ExtendedCommunity(*c)
+    })
+}
+
+/// LARGE_COMMUNITY values (RFC 8092 §3: three 4-octet fields each).
+fn large_communities(raw: &[u8]) -> LargeCommunityList {
+    let blank = LargeCommunity {
+        global_admin: 0,
+        local_data_1: 0,
+        local_data_2: 0,
+    };
+    fixed_list(raw, blank, |c: &[u8; 12]| {
+        let (a, rest) = c.split_first_chunk::<4>().unwrap_or((&[0; 4], &[]));
+        let (b, rest) = rest.split_first_chunk::<4>().unwrap_or((&[0; 4], &[]));
+        let d = rest.first_chunk::<4>().unwrap_or(&[0; 4]);
+        LargeCommunity {
+            global_admin: u32::from_be_bytes(*a),
+            local_data_1: u32::from_be_bytes(*b),
+            local_data_2: u32::from_be_bytes(*d),
+        }
+    })
+}
+
 /// Appends the Path Attributes field content: `attrs` in order with the MP attributes merged
 /// in at their placement positions.
 pub(crate) fn encode_attributes(
@@ -1400,10 +1414,10 @@ fn encode_merged<T>(
     let mut unreach = mp_unreach;
     let mut slot = 0usize;
     loop {
-        if let Some(m) = reach.filter(|m| m.placement.position == slot) {
+        if let Some(m) = reach.filter(|m| usize::from(m.placement.position) == slot) {
             encode_mp_reach(m, out, ctx)?;
             reach = None;
-        } else if let Some(m) = unreach.filter(|m| m.placement.position == slot) {
+        } else if let Some(m) = unreach.filter(|m| usize::from(m.placement.position) == slot) {
             encode_mp_unreach(m, out, ctx)?;
             unreach = None;
         } else if let Some(a) = regular.next() {
@@ -1414,7 +1428,7 @@ fn encode_merged<T>(
         slot += 1;
     }
     // Positions past the end: in position order.
-    let mut rest: Vec<(usize, bool)> = Vec::new();
+    let mut rest: Vec<(u16, bool)> = Vec::new();
     if let Some(m) = reach {
         rest.push((m.placement.position, true));
     }
@@ -1508,10 +1522,10 @@ mod tests {
                 block.truncate(keep);
             }
             let ctx = DecodeCtx { four_octet_as, ..DecodeCtx::default() };
-            let mut fast = Vec::new();
+            let mut fast = AttrList::new();
             let mut regular = DecodedAttributes::default();
             let accepted = decode_regular(&block, 23, &ctx, &mut fast, &mut regular).is_some();
-            let mut slow = Vec::new();
+            let mut slow = AttrList::new();
             let classified = decode_classified(&mut Reader::new(&block, 23), &ctx, &mut slow);
             if accepted {
                 let classified = classified.expect("regular input never resets the session");

@@ -18,7 +18,8 @@
 //!   "attribute discard" outcome do not fail decoding; they come back in [`Update::issues`]
 //!   with an [`AttrAction`].
 //! - **Bounded.** The [`Framer`] rejects a bad header as soon as it is seen; nothing panics on
-//!   peer input. `nom` is used inside (header parsing) and never appears in the API.
+//!   peer input. Every read is bounds-checked (`reader.rs`, fixed-size loads); no parser
+//!   combinator type appears in the API.
 //!
 //! ## Where to look
 //!
@@ -73,7 +74,7 @@ pub use iana::{
 };
 pub use keepalive::KEEPALIVE_LEN;
 pub use message::Message;
-pub use nlri::{MpNextHop, MpReach, MpUnreach, Nlri, Placement};
+pub use nlri::{MpNextHop, MpReach, MpUnreach, Nlri, NlriList, Placement};
 pub use notification::{MAX_SHUTDOWN_COMMUNICATION_LEN, Notification, ShutdownCommunicationError};
 pub use open::{BGP_VERSION, Open, OptionalParam};
 pub use route_refresh::RouteRefresh;

@@ -21,12 +21,19 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 use bytes::{BufMut, BytesMut};
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 use serde::Serialize;
+use smallvec::SmallVec;
 
 use super::attribute::AttrFlags;
 use super::ctx::Family;
 use super::error::NlriError;
 use super::iana::{Afi, Safi};
 use super::reader::Reader;
+
+/// The announced prefixes of an UPDATE (its NLRI field, the prefixes of MP_REACH_NLRI), inline
+/// when there is one: the common case (in the RIS corpus, 74 % of the UPDATEs announcing IPv4
+/// prefixes announce one, and 88 % of those announcing IPv6 ones), so decoding such an UPDATE
+/// allocates nothing for its prefixes. Withdrawn prefixes, rarer, are a `Vec<Nlri>`.
+pub type NlriList = SmallVec<[Nlri; 1]>;
 
 /// One route in an UPDATE: a prefix and, with ADD-PATH, its path identifier.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -69,56 +76,182 @@ impl Nlri {
     }
 }
 
-/// Decodes a field of prefixes of one address family until the reader is empty.
+/// Decodes a field of prefixes of one address family until the reader is empty, appending
+/// them to `out`.
+///
+/// Each prefix is checked as RFC 4271 §4.3 and RFC 4760 §5 describe it: the length octet is at
+/// most 32 (IPv4) or 128 (IPv6), and exactly `ceil(length / 8)` octets follow (RFC 7606 §5.3:
+/// an NLRI field is malformed if "the prefix length is greater than the length of the field ...
+/// or ... the NLRI field is overrun").
 ///
 /// Returns the offset of the failing prefix with the reason.
 pub(crate) fn decode_prefixes(
     r: &mut Reader<'_>,
     ipv6: bool,
     add_path: bool,
-    out: &mut Vec<Nlri>,
+    out: &mut impl Prefixes,
 ) -> Result<(), (usize, NlriError)> {
-    let max: u8 = if ipv6 { 128 } else { 32 };
-    while !r.is_empty() {
-        let offset = r.offset();
-        let path_id = if add_path {
-            Some(r.u32().ok_or((offset, NlriError::Truncated))?)
+    // The field's first octet is at absolute offset `base + start`.
+    let base = r.offset();
+    let (all, start) = r.rest_with_read();
+    let base = base - start;
+    // A guess at the count from typical sizes (a /24 in 4 octets, a /48 in 7, 4 more with a
+    // path identifier), by a shift: close enough that most fields are sized once; a wrong
+    // guess only costs a regrowth.
+    let shift = if ipv6 { 3 } else { 2 } + u32::from(add_path);
+    out.reserve(all.len().saturating_sub(start) >> shift);
+    if ipv6 {
+        decode_field::<16>(all, start, base, add_path, out)
+    } else {
+        decode_field::<4>(all, start, base, add_path, out)
+    }
+}
+
+/// The loop of [`decode_prefixes`] for `N`-octet addresses (4 or 16), over `all[start..]`.
+///
+/// The address is read with one fixed-size load: the `N` octets of `all` that end with the
+/// prefix's last octet, shifted so the prefix octets come first, then masked to the prefix
+/// length. The octets before the prefix that the load also reads (its length octet, the
+/// previous prefix, the fields before) are shifted out, and the masking clears the trailing
+/// bits (RFC 4271 §4.3: "the value of trailing bits is irrelevant"). Only when fewer than `N`
+/// octets precede the prefix's end are the octets copied one by one.
+#[inline]
+fn decode_field<const N: usize>(
+    all: &[u8],
+    start: usize,
+    base: usize,
+    add_path: bool,
+    out: &mut impl Prefixes,
+) -> Result<(), (usize, NlriError)>
+where
+    [u8; N]: Address,
+{
+    let max = u8::try_from(N * 8).unwrap_or(u8::MAX);
+    let mut pos = start;
+    while let Some(rest) = all.get(pos..).filter(|r| !r.is_empty()) {
+        let offset = base + pos;
+        let (path_id, rest) = if add_path {
+            let Some((id, tail)) = rest.split_first_chunk::<4>() else {
+                return Err((offset, NlriError::Truncated));
+            };
+            (Some(u32::from_be_bytes(*id)), tail)
         } else {
-            None
+            (None, rest)
         };
-        let len = r.u8().ok_or((offset, NlriError::Truncated))?;
+        let Some((&len, tail)) = rest.split_first() else {
+            return Err((offset, NlriError::Truncated));
+        };
         if len > max {
             return Err((offset, NlriError::PrefixLength { length: len, max }));
         }
         let n = usize::from(len).div_ceil(8);
-        let bytes = r.take(n).ok_or((offset, NlriError::Truncated))?;
-        let prefix = if ipv6 {
-            let mut a = [0u8; 16];
-            if let Some(dst) = a.get_mut(..n) {
-                dst.copy_from_slice(bytes);
-            }
-            let v = u128::from_be_bytes(a) & mask128(len);
-            IpNet::V6(
-                Ipv6Net::new(Ipv6Addr::from(v), len)
-                    .map_err(|_| (offset, NlriError::PrefixLength { length: len, max }))?,
-            )
-        } else {
-            // Fixed-size loads instead of a variable-length copy (IPv4 is the hot path).
-            let v = match *bytes {
-                [a, b, c, d] => u32::from_be_bytes([a, b, c, d]),
-                [a, b, c] => u32::from_be_bytes([a, b, c, 0]),
-                [a, b] => u32::from_be_bytes([a, b, 0, 0]),
-                [a] => u32::from_be_bytes([a, 0, 0, 0]),
-                _ => 0,
-            } & mask32(len);
-            IpNet::V4(
-                Ipv4Net::new(Ipv4Addr::from(v), len)
-                    .map_err(|_| (offset, NlriError::PrefixLength { length: len, max }))?,
-            )
+        let Some(bytes) = tail.get(..n) else {
+            return Err((offset, NlriError::Truncated));
         };
+        // `all[end - N..end]` ends with the prefix octets.
+        let end = all.len() - tail.len() + n;
+        let window = end
+            .checked_sub(N)
+            .and_then(|from| all.get(from..end))
+            .and_then(|w| w.first_chunk::<N>());
+        let raw = match window {
+            Some(w) => <[u8; N]>::shifted(*w, N - n),
+            None => {
+                let mut a = [0u8; N];
+                for (dst, src) in a.iter_mut().zip(bytes) {
+                    *dst = *src;
+                }
+                a
+            }
+        };
+        let prefix = raw
+            .to_net(len)
+            .ok_or((offset, NlriError::PrefixLength { length: len, max }))?;
         out.push(Nlri { prefix, path_id });
+        pos = end;
     }
     Ok(())
+}
+
+/// Where [`decode_prefixes`] puts prefixes: an [`NlriList`] or a `Vec<Nlri>`.
+pub(crate) trait Prefixes {
+    /// Makes room for `n` more.
+    fn reserve(&mut self, n: usize);
+    /// Appends one.
+    fn push(&mut self, nlri: Nlri);
+}
+
+impl Prefixes for NlriList {
+    #[inline]
+    fn reserve(&mut self, n: usize) {
+        Self::reserve(self, n);
+    }
+
+    #[inline]
+    fn push(&mut self, nlri: Nlri) {
+        Self::push(self, nlri);
+    }
+}
+
+impl Prefixes for Vec<Nlri> {
+    #[inline]
+    fn reserve(&mut self, n: usize) {
+        Self::reserve(self, n);
+    }
+
+    #[inline]
+    fn push(&mut self, nlri: Nlri) {
+        Self::push(self, nlri);
+    }
+}
+
+/// The address octets of a prefix, turned into a canonical [`IpNet`].
+trait Address: Sized {
+    /// `self` moved towards the first octet by `octets` octets (zeros come in at the end).
+    fn shifted(self, octets: usize) -> Self;
+
+    /// The prefix of `len` bits (at most the address width) with the host bits cleared.
+    fn to_net(self, len: u8) -> Option<IpNet>;
+}
+
+impl Address for [u8; 4] {
+    #[inline]
+    fn shifted(self, octets: usize) -> Self {
+        let bits = u32::try_from(octets * 8).unwrap_or(u32::MAX);
+        u32::from_be_bytes(self)
+            .checked_shl(bits)
+            .unwrap_or(0)
+            .to_be_bytes()
+    }
+
+    #[inline]
+    fn to_net(self, len: u8) -> Option<IpNet> {
+        if len > 32 {
+            return None;
+        }
+        let v = u32::from_be_bytes(self) & mask32(len);
+        Ipv4Net::new(Ipv4Addr::from(v), len).ok().map(IpNet::V4)
+    }
+}
+
+impl Address for [u8; 16] {
+    #[inline]
+    fn shifted(self, octets: usize) -> Self {
+        let bits = u32::try_from(octets * 8).unwrap_or(u32::MAX);
+        u128::from_be_bytes(self)
+            .checked_shl(bits)
+            .unwrap_or(0)
+            .to_be_bytes()
+    }
+
+    #[inline]
+    fn to_net(self, len: u8) -> Option<IpNet> {
+        if len > 128 {
+            return None;
+        }
+        let v = u128::from_be_bytes(self) & mask128(len);
+        Ipv6Net::new(Ipv6Addr::from(v), len).ok().map(IpNet::V6)
+    }
 }
 
 #[inline]
@@ -146,8 +279,9 @@ pub struct Placement {
     /// Attribute flags as received (Optional set; Extended Length kept if the sender used it).
     pub flags: AttrFlags,
     /// Index among all path attributes of the UPDATE (MP ones included) at which to encode the
-    /// attribute. Values past the end put it last.
-    pub position: usize,
+    /// attribute. Values past the end put it last. Two octets are enough: an attribute takes
+    /// at least three octets of a message of at most 65,535.
+    pub position: u16,
 }
 
 impl Default for Placement {
@@ -244,7 +378,7 @@ pub struct MpReach {
     /// Next hop for all the NLRI.
     pub next_hop: MpNextHop,
     /// Reachable prefixes.
-    pub nlri: Vec<Nlri>,
+    pub nlri: NlriList,
     /// Flags and position for byte-exact encoding.
     pub placement: Placement,
 }
@@ -318,7 +452,7 @@ impl MpReach {
         let next_hop = MpNextHop::decode(nh).ok_or(MpError::Header)?;
         // RFC 4760 §3: Reserved "MUST be set to 0, and SHOULD be ignored upon receipt".
         let _reserved = r.u8().ok_or(MpError::Header)?;
-        let mut nlri = Vec::with_capacity(r.remaining() / 4);
+        let mut nlri = NlriList::new();
         decode_prefixes(r, ipv6, add_path(family), &mut nlri)
             .map_err(|(o, e)| MpError::Nlri(o, e))?;
         Ok(Some(Self {
@@ -362,7 +496,7 @@ impl MpUnreach {
         let Some(ipv6) = supported_family(family) else {
             return Ok(None);
         };
-        let mut withdrawn = Vec::with_capacity(r.remaining() / 4);
+        let mut withdrawn = Vec::new();
         decode_prefixes(r, ipv6, add_path(family), &mut withdrawn)
             .map_err(|(o, e)| MpError::Nlri(o, e))?;
         Ok(Some(Self {
@@ -391,10 +525,12 @@ impl MpUnreach {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
 
-    fn decode(bytes: &[u8], ipv6: bool, add_path: bool) -> Result<Vec<Nlri>, (usize, NlriError)> {
-        let mut out = Vec::new();
+    fn decode(bytes: &[u8], ipv6: bool, add_path: bool) -> Result<NlriList, (usize, NlriError)> {
+        let mut out = NlriList::new();
         decode_prefixes(&mut Reader::new(bytes, 0), ipv6, add_path, &mut out).map(|()| out)
     }
 
@@ -448,5 +584,83 @@ mod tests {
             decode(&[0, 0, 1], false, true),
             Err((0, NlriError::Truncated))
         );
+    }
+
+    /// The obvious decoder: octet by octet, no windows.
+    fn reference(
+        field: &[u8],
+        base: usize,
+        ipv6: bool,
+        add_path: bool,
+    ) -> Result<Vec<Nlri>, (usize, NlriError)> {
+        let max: u8 = if ipv6 { 128 } else { 32 };
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < field.len() {
+            let offset = base + i;
+            let path_id = if add_path {
+                let id = field.get(i..i + 4).ok_or((offset, NlriError::Truncated))?;
+                i += 4;
+                Some(u32::from_be_bytes(id.try_into().unwrap()))
+            } else {
+                None
+            };
+            let len = *field.get(i).ok_or((offset, NlriError::Truncated))?;
+            i += 1;
+            if len > max {
+                return Err((offset, NlriError::PrefixLength { length: len, max }));
+            }
+            let n = usize::from(len).div_ceil(8);
+            let bytes = field.get(i..i + n).ok_or((offset, NlriError::Truncated))?;
+            i += n;
+            let mut a = [0u8; 16];
+            a[..n].copy_from_slice(bytes);
+            let prefix = if ipv6 {
+                IpNet::V6(Ipv6Net::new(Ipv6Addr::from(a), len).unwrap().trunc())
+            } else {
+                let v4 = Ipv4Addr::new(a[0], a[1], a[2], a[3]);
+                IpNet::V4(Ipv4Net::new(v4, len).unwrap().trunc())
+            };
+            out.push(Nlri { prefix, path_id });
+        }
+        Ok(out)
+    }
+
+    proptest! {
+        /// The windowed loads (and their octet-copy fallback near the start of the buffer)
+        /// decode what the obvious decoder does, whatever octets precede the field.
+        #[test]
+        fn windowed_prefix_loads_match_octet_copies(
+            before in prop::collection::vec(any::<u8>(), 0..20),
+            prefixes in prop::collection::vec(
+                (any::<u32>(), 0u8..=130, prop::collection::vec(any::<u8>(), 16)),
+                0..6,
+            ),
+            cut in any::<prop::sample::Index>(),
+            ipv6 in any::<bool>(),
+            add_path in any::<bool>(),
+        ) {
+            let mut field = Vec::new();
+            for (id, len, octets) in &prefixes {
+                if add_path {
+                    field.extend_from_slice(&id.to_be_bytes());
+                }
+                field.push(*len);
+                let n = usize::from(*len).div_ceil(8).min(16);
+                field.extend_from_slice(&octets[..n]);
+            }
+            // Sometimes truncated, so the error paths are compared too.
+            if cut.index(3) == 0 {
+                field.truncate(cut.index(field.len() + 1));
+            }
+            let mut all = before.clone();
+            all.extend_from_slice(&field);
+            let mut r = Reader::new(&all, 19);
+            let _ = r.take(before.len());
+            let mut got = NlriList::new();
+            let got = decode_prefixes(&mut r, ipv6, add_path, &mut got).map(|()| got.to_vec());
+            prop_assert_eq!(got, reference(&field, 19 + before.len(), ipv6, add_path));
+            prop_assert!(r.is_empty());
+        }
     }
 }

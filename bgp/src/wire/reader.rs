@@ -4,6 +4,8 @@
 //! into the typed error of their layer. A reader remembers the absolute offset of its first
 //! byte inside the whole message, so errors can carry the offset a peer's bytes went wrong at.
 
+use smallvec::{Array, SmallVec};
+
 /// Cursor over a borrowed byte slice.
 #[derive(Debug, Clone)]
 pub(crate) struct Reader<'a> {
@@ -80,11 +82,47 @@ impl<'a> Reader<'a> {
         Some(Reader::new(s, base))
     }
 
+    /// Reads everything left, returned with the octets already read before it: the unread part
+    /// is `all[start..]` of `(all, start)`. For decoders that load a fixed-size window ending
+    /// inside the unread part.
+    pub(crate) fn rest_with_read(&mut self) -> (&'a [u8], usize) {
+        let start = self.pos;
+        self.pos = self.buf.len();
+        (self.buf, start)
+    }
+
     /// Reads everything left.
     pub(crate) fn rest(&mut self) -> &'a [u8] {
         let s = self.buf.get(self.pos..).unwrap_or_default();
         self.pos = self.buf.len();
         s
+    }
+}
+
+/// Decodes `raw`, a run of `W`-octet values, into a list stored inline up to `N` values.
+///
+/// Each value is written once into an array that then becomes the list, without the capacity
+/// check a push makes per value; a longer list goes to the heap in one allocation of the
+/// exact size. Octets past the last whole value are ignored: callers check the length first.
+#[inline]
+pub(crate) fn fixed_list<T: Copy, const W: usize, const N: usize>(
+    raw: &[u8],
+    blank: T,
+    value: impl FnMut(&[u8; W]) -> T,
+) -> SmallVec<[T; N]>
+where
+    [T; N]: Array<Item = T>,
+{
+    let (chunks, _) = raw.as_chunks::<W>();
+    if chunks.len() <= N {
+        let mut buf = [blank; N];
+        for (slot, v) in buf.iter_mut().zip(chunks.iter().map(value)) {
+            *slot = v;
+        }
+        // `len <= N` on this branch, as `from_buf_and_len` requires.
+        SmallVec::from_buf_and_len(buf, chunks.len())
+    } else {
+        SmallVec::from_vec(chunks.iter().map(value).collect())
     }
 }
 
@@ -104,5 +142,16 @@ mod tests {
         assert_eq!(r.u32(), None);
         assert_eq!(r.u16(), Some(0x0405));
         assert_eq!(r.u8(), None);
+    }
+
+    #[test]
+    fn fixed_lists_are_inline_up_to_their_capacity() {
+        let raw = [0, 1, 0, 2, 0, 3, 9];
+        let short: SmallVec<[u16; 4]> = fixed_list(&raw, 0, |c: &[u8; 2]| u16::from_be_bytes(*c));
+        assert_eq!(short.as_slice(), [1, 2, 3]);
+        assert!(!short.spilled());
+        let long: SmallVec<[u16; 2]> = fixed_list(&raw, 0, |c: &[u8; 2]| u16::from_be_bytes(*c));
+        assert_eq!(long.as_slice(), [1, 2, 3]);
+        assert!(long.spilled());
     }
 }

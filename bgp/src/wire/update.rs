@@ -22,7 +22,7 @@ use super::attribute::{
 use super::ctx::{DecodeCtx, EncodeCtx, Family};
 use super::error::{AttrAction, AttributeError, AttributeErrorKind, EncodeError, UpdateError};
 use super::iana::{AttrType, MessageType};
-use super::nlri::{MpNextHop, MpReach, MpUnreach, Nlri, Placement, decode_prefixes};
+use super::nlri::{MpNextHop, MpReach, MpUnreach, Nlri, NlriList, Placement, decode_prefixes};
 use super::reader::Reader;
 
 /// An UPDATE message.
@@ -42,7 +42,9 @@ use super::reader::Reader;
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Update {
-    /// IPv4 unicast prefixes withdrawn (the Withdrawn Routes field).
+    /// IPv4 unicast prefixes withdrawn (the Withdrawn Routes field). A `Vec`, unlike the
+    /// announced prefixes: withdrawals are rarer (in the RIS corpus 3.5 % of the UPDATEs carry
+    /// any), and an inline list here would grow every `Update` for them.
     pub withdrawn: Vec<Nlri>,
     /// Path attributes other than MP_REACH_NLRI / MP_UNREACH_NLRI, shared by every route of
     /// the UPDATE.
@@ -51,8 +53,8 @@ pub struct Update {
     pub mp_reach: Option<MpReach>,
     /// MP_UNREACH_NLRI (RFC 4760 §4): withdrawn prefixes of another family.
     pub mp_unreach: Option<MpUnreach>,
-    /// IPv4 unicast prefixes announced (the NLRI field).
-    pub nlri: Vec<Nlri>,
+    /// IPv4 unicast prefixes announced (the NLRI field), inline when there is one.
+    pub nlri: NlriList,
     /// Attribute errors found while decoding whose RFC 7606 action is "attribute discard" or
     /// "treat-as-withdraw" (session-reset errors fail the decode instead). Not encoded.
     pub issues: Vec<AttributeError>,
@@ -126,6 +128,7 @@ impl Update {
     }
 
     /// Decodes the body (after the header); `msg_len` is the whole message length.
+    #[inline]
     pub(crate) fn decode_body(r: &mut Reader<'_>, ctx: &DecodeCtx) -> Result<Self, UpdateError> {
         // The framer guarantees at least 4 body octets (length >= 23).
         let offset = r.offset();
@@ -142,7 +145,6 @@ impl Update {
         let mut wr = r.sub(usize::from(wlen)).ok_or_else(|| too_long.clone())?;
         let mut withdrawn = Vec::new();
         if !wr.is_empty() {
-            withdrawn.reserve(wr.remaining() / 3);
             decode_prefixes(
                 &mut wr,
                 false,
@@ -159,12 +161,15 @@ impl Update {
                 offset,
                 length: alen,
             })?;
-        let mut attributes = PathAttributes::with_capacity(8);
+        // Built where it will live, inside the `Arc` (one allocation for both; `make_mut` never
+        // clones here, the `Arc` is not shared yet). Its atomic compare-exchange costs less than
+        // building the list on the stack and moving it in (a 528-octet copy of freshly written
+        // memory), measured both ways.
+        let mut attributes = Arc::new(PathAttributes::new());
         let mut decoded = DecodedAttributes::default();
-        decode_attributes(&mut ar, ctx, &mut attributes, &mut decoded)?;
-        let mut nlri = Vec::new();
+        decode_attributes(&mut ar, ctx, Arc::make_mut(&mut attributes), &mut decoded)?;
+        let mut nlri = NlriList::new();
         if !r.is_empty() {
-            nlri.reserve(r.remaining() / 3);
             decode_prefixes(r, false, ctx.add_path(Family::IPV4_UNICAST), &mut nlri)
                 .map_err(|(offset, reason)| UpdateError::InvalidNetworkField { offset, reason })?;
         }
@@ -174,7 +179,7 @@ impl Update {
         check_mandatory(&nlri, mp_reach.as_ref(), present, offset, &mut issues);
         Ok(Self {
             withdrawn,
-            attributes: Arc::new(attributes),
+            attributes,
             mp_reach,
             mp_unreach,
             nlri,
@@ -325,7 +330,7 @@ pub fn pack(
         let probe = MpReach {
             family,
             next_hop: nh,
-            nlri: Vec::new(),
+            nlri: NlriList::new(),
             placement: Placement::default(),
         };
         4 + probe.value_len(add_path)
@@ -343,12 +348,12 @@ pub fn pack(
             ..Update::default()
         };
         match next_hop {
-            None => u.nlri = chunk.to_vec(),
+            None => u.nlri = NlriList::from_slice(chunk),
             Some(nh) => {
                 u.mp_reach = Some(MpReach {
                     family,
                     next_hop: nh,
-                    nlri: chunk.to_vec(),
+                    nlri: NlriList::from_slice(chunk),
                     placement: Placement::default(),
                 });
             }
@@ -399,13 +404,13 @@ impl From<IpNet> for Nlri {
 }
 
 impl Update {
-    /// An UPDATE announcing IPv4 unicast `nlri` with `attributes` (which must hold ORIGIN,
-    /// AS_PATH and NEXT_HOP).
+    /// An UPDATE announcing IPv4 unicast `nlri` (a `Vec<Nlri>`, an [`NlriList`], ...) with
+    /// `attributes` (which must hold ORIGIN, AS_PATH and NEXT_HOP).
     #[must_use]
-    pub fn announce(attributes: Arc<PathAttributes>, nlri: Vec<Nlri>) -> Self {
+    pub fn announce(attributes: Arc<PathAttributes>, nlri: impl Into<NlriList>) -> Self {
         Self {
             attributes,
-            nlri,
+            nlri: nlri.into(),
             ..Self::default()
         }
     }
