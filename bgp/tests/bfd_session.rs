@@ -1,7 +1,7 @@
 //! BFD sessions driven in pairs over a virtual-time link: handshake, interval negotiation,
 //! detection time, transmit jitter, Poll/Final, AdminDown and authentication rejection.
 
-use bgp::bfd::packet::{Authentication, ControlPacket, Diagnostic, State};
+use bgp::bfd::packet::{Authentication, ControlPacket, Diagnostic, PacketBuf, State};
 use bgp::bfd::{Command, Config, Event, RxError, Session};
 use sim_core::time::{Duration, Instant};
 
@@ -12,7 +12,7 @@ struct Pair {
     a: Session,
     b: Session,
     /// In flight: (arrival, to_b, bytes), in send order.
-    in_flight: Vec<(Instant, bool, Vec<u8>)>,
+    in_flight: Vec<(Instant, bool, PacketBuf)>,
     cut_a_to_b: bool,
     cut_b_to_a: bool,
     /// Send instants of periodic packets from each side.

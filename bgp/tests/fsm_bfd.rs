@@ -22,7 +22,7 @@ fn run_bfd(
 ) -> Option<Instant> {
     let latency = Duration::from_millis(1);
     let mut now = from;
-    let mut in_flight: Vec<(Instant, bool, Vec<u8>)> = Vec::new();
+    let mut in_flight: Vec<(Instant, bool, bfd::packet::PacketBuf)> = Vec::new();
     loop {
         while let Some(p) = a.poll_transmit() {
             in_flight.push((now + latency, true, p));

@@ -547,6 +547,38 @@ impl RunReport {
         }
     }
 
+    /// How long `session` was up during the run: the time both of its ends were
+    /// Established, from the timeline (the run starts with every session Idle). A session
+    /// leaves "up" exactly when a flap is counted for it.
+    #[must_use]
+    pub fn established_time(&self, session: &str) -> Duration {
+        let end = Instant::ZERO + self.duration;
+        // (router, Established?) for the ends seen so far; a session has two ends.
+        let mut ends: Vec<(&str, bool)> = Vec::with_capacity(2);
+        let mut up_since: Option<Instant> = None;
+        let mut total = Duration::ZERO;
+        for (at, router, to) in self.session_changes(session) {
+            let established = to == SessionStateName::Established;
+            match ends.iter_mut().find(|(r, _)| *r == router) {
+                Some(e) => e.1 = established,
+                None => ends.push((router, established)),
+            }
+            let up = ends.len() == 2 && ends.iter().all(|(_, e)| *e);
+            match (up_since, up) {
+                (None, true) => up_since = Some(at),
+                (Some(since), false) => {
+                    total += at.min(end) - since.min(end);
+                    up_since = None;
+                }
+                _ => {}
+            }
+        }
+        if let Some(since) = up_since {
+            total += end - since.min(end);
+        }
+        total
+    }
+
     /// State changes of one session, in order: (time, router, new state).
     fn session_changes(&self, session: &str) -> Vec<(Instant, &str, SessionStateName)> {
         self.timeline
@@ -806,6 +838,38 @@ at = "9m"
 metric = "messages.notification"
 eq = 1
 "#;
+
+    #[test]
+    fn established_time_counts_only_while_both_ends_are_established() {
+        let at = |s: u64| Instant::from_nanos(s * 1_000_000_000);
+        let change = |t: u64, router: &str, from, to| TimelineEntry {
+            at: at(t),
+            router: Some(router.to_owned()),
+            event: TimelineEvent::Session {
+                session: "s".to_owned(),
+                from,
+                to,
+                cause: None,
+            },
+        };
+        use SessionStateName::{Established, Idle, OpenConfirm};
+        let mut report = hand_built();
+        report.timeline = vec![
+            change(10, "a", OpenConfirm, Established),
+            change(12, "b", OpenConfirm, Established),
+            change(470, "a", Established, Idle),
+            change(475, "b", Established, Idle),
+            change(500, "b", OpenConfirm, Established),
+            change(501, "a", OpenConfirm, Established),
+        ];
+        // Up from 12 s (both ends) to 470 s (the first end drops), then from 501 s to the end
+        // of the 15-minute run.
+        assert_eq!(
+            report.established_time("s"),
+            Duration::from_secs((470 - 12) + (900 - 501))
+        );
+        assert_eq!(report.established_time("other"), Duration::ZERO);
+    }
 
     fn hand_built() -> RunReport {
         let at = |s: u64| Instant::from_nanos(s * 1_000_000_000);

@@ -44,6 +44,10 @@ pub const VERSION: u8 = 1;
 /// Length of the mandatory section in bytes.
 pub const MANDATORY_LEN: usize = 24;
 
+/// An encoded control packet: the mandatory section inline, longer packets (with an
+/// authentication section) on the heap.
+pub type PacketBuf = smallvec::SmallVec<[u8; MANDATORY_LEN]>;
+
 /// [`MANDATORY_LEN`] as the Length field of a packet without authentication.
 const MANDATORY_LENGTH_FIELD: u8 = 24;
 
@@ -312,6 +316,18 @@ impl ControlPacket {
             out.push(u8::try_from(auth_len).unwrap_or(u8::MAX));
             out.extend_from_slice(&auth.data);
         }
+    }
+
+    /// The encoded packet in a [`PacketBuf`]: inline, with no allocation, when there is no
+    /// authentication section (what a session sends every interval).
+    #[must_use]
+    pub fn to_buf(&self) -> PacketBuf {
+        if self.authentication.is_none() {
+            return PacketBuf::from_buf(self.mandatory(MANDATORY_LENGTH_FIELD));
+        }
+        let mut out = Vec::with_capacity(MANDATORY_LEN);
+        self.encode(&mut out);
+        PacketBuf::from_vec(out)
     }
 
     /// The encoded packet as a new vector.

@@ -22,7 +22,7 @@ use serde::Serialize;
 use sim_core::time::{Duration, Instant};
 use std::collections::VecDeque;
 
-use super::packet::{ControlPacket, DecodeError, Diagnostic, State};
+use super::packet::{ControlPacket, DecodeError, Diagnostic, PacketBuf, State};
 use crate::fsm::profile::Jitter;
 
 /// Session parameters chosen by the operator.
@@ -143,7 +143,7 @@ pub struct Session {
     /// After AdminDown, AdminDown packets are sent until this instant (§6.8.16).
     admin_down_until: Option<Instant>,
     rng: ChaCha8Rng,
-    transmits: VecDeque<Vec<u8>>,
+    transmits: VecDeque<PacketBuf>,
     events: VecDeque<Event>,
 }
 
@@ -392,7 +392,7 @@ impl Session {
 
     /// The next UDP payload to send to the peer.
     #[must_use]
-    pub fn poll_transmit(&mut self) -> Option<Vec<u8>> {
+    pub fn poll_transmit(&mut self) -> Option<PacketBuf> {
         self.transmits.pop_front()
     }
 
@@ -400,6 +400,12 @@ impl Session {
     #[must_use]
     pub fn poll_event(&mut self) -> Option<Event> {
         self.events.pop_front()
+    }
+
+    /// Whether an event is waiting for [`Session::poll_event`] (without taking it).
+    #[must_use]
+    pub fn has_events(&self) -> bool {
+        !self.events.is_empty()
     }
 
     fn may_transmit(&self) -> bool {
@@ -438,7 +444,7 @@ impl Session {
             required_min_echo_rx: Duration::ZERO,
             authentication: None,
         };
-        self.transmits.push_back(packet.to_bytes());
+        self.transmits.push_back(packet.to_buf());
         let jitter = if self.config.detect_mult == 1 {
             JITTER_MULT_1
         } else {

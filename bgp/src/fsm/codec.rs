@@ -197,9 +197,14 @@ pub(super) fn open(config: &Config) -> Vec<u8> {
     encode_fixed(&msg)
 }
 
-/// A KEEPALIVE: the 19-octet header alone.
+/// A KEEPALIVE: the 19-octet header alone (RFC 4271 §4.4), built without the general
+/// encoder: the marker, Length 19 and Type 4. Sessions send one per keepalive interval, so
+/// this is a hot path; `keepalive_is_the_encoded_message` pins it to the encoder's output.
 pub(super) fn keepalive() -> Vec<u8> {
-    encode_fixed(&Message::Keepalive)
+    let mut out = Vec::with_capacity(crate::wire::KEEPALIVE_LEN);
+    out.extend_from_slice(&crate::wire::MARKER);
+    out.extend_from_slice(&[0, 19, 4]);
+    out
 }
 
 /// A NOTIFICATION.
@@ -209,7 +214,7 @@ pub(super) fn notification(n: &Notification) -> Vec<u8> {
 
 /// An UPDATE under the negotiated context.
 pub(super) fn update(update: Update, ctx: &EncodeCtx) -> Result<Vec<u8>, EncodeError> {
-    let mut out = BytesMut::new();
+    let mut out = BytesMut::with_capacity(128);
     Message::Update(update).encode(&mut out, ctx)?;
     Ok(out.to_vec())
 }
@@ -217,9 +222,27 @@ pub(super) fn update(update: Update, ctx: &EncodeCtx) -> Result<Vec<u8>, EncodeE
 /// Encodes a message that always fits (OPEN, KEEPALIVE, NOTIFICATION of bounded data); should
 /// the codec refuse it anyway, nothing is sent rather than a partial message.
 fn encode_fixed(msg: &Message) -> Vec<u8> {
-    let mut out = BytesMut::new();
+    // Room for an OPEN with a few capabilities or a short NOTIFICATION, so the buffer does
+    // not grow while encoding.
+    let mut out = BytesMut::with_capacity(128);
     match msg.encode(&mut out, &EncodeCtx::default()) {
         Ok(()) => out.to_vec(),
         Err(_) => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keepalive_is_the_encoded_message() {
+        let mut out = BytesMut::new();
+        assert!(
+            Message::Keepalive
+                .encode(&mut out, &EncodeCtx::default())
+                .is_ok()
+        );
+        assert_eq!(keepalive(), out.to_vec());
     }
 }

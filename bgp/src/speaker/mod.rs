@@ -93,7 +93,7 @@ pub struct Transmit {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub enum TransmitKind {
     /// BFD: send this control packet as a UDP payload (port 3784, RFC 5881).
-    Bfd(Vec<u8>),
+    Bfd(bfd::packet::PacketBuf),
     /// BGP: connect, write bytes on, or close the TCP connection.
     Bgp(fsm::Transmit),
     /// BGP on the second, colliding connection (write bytes on it or close it; never
@@ -531,24 +531,32 @@ impl Speaker {
         peer: PeerId,
         payload: &[u8],
     ) -> Result<Result<(), bfd::RxError>, SpeakerError> {
+        let i = self.index(peer).ok_or(SpeakerError::UnknownPeer(peer))?;
         let state = self.peer_mut(peer)?;
         state.touch_bfd();
         let bfd = state.bfd.as_mut().ok_or(SpeakerError::NoBfd(peer))?;
         let result = bfd.handle_packet(now, payload);
-        self.drive(now);
+        self.drive_bfd(now, i);
         Ok(result)
     }
 
     /// Fires every timer due at `now` (sessions in [`PeerId`] order, BGP before BFD).
     pub fn handle_timeout(&mut self, now: Instant) {
-        for state in &mut self.peers {
+        // The one peer due, if exactly one is and only its BFD session fired.
+        let mut bfd_only: Option<usize> = None;
+        let mut due = 0_usize;
+        for (i, state) in self.peers.iter_mut().enumerate() {
             if state.deadline.is_none_or(|t| t > now) {
                 continue;
             }
+            due += 1;
+            bfd_only = Some(i);
             state.touch_bfd();
             if state.session.poll_timeout().is_some_and(|t| t <= now) {
                 state.touch();
                 state.session.handle_timeout(now);
+                bfd_only = None;
+                due += 1;
             }
             if let Some(second) = state
                 .second
@@ -557,6 +565,7 @@ impl Speaker {
             {
                 second.session.handle_timeout(now);
                 state.touch();
+                bfd_only = None;
             }
             if let Some(bfd) = state
                 .bfd
@@ -566,7 +575,10 @@ impl Speaker {
                 bfd.handle_timeout(now);
             }
         }
-        self.drive(now);
+        match bfd_only {
+            Some(i) if due == 1 => self.drive_bfd(now, i),
+            _ => self.drive(now),
+        }
     }
 
     /// Originates `prefix` (see [`Rib::originate`]) and advertises it to every peer.
@@ -655,6 +667,42 @@ impl Speaker {
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
         self.next_timeout
+    }
+
+    /// [`Self::drive`] after an input that reached only the BFD session of peer `i` (a
+    /// packet, or its transmit or detection timer): the common case of a BFD session
+    /// exchanging packets every few hundred milliseconds.
+    ///
+    /// When that session raised no event, the peer has no second (colliding) connection, no
+    /// peer awaits re-examination and the RIB has not changed, a round of `drive` would find
+    /// no event anywhere (untouched peers and the RIB have nothing queued: the previous drive
+    /// drained them; with no second connection there is no collision to resolve), offer
+    /// nothing, and only drain this peer's transmits (BGP first, then BFD) and refresh its
+    /// deadline and the speaker's; `progressed` stays false, so there is one round. That is
+    /// exactly what this does, without the passes over every peer. Otherwise it runs
+    /// `drive`.
+    fn drive_bfd(&mut self, now: Instant, i: usize) {
+        let quiet = !self.rib_changed
+            && self.peers.iter().all(|p| !p.recheck)
+            && self.peers.get(i).is_some_and(|p| {
+                p.second.is_none() && p.bfd.as_ref().is_some_and(|b| !b.has_events())
+            });
+        let Some(state) = self.peers.get_mut(i).filter(|_| quiet) else {
+            self.drive(now);
+            return;
+        };
+        let id = state.id;
+        drain_bgp(id, state, &mut self.transmits);
+        while let Some(packet) = state.bfd.as_mut().and_then(bfd::Session::poll_transmit) {
+            self.transmits.push_back(Transmit {
+                peer: id,
+                kind: TransmitKind::Bfd(packet),
+            });
+        }
+        state.touched = false;
+        state.flush = false;
+        state.deadline = state.next_deadline();
+        self.next_timeout = self.peers.iter().filter_map(|p| p.deadline).min();
     }
 
     /// Processes the consequences of an input until nothing changes any more.

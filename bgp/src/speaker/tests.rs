@@ -113,7 +113,7 @@ impl Net {
                     }
                     TransmitKind::Bfd(packet) => {
                         if !self.silent {
-                            self.send(1 - side, Delivery::Bfd(packet));
+                            self.send(1 - side, Delivery::Bfd(packet.to_vec()));
                         }
                     }
                     // One connection in this network: never a second session.

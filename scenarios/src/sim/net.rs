@@ -23,6 +23,7 @@
 
 use std::collections::VecDeque;
 
+use bgp::bfd::packet::PacketBuf;
 use sim_core::engine::Engine;
 use sim_core::link::{Direction, DropCause, Link, Outcome, State};
 use sim_core::queue::EventId;
@@ -81,8 +82,8 @@ pub enum Frame {
         /// The segment.
         segment: Box<Segment>,
     },
-    /// A datagram (a BFD control packet).
-    Datagram(Box<[u8]>),
+    /// A datagram (a BFD control packet, inline: no allocation per packet).
+    Datagram(PacketBuf),
 }
 
 impl Frame {
@@ -132,7 +133,7 @@ pub enum Upcall {
         /// The end.
         end: u8,
         /// The payload.
-        bytes: Box<[u8]>,
+        bytes: PacketBuf,
     },
     /// Carrier changed on a segment attached directly to a router.
     Carrier {
@@ -249,6 +250,16 @@ pub struct Net {
     wire: WireCounter,
     /// Segments an endpoint emitted, between polling and sending them (kept to reuse).
     scratch: Vec<Segment>,
+    /// Buffers of delivered [`Upcall::Data`] handed back by [`Net::recycle`], reused for the
+    /// next deliveries so that steady keepalive traffic allocates nothing.
+    spare: Vec<Vec<u8>>,
+    /// Boxes of delivered segments, reused for the next segments sent (the box keeps
+    /// [`Frame`], and so every queued event, small).
+    #[allow(
+        clippy::vec_box,
+        reason = "the boxes themselves are what is reused: a frame carries a Box<Segment>"
+    )]
+    spare_segments: Vec<Box<Segment>>,
 }
 
 /// Errors building the network from a topology.
@@ -352,6 +363,8 @@ impl Net {
             captured: Vec::new(),
             wire: WireCounter::default(),
             scratch: Vec::new(),
+            spare: Vec::new(),
+            spare_segments: Vec::new(),
         })
     }
 
@@ -551,13 +564,22 @@ impl Net {
         self.alive.get(router).copied().unwrap_or(false)
     }
 
+    /// Hands back the buffer of an [`Upcall::Data`] once its bytes are consumed, to be reused
+    /// for a later delivery (a few are kept; the contents do not matter).
+    pub fn recycle(&mut self, mut buf: Vec<u8>) {
+        if self.spare.len() < 8 {
+            buf.clear();
+            self.spare.push(buf);
+        }
+    }
+
     /// Sends a datagram from `end` along the session path.
     pub fn send_datagram<E: From<NetEvent>>(
         &mut self,
         engine: &mut Engine<E>,
         session: SessIx,
         end: u8,
-        bytes: Box<[u8]>,
+        bytes: PacketBuf,
     ) {
         self.stats.datagrams += 1;
         self.send_hop(engine, session, 1 - (end & 1), 0, Frame::Datagram(bytes));
@@ -785,6 +807,9 @@ impl Net {
                         return;
                     }
                 }
+                if self.spare_segments.len() < 16 {
+                    self.spare_segments.push(segment);
+                }
                 self.flush(engine, session, toward);
             }
         }
@@ -820,7 +845,8 @@ impl Net {
                     self.upcalls.push_back(Upcall::Connected { session, end });
                 }
                 tcp::Event::DataReadable => {
-                    let mut bytes = vec![0; ep.readable()];
+                    let mut bytes = self.spare.pop().unwrap_or_default();
+                    bytes.resize(ep.readable(), 0);
                     let n = ep.read(&mut bytes);
                     bytes.truncate(n);
                     if !bytes.is_empty() {
@@ -839,7 +865,8 @@ impl Net {
         }
         // Data may have become readable without a fresh edge (read only part earlier).
         if ep.readable() > 0 {
-            let mut bytes = vec![0; ep.readable()];
+            let mut bytes = self.spare.pop().unwrap_or_default();
+            bytes.resize(ep.readable(), 0);
             let n = ep.read(&mut bytes);
             bytes.truncate(n);
             self.upcalls.push_back(Upcall::Data {
@@ -878,6 +905,13 @@ impl Net {
         }
         for seg in out.drain(..) {
             self.stats.tcp_segments += 1;
+            let segment = match self.spare_segments.pop() {
+                Some(mut b) => {
+                    *b = seg;
+                    b
+                }
+                None => Box::new(seg),
+            };
             self.send_hop(
                 engine,
                 session,
@@ -885,7 +919,7 @@ impl Net {
                 0,
                 Frame::Tcp {
                     generation,
-                    segment: Box::new(seg),
+                    segment,
                 },
             );
         }

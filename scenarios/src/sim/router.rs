@@ -30,7 +30,7 @@ pub(crate) enum Out {
     /// Close the session's connection.
     Close(SessIx),
     /// Send a BFD control packet along the session's path.
-    Bfd(SessIx, Vec<u8>),
+    Bfd(SessIx, bfd::packet::PacketBuf),
 }
 
 /// Why a session went down, as far as the router knows.

@@ -184,7 +184,7 @@ pub(crate) struct World<'a> {
     detections: Vec<Detection>,
     last_fib_change: BTreeMap<usize, Instant>,
     /// BFD packets sent (BGP messages are counted on the wire, by `net`).
-    messages: BTreeMap<MessageType, u64>,
+    bfd_sent: u64,
     path_changes: Vec<PathChange>,
     /// The JSON-lines trace, when one was asked for (no trace: no record is even built).
     tracer: Option<Tracer<&'a mut dyn Write>>,
@@ -548,7 +548,7 @@ impl<'a> World<'a> {
             timeline: Vec::new(),
             detections: Vec::new(),
             last_fib_change: BTreeMap::new(),
-            messages: BTreeMap::new(),
+            bfd_sent: 0,
             path_changes: Vec::new(),
             tracer: trace.map(Tracer::new),
             end,
@@ -735,6 +735,7 @@ impl<'a> World<'a> {
                         tap.received(now, session, end, &bytes);
                     }
                     self.routers[r].handle_bytes(now, session, &bytes);
+                    self.net.recycle(bytes);
                     self.flush_router(r);
                 }
                 Upcall::Closed {
@@ -840,10 +841,9 @@ impl<'a> World<'a> {
                     self.net.close(&mut self.engine, s, end);
                 }
                 Out::Bfd(s, bytes) => {
-                    *self.messages.entry(MessageType::Bfd).or_insert(0) += 1;
+                    self.bfd_sent += 1;
                     let end = self.end_of(s, r);
-                    self.net
-                        .send_datagram(&mut self.engine, s, end, bytes.into_boxed_slice());
+                    self.net.send_datagram(&mut self.engine, s, end, bytes);
                 }
             }
         }
@@ -2065,7 +2065,7 @@ impl<'a> World<'a> {
                     // BGP messages as they left on the wire (a message queued behind
                     // unacknowledged data when its connection closed never did); BFD as sent.
                     count: match k {
-                        MessageType::Bfd => self.messages.get(k).copied().unwrap_or(0),
+                        MessageType::Bfd => self.bfd_sent,
                         _ => self.net.messages_sent(*k),
                     },
                 })

@@ -10,7 +10,13 @@
 //! 2. **False session resets on a healthy link**: the same sessions with no fault and no
 //!    expectations, run for long horizons with the loss model on the faulted link (the first
 //!    fault's target, else `circuit.primary`); every session flap is a false failover. The
-//!    rate per year comes with an exact Poisson (Garwood) 95 % confidence interval.
+//!    rate is counted per year of *up time* of the sessions over that link (both ends
+//!    Established, averaged over those sessions), not per year of simulated time: a reset
+//!    session spends time reconnecting through the same loss, during which it cannot be
+//!    reset again, so per simulated hour a very lossy link would look *safer* than a
+//!    moderately lossy one (at 30 % loss the per-simulated-hour rate came out below the
+//!    10 % one). Up time is the exposure: a failover happens only to a session that is up.
+//!    The rate comes with an exact Poisson (Garwood) 95 % confidence interval.
 //! 3. **Control-plane overhead**: messages (BGP and BFD) per second on the healthy runs.
 //!
 //! Ranking: configurations that meet both budgets (outage p99 ≤ `--max-outage`, estimated
@@ -197,7 +203,10 @@ pub struct Assessment {
     pub false_resets: u64,
     /// Healthy time simulated.
     pub healthy_ns: u128,
-    /// False resets per year (point estimate).
+    /// Up time of the sessions over the lossy link in the healthy runs (both ends
+    /// Established, averaged over those sessions): the exposure the rate is counted against.
+    pub up_ns: u64,
+    /// False resets per year of up time (point estimate).
     pub per_year: f64,
     /// 95 % confidence interval per year.
     pub per_year_ci: (f64, f64),
@@ -218,6 +227,7 @@ pub fn assess(spec: &AdviseSpec, exec: Exec) -> Result<Vec<Assessment>, SweepErr
     let (name, text) = source_text(&spec.source)?;
     let doc = parse_doc(&name, &text)?;
     let healthy_doc = healthy(&doc, spec.loss, spec.horizon);
+    let target = lossy_target(&doc);
     let mut failing: Vec<Scenario> = Vec::new();
     let mut healthy_sc: Vec<Scenario> = Vec::new();
     for c in &spec.candidates {
@@ -242,8 +252,13 @@ pub fn assess(spec: &AdviseSpec, exec: Exec) -> Result<Vec<Assessment>, SweepErr
     let fail_parts = run_samples(&refs, spec.runs, spec.seed, None, exec, |_, _| {})
         .map_err(|e| run_err(e, spec.runs))?;
     let refs: Vec<&Scenario> = healthy_sc.iter().collect();
-    // Flaps are summed exactly here (the histograms keep 3 significant digits).
+    // Flaps and up time are summed exactly here (the histograms keep 3 significant digits).
     let flaps: Vec<AtomicU64> = spec.candidates.iter().map(|_| AtomicU64::new(0)).collect();
+    let up_ns: Vec<AtomicU64> = spec.candidates.iter().map(|_| AtomicU64::new(0)).collect();
+    let exposed: Vec<Vec<String>> = healthy_sc
+        .iter()
+        .map(|s| s.topology.sessions_over(&target))
+        .collect();
     let healthy_parts = run_samples(
         &refs,
         spec.healthy_runs,
@@ -254,17 +269,21 @@ pub fn assess(spec: &AdviseSpec, exec: Exec) -> Result<Vec<Assessment>, SweepErr
             if let Some(f) = flaps.get(p) {
                 f.fetch_add(s.flaps, Ordering::Relaxed);
             }
+            if let (Some(u), Some(e)) = (up_ns.get(p), exposed.get(p)) {
+                u.fetch_add(exposure(s, e).as_nanos(), Ordering::Relaxed);
+            }
         },
     )
     .map_err(|e| run_err(e, spec.healthy_runs))?;
     let mut out = Vec::with_capacity(spec.candidates.len());
-    for ((((c, fsc), fparts), hparts), flaps) in spec
+    for (((((c, fsc), fparts), hparts), flaps), up_ns) in spec
         .candidates
         .iter()
         .zip(&failing)
         .zip(fail_parts)
         .zip(healthy_parts)
         .zip(&flaps)
+        .zip(&up_ns)
     {
         let dirs: Vec<String> = fsc.directions().into_iter().map(|d| d.name).collect();
         let mut failure = PointResult::new(c.point(), &dirs);
@@ -283,8 +302,9 @@ pub fn assess(spec: &AdviseSpec, exec: Exec) -> Result<Vec<Assessment>, SweepErr
                 .unwrap_or(0)
         };
         let false_resets = flaps.load(Ordering::Relaxed);
+        let up_ns = up_ns.load(Ordering::Relaxed);
         #[allow(clippy::cast_precision_loss, reason = "rates for display and ranking")]
-        let years = health.simulated_ns as f64 / YEAR_NS;
+        let years = up_ns as f64 / YEAR_NS;
         let (lo, hi) = garwood(false_resets, 0.05);
         let (per_year, per_year_ci) = if years > 0.0 {
             #[allow(clippy::cast_precision_loss, reason = "counts far below 2^52")]
@@ -302,6 +322,7 @@ pub fn assess(spec: &AdviseSpec, exec: Exec) -> Result<Vec<Assessment>, SweepErr
             outage_p99_us,
             false_resets,
             healthy_ns: health.simulated_ns,
+            up_ns,
             per_year,
             per_year_ci,
             messages_per_s: health.messages_per_s(),
@@ -325,6 +346,7 @@ pub fn to_json(spec: &AdviseSpec, ranked: &[Assessment]) -> String {
                 "outage_p99_us": a.outage_p99_us,
                 "false_resets": a.false_resets,
                 "healthy_ns": a.healthy_ns.to_string(),
+                "up_ns": a.up_ns.to_string(),
                 "false_per_year": finite(a.per_year),
                 "false_per_year_ci": [finite(a.per_year_ci.0), finite(a.per_year_ci.1)],
                 "messages_per_s": a.messages_per_s,
@@ -367,14 +389,7 @@ pub fn rank(list: &mut [Assessment]) {
 #[must_use]
 pub fn healthy(doc: &Table, loss: LossSpec, horizon: Duration) -> Table {
     let mut doc = doc.clone();
-    let target = doc
-        .get("fault")
-        .and_then(Value::as_array)
-        .and_then(|f| f.first())
-        .and_then(|f| f.get("target"))
-        .and_then(Value::as_str)
-        .unwrap_or("circuit.primary")
-        .to_owned();
+    let target = lossy_target(&doc);
     doc.remove("fault");
     doc.remove("expect");
     doc.insert("duration".to_owned(), Value::String(horizon.to_string()));
@@ -389,6 +404,38 @@ pub fn healthy(doc: &Table, loss: LossSpec, horizon: Duration) -> Table {
         items.push(Value::Table(t));
     }
     doc
+}
+
+/// The link the healthy runs make lossy: the first fault's target, else `circuit.primary`.
+fn lossy_target(doc: &Table) -> String {
+    doc.get("fault")
+        .and_then(Value::as_array)
+        .and_then(|f| f.first())
+        .and_then(|f| f.get("target"))
+        .and_then(Value::as_str)
+        .unwrap_or("circuit.primary")
+        .to_owned()
+}
+
+/// A healthy run's exposure to false resets: how long the sessions over the lossy link were
+/// up (both ends Established), averaged over those sessions; the whole run when no session
+/// crosses it. A reset session spends time reconnecting, during which it cannot be reset
+/// again, so the rate is counted per hour of up time, not per hour of simulated time.
+fn exposure(sample: &Sample, exposed: &[String]) -> Duration {
+    let times: Vec<Duration> = sample
+        .sessions
+        .iter()
+        .filter(|(name, _, _)| exposed.contains(name))
+        .map(|(_, _, up)| *up)
+        .collect();
+    let Ok(n) = u64::try_from(times.len()) else {
+        return sample.simulated;
+    };
+    if n == 0 {
+        return sample.simulated;
+    }
+    let total: u128 = times.iter().map(|d| u128::from(d.as_nanos())).sum();
+    Duration::from_nanos(u64::try_from(total / u128::from(n)).unwrap_or(u64::MAX))
 }
 
 /// The exact (Garwood) two-sided `1 − alpha` confidence interval of a Poisson mean, given `k`
@@ -579,6 +626,7 @@ mod tests {
             outage_p99_us: outage_s * 1_000_000,
             false_resets: 0,
             healthy_ns: 0,
+            up_ns: 0,
             per_year: false_hi,
             per_year_ci: (0.0, false_hi),
             messages_per_s: msgs,

@@ -221,6 +221,9 @@ pub struct Sample {
     pub probes_lost: Vec<u64>,
     /// Session flaps, all sessions.
     pub flaps: u64,
+    /// Per session (in the report's session order): its name, its flaps, and how long it
+    /// was up (both ends Established, [`RunReport::established_time`]).
+    pub sessions: Vec<(String, u64, Duration)>,
     /// Messages of every kind sent.
     pub messages: u64,
     /// Simulated time.
@@ -260,6 +263,17 @@ impl Sample {
             outage,
             probes_lost,
             flaps: report.flaps.iter().map(|f| f.count).sum(),
+            sessions: report
+                .flaps
+                .iter()
+                .map(|f| {
+                    (
+                        f.session.clone(),
+                        f.count,
+                        report.established_time(&f.session),
+                    )
+                })
+                .collect(),
             messages: report.messages.iter().map(|m| m.count).sum(),
             simulated: report.duration,
         }

@@ -131,6 +131,51 @@ impl Topology {
         out
     }
 
+    /// The segments a carrier target (circuit, link, segment, `vpn.tunnel`, `internet`)
+    /// stands for, as `[[link]]` applies its properties to them; none for other targets.
+    #[must_use]
+    pub fn carrier_segments(&self, target: Target) -> Vec<SegmentIx> {
+        match target {
+            Target::Segment(s) => vec![s],
+            Target::Link(c, side) => self
+                .circuits
+                .get(c.0)
+                .map(|c| {
+                    let l = &c.links[side.index()];
+                    vec![l.access, l.core]
+                })
+                .unwrap_or_default(),
+            Target::Circuit(c) => self
+                .circuits
+                .get(c.0)
+                .map(|c| c.links.iter().flat_map(|l| [l.access, l.core]).collect())
+                .unwrap_or_default(),
+            Target::VpnTunnel => self
+                .vpn
+                .as_ref()
+                .map(|v| v.tunnels.clone())
+                .unwrap_or_default(),
+            Target::Internet => vec![self.internet.segment],
+            _ => Vec::new(),
+        }
+    }
+
+    /// The names of the sessions whose path crosses a segment of the carrier target `name`
+    /// (see [`Topology::carrier_segments`]): the sessions that `[[link]] target = name`
+    /// impairs. Empty when `name` is not a carrier target.
+    #[must_use]
+    pub fn sessions_over(&self, name: &str) -> Vec<String> {
+        let segments = self
+            .resolve(name)
+            .map(|t| self.carrier_segments(t))
+            .unwrap_or_default();
+        self.sessions
+            .iter()
+            .filter(|s| s.path.iter().any(|p| segments.contains(p)))
+            .map(|s| s.name.clone())
+            .collect()
+    }
+
     /// Resolves a target name.
     #[must_use]
     pub fn resolve(&self, name: &str) -> Option<Target> {

@@ -285,29 +285,7 @@ fn peering_sessions(topo: &Topology, target: Target) -> Vec<SessionIx> {
 
 /// The segments a carrier target stands for.
 fn segments_of(topo: &Topology, target: Target) -> Vec<SegmentIx> {
-    match target {
-        Target::Segment(s) => vec![s],
-        Target::Link(c, side) => topo
-            .circuits
-            .get(c.0)
-            .map(|c| {
-                let l = &c.links[side.index()];
-                vec![l.access, l.core]
-            })
-            .unwrap_or_default(),
-        Target::Circuit(c) => topo
-            .circuits
-            .get(c.0)
-            .map(|c| c.links.iter().flat_map(|l| [l.access, l.core]).collect())
-            .unwrap_or_default(),
-        Target::VpnTunnel => topo
-            .vpn
-            .as_ref()
-            .map(|v| v.tunnels.clone())
-            .unwrap_or_default(),
-        Target::Internet => vec![topo.internet.segment],
-        _ => Vec::new(),
-    }
+    topo.carrier_segments(target)
 }
 
 /// Base addresses of the pools generated prefixes come from: on-premises from 100.64.0.0/10
