@@ -9,10 +9,10 @@
 //! attribute into its typed value (holdtime has no lazy mode: `Message::decode` builds every
 //! `AttrValue`) and every prefix into an `ipnet` value.
 //!
-//! Measured 2026-11-23 on the shared 2-core machine (RIS corpus, 17,216 UPDATEs, three runs at
-//! load 2.4–4): `decode_updates/holdtime` 1.73–1.77× the throughput of `decode_updates/netgauze`
-//! (bgpkit 0.56–0.61×); the goal is 1.5×. README has the table; the example
-//! `codec_passes` counts instructions under callgrind.
+//! Measured 2026-11-23 on the shared 2-core machine (RIS corpus, 17,216 UPDATEs):
+//! `decode_updates/holdtime` 1.66–1.70× the throughput of `decode_updates/netgauze` with the
+//! project's profile (fat LTO), 1.73–1.77× without LTO; the goal is 1.5×. README has
+//! the table; the example `codec_passes` counts instructions under callgrind.
 //!
 //! Run: `cargo bench -p bench --bench codec -- --warm-up-time 1 --measurement-time 3`.
 #![allow(missing_docs, reason = "criterion macros generate undocumented items")]
