@@ -1208,7 +1208,19 @@ impl ConnTask {
             tokio::select! {
                 biased;
                 bytes = out.recv() => match bytes {
-                    Some(bytes) => stream.write_all(&bytes).await?,
+                    Some(bytes) => {
+                        if let Err(error) = stream.write_all(&bytes).await {
+                            // A peer that sends a NOTIFICATION and closes (RFC 4271 §6: "the
+                            // BGP connection is closed immediately after it is sent") resets
+                            // the connection when our data reaches it unread, so this write
+                            // fails while its NOTIFICATION still waits in our receive
+                            // buffer. Hand that over before the error ends the connection.
+                            if open {
+                                Self::deliver_unread(stream, &mut buf, io, peer, conn).await;
+                            }
+                            return Err(error);
+                        }
+                    }
                     None => return Ok(Pumped::Closing),
                 },
                 changed = reading.changed() => {
@@ -1241,6 +1253,26 @@ impl ConnTask {
             }
         }
     }
+
+    /// Forwards what the kernel already holds for a connection that failed, without
+    /// waiting: reads until end of stream, an error, or nothing more is ready.
+    async fn deliver_unread(
+        stream: &TcpStream,
+        buf: &mut [u8],
+        io: &mpsc::Sender<Io>,
+        peer: PeerId,
+        conn: u64,
+    ) {
+        while let Ok(n) = stream.try_read(buf) {
+            let Some(bytes) = buf.get(..n).filter(|b| !b.is_empty()) else {
+                return;
+            };
+            let bytes = bytes.to_vec();
+            if io.send(Io::Bytes { peer, conn, bytes }).await.is_err() {
+                return;
+            }
+        }
+    }
 }
 
 /// How a connection's pump ended without a socket error.
@@ -1261,4 +1293,37 @@ async fn linger(stream: &mut TcpStream) {
     }
     let mut buf = [0_u8; 1024];
     while matches!(stream.read(&mut buf).await, Ok(n) if n > 0) {}
+}
+
+#[cfg(test)]
+mod unread_tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_notification_left_unread_by_a_reset_is_still_delivered() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("listen");
+        let addr = listener.local_addr().expect("bound");
+        let mut ours = TcpStream::connect(addr).await.expect("connect");
+        let (mut theirs, _) = listener.accept().await.expect("accept");
+        // Data the peer never reads: its close then resets the connection.
+        ours.write_all(b"unread by the peer").await.expect("write");
+        // A NOTIFICATION, Cease / Maximum Number of Prefixes Reached (RFC 4486 §4).
+        let bytes: Vec<u8> = [0xff_u8; 16].into_iter().chain([0, 21, 3, 6, 1]).collect();
+        theirs.write_all(&bytes).await.expect("peer writes");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        drop(theirs);
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        // Our next write fails: the peer reset the connection.
+        assert!(ours.write_all(&[0; 19]).await.is_err() || ours.write_all(&[0; 19]).await.is_err());
+        let (tx, mut rx) = mpsc::channel(4);
+        let mut buf = [0_u8; 64];
+        ConnTask::deliver_unread(&ours, &mut buf, &tx, PeerId(1), 7).await;
+        drop(tx);
+        let mut got = Vec::new();
+        while let Some(Io::Bytes { bytes, conn, .. }) = rx.recv().await {
+            assert_eq!(conn, 7);
+            got.extend(bytes);
+        }
+        assert_eq!(got, bytes);
+    }
 }
