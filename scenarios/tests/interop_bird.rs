@@ -58,26 +58,7 @@ fn bird_or_skip() -> Option<PathBuf> {
 /// Starts `bird` in the foreground with `config`, in a temporary directory named after
 /// `port` (unique per test).
 fn spawn_bird(bird: &Path, port: u16, config: &str) -> Bird {
-    let dir = temp_dir("bird", port);
-    let conf = dir.join("bird.conf");
-    std::fs::write(&conf, config).expect("write bird.conf");
-    let socket = dir.join("bird.ctl");
-    let child = Command::new(bird)
-        .arg("-f")
-        .arg("-c")
-        .arg(&conf)
-        .arg("-s")
-        .arg(&socket)
-        .arg("-P")
-        .arg(dir.join("bird.pid"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start bird");
-    Bird {
-        daemon: Daemon { child, dir },
-        socket,
-    }
+    launch_bird(Command::new(bird), "bird", port, config)
 }
 
 /// BIRD as ce1 (AS 65001, hold 9 s) on 127.0.0.2, dialling msee1 on 127.0.0.1:`our_port`.
@@ -409,12 +390,17 @@ fn msee_pair_silence_on_the_primary_moves_birds_best_route_to_the_secondary_in_i
 
 /// Starts `bird` inside `ns` with `config`, in a temporary directory named after `port`.
 fn spawn_bird_in(ns: &Netns, bird: &Path, port: u16, config: &str) -> Bird {
-    let dir = temp_dir("bird-bfd", port);
+    launch_bird(ns.command(bird), "bird-bfd", port, config)
+}
+
+/// Starts BIRD by `command` (the binary, maybe inside a namespace) in the foreground with
+/// `config`, its control socket in a temporary directory named after `tag` and `port`.
+fn launch_bird(mut command: Command, tag: &str, port: u16, config: &str) -> Bird {
+    let dir = temp_dir(tag, port);
     let conf = dir.join("bird.conf");
     std::fs::write(&conf, config).expect("write bird.conf");
     let socket = dir.join("bird.ctl");
-    let child = ns
-        .command(bird)
+    let child = command
         .arg("-f")
         .arg("-c")
         .arg(&conf)
@@ -425,7 +411,7 @@ fn spawn_bird_in(ns: &Netns, bird: &Path, port: u16, config: &str) -> Bird {
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .expect("start bird in its namespace");
+        .expect("start bird");
     Bird {
         daemon: Daemon { child, dir },
         socket,
