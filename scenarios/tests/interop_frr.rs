@@ -10,22 +10,32 @@
 //! ways (bad peer AS either way, Cease 6/1 from FRR's maximum-prefix and from ours, Cease 6/2
 //! with the RFC 9003 shutdown communication from `neighbor shutdown message`).
 //!
+//! BFD over UDP (RFC 5881) needs a real link and port 3784, so those two tests run FRR in its
+//! own network namespace joined to ours by a veth /30 on 10.232.x.y (BIRD's use 10.231):
+//! zebra, bfdd and bgpd (bgpd registers its BFD peers with bfdd through zebra's ZAPI),
+//! `neighbor ... bfd profile fast` at 300 ms × 3 against the library's `bfd` scenario. They
+//! check FRR's BFD taking its BGP session down after our `silent` fault, and ours detecting a
+//! SIGSTOPped bfdd, each within (600 ms, 900 ms] (RFC 5880 §6.8.4). They need root: skipped
+//! with a printed reason otherwise, failed instead under `CI=true`.
+//!
 //! Skips with a printed reason when FRR is not installed, except under `CI=true` (`.ci/run`
 //! installs `frr`). Each daemon is killed on drop.
 
 mod interop_support;
 
-use std::path::PathBuf;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration as StdDuration;
 
 use bgp::fsm::profile::Profile;
 use bgp::live::Fault;
 use interop_support::{
-    Daemon, LiveRun, assert_within, at, free_port, has, line_time, output, poll, reference,
-    require, temp_dir, wall, window,
+    Daemon, LiveRun, Netns, assert_within, at, free_port, has, line_time, output, poll, reference,
+    require, require_root, temp_dir, wall, window,
 };
-use scenarios::live::ScheduledFault;
+use scenarios::live::{Endpoint, LiveRole, ScheduledFault};
 use sim_core::time::Duration;
 
 /// FRR's address (our side listens on 127.0.0.1).
@@ -472,4 +482,305 @@ fn frr_with_another_md5_key_never_connects() {
     };
     let (up, log) = md5_session_with_frr(&bins, "not-the-key");
     assert!(!up, "{log}");
+}
+
+/// FRR as ce1 in its own network namespace with BFD: zebra (bgpd registers its BFD peers
+/// with bfdd through zebra's ZAPI socket), bfdd and bgpd, all with their sockets, configs and
+/// pid files in one temporary directory. Each daemon is killed on drop.
+struct FrrBfd {
+    // Dropped in this order: bgpd, bfdd, then zebra.
+    bgpd: Daemon,
+    bfdd: Daemon,
+    /// Kept to be killed on drop.
+    _zebra: Daemon,
+    vtysh: PathBuf,
+    /// Our address, FRR's neighbor.
+    ours: Ipv4Addr,
+}
+
+impl FrrBfd {
+    /// Runs vtysh commands (each `-c`) against these daemons.
+    fn vtysh(&self, commands: &[&str]) -> String {
+        let dir = self.bgpd.dir.to_string_lossy().into_owned();
+        let mut args = vec!["--vty_socket", dir.as_str()];
+        for c in commands {
+            args.extend(["-c", c]);
+        }
+        output(&self.vtysh, &args)
+    }
+
+    /// `show bgp neighbors` for our session.
+    fn neighbor(&self) -> String {
+        self.vtysh(&[&format!("show bgp neighbors {}", self.ours)])
+    }
+
+    fn established(&self) -> bool {
+        self.neighbor().contains("BGP state = Established")
+    }
+
+    /// FRR's BFD session to us is Up and its BGP session Established.
+    fn bfd_and_bgp_up(&self) -> bool {
+        self.vtysh(&["show bfd peers"]).contains("Status: up") && self.established()
+    }
+}
+
+/// Starts zebra, bfdd and bgpd inside `ns` (AS 65001, hold 9 s, `neighbor ... bfd` with a
+/// bfdd profile of 300 ms × 3), bgpd dialling msee1 at our address, port `our_port`, from
+/// its veth address. Returns `None` (skipped) when FRR is missing.
+fn start_frr_with_bfd(ns: &Netns, our_port: u16) -> Option<FrrBfd> {
+    let (bgpd, vtysh) = frr_or_skip()?;
+    let bfdd = require("bfdd", "frr")?;
+    let zebra = require("zebra", "frr")?;
+    let dir = temp_dir("frr-bfd", our_port);
+    // zebra and bfdd drop to the `frr` user: they write their pid files and sockets here.
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777))
+        .expect("open the daemon directory to the frr user");
+    let ours = ns.ours;
+    let theirs = ns.theirs;
+    let bgpd_conf = format!(
+        "frr defaults traditional
+hostname holdtime-frr
+router bgp 65001
+ bgp router-id 192.0.2.66
+ no bgp ebgp-requires-policy
+ no bgp network import-check
+ neighbor {ours} remote-as 12076
+ neighbor {ours} port {our_port}
+ neighbor {ours} update-source {theirs}
+ neighbor {ours} timers 3 9
+ neighbor {ours} timers connect 1
+ neighbor {ours} bfd
+ neighbor {ours} bfd profile fast
+ address-family ipv4 unicast
+  network 10.1.0.0/16
+ exit-address-family
+"
+    );
+    // RFC 5880 §6.8.4: Detection Time = the remote Detect Mult × the agreed interval.
+    let bfdd_conf = "hostname holdtime-frr-bfdd
+bfd
+ profile fast
+  detect-multiplier 3
+  receive-interval 300
+  transmit-interval 300
+ !
+!
+";
+    let write = |name: &str, text: &str| {
+        let path = dir.join(name);
+        std::fs::write(&path, text).expect("write an FRR config");
+        path
+    };
+    let zserv = dir.join("zserv.api");
+    let launch = |program: &Path, name: &str, conf: &str, extra: &[&str]| {
+        let conf = write(&format!("{name}.conf"), conf);
+        let child = ns
+            .command(program)
+            .arg("-f")
+            .arg(&conf)
+            .arg("-i")
+            .arg(dir.join(format!("{name}.pid")))
+            .arg("--vty_socket")
+            .arg(&dir)
+            .arg("-z")
+            .arg(&zserv)
+            .args(extra)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start an FRR daemon");
+        Daemon {
+            child,
+            dir: dir.clone(),
+        }
+    };
+    let zebra = launch(&zebra, "zebra", "hostname holdtime-frr-zebra\n", &[]);
+    // bfdd and bgpd register with zebra once its ZAPI socket exists.
+    poll(
+        StdDuration::from_secs(5),
+        StdDuration::from_millis(50),
+        || zserv.exists(),
+    );
+    let bfdctl = dir.join("bfdd.sock").to_string_lossy().into_owned();
+    let bfdd = launch(&bfdd, "bfdd", bfdd_conf, &["--bfdctl", &bfdctl]);
+    // No kernel routes (-n), no user switch (-S), no listener (-p 0): bgpd dials us.
+    let bgpd = launch(&bgpd, "bgpd", &bgpd_conf, &["-n", "-S", "-p", "0"]);
+    Some(FrrBfd {
+        bgpd,
+        bfdd,
+        _zebra: zebra,
+        vtysh,
+        ours,
+    })
+}
+
+/// The `bfd` scenario (BFD 300 ms × 3 at both ends) with msee1's address on the primary
+/// peering set to `ours`, so the NEXT_HOP we send is on FRR's subnet (single hop).
+fn bfd_topology(ours: Ipv4Addr) -> scenarios::topology::Topology {
+    let mut topo = scenarios::load("bfd")
+        .expect("built-in scenario")
+        .scenario
+        .topology;
+    if let Some(s) = topo
+        .sessions
+        .iter_mut()
+        .find(|s| s.name == "circuit.primary.private")
+    {
+        s.ends[1].addr = std::net::IpAddr::from(ours);
+    }
+    topo
+}
+
+/// Our run as msee1 of the `bfd` scenario, listening on our veth address.
+fn live_bfd(ns: &Netns, port: u16, secs: u64, faults: Vec<ScheduledFault>) -> LiveRun {
+    LiveRun::spawn_all(
+        bfd_topology(ns.ours),
+        LiveRole::Msee,
+        vec![Endpoint::Listen(SocketAddr::from((ns.ours, port)))],
+        secs,
+        faults,
+        Some(scenarios::topology::Profile::Frr),
+    )
+}
+
+/// RFC 5880 §6.8.4 with 300 ms × 3 at both ends: detection 900 ms after the last packet,
+/// which left up to one 300 ms interval before the silence: (600 ms, 900 ms].
+const BFD_WINDOW: (StdDuration, StdDuration) =
+    (StdDuration::from_millis(600), StdDuration::from_millis(900));
+
+/// FRR's subnet for the BFD tests: 10.232.x.y (BIRD's are on 10.231).
+const FRR_BFD_NET: u8 = 232;
+
+#[test]
+fn frrs_bfd_detects_our_silence_within_its_detection_time_and_takes_bgp_down() {
+    if frr_or_skip().is_none() || !require_root("BFD over UDP 3784 with FRR in a namespace") {
+        return;
+    }
+    let port = free_port();
+    let ns = Netns::create_on(port, FRR_BFD_NET, "hf");
+    let silent_at = StdDuration::from_secs(10);
+    let t0 = wall();
+    let faults = vec![ScheduledFault {
+        at: at(silent_at),
+        fault: Fault::Silent,
+        target: Some("primary".to_owned()),
+    }];
+    let live = live_bfd(&ns, port, 15, faults);
+    let Some(frr) = start_frr_with_bfd(&ns, port) else {
+        return;
+    };
+    let up = poll(
+        StdDuration::from_secs(9),
+        StdDuration::from_millis(250),
+        || frr.bfd_and_bgp_up(),
+    );
+    let peers = frr.vtysh(&["show bfd peers"]);
+    // Then every 50 ms until FRR's BGP session leaves Established.
+    let mut went_down = None;
+    let mut neighbor = String::new();
+    if up {
+        poll(
+            StdDuration::from_secs(14).saturating_sub(t0.elapsed()),
+            StdDuration::from_millis(50),
+            || {
+                let now = frr.neighbor();
+                if !now.contains("BGP state = Established") {
+                    went_down = Some(t0.elapsed());
+                    neighbor = now;
+                }
+                went_down.is_some()
+            },
+        );
+    }
+    let (summary, text) = live.join_all();
+    drop(frr);
+    drop(ns);
+    assert!(
+        up,
+        "BFD never Up with BGP Established: {peers}\nours:\n{text}"
+    );
+    let Some(went_down) = went_down else {
+        panic!("FRR's session never went down:\n{text}")
+    };
+    assert_within(
+        "FRR's BFD took its session down after our silence, after",
+        went_down.saturating_sub(silent_at),
+        BFD_WINDOW,
+        // 50 ms polling, vtysh's own latency, the run's start-up offset.
+        StdDuration::from_millis(400),
+        &text,
+    );
+    // RFC 5882 §4.3: the BFD session going down takes BGP down, not its hold timer (9 s);
+    // FRR 8 records it as "Notification sent (Cease/BFD Down)" (RFC 9384, Cease 6/10).
+    assert!(
+        neighbor.contains("Cease/BFD Down"),
+        "FRR's session went down for another reason:\n{neighbor}"
+    );
+    // Our view: FRR closed the silenced session, within its BFD detection time.
+    let ours = summary
+        .sessions
+        .first()
+        .unwrap_or_else(|| panic!("no session in our summary:\n{text}"));
+    let seen = ours
+        .peer_detections
+        .first()
+        .unwrap_or_else(|| panic!("we did not see FRR close:\n{text}"));
+    assert_within(
+        "we saw FRR close the silenced session after",
+        StdDuration::from_nanos(seen.after.as_nanos()),
+        BFD_WINDOW,
+        StdDuration::from_millis(150),
+        &text,
+    );
+}
+
+#[test]
+fn a_frozen_frr_bfdd_is_detected_by_ours_within_our_detection_time() {
+    if frr_or_skip().is_none() || !require_root("BFD over UDP 3784 with FRR in a namespace") {
+        return;
+    }
+    let port = free_port();
+    let ns = Netns::create_on(port, FRR_BFD_NET, "hf");
+    let t0 = wall();
+    let live = live_bfd(&ns, port, 13, Vec::new());
+    let Some(frr) = start_frr_with_bfd(&ns, port) else {
+        return;
+    };
+    let mut stopped_at = None;
+    if poll(
+        StdDuration::from_secs(9),
+        StdDuration::from_millis(100),
+        || frr.bfd_and_bgp_up(),
+    ) {
+        // Let BFD run at its fast rate, then freeze bfdd alone: no more BFD packets arrive
+        // while bgpd keeps its session (and keepalives) alive.
+        std::thread::sleep(StdDuration::from_millis(1000));
+        frr.bfdd.freeze();
+        stopped_at = Some(t0.elapsed());
+    }
+    let (_, text) = live.join_all();
+    drop(frr);
+    drop(ns);
+    let Some(stopped_at) = stopped_at else {
+        panic!("BFD never Up with BGP Established:\n{text}")
+    };
+    let Some(down) = line_time(&text, "bfd circuit.primary.private: session down") else {
+        panic!("our BFD never went down:\n{text}")
+    };
+    assert_within(
+        "our BFD detected the frozen FRR bfdd after",
+        down.saturating_sub(stopped_at),
+        BFD_WINDOW,
+        StdDuration::from_millis(200),
+        &text,
+    );
+    // RFC 5882 §4.3: BFD down takes BGP down at once, with Cease 6/10 (RFC 9384).
+    assert!(
+        text.contains("Established -> Idle (AutomaticStop)") && text.contains("NOTIFICATION 6/10"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("hold timer expired"),
+        "BGP should fall with BFD, not by its hold timer:\n{text}"
+    );
 }

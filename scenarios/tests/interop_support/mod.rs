@@ -376,15 +376,28 @@ impl Netns {
     /// When `ip` fails (the caller checked [`require_root`]).
     #[must_use]
     pub fn create(tag: u16) -> Self {
+        Self::create_on(tag, 231, "ht")
+    }
+
+    /// As [`Netns::create`], on 10.`net`.a.b/30 with interfaces `{label}{tag}a`/`b` and the
+    /// namespace `holdtime-{label}-{pid}-{tag}`: test binaries running at once (BIRD's on
+    /// 10.231, FRR's on 10.232) never share a subnet, an interface or a namespace name.
+    /// `label` is two characters (interface names are at most 15).
+    ///
+    /// # Panics
+    ///
+    /// When `ip` fails (the caller checked [`require_root`]).
+    #[must_use]
+    pub fn create_on(tag: u16, net: u8, label: &str) -> Self {
         let [hi, lo] = tag.to_be_bytes();
         let base = lo & 0xfc;
-        let name = format!("holdtime-{}-{tag}", std::process::id());
+        let name = format!("holdtime-{label}-{}-{tag}", std::process::id());
         let ns = Self {
             name,
-            ours: Ipv4Addr::new(10, 231, hi, base + 1),
-            theirs: Ipv4Addr::new(10, 231, hi, base + 2),
-            inner: format!("ht{tag}b"),
-            outer: format!("ht{tag}a"),
+            ours: Ipv4Addr::new(10, net, hi, base + 1),
+            theirs: Ipv4Addr::new(10, net, hi, base + 2),
+            inner: format!("{label}{tag}b"),
+            outer: format!("{label}{tag}a"),
         };
         let ip = |args: &[&str]| {
             let ok = Command::new("ip")
