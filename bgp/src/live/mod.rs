@@ -107,6 +107,10 @@ pub const CLOSE_LINGER: std::time::Duration = std::time::Duration::from_secs(2);
 /// Octets a silenced connection buffers from the peer before it stops reading (TCP back
 /// pressure then holds the rest in the kernel).
 pub const SILENT_HOLD: usize = 256 * 1024;
+/// How long the driver waits for each read of what a peer sent before the connection failed
+/// under a write of ours (see the pump): the data is already in the kernel, so this only
+/// bounds the wait when the failure was not a reset by the peer.
+pub const UNREAD_WAIT: std::time::Duration = std::time::Duration::from_millis(100);
 
 /// How the driver reaches one peer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -1254,16 +1258,18 @@ impl ConnTask {
         }
     }
 
-    /// Forwards what the kernel already holds for a connection that failed, without
-    /// waiting: reads until end of stream, an error, or nothing more is ready.
+    /// Forwards what the kernel still holds for a connection whose write failed: reads until
+    /// end of stream or an error, each read bounded by [`UNREAD_WAIT`]. A reset connection
+    /// returns its queued data at once, then the error; a reactor turn may be needed first,
+    /// since nothing may yet have marked the socket readable.
     async fn deliver_unread(
-        stream: &TcpStream,
+        stream: &mut TcpStream,
         buf: &mut [u8],
         io: &mpsc::Sender<Io>,
         peer: PeerId,
         conn: u64,
     ) {
-        while let Ok(n) = stream.try_read(buf) {
+        while let Ok(Ok(n)) = tokio::time::timeout(UNREAD_WAIT, stream.read(buf)).await {
             let Some(bytes) = buf.get(..n).filter(|b| !b.is_empty()) else {
                 return;
             };
@@ -1310,14 +1316,16 @@ mod unread_tests {
         // A NOTIFICATION, Cease / Maximum Number of Prefixes Reached (RFC 4486 §4).
         let bytes: Vec<u8> = [0xff_u8; 16].into_iter().chain([0, 21, 3, 6, 1]).collect();
         theirs.write_all(&bytes).await.expect("peer writes");
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        // Blocking sleeps: the runtime's reactor does not run, so, as in the pump when a
+        // write fails in the same instant, nothing has yet told tokio our socket is readable.
+        std::thread::sleep(std::time::Duration::from_millis(50));
         drop(theirs);
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        std::thread::sleep(std::time::Duration::from_millis(50));
         // Our next write fails: the peer reset the connection.
         assert!(ours.write_all(&[0; 19]).await.is_err() || ours.write_all(&[0; 19]).await.is_err());
         let (tx, mut rx) = mpsc::channel(4);
         let mut buf = [0_u8; 64];
-        ConnTask::deliver_unread(&ours, &mut buf, &tx, PeerId(1), 7).await;
+        ConnTask::deliver_unread(&mut ours, &mut buf, &tx, PeerId(1), 7).await;
         drop(tx);
         let mut got = Vec::new();
         while let Some(Io::Bytes { bytes, conn, .. }) = rx.recv().await {
