@@ -32,8 +32,8 @@ use std::time::Duration as StdDuration;
 use bgp::fsm::profile::Profile;
 use bgp::live::Fault;
 use interop_support::{
-    Daemon, LiveRun, Netns, assert_within, at, free_port, has, line_time, output, poll, reference,
-    require, require_root, temp_dir, wall, window,
+    Daemon, LiveRun, Netns, assert_within, at, free_port, has, line_time, line_time_after, output,
+    poll, reference, require, require_root, temp_dir, wall, window,
 };
 use scenarios::live::{Endpoint, LiveRole, ScheduledFault};
 use sim_core::time::Duration;
@@ -658,14 +658,16 @@ fn frrs_bfd_detects_our_silence_within_its_detection_time_and_takes_bgp_down() {
     }
     let port = free_port();
     let ns = Netns::create_on(port, FRR_BFD_NET, "hf");
-    let silent_at = StdDuration::from_secs(10);
+    // 12 s: room for FRR's occasional reset of a new BFD session (see the frozen-bfdd test)
+    // and the BGP session's re-establishment before the fault.
+    let silent_at = StdDuration::from_secs(12);
     let t0 = wall();
     let faults = vec![ScheduledFault {
         at: at(silent_at),
         fault: Fault::Silent,
         target: Some("primary".to_owned()),
     }];
-    let live = live_bfd(&ns, port, 15, faults);
+    let live = live_bfd(&ns, port, 17, faults);
     let Some(frr) = start_frr_with_bfd(&ns, port) else {
         return;
     };
@@ -675,14 +677,18 @@ fn frrs_bfd_detects_our_silence_within_its_detection_time_and_takes_bgp_down() {
         || frr.bfd_and_bgp_up(),
     );
     let peers = frr.vtysh(&["show bfd peers"]);
-    // Then every 50 ms until FRR's BGP session leaves Established.
+    // Then, from just before the fault, every 50 ms until FRR's BGP session leaves
+    // Established (a reset before the fault is FRR's start-up, not our silence).
     let mut went_down = None;
     let mut neighbor = String::new();
     if up {
         poll(
-            StdDuration::from_secs(14).saturating_sub(t0.elapsed()),
+            StdDuration::from_secs(16).saturating_sub(t0.elapsed()),
             StdDuration::from_millis(50),
             || {
+                if t0.elapsed() + StdDuration::from_millis(100) < silent_at {
+                    return false;
+                }
                 let now = frr.neighbor();
                 if !now.contains("BGP state = Established") {
                     went_down = Some(t0.elapsed());
@@ -742,19 +748,30 @@ fn a_frozen_frr_bfdd_is_detected_by_ours_within_our_detection_time() {
     let port = free_port();
     let ns = Netns::create_on(port, FRR_BFD_NET, "hf");
     let t0 = wall();
-    let live = live_bfd(&ns, port, 13, Vec::new());
+    let live = live_bfd(&ns, port, 18, Vec::new());
     let Some(frr) = start_frr_with_bfd(&ns, port) else {
         return;
     };
     let mut stopped_at = None;
-    if poll(
-        StdDuration::from_secs(9),
+    // FRR's bfdd sometimes signals Down once right after a new session comes Up (seen in a
+    // CI run: Init -> Up -> Down, diagnostic 3, within 5 ms, and BGP re-established seconds
+    // later), so freeze only once BFD and BGP have stayed up for 2 s.
+    let mut up_since: Option<StdDuration> = None;
+    let stable = poll(
+        StdDuration::from_secs(14),
         StdDuration::from_millis(100),
-        || frr.bfd_and_bgp_up(),
-    ) {
-        // Let BFD run at its fast rate, then freeze bfdd alone: no more BFD packets arrive
-        // while bgpd keeps its session (and keepalives) alive.
-        std::thread::sleep(StdDuration::from_millis(1000));
+        || {
+            if !frr.bfd_and_bgp_up() {
+                up_since = None;
+                return false;
+            }
+            let now = t0.elapsed();
+            now - *up_since.get_or_insert(now) >= StdDuration::from_secs(2)
+        },
+    );
+    if stable {
+        // Freeze bfdd alone: no more BFD packets arrive while bgpd keeps its session (and
+        // keepalives) alive.
         frr.bfdd.freeze();
         stopped_at = Some(t0.elapsed());
     }
@@ -764,8 +781,9 @@ fn a_frozen_frr_bfdd_is_detected_by_ours_within_our_detection_time() {
     let Some(stopped_at) = stopped_at else {
         panic!("BFD never Up with BGP Established:\n{text}")
     };
-    let Some(down) = line_time(&text, "bfd circuit.primary.private: session down") else {
-        panic!("our BFD never went down:\n{text}")
+    let down = "bfd circuit.primary.private: session down";
+    let Some(down) = line_time_after(&text, down, stopped_at) else {
+        panic!("our BFD never went down after bfdd froze at {stopped_at:?}:\n{text}")
     };
     assert_within(
         "our BFD detected the frozen FRR bfdd after",

@@ -246,11 +246,18 @@ pub fn reference_with_md5(key: &str, ce_addr: &str) -> Topology {
 /// The time of the first timeline line containing `needle` (the timeline's first column).
 #[must_use]
 pub fn line_time(text: &str, needle: &str) -> Option<StdDuration> {
+    line_time_after(text, needle, StdDuration::ZERO)
+}
+
+/// The time of the first live event line containing `needle` at or after `after`.
+#[must_use]
+pub fn line_time_after(text: &str, needle: &str, after: StdDuration) -> Option<StdDuration> {
     text.lines()
-        .find(|l| l.contains(needle))
-        .and_then(|l| l.split_whitespace().next())
-        .and_then(|at| at.parse::<Duration>().ok())
+        .filter(|l| l.contains(needle))
+        .filter_map(|l| l.split_whitespace().next())
+        .filter_map(|at| at.parse::<Duration>().ok())
         .map(|d| StdDuration::from_nanos(d.as_nanos()))
+        .find(|&t| t >= after)
 }
 
 /// The predicted detection window `(lo, hi]` of `profile` for the run's negotiated timers, as
