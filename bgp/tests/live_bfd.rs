@@ -7,6 +7,10 @@
 //! privileges and runs beside anything else using 3784; everything else is as in RFC 5881.
 #![cfg(feature = "tokio")]
 
+mod live_common;
+
+use live_common::{BOUND, wait_for};
+
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, UdpSocket};
 use std::time::Duration as StdDuration;
 
@@ -20,7 +24,6 @@ use tokio::sync::mpsc::UnboundedReceiver;
 use tokio::time::timeout;
 
 const PEER: PeerId = PeerId(1);
-const BOUND: StdDuration = StdDuration::from_secs(20);
 const A: Ipv4Addr = Ipv4Addr::new(127, 0, 0, 1);
 const B: Ipv4Addr = Ipv4Addr::new(127, 0, 0, 2);
 
@@ -57,25 +60,6 @@ fn bfd_port() -> u16 {
         }
     }
     panic!("no UDP port free on both 127.0.0.1 and 127.0.0.2")
-}
-
-async fn wait_for(
-    events: &mut UnboundedReceiver<LiveEvent>,
-    want: impl Fn(&LiveEventKind) -> bool,
-) -> Instant {
-    let found = timeout(BOUND, async {
-        while let Some(event) = events.recv().await {
-            if want(&event.kind) {
-                return Some(event.at);
-            }
-        }
-        None
-    })
-    .await;
-    match found {
-        Ok(Some(at)) => at,
-        other => panic!("event not seen in time: {other:?}"),
-    }
 }
 
 fn bfd_to(state: BfdState) -> impl Fn(&LiveEventKind) -> bool {

@@ -2,6 +2,10 @@
 //! exchange routes, and a silent fault on one side is detected by the other's hold timer.
 #![cfg(feature = "tokio")]
 
+mod live_common;
+
+use live_common::{BOUND, wait_for};
+
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration as StdDuration;
 
@@ -15,7 +19,6 @@ use tokio::sync::mpsc::UnboundedReceiver;
 use tokio::time::timeout;
 
 const PEER: PeerId = PeerId(1);
-const BOUND: StdDuration = StdDuration::from_secs(20);
 
 fn speaker(local_as: u32, remote_as: u32, id: u8, hold: u64, prefix: &str) -> Speaker {
     let router_id = Ipv4Addr::new(10, 0, 0, id);
@@ -35,26 +38,6 @@ fn speaker(local_as: u32, remote_as: u32, id: u8, hold: u64, prefix: &str) -> Sp
     let prefix = prefix.parse().expect("prefix");
     speaker.originate(Instant::ZERO, prefix, PathAttributes::new());
     speaker
-}
-
-/// Waits for the first event matching `want`, returning its time.
-async fn wait_for(
-    events: &mut UnboundedReceiver<LiveEvent>,
-    want: impl Fn(&LiveEventKind) -> bool,
-) -> Instant {
-    let found = timeout(BOUND, async {
-        while let Some(event) = events.recv().await {
-            if want(&event.kind) {
-                return Some(event.at);
-            }
-        }
-        None
-    })
-    .await;
-    match found {
-        Ok(Some(at)) => at,
-        other => panic!("event not seen in time: {other:?}"),
-    }
 }
 
 fn established(kind: &LiveEventKind) -> bool {
