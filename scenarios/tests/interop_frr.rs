@@ -32,8 +32,8 @@ use std::time::Duration as StdDuration;
 use bgp::fsm::profile::Profile;
 use bgp::live::Fault;
 use interop_support::{
-    Daemon, LiveRun, Netns, assert_within, at, free_port, has, line_time, line_time_after, output,
-    poll, reference, require, require_root, temp_dir, wall, window,
+    Daemon, LiveRun, Netns, assert_within, at, bfd_topology, free_port, has, line_time,
+    line_time_after, output, poll, reference, require, require_root, temp_dir, wall, window,
 };
 use scenarios::live::{Endpoint, LiveRole, ScheduledFault};
 use sim_core::time::Duration;
@@ -612,23 +612,6 @@ bfd
         vtysh,
         ours,
     })
-}
-
-/// The `bfd` scenario (BFD 300 ms × 3 at both ends) with msee1's address on the primary
-/// peering set to `ours`, so the NEXT_HOP we send is on FRR's subnet (single hop).
-fn bfd_topology(ours: Ipv4Addr) -> scenarios::topology::Topology {
-    let mut topo = scenarios::load("bfd")
-        .expect("built-in scenario")
-        .scenario
-        .topology;
-    if let Some(s) = topo
-        .sessions
-        .iter_mut()
-        .find(|s| s.name == "circuit.primary.private")
-    {
-        s.ends[1].addr = std::net::IpAddr::from(ours);
-    }
-    topo
 }
 
 /// Our run as msee1 of the `bfd` scenario, listening on our veth address.

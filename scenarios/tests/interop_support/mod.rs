@@ -13,7 +13,7 @@
     reason = "each interop test binary uses its own part of this shared harness"
 )]
 
-use std::net::{Ipv4Addr, SocketAddr, TcpListener};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
 use std::thread::JoinHandle;
@@ -453,4 +453,22 @@ impl Drop for Netns {
             .stderr(std::process::Stdio::null())
             .status();
     }
+}
+
+/// The `bfd` scenario (BFD 300 ms × 3 at both ends) with msee1's address on the primary
+/// peering set to `ours`, so the NEXT_HOP we send is on the daemon's subnet (single hop).
+#[must_use]
+pub fn bfd_topology(ours: Ipv4Addr) -> Topology {
+    let mut topo = scenarios::load("bfd")
+        .expect("built-in scenario")
+        .scenario
+        .topology;
+    if let Some(s) = topo
+        .sessions
+        .iter_mut()
+        .find(|s| s.name == "circuit.primary.private")
+    {
+        s.ends[1].addr = IpAddr::from(ours);
+    }
+    topo
 }
