@@ -1,4 +1,5 @@
-//! Runs N seeds of a scenario one after the other (as one `holdtime sweep` worker does), for
+//! Runs N seeds of a scenario one after the other, each forked from the start-up simulated
+//! once (as one `holdtime sweep` worker does), for
 //! deterministic instruction counts where wall-clock benchmarks are noisy:
 //!
 //! ```text
@@ -20,8 +21,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         scenario.duration = d.parse().map_err(|e| format!("duration `{d}`: {e}"))?;
     }
     let mut flaps = 0u64;
+    let prepared = scenarios::Prepared::new(&scenario)?;
     for r in 0..runs {
-        let report = scenarios::run(&scenario, run_seed(1, r), None)?;
+        let report = prepared.run(run_seed(1, r))?;
         flaps += report.flaps.iter().map(|f| f.count).sum::<u64>();
     }
     println!("{runs} runs of {name}: {flaps} session flaps in all");

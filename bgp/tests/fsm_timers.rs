@@ -333,3 +333,75 @@ fn same_seed_gives_the_same_trace() {
     assert_eq!(run(9), run(9));
     assert_ne!(run(9).0, run(10).0);
 }
+
+/// The fork of a converged run (`Session::rephase_keepalive`, `Session::rephase_hold`): the
+/// drawn age of the last keepalive follows the renewal process's equilibrium law
+/// `P(A ≤ a) = a / E[X]` for `a` below the shortest interval, the keepalive then comes one
+/// whole jittered interval after it, and the peer's hold timer runs out one hold time after
+/// the age it is given.
+#[test]
+fn rephased_keepalive_is_stationary_and_the_peer_hold_matches() {
+    let profile = Profile::RFC4271;
+    let mut a = cfg_a(profile);
+    a.hold_time = Some(Duration::from_secs(90));
+    a.keepalive = None;
+    let mut b = cfg_b(profile);
+    b.hold_time = Some(Duration::from_secs(90));
+    b.keepalive = None;
+    let p = established(a, b, 3);
+    let now = p.now + Duration::from_secs(5);
+    let k = Duration::from_secs(30);
+    let (lo, hi) = (
+        profile.keepalive_jitter.lower_bound(k),
+        profile.keepalive_jitter.upper_bound(k),
+    );
+    let runs = 4000_u32;
+    let (mut under_10, mut over_lo) = (0_u32, 0_u32);
+    for key in 0..u64::from(runs) {
+        let mut s = p.a.session.clone();
+        s.rekey(key);
+        let Some(age) = s.rephase_keepalive(now) else {
+            panic!("an Established session re-phases");
+        };
+        let Some(next) = s.timers().get(Timer::Keepalive) else {
+            panic!("the keepalive timer is armed");
+        };
+        assert!(
+            next > now,
+            "key {key}: keepalive at {next}, not after {now}"
+        );
+        let interval = (next - now) + age;
+        assert!(
+            interval >= lo && interval <= hi,
+            "key {key}: interval {interval} outside [{lo}, {hi}]"
+        );
+        under_10 += u32::from(age <= Duration::from_secs(10));
+        over_lo += u32::from(age > lo);
+        if key < 20 {
+            let mut peer = p.b.session.clone();
+            peer.rephase_hold(now, now - age);
+            assert_eq!(
+                peer.timers().get(Timer::Hold),
+                Some(now - age + Duration::from_secs(90)),
+                "rfc4271 does not jitter the hold timer"
+            );
+        }
+    }
+    // E[X] = 26.25 s: P(A ≤ 10 s) = 10 / 26.25 = 0.381 and P(A > 22.5 s) = 1 − 22.5 / 26.25
+    // = 0.143; a uniform age over [0, 30 s] would give 0.333 and 0.25. Bounds: ±4.5 σ.
+    let f = |n: u32| f64::from(n) / f64::from(runs);
+    assert!(
+        (f(under_10) - 0.381).abs() < 0.035,
+        "P(A ≤ 10 s) = {}",
+        f(under_10)
+    );
+    assert!(
+        (f(over_lo) - 0.143).abs() < 0.025,
+        "P(A > 22.5 s) = {}",
+        f(over_lo)
+    );
+    // Outside Established nothing is re-phased.
+    let mut idle = session(cfg_a(profile), 1);
+    assert_eq!(idle.rephase_keepalive(now), None);
+    assert_eq!(idle.timers().get(Timer::Keepalive), None);
+}

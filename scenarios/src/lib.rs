@@ -183,7 +183,56 @@ pub fn run(
 ) -> Result<RunReport, RunError> {
     // Re-borrow the writer for the world's lifetime (a trait object's bound only shortens).
     let trace = trace.map(|t| t as &mut dyn std::io::Write);
-    sim::world::World::new(scenario, seed, trace)?.run()
+    let mut world = sim::world::World::new(scenario, trace)?;
+    world.advance_to_fork()?;
+    world.fork(seed);
+    world.run()
+}
+
+/// A scenario whose start-up has been simulated once, to run many seeds from: each
+/// [`Prepared::run`] clones the world at the fork instead of simulating the start-up again
+/// (see [`sim::world`]'s "Start-up, the fork, and seeds"). `Prepared::new(sc)?.run(seed)`
+/// gives the same report as [`run`]`(sc, seed, None)`, byte for byte.
+pub struct Prepared<'a> {
+    world: sim::world::World<'a>,
+}
+
+impl std::fmt::Debug for Prepared<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Prepared")
+            .field("fork_at", &self.fork_at())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a> Prepared<'a> {
+    /// Builds `scenario`'s world and simulates its start-up up to the fork.
+    ///
+    /// # Errors
+    ///
+    /// [`RunError::Model`] if the network cannot be instantiated.
+    pub fn new(scenario: &'a Scenario) -> Result<Self, RunError> {
+        let mut world = sim::world::World::new(scenario, None)?;
+        world.advance_to_fork()?;
+        Ok(Self { world })
+    }
+
+    /// Where the shared start-up ends.
+    #[must_use]
+    pub fn fork_at(&self) -> sim_core::time::Instant {
+        self.world.fork_at()
+    }
+
+    /// Runs `seed` from the fork to the end.
+    ///
+    /// # Errors
+    ///
+    /// As [`run`].
+    pub fn run(&self, seed: u64) -> Result<RunReport, RunError> {
+        let mut world = self.world.snapshot();
+        world.fork(seed);
+        world.run()
+    }
 }
 
 /// As [`run`], and reports every frame at `point`, every byte stream received and every FSM
@@ -201,7 +250,8 @@ pub fn run_with_tap(
 ) -> Result<RunReport, RunError> {
     // Re-borrow the writer for the world's lifetime (a trait object's bound only shortens).
     let trace = trace.map(|t| t as &mut dyn std::io::Write);
-    sim::world::World::new(scenario, seed, trace)?
-        .with_tap(tap, point)
-        .run()
+    let mut world = sim::world::World::new(scenario, trace)?.with_tap(tap, point);
+    world.advance_to_fork()?;
+    world.fork(seed);
+    world.run()
 }

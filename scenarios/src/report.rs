@@ -25,6 +25,9 @@ pub struct RunReport {
     pub seed: u64,
     /// Simulated time.
     pub duration: Duration,
+    /// The end of the start-up every seed of the scenario shares (simulated with the file's
+    /// seed; from here on every random stream is keyed by `seed`; see `sim::world`).
+    pub fork_at: Instant,
     /// What happened, in time order (ties in the order they happened).
     pub timeline: Vec<TimelineEntry>,
     /// Each time an end of a session declared it down.
@@ -877,6 +880,7 @@ eq = 1
             scenario: "t".to_owned(),
             seed: 1,
             duration: Duration::from_mins(15),
+            fork_at: Instant::ZERO,
             timeline: vec![
                 TimelineEntry {
                     at: at(10),

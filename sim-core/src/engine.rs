@@ -19,7 +19,7 @@ use crate::queue::{EventId, EventQueue};
 use crate::time::{Duration, Instant};
 
 /// A discrete-event engine over events of type `E`.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Engine<E> {
     queue: EventQueue<E>,
     now: Instant,

@@ -89,7 +89,7 @@ impl Key {
 }
 
 /// A payload slot of the slab.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Slot<E> {
     /// `seq` of the event that last occupied this slot; tells live keys from tombstones.
     seq: u32,
@@ -103,7 +103,7 @@ struct Slot<E> {
 ///
 /// This is the bare data structure, with no notion of "now"; [`crate::engine::Engine`] adds
 /// the clock. See the module documentation for the ordering contract and costs.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct EventQueue<E> {
     heap: Vec<Key>,
     slots: Vec<Slot<E>>,

@@ -17,7 +17,7 @@
 //! §6.8.3 requires. Randomness comes from a ChaCha8 generator seeded by the owner.
 
 use rand_chacha::ChaCha8Rng;
-use rand_core::SeedableRng;
+use rand_core::{RngCore, SeedableRng};
 use serde::Serialize;
 use sim_core::time::{Duration, Instant};
 use std::collections::VecDeque;
@@ -119,7 +119,7 @@ const JITTER: Jitter = Jitter::new(750, 1000);
 const JITTER_MULT_1: Jitter = Jitter::new(750, 900);
 
 /// One BFD session (see the module docs for the call order).
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Session {
     config: Config,
     state: State,
@@ -173,6 +173,13 @@ impl Session {
             transmits: VecDeque::new(),
             events: VecDeque::new(),
         }
+    }
+
+    /// Re-keys the jitter generator (see [`crate::fsm::Session::rekey`]). BFD's own phase
+    /// needs no re-drawing at a fork: at intervals of a second or less, a minute of jittered
+    /// transmissions leaves no trace of the phase at the fork.
+    pub fn rekey(&mut self, key: u64) {
+        self.rng = ChaCha8Rng::seed_from_u64(self.rng.next_u64() ^ key);
     }
 
     /// bfd.SessionState.

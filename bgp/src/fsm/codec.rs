@@ -124,7 +124,7 @@ pub(super) fn add_path(
 }
 
 /// Frames the TCP byte stream into messages.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub(super) struct Framer {
     inner: crate::wire::Framer,
 }

@@ -1,7 +1,7 @@
 //! One BGP session: the RFC 4271 §8.2.2 state machine over one TCP connection.
 
 use rand_chacha::ChaCha8Rng;
-use rand_core::SeedableRng;
+use rand_core::{RngCore, SeedableRng};
 use sim_core::time::{Duration, Instant};
 use std::collections::VecDeque;
 use std::net::Ipv4Addr;
@@ -67,7 +67,7 @@ enum Restart {
 ///
 /// The session reads no clock and owns no socket. Randomness (timer jitter) comes from a
 /// ChaCha8 generator seeded in [`new`](Self::new), so a run is reproducible.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Session {
     config: Config,
     rng: ChaCha8Rng,
@@ -739,6 +739,74 @@ impl Session {
                 self.timers.set(Timer::Keepalive, now + d);
             }
             _ => self.timers.stop(Timer::Keepalive),
+        }
+    }
+
+    /// Re-keys the jitter generator: from now on it draws from a generator seeded with its
+    /// own next draw XOR `key`. A simulator that forks one converged run into many calls this
+    /// with a different key per run; the same key gives the same draws.
+    pub fn rekey(&mut self, key: u64) {
+        self.rng = ChaCha8Rng::seed_from_u64(self.rng.next_u64() ^ key);
+    }
+
+    /// Puts an Established session's keepalive stream in its stationary phase at `now`, for a
+    /// simulator that forks one converged run into many (each run must then see the failure
+    /// at an independent, uniformly random phase of every keepalive stream).
+    ///
+    /// Keepalives are a renewal process: successive intervals `X` are the keepalive time
+    /// jittered by the profile (§10) with §4.4's one-second floor. At an instant independent of
+    /// the process, the interval that covers it is length-biased (density `x·f(x)/E[X]`) and
+    /// the instant falls uniformly inside it. This draws that interval (by rejection: draw `X`,
+    /// keep it with probability `X / max X`), a uniform position in it, re-arms the
+    /// KeepaliveTimer for the rest of the interval, and returns the part already elapsed (the
+    /// age of the previous keepalive), which the caller hands to the peer's
+    /// [`rephase_hold`](Self::rephase_hold). The gap between two keepalives stays one
+    /// jittered interval, so no hold timer expires that would not in a real run.
+    ///
+    /// Returns `None` (and changes nothing) outside Established or when keepalives are off
+    /// (negotiated hold time zero).
+    pub fn rephase_keepalive(&mut self, now: Instant) -> Option<Duration> {
+        if self.state != State::Established {
+            return None;
+        }
+        let k = self.negotiated.as_ref()?.keepalive;
+        if k.is_zero() {
+            return None;
+        }
+        let jitter = self.config.profile.keepalive_jitter;
+        let floor = Duration::from_secs(1);
+        let max = jitter.upper_bound(k).max(floor).as_nanos();
+        let interval = loop {
+            let x = jitter.apply(k, &mut self.rng).max(floor);
+            let u = (u128::from(self.rng.next_u64()) * u128::from(max)) >> 64;
+            if u < u128::from(x.as_nanos()) {
+                break x;
+            }
+        };
+        let age = (u128::from(self.rng.next_u64()) * u128::from(interval.as_nanos())) >> 64;
+        let age = Duration::from_nanos(u64::try_from(age).unwrap_or(0));
+        // The rest of the interval is at least 1 ns: `age < interval`.
+        self.timers.set(Timer::Keepalive, now + (interval - age));
+        Some(age)
+    }
+
+    /// Re-arms an Established session's HoldTimer as if the peer's last message had arrived
+    /// at `heard` (at or before `now`): §8.2.2 restarts the HoldTimer on every KEEPALIVE or
+    /// UPDATE received, so it runs out one (jittered) hold time after `heard`, and never
+    /// before `now` + 1 ns. The counterpart of the peer's
+    /// [`rephase_keepalive`](Self::rephase_keepalive). Nothing changes outside Established
+    /// or with a zero hold time.
+    pub fn rephase_hold(&mut self, now: Instant, heard: Instant) {
+        if self.state != State::Established {
+            return;
+        }
+        match self.negotiated.as_ref().map(|n| n.hold_time) {
+            Some(hold) if !hold.is_zero() => {
+                let d = self.config.profile.hold_jitter.apply(hold, &mut self.rng);
+                let at = (heard.min(now) + d).max(now + Duration::from_nanos(1));
+                self.timers.set(Timer::Hold, at);
+            }
+            _ => {}
         }
     }
 

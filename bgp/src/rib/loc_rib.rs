@@ -74,7 +74,7 @@ impl Entry {
 }
 
 /// The Loc-RIB. See the module documentation.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct LocRib {
     table: BTreeMap<IpNet, Entry>,
     config: DecisionConfig,

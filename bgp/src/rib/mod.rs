@@ -198,7 +198,7 @@ impl Peer {
 }
 
 /// The RIB of one speaker. See the module documentation.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Rib {
     config: RibConfig,
     loc: LocRib,

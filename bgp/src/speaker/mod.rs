@@ -54,7 +54,7 @@ use std::collections::VecDeque;
 
 use ipnet::IpNet;
 use serde::Serialize;
-use sim_core::time::Instant;
+use sim_core::time::{Duration, Instant};
 
 use std::net::Ipv4Addr;
 
@@ -174,7 +174,7 @@ pub enum SpeakerError {
     AsMismatch(PeerId),
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Peer {
     id: PeerId,
     session: fsm::Session,
@@ -202,7 +202,7 @@ struct Peer {
 }
 
 /// A session on a second connection to a peer (RFC 4271 §6.8).
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct SecondSession {
     session: fsm::Session,
     /// Who opened its connection (the peer's session's connection is the other way).
@@ -250,7 +250,7 @@ impl Peer {
 }
 
 /// A sans-IO BGP router. See the module documentation for the call order.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Speaker {
     rib: Rib,
     /// The peers, sorted by id (the order every loop visits them in).
@@ -318,6 +318,52 @@ impl Speaker {
     pub fn bfd(&self, peer: PeerId) -> Option<&bfd::Session> {
         let i = self.index(peer)?;
         self.peers.get(i).and_then(|p| p.bfd.as_ref())
+    }
+
+    /// Re-keys every random generator of the speaker (each peer's BGP and BFD sessions, and
+    /// the seed of any later second connection) for a forked run: see
+    /// [`fsm::Session::rekey`]. Nothing else changes.
+    pub fn rekey(&mut self, key: u64) {
+        for p in &mut self.peers {
+            p.session.rekey(key);
+            if let Some(second) = p.second.as_mut() {
+                second.session.rekey(key);
+            }
+            if let Some(b) = p.bfd.as_mut() {
+                b.rekey(key);
+            }
+            p.seed = (p.seed ^ key)
+                .rotate_left(17)
+                .wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+
+    /// Puts `peer`'s keepalive stream in its stationary phase at `now` and returns the age of
+    /// its previous keepalive (see [`fsm::Session::rephase_keepalive`]); `None` when the peer
+    /// is unknown, not Established, or sends no keepalives.
+    pub fn rephase_keepalive(&mut self, now: Instant, peer: PeerId) -> Option<Duration> {
+        let i = self.index(peer)?;
+        let age = self.peers.get_mut(i)?.session.rephase_keepalive(now);
+        self.refresh_deadlines();
+        age
+    }
+
+    /// Re-arms `peer`'s hold timer as if its last message had arrived at `heard` (see
+    /// [`fsm::Session::rephase_hold`]).
+    pub fn rephase_hold(&mut self, now: Instant, peer: PeerId, heard: Instant) {
+        if let Some(p) = self.index(peer).and_then(|i| self.peers.get_mut(i)) {
+            p.session.rephase_hold(now, heard);
+        }
+        self.refresh_deadlines();
+    }
+
+    /// Recomputes every peer's deadline and the earliest of them after timers were re-armed
+    /// from outside an input.
+    fn refresh_deadlines(&mut self) {
+        for p in &mut self.peers {
+            p.deadline = p.next_deadline();
+        }
+        self.next_timeout = self.peers.iter().filter_map(|p| p.deadline).min();
     }
 
     /// Adds a peer. Its BGP session is Idle until [`Command::Start`]; its BFD session (if any)

@@ -164,7 +164,7 @@ struct Hop {
     dir: Direction,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Conn {
     generation: u32,
     eps: [Option<tcp::Endpoint>; 2],
@@ -174,7 +174,7 @@ struct Conn {
 }
 
 /// A session's path and connection.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct SessionNet {
     routers: [usize; 2],
     hops: Vec<Hop>,
@@ -232,7 +232,7 @@ pub struct Captured {
 }
 
 /// The network: links per segment, paths and connections per session.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Net {
     links: Vec<Link>,
     attach: Vec<[Attach; 2]>,
@@ -366,6 +366,27 @@ impl Net {
             spare: Vec::new(),
             spare_segments: Vec::new(),
         })
+    }
+
+    /// Re-keys every random stream of the network (TCP initial sequence numbers, each link
+    /// direction's loss and jitter) for a forked run; see [`Stream::rekey`].
+    pub fn rekey(&mut self, key: u64) {
+        self.isn.rekey(key);
+        for l in &mut self.links {
+            l.rekey(key);
+        }
+    }
+
+    /// Whether every byte written on every TCP connection has been acknowledged and read:
+    /// the BGP byte streams are at rest (a fork waits for this before it re-draws the
+    /// keepalive phases; the model has no delayed ACK).
+    #[must_use]
+    pub fn tcp_quiet(&self) -> bool {
+        self.sessions
+            .iter()
+            .filter_map(|s| s.conn.as_ref())
+            .flat_map(|c| c.eps.iter().flatten())
+            .all(|ep| ep.unacknowledged() == 0 && ep.readable() == 0)
     }
 
     /// Starts (or, with `None`, stops) recording every frame at `point`; drain them with

@@ -79,7 +79,7 @@ pub(crate) enum RtEvent {
 }
 
 /// A running router.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct RouterRt {
     speaker: Speaker,
     /// Sessions this router takes part in, with its end.
@@ -357,6 +357,25 @@ impl RouterRt {
     /// A BFD packet arrived for a session.
     pub(crate) fn handle_bfd(&mut self, now: Instant, s: SessIx, bytes: &[u8]) {
         let _ = self.speaker.handle_bfd_packet(now, peer(s), bytes);
+        self.drain();
+    }
+
+    /// Re-keys the speaker's random generators for a forked run.
+    pub(crate) fn rekey(&mut self, key: u64) {
+        self.speaker.rekey(key);
+    }
+
+    /// Puts this end's keepalive stream on session `s` in its stationary phase at `now`;
+    /// returns the age of its previous keepalive (see `bgp::fsm::Session::rephase_keepalive`).
+    pub(crate) fn rephase_keepalive(&mut self, now: Instant, s: SessIx) -> Option<Duration> {
+        let age = self.speaker.rephase_keepalive(now, peer(s));
+        self.drain();
+        age
+    }
+
+    /// Re-arms this end's hold timer on session `s` as if the peer was last heard at `heard`.
+    pub(crate) fn rephase_hold(&mut self, now: Instant, s: SessIx, heard: Instant) {
+        self.speaker.rephase_hold(now, peer(s), heard);
         self.drain();
     }
 

@@ -11,6 +11,30 @@
 //! finally re-evaluates every flow whose path may have changed. Nothing here reads a clock or
 //! draws ambient randomness: every random stream comes from the run's seed.
 //!
+//! # Start-up, the fork, and seeds
+//!
+//! A run has two parts. The **start-up** (routers start, sessions open, routes converge) is
+//! simulated with the scenario file's own `seed`, whatever seed the run was given, up to the
+//! **fork instant** ([`World::fork_time`]). There the run's seed takes over ([`World::fork`]):
+//! every random stream (link loss and jitter, TCP initial sequence numbers, every session's
+//! timer jitter) is re-keyed from it, every Established session's keepalive stream is put
+//! in its stationary phase (`bgp::fsm::Session::rephase_keepalive`: the age of the last
+//! keepalive drawn from the renewal process's equilibrium law, the peer's hold timer
+//! re-armed to match), and the faults are scheduled with times drawn from it. So a failure
+//! strikes every keepalive stream at an independent, uniformly random phase, which a fixed
+//! fault time after a shared start-up could not give; and the start-up, identical for every
+//! seed, can be simulated once and cloned ([`crate::Prepared`], what `holdtime sweep` does)
+//! with the same result, byte for byte, as simulating it again (`holdtime run --seed`).
+//!
+//! The fork instant is [`FORK_LEAD`] (or 200 BFD intervals, if longer) before the earliest
+//! time any fault can start, so that BFD's jittered transmissions forget the fork's phase
+//! before the first fault; then the simulation waits, if need be, until no BGP byte is
+//! unacknowledged, so that no message is in flight when the phases are re-drawn. It is the
+//! start (nothing shared) when no fault is scheduled, when a fault may start within the lead,
+//! or when a link is lossy from the start: loss before the first fault can change what the
+//! fault finds (a session already flapped, a retransmission in progress), and that must vary
+//! with the seed.
+//!
 //! # Modelling choices (documented in the README too)
 //!
 //! - On-premises hosts reach the CEs through a first-hop redundancy that moves at once: the
@@ -107,6 +131,7 @@ impl From<NetEvent> for Ev {
 }
 
 /// A flow being measured.
+#[derive(Clone)]
 struct FlowRt {
     direction: String,
     index: u32,
@@ -191,6 +216,10 @@ pub(crate) struct World<'a> {
     end: Instant,
     /// The capture sink (`holdtime run --pcap/--mrt`), if any.
     tap: Option<&'a mut dyn Tap>,
+    /// The routers have been started.
+    started: bool,
+    /// Where the start-up shared by every seed ended (see the module doc).
+    fork_at: Instant,
     /// Per capacity resource of the plane: a readable name (`circuit.primary.core towards
     /// msee1`).
     res_names: Vec<String>,
@@ -199,6 +228,11 @@ pub(crate) struct World<'a> {
     /// Resources overloaded at the last evaluation, with the load offered there.
     overloaded: Vec<(dp::ResIx, u64)>,
 }
+
+/// How long before the earliest fault the start-up shared by every seed ends (see the module
+/// doc): a minute of jittered BFD transmissions at a second or less erases their phase at the
+/// fork (the phase after `n` intervals jittered by 75–100 % is uniform to within 0.87^n).
+pub(crate) const FORK_LEAD: Duration = Duration::from_secs(60);
 
 /// Azure holds a session down because a configuration gate is closed (domain.md: the circuit
 /// must be Provisioned and Enabled, the peering enabled, Microsoft peering's public prefixes
@@ -327,14 +361,13 @@ fn host_in(net: &IpNet, k: u32) -> IpAddr {
 }
 
 impl<'a> World<'a> {
-    /// Builds the world for `sc` with `seed`.
+    /// Builds the world for `sc`, keyed by the scenario's own seed until [`Self::fork`].
     pub(crate) fn new(
         sc: &'a Scenario,
-        seed: u64,
         trace: Option<&'a mut dyn Write>,
     ) -> Result<Self, RunError> {
         let topo = &sc.topology;
-        let seed = Seed(seed);
+        let seed = Seed(sc.seed);
         let segments = topo
             .segments
             .iter()
@@ -553,13 +586,175 @@ impl<'a> World<'a> {
             tracer: trace.map(Tracer::new),
             end,
             tap: None,
+            started: false,
+            fork_at: Instant::ZERO,
             res_names,
             drops: dp::DropMeter::default(),
             overloaded: Vec::new(),
         };
         world.build_flows();
-        world.schedule_faults();
         Ok(world)
+    }
+
+    /// Where the start-up shared by every seed ended (the start before
+    /// [`Self::advance_to_fork`]).
+    pub(crate) const fn fork_at(&self) -> Instant {
+        self.fork_at
+    }
+
+    /// The instant the start-up shared by every seed ends at the latest (see the module doc).
+    pub(crate) fn fork_time(&self) -> Instant {
+        let lossy = self
+            .topo
+            .segments
+            .iter()
+            .any(|s| sim_loss(s.props.loss) != SimLoss::None);
+        let earliest = self.sc.faults.iter().map(|f| match f.at {
+            TimeSpec::Fixed(d) => d,
+            TimeSpec::Range { min, .. } => min,
+        });
+        let Some(earliest) = earliest.min() else {
+            return Instant::ZERO;
+        };
+        if lossy {
+            return Instant::ZERO;
+        }
+        let bfd = self
+            .topo
+            .routers
+            .iter()
+            .filter_map(|r| r.bfd.map(|b| b.interval))
+            .max()
+            .unwrap_or_default();
+        let lead = FORK_LEAD.max(bfd.saturating_mul(200));
+        if earliest <= lead {
+            Instant::ZERO
+        } else {
+            Instant::ZERO + (earliest - lead)
+        }
+    }
+
+    /// Simulates the start-up up to the fork (see the module doc): every event before
+    /// [`Self::fork_time`], then more until no BGP byte is unacknowledged (while that stays
+    /// before the earliest fault can start). Nothing happens when the fork is at the start.
+    pub(crate) fn advance_to_fork(&mut self) -> Result<(), RunError> {
+        let target = self.fork_time();
+        if target == Instant::ZERO {
+            return Ok(());
+        }
+        self.start();
+        let limit = target + FORK_LEAD / 2;
+        while let Some(t) = self.engine.peek_time() {
+            let quiet = t >= target && self.net.tcp_quiet();
+            if quiet || t >= limit || t > self.end {
+                break;
+            }
+            if let Some((t, ev)) = self.engine.step() {
+                self.dispatch(t, ev)?;
+            }
+        }
+        self.fork_at = self.engine.now().max(target);
+        Ok(())
+    }
+
+    /// A copy of this world for another run from the same point, without the trace and the
+    /// capture sink (a snapshot never has them: see [`crate::Prepared`]).
+    pub(crate) fn snapshot(&self) -> Self {
+        Self {
+            sc: self.sc,
+            topo: self.topo,
+            seed: self.seed,
+            engine: self.engine.clone(),
+            net: self.net.clone(),
+            routers: self.routers.clone(),
+            router_timer: self.router_timer.clone(),
+            sessions: self.sessions.clone(),
+            plane: self.plane.clone(),
+            plane_of: self.plane_of.clone(),
+            adj: self.adj.clone(),
+            onprem: self.onprem,
+            onprem_adjs: self.onprem_adjs.clone(),
+            vnet_in: self.vnet_in,
+            ergw_table: self.ergw_table.clone(),
+            ergw_version: self.ergw_version,
+            flows: self.flows.clone(),
+            plane_dirty: self.plane_dirty,
+            links_dirty: self.links_dirty,
+            inet: self.inet,
+            mscloud: self.mscloud,
+            inet_adjs: self.inet_adjs.clone(),
+            mscloud_msee: self.mscloud_msee.clone(),
+            mscloud_inet: self.mscloud_inet,
+            blocks: self.blocks.clone(),
+            deprovisioned: self.deprovisioned.clone(),
+            pp_state: self.pp_state.clone(),
+            tunnel_down: self.tunnel_down.clone(),
+            bulk_fib: self.bulk_fib.clone(),
+            undo: self.undo.clone(),
+            fault_at: self.fault_at.clone(),
+            fault_times: self.fault_times.clone(),
+            saved_loss: self.saved_loss.clone(),
+            timeline: self.timeline.clone(),
+            detections: self.detections.clone(),
+            last_fib_change: self.last_fib_change.clone(),
+            bfd_sent: self.bfd_sent,
+            path_changes: self.path_changes.clone(),
+            tracer: None,
+            end: self.end,
+            tap: None,
+            started: self.started,
+            fork_at: self.fork_at,
+            res_names: self.res_names.clone(),
+            drops: self.drops.clone(),
+            overloaded: self.overloaded.clone(),
+        }
+    }
+
+    /// Hands the run over to `seed` at the fork (see the module doc): re-keys every random
+    /// stream, re-draws the keepalive phases, and schedules the faults.
+    pub(crate) fn fork(&mut self, seed: u64) {
+        self.seed = Seed(seed);
+        let key = self.seed.stream_named("fork").next_u64();
+        self.net.rekey(key);
+        for r in &mut self.routers {
+            r.rekey(key);
+        }
+        if self.started {
+            let now = self.fork_at;
+            for s in 0..self.topo.sessions.len() {
+                for end in 0..2_u8 {
+                    let (me, peer) = (
+                        self.router_at(SessIx(s), end),
+                        self.router_at(SessIx(s), 1 - end),
+                    );
+                    if let Some(age) = self.routers[me].rephase_keepalive(now, SessIx(s)) {
+                        self.routers[peer].rephase_hold(now, SessIx(s), now - age);
+                    }
+                }
+            }
+            for r in 0..self.routers.len() {
+                self.flush_router(r);
+            }
+        }
+        if let Some(tracer) = &mut self.tracer {
+            let rec = Record::new(self.fork_at, "-".to_owned(), "fork").with("seed", seed);
+            let _ = tracer.record(&rec);
+        }
+        self.schedule_faults();
+    }
+
+    /// Starts every router (once).
+    fn start(&mut self) {
+        if self.started {
+            return;
+        }
+        self.started = true;
+        let now = self.engine.now();
+        for r in 0..self.routers.len() {
+            self.routers[r].start(now, self.topo);
+            self.flush_router(r);
+        }
+        self.settle();
     }
 
     fn endpoint_ingress(&self, name: &str) -> Option<dp::RouterIx> {
@@ -685,33 +880,34 @@ impl<'a> World<'a> {
 
     /// Runs to the end and returns the report.
     pub(crate) fn run(mut self) -> Result<RunReport, RunError> {
-        let now = Instant::ZERO;
-        for r in 0..self.routers.len() {
-            self.routers[r].start(now, self.topo);
-            self.flush_router(r);
-        }
-        self.settle();
+        self.start();
         while let Some((t, ev)) = self.engine.step() {
-            if t > self.end {
+            if t > self.end || matches!(ev, Ev::End) {
                 break;
             }
-            match ev {
-                Ev::End => break,
-                Ev::Net(e) => self.net.handle(&mut self.engine, e),
-                Ev::Router(r) => {
-                    self.router_timer[r] = None;
-                    if self.net.is_alive(r) {
-                        self.routers[r].handle_timeout(t);
-                        self.flush_router(r);
-                    }
-                }
-                Ev::Fault { index, end } => self.apply_fault(index, end)?,
-                Ev::Program { version } => self.program_gateway(version),
-                Ev::Stage { index, stage } => self.fault_stage(index, stage),
-            }
-            self.settle();
+            self.dispatch(t, ev)?;
         }
         self.finish()
+    }
+
+    /// Handles one event at `t` and settles what it touched.
+    fn dispatch(&mut self, t: Instant, ev: Ev) -> Result<(), RunError> {
+        match ev {
+            Ev::End => {}
+            Ev::Net(e) => self.net.handle(&mut self.engine, e),
+            Ev::Router(r) => {
+                self.router_timer[r] = None;
+                if self.net.is_alive(r) {
+                    self.routers[r].handle_timeout(t);
+                    self.flush_router(r);
+                }
+            }
+            Ev::Fault { index, end } => self.apply_fault(index, end)?,
+            Ev::Program { version } => self.program_gateway(version),
+            Ev::Stage { index, stage } => self.fault_stage(index, stage),
+        }
+        self.settle();
+        Ok(())
     }
 
     /// Drains network upcalls into routers and router outputs into the network until quiet,
@@ -2045,6 +2241,7 @@ impl<'a> World<'a> {
             scenario: self.sc.name.clone(),
             seed: self.seed.0,
             duration: self.sc.duration,
+            fork_at: self.fork_at,
             timeline: self.timeline,
             detections: self.detections,
             convergence,

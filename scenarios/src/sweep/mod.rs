@@ -544,6 +544,10 @@ pub fn run_samples(
                             )
                         })
                         .collect();
+                    // Each worker simulates each grid point's start-up once, when it first
+                    // meets the point, and forks every run from it (`crate::Prepared`).
+                    let mut prepared: Vec<Option<crate::Prepared<'_>>> =
+                        scenarios.iter().map(|_| None).collect();
                     loop {
                         let i = next.fetch_add(1, Ordering::Relaxed);
                         let k = range.start + u64::try_from(i).unwrap_or(u64::MAX);
@@ -551,13 +555,22 @@ pub fn run_samples(
                             break;
                         }
                         let p = usize::try_from(k / runs).unwrap_or(usize::MAX);
-                        let (Some(sc), Some(dirs), Some(acc)) =
-                            (scenarios.get(p), directions.get(p), mine.get_mut(p))
-                        else {
+                        let (Some(sc), Some(dirs), Some(acc), Some(slot)) = (
+                            scenarios.get(p),
+                            directions.get(p),
+                            mine.get_mut(p),
+                            prepared.get_mut(p),
+                        ) else {
                             break;
                         };
                         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                            crate::run(sc, run_seed(seed, k % runs), None).map_err(RunFailure::from)
+                            let prep = match slot.take() {
+                                Some(prep) => prep,
+                                None => crate::Prepared::new(sc)?,
+                            };
+                            let report = prep.run(run_seed(seed, k % runs));
+                            *slot = Some(prep);
+                            report.map_err(RunFailure::from)
                         }))
                         .unwrap_or_else(|payload| Err(RunFailure::Panic(panic_text(&*payload))));
                         match result {

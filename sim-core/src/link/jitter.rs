@@ -68,6 +68,11 @@ impl<C> Jitter<C> {
         &self.inner
     }
 
+    /// Re-keys the jitter stream (see [`Stream::rekey`]).
+    pub fn rekey(&mut self, key: u64) {
+        self.rng.rekey(key);
+    }
+
     /// The wrapped channel, mutably (e.g. to change its loss model).
     pub const fn inner_mut(&mut self) -> &mut C {
         &mut self.inner

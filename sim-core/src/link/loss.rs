@@ -69,6 +69,11 @@ impl<C> Loss<C> {
         &self.inner
     }
 
+    /// Re-keys the loss stream (see [`Stream::rekey`]); the Gilbert–Elliott state is kept.
+    pub fn rekey(&mut self, key: u64) {
+        self.rng.rekey(key);
+    }
+
     /// Replaces the loss process (the Gilbert–Elliott state restarts good).
     pub fn set_model(&mut self, model: LossModel) {
         self.model = model;

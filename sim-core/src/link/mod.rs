@@ -239,6 +239,13 @@ impl Standard {
         }
     }
 
+    /// Re-keys the loss and jitter streams (see [`crate::rng::Stream::rekey`]); queues,
+    /// episodes and loss state are kept.
+    pub fn rekey(&mut self, key: u64) {
+        self.chain.rekey(key);
+        self.chain.inner_mut().rekey(key);
+    }
+
     /// Replaces the loss process (e.g. a scenario fault that starts dropping 30 %).
     pub fn set_loss(&mut self, model: LossModel) {
         self.chain.inner_mut().set_model(model);
@@ -300,6 +307,13 @@ impl Link<Standard> {
     #[must_use]
     pub fn symmetric(name: &str, seed: Seed, cfg: &DirectionConfig) -> Self {
         Self::new(name, seed, cfg, cfg)
+    }
+
+    /// Re-keys both directions' random streams (see [`Standard::rekey`]).
+    pub fn rekey(&mut self, key: u64) {
+        for c in &mut self.channels {
+            c.rekey(key);
+        }
     }
 
     /// Replaces the loss process of one direction.
