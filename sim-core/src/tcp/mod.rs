@@ -83,7 +83,7 @@ use std::collections::VecDeque;
 use serde::Serialize;
 
 pub use config::TcpConfig;
-pub use segment::{Flags, HEADER_LEN, Segment, Timestamps};
+pub use segment::{Flags, HEADER_LEN, Payload, Segment, Timestamps};
 
 use crate::rng::Stream;
 use crate::time::Instant;
@@ -406,7 +406,7 @@ impl Endpoint {
                 Instant::ZERO,
                 self.snd_seq(self.snd_nxt),
                 Flags::RST.with(Flags::ACK),
-                Box::default(),
+                Payload::new(),
             );
             rst.timestamps = None;
             self.rst_out = Some(rst);
@@ -520,13 +520,13 @@ impl Endpoint {
         match self.state {
             State::Closed | State::Listen => None,
             State::SynSent => (self.snd_nxt == 0).then(|| {
-                let seg = self.segment(now, self.iss, Flags::SYN, Box::default());
+                let seg = self.segment(now, self.iss, Flags::SYN, Payload::new());
                 self.sent(now, seg)
             }),
             State::SynReceived => {
                 if self.snd_nxt == 0 {
                     let seg =
-                        self.segment(now, self.iss, Flags::SYN.with(Flags::ACK), Box::default());
+                        self.segment(now, self.iss, Flags::SYN.with(Flags::ACK), Payload::new());
                     Some(self.sent(now, seg))
                 } else {
                     None
@@ -547,7 +547,7 @@ impl Endpoint {
             self.persist_probes += 1;
             self.persist_at = Some(now + self.persist_interval());
             let seq = self.snd_seq(self.snd_una).wrapping_sub(1);
-            return Some(self.segment(now, seq, Flags::ACK, Box::default()));
+            return Some(self.segment(now, seq, Flags::ACK, Payload::new()));
         }
         let data_end = self.data_end();
         if self.fast_rtx_due {
@@ -590,12 +590,12 @@ impl Endpoint {
                 now,
                 self.snd_seq(self.snd_nxt),
                 Flags::FIN.with(Flags::ACK),
-                Box::default(),
+                Payload::new(),
             );
             return Some(self.sent(now, seg));
         }
         if self.ack_due {
-            let seg = self.segment(now, self.snd_seq(self.snd_nxt), Flags::ACK, Box::default());
+            let seg = self.segment(now, self.snd_seq(self.snd_nxt), Flags::ACK, Payload::new());
             return Some(self.sent(now, seg));
         }
         None
@@ -651,7 +651,7 @@ impl Endpoint {
         seg
     }
 
-    fn segment(&self, now: Instant, seq: u32, flags: Flags, payload: Box<[u8]>) -> Segment {
+    fn segment(&self, now: Instant, seq: u32, flags: Flags, payload: Payload) -> Segment {
         let has_ack = flags.contains(Flags::ACK);
         let syn = flags.contains(Flags::SYN);
         // Offered on our SYN if configured, on a SYN-ACK only if the peer offered it, then on
@@ -692,7 +692,7 @@ impl Endpoint {
     ///
     /// Invariant: `from >= buf_start` (only acknowledged octets leave the buffer, and SND.NXT
     /// never goes below SND.UNA in a synchronised state).
-    fn copy_out(&self, from: u64, len: u64) -> Box<[u8]> {
+    fn copy_out(&self, from: u64, len: u64) -> Payload {
         debug_assert!(
             from >= self.buf_start,
             "copy_out below the send buffer: {from} < {}",
@@ -700,7 +700,16 @@ impl Endpoint {
         );
         let start = usize::try_from(from.saturating_sub(self.buf_start)).unwrap_or(usize::MAX);
         let len = usize::try_from(len).unwrap_or(0);
-        self.send_buf.range(start..start + len).copied().collect()
+        // The ring buffer's two halves, cut to `start..start + len` (clamped: the invariant
+        // keeps the range inside the buffer).
+        let (a, b) = self.send_buf.as_slices();
+        let end = start.saturating_add(len).min(a.len() + b.len());
+        let start = start.min(end);
+        let head = a.get(start.min(a.len())..end.min(a.len())).unwrap_or_default();
+        let tail = b
+            .get(start.saturating_sub(a.len())..end.saturating_sub(a.len()))
+            .unwrap_or_default();
+        Payload::from_parts(&[head, tail])
     }
 
     /// RFC 9293 §3.10.7.1: "If the ACK bit is off, sequence number zero is used,
@@ -724,7 +733,7 @@ impl Endpoint {
             window: 0,
             mss: None,
             timestamps: None,
-            payload: Box::default(),
+            payload: Payload::new(),
         }
     }
 

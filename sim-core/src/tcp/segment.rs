@@ -4,6 +4,7 @@
 use std::fmt;
 
 use serde::Serialize;
+use smallvec::SmallVec;
 
 /// TCP header flags (RFC 9293 §3.1), as the low byte of the header's flag field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize)]
@@ -93,7 +94,70 @@ pub struct Segment {
     pub timestamps: Option<Timestamps>,
     /// The data octets.
     #[serde(skip)]
-    pub payload: Box<[u8]>,
+    pub payload: Payload,
+}
+
+/// Octets a segment carries.
+///
+/// Up to [`Payload::INLINE`] octets are held inline, without a heap allocation: a BGP
+/// KEEPALIVE (19 octets) is the segment a simulated session sends most, and allocating and
+/// freeing a buffer for each was a measurable share of every simulated keepalive's cost.
+/// Larger payloads (UPDATEs) live on the heap. It dereferences to `[u8]`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Payload(SmallVec<[u8; Payload::INLINE]>);
+
+impl Payload {
+    /// Octets held without allocating.
+    pub const INLINE: usize = 24;
+
+    /// No octets.
+    #[must_use]
+    pub fn new() -> Self {
+        Self(SmallVec::new())
+    }
+
+    /// The concatenation of `parts` (the two halves of a ring buffer, say).
+    #[must_use]
+    pub fn from_parts(parts: &[&[u8]]) -> Self {
+        let len: usize = parts.iter().map(|p| p.len()).sum();
+        if len <= Self::INLINE {
+            // Fill a plain array and hand it over whole: cheaper than growing in place.
+            let mut buf = [0_u8; Self::INLINE];
+            let mut at = 0;
+            for p in parts {
+                if let Some(dst) = buf.get_mut(at..at + p.len()) {
+                    dst.copy_from_slice(p);
+                }
+                at += p.len();
+            }
+            return Self(SmallVec::from_buf_and_len(buf, len));
+        }
+        let mut v = Vec::with_capacity(len);
+        for p in parts {
+            v.extend_from_slice(p);
+        }
+        Self(SmallVec::from_vec(v))
+    }
+}
+
+impl std::ops::Deref for Payload {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl From<&[u8]> for Payload {
+    fn from(bytes: &[u8]) -> Self {
+        Self(SmallVec::from_slice(bytes))
+    }
+}
+
+impl From<Vec<u8>> for Payload {
+    fn from(bytes: Vec<u8>) -> Self {
+        Self(SmallVec::from_vec(bytes))
+    }
 }
 
 /// The values of the TCP timestamps option (RFC 7323 §3).
@@ -161,7 +225,7 @@ mod tests {
             window: 0,
             mss: Some(1460),
             timestamps: None,
-            payload: Box::default(),
+            payload: Payload::new(),
         };
         assert_eq!(
             (seg.seq_len(), seg.tcp_header_len(), seg.wire_len()),
@@ -170,7 +234,7 @@ mod tests {
         let data = Segment {
             flags: Flags::FIN.with(Flags::ACK),
             mss: None,
-            payload: vec![0; 100].into_boxed_slice(),
+            payload: vec![0; 100].into(),
             ..seg
         };
         assert_eq!((data.seq_len(), data.wire_len()), (101, 140));
@@ -179,5 +243,17 @@ mod tests {
             ..data
         };
         assert_eq!(stamped.wire_len(), 152);
+    }
+
+    #[test]
+    fn payload_joins_parts_and_reads_as_bytes() {
+        let short = Payload::from_parts(&[b"ab", b"", b"cd"]);
+        assert_eq!(&*short, b"abcd");
+        let long: Vec<u8> = (0..100).collect();
+        let joined = Payload::from_parts(&[&long[..30], &long[30..]]);
+        assert_eq!(&*joined, &long[..]);
+        assert_eq!(joined, Payload::from(long.clone()));
+        assert_eq!(Payload::from(&long[..]).len(), 100);
+        assert!(Payload::new().is_empty());
     }
 }

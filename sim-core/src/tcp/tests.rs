@@ -598,7 +598,7 @@ mod fuzz {
                     window,
                     mss,
                     timestamps: ts.map(|(val, ecr)| Timestamps { val, ecr }),
-                    payload: payload.into_boxed_slice(),
+                    payload: payload.into(),
                 },
             )
     }
