@@ -4,6 +4,7 @@ use rand_chacha::ChaCha8Rng;
 use rand_core::{RngCore, SeedableRng};
 use sim_core::time::{Duration, Instant};
 use std::collections::VecDeque;
+use std::sync::Arc;
 use std::net::Ipv4Addr;
 
 use super::codec::{self, Framer, Incoming, OpenInfo};
@@ -69,7 +70,9 @@ enum Restart {
 /// ChaCha8 generator seeded in [`new`](Self::new), so a run is reproducible.
 #[derive(Debug, Clone)]
 pub struct Session {
-    config: Config,
+    /// Shared, never mutated: cloning a session (a forked simulation copies every router)
+    /// then copies no configuration.
+    config: Arc<Config>,
     rng: ChaCha8Rng,
     state: State,
     timers: TimerTable,
@@ -96,6 +99,16 @@ impl Session {
     /// [`ConfigError`] when the configuration cannot run (hold time 1 or 2 s, zero router id,
     /// AS 0).
     pub fn new(config: Config, seed: u64) -> Result<Self, ConfigError> {
+        Self::with_shared_config(Arc::new(config), seed)
+    }
+
+    /// [`Self::new`] with a configuration shared with its owner (a speaker keeps one per
+    /// peer to make sessions on colliding connections from).
+    ///
+    /// # Errors
+    ///
+    /// As [`Self::new`].
+    pub fn with_shared_config(config: Arc<Config>, seed: u64) -> Result<Self, ConfigError> {
         config.validate()?;
         Ok(Self {
             config,
@@ -123,7 +136,7 @@ impl Session {
 
     /// The configuration.
     #[must_use]
-    pub const fn config(&self) -> &Config {
+    pub fn config(&self) -> &Config {
         &self.config
     }
 
@@ -812,7 +825,7 @@ impl Session {
 
     /// Our BGP Identifier.
     #[must_use]
-    pub const fn router_id(&self) -> Ipv4Addr {
+    pub fn router_id(&self) -> Ipv4Addr {
         self.config.router_id
     }
 }

@@ -51,6 +51,7 @@
 //! order are those of visiting every peer every time.
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 use ipnet::IpNet;
 use serde::Serialize;
@@ -196,8 +197,8 @@ struct Peer {
     second: Option<Box<SecondSession>>,
     /// The peer's BGP Identifier and AS from the last OPEN received on either connection.
     open: Option<(Ipv4Addr, u32)>,
-    /// What a second session is made from.
-    config: fsm::Config,
+    /// What a second session is made from (shared with the sessions).
+    config: Arc<fsm::Config>,
     seed: u64,
 }
 
@@ -390,7 +391,8 @@ impl Speaker {
         {
             return Err(SpeakerError::AsMismatch(peer));
         }
-        let session = fsm::Session::new(spec.session.clone(), spec.seed)?;
+        let config = Arc::new(spec.session);
+        let session = fsm::Session::with_shared_config(Arc::clone(&config), spec.seed)?;
         self.rib
             .add_peer(peer, spec.rib)
             .map_err(|_| SpeakerError::DuplicatePeer(peer))?;
@@ -410,7 +412,7 @@ impl Speaker {
                 deadline: None,
                 second: None,
                 open: None,
-                config: spec.session,
+                config,
                 seed: spec.seed,
             },
         );
@@ -499,7 +501,10 @@ impl Speaker {
             return Ok(false);
         }
         // A different seed from the peer's session (seed) and its BFD session (seed + 1).
-        let mut session = fsm::Session::new(state.config.clone(), state.seed.wrapping_add(2))?;
+        let mut session = fsm::Session::with_shared_config(
+            Arc::clone(&state.config),
+            state.seed.wrapping_add(2),
+        )?;
         // Passive start, then the connection: it sends its OPEN at once and never dials.
         session.handle_command(now, Command::StartPassive)?;
         session.handle_transport(now, Transport::Connected);
