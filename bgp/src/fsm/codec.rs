@@ -2,7 +2,7 @@
 //! encoding KEEPALIVE / NOTIFICATION / UPDATE, and framing plus decoding the received stream.
 //! Kept in one place so the state machine reads as the RFC's text, not as byte handling.
 
-use bytes::BytesMut;
+use bytes::{Buf, BytesMut};
 use std::net::Ipv4Addr;
 
 use super::config::Config;
@@ -123,28 +123,54 @@ pub(super) fn add_path(
     (receive, send)
 }
 
-/// Frames the TCP byte stream into messages.
+/// Frames the TCP byte stream into messages: [`crate::wire::frame`] then
+/// [`Message::decode`], as [`crate::wire::Framer`] does, with one shortcut. A buffer that
+/// starts with the 19 octets of a well-formed KEEPALIVE (the marker, Length 19, Type 4: RFC
+/// 4271 §4.4, "a KEEPALIVE message consists of only the message header and has a length of
+/// 19 octets") yields [`Incoming::Keepalive`] without building a [`Message`]: the general path
+/// would accept exactly those octets as a KEEPALIVE under any context, so the result is the
+/// same, and it is the message a session receives most.
 #[derive(Debug, Clone, Default)]
 pub(super) struct Framer {
-    inner: crate::wire::Framer,
+    buf: BytesMut,
 }
+
+/// The octets of a KEEPALIVE: the marker, Length 19, Type 4.
+const KEEPALIVE: [u8; crate::wire::KEEPALIVE_LEN] = {
+    let mut k = [0xff; crate::wire::KEEPALIVE_LEN];
+    k[16] = 0;
+    k[17] = 19;
+    k[18] = 4;
+    k
+};
 
 impl Framer {
     pub(super) fn push(&mut self, bytes: &[u8]) {
-        self.inner.handle_bytes(bytes);
+        self.buf.extend_from_slice(bytes);
     }
 
     /// Drops everything buffered (the connection is gone).
     pub(super) fn clear(&mut self) {
-        self.inner = crate::wire::Framer::new();
+        self.buf = BytesMut::new();
     }
 
-    /// The next whole message, `Ok(None)` when more bytes are needed.
+    /// The next whole message, `Ok(None)` when more bytes are needed. After a header error
+    /// the same error is returned again (the session closes on the first).
     pub(super) fn next(&mut self, ctx: &DecodeCtx) -> Result<Option<Incoming>, DecodeError> {
-        let Some(result) = self.inner.poll_message(ctx) else {
+        if self.buf.starts_with(&KEEPALIVE) {
+            self.buf.advance(KEEPALIVE.len());
+            return Ok(Some(Incoming::Keepalive));
+        }
+        let len = match crate::wire::frame(&self.buf, ctx)? {
+            crate::wire::Frame::Incomplete { .. } => return Ok(None),
+            crate::wire::Frame::Complete { len } => len,
+        };
+        let Some(bytes) = self.buf.get(..len) else {
             return Ok(None);
         };
-        Ok(Some(match result? {
+        let message = Message::decode(bytes, ctx);
+        self.buf.advance(len);
+        Ok(Some(match message? {
             Message::Open(open) => Incoming::Open(OpenInfo::from_open(&open)),
             Message::Update(update) => Incoming::Update(update),
             Message::Notification(n) => Incoming::Notification(n),
@@ -244,5 +270,43 @@ mod tests {
                 .is_ok()
         );
         assert_eq!(keepalive(), out.to_vec());
+        assert_eq!(KEEPALIVE.to_vec(), out.to_vec());
+    }
+
+    #[test]
+    fn framer_yields_keepalives_and_other_messages_in_stream_order() {
+        let ctx = DecodeCtx::default();
+        let mut notification = BytesMut::new();
+        assert!(
+            Message::Notification(Notification::hold_timer_expired())
+                .encode(&mut notification, &EncodeCtx::default())
+                .is_ok()
+        );
+        let mut stream = keepalive();
+        stream.extend_from_slice(&notification);
+        stream.extend_from_slice(&keepalive());
+        let mut f = Framer::default();
+        // Split inside the second message, then inside the last KEEPALIVE.
+        f.push(&stream[..25]);
+        assert!(matches!(f.next(&ctx), Ok(Some(Incoming::Keepalive))));
+        assert!(matches!(f.next(&ctx), Ok(None)));
+        f.push(&stream[25..stream.len() - 3]);
+        assert!(matches!(f.next(&ctx), Ok(Some(Incoming::Notification(_)))));
+        assert!(matches!(f.next(&ctx), Ok(None)));
+        f.push(&stream[stream.len() - 3..]);
+        assert!(matches!(f.next(&ctx), Ok(Some(Incoming::Keepalive))));
+        assert!(matches!(f.next(&ctx), Ok(None)));
+    }
+
+    #[test]
+    fn framer_rejects_a_keepalive_with_a_bad_length_every_time() {
+        let ctx = DecodeCtx::default();
+        let mut bad = keepalive();
+        bad[17] = 20;
+        bad.push(0);
+        let mut f = Framer::default();
+        f.push(&bad);
+        assert!(f.next(&ctx).is_err());
+        assert!(f.next(&ctx).is_err(), "the header error repeats");
     }
 }
