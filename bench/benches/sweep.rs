@@ -18,6 +18,11 @@ use std::hint::black_box;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use scenarios::sweep::run_seed;
 
+/// The allocator the `holdtime` binary ships with (`scenarios/src/bin/holdtime.rs`), so that
+/// runs per second here are what `holdtime sweep` does.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn sweep(c: &mut Criterion) {
     let mut g = c.benchmark_group("sweep");
     g.throughput(Throughput::Elements(1));

@@ -326,8 +326,15 @@ impl RunReport {
         let mut out = String::new();
         let _ = writeln!(
             out,
-            "scenario: {}  (seed {}, {} simulated)",
-            self.scenario, self.seed, self.duration
+            "scenario: {}  (seed {}, {} simulated{})",
+            self.scenario,
+            self.seed,
+            self.duration,
+            if self.fork_at > Instant::ZERO {
+                format!("; every seed shares the start-up to {}", self.fork_at)
+            } else {
+                String::new()
+            }
         );
         let _ = writeln!(out, "\ntimeline");
         for e in &self.timeline {
