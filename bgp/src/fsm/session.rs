@@ -4,8 +4,8 @@ use rand_chacha::ChaCha8Rng;
 use rand_core::{RngCore, SeedableRng};
 use sim_core::time::{Duration, Instant};
 use std::collections::VecDeque;
-use std::sync::Arc;
 use std::net::Ipv4Addr;
+use std::sync::Arc;
 
 use super::codec::{self, Framer, Incoming, OpenInfo};
 use super::config::{Config, ConfigError};

@@ -705,7 +705,9 @@ impl Endpoint {
         let (a, b) = self.send_buf.as_slices();
         let end = start.saturating_add(len).min(a.len() + b.len());
         let start = start.min(end);
-        let head = a.get(start.min(a.len())..end.min(a.len())).unwrap_or_default();
+        let head = a
+            .get(start.min(a.len())..end.min(a.len()))
+            .unwrap_or_default();
         let tail = b
             .get(start.saturating_sub(a.len())..end.saturating_sub(a.len()))
             .unwrap_or_default();

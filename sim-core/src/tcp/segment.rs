@@ -104,11 +104,14 @@ pub struct Segment {
 /// freeing a buffer for each was a measurable share of every simulated keepalive's cost.
 /// Larger payloads (UPDATEs) live on the heap. It dereferences to `[u8]`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Payload(SmallVec<[u8; Payload::INLINE]>);
+pub struct Payload(SmallVec<[u8; INLINE]>);
+
+/// See [`Payload::INLINE`].
+const INLINE: usize = 24;
 
 impl Payload {
     /// Octets held without allocating.
-    pub const INLINE: usize = 24;
+    pub const INLINE: usize = INLINE;
 
     /// No octets.
     #[must_use]
