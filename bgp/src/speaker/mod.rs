@@ -191,8 +191,12 @@ struct Peer {
     /// to the peer and by any change to the RIB, cleared once the examination finds nothing
     /// to do or flushes everything.
     recheck: bool,
-    /// The earlier of the two sessions' deadlines, as of the last drain.
+    /// The earliest of the BGP and BFD sessions' deadlines, as of the last drain.
     deadline: Option<Instant>,
+    /// The earlier of the BGP sessions' (both connections') deadlines, as of the last drain
+    /// that reached them: an input that reaches only the BFD session leaves it as it is, so
+    /// [`Speaker::drive_bfd`] reuses it instead of scanning the BGP timers again.
+    bgp_deadline: Option<Instant>,
     /// The session on a second, colliding connection, until resolution closes one.
     second: Option<Box<SecondSession>>,
     /// The peer's BGP Identifier and AS from the last OPEN received on either connection.
@@ -235,18 +239,28 @@ impl Peer {
         self.flush = true;
     }
 
-    /// The earliest of the BGP (both connections') and BFD sessions' deadlines.
-    fn next_deadline(&self) -> Option<Instant> {
+    /// Recomputes `bgp_deadline` and `deadline`: the earliest of the BGP (both connections')
+    /// and BFD sessions' deadlines.
+    fn refresh_deadline(&mut self) {
         let main = self.session.poll_timeout();
         let second = self.second.as_ref().and_then(|s| s.session.poll_timeout());
-        let bgp = match (main, second) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
-        match (bgp, self.bfd.as_ref().and_then(bfd::Session::poll_timeout)) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        self.bgp_deadline = earlier(main, second);
+        self.refresh_bfd_deadline();
+    }
+
+    /// Recomputes `deadline` after an input that reached only the BFD session (the BGP
+    /// sessions' deadlines are those of the last [`Self::refresh_deadline`]).
+    fn refresh_bfd_deadline(&mut self) {
+        let bfd = self.bfd.as_ref().and_then(bfd::Session::poll_timeout);
+        self.deadline = earlier(self.bgp_deadline, bfd);
+    }
+}
+
+/// The earlier of two optional instants (`None` is never).
+fn earlier(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
     }
 }
 
@@ -362,7 +376,7 @@ impl Speaker {
     /// from outside an input.
     fn refresh_deadlines(&mut self) {
         for p in &mut self.peers {
-            p.deadline = p.next_deadline();
+            p.refresh_deadline();
         }
         self.next_timeout = self.peers.iter().filter_map(|p| p.deadline).min();
     }
@@ -410,6 +424,7 @@ impl Speaker {
                 flush: true,
                 recheck: true,
                 deadline: None,
+                bgp_deadline: None,
                 second: None,
                 open: None,
                 config,
@@ -729,7 +744,8 @@ impl Speaker {
     /// no event anywhere (untouched peers and the RIB have nothing queued: the previous drive
     /// drained them; with no second connection there is no collision to resolve), offer
     /// nothing, and only drain this peer's transmits (BGP first, then BFD) and refresh its
-    /// deadline and the speaker's; `progressed` stays false, so there is one round. That is
+    /// deadline and the speaker's (its BGP sessions' deadlines are unchanged: no input
+    /// reached them); `progressed` stays false, so there is one round. That is
     /// exactly what this does, without the passes over every peer. Otherwise it runs
     /// `drive`.
     fn drive_bfd(&mut self, now: Instant, i: usize) {
@@ -752,7 +768,7 @@ impl Speaker {
         }
         state.touched = false;
         state.flush = false;
-        state.deadline = state.next_deadline();
+        state.refresh_bfd_deadline();
         self.next_timeout = self.peers.iter().filter_map(|p| p.deadline).min();
     }
 
@@ -907,7 +923,7 @@ impl Speaker {
                     });
                 }
                 state.flush = false;
-                state.deadline = state.next_deadline();
+                state.refresh_deadline();
             }
             if !progressed {
                 break;
