@@ -506,8 +506,19 @@ impl RouterRt {
                 TransmitKind::BgpSecond(_) | TransmitKind::SwapConnections => continue,
             });
         }
+        // Events are rare next to transmits (a BFD packet, a KEEPALIVE): handled out of line
+        // so that the common case stays a short loop.
+        if let Some(first) = self.speaker.poll_event() {
+            self.drain_events(first);
+        }
+    }
+
+    /// Translates the speaker's events, `first` and those after it, into [`RtEvent`]s.
+    #[inline(never)]
+    fn drain_events(&mut self, first: SpeakerEvent) {
         let mut fib = Vec::new();
-        while let Some(ev) = self.speaker.poll_event() {
+        let mut first = Some(first);
+        while let Some(ev) = first.take().or_else(|| self.speaker.poll_event()) {
             match ev {
                 SpeakerEvent::Session { peer: p, event } => {
                     let s = sess(p);
