@@ -84,9 +84,15 @@ impl Jitter {
     }
 }
 
-/// `d × permille / 1000`, exact in 128-bit arithmetic.
+/// `d × permille / 1000`, exact: in 64-bit arithmetic when the product fits (any timer
+/// shorter than 213 days; sessions re-arm their timers on every message, and a 128-bit
+/// division is a library call), in 128-bit arithmetic otherwise.
 fn scale(d: Duration, permille: u16) -> Duration {
-    let n = u128::from(d.as_nanos()) * u128::from(permille) / 1000;
+    let n = d.as_nanos();
+    if let Some(p) = n.checked_mul(u64::from(permille)) {
+        return Duration::from_nanos(p / 1000);
+    }
+    let n = u128::from(n) * u128::from(permille) / 1000;
     Duration::from_nanos(u64::try_from(n).unwrap_or(u64::MAX))
 }
 
@@ -429,6 +435,23 @@ mod tests {
     use super::*;
     use rand_chacha::ChaCha8Rng;
     use rand_core::SeedableRng;
+
+    #[test]
+    fn scale_is_exact_on_both_sides_of_the_64_bit_product() {
+        // The 128-bit formula, saturating like `scale`.
+        let exact = |n: u64, p: u16| {
+            u64::try_from(u128::from(n) * u128::from(p) / 1000).unwrap_or(u64::MAX)
+        };
+        for n in [0, 1, 999, 60_000_000_007, u64::MAX / 1000, u64::MAX / 999, u64::MAX] {
+            for p in [0, 1, 750, 999, 1000, u16::MAX] {
+                assert_eq!(
+                    scale(Duration::from_nanos(n), p).as_nanos(),
+                    exact(n, p),
+                    "{n} x {p}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn jitter_stays_within_bounds_and_spreads() {
