@@ -368,6 +368,13 @@ fn the_fork_is_a_minute_before_the_first_fault_unless_links_are_lossy() {
         Duration::ZERO,
         "a lossy link shares nothing"
     );
+    assert_eq!(
+        fork("microsoft-peering-validation"),
+        Duration::ZERO,
+        "no fault: nothing to fork before"
+    );
+    // BFD 300 ms: 200 intervals are a minute, so the fork is where the reference's is.
+    assert_eq!(fork("bfd"), r);
     let sc = load("reference");
     let (a, b) = (run(&sc, 11), run(&sc, 12));
     let before = |r: &RunReport| {

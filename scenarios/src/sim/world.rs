@@ -28,8 +28,10 @@
 //!
 //! The fork instant is [`FORK_LEAD`] (or 200 BFD intervals, if longer) before the earliest
 //! time any fault can start, so that BFD's jittered transmissions forget the fork's phase
-//! before the first fault; then the simulation waits, if need be, until no BGP byte is
-//! unacknowledged, so that no message is in flight when the phases are re-drawn. It is the
+//! before the first fault; then the simulation waits, if need be (for at most half the lead),
+//! until no BGP byte is unacknowledged, so that no message is in flight when the phases are
+//! re-drawn. A capture of such a run shows it: the gap between the last keepalive before the
+//! fork and the first after it is not one jittered interval. It is the
 //! start (nothing shared) when no fault is scheduled, when a fault may start within the lead,
 //! or when a link is lossy from the start: loss before the first fault can change what the
 //! fault finds (a session already flapped, a retransmission in progress), and that must vary
