@@ -442,7 +442,15 @@ mod tests {
         let exact = |n: u64, p: u16| {
             u64::try_from(u128::from(n) * u128::from(p) / 1000).unwrap_or(u64::MAX)
         };
-        for n in [0, 1, 999, 60_000_000_007, u64::MAX / 1000, u64::MAX / 999, u64::MAX] {
+        for n in [
+            0,
+            1,
+            999,
+            60_000_000_007,
+            u64::MAX / 1000,
+            u64::MAX / 999,
+            u64::MAX,
+        ] {
             for p in [0, 1, 750, 999, 1000, u16::MAX] {
                 assert_eq!(
                     scale(Duration::from_nanos(n), p).as_nanos(),
