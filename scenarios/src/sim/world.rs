@@ -24,7 +24,9 @@
 //! strikes every keepalive stream at an independent, uniformly random phase, which a fixed
 //! fault time after a shared start-up could not give; and the start-up, identical for every
 //! seed, can be simulated once and cloned ([`crate::Prepared`], what `holdtime sweep` does)
-//! with the same result, byte for byte, as simulating it again (`holdtime run --seed`).
+//! with the same result, byte for byte, as simulating it again (`holdtime run --seed`). The
+//! probe flows' 5-tuple hashes (which link ECMP gives each flow) are made with the world, so
+//! they too follow the file's seed; sweeping the file's `seed` varies them and the start-up.
 //!
 //! The fork instant is [`FORK_LEAD`] (or 200 BFD intervals, if longer) before the earliest
 //! time any fault can start, so that BFD's jittered transmissions forget the fork's phase
