@@ -12,8 +12,6 @@
 //! stream; a header whose length is below 19 (RFC 4271 §4.1 minimum) stops counting that
 //! stream until the next SYN, as the receiver would close the connection on it.
 
-use std::collections::BTreeMap;
-
 use sim_core::tcp::{Flags, Segment};
 
 use super::net::SessIx;
@@ -39,7 +37,7 @@ struct Direction {
 
 impl Direction {
     /// Counts the messages `bytes` (new octets, in stream order) complete.
-    fn feed(&mut self, mut bytes: &[u8], counts: &mut BTreeMap<MessageType, u64>) {
+    fn feed(&mut self, mut bytes: &[u8], counts: &mut [u64; TYPES]) {
         while !bytes.is_empty() && !self.broken {
             if self.header_len < HEADER {
                 let take = (HEADER - self.header_len).min(bytes.len());
@@ -64,16 +62,10 @@ impl Direction {
                 bytes = bytes.get(take..).unwrap_or_default();
             }
             if self.header_len == HEADER && self.body_left == 0 {
-                let kind = match self.header[18] {
-                    1 => Some(MessageType::Open),
-                    2 => Some(MessageType::Update),
-                    3 => Some(MessageType::Notification),
-                    4 => Some(MessageType::Keepalive),
-                    5 => Some(MessageType::RouteRefresh),
-                    _ => None,
-                };
-                if let Some(k) = kind {
-                    *counts.entry(k).or_insert(0) += 1;
+                // The BGP Type codes (RFC 4271 §4.1, RFC 2918 §3) are the indices of `counts`;
+                // other types are not counted.
+                if let Some(c) = counts.get_mut(usize::from(self.header[18])) {
+                    *c += 1;
                 }
                 self.header_len = 0;
             }
@@ -81,11 +73,15 @@ impl Direction {
     }
 }
 
+/// Entries of [`WireCounter::counts`]: index 0 unused, then the BGP Type codes 1 to 5.
+const TYPES: usize = 6;
+
 /// BGP messages by type as first transmitted, per session and sending end.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct WireCounter {
     streams: Vec<[Direction; 2]>,
-    counts: BTreeMap<MessageType, u64>,
+    /// Messages counted, indexed by BGP Type code (1 OPEN ... 5 ROUTE-REFRESH).
+    counts: [u64; TYPES],
 }
 
 impl WireCounter {
@@ -126,7 +122,15 @@ impl WireCounter {
 
     /// Messages counted so far, by type.
     pub(crate) fn get(&self, kind: MessageType) -> u64 {
-        self.counts.get(&kind).copied().unwrap_or(0)
+        let code = match kind {
+            MessageType::Open => 1,
+            MessageType::Update => 2,
+            MessageType::Notification => 3,
+            MessageType::Keepalive => 4,
+            MessageType::RouteRefresh => 5,
+            MessageType::Bfd => return 0,
+        };
+        self.counts.get(code).copied().unwrap_or(0)
     }
 }
 

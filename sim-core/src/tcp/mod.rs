@@ -499,10 +499,11 @@ impl Endpoint {
     /// When [`Endpoint::handle_timeout`] must be called next, if at all.
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
-        [self.rtx_at, self.persist_at, self.time_wait_at]
-            .into_iter()
-            .flatten()
-            .min()
+        let earlier = |a: Option<Instant>, b: Option<Instant>| match (a, b) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        earlier(earlier(self.rtx_at, self.persist_at), self.time_wait_at)
     }
 
     /// The next event for the application.
