@@ -26,6 +26,14 @@
 //!   every message (RFC 4271 §6.5), so cancellation must be cheap; tombstones are skipped when
 //!   they reach the top, and the heap is compacted in O(n) when tombstones outnumber live
 //!   events, so memory stays proportional to the live events.
+//! - Few keys (at most [`SORTED_MAX`], the usual case: a simulated network has a handful of
+//!   timers and frames in flight) are kept in an array sorted latest first instead of the
+//!   heap: a pop takes the last key with no sifting, and a push is a binary search plus a
+//!   short `memmove`, cheaper than sifting through the heap at these sizes. Past
+//!   [`SORTED_MAX`] keys the array (reversed: an ascending array is a heap) becomes the heap;
+//!   once a pop leaves [`SORTED_MIN`] keys or fewer it is sorted back. Both layouts hold the
+//!   same keys under the same `(time, seq)` order, so which one is in use never changes what
+//!   pops next.
 //! - No `dyn` dispatch: the queue is generic over the model's event type `E`.
 
 use crate::time::Instant;
@@ -35,6 +43,12 @@ const ARITY: usize = 4;
 
 /// Tombstones are compacted away once there are more than this many and more than live events.
 const COMPACT_MIN_TOMBSTONES: usize = 1024;
+
+/// The keys leave the sorted array for the heap when a push would make more than this many.
+const SORTED_MAX: usize = 128;
+
+/// The keys go back from the heap to the sorted array when a pop leaves this many or fewer.
+const SORTED_MIN: usize = 32;
 
 /// A handle to a scheduled event, used to cancel it.
 ///
@@ -105,7 +119,10 @@ struct Slot<E> {
 /// the clock. See the module documentation for the ordering contract and costs.
 #[derive(Debug, Clone)]
 pub struct EventQueue<E> {
+    /// The keys: sorted latest first when `sorted`, else a 4-ary min-heap.
     heap: Vec<Key>,
+    /// Which layout `heap` is in (see the module doc).
+    sorted: bool,
     slots: Vec<Slot<E>>,
     free: Vec<u32>,
     next_seq: u32,
@@ -130,6 +147,7 @@ impl<E> EventQueue<E> {
     pub const fn new() -> Self {
         Self {
             heap: Vec::new(),
+            sorted: true,
             slots: Vec::new(),
             free: Vec::new(),
             next_seq: 0,
@@ -144,6 +162,7 @@ impl<E> EventQueue<E> {
     pub fn with_capacity(n: usize) -> Self {
         Self {
             heap: Vec::with_capacity(n),
+            sorted: true,
             slots: Vec::with_capacity(n),
             free: Vec::with_capacity(n),
             next_seq: 0,
@@ -195,7 +214,15 @@ impl<E> EventQueue<E> {
         };
         self.live += 1;
         let key = Key::new(time.as_nanos(), seq, slot);
-        if self.hole {
+        if self.sorted && self.heap.len() >= SORTED_MAX {
+            self.to_heap();
+        }
+        if self.sorted {
+            // Latest first: the new key goes after every later key (seqs are unique, so no
+            // key equals it).
+            let at = self.heap.partition_point(|k| key.before(k));
+            self.heap.insert(at, key);
+        } else if self.hole {
             self.hole = false;
             self.heap[0] = key;
             self.sift_down(0);
@@ -235,7 +262,7 @@ impl<E> EventQueue<E> {
     pub fn peek_time(&mut self) -> Option<Instant> {
         self.fill_hole();
         loop {
-            let top = *self.heap.first()?;
+            let top = self.top()?;
             if self.is_live(&top) {
                 return Some(Instant::from_nanos(top.time));
             }
@@ -246,16 +273,23 @@ impl<E> EventQueue<E> {
     /// Removes and returns the earliest pending event with its time and handle.
     pub fn pop(&mut self) -> Option<(Instant, EventId, E)> {
         self.fill_hole();
+        if !self.sorted && self.heap.len() <= SORTED_MIN {
+            self.to_sorted();
+        }
         loop {
-            let top = *self.heap.first()?;
+            let top = self.top()?;
             let slot = top.slot();
             // Invariant: every key's slot is a valid index of `slots`.
             let s = &mut self.slots[slot];
             if s.seq == top.seq()
                 && let Some(event) = s.event.take()
             {
-                // Leave the root as a hole: a push will likely refill it.
-                self.hole = true;
+                if self.sorted {
+                    self.heap.pop();
+                } else {
+                    // Leave the root as a hole: a push will likely refill it.
+                    self.hole = true;
+                }
                 // Invariant: slot indices fit in u32 (checked in `push`).
                 let slot = slot as u32;
                 self.free.push(slot);
@@ -276,6 +310,7 @@ impl<E> EventQueue<E> {
     pub fn clear(&mut self) {
         self.hole = false;
         self.heap.clear();
+        self.sorted = true;
         self.free.clear();
         for (i, s) in self.slots.iter_mut().enumerate() {
             s.event = None;
@@ -300,6 +335,7 @@ impl<E> EventQueue<E> {
             let s = &slots[k.slot()];
             s.seq == k.seq() && s.event.is_some()
         });
+        // Ascending: a valid heap, and the sorted layout reversed.
         self.heap.sort_unstable_by_key(Key::order);
         for (seq, k) in (0_u32..).zip(self.heap.iter_mut()) {
             #[allow(
@@ -309,6 +345,9 @@ impl<E> EventQueue<E> {
             let slot = k.slot() as u32;
             *k = Key::new(k.time, seq, slot);
             slots[k.slot()].seq = seq;
+        }
+        if self.sorted {
+            self.heap.reverse();
         }
         // Invariant: fewer than 2^32 events are live (slot indices are u32).
         self.next_seq = u32::try_from(self.heap.len()).unwrap_or(u32::MAX);
@@ -326,13 +365,42 @@ impl<E> EventQueue<E> {
             let s = &slots[k.slot()];
             s.seq == k.seq() && s.event.is_some()
         });
-        // Floyd's heapify: sift down every internal node, last first.
+        // `retain` keeps the sorted layout sorted; a heap is rebuilt.
+        if !self.sorted {
+            self.heapify();
+        }
+    }
+
+    /// Floyd's heapify: sift down every internal node, last first.
+    fn heapify(&mut self) {
         let n = self.heap.len();
         if n > 1 {
             for i in (0..=(n - 2) / ARITY).rev() {
                 self.sift_down(i);
             }
         }
+    }
+
+    /// The earliest key (live or a tombstone), in either layout.
+    fn top(&self) -> Option<Key> {
+        if self.sorted {
+            self.heap.last().copied()
+        } else {
+            self.heap.first().copied()
+        }
+    }
+
+    /// Sorted layout to heap: reversed, the array is ascending, which is a valid min-heap.
+    fn to_heap(&mut self) {
+        self.heap.reverse();
+        self.sorted = false;
+    }
+
+    /// Heap layout to sorted (latest first); completes a pending pop first.
+    fn to_sorted(&mut self) {
+        self.fill_hole();
+        self.heap.sort_unstable_by(|a, b| b.order().cmp(&a.order()));
+        self.sorted = true;
     }
 
     /// Completes a pending pop by moving the last key into the root hole.
@@ -343,8 +411,12 @@ impl<E> EventQueue<E> {
         }
     }
 
-    /// Removes the root key of the heap.
+    /// Removes the earliest key.
     fn remove_top(&mut self) {
+        if self.sorted {
+            self.heap.pop();
+            return;
+        }
         let Some(last) = self.heap.pop() else {
             return;
         };
@@ -435,6 +507,48 @@ mod tests {
             assert_eq!(q.pop().map(|(at, _, e)| (at, e)), Some((t(5), i)));
         }
         assert!(q.pop().is_none());
+    }
+
+    #[test]
+    fn order_holds_across_the_sorted_and_heap_layouts() {
+        // Pseudo-random times (an LCG), many ties, some cancellations; the queue grows past
+        // SORTED_MAX, shrinks below SORTED_MIN and grows again, popping part of the way.
+        let mut q = EventQueue::new();
+        let mut model: BTreeSet<(u64, u32)> = BTreeSet::new();
+        let mut ids = Vec::new();
+        let mut x: u64 = 12345;
+        let mut next = 0_u32;
+        let mut popped = Vec::new();
+        let mut expected = Vec::new();
+        for round in 0..6 {
+            let (pushes, pops) = if round % 2 == 0 { (300, 290) } else { (20, 15) };
+            for _ in 0..pushes {
+                x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+                let at = (x >> 58) + round * 10;
+                ids.push((q.push(t(at), next), at, next));
+                model.insert((at, next));
+                next += 1;
+            }
+            assert_eq!(q.sorted, pushes < SORTED_MAX, "round {round}");
+            for (id, at, e) in ids.iter().step_by(7) {
+                if q.cancel(*id) {
+                    model.remove(&(*at, *e));
+                }
+            }
+            for _ in 0..pops {
+                let Some((at, _, e)) = q.pop() else { break };
+                popped.push((at.as_nanos(), e));
+                let first = *model.iter().next().unwrap();
+                model.remove(&first);
+                expected.push(first);
+            }
+        }
+        while let Some((at, _, e)) = q.pop() {
+            popped.push((at.as_nanos(), e));
+        }
+        expected.extend(model.iter().copied());
+        assert_eq!(popped, expected);
+        assert!(q.is_empty() && q.sorted);
     }
 
     #[test]
