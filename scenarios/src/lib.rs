@@ -191,7 +191,7 @@ pub fn run(
 
 /// A scenario whose start-up has been simulated once, to run many seeds from: each
 /// [`Prepared::run`] clones the world at the fork instead of simulating the start-up again
-/// (see [`sim::world`]'s "Start-up, the fork, and seeds"). `Prepared::new(sc)?.run(seed)`
+/// (see "Start-up, the fork, and seeds" in the `sim::world` module). `Prepared::new(sc)?.run(seed)`
 /// gives the same report as [`run`]`(sc, seed, None)`, byte for byte.
 pub struct Prepared<'a> {
     world: sim::world::World<'a>,
