@@ -26,14 +26,13 @@
 //!   every message (RFC 4271 §6.5), so cancellation must be cheap; tombstones are skipped when
 //!   they reach the top, and the heap is compacted in O(n) when tombstones outnumber live
 //!   events, so memory stays proportional to the live events.
-//! - Few keys (at most [`SORTED_MAX`], the usual case: a simulated network has a handful of
-//!   timers and frames in flight) are kept in an array sorted latest first instead of the
+//! - Few keys (at most 128, `SORTED_MAX`; the usual case: a simulated network has a handful
+//!   of timers and frames in flight) are kept in an array sorted latest first instead of the
 //!   heap: a pop takes the last key with no sifting, and a push is a binary search plus a
-//!   short `memmove`, cheaper than sifting through the heap at these sizes. Past
-//!   [`SORTED_MAX`] keys the array (reversed: an ascending array is a heap) becomes the heap;
-//!   once a pop leaves [`SORTED_MIN`] keys or fewer it is sorted back. Both layouts hold the
-//!   same keys under the same `(time, seq)` order, so which one is in use never changes what
-//!   pops next.
+//!   short `memmove`, cheaper than sifting through the heap at these sizes. Past 128 keys the
+//!   array, reversed (an ascending array is a heap), becomes the heap; once a pop leaves 32
+//!   (`SORTED_MIN`) or fewer it is sorted back. Both layouts hold the same keys under the same
+//!   `(time, seq)` order, so which one is in use never changes what pops next.
 //! - No `dyn` dispatch: the queue is generic over the model's event type `E`.
 
 use crate::time::Instant;
@@ -215,7 +214,7 @@ impl<E> EventQueue<E> {
         self.live += 1;
         let key = Key::new(time.as_nanos(), seq, slot);
         if self.sorted && self.heap.len() >= SORTED_MAX {
-            self.to_heap();
+            self.make_heap();
         }
         if self.sorted {
             // Latest first: the new key goes after every later key (seqs are unique, so no
@@ -274,7 +273,7 @@ impl<E> EventQueue<E> {
     pub fn pop(&mut self) -> Option<(Instant, EventId, E)> {
         self.fill_hole();
         if !self.sorted && self.heap.len() <= SORTED_MIN {
-            self.to_sorted();
+            self.make_sorted();
         }
         loop {
             let top = self.top()?;
@@ -391,15 +390,16 @@ impl<E> EventQueue<E> {
     }
 
     /// Sorted layout to heap: reversed, the array is ascending, which is a valid min-heap.
-    fn to_heap(&mut self) {
+    fn make_heap(&mut self) {
         self.heap.reverse();
         self.sorted = false;
     }
 
     /// Heap layout to sorted (latest first); completes a pending pop first.
-    fn to_sorted(&mut self) {
+    fn make_sorted(&mut self) {
         self.fill_hole();
-        self.heap.sort_unstable_by(|a, b| b.order().cmp(&a.order()));
+        self.heap
+            .sort_unstable_by_key(|k| std::cmp::Reverse(k.order()));
         self.sorted = true;
     }
 
