@@ -219,7 +219,20 @@ impl<E> EventQueue<E> {
         if self.sorted {
             // Latest first: the new key goes after every later key (seqs are unique, so no
             // key equals it).
-            let at = self.heap.partition_point(|k| key.before(k));
+            // A new event is usually among the earliest (a frame's next hop, before the
+            // pending timers): look at the last few keys, then binary-search the rest.
+            let n = self.heap.len();
+            let tail = n.saturating_sub(4);
+            let mut at = n;
+            while at > tail && self.heap.get(at - 1).is_some_and(|k| !key.before(k)) {
+                at -= 1;
+            }
+            if at == tail && tail > 0 {
+                at = self
+                    .heap
+                    .get(..tail)
+                    .map_or(0, |rest| rest.partition_point(|k| key.before(k)));
+            }
             self.heap.insert(at, key);
         } else if self.hole {
             self.hole = false;
