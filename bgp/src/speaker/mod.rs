@@ -618,7 +618,10 @@ impl Speaker {
             due += 1;
             bfd_only = Some(i);
             state.touch_bfd();
-            if state.session.poll_timeout().is_some_and(|t| t <= now) {
+            // `bgp_deadline` is the earlier of the BGP sessions' deadlines (refreshed by every
+            // drain that reached them): when it is later, neither is due, and only BFD fired.
+            let bgp_due = state.bgp_deadline.is_some_and(|t| t <= now);
+            if bgp_due && state.session.poll_timeout().is_some_and(|t| t <= now) {
                 state.touch();
                 state.session.handle_timeout(now);
                 bfd_only = None;
@@ -627,7 +630,7 @@ impl Speaker {
             if let Some(second) = state
                 .second
                 .as_mut()
-                .filter(|s| s.session.poll_timeout().is_some_and(|t| t <= now))
+                .filter(|s| bgp_due && s.session.poll_timeout().is_some_and(|t| t <= now))
             {
                 second.session.handle_timeout(now);
                 state.touch();
