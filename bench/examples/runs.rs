@@ -12,6 +12,10 @@
 //! alone). Seeds are `run_seed(1, r)` for `r` in `0..runs`, as `sweep/reference` uses.
 use scenarios::sweep::run_seed;
 
+/// The allocator the `holdtime` binary ships with, so the counts are what it executes.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let name = args.next().unwrap_or_else(|| "reference".to_owned());
