@@ -9,15 +9,20 @@ use bgp::fsm::{Command, SessionEvent, State, Timer};
 use common::*;
 use sim_core::time::{Duration, Instant};
 
-/// Keepalive gaps of A over ten minutes after establishment, for hold 90 s.
-fn keepalive_gaps(profile: Profile, seed: u64) -> (Duration, Vec<Duration>) {
+/// A pair Established with hold time 90 s on both sides and the keepalive the profile derives.
+fn established_90(profile: Profile, seed: u64) -> bgp::fsm::testing::Pair {
     let mut a = cfg_a(profile);
     a.hold_time = Some(Duration::from_secs(90));
     a.keepalive = None;
     let mut b = cfg_b(profile);
     b.hold_time = Some(Duration::from_secs(90));
     b.keepalive = None;
-    let mut p = established(a, b, seed);
+    established(a, b, seed)
+}
+
+/// Keepalive gaps of A over ten minutes after establishment, for hold 90 s.
+fn keepalive_gaps(profile: Profile, seed: u64) -> (Duration, Vec<Duration>) {
+    let mut p = established_90(profile, seed);
     let from = p.now;
     p.drive_for(Duration::from_secs(600));
     let k =
@@ -342,13 +347,7 @@ fn same_seed_gives_the_same_trace() {
 #[test]
 fn rephased_keepalive_is_stationary_and_the_peer_hold_matches() {
     let profile = Profile::RFC4271;
-    let mut a = cfg_a(profile);
-    a.hold_time = Some(Duration::from_secs(90));
-    a.keepalive = None;
-    let mut b = cfg_b(profile);
-    b.hold_time = Some(Duration::from_secs(90));
-    b.keepalive = None;
-    let p = established(a, b, 3);
+    let p = established_90(profile, 3);
     let now = p.now + Duration::from_secs(5);
     let k = Duration::from_secs(30);
     let (lo, hi) = (
