@@ -19,10 +19,14 @@
 use scenarios::sweep::analytic::{detection_cdf, ks_critical, ks_statistic};
 use scenarios::sweep::run_seed;
 
-const SCENARIO: &str = r#"
-name = "KS cross-check: silent cut at a random phase, rfc4271, 60/180 s"
+/// The KS scenario: one CE, rfc4271, 60/180 s, a silent cut at `at` (a TOML value), run for
+/// `duration`; `phase` names how the cut meets the keepalive phase.
+fn scenario(phase: &str, duration: &str, at: &str) -> String {
+    format!(
+        r#"
+name = "KS cross-check: silent cut at {phase}, rfc4271, 60/180 s"
 topology = "single-ce"
-duration = "44m"
+duration = "{duration}"
 seed = 1
 
 [bgp]
@@ -31,7 +35,7 @@ keepalive = "60s"
 hold_time = "180s"
 
 [[fault]]
-at = { min = "10m", max = "40m" }
+at = {at}
 kind = "silent"
 target = "circuit.primary"
 
@@ -39,30 +43,9 @@ target = "circuit.primary"
 from = "onprem"
 to = "vnet"
 interval = "10s"
-"#;
-
-/// As [`SCENARIO`], with the cut at exactly 5 minutes.
-const FIXED: &str = r#"
-name = "KS cross-check: silent cut at a fixed time, rfc4271, 60/180 s"
-topology = "single-ce"
-duration = "9m"
-seed = 1
-
-[bgp]
-profile = "rfc4271"
-keepalive = "60s"
-hold_time = "180s"
-
-[[fault]]
-at = "5m"
-kind = "silent"
-target = "circuit.primary"
-
-[[probe]]
-from = "onprem"
-to = "vnet"
-interval = "10s"
-"#;
+"#
+    )
+}
 
 const RUNS: u64 = if cfg!(debug_assertions) {
     4_000
@@ -119,10 +102,14 @@ fn assert_closed_form(d: &[f64]) {
 
 #[test]
 fn detection_times_match_the_length_biased_closed_form() {
-    assert_closed_form(&detections(SCENARIO));
+    assert_closed_form(&detections(&scenario(
+        "a random phase",
+        "44m",
+        r#"{ min = "10m", max = "40m" }"#,
+    )));
 }
 
 #[test]
 fn a_fixed_fault_time_sees_a_stationary_phase_after_the_fork() {
-    assert_closed_form(&detections(FIXED));
+    assert_closed_form(&detections(&scenario("a fixed time", "9m", r#""5m""#)));
 }

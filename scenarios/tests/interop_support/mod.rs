@@ -294,6 +294,19 @@ pub fn assert_within(
     );
 }
 
+/// Asserts that our BGP session fell with BFD, not by its hold timer: RFC 5882 §4.3 takes BGP
+/// down at once when BFD goes down, with Cease 6/10 (RFC 9384).
+pub fn assert_bgp_fell_with_bfd(text: &str) {
+    assert!(
+        text.contains("Established -> Idle (AutomaticStop)") && text.contains("NOTIFICATION 6/10"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("hold timer expired"),
+        "BGP should fall with BFD, not by its hold timer:\n{text}"
+    );
+}
+
 /// A time since the run's start as the live runner's fault schedule wants it.
 #[must_use]
 pub fn at(d: StdDuration) -> Duration {
