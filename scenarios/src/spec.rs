@@ -287,6 +287,9 @@ pub struct BgpSection {
     /// The implementation whose timer behaviour to model.
     #[serde(default)]
     pub profile: Option<Profile>,
+    /// Equal-cost paths the customer's edge routers (CEs, PEs) spread flows over (ECMP).
+    #[serde(default)]
+    pub maximum_paths: Option<u8>,
     /// Per-router overrides, keyed by router name (`[bgp.router.ce1]`).
     #[serde(default)]
     pub router: BTreeMap<String, BgpRouterOverride>,
@@ -308,6 +311,9 @@ pub struct BgpRouterOverride {
     /// The implementation whose timer behaviour to model.
     #[serde(default)]
     pub profile: Option<Profile>,
+    /// Equal-cost paths this router spreads flows over (ECMP), 1 to 64.
+    #[serde(default)]
+    pub maximum_paths: Option<u8>,
 }
 
 /// `[bfd]`: BFD on the customer-side routers, and per router.

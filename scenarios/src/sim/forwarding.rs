@@ -51,7 +51,7 @@ pub(crate) struct Forwarding {
     mscloud_inet: AdjIx,
     /// Per plane router: the topology router's role, if it is one.
     role_of: Vec<Option<Role>>,
-    /// Per adjacency: the link label it belongs to ([`Self::link_name`]).
+    /// Per adjacency: the link label it belongs to ([`Self::link_names`]).
     adj_link: Vec<Option<u32>>,
     /// Link labels: circuit links (`circuit.primary`) and other sessions' names.
     link_names: Vec<String>,
@@ -216,9 +216,9 @@ impl Forwarding {
         }
     }
 
-    /// The name of link label `l` (see [`Self::classify`]).
-    pub(crate) fn link_name(&self, l: u32) -> &str {
-        self.link_names.get(l as usize).map_or("", String::as_str)
+    /// Every link label, indexed as [`Self::classify`] returns them.
+    pub(crate) fn link_names(&self) -> Vec<String> {
+        self.link_names.clone()
     }
 
     /// The readable name of capacity resource `r`.

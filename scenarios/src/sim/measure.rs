@@ -48,7 +48,7 @@ pub(crate) const STARTUP_LIMIT: Duration = Duration::from_mins(5);
 pub(crate) struct FlowPath {
     /// The way (`Via::None`: lost).
     via: Via,
-    /// The link label ([`Forwarding::link_name`]) it crosses first, if any.
+    /// The link label ([`Forwarding::link_names`]) it crosses first, if any.
     link: Option<u32>,
 }
 
@@ -96,6 +96,8 @@ pub(crate) struct Measure<'a> {
     tracer: Detached<Tracer<&'a mut dyn Write>>,
     directions: Vec<DirRt>,
     flows: Vec<FlowRt>,
+    /// The forwarding's link labels ([`Forwarding::link_names`]), to name paths.
+    link_names: std::sync::Arc<[String]>,
     /// Scratch for the adjacencies a walk crosses.
     adjs: Vec<AdjIx>,
     measure_from: Option<Instant>,
@@ -109,6 +111,10 @@ pub(crate) struct Measure<'a> {
     /// changed, removed).
     bulk_fib: BTreeMap<usize, (Instant, usize, usize)>,
     paths: Vec<PathChange>,
+    /// Directions whose flows changed paths at `paths_at`, reported once that instant is over
+    /// (several evaluations at one instant are one change).
+    paths_pending: Vec<bool>,
+    paths_at: Option<Instant>,
     /// BFD packets sent (BGP messages are counted on the wire, by `net`).
     pub(crate) bfd_sent: u64,
     /// Bytes dropped by congestion, per direction.
@@ -176,6 +182,7 @@ impl<'a> Measure<'a> {
             tracer: Detached(trace.map(Tracer::new)),
             directions,
             flows,
+            link_names: fwd.link_names().into(),
             adjs: Vec::new(),
             measure_from: sc.measure_from.map(|d| Instant::ZERO + d),
             window: None,
@@ -185,6 +192,8 @@ impl<'a> Measure<'a> {
             fib_last: BTreeMap::new(),
             bulk_fib: BTreeMap::new(),
             paths: Vec::new(),
+            paths_pending: Vec::new(),
+            paths_at: None,
             bfd_sent: 0,
             drops: dp::DropMeter::default(),
             overloaded: Vec::new(),
@@ -232,12 +241,27 @@ impl<'a> Measure<'a> {
         }
     }
 
-    /// Adds a line to the timeline (after the summed FIB lines still pending).
+    /// Adds a line to the timeline (after the summed FIB lines still pending, and after the
+    /// path changes of an earlier instant).
     pub(crate) fn push(&mut self, at: Instant, router: Option<String>, event: TimelineEvent) {
         if !self.bulk_fib.is_empty() {
             self.flush_bulk_fib();
         }
+        if self.paths_at.is_some_and(|t| t < at) {
+            self.flush_paths();
+        }
         self.record(at, router, event);
+    }
+
+    /// Reports the path changes of the instant `paths_at`.
+    fn flush_paths(&mut self) {
+        let Some(at) = self.paths_at.take() else {
+            return;
+        };
+        let pending = std::mem::take(&mut self.paths_pending);
+        for (d, _) in pending.iter().enumerate().filter(|(_, p)| **p) {
+            self.report_paths(at, d);
+        }
     }
 
     fn record(&mut self, at: Instant, router: Option<String>, event: TimelineEvent) {
@@ -334,6 +358,9 @@ impl<'a> Measure<'a> {
     /// has been delivered once, records outages, reports changed path distributions, and
     /// accounts congestion.
     pub(crate) fn evaluate(&mut self, now: Instant, fwd: &Forwarding) {
+        if self.paths_at.is_some_and(|t| t < now) {
+            self.flush_paths();
+        }
         let mut changed = vec![false; self.directions.len()];
         for i in 0..self.flows.len() {
             let walk = fwd.plane.walk_adjs(&self.flows[i].flow, &mut self.adjs);
@@ -357,14 +384,20 @@ impl<'a> Measure<'a> {
         {
             self.open_window(now, WindowStart::AllDelivered, fwd);
         }
-        for (d, _) in changed.iter().enumerate().filter(|(_, c)| **c) {
-            self.report_paths(now, d, fwd);
+        if changed.iter().any(|c| *c) {
+            if self.paths_pending.len() < changed.len() {
+                self.paths_pending.resize(changed.len(), false);
+            }
+            for (p, c) in self.paths_pending.iter_mut().zip(&changed) {
+                *p |= *c;
+            }
+            self.paths_at = Some(now);
         }
         self.account_congestion(now, fwd);
     }
 
     /// Reports direction `d`'s distribution over paths when it changed.
-    fn report_paths(&mut self, now: Instant, d: usize, fwd: &Forwarding) {
+    fn report_paths(&mut self, now: Instant, d: usize) {
         let mut dist: Vec<(FlowPath, u32)> = Vec::new();
         let mut total = 0;
         for f in self.flows.iter().filter(|f| f.dir == d) {
@@ -394,7 +427,7 @@ impl<'a> Measure<'a> {
             .filter(|(p, _)| p.via != Via::None)
             .map(|(p, n)| PathShare {
                 via: p.via,
-                link: p.link.map(|l| fwd.link_name(l).to_owned()),
+                link: p.link.map(|l| self.link_names[l as usize].clone()),
                 flows: *n,
             })
             .collect();
@@ -482,6 +515,7 @@ impl<'a> Measure<'a> {
     /// Closes the measurement at `end`: the parts of the report this module owns.
     pub(crate) fn finish(mut self, end: Instant) -> Measured {
         self.flush_bulk_fib();
+        self.flush_paths();
         if let Some(t) = self.tracer.0.as_mut() {
             let _ = t.flush();
         }
