@@ -304,7 +304,7 @@ fn sim_loss(l: LossModel) -> SimLoss {
             r,
             loss_good,
             loss_bad,
-        } => SimLoss::GilbertElliott {
+        } => SimLoss::GilbertElliottPerPacket {
             p_good_bad: p,
             p_bad_good: r,
             loss_good,
