@@ -13,8 +13,9 @@
 //!   state's loss probability is strictly between 0 and 1, none otherwise, so with the usual
 //!   0 in the good state and 1 in the bad one the chain alone decides;
 //! - the *burst* stream draws the time form's state changes ([`chain`]): one draw per sojourn,
-//!   whatever the frames, so the bursts a run sees do not depend on how many frames are sent
-//!   or when.
+//!   whatever the frames. Each realisation of the chain (at the start, after a re-key, for a
+//!   new model) draws from its own copy of it, so the bursts a run sees do not depend on how
+//!   many frames are sent or when.
 
 mod chain;
 
@@ -130,7 +131,12 @@ pub struct Loss<C> {
     model: LossModel,
     /// The loss stream (see the module doc).
     rng: Stream,
-    /// The burst stream: the time form's state changes only.
+    /// The burst stream as given or last re-keyed. It is never drawn from: each realisation
+    /// of the chain draws from its own copy, re-keyed with the realisation's number.
+    burst_origin: Stream,
+    /// Realisations of the chain started since `burst_origin` was set.
+    starts: u64,
+    /// The current realisation's stream: its state changes only.
     burst_rng: Stream,
     /// The per-packet form's state: `true` while bad.
     packet_bad: bool,
@@ -147,6 +153,8 @@ impl<C> Loss<C> {
             inner,
             model,
             rng,
+            burst_origin: burst_rng.clone(),
+            starts: 0,
             burst_rng,
             packet_bad: false,
             chain: None,
@@ -174,7 +182,8 @@ impl<C> Loss<C> {
     /// old realisation carries over. The per-packet form's state is kept.
     pub fn rekey(&mut self, key: u64) {
         self.rng.rekey(key);
-        self.burst_rng.rekey(key);
+        self.burst_origin.rekey(key);
+        self.starts = 0;
         if self.chain.is_some() {
             self.restart();
         }
@@ -187,6 +196,10 @@ impl<C> Loss<C> {
         self.restart();
     }
 
+    /// Starts the model's state afresh. A realisation of the time form draws from a copy of
+    /// the burst stream re-keyed with its number, so it is a function of the seed, the link,
+    /// the fork key and how many models came before, and not of how far an earlier
+    /// realisation was read (which depends on when frames were sent).
     fn restart(&mut self) {
         self.packet_bad = false;
         self.chain = match self.model {
@@ -194,7 +207,12 @@ impl<C> Loss<C> {
                 mean_good,
                 mean_bad,
                 ..
-            } => Some(Chain::start(mean_good, mean_bad, &mut self.burst_rng)),
+            } => {
+                self.burst_rng = self.burst_origin.clone();
+                self.burst_rng.rekey(self.starts);
+                self.starts += 1;
+                Some(Chain::start(mean_good, mean_bad, &mut self.burst_rng))
+            }
             _ => None,
         };
     }

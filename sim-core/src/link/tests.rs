@@ -542,3 +542,35 @@ fn rekeying_puts_the_chain_in_its_stationary_law() {
     let pb: Vec<bool> = (0..2_000).map(|i| lost_at(&mut b, t0 + 50 * i)).collect();
     assert_eq!(pa, pb);
 }
+
+#[test]
+fn gilbert_elliott_bursts_after_a_fork_or_a_new_model_ignore_earlier_traffic() {
+    // Two copies of a link: one carried a frame every 10 ms for 100 s, the other one frame.
+    // Forked with the same key, or given the same new model, they must lose the same frames
+    // from then on: the new chain cannot depend on how far the old one was read.
+    let c = DirectionConfig {
+        loss: timed(4_000, 2_000),
+        ..cfg(1)
+    };
+    let mut busy = Link::symmetric("h", Seed(27), &c);
+    let mut quiet = busy.clone();
+    for i in 0..10_000 {
+        let _ = busy.transmit(at_ms(10 * i), Direction::AToB, 100);
+    }
+    let _ = quiet.transmit(at_ms(0), Direction::AToB, 100);
+    let after = |l: &mut Link| {
+        (0..4_000)
+            .map(|i| arrival(l.transmit(at_ms(100_000 + 50 * i), Direction::AToB, 100)).is_none())
+            .collect::<Vec<_>>()
+    };
+    let (mut a, mut b) = (busy.clone(), quiet.clone());
+    a.rekey(9);
+    b.rekey(9);
+    let forked = after(&mut a);
+    assert_eq!(forked, after(&mut b), "forks");
+    assert!(forked.iter().any(|&x| x) && !forked.iter().all(|&x| x));
+    let (mut a, mut b) = (busy, quiet);
+    a.set_loss(Direction::AToB, timed(3_000, 1_000));
+    b.set_loss(Direction::AToB, timed(3_000, 1_000));
+    assert_eq!(after(&mut a), after(&mut b), "new models");
+}
