@@ -249,21 +249,51 @@ impl<'de> Deserialize<'de> for TimeSpec {
     }
 }
 
+/// The shortest mean stay accepted for either state of a Gilbert–Elliott chain in time.
+///
+/// Stays much shorter than the spacing of packets only thin the traffic out at random, which
+/// the number form says directly; and the simulator draws every stay, so a chain of
+/// nanosecond stays would cost billions of draws per simulated hour.
+pub const MIN_STATE_MEAN: Duration = Duration::from_millis(1);
+
 /// How a link loses packets.
 ///
 /// Written as a number (independent loss with that probability, e.g. `loss = 0.01`) or as a
-/// Gilbert–Elliott table for bursty loss:
-/// `loss = { p = 0.01, r = 0.25, loss_bad = 1.0, loss_good = 0.0 }` where `p` is the chance
-/// per packet of moving from the good state to the bad one, `r` of moving back, and
-/// `loss_good`/`loss_bad` the loss probability in each state (mean burst length `1/r` packets,
-/// long-run loss `(r·loss_good + p·loss_bad)/(p + r)`).
+/// Gilbert–Elliott table for loss in bursts (Gilbert 1960, Elliott 1963; see
+/// [`sim_core::link::LossModel`]):
+///
+/// ```toml
+/// loss = { mean_good = "30s", mean_bad = "200ms", loss_good = 0.0, loss_bad = 1.0 }
+/// ```
+///
+/// The link alternates between a good state and a bad one (a burst), each stay exponential
+/// with mean `mean_good` or `mean_bad`, whatever traffic crosses it; `loss_good` (default 0)
+/// and `loss_bad` (default 1) are the loss probabilities in each. The long-run loss is
+/// `(mean_good·loss_good + mean_bad·loss_bad) / (mean_good + mean_bad)`.
+///
+/// The per-packet form `{ p = 0.002, r = 0.02 }` moves the chain once per packet instead: `p`
+/// is the chance per packet of entering the bad state and `r` of leaving it, so a burst lasts
+/// `1/r` *packets*, whatever time they take to be sent: milliseconds on a busy link, minutes
+/// on one that carries only BGP keepalives. Use it only to reproduce a per-packet model
+/// measured at a steady packet rate.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum LossModel {
     /// Each packet is lost independently with this probability.
     Bernoulli(f64),
-    /// Two-state bursty loss (Gilbert–Elliott).
+    /// Bursty loss in time (Gilbert–Elliott, continuous time).
     GilbertElliott {
+        /// Mean time in the good state.
+        mean_good: Duration,
+        /// Mean time in the bad state: the mean burst duration.
+        mean_bad: Duration,
+        /// Loss probability in the good state.
+        loss_good: f64,
+        /// Loss probability in the bad state.
+        loss_bad: f64,
+    },
+    /// Bursty loss per packet (Gilbert–Elliott, one step per packet).
+    GilbertElliottPerPacket {
         /// Probability per packet of moving from the good to the bad state.
         p: f64,
         /// Probability per packet of moving from the bad to the good state.
@@ -285,6 +315,19 @@ impl LossModel {
         match self {
             Self::Bernoulli(p) => p,
             Self::GilbertElliott {
+                mean_good,
+                mean_bad,
+                loss_good,
+                loss_bad,
+            } => {
+                let (good, bad) = (mean_good.as_secs_f64(), mean_bad.as_secs_f64());
+                if good + bad <= 0.0 {
+                    loss_good
+                } else {
+                    (good * loss_good + bad * loss_bad) / (good + bad)
+                }
+            }
+            Self::GilbertElliottPerPacket {
                 p,
                 r,
                 loss_good,
@@ -299,12 +342,18 @@ impl LossModel {
         }
     }
 
-    /// The probabilities this model holds, by name, for range checks.
+    /// The probabilities this model holds, by key (`loss` for the number form), for range
+    /// checks.
     #[must_use]
     pub fn probabilities(self) -> Vec<(&'static str, f64)> {
         match self {
             Self::Bernoulli(p) => vec![("loss", p)],
             Self::GilbertElliott {
+                loss_good,
+                loss_bad,
+                ..
+            } => vec![("loss_good", loss_good), ("loss_bad", loss_bad)],
+            Self::GilbertElliottPerPacket {
                 p,
                 r,
                 loss_good,
@@ -317,14 +366,34 @@ impl LossModel {
             ],
         }
     }
+
+    /// The mean state durations this model holds, by key, for range checks.
+    #[must_use]
+    pub fn durations(self) -> Vec<(&'static str, Duration)> {
+        match self {
+            Self::GilbertElliott {
+                mean_good,
+                mean_bad,
+                ..
+            } => vec![("mean_good", mean_good), ("mean_bad", mean_bad)],
+            Self::Bernoulli(_) | Self::GilbertElliottPerPacket { .. } => Vec::new(),
+        }
+    }
 }
 
-/// The table form of [`LossModel::GilbertElliott`]; unknown keys are refused.
+/// The table form of [`LossModel`]: the keys of both Gilbert–Elliott forms, sorted out by
+/// [`GilbertElliottTable::model`]; unknown keys are refused.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct GilbertElliottTable {
-    p: f64,
-    r: f64,
+    #[serde(default)]
+    mean_good: Option<Duration>,
+    #[serde(default)]
+    mean_bad: Option<Duration>,
+    #[serde(default)]
+    p: Option<f64>,
+    #[serde(default)]
+    r: Option<f64>,
     #[serde(default)]
     loss_good: f64,
     #[serde(default = "one")]
@@ -335,6 +404,69 @@ const fn one() -> f64 {
     1.0
 }
 
+/// Why a loss table names no single form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum LossTableError {
+    /// Keys of the time form and of the per-packet form together.
+    #[error(
+        "a loss table is either in time ({{ mean_good, mean_bad }}) or per packet ({{ p, r }}), not both"
+    )]
+    Mixed,
+    /// One key of a form without the other.
+    #[error("`{present}` needs `{missing}` beside it")]
+    Missing {
+        /// The key given.
+        present: &'static str,
+        /// The key it needs.
+        missing: &'static str,
+    },
+    /// Neither form.
+    #[error(
+        "a loss table needs mean_good and mean_bad, e.g. {{ mean_good = \"30s\", mean_bad = \"200ms\" }}"
+    )]
+    Empty,
+}
+
+impl GilbertElliottTable {
+    fn model(self) -> Result<LossModel, LossTableError> {
+        let (loss_good, loss_bad) = (self.loss_good, self.loss_bad);
+        let timed = self.mean_good.is_some() || self.mean_bad.is_some();
+        let per_packet = self.p.is_some() || self.r.is_some();
+        match (self.mean_good, self.mean_bad, self.p, self.r) {
+            _ if timed && per_packet => Err(LossTableError::Mixed),
+            (Some(mean_good), Some(mean_bad), None, None) => Ok(LossModel::GilbertElliott {
+                mean_good,
+                mean_bad,
+                loss_good,
+                loss_bad,
+            }),
+            (None, None, Some(p), Some(r)) => Ok(LossModel::GilbertElliottPerPacket {
+                p,
+                r,
+                loss_good,
+                loss_bad,
+            }),
+            (Some(_), None, ..) => Err(LossTableError::Missing {
+                present: "mean_good",
+                missing: "mean_bad",
+            }),
+            (None, Some(_), ..) => Err(LossTableError::Missing {
+                present: "mean_bad",
+                missing: "mean_good",
+            }),
+            (.., Some(_), None) => Err(LossTableError::Missing {
+                present: "p",
+                missing: "r",
+            }),
+            (.., None, Some(_)) => Err(LossTableError::Missing {
+                present: "r",
+                missing: "p",
+            }),
+            _ => Err(LossTableError::Empty),
+        }
+    }
+}
+
 impl<'de> Deserialize<'de> for LossModel {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct V;
@@ -343,7 +475,7 @@ impl<'de> Deserialize<'de> for LossModel {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str(
                     "a loss probability such as 0.01, or a Gilbert-Elliott table \
-                     { p = 0.01, r = 0.25, loss_bad = 1.0 }",
+                     { mean_good = \"30s\", mean_bad = \"200ms\" }",
                 )
             }
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<LossModel, E> {
@@ -364,14 +496,9 @@ impl<'de> Deserialize<'de> for LossModel {
                 Ok(LossModel::Bernoulli(v as f64))
             }
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<LossModel, A::Error> {
-                let t =
-                    GilbertElliottTable::deserialize(de::value::MapAccessDeserializer::new(map))?;
-                Ok(LossModel::GilbertElliott {
-                    p: t.p,
-                    r: t.r,
-                    loss_good: t.loss_good,
-                    loss_bad: t.loss_bad,
-                })
+                GilbertElliottTable::deserialize(de::value::MapAccessDeserializer::new(map))?
+                    .model()
+                    .map_err(de::Error::custom)
             }
         }
         d.deserialize_any(V)
@@ -476,13 +603,97 @@ mod tests {
 
     #[test]
     fn gilbert_elliott_mean_loss_matches_closed_form() {
-        let m = LossModel::GilbertElliott {
+        let m = LossModel::GilbertElliottPerPacket {
             p: 0.01,
             r: 0.09,
             loss_good: 0.0,
             loss_bad: 1.0,
         };
         assert!((m.mean_loss() - 0.1).abs() < 1e-12);
+        let t = LossModel::GilbertElliott {
+            mean_good: Duration::from_secs(27),
+            mean_bad: Duration::from_secs(3),
+            loss_good: 0.01,
+            loss_bad: 0.5,
+        };
+        // (27·0.01 + 3·0.5) / 30 = 0.059.
+        assert!((t.mean_loss() - 0.059).abs() < 1e-12);
         assert!((LossModel::Bernoulli(0.02).mean_loss() - 0.02).abs() < 1e-12);
+    }
+
+    #[derive(Debug, Deserialize, Serialize)]
+    struct L {
+        loss: LossModel,
+    }
+
+    fn parse(text: &str) -> Result<LossModel, String> {
+        toml::from_str::<L>(text)
+            .map(|l| l.loss)
+            .map_err(|e| e.message().to_owned())
+    }
+
+    #[test]
+    fn parses_the_time_form_with_default_loss_probabilities() {
+        assert_eq!(
+            parse("loss = { mean_good = \"30s\", mean_bad = \"200ms\" }"),
+            Ok(LossModel::GilbertElliott {
+                mean_good: Duration::from_secs(30),
+                mean_bad: Duration::from_millis(200),
+                loss_good: 0.0,
+                loss_bad: 1.0,
+            })
+        );
+        assert_eq!(
+            parse("loss = { p = 0.002, r = 0.02, loss_bad = 0.5 }"),
+            Ok(LossModel::GilbertElliottPerPacket {
+                p: 0.002,
+                r: 0.02,
+                loss_good: 0.0,
+                loss_bad: 0.5,
+            })
+        );
+        assert_eq!(parse("loss = 0.01"), Ok(LossModel::Bernoulli(0.01)));
+    }
+
+    #[test]
+    fn time_form_prints_as_written() {
+        let m = LossModel::GilbertElliott {
+            mean_good: Duration::from_secs(30),
+            mean_bad: Duration::from_millis(200),
+            loss_good: 0.0,
+            loss_bad: 1.0,
+        };
+        let text = toml::to_string(&L { loss: m }).unwrap_or_default();
+        assert!(text.contains("mean_bad = \"200ms\""), "{text}");
+        assert_eq!(parse(&text), Ok(m), "{text}");
+    }
+
+    #[test]
+    fn refuses_tables_that_name_no_single_form() {
+        for (text, want) in [
+            (
+                "loss = { mean_good = \"30s\", r = 0.1 }",
+                LossTableError::Mixed.to_string(),
+            ),
+            (
+                "loss = { mean_good = \"30s\" }",
+                "`mean_good` needs `mean_bad` beside it".to_owned(),
+            ),
+            (
+                "loss = { p = 0.1, loss_bad = 1.0 }",
+                "`p` needs `r` beside it".to_owned(),
+            ),
+            (
+                "loss = { loss_bad = 1.0 }",
+                LossTableError::Empty.to_string(),
+            ),
+        ] {
+            let got = parse(text).expect_err(text);
+            assert!(got.contains(&want), "{text}: {got}");
+        }
+        let unknown = parse("loss = { mean_good = \"30s\", mean_bd = \"1s\" }").unwrap_err();
+        assert!(unknown.contains("unknown field `mean_bd`"), "{unknown}");
+        let negative = parse("loss = { mean_good = \"-30s\", mean_bad = \"1s\" }").unwrap_err();
+        assert!(negative.contains("expected a number"), "{negative}");
     }
 }

@@ -127,6 +127,26 @@ fn invalid_grid_values_are_located_and_refused() {
 }
 
 #[test]
+fn advise_refuses_bursts_that_are_not_durations_or_too_short() {
+    let refused = |args: &[&str], want: &str| {
+        let out = holdtime(args);
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(want), "{args:?}: {err}");
+    };
+    refused(
+        &["advise", "--burst", "500us"],
+        "--burst 500us is shorter than 1ms",
+    );
+    refused(
+        &["advise", "--loss", "0.999", "--burst", "1ms"],
+        "leaves 1.001us between bursts, less than 1ms",
+    );
+    // A count of packets (the old meaning) is not a duration.
+    refused(&["advise", "--burst", "50"], "unknown or missing unit");
+}
+
+#[test]
 fn csv_has_one_row_per_grid_point() {
     let mut args = vec!["sweep", "reference", "--format", "csv"];
     args.extend_from_slice(&GRID);

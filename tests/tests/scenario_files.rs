@@ -187,6 +187,24 @@ malformed! {
         with("\n[[link]]\ntarget = \"circuit.primary.core\"\nloss = 1.5\n") => [
             "bad.toml:8:8: error: probability `loss` = 1.5 is outside [0, 1] (at `link[0].loss`)",
         ];
+    rejects_a_zero_mean_burst:
+        with("\n[[link]]\ntarget = \"circuit.primary.core\"\nloss = { mean_good = \"30s\", mean_bad = \"0s\" }\n") => [
+            "bad.toml:8:40: error: `mean_bad` = 0s is shorter than 1ms (at `link[0].loss.mean_bad`)",
+            "= expected: a mean stay of at least 1ms",
+        ];
+    rejects_a_negative_mean_stay:
+        with("\n[[link]]\ntarget = \"circuit.primary.core\"\nloss = { mean_good = \"-30s\", mean_bad = \"1s\" }\n") => [
+            "bad.toml:8:22: error: expected a number at byte 0 of `-30s`",
+            "(at `link[0].loss.mean_good`)",
+        ];
+    rejects_a_burst_loss_probability_outside_zero_one_at_its_key:
+        with("\n[[fault]]\nat = \"5m\"\nkind = \"loss\"\ntarget = \"circuit.primary\"\nloss = { mean_good = \"30s\", mean_bad = \"2s\", loss_bad = 1.5 }\n") => [
+            "bad.toml:10:57: error: probability `loss_bad` = 1.5 is outside [0, 1] (at `fault[0].loss.loss_bad`)",
+        ];
+    rejects_a_loss_table_mixing_time_and_per_packet_keys:
+        with("\n[[link]]\ntarget = \"circuit.primary.core\"\nloss = { mean_good = \"30s\", mean_bad = \"2s\", r = 0.1 }\n") => [
+            "bad.toml:8:8: error: a loss table is either in time ({ mean_good, mean_bad }) or per packet ({ p, r }), not both (at `link[0].loss`)",
+        ];
     rejects_bfd_multiplier_zero:
         with("\n[bfd]\nenabled = true\nmultiplier = 0\n") => [
             "bad.toml:8:14: error: BFD detect multiplier 0 (at `bfd.multiplier`)",

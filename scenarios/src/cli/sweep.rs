@@ -196,9 +196,12 @@ pub struct AdviseArgs {
     /// Long-run packet loss on the healthy link, as a fraction (0.01 = 1 %).
     #[arg(long, default_value_t = 0.01)]
     pub loss: f64,
-    /// Mean loss burst length in packets (Gilbert–Elliott); independent losses without it.
+    /// Mean duration of a loss burst, e.g. `200ms` or `3s`: the link loses every packet for
+    /// an exponential time of that mean, then none for as long as makes `--loss` in the long
+    /// run (Gilbert–Elliott in time, as `loss = { mean_good, mean_bad }` in a scenario file).
+    /// Without it, losses are independent.
     #[arg(long)]
-    pub burst: Option<f64>,
+    pub burst: Option<sim_core::time::Duration>,
     /// Outage budget: the worst direction's p99 after a silent failure.
     #[arg(long, default_value = "240s")]
     pub max_outage: sim_core::time::Duration,
@@ -235,16 +238,37 @@ pub(super) fn advise(a: &AdviseArgs, out: &mut dyn Write, err: &mut dyn Write) -
         );
         return EXIT_INVALID;
     }
+    let loss = advise::LossSpec {
+        loss: a.loss,
+        burst: a.burst,
+    };
+    if let Some(burst) = a.burst {
+        let min = crate::units::MIN_STATE_MEAN;
+        if burst < min {
+            let _ = writeln!(
+                err,
+                "holdtime: --burst {burst} is shorter than {min} (for loss without bursts, leave --burst out)"
+            );
+            return EXIT_INVALID;
+        }
+        if let Some(good) = loss.mean_good()
+            && good < min
+        {
+            let _ = writeln!(
+                err,
+                "holdtime: --loss {} in bursts of {burst} leaves {good} between bursts, less than {min}: use longer bursts or less loss",
+                a.loss
+            );
+            return EXIT_INVALID;
+        }
+    }
     let spec = advise::AdviseSpec {
         source: a
             .scenario
             .clone()
             .unwrap_or_else(|| crate::library::DEFAULT.to_owned()),
         candidates: advise::default_candidates(),
-        loss: advise::LossSpec {
-            loss: a.loss,
-            burst: a.burst,
-        },
+        loss,
         max_outage: a.max_outage,
         max_false_per_year: a.max_false_per_year,
         runs: a.runs,

@@ -168,16 +168,39 @@ fn link_of(seg: &topology::Segment, seed: Seed) -> Link {
     Link::symmetric(&seg.name, seed, &cfg)
 }
 
+/// The link layer's loss process for a scenario's loss model; a model that cannot lose a
+/// packet (probability 0, or 0 in both states) is no loss at all, so that it draws nothing.
 pub(crate) fn sim_loss(l: LossModel) -> SimLoss {
     match l {
         LossModel::Bernoulli(p) if p <= 0.0 => SimLoss::None,
         LossModel::Bernoulli(p) => SimLoss::Bernoulli { p },
         LossModel::GilbertElliott {
+            loss_good,
+            loss_bad,
+            ..
+        }
+        | LossModel::GilbertElliottPerPacket {
+            loss_good,
+            loss_bad,
+            ..
+        } if loss_good <= 0.0 && loss_bad <= 0.0 => SimLoss::None,
+        LossModel::GilbertElliott {
+            mean_good,
+            mean_bad,
+            loss_good,
+            loss_bad,
+        } => SimLoss::GilbertElliott {
+            mean_good,
+            mean_bad,
+            loss_good,
+            loss_bad,
+        },
+        LossModel::GilbertElliottPerPacket {
             p,
             r,
             loss_good,
             loss_bad,
-        } => SimLoss::GilbertElliott {
+        } => SimLoss::GilbertElliottPerPacket {
             p_good_bad: p,
             p_bad_good: r,
             loss_good,

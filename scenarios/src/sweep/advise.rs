@@ -130,23 +130,34 @@ pub fn default_candidates() -> Vec<Candidate> {
 pub struct LossSpec {
     /// Long-run fraction of packets lost (0–1).
     pub loss: f64,
-    /// Mean burst length in packets (Gilbert–Elliott); `None` for independent losses.
-    pub burst: Option<f64>,
+    /// Mean burst duration: loss in bursts of time (Gilbert–Elliott in continuous time, every
+    /// packet lost during a burst and none between; see [`crate::units::LossModel`]); `None`
+    /// for independent losses.
+    pub burst: Option<Duration>,
 }
 
 impl LossSpec {
-    /// The TOML value of the `[[link]]` `loss` key.
+    /// The mean time between bursts that gives the long-run loss, when in bursts: a burst
+    /// takes the fraction `loss` of the time, so `mean_good = burst·(1 − loss)/loss`.
+    #[must_use]
+    pub fn mean_good(self) -> Option<Duration> {
+        match self.burst {
+            Some(burst) if self.loss > 0.0 && self.loss < 1.0 => {
+                Some(burst.mul_f64((1.0 - self.loss) / self.loss))
+            }
+            _ => None,
+        }
+    }
+
+    /// The TOML value of the `[[link]]` `loss` key: the probability, or the time form
+    /// `{ mean_good, mean_bad, loss_good = 0, loss_bad = 1 }`.
     #[must_use]
     pub fn to_value(self) -> Value {
-        match self.burst {
-            Some(len) if len > 1.0 && self.loss > 0.0 && self.loss < 1.0 => {
-                // Bad state loses everything, good state nothing: mean burst 1/r packets and
-                // long-run loss p/(p + r), so p = loss·r/(1 − loss).
-                let r = 1.0 / len;
-                let p = self.loss * r / (1.0 - self.loss);
+        match (self.burst, self.mean_good()) {
+            (Some(burst), Some(good)) => {
                 let mut t = Table::new();
-                t.insert("p".to_owned(), Value::Float(p));
-                t.insert("r".to_owned(), Value::Float(r));
+                t.insert("mean_good".to_owned(), Value::String(good.to_string()));
+                t.insert("mean_bad".to_owned(), Value::String(burst.to_string()));
                 t.insert("loss_good".to_owned(), Value::Float(0.0));
                 t.insert("loss_bad".to_owned(), Value::Float(1.0));
                 Value::Table(t)
@@ -155,11 +166,14 @@ impl LossSpec {
         }
     }
 
-    /// `1 % independent` or `1 % in bursts of 50 packets`.
+    /// `1 % independent loss` or `1 % loss in bursts of 200ms on average, one every 19.8s`.
     #[must_use]
     pub fn describe(self) -> String {
-        match self.burst {
-            Some(b) if b > 1.0 => format!("{} % loss in bursts of {b} packets", self.loss * 100.0),
+        match (self.burst, self.mean_good()) {
+            (Some(burst), Some(good)) => format!(
+                "{} % loss in bursts of {burst} on average, one every {good}",
+                self.loss * 100.0
+            ),
             _ => format!("{} % independent loss", self.loss * 100.0),
         }
     }
@@ -671,15 +685,41 @@ mod tests {
     }
 
     #[test]
-    fn bursty_loss_keeps_the_long_run_rate() {
-        let v = LossSpec {
+    fn bursty_loss_is_in_time_and_keeps_the_long_run_rate() {
+        let spec = LossSpec {
             loss: 0.01,
-            burst: Some(50.0),
+            burst: Some(Duration::from_millis(200)),
+        };
+        let mut doc = Table::new();
+        doc.insert("loss".to_owned(), spec.to_value());
+        let text = toml::to_string(&doc).unwrap_or_default();
+        #[derive(serde::Deserialize)]
+        struct L {
+            loss: crate::units::LossModel,
         }
-        .to_value();
-        let p = v["p"].as_float().unwrap();
-        let r = v["r"].as_float().unwrap();
-        assert!((p / (p + r) - 0.01).abs() < 1e-12);
-        assert!((1.0 / r - 50.0).abs() < 1e-9);
+        let parsed: L = toml::from_str(&text).unwrap_or_else(|e| panic!("{text}: {e}"));
+        let crate::units::LossModel::GilbertElliott {
+            mean_good,
+            mean_bad,
+            loss_good,
+            loss_bad,
+        } = parsed.loss
+        else {
+            panic!("not the time form: {text}")
+        };
+        assert_eq!(mean_bad, Duration::from_millis(200));
+        assert_eq!(mean_good, Duration::from_millis(19_800));
+        assert!(loss_good.abs() < f64::EPSILON && (loss_bad - 1.0).abs() < f64::EPSILON);
+        assert!((parsed.loss.mean_loss() - 0.01).abs() < 1e-12);
+        assert_eq!(
+            spec.describe(),
+            "1 % loss in bursts of 200ms on average, one every 19.8s"
+        );
+        let independent = LossSpec {
+            loss: 0.01,
+            burst: None,
+        };
+        assert_eq!(independent.to_value(), Value::Float(0.01));
+        assert_eq!(independent.describe(), "1 % independent loss");
     }
 }

@@ -12,9 +12,9 @@
 //!   (`link[circuit.primary].loss=0.01` adds a `[[link]]` for the primary link);
 //! - `NAME` on an existing array of tables sets the key in every element (`link.loss=0.05`).
 //!
-//! Values are TOML values (`0.01`, `true`, `{ p = 0.002, r = 0.02, loss_good = 0.0,
-//! loss_bad = 1.0 }`); anything that is not a TOML value is taken as a string (`180s`,
-//! `linux`). Values are separated by commas outside braces, brackets and quotes.
+//! Values are TOML values (`0.01`, `true`, `{ mean_good = "2m", mean_bad = "3s" }`); anything
+//! that is not a TOML value is taken as a string (`180s`, `linux`). Values are separated by
+//! commas outside braces, brackets and quotes.
 //!
 //! The grid is the cartesian product of the settings in the order given: the first `--set`
 //! varies slowest. Contract: the same arguments give the same points in the same order.
@@ -185,7 +185,7 @@ pub fn points(sets: &[SetArg]) -> Result<Vec<Point>, SetError> {
     Ok(out)
 }
 
-/// A value as TOML when it is one (`0.01`, `true`, `{ p = 0.1, ... }`), else as a string
+/// A value as TOML when it is one (`0.01`, `true`, `{ mean_good = "2m", ... }`), else as a string
 /// (`180s`, `linux`).
 #[must_use]
 pub fn parse_value(text: &str) -> Value {
@@ -379,8 +379,14 @@ mod tests {
 
     #[test]
     fn splits_values_outside_braces() {
-        let a = SetArg::parse("link[circuit.primary].loss=0.01,{ p = 0.1, r = 0.5 }").unwrap();
-        assert_eq!(a.values, vec!["0.01", "{ p = 0.1, r = 0.5 }"]);
+        let a = SetArg::parse(
+            "link[circuit.primary].loss=0.01,{ mean_good = \"2m\", mean_bad = \"3s\" }",
+        )
+        .unwrap();
+        assert_eq!(
+            a.values,
+            vec!["0.01", "{ mean_good = \"2m\", mean_bad = \"3s\" }"]
+        );
     }
 
     #[test]

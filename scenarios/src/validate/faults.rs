@@ -134,7 +134,7 @@ impl Validator {
                 let Some(loss) = f.loss else {
                     self.error(
                         Diagnostic::error(path, "fault kind `loss` needs `loss`")
-                            .expected("loss = 0.02, or loss = { p = 0.01, r = 0.25 } for bursts"),
+                            .expected("loss = 0.02, or loss = { mean_good = \"30s\", mean_bad = \"2s\" } for bursts"),
                     );
                     return None;
                 };

@@ -13,7 +13,7 @@ use crate::topology::{
     MSEE_MIN_KEEPALIVE, PeeringKind, Role, RouterIx, SessionIx, SessionKind, Target, TargetClass,
     Topology,
 };
-use crate::units::LossModel;
+use crate::units::{LossModel, MIN_STATE_MEAN};
 
 use super::{Validator, is_private_asn, peering_sessions, root, segments_of};
 
@@ -402,15 +402,38 @@ impl Validator {
         }
     }
 
+    /// Range checks on a loss model, each located at its key (`loss` itself for the number
+    /// form, `loss.mean_bad` and so on for a table).
     pub(super) fn check_loss(&mut self, loss: LossModel, path: &KeyPath) {
+        let key = |name: &str| {
+            if matches!(loss, LossModel::Bernoulli(_)) {
+                path.clone()
+            } else {
+                path.key(name)
+            }
+        };
         for (name, p) in loss.probabilities() {
             if !(0.0..=1.0).contains(&p) {
                 self.error(
                     Diagnostic::error(
-                        path.clone(),
+                        key(name),
                         format!("probability `{name}` = {p} is outside [0, 1]"),
                     )
                     .expected("a probability from 0.0 to 1.0"),
+                );
+            }
+        }
+        for (name, d) in loss.durations() {
+            if d < MIN_STATE_MEAN {
+                self.error(
+                    Diagnostic::error(
+                        key(name),
+                        format!("`{name}` = {d} is shorter than {MIN_STATE_MEAN}"),
+                    )
+                    .expected(format!(
+                        "a mean stay of at least {MIN_STATE_MEAN}, e.g. mean_good = \"30s\", mean_bad = \"200ms\""
+                    ))
+                    .note("each state of the chain lasts a random time with this mean; for loss without bursts write a number, e.g. loss = 0.01"),
                 );
             }
         }

@@ -1,18 +1,38 @@
-//! Random loss as a decorator around a [`Channel`]: Bernoulli or Gilbert–Elliott bursts.
+//! Random loss as a decorator around a [`Channel`]: independent (Bernoulli) or in bursts
+//! (Gilbert–Elliott, in time or per packet).
 //!
 //! Loss happens *after* the inner channel accepted the frame: a frame lost in flight still
 //! took its place in the queue and its serialisation time, as on a real line with bit errors.
-//! Each decision consumes a fixed number of draws from the decorator's own stream (Bernoulli:
-//! one; Gilbert–Elliott: two, loss then state transition), so the pattern depends only on the
-//! seed and the number of frames offered.
+//!
+//! # Streams
+//!
+//! Two per decorator, so that neither perturbs the other:
+//!
+//! - the *loss* stream decides each frame. Bernoulli: one draw per frame offered. Per-packet
+//!   Gilbert–Elliott: two, loss then state transition. Gilbert–Elliott in time: one when the
+//!   state's loss probability is strictly between 0 and 1, none otherwise, so with the usual
+//!   0 in the good state and 1 in the bad one the chain alone decides;
+//! - the *burst* stream draws the time form's state changes ([`chain`]): one draw per sojourn,
+//!   whatever the frames. Each realisation of the chain (at the start, after a re-key, for a
+//!   new model) draws from its own copy of it, so the bursts a run sees do not depend on how
+//!   many frames are sent or when.
+
+mod chain;
 
 use serde::{Deserialize, Serialize};
 
+use self::chain::Chain;
 use super::{Channel, DropCause};
 use crate::rng::Stream;
-use crate::time::Instant;
+use crate::time::{Duration, Instant};
 
 /// A loss process.
+///
+/// The bursty forms are the Gilbert–Elliott channel: a hidden two-state Markov chain, good and
+/// bad, with a loss probability in each state (E. N. Gilbert, "Capacity of a burst-noise
+/// channel", Bell System Technical Journal 39(5), 1960, pp. 1253–1265, with loss only in the
+/// bad state; E. O. Elliott, "Estimates of error rates for codes on burst-noise channels",
+/// Bell System Technical Journal 42(5), 1963, pp. 1977–1997, with loss in both).
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum LossModel {
@@ -21,12 +41,41 @@ pub enum LossModel {
         /// Loss probability in `[0, 1]`.
         p: f64,
     },
-    /// Two-state Markov chain (Gilbert–Elliott). In the good state a frame is lost with
-    /// probability `loss_good`, in the bad state with `loss_bad`; after each frame the chain
-    /// moves good→bad with `p_good_bad` and bad→good with `p_bad_good`. The mean burst (bad
-    /// period) lasts `1 / p_bad_good` frames; the long-run share of bad frames is
-    /// `p_good_bad / (p_good_bad + p_bad_good)`.
+    /// Gilbert–Elliott in continuous time: the chain stays in the good state for an
+    /// exponential time of mean `mean_good`, then in the bad state for an exponential time of
+    /// mean `mean_bad`, and so on; a frame sent at `t` is lost with the probability of the
+    /// state at `t`. The long-run share of time in the bad state is
+    /// `mean_bad / (mean_good + mean_bad)`; a burst lasts `mean_bad` on average.
+    ///
+    /// Why in time: Gilbert's chain steps once per channel symbol, and symbols follow one
+    /// another at a fixed rate, so his bursts have a duration. Stepping once per *packet*
+    /// instead ([`LossModel::GilbertElliottPerPacket`]) ties the burst's duration to the
+    /// packet rate: a 50-packet burst is 50 ms of a busy link but minutes of a link that
+    /// carries only BGP keepalives, while the impairments behind bursts (a fading radio hop, a
+    /// protection switch, a congested queue, a dirty connector) last milliseconds to seconds
+    /// of time whatever crosses them. This is the chain of Gilbert's model with the symbol
+    /// time taken to zero.
+    ///
+    /// The chain's state changes come from their own stream (see the module doc), and the
+    /// chain starts in its stationary law; [`Loss::rekey`] and [`Loss::set_model`] draw a new
+    /// realisation in that law, so a forked run or a loss episode starts in a random phase
+    /// of the bursts, independent of what came before.
     GilbertElliott {
+        /// Mean time in the good state.
+        mean_good: Duration,
+        /// Mean time in the bad state: the mean burst duration.
+        mean_bad: Duration,
+        /// Loss probability in the good state (often 0).
+        loss_good: f64,
+        /// Loss probability in the bad state (often 1).
+        loss_bad: f64,
+    },
+    /// Gilbert–Elliott per packet: after each frame offered, the chain moves good→bad with
+    /// probability `p_good_bad` and bad→good with `p_bad_good`. A burst lasts `1 / p_bad_good`
+    /// *frames* on average, whatever time that takes; the long-run share of bad frames is
+    /// `p_good_bad / (p_good_bad + p_bad_good)`. Only for traffic at a known, steady packet
+    /// rate; prefer [`LossModel::GilbertElliott`] (see there why). The chain starts good.
+    GilbertElliottPerPacket {
         /// Probability of moving from good to bad after a frame.
         p_good_bad: f64,
         /// Probability of moving from bad to good after a frame.
@@ -41,26 +90,77 @@ pub enum LossModel {
     None,
 }
 
+impl LossModel {
+    /// The long-run fraction of frames lost (for the time form, of frames sent at times
+    /// independent of the chain).
+    #[must_use]
+    pub fn mean_loss(self) -> f64 {
+        match self {
+            Self::None => 0.0,
+            Self::Bernoulli { p } => p,
+            Self::GilbertElliott {
+                mean_good,
+                mean_bad,
+                loss_good,
+                loss_bad,
+            } => {
+                let bad = chain::bad_share(mean_good, mean_bad);
+                (1.0 - bad) * loss_good + bad * loss_bad
+            }
+            Self::GilbertElliottPerPacket {
+                p_good_bad,
+                p_bad_good,
+                loss_good,
+                loss_bad,
+            } => {
+                let moves = p_good_bad + p_bad_good;
+                if moves > 0.0 {
+                    (p_bad_good * loss_good + p_good_bad * loss_bad) / moves
+                } else {
+                    loss_good
+                }
+            }
+        }
+    }
+}
+
 /// A channel decorated with random loss.
 #[derive(Debug, Clone)]
 pub struct Loss<C> {
     inner: C,
     model: LossModel,
+    /// The loss stream (see the module doc).
     rng: Stream,
-    /// Gilbert–Elliott state: `true` while in the bad state. Starts good.
-    bad: bool,
+    /// The burst stream as given or last re-keyed. It is never drawn from: each realisation
+    /// of the chain draws from its own copy, re-keyed with the realisation's number.
+    burst_origin: Stream,
+    /// Realisations of the chain started since `burst_origin` was set.
+    starts: u64,
+    /// The current realisation's stream: its state changes only.
+    burst_rng: Stream,
+    /// The per-packet form's state: `true` while bad.
+    packet_bad: bool,
+    /// The time form's chain, while that is the model.
+    chain: Option<Chain>,
 }
 
 impl<C> Loss<C> {
-    /// Wraps `inner` with the loss process `model`, drawing from `rng`.
+    /// Wraps `inner` with the loss process `model`, deciding frames from `rng` and drawing
+    /// the time form's state changes from `burst_rng` (see the module doc).
     #[must_use]
-    pub const fn new(inner: C, model: LossModel, rng: Stream) -> Self {
-        Self {
+    pub fn new(inner: C, model: LossModel, rng: Stream, burst_rng: Stream) -> Self {
+        let mut loss = Self {
             inner,
             model,
             rng,
-            bad: false,
-        }
+            burst_origin: burst_rng.clone(),
+            starts: 0,
+            burst_rng,
+            packet_bad: false,
+            chain: None,
+        };
+        loss.restart();
+        loss
     }
 
     /// The wrapped channel.
@@ -69,22 +169,79 @@ impl<C> Loss<C> {
         &self.inner
     }
 
-    /// Re-keys the loss stream (see [`Stream::rekey`]); the Gilbert–Elliott state is kept.
+    /// The loss process in force.
+    #[must_use]
+    pub const fn model(&self) -> LossModel {
+        self.model
+    }
+
+    /// Re-keys both streams (see [`Stream::rekey`]). The time form's chain restarts: a fresh
+    /// realisation from the re-keyed stream, stationary from time zero and read from now on,
+    /// so that now it is bad with probability `mean_bad / (mean_good + mean_bad)`, the rest of
+    /// its sojourn is exponential with the state's full mean (memoryless), and nothing of the
+    /// old realisation carries over. The per-packet form's state is kept.
     pub fn rekey(&mut self, key: u64) {
         self.rng.rekey(key);
+        self.burst_origin.rekey(key);
+        self.starts = 0;
+        if self.chain.is_some() {
+            self.restart();
+        }
     }
 
-    /// Replaces the loss process (the Gilbert–Elliott state restarts good).
+    /// Replaces the loss process. The time form starts a new realisation in its stationary
+    /// law; the per-packet form starts good.
     pub fn set_model(&mut self, model: LossModel) {
         self.model = model;
-        self.bad = false;
+        self.restart();
     }
 
-    fn lose(&mut self) -> bool {
+    /// Starts the model's state afresh. A realisation of the time form draws from a copy of
+    /// the burst stream re-keyed with its number, so it is a function of the seed, the link,
+    /// the fork key and how many models came before, and not of how far an earlier
+    /// realisation was read (which depends on when frames were sent).
+    fn restart(&mut self) {
+        self.packet_bad = false;
+        self.chain = match self.model {
+            LossModel::GilbertElliott {
+                mean_good,
+                mean_bad,
+                ..
+            } => {
+                self.burst_rng = self.burst_origin.clone();
+                self.burst_rng.rekey(self.starts);
+                self.starts += 1;
+                Some(Chain::start(mean_good, mean_bad, &mut self.burst_rng))
+            }
+            _ => None,
+        };
+    }
+
+    fn lose(&mut self, now: Instant) -> bool {
         match self.model {
             LossModel::None => false,
             LossModel::Bernoulli { p } => self.rng.bernoulli(p),
             LossModel::GilbertElliott {
+                loss_good,
+                loss_bad,
+                ..
+            } => {
+                let bad = self
+                    .chain
+                    .as_mut()
+                    .is_some_and(|c| c.bad_at(now, &mut self.burst_rng));
+                let p = if bad { loss_bad } else { loss_good };
+                // A certain outcome needs no draw: with the usual 0 (good) and 1 (bad) the
+                // chain alone decides, and the loss stream is never touched.
+                if p <= 0.0 {
+                    false
+                } else if p >= 1.0 {
+                    true
+                } else {
+                    self.rng.bernoulli(p)
+                }
+            }
+            LossModel::GilbertElliottPerPacket {
                 p_good_bad,
                 p_bad_good,
                 loss_good,
@@ -92,11 +249,13 @@ impl<C> Loss<C> {
             } => {
                 let lost = self
                     .rng
-                    .bernoulli(if self.bad { loss_bad } else { loss_good });
-                let flip = self
-                    .rng
-                    .bernoulli(if self.bad { p_bad_good } else { p_good_bad });
-                self.bad ^= flip;
+                    .bernoulli(if self.packet_bad { loss_bad } else { loss_good });
+                let flip = self.rng.bernoulli(if self.packet_bad {
+                    p_bad_good
+                } else {
+                    p_good_bad
+                });
+                self.packet_bad ^= flip;
                 lost
             }
         }
@@ -106,7 +265,7 @@ impl<C> Loss<C> {
 impl<C: Channel> Channel for Loss<C> {
     fn transmit(&mut self, now: Instant, frame_len: usize) -> Result<Instant, DropCause> {
         let arrive_at = self.inner.transmit(now, frame_len)?;
-        if self.lose() {
+        if self.lose(now) {
             Err(DropCause::Loss)
         } else {
             Ok(arrive_at)

@@ -10,7 +10,8 @@
 //!
 //! Each direction is a [`Channel`]; the standard one is
 //! `Jitter<Loss<Wire>>`: [`Wire`] gives propagation delay, serialisation at a bandwidth and a
-//! tail-drop queue; [`Loss`] drops accepted frames at random (Bernoulli or Gilbert–Elliott);
+//! tail-drop queue; [`Loss`] drops accepted frames at random (independently, or in bursts
+//! of a Gilbert–Elliott chain that moves in time: see [`LossModel`]);
 //! [`Jitter`] adds random extra delay while keeping the direction FIFO. [`Link`] on top holds the
 //! state and is generic over the channel type, so other compositions need no new code.
 //!
@@ -27,8 +28,13 @@
 //! # Randomness
 //!
 //! [`Link::new`] derives every random stream from the seed and the link's name:
-//! `"{name}/a->b/loss"`, `"{name}/a->b/jitter"`, `"{name}/b->a/loss"`, `"{name}/b->a/jitter"`
-//! (see [`crate::rng`]), so each direction and each impairment has its own stream.
+//! `"{name}/a->b/loss"`, `"{name}/a->b/burst"`, `"{name}/a->b/jitter"` and the same under
+//! `"{name}/b->a/"` (see [`crate::rng`]), so each direction and each impairment has its own
+//! stream. In particular the two directions' loss bursts are independent chains: each
+//! direction of a circuit has its own fibre or wavelength, optics and queues, and what makes
+//! bursts there (bit errors, a queue overflowing) is not shared; a cause that stops both
+//! directions at once is a fault ([`Link::set_down`], [`Link::set_silent`]), not random
+//! loss.
 
 mod jitter;
 mod loss;
@@ -226,7 +232,12 @@ impl Standard {
     #[must_use]
     pub fn new(cfg: &DirectionConfig, seed: Seed, prefix: &str) -> Self {
         let wire = Wire::new(cfg.delay).with_bandwidth(cfg.bandwidth_bps, cfg.queue);
-        let loss = Loss::new(wire, cfg.loss, seed.stream_named(&format!("{prefix}/loss")));
+        let loss = Loss::new(
+            wire,
+            cfg.loss,
+            seed.stream_named(&format!("{prefix}/loss")),
+            seed.stream_named(&format!("{prefix}/burst")),
+        );
         Self {
             chain: Jitter::new(
                 loss,
@@ -239,14 +250,16 @@ impl Standard {
         }
     }
 
-    /// Re-keys the loss and jitter streams (see [`crate::rng::Stream::rekey`]); queues,
-    /// episodes and loss state are kept.
+    /// Re-keys the loss and jitter streams (see [`crate::rng::Stream::rekey`] and
+    /// [`Loss::rekey`]): a Gilbert–Elliott chain in time restarts in its stationary law;
+    /// queues, episodes and a per-packet chain's state are kept.
     pub fn rekey(&mut self, key: u64) {
         self.chain.rekey(key);
         self.chain.inner_mut().rekey(key);
     }
 
-    /// Replaces the loss process (e.g. a scenario fault that starts dropping 30 %).
+    /// Replaces the loss process (e.g. a scenario fault that starts dropping 30 %); see
+    /// [`Loss::set_model`].
     pub fn set_loss(&mut self, model: LossModel) {
         self.chain.inner_mut().set_model(model);
     }
