@@ -1037,3 +1037,86 @@ share = "40%"
         check.stdout
     );
 }
+
+/// Defect 4 again, with named episodes: the `restore` of a maintenance named `episode =
+/// "maintenance"` comes after another fault opened episode 2. What the restore sets off
+/// (the CE and MSEE re-establishing, the gateway reprogramming) belongs to the maintenance,
+/// measured from its start at 5m; it was put in episode 2 and measured from an unrelated
+/// fault (latency on the internet, which changes no forwarding at all).
+#[test]
+fn named_episode_is_in_force_again_after_its_later_fault() {
+    let text = r#"
+name = "a named episode interleaved with another fault"
+topology = "expressroute-vpn-failover"
+duration = "15m"
+seed = 1
+
+[[fault]]
+at = "5m"
+kind = "down"
+target = "circuit.primary"
+episode = "maintenance"
+
+[[fault]]
+at = "10m"
+kind = "latency"
+target = "internet"
+delay = "50ms"
+
+[[fault]]
+at = "12m"
+kind = "restore"
+target = "circuit.primary"
+episode = "maintenance"
+
+[[probe]]
+from = "onprem"
+to = "vnet"
+flows = 4
+"#;
+    let sc = load_text("named-episode.toml", text);
+    let r = run(&sc, sc.seed);
+    let episodes: Vec<(u32, Instant, &str)> = r
+        .episodes
+        .iter()
+        .map(|e| (e.index, e.at, e.label.as_str()))
+        .collect();
+    assert_eq!(
+        episodes,
+        vec![
+            (1, at_secs(300), "down on circuit.primary"),
+            (2, at_secs(600), "latency on internet"),
+        ]
+    );
+    // The gateway programs the restored link's route once after the restore.
+    let restore = at_secs(720);
+    let programmed = r
+        .timeline
+        .iter()
+        .find(|e| e.at > restore && matches!(e.event, TimelineEvent::GatewayConverged { .. }))
+        .map(|e| e.at)
+        .expect("the gateway reprograms after the restore");
+    let ergw: Vec<(u32, Instant, Duration)> = r
+        .convergence
+        .iter()
+        .filter(|c| c.router == "ergw")
+        .map(|c| (c.episode, c.at, c.after_fault))
+        .collect();
+    assert_eq!(
+        ergw,
+        vec![(1, programmed, programmed - at_secs(300))],
+        "{:?}",
+        r.convergence
+    );
+    assert!(
+        r.convergence.iter().all(|c| c.episode == 1),
+        "nothing converges because of the latency: {:?}",
+        r.convergence
+    );
+    let conv = metric(&sc, "convergence.ergw");
+    assert_eq!(r.observe(&sc, &conv, Some(2)), Observation::NotObserved);
+    assert_eq!(
+        duration_value(r.observe(&sc, &conv, Some(1))),
+        programmed - at_secs(300)
+    );
+}
