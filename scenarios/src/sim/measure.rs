@@ -14,7 +14,8 @@
 //!   changes the network, its end or a `restore`) opens an episode, except that lines at the
 //!   same instant share one, and faults with the same `episode` name in the file share the
 //!   episode the first of them opened. A detection, a forwarding change and an outage belong
-//!   to the episode in force when they happen, and are measured from that episode's start.
+//!   to the episode in force when they happen (the one the latest fault line opened or
+//!   joined), and are measured from that episode's start.
 //! - **Outages** are per flow, exact to the nanosecond (the data plane is re-walked after
 //!   every event that can change forwarding); one still going on at the end is *open*, and
 //!   its length is a lower bound.
@@ -103,6 +104,11 @@ pub(crate) struct Measure<'a> {
     measure_from: Option<Instant>,
     window: Option<(Instant, WindowStart)>,
     episodes: Vec<EpisodeRt>,
+    /// Every fault line's instant and the episode it opened or joined, in time order: the
+    /// episode in force from there on. A line that joins an earlier episode (its `episode`
+    /// name) puts that episode back in force, so the episodes in force are not always the
+    /// latest opened.
+    in_force: Vec<(Instant, usize)>,
     timeline: Vec<TimelineEntry>,
     detections: Vec<Detection>,
     /// (episode, router) → the router's last forwarding change in that episode.
@@ -187,6 +193,7 @@ impl<'a> Measure<'a> {
             measure_from: sc.measure_from.map(|d| Instant::ZERO + d),
             window: None,
             episodes: Vec::new(),
+            in_force: Vec::new(),
             timeline: Vec::new(),
             detections: Vec::new(),
             fib_last: BTreeMap::new(),
@@ -283,27 +290,40 @@ impl<'a> Measure<'a> {
             format!("{kind} on {target}")
         };
         let joins = match group {
-            Some(g) => self.episodes.iter().any(|e| e.group.as_deref() == Some(g)),
-            None => self.episodes.last().is_some_and(|e| e.at == at),
+            Some(g) => self
+                .episodes
+                .iter()
+                .position(|e| e.group.as_deref() == Some(g)),
+            None => self
+                .in_force
+                .last()
+                .filter(|&&(t, _)| t == at)
+                .map(|&(_, e)| e),
         };
-        if !joins {
+        let e = joins.unwrap_or_else(|| {
             self.episodes.push(EpisodeRt {
                 at,
                 label,
                 group: group.map(str::to_owned),
             });
-        }
+            self.episodes.len() - 1
+        });
+        self.in_force.push((at, e));
         self.push(at, None, TimelineEvent::Fault { kind, target });
     }
 
-    /// The episode in force (the latest opened; events arrive in time order).
+    /// The episode in force: the one the latest fault line opened or joined (events arrive
+    /// in time order).
     fn current_episode(&self) -> Option<usize> {
-        self.episodes.len().checked_sub(1)
+        self.in_force.last().map(|&(_, e)| e)
     }
 
     /// The episode in force at `t`.
     fn episode_at(&self, t: Instant) -> Option<usize> {
-        self.episodes.iter().rposition(|e| e.at <= t)
+        self.in_force
+            .iter()
+            .rfind(|&&(at, _)| at <= t)
+            .map(|&(_, e)| e)
     }
 
     /// An end of a session declared it down.
