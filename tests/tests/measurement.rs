@@ -6,7 +6,7 @@
 //!
 //! 1. a network that never works reports no loss;
 //! 2. path lines and `[[expect]] path` describe flow 0 as if it were the whole direction;
-//! 3. load sharing is hard-wired (the lead's `maximum_paths` work; see the ignored test);
+//! 3. load sharing is hard-wired (`maximum_paths`; four-circuits spreads over every link);
 //! 4. detection and convergence are measured from different faults;
 //! 5. an outage still open at the end is reported as a finished one;
 //! 6. a sweep's `detection` is the earliest detection of any router;
@@ -732,11 +732,10 @@ fn four_circuits_loses_exactly_the_flows_on_the_cut_link() {
 }
 
 /// Defect 3 (load sharing hard-wired: `four-circuits` says the gateway spreads flows over all
-/// four circuits, yet only circuit1 and circuit2 carry traffic). TODO(lead, maximum_paths):
-/// once `maximum_paths` is configurable and `four-circuits` uses it, every one of the eight
-/// links carries flows in both directions before the fault; un-ignore this test then.
+/// four circuits, yet only circuit1 and circuit2 carried traffic): with the gateway's eight
+/// paths and `maximum_paths = 4` on the CEs, every one of the eight links carries flows in
+/// both directions before the fault.
 #[test]
-#[ignore = "needs maximum_paths (lead)"]
 fn four_circuits_every_link_carries_flows_before_the_fault() {
     let sc = load("four-circuits");
     let r = run(&sc, sc.seed);
