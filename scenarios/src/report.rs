@@ -216,6 +216,14 @@ pub enum TimelineEvent {
         /// Flows delivered, by way and link.
         via: Vec<PathShare>,
     },
+    /// A session's TCP connection attempt ran into trouble: why a session does not come (back)
+    /// up.
+    Connect {
+        /// The session.
+        session: String,
+        /// What happened.
+        trouble: ConnectTrouble,
+    },
     /// A link direction's offered load changed while above its capacity, or fell back under
     /// it (then both numbers are 0).
     Congestion {
@@ -226,6 +234,48 @@ pub enum TimelineEvent {
         /// Its capacity, bits per second.
         capacity_bps: u64,
     },
+}
+
+/// What kept a TCP connection attempt from succeeding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "what")]
+pub enum ConnectTrouble {
+    /// The active opener's SYN was lost on the path (the first loss of the attempt).
+    SynLost {
+        /// When TCP sends it again (RFC 6298 §5.7 back-off), if it still will.
+        retransmit_at: Option<Instant>,
+    },
+    /// The passive end's SYN-ACK was lost on the path (the first loss of the attempt).
+    SynAckLost {
+        /// When TCP sends it again, if it still will.
+        retransmit_at: Option<Instant>,
+    },
+    /// The peer answered with a reset: it does not accept the connection (Azure holds the
+    /// session down, or the peer is not configured).
+    Refused,
+    /// TCP gave up: no SYN-ACK after its SYN retransmissions (Linux `tcp_syn_retries`).
+    GaveUp,
+}
+
+impl ConnectTrouble {
+    /// Words for the timeline.
+    #[must_use]
+    pub fn label(self) -> String {
+        let retry = |at: Option<Instant>| {
+            at.map_or_else(
+                || ", not retransmitted".to_owned(),
+                |t| format!(", retransmitted at {t}"),
+            )
+        };
+        match self {
+            Self::SynLost { retransmit_at } => format!("SYN lost{}", retry(retransmit_at)),
+            Self::SynAckLost { retransmit_at } => format!("SYN-ACK lost{}", retry(retransmit_at)),
+            Self::Refused => "connection refused (RST)".to_owned(),
+            Self::GaveUp => {
+                "connection attempt given up: no SYN-ACK after the SYN retransmissions".to_owned()
+            }
+        }
+    }
 }
 
 /// Why a session went down.
@@ -577,6 +627,9 @@ impl RunReport {
                         "traffic {direction}: {}",
                         describe_paths(*flows, *lost, via)
                     )
+                }
+                TimelineEvent::Connect { session, trouble } => {
+                    format!("tcp {session}: {}", trouble.label())
                 }
                 TimelineEvent::Congestion {
                     link,
