@@ -343,7 +343,7 @@ fn load(name: &str, err: &mut dyn Write) -> Option<Loaded> {
             }
             Some(loaded)
         }
-        Err(e @ (LoadError::Invalid { .. } | LoadError::Unknown { .. } | LoadError::Io { .. })) => {
+        Err(e @ (LoadError::Invalid { .. } | LoadError::Unknown { .. } | LoadError::Read(_))) => {
             let text = e.to_string();
             let _ = err.write_all(text.as_bytes());
             if !text.ends_with('\n') {
@@ -507,10 +507,10 @@ fn decode(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> u8 {
-    let data = match std::fs::read(file) {
+    let data = match crate::input::read(file, crate::input::Kind::Capture) {
         Ok(d) => d,
         Err(e) => {
-            let _ = writeln!(err, "holdtime: {}: {e}", file.display());
+            let _ = writeln!(err, "holdtime: {e}");
             return EXIT_INVALID;
         }
     };

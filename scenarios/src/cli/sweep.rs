@@ -89,10 +89,14 @@ pub(super) fn merge(
 ) -> u8 {
     let mut parts = Vec::with_capacity(files.len());
     for f in files {
-        let parsed = std::fs::read_to_string(f)
-            .map_err(|e| e.to_string())
-            .and_then(|t| SweepResult::from_json(&t).map_err(|e| e.to_string()));
-        match parsed {
+        let text = match crate::input::read_text(f, crate::input::Kind::Result) {
+            Ok(t) => t,
+            Err(e) => {
+                let _ = writeln!(err, "holdtime: {e}");
+                return EXIT_INVALID;
+            }
+        };
+        match SweepResult::from_json(&text) {
             Ok(r) => parts.push(r),
             Err(e) => {
                 let _ = writeln!(err, "holdtime: {}: {e}", f.display());
@@ -253,10 +257,10 @@ pub(super) fn report(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> u8 {
-    let text = match std::fs::read_to_string(input) {
+    let text = match crate::input::read_text(input, crate::input::Kind::Result) {
         Ok(t) => t,
         Err(e) => {
-            let _ = writeln!(err, "holdtime: {}: {e}", input.display());
+            let _ = writeln!(err, "holdtime: {e}");
             return EXIT_INVALID;
         }
     };

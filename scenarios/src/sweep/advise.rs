@@ -35,7 +35,7 @@ use toml::{Table, Value};
 
 use super::grid::Point;
 use super::histogram::show_us;
-use super::{Exec, PointResult, Sample, SweepError, parse_doc, run_samples, source_text, variant};
+use super::{Exec, PointResult, Sample, SweepError, parse_doc, run_samples, variant};
 use crate::scenario::Scenario;
 use crate::spec::TcpPreset;
 
@@ -224,7 +224,7 @@ const YEAR_NS: f64 = 365.25 * 86_400.0 * 1e9;
 ///
 /// [`SweepError`] if the scenario or a variant is invalid, or a run fails.
 pub fn assess(spec: &AdviseSpec, exec: Exec) -> Result<Vec<Assessment>, SweepError> {
-    let (name, text) = source_text(&spec.source)?;
+    let (name, text) = crate::source_text(&spec.source)?;
     let doc = parse_doc(&name, &text)?;
     let healthy_doc = healthy(&doc, spec.loss, spec.horizon);
     let target = lossy_target(&doc);

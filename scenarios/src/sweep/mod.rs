@@ -33,7 +33,7 @@ use toml::Table;
 
 use crate::report::RunReport;
 use crate::scenario::Scenario;
-use crate::{LoadError, RunError, library};
+use crate::{LoadError, RunError};
 use grid::{Point, SetArg, SetError};
 use histogram::{Hist, HistError, Unit};
 
@@ -147,29 +147,6 @@ pub enum SweepError {
     /// A histogram could not be encoded or added.
     #[error("{0}")]
     Hist(#[from] HistError),
-}
-
-/// The scenario text behind a path or library name: `(display name, text)`.
-///
-/// # Errors
-///
-/// [`LoadError::Io`] or [`LoadError::Unknown`] as [`crate::load`] gives them.
-pub fn source_text(name_or_path: &str) -> Result<(String, String), LoadError> {
-    let path = std::path::Path::new(name_or_path);
-    if path.exists() {
-        let text = std::fs::read_to_string(path).map_err(|source| LoadError::Io {
-            path: name_or_path.to_owned(),
-            source,
-        })?;
-        return Ok((name_or_path.to_owned(), text));
-    }
-    match library::get(name_or_path) {
-        Some(e) => Ok((format!("<builtin:{}>", e.name), e.source.to_owned())),
-        None => Err(LoadError::Unknown {
-            name: name_or_path.to_owned(),
-            available: library::LIBRARY.iter().map(|e| e.name.to_owned()).collect(),
-        }),
-    }
 }
 
 /// Parses scenario text as a TOML table, for editing.
@@ -416,7 +393,7 @@ pub struct Exec {
 ///
 /// [`SweepError`] when the scenario or a variant cannot be loaded.
 pub fn variants(spec: &SweepSpec) -> Result<(String, Vec<(Point, Scenario)>), SweepError> {
-    let (name, text) = source_text(&spec.source)?;
+    let (name, text) = crate::source_text(&spec.source)?;
     let doc = parse_doc(&name, &text)?;
     let points = grid::points(&spec.sets)?;
     let mut out = Vec::with_capacity(points.len());
