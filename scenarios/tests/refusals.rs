@@ -160,3 +160,36 @@ fn a_scenario_file_over_16_mib_is_refused_before_reading() {
         );
     }
 }
+
+#[test]
+fn zero_runs_and_zero_jobs_are_usage_errors() {
+    let runs = "0 runs would measure nothing: give at least 1";
+    let jobs = "0 worker threads would run nothing: give at least 1";
+    for (args, fragments) in [
+        (
+            &["sweep", "reference", "--runs", "0"][..],
+            &["invalid value '0' for '--runs <RUNS>'", runs][..],
+        ),
+        (
+            &["sweep", "reference", "--runs", "3", "--jobs", "0"],
+            &["invalid value '0' for '--jobs <JOBS>'", jobs],
+        ),
+        (
+            &["advise", "--runs", "0"],
+            &["invalid value '0' for '--runs <RUNS>'", runs],
+        ),
+        (
+            &["advise", "--healthy-runs", "0"],
+            &[
+                "invalid value '0' for '--healthy-runs <HEALTHY_RUNS>'",
+                runs,
+            ],
+        ),
+        (
+            &["advise", "--jobs", "0"],
+            &["invalid value '0' for '--jobs <JOBS>'", jobs],
+        ),
+    ] {
+        refused(&holdtime(args), fragments);
+    }
+}

@@ -29,11 +29,11 @@ pub struct SweepArgs {
     /// `link[circuit.primary].loss=0.01`).
     #[arg(long = "set", value_name = "KEY=V1,V2,...")]
     pub set: Vec<SetArg>,
-    /// Runs per grid point.
-    #[arg(long)]
+    /// Runs per grid point (at least 1).
+    #[arg(long, value_parser = parse_runs)]
     pub runs: u64,
-    /// Worker threads (default: all cores). The result does not depend on it.
-    #[arg(long)]
+    /// Worker threads (at least 1; default: all cores). The result does not depend on it.
+    #[arg(long, value_parser = parse_jobs)]
     pub jobs: Option<usize>,
     /// Base seed (default: the file's `seed`, else 0).
     #[arg(long)]
@@ -47,6 +47,28 @@ pub struct SweepArgs {
     /// Run only slice I of N of the (grid point, run) space; merge the slices with `merge`.
     #[arg(long, value_name = "I/N")]
     pub shard: Option<Shard>,
+}
+
+/// `--runs`, `--healthy-runs`: a count of runs, at least 1 (clap turns the refusal into a
+/// usage error, exit status 2).
+fn parse_runs(s: &str) -> Result<u64, String> {
+    match s.parse::<u64>() {
+        Ok(0) => Err("0 runs would measure nothing: give at least 1".to_owned()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// `--jobs`: worker threads, at least 1.
+fn parse_jobs(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(0) => Err(
+            "0 worker threads would run nothing: give at least 1 (default: the cores available)"
+                .to_owned(),
+        ),
+        Ok(n) => Ok(n),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 /// Default worker count: the cores available.
@@ -184,17 +206,17 @@ pub struct AdviseArgs {
     /// False-reset budget per year (compared with the estimate; the 95 % bound is shown).
     #[arg(long, default_value_t = 1.0)]
     pub max_false_per_year: f64,
-    /// Failure runs per candidate.
-    #[arg(long, default_value_t = 200)]
+    /// Failure runs per candidate (at least 1).
+    #[arg(long, default_value_t = 200, value_parser = parse_runs)]
     pub runs: u64,
-    /// Healthy runs per candidate.
-    #[arg(long, default_value_t = 8)]
+    /// Healthy runs per candidate (at least 1).
+    #[arg(long, default_value_t = 8, value_parser = parse_runs)]
     pub healthy_runs: u64,
     /// Simulated time of each healthy run.
     #[arg(long, default_value = "1d")]
     pub horizon: sim_core::time::Duration,
-    /// Worker threads (default: all cores).
-    #[arg(long)]
+    /// Worker threads (at least 1; default: all cores).
+    #[arg(long, value_parser = parse_jobs)]
     pub jobs: Option<usize>,
     /// Base seed.
     #[arg(long, default_value_t = 1)]

@@ -222,8 +222,18 @@ const YEAR_NS: f64 = 365.25 * 86_400.0 * 1e9;
 ///
 /// # Errors
 ///
-/// [`SweepError`] if the scenario or a variant is invalid, or a run fails.
+/// [`SweepError::NoRuns`] when `spec.runs` or `spec.healthy_runs` is 0 (a ranking on no runs
+/// would mean nothing); otherwise [`SweepError`] if the scenario or a variant is invalid, or a
+/// run fails.
 pub fn assess(spec: &AdviseSpec, exec: Exec) -> Result<Vec<Assessment>, SweepError> {
+    for (n, what) in [
+        (spec.runs, "failure runs per candidate"),
+        (spec.healthy_runs, "healthy runs per candidate"),
+    ] {
+        if n == 0 {
+            return Err(SweepError::NoRuns { what });
+        }
+    }
     let (name, text) = crate::source_text(&spec.source)?;
     let doc = parse_doc(&name, &text)?;
     let healthy_doc = healthy(&doc, spec.loss, spec.horizon);
@@ -654,6 +664,37 @@ mod tests {
                     !a_dominates_b,
                     "a dominated config ranks above its dominator"
                 );
+            }
+        }
+    }
+
+    #[test]
+    fn zero_runs_are_refused_rather_than_ranked() {
+        let spec = |runs, healthy_runs| AdviseSpec {
+            source: "reference".to_owned(),
+            candidates: default_candidates(),
+            loss: LossSpec {
+                loss: 0.01,
+                burst: None,
+            },
+            max_outage: Duration::from_secs(240),
+            max_false_per_year: 1.0,
+            runs,
+            healthy_runs,
+            horizon: Duration::from_secs(3600),
+            seed: 1,
+        };
+        let exec = Exec {
+            jobs: 1,
+            progress: false,
+        };
+        for (s, what) in [
+            (spec(0, 8), "failure runs per candidate"),
+            (spec(200, 0), "healthy runs per candidate"),
+        ] {
+            match assess(&s, exec) {
+                Err(SweepError::NoRuns { what: w }) => assert_eq!(w, what),
+                other => panic!("expected NoRuns, got {:?}", other.map(|r| r.len())),
             }
         }
     }

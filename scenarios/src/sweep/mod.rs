@@ -147,6 +147,13 @@ pub enum SweepError {
     /// A histogram could not be encoded or added.
     #[error("{0}")]
     Hist(#[from] HistError),
+    /// A count of runs is 0: there would be nothing to summarise (advise would rank its
+    /// candidates on no data).
+    #[error("{what} is 0: nothing would be measured; at least 1 run is needed")]
+    NoRuns {
+        /// Which count: `runs per grid point`, `failure runs per candidate`, ...
+        what: &'static str,
+    },
 }
 
 /// Parses scenario text as a TOML table, for editing.
@@ -408,9 +415,15 @@ pub fn variants(spec: &SweepSpec) -> Result<(String, Vec<(Point, Scenario)>), Sw
 ///
 /// # Errors
 ///
-/// [`SweepError`] if the scenario or a variant is invalid or a run fails (the failure of the
-/// lowest-numbered run is reported, whatever the number of workers).
+/// [`SweepError::NoRuns`] when `spec.runs` is 0; otherwise [`SweepError`] if the scenario or
+/// a variant is invalid or a run fails (the failure of the lowest-numbered run is reported,
+/// whatever the number of workers).
 pub fn run(spec: &SweepSpec, exec: Exec) -> Result<SweepResult, SweepError> {
+    if spec.runs == 0 {
+        return Err(SweepError::NoRuns {
+            what: "runs per grid point",
+        });
+    }
     let (_, variants) = variants(spec)?;
     let scenario_name = variants
         .first()
@@ -635,6 +648,31 @@ mod tests {
         assert_eq!(
             "2/3".parse::<Shard>().unwrap(),
             Shard { index: 2, count: 3 }
+        );
+    }
+
+    #[test]
+    fn a_sweep_of_zero_runs_is_refused() {
+        let spec = SweepSpec {
+            source: "reference".to_owned(),
+            sets: Vec::new(),
+            runs: 0,
+            seed: 1,
+            shard: None,
+        };
+        let exec = Exec {
+            jobs: 1,
+            progress: false,
+        };
+        let e = run(&spec, exec).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                SweepError::NoRuns {
+                    what: "runs per grid point"
+                }
+            ),
+            "{e}"
         );
     }
 
