@@ -182,16 +182,22 @@ pub fn show_size(bytes: u64) -> String {
     } else if bytes >= MIB && bytes.is_multiple_of(MIB) {
         format!("{} MiB", bytes / MIB)
     } else {
-        let digits = bytes.to_string();
-        let mut out = String::new();
-        for (i, c) in digits.chars().enumerate() {
-            if i > 0 && (digits.len() - i).is_multiple_of(3) {
-                out.push(',');
-            }
-            out.push(c);
-        }
-        format!("{out} bytes")
+        format!("{} bytes", group_digits(bytes))
     }
+}
+
+/// `16,777,217`: digits in groups of three.
+#[must_use]
+pub(crate) fn group_digits(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// Reads the regular file at `path`, of at most `kind.limit()` bytes.

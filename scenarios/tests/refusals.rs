@@ -193,3 +193,40 @@ fn zero_runs_and_zero_jobs_are_usage_errors() {
         refused(&holdtime(args), fragments);
     }
 }
+
+#[test]
+fn a_sweep_estimated_over_an_hour_is_refused_with_the_estimate_unless_yes() {
+    // A reference run takes milliseconds: 100 million of them take days on any machine.
+    let out = holdtime_within(
+        &["sweep", "reference", "--runs", "100000000", "--jobs", "2"],
+        Duration::from_secs(60),
+    );
+    refused(
+        &out,
+        &[
+            "holdtime: this would take about ",
+            " of wall time for 99,999,999 more runs on ",
+            "(timed from the first run of each of 1 variant): more than the limit of 1h",
+            "= help: give --yes to run it anyway, or make it smaller: fewer --runs, fewer --set values, or one --shard I/N of it per machine",
+        ],
+    );
+    let out = holdtime_within(
+        &["advise", "--runs", "100000000", "--horizon", "1h"],
+        Duration::from_secs(60),
+    );
+    refused(
+        &out,
+        &[
+            "holdtime: this would take at least ",
+            "more than the limit of 1h",
+            "fewer --runs or --healthy-runs, or a shorter --horizon",
+        ],
+    );
+    // --yes changes nothing in a result (the estimate never reaches one).
+    let small = ["sweep", "reference", "--runs", "3", "--format", "json"];
+    let plain = holdtime(&small);
+    let yes = holdtime(&[&small[..], &["--yes"]].concat());
+    assert_eq!(plain.status.code(), Some(0), "{}", stderr(&plain));
+    assert_eq!(yes.status.code(), Some(0), "{}", stderr(&yes));
+    assert_eq!(plain.stdout, yes.stdout);
+}

@@ -2,10 +2,12 @@
 //!
 //! Exit codes as for `run`: 0 success, 2 bad input (scenario, `--set`, files), 3 a run failed.
 
+use std::cell::RefCell;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use super::{EXIT_INVALID, EXIT_NOT_RUN, EXIT_OK};
+use crate::sweep::estimate::{Estimate, WALL_LIMIT, show_wall};
 use crate::sweep::grid::SetArg;
 use crate::sweep::{self, Exec, Shard, SweepError, SweepResult, SweepSpec};
 
@@ -47,6 +49,9 @@ pub struct SweepArgs {
     /// Run only slice I of N of the (grid point, run) space; merge the slices with `merge`.
     #[arg(long, value_name = "I/N")]
     pub shard: Option<Shard>,
+    /// Go ahead even when the sweep is estimated to take more than an hour of wall time.
+    #[arg(long)]
+    pub yes: bool,
 }
 
 /// `--runs`, `--healthy-runs`: a count of runs, at least 1 (clap turns the refusal into a
@@ -92,14 +97,57 @@ pub(super) fn sweep(a: &SweepArgs, out: &mut dyn Write, err: &mut dyn Write) -> 
         seed,
         shard: a.shard,
     };
-    let exec = Exec {
-        jobs: a.jobs.unwrap_or_else(default_jobs),
-        progress: sweep::progress_wanted(),
-    };
-    match sweep::run(&spec, exec) {
+    let err = RefCell::new(err);
+    let on_estimate = |e: &Estimate| tell_estimate(e, &err);
+    let exec = exec(a.jobs, a.yes, &on_estimate);
+    let result = sweep::run(&spec, exec);
+    let err = err.into_inner();
+    match result {
         Ok(r) => emit(&r, a.format, a.out.as_deref(), out, err),
+        Err(e @ SweepError::TooLong { .. }) => too_long(
+            &e,
+            "fewer --runs, fewer --set values, or one --shard I/N of it per machine",
+            err,
+        ),
         Err(e) => report_error(&e, err),
     }
+}
+
+/// The execution options of `sweep` and `advise`: the wall-time limit unless `--yes`.
+fn exec<'a>(jobs: Option<usize>, yes: bool, on_estimate: &'a dyn Fn(&Estimate)) -> Exec<'a> {
+    Exec {
+        jobs: jobs.unwrap_or_else(default_jobs),
+        progress: sweep::progress_wanted(),
+        wall_limit: (!yes).then_some(WALL_LIMIT),
+        on_estimate: Some(on_estimate),
+    }
+}
+
+/// Estimates of a minute or more go to stderr before the runs; an estimate over the limit
+/// only gets here with `--yes`.
+fn tell_estimate(e: &Estimate, err: &RefCell<&mut dyn Write>) {
+    if e.wall < std::time::Duration::from_secs(60) {
+        return;
+    }
+    let mut err = err.borrow_mut();
+    if e.wall > WALL_LIMIT {
+        let _ = writeln!(
+            err,
+            "holdtime: {e}: more than {}, going ahead (--yes)",
+            show_wall(WALL_LIMIT)
+        );
+    } else {
+        let _ = writeln!(err, "holdtime: {e}");
+    }
+}
+
+/// The refusal of an estimate over the limit: the estimate, then how to go ahead.
+fn too_long(e: &SweepError, smaller: &str, err: &mut dyn Write) -> u8 {
+    let _ = writeln!(
+        err,
+        "holdtime: {e}\n  = help: give --yes to run it anyway, or make it smaller: {smaller}"
+    );
+    EXIT_INVALID
 }
 
 pub(super) fn merge(
@@ -224,6 +272,9 @@ pub struct AdviseArgs {
     /// Also write the assessments as JSON here (for `holdtime report`).
     #[arg(long)]
     pub json: Option<PathBuf>,
+    /// Go ahead even when the runs are estimated to take more than an hour of wall time.
+    #[arg(long)]
+    pub yes: bool,
 }
 
 pub(super) fn advise(a: &AdviseArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
@@ -253,11 +304,11 @@ pub(super) fn advise(a: &AdviseArgs, out: &mut dyn Write, err: &mut dyn Write) -
         horizon: a.horizon,
         seed: a.seed,
     };
-    let exec = Exec {
-        jobs: a.jobs.unwrap_or_else(default_jobs),
-        progress: sweep::progress_wanted(),
-    };
-    match advise::assess(&spec, exec) {
+    let err = RefCell::new(err);
+    let on_estimate = |e: &Estimate| tell_estimate(e, &err);
+    let result = advise::assess(&spec, exec(a.jobs, a.yes, &on_estimate));
+    let err = err.into_inner();
+    match result {
         Ok(ranked) => {
             if let Some(path) = &a.json {
                 let json = advise::to_json(&spec, &ranked);
@@ -268,6 +319,11 @@ pub(super) fn advise(a: &AdviseArgs, out: &mut dyn Write, err: &mut dyn Write) -
             let _ = out.write_all(advise::render(&spec, &ranked).as_bytes());
             EXIT_OK
         }
+        Err(e @ SweepError::TooLong { .. }) => too_long(
+            &e,
+            "fewer --runs or --healthy-runs, or a shorter --horizon",
+            err,
+        ),
         Err(e) => report_error(&e, err),
     }
 }
