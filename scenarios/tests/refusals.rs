@@ -230,3 +230,49 @@ fn a_sweep_estimated_over_an_hour_is_refused_with_the_estimate_unless_yes() {
     assert_eq!(yes.status.code(), Some(0), "{}", stderr(&yes));
     assert_eq!(plain.stdout, yes.stdout);
 }
+
+/// A custom topology whose second on-premises prefix, 10.0.0.0/8, contains the VNet's
+/// 10.10.0.0/16.
+const OVERLAP: &str = r#"name = "on-premises space over the VNet's"
+duration = "15m"
+
+[topology]
+customer_asn = 65001
+ce_routers = 2
+onprem_prefixes = ["10.1.0.0/16", "10.0.0.0/8"]
+
+[[topology.circuit]]
+name = "circuit"
+bandwidth = "1Gbps"
+
+[[topology.circuit.peering]]
+kind = "private"
+primary_subnet = "192.168.100.0/30"
+secondary_subnet = "192.168.100.4/30"
+vlan = 100
+
+[[topology.vnet]]
+name = "hub"
+prefixes = ["10.10.0.0/16"]
+"#;
+
+#[test]
+fn an_onprem_prefix_overlapping_a_vnet_is_refused_at_its_line_and_column() {
+    let dir = temp_dir("overlap");
+    let p = dir.join("overlap.toml");
+    std::fs::write(&p, OVERLAP).expect("write");
+    let path = p.to_str().expect("utf-8 temp path");
+    for args in [vec!["run", path], vec!["check", path]] {
+        refused(
+            &holdtime(&args),
+            &[
+                &format!(
+                    "{path}:7:35: error: on-premises prefix 10.0.0.0/8 overlaps the address space of VNet `hub` (10.10.0.0/16) (at `topology.onprem_prefixes[1]`)"
+                ),
+                "7 | onprem_prefixes = [\"10.1.0.0/16\", \"10.0.0.0/8\"]",
+                "= note: Azure: the address space of a VNet connected to an ExpressRoute circuit or a VPN gateway must not overlap the on-premises address space",
+                &format!("{path}: 1 error found; the scenario was not run"),
+            ],
+        );
+    }
+}

@@ -245,6 +245,28 @@ malformed! {
         topo6("private", "onprem_ipv6_prefixes = [\"2001:db8:1::/48\"]", "", "") => [
             "bad.toml:8:24: error: IPv6 address space without IPv6 private peering (at `topology.onprem_ipv6_prefixes`)",
         ];
+    rejects_onprem_prefix_overlapping_a_vnet:
+        topo6("private", "", "", "\n[[topology.vnet]]\nname = \"spoke\"\nprefixes = [\"10.1.128.0/17\"]\n") => [
+            "bad.toml:7:20: error: on-premises prefix 10.1.0.0/16 overlaps the address space of VNet `spoke` (10.1.128.0/17) (at `topology.onprem_prefixes[0]`)",
+            "7 | onprem_prefixes = [\"10.1.0.0/16\"]\n  |                    ^^^^^^^^^^^^^",
+            "= expected: on-premises prefixes outside the VNet's address space (10.1.128.0/17)",
+            "= note: Azure: the address space of a VNet connected to an ExpressRoute circuit or a VPN gateway must not overlap the on-premises address space, and a local network gateway's address prefixes must not overlap the VNet's",
+        ];
+    rejects_onprem_ipv6_prefix_overlapping_a_vnet:
+        topo6(
+            "private",
+            "onprem_ipv6_prefixes = [\"fd00:10::/32\"]",
+            "ipv6_primary_subnet = \"2001:db8:100::/126\"\nipv6_secondary_subnet = \"2001:db8:100::4/126\"",
+            "ipv6_prefixes = [\"fd00:10:1::/64\"]\n",
+        ) => [
+            "bad.toml:8:25: error: on-premises prefix fd00:10::/32 overlaps the address space of VNet `vnet` (fd00:10:1::/64) (at `topology.onprem_ipv6_prefixes[0]`)",
+            "= expected: on-premises prefixes outside the VNet's address space (10.10.0.0/16, fd00:10:1::/64)",
+        ];
+    rejects_generated_onprem_prefixes_in_a_vnet:
+        topo6("private", "", "", "\n[[topology.vnet]]\nname = \"cgnat\"\nprefixes = [\"100.64.0.0/12\"]\n\n[prefixes]\nonprem = 300\n") => [
+            "bad.toml:25:13: error: on-premises prefix 100.64.0.0/24 overlaps the address space of VNet `cgnat` (100.64.0.0/12, which `prefixes.onprem` generates on-premises prefixes into) (at `topology.vnet[1].prefixes[0]`)",
+            "25 | prefixes = [\"100.64.0.0/12\"]\n   |             ^^^^^^^^^^^^^^^",
+        ];
     rejects_ipv6_probe_without_ipv6_space:
         topo6("private", "", "", "\n[[probe]]\nfrom = \"onprem\"\nto = \"vnet\"\nfamily = \"ipv6\"\n") => [
             "error: no IPv6 address space between `onprem` and `vnet` (at `probe[0].family`)",
