@@ -544,18 +544,28 @@ fn rejects_vpn_gateway_asn_equal_to_customer_asn() {
 }
 
 #[test]
-fn design_sketch_in_shared_design_md_is_a_valid_scenario() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/design.md");
-    let design = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{} must sit beside the project: {e}", path.display()));
-    let start = design
+fn first_scenario_in_the_library_readme_is_valid_and_passes_its_expectation() {
+    let readme = include_str!("../../scenarios/library/README.md");
+    let section = readme
+        .find("## A first scenario file")
+        .expect("the library README has a first scenario");
+    let start = readme[section..]
         .find("```toml\n")
-        .expect("design.md has a toml sketch")
-        + "```toml\n".len();
-    let len = design[start..].find("```").expect("the sketch is closed");
-    let sketch = &design[start..start + len];
-    let loaded = scenarios::load_str("design.md", sketch)
-        .unwrap_or_else(|e| panic!("the design sketch is refused:\n{e}"));
+        .map(|i| section + i + "```toml\n".len())
+        .expect("the section has a toml block");
+    let len = readme[start..].find("```").expect("the block is closed");
+    let sketch = &readme[start..start + len];
+    let loaded = scenarios::load_str("first.toml", sketch)
+        .unwrap_or_else(|e| panic!("the README's first scenario is refused:\n{e}"));
+    assert!(loaded.scenario.warnings.is_empty(), "{}", loaded.render_warnings());
     assert_eq!(loaded.scenario.seed, 7);
     assert_eq!(loaded.scenario.faults.len(), 1);
+    assert_eq!(loaded.scenario.expectations.len(), 1);
+    let report = scenarios::run(&loaded.scenario, loaded.scenario.seed, None).expect("it runs");
+    let verdicts = scenarios::report::evaluate(&loaded.scenario, &report);
+    assert!(
+        verdicts.iter().all(|v| v.pass),
+        "{}",
+        scenarios::report::render_verdicts("first.toml", &verdicts)
+    );
 }
