@@ -7,7 +7,7 @@
 //!   block until a writer appears), a socket, a character or block device (`/dev/zero` never
 //!   ends). Symbolic links are followed; what they point to must be a regular file;
 //! - a regular file larger than the bound of its [`Kind`]: 16 MiB for a scenario file (the
-//!   largest in the library is about 10 KiB, and a topology with thousands of prefixes
+//!   largest in the library is 3 KB, and a topology with thousands of prefixes
 //!   generates them from `[prefixes]` counts rather than listing them), 1 GiB for a capture or
 //!   MRT file (after gzip decompression too: [`crate::capture::decode::gunzip`] applies the
 //!   same bound), 256 MiB for a sweep or advise result.

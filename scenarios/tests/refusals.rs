@@ -196,22 +196,23 @@ fn zero_runs_and_zero_jobs_are_usage_errors() {
 
 #[test]
 fn a_sweep_estimated_over_an_hour_is_refused_with_the_estimate_unless_yes() {
-    // A reference run takes milliseconds: 100 million of them take days on any machine.
+    // A reference run takes a fraction of a millisecond: 10^12 of them take years on any
+    // machine.
     let out = holdtime_within(
-        &["sweep", "reference", "--runs", "100000000", "--jobs", "2"],
+        &["sweep", "reference", "--runs", "1000000000000", "--jobs", "2"],
         Duration::from_secs(60),
     );
     refused(
         &out,
         &[
             "holdtime: this would take about ",
-            " of wall time for 99,999,999 more runs on ",
+            " of wall time for 999,999,999,999 more runs on ",
             "(timed from the first run of each of 1 variant): more than the limit of 1h",
             "= help: give --yes to run it anyway, or make it smaller: fewer --runs, fewer --set values, or one --shard I/N of it per machine",
         ],
     );
     let out = holdtime_within(
-        &["advise", "--runs", "100000000", "--horizon", "1h"],
+        &["advise", "--runs", "1000000000000", "--horizon", "1h"],
         Duration::from_secs(60),
     );
     refused(
