@@ -199,7 +199,14 @@ fn a_sweep_estimated_over_an_hour_is_refused_with_the_estimate_unless_yes() {
     // A reference run takes a fraction of a millisecond: 10^12 of them take years on any
     // machine.
     let out = holdtime_within(
-        &["sweep", "reference", "--runs", "1000000000000", "--jobs", "2"],
+        &[
+            "sweep",
+            "reference",
+            "--runs",
+            "1000000000000",
+            "--jobs",
+            "2",
+        ],
         Duration::from_secs(60),
     );
     refused(

@@ -557,7 +557,11 @@ fn first_scenario_in_the_library_readme_is_valid_and_passes_its_expectation() {
     let sketch = &readme[start..start + len];
     let loaded = scenarios::load_str("first.toml", sketch)
         .unwrap_or_else(|e| panic!("the README's first scenario is refused:\n{e}"));
-    assert!(loaded.scenario.warnings.is_empty(), "{}", loaded.render_warnings());
+    assert!(
+        loaded.scenario.warnings.is_empty(),
+        "{}",
+        loaded.render_warnings()
+    );
     assert_eq!(loaded.scenario.seed, 7);
     assert_eq!(loaded.scenario.faults.len(), 1);
     assert_eq!(loaded.scenario.expectations.len(), 1);

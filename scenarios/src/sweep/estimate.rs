@@ -243,8 +243,14 @@ mod tests {
         assert_eq!(show_wall(WallDuration::from_millis(200)), "1s");
         assert_eq!(show_wall(WallDuration::from_secs(754)), "12m34s");
         assert_eq!(show_wall(WallDuration::from_secs(3 * 3600 + 754)), "3h12m");
-        assert_eq!(show_wall(WallDuration::from_secs(88 * 86_400 + 6 * 3600 + 754)), "88d6h");
-        assert_eq!(show_wall(WallDuration::from_secs(2 * 31_557_600)), "2.0 years");
+        assert_eq!(
+            show_wall(WallDuration::from_secs(88 * 86_400 + 6 * 3600 + 754)),
+            "88d6h"
+        );
+        assert_eq!(
+            show_wall(WallDuration::from_secs(2 * 31_557_600)),
+            "2.0 years"
+        );
         let e = Estimate::of(&[1_000_000], &[cost(3, 12)], 2, 2);
         assert_eq!(
             e.to_string(),
