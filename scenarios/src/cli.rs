@@ -2,9 +2,10 @@
 //! given streams so that tests can drive them. `src/bin/holdtime.rs` only calls [`main`].
 //!
 //! Exit codes: 0 success; 1 an expectation failed (`check`), or a message failed to decode
-//! (`decode`); 2 an invalid or unknown
-//! scenario, or bad arguments; 3 the scenario is valid but could not be simulated
-//! (the simulation driver has not landed yet).
+//! (`decode`); 2 an invalid or unknown scenario, a file refused before reading (not a regular
+//! file, or over its size bound: [`crate::input`]), bad arguments (`--runs 0`, `--jobs 0`), or
+//! a sweep or advise estimated to take more than an hour without `--yes`; 3 the scenario is
+//! valid but could not be simulated.
 
 use std::io::Write;
 use std::path::PathBuf;

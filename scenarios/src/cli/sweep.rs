@@ -1,6 +1,7 @@
 //! `holdtime sweep | merge | advise | report`: the many-run commands.
 //!
-//! Exit codes as for `run`: 0 success, 2 bad input (scenario, `--set`, files), 3 a run failed.
+//! Exit codes as for `run`: 0 success, 2 bad input (scenario, `--set`, files, a count of 0) or
+//! an estimate over an hour without `--yes` ([`crate::sweep::estimate`]), 3 a run failed.
 
 use std::cell::RefCell;
 use std::io::Write;
