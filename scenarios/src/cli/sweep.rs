@@ -134,11 +134,11 @@ fn tell_estimate(e: &Estimate, err: &RefCell<&mut dyn Write>) {
     if e.wall > WALL_LIMIT {
         let _ = writeln!(
             err,
-            "holdtime: {e}: more than {}, going ahead (--yes)",
+            "holdtime: this will take {e}: more than {}, going ahead (--yes)",
             show_wall(WALL_LIMIT)
         );
     } else {
-        let _ = writeln!(err, "holdtime: {e}");
+        let _ = writeln!(err, "holdtime: this will take {e}");
     }
 }
 
