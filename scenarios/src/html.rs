@@ -285,7 +285,12 @@ pub fn sweep_charts(r: &SweepResult) -> Vec<Chart> {
         });
     }
     for (i, p) in r.points.iter().enumerate() {
-        let Some(h) = p.hists.get("detection").filter(|h| h.unit == Unit::Us) else {
+        // The first router's detection (`detection.ROUTER`, in name order).
+        let first = p
+            .hists
+            .iter()
+            .find(|(k, _)| k.starts_with("detection.") && !k.contains('@'));
+        let Some((_, h)) = first.filter(|(_, h)| h.unit == Unit::Us) else {
             continue;
         };
         let cdf = h.cdf();

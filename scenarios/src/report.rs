@@ -16,7 +16,9 @@ use crate::scenario::{Check, Expectation, MessageType, Metric, Scenario};
 use crate::spec::{SessionStateName, Via};
 use crate::units::Quantity;
 
-/// Everything one run measured.
+/// Everything one run measured. Every number here is defined once, in the measurement model
+/// (`scenarios/library/README.md`, "What the numbers mean", and the module `sim::measure`,
+/// which is the only code that computes them); the writers only render it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RunReport {
     /// The scenario's name.
@@ -28,24 +30,120 @@ pub struct RunReport {
     /// The end of the start-up every seed of the scenario shares (simulated with the file's
     /// seed; from here on every random stream is keyed by `seed`; see `sim::world`).
     pub fork_at: Instant,
+    /// The measurement window: reachability is expected from its start to the end of the run.
+    pub window: Window,
+    /// The episodes, in time order: each opened by a fault (or a group of faults the file
+    /// names as one); detection, convergence and outages are measured from their episode's
+    /// start.
+    pub episodes: Vec<Episode>,
     /// What happened, in time order (ties in the order they happened).
     pub timeline: Vec<TimelineEntry>,
     /// Each time an end of a session declared it down.
     pub detections: Vec<Detection>,
-    /// Forwarding convergence per router, after each fault.
+    /// Forwarding convergence per router and episode.
     pub convergence: Vec<Convergence>,
-    /// Every interval in which a flow had no working path.
+    /// Every interval inside the window in which a flow had no working path.
     pub outages: Vec<Outage>,
-    /// Which way each direction's traffic went, as it changed.
+    /// Per direction: its outage figures over the window and per episode.
+    pub directions: Vec<DirectionSummary>,
+    /// How each direction's flows were spread over paths, at every change.
     pub paths: Vec<PathChange>,
-    /// Probe counts per direction.
+    /// Probe counts per direction, inside the window.
     pub probes: Vec<ProbeStats>,
-    /// Messages sent, by type (all sessions).
+    /// Messages sent, by type (all sessions, the whole run).
     pub messages: Vec<MessageCount>,
     /// Sessions that left Established, and how often.
     pub flaps: Vec<FlapCount>,
-    /// Bytes dropped by congestion, per direction.
+    /// Bytes dropped by congestion, per direction, inside the window.
     pub bytes_dropped: Vec<BytesDropped>,
+}
+
+/// The measurement window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Window {
+    /// Where it starts.
+    pub from: Instant,
+    /// Where it ends (the end of the run).
+    pub to: Instant,
+    /// What opened it.
+    pub opened_by: WindowStart,
+}
+
+/// What opened the measurement window (see the library README, "What the numbers mean").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WindowStart {
+    /// Every flow of every probe had been delivered once: the network was up.
+    AllDelivered,
+    /// The first fault came before every flow had been delivered.
+    FirstFault,
+    /// The scenario's `measure_from`.
+    MeasureFrom,
+    /// No fault, and some flow was still undelivered at the start-up limit.
+    StartupLimit,
+}
+
+impl WindowStart {
+    /// Words for the text report.
+    #[must_use]
+    pub const fn label(self) -> &'static str {
+        match self {
+            Self::AllDelivered => "every flow delivered once",
+            Self::FirstFault => "the first fault, before every flow was delivered",
+            Self::MeasureFrom => "the scenario's measure_from",
+            Self::StartupLimit => "the start-up limit, before every flow was delivered",
+        }
+    }
+}
+
+/// One episode: what a fault (or a named group of faults) set off.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Episode {
+    /// Its number, from 1, in time order.
+    pub index: u32,
+    /// Its start: the first fault line of the episode.
+    pub at: Instant,
+    /// The fault it is measured from, as the timeline writes it (`silent on circuit.primary`).
+    pub label: String,
+}
+
+/// A direction's outage figures (see the library README for each definition).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DirectionSummary {
+    /// The direction.
+    pub direction: String,
+    /// Its flows (5-tuples).
+    pub flows: u32,
+    /// Flows with at least one outage in the window.
+    pub flows_hit: u32,
+    /// The longest outage of any one flow (to the end of the run when still open).
+    pub longest: Duration,
+    /// Whether that longest outage was still open at the end of the run.
+    pub longest_open: bool,
+    /// The sum of every flow's outages.
+    pub total: Duration,
+    /// Flows still without a path at the end of the run.
+    pub open_flows: u32,
+    /// No flow of the direction was delivered at any instant of the window.
+    pub never_reachable: bool,
+    /// Per episode in which some flow of the direction lost its path.
+    pub episodes: Vec<EpisodeOutage>,
+}
+
+/// A direction's outages that began in one episode.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EpisodeOutage {
+    /// The episode.
+    pub episode: u32,
+    /// Flows that lost their path in it.
+    pub flows_hit: u32,
+    /// The longest of those outages.
+    pub longest: Duration,
+    /// Of those, flows still without a path at the end of the run.
+    pub open_flows: u32,
+    /// From the episode's start to the last of those flows getting its path back (`None`
+    /// while one is still open).
+    pub restored_after: Option<Duration>,
 }
 
 /// One line of the timeline.
@@ -107,12 +205,16 @@ pub enum TimelineEvent {
         /// Routes now programmed.
         routes: u64,
     },
-    /// A direction's traffic changed path.
+    /// A direction's flows changed paths: how they are spread now.
     Path {
         /// The direction.
         direction: String,
-        /// The new way.
-        via: Via,
+        /// Its flows.
+        flows: u32,
+        /// Flows without a path.
+        lost: u32,
+        /// Flows delivered, by way and link.
+        via: Vec<PathShare>,
     },
     /// A link direction's offered load changed while above its capacity, or fell back under
     /// it (then both numbers are 0).
@@ -185,24 +287,28 @@ pub struct Detection {
     pub router: String,
     /// When.
     pub at: Instant,
-    /// Since the latest fault before it.
-    pub after_fault: Duration,
+    /// The episode it belongs to (`None`: before any fault).
+    pub episode: Option<u32>,
+    /// Since its episode's start (`None`: before any fault).
+    pub after_fault: Option<Duration>,
     /// How.
     pub cause: DownCause,
 }
 
-/// A router's forwarding settling after a fault.
+/// A router's forwarding settling in one episode.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Convergence {
     /// The router.
     pub router: String,
-    /// Its last forwarding change after the fault.
+    /// The episode.
+    pub episode: u32,
+    /// Its last forwarding change in the episode.
     pub at: Instant,
-    /// Since the first fault.
+    /// Since the episode's start.
     pub after_fault: Duration,
 }
 
-/// One interval without a working path for one flow.
+/// One interval without a working path for one flow, inside the window.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Outage {
     /// The direction.
@@ -211,21 +317,111 @@ pub struct Outage {
     pub flow: u32,
     /// Start.
     pub start: Instant,
-    /// End (`None`: still out at the end of the run).
+    /// End (`None`: still out at the end of the run, see `open`).
     pub end: Option<Instant>,
-    /// Length (to the end of the run when still out).
+    /// Still going on at the end of the run: `duration` is a lower bound.
+    pub open: bool,
+    /// Length (to the end of the run when open).
     pub duration: Duration,
+    /// The episode it began in (`None`: it began before any fault, e.g. at the window's start).
+    pub episode: Option<u32>,
 }
 
-/// A direction's traffic changing path.
+/// How a direction's flows were spread over paths from `at` on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PathChange {
     /// When.
     pub at: Instant,
     /// The direction.
     pub direction: String,
-    /// The new way (for the first flow; flows split by ECMP report the worst).
+    /// Its flows.
+    pub flows: u32,
+    /// Flows without a path.
+    pub lost: u32,
+    /// Flows delivered, by way (and circuit link where ExpressRoute carries them), sorted.
+    pub via: Vec<PathShare>,
+}
+
+impl PathChange {
+    /// Flows going `via` (for `none`: the lost flows).
+    #[must_use]
+    pub fn flows_via(&self, via: Via) -> u32 {
+        if via == Via::None {
+            return self.lost;
+        }
+        self.via
+            .iter()
+            .filter(|s| s.via == via)
+            .map(|s| s.flows)
+            .sum()
+    }
+
+    /// The distribution in words (see [`describe_paths`]).
+    #[must_use]
+    pub fn describe(&self) -> String {
+        describe_paths(self.flows, self.lost, &self.via)
+    }
+}
+
+/// A direction's spread over paths in words: `via expressroute (circuit.primary)` for one
+/// flow or all flows one way, else `5 of 8 flows via expressroute (circuit.primary 3,
+/// circuit.secondary 2), 3 lost`.
+#[must_use]
+pub fn describe_paths(flows: u32, lost: u32, via: &[PathShare]) -> String {
+    let mut ways: Vec<(Via, Vec<(&str, u32)>)> = Vec::new();
+    for s in via {
+        let link = s.link.as_deref().unwrap_or("");
+        match ways.iter_mut().find(|(v, _)| *v == s.via) {
+            Some((_, links)) => links.push((link, s.flows)),
+            None => ways.push((s.via, vec![(link, s.flows)])),
+        }
+    }
+    let single = flows == 1;
+    let parts: Vec<String> = ways
+        .iter()
+        .map(|(way, links)| {
+            let n: u32 = links.iter().map(|(_, f)| f).sum();
+            let named: Vec<String> = links
+                .iter()
+                .filter(|(l, _)| !l.is_empty())
+                .map(|(l, f)| {
+                    if links.len() == 1 {
+                        (*l).to_owned()
+                    } else {
+                        format!("{l} {f}")
+                    }
+                })
+                .collect();
+            let detail = if named.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", named.join(", "))
+            };
+            if single || n == flows {
+                format!("via {}{detail}", way.name())
+            } else {
+                format!("{n} of {flows} flows via {}{detail}", way.name())
+            }
+        })
+        .collect();
+    match (parts.is_empty(), lost) {
+        (true, _) if single => "lost".to_owned(),
+        (true, _) => format!("all {flows} flows lost"),
+        (false, 0) => parts.join(", "),
+        (false, lost) => format!("{}, {lost} lost", parts.join(", ")),
+    }
+}
+
+/// Flows of a direction going one way.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct PathShare {
+    /// The way.
     pub via: Via,
+    /// The circuit link (`circuit.primary`) or session the flows leave or enter by, when
+    /// the way has several.
+    pub link: Option<String>,
+    /// How many flows.
+    pub flows: u32,
 }
 
 /// Probe packets of one direction.
@@ -336,10 +532,19 @@ impl RunReport {
                 String::new()
             }
         );
+        let _ = writeln!(
+            out,
+            "measured from {} ({}) to the end of the run",
+            self.window.from,
+            self.window.opened_by.label()
+        );
         let _ = writeln!(out, "\ntimeline");
         for e in &self.timeline {
             let who = e.router.as_deref().unwrap_or("-");
             let what = match &e.event {
+                TimelineEvent::Fault { kind, target } if target.is_empty() => {
+                    format!("FAULT {kind}")
+                }
                 TimelineEvent::Fault { kind, target } => format!("FAULT {kind} on {target}"),
                 TimelineEvent::Session {
                     session,
@@ -362,8 +567,16 @@ impl RunReport {
                 TimelineEvent::GatewayConverged { routes } => {
                     format!("gateway converged ({routes} routes programmed)")
                 }
-                TimelineEvent::Path { direction, via } => {
-                    format!("traffic {direction} now via {via:?}")
+                TimelineEvent::Path {
+                    direction,
+                    flows,
+                    lost,
+                    via,
+                } => {
+                    format!(
+                        "traffic {direction}: {}",
+                        describe_paths(*flows, *lost, via)
+                    )
                 }
                 TimelineEvent::Congestion {
                     link,
@@ -385,44 +598,137 @@ impl RunReport {
             };
             let _ = writeln!(out, "  {:>12}  {who:<8} {what}", e.at.to_string());
         }
-        let _ = writeln!(out, "\ndetection (per session end)");
+        let several = self.episodes.len() > 1;
+        if several {
+            let _ = writeln!(out, "\nepisodes (each measured from its fault)");
+            for e in &self.episodes {
+                let _ = writeln!(
+                    out,
+                    "  {:>2}  {:>12}  {}",
+                    e.index,
+                    e.at.to_string(),
+                    e.label
+                );
+            }
+        }
         let _ = writeln!(
             out,
-            "  {:<34} {:<8} {:>12} {:>10}  cause",
-            "session", "router", "at", "after"
+            "\ndetection (per session end, from the fault of its episode)"
         );
-        for d in &self.detections {
+        if self.detections.is_empty() {
+            let _ = writeln!(out, "  (no session went down)");
+        } else {
             let _ = writeln!(
                 out,
-                "  {:<34} {:<8} {:>12} {:>10}  {}",
+                "  {:<34} {:<8} {:>12} {:>10}  {}cause",
+                "session",
+                "router",
+                "at",
+                "after",
+                if several { "ep  " } else { "" }
+            );
+        }
+        for d in &self.detections {
+            let after = d.after_fault.map_or_else(|| "-".to_owned(), to_ms);
+            let ep = match (several, d.episode) {
+                (false, _) => String::new(),
+                (true, Some(e)) => format!("{e:<2}  "),
+                (true, None) => "-   ".to_owned(),
+            };
+            let no_fault = if d.episode.is_none() {
+                " (before any fault)"
+            } else {
+                ""
+            };
+            let _ = writeln!(
+                out,
+                "  {:<34} {:<8} {:>12} {:>10}  {ep}{}{no_fault}",
                 d.session,
                 d.router,
                 d.at.to_string(),
-                to_ms(d.after_fault),
+                after,
                 d.cause.label()
             );
         }
-        let _ = writeln!(out, "\nconvergence (per router)");
+        let _ = writeln!(
+            out,
+            "\nconvergence (per router: its last forwarding change in the episode)"
+        );
+        if self.convergence.is_empty() {
+            let _ = writeln!(out, "  (no fault, or no forwarding change after one)");
+        }
         for c in &self.convergence {
+            let label = self.episode_label(c.episode);
             let _ = writeln!(
                 out,
-                "  {:<8} {:>12} {:>10} after the fault",
+                "  {:<8} {:>12} {:>10} after {label}",
                 c.router,
                 c.at.to_string(),
                 to_ms(c.after_fault)
             );
         }
         let _ = writeln!(out, "\noutage (per direction: longest, total, flows hit)");
-        for (direction, longest, total, flows) in self.outage_summary() {
+        for d in &self.directions {
+            if d.never_reachable {
+                let _ = writeln!(
+                    out,
+                    "  {:<28} never reachable: none of its {} flows delivered from {} to the end",
+                    d.direction, d.flows, self.window.from
+                );
+                continue;
+            }
+            let open = if d.open_flows > 0 {
+                format!(
+                    ", {} still down at the end of the run{}",
+                    d.open_flows,
+                    if d.longest_open {
+                        format!(" (the longest: {} so far)", to_ms(d.longest))
+                    } else {
+                        String::new()
+                    }
+                )
+            } else {
+                String::new()
+            };
             let _ = writeln!(
                 out,
-                "  {direction:<28} longest {:>10}  total {:>10}  flows {flows}",
-                to_ms(longest),
-                to_ms(total)
+                "  {:<28} longest {:>10}  total {:>10}  flows {} of {}{open}",
+                d.direction,
+                to_ms(d.longest),
+                to_ms(d.total),
+                d.flows_hit,
+                d.flows
             );
         }
+        if several {
+            let by_episode = self.episodes.iter().flat_map(|ep| {
+                self.directions.iter().flat_map(move |d| {
+                    d.episodes
+                        .iter()
+                        .filter(move |e| e.episode == ep.index)
+                        .map(move |e| (d, e))
+                })
+            });
+            {
+                for (d, e) in by_episode {
+                    let restored = match e.restored_after {
+                        Some(r) => format!("all back {} after the fault", to_ms(r)),
+                        None => format!("{} still down at the end", e.open_flows),
+                    };
+                    let _ = writeln!(
+                        out,
+                        "    episode {} ({}): {} longest {}, flows {}, {restored}",
+                        e.episode,
+                        self.episode_label(e.episode),
+                        d.direction,
+                        to_ms(e.longest),
+                        e.flows_hit
+                    );
+                }
+            }
+        }
         if !self.probes.is_empty() {
-            let _ = writeln!(out, "\nprobes");
+            let _ = writeln!(out, "\nprobes (inside the window)");
             for p in &self.probes {
                 let _ = writeln!(
                     out,
@@ -449,40 +755,30 @@ impl RunReport {
         out
     }
 
-    /// Per direction, in first-seen order: longest outage, total outage, flows affected.
+    /// `silent on circuit.primary at 300.000s` for episode `n`.
     #[must_use]
-    pub fn outage_summary(&self) -> Vec<(String, Duration, Duration, usize)> {
-        let mut out: Vec<(String, Duration, Duration, Vec<u32>)> = Vec::new();
-        for o in &self.outages {
-            let pos = out.iter().position(|(d, ..)| *d == o.direction);
-            let entry = match pos {
-                Some(p) => &mut out[p],
-                None => {
-                    out.push((
-                        o.direction.clone(),
-                        Duration::ZERO,
-                        Duration::ZERO,
-                        Vec::new(),
-                    ));
-                    let last = out.len() - 1;
-                    &mut out[last]
-                }
-            };
-            entry.1 = entry.1.max(o.duration);
-            entry.2 += o.duration;
-            if !entry.3.contains(&o.flow) {
-                entry.3.push(o.flow);
-            }
-        }
-        out.into_iter()
-            .map(|(d, l, t, f)| (d, l, t, f.len()))
-            .collect()
+    pub fn episode_label(&self, n: u32) -> String {
+        self.episodes.iter().find(|e| e.index == n).map_or_else(
+            || format!("episode {n}"),
+            |e| format!("{} at {}", e.label, e.at),
+        )
     }
 
-    /// The measured value of a metric; `None` when the report has nothing to say (e.g. no
-    /// detection happened).
+    /// The figures of direction `dir`.
     #[must_use]
-    pub fn metric(&self, scenario: &Scenario, metric: &Metric) -> Option<Quantity> {
+    pub fn direction(&self, dir: &str) -> Option<&DirectionSummary> {
+        self.directions.iter().find(|d| d.direction == dir)
+    }
+
+    /// What the run observed for `metric` (in `episode` only, when given): see
+    /// [`Observation`].
+    #[must_use]
+    pub fn observe(
+        &self,
+        scenario: &Scenario,
+        metric: &Metric,
+        episode: Option<u32>,
+    ) -> Observation {
         let topo = &scenario.topology;
         let session_name = |s: crate::topology::SessionIx| {
             topo.sessions
@@ -490,54 +786,80 @@ impl RunReport {
                 .map(|s| s.name.clone())
                 .unwrap_or_default()
         };
+        let value = |q: Quantity| Observation::Value {
+            q,
+            open: false,
+            episode: None,
+        };
+        let in_episode = |e: Option<u32>| episode.is_none() || e == episode;
         match metric {
-            Metric::Outage(dir) => Some(Quantity::Duration(
-                self.outages
+            Metric::Outage(dir) => {
+                if self.direction(dir).is_some_and(|d| d.never_reachable) {
+                    return Observation::NeverReachable;
+                }
+                let worst = self
+                    .outages
                     .iter()
-                    .filter(|o| o.direction == *dir)
-                    .map(|o| o.duration)
-                    .max()
-                    .unwrap_or(Duration::ZERO),
-            )),
-            Metric::ProbesLost(dir) => Some(Quantity::Count(
+                    .filter(|o| o.direction == *dir && (episode.is_none() || o.episode == episode))
+                    .max_by_key(|o| (o.duration, o.open));
+                match worst {
+                    Some(o) => Observation::Value {
+                        q: Quantity::Duration(o.duration),
+                        open: o.open,
+                        episode: o.episode,
+                    },
+                    None => value(Quantity::Duration(Duration::ZERO)),
+                }
+            }
+            Metric::ProbesLost(dir) => value(Quantity::Count(
                 self.probes
                     .iter()
                     .filter(|p| p.direction == *dir)
                     .map(|p| p.lost)
                     .sum(),
             )),
-            Metric::BytesDropped(dir) => Some(Quantity::Count(
+            Metric::BytesDropped(dir) => value(Quantity::Count(
                 self.bytes_dropped
                     .iter()
                     .filter(|b| b.direction == *dir)
                     .map(|b| b.bytes)
                     .sum(),
             )),
-            Metric::SessionDetection(s) => {
-                let name = session_name(*s);
+            Metric::SessionDetection(_) | Metric::RouterDetection(_) | Metric::EndDetection(..) => {
+                let want = |d: &Detection| match metric {
+                    Metric::SessionDetection(s) => d.session == session_name(*s),
+                    Metric::RouterDetection(r) => d.router == topo.router_name(*r),
+                    Metric::EndDetection(s, r) => {
+                        d.session == session_name(*s) && d.router == topo.router_name(*r)
+                    }
+                    _ => false,
+                };
                 self.detections
                     .iter()
-                    .filter(|d| d.session == name)
+                    .filter(|d| want(d) && d.episode.is_some() && in_episode(d.episode))
                     .min_by_key(|d| d.at)
-                    .map(|d| Quantity::Duration(d.after_fault))
-            }
-            Metric::RouterDetection(r) => {
-                let name = topo.router_name(*r);
-                self.detections
-                    .iter()
-                    .filter(|d| d.router == name)
-                    .min_by_key(|d| d.at)
-                    .map(|d| Quantity::Duration(d.after_fault))
+                    .and_then(|d| {
+                        d.after_fault.map(|a| Observation::Value {
+                            q: Quantity::Duration(a),
+                            open: false,
+                            episode: d.episode,
+                        })
+                    })
+                    .unwrap_or(Observation::NotObserved)
             }
             Metric::Convergence(r) => {
                 let name = topo.router_name(*r);
                 self.convergence
                     .iter()
-                    .filter(|c| c.router == name)
-                    .max_by_key(|c| c.at)
-                    .map(|c| Quantity::Duration(c.after_fault))
+                    .filter(|c| c.router == name && in_episode(Some(c.episode)))
+                    .max_by_key(|c| c.after_fault)
+                    .map_or(Observation::NotObserved, |c| Observation::Value {
+                        q: Quantity::Duration(c.after_fault),
+                        open: false,
+                        episode: Some(c.episode),
+                    })
             }
-            Metric::Messages(t) => Some(Quantity::Count(
+            Metric::Messages(t) => value(Quantity::Count(
                 self.messages
                     .iter()
                     .filter(|m| m.kind == *t)
@@ -546,7 +868,7 @@ impl RunReport {
             )),
             Metric::Flaps(s) => {
                 let name = s.map(session_name);
-                Some(Quantity::Count(
+                value(Quantity::Count(
                     self.flaps
                         .iter()
                         .filter(|f| name.as_ref().is_none_or(|n| *n == f.session))
@@ -554,6 +876,16 @@ impl RunReport {
                         .sum(),
                 ))
             }
+        }
+    }
+
+    /// The measured value of a metric over the whole run; `None` when the report has nothing
+    /// to say (no detection happened, or the direction was never reachable).
+    #[must_use]
+    pub fn metric(&self, scenario: &Scenario, metric: &Metric) -> Option<Quantity> {
+        match self.observe(scenario, metric, None) {
+            Observation::Value { q, .. } => Some(q),
+            Observation::NeverReachable | Observation::NotObserved => None,
         }
     }
 
@@ -603,6 +935,25 @@ impl RunReport {
     }
 }
 
+/// What a run observed for one metric.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Observation {
+    /// A value (for an outage: the longest; `open` when still going on at the end, so the
+    /// value is a lower bound), and the episode it was measured in.
+    Value {
+        /// The value.
+        q: Quantity,
+        /// Still open at the end of the run.
+        open: bool,
+        /// The episode it belongs to, if any.
+        episode: Option<u32>,
+    },
+    /// The direction was never reachable inside the window.
+    NeverReachable,
+    /// Nothing to measure (no detection, no forwarding change in an episode).
+    NotObserved,
+}
+
 fn join_or(v: &[String], empty: &str) -> String {
     if v.is_empty() {
         empty.to_owned()
@@ -644,19 +995,58 @@ fn judge(scenario: &Scenario, report: &RunReport, e: &Expectation) -> Verdict {
         |s: crate::topology::SessionIx| topo.sessions.get(s.0).map_or("", |s| s.name.as_str());
     // Each arm gives the words twice: exact and for display (see `Verdict::shown`).
     let ((measured, shown), pass) = match &e.check {
-        Check::Metric { metric, bounds } => match report.metric(scenario, metric) {
-            Some(q) => {
-                let pass = bounds.admits(q);
+        Check::Metric {
+            metric,
+            bounds,
+            episode,
+            allow_open,
+        } => match report.observe(scenario, metric, *episode) {
+            Observation::Value { q, open, episode } => {
+                let within = bounds.admits(q);
                 // Rounding must not make a verdict look wrong (a FAIL at "900ms" against
                 // "<= 900ms"): then the exact value is shown.
-                let shown = if bounds.admits(rounded(q)) == pass {
+                let shown = if bounds.admits(rounded(q)) == within {
                     human(q)
                 } else {
                     q.to_string()
                 };
-                ((q.to_string(), shown), pass)
+                let from = match (metric.is_duration(), episode) {
+                    (true, Some(e)) if !matches!(metric, Metric::Outage(_)) => {
+                        format!(" after {}", report.episode_label(e))
+                    }
+                    _ => String::new(),
+                };
+                if open && !allow_open {
+                    let words = |v: String| format!("still down at the end of the run, {v} so far");
+                    ((words(q.to_string()), words(shown)), false)
+                } else {
+                    let open_note = if open { " (still open at the end)" } else { "" };
+                    (
+                        (
+                            format!("{q}{from}{open_note}"),
+                            format!("{shown}{from}{open_note}"),
+                        ),
+                        within,
+                    )
+                }
             }
-            None => (same("not observed"), false),
+            Observation::NeverReachable => (
+                same(&format!(
+                    "never reachable: no flow delivered from {} to the end",
+                    report.window.from
+                )),
+                false,
+            ),
+            Observation::NotObserved => (
+                same(&match episode {
+                    Some(e) if report.episodes.len() < *e as usize => format!(
+                        "not observed (the run had {} episodes)",
+                        report.episodes.len()
+                    ),
+                    _ => "not observed".to_owned(),
+                }),
+                false,
+            ),
         },
         Check::SessionDownBy { session, by } => {
             let name = session_name(*session);
@@ -731,30 +1121,63 @@ fn judge(scenario: &Scenario, report: &RunReport, e: &Expectation) -> Verdict {
             )
         }
         Check::NoLoss { direction } => {
-            let outage = report.metric(scenario, &Metric::Outage(direction.clone()));
-            let lost = report.metric(scenario, &Metric::ProbesLost(direction.clone()));
-            let zero_outage = outage == Some(Quantity::Duration(Duration::ZERO));
-            let zero_lost = lost == Some(Quantity::Count(0));
-            let words = |f: fn(Quantity) -> String| {
-                format!(
-                    "outage {}, probes lost {}",
-                    outage.map_or_else(|| "?".to_owned(), f),
-                    lost.map_or_else(|| "?".to_owned(), f)
+            if report
+                .direction(direction)
+                .is_some_and(|d| d.never_reachable)
+            {
+                (
+                    same(&format!(
+                        "never reachable: no flow delivered from {} to the end",
+                        report.window.from
+                    )),
+                    false,
                 )
-            };
-            (
-                (words(|q| q.to_string()), words(human)),
-                zero_outage && zero_lost,
-            )
+            } else {
+                let outage = report.metric(scenario, &Metric::Outage(direction.clone()));
+                let lost = report.metric(scenario, &Metric::ProbesLost(direction.clone()));
+                let zero_outage = outage == Some(Quantity::Duration(Duration::ZERO));
+                let zero_lost = lost == Some(Quantity::Count(0));
+                let words = |f: fn(Quantity) -> String| {
+                    format!(
+                        "outage {}, probes lost {}",
+                        outage.map_or_else(|| "?".to_owned(), f),
+                        lost.map_or_else(|| "?".to_owned(), f)
+                    )
+                };
+                (
+                    (words(|q| q.to_string()), words(human)),
+                    zero_outage && zero_lost,
+                )
+            }
         }
-        Check::Path { direction, via, at } => {
+        Check::Path {
+            direction,
+            via,
+            at,
+            share_percent,
+        } => {
             let current = report
                 .paths
                 .iter()
-                .rfind(|p| p.direction == *direction && p.at.since_start() <= *at)
-                .map(|p| p.via);
+                .rfind(|p| p.direction == *direction && p.at.since_start() <= *at);
             match current {
-                Some(v) => (same(&format!("{v:?}")), v == *via),
+                Some(p) => {
+                    let n = p.flows_via(*via);
+                    let pass = p.flows > 0
+                        && u64::from(n) * 100 >= u64::from(*share_percent) * u64::from(p.flows);
+                    let words = if pass || p.flows == 1 {
+                        p.describe()
+                    } else {
+                        format!(
+                            "{} ({} of {} flows not via {})",
+                            p.describe(),
+                            p.flows - n,
+                            p.flows,
+                            via.name()
+                        )
+                    };
+                    (same(&words), pass)
+                }
                 None => (same("no path recorded"), false),
             }
         }
@@ -888,6 +1311,16 @@ eq = 1
             seed: 1,
             duration: Duration::from_mins(15),
             fork_at: Instant::ZERO,
+            window: Window {
+                from: at(10),
+                to: at(900),
+                opened_by: WindowStart::AllDelivered,
+            },
+            episodes: vec![Episode {
+                index: 1,
+                at: at(300),
+                label: "silent on circuit.primary.core".to_owned(),
+            }],
             timeline: vec![
                 TimelineEntry {
                     at: at(10),
@@ -922,11 +1355,13 @@ eq = 1
                 session: "circuit.primary.private".to_owned(),
                 router: "ce1".to_owned(),
                 at: at(470),
-                after_fault: Duration::from_secs(170),
+                episode: Some(1),
+                after_fault: Some(Duration::from_secs(170)),
                 cause: DownCause::HoldTimer,
             }],
             convergence: vec![Convergence {
                 router: "ce1".to_owned(),
+                episode: 1,
                 at: at(470),
                 after_fault: Duration::from_secs(170),
             }],
@@ -935,12 +1370,37 @@ eq = 1
                 flow: 0,
                 start: at(300),
                 end: Some(at(470)),
+                open: false,
                 duration: Duration::from_secs(170),
+                episode: Some(1),
+            }],
+            directions: vec![DirectionSummary {
+                direction: "onprem_to_vnet".to_owned(),
+                flows: 1,
+                flows_hit: 1,
+                longest: Duration::from_secs(170),
+                longest_open: false,
+                total: Duration::from_secs(170),
+                open_flows: 0,
+                never_reachable: false,
+                episodes: vec![EpisodeOutage {
+                    episode: 1,
+                    flows_hit: 1,
+                    longest: Duration::from_secs(170),
+                    open_flows: 0,
+                    restored_after: Some(Duration::from_secs(170)),
+                }],
             }],
             paths: vec![PathChange {
                 at: at(470),
                 direction: "onprem_to_vnet".to_owned(),
-                via: Via::Expressroute,
+                flows: 1,
+                lost: 0,
+                via: vec![PathShare {
+                    via: Via::Expressroute,
+                    link: Some("circuit.secondary".to_owned()),
+                    flows: 1,
+                }],
             }],
             probes: vec![ProbeStats {
                 direction: "vnet_to_onprem".to_owned(),
@@ -980,10 +1440,13 @@ eq = 1
             got,
             vec![
                 (true, "2m50s"),
-                (true, "2m50s"),
+                (
+                    true,
+                    "2m50s after silent on circuit.primary.core at 300.000s"
+                ),
                 (true, "down at 470.000s"),
                 (false, "outage 0s, probes lost 3"),
-                (true, "Expressroute"),
+                (true, "via expressroute (circuit.secondary)"),
                 (true, "1"),
             ]
         );
@@ -994,30 +1457,35 @@ eq = 1
         let scenario = load_str("t.toml", SCENARIO).unwrap().scenario;
         let mut report = hand_built();
         let exact = Duration::from_nanos(141_999_981_039);
-        report.detections[0].after_fault = exact;
+        report.detections[0].after_fault = Some(exact);
         report.outages[0].duration = exact;
         let verdicts = evaluate(&scenario, &report);
         let detection = verdicts
             .iter()
             .find(|v| v.expectation.starts_with("detection.ce1"))
             .unwrap();
-        assert_eq!(detection.measured, "2m21.999981039s");
-        assert_eq!(detection.shown, "2m22s");
+        let after = " after silent on circuit.primary.core at 300.000s";
+        assert_eq!(detection.measured, format!("2m21.999981039s{after}"));
+        assert_eq!(detection.shown, format!("2m22s{after}"));
         let json = serde_json::to_value(detection).unwrap();
-        assert_eq!(json["measured"], "2m21.999981039s", "JSON stays exact");
+        assert_eq!(
+            json["measured"],
+            format!("2m21.999981039s{after}"),
+            "JSON stays exact"
+        );
         assert!(json.get("shown").is_none(), "{json}");
         let text = render_verdicts("t.toml", &verdicts);
         assert!(text.contains("(measured: 2m22s)"), "{text}");
         assert!(!text.contains("999981039"), "{text}");
         // Just over a bound: rounded it would read as inside, so the exact value is shown.
-        report.detections[0].after_fault = Duration::from_nanos(180_000_000_400);
+        report.detections[0].after_fault = Some(Duration::from_nanos(180_000_000_400));
         let verdicts = evaluate(&scenario, &report);
         let v = verdicts
             .iter()
             .find(|v| v.expectation.starts_with("detection.ce1"))
             .unwrap();
         assert!(!v.pass, "{v:?}");
-        assert_eq!(v.shown, "3m400ns");
+        assert_eq!(v.shown, format!("3m400ns{after}"));
     }
 
     #[test]
@@ -1046,27 +1514,5 @@ eq = 1
         assert_eq!(v["timeline"][1]["event"]["type"], "fault");
         assert_eq!(v["outages"][0]["duration"], "2m50s");
         assert_eq!(v["messages"][0]["kind"], "notification");
-    }
-
-    #[test]
-    fn outage_summary_takes_longest_and_total_per_direction() {
-        let mut r = hand_built();
-        r.outages.push(Outage {
-            direction: "onprem_to_vnet".to_owned(),
-            flow: 1,
-            start: Instant::from_nanos(0),
-            end: None,
-            duration: Duration::from_secs(10),
-        });
-        let s = r.outage_summary();
-        assert_eq!(
-            s,
-            vec![(
-                "onprem_to_vnet".to_owned(),
-                Duration::from_secs(170),
-                Duration::from_secs(180),
-                2
-            )]
-        );
     }
 }

@@ -5,7 +5,7 @@ use serde::Serialize;
 use sim_core::time::Duration;
 
 use crate::diag::Diagnostic;
-use crate::spec::{SessionStateName, TcpPreset, Via};
+use crate::spec::{FaultKind, SessionStateName, TcpPreset, Via};
 use crate::topology::{
     CircuitIx, LinkSide, PublicPrefixesState, RouterIx, SessionIx, Target, Topology,
 };
@@ -24,6 +24,9 @@ pub struct Scenario {
     pub duration: Duration,
     /// The file's seed (used unless `--seed` is given; 0 when the file has none).
     pub seed: u64,
+    /// Where the measurement window starts, when the file says (`measure_from`); otherwise
+    /// the measurement model chooses (see the library README, "What the numbers mean").
+    pub measure_from: Option<Duration>,
     /// TCP retransmission behaviour of every BGP transport.
     pub tcp: TcpConfig,
     /// The fault timeline, in file order (times may be ranges: draw them per run).
@@ -103,6 +106,9 @@ pub struct Fault {
     pub duration: Option<TimeSpec>,
     /// What happens.
     pub action: FaultAction,
+    /// The episode it belongs to, when the file groups faults (`episode = "name"`): faults
+    /// with the same name are measured as one episode, from the first of them.
+    pub episode: Option<String>,
 }
 
 /// What a fault does.
@@ -218,6 +224,27 @@ pub enum FaultAction {
 }
 
 impl FaultAction {
+    /// The kind, whose name is the file's spelling ([`FaultKind::name`]).
+    #[must_use]
+    pub const fn kind(&self) -> FaultKind {
+        match self {
+            Self::Silent { .. } => FaultKind::Silent,
+            Self::Down { .. } => FaultKind::Down,
+            Self::Loss { .. } => FaultKind::Loss,
+            Self::Latency { .. } => FaultKind::Latency,
+            Self::RouterCrash { .. } => FaultKind::RouterCrash,
+            Self::RouterRestart { .. } => FaultKind::RouterRestart,
+            Self::MseeMaintenance { .. } => FaultKind::MseeMaintenance,
+            Self::BgpDisconnect { .. } => FaultKind::BgpDisconnect,
+            Self::VpnTunnelDown { .. } => FaultKind::VpnTunnelDown,
+            Self::GatewayInstanceFailure { .. } => FaultKind::GatewayInstanceFailure,
+            Self::Deprovision { .. } => FaultKind::Deprovision,
+            Self::PrefixFlood { .. } => FaultKind::PrefixFlood,
+            Self::PublicPrefixesState { .. } => FaultKind::PublicPrefixesState,
+            Self::Restore { .. } => FaultKind::Restore,
+        }
+    }
+
     /// The one target this fault acts on, as a `restore` names it; `None` for a fault on
     /// several sessions, which no single `restore` target can name.
     #[must_use]
@@ -320,16 +347,18 @@ impl MessageType {
     }
 }
 
-/// A measured quantity, named in files by the metric grammar:
+/// A measured quantity, named in files by the metric grammar. Each is defined in the library
+/// README ("What the numbers mean") and computed in `sim::measure`:
 ///
 /// | name | unit | meaning |
 /// |---|---|---|
-/// | `outage.DIR` | duration | the longest continuous interval in which some flow of direction DIR had no working path |
-/// | `probes_lost.DIR` | count | probe packets of DIR lost |
-/// | `bytes_dropped.DIR` | count | bytes of DIR dropped by congestion |
-/// | `detection.SESSION` | duration | from the latest fault before it to the first end of SESSION declaring it down |
-/// | `detection.ROUTER` | duration | from the latest fault before it to ROUTER's first session-down |
-/// | `convergence.ROUTER` | duration | from the first fault to ROUTER's last forwarding change |
+/// | `outage.DIR` | duration | the longest interval of the window in which one flow of DIR had no working path (lower bound when still open at the end; fails when DIR is never reachable) |
+/// | `probes_lost.DIR` | count | probe packets of DIR sent inside the window and lost |
+/// | `bytes_dropped.DIR` | count | bytes of DIR dropped by congestion inside the window |
+/// | `detection.SESSION` | duration | from its episode's start to the first end of SESSION declaring it down |
+/// | `detection.ROUTER` | duration | from its episode's start to ROUTER's first session-down |
+/// | `detection.SESSION@ROUTER` | duration | from its episode's start to ROUTER's end of SESSION declaring it down |
+/// | `convergence.ROUTER` | duration | from an episode's start to ROUTER's last forwarding change in it (the longest over the episodes) |
 /// | `messages.TYPE` | count | messages of TYPE sent in the whole run (`open`, `update`, `notification`, `keepalive`, `route_refresh`, `bfd`) |
 /// | `flaps` / `flaps.SESSION` | count | times a session (any, or SESSION) left Established |
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -345,6 +374,8 @@ pub enum Metric {
     SessionDetection(SessionIx),
     /// `detection.ROUTER`.
     RouterDetection(RouterIx),
+    /// `detection.SESSION@ROUTER`: one end of one session.
+    EndDetection(SessionIx, RouterIx),
     /// `convergence.ROUTER`.
     Convergence(RouterIx),
     /// `messages.TYPE`.
@@ -362,8 +393,35 @@ impl Metric {
             Self::Outage(_)
                 | Self::SessionDetection(_)
                 | Self::RouterDetection(_)
+                | Self::EndDetection(..)
                 | Self::Convergence(_)
         )
+    }
+
+    /// Whether the metric can be measured per episode (outage, detection, convergence).
+    #[must_use]
+    pub const fn is_episodic(&self) -> bool {
+        self.is_duration()
+    }
+
+    /// The metric's name in the file grammar (`detection.circuit.primary.private@ce1`).
+    #[must_use]
+    pub fn name(&self, topo: &Topology) -> String {
+        let session = |s: &SessionIx| topo.sessions.get(s.0).map_or("?", |s| s.name.as_str());
+        match self {
+            Self::Outage(d) => format!("outage.{d}"),
+            Self::ProbesLost(d) => format!("probes_lost.{d}"),
+            Self::BytesDropped(d) => format!("bytes_dropped.{d}"),
+            Self::SessionDetection(s) => format!("detection.{}", session(s)),
+            Self::RouterDetection(r) => format!("detection.{}", topo.router_name(*r)),
+            Self::EndDetection(s, r) => {
+                format!("detection.{}@{}", session(s), topo.router_name(*r))
+            }
+            Self::Convergence(r) => format!("convergence.{}", topo.router_name(*r)),
+            Self::Messages(t) => format!("messages.{}", t.name()),
+            Self::Flaps(None) => "flaps".to_owned(),
+            Self::Flaps(Some(s)) => format!("flaps.{}", session(s)),
+        }
     }
 }
 
@@ -403,6 +461,10 @@ pub enum Check {
         metric: Metric,
         /// The bounds.
         bounds: Bounds,
+        /// Measured in this episode only (from 1).
+        episode: Option<u32>,
+        /// An outage still open at the end may pass.
+        allow_open: bool,
     },
     /// The session has left Established by `by`.
     SessionDownBy {
@@ -436,7 +498,7 @@ pub enum Check {
         /// The direction name.
         direction: String,
     },
-    /// The direction's traffic goes `via` at `at`.
+    /// At least `share_percent` % of the direction's flows go `via` at `at`.
     Path {
         /// The direction name.
         direction: String,
@@ -444,6 +506,8 @@ pub enum Check {
         via: Via,
         /// The moment.
         at: Duration,
+        /// The least share of flows, in percent (100: every flow).
+        share_percent: u32,
     },
 }
 

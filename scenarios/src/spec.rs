@@ -40,6 +40,10 @@ pub struct ScenarioSpec {
     /// The default seed (overridden by `--seed`).
     #[serde(default)]
     pub seed: Option<u64>,
+    /// Where the measurement window starts (default: every flow delivered once, or the first
+    /// fault, whichever comes first; see the library README, "What the numbers mean").
+    #[serde(default)]
+    pub measure_from: Option<Duration>,
     /// BGP timer and profile overrides.
     #[serde(default)]
     pub bgp: Option<BgpSection>,
@@ -283,6 +287,9 @@ pub struct BgpSection {
     /// The implementation whose timer behaviour to model.
     #[serde(default)]
     pub profile: Option<Profile>,
+    /// Equal-cost paths the customer's edge routers (CEs, PEs) spread flows over (ECMP).
+    #[serde(default)]
+    pub maximum_paths: Option<u8>,
     /// Per-router overrides, keyed by router name (`[bgp.router.ce1]`).
     #[serde(default)]
     pub router: BTreeMap<String, BgpRouterOverride>,
@@ -304,6 +311,9 @@ pub struct BgpRouterOverride {
     /// The implementation whose timer behaviour to model.
     #[serde(default)]
     pub profile: Option<Profile>,
+    /// Equal-cost paths this router spreads flows over (ECMP), 1 to 64.
+    #[serde(default)]
+    pub maximum_paths: Option<u8>,
 }
 
 /// `[bfd]`: BFD on the customer-side routers, and per router.
@@ -545,6 +555,10 @@ pub struct FaultSpec {
     /// `msee_maintenance`: how many times the MSEE prepends 12076 while draining.
     #[serde(default)]
     pub prepend: Option<u8>,
+    /// The episode this fault belongs to: faults with the same name are measured as one
+    /// episode, from the first of them (default: each fault opens its own).
+    #[serde(default)]
+    pub episode: Option<String>,
 }
 
 /// `[[probe]]`.
@@ -638,6 +652,18 @@ pub struct ExpectSpec {
     /// Which way that direction's traffic goes at `at`.
     #[serde(default)]
     pub via: Option<Via>,
+    /// `path`: the least share of the direction's flows that must go `via` (`"90%"`;
+    /// default: every flow).
+    #[serde(default)]
+    pub share: Option<String>,
+    /// `metric` (outage, detection, convergence): the episode to measure in, from 1 (default:
+    /// over the whole run; see the library README).
+    #[serde(default)]
+    pub episode: Option<u32>,
+    /// `metric` (outage): an outage still open at the end of the run may pass (its length is
+    /// then a lower bound); by default it fails.
+    #[serde(default)]
+    pub allow_open: Option<bool>,
     /// Why this expectation holds (shown by `holdtime check`).
     #[serde(default)]
     pub because: Option<String>,
@@ -662,7 +688,7 @@ pub enum SessionStateName {
 }
 
 /// Which way a direction's traffic flows at a moment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Via {
     /// Over an ExpressRoute circuit.
@@ -673,4 +699,17 @@ pub enum Via {
     Internet,
     /// Nowhere: black-holed or unreachable.
     None,
+}
+
+impl Via {
+    /// The name as scenario files write it (`expressroute`, `vpn`, `internet`, `none`).
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Expressroute => "expressroute",
+            Self::Vpn => "vpn",
+            Self::Internet => "internet",
+            Self::None => "none",
+        }
+    }
 }

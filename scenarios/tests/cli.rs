@@ -77,8 +77,9 @@ fn run_without_scenario_replays_the_reference_with_timeline_and_summary() {
         "{stdout}"
     );
     for section in [
-        "detection (per session end)",
-        "convergence (per router)",
+        "measured from",
+        "detection (per session end, from the fault of its episode)",
+        "convergence (per router",
         "outage (per direction",
         "probes",
         "messages",

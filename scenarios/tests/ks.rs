@@ -71,7 +71,7 @@ fn detections(text: &str) -> Vec<f64> {
                     .find(|d| d.router == "ce1")
                     .expect("ce1 detects the cut");
                 #[allow(clippy::cast_precision_loss, reason = "nanoseconds below 2^52")]
-                let s = d.after_fault.as_nanos() as f64 / 1e9;
+                let s = d.after_fault.expect("after the cut").as_nanos() as f64 / 1e9;
                 s
             })
             .collect::<Vec<f64>>()

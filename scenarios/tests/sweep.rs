@@ -53,11 +53,11 @@ fn jobs_1_and_jobs_2_give_identical_json() {
     assert_eq!(points.len(), 4);
     for p in points {
         assert_eq!(p["runs"], 6);
-        assert_eq!(p["histograms"]["detection"]["count"], 6);
+        assert_eq!(p["histograms"]["detection.ce1"]["count"], 6);
     }
     // A 30 s hold time detects faster than 180 s.
     let p99 = |i: usize| {
-        points[i]["histograms"]["detection"]["summary"]["p99"]
+        points[i]["histograms"]["detection.ce1"]["summary"]["p99"]
             .as_u64()
             .unwrap()
     };

@@ -55,7 +55,7 @@ fn detection(r: &RunReport, router: &str) -> Option<Duration> {
     r.detections
         .iter()
         .find(|d| d.router == router)
-        .map(|d| d.after_fault)
+        .and_then(|d| d.after_fault)
 }
 
 fn ms(n: u64) -> Duration {

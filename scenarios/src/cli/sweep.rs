@@ -50,6 +50,12 @@ pub struct SweepArgs {
     /// Run only slice I of N of the (grid point, run) space; merge the slices with `merge`.
     #[arg(long, value_name = "I/N")]
     pub shard: Option<Shard>,
+    /// Show this metric (repeatable; text and CSV; the JSON has every metric):
+    /// `detection.ROUTER`, `detection.SESSION@ROUTER`, `convergence.ROUTER`, `outage.DIR`,
+    /// `probes_lost.DIR`, `flaps`, each also as `episodeN.METRIC` in a scenario with several
+    /// episodes. Default: every metric with a value except `detection.SESSION@ROUTER`.
+    #[arg(long = "metric", value_name = "METRIC")]
+    pub metric: Vec<String>,
     /// Go ahead even when the sweep is estimated to take more than an hour of wall time.
     #[arg(long)]
     pub yes: bool,
@@ -84,13 +90,31 @@ pub fn default_jobs() -> usize {
 }
 
 pub(super) fn sweep(a: &SweepArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
-    let seed = match a.seed {
-        Some(s) => s,
-        None => match crate::load(&a.scenario) {
-            Ok(l) => l.scenario.seed,
-            Err(e) => return report_error(&SweepError::Load(e), err),
-        },
+    let loaded = match crate::load(&a.scenario) {
+        Ok(l) => l,
+        Err(e) => return report_error(&SweepError::Load(e), err),
     };
+    let known: Vec<String> = sweep::metrics(&loaded.scenario)
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect();
+    for m in &a.metric {
+        let base = m
+            .strip_prefix("episode")
+            .and_then(|rest| rest.split_once('.'))
+            .filter(|(n, _)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+            .map_or(m.as_str(), |(_, b)| b);
+        if !known.iter().any(|k| k == base) {
+            let _ = writeln!(
+                err,
+                "holdtime: --metric `{m}`: {} has no such metric\n  = allowed: {}\n  = each also as episodeN.METRIC when the scenario has several episodes",
+                a.scenario,
+                known.join(", ")
+            );
+            return EXIT_INVALID;
+        }
+    }
+    let seed = a.seed.unwrap_or(loaded.scenario.seed);
     let spec = SweepSpec {
         source: a.scenario.clone(),
         sets: a.set.clone(),
@@ -104,7 +128,7 @@ pub(super) fn sweep(a: &SweepArgs, out: &mut dyn Write, err: &mut dyn Write) -> 
     let result = sweep::run(&spec, exec);
     let err = err.into_inner();
     match result {
-        Ok(r) => emit(&r, a.format, a.out.as_deref(), out, err),
+        Ok(r) => emit(&r, a.format, &a.metric, a.out.as_deref(), out, err),
         Err(e @ SweepError::TooLong { .. }) => too_long(
             &e,
             "fewer --runs, fewer --set values, or one --shard I/N of it per machine",
@@ -176,7 +200,7 @@ pub(super) fn merge(
         }
     }
     match sweep::merge(&parts) {
-        Ok(r) => emit(&r, format, to, out, err),
+        Ok(r) => emit(&r, format, &[], to, out, err),
         Err(e) => {
             let _ = writeln!(err, "holdtime: cannot merge: {e}");
             EXIT_INVALID
@@ -187,13 +211,14 @@ pub(super) fn merge(
 fn emit(
     r: &SweepResult,
     format: SweepFormat,
+    select: &[String],
     to: Option<&Path>,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> u8 {
     let text = match format {
-        SweepFormat::Text => r.to_text(),
-        SweepFormat::Csv => r.to_csv(),
+        SweepFormat::Text => r.to_text(select),
+        SweepFormat::Csv => r.to_csv(select),
         SweepFormat::Json => match r.to_json() {
             Ok(j) => j,
             Err(e) => {

@@ -301,7 +301,18 @@ impl Plane {
     #[must_use]
     pub fn walk(&self, flow: &Flow) -> Walk {
         let mut path = Vec::with_capacity(8);
-        match self.trace(flow, &mut path, |_| {}) {
+        match self.trace(flow, &mut path, |_, _| {}) {
+            Ok(()) => Walk::Delivered(path),
+            Err(loss) => Walk::Lost(loss),
+        }
+    }
+
+    /// Like [`Plane::walk`], also collecting into `adjs` every adjacency the flow crosses (in
+    /// travel order, cleared first), so a caller can name the links a flow takes.
+    pub fn walk_adjs(&self, flow: &Flow, adjs: &mut Vec<AdjIx>) -> Walk {
+        adjs.clear();
+        let mut path = Vec::with_capacity(8);
+        match self.trace(flow, &mut path, |ix, _| adjs.push(ix)) {
             Ok(()) => Walk::Delivered(path),
             Err(loss) => Walk::Lost(loss),
         }
@@ -313,7 +324,7 @@ impl Plane {
         &self,
         flow: &Flow,
         path: &mut Vec<RouterIx>,
-        mut on_adj: impl FnMut(&Adjacency),
+        mut on_adj: impl FnMut(AdjIx, &Adjacency),
     ) -> Result<(), Loss> {
         let mut at = flow.ingress;
         for _ in 0..MAX_HOPS {
@@ -335,7 +346,7 @@ impl Plane {
                 adj.from, at,
                 "next hop adjacency must leave the forwarding router"
             );
-            on_adj(adj);
+            on_adj(adj_ix, adj);
             at = adj.to;
         }
         Err(Loss::Loop)
@@ -352,7 +363,7 @@ impl Plane {
             let mut res = Vec::new();
             scratch.clear();
             let ok = self
-                .trace(l.flow, &mut scratch, |a| {
+                .trace(l.flow, &mut scratch, |_, a| {
                     res.extend(a.res.iter().map(|r| r.0 as usize));
                 })
                 .is_ok();
@@ -456,55 +467,64 @@ impl Outage {
     }
 }
 
-/// Records the exact outage intervals of one flow from successive evaluations.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// Records the exact outage intervals of one flow inside the measurement window.
+///
+/// Before [`FlowMeter::arm`] (the window's start, chosen by the measurement model in
+/// `sim::measure`) the meter only notes whether the flow has ever been delivered; from the
+/// window's start on, every instant the flow is not delivered is part of an outage, including
+/// a flow that is undeliverable when the window opens (its outage starts there) and one that
+/// is never delivered at all.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
 pub struct FlowMeter {
-    /// Closed and open outages, in time order.
+    /// Closed outages, in time order.
     outages: Vec<Outage>,
     /// The outage in progress, if any.
     current: Option<(Instant, Loss)>,
-    /// Whether measuring has begun: the initial convergence of the network is not an outage,
-    /// so a flow is measured from its first delivery or from [`FlowMeter::arm`].
-    armed: bool,
-}
-
-impl Default for FlowMeter {
-    fn default() -> Self {
-        Self::new()
-    }
+    /// The window's start, once armed.
+    since: Option<Instant>,
+    /// Delivered at some instant since the window started.
+    delivered_in_window: bool,
+    /// Delivered at some instant, before or after the window started.
+    ever_delivered: bool,
 }
 
 impl FlowMeter {
-    /// A meter that starts measuring at the flow's first delivery.
+    /// A meter that waits for [`FlowMeter::arm`].
     #[must_use]
     pub const fn new() -> Self {
         Self {
             outages: Vec::new(),
             current: None,
-            armed: false,
+            since: None,
+            delivered_in_window: false,
+            ever_delivered: false,
         }
     }
 
-    /// Starts measuring at `now` even if the flow has never been delivered (called at the
-    /// first fault), with `walk` its state at that moment.
+    /// Opens the measurement window at `now`, with `walk` the flow's state at that moment: a
+    /// flow lost now is in outage from `now`. A second call changes nothing.
     pub fn arm(&mut self, now: Instant, walk: &Walk) {
-        if !self.armed {
-            self.armed = true;
-            if let Walk::Lost(cause) = walk {
-                self.current = Some((now, *cause));
+        if self.since.is_some() {
+            return;
+        }
+        self.since = Some(now);
+        match walk {
+            Walk::Lost(cause) => self.current = Some((now, *cause)),
+            Walk::Delivered(_) => {
+                self.delivered_in_window = true;
+                self.ever_delivered = true;
             }
         }
     }
 
     /// Records the flow's state as of `now`. Returns `Some(true)` when the flow just recovered,
-    /// `Some(false)` when it was just lost, `None` when nothing changed.
+    /// `Some(false)` when it was just lost, `None` when nothing changed or the window has not
+    /// opened yet.
     pub fn observe(&mut self, now: Instant, walk: &Walk) -> Option<bool> {
-        if !self.armed {
-            if walk.delivered() {
-                self.armed = true;
-            }
-            return None;
+        if walk.delivered() {
+            self.ever_delivered = true;
         }
+        self.since?;
         match (walk, self.current) {
             (Walk::Lost(cause), None) => {
                 self.current = Some((now, *cause));
@@ -512,6 +532,7 @@ impl FlowMeter {
             }
             (Walk::Delivered(_), Some((from, cause))) => {
                 self.current = None;
+                self.delivered_in_window = true;
                 if now > from {
                     self.outages.push(Outage {
                         from,
@@ -522,23 +543,39 @@ impl FlowMeter {
                 }
                 Some(true)
             }
-            _ => None,
+            (Walk::Delivered(_), None) => {
+                self.delivered_in_window = true;
+                None
+            }
+            (Walk::Lost(_), Some(_)) => None,
         }
     }
 
-    /// Whether measuring has begun (first delivery or [`FlowMeter::arm`]).
+    /// Whether the measurement window has opened for this flow.
     #[must_use]
     pub const fn armed(&self) -> bool {
-        self.armed
+        self.since.is_some()
     }
 
-    /// Whether the flow is lost right now.
+    /// Whether the flow has been delivered at any instant so far (window or not).
+    #[must_use]
+    pub const fn ever_delivered(&self) -> bool {
+        self.ever_delivered
+    }
+
+    /// Whether the flow has been delivered at any instant since the window opened.
+    #[must_use]
+    pub const fn delivered_in_window(&self) -> bool {
+        self.delivered_in_window
+    }
+
+    /// Whether the flow is lost right now (inside the window).
     #[must_use]
     pub const fn is_lost(&self) -> bool {
         self.current.is_some()
     }
 
-    /// All outages, closing one still open at `end`.
+    /// All outages, an outage still in progress at `end` marked `open` and cut at `end`.
     #[must_use]
     pub fn outages(&self, end: Instant) -> Vec<Outage> {
         let mut all = self.outages.clone();
@@ -759,6 +796,9 @@ mod tests {
         let mut m = FlowMeter::new();
         let lost = Walk::Lost(Loss::Loop);
         let ok = Walk::Delivered(vec![]);
+        // Before the window opens nothing counts.
+        assert_eq!(m.observe(s(0), &lost), None);
+        m.arm(s(0), &ok);
         assert_eq!(m.observe(s(0), &ok), None);
         assert_eq!(m.observe(s(1_000), &lost), Some(false));
         assert_eq!(m.observe(s(1_500), &lost), None);
@@ -807,7 +847,7 @@ mod tests {
         let flows: Vec<Flow> = (0..64).map(|h| flow(r[0], h)).collect();
         let on = |p: &Plane, f: &Flow| {
             let mut first = None;
-            let _ = p.trace(f, &mut Vec::new(), |adj| {
+            let _ = p.trace(f, &mut Vec::new(), |_, adj| {
                 first.get_or_insert(adj.res.clone());
             });
             first

@@ -7,10 +7,29 @@
 //! - [`net`]: TCP connections and datagrams carried hop by hop over session paths.
 //! - `router`: one topology router as a running `bgp::speaker::Speaker`.
 //! - `wire`: BGP messages counted as they first leave the sender, for the report.
-//! - `world`: the scenario instantiated in one engine, run, and measured.
+//! - `world`: the scenario instantiated in one engine: the event loop and the fork.
+//! - `forwarding`: the topology as a [`dataplane::Plane`] (endpoints, pseudo routers).
+//! - `azure`: Azure's gates, the ExpressRoute gateway's programming, the VPN gateway.
+//! - `faults`: each fault kind's effect and its undoing.
+//! - `measure`: the measurement model, the only code that computes what a report says.
 
+pub(crate) mod azure;
 pub mod dataplane;
+pub(crate) mod faults;
+pub(crate) mod forwarding;
+pub(crate) mod measure;
 pub mod net;
 pub(crate) mod router;
 pub(crate) mod wire;
 pub(crate) mod world;
+
+/// A part of the world that a snapshot does not carry (the trace writer, the capture sink):
+/// its clone is empty, so every other part of the world derives `Clone` and a snapshot at
+/// the fork is a plain clone.
+pub(crate) struct Detached<T>(pub(crate) Option<T>);
+
+impl<T> Clone for Detached<T> {
+    fn clone(&self) -> Self {
+        Self(None)
+    }
+}

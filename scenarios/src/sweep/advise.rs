@@ -316,11 +316,11 @@ pub fn assess(spec: &AdviseSpec, exec: Exec<'_>) -> Result<Vec<Assessment>, Swee
         .zip(&up_ns)
     {
         let dirs: Vec<String> = fsc.directions().into_iter().map(|d| d.name).collect();
-        let mut failure = PointResult::new(c.point(), &dirs);
+        let mut failure = PointResult::new(c.point());
         for p in &fparts {
             failure.add(p)?;
         }
-        let mut health = PointResult::new(c.point(), &[]);
+        let mut health = PointResult::new(c.point());
         for p in &hparts {
             health.add(p)?;
         }
@@ -651,7 +651,7 @@ mod tests {
     fn assessment(outage_s: u64, false_hi: f64, msgs: f64) -> Assessment {
         Assessment {
             candidate: default_candidates()[0].clone(),
-            failure: PointResult::new(Point { settings: vec![] }, &[]),
+            failure: PointResult::new(Point { settings: vec![] }),
             outage_p50_us: 0,
             outage_p99_us: outage_s * 1_000_000,
             false_resets: 0,

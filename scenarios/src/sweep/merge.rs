@@ -89,7 +89,7 @@ pub fn merge(parts: &[SweepResult]) -> Result<SweepResult, MergeError> {
     let mut points: Vec<PointResult> = first
         .points
         .iter()
-        .map(|p| PointResult::new(p.point.clone(), &first.directions))
+        .map(|p| PointResult::new(p.point.clone()))
         .collect();
     for part in parts {
         for (acc, p) in points.iter_mut().zip(&part.points) {

@@ -18,10 +18,15 @@
 //! are runs of the sweep, so this changes no result and costs no extra run (the order of the
 //! phases is in `sweep/runner.rs`).
 //!
-//! Per grid point the sweep keeps histograms ([`histogram`]) of: the detection time (the
-//! earliest session-down detection after the fault), the longest outage per traffic direction
-//! (0 when none), probes lost per direction, and session flaps; plus totals of messages and
-//! simulated time for the control-plane rate.
+//! Per grid point the sweep keeps a histogram ([`histogram`]) of every metric of [`metrics`]:
+//! detection per router (`detection.ROUTER`) and per session end
+//! (`detection.SESSION@ROUTER`), convergence per router, the longest outage and the probes
+//! lost per traffic direction, and session flaps; in a scenario with several episodes, each
+//! of those per episode too (`episode2.detection.ce1`). Each is measured by
+//! [`RunReport::observe`], the same function that judges `[[expect]]`. Beside each
+//! histogram: the runs whose value was still open at the end (censored, included as lower
+//! bounds) and the runs without a value. Plus totals of messages and simulated time for the
+//! control-plane rate.
 
 pub mod advise;
 pub mod analytic;
@@ -37,8 +42,9 @@ use std::collections::BTreeMap;
 use sim_core::time::Duration;
 use toml::Table;
 
-use crate::report::RunReport;
-use crate::scenario::Scenario;
+use crate::report::{Observation, RunReport};
+use crate::scenario::{Metric, Scenario};
+use crate::units::Quantity;
 use crate::{LoadError, RunError};
 use estimate::Estimate;
 use grid::{Point, SetArg, SetError};
@@ -47,7 +53,7 @@ use histogram::{Hist, HistError, Unit};
 pub use merge::{MergeError, merge};
 
 /// The JSON format tag of sweep results.
-pub const FORMAT: &str = "holdtime-sweep/1";
+pub const FORMAT: &str = "holdtime-sweep/2";
 
 /// The seed of run `r` of every grid point, from the base seed `base`: SplitMix64 of
 /// `base + (r + 1)·γ` with γ = 0x9E37_79B9_7F4A_7C15 (Steele, Lea and Flood 2014).
@@ -209,15 +215,53 @@ pub fn variant(name: &str, doc: &Table, point: &Point) -> Result<Scenario, Sweep
         })
 }
 
+/// The metrics a sweep of `sc` records for every run, by name: the per-router and
+/// per-session-end detection, every router's convergence, every direction's outage and probes
+/// lost, and the flaps. Each is what `[[expect]]` with the same name measures
+/// ([`RunReport::observe`]), so `sweep --metric detection.ce1` and `run --seed` agree
+/// exactly.
+#[must_use]
+pub fn metrics(sc: &Scenario) -> Vec<(String, Metric)> {
+    use crate::topology::{RouterIx, SessionIx};
+    let topo = &sc.topology;
+    let mut out: Vec<Metric> = Vec::new();
+    for (i, r) in topo.routers.iter().enumerate() {
+        let ix = RouterIx(i);
+        if topo
+            .sessions
+            .iter()
+            .any(|s| s.ends.iter().any(|e| e.router == ix))
+        {
+            out.push(Metric::RouterDetection(ix));
+        }
+        let _ = r;
+        out.push(Metric::Convergence(ix));
+    }
+    for (i, s) in topo.sessions.iter().enumerate() {
+        for e in &s.ends {
+            out.push(Metric::EndDetection(SessionIx(i), e.router));
+        }
+    }
+    for d in sc.directions() {
+        out.push(Metric::Outage(d.name.clone()));
+        out.push(Metric::ProbesLost(d.name));
+    }
+    out.push(Metric::Flaps(None));
+    out.into_iter().map(|m| (m.name(topo), m)).collect()
+}
+
+/// The name of `name` measured in episode `e` only: `episode2.detection.ce1`.
+#[must_use]
+pub fn episode_metric(e: u32, name: &str) -> String {
+    format!("episode{e}.{name}")
+}
+
 /// What one run contributes to its grid point.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Sample {
-    /// Earliest detection after the fault, if any.
-    pub detection: Option<Duration>,
-    /// Longest outage per direction (0 when none), in the scenario's direction order.
-    pub outage: Vec<Duration>,
-    /// Probes lost per direction.
-    pub probes_lost: Vec<u64>,
+    /// Every metric of [`metrics`] (and, when the run had several episodes, each episodic
+    /// one per episode, named by [`episode_metric`]) with what the run observed.
+    pub values: Vec<(String, Observation)>,
     /// Session flaps, all sessions.
     pub flaps: u64,
     /// Per session (in the report's session order): its name, its flaps, and how long it
@@ -230,37 +274,25 @@ pub struct Sample {
 }
 
 impl Sample {
-    /// Extracts a sample from a run's report, for the scenario's `directions`.
+    /// Extracts a sample from a run's report of `sc`, for the `metrics` of [`metrics`].
     #[must_use]
-    pub fn of(report: &RunReport, directions: &[String]) -> Self {
-        let detection = report.detections.iter().map(|d| d.after_fault).min();
-        let outage = directions
+    pub fn of(report: &RunReport, sc: &Scenario, metrics: &[(String, Metric)]) -> Self {
+        let mut values: Vec<(String, Observation)> = metrics
             .iter()
-            .map(|dir| {
-                report
-                    .outages
-                    .iter()
-                    .filter(|o| &o.direction == dir)
-                    .map(|o| o.duration)
-                    .max()
-                    .unwrap_or(Duration::ZERO)
-            })
+            .map(|(name, m)| (name.clone(), report.observe(sc, m, None)))
             .collect();
-        let probes_lost = directions
-            .iter()
-            .map(|dir| {
-                report
-                    .probes
-                    .iter()
-                    .filter(|p| &p.direction == dir)
-                    .map(|p| p.lost)
-                    .sum()
-            })
-            .collect();
+        if report.episodes.len() > 1 {
+            for e in &report.episodes {
+                for (name, m) in metrics.iter().filter(|(_, m)| m.is_episodic()) {
+                    values.push((
+                        episode_metric(e.index, name),
+                        report.observe(sc, m, Some(e.index)),
+                    ));
+                }
+            }
+        }
         Self {
-            detection,
-            outage,
-            probes_lost,
+            values,
             flaps: report.flaps.iter().map(|f| f.count).sum(),
             sessions: report
                 .flaps
@@ -277,6 +309,12 @@ impl Sample {
             simulated: report.duration,
         }
     }
+
+    /// The observation of metric `name`, if the sample has it.
+    #[must_use]
+    pub fn get(&self, name: &str) -> Option<Observation> {
+        self.values.iter().find(|(n, _)| n == name).map(|(_, o)| *o)
+    }
 }
 
 /// The summary of one grid point.
@@ -286,59 +324,60 @@ pub struct PointResult {
     pub point: Point,
     /// Runs summarised.
     pub runs: u64,
-    /// Runs in which no session went down.
-    pub no_detection: u64,
     /// Messages sent, summed over the runs.
     pub messages: u64,
     /// Simulated time, summed over the runs, in nanoseconds.
     pub simulated_ns: u128,
-    /// Histograms by metric name: `detection`, `outage.DIR`, `probes_lost.DIR`, `flaps`.
+    /// Histograms by metric name (see [`metrics`]): the runs that had a value. An outage
+    /// still open at the end of a run is recorded as its length so far (a lower bound) and
+    /// counted in [`Self::open`].
     pub hists: BTreeMap<String, Hist>,
+    /// Per metric: runs whose value was still open at the end (censored; included in the
+    /// histogram as lower bounds).
+    pub open: BTreeMap<String, u64>,
+    /// Per metric: runs without a value (no detection, no forwarding change, a direction
+    /// never reachable), not in the histogram.
+    pub missing: BTreeMap<String, u64>,
 }
 
 impl PointResult {
-    /// An empty summary with a histogram for each metric of `directions`.
+    /// An empty summary.
     #[must_use]
-    pub fn new(point: Point, directions: &[String]) -> Self {
-        let mut hists = BTreeMap::new();
-        hists.insert("detection".to_owned(), Hist::new(Unit::Us));
-        hists.insert("flaps".to_owned(), Hist::new(Unit::Count));
-        for d in directions {
-            hists.insert(format!("outage.{d}"), Hist::new(Unit::Us));
-            hists.insert(format!("probes_lost.{d}"), Hist::new(Unit::Count));
-        }
+    pub const fn new(point: Point) -> Self {
         Self {
             point,
             runs: 0,
-            no_detection: 0,
             messages: 0,
             simulated_ns: 0,
-            hists,
+            hists: BTreeMap::new(),
+            open: BTreeMap::new(),
+            missing: BTreeMap::new(),
         }
     }
 
     /// Adds one run.
-    pub fn record(&mut self, s: &Sample, directions: &[String]) {
+    pub fn record(&mut self, s: &Sample) {
         self.runs += 1;
         self.messages += s.messages;
         self.simulated_ns += u128::from(s.simulated.as_nanos());
-        match s.detection {
-            Some(d) => {
-                if let Some(h) = self.hists.get_mut("detection") {
-                    h.record_duration(d);
+        for (name, obs) in &s.values {
+            match obs {
+                Observation::Value { q, open, .. } => {
+                    let h = self.hists.entry(name.clone()).or_insert_with(|| match q {
+                        Quantity::Duration(_) => Hist::new(Unit::Us),
+                        Quantity::Count(_) => Hist::new(Unit::Count),
+                    });
+                    match q {
+                        Quantity::Duration(d) => h.record_duration(*d),
+                        Quantity::Count(n) => h.record(*n),
+                    }
+                    if *open {
+                        *self.open.entry(name.clone()).or_insert(0) += 1;
+                    }
                 }
-            }
-            None => self.no_detection += 1,
-        }
-        if let Some(h) = self.hists.get_mut("flaps") {
-            h.record(s.flaps);
-        }
-        for ((d, o), lost) in directions.iter().zip(&s.outage).zip(&s.probes_lost) {
-            if let Some(h) = self.hists.get_mut(&format!("outage.{d}")) {
-                h.record_duration(*o);
-            }
-            if let Some(h) = self.hists.get_mut(&format!("probes_lost.{d}")) {
-                h.record(*lost);
+                Observation::NeverReachable | Observation::NotObserved => {
+                    *self.missing.entry(name.clone()).or_insert(0) += 1;
+                }
             }
         }
     }
@@ -350,7 +389,6 @@ impl PointResult {
     /// [`HistError`] if histograms cannot be added.
     pub fn add(&mut self, o: &Self) -> Result<(), HistError> {
         self.runs += o.runs;
-        self.no_detection += o.no_detection;
         self.messages += o.messages;
         self.simulated_ns += o.simulated_ns;
         for (k, h) in &o.hists {
@@ -361,7 +399,27 @@ impl PointResult {
                 }
             }
         }
+        for (k, n) in &o.open {
+            *self.open.entry(k.clone()).or_insert(0) += n;
+        }
+        for (k, n) in &o.missing {
+            *self.missing.entry(k.clone()).or_insert(0) += n;
+        }
         Ok(())
+    }
+
+    /// Every metric name with a histogram or a missing count.
+    #[must_use]
+    pub fn metric_names(&self) -> Vec<String> {
+        let mut v: Vec<String> = self
+            .hists
+            .keys()
+            .chain(self.missing.keys())
+            .cloned()
+            .collect();
+        v.sort_unstable();
+        v.dedup();
+        v
     }
 
     /// Messages per simulated second, over all runs.
@@ -508,8 +566,7 @@ pub fn run(spec: &SweepSpec, exec: Exec<'_>) -> Result<SweepResult, SweepError> 
     })?;
     let mut out = Vec::with_capacity(points.len());
     for (p, parts) in points.into_iter().zip(per_point) {
-        let dirs: &[String] = &directions;
-        let mut acc = PointResult::new(p, dirs);
+        let mut acc = PointResult::new(p);
         for part in parts {
             acc.add(&part)?;
         }

@@ -58,8 +58,13 @@ pub struct PointJson {
     pub settings: Vec<(String, String)>,
     /// Runs summarised.
     pub runs: u64,
-    /// Runs without any session going down.
-    pub no_detection: u64,
+    /// Per metric: runs whose value was still open at the end (in the histogram as lower
+    /// bounds).
+    #[serde(default)]
+    pub open: BTreeMap<String, u64>,
+    /// Per metric: runs without a value (not in the histogram).
+    #[serde(default)]
+    pub missing: BTreeMap<String, u64>,
     /// Messages, summed over runs.
     pub messages: u64,
     /// Simulated nanoseconds, summed over runs (a string: it may exceed 2^64).
@@ -127,7 +132,8 @@ impl SweepResult {
             points.push(PointJson {
                 settings: p.point.settings.clone(),
                 runs: p.runs,
-                no_detection: p.no_detection,
+                open: p.open.clone(),
+                missing: p.missing.clone(),
                 messages: p.messages,
                 simulated_ns: p.simulated_ns.to_string(),
                 histograms,
@@ -179,7 +185,8 @@ impl SweepResult {
                     settings: p.settings,
                 },
                 runs: p.runs,
-                no_detection: p.no_detection,
+                open: p.open,
+                missing: p.missing,
                 messages: p.messages,
                 simulated_ns: p
                     .simulated_ns
@@ -207,9 +214,13 @@ impl SweepResult {
         })
     }
 
-    /// The text table: per grid point, one row per metric with p50/p90/p99/p99.9/max.
+    /// The text table: per grid point, one row per metric with p50/p90/p99/p99.9/max, the
+    /// runs with a value, the runs still open at the end (censored: their lower bounds are in
+    /// the quantiles) and the runs without a value. Without `select`, every metric with a
+    /// value except the per-session-end detections (`detection.SESSION@ROUTER`); with it,
+    /// those named.
     #[must_use]
-    pub fn to_text(&self) -> String {
+    pub fn to_text(&self, select: &[String]) -> String {
         let mut s = String::new();
         let _ = writeln!(
             s,
@@ -225,59 +236,107 @@ impl SweepResult {
         for (i, p) in self.points.iter().enumerate() {
             let _ = writeln!(
                 s,
-                "\n[{}] {}  ({} runs, {} without a detection, {:.3} messages/s)",
+                "\n[{}] {}  ({} runs, {:.3} messages/s)",
                 i + 1,
                 p.point.label(),
                 p.runs,
-                p.no_detection,
                 p.messages_per_s()
             );
-            let _ = write!(s, "  {:<32}", "metric");
+            let width = p
+                .metric_names()
+                .iter()
+                .map(String::len)
+                .max()
+                .unwrap_or(0)
+                .clamp(32, 60);
+            let _ = write!(s, "  {:<width$}", "metric");
             for (name, _) in QUANTILES {
                 let _ = write!(s, " {name:>12}");
             }
-            let _ = writeln!(s, " {:>12}", "max");
-            for (k, h) in &p.hists {
-                let _ = write!(s, "  {k:<32}");
-                for (_, q) in QUANTILES {
-                    let _ = write!(s, " {:>12}", h.show(h.quantile(q)));
+            let _ = writeln!(
+                s,
+                " {:>12} {:>7} {:>6} {:>6}",
+                "max", "runs", "open", "none"
+            );
+            let mut censored = false;
+            for k in p.metric_names() {
+                let shown = if select.is_empty() {
+                    !k.contains('@') && p.hists.contains_key(&k)
+                } else {
+                    select.contains(&k)
+                };
+                if !shown {
+                    continue;
                 }
-                let _ = writeln!(s, " {:>12}", h.show(h.max()));
+                let open = p.open.get(&k).copied().unwrap_or(0);
+                let none = p.missing.get(&k).copied().unwrap_or(0);
+                let _ = write!(s, "  {k:<width$}");
+                match p.hists.get(&k) {
+                    Some(h) => {
+                        for (_, q) in QUANTILES {
+                            let _ = write!(s, " {:>12}", h.show(h.quantile(q)));
+                        }
+                        let _ = write!(s, " {:>12} {:>7}", h.show(h.max()), h.len());
+                    }
+                    None => {
+                        for _ in 0..=QUANTILES.len() {
+                            let _ = write!(s, " {:>12}", "-");
+                        }
+                        let _ = write!(s, " {:>7}", 0);
+                    }
+                }
+                let _ = writeln!(s, " {open:>6} {none:>6}");
+                censored |= open > 0;
+            }
+            if censored {
+                let _ = writeln!(
+                    s,
+                    "  open: runs still down at the end; their length so far is in the quantiles (a lower bound)"
+                );
             }
         }
         s
     }
 
-    /// CSV: a header, then one row per grid point (durations in microseconds).
+    /// CSV: a header, then one row per grid point. Duration quantiles are in microseconds
+    /// (the header says `_us`); per metric also the runs with a value, still open at the end
+    /// and without a value. `select` restricts the metrics as in [`Self::to_text`] (empty:
+    /// all).
     #[must_use]
-    pub fn to_csv(&self) -> String {
+    pub fn to_csv(&self, select: &[String]) -> String {
         let metrics: Vec<String> = self
             .points
             .iter()
-            .flat_map(|p| p.hists.keys().cloned())
+            .flat_map(PointResult::metric_names)
+            .filter(|m| select.is_empty() || select.contains(m))
             .collect::<std::collections::BTreeSet<_>>()
             .into_iter()
             .collect();
+        let unit_of = |m: &str| {
+            self.points
+                .iter()
+                .find_map(|p| p.hists.get(m).map(|h| h.unit))
+                .map_or("", |u| if u == Unit::Us { "_us" } else { "" })
+        };
         let mut s = String::new();
         let mut header: Vec<String> = vec!["point".to_owned()];
         header.extend(self.grid.iter().map(|g| csv_field(&g.key)));
-        header.extend(
-            ["runs", "no_detection", "messages_per_s"]
-                .iter()
-                .map(|x| (*x).to_owned()),
-        );
+        header.extend(["runs", "messages_per_s"].iter().map(|x| (*x).to_owned()));
         for m in &metrics {
+            let unit = unit_of(m);
             for (name, _) in QUANTILES {
-                header.push(csv_field(&format!("{m}.{name}")));
+                header.push(csv_field(&format!("{m}.{name}{unit}")));
             }
-            header.push(csv_field(&format!("{m}.max")));
+            header.push(csv_field(&format!("{m}.max{unit}")));
+            for what in ["runs", "open", "none"] {
+                header.push(csv_field(&format!("{m}.{what}")));
+            }
         }
         let _ = writeln!(s, "{}", header.join(","));
         for (i, p) in self.points.iter().enumerate() {
             let mut row = vec![(i + 1).to_string()];
             row.extend(p.point.settings.iter().map(|(_, v)| csv_field(v)));
             row.push(p.runs.to_string());
-            row.push(p.no_detection.to_string());
             row.push(format!("{:.6}", p.messages_per_s()));
             for m in &metrics {
                 match p.hists.get(m) {
@@ -286,9 +345,15 @@ impl SweepResult {
                             row.push(h.quantile(q).to_string());
                         }
                         row.push(h.max().to_string());
+                        row.push(h.len().to_string());
                     }
-                    None => row.extend(std::iter::repeat_n(String::new(), QUANTILES.len() + 1)),
+                    None => {
+                        row.extend(std::iter::repeat_n(String::new(), QUANTILES.len() + 1));
+                        row.push("0".to_owned());
+                    }
                 }
+                row.push(p.open.get(m).copied().unwrap_or(0).to_string());
+                row.push(p.missing.get(m).copied().unwrap_or(0).to_string());
             }
             let _ = writeln!(s, "{}", row.join(","));
         }

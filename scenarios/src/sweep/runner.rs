@@ -21,7 +21,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use super::estimate::{Estimate, Stopwatch, VariantCost};
 use super::grid::Point;
 use super::{Exec, PointResult, RunFailure, Sample, SweepError, run_seed};
-use crate::scenario::Scenario;
+use crate::scenario::{Metric, Scenario};
 
 /// Why a batch stopped without a result.
 #[derive(Debug)]
@@ -55,7 +55,8 @@ pub(crate) type Parts = Vec<Vec<PointResult>>;
 /// `runs` seeds of each scenario in `scenarios`, the items in `range`.
 pub(crate) struct Batch<'s> {
     scenarios: &'s [&'s Scenario],
-    directions: Vec<Vec<String>>,
+    /// Per scenario, the metrics every run records ([`super::metrics`]).
+    metrics: Vec<Vec<(String, Metric)>>,
     runs: u64,
     seed: u64,
     range: Range<u64>,
@@ -173,10 +174,7 @@ impl<'s> Batch<'s> {
             .saturating_mul(runs);
         Self {
             scenarios,
-            directions: scenarios
-                .iter()
-                .map(|s| s.directions().into_iter().map(|d| d.name).collect())
-                .collect(),
+            metrics: scenarios.iter().map(|s| super::metrics(s)).collect(),
             runs,
             seed,
             range: shard.map_or(0..total, |s| s.range(total)),
@@ -364,15 +362,12 @@ impl<'s> Batch<'s> {
         observe: &(dyn Fn(usize, &Sample) + Sync),
     ) -> Vec<PointResult> {
         let mut mine: Vec<PointResult> = self
-            .directions
+            .scenarios
             .iter()
-            .map(|d| {
-                PointResult::new(
-                    Point {
-                        settings: Vec::new(),
-                    },
-                    d,
-                )
+            .map(|_| {
+                PointResult::new(Point {
+                    settings: Vec::new(),
+                })
             })
             .collect();
         // Each worker simulates each variant's start-up once, when it first meets the
@@ -391,9 +386,9 @@ impl<'s> Batch<'s> {
                 continue;
             };
             let p = self.variant(k);
-            let (Some(sc), Some(dirs), Some(acc), Some(slot)) = (
+            let (Some(sc), Some(names), Some(acc), Some(slot)) = (
                 self.scenarios.get(p),
-                self.directions.get(p),
+                self.metrics.get(p),
                 mine.get_mut(p),
                 prepared.get_mut(p),
             ) else {
@@ -419,9 +414,9 @@ impl<'s> Batch<'s> {
             .unwrap_or_else(|payload| Err(RunFailure::Panic(super::panic_text(&*payload))));
             match result {
                 Ok(report) => {
-                    let s = Sample::of(&report, dirs);
+                    let s = Sample::of(&report, sc, names);
                     observe(p, &s);
-                    acc.record(&s, dirs);
+                    acc.record(&s);
                     self.note_cost(shared, p, cost);
                 }
                 Err(e) => {

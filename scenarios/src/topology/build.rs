@@ -462,9 +462,23 @@ impl Builder {
                 connect_retry: Duration::from_secs(120),
             },
         };
+        // Equal-cost paths each role spreads flows over (`maximum_paths`, settable per router
+        // for the customer's routers):
+        // - the ExpressRoute gateway: Azure spreads equal routes per flow over up to four
+        //   circuits, each circuit's two links active-active ("Designing for high
+        //   availability with ExpressRoute"; domain.md), so eight BGP paths;
+        // - a CE: two, the active-active configuration Microsoft asks customers for (both
+        //   links of a circuit carry traffic). That is configured, not a vendor default:
+        //   Cisco IOS-XE (`maximum-paths`, default 1), Junos (`multipath`, off) and BIRD
+        //   (`merge paths`, off) use one path unless told; set `maximum_paths = 1` to model
+        //   such a router;
+        // - an MSEE and a PE: one (each has one link towards the customer per peering);
+        // - the VPN device and the VPN gateway: one, or two for an active-active gateway
+        //   (set after the tunnels are built: Azure sends over both tunnels of an
+        //   active-active gateway, and the device is expected to use both).
         let (bfd, max_paths) = match role {
             Role::Msee => (Some(BfdParams::MSEE), 1),
-            Role::ErGateway => (None, 4),
+            Role::ErGateway => (None, 8),
             Role::Ce => (None, 2),
             Role::Pe | Role::VpnDevice | Role::VpnGateway => (None, 1),
         };
@@ -970,6 +984,13 @@ impl Builder {
                     vlan: None,
                     md5: None,
                 });
+            }
+            if mode == VpnMode::ActiveActive {
+                for r in [device, vpngw] {
+                    if let Some(router) = self.topo.routers.get_mut(r.0) {
+                        router.max_paths = 2;
+                    }
+                }
             }
             self.topo.vpn = Some(VpnGateway {
                 router: vpngw,

@@ -193,10 +193,10 @@ impl Validator {
         let direction_names: Vec<String> = directions.iter().map(|d| d.name.clone()).collect();
         let form = given.first().copied().unwrap_or("metric");
         let takes: &[&str] = match form {
-            "metric" => &["metric", "max", "min", "eq"],
+            "metric" => &["metric", "max", "min", "eq", "episode", "allow_open"],
             "session" => &["session", "down_by", "state", "at", "never_up", "stays_up"],
             "no_loss" => &["no_loss"],
-            _ => &["path", "via", "at"],
+            _ => &["path", "via", "at", "share"],
         };
         let present = [
             ("max", e.max.is_some()),
@@ -208,6 +208,9 @@ impl Validator {
             ("never_up", e.never_up.is_some()),
             ("stays_up", e.stays_up.is_some()),
             ("via", e.via.is_some()),
+            ("share", e.share.is_some()),
+            ("episode", e.episode.is_some()),
+            ("allow_open", e.allow_open.is_some()),
         ];
         for (key, is) in present {
             if is && !takes.contains(&key) {
@@ -272,13 +275,60 @@ impl Validator {
                         return None;
                     }
                 }
+                let episodic = matches!(
+                    metric,
+                    Metric::Outage(_)
+                        | Metric::SessionDetection(_)
+                        | Metric::RouterDetection(_)
+                        | Metric::Convergence(_)
+                );
+                if e.episode.is_some() && !episodic {
+                    self.error(
+                        Diagnostic::error(
+                            path.key("episode"),
+                            format!(
+                                "metric `{name}` is counted over the whole run, not per episode"
+                            ),
+                        )
+                        .expected("`episode` with outage.DIR, detection.X or convergence.ROUTER"),
+                    );
+                    return None;
+                }
+                if e.episode == Some(0) {
+                    self.error(
+                        Diagnostic::error(path.key("episode"), "episode 0")
+                            .expected("an episode number from 1 (the first fault's)"),
+                    );
+                    return None;
+                }
+                if e.allow_open.is_some() && !matches!(metric, Metric::Outage(_)) {
+                    self.error(
+                        Diagnostic::error(
+                            path.key("allow_open"),
+                            format!("`allow_open` is for outage metrics, not `{name}`"),
+                        )
+                        .expected("`allow_open` with outage.DIR"),
+                    );
+                    return None;
+                }
                 let mut text = name.to_owned();
+                if let Some(ep) = e.episode {
+                    text.push_str(&format!(" (episode {ep})"));
+                }
                 for (op, q) in [(">=", e.min), ("<=", e.max), ("==", e.eq)] {
                     if let Some(q) = q {
                         text.push_str(&format!(" {op} {q}"));
                     }
                 }
-                (Check::Metric { metric, bounds }, text)
+                (
+                    Check::Metric {
+                        metric,
+                        bounds,
+                        episode: e.episode,
+                        allow_open: e.allow_open.unwrap_or(false),
+                    },
+                    text,
+                )
             }
             "session" => {
                 let name = e.session.as_deref().unwrap_or("");
@@ -369,13 +419,40 @@ impl Validator {
                 if !self.within_run(at, path.key("at")) {
                     return None;
                 }
+                let share_percent = match e.share.as_deref() {
+                    None => 100,
+                    Some(text) => {
+                        let n = text
+                            .trim()
+                            .strip_suffix('%')
+                            .and_then(|n| n.trim().parse::<u32>().ok())
+                            .filter(|n| (1..=100).contains(n));
+                        let Some(n) = n else {
+                            self.error(
+                                Diagnostic::error(path.key("share"), format!("share `{text}`"))
+                                    .expected("a whole percentage from 1% to 100%, e.g. \"90%\""),
+                            );
+                            return None;
+                        };
+                        n
+                    }
+                };
+                let text = if share_percent == 100 {
+                    format!("{name} via {} at {at}", via.name())
+                } else {
+                    format!(
+                        "{name} via {} at {at} (at least {share_percent} % of flows)",
+                        via.name()
+                    )
+                };
                 (
                     Check::Path {
                         direction: name.to_owned(),
                         via,
                         at,
+                        share_percent,
                     },
-                    format!("{name} via {via:?} at {at}"),
+                    text,
                 )
             }
         };
@@ -407,7 +484,7 @@ impl Validator {
         let bad = |v: &mut Self, msg: String, allowed: Vec<String>| {
             v.error(
                 Diagnostic::error(path.clone(), msg)
-                    .expected("outage.DIR, probes_lost.DIR, bytes_dropped.DIR, detection.SESSION|ROUTER, convergence.ROUTER, messages.TYPE, flaps[.SESSION]")
+                    .expected("outage.DIR, probes_lost.DIR, bytes_dropped.DIR, detection.SESSION|ROUTER|SESSION@ROUTER, convergence.ROUTER, messages.TYPE, flaps[.SESSION]")
                     .allowed(allowed),
             );
         };
@@ -429,6 +506,30 @@ impl Validator {
                 })
             }
             "detection" => {
+                if let Some((sname, rname)) = rest.rsplit_once('@') {
+                    let session = topo.session(sname);
+                    let router = topo.router(rname);
+                    if let (Some(s), Some(r)) = (session, router)
+                        && topo.sessions[s.0].ends.iter().any(|e| e.router == r)
+                    {
+                        return Some(Metric::EndDetection(s, r));
+                    }
+                    bad(
+                        self,
+                        format!(
+                            "`{rest}` is not an end of a session (SESSION@ROUTER) in metric `{name}`"
+                        ),
+                        topo.sessions
+                            .iter()
+                            .flat_map(|s| {
+                                s.ends.iter().map(move |e| {
+                                    format!("detection.{}@{}", s.name, topo.router_name(e.router))
+                                })
+                            })
+                            .collect(),
+                    );
+                    return None;
+                }
                 if let Some(s) = topo.session(rest) {
                     return Some(Metric::SessionDetection(s));
                 }

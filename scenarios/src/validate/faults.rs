@@ -365,11 +365,21 @@ impl Validator {
                 }
             }
         };
+        if let Some(name) = &f.episode
+            && name.trim().is_empty()
+        {
+            self.error(
+                Diagnostic::error(path.key("episode"), "an empty episode name")
+                    .expected("a name shared by the faults to measure as one episode"),
+            );
+            ok = false;
+        }
         ok.then_some(Fault {
             index: i,
             at: f.at,
             duration: f.duration,
             action,
+            episode: f.episode.clone(),
         })
     }
 

@@ -114,6 +114,20 @@ impl Validator {
             .enumerate()
             .filter_map(|(i, e)| self.expect(i, e, &topo, &directions))
             .collect();
+        if let Some(m) = spec.measure_from
+            && m >= spec.duration
+        {
+            self.error(
+                Diagnostic::error(
+                    root().key("measure_from"),
+                    "the measurement window would be empty",
+                )
+                .expected(format!(
+                    "a time before the end of the run ({})",
+                    spec.duration
+                )),
+            );
+        }
         let warnings = self
             .diags
             .iter()
@@ -126,6 +140,7 @@ impl Validator {
             topology: topo,
             duration: spec.duration,
             seed: spec.seed.unwrap_or(0),
+            measure_from: spec.measure_from,
             tcp,
             faults,
             probes,

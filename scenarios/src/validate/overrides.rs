@@ -26,6 +26,7 @@ impl Validator {
             hold_time: bgp.hold_time,
             connect_retry: bgp.connect_retry,
             profile: bgp.profile,
+            maximum_paths: bgp.maximum_paths,
         };
         for r in &mut topo.routers {
             // The edge routers facing Azure; the VPN device is set only by name, since its
@@ -67,13 +68,35 @@ impl Validator {
                 );
                 continue;
             }
+            if matches!(router.role, Role::Msee | Role::ErGateway | Role::VpnGateway)
+                && o.maximum_paths.is_some()
+            {
+                self.error(
+                    Diagnostic::error(
+                        p.key("maximum_paths"),
+                        format!("`{name}` is Microsoft's: how it spreads flows is not configurable"),
+                    )
+                    .expected("maximum_paths on a customer router (ce*, pe*, vpn1)")
+                    .note("the ExpressRoute gateway spreads equal routes over up to four circuits, both links of each (8 paths); an MSEE has one link per peering; an active-active VPN gateway uses both tunnels"),
+                );
+                continue;
+            }
             apply_bgp(router, o);
             self.check_timer_values(o, &p);
         }
     }
 
-    /// Whole-second and range checks on timer values as written.
+    /// Whole-second and range checks on timer values as written, and the ECMP width.
     pub(super) fn check_timer_values(&mut self, o: &BgpRouterOverride, path: &KeyPath) {
+        if let Some(m) = o.maximum_paths
+            && !(1..=64).contains(&m)
+        {
+            self.error(
+                Diagnostic::error(path.key("maximum_paths"), format!("maximum_paths {m}"))
+                    .expected("1 (no ECMP) to 64 equal-cost paths")
+                    .note("64 is the largest ECMP width of common routers (FRR's default build, most NOS)"),
+            );
+        }
         for (key, value) in [
             ("hold_time", o.hold_time),
             ("keepalive", o.keepalive),
@@ -531,6 +554,9 @@ fn apply_bgp(r: &mut topology::Router, o: &BgpRouterOverride) {
     }
     if let Some(p) = o.profile {
         r.profile = p;
+    }
+    if let Some(m) = o.maximum_paths {
+        r.max_paths = m;
     }
 }
 

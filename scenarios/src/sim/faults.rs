@@ -1,0 +1,508 @@
+//! Faults: each fault kind's effect on the world, its later stages, and its undoing.
+//!
+//! A fault is one [`FaultAction`] from the file to its effect here; its name comes from
+//! [`FaultAction::kind`] (the file's spelling, one source). Every fault line written to the
+//! timeline goes through [`crate::sim::measure::Measure::fault`], which opens the episodes.
+//!
+//! Modelling choices made here:
+//!
+//! - `silent` on a circuit or link fails the provider core (the customer's access stays up):
+//!   no carrier event anywhere, only timers notice.
+//! - `msee_maintenance` drains by AS-path prepending on every session of that MSEE (towards
+//!   the customer and the ExpressRoute gateway) through `Speaker::set_export_policy`, then
+//!   closes its sessions for `down_for`; the link's carrier stays up (nothing in
+//!   Microsoft's description says the customer's interface goes down).
+//! - `prefix_flood` originates the extra prefixes (generated /24s from 100.64.0.0/10) at once
+//!   on the customer router, with an export filter on its other sessions so that only the
+//!   named sessions receive them; the MSEE's max-prefix limit trips Cease 6/1 and the session
+//!   comes back after the restart delay once the flood is withdrawn.
+//! - A crashed router loses its state: it restarts as a fresh speaker.
+
+use std::collections::BTreeMap;
+use std::net::Ipv4Addr;
+
+use bgp::rib::prefix_list::{self, PrefixList};
+use bgp::wire::CeaseSubcode;
+use ipnet::{IpNet, Ipv4Net};
+use sim_core::link::{JitterModel, LossModel as SimLoss};
+use sim_core::rng::fnv1a64;
+use sim_core::time::Instant;
+
+use super::azure::{BLOCK_DEPROVISIONED, BLOCK_GATE, BLOCK_MAINTENANCE};
+use super::net::{SegIx, SessIx};
+use super::router::RouterRt;
+use super::world::{Ev, World, sim_loss};
+use crate::RunError;
+use crate::report::{DownCause, TimelineEvent};
+use crate::scenario::FaultAction;
+use crate::spec::SessionStateName;
+use crate::topology::{self, Node, PeeringKind, Target, Topology};
+
+/// What a fault changed, to undo at its end.
+#[derive(Debug, Clone)]
+pub(crate) enum Undo {
+    /// A prefix flood: the router, the prefixes it originated, the export filters replaced.
+    Flood {
+        router: usize,
+        prefixes: Vec<IpNet>,
+        filters: Vec<(SessIx, Option<PrefixList>)>,
+    },
+    /// Tunnel segments silenced (and the sessions over them).
+    Tunnels { segments: Vec<usize> },
+    /// A stage of a multi-step fault is done (later stages must not repeat it).
+    Done,
+}
+
+/// The faults' state during a run.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct FaultState {
+    /// Per fault: state saved at its start to undo at its end.
+    pub(crate) undo: BTreeMap<usize, Undo>,
+    /// Per fault: its start, drawn at the fork.
+    pub(crate) fault_at: Vec<Instant>,
+    /// Per segment: its loss model before a `loss` fault replaced it.
+    saved_loss: BTreeMap<usize, SimLoss>,
+}
+
+/// The fault's kind as the file names it, and its target's name.
+fn fault_label(topo: &Topology, a: &FaultAction) -> (String, String) {
+    let target = match (a.target(), a) {
+        (Some(t), _) => topo.target_name(t),
+        (
+            None,
+            FaultAction::BgpDisconnect { sessions } | FaultAction::PrefixFlood { sessions, .. },
+        ) => sessions
+            .iter()
+            .map(|s| topo.target_name(Target::Session(*s)))
+            .collect::<Vec<_>>()
+            .join(", "),
+        (None, _) => String::new(),
+    };
+    (a.kind().name().to_owned(), target)
+}
+
+impl World<'_> {
+    fn segments_of(&self, target: Target) -> Vec<usize> {
+        let t = self.topo;
+        match target {
+            Target::Circuit(c) => t.circuits[c.0]
+                .links
+                .iter()
+                .flat_map(|l| [l.access.0, l.core.0])
+                .collect(),
+            Target::Link(c, side) => {
+                let l = &t.circuits[c.0].links[side.index()];
+                vec![l.access.0, l.core.0]
+            }
+            Target::Segment(s) => vec![s.0],
+            Target::Session(s) => t.sessions[s.0].path.iter().map(|p| p.0).collect(),
+            Target::VpnTunnel => t
+                .vpn
+                .as_ref()
+                .map_or_else(Vec::new, |g| g.tunnels.iter().map(|s| s.0).collect()),
+            Target::Internet => {
+                let mut v = vec![t.internet.segment.0];
+                if let Some(g) = &t.vpn {
+                    v.extend(g.tunnels.iter().map(|s| s.0));
+                }
+                v
+            }
+            Target::Router(_)
+            | Target::ErGateway
+            | Target::VpnGateway
+            | Target::VpnGatewayInstance(_) => Vec::new(),
+        }
+    }
+
+    /// For a silent failure of a link: the provider core (the customer's access stays up).
+    fn silent_segments(&self, target: Target) -> Vec<usize> {
+        match target {
+            Target::Circuit(c) => self.topo.circuits[c.0]
+                .links
+                .iter()
+                .map(|l| l.core.0)
+                .collect(),
+            Target::Link(c, side) => vec![self.topo.circuits[c.0].links[side.index()].core.0],
+            other => self.segments_of(other),
+        }
+    }
+
+    /// Fault `index` starts (`end == false`) or ends: its line in the timeline (which opens
+    /// an episode), then its effect.
+    pub(crate) fn apply_fault(&mut self, index: usize, end: bool) -> Result<(), RunError> {
+        self.fwd.links_dirty = true;
+        let now = self.engine.now();
+        let fault = &self.sc.faults[index];
+        let (kind, target_name) = fault_label(self.topo, &fault.action);
+        let label = if end { format!("{kind} ends") } else { kind };
+        self.meas
+            .fault(now, label, target_name, fault.episode.as_deref());
+        match fault.action.clone() {
+            FaultAction::Silent { target } => {
+                for s in self.silent_segments(target) {
+                    self.net.set_silent(SegIx(s), !end);
+                }
+            }
+            FaultAction::Down { target } => {
+                for s in self.segments_of(target) {
+                    self.net.set_carrier(now, SegIx(s), end);
+                }
+            }
+            FaultAction::Loss { target, loss } => {
+                for s in self.segments_of(target) {
+                    let model = if end {
+                        self.faults.saved_loss.remove(&s).unwrap_or(SimLoss::None)
+                    } else {
+                        let original = sim_loss(self.topo.segments[s].props.loss);
+                        self.faults.saved_loss.entry(s).or_insert(original);
+                        sim_loss(loss)
+                    };
+                    if let Some(link) = self.net.link_mut(SegIx(s)) {
+                        link.set_loss(sim_core::link::Direction::AToB, model);
+                        link.set_loss(sim_core::link::Direction::BToA, model);
+                    }
+                }
+            }
+            FaultAction::RouterCrash { router } => {
+                if end {
+                    self.restart_router(router.0);
+                } else {
+                    self.crash_router(router.0, true);
+                }
+            }
+            FaultAction::RouterRestart { router } => self.restart_router(router.0),
+            FaultAction::BgpDisconnect { sessions } => {
+                for s in sessions {
+                    let msee = self.topo.sessions[s.0].ends[1].router.0;
+                    if end {
+                        self.routers[msee].admin_start(now, SessIx(s.0));
+                    } else {
+                        self.routers[msee].admin_stop(
+                            now,
+                            SessIx(s.0),
+                            CeaseSubcode::ADMINISTRATIVE_SHUTDOWN,
+                            "administrative shutdown (BGP disconnect test)",
+                        );
+                    }
+                    self.flush_router(msee);
+                }
+            }
+            FaultAction::Restore { target } => self.restore(index, target)?,
+            FaultAction::Latency {
+                target,
+                delay,
+                jitter,
+            } => {
+                let episode = (!end).then_some(sim_core::link::DelayEpisode {
+                    extra: delay,
+                    jitter: if jitter.is_zero() {
+                        JitterModel::None
+                    } else {
+                        JitterModel::Uniform { max: jitter }
+                    },
+                });
+                for s in self.segments_of(target) {
+                    if let Some(link) = self.net.link_mut(SegIx(s)) {
+                        link.set_delay_episode(sim_core::link::Direction::AToB, episode);
+                        link.set_delay_episode(sim_core::link::Direction::BToA, episode);
+                    }
+                }
+            }
+            FaultAction::Deprovision { circuit } => {
+                for s in self.circuit_sessions(circuit.0, None) {
+                    self.set_block(
+                        s,
+                        BLOCK_DEPROVISIONED,
+                        !end,
+                        "circuit deprovisioned (provider state NotProvisioned)",
+                    );
+                }
+            }
+            FaultAction::PublicPrefixesState { circuit, state } => {
+                self.azure.pp_state[circuit.0] = (!end).then_some(state);
+                for s in self.circuit_sessions(circuit.0, Some(PeeringKind::Microsoft)) {
+                    let closed = self.gate_closed(s);
+                    self.set_block(
+                        s,
+                        BLOCK_GATE,
+                        closed,
+                        "advertised public prefixes are not Configured",
+                    );
+                }
+            }
+            FaultAction::MseeMaintenance {
+                circuit,
+                side,
+                drain,
+                down_for,
+                prepend,
+            } => {
+                let msee = self.topo.circuits[circuit.0].links[side.index()].msee.0;
+                if end {
+                    self.maintenance_over(index, msee);
+                } else if !self.faults.undo.contains_key(&index) {
+                    for (s, base) in self.sessions_of(msee) {
+                        self.routers[msee].set_prepend(
+                            now,
+                            SessIx(s),
+                            base.saturating_add(prepend),
+                        );
+                    }
+                    self.flush_router(msee);
+                    self.engine
+                        .schedule_at(now + drain, Ev::Stage { index, stage: 1 });
+                    self.engine
+                        .schedule_at(now + drain + down_for, Ev::Stage { index, stage: 2 });
+                }
+            }
+            FaultAction::PrefixFlood { sessions, count } => {
+                if end {
+                    self.flood_over(index);
+                } else {
+                    self.flood(index, &sessions, count);
+                }
+            }
+            FaultAction::VpnTunnelDown { target } => {
+                if end {
+                    self.tunnels_back(index);
+                } else {
+                    let segments = self.segments_of(target);
+                    self.tunnels_silent(index, segments);
+                }
+            }
+            FaultAction::GatewayInstanceFailure { instance, planned } => {
+                if !end {
+                    self.gateway_failure(index, instance, planned);
+                }
+            }
+        }
+        self.fwd.dirty = true;
+        Ok(())
+    }
+
+    /// Ends every earlier fault on `target`.
+    fn restore(&mut self, index: usize, target: Target) -> Result<(), RunError> {
+        let earlier: Vec<usize> = (0..index)
+            .filter(|&i| self.faults.fault_at[i] <= self.engine.now())
+            .filter(|&i| self.sc.faults[i].action.target() == Some(target))
+            .collect();
+        for i in earlier {
+            if !matches!(self.sc.faults[i].action, FaultAction::Restore { .. }) {
+                self.apply_fault(i, true)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The router stops dead; with `carrier`, its directly attached segments lose carrier
+    /// (a box that loses power), without, its neighbours are not told (an instance that
+    /// becomes unreachable behind a tunnel).
+    pub(crate) fn crash_router(&mut self, r: usize, carrier: bool) {
+        self.fwd.links_dirty = true;
+        let now = self.engine.now();
+        self.net.set_alive(&mut self.engine, r, false);
+        if let Some((_, id)) = self.router_timer[r].take() {
+            self.engine.cancel(id);
+        }
+        for (i, seg) in self.topo.segments.iter().enumerate() {
+            if carrier && seg.ends.contains(&Node::Router(topology::RouterIx(r))) {
+                self.net.set_carrier(now, SegIx(i), false);
+            }
+        }
+        // A dead router forwards nothing; its state is lost.
+        self.fwd.clear_router(self.topo, r);
+        for s in 0..self.topo.sessions.len() {
+            for end in 0..2 {
+                if self.topo.sessions[s].ends[end].router.0 == r
+                    && self.sessions[s].state[end] != SessionStateName::Idle
+                {
+                    self.meas.push(
+                        now,
+                        Some(self.topo.routers[r].name.clone()),
+                        TimelineEvent::Session {
+                            session: self.topo.sessions[s].name.clone(),
+                            from: self.sessions[s].state[end],
+                            to: SessionStateName::Idle,
+                            cause: Some(DownCause::Local),
+                        },
+                    );
+                    if self.sessions[s].up {
+                        self.sessions[s].flaps += 1;
+                        self.sessions[s].up = false;
+                    }
+                    self.sessions[s].state[end] = SessionStateName::Idle;
+                }
+            }
+        }
+        let rseed = fnv1a64(
+            format!(
+                "{}/router/{}/{}",
+                self.seed.0,
+                self.topo.routers[r].name,
+                now.as_nanos()
+            )
+            .as_bytes(),
+        );
+        if let Ok(fresh) = RouterRt::new(self.topo, r, rseed) {
+            self.routers[r] = fresh;
+        }
+        self.fwd.dirty = true;
+    }
+
+    /// A later stage of fault `index`.
+    pub(crate) fn fault_stage(&mut self, index: usize, stage: u8) {
+        self.fwd.links_dirty = true;
+        if matches!(self.faults.undo.get(&index), Some(Undo::Done)) {
+            return;
+        }
+        let now = self.engine.now();
+        match self.sc.faults[index].action.clone() {
+            FaultAction::MseeMaintenance { circuit, side, .. } => {
+                let msee = self.topo.circuits[circuit.0].links[side.index()].msee.0;
+                let group = self.sc.faults[index].episode.as_deref();
+                if stage == 1 {
+                    let kind = format!(
+                        "{}: drained, sessions closed",
+                        self.sc.faults[index].action.kind().name()
+                    );
+                    let target = self.topo.routers[msee].name.clone();
+                    self.meas.fault(now, kind, target, group);
+                    for (s, _) in self.sessions_of(msee) {
+                        self.set_block(s, BLOCK_MAINTENANCE, true, "MSEE maintenance");
+                    }
+                } else {
+                    let (kind, target) = fault_label(self.topo, &self.sc.faults[index].action);
+                    self.meas.fault(now, format!("{kind} ends"), target, group);
+                    self.maintenance_over(index, msee);
+                }
+            }
+            FaultAction::VpnTunnelDown { .. } => {
+                if let Some(Undo::Tunnels { segments }) = self.faults.undo.get(&index).cloned() {
+                    self.dpd_expired(&segments);
+                }
+            }
+            FaultAction::GatewayInstanceFailure { .. } => self.gateway_stage(index, stage),
+            _ => {}
+        }
+        self.fwd.dirty = true;
+    }
+
+    fn maintenance_over(&mut self, index: usize, msee: usize) {
+        if self.faults.undo.insert(index, Undo::Done).is_some() {
+            return;
+        }
+        let now = self.engine.now();
+        for (s, base) in self.sessions_of(msee) {
+            self.routers[msee].set_prepend(now, SessIx(s), base);
+            self.flush_router(msee);
+            self.set_block(s, BLOCK_MAINTENANCE, false, "");
+        }
+    }
+
+    /// The customer router of `sessions` originates `count` prefixes in all (its configured
+    /// ones plus generated /24s from 100.64.0.0/10, RFC 6598 space that nothing else in the
+    /// model uses). Its other sessions get an export filter so that the flood reaches only
+    /// the sessions the fault names (the misconfiguration is on those sessions).
+    fn flood(&mut self, index: usize, sessions: &[topology::SessionIx], count: u32) {
+        let Some(first) = sessions.first() else {
+            return;
+        };
+        let r = self.topo.sessions[first.0].ends[0].router.0;
+        let mut configured: Vec<IpNet> = sessions
+            .iter()
+            .flat_map(|s| self.topo.sessions[s.0].ends[0].announces.iter().copied())
+            .filter(|p| p.addr().is_ipv4())
+            .collect();
+        configured.sort_unstable();
+        configured.dedup();
+        let extra = count.saturating_sub(u32::try_from(configured.len()).unwrap_or(u32::MAX));
+        // 2^14 /24s fit in the /10; a larger flood is capped there (documented).
+        let prefixes: Vec<IpNet> = (0..extra.min(1 << 14))
+            .filter_map(|k| {
+                let base = u32::from(Ipv4Addr::new(100, 64, 0, 0)) + (k << 8);
+                Ipv4Net::new(Ipv4Addr::from(base), 24).ok().map(IpNet::V4)
+            })
+            .collect();
+        let flood_space: IpNet = "100.64.0.0/10".parse().unwrap_or_default();
+        let any: IpNet = "0.0.0.0/0".parse().unwrap_or_default();
+        let deny = PrefixList {
+            entries: vec![
+                prefix_list::Entry {
+                    action: prefix_list::Action::Deny,
+                    prefix: flood_space,
+                    ge: None,
+                    le: Some(32),
+                },
+                prefix_list::Entry {
+                    action: prefix_list::Action::Permit,
+                    prefix: any,
+                    ge: None,
+                    le: Some(32),
+                },
+            ],
+        };
+        let now = self.engine.now();
+        let mut filters = Vec::new();
+        for (s, _) in self.sessions_of(r) {
+            if sessions.iter().any(|x| x.0 == s) {
+                continue;
+            }
+            let old = self.routers[r].export_filter(SessIx(s));
+            let new = match &old {
+                None => deny.clone(),
+                Some(list) => {
+                    let mut l = deny.clone();
+                    l.entries.truncate(1);
+                    l.entries.extend(list.entries.iter().copied());
+                    l
+                }
+            };
+            self.routers[r].set_export_filter(now, SessIx(s), Some(new));
+            filters.push((SessIx(s), old));
+        }
+        self.routers[r].originate(now, &prefixes);
+        self.flush_router(r);
+        self.faults.undo.insert(
+            index,
+            Undo::Flood {
+                router: r,
+                prefixes,
+                filters,
+            },
+        );
+    }
+
+    fn flood_over(&mut self, index: usize) {
+        let Some(Undo::Flood {
+            router,
+            prefixes,
+            filters,
+        }) = self.faults.undo.remove(&index)
+        else {
+            return;
+        };
+        let now = self.engine.now();
+        self.routers[router].withdraw(now, &prefixes);
+        for (s, old) in filters {
+            self.routers[router].set_export_filter(now, s, old);
+        }
+        self.flush_router(router);
+        self.faults.undo.insert(index, Undo::Done);
+    }
+
+    pub(crate) fn restart_router(&mut self, r: usize) {
+        self.fwd.links_dirty = true;
+        let now = self.engine.now();
+        if self.net.is_alive(r) {
+            return;
+        }
+        self.net.set_alive(&mut self.engine, r, true);
+        for (i, seg) in self.topo.segments.iter().enumerate() {
+            if seg.ends.contains(&Node::Router(topology::RouterIx(r))) {
+                self.net.set_carrier(now, SegIx(i), true);
+            }
+        }
+        self.routers[r].start(now, self.topo);
+        self.flush_router(r);
+    }
+}

@@ -1,0 +1,535 @@
+//! Forwarding glue: the topology's routers, the endpoints and the pseudo routers of the
+//! internet and Microsoft's network as a [`Plane`], and how link and router state become
+//! usable adjacencies.
+//!
+//! Modelling choices made here:
+//!
+//! - On-premises hosts reach the CEs through a first-hop redundancy that moves at once: the
+//!   `onprem` ingress spreads flows per 5-tuple over the CEs that are running.
+//! - A VNet forwards towards on-premises over the ExpressRoute gateway's *programmed* routes
+//!   (see `azure`), and over the VPN gateway's routes only for prefixes ExpressRoute does not
+//!   have (domain.md: for the same prefix ExpressRoute wins whatever the AS path; longest
+//!   prefix first).
+//! - Microsoft's network and the internet edge are pseudo routers: CEs default to the
+//!   internet edge, Microsoft reaches on-premises public prefixes through the MSEEs that have
+//!   a route and over the internet otherwise (domain.md: Microsoft and public peering fall
+//!   back to the internet).
+//! - Every direction of a segment with a bandwidth is a capacity resource of the plane
+//!   ([`Plane::congestion`]); each session adjacency is bound to the resources its frames
+//!   cross.
+
+use std::collections::BTreeMap;
+use std::net::{IpAddr, Ipv4Addr};
+
+use ipnet::IpNet;
+
+use super::dataplane::{self as dp, AdjIx, Plane};
+use super::net::{Net, SegIx, SessIx};
+use crate::spec::{AddressFamily, Via};
+use crate::topology::{Node, Role, Target, Topology};
+
+/// The data plane of a topology and the indices that tie it to the topology.
+#[derive(Clone)]
+pub(crate) struct Forwarding {
+    pub(crate) plane: Plane,
+    /// Topology router → plane router.
+    pub(crate) plane_of: Vec<dp::RouterIx>,
+    /// Per session: adjacency from end 0 to end 1 and from end 1 to end 0.
+    pub(crate) adj: Vec<[AdjIx; 2]>,
+    onprem: dp::RouterIx,
+    onprem_adjs: Vec<(usize, AdjIx)>,
+    /// The VNet's ingress, with its adjacencies to the ExpressRoute and VPN gateways.
+    vnet_in: Option<(dp::RouterIx, Option<AdjIx>, Option<AdjIx>)>,
+    /// The internet edge (pseudo router): on-premises and Microsoft meet here.
+    inet: dp::RouterIx,
+    /// Microsoft's network behind the MSEEs and the internet edge (the `microsoft` endpoint).
+    mscloud: dp::RouterIx,
+    /// Adjacencies that cross the internet segment.
+    inet_adjs: Vec<AdjIx>,
+    /// Microsoft's adjacencies to each MSEE (topology router, adjacency) and to the internet.
+    mscloud_msee: Vec<(usize, AdjIx)>,
+    mscloud_inet: AdjIx,
+    /// Per plane router: the topology router's role, if it is one.
+    role_of: Vec<Option<Role>>,
+    /// Per adjacency: the link label it belongs to ([`Self::link_names`]).
+    adj_link: Vec<Option<u32>>,
+    /// Link labels: circuit links (`circuit.primary`) and other sessions' names.
+    link_names: Vec<String>,
+    /// Per capacity resource: a readable name (`circuit.primary.core towards msee1`).
+    res_names: Vec<String>,
+    /// A FIB or route changed since the flows were last walked.
+    pub(crate) dirty: bool,
+    /// A link or a router changed state since the adjacencies were last refreshed.
+    pub(crate) links_dirty: bool,
+}
+
+impl Forwarding {
+    /// The plane of `topo` over the network `net` (for the capacity resources' hops).
+    pub(crate) fn new(topo: &Topology, net: &Net) -> Self {
+        let mut plane = Plane::new();
+        let plane_of: Vec<dp::RouterIx> = topo.routers.iter().map(|_| plane.add_router()).collect();
+        let adj = topo
+            .sessions
+            .iter()
+            .map(|s| {
+                let a = plane_of[s.ends[0].router.0];
+                let b = plane_of[s.ends[1].router.0];
+                [plane.add_adjacency(a, b), plane.add_adjacency(b, a)]
+            })
+            .collect::<Vec<[AdjIx; 2]>>();
+        let res_names = bind_capacities(topo, net, &mut plane, &adj);
+        for (i, r) in topo.routers.iter().enumerate() {
+            for p in local_prefixes(topo, r.role) {
+                plane.add_local(plane_of[i], p);
+            }
+        }
+        let onprem = plane.add_router();
+        let mut onprem_adjs = Vec::new();
+        for (i, r) in topo.routers.iter().enumerate() {
+            if r.role == Role::Ce {
+                onprem_adjs.push((i, plane.add_adjacency(onprem, plane_of[i])));
+            }
+        }
+        for default in ["0.0.0.0/0", "::/0"] {
+            if let Ok(net) = default.parse::<IpNet>() {
+                plane.set_route(onprem, net, onprem_adjs.iter().map(|(_, a)| *a).collect());
+            }
+        }
+        let vnet_in = if topo.vnets.is_empty() {
+            None
+        } else {
+            let v = plane.add_router();
+            let er = Some(plane.add_adjacency(v, plane_of[topo.er_gateway.router.0]));
+            let vpn = topo
+                .vpn
+                .as_ref()
+                .map(|g| plane.add_adjacency(v, plane_of[g.router.0]));
+            Some((v, er, vpn))
+        };
+
+        // The internet: on-premises reaches it from every CE (its edge's default route) and,
+        // when Microsoft peering shares that edge, directly for Microsoft's prefixes; Microsoft
+        // reaches on-premises public prefixes over it when no MSEE has a route.
+        let inet = plane.add_router();
+        let mscloud = plane.add_router();
+        let default_route: IpNet = "0.0.0.0/0".parse().unwrap_or_default();
+        let microsoft: Vec<IpNet> = topo
+            .internet
+            .microsoft_prefixes
+            .iter()
+            .map(|p| IpNet::V4(*p))
+            .collect();
+        let public: Vec<IpNet> = topo.public_prefixes.iter().map(|p| IpNet::V4(*p)).collect();
+        let mut inet_adjs = Vec::new();
+        for (i, r) in topo.routers.iter().enumerate() {
+            if r.role == Role::Ce {
+                let a = plane.add_adjacency(plane_of[i], inet);
+                plane.set_route(plane_of[i], default_route, vec![a]);
+                inet_adjs.push(a);
+            }
+        }
+        if topo.internet.shares_edge_with_microsoft_peering {
+            let a = plane.add_adjacency(onprem, inet);
+            for p in &microsoft {
+                plane.set_route(onprem, *p, vec![a]);
+            }
+            inet_adjs.push(a);
+        }
+        let inet_ms = plane.add_adjacency(inet, mscloud);
+        let inet_onprem = plane.add_adjacency(inet, onprem);
+        inet_adjs.extend([inet_ms, inet_onprem]);
+        for p in &microsoft {
+            plane.set_route(inet, *p, vec![inet_ms]);
+            plane.add_local(mscloud, *p);
+        }
+        for p in &public {
+            plane.set_route(inet, *p, vec![inet_onprem]);
+            plane.add_local(onprem, *p);
+        }
+        let mscloud_msee = topo
+            .routers
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.role == Role::Msee)
+            .map(|(i, _)| (i, plane.add_adjacency(mscloud, plane_of[i])))
+            .collect();
+        let mscloud_inet = plane.add_adjacency(mscloud, inet);
+        inet_adjs.push(mscloud_inet);
+
+        let mut role_of = vec![None; plane_of.len() + 8];
+        for (i, p) in plane_of.iter().enumerate() {
+            if let Some(slot) = role_of.get_mut(p.0 as usize) {
+                *slot = Some(topo.routers[i].role);
+            }
+        }
+        // Link labels: a circuit link's name for its peerings, the session's name for each of
+        // several sessions to a VPN gateway; other sessions (inside Azure, iBGP) have none.
+        let mut link_names: Vec<String> = Vec::new();
+        let mut adj_link = Vec::new();
+        let to_vpn_gateway = |sess: &crate::topology::Session| {
+            sess.ends
+                .iter()
+                .any(|e| topo.routers[e.router.0].role == Role::VpnGateway)
+        };
+        // One tunnel needs no name; active-active tunnels are told apart by their session.
+        let tunnels = topo.sessions.iter().filter(|s| to_vpn_gateway(s)).count();
+        for (s, sess) in topo.sessions.iter().enumerate() {
+            let to_vpn = tunnels > 1 && to_vpn_gateway(sess);
+            let name = match sess.on {
+                Some((c, side, _)) => topo.target_name(Target::Link(c, side)),
+                None if to_vpn => sess.name.clone(),
+                None => continue,
+            };
+            let label = match link_names.iter().position(|n| *n == name) {
+                Some(i) => i,
+                None => {
+                    link_names.push(name);
+                    link_names.len() - 1
+                }
+            };
+            for a in adj[s] {
+                let ix = a.0 as usize;
+                if adj_link.len() <= ix {
+                    adj_link.resize(ix + 1, None);
+                }
+                adj_link[ix] = u32::try_from(label).ok();
+            }
+        }
+        Self {
+            plane,
+            plane_of,
+            adj,
+            onprem,
+            onprem_adjs,
+            vnet_in,
+            inet,
+            mscloud,
+            inet_adjs,
+            mscloud_msee,
+            mscloud_inet,
+            role_of,
+            adj_link,
+            link_names,
+            res_names,
+            dirty: true,
+            links_dirty: true,
+        }
+    }
+
+    /// Every link label, indexed as [`Self::classify`] returns them.
+    pub(crate) fn link_names(&self) -> Vec<String> {
+        self.link_names.clone()
+    }
+
+    /// The readable name of capacity resource `r`.
+    pub(crate) fn resource_name(&self, r: dp::ResIx) -> &str {
+        self.res_names.get(r.0 as usize).map_or("", String::as_str)
+    }
+
+    /// Which way a delivered packet went, from the roles of the routers it crossed (`path`),
+    /// and the first circuit link or session it crossed towards an MSEE or a VPN gateway
+    /// (from the adjacencies `adjs`).
+    pub(crate) fn classify(&self, path: &[dp::RouterIx], adjs: &[AdjIx]) -> (Via, Option<u32>) {
+        let role = |p: &dp::RouterIx| self.role_of.get(p.0 as usize).copied().flatten();
+        let via = if path.contains(&self.inet) {
+            Via::Internet
+        } else if path.iter().any(|p| role(p) == Some(Role::Msee)) {
+            Via::Expressroute
+        } else if path.iter().any(|p| role(p) == Some(Role::VpnGateway)) {
+            Via::Vpn
+        } else {
+            Via::Internet
+        };
+        let link = match via {
+            Via::Expressroute | Via::Vpn => adjs
+                .iter()
+                .find_map(|a| self.adj_link.get(a.0 as usize).copied().flatten()),
+            _ => None,
+        };
+        (via, link)
+    }
+
+    /// The ingress router of endpoint `name` (`onprem`, `microsoft` or a VNet).
+    pub(crate) fn endpoint_ingress(&self, name: &str) -> Option<dp::RouterIx> {
+        match name {
+            "onprem" => Some(self.onprem),
+            "microsoft" => Some(self.mscloud),
+            _ => self.vnet_in.map(|(v, _, _)| v),
+        }
+    }
+
+    /// An address of endpoint `name` for flow `k`, as seen from `from`: Microsoft reaches
+    /// on-premises only at its public prefixes.
+    pub(crate) fn endpoint_addr(
+        &self,
+        topo: &Topology,
+        from: &str,
+        name: &str,
+        k: u32,
+        family: AddressFamily,
+    ) -> Option<IpAddr> {
+        if family == AddressFamily::Ipv6 {
+            let net = match name {
+                "onprem" => topo.onprem_ipv6_prefixes.first().copied(),
+                vnet => topo
+                    .vnets
+                    .iter()
+                    .find(|v| v.name == vnet)
+                    .and_then(|v| v.ipv6_prefixes.first().copied()),
+            }?;
+            return Some(host_in(&IpNet::V6(net), k + 3));
+        }
+        let net = match name {
+            "onprem" if from == "microsoft" => topo.public_prefixes.first().copied(),
+            "onprem" => topo.onprem_prefixes.first().copied(),
+            "microsoft" => topo.internet.microsoft_prefixes.first().copied(),
+            vnet => topo
+                .vnets
+                .iter()
+                .find(|v| v.name == vnet)
+                .and_then(|v| v.prefixes.first().copied()),
+        }?;
+        Some(host_in(&IpNet::V4(net), k + 3))
+    }
+
+    /// Router `r`'s FIB entry for `prefix` now points at the peers of `via` (empty: removed).
+    pub(crate) fn set_fib(&mut self, topo: &Topology, r: usize, prefix: IpNet, via: &[SessIx]) {
+        let hops = via
+            .iter()
+            .map(|s| self.adj[s.0][end_of(topo, *s, r)])
+            .collect();
+        self.plane.set_route(self.plane_of[r], prefix, hops);
+        self.dirty = true;
+    }
+
+    /// The VNet forwards a prefix over ExpressRoute when the gateway has it programmed, else
+    /// over the VPN gateway when that has it.
+    pub(crate) fn update_vnet_route(&mut self, topo: &Topology, prefix: IpNet) {
+        let Some((v, er, vpn)) = self.vnet_in else {
+            return;
+        };
+        let er_has = !self
+            .plane
+            .route(self.plane_of[topo.er_gateway.router.0], &prefix)
+            .is_empty();
+        let vpn_has = topo.vpn.as_ref().is_some_and(|g| {
+            !self
+                .plane
+                .route(self.plane_of[g.router.0], &prefix)
+                .is_empty()
+        });
+        let hops = match (er_has, vpn_has, er, vpn) {
+            (true, _, Some(a), _) | (false, true, _, Some(a)) => vec![a],
+            _ => Vec::new(),
+        };
+        self.plane.set_route(v, prefix, hops);
+        self.dirty = true;
+    }
+
+    /// Every route router `r` holds for the prefixes a user follows (on-premises, VNet,
+    /// Microsoft), and for `extra`.
+    pub(crate) fn routes_of(
+        &self,
+        topo: &Topology,
+        r: usize,
+        extra: impl Iterator<Item = IpNet>,
+    ) -> Vec<(IpNet, Vec<AdjIx>)> {
+        let pr = self.plane_of[r];
+        let mut v: Vec<IpNet> = topo.onprem_prefixes.iter().map(|p| IpNet::V4(*p)).collect();
+        v.extend(
+            topo.vnets
+                .iter()
+                .flat_map(|n| n.prefixes.iter().map(|p| IpNet::V4(*p))),
+        );
+        v.extend(
+            topo.internet
+                .microsoft_prefixes
+                .iter()
+                .map(|p| IpNet::V4(*p)),
+        );
+        for p in extra {
+            if !v.contains(&p) {
+                v.push(p);
+            }
+        }
+        v.into_iter()
+            .map(|p| (p, self.plane.route(pr, &p).to_vec()))
+            .filter(|(_, h)| !h.is_empty())
+            .collect()
+    }
+
+    /// A dead router forwards nothing: every route it holds is removed.
+    pub(crate) fn clear_router(&mut self, topo: &Topology, r: usize) {
+        for (prefix, _) in self.routes_of(topo, r, std::iter::empty()) {
+            self.plane.set_route(self.plane_of[r], prefix, Vec::new());
+        }
+        self.dirty = true;
+    }
+
+    /// Adjacency usability follows the links and whether the routers run.
+    pub(crate) fn refresh_adjacencies(&mut self, topo: &Topology, net: &Net) {
+        for s in 0..topo.sessions.len() {
+            let [a, b] = [
+                topo.sessions[s].ends[0].router.0,
+                topo.sessions[s].ends[1].router.0,
+            ];
+            let alive = net.is_alive(a) && net.is_alive(b);
+            for end in 0..2u8 {
+                let usable = alive && net.path_up(SessIx(s), end);
+                if self.plane.set_usable(self.adj[s][usize::from(end)], usable) {
+                    self.dirty = true;
+                }
+            }
+        }
+        for i in 0..self.onprem_adjs.len() {
+            let (ce, adj) = self.onprem_adjs[i];
+            if self.plane.set_usable(adj, net.is_alive(ce)) {
+                self.dirty = true;
+            }
+        }
+        let internet_up = net.link(SegIx(topo.internet.segment.0)).is_none_or(|l| {
+            l.state(sim_core::link::Direction::AToB) == sim_core::link::State::Up
+                && l.state(sim_core::link::Direction::BToA) == sim_core::link::State::Up
+        });
+        for i in 0..self.inet_adjs.len() {
+            if self.plane.set_usable(self.inet_adjs[i], internet_up) {
+                self.dirty = true;
+            }
+        }
+        for i in 0..self.mscloud_msee.len() {
+            let (m, adj) = self.mscloud_msee[i];
+            if self.plane.set_usable(adj, net.is_alive(m)) {
+                self.dirty = true;
+            }
+        }
+        self.route_microsoft(topo, net);
+    }
+
+    /// Microsoft's network sends traffic for on-premises public prefixes to the MSEEs that
+    /// have a route for them (learned over Microsoft peering), and over the internet when
+    /// none has (domain.md: Microsoft and public peering fall back to the internet).
+    pub(crate) fn route_microsoft(&mut self, topo: &Topology, net: &Net) {
+        for p in &topo.public_prefixes {
+            let prefix = IpNet::V4(*p);
+            let mut hops: Vec<AdjIx> = self
+                .mscloud_msee
+                .iter()
+                .filter(|(m, _)| {
+                    net.is_alive(*m) && !self.plane.route(self.plane_of[*m], &prefix).is_empty()
+                })
+                .map(|(_, a)| *a)
+                .collect();
+            if hops.is_empty() {
+                hops.push(self.mscloud_inet);
+            }
+            self.plane.set_route(self.mscloud, prefix, hops);
+        }
+    }
+}
+
+/// Which end of session `s` router `r` is (0 or 1).
+pub(crate) fn end_of(topo: &Topology, s: SessIx, r: usize) -> usize {
+    usize::from(topo.sessions[s.0].ends[1].router.0 == r)
+}
+
+/// The prefixes a router of `role` delivers locally (its own networks).
+fn local_prefixes(topo: &Topology, role: Role) -> Vec<IpNet> {
+    let onprem_v6 = topo.onprem_ipv6_prefixes.iter().map(|p| IpNet::V6(*p));
+    match role {
+        Role::Ce => topo
+            .onprem_prefixes
+            .iter()
+            .chain(&topo.public_prefixes)
+            .map(|p| IpNet::V4(*p))
+            .chain(onprem_v6)
+            .collect(),
+        Role::VpnDevice => topo
+            .onprem_prefixes
+            .iter()
+            .map(|p| IpNet::V4(*p))
+            .chain(onprem_v6)
+            .collect(),
+        Role::ErGateway | Role::VpnGateway => topo
+            .vnets
+            .iter()
+            .flat_map(|v| {
+                v.prefixes
+                    .iter()
+                    .map(|p| IpNet::V4(*p))
+                    .chain(v.ipv6_prefixes.iter().map(|p| IpNet::V6(*p)))
+            })
+            .collect(),
+        Role::Msee => topo
+            .internet
+            .microsoft_prefixes
+            .iter()
+            .map(|p| IpNet::V4(*p))
+            .collect(),
+        Role::Pe => Vec::new(),
+    }
+}
+
+/// An address inside `net` for host number `k` (skipping the network address).
+fn host_in(net: &IpNet, k: u32) -> IpAddr {
+    match net {
+        IpNet::V4(n) => {
+            let base = u32::from(n.network());
+            let size = 1u64 << (32 - u32::from(n.prefix_len()));
+            let off = 1 + u64::from(k) % size.saturating_sub(2).max(1);
+            IpAddr::V4(Ipv4Addr::from(
+                base.wrapping_add(u32::try_from(off).unwrap_or(1)),
+            ))
+        }
+        IpNet::V6(n) => {
+            let host_bits = 128 - u32::from(n.prefix_len());
+            let off = if host_bits == 0 {
+                0
+            } else {
+                1 + u128::from(k) % ((1u128 << host_bits.min(64)) - 1).max(1)
+            };
+            IpAddr::V6(std::net::Ipv6Addr::from(
+                u128::from(n.network()).wrapping_add(off),
+            ))
+        }
+    }
+}
+
+/// Makes every direction of every segment with a bandwidth a capacity resource of the plane
+/// and binds each session adjacency to the resources its frames cross; returns the
+/// resources' readable names.
+fn bind_capacities(
+    topo: &Topology,
+    net: &Net,
+    plane: &mut Plane,
+    adj: &[[AdjIx; 2]],
+) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut res: BTreeMap<(usize, sim_core::link::Direction), dp::ResIx> = BTreeMap::new();
+    for (s, pair) in adj.iter().enumerate() {
+        for (end, a) in pair.iter().enumerate() {
+            let end = u8::try_from(end).unwrap_or(0);
+            for (seg, dir) in net.hops_from(SessIx(s), end) {
+                let Some(segment) = topo.segments.get(seg.0) else {
+                    continue;
+                };
+                let Some(bw) = segment.props.bandwidth else {
+                    continue;
+                };
+                let r = *res.entry((seg.0, dir)).or_insert_with(|| {
+                    let to = match dir {
+                        sim_core::link::Direction::AToB => &segment.ends[1],
+                        sim_core::link::Direction::BToA => &segment.ends[0],
+                    };
+                    let to = match to {
+                        Node::Router(r) => topo.routers[r.0].name.clone(),
+                        Node::Transit(name) => name.clone(),
+                    };
+                    names.push(format!("{} towards {to}", segment.name));
+                    plane.add_resource(bw.bps())
+                });
+                plane.bind(*a, r);
+            }
+        }
+    }
+    names
+}
