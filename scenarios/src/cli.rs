@@ -2,9 +2,10 @@
 //! given streams so that tests can drive them. `src/bin/holdtime.rs` only calls [`main`].
 //!
 //! Exit codes: 0 success; 1 an expectation failed (`check`), or a message failed to decode
-//! (`decode`); 2 an invalid or unknown
-//! scenario, or bad arguments; 3 the scenario is valid but could not be simulated
-//! (the simulation driver has not landed yet).
+//! (`decode`); 2 an invalid or unknown scenario, a file refused before reading (not a regular
+//! file, or over its size bound: [`crate::input`]), bad arguments (`--runs 0`, `--jobs 0`), or
+//! a sweep or advise estimated to take more than an hour without `--yes`; 3 the scenario is
+//! valid but could not be simulated.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -343,7 +344,7 @@ fn load(name: &str, err: &mut dyn Write) -> Option<Loaded> {
             }
             Some(loaded)
         }
-        Err(e @ (LoadError::Invalid { .. } | LoadError::Unknown { .. } | LoadError::Io { .. })) => {
+        Err(e @ (LoadError::Invalid { .. } | LoadError::Unknown { .. } | LoadError::Read(_))) => {
             let text = e.to_string();
             let _ = err.write_all(text.as_bytes());
             if !text.ends_with('\n') {
@@ -507,10 +508,10 @@ fn decode(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> u8 {
-    let data = match std::fs::read(file) {
+    let data = match crate::input::read(file, crate::input::Kind::Capture) {
         Ok(d) => d,
         Err(e) => {
-            let _ = writeln!(err, "holdtime: {}: {e}", file.display());
+            let _ = writeln!(err, "holdtime: {e}");
             return EXIT_INVALID;
         }
     };

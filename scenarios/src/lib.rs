@@ -15,6 +15,7 @@
 //! - [`validate`]: spec → [`scenario::Scenario`], names resolved, Azure's rules applied.
 //! - [`scenario`]: the validated scenario the driver runs: faults, probes, expectations.
 //! - [`diag`]: diagnostics with file, line, column, key, expected and allowed values.
+//! - [`input`]: reading the files a user names, regular files within a size bound only.
 //! - [`library`]: the built-in scenarios (`scenarios/library/*.toml`).
 //! - [`report`]: what a run measured ([`report::RunReport`]), its text and JSON forms,
 //!   and the judging of expectations.
@@ -34,6 +35,7 @@ pub mod capture;
 pub mod cli;
 pub mod diag;
 pub mod html;
+pub mod input;
 pub mod library;
 pub mod live;
 pub mod report;
@@ -72,14 +74,9 @@ impl Loaded {
 /// Why a scenario could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
-    /// The file could not be read.
-    #[error("{path}: cannot read: {source}")]
-    Io {
-        /// The path given.
-        path: String,
-        /// The I/O error.
-        source: std::io::Error,
-    },
+    /// The file could not be read: not a regular file, too large, not UTF-8, or an I/O error.
+    #[error("{0}")]
+    Read(#[from] input::ReadError),
     /// The file is not a valid scenario; `rendered` holds every located diagnostic.
     #[error("{rendered}")]
     Invalid {
@@ -148,19 +145,39 @@ pub fn load_str(name: &str, text: &str) -> Result<Loaded, LoadError> {
 ///
 /// # Errors
 ///
-/// [`LoadError::Io`] if the file exists but cannot be read, [`LoadError::Invalid`] if it is
-/// not a valid scenario, [`LoadError::Unknown`] if it is neither a file nor a library name.
+/// [`LoadError::Read`] if the path exists but is not a regular file of at most
+/// [`input::MAX_SCENARIO_BYTES`] of UTF-8 text, [`LoadError::Invalid`] if it is not a valid
+/// scenario, [`LoadError::Unknown`] if it is neither a file nor a library name.
 pub fn load(name_or_path: &str) -> Result<Loaded, LoadError> {
+    let (name, text) = source_text(name_or_path)?;
+    load_str(&name, &text)
+}
+
+/// The scenario text behind a path or a library name: `(name for diagnostics, text)`. A path
+/// that exists is read with [`input::read_text`] (a regular file within the bound, or an
+/// error); otherwise the name is looked up in the library (`<builtin:NAME>`).
+///
+/// # Errors
+///
+/// [`LoadError::Read`] or [`LoadError::Unknown`], as for [`load`].
+pub fn source_text(name_or_path: &str) -> Result<(String, String), LoadError> {
     let path = Path::new(name_or_path);
-    if path.exists() {
-        let text = std::fs::read_to_string(path).map_err(|source| LoadError::Io {
-            path: name_or_path.to_owned(),
-            source,
-        })?;
-        return load_str(name_or_path, &text);
+    match std::fs::metadata(path) {
+        Ok(_) => {
+            let text = input::read_text(path, input::Kind::Scenario)?;
+            return Ok((name_or_path.to_owned(), text));
+        }
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            return Err(input::ReadError::Io {
+                path: path.to_owned(),
+                source: e,
+            }
+            .into());
+        }
+        Err(_) => {}
     }
     match library::get(name_or_path) {
-        Some(entry) => load_str(&format!("<builtin:{}>", entry.name), entry.source),
+        Some(e) => Ok((format!("<builtin:{}>", e.name), e.source.to_owned())),
         None => Err(LoadError::Unknown {
             name: name_or_path.to_owned(),
             available: library::LIBRARY.iter().map(|e| e.name.to_owned()).collect(),
