@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 
 use crate::capture::{Recorder, decode, render};
-use crate::report::{Format, evaluate, render_verdicts};
+use crate::report::{Format, RunFormat, evaluate, render_verdicts};
 use crate::sim::net::CapturePoint;
 use crate::{LoadError, Loaded, library};
 
@@ -47,9 +47,9 @@ pub enum Command {
         /// Seed for every random stream (default: the file's `seed`, else 0).
         #[arg(long)]
         seed: Option<u64>,
-        /// Output format.
+        /// Output format: the text report, the report as JSON, or the outages as CSV.
         #[arg(long, value_enum, default_value = "text")]
-        format: Format,
+        format: RunFormat,
         /// Write the event trace here, one JSON object per line.
         #[arg(long, value_name = "FILE.jsonl")]
         trace: Option<PathBuf>,
@@ -358,7 +358,7 @@ fn load(name: &str, err: &mut dyn Write) -> Option<Loaded> {
 fn run(
     name: &str,
     seed: Option<u64>,
-    format: Format,
+    format: RunFormat,
     trace: Option<&PathBuf>,
     capture: &CaptureArgs,
     out: &mut dyn Write,
@@ -390,10 +390,13 @@ fn run(
     match result {
         Ok(report) => {
             match format {
-                Format::Text => {
+                RunFormat::Text => {
                     let _ = out.write_all(report.to_text().as_bytes());
                 }
-                Format::Json => match report.to_json() {
+                RunFormat::Csv => {
+                    let _ = out.write_all(report.to_csv().as_bytes());
+                }
+                RunFormat::Json => match report.to_json() {
                     Ok(j) => {
                         let _ = writeln!(out, "{j}");
                     }

@@ -512,13 +512,24 @@ pub struct BytesDropped {
     pub bytes: u64,
 }
 
-/// Output format of `holdtime run`.
+/// Output format of `holdtime decode`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
+    /// One readable line per message.
+    Text,
+    /// One JSON object per message.
+    Json,
+}
+
+/// Output format of `holdtime run`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RunFormat {
     /// A readable timeline and summary tables.
     Text,
     /// [`RunReport`] as JSON.
     Json,
+    /// The outages, one row per outage of one flow ([`RunReport::to_csv`]).
+    Csv,
 }
 
 /// A duration rounded to the millisecond for the text summary (`2m21.999981039s` reads as
@@ -808,6 +819,36 @@ impl RunReport {
         out
     }
 
+    /// The outages as CSV (RFC 4180): one row per outage of one flow inside the window, with
+    /// `open` = 1 for an outage still going on at the end of the run (its `end_s` is then the
+    /// end of the run and `duration_s` a lower bound), and the episode it began in (empty:
+    /// before any fault). Times are seconds since the start of the run, to the nanosecond.
+    #[must_use]
+    pub fn to_csv(&self) -> String {
+        let secs = |ns: u64| format!("{}.{:09}", ns / 1_000_000_000, ns % 1_000_000_000);
+        let mut out = String::from(
+            "direction,flow,start_s,end_s,duration_s,open,episode,episode_fault\n",
+        );
+        for o in &self.outages {
+            let end = o.start + o.duration;
+            let (ep, fault) = o.episode.map_or_else(
+                || (String::new(), String::new()),
+                |e| (e.to_string(), csv_quote(&self.episode_label(e))),
+            );
+            let _ = writeln!(
+                out,
+                "{},{},{},{},{},{},{ep},{fault}",
+                csv_quote(&o.direction),
+                o.flow,
+                secs(o.start.as_nanos()),
+                secs(end.as_nanos()),
+                secs(o.duration.as_nanos()),
+                u8::from(o.open),
+            );
+        }
+        out
+    }
+
     /// `silent on circuit.primary at 300.000s` for episode `n`.
     #[must_use]
     pub fn episode_label(&self, n: u32) -> String {
@@ -1005,6 +1046,15 @@ pub enum Observation {
     NeverReachable,
     /// Nothing to measure (no detection, no forwarding change in an episode).
     NotObserved,
+}
+
+/// A CSV field, quoted when it needs it (RFC 4180 §2).
+fn csv_quote(v: &str) -> String {
+    if v.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", v.replace('"', "\"\""))
+    } else {
+        v.to_owned()
+    }
 }
 
 fn join_or(v: &[String], empty: &str) -> String {
