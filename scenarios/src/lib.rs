@@ -17,6 +17,8 @@
 //! - [`diag`]: diagnostics with file, line, column, key, expected and allowed values.
 //! - [`input`]: reading the files a user names, regular files within a size bound only.
 //! - [`library`]: the built-in scenarios (`scenarios/library/*.toml`).
+//! - [`sim`]: the simulation runtime: the scenario instantiated in the `sim-core` engine,
+//!   and [`sim::RunError`] when it cannot be.
 //! - [`report`]: what a run measured ([`report::RunReport`]), its text and JSON forms,
 //!   and the judging of expectations.
 //! - [`sweep`]: many runs over a grid of settings, HDR histograms, shards and their merge.
@@ -28,7 +30,8 @@
 //! # Entry points
 //!
 //! [`load`] (a path or a library name) or [`load_str`] give a [`Loaded`] scenario or a
-//! [`LoadError`] whose text is ready to print; [`run`] simulates it.
+//! [`LoadError`] whose text is ready to print; [`run`] simulates it (or says why not, a
+//! [`RunError`]).
 #![warn(missing_docs)]
 
 pub mod capture;
@@ -52,6 +55,7 @@ use std::path::Path;
 use diag::{Diagnostic, Source};
 use report::RunReport;
 use scenario::Scenario;
+use sim::RunError;
 use spec::ScenarioSpec;
 
 /// A scenario that parsed and validated, with its source for rendering its warnings.
@@ -96,15 +100,6 @@ pub enum LoadError {
         /// The library's names.
         available: Vec<String>,
     },
-}
-
-/// Why a run did not produce a report.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum RunError {
-    /// The topology could not be instantiated (a session path that does not chain, a router
-    /// configuration the BGP speaker refuses). Validation should have caught it first.
-    #[error("cannot build the simulated network: {0}")]
-    Model(String),
 }
 
 /// Parses and validates scenario text. `name` is used in diagnostics (a path, or

@@ -12,6 +12,7 @@
 //! - `azure`: Azure's gates, the ExpressRoute gateway's programming, the VPN gateway.
 //! - `faults`: each fault kind's effect and its undoing.
 //! - `measure`: the measurement model, the only code that computes what a report says.
+//! - [`RunError`]: why a run did not produce a report.
 
 pub(crate) mod azure;
 pub mod dataplane;
@@ -22,6 +23,15 @@ pub mod net;
 pub(crate) mod router;
 pub(crate) mod wire;
 pub(crate) mod world;
+
+/// Why a run did not produce a report.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RunError {
+    /// The topology could not be instantiated (a session path that does not chain, a router
+    /// configuration the BGP speaker refuses). Validation should have caught it first.
+    #[error("cannot build the simulated network: {0}")]
+    Model(String),
+}
 
 /// A part of the world that a snapshot does not carry (the trace writer, the capture sink):
 /// its clone is empty, so every other part of the world derives `Clone` and a snapshot at
