@@ -257,7 +257,7 @@ pub fn run_with_tap(
     scenario: &Scenario,
     seed: u64,
     trace: Option<&mut dyn std::io::Write>,
-    tap: &mut dyn capture::Tap,
+    tap: &mut dyn sim::tap::Tap,
     point: sim::net::CapturePoint,
 ) -> Result<RunReport, RunError> {
     // Re-borrow the writer for the world's lifetime (a trait object's bound only shortens).

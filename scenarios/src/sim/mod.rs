@@ -6,6 +6,8 @@
 //! - [`dataplane`]: per-router forwarding, per-flow ECMP, exact outage intervals and probes.
 //! - [`net`]: TCP connections and datagrams carried hop by hop over session paths.
 //! - `router`: one topology router as a running `bgp::speaker::Speaker`.
+//! - [`tap`]: what the world reports to a capture (frames, received bytes, FSM transitions);
+//!   [`crate::capture`] implements it.
 //! - `wire`: BGP messages counted as they first leave the sender, for the report.
 //! - `world`: the scenario instantiated in one engine: the event loop and the fork.
 //! - `forwarding`: the topology as a [`dataplane::Plane`] (endpoints, pseudo routers).
@@ -21,6 +23,7 @@ pub(crate) mod forwarding;
 pub(crate) mod measure;
 pub mod net;
 pub(crate) mod router;
+pub mod tap;
 pub(crate) mod wire;
 pub(crate) mod world;
 
