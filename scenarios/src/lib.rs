@@ -11,8 +11,9 @@
 //! - [`spec`]: the file format as written (serde, unknown keys refused).
 //! - [`units`]: bandwidths, loss models, fault times (value or seeded range), quantities.
 //! - [`topology`]: the network as plain data (routers, sessions, segments, circuits,
-//!   gateways), the built-in topologies and the target grammar.
-//! - [`validate`]: spec → [`scenario::Scenario`], names resolved, Azure's rules applied.
+//!   gateways) and the target grammar.
+//! - [`validate`]: spec → [`scenario::Scenario`]: the topology built (from the file's
+//!   `[topology]` or a built-in one), names resolved, Azure's rules applied.
 //! - [`scenario`]: the validated scenario the driver runs: faults, probes, expectations.
 //! - [`diag`]: diagnostics with file, line, column, key, expected and allowed values.
 //! - [`input`]: reading the files a user names, regular files within a size bound only.
