@@ -468,7 +468,7 @@ fn run_captured(
     seed: u64,
     trace: Option<&mut dyn Write>,
     capture: &CaptureArgs,
-) -> std::io::Result<Result<crate::report::RunReport, crate::RunError>> {
+) -> std::io::Result<Result<crate::report::RunReport, crate::sim::RunError>> {
     let create =
         |p: &Option<PathBuf>| -> std::io::Result<Option<std::io::BufWriter<std::fs::File>>> {
             p.as_ref()

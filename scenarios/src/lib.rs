@@ -11,12 +11,15 @@
 //! - [`spec`]: the file format as written (serde, unknown keys refused).
 //! - [`units`]: bandwidths, loss models, fault times (value or seeded range), quantities.
 //! - [`topology`]: the network as plain data (routers, sessions, segments, circuits,
-//!   gateways), the built-in topologies and the target grammar.
-//! - [`validate`]: spec → [`scenario::Scenario`], names resolved, Azure's rules applied.
+//!   gateways) and the target grammar.
+//! - [`validate`]: spec → [`scenario::Scenario`]: the topology built (from the file's
+//!   `[topology]` or a built-in one), names resolved, Azure's rules applied.
 //! - [`scenario`]: the validated scenario the driver runs: faults, probes, expectations.
 //! - [`diag`]: diagnostics with file, line, column, key, expected and allowed values.
 //! - [`input`]: reading the files a user names, regular files within a size bound only.
 //! - [`library`]: the built-in scenarios (`scenarios/library/*.toml`).
+//! - [`sim`]: the simulation runtime: the scenario instantiated in the `sim-core` engine,
+//!   and [`sim::RunError`] when it cannot be.
 //! - [`report`]: what a run measured ([`report::RunReport`]), its text and JSON forms,
 //!   and the judging of expectations.
 //! - [`sweep`]: many runs over a grid of settings, HDR histograms, shards and their merge.
@@ -28,7 +31,8 @@
 //! # Entry points
 //!
 //! [`load`] (a path or a library name) or [`load_str`] give a [`Loaded`] scenario or a
-//! [`LoadError`] whose text is ready to print; [`run`] simulates it.
+//! [`LoadError`] whose text is ready to print; [`run`] simulates it (or says why not, a
+//! [`RunError`]).
 #![warn(missing_docs)]
 
 pub mod capture;
@@ -52,6 +56,7 @@ use std::path::Path;
 use diag::{Diagnostic, Source};
 use report::RunReport;
 use scenario::Scenario;
+use sim::RunError;
 use spec::ScenarioSpec;
 
 /// A scenario that parsed and validated, with its source for rendering its warnings.
@@ -96,15 +101,6 @@ pub enum LoadError {
         /// The library's names.
         available: Vec<String>,
     },
-}
-
-/// Why a run did not produce a report.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum RunError {
-    /// The topology could not be instantiated (a session path that does not chain, a router
-    /// configuration the BGP speaker refuses). Validation should have caught it first.
-    #[error("cannot build the simulated network: {0}")]
-    Model(String),
 }
 
 /// Parses and validates scenario text. `name` is used in diagnostics (a path, or
@@ -262,7 +258,7 @@ pub fn run_with_tap(
     scenario: &Scenario,
     seed: u64,
     trace: Option<&mut dyn std::io::Write>,
-    tap: &mut dyn capture::Tap,
+    tap: &mut dyn sim::tap::Tap,
     point: sim::net::CapturePoint,
 ) -> Result<RunReport, RunError> {
     // Re-borrow the writer for the world's lifetime (a trait object's bound only shortens).

@@ -1336,7 +1336,14 @@ pub fn render_verdicts(file: &str, verdicts: &[Verdict]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::load_str;
+
+    /// [`SCENARIO`], validated (through `validate`: the crate root's `load_str` would be an
+    /// import back up from `report`).
+    fn scenario() -> Scenario {
+        let spec = toml::from_str(SCENARIO).unwrap();
+        let (scenario, diags) = crate::validate::validate(&spec);
+        scenario.unwrap_or_else(|| panic!("{diags:?}"))
+    }
 
     const SCENARIO: &str = r#"
 name = "t"
@@ -1533,7 +1540,7 @@ eq = 1
 
     #[test]
     fn evaluates_each_expectation_form_against_a_report() {
-        let scenario = load_str("t.toml", SCENARIO).unwrap().scenario;
+        let scenario = scenario();
         let verdicts = evaluate(&scenario, &hand_built());
         let got: Vec<(bool, &str)> = verdicts
             .iter()
@@ -1557,7 +1564,7 @@ eq = 1
 
     #[test]
     fn check_prints_measured_durations_to_the_millisecond_and_keeps_json_exact() {
-        let scenario = load_str("t.toml", SCENARIO).unwrap().scenario;
+        let scenario = scenario();
         let mut report = hand_built();
         let exact = Duration::from_nanos(141_999_981_039);
         report.detections[0].after_fault = Some(exact);

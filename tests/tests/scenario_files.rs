@@ -387,7 +387,7 @@ fn every_library_scenario_parses_and_validates_without_errors() {
 
 #[test]
 fn every_builtin_topology_builds() {
-    for (name, _) in scenarios::topology::BUILTIN_TOPOLOGIES {
+    for (name, _) in scenarios::validate::BUILTIN_TOPOLOGIES {
         let text = HEAD.replace("expressroute-vpn-failover", name);
         let loaded = scenarios::load_str("t.toml", &text)
             .unwrap_or_else(|e| panic!("built-in topology {name} does not build:\n{e}"));

@@ -56,15 +56,14 @@ use sim_core::queue::EventId;
 use sim_core::rng::{Seed, Stream, fnv1a64};
 use sim_core::time::{Duration, Instant};
 
-use super::Detached;
 use super::azure::Azure;
 use super::faults::FaultState;
 use super::forwarding::{Forwarding, end_of};
 use super::measure::Measure;
 use super::net::{CapturePoint, CloseCause, Net, NetEvent, PathNode, SessIx, Upcall};
 use super::router::{Out, RouterRt, RtEvent, SessionDown};
-use crate::RunError;
-use crate::capture::Tap;
+use super::tap::Tap;
+use super::{Detached, RunError};
 use crate::report::{
     ConnectTrouble, DownCause, FlapCount, MessageCount, RunReport, TimelineEvent, WindowStart,
 };

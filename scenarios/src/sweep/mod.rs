@@ -42,10 +42,11 @@ use std::collections::BTreeMap;
 use sim_core::time::Duration;
 use toml::Table;
 
+use crate::LoadError;
 use crate::report::{Observation, RunReport};
 use crate::scenario::{Metric, Scenario};
+use crate::sim::RunError;
 use crate::units::Quantity;
-use crate::{LoadError, RunError};
 use estimate::Estimate;
 use grid::{Point, SetArg, SetError};
 use histogram::{Hist, HistError, Unit};

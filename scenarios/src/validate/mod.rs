@@ -1,6 +1,7 @@
 //! From a parsed [`ScenarioSpec`] to a runnable [`Scenario`]: resolve every name against the
 //! topology, apply the overrides, and apply Azure's rules the way Azure would — refusing what
-//! it refuses, adjusting (with a warning) what it adjusts.
+//! it refuses, adjusting (with a warning) what it adjusts. The topology itself is built here
+//! ([`build`]), from the file's `[topology]` table or a built-in one ([`BUILTIN_TOPOLOGIES`]).
 //!
 //! Azure's rules (domain.md) and where they are enforced:
 //!
@@ -30,15 +31,16 @@ use sim_core::time::Duration;
 use crate::diag::{Diagnostic, KeyPath};
 use crate::scenario::{Direction, Fault, Probe, Scenario};
 use crate::spec::{ScenarioSpec, TopologyChoice, TopologySpec};
-use crate::topology::{
-    self, BUILTIN_TOPOLOGIES, SegmentIx, SessionIx, SessionKind, Target, TargetClass, Topology,
-};
+use crate::topology::{SegmentIx, SessionIx, SessionKind, Target, TargetClass, Topology};
 use crate::units::TimeSpec;
 
 mod address;
+mod build;
 mod expect;
 mod faults;
 mod overrides;
+
+pub use build::{BUILTIN_TOPOLOGIES, build, builtin_source};
 
 /// Validates `spec`. Returns the scenario (when there is no error) and every diagnostic,
 /// errors and warnings, with key paths but no spans yet.
@@ -153,7 +155,7 @@ impl Validator {
         let path = root().key("topology");
         match choice {
             TopologyChoice::Builtin(name) => {
-                let Some(text) = topology::builtin_source(name) else {
+                let Some(text) = builtin_source(name) else {
                     self.error(
                         Diagnostic::error(path, format!("unknown built-in topology `{name}`"))
                             .expected("the name of a built-in topology, or a [topology] table")
@@ -174,7 +176,7 @@ impl Validator {
                     }
                 };
                 let mut inner = Vec::new();
-                let topo = topology::build(name, &spec, &root(), &mut inner);
+                let topo = build(name, &spec, &root(), &mut inner);
                 for mut d in inner {
                     d.message = format!("built-in topology `{name}`: {}", d.message);
                     d.path = path.clone();
@@ -182,7 +184,7 @@ impl Validator {
                 }
                 topo
             }
-            TopologyChoice::Custom(spec) => topology::build("custom", spec, &path, &mut self.diags),
+            TopologyChoice::Custom(spec) => build("custom", spec, &path, &mut self.diags),
         }
     }
 
