@@ -826,9 +826,8 @@ impl RunReport {
     #[must_use]
     pub fn to_csv(&self) -> String {
         let secs = |ns: u64| format!("{}.{:09}", ns / 1_000_000_000, ns % 1_000_000_000);
-        let mut out = String::from(
-            "direction,flow,start_s,end_s,duration_s,open,episode,episode_fault\n",
-        );
+        let mut out =
+            String::from("direction,flow,start_s,end_s,duration_s,open,episode,episode_fault\n");
         for o in &self.outages {
             let end = o.start + o.duration;
             let (ep, fault) = o.episode.map_or_else(
