@@ -3,7 +3,8 @@
 //! [`load_updates`] reads every BGP UPDATE of the RIPE RIS dump
 //! `ris-updates-20160811-1600.mrt.gz` (gzip MRT, RFC 6396; BGP4MP_MESSAGE(_AS4) records each
 //! carry one whole BGP message, header included) from `$HOLDTIME_CORPUS` (a file or directory)
-//! or `../shared/corpus/` beside the workspace. When the file is absent it builds a
+//! or the copy kept in the repository, `corpus/ris/` (its README gives the source and RIPE NCC's
+//! attribution). When the file is absent (an override naming nothing) it builds a
 //! deterministic synthetic corpus with a similar mix (IPv4 announcements and withdrawals, IPv6
 //! MP_REACH / MP_UNREACH, 4-octet AS paths of 2–10 hops, communities on a share of routes,
 //! 1–30 prefixes per message), so the benchmark runs on any checkout. [`Corpus::source`] says
@@ -69,8 +70,7 @@ pub struct Corpus {
     pub messages: Vec<CorpusMessage>,
 }
 
-/// Finds the RIS dump: `$HOLDTIME_CORPUS` (file or directory), else
-/// `<workspace>/../shared/corpus/`.
+/// Finds the RIS dump: `$HOLDTIME_CORPUS` (file or directory), else `<workspace>/corpus/ris/`.
 #[must_use]
 pub fn ris_path() -> Option<PathBuf> {
     if let Some(p) = std::env::var_os("HOLDTIME_CORPUS") {
@@ -79,7 +79,7 @@ pub fn ris_path() -> Option<PathBuf> {
         return p.exists().then_some(p);
     }
     let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/corpus")
+        .join("../corpus/ris")
         .join(RIS_FILE);
     p.exists().then_some(p)
 }

@@ -2,9 +2,10 @@
 //! given streams so that tests can drive them. `src/bin/holdtime.rs` only calls [`main`].
 //!
 //! Exit codes: 0 success; 1 an expectation failed (`check`), or a message failed to decode
-//! (`decode`); 2 an invalid or unknown
-//! scenario, or bad arguments; 3 the scenario is valid but could not be simulated
-//! (the simulation driver has not landed yet).
+//! (`decode`); 2 an invalid or unknown scenario, a file refused before reading (not a regular
+//! file, or over its size bound: [`crate::input`]), bad arguments (`--runs 0`, `--jobs 0`), or
+//! a sweep or advise estimated to take more than an hour without `--yes`; 3 the scenario is
+//! valid but could not be simulated.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -12,7 +13,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 
 use crate::capture::{Recorder, decode, render};
-use crate::report::{Format, evaluate, render_verdicts};
+use crate::report::{Format, RunFormat, evaluate, render_verdicts};
 use crate::sim::net::CapturePoint;
 use crate::{LoadError, Loaded, library};
 
@@ -46,9 +47,9 @@ pub enum Command {
         /// Seed for every random stream (default: the file's `seed`, else 0).
         #[arg(long)]
         seed: Option<u64>,
-        /// Output format.
+        /// Output format: the text report, the report as JSON, or the outages as CSV.
         #[arg(long, value_enum, default_value = "text")]
-        format: Format,
+        format: RunFormat,
         /// Write the event trace here, one JSON object per line.
         #[arg(long, value_name = "FILE.jsonl")]
         trace: Option<PathBuf>,
@@ -343,7 +344,7 @@ fn load(name: &str, err: &mut dyn Write) -> Option<Loaded> {
             }
             Some(loaded)
         }
-        Err(e @ (LoadError::Invalid { .. } | LoadError::Unknown { .. } | LoadError::Io { .. })) => {
+        Err(e @ (LoadError::Invalid { .. } | LoadError::Unknown { .. } | LoadError::Read(_))) => {
             let text = e.to_string();
             let _ = err.write_all(text.as_bytes());
             if !text.ends_with('\n') {
@@ -357,7 +358,7 @@ fn load(name: &str, err: &mut dyn Write) -> Option<Loaded> {
 fn run(
     name: &str,
     seed: Option<u64>,
-    format: Format,
+    format: RunFormat,
     trace: Option<&PathBuf>,
     capture: &CaptureArgs,
     out: &mut dyn Write,
@@ -389,10 +390,13 @@ fn run(
     match result {
         Ok(report) => {
             match format {
-                Format::Text => {
+                RunFormat::Text => {
                     let _ = out.write_all(report.to_text().as_bytes());
                 }
-                Format::Json => match report.to_json() {
+                RunFormat::Csv => {
+                    let _ = out.write_all(report.to_csv().as_bytes());
+                }
+                RunFormat::Json => match report.to_json() {
                     Ok(j) => {
                         let _ = writeln!(out, "{j}");
                     }
@@ -464,7 +468,7 @@ fn run_captured(
     seed: u64,
     trace: Option<&mut dyn Write>,
     capture: &CaptureArgs,
-) -> std::io::Result<Result<crate::report::RunReport, crate::RunError>> {
+) -> std::io::Result<Result<crate::report::RunReport, crate::sim::RunError>> {
     let create =
         |p: &Option<PathBuf>| -> std::io::Result<Option<std::io::BufWriter<std::fs::File>>> {
             p.as_ref()
@@ -507,10 +511,10 @@ fn decode(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> u8 {
-    let data = match std::fs::read(file) {
+    let data = match crate::input::read(file, crate::input::Kind::Capture) {
         Ok(d) => d,
         Err(e) => {
-            let _ = writeln!(err, "holdtime: {}: {e}", file.display());
+            let _ = writeln!(err, "holdtime: {e}");
             return EXIT_INVALID;
         }
     };

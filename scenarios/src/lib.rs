@@ -11,11 +11,15 @@
 //! - [`spec`]: the file format as written (serde, unknown keys refused).
 //! - [`units`]: bandwidths, loss models, fault times (value or seeded range), quantities.
 //! - [`topology`]: the network as plain data (routers, sessions, segments, circuits,
-//!   gateways), the built-in topologies and the target grammar.
-//! - [`validate`]: spec → [`scenario::Scenario`], names resolved, Azure's rules applied.
+//!   gateways) and the target grammar.
+//! - [`validate`]: spec → [`scenario::Scenario`]: the topology built (from the file's
+//!   `[topology]` or a built-in one), names resolved, Azure's rules applied.
 //! - [`scenario`]: the validated scenario the driver runs: faults, probes, expectations.
 //! - [`diag`]: diagnostics with file, line, column, key, expected and allowed values.
+//! - [`input`]: reading the files a user names, regular files within a size bound only.
 //! - [`library`]: the built-in scenarios (`scenarios/library/*.toml`).
+//! - [`sim`]: the simulation runtime: the scenario instantiated in the `sim-core` engine,
+//!   and [`sim::RunError`] when it cannot be.
 //! - [`report`]: what a run measured ([`report::RunReport`]), its text and JSON forms,
 //!   and the judging of expectations.
 //! - [`sweep`]: many runs over a grid of settings, HDR histograms, shards and their merge.
@@ -27,13 +31,15 @@
 //! # Entry points
 //!
 //! [`load`] (a path or a library name) or [`load_str`] give a [`Loaded`] scenario or a
-//! [`LoadError`] whose text is ready to print; [`run`] simulates it.
+//! [`LoadError`] whose text is ready to print; [`run`] simulates it (or says why not, a
+//! [`RunError`]).
 #![warn(missing_docs)]
 
 pub mod capture;
 pub mod cli;
 pub mod diag;
 pub mod html;
+pub mod input;
 pub mod library;
 pub mod live;
 pub mod report;
@@ -50,6 +56,7 @@ use std::path::Path;
 use diag::{Diagnostic, Source};
 use report::RunReport;
 use scenario::Scenario;
+use sim::RunError;
 use spec::ScenarioSpec;
 
 /// A scenario that parsed and validated, with its source for rendering its warnings.
@@ -72,14 +79,9 @@ impl Loaded {
 /// Why a scenario could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
-    /// The file could not be read.
-    #[error("{path}: cannot read: {source}")]
-    Io {
-        /// The path given.
-        path: String,
-        /// The I/O error.
-        source: std::io::Error,
-    },
+    /// The file could not be read: not a regular file, too large, not UTF-8, or an I/O error.
+    #[error("{0}")]
+    Read(#[from] input::ReadError),
     /// The file is not a valid scenario; `rendered` holds every located diagnostic.
     #[error("{rendered}")]
     Invalid {
@@ -99,15 +101,6 @@ pub enum LoadError {
         /// The library's names.
         available: Vec<String>,
     },
-}
-
-/// Why a run did not produce a report.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum RunError {
-    /// The topology could not be instantiated (a session path that does not chain, a router
-    /// configuration the BGP speaker refuses). Validation should have caught it first.
-    #[error("cannot build the simulated network: {0}")]
-    Model(String),
 }
 
 /// Parses and validates scenario text. `name` is used in diagnostics (a path, or
@@ -148,19 +141,39 @@ pub fn load_str(name: &str, text: &str) -> Result<Loaded, LoadError> {
 ///
 /// # Errors
 ///
-/// [`LoadError::Io`] if the file exists but cannot be read, [`LoadError::Invalid`] if it is
-/// not a valid scenario, [`LoadError::Unknown`] if it is neither a file nor a library name.
+/// [`LoadError::Read`] if the path exists but is not a regular file of at most
+/// [`input::MAX_SCENARIO_BYTES`] of UTF-8 text, [`LoadError::Invalid`] if it is not a valid
+/// scenario, [`LoadError::Unknown`] if it is neither a file nor a library name.
 pub fn load(name_or_path: &str) -> Result<Loaded, LoadError> {
+    let (name, text) = source_text(name_or_path)?;
+    load_str(&name, &text)
+}
+
+/// The scenario text behind a path or a library name: `(name for diagnostics, text)`. A path
+/// that exists is read with [`input::read_text`] (a regular file within the bound, or an
+/// error); otherwise the name is looked up in the library (`<builtin:NAME>`).
+///
+/// # Errors
+///
+/// [`LoadError::Read`] or [`LoadError::Unknown`], as for [`load`].
+pub fn source_text(name_or_path: &str) -> Result<(String, String), LoadError> {
     let path = Path::new(name_or_path);
-    if path.exists() {
-        let text = std::fs::read_to_string(path).map_err(|source| LoadError::Io {
-            path: name_or_path.to_owned(),
-            source,
-        })?;
-        return load_str(name_or_path, &text);
+    match std::fs::metadata(path) {
+        Ok(_) => {
+            let text = input::read_text(path, input::Kind::Scenario)?;
+            return Ok((name_or_path.to_owned(), text));
+        }
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            return Err(input::ReadError::Io {
+                path: path.to_owned(),
+                source: e,
+            }
+            .into());
+        }
+        Err(_) => {}
     }
     match library::get(name_or_path) {
-        Some(entry) => load_str(&format!("<builtin:{}>", entry.name), entry.source),
+        Some(e) => Ok((format!("<builtin:{}>", e.name), e.source.to_owned())),
         None => Err(LoadError::Unknown {
             name: name_or_path.to_owned(),
             available: library::LIBRARY.iter().map(|e| e.name.to_owned()).collect(),
@@ -245,7 +258,7 @@ pub fn run_with_tap(
     scenario: &Scenario,
     seed: u64,
     trace: Option<&mut dyn std::io::Write>,
-    tap: &mut dyn capture::Tap,
+    tap: &mut dyn sim::tap::Tap,
     point: sim::net::CapturePoint,
 ) -> Result<RunReport, RunError> {
     // Re-borrow the writer for the world's lifetime (a trait object's bound only shortens).

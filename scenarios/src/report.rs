@@ -216,6 +216,14 @@ pub enum TimelineEvent {
         /// Flows delivered, by way and link.
         via: Vec<PathShare>,
     },
+    /// A session's TCP connection attempt ran into trouble: why a session does not come (back)
+    /// up.
+    Connect {
+        /// The session.
+        session: String,
+        /// What happened.
+        trouble: ConnectTrouble,
+    },
     /// A link direction's offered load changed while above its capacity, or fell back under
     /// it (then both numbers are 0).
     Congestion {
@@ -226,6 +234,48 @@ pub enum TimelineEvent {
         /// Its capacity, bits per second.
         capacity_bps: u64,
     },
+}
+
+/// What kept a TCP connection attempt from succeeding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "what")]
+pub enum ConnectTrouble {
+    /// The active opener's SYN was lost on the path (the first loss of the attempt).
+    SynLost {
+        /// When TCP sends it again (RFC 6298 §5.7 back-off), if it still will.
+        retransmit_at: Option<Instant>,
+    },
+    /// The passive end's SYN-ACK was lost on the path (the first loss of the attempt).
+    SynAckLost {
+        /// When TCP sends it again, if it still will.
+        retransmit_at: Option<Instant>,
+    },
+    /// The peer answered with a reset: it does not accept the connection (Azure holds the
+    /// session down, or the peer is not configured).
+    Refused,
+    /// TCP gave up: no SYN-ACK after its SYN retransmissions (Linux `tcp_syn_retries`).
+    GaveUp,
+}
+
+impl ConnectTrouble {
+    /// Words for the timeline.
+    #[must_use]
+    pub fn label(self) -> String {
+        let retry = |at: Option<Instant>| {
+            at.map_or_else(
+                || ", not retransmitted".to_owned(),
+                |t| format!(", retransmitted at {t}"),
+            )
+        };
+        match self {
+            Self::SynLost { retransmit_at } => format!("SYN lost{}", retry(retransmit_at)),
+            Self::SynAckLost { retransmit_at } => format!("SYN-ACK lost{}", retry(retransmit_at)),
+            Self::Refused => "connection refused (RST)".to_owned(),
+            Self::GaveUp => {
+                "connection attempt given up: no SYN-ACK after the SYN retransmissions".to_owned()
+            }
+        }
+    }
 }
 
 /// Why a session went down.
@@ -462,13 +512,24 @@ pub struct BytesDropped {
     pub bytes: u64,
 }
 
-/// Output format of `holdtime run`.
+/// Output format of `holdtime decode`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
+    /// One readable line per message.
+    Text,
+    /// One JSON object per message.
+    Json,
+}
+
+/// Output format of `holdtime run`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RunFormat {
     /// A readable timeline and summary tables.
     Text,
     /// [`RunReport`] as JSON.
     Json,
+    /// The outages, one row per outage of one flow ([`RunReport::to_csv`]).
+    Csv,
 }
 
 /// A duration rounded to the millisecond for the text summary (`2m21.999981039s` reads as
@@ -577,6 +638,9 @@ impl RunReport {
                         "traffic {direction}: {}",
                         describe_paths(*flows, *lost, via)
                     )
+                }
+                TimelineEvent::Connect { session, trouble } => {
+                    format!("tcp {session}: {}", trouble.label())
                 }
                 TimelineEvent::Congestion {
                     link,
@@ -751,6 +815,35 @@ impl RunReport {
         let _ = writeln!(out, "\nsession flaps: {flaps}");
         for f in &self.flaps {
             let _ = writeln!(out, "  {:<34} {:>4}", f.session, f.count);
+        }
+        out
+    }
+
+    /// The outages as CSV (RFC 4180): one row per outage of one flow inside the window, with
+    /// `open` = 1 for an outage still going on at the end of the run (its `end_s` is then the
+    /// end of the run and `duration_s` a lower bound), and the episode it began in (empty:
+    /// before any fault). Times are seconds since the start of the run, to the nanosecond.
+    #[must_use]
+    pub fn to_csv(&self) -> String {
+        let secs = |ns: u64| format!("{}.{:09}", ns / 1_000_000_000, ns % 1_000_000_000);
+        let mut out =
+            String::from("direction,flow,start_s,end_s,duration_s,open,episode,episode_fault\n");
+        for o in &self.outages {
+            let end = o.start + o.duration;
+            let (ep, fault) = o.episode.map_or_else(
+                || (String::new(), String::new()),
+                |e| (e.to_string(), csv_quote(&self.episode_label(e))),
+            );
+            let _ = writeln!(
+                out,
+                "{},{},{},{},{},{},{ep},{fault}",
+                csv_quote(&o.direction),
+                o.flow,
+                secs(o.start.as_nanos()),
+                secs(end.as_nanos()),
+                secs(o.duration.as_nanos()),
+                u8::from(o.open),
+            );
         }
         out
     }
@@ -952,6 +1045,15 @@ pub enum Observation {
     NeverReachable,
     /// Nothing to measure (no detection, no forwarding change in an episode).
     NotObserved,
+}
+
+/// A CSV field, quoted when it needs it (RFC 4180 §2).
+fn csv_quote(v: &str) -> String {
+    if v.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", v.replace('"', "\"\""))
+    } else {
+        v.to_owned()
+    }
 }
 
 fn join_or(v: &[String], empty: &str) -> String {
@@ -1233,7 +1335,14 @@ pub fn render_verdicts(file: &str, verdicts: &[Verdict]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::load_str;
+
+    /// [`SCENARIO`], validated (through `validate`: the crate root's `load_str` would be an
+    /// import back up from `report`).
+    fn scenario() -> Scenario {
+        let spec = toml::from_str(SCENARIO).unwrap();
+        let (scenario, diags) = crate::validate::validate(&spec);
+        scenario.unwrap_or_else(|| panic!("{diags:?}"))
+    }
 
     const SCENARIO: &str = r#"
 name = "t"
@@ -1430,7 +1539,7 @@ eq = 1
 
     #[test]
     fn evaluates_each_expectation_form_against_a_report() {
-        let scenario = load_str("t.toml", SCENARIO).unwrap().scenario;
+        let scenario = scenario();
         let verdicts = evaluate(&scenario, &hand_built());
         let got: Vec<(bool, &str)> = verdicts
             .iter()
@@ -1454,7 +1563,7 @@ eq = 1
 
     #[test]
     fn check_prints_measured_durations_to_the_millisecond_and_keeps_json_exact() {
-        let scenario = load_str("t.toml", SCENARIO).unwrap().scenario;
+        let scenario = scenario();
         let mut report = hand_built();
         let exact = Duration::from_nanos(141_999_981_039);
         report.detections[0].after_fault = Some(exact);

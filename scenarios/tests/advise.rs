@@ -34,14 +34,7 @@ fn advise(loss: f64, candidates: Vec<Candidate>) -> Vec<Assessment> {
         horizon: Duration::from_secs(3600),
         seed: 1,
     };
-    assess(
-        &spec,
-        Exec {
-            jobs: 2,
-            progress: false,
-        },
-    )
-    .expect("the advisor runs")
+    assess(&spec, Exec::new(2)).expect("the advisor runs")
 }
 
 fn find<'a>(list: &'a [Assessment], c: &Candidate) -> (usize, &'a Assessment) {

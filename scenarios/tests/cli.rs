@@ -200,3 +200,37 @@ fn run_rejects_unknown_format() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("possible values: text, json"));
 }
+
+#[test]
+fn run_csv_lists_outages_and_flags_the_open_ones() {
+    // dual-stack: IPv6 has no backup, so its flows are lost from the second fault (10m, both
+    // links down) to the end of the run: open outages, lower bounds of 5 minutes.
+    let out = holdtime(&["run", "dual-stack", "--format", "csv"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let csv = text(&out.stdout);
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next(),
+        Some("direction,flow,start_s,end_s,duration_s,open,episode,episode_fault")
+    );
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    assert!(!rows.is_empty(), "{csv}");
+    let open: Vec<&Vec<&str>> = rows.iter().filter(|r| r[5] == "1").collect();
+    assert!(!open.is_empty(), "{csv}");
+    for r in &open {
+        assert!(r[0].ends_with("_ipv6"), "only IPv6 stays down: {r:?}");
+        assert_eq!(
+            r[3], "900.000000000",
+            "an open outage runs to the end: {r:?}"
+        );
+        assert_eq!(r[6], "2", "it began with the second fault: {r:?}");
+        assert_eq!(r[7], "down on circuit.secondary at 600.000s", "{r:?}");
+    }
+    // Every IPv4 outage closed (the VPN carries IPv4).
+    assert!(
+        rows.iter()
+            .filter(|r| !r[0].ends_with("_ipv6"))
+            .all(|r| r[5] == "0"),
+        "{csv}"
+    );
+}

@@ -345,8 +345,9 @@ fn mrt_reads_in_bgpdump_with_the_same_messages_and_prefixes() {
     }
 }
 
+/// The RIPE RIS dumps kept in the repository (`corpus/ris/README.md`: source, attribution).
 fn corpus_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../corpus/ris")
 }
 
 #[test]
@@ -359,9 +360,21 @@ fn corpus_and_simulated_captures_reencode_byte_for_byte() {
                 .collect()
         })
         .unwrap_or_default();
-    if files.is_empty() {
-        eprintln!("SKIP corpus: no ../shared/corpus/*.mrt.gz beside the workspace");
-    }
+    files.sort();
+    let names: Vec<String> = files
+        .iter()
+        .filter_map(|p| p.file_name())
+        .map(|n| n.to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "ris-updates-20100722-2015.mrt.gz",
+            "ris-updates-20160811-1600.mrt.gz"
+        ],
+        "the RIS dumps in {}",
+        corpus_dir().display()
+    );
     for name in ["reference", "lossy-circuit", "bfd", "four-circuits"] {
         for point in [CapturePoint::Sender, CapturePoint::Receiver] {
             if let Some(c) = capture("roundtrip", name, point) {

@@ -20,14 +20,13 @@
 //! dependency on where cargo put the binary of another package.
 
 use std::path::PathBuf;
-use std::sync::Mutex;
 
 use clap::Parser as _;
 use scenarios::report::{Detection, DownCause, Observation, PathChange, RunReport, TimelineEvent};
 use scenarios::scenario::{Metric, Scenario};
 use scenarios::spec::Via;
 use scenarios::sweep::histogram::{Hist, Unit};
-use scenarios::sweep::{self, Exec, Sample, SweepResult};
+use scenarios::sweep::{self, Sample, SweepResult};
 use scenarios::units::Quantity;
 use sim_core::time::{Duration, Instant};
 
@@ -812,33 +811,20 @@ fn sweep_detection_ce1_equals_each_runs_ce1_detection() {
         "msee1 detected first in {msee1_first} of {RUNS} runs: the test would not tell ce1 from the earliest"
     );
 
-    // The samples the sweep records, run by run (in no particular order).
-    let seen = Mutex::new(Vec::new());
-    let parts = sweep::run_samples(
-        &[&sc],
-        RUNS,
-        sc.seed,
-        None,
-        Exec {
-            jobs: 1,
-            progress: false,
-        },
-        |_, s| {
-            let v = s.get("detection.ce1").map(duration_value);
-            seen.lock().expect("not poisoned").push(v);
-        },
-    );
-    assert!(parts.is_ok(), "the sweep runs");
-    let mut seen: Vec<Duration> = seen
-        .into_inner()
-        .expect("not poisoned")
-        .into_iter()
-        .map(|v| v.expect("every run has detection.ce1"))
+    // The samples the sweep records (`Sample::of` over the sweep's metrics, from the forked
+    // runs a sweep makes with `Prepared`), run by run.
+    let names = sweep::metrics(&sc);
+    let prepared = scenarios::Prepared::new(&sc).expect("start-up runs");
+    let seen: Vec<Duration> = (0..RUNS)
+        .map(|r| {
+            let report = prepared.run(sweep::run_seed(sc.seed, r)).expect("runs");
+            let s = Sample::of(&report, &sc, &names);
+            s.get("detection.ce1")
+                .map(duration_value)
+                .expect("every run has detection.ce1")
+        })
         .collect();
-    let mut expected = per_run.clone();
-    seen.sort_unstable();
-    expected.sort_unstable();
-    assert_eq!(seen, expected);
+    assert_eq!(seen, per_run);
 
     // The command line's JSON histogram is exactly the histogram of the per-run values.
     let out = holdtime(&[

@@ -263,6 +263,28 @@ malformed! {
         topo6("private", "onprem_ipv6_prefixes = [\"2001:db8:1::/48\"]", "", "") => [
             "bad.toml:8:24: error: IPv6 address space without IPv6 private peering (at `topology.onprem_ipv6_prefixes`)",
         ];
+    rejects_onprem_prefix_overlapping_a_vnet:
+        topo6("private", "", "", "\n[[topology.vnet]]\nname = \"spoke\"\nprefixes = [\"10.1.128.0/17\"]\n") => [
+            "bad.toml:7:20: error: on-premises prefix 10.1.0.0/16 overlaps the address space of VNet `spoke` (10.1.128.0/17) (at `topology.onprem_prefixes[0]`)",
+            "7 | onprem_prefixes = [\"10.1.0.0/16\"]\n  |                    ^^^^^^^^^^^^^",
+            "= expected: on-premises prefixes outside the VNet's address space (10.1.128.0/17)",
+            "= note: Azure: the address space of a VNet connected to an ExpressRoute circuit or a VPN gateway must not overlap the on-premises address space, and a local network gateway's address prefixes must not overlap the VNet's",
+        ];
+    rejects_onprem_ipv6_prefix_overlapping_a_vnet:
+        topo6(
+            "private",
+            "onprem_ipv6_prefixes = [\"fd00:10::/32\"]",
+            "ipv6_primary_subnet = \"2001:db8:100::/126\"\nipv6_secondary_subnet = \"2001:db8:100::4/126\"",
+            "ipv6_prefixes = [\"fd00:10:1::/64\"]\n",
+        ) => [
+            "bad.toml:8:25: error: on-premises prefix fd00:10::/32 overlaps the address space of VNet `vnet` (fd00:10:1::/64) (at `topology.onprem_ipv6_prefixes[0]`)",
+            "= expected: on-premises prefixes outside the VNet's address space (10.10.0.0/16, fd00:10:1::/64)",
+        ];
+    rejects_generated_onprem_prefixes_in_a_vnet:
+        topo6("private", "", "", "\n[[topology.vnet]]\nname = \"cgnat\"\nprefixes = [\"100.64.0.0/12\"]\n\n[prefixes]\nonprem = 300\n") => [
+            "bad.toml:25:13: error: on-premises prefix 100.64.0.0/24 overlaps the address space of VNet `cgnat` (100.64.0.0/12, which `prefixes.onprem` generates on-premises prefixes into) (at `topology.vnet[1].prefixes[0]`)",
+            "25 | prefixes = [\"100.64.0.0/12\"]\n   |             ^^^^^^^^^^^^^^^",
+        ];
     rejects_ipv6_probe_without_ipv6_space:
         topo6("private", "", "", "\n[[probe]]\nfrom = \"onprem\"\nto = \"vnet\"\nfamily = \"ipv6\"\n") => [
             "error: no IPv6 address space between `onprem` and `vnet` (at `probe[0].family`)",
@@ -365,7 +387,7 @@ fn every_library_scenario_parses_and_validates_without_errors() {
 
 #[test]
 fn every_builtin_topology_builds() {
-    for (name, _) in scenarios::topology::BUILTIN_TOPOLOGIES {
+    for (name, _) in scenarios::validate::BUILTIN_TOPOLOGIES {
         let text = HEAD.replace("expressroute-vpn-failover", name);
         let loaded = scenarios::load_str("t.toml", &text)
             .unwrap_or_else(|e| panic!("built-in topology {name} does not build:\n{e}"));
@@ -540,18 +562,32 @@ fn rejects_vpn_gateway_asn_equal_to_customer_asn() {
 }
 
 #[test]
-fn design_sketch_in_shared_design_md_is_a_valid_scenario() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/design.md");
-    let design = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{} must sit beside the project: {e}", path.display()));
-    let start = design
+fn first_scenario_in_the_library_readme_is_valid_and_passes_its_expectation() {
+    let readme = include_str!("../../scenarios/library/README.md");
+    let section = readme
+        .find("## A first scenario file")
+        .expect("the library README has a first scenario");
+    let start = readme[section..]
         .find("```toml\n")
-        .expect("design.md has a toml sketch")
-        + "```toml\n".len();
-    let len = design[start..].find("```").expect("the sketch is closed");
-    let sketch = &design[start..start + len];
-    let loaded = scenarios::load_str("design.md", sketch)
-        .unwrap_or_else(|e| panic!("the design sketch is refused:\n{e}"));
+        .map(|i| section + i + "```toml\n".len())
+        .expect("the section has a toml block");
+    let len = readme[start..].find("```").expect("the block is closed");
+    let sketch = &readme[start..start + len];
+    let loaded = scenarios::load_str("first.toml", sketch)
+        .unwrap_or_else(|e| panic!("the README's first scenario is refused:\n{e}"));
+    assert!(
+        loaded.scenario.warnings.is_empty(),
+        "{}",
+        loaded.render_warnings()
+    );
     assert_eq!(loaded.scenario.seed, 7);
     assert_eq!(loaded.scenario.faults.len(), 1);
+    assert_eq!(loaded.scenario.expectations.len(), 1);
+    let report = scenarios::run(&loaded.scenario, loaded.scenario.seed, None).expect("it runs");
+    let verdicts = scenarios::report::evaluate(&loaded.scenario, &report);
+    assert!(
+        verdicts.iter().all(|v| v.pass),
+        "{}",
+        scenarios::report::render_verdicts("first.toml", &verdicts)
+    );
 }

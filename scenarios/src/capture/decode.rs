@@ -177,6 +177,12 @@ pub enum FileError {
     /// gzip decompression failed.
     #[error("gzip: {0}")]
     Gzip(std::io::Error),
+    /// The decompressed data exceeds [`crate::input::MAX_CAPTURE_BYTES`].
+    #[error(
+        "gzip: decompresses to more than {}, the most a capture or MRT file may have",
+        crate::input::show_size(crate::input::MAX_CAPTURE_BYTES)
+    )]
+    GzipTooLarge,
     /// Neither pcap, pcapng nor MRT.
     #[error("not a pcap, pcapng or MRT file")]
     Unknown,
@@ -213,16 +219,27 @@ impl Summary {
 }
 
 /// Decompresses gzip input (detected by its magic, RFC 1952 §2.3.1), or borrows it as is.
+/// The output is bounded like a file read ([`crate::input::MAX_CAPTURE_BYTES`]): a small
+/// gzip stream can expand a thousandfold.
 ///
 /// # Errors
 ///
-/// [`FileError::Gzip`] when the gzip stream is corrupt.
+/// [`FileError::Gzip`] when the gzip stream is corrupt, [`FileError::GzipTooLarge`] when it
+/// decompresses to more than the bound.
 pub fn gunzip(data: &[u8]) -> Result<std::borrow::Cow<'_, [u8]>, FileError> {
+    gunzip_bounded(data, crate::input::MAX_CAPTURE_BYTES)
+}
+
+fn gunzip_bounded(data: &[u8], limit: u64) -> Result<std::borrow::Cow<'_, [u8]>, FileError> {
     if data.starts_with(&[0x1F, 0x8B]) {
         let mut out = Vec::new();
         flate2::read::MultiGzDecoder::new(data)
+            .take(limit.saturating_add(1))
             .read_to_end(&mut out)
             .map_err(FileError::Gzip)?;
+        if u64::try_from(out.len()).unwrap_or(u64::MAX) > limit {
+            return Err(FileError::GzipTooLarge);
+        }
         Ok(out.into())
     } else {
         Ok(data.into())
@@ -801,6 +818,19 @@ pub fn notification_name(n: &Notification) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn gunzip_stops_at_the_bound() {
+        use std::io::Write as _;
+        let mut z = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        z.write_all(&[0u8; 1000]).unwrap();
+        let gz = z.finish().unwrap();
+        assert!(matches!(
+            gunzip_bounded(&gz, 999),
+            Err(FileError::GzipTooLarge)
+        ));
+        assert_eq!(gunzip_bounded(&gz, 1000).unwrap().len(), 1000);
+    }
 
     #[test]
     fn formats_times_in_utc() {

@@ -3,10 +3,10 @@
 //!
 //! # Out
 //!
-//! The world tells a [`Tap`] about every frame at the capture point (TCP segments with the
-//! model's own sequence numbers, flags, window and MSS; BFD control packets), every byte
-//! stream a router received, and every FSM transition. [`Recorder`] is the tap behind
-//! `holdtime run --pcap/--mrt`:
+//! The world tells a [`Tap`] (the simulator's trait, [`crate::sim::tap`]) about every frame at
+//! the capture point (TCP segments with the model's own sequence numbers, flags, window and
+//! MSS; BFD control packets), every byte stream a router received, and every FSM transition.
+//! [`Recorder`] is the tap behind `holdtime run --pcap/--mrt`:
 //!
 //! - pcapng, one Ethernet interface per session (named after it), nanosecond timestamps:
 //!   each frame is Ethernet II (802.1Q-tagged when the session has a VLAN), IPv4 or IPv6
@@ -52,6 +52,7 @@ use sim_core::tcp::Flags;
 use sim_core::time::Instant;
 
 use crate::sim::net::{Frame, SessIx};
+use crate::sim::tap::Tap;
 use crate::topology::Topology;
 
 use self::mrt::{MrtWriter, Peering};
@@ -62,18 +63,6 @@ use self::pcap::PcapngWriter;
 pub const DEFAULT_EPOCH: u64 = 1_767_225_600;
 /// The BFD single-hop control port (RFC 5881 §4).
 pub const BFD_PORT: u16 = 3784;
-
-/// What the world reports to a capture.
-///
-/// Call order: any interleaving, in virtual-time order per method.
-pub trait Tap {
-    /// A frame at the capture point, sent by end `from` of `session`.
-    fn frame(&mut self, at: Instant, session: SessIx, from: u8, frame: &Frame);
-    /// In-order bytes the router at end `end` of `session` received on its connection.
-    fn received(&mut self, at: Instant, session: SessIx, end: u8, bytes: &[u8]);
-    /// The FSM of end `end` of `session` moved from `from` to `to`.
-    fn state(&mut self, at: Instant, session: SessIx, end: u8, from: State, to: State);
-}
 
 /// What the recorder knows of a session.
 #[derive(Debug, Clone)]

@@ -1,11 +1,14 @@
 //! `holdtime sweep | merge | advise | report`: the many-run commands.
 //!
-//! Exit codes as for `run`: 0 success, 2 bad input (scenario, `--set`, files), 3 a run failed.
+//! Exit codes as for `run`: 0 success, 2 bad input (scenario, `--set`, files, a count of 0) or
+//! an estimate over an hour without `--yes` ([`crate::sweep::estimate`]), 3 a run failed.
 
+use std::cell::RefCell;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use super::{EXIT_INVALID, EXIT_NOT_RUN, EXIT_OK};
+use crate::sweep::estimate::{Estimate, WALL_LIMIT, show_wall};
 use crate::sweep::grid::SetArg;
 use crate::sweep::{self, Exec, Shard, SweepError, SweepResult, SweepSpec};
 
@@ -29,11 +32,11 @@ pub struct SweepArgs {
     /// `link[circuit.primary].loss=0.01`).
     #[arg(long = "set", value_name = "KEY=V1,V2,...")]
     pub set: Vec<SetArg>,
-    /// Runs per grid point.
-    #[arg(long)]
+    /// Runs per grid point (at least 1).
+    #[arg(long, value_parser = parse_runs)]
     pub runs: u64,
-    /// Worker threads (default: all cores). The result does not depend on it.
-    #[arg(long)]
+    /// Worker threads (at least 1; default: all cores). The result does not depend on it.
+    #[arg(long, value_parser = parse_jobs)]
     pub jobs: Option<usize>,
     /// Base seed (default: the file's `seed`, else 0).
     #[arg(long)]
@@ -53,6 +56,31 @@ pub struct SweepArgs {
     /// episodes. Default: every metric with a value except `detection.SESSION@ROUTER`.
     #[arg(long = "metric", value_name = "METRIC")]
     pub metric: Vec<String>,
+    /// Go ahead even when the sweep is estimated to take more than an hour of wall time.
+    #[arg(long)]
+    pub yes: bool,
+}
+
+/// `--runs`, `--healthy-runs`: a count of runs, at least 1 (clap turns the refusal into a
+/// usage error, exit status 2).
+fn parse_runs(s: &str) -> Result<u64, String> {
+    match s.parse::<u64>() {
+        Ok(0) => Err("0 runs would measure nothing: give at least 1".to_owned()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// `--jobs`: worker threads, at least 1.
+fn parse_jobs(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(0) => Err(
+            "0 worker threads would run nothing: give at least 1 (default: the cores available)"
+                .to_owned(),
+        ),
+        Ok(n) => Ok(n),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 /// Default worker count: the cores available.
@@ -94,14 +122,57 @@ pub(super) fn sweep(a: &SweepArgs, out: &mut dyn Write, err: &mut dyn Write) -> 
         seed,
         shard: a.shard,
     };
-    let exec = Exec {
-        jobs: a.jobs.unwrap_or_else(default_jobs),
-        progress: sweep::progress_wanted(),
-    };
-    match sweep::run(&spec, exec) {
+    let err = RefCell::new(err);
+    let on_estimate = |e: &Estimate| tell_estimate(e, &err);
+    let exec = exec(a.jobs, a.yes, &on_estimate);
+    let result = sweep::run(&spec, exec);
+    let err = err.into_inner();
+    match result {
         Ok(r) => emit(&r, a.format, &a.metric, a.out.as_deref(), out, err),
+        Err(e @ SweepError::TooLong { .. }) => too_long(
+            &e,
+            "fewer --runs, fewer --set values, or one --shard I/N of it per machine",
+            err,
+        ),
         Err(e) => report_error(&e, err),
     }
+}
+
+/// The execution options of `sweep` and `advise`: the wall-time limit unless `--yes`.
+fn exec<'a>(jobs: Option<usize>, yes: bool, on_estimate: &'a dyn Fn(&Estimate)) -> Exec<'a> {
+    Exec {
+        jobs: jobs.unwrap_or_else(default_jobs),
+        progress: sweep::progress_wanted(),
+        wall_limit: (!yes).then_some(WALL_LIMIT),
+        on_estimate: Some(on_estimate),
+    }
+}
+
+/// Estimates of a minute or more go to stderr before the runs; an estimate over the limit
+/// only gets here with `--yes`.
+fn tell_estimate(e: &Estimate, err: &RefCell<&mut dyn Write>) {
+    if e.wall < std::time::Duration::from_secs(60) {
+        return;
+    }
+    let mut err = err.borrow_mut();
+    if e.wall > WALL_LIMIT {
+        let _ = writeln!(
+            err,
+            "holdtime: this will take {e}: more than {}, going ahead (--yes)",
+            show_wall(WALL_LIMIT)
+        );
+    } else {
+        let _ = writeln!(err, "holdtime: this will take {e}");
+    }
+}
+
+/// The refusal of an estimate over the limit: the estimate, then how to go ahead.
+fn too_long(e: &SweepError, smaller: &str, err: &mut dyn Write) -> u8 {
+    let _ = writeln!(
+        err,
+        "holdtime: {e}\n  = help: give --yes to run it anyway, or make it smaller: {smaller}"
+    );
+    EXIT_INVALID
 }
 
 pub(super) fn merge(
@@ -113,10 +184,14 @@ pub(super) fn merge(
 ) -> u8 {
     let mut parts = Vec::with_capacity(files.len());
     for f in files {
-        let parsed = std::fs::read_to_string(f)
-            .map_err(|e| e.to_string())
-            .and_then(|t| SweepResult::from_json(&t).map_err(|e| e.to_string()));
-        match parsed {
+        let text = match crate::input::read_text(f, crate::input::Kind::Result) {
+            Ok(t) => t,
+            Err(e) => {
+                let _ = writeln!(err, "holdtime: {e}");
+                return EXIT_INVALID;
+            }
+        };
+        match SweepResult::from_json(&text) {
             Ok(r) => parts.push(r),
             Err(e) => {
                 let _ = writeln!(err, "holdtime: {}: {e}", f.display());
@@ -208,17 +283,17 @@ pub struct AdviseArgs {
     /// False-reset budget per year (compared with the estimate; the 95 % bound is shown).
     #[arg(long, default_value_t = 1.0)]
     pub max_false_per_year: f64,
-    /// Failure runs per candidate.
-    #[arg(long, default_value_t = 200)]
+    /// Failure runs per candidate (at least 1).
+    #[arg(long, default_value_t = 200, value_parser = parse_runs)]
     pub runs: u64,
-    /// Healthy runs per candidate.
-    #[arg(long, default_value_t = 8)]
+    /// Healthy runs per candidate (at least 1).
+    #[arg(long, default_value_t = 8, value_parser = parse_runs)]
     pub healthy_runs: u64,
     /// Simulated time of each healthy run.
     #[arg(long, default_value = "1d")]
     pub horizon: sim_core::time::Duration,
-    /// Worker threads (default: all cores).
-    #[arg(long)]
+    /// Worker threads (at least 1; default: all cores).
+    #[arg(long, value_parser = parse_jobs)]
     pub jobs: Option<usize>,
     /// Base seed.
     #[arg(long, default_value_t = 1)]
@@ -226,6 +301,9 @@ pub struct AdviseArgs {
     /// Also write the assessments as JSON here (for `holdtime report`).
     #[arg(long)]
     pub json: Option<PathBuf>,
+    /// Go ahead even when the runs are estimated to take more than an hour of wall time.
+    #[arg(long)]
+    pub yes: bool,
 }
 
 pub(super) fn advise(a: &AdviseArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
@@ -276,11 +354,11 @@ pub(super) fn advise(a: &AdviseArgs, out: &mut dyn Write, err: &mut dyn Write) -
         horizon: a.horizon,
         seed: a.seed,
     };
-    let exec = Exec {
-        jobs: a.jobs.unwrap_or_else(default_jobs),
-        progress: sweep::progress_wanted(),
-    };
-    match advise::assess(&spec, exec) {
+    let err = RefCell::new(err);
+    let on_estimate = |e: &Estimate| tell_estimate(e, &err);
+    let result = advise::assess(&spec, exec(a.jobs, a.yes, &on_estimate));
+    let err = err.into_inner();
+    match result {
         Ok(ranked) => {
             if let Some(path) = &a.json {
                 let json = advise::to_json(&spec, &ranked);
@@ -291,6 +369,11 @@ pub(super) fn advise(a: &AdviseArgs, out: &mut dyn Write, err: &mut dyn Write) -
             let _ = out.write_all(advise::render(&spec, &ranked).as_bytes());
             EXIT_OK
         }
+        Err(e @ SweepError::TooLong { .. }) => too_long(
+            &e,
+            "fewer --runs or --healthy-runs, or a shorter --horizon",
+            err,
+        ),
         Err(e) => report_error(&e, err),
     }
 }
@@ -302,10 +385,10 @@ pub(super) fn report(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> u8 {
-    let text = match std::fs::read_to_string(input) {
+    let text = match crate::input::read_text(input, crate::input::Kind::Result) {
         Ok(t) => t,
         Err(e) => {
-            let _ = writeln!(err, "holdtime: {}: {e}", input.display());
+            let _ = writeln!(err, "holdtime: {e}");
             return EXIT_INVALID;
         }
     };

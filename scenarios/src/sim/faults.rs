@@ -28,11 +28,11 @@ use sim_core::link::{JitterModel, LossModel as SimLoss};
 use sim_core::rng::fnv1a64;
 use sim_core::time::Instant;
 
+use super::RunError;
 use super::azure::{BLOCK_DEPROVISIONED, BLOCK_GATE, BLOCK_MAINTENANCE};
 use super::net::{SegIx, SessIx};
 use super::router::RouterRt;
 use super::world::{Ev, World, sim_loss};
-use crate::RunError;
 use crate::report::{DownCause, TimelineEvent};
 use crate::scenario::FaultAction;
 use crate::spec::SessionStateName;

@@ -6,12 +6,15 @@
 //! - [`dataplane`]: per-router forwarding, per-flow ECMP, exact outage intervals and probes.
 //! - [`net`]: TCP connections and datagrams carried hop by hop over session paths.
 //! - `router`: one topology router as a running `bgp::speaker::Speaker`.
+//! - [`tap`]: what the world reports to a capture (frames, received bytes, FSM transitions);
+//!   [`crate::capture`] implements it.
 //! - `wire`: BGP messages counted as they first leave the sender, for the report.
 //! - `world`: the scenario instantiated in one engine: the event loop and the fork.
 //! - `forwarding`: the topology as a [`dataplane::Plane`] (endpoints, pseudo routers).
 //! - `azure`: Azure's gates, the ExpressRoute gateway's programming, the VPN gateway.
 //! - `faults`: each fault kind's effect and its undoing.
 //! - `measure`: the measurement model, the only code that computes what a report says.
+//! - [`RunError`]: why a run did not produce a report.
 
 pub(crate) mod azure;
 pub mod dataplane;
@@ -20,8 +23,18 @@ pub(crate) mod forwarding;
 pub(crate) mod measure;
 pub mod net;
 pub(crate) mod router;
+pub mod tap;
 pub(crate) mod wire;
 pub(crate) mod world;
+
+/// Why a run did not produce a report.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RunError {
+    /// The topology could not be instantiated (a session path that does not chain, a router
+    /// configuration the BGP speaker refuses). Validation should have caught it first.
+    #[error("cannot build the simulated network: {0}")]
+    Model(String),
+}
 
 /// A part of the world that a snapshot does not carry (the trace writer, the capture sink):
 /// its clone is empty, so every other part of the world derives `Clone` and a snapshot at

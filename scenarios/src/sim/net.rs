@@ -135,6 +135,17 @@ pub enum Upcall {
         /// The payload.
         bytes: PacketBuf,
     },
+    /// A handshake segment (SYN, or SYN-ACK) of the current connection attempt was lost on
+    /// the path; reported once per attempt and end, so that a timeline can say why a session
+    /// does not come back.
+    HandshakeLost {
+        /// The session.
+        session: SessIx,
+        /// The end that sent it (0: the SYN of the active opener; 1: the SYN-ACK).
+        from: u8,
+        /// When the sender retransmits it (its retransmission timer), if it still will.
+        retransmit_at: Option<Instant>,
+    },
     /// Carrier changed on a segment attached directly to a router.
     Carrier {
         /// The router (topology index).
@@ -171,6 +182,8 @@ struct Conn {
     /// Whether each end has seen `Connected`.
     connected: [bool; 2],
     timers: [Option<(Instant, EventId)>; 2],
+    /// A lost handshake segment has been reported for this end (once per attempt).
+    handshake_lost: [bool; 2],
 }
 
 /// A session's path and connection.
@@ -505,6 +518,7 @@ impl Net {
             eps: [Some(active), Some(passive)],
             connected: [false; 2],
             timers: [None; 2],
+            handshake_lost: [false; 2],
         });
         self.flush(engine, session, 0);
         self.flush(engine, session, 1);
@@ -757,8 +771,44 @@ impl Net {
                 DropCause::Down | DropCause::Loss | DropCause::QueueFull | DropCause::Silent,
             ) => {
                 self.stats.dropped += 1;
+                self.lost(session, toward, &frame);
             }
         }
+    }
+
+    /// A frame travelling towards `toward` was lost: a handshake segment of the current
+    /// attempt is reported (once per attempt and end) with the sender's retransmission time.
+    fn lost(&mut self, session: SessIx, toward: u8, frame: &Frame) {
+        let Frame::Tcp {
+            generation,
+            segment,
+        } = frame
+        else {
+            return;
+        };
+        if !segment.flags.contains(tcp::Flags::SYN) {
+            return;
+        }
+        let from = 1 - (toward & 1);
+        let i = usize::from(from);
+        let Some(conn) = self
+            .sessions
+            .get_mut(session.0)
+            .and_then(|s| s.conn.as_mut())
+            .filter(|c| c.generation == *generation && !c.connected[i])
+        else {
+            return;
+        };
+        if conn.handshake_lost[i] {
+            return;
+        }
+        conn.handshake_lost[i] = true;
+        let retransmit_at = conn.eps[i].as_ref().and_then(tcp::Endpoint::poll_timeout);
+        self.upcalls.push_back(Upcall::HandshakeLost {
+            session,
+            from,
+            retransmit_at,
+        });
     }
 
     fn arrive<E: From<NetEvent>>(
@@ -780,6 +830,7 @@ impl Net {
             .is_some_and(|l| l.survives(dir, &delivery));
         if !survived {
             self.stats.dropped += 1;
+            self.lost(session, toward, &frame);
             return;
         }
         let hops = self.sessions.get(session.0).map_or(0, |s| s.hops.len());
@@ -996,6 +1047,46 @@ mod tests {
             }
         }
         seen
+    }
+
+    #[test]
+    fn a_lost_syn_is_reported_once_per_attempt_with_its_retransmission_time() {
+        let (mut engine, mut net) = two_hop();
+        let s = SessIx(0);
+        // The core goes silent: every SYN (and its retransmissions) is lost on the 2nd hop.
+        net.set_silent(SegIx(1), true);
+        net.connect(&mut engine, s);
+        let up = run(&mut engine, &mut net, Instant::from_nanos(10_000_000_000));
+        let lost: Vec<&(Instant, Upcall)> = up
+            .iter()
+            .filter(|(_, u)| matches!(u, Upcall::HandshakeLost { .. }))
+            .collect();
+        // Once for the attempt, although the SYN is retransmitted at 1 s, 3 s and 7 s.
+        assert_eq!(lost.len(), 1, "{up:?}");
+        // Lost where the first hop (1 ms) delivers it into the silent core; the sender's
+        // retransmission timer fires at the initial RTO, 1 s after the SYN was sent.
+        assert_eq!(
+            *lost[0],
+            (
+                Instant::from_nanos(1_000_000),
+                Upcall::HandshakeLost {
+                    session: s,
+                    from: 0,
+                    retransmit_at: Some(Instant::from_nanos(1_000_000_000)),
+                }
+            )
+        );
+        // A new attempt is reported again.
+        net.connect(&mut engine, s);
+        let again = run(&mut engine, &mut net, Instant::from_nanos(20_000_000_000));
+        assert_eq!(
+            again
+                .iter()
+                .filter(|(_, u)| matches!(u, Upcall::HandshakeLost { from: 0, .. }))
+                .count(),
+            1,
+            "{again:?}"
+        );
     }
 
     #[test]

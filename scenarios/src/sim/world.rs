@@ -56,16 +56,17 @@ use sim_core::queue::EventId;
 use sim_core::rng::{Seed, Stream, fnv1a64};
 use sim_core::time::{Duration, Instant};
 
-use super::Detached;
 use super::azure::Azure;
 use super::faults::FaultState;
 use super::forwarding::{Forwarding, end_of};
 use super::measure::Measure;
 use super::net::{CapturePoint, CloseCause, Net, NetEvent, PathNode, SessIx, Upcall};
 use super::router::{Out, RouterRt, RtEvent, SessionDown};
-use crate::RunError;
-use crate::capture::Tap;
-use crate::report::{DownCause, FlapCount, MessageCount, RunReport, TimelineEvent, WindowStart};
+use super::tap::Tap;
+use super::{Detached, RunError};
+use crate::report::{
+    ConnectTrouble, DownCause, FlapCount, MessageCount, RunReport, TimelineEvent, WindowStart,
+};
 use crate::scenario::{MessageType, Scenario};
 use crate::spec::SessionStateName;
 use crate::topology::{self, Node, Topology};
@@ -554,6 +555,17 @@ impl<'a> World<'a> {
                         self.sessions[session.0].pending_cause[usize::from(end)] =
                             Some(DownCause::TransportAborted);
                     }
+                    let trouble = match why {
+                        _ if was_connected => None,
+                        CloseCause::Reset => Some(ConnectTrouble::Refused),
+                        CloseCause::Aborted(sim_core::tcp::AbortReason::SynRetriesExhausted) => {
+                            Some(ConnectTrouble::GaveUp)
+                        }
+                        CloseCause::Aborted(_) | CloseCause::PeerClosed => None,
+                    };
+                    if let Some(trouble) = trouble {
+                        self.connect_trouble(r, session, trouble);
+                    }
                     let t = if was_connected {
                         bgp::fsm::Transport::Closed
                     } else {
@@ -570,6 +582,19 @@ impl<'a> World<'a> {
                     let r = self.router_at(session, end);
                     self.routers[r].handle_bfd(now, session, &bytes);
                     self.flush_router(r);
+                }
+                Upcall::HandshakeLost {
+                    session,
+                    from,
+                    retransmit_at,
+                } => {
+                    let r = self.router_at(session, from);
+                    let trouble = if from == 0 {
+                        ConnectTrouble::SynLost { retransmit_at }
+                    } else {
+                        ConnectTrouble::SynAckLost { retransmit_at }
+                    };
+                    self.connect_trouble(r, session, trouble);
                 }
                 Upcall::Carrier {
                     router,
@@ -590,6 +615,19 @@ impl<'a> World<'a> {
             let now = self.engine.now();
             self.meas.evaluate(now, &self.fwd);
         }
+    }
+
+    /// A timeline line on why a session's connection attempt did not succeed.
+    fn connect_trouble(&mut self, r: usize, session: SessIx, trouble: ConnectTrouble) {
+        let now = self.engine.now();
+        self.meas.push(
+            now,
+            Some(self.topo.routers[r].name.clone()),
+            TimelineEvent::Connect {
+                session: self.topo.sessions[session.0].name.clone(),
+                trouble,
+            },
+        );
     }
 
     pub(crate) fn router_at(&self, session: SessIx, end: u8) -> usize {

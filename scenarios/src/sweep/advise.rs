@@ -35,7 +35,8 @@ use toml::{Table, Value};
 
 use super::grid::Point;
 use super::histogram::show_us;
-use super::{Exec, PointResult, Sample, SweepError, parse_doc, run_samples, source_text, variant};
+use super::runner::{Batch, Gate, Stop, progress_bar};
+use super::{Exec, PointResult, Sample, SweepError, parse_doc, variant};
 use crate::scenario::Scenario;
 use crate::spec::TcpPreset;
 
@@ -236,9 +237,19 @@ const YEAR_NS: f64 = 365.25 * 86_400.0 * 1e9;
 ///
 /// # Errors
 ///
-/// [`SweepError`] if the scenario or a variant is invalid, or a run fails.
-pub fn assess(spec: &AdviseSpec, exec: Exec) -> Result<Vec<Assessment>, SweepError> {
-    let (name, text) = source_text(&spec.source)?;
+/// [`SweepError::NoRuns`] when `spec.runs` or `spec.healthy_runs` is 0 (a ranking on no runs
+/// would mean nothing); otherwise [`SweepError`] if the scenario or a variant is invalid, or a
+/// run fails.
+pub fn assess(spec: &AdviseSpec, exec: Exec<'_>) -> Result<Vec<Assessment>, SweepError> {
+    for (n, what) in [
+        (spec.runs, "failure runs per candidate"),
+        (spec.healthy_runs, "healthy runs per candidate"),
+    ] {
+        if n == 0 {
+            return Err(SweepError::NoRuns { what });
+        }
+    }
+    let (name, text) = crate::source_text(&spec.source)?;
     let doc = parse_doc(&name, &text)?;
     let healthy_doc = healthy(&doc, spec.loss, spec.horizon);
     let target = lossy_target(&doc);
@@ -252,20 +263,22 @@ pub fn assess(spec: &AdviseSpec, exec: Exec) -> Result<Vec<Assessment>, SweepErr
             &c.point(),
         )?);
     }
-    let run_err = |(k, error): (u64, super::RunFailure), runs: u64| SweepError::Run {
-        point: spec
-            .candidates
-            .get(usize::try_from(k / runs.max(1)).unwrap_or(usize::MAX))
-            .map(Candidate::label)
-            .unwrap_or_default(),
-        run: k % runs.max(1),
-        seed: super::run_seed(spec.seed, k % runs.max(1)),
-        error,
+    let run_err = |stop: Stop, runs: u64| {
+        stop.into_error(exec, |k, error| SweepError::Run {
+            point: spec
+                .candidates
+                .get(usize::try_from(k / runs.max(1)).unwrap_or(usize::MAX))
+                .map(Candidate::label)
+                .unwrap_or_default(),
+            run: k % runs.max(1),
+            seed: super::run_seed(spec.seed, k % runs.max(1)),
+            error,
+        })
     };
-    let refs: Vec<&Scenario> = failing.iter().collect();
-    let fail_parts = run_samples(&refs, spec.runs, spec.seed, None, exec, |_, _| {})
-        .map_err(|e| run_err(e, spec.runs))?;
-    let refs: Vec<&Scenario> = healthy_sc.iter().collect();
+    let fail_refs: Vec<&Scenario> = failing.iter().collect();
+    let healthy_refs: Vec<&Scenario> = healthy_sc.iter().collect();
+    let fail_batch = Batch::new(&fail_refs, spec.runs, spec.seed, None);
+    let healthy_batch = Batch::new(&healthy_refs, spec.healthy_runs, spec.seed, None);
     // Flaps and up time are summed exactly here (the histograms keep 3 significant digits).
     let flaps: Vec<AtomicU64> = spec.candidates.iter().map(|_| AtomicU64::new(0)).collect();
     let up_ns: Vec<AtomicU64> = spec.candidates.iter().map(|_| AtomicU64::new(0)).collect();
@@ -273,22 +286,39 @@ pub fn assess(spec: &AdviseSpec, exec: Exec) -> Result<Vec<Assessment>, SweepErr
         .iter()
         .map(|s| s.topology.sessions_over(&target))
         .collect();
-    let healthy_parts = run_samples(
-        &refs,
-        spec.healthy_runs,
-        spec.seed,
-        None,
-        exec,
-        |p, s: &Sample| {
-            if let Some(f) = flaps.get(p) {
-                f.fetch_add(s.flaps, Ordering::Relaxed);
-            }
-            if let (Some(u), Some(e)) = (up_ns.get(p), exposed.get(p)) {
-                u.fetch_add(exposure(s, e).as_nanos(), Ordering::Relaxed);
-            }
-        },
-    )
-    .map_err(|e| run_err(e, spec.healthy_runs))?;
+    let on_failure = |_: usize, _: &Sample| {};
+    let on_healthy = |p: usize, s: &Sample| {
+        if let Some(f) = flaps.get(p) {
+            f.fetch_add(s.flaps, Ordering::Relaxed);
+        }
+        if let (Some(u), Some(e)) = (up_ns.get(p), exposed.get(p)) {
+            u.fetch_add(exposure(s, e).as_nanos(), Ordering::Relaxed);
+        }
+    };
+    // Both pilots run before the estimate of the whole is judged; the failure runs' estimate
+    // alone may already refuse, before any healthy run.
+    let bar = progress_bar(exec, fail_batch.len().saturating_add(healthy_batch.len()));
+    let mut gate = Gate::new(exec);
+    let parts = fail_batch
+        .pilot(&mut gate, bar.as_ref(), &on_failure)
+        .map_err(|e| run_err(e, spec.runs))
+        .and_then(|fail_pilot| {
+            let healthy_pilot = healthy_batch
+                .pilot(&mut gate, bar.as_ref(), &on_healthy)
+                .map_err(|e| run_err(e, spec.healthy_runs))?;
+            gate.proceed().map_err(|e| run_err(e, spec.runs))?;
+            let f = fail_batch
+                .finish(fail_pilot, exec, bar.as_ref(), &on_failure)
+                .map_err(|e| run_err(e, spec.runs))?;
+            let h = healthy_batch
+                .finish(healthy_pilot, exec, bar.as_ref(), &on_healthy)
+                .map_err(|e| run_err(e, spec.healthy_runs))?;
+            Ok((f, h))
+        });
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    let (fail_parts, healthy_parts) = parts?;
     let mut out = Vec::with_capacity(spec.candidates.len());
     for (((((c, fsc), fparts), hparts), flaps), up_ns) in spec
         .candidates
@@ -668,6 +698,34 @@ mod tests {
                     !a_dominates_b,
                     "a dominated config ranks above its dominator"
                 );
+            }
+        }
+    }
+
+    #[test]
+    fn zero_runs_are_refused_rather_than_ranked() {
+        let spec = |runs, healthy_runs| AdviseSpec {
+            source: "reference".to_owned(),
+            candidates: default_candidates(),
+            loss: LossSpec {
+                loss: 0.01,
+                burst: None,
+            },
+            max_outage: Duration::from_secs(240),
+            max_false_per_year: 1.0,
+            runs,
+            healthy_runs,
+            horizon: Duration::from_secs(3600),
+            seed: 1,
+        };
+        let exec = Exec::new(1);
+        for (s, what) in [
+            (spec(0, 8), "failure runs per candidate"),
+            (spec(200, 0), "healthy runs per candidate"),
+        ] {
+            match assess(&s, exec) {
+                Err(SweepError::NoRuns { what: w }) => assert_eq!(w, what),
+                other => panic!("expected NoRuns, got {:?}", other.map(|r| r.len())),
             }
         }
     }

@@ -12,6 +12,12 @@
 //! not depend on the number of workers or on which worker ran what: `--jobs 1` and
 //! `--jobs 8` give the same bytes, and [`merge()`] of all shards gives the unsharded bytes.
 //!
+//! Before the bulk of the runs, the first run of every grid point runs as a pilot and is
+//! timed ([`estimate`]): with [`Exec::wall_limit`] set (`holdtime` sets it to an hour unless
+//! `--yes`), a sweep estimated to take longer is refused with the estimate. The pilot's runs
+//! are runs of the sweep, so this changes no result and costs no extra run (the order of the
+//! phases is in `sweep/runner.rs`).
+//!
 //! Per grid point the sweep keeps a histogram ([`histogram`]) of every metric of [`metrics`]:
 //! detection per router (`detection.ROUTER`) and per session end
 //! (`detection.SESSION@ROUTER`), convergence per router, the longest outage and the probes
@@ -24,22 +30,24 @@
 
 pub mod advise;
 pub mod analytic;
+pub mod estimate;
 pub mod grid;
 pub mod histogram;
 pub mod merge;
 pub mod render;
+mod runner;
 
 use std::collections::BTreeMap;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use sim_core::time::Duration;
 use toml::Table;
 
+use crate::LoadError;
 use crate::report::{Observation, RunReport};
 use crate::scenario::{Metric, Scenario};
+use crate::sim::RunError;
 use crate::units::Quantity;
-use crate::{LoadError, RunError, library};
+use estimate::Estimate;
 use grid::{Point, SetArg, SetError};
 use histogram::{Hist, HistError, Unit};
 
@@ -153,29 +161,21 @@ pub enum SweepError {
     /// A histogram could not be encoded or added.
     #[error("{0}")]
     Hist(#[from] HistError),
-}
-
-/// The scenario text behind a path or library name: `(display name, text)`.
-///
-/// # Errors
-///
-/// [`LoadError::Io`] or [`LoadError::Unknown`] as [`crate::load`] gives them.
-pub fn source_text(name_or_path: &str) -> Result<(String, String), LoadError> {
-    let path = std::path::Path::new(name_or_path);
-    if path.exists() {
-        let text = std::fs::read_to_string(path).map_err(|source| LoadError::Io {
-            path: name_or_path.to_owned(),
-            source,
-        })?;
-        return Ok((name_or_path.to_owned(), text));
-    }
-    match library::get(name_or_path) {
-        Some(e) => Ok((format!("<builtin:{}>", e.name), e.source.to_owned())),
-        None => Err(LoadError::Unknown {
-            name: name_or_path.to_owned(),
-            available: library::LIBRARY.iter().map(|e| e.name.to_owned()).collect(),
-        }),
-    }
+    /// The wall time estimated after the pilot is over the limit ([`Exec::wall_limit`]).
+    #[error("this would take {estimate}: more than the limit of {}", estimate::show_wall(*limit))]
+    TooLong {
+        /// The estimate.
+        estimate: Estimate,
+        /// The limit.
+        limit: std::time::Duration,
+    },
+    /// A count of runs is 0: there would be nothing to summarise (advise would rank its
+    /// candidates on no data).
+    #[error("{what} is 0: nothing would be measured; at least 1 run is needed")]
+    NoRuns {
+        /// Which count: `runs per grid point`, `failure runs per candidate`, ...
+        what: &'static str,
+    },
 }
 
 /// Parses scenario text as a TOML table, for editing.
@@ -460,12 +460,43 @@ pub struct SweepResult {
 }
 
 /// Options that do not change the result.
-#[derive(Debug, Clone, Copy)]
-pub struct Exec {
+#[derive(Clone, Copy)]
+pub struct Exec<'a> {
     /// Worker threads (at least 1).
     pub jobs: usize,
     /// Show a progress bar on stderr.
     pub progress: bool,
+    /// Refuse with [`SweepError::TooLong`] when the wall time [`estimate`]d after the pilot
+    /// is over this (`holdtime`: [`estimate::WALL_LIMIT`], unless `--yes`); `None` never
+    /// refuses.
+    pub wall_limit: Option<std::time::Duration>,
+    /// Told the estimate when the work goes ahead (`holdtime` prints it to stderr when it is
+    /// long); it never reaches a result.
+    pub on_estimate: Option<&'a dyn Fn(&Estimate)>,
+}
+
+impl Exec<'_> {
+    /// `jobs` workers, no progress bar, no wall-time limit.
+    #[must_use]
+    pub const fn new(jobs: usize) -> Self {
+        Self {
+            jobs,
+            progress: false,
+            wall_limit: None,
+            on_estimate: None,
+        }
+    }
+}
+
+impl std::fmt::Debug for Exec<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Exec")
+            .field("jobs", &self.jobs)
+            .field("progress", &self.progress)
+            .field("wall_limit", &self.wall_limit)
+            .field("on_estimate", &self.on_estimate.is_some())
+            .finish()
+    }
 }
 
 /// Validates every grid point's scenario variant.
@@ -474,7 +505,7 @@ pub struct Exec {
 ///
 /// [`SweepError`] when the scenario or a variant cannot be loaded.
 pub fn variants(spec: &SweepSpec) -> Result<(String, Vec<(Point, Scenario)>), SweepError> {
-    let (name, text) = source_text(&spec.source)?;
+    let (name, text) = crate::source_text(&spec.source)?;
     let doc = parse_doc(&name, &text)?;
     let points = grid::points(&spec.sets)?;
     let mut out = Vec::with_capacity(points.len());
@@ -489,9 +520,15 @@ pub fn variants(spec: &SweepSpec) -> Result<(String, Vec<(Point, Scenario)>), Sw
 ///
 /// # Errors
 ///
-/// [`SweepError`] if the scenario or a variant is invalid or a run fails (the failure of the
-/// lowest-numbered run is reported, whatever the number of workers).
-pub fn run(spec: &SweepSpec, exec: Exec) -> Result<SweepResult, SweepError> {
+/// [`SweepError::NoRuns`] when `spec.runs` is 0; otherwise [`SweepError`] if the scenario or
+/// a variant is invalid or a run fails (the failure of the lowest-numbered run is reported,
+/// whatever the number of workers).
+pub fn run(spec: &SweepSpec, exec: Exec<'_>) -> Result<SweepResult, SweepError> {
+    if spec.runs == 0 {
+        return Err(SweepError::NoRuns {
+            what: "runs per grid point",
+        });
+    }
     let (_, variants) = variants(spec)?;
     let scenario_name = variants
         .first()
@@ -503,23 +540,30 @@ pub fn run(spec: &SweepSpec, exec: Exec) -> Result<SweepResult, SweepError> {
         .unwrap_or_default();
     let scenarios: Vec<&Scenario> = variants.iter().map(|(_, s)| s).collect();
     let points: Vec<Point> = variants.iter().map(|(p, _)| p.clone()).collect();
-    let samples = run_samples(
-        &scenarios,
-        spec.runs,
-        spec.seed,
-        spec.shard,
-        exec,
-        |_, _| {},
-    );
-    let per_point = samples.map_err(|(k, error)| {
-        let p = usize::try_from(k / spec.runs.max(1)).unwrap_or(usize::MAX);
-        let r = k % spec.runs.max(1);
-        SweepError::Run {
-            point: points.get(p).map(Point::label).unwrap_or_default(),
-            run: r,
-            seed: run_seed(spec.seed, r),
-            error,
-        }
+    let batch = runner::Batch::new(&scenarios, spec.runs, spec.seed, spec.shard);
+    let bar = runner::progress_bar(exec, batch.len());
+    let observe = |_: usize, _: &Sample| {};
+    let mut gate = runner::Gate::new(exec);
+    let samples = batch
+        .pilot(&mut gate, bar.as_ref(), &observe)
+        .and_then(|pilot| {
+            gate.proceed()?;
+            batch.finish(pilot, exec, bar.as_ref(), &observe)
+        });
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    let per_point = samples.map_err(|stop| {
+        stop.into_error(exec, |k, error| {
+            let p = usize::try_from(k / spec.runs.max(1)).unwrap_or(usize::MAX);
+            let r = k % spec.runs.max(1);
+            SweepError::Run {
+                point: points.get(p).map(Point::label).unwrap_or_default(),
+                run: r,
+                seed: run_seed(spec.seed, r),
+                error,
+            }
+        })
     })?;
     let mut out = Vec::with_capacity(points.len());
     for (p, parts) in points.into_iter().zip(per_point) {
@@ -541,10 +585,6 @@ pub fn run(spec: &SweepSpec, exec: Exec) -> Result<SweepResult, SweepError> {
     })
 }
 
-/// The per-point, per-worker partial summaries of a sweep (workers' parts are added by the
-/// caller), or the lowest-numbered failing item and its error.
-pub type Parts = Result<Vec<Vec<PointResult>>, (u64, RunFailure)>;
-
 /// Why one run of a sweep produced no report.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RunFailure {
@@ -556,128 +596,12 @@ pub enum RunFailure {
     Panic(String),
 }
 
-fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
+pub(crate) fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
     payload
         .downcast_ref::<&str>()
         .map(|s| (*s).to_owned())
         .or_else(|| payload.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "(no message)".to_owned())
-}
-
-/// Runs `runs` seeds of each scenario (the slice `shard` of them) over `exec.jobs` workers.
-/// `observe(point, sample)` sees every sample (in no particular order; for callers that keep
-/// more than the histograms).
-pub fn run_samples(
-    scenarios: &[&Scenario],
-    runs: u64,
-    seed: u64,
-    shard: Option<Shard>,
-    exec: Exec,
-    observe: impl Fn(usize, &Sample) + Sync,
-) -> Parts {
-    let metrics: Vec<Vec<(String, Metric)>> = scenarios.iter().map(|s| metrics(s)).collect();
-    let total = u64::try_from(scenarios.len()).unwrap_or(u64::MAX) * runs;
-    let range = shard.map_or(0..total, |s| s.range(total));
-    let next = AtomicUsize::new(0);
-    let failed = AtomicBool::new(false);
-    let first_error: Mutex<Option<(u64, RunFailure)>> = Mutex::new(None);
-    let bar = progress_bar(exec.progress, range.end - range.start);
-    let jobs = exec.jobs.max(1);
-    let parts: Vec<Vec<PointResult>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..jobs)
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut mine: Vec<PointResult> = scenarios
-                        .iter()
-                        .map(|_| {
-                            PointResult::new(Point {
-                                settings: Vec::new(),
-                            })
-                        })
-                        .collect();
-                    // Each worker simulates each grid point's start-up once, when it first
-                    // meets the point, and forks every run from it (`crate::Prepared`).
-                    let mut prepared: Vec<Option<crate::Prepared<'_>>> =
-                        scenarios.iter().map(|_| None).collect();
-                    loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        let k = range.start + u64::try_from(i).unwrap_or(u64::MAX);
-                        if k >= range.end || failed.load(Ordering::Relaxed) {
-                            break;
-                        }
-                        let p = usize::try_from(k / runs).unwrap_or(usize::MAX);
-                        let (Some(sc), Some(names), Some(acc), Some(slot)) = (
-                            scenarios.get(p),
-                            metrics.get(p),
-                            mine.get_mut(p),
-                            prepared.get_mut(p),
-                        ) else {
-                            break;
-                        };
-                        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                            let prep = match slot.take() {
-                                Some(prep) => prep,
-                                None => crate::Prepared::new(sc)?,
-                            };
-                            let report = prep.run(run_seed(seed, k % runs));
-                            *slot = Some(prep);
-                            report.map_err(RunFailure::from)
-                        }))
-                        .unwrap_or_else(|payload| Err(RunFailure::Panic(panic_text(&*payload))));
-                        match result {
-                            Ok(report) => {
-                                let s = Sample::of(&report, sc, names);
-                                observe(p, &s);
-                                acc.record(&s);
-                            }
-                            Err(e) => {
-                                let mut slot =
-                                    first_error.lock().unwrap_or_else(|p| p.into_inner());
-                                if slot.as_ref().is_none_or(|(j, _)| k < *j) {
-                                    *slot = Some((k, e));
-                                }
-                                failed.store(true, Ordering::Relaxed);
-                            }
-                        }
-                        if let Some(b) = &bar {
-                            b.inc(1);
-                        }
-                    }
-                    mine
-                })
-            })
-            .collect();
-        handles.into_iter().filter_map(|h| h.join().ok()).collect()
-    });
-    if let Some(b) = bar {
-        b.finish_and_clear();
-    }
-    if let Some(e) = first_error.into_inner().unwrap_or_else(|p| p.into_inner()) {
-        return Err(e);
-    }
-    // Transpose worker × point into point × worker.
-    let mut per_point: Vec<Vec<PointResult>> = scenarios.iter().map(|_| Vec::new()).collect();
-    for worker in parts {
-        for (p, r) in worker.into_iter().enumerate() {
-            if let Some(slot) = per_point.get_mut(p) {
-                slot.push(r);
-            }
-        }
-    }
-    Ok(per_point)
-}
-
-fn progress_bar(enabled: bool, len: u64) -> Option<indicatif::ProgressBar> {
-    if !enabled {
-        return None;
-    }
-    let bar = indicatif::ProgressBar::new(len);
-    if let Ok(style) =
-        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} runs  {per_sec}  ETA {eta}")
-    {
-        bar.set_style(style);
-    }
-    Some(bar)
 }
 
 /// Whether a progress bar belongs on stderr: a terminal, and not under CI.
@@ -709,6 +633,86 @@ mod tests {
         assert_eq!(
             "2/3".parse::<Shard>().unwrap(),
             Shard { index: 2, count: 3 }
+        );
+    }
+
+    #[test]
+    fn a_sweep_of_zero_runs_is_refused() {
+        let spec = SweepSpec {
+            source: "reference".to_owned(),
+            sets: Vec::new(),
+            runs: 0,
+            seed: 1,
+            shard: None,
+        };
+        let exec = Exec::new(1);
+        let e = run(&spec, exec).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                SweepError::NoRuns {
+                    what: "runs per grid point"
+                }
+            ),
+            "{e}"
+        );
+    }
+
+    fn hold_times(runs: u64) -> SweepSpec {
+        SweepSpec {
+            source: "reference".to_owned(),
+            sets: vec!["bgp.hold_time=30s,90s,180s".parse().unwrap()],
+            runs,
+            seed: 1,
+            shard: None,
+        }
+    }
+
+    #[test]
+    fn the_estimate_is_told_once_and_the_result_does_not_depend_on_it() {
+        let told = std::cell::RefCell::new(Vec::new());
+        let tell = |e: &Estimate| told.borrow_mut().push(*e);
+        let exec = Exec {
+            wall_limit: Some(std::time::Duration::from_secs(3600)),
+            on_estimate: Some(&tell),
+            ..Exec::new(2)
+        };
+        let gated = run(&hold_times(4), exec).unwrap();
+        let told = told.into_inner();
+        assert_eq!(told.len(), 1, "{told:?}");
+        // The first run of each of the 3 grid points is timed; 3 runs each are left.
+        assert_eq!(
+            (told[0].timed, told[0].untimed, told[0].runs_left),
+            (3, 0, 9)
+        );
+        let plain = run(&hold_times(4), Exec::new(1)).unwrap();
+        assert_eq!(gated.to_json().unwrap(), plain.to_json().unwrap());
+        assert!(gated.points.iter().all(|p| p.runs == 4));
+    }
+
+    #[test]
+    fn an_estimate_over_the_limit_refuses_after_the_first_timed_point() {
+        let told = std::cell::Cell::new(0);
+        let tell = |_: &Estimate| told.set(told.get() + 1);
+        let exec = Exec {
+            wall_limit: Some(std::time::Duration::from_nanos(1)),
+            on_estimate: Some(&tell),
+            ..Exec::new(1)
+        };
+        match run(&hold_times(1000), exec) {
+            Err(SweepError::TooLong { estimate, limit }) => {
+                assert_eq!(limit, std::time::Duration::from_nanos(1));
+                // One worker: the pilot stops after the first grid point's run.
+                assert_eq!((estimate.timed, estimate.untimed), (1, 2));
+                assert!(estimate.is_lower_bound());
+                assert_eq!(estimate.runs_left, 2999);
+            }
+            other => panic!("expected TooLong, got {:?}", other.map(|r| r.runs)),
+        }
+        assert_eq!(
+            told.get(),
+            0,
+            "a refused estimate is not told as going ahead"
         );
     }
 

@@ -1,9 +1,10 @@
 //! The hybrid network as plain data: what the simulation driver instantiates.
 //!
-//! A [`Topology`] is built from a [`crate::spec::TopologySpec`] (a built-in one or the
-//! scenario's own `[topology]`), then the scenario's overrides (timers, profiles, BFD,
-//! policies, prefix counts, link properties) are applied to it by [`crate::validate`]. After
-//! that it is final: the driver reads it and never has to interpret the scenario file.
+//! [`crate::validate`] builds a [`Topology`] from a [`crate::spec::TopologySpec`] (a built-in
+//! one or the scenario's own `[topology]`), then applies the scenario's overrides (timers,
+//! profiles, BFD, policies, prefix counts, link properties) to it. After that it is final: the
+//! driver reads it and never has to interpret the scenario file. This module imports neither:
+//! the file format takes its vocabulary (SKUs, profiles, modes, states) from here.
 //!
 //! # Contract for the driver
 //!
@@ -36,7 +37,6 @@
 //! [`SegmentIx`], [`CircuitIx`]); their order is the build order, stable for a given file, so
 //! iterating them is deterministic.
 
-mod build;
 mod target;
 
 use std::fmt;
@@ -48,7 +48,6 @@ use sim_core::time::Duration;
 
 use crate::units::{Bandwidth, LossModel, TimeSpec};
 
-pub use build::{BUILTIN_TOPOLOGIES, build, builtin_source};
 pub use target::{Target, TargetClass};
 
 /// Microsoft's ASN on the MSEEs.

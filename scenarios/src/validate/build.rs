@@ -4,8 +4,8 @@
 //! the binary and parsed by exactly the code that parses a scenario's own `[topology]` table,
 //! so a user can copy one into a scenario and edit it.
 //!
-//! Naming and addressing are deterministic and documented in [`super`]: routers `ce1`,
-//! `ce2`, `pe1`.., `msee1`.., `ergw`, `vpn1`, `vpngw`; sessions `<circuit>.<link>.<peering>`
+//! Naming and addressing are deterministic and documented in [`crate::topology`]: routers
+//! `ce1`, `ce2`, `pe1`.., `msee1`.., `ergw`, `vpn1`, `vpngw`; sessions `<circuit>.<link>.<peering>`
 //! (and `.access` for a layer-3 CE–PE session), `<circuit>.<link>.gateway`, `vpn` (or
 //! `vpn.instance0`/`vpn.instance1`), `ibgp.<a>.<b>`. Router ids and the addresses of sessions
 //! that Azure does not publish (gateway, CE–PE, iBGP) are synthetic: unique, stable, and
@@ -16,15 +16,15 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use ipnet::{IpNet, Ipv4Net};
 use sim_core::time::Duration;
 
-use super::{
-    AZURE_GATEWAY_ASN, BfdParams, BgpTimers, Circuit, CircuitIx, CircuitLink, ErGateway,
+use crate::diag::{Diagnostic, KeyPath};
+use crate::spec::TopologySpec;
+use crate::topology::{
+    self, AZURE_GATEWAY_ASN, BfdParams, BgpTimers, Circuit, CircuitIx, CircuitLink, ErGateway,
     GATEWAY_PREFIX_LIMIT, Internet, LinkProps, LinkSide, MICROSOFT_ASN, MICROSOFT_PREFIX_LIMIT,
     Node, Peering, PeeringKind, Profile, ProviderKind, ProviderState, PublicPrefixesState, Role,
     Router, RouterIx, Segment, SegmentIx, SegmentKind, Session, SessionEnd, SessionKind, Sku,
     Topology, VPN_PREFIX_LIMIT, Vnet, VpnGateway, VpnMode,
 };
-use crate::diag::{Diagnostic, KeyPath};
-use crate::spec::TopologySpec;
 use crate::units::{Bandwidth, LossModel, TimeSpec};
 
 /// The built-in topologies: name and TOML source (a `[topology]` table's body).
@@ -145,7 +145,7 @@ fn check_spec(spec: &TopologySpec, at: &KeyPath, diags: &mut Vec<Diagnostic>) {
             .allowed(["1", "2"]),
         );
     }
-    if spec.circuit.is_empty() || spec.circuit.len() > super::MAX_CIRCUITS {
+    if spec.circuit.is_empty() || spec.circuit.len() > topology::MAX_CIRCUITS {
         diags.push(
             Diagnostic::error(
                 at.key("circuit"),
@@ -268,7 +268,7 @@ fn check_spec(spec: &TopologySpec, at: &KeyPath, diags: &mut Vec<Diagnostic>) {
                 format!("circuit `{}` is defined twice", c.name),
             ));
         }
-        if !super::CIRCUIT_BANDWIDTHS_MBPS
+        if !topology::CIRCUIT_BANDWIDTHS_MBPS
             .iter()
             .any(|m| Bandwidth::from_mbps(*m) == c.bandwidth)
         {
@@ -278,7 +278,7 @@ fn check_spec(spec: &TopologySpec, at: &KeyPath, diags: &mut Vec<Diagnostic>) {
                     format!("ExpressRoute is not sold at {}", c.bandwidth),
                 )
                 .allowed(
-                    super::CIRCUIT_BANDWIDTHS_MBPS
+                    topology::CIRCUIT_BANDWIDTHS_MBPS
                         .iter()
                         .map(|m| Bandwidth::from_mbps(*m).to_string()),
                 ),
@@ -420,7 +420,7 @@ fn check_spec(spec: &TopologySpec, at: &KeyPath, diags: &mut Vec<Diagnostic>) {
 
 /// Refuses ASNs Azure reserves, on the customer side.
 pub(crate) fn check_customer_asn(asn: u32, path: &KeyPath, diags: &mut Vec<Diagnostic>) {
-    if super::RESERVED_ASNS.contains(&asn) {
+    if topology::RESERVED_ASNS.contains(&asn) {
         diags.push(
             Diagnostic::error(
                 path.clone(),
@@ -671,8 +671,8 @@ impl Builder {
                             onprem.clone(),
                             Vec::new(),
                             match c.sku.unwrap_or(Sku::Standard) {
-                                Sku::Standard => super::PRIVATE_PREFIX_LIMIT,
-                                Sku::Premium => super::PRIVATE_PREFIX_LIMIT_PREMIUM,
+                                Sku::Standard => topology::PRIVATE_PREFIX_LIMIT,
+                                Sku::Premium => topology::PRIVATE_PREFIX_LIMIT_PREMIUM,
                             },
                         ),
                         PeeringKind::Microsoft | PeeringKind::Public => {
@@ -741,7 +741,7 @@ impl Builder {
                                     addr: IpAddr::V6(Ipv6Addr::from(base + 2)),
                                     local_pref: None,
                                     weight: None,
-                                    max_prefixes: Some(super::PRIVATE_IPV6_PREFIX_LIMIT),
+                                    max_prefixes: Some(topology::PRIVATE_IPV6_PREFIX_LIMIT),
                                     prepend: 0,
                                     announces: Vec::new(),
                                 },
@@ -858,7 +858,7 @@ impl Builder {
                                     addr: IpAddr::V6(Ipv6Addr::from(base + 1)),
                                     local_pref: None,
                                     weight: None,
-                                    max_prefixes: Some(super::GATEWAY_IPV6_PREFIX_LIMIT),
+                                    max_prefixes: Some(topology::GATEWAY_IPV6_PREFIX_LIMIT),
                                     prepend: 0,
                                     announces: Vec::new(),
                                 },
