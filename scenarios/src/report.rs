@@ -554,9 +554,15 @@ pub enum RunFormat {
 }
 
 /// A duration rounded to the millisecond for the text summary (`2m21.999981039s` reads as
-/// `2m22s`); the JSON report keeps the exact nanoseconds.
+/// `2m22s`), or to the microsecond below half a millisecond (`400us`, not `0s`); the JSON
+/// report keeps the exact nanoseconds.
 fn to_ms(d: Duration) -> String {
-    Duration::from_millis(d.as_nanos().saturating_add(500_000) / 1_000_000).to_string()
+    let ns = d.as_nanos();
+    if ns > 0 && ns < 500_000 {
+        // Below half a millisecond the millisecond would read as no time at all: microseconds.
+        return Duration::from_nanos(ns.saturating_add(500) / 1_000 * 1_000).to_string();
+    }
+    Duration::from_millis(ns.saturating_add(500_000) / 1_000_000).to_string()
 }
 
 /// A rate for the timeline, to three significant digits: `1.6 Gb/s`, `600 Mb/s`.
