@@ -440,8 +440,9 @@ pub struct LinkOverride {
 }
 
 /// The kinds of fault, in the order the format documents them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
+#[value(rename_all = "snake_case")]
 pub enum FaultKind {
     /// Traffic stops, interfaces stay up: only timers notice.
     Silent,
