@@ -8,7 +8,8 @@
 //!   used in OpenSent, MRAI, DelayOpen);
 //! - connect-retry and automatic-restart behaviour ([`IdleHold`]: the delay before the session
 //!   restarts itself after an error, and how it backs off);
-//! - how the keepalive interval follows the negotiated hold time ([`KeepaliveRule`]).
+//! - how the keepalive interval follows the negotiated hold time ([`KeepaliveRule`]), and the
+//!   shortest gap between two KEEPALIVEs once jitter is applied (`keepalive_floor`).
 //!
 //! Each profile's doc comment cites where each behaviour comes from (RFC section, or the
 //! implementation's source file and function, or its documentation). Values that no public
@@ -114,11 +115,13 @@ pub enum KeepaliveRule {
 }
 
 impl KeepaliveRule {
-    /// The keepalive interval for a negotiated hold time, given the configured hold time and
-    /// the configured keepalive (if any). Zero when the negotiated hold time is zero (RFC 4271
-    /// §4.4: "If the negotiated Hold Time interval is zero, then periodic KEEPALIVE messages
-    /// MUST NOT be sent"), otherwise at least one second (§4.4: "KEEPALIVE messages MUST NOT be
-    /// sent more frequently than one per second").
+    /// The nominal keepalive interval (before jitter) for a negotiated hold time, given the
+    /// configured hold time and the configured keepalive (if any). Zero when the negotiated
+    /// hold time is zero (RFC 4271 §4.4: "If the negotiated Hold Time interval is zero, then
+    /// periodic KEEPALIVE messages MUST NOT be sent"), otherwise at least one second: every
+    /// implementation here counts it in whole seconds (BIRD's `bgp_rx_open` raises a value
+    /// rounded down to zero to 1 s). Whether the jittered interval may then fall below a
+    /// second is the profile's [`keepalive_floor`](Profile::keepalive_floor).
     #[must_use]
     pub fn keepalive(
         self,
@@ -194,6 +197,10 @@ pub struct Profile {
     pub idle_hold: IdleHold,
     /// Jitter of the keepalive timer.
     pub keepalive_jitter: Jitter,
+    /// The shortest gap between two KEEPALIVEs, applied after `keepalive_jitter`: a jittered
+    /// interval shorter than this runs for this long instead. Zero: no floor, the jittered
+    /// interval as drawn.
+    pub keepalive_floor: Duration,
     /// Jitter of the hold timer (each time it is restarted).
     pub hold_jitter: Jitter,
     /// Jitter of the ConnectRetry timer.
@@ -233,6 +240,11 @@ impl Profile {
     ///   `BGP_DEFAULT_DELAYOPEN`).
     /// - Jitter 0.75–1.0 on keepalive, ConnectRetry and MRAI; the hold timer is not jittered
     ///   (§10, quoted on [`Jitter::RFC4271`]).
+    /// - Keepalive floor 1 s after jitter (§4.4: "KEEPALIVE messages MUST NOT be sent more
+    ///   frequently than one per second"). §10 makes jitter a SHOULD and §4.4 a MUST, so where
+    ///   the two meet the MUST wins: a jittered interval below 1 s runs for 1 s. At a keepalive
+    ///   of 1 s every interval is exactly 1 s; at 3 s they spread over [2.25 s, 3 s] as §10
+    ///   suggests.
     /// - IdleHold (§8.1.1 DampPeerOscillations leaves the values to the implementation):
     ///   **assumption** 5 s doubling to 120 s, forgotten after 300 s, not jittered.
     pub const RFC4271: Self = Self {
@@ -253,6 +265,7 @@ impl Profile {
             forget: Duration::from_secs(300),
         },
         keepalive_jitter: Jitter::RFC4271,
+        keepalive_floor: Duration::from_secs(1),
         hold_jitter: Jitter::NONE,
         connect_retry_jitter: Jitter::RFC4271,
         mrai_jitter: Jitter::RFC4271,
@@ -268,6 +281,11 @@ impl Profile {
     ///   `bgp_fire_tx` (same file) the keepalive timer after each KEEPALIVE sent. So
     ///   keepalive, hold, ConnectRetry and the error-wait timer all run 0.75–1.0 of nominal.
     ///   This widens silent-failure detection to about (0.75·H − K, H].
+    /// - No keepalive floor: `bgp_start_timer` subtracts its random quarter from the
+    ///   keepalive time whatever it is, and `bgp_rx_open` (`proto/bgp/packets.c`) only keeps
+    ///   the effective keepalive time from rounding down to zero ("Keepalive time might be
+    ///   rounded down to zero": it becomes 1 s). So at a keepalive of 1 s BIRD sends every
+    ///   0.75–1.0 s.
     /// - Defaults from the BIRD 2 user's guide, BGP protocol options
     ///   (<https://bird.network.cz/?get_doc&v=20&f=bird-6.html#bgp>, source `doc/bird.sgml`):
     ///   `hold time` 240 s, `startup hold time` 240 s (the OpenSent hold), `keepalive time` a
@@ -299,6 +317,7 @@ impl Profile {
             forget: Duration::from_secs(300),
         },
         keepalive_jitter: Jitter::RFC4271,
+        keepalive_floor: Duration::ZERO,
         hold_jitter: Jitter::RFC4271,
         connect_retry_jitter: Jitter::RFC4271,
         mrai_jitter: Jitter::NONE,
@@ -316,6 +335,12 @@ impl Profile {
     /// - No jitter on keepalive, hold or ConnectRetry: `bgpd/bgp_fsm.c` `bgp_timer_set` starts
     ///   `t_connect` with `v_connect` and `t_holdtime` with `v_holdtime` as they are, and
     ///   keepalives are sent at a fixed `v_keepalive` by `bgpd/bgp_keepalives.c`.
+    /// - No keepalive floor beyond the whole-second `v_keepalive`: the keepalive pthread
+    ///   (`bgpd/bgp_keepalives.c`, `peer_process`) sends when `v_keepalive` has elapsed since
+    ///   the last KEEPALIVE, so at 1 s FRR sends every second. Not modelled: the same function
+    ///   also sends up to 100 ms early (its `tolerance`) when the thread happens to wake for
+    ///   another peer's keepalive within that margin; with a single session the thread wakes
+    ///   only at this session's deadline, and with several their keepalives fall into step.
     /// - OpenSent hold: `bgp_timer_set` (case OpenSent) arms the hold timer with the configured
     ///   hold time, not 4 minutes.
     /// - Idle restart: the start timer begins at `BGP_INIT_START_TIMER` (1 s, `bgpd/bgpd.h`) and
@@ -343,6 +368,7 @@ impl Profile {
             forget: Duration::from_secs(300),
         },
         keepalive_jitter: Jitter::NONE,
+        keepalive_floor: Duration::ZERO,
         hold_jitter: Jitter::NONE,
         connect_retry_jitter: Jitter::NONE,
         mrai_jitter: Jitter::NONE,
@@ -358,7 +384,8 @@ impl Profile {
     ///   command reference).
     /// - **Assumptions** (no public source states them): keepalive capped at a third of the
     ///   negotiated hold time; RFC jitter 0.75–1.0 on keepalive, ConnectRetry and MRAI, none on
-    ///   hold; ConnectRetry 120 s; OpenSent hold 4 min; IdleHold as `rfc4271`.
+    ///   hold; the keepalive floor of 1 s of `rfc4271` (§4.4); ConnectRetry 120 s; OpenSent
+    ///   hold 4 min; IdleHold as `rfc4271`.
     pub const CISCO_IOS: Self = Self {
         name: "cisco-ios",
         hold_time: Duration::from_secs(180),
@@ -372,6 +399,7 @@ impl Profile {
         delay_open: Duration::from_secs(120),
         idle_hold: Self::RFC4271.idle_hold,
         keepalive_jitter: Jitter::RFC4271,
+        keepalive_floor: Duration::from_secs(1),
         hold_jitter: Jitter::NONE,
         connect_retry_jitter: Jitter::RFC4271,
         mrai_jitter: Jitter::RFC4271,
@@ -384,8 +412,9 @@ impl Profile {
     ///   hold time, with no separate keepalive setting (Junos BGP configuration guide,
     ///   `hold-time` statement) — [`KeepaliveRule::ThirdOfHold`]. `out-delay` (Junos's route
     ///   advertisement delay) defaults to 0, so MRAI is 0.
-    /// - **Assumptions**: RFC jitter 0.75–1.0 on keepalive and ConnectRetry, none on hold;
-    ///   ConnectRetry 120 s; OpenSent hold 4 min; IdleHold as `rfc4271`.
+    /// - **Assumptions**: RFC jitter 0.75–1.0 on keepalive and ConnectRetry, none on hold; the
+    ///   keepalive floor of 1 s of `rfc4271` (§4.4); ConnectRetry 120 s; OpenSent hold 4 min;
+    ///   IdleHold as `rfc4271`.
     pub const JUNOS: Self = Self {
         name: "junos",
         hold_time: Duration::from_secs(90),
@@ -399,6 +428,7 @@ impl Profile {
         delay_open: Duration::from_secs(120),
         idle_hold: Self::RFC4271.idle_hold,
         keepalive_jitter: Jitter::RFC4271,
+        keepalive_floor: Duration::from_secs(1),
         hold_jitter: Jitter::NONE,
         connect_retry_jitter: Jitter::RFC4271,
         mrai_jitter: Jitter::NONE,
@@ -409,6 +439,29 @@ impl Profile {
     #[must_use]
     pub const fn all() -> &'static [Self] {
         &ALL
+    }
+
+    /// Draws the gap until the next KEEPALIVE for a nominal keepalive interval `k`: `k`
+    /// jittered by [`keepalive_jitter`](Self::keepalive_jitter), raised to
+    /// [`keepalive_floor`](Self::keepalive_floor).
+    pub fn keepalive_interval(&self, k: Duration, rng: &mut impl RngCore) -> Duration {
+        self.keepalive_jitter
+            .apply(k, rng)
+            .max(self.keepalive_floor)
+    }
+
+    /// The shortest and the longest gap [`keepalive_interval`](Self::keepalive_interval) can
+    /// draw for a nominal keepalive interval `k`.
+    #[must_use]
+    pub fn keepalive_bounds(&self, k: Duration) -> (Duration, Duration) {
+        (
+            self.keepalive_jitter
+                .lower_bound(k)
+                .max(self.keepalive_floor),
+            self.keepalive_jitter
+                .upper_bound(k)
+                .max(self.keepalive_floor),
+        )
     }
 
     /// The built-in profile with this name.
@@ -553,6 +606,28 @@ mod tests {
             Some(Duration::from_millis(200)),
         );
         assert_eq!(k, Duration::from_secs(1));
+    }
+
+    #[test]
+    fn keepalive_floor_is_the_profiles() {
+        let k = Duration::from_secs(1);
+        let ms = Duration::from_millis;
+        // RFC 4271 §4.4's one-per-second MUST over §10's jitter; BIRD's `bgp_start_timer`
+        // without a floor; FRR's unjittered keepalive thread.
+        assert_eq!(Profile::RFC4271.keepalive_bounds(k), (k, k));
+        assert_eq!(Profile::BIRD.keepalive_bounds(k), (ms(750), k));
+        assert_eq!(Profile::FRR.keepalive_bounds(k), (k, k));
+        // Above the floor the jitter shows in every profile that has it.
+        assert_eq!(
+            Profile::RFC4271.keepalive_bounds(Duration::from_secs(3)),
+            (ms(2250), Duration::from_secs(3))
+        );
+        let mut rng = ChaCha8Rng::seed_from_u64(5);
+        for _ in 0..1000 {
+            assert_eq!(Profile::RFC4271.keepalive_interval(k, &mut rng), k);
+            let x = Profile::BIRD.keepalive_interval(k, &mut rng);
+            assert!(x >= ms(750) && x <= k, "{x}");
+        }
     }
 
     #[test]

@@ -744,11 +744,10 @@ impl Session {
     fn restart_keepalive(&mut self, now: Instant) {
         match self.negotiated.as_ref().map(|n| n.keepalive) {
             Some(k) if !k.is_zero() => {
-                let jitter = self.config.profile.keepalive_jitter;
-                // §4.4: "KEEPALIVE messages MUST NOT be sent more frequently than one per
-                // second" holds after jitter too (a 1 s keepalive jittered to 0.75 s would
-                // break it).
-                let d = jitter.apply(k, &mut self.rng).max(Duration::from_secs(1));
+                // §10's jitter, then the profile's floor: `rfc4271` keeps §4.4's "MUST NOT be
+                // sent more frequently than one per second" after jitter, BIRD does not (its
+                // `bgp_start_timer` runs a 1 s keepalive for 0.75–1.0 s).
+                let d = self.config.profile.keepalive_interval(k, &mut self.rng);
                 self.timers.set(Timer::Keepalive, now + d);
             }
             _ => self.timers.stop(Timer::Keepalive),
@@ -767,7 +766,8 @@ impl Session {
     /// at an independent, uniformly random phase of every keepalive stream).
     ///
     /// Keepalives are a renewal process: successive intervals `X` are the keepalive time
-    /// jittered by the profile (§10) with §4.4's one-second floor. At an instant independent of
+    /// jittered by the profile (§10) and raised to the profile's floor
+    /// ([`Profile::keepalive_interval`](super::profile::Profile::keepalive_interval)). At an instant independent of
     /// the process, the interval that covers it is length-biased (density `x·f(x)/E[X]`) and
     /// the instant falls uniformly inside it. This draws that interval (by rejection: draw `X`,
     /// keep it with probability `X / max X`), a uniform position in it, re-arms the
@@ -786,11 +786,10 @@ impl Session {
         if k.is_zero() {
             return None;
         }
-        let jitter = self.config.profile.keepalive_jitter;
-        let floor = Duration::from_secs(1);
-        let max = jitter.upper_bound(k).max(floor).as_nanos();
+        let profile = self.config.profile;
+        let max = profile.keepalive_bounds(k).1.as_nanos();
         let interval = loop {
-            let x = jitter.apply(k, &mut self.rng).max(floor);
+            let x = profile.keepalive_interval(k, &mut self.rng);
             let u = (u128::from(self.rng.next_u64()) * u128::from(max)) >> 64;
             if u < u128::from(x.as_nanos()) {
                 break x;
