@@ -8,6 +8,7 @@
 //!   used in OpenSent, MRAI, DelayOpen);
 //! - connect-retry and automatic-restart behaviour ([`IdleHold`]: the delay before the session
 //!   restarts itself after an error, and how it backs off);
+//! - the BFD transmit jitter of the implementation's BFD ([`BfdJitter`]);
 //! - how the keepalive interval follows the negotiated hold time ([`KeepaliveRule`]), and the
 //!   shortest gap between two KEEPALIVEs once jitter is applied (`keepalive_floor`).
 //!
@@ -95,6 +96,54 @@ fn scale(d: Duration, permille: u16) -> Duration {
     }
     let n = u128::from(n) * u128::from(permille) / 1000;
     Duration::from_nanos(u64::try_from(n).unwrap_or(u64::MAX))
+}
+
+/// BFD transmit jitter (RFC 5880 §6.8.7): the range for a detect multiplier above 1 and the
+/// range for a multiplier of 1. BFD is not BGP, but whose BFD a router runs goes with whose
+/// BGP it runs (BIRD's `bfd` protocol, FRR's `bfdd`), so the profile carries it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub struct BfdJitter {
+    /// The range used when bfd.DetectMult is above 1.
+    pub normal: Jitter,
+    /// The range used when bfd.DetectMult is 1.
+    pub mult_1: Jitter,
+}
+
+impl BfdJitter {
+    /// RFC 5880 §6.8.7: "The periodic transmission of BFD Control packets MUST be jittered on
+    /// a per-packet basis by up to 25%, that is, the interval MUST be reduced by a random value
+    /// of 0 to 25%" and "If bfd.DetectMult is equal to 1, the interval between transmitted BFD
+    /// Control packets MUST be no more than 90% of the negotiated transmission interval, and
+    /// MUST be no less than 75%".
+    pub const RFC5880: Self = Self {
+        normal: Jitter::new(750, 1000),
+        mult_1: Jitter::new(750, 900),
+    };
+
+    /// BIRD 2 (`proto/bfd/bfd.c`, `bfd_session_update_tx_interval`): the transmit timer is
+    /// recurrent at 75 % of the interval ("tx_int - (tx_int / 4)") plus a random part up to
+    /// 90 % ("tx_int - (tx_int / 10)"), whatever the multiplier: always 75–90 %, the range
+    /// §6.8.7 demands only for a multiplier of 1.
+    pub const BIRD: Self = Self {
+        normal: Jitter::new(750, 900),
+        mult_1: Jitter::new(750, 900),
+    };
+
+    /// The range in force for a detect multiplier.
+    #[must_use]
+    pub const fn for_multiplier(self, detect_mult: u8) -> Jitter {
+        if detect_mult == 1 {
+            self.mult_1
+        } else {
+            self.normal
+        }
+    }
+}
+
+impl Default for BfdJitter {
+    fn default() -> Self {
+        Self::RFC5880
+    }
 }
 
 /// How the keepalive interval follows the negotiated hold time.
@@ -209,6 +258,9 @@ pub struct Profile {
     pub mrai_jitter: Jitter,
     /// Jitter of the IdleHold (automatic restart) timer.
     pub idle_hold_jitter: Jitter,
+    /// Jitter of the BFD transmit interval, for a router whose BFD sessions follow this
+    /// profile (the owner copies it into `bfd::Config::tx_jitter`).
+    pub bfd_tx_jitter: BfdJitter,
 }
 
 /// The name → profile table behind [`Profile::by_name`].
@@ -247,6 +299,7 @@ impl Profile {
     ///   suggests.
     /// - IdleHold (§8.1.1 DampPeerOscillations leaves the values to the implementation):
     ///   **assumption** 5 s doubling to 120 s, forgotten after 300 s, not jittered.
+    /// - BFD transmit jitter as RFC 5880 §6.8.7 ([`BfdJitter::RFC5880`]).
     pub const RFC4271: Self = Self {
         name: "rfc4271",
         hold_time: Duration::from_secs(90),
@@ -270,6 +323,7 @@ impl Profile {
         connect_retry_jitter: Jitter::RFC4271,
         mrai_jitter: Jitter::RFC4271,
         idle_hold_jitter: Jitter::NONE,
+        bfd_tx_jitter: BfdJitter::RFC5880,
     };
 
     /// **`bird`**: BIRD 2.
@@ -297,6 +351,8 @@ impl Profile {
     /// - No MRAI: BIRD has no MinRouteAdvertisementInterval option (none in the BGP options of
     ///   the guide above), so updates go out at once (MRAI 0). DelayOpen is not implemented by
     ///   BIRD; 120 s is kept for scenarios that enable it anyway (**assumption**).
+    /// - BFD transmit jitter 75–90 % whatever the multiplier ([`BfdJitter::BIRD`], from
+    ///   `proto/bfd/bfd.c`).
     /// - Not modelled: `bgp_hold_timeout` restarts the hold timer for 10 s when unread input is
     ///   queued on the socket; a sans-IO session always processes its input first.
     pub const BIRD: Self = Self {
@@ -322,6 +378,7 @@ impl Profile {
         connect_retry_jitter: Jitter::RFC4271,
         mrai_jitter: Jitter::NONE,
         idle_hold_jitter: Jitter::RFC4271,
+        bfd_tx_jitter: BfdJitter::BIRD,
     };
 
     /// **`frr`**: FRRouting bgpd with `frr defaults traditional`.
@@ -350,6 +407,9 @@ impl Profile {
     ///   300 s quiet, like the others.
     /// - MRAI 0 for eBGP and iBGP (`BGP_DEFAULT_EBGP_ROUTEADV`, `BGP_DEFAULT_IBGP_ROUTEADV` in
     ///   `bgpd/bgpd.h`); DelayOpenTime 120 s (`BGP_DEFAULT_DELAYOPEN`).
+    /// - BFD transmit jitter as RFC 5880 §6.8.7: `bfdd/bfd.c` `ptm_bfd_start_xmt_timer` draws
+    ///   75 % plus a random 0–25 % (0–15 % with a multiplier of 1) of the interval, in whole
+    ///   percent; the model draws the same ranges continuously.
     pub const FRR: Self = Self {
         name: "frr",
         hold_time: Duration::from_secs(180),
@@ -373,6 +433,7 @@ impl Profile {
         connect_retry_jitter: Jitter::NONE,
         mrai_jitter: Jitter::NONE,
         idle_hold_jitter: Jitter::NONE,
+        bfd_tx_jitter: BfdJitter::RFC5880,
     };
 
     /// **`cisco-ios`**: Cisco IOS / IOS XE.
@@ -385,7 +446,7 @@ impl Profile {
     /// - **Assumptions** (no public source states them): keepalive capped at a third of the
     ///   negotiated hold time; RFC jitter 0.75–1.0 on keepalive, ConnectRetry and MRAI, none on
     ///   hold; the keepalive floor of 1 s of `rfc4271` (§4.4); ConnectRetry 120 s; OpenSent
-    ///   hold 4 min; IdleHold as `rfc4271`.
+    ///   hold 4 min; IdleHold as `rfc4271`; BFD transmit jitter as RFC 5880 §6.8.7.
     pub const CISCO_IOS: Self = Self {
         name: "cisco-ios",
         hold_time: Duration::from_secs(180),
@@ -404,6 +465,7 @@ impl Profile {
         connect_retry_jitter: Jitter::RFC4271,
         mrai_jitter: Jitter::RFC4271,
         idle_hold_jitter: Jitter::NONE,
+        bfd_tx_jitter: BfdJitter::RFC5880,
     };
 
     /// **`junos`**: Juniper Junos OS.
@@ -414,7 +476,7 @@ impl Profile {
     ///   advertisement delay) defaults to 0, so MRAI is 0.
     /// - **Assumptions**: RFC jitter 0.75–1.0 on keepalive and ConnectRetry, none on hold; the
     ///   keepalive floor of 1 s of `rfc4271` (§4.4); ConnectRetry 120 s; OpenSent hold 4 min;
-    ///   IdleHold as `rfc4271`.
+    ///   IdleHold as `rfc4271`; BFD transmit jitter as RFC 5880 §6.8.7.
     pub const JUNOS: Self = Self {
         name: "junos",
         hold_time: Duration::from_secs(90),
@@ -433,6 +495,7 @@ impl Profile {
         connect_retry_jitter: Jitter::RFC4271,
         mrai_jitter: Jitter::NONE,
         idle_hold_jitter: Jitter::NONE,
+        bfd_tx_jitter: BfdJitter::RFC5880,
     };
 
     /// Every built-in profile, in a fixed order.

@@ -253,6 +253,9 @@ impl RouterRt {
                     required_min_rx: a.interval,
                     detect_mult: a.multiplier,
                     passive: false,
+                    // Whose BFD runs here goes with whose BGP (BIRD's bfd protocol jitters
+                    // 75-90 %, RFC 5880 §6.8.7 75-100 %).
+                    tx_jitter: profile.bfd_tx_jitter,
                 }),
                 _ => None,
             };
