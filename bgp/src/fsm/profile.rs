@@ -6,8 +6,9 @@
 //! - the jitter applied to each timer ([`Jitter`], a factor drawn uniformly in a range);
 //! - the default timers (hold time advertised in OPEN, keepalive, ConnectRetry, the hold timer
 //!   used in OpenSent, MRAI, DelayOpen);
-//! - connect-retry and automatic-restart behaviour ([`IdleHold`]: the delay before the session
-//!   restarts itself after an error, and how it backs off);
+//! - connect-retry and automatic-restart behaviour (the connect delay; [`IdleHold`]: the delay
+//!   before the session restarts itself after it went down, how it backs off, and by
+//!   [`RestartRule`] which kinds of [`Down`] move it);
 //! - the BFD transmit jitter of the implementation's BFD ([`BfdJitter`]);
 //! - how the keepalive interval follows the negotiated hold time ([`KeepaliveRule`]), and the
 //!   shortest gap between two KEEPALIVEs once jitter is applied (`keepalive_floor`).
@@ -22,7 +23,9 @@
 
 use rand_core::RngCore;
 use serde::Serialize;
-use sim_core::time::Duration;
+use sim_core::time::{Duration, Instant};
+
+use crate::wire::ErrorCode;
 
 /// A multiplicative jitter: a timer of nominal length `d` runs for a length drawn uniformly from
 /// `[d × min, d × max]`, the factors written in per-mille so that profiles are exact data.
@@ -203,19 +206,85 @@ impl KeepaliveRule {
     }
 }
 
-/// Automatic restart after the session went down on an error (RFC 4271 §8.1.1
+/// Automatic restart after the session went down by itself (RFC 4271 §8.1.1
 /// DampPeerOscillations / IdleHoldTimer): the session waits in Idle for a delay, which grows
-/// for consecutive errors and is forgotten after a quiet period.
+/// with errors; [`RestartRule`] says which downs count as errors and what else moves the delay.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 pub struct IdleHold {
     /// Delay after the first error.
     pub initial: Duration,
     /// Upper bound of the delay.
     pub max: Duration,
-    /// Each further error within `forget` of the previous one multiplies the delay by this.
+    /// Each further error multiplies the delay by this.
     pub factor: u32,
-    /// An error this long after the previous one starts again from `initial`.
-    pub forget: Duration,
+    /// An error this long after the previous one starts again from `initial` (`None`: the
+    /// delay is never forgotten by time).
+    pub forget: Option<Duration>,
+    /// Which downs count, and which restarts wait.
+    pub rule: RestartRule,
+}
+
+impl IdleHold {
+    /// The delay after one more counted error, given the delay in force (zero: none yet) and
+    /// the instant of the previous counted error: `initial` when there is no delay yet or the
+    /// previous error is `forget` old, otherwise the delay in force times `factor`, at most
+    /// `max` (and never below `initial`).
+    #[must_use]
+    pub fn after_error(self, delay: Duration, previous: Option<Instant>, now: Instant) -> Duration {
+        let forgotten = match (previous, self.forget) {
+            (Some(at), Some(f)) => now.saturating_duration_since(at) >= f,
+            _ => false,
+        };
+        if forgotten || delay.is_zero() {
+            self.initial
+        } else {
+            delay
+                .saturating_mul(u64::from(self.factor))
+                .min(self.max)
+                .max(self.initial)
+        }
+    }
+}
+
+/// Why a session went down by itself, as far as the restart rules tell downs apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub enum Down {
+    /// The peer's NOTIFICATION, with its error code.
+    NotificationReceived(ErrorCode),
+    /// Our NOTIFICATION, with its error code (hold timer expired 4, FSM error 5, message
+    /// errors 1–3).
+    NotificationSent(ErrorCode),
+    /// BFD declared the path down (RFC 5882 §10.2); the session sends Cease 6/10 (RFC 9384).
+    BfdDown,
+    /// The TCP connection closed or failed under an open session.
+    ConnectionLost,
+}
+
+/// Which downs count as errors for the restart delay, which restarts wait for it, and what
+/// else resets it: the part of the automatic restart where implementations differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub enum RestartRule {
+    /// RFC 4271 §8.1.1 DampPeerOscillations as written: every automatic stop counts ("the
+    /// IdleHoldTimer ... increases exponentially" for "persistent peer oscillations") and
+    /// every automatic restart waits the delay.
+    DampPeerOscillations,
+    /// BIRD 2's `error wait time` (`proto/bgp/bgp.c`): only errors move the delay
+    /// (`bgp_update_startup_delay`): a NOTIFICATION other than Cease sent (`bgp_error`, e.g.
+    /// hold timer expired) or received (`bgp_rx_notification`, `proto/bgp/packets.c`), or BFD
+    /// down while Established (`bgp_bfd_notify`). A lost connection (`bgp_sock_err`) or a
+    /// Cease does not. Every restart waits the delay then in force (`bgp_initiate` starts the
+    /// startup timer whenever `startup_delay` is set): zero until the first error, so after a
+    /// lost connection BIRD comes back after its connect delay alone.
+    ErrorWait,
+    /// FRR 8's start timer `v_start` (`bgpd/bgp_fsm.c`): the delay starts at `initial` and
+    /// goes back to it when the session reaches Established (`bgp_establish`: "Clear start
+    /// timer value to default") and after a hold-timer expiry or FSM error
+    /// (`bgp_stop_with_notify`, which resets it after sending); it doubles up to the maximum
+    /// on a NOTIFICATION received in OpenConfirm or Established (`bgp_stop_with_error`) and
+    /// on any other NOTIFICATION sent (`bgp_write_notify` in `bgpd/bgp_packet.c`: "Double
+    /// start timer"). A lost connection or BFD down (`bgp_stop`) leaves it as it is. Every
+    /// restart waits it (`bgp_timer_set`, Idle: the start timer runs with `v_start`).
+    StartTimer,
 }
 
 /// A named set of timer behaviours of one implementation.
@@ -232,8 +301,11 @@ pub struct Profile {
     pub keepalive_rule: KeepaliveRule,
     /// ConnectRetryTime.
     pub connect_retry: Duration,
-    /// Delay from a start to the first connection attempt (zero: connect at once).
+    /// Delay from a start (or an automatic restart) to the first connection attempt (zero:
+    /// connect at once).
     pub connect_delay: Duration,
+    /// The shortest connect delay the implementation uses, whatever is configured.
+    pub min_connect_delay: Duration,
     /// The hold timer while in OpenSent (`None`: the configured hold time).
     pub open_sent_hold: Option<Duration>,
     /// MinRouteAdvertisementIntervalTimer for external peers.
@@ -242,7 +314,7 @@ pub struct Profile {
     pub mrai_ibgp: Duration,
     /// DelayOpenTime when DelayOpen is enabled.
     pub delay_open: Duration,
-    /// Restart after errors.
+    /// Automatic restart after the session went down by itself.
     pub idle_hold: IdleHold,
     /// Jitter of the keepalive timer.
     pub keepalive_jitter: Jitter,
@@ -297,8 +369,10 @@ impl Profile {
     ///   the two meet the MUST wins: a jittered interval below 1 s runs for 1 s. At a keepalive
     ///   of 1 s every interval is exactly 1 s; at 3 s they spread over [2.25 s, 3 s] as §10
     ///   suggests.
-    /// - IdleHold (§8.1.1 DampPeerOscillations leaves the values to the implementation):
-    ///   **assumption** 5 s doubling to 120 s, forgotten after 300 s, not jittered.
+    /// - Automatic restart by §8.1.1 DampPeerOscillations ([`RestartRule::DampPeerOscillations`]:
+    ///   every automatic stop counts). The RFC gives no IdleHoldTime: **assumption** 5 s
+    ///   doubling to 120 s, forgotten after 300 s, not jittered; no connect delay (§8.2.2 Idle,
+    ///   Event 3: "initiates a TCP connection").
     /// - BFD transmit jitter as RFC 5880 §6.8.7 ([`BfdJitter::RFC5880`]).
     pub const RFC4271: Self = Self {
         name: "rfc4271",
@@ -307,6 +381,7 @@ impl Profile {
         keepalive_rule: KeepaliveRule::CappedAtThird,
         connect_retry: Duration::from_secs(120),
         connect_delay: Duration::ZERO,
+        min_connect_delay: Duration::ZERO,
         open_sent_hold: Some(Duration::from_mins(4)),
         mrai_ebgp: Duration::from_secs(30),
         mrai_ibgp: Duration::from_secs(5),
@@ -315,7 +390,8 @@ impl Profile {
             initial: Duration::from_secs(5),
             max: Duration::from_secs(120),
             factor: 2,
-            forget: Duration::from_secs(300),
+            forget: Some(Duration::from_secs(300)),
+            rule: RestartRule::DampPeerOscillations,
         },
         keepalive_jitter: Jitter::RFC4271,
         keepalive_floor: Duration::from_secs(1),
@@ -346,8 +422,17 @@ impl Profile {
     ///   third of the hold time and otherwise "scaled to maintain proportion between the
     ///   keepalive time and the hold time" ([`KeepaliveRule::ScaledWithHold`]),
     ///   `connect delay time` 5 s, `connect retry time` 120 s, `error wait time` 60, 300 and
-    ///   `error forget time` 300 s (exponential back-off between automatic restarts:
-    ///   `bgp_update_startup_delay` in `proto/bgp/bgp.c` doubles the delay up to the maximum).
+    ///   `error forget time` 300 s (the same defaults in `proto/bgp/config.Y`).
+    /// - Restart ([`RestartRule::ErrorWait`]): `bgp_update_startup_delay`
+    ///   (`proto/bgp/bgp.c`) sets the delay to the `error wait time` minimum on an error,
+    ///   doubles it on each further one up to the maximum, and forgets it when the previous
+    ///   error is `error forget time` old; `bgp_initiate` waits it (jittered by
+    ///   `bgp_start_timer`), then `bgp_active` waits the connect delay, at least 1 s ("MAX(1,
+    ///   p->cf->connect_delay_time)", jittered too), before `bgp_connect`. So after a hold-timer
+    ///   expiry the next OPEN goes out 48.75–65 s later with the defaults, after a lost
+    ///   connection 3.75–5 s later (until an error has set a delay). During the error wait
+    ///   incoming connections are refused (`bgp_incoming_connection` accepts only from
+    ///   `BSS_CONNECT` on), as in Idle here.
     /// - No MRAI: BIRD has no MinRouteAdvertisementInterval option (none in the BGP options of
     ///   the guide above), so updates go out at once (MRAI 0). DelayOpen is not implemented by
     ///   BIRD; 120 s is kept for scenarios that enable it anyway (**assumption**).
@@ -362,6 +447,7 @@ impl Profile {
         keepalive_rule: KeepaliveRule::ScaledWithHold,
         connect_retry: Duration::from_secs(120),
         connect_delay: Duration::from_secs(5),
+        min_connect_delay: Duration::from_secs(1),
         open_sent_hold: Some(Duration::from_secs(240)),
         mrai_ebgp: Duration::ZERO,
         mrai_ibgp: Duration::ZERO,
@@ -370,7 +456,8 @@ impl Profile {
             initial: Duration::from_secs(60),
             max: Duration::from_secs(300),
             factor: 2,
-            forget: Duration::from_secs(300),
+            forget: Some(Duration::from_secs(300)),
+            rule: RestartRule::ErrorWait,
         },
         keepalive_jitter: Jitter::RFC4271,
         keepalive_floor: Duration::ZERO,
@@ -400,11 +487,12 @@ impl Profile {
     ///   only at this session's deadline, and with several their keepalives fall into step.
     /// - OpenSent hold: `bgp_timer_set` (case OpenSent) arms the hold timer with the configured
     ///   hold time, not 4 minutes.
-    /// - Idle restart: the start timer begins at `BGP_INIT_START_TIMER` (1 s, `bgpd/bgpd.h`) and
-    ///   doubles on each error up to 120 s (`bgp_stop_with_error` / `bgp_write_notify` in
-    ///   `bgpd/bgp_fsm.c` and `bgpd/bgp_packet.c`: "Double start timer ... Overflow check").
-    ///   The doubling never resets by time in the source; **assumption**: forgotten after
-    ///   300 s quiet, like the others.
+    /// - Restart ([`RestartRule::StartTimer`]): the start timer `v_start` begins at
+    ///   `BGP_INIT_START_TIMER` (1 s, `bgpd/bgpd.h`), doubles up to 120 s ("Overflow check" in
+    ///   `bgp_stop_with_error`) on the errors listed there, and is back at 1 s after every
+    ///   Established and after a hold-timer expiry, so FRR 8 restarts about 1 s after a hold
+    ///   expiry however often it happens; not jittered (`BGP_TIMER_ON`), never forgotten by
+    ///   time. When it expires, `bgp_start` connects at once (no connect delay).
     /// - MRAI 0 for eBGP and iBGP (`BGP_DEFAULT_EBGP_ROUTEADV`, `BGP_DEFAULT_IBGP_ROUTEADV` in
     ///   `bgpd/bgpd.h`); DelayOpenTime 120 s (`BGP_DEFAULT_DELAYOPEN`).
     /// - BFD transmit jitter as RFC 5880 §6.8.7: `bfdd/bfd.c` `ptm_bfd_start_xmt_timer` draws
@@ -417,6 +505,7 @@ impl Profile {
         keepalive_rule: KeepaliveRule::CappedAtThird,
         connect_retry: Duration::from_secs(120),
         connect_delay: Duration::ZERO,
+        min_connect_delay: Duration::ZERO,
         open_sent_hold: None,
         mrai_ebgp: Duration::ZERO,
         mrai_ibgp: Duration::ZERO,
@@ -425,7 +514,8 @@ impl Profile {
             initial: Duration::from_secs(1),
             max: Duration::from_secs(120),
             factor: 2,
-            forget: Duration::from_secs(300),
+            forget: None,
+            rule: RestartRule::StartTimer,
         },
         keepalive_jitter: Jitter::NONE,
         keepalive_floor: Duration::ZERO,
@@ -454,6 +544,7 @@ impl Profile {
         keepalive_rule: KeepaliveRule::CappedAtThird,
         connect_retry: Duration::from_secs(120),
         connect_delay: Duration::ZERO,
+        min_connect_delay: Duration::ZERO,
         open_sent_hold: Some(Duration::from_mins(4)),
         mrai_ebgp: Duration::from_secs(30),
         mrai_ibgp: Duration::ZERO,
@@ -484,6 +575,7 @@ impl Profile {
         keepalive_rule: KeepaliveRule::ThirdOfHold,
         connect_retry: Duration::from_secs(120),
         connect_delay: Duration::ZERO,
+        min_connect_delay: Duration::ZERO,
         open_sent_hold: Some(Duration::from_mins(4)),
         mrai_ebgp: Duration::ZERO,
         mrai_ibgp: Duration::ZERO,
