@@ -8,34 +8,46 @@ use scenarios::sim::net::{CapturePoint, Frame, SessIx};
 use scenarios::sim::tap::Tap;
 use sim_core::time::{Duration, Instant};
 
-/// Records when each end of each session sent a BFD control packet.
+/// Records when each end of each session sent a BFD control packet, and its FSM transitions.
 #[derive(Default)]
-struct BfdSends {
+struct Recorded {
     /// (session, sending end) → send instants, in order.
-    at: BTreeMap<(usize, u8), Vec<Instant>>,
+    bfd: BTreeMap<(usize, u8), Vec<Instant>>,
+    /// (session, end) → (instant, from, to), in order.
+    states: BTreeMap<(usize, u8), Vec<(Instant, State, State)>>,
 }
 
-impl Tap for BfdSends {
+impl Tap for Recorded {
     fn frame(&mut self, at: Instant, session: SessIx, from: u8, frame: &Frame) {
         if matches!(frame, Frame::Datagram(_)) {
-            self.at.entry((session.0, from)).or_default().push(at);
+            self.bfd.entry((session.0, from)).or_default().push(at);
         }
     }
     fn received(&mut self, _: Instant, _: SessIx, _: u8, _: &[u8]) {}
-    fn state(&mut self, _: Instant, _: SessIx, _: u8, _: State, _: State) {}
+    fn state(&mut self, at: Instant, session: SessIx, end: u8, from: State, to: State) {
+        self.states
+            .entry((session.0, end))
+            .or_default()
+            .push((at, from, to));
+    }
+}
+
+/// Runs `text` (seed `seed`) and returns what the tap saw, with the topology.
+fn record(text: &str, seed: u64) -> (Recorded, scenarios::topology::Topology) {
+    let loaded = scenarios::load_str("profiles.toml", text).expect("the scenario loads");
+    let mut tap = Recorded::default();
+    scenarios::run_with_tap(&loaded.scenario, seed, None, &mut tap, CapturePoint::Sender)
+        .expect("the scenario runs");
+    (tap, loaded.scenario.topology)
 }
 
 /// The gaps between the BFD packets `router` sent on its sessions after the first 30 s (the
 /// sessions are Up and at their negotiated interval by then).
 fn bfd_gaps(text: &str, router: &str) -> Vec<Duration> {
-    let loaded = scenarios::load_str("profiles.toml", text).expect("the scenario loads");
-    let topo = &loaded.scenario.topology;
-    let mut tap = BfdSends::default();
-    scenarios::run_with_tap(&loaded.scenario, 1, None, &mut tap, CapturePoint::Sender)
-        .expect("the scenario runs");
+    let (tap, topo) = record(text, 1);
     let from = Instant::ZERO + Duration::from_secs(30);
     let mut gaps = Vec::new();
-    for ((s, end), times) in &tap.at {
+    for ((s, end), times) in &tap.bfd {
         let r = topo.sessions[*s].ends[usize::from(*end)].router;
         if topo.routers[r.0].name != router {
             continue;
@@ -96,5 +108,122 @@ multiplier = 3
     assert!(
         msee_hi > ms(285),
         "msee1 reaches past BIRD's 90 %: {msee_hi}"
+    );
+}
+
+/// How long `router`'s end of the session on circuit link `link` (`primary`, `secondary`)
+/// stayed in Idle after it first went down at or after `after`: the restart delay.
+fn restart_delay(
+    tap: &Recorded,
+    topo: &scenarios::topology::Topology,
+    link: &str,
+    router: &str,
+    after: Instant,
+) -> Duration {
+    let name = format!("circuit.{link}.private");
+    let s = topo
+        .sessions
+        .iter()
+        .position(|s| s.name == name)
+        .expect("the peering session");
+    let end = topo.sessions[s]
+        .ends
+        .iter()
+        .position(|e| topo.routers[e.router.0].name == router)
+        .expect("the router ends the session");
+    let states = &tap.states[&(s, u8::try_from(end).expect("0 or 1"))];
+    let idle = states
+        .iter()
+        .find(|(t, _, to)| *t >= after && *to == State::Idle)
+        .map(|(t, _, _)| *t)
+        .expect("the session went down");
+    let restart = states
+        .iter()
+        .find(|(t, from, _)| *t >= idle && *from == State::Idle)
+        .map(|(t, _, _)| *t)
+        .expect("the session restarted");
+    restart - idle
+}
+
+/// The restart timers are the profile's and settable per router: after the hold timer expires
+/// (a silent cut of both links), ce2 (`bird` defaults, `error wait time 60, 300` jittered by
+/// `bgp_start_timer`) waits 45–60 s in Idle, ce1 (`bird` with `idle_hold = "2s"`) 1.5–2 s; an
+/// `frr` router 1 s (its start timer after a hold expiry).
+#[test]
+fn restart_delays_follow_the_profile_and_the_router_settings() {
+    let bird = r#"
+name = "bird restarts"
+topology = "expressroute-vpn-failover"
+duration = "3m"
+
+[bgp]
+profile = "bird"
+hold_time = "10s"
+keepalive = "3s"
+
+[bgp.router.ce1]
+idle_hold = "2s"
+idle_hold_max = "2s"
+connect_delay = "1s"
+
+[[fault]]
+at = "60s"
+kind = "silent"
+target = "circuit"
+"#;
+    let cut = Instant::ZERO + Duration::from_secs(60);
+    let (mut lo1, mut hi1, mut lo2, mut hi2) =
+        (Duration::MAX, Duration::ZERO, Duration::MAX, Duration::ZERO);
+    for seed in 1..=8 {
+        let (tap, topo) = record(bird, seed);
+        let ce1 = restart_delay(&tap, &topo, "primary", "ce1", cut);
+        let ce2 = restart_delay(&tap, &topo, "secondary", "ce2", cut);
+        assert!(
+            ce1 >= Duration::from_millis(1500) && ce1 <= Duration::from_secs(2),
+            "seed {seed}: ce1 {ce1}"
+        );
+        assert!(
+            ce2 >= Duration::from_secs(45) && ce2 <= Duration::from_secs(60),
+            "seed {seed}: ce2 {ce2}"
+        );
+        (lo1, hi1, lo2, hi2) = (lo1.min(ce1), hi1.max(ce1), lo2.min(ce2), hi2.max(ce2));
+    }
+    println!(
+        "bird restart delay after a hold expiry: ce1 (idle_hold 2s) [{lo1}, {hi1}], ce2 (defaults) [{lo2}, {hi2}]"
+    );
+    let frr = bird
+        .replace("profile = \"bird\"", "profile = \"frr\"")
+        .replace(
+            "idle_hold = \"2s\"\nidle_hold_max = \"2s\"\nconnect_delay = \"1s\"\n",
+            "",
+        );
+    let (tap, topo) = record(&frr, 1);
+    assert_eq!(
+        restart_delay(&tap, &topo, "primary", "ce1", cut),
+        Duration::from_secs(1)
+    );
+    assert_eq!(
+        restart_delay(&tap, &topo, "secondary", "ce2", cut),
+        Duration::from_secs(1)
+    );
+}
+
+#[test]
+fn restart_timers_of_microsofts_routers_are_refused() {
+    let text = r#"
+name = "msee restart"
+topology = "expressroute-vpn-failover"
+duration = "1m"
+
+[bgp.router.msee1]
+idle_hold = "1s"
+"#;
+    let Err(e) = scenarios::load_str("profiles.toml", text) else {
+        panic!("an MSEE's restart timers are Microsoft's");
+    };
+    let msg = format!("{e:?}");
+    assert!(
+        msg.contains("idle_hold") && msg.contains("Microsoft"),
+        "{msg}"
     );
 }

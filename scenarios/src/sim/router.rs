@@ -217,6 +217,10 @@ impl RouterRt {
             cfg.hold_time = Some(me.timers.hold_time);
             cfg.keepalive = me.timers.keepalive;
             cfg.connect_retry = Some(me.timers.connect_retry);
+            cfg.connect_delay = me.timers.connect_delay;
+            cfg.idle_hold = me.timers.idle_hold;
+            cfg.idle_hold_max = me.timers.idle_hold_max;
+            cfg.idle_hold_forget = me.timers.idle_hold_forget;
             cfg.internal = me.asn == other.asn;
             // RFC 4486 §4 leaves the restart after a Cease 6/1 to configuration; Azure
             // documents that the session "comes back once below the limit". One minute is
