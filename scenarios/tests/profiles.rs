@@ -13,8 +13,15 @@ use sim_core::time::{Duration, Instant};
 struct Recorded {
     /// (session, sending end) → send instants, in order.
     bfd: BTreeMap<(usize, u8), Vec<Instant>>,
-    /// (session, end) → (instant, from, to), in order.
-    states: BTreeMap<(usize, u8), Vec<(Instant, State, State)>>,
+    /// (session, end) → its FSM transitions, in order.
+    states: BTreeMap<(usize, u8), Vec<Transition>>,
+}
+
+/// One FSM transition seen at the tap.
+struct Transition {
+    at: Instant,
+    from: State,
+    to: State,
 }
 
 impl Tap for Recorded {
@@ -28,7 +35,7 @@ impl Tap for Recorded {
         self.states
             .entry((session.0, end))
             .or_default()
-            .push((at, from, to));
+            .push(Transition { at, from, to });
     }
 }
 
@@ -134,13 +141,13 @@ fn restart_delay(
     let states = &tap.states[&(s, u8::try_from(end).expect("0 or 1"))];
     let idle = states
         .iter()
-        .find(|(t, _, to)| *t >= after && *to == State::Idle)
-        .map(|(t, _, _)| *t)
+        .find(|t| t.at >= after && t.to == State::Idle)
+        .map(|t| t.at)
         .expect("the session went down");
     let restart = states
         .iter()
-        .find(|(t, from, _)| *t >= idle && *from == State::Idle)
-        .map(|(t, _, _)| *t)
+        .find(|t| t.at >= idle && t.from == State::Idle)
+        .map(|t| t.at)
         .expect("the session restarted");
     restart - idle
 }
