@@ -10,6 +10,7 @@
 //!   before the session restarts itself after it went down, how it backs off, and by
 //!   [`RestartRule`] which kinds of [`Down`] move it);
 //! - the BFD transmit jitter of the implementation's BFD ([`BfdJitter`]);
+//! - when best-path changes reach the FIB ([`RouteInstall`]);
 //! - how the keepalive interval follows the negotiated hold time ([`KeepaliveRule`]), and the
 //!   shortest gap between two KEEPALIVEs once jitter is applied (`keepalive_floor`).
 //!
@@ -147,6 +148,27 @@ impl Default for BfdJitter {
     fn default() -> Self {
         Self::RFC5880
     }
+}
+
+/// When a best-path change in the BGP table reaches the router's forwarding table (FIB): the
+/// route-install latency. Not a BGP timer, but a property of the daemon that runs BGP (how it
+/// hands routes to the kernel), so the profile carries it; the speaker does not use it, the
+/// simulator that owns the FIB does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub enum RouteInstall {
+    /// The FIB changes at the instant of the best-path change.
+    Immediate,
+    /// Every change reaches the FIB this long after the best-path change.
+    After(Duration),
+    /// An event loop that runs the work a timer started only at its next wake-up (BIRD 2.0):
+    /// a change made from a timer (a hold-timer expiry) reaches the FIB at the next timer of
+    /// the daemon's loop (1 ms after it), at the next BGP input the router receives, or after
+    /// `cap`, whichever is first; a change made from input (an UPDATE, a NOTIFICATION, BFD
+    /// down, carrier loss) at once.
+    NextWakeUp {
+        /// The longest the loop sleeps when nothing wakes it.
+        cap: Duration,
+    },
 }
 
 /// How the keepalive interval follows the negotiated hold time.
@@ -333,6 +355,8 @@ pub struct Profile {
     /// Jitter of the BFD transmit interval, for a router whose BFD sessions follow this
     /// profile (the owner copies it into `bfd::Config::tx_jitter`).
     pub bfd_tx_jitter: BfdJitter,
+    /// When best-path changes reach the router's FIB.
+    pub route_install: RouteInstall,
 }
 
 /// The name → profile table behind [`Profile::by_name`].
@@ -374,6 +398,8 @@ impl Profile {
     ///   doubling to 120 s, forgotten after 300 s, not jittered; no connect delay (§8.2.2 Idle,
     ///   Event 3: "initiates a TCP connection").
     /// - BFD transmit jitter as RFC 5880 §6.8.7 ([`BfdJitter::RFC5880`]).
+    /// - Routes reach the FIB at once ([`RouteInstall::Immediate`]): the RFC says nothing about
+    ///   the forwarding table's timing.
     pub const RFC4271: Self = Self {
         name: "rfc4271",
         hold_time: Duration::from_secs(90),
@@ -400,6 +426,7 @@ impl Profile {
         mrai_jitter: Jitter::RFC4271,
         idle_hold_jitter: Jitter::NONE,
         bfd_tx_jitter: BfdJitter::RFC5880,
+        route_install: RouteInstall::Immediate,
     };
 
     /// **`bird`**: BIRD 2.
@@ -438,6 +465,17 @@ impl Profile {
     ///   BIRD; 120 s is kept for scenarios that enable it anyway (**assumption**).
     /// - BFD transmit jitter 75–90 % whatever the multiplier ([`BfdJitter::BIRD`], from
     ///   `proto/bfd/bfd.c`).
+    /// - Route installation ([`RouteInstall::NextWakeUp`], cap 3 s): `io_loop`
+    ///   (`sysdep/unix/io.c`) runs the queued events, then fires the timers, then sleeps in
+    ///   `poll` for "(events ? 0 : 3000)" ms, or until the first timer ("tm_remains(t) TO_MS +
+    ///   1"), or until a socket is ready. A hold-timer expiry (`bgp_hold_timeout`) only
+    ///   schedules events (`bgp_stop` → `ev_schedule`, the channel flush and the kernel
+    ///   protocol's update after it), and `events` was computed before the timers fired, so
+    ///   they run after the next wake-up: the route moves hundreds of milliseconds to 3 s after
+    ///   the expiry. BFD runs its own loop (`proto/bfd/bfd.c`, `birdloop_new`) and wakes the main
+    ///   loop when a session goes down, and input arrives on sockets, so those changes run at
+    ///   once. The daemon's other timers (the kernel protocol's `scan time`, 20 s) are not
+    ///   modelled as wake-ups; its BGP sessions' timers are.
     /// - Not modelled: `bgp_hold_timeout` restarts the hold timer for 10 s when unread input is
     ///   queued on the socket; a sans-IO session always processes its input first.
     pub const BIRD: Self = Self {
@@ -466,6 +504,9 @@ impl Profile {
         mrai_jitter: Jitter::NONE,
         idle_hold_jitter: Jitter::RFC4271,
         bfd_tx_jitter: BfdJitter::BIRD,
+        route_install: RouteInstall::NextWakeUp {
+            cap: Duration::from_secs(3),
+        },
     };
 
     /// **`frr`**: FRRouting bgpd with `frr defaults traditional`.
@@ -498,6 +539,15 @@ impl Profile {
     /// - BFD transmit jitter as RFC 5880 §6.8.7: `bfdd/bfd.c` `ptm_bfd_start_xmt_timer` draws
     ///   75 % plus a random 0–25 % (0–15 % with a multiplier of 1) of the interval, in whole
     ///   percent; the model draws the same ranges continuously.
+    /// - Route installation 70 ms after the change ([`RouteInstall::After`]), the holds of the
+    ///   three work queues a session loss passes through (`lib/workqueue.c`
+    ///   `work_queue_schedule` runs a queue `spec.hold` ms after its first item): the peer's
+    ///   clear queue, 10 ms (`bgpd/bgp_route.c`, `clear_node_queue->spec.hold = 10`), bgpd's
+    ///   route processing, 50 ms (`bgp_process_queue_init`: `spec.hold = 50`), zebra's RIB
+    ///   queue, 10 ms (`ZEBRA_RIB_PROCESS_HOLD_TIME`, `zebra/zebra_router.h`), then the data
+    ///   plane thread writes the kernel route. The same after a hold expiry and after BFD down
+    ///   (both go through `bgp_stop`); a change learned by UPDATE skips the clear queue (60 ms
+    ///   in FRR, 70 ms here). Processing time is not modelled.
     pub const FRR: Self = Self {
         name: "frr",
         hold_time: Duration::from_secs(180),
@@ -524,6 +574,7 @@ impl Profile {
         mrai_jitter: Jitter::NONE,
         idle_hold_jitter: Jitter::NONE,
         bfd_tx_jitter: BfdJitter::RFC5880,
+        route_install: RouteInstall::After(Duration::from_millis(70)),
     };
 
     /// **`cisco-ios`**: Cisco IOS / IOS XE.
@@ -536,7 +587,8 @@ impl Profile {
     /// - **Assumptions** (no public source states them): keepalive capped at a third of the
     ///   negotiated hold time; RFC jitter 0.75–1.0 on keepalive, ConnectRetry and MRAI, none on
     ///   hold; the keepalive floor of 1 s of `rfc4271` (§4.4); ConnectRetry 120 s; OpenSent
-    ///   hold 4 min; IdleHold as `rfc4271`; BFD transmit jitter as RFC 5880 §6.8.7.
+    ///   hold 4 min; IdleHold as `rfc4271`; BFD transmit jitter as RFC 5880 §6.8.7; routes in
+    ///   the FIB at once (a hardware FIB's per-prefix programming time is not modelled).
     pub const CISCO_IOS: Self = Self {
         name: "cisco-ios",
         hold_time: Duration::from_secs(180),
@@ -557,6 +609,7 @@ impl Profile {
         mrai_jitter: Jitter::RFC4271,
         idle_hold_jitter: Jitter::NONE,
         bfd_tx_jitter: BfdJitter::RFC5880,
+        route_install: RouteInstall::Immediate,
     };
 
     /// **`junos`**: Juniper Junos OS.
@@ -567,7 +620,8 @@ impl Profile {
     ///   advertisement delay) defaults to 0, so MRAI is 0.
     /// - **Assumptions**: RFC jitter 0.75–1.0 on keepalive and ConnectRetry, none on hold; the
     ///   keepalive floor of 1 s of `rfc4271` (§4.4); ConnectRetry 120 s; OpenSent hold 4 min;
-    ///   IdleHold as `rfc4271`; BFD transmit jitter as RFC 5880 §6.8.7.
+    ///   IdleHold as `rfc4271`; BFD transmit jitter as RFC 5880 §6.8.7; routes in the FIB at
+    ///   once (a hardware FIB's per-prefix programming time is not modelled).
     pub const JUNOS: Self = Self {
         name: "junos",
         hold_time: Duration::from_secs(90),
@@ -588,6 +642,7 @@ impl Profile {
         mrai_jitter: Jitter::NONE,
         idle_hold_jitter: Jitter::NONE,
         bfd_tx_jitter: BfdJitter::RFC5880,
+        route_install: RouteInstall::Immediate,
     };
 
     /// Every built-in profile, in a fixed order.
