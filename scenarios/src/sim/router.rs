@@ -500,6 +500,14 @@ impl RouterRt {
         self.speaker.poll_timeout()
     }
 
+    /// The earliest deadline of this router's BGP sessions (their FSM timers, not BFD's).
+    pub(crate) fn bgp_deadline(&self) -> Option<Instant> {
+        self.sessions
+            .iter()
+            .filter_map(|&(s, _)| self.speaker.session(peer(s))?.poll_timeout())
+            .min()
+    }
+
     fn drain(&mut self) {
         while let Some(t) = self.speaker.poll_transmit() {
             let s = sess(t.peer);
