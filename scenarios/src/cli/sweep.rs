@@ -304,6 +304,11 @@ pub struct AdviseArgs {
     /// Go ahead even when the runs are estimated to take more than an hour of wall time.
     #[arg(long)]
     pub yes: bool,
+    /// Budget and rank by this failure metric's p99 instead of the worst direction's outage:
+    /// a duration metric as `sweep --metric` names it (`detection.ce1`,
+    /// `detection.SESSION@ROUTER`, `convergence.ergw`, `outage.vnet_to_onprem`).
+    #[arg(long, value_name = "METRIC")]
+    pub metric: Option<String>,
 }
 
 pub(super) fn advise(a: &AdviseArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
@@ -340,11 +345,32 @@ pub(super) fn advise(a: &AdviseArgs, out: &mut dyn Write, err: &mut dyn Write) -
             return EXIT_INVALID;
         }
     }
+    let source = a
+        .scenario
+        .clone()
+        .unwrap_or_else(|| crate::library::DEFAULT.to_owned());
+    if let Some(m) = &a.metric {
+        let loaded = match crate::load(&source) {
+            Ok(l) => l,
+            Err(e) => return report_error(&SweepError::Load(e), err),
+        };
+        let known: Vec<String> = sweep::metrics(&loaded.scenario)
+            .into_iter()
+            .filter(|(_, metric)| metric.is_duration())
+            .map(|(n, _)| n)
+            .collect();
+        if !known.contains(m) {
+            let _ = writeln!(
+                err,
+                "holdtime: --metric `{m}`: {source} has no such duration metric\n  = allowed: {}",
+                known.join(", ")
+            );
+            return EXIT_INVALID;
+        }
+    }
     let spec = advise::AdviseSpec {
-        source: a
-            .scenario
-            .clone()
-            .unwrap_or_else(|| crate::library::DEFAULT.to_owned()),
+        source,
+        metric: a.metric.clone(),
         candidates: advise::default_candidates(),
         loss,
         max_outage: a.max_outage,

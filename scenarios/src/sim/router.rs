@@ -542,7 +542,11 @@ impl RouterRt {
                             let remembered = self.last_cause.remove(&s.0);
                             let down = match cause {
                                 fsm::Event::HoldTimerExpires => SessionDown::HoldTimer,
-                                fsm::Event::ManualStop => SessionDown::Local,
+                                // An administrative stop that sent a Cease (RFC 4486) says
+                                // which; a plain stop is local.
+                                fsm::Event::ManualStop => remembered
+                                    .filter(|c| matches!(c, SessionDown::NotificationSent(..)))
+                                    .unwrap_or(SessionDown::Local),
                                 _ => remembered.unwrap_or(SessionDown::Local),
                             };
                             self.events.push_back(RtEvent::State {

@@ -586,7 +586,20 @@ impl<'a> World<'a> {
                         self.sessions[session.0].pending_cause[usize::from(end)] =
                             Some(DownCause::TransportAborted);
                     }
+                    // A connection closed while the OPENs are being exchanged: the attempt
+                    // failed (after the session went down it is the old one's teardown).
+                    let opening = matches!(
+                        self.sessions[session.0].state[usize::from(end)],
+                        SessionStateName::OpenSent | SessionStateName::OpenConfirm
+                    );
                     let trouble = match why {
+                        _ if was_connected && !opening => None,
+                        CloseCause::PeerClosed if was_connected => {
+                            Some(ConnectTrouble::ClosedByPeer { reset: false })
+                        }
+                        CloseCause::Reset if was_connected => {
+                            Some(ConnectTrouble::ClosedByPeer { reset: true })
+                        }
                         _ if was_connected => None,
                         CloseCause::Reset => Some(ConnectTrouble::Refused),
                         CloseCause::Aborted(sim_core::tcp::AbortReason::SynRetriesExhausted) => {
