@@ -149,6 +149,11 @@ impl Framer {
         self.buf.extend_from_slice(bytes);
     }
 
+    /// Octets held for an incomplete message.
+    pub(super) fn buffered(&self) -> usize {
+        self.buf.len()
+    }
+
     /// Drops everything buffered (the connection is gone).
     pub(super) fn clear(&mut self) {
         self.buf = BytesMut::new();
