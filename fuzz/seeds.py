@@ -120,6 +120,21 @@ def mrt_messages(data):
 KEEPALIVE = b"\xff" * 16 + b"\x00\x13\x04"
 
 
+def update(prefixes, path_ids=False):
+    """An UPDATE from B (AS 65002, 4-octet AS, next hop 10.0.0.2) announcing /24s, each
+    with a Path Identifier when `path_ids` (RFC 7911 §3)."""
+    attrs = bytes([0x40, 1, 1, 0])  # ORIGIN IGP
+    attrs += bytes([0x40, 2, 6, 2, 1]) + struct.pack(">I", 65002)  # AS_PATH SEQUENCE [65002]
+    attrs += bytes([0x40, 3, 4, 10, 0, 0, 2])  # NEXT_HOP
+    nlri = b""
+    for i, p in enumerate(prefixes):
+        if path_ids:
+            nlri += struct.pack(">I", i + 1)
+        nlri += bytes([24]) + bytes(p)
+    body = struct.pack(">H", 0) + struct.pack(">H", len(attrs)) + attrs + nlri
+    return b"\xff" * 16 + struct.pack(">H", 19 + len(body)) + b"\x02" + body
+
+
 def bfd_packet(state, flags, mult, my, your, tx, rx, echo, auth=None):
     length = 24 + (len(auth) if auth else 0)
     b1 = (state << 6) | flags | (0x04 if auth else 0)
@@ -188,8 +203,9 @@ def main():
         ("updates-slow", 0x00, 0xBF, b"".join(updates[:3])),
         ("max-prefix", 0x08, 0x3F, b"".join(updates[:12])),
         ("keepalives", 0x00, 0xD2, KEEPALIVE * 4),
-        ("extended", 0x02, 0x10, b"".join(updates[12:16])),
-        ("add-path", 0x04, 0x3F, b"".join(updates[16:20])),
+        # 1,100 prefixes: 4,441 octets, more than a message may have without RFC 8654.
+        ("extended", 0x02, 0x3F, update([(10, i // 256, i % 256) for i in range(1100)])),
+        ("add-path", 0x04, 0x3F, update([(203, 0, 113)] * 3 + [(198, 18, 0)], path_ids=True)),
     ]:
         write("speaker", name, bytes([config, pace]) + data)
     notification = b"\xff" * 16 + b"\x00\x15\x03\x06\x02"
