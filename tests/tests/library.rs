@@ -15,11 +15,11 @@
 
 use std::path::PathBuf;
 
-use scenarios::capture::{DEFAULT_EPOCH, Recorder};
 use scenarios::library::LIBRARY;
 use scenarios::report::{self, RunReport};
 use scenarios::scenario::Scenario;
 use scenarios::sim::net::CapturePoint;
+use scenarios::sim::recorder::{DEFAULT_EPOCH, Recorder};
 use scenarios::topology::Profile;
 use sim_core::rng::fnv1a64;
 use sim_core::time::Duration;
