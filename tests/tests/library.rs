@@ -5,7 +5,7 @@
 //!
 //! Golden files live in `tests/golden/NAME.json` (the JSON report of the library scenario
 //! `NAME` with its own seed) and `tests/golden/trace-hashes.txt` (the hashes of every library
-//! scenario's event trace and packet capture at two seeds, so that a change of any event, of
+//! scenario's event trace, packet capture and MRT file at two seeds, so that a change of any event, of
 //! its order or of one byte of it fails, on any machine). They are compared byte for byte and rewritten
 //! only when the environment variable `UPDATE_GOLDEN=1` is set:
 //!
@@ -302,12 +302,15 @@ fn library_reports_match_their_golden_files() {
     );
 }
 
-/// Runs `sc` with `seed` under a capture tap: the event trace's bytes and the pcapng capture's
-/// (every BGP and BFD frame, byte for byte, with its time).
-fn run_traced_and_captured(sc: &Scenario, seed: u64) -> (Vec<u8>, Vec<u8>) {
+/// Runs `sc` with `seed` under a capture tap: the bytes of the event trace, of the pcapng
+/// capture (every BGP and BFD frame with its time) and of the MRT file (every message
+/// received, every FSM transition).
+fn run_traced_and_captured(sc: &Scenario, seed: u64) -> [Vec<u8>; 3] {
     let mut trace = Vec::new();
     let mut pcap = Vec::new();
-    let mut rec = match Recorder::new(&sc.topology, DEFAULT_EPOCH, Some(&mut pcap), None) {
+    let mut mrt = Vec::new();
+    let mut rec = match Recorder::new(&sc.topology, DEFAULT_EPOCH, Some(&mut pcap), Some(&mut mrt))
+    {
         Ok(r) => r,
         Err(e) => panic!("{}: recorder: {e}", sc.name),
     };
@@ -318,27 +321,27 @@ fn run_traced_and_captured(sc: &Scenario, seed: u64) -> (Vec<u8>, Vec<u8>) {
     if let Err(e) = rec.finish() {
         panic!("{}: capture: {e}", sc.name);
     }
-    (trace, pcap)
+    [trace, pcap, mrt]
 }
 
 /// The pinned hashes: one line per library scenario and seed (its own and the next),
-/// `NAME SEED TRACE-HASH LINES BYTES PCAP-HASH PCAP-BYTES`. TRACE-HASH is the trace hash
-/// (`sim_core::trace`: the FNV-1a 64 of the JSON lines `holdtime run NAME --seed SEED --trace
-/// FILE` writes); PCAP-HASH the FNV-1a 64 of the capture `--pcap FILE` writes, which holds
-/// every frame of the run, so a change in any message, timer or packet shows even where the
-/// trace's timeline does not.
+/// `NAME SEED TRACE-HASH LINES BYTES PCAP-HASH PCAP-BYTES MRT-HASH MRT-BYTES`. TRACE-HASH is
+/// the trace hash (`sim_core::trace`: the FNV-1a 64 of the JSON lines `holdtime run NAME --seed
+/// SEED --trace FILE` writes); PCAP-HASH and MRT-HASH the FNV-1a 64 of the files `--pcap FILE
+/// --mrt FILE` write, which hold every frame and every message of the run, so a change in any
+/// message, timer or packet shows even where the trace's timeline does not.
 fn trace_hashes() -> String {
     let mut out = String::from(
         "# Every library scenario at two seeds, as `holdtime run NAME --seed SEED --trace FILE\n\
-         # --pcap FILE` writes it: the trace's hash (FNV-1a 64 of the file), lines and bytes,\n\
-         # and the capture's hash and bytes.\n\
+         # --pcap FILE --mrt FILE` writes it: the trace's hash (FNV-1a 64 of the file), lines\n\
+         # and bytes, the capture's hash and bytes, the MRT file's hash and bytes.\n\
          # Regenerate deliberately: UPDATE_GOLDEN=1 cargo test -p tests --test library\n\
-         # name seed trace-hash lines bytes pcap-hash pcap-bytes\n",
+         # name seed trace-hash lines bytes pcap-hash pcap-bytes mrt-hash mrt-bytes\n",
     );
     for entry in &LIBRARY {
         let sc = load(entry.name);
         for seed in [sc.seed, sc.seed.wrapping_add(1)] {
-            let (trace, pcap) = run_traced_and_captured(&sc, seed);
+            let [trace, pcap, mrt] = run_traced_and_captured(&sc, seed);
             assert!(
                 run_traced(&sc, seed).1 == trace,
                 "{}: seed {seed}: the capture tap changed the trace",
@@ -347,12 +350,14 @@ fn trace_hashes() -> String {
             let lines = trace.iter().filter(|&&b| b == b'\n').count();
             let hash = |b: &[u8]| TraceHash(fnv1a64(b));
             out.push_str(&format!(
-                "{} {seed} {} {lines} {} {} {}\n",
+                "{} {seed} {} {lines} {} {} {} {} {}\n",
                 entry.name,
                 hash(&trace),
                 trace.len(),
                 hash(&pcap),
-                pcap.len()
+                pcap.len(),
+                hash(&mrt),
+                mrt.len()
             ));
         }
     }
