@@ -26,7 +26,7 @@ use std::io::{self, Write};
 use std::net::IpAddr;
 
 use bgp::fsm::State;
-use bgp::wire::{Capability, DecodeCtx, Frame as WireFrame, Message, frame};
+use bgp::wire::{Capability, DecodeCtx, Framer, Message};
 use sim_core::tcp::Flags;
 use sim_core::time::Instant;
 
@@ -60,7 +60,7 @@ pub struct Recorder<'w> {
     /// Next IPv4 identification per session and sending end.
     ip_id: Vec<[u16; 2]>,
     /// Received bytes not yet split into messages, per session and receiving end.
-    pending: Vec<[Vec<u8>; 2]>,
+    pending: Vec<[Framer; 2]>,
     /// Whether each end's last OPEN announced 4-octet AS numbers, per session and sender.
     four_octet: Vec<[bool; 2]>,
     /// Frames and records written.
@@ -148,7 +148,7 @@ impl<'w> Recorder<'w> {
             mrt: mrt.map(MrtWriter::new),
             epoch_nanos: epoch.saturating_mul(1_000_000_000),
             ip_id: vec![[0; 2]; n],
-            pending: vec![[Vec::new(), Vec::new()]; n],
+            pending: vec![[Framer::new(), Framer::new()]; n],
             four_octet: vec![[false; 2]; n],
             written: (0, 0),
             error: None,
@@ -266,45 +266,37 @@ impl Tap for Recorder<'_> {
         let Some(peering) = self.peering(session, end) else {
             return;
         };
-        let Some(buf) = self.pending.get_mut(session.0).map(|p| &mut p[e]) else {
+        let Some(framer) = self.pending.get_mut(session.0).map(|p| &mut p[e]) else {
             return;
         };
-        buf.extend_from_slice(bytes);
-        let mut buf = std::mem::take(buf);
+        framer.handle_bytes(bytes);
         // Lenient framing: the receiving FSM judges lengths; the collector records what came.
         let ctx = DecodeCtx {
             extended_message: true,
             ..DecodeCtx::default()
         };
-        let mut start = 0;
         let mut out = Vec::new();
         loop {
-            let rest = buf.get(start..).unwrap_or_default();
-            match frame(rest, &ctx) {
-                Ok(WireFrame::Complete { len }) => {
-                    let msg = rest.get(..len).unwrap_or_default();
-                    if let Ok(Message::Open(o)) = Message::decode(msg, &ctx) {
-                        let four = o
-                            .capabilities()
-                            .any(|c| matches!(c, Capability::FourOctetAs(_)));
-                        if let Some(f) = self.four_octet.get_mut(session.0) {
-                            f[sender] = four;
-                        }
-                    }
-                    out.push(msg.to_vec());
-                    start += len;
-                }
-                Ok(WireFrame::Incomplete { .. }) => break,
+            match framer.poll_frame(&ctx, <[u8]>::to_vec) {
+                Some(Ok(msg)) => out.push(msg),
+                None => break,
                 // The receiver will close the session; nothing more of this stream is a message.
-                Err(_) => {
-                    start = buf.len();
+                Some(Err(_)) => {
+                    framer.clear();
                     break;
                 }
             }
         }
-        buf.drain(..start);
-        if let Some(p) = self.pending.get_mut(session.0) {
-            p[e] = buf;
+        // RFC 4271 §4.1: Type 1 is OPEN.
+        for msg in out.iter().filter(|m| m.get(18) == Some(&1)) {
+            if let Ok(Message::Open(o)) = Message::decode(msg, &ctx) {
+                let four = o
+                    .capabilities()
+                    .any(|c| matches!(c, Capability::FourOctetAs(_)));
+                if let Some(f) = self.four_octet.get_mut(session.0) {
+                    f[sender] = four;
+                }
+            }
         }
         let four = self.four_octet.get(session.0).is_some_and(|f| f[0] && f[1]);
         let micros = self.unix_nanos(at) / 1000;
