@@ -8,7 +8,7 @@ use std::net::Ipv4Addr;
 use super::config::Config;
 use crate::wire::{
     AddPathFamily, AddPathMode, Asn, Capability, DecodeCtx, DecodeError, EncodeCtx, EncodeError,
-    Family, Message, Notification, Open, Update,
+    Family, KEEPALIVE, Message, Notification, Open, Update,
 };
 
 /// A received message, reduced to what the state machine distinguishes.
@@ -133,15 +133,6 @@ pub(super) fn add_path(
 pub(super) struct Framer {
     inner: crate::wire::Framer,
 }
-
-/// The octets of a KEEPALIVE: the marker, Length 19, Type 4.
-const KEEPALIVE: [u8; crate::wire::KEEPALIVE_LEN] = {
-    let mut k = [0xff; crate::wire::KEEPALIVE_LEN];
-    k[16] = 0;
-    k[17] = 19;
-    k[18] = 4;
-    k
-};
 
 impl Framer {
     pub(super) fn push(&mut self, bytes: &[u8]) {
