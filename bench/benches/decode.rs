@@ -12,8 +12,8 @@
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use scenarios::capture::decode::{self, Options};
-use scenarios::capture::{DEFAULT_EPOCH, Recorder};
 use scenarios::sim::net::CapturePoint;
+use scenarios::sim::recorder::{DEFAULT_EPOCH, Recorder};
 
 const TARGET: usize = 100 << 20;
 const SCENARIOS: [&str; 4] = ["lossy-circuit", "vpn-failover", "bfd", "four-circuits"];

@@ -262,6 +262,38 @@ fn treat_as_withdraw_keeps_the_session_up() {
 }
 
 #[test]
+fn buffers_at_most_the_incomplete_message() {
+    let mut s = established_session();
+    let update = withdraw_update();
+    // A whole message and the first half of the next, one octet at a time: only the half
+    // stays buffered.
+    let mut stream = update.clone();
+    stream.extend_from_slice(&update[..update.len() / 2]);
+    for octet in &stream {
+        s.handle_bytes(Instant::ZERO, std::slice::from_ref(octet));
+    }
+    assert_eq!(s.buffered(), update.len() / 2);
+    s.handle_bytes(Instant::ZERO, &update[update.len() / 2..]);
+    assert_eq!(s.buffered(), 0);
+    // A header announcing the largest message: held until it is whole, never beyond.
+    let mut big = MARKER.to_vec();
+    big.extend_from_slice(&4096_u16.to_be_bytes());
+    big.push(2);
+    s.handle_bytes(Instant::ZERO, &big);
+    s.handle_bytes(Instant::ZERO, &[0; 4000]);
+    assert_eq!(s.buffered(), 19 + 4000);
+    assert_eq!(s.state(), State::Established);
+    // A length above the maximum is a header error (RFC 4271 §6.1): nothing stays buffered.
+    let mut s = established_session();
+    let mut over = MARKER.to_vec();
+    over.extend_from_slice(&4097_u16.to_be_bytes());
+    over.push(2);
+    s.handle_bytes(Instant::ZERO, &over);
+    assert_eq!(s.state(), State::Idle);
+    assert_eq!(s.buffered(), 0);
+}
+
+#[test]
 fn unexpected_messages_are_fsm_errors_per_rfc_6608() {
     type Case = (
         &'static str,

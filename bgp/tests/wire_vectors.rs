@@ -1099,6 +1099,31 @@ fn framer_rejects_oversized_length_as_soon_as_the_header_arrives() {
 }
 
 #[test]
+fn framer_hands_out_each_message_s_octets_and_repeats_a_header_error() {
+    let update = update_bytes(&[], &base_attrs(false), &NLRI_10_8);
+    let mut stream = msg(4, &[]);
+    stream.extend(&update);
+    let mut framer = Framer::new();
+    framer.handle_bytes(&stream[..stream.len() - 1]);
+    assert_eq!(
+        framer.poll_frame(&ctx2(), <[u8]>::to_vec),
+        Some(Ok(msg(4, &[])))
+    );
+    assert_eq!(framer.poll_frame(&ctx2(), <[u8]>::to_vec), None);
+    framer.handle_bytes(&stream[stream.len() - 1..]);
+    assert_eq!(framer.poll_frame(&ctx2(), <[u8]>::to_vec), Some(Ok(update)));
+    assert_eq!(framer.buffered(), 0);
+    // A bad marker: the error, again and again, until the stream is dropped.
+    framer.handle_bytes(&[0x00, 0x01]);
+    let first = framer.poll_frame(&ctx2(), <[u8]>::len);
+    assert!(matches!(first, Some(Err(_))), "{first:?}");
+    assert_eq!(framer.poll_frame(&ctx2(), <[u8]>::len), first);
+    framer.clear();
+    assert_eq!(framer.buffered(), 0);
+    assert_eq!(framer.poll_frame(&ctx2(), <[u8]>::len), None);
+}
+
+#[test]
 fn framer_rejects_bad_marker_on_first_octet() {
     let mut framer = Framer::new();
     framer.handle_bytes(&[0x00]);

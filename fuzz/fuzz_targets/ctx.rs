@@ -12,5 +12,9 @@ pub fn ctx_from(byte: u8) -> DecodeCtx {
     if byte & 4 != 0 {
         add_path.push(Family::IPV6_UNICAST);
     }
-    DecodeCtx { four_octet_as: byte & 1 != 0, add_path, extended_message: byte & 8 != 0 }
+    DecodeCtx {
+        four_octet_as: byte & 1 != 0,
+        add_path,
+        extended_message: byte & 8 != 0,
+    }
 }

@@ -9,12 +9,14 @@ use libfuzzer_sys::fuzz_target;
 mod ctx;
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&first, rest)) = data.split_first() else { return };
+    let Some((&first, rest)) = data.split_first() else {
+        return;
+    };
     let ctx = ctx::ctx_from(first);
     // Most inputs would die at the marker; give half of them a valid one and a length that
     // matches, so the body decoders see the bytes.
     let mut buf = Vec::with_capacity(rest.len() + 19);
-    if first & 0x80 != 0 && rest.len() >= 1 && rest.len() + 18 <= 65535 {
+    if first & 0x80 != 0 && !rest.is_empty() && rest.len() + 18 <= 65535 {
         buf.extend_from_slice(&[0xff; 16]);
         buf.extend_from_slice(&u16::try_from(rest.len() + 18).unwrap_or(0).to_be_bytes());
         buf.extend_from_slice(rest);

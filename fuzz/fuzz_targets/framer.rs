@@ -9,7 +9,9 @@ use libfuzzer_sys::fuzz_target;
 mod ctx;
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&first, rest)) = data.split_first() else { return };
+    let Some((&first, rest)) = data.split_first() else {
+        return;
+    };
     let ctx = ctx::ctx_from(first);
     let chunk = usize::from(first >> 4) + 1;
     let mut framer = Framer::new();

@@ -12,9 +12,10 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-use crate::capture::{Recorder, decode, render};
+use crate::capture::{decode, render};
 use crate::report::{Format, RunFormat, evaluate, render_verdicts};
 use crate::sim::net::CapturePoint;
+use crate::sim::recorder::Recorder;
 use crate::{LoadError, Loaded, library};
 
 pub mod sweep;
@@ -144,7 +145,7 @@ pub struct CaptureArgs {
     pub mrt: Option<PathBuf>,
     /// Wall-clock time of virtual time zero in the pcap and MRT files, in seconds since 1970
     /// (default 1767225600 = 2026-01-01T00:00:00Z).
-    #[arg(long, value_name = "UNIX_SECONDS", default_value_t = crate::capture::DEFAULT_EPOCH)]
+    #[arg(long, value_name = "UNIX_SECONDS", default_value_t = crate::sim::recorder::DEFAULT_EPOCH)]
     pub pcap_epoch: u64,
     /// Where frames are captured: `sender` includes frames the path loses, `receiver` omits them.
     #[arg(long, value_enum, default_value = "sender")]

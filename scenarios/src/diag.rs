@@ -10,13 +10,24 @@
 //!
 //! Rendering follows rustc and `toml`: `file:line:col: error: message`, then the source line
 //! with a caret under the offending text, then `= expected:`/`= allowed:`/`= note:` lines.
-//! Columns count characters, from 1.
+//! Columns count characters, from 1. A diagnostic stays a few lines long whatever the input:
+//! a source line longer than [`MAX_LINE_CHARS`] is shown as a window around the column, cut
+//! with `...` (as rustc does), and a message that quotes a long value is cut in its middle.
 
 use std::fmt;
 use std::ops::Range;
 
 use serde::Serialize;
 use toml::de::{DeTable, DeValue};
+
+/// The longest source line shown whole; a longer one is shown as a window of this many
+/// characters around the column.
+pub const MAX_LINE_CHARS: usize = 120;
+/// Characters of the window before the column (the rest follows it).
+const LINE_CONTEXT_BEFORE: usize = 40;
+/// The longest message shown whole: one that quotes a long value (an unknown name of 200 KB)
+/// keeps its first and last characters around a count of those left out.
+pub const MAX_MESSAGE_CHARS: usize = 240;
 
 /// How serious a diagnostic is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -246,26 +257,33 @@ impl Source {
                 let (line, col) = self.line_col(span.start);
                 out.push_str(&format!(
                     "{}:{line}:{col}: {sev}: {}{key}\n",
-                    self.name, diag.message
+                    self.name,
+                    clip_message(&diag.message)
                 ));
                 let line_text = self.text.lines().nth(line - 1).unwrap_or("");
                 let gutter = line.to_string().len();
                 let pad = " ".repeat(gutter);
                 // The caret covers the span, clipped to the end of its first line.
-                let remaining = line_text.chars().count().saturating_sub(col - 1);
+                let line_chars = line_text.chars().count();
+                let remaining = line_chars.saturating_sub(col - 1);
                 let span_chars = self
                     .text
                     .get(span.clone())
                     .map_or(1, |s| s.lines().next().unwrap_or("").chars().count());
                 let width = span_chars.clamp(1, remaining.max(1));
-                out.push_str(&format!("{pad} |\n{line} | {line_text}\n"));
+                let (shown, caret_at, width) = window(line_text, line_chars, col - 1, width);
+                out.push_str(&format!("{pad} |\n{line} | {shown}\n"));
                 out.push_str(&format!(
                     "{pad} | {}{}\n",
-                    " ".repeat(col - 1),
+                    " ".repeat(caret_at),
                     "^".repeat(width)
                 ));
             }
-            None => out.push_str(&format!("{}: {sev}: {}{key}\n", self.name, diag.message)),
+            None => out.push_str(&format!(
+                "{}: {sev}: {}{key}\n",
+                self.name,
+                clip_message(&diag.message)
+            )),
         }
         if let Some(expected) = &diag.expected {
             out.push_str(&format!("  = expected: {expected}\n"));
@@ -318,6 +336,47 @@ impl Source {
         }
         diag
     }
+}
+
+/// The part of `line` (of `chars` characters) to show, with the caret's column (0-based) and
+/// width in it: the whole line when it is at most [`MAX_LINE_CHARS`] long, else a window of that
+/// many characters starting [`LINE_CONTEXT_BEFORE`] before column `col`, with `...` where the
+/// line goes on, and the caret clipped to the window.
+fn window(line: &str, chars: usize, col: usize, width: usize) -> (String, usize, usize) {
+    if chars <= MAX_LINE_CHARS {
+        return (line.to_owned(), col, width);
+    }
+    let start = col
+        .saturating_sub(LINE_CONTEXT_BEFORE)
+        .min(chars - MAX_LINE_CHARS);
+    let end = start + MAX_LINE_CHARS;
+    let mut shown = String::new();
+    if start > 0 {
+        shown.push_str("...");
+    }
+    shown.extend(line.chars().skip(start).take(MAX_LINE_CHARS));
+    if end < chars {
+        shown.push_str("...");
+    }
+    let lead = if start > 0 { 3 } else { 0 };
+    let width = width.min(end - col).max(1);
+    (shown, col - start + lead, width)
+}
+
+/// `message`, cut in its middle when longer than [`MAX_MESSAGE_CHARS`] characters.
+fn clip_message(message: &str) -> std::borrow::Cow<'_, str> {
+    let chars = message.chars().count();
+    if chars <= MAX_MESSAGE_CHARS {
+        return message.into();
+    }
+    let keep = MAX_MESSAGE_CHARS / 2;
+    let head: String = message.chars().take(keep).collect();
+    let tail: String = message.chars().skip(chars - keep).collect();
+    format!(
+        "{head}... ({} characters left out) ...{tail}",
+        chars - 2 * keep
+    )
+    .into()
 }
 
 /// Splits serde's "unknown field `x`, expected one of `a`, `b`" (or "unknown variant ...")
@@ -479,6 +538,103 @@ mod tests {
         d.span = Some(offset..offset + 9);
         src.locate(&mut d);
         assert_eq!(d.path.to_string(), "fault[1].target");
+    }
+
+    /// The caret line's first `^` and how many there are.
+    fn caret(rendered: &str) -> (usize, usize) {
+        let line = rendered
+            .lines()
+            .find(|l| l.contains('^'))
+            .unwrap_or_else(|| panic!("no caret in {rendered}"));
+        let (_, after_gutter) = line.split_once(" | ").unwrap();
+        let at = after_gutter.find('^').unwrap();
+        (at, after_gutter.len() - at)
+    }
+
+    /// The shown source line, after its gutter.
+    fn shown(rendered: &str, line: usize) -> &str {
+        let prefix = format!("{line} | ");
+        rendered
+            .lines()
+            .find_map(|l| l.strip_prefix(prefix.as_str()))
+            .unwrap_or_else(|| panic!("line {line} not shown in {rendered}"))
+    }
+
+    #[test]
+    fn cuts_a_long_source_line_around_the_column() {
+        // A 200 KB line with the offending value in its middle.
+        let filler = "1, ".repeat(35_000);
+        let doc = format!("name = \"x\"\nlist = [{filler}\"bad\", {filler}1]\n");
+        let src = Source::new("s.toml", doc.as_str());
+        let offset = doc.find("\"bad\"").unwrap();
+        let mut d = Diagnostic::error(KeyPath::root().key("list").index(35_000), "bad value");
+        d.span = Some(offset..offset + 5);
+        let text = src.render(&d);
+        assert!(text.len() < 600, "{} bytes rendered", text.len());
+        let (_, col) = src.line_col(offset);
+        assert!(
+            text.starts_with(&format!("s.toml:2:{col}: error: bad value")),
+            "{text}"
+        );
+        let line = shown(&text, 2);
+        assert!(line.starts_with("...") && line.ends_with("..."), "{line}");
+        assert_eq!(line.chars().count(), MAX_LINE_CHARS + 6);
+        // The caret is under the value, in full.
+        let (at, width) = caret(&text);
+        assert_eq!(line.get(at..at + 5), Some("\"bad\""), "{text}");
+        assert_eq!(width, 5);
+        assert_eq!(at, 3 + LINE_CONTEXT_BEFORE);
+    }
+
+    #[test]
+    fn long_lines_keep_their_start_or_end_when_the_column_is_near_it() {
+        let long = "a".repeat(200_000);
+        let doc = format!("topology = \"{long}\"\n");
+        let src = Source::new("s.toml", doc.as_str());
+        let mut d = Diagnostic::error(KeyPath::root().key("topology"), "unknown");
+        src.locate(&mut d);
+        let text = src.render(&d);
+        let line = shown(&text, 1);
+        assert!(
+            line.starts_with("topology = \"aaa") && line.ends_with("..."),
+            "{line}"
+        );
+        // The caret starts under the value and stops at the window's end.
+        assert_eq!(caret(&text), (11, MAX_LINE_CHARS - 11));
+        // An offending end of the line: the window ends there.
+        let mut d = Diagnostic::error(KeyPath::root(), "end");
+        d.span = Some(doc.len() - 2..doc.len() - 1);
+        let text = src.render(&d);
+        let line = shown(&text, 1);
+        assert!(line.starts_with("...") && line.ends_with("aa\""), "{line}");
+        assert_eq!(caret(&text), (3 + MAX_LINE_CHARS - 1, 1));
+        // Short lines are shown whole, as before.
+        let src = Source::new("s.toml", DOC);
+        let mut d = Diagnostic::error(KeyPath::root().key("fault").index(1).key("target"), "b");
+        src.locate(&mut d);
+        assert!(src.render(&d).contains("8 | target = \"nowhere\"\n"));
+    }
+
+    #[test]
+    fn a_long_value_in_an_error_is_not_echoed_whole() {
+        // Through the front end: an unknown built-in topology of 200 KB, quoted by the
+        // message and standing on the source line.
+        let long = "a".repeat(200_000);
+        let doc =
+            format!("name = \"x\"\ndescription = \"\"\ntopology = \"{long}\"\nduration = \"1m\"\n");
+        let Err(e) = crate::load_str("s.toml", &doc) else {
+            panic!("an unknown topology loads")
+        };
+        let text = e.to_string();
+        assert!(
+            text.len() < 1_500,
+            "{} bytes: {}",
+            text.len(),
+            &text[..1_500.min(text.len())]
+        );
+        assert!(text.contains("unknown built-in topology `aaa"), "{text}");
+        assert!(text.contains("characters left out"), "{text}");
+        assert!(text.contains("3 | topology = \"aaa"), "{text}");
     }
 
     #[test]

@@ -23,7 +23,9 @@
 //! - [`report`]: what a run measured ([`report::RunReport`]), its text and JSON forms,
 //!   and the judging of expectations.
 //! - [`sweep`]: many runs over a grid of settings, HDR histograms, shards and their merge.
-//! - [`capture`]: a run as pcapng and MRT; decoding captures and MRT files.
+//! - [`capture`]: the capture formats (pcap, pcapng, MRT, gzip) as codecs that know nothing of
+//!   the simulator, and decoding captures and MRT files; [`sim::recorder`] writes a run in
+//!   them.
 //! - [`live`]: `holdtime live`: one router of the topology over real TCP (the `bgp` live
 //!   driver), with faults, and measured detection next to the predicted window.
 //! - [`cli`]: `holdtime run | check | scenarios | sweep | merge | decode`.
@@ -249,7 +251,7 @@ impl<'a> Prepared<'a> {
 }
 
 /// As [`run`], and reports every frame at `point`, every byte stream received and every FSM
-/// transition to `tap` (`holdtime run --pcap/--mrt`; see [`capture`]).
+/// transition to `tap` (`holdtime run --pcap/--mrt`; see [`sim::recorder`]).
 ///
 /// # Errors
 ///

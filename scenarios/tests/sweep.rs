@@ -1,5 +1,6 @@
 //! `holdtime sweep` and `holdtime merge` end to end: the result does not depend on the number
-//! of workers, and merged shards are the unsharded result byte for byte.
+//! of workers (`--jobs` 1, 2 and 4 give the same bytes), and merged shards, each swept with
+//! its own number of workers and merged in any order, are the unsharded result byte for byte.
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
@@ -44,10 +45,12 @@ fn sweep_json(extra: &[&str]) -> String {
 }
 
 #[test]
-fn jobs_1_and_jobs_2_give_identical_json() {
+fn jobs_1_2_and_4_give_identical_json() {
     let one = sweep_json(&["--jobs", "1"]);
     let two = sweep_json(&["--jobs", "2"]);
-    assert_eq!(one, two);
+    let four = sweep_json(&["--jobs", "4"]);
+    assert!(one == two, "--jobs 1 and --jobs 2 differ");
+    assert!(one == four, "--jobs 1 and --jobs 4 differ");
     let v: serde_json::Value = serde_json::from_str(&one).unwrap();
     let points = v["points"].as_array().unwrap();
     assert_eq!(points.len(), 4);
@@ -69,22 +72,38 @@ fn merged_shards_equal_the_unsharded_sweep_byte_for_byte() {
     let dir = temp_dir("merge");
     let whole = sweep_json(&["--jobs", "2"]);
     let mut files = Vec::new();
-    for shard in ["2/3", "1/3", "3/3"] {
+    // Each shard with another number of workers: neither may show in the bytes.
+    for (shard, jobs) in [("2/3", "4"), ("1/3", "1"), ("3/3", "2")] {
         let f = dir.join(format!("shard-{}.json", &shard[..1]));
         let f_str = f.to_str().unwrap().to_owned();
-        sweep_json(&["--shard", shard, "--out", &f_str]);
+        sweep_json(&["--shard", shard, "--jobs", jobs, "--out", &f_str]);
         files.push(f_str);
     }
+    let merge = |files: &[&str]| {
+        let mut args = vec!["merge"];
+        args.extend_from_slice(files);
+        let out = holdtime(&args);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let given: Vec<&str> = files.iter().map(String::as_str).collect();
+    assert!(
+        merge(&given) == whole,
+        "merged shards differ from the sweep"
+    );
+    let mut in_order = given.clone();
+    in_order.sort_unstable();
+    assert!(
+        merge(&in_order) == whole,
+        "the merge depends on the order of its files"
+    );
     let mut args = vec!["merge"];
     args.extend(files.iter().map(String::as_str));
-    let out = holdtime(&args);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(String::from_utf8(out.stdout).unwrap(), whole);
 
     // The text table too.
     args.extend(["--format", "text"]);

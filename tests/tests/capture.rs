@@ -21,9 +21,10 @@ use bgp::wire::Message;
 use capture_support::{decode_file, have, run, tshark, tshark_bgp_types};
 use scenarios::capture::decode::{self, Event, MessageItem};
 use scenarios::capture::packet::{self, Parsed};
-use scenarios::capture::{DEFAULT_EPOCH, Recorder, pcap};
+use scenarios::capture::pcap;
 use scenarios::report::RunReport;
 use scenarios::sim::net::CapturePoint;
+use scenarios::sim::recorder::{DEFAULT_EPOCH, Recorder};
 
 fn out_dir() -> PathBuf {
     let d = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("capture");

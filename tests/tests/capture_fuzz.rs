@@ -8,8 +8,8 @@ use std::sync::OnceLock;
 use bgp::wire::{ErrorCode, HeaderSubcode, Notification};
 use proptest::prelude::*;
 use scenarios::capture::decode::{self, Event, MessageItem, Options, Summary};
-use scenarios::capture::{DEFAULT_EPOCH, Recorder};
 use scenarios::sim::net::CapturePoint;
+use scenarios::sim::recorder::{DEFAULT_EPOCH, Recorder};
 
 /// The reference scenario's pcapng and MRT, made once.
 fn files() -> &'static (Vec<u8>, Vec<u8>) {

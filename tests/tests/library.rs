@@ -4,8 +4,10 @@
 //! by a golden file.
 //!
 //! Golden files live in `tests/golden/NAME.json` (the JSON report of the library scenario
-//! `NAME` with its own seed). They are compared byte for byte and rewritten only when the
-//! environment variable `UPDATE_GOLDEN=1` is set:
+//! `NAME` with its own seed) and `tests/golden/trace-hashes.txt` (the hashes of every library
+//! scenario's event trace, packet capture and MRT file at two seeds, so that a change of any event, of
+//! its order or of one byte of it fails, on any machine). They are compared byte for byte and rewritten
+//! only when the environment variable `UPDATE_GOLDEN=1` is set:
 //!
 //! ```text
 //! UPDATE_GOLDEN=1 cargo test -p tests --test library
@@ -16,9 +18,12 @@ use std::path::PathBuf;
 use scenarios::library::LIBRARY;
 use scenarios::report::{self, RunReport};
 use scenarios::scenario::Scenario;
+use scenarios::sim::net::CapturePoint;
+use scenarios::sim::recorder::{DEFAULT_EPOCH, Recorder};
 use scenarios::topology::Profile;
 use sim_core::rng::fnv1a64;
 use sim_core::time::Duration;
+use sim_core::trace::TraceHash;
 
 fn load(name: &str) -> Scenario {
     match scenarios::load(name) {
@@ -294,6 +299,100 @@ fn library_reports_match_their_golden_files() {
     assert!(
         mismatched.is_empty(),
         "{mismatched:#?}\nIf the change is intended, regenerate with UPDATE_GOLDEN=1 cargo test -p tests --test library"
+    );
+}
+
+/// Runs `sc` with `seed` under a capture tap: the bytes of the event trace, of the pcapng
+/// capture (every BGP and BFD frame with its time) and of the MRT file (every message
+/// received, every FSM transition).
+fn run_traced_and_captured(sc: &Scenario, seed: u64) -> [Vec<u8>; 3] {
+    let mut trace = Vec::new();
+    let mut pcap = Vec::new();
+    let mut mrt = Vec::new();
+    let mut rec = match Recorder::new(&sc.topology, DEFAULT_EPOCH, Some(&mut pcap), Some(&mut mrt))
+    {
+        Ok(r) => r,
+        Err(e) => panic!("{}: recorder: {e}", sc.name),
+    };
+    let run = scenarios::run_with_tap(sc, seed, Some(&mut trace), &mut rec, CapturePoint::Sender);
+    if let Err(e) = run {
+        panic!("{}: run failed: {e}", sc.name);
+    }
+    if let Err(e) = rec.finish() {
+        panic!("{}: capture: {e}", sc.name);
+    }
+    [trace, pcap, mrt]
+}
+
+/// The pinned hashes: one line per library scenario and seed (its own and the next),
+/// `NAME SEED TRACE-HASH LINES BYTES PCAP-HASH PCAP-BYTES MRT-HASH MRT-BYTES`. TRACE-HASH is
+/// the trace hash (`sim_core::trace`: the FNV-1a 64 of the JSON lines `holdtime run NAME --seed
+/// SEED --trace FILE` writes); PCAP-HASH and MRT-HASH the FNV-1a 64 of the files `--pcap FILE
+/// --mrt FILE` write, which hold every frame and every message of the run, so a change in any
+/// message, timer or packet shows even where the trace's timeline does not.
+fn trace_hashes() -> String {
+    let mut out = String::from(
+        "# Every library scenario at two seeds, as `holdtime run NAME --seed SEED --trace FILE\n\
+         # --pcap FILE --mrt FILE` writes it: the trace's hash (FNV-1a 64 of the file), lines\n\
+         # and bytes, the capture's hash and bytes, the MRT file's hash and bytes.\n\
+         # Regenerate deliberately: UPDATE_GOLDEN=1 cargo test -p tests --test library\n\
+         # name seed trace-hash lines bytes pcap-hash pcap-bytes mrt-hash mrt-bytes\n",
+    );
+    for entry in &LIBRARY {
+        let sc = load(entry.name);
+        for seed in [sc.seed, sc.seed.wrapping_add(1)] {
+            let [trace, pcap, mrt] = run_traced_and_captured(&sc, seed);
+            assert!(
+                run_traced(&sc, seed).1 == trace,
+                "{}: seed {seed}: the capture tap changed the trace",
+                entry.name
+            );
+            let lines = trace.iter().filter(|&&b| b == b'\n').count();
+            let hash = |b: &[u8]| TraceHash(fnv1a64(b));
+            out.push_str(&format!(
+                "{} {seed} {} {lines} {} {} {} {} {}\n",
+                entry.name,
+                hash(&trace),
+                trace.len(),
+                hash(&pcap),
+                pcap.len(),
+                hash(&mrt),
+                mrt.len()
+            ));
+        }
+    }
+    out
+}
+
+#[test]
+fn library_trace_hashes_match_their_golden_file() {
+    let got = trace_hashes();
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("golden")
+        .join("trace-hashes.txt");
+    if std::env::var("UPDATE_GOLDEN").is_ok_and(|v| v == "1") {
+        if let Err(e) = std::fs::write(&path, &got) {
+            panic!("cannot write {}: {e}", path.display());
+        }
+        return;
+    }
+    let want = match std::fs::read_to_string(&path) {
+        Ok(w) => w,
+        Err(e) => panic!("{}: {e}", path.display()),
+    };
+    let differ: Vec<String> = got
+        .lines()
+        .zip(want.lines())
+        .filter(|(g, w)| g != w)
+        .map(|(g, w)| format!("got  {g}\nwant {w}"))
+        .collect();
+    assert!(
+        got == want,
+        "{} differs:\n{}\n({} lines got, {} pinned)\nIf the change is intended, regenerate with UPDATE_GOLDEN=1 cargo test -p tests --test library",
+        path.display(),
+        differ.join("\n"),
+        got.lines().count(),
+        want.lines().count()
     );
 }
 

@@ -2,13 +2,13 @@
 //! encoding KEEPALIVE / NOTIFICATION / UPDATE, and framing plus decoding the received stream.
 //! Kept in one place so the state machine reads as the RFC's text, not as byte handling.
 
-use bytes::{Buf, BytesMut};
+use bytes::BytesMut;
 use std::net::Ipv4Addr;
 
 use super::config::Config;
 use crate::wire::{
     AddPathFamily, AddPathMode, Asn, Capability, DecodeCtx, DecodeError, EncodeCtx, EncodeError,
-    Family, Message, Notification, Open, Update,
+    Family, KEEPALIVE, Message, Notification, Open, Update,
 };
 
 /// A received message, reduced to what the state machine distinguishes.
@@ -123,60 +123,52 @@ pub(super) fn add_path(
     (receive, send)
 }
 
-/// Frames the TCP byte stream into messages: [`crate::wire::frame`] then
-/// [`Message::decode`], as [`crate::wire::Framer`] does, with one shortcut. A buffer that
-/// starts with the 19 octets of a well-formed KEEPALIVE (the marker, Length 19, Type 4: RFC
-/// 4271 §4.4, "a KEEPALIVE message consists of only the message header and has a length of
-/// 19 octets") yields [`Incoming::Keepalive`] without building a [`Message`]: the general path
-/// would accept exactly those octets as a KEEPALIVE under any context, so the result is the
-/// same, and it is the message a session receives most.
+/// Frames the TCP byte stream into messages with [`crate::wire::Framer`] and decodes each,
+/// with one shortcut. The 19 octets of a well-formed KEEPALIVE (the marker, Length 19, Type 4:
+/// RFC 4271 §4.4, "a KEEPALIVE message consists of only the message header and has a length
+/// of 19 octets") yield [`Incoming::Keepalive`] without building a [`Message`]: the general
+/// path would accept exactly those octets as a KEEPALIVE under any context, so the result is
+/// the same, and it is the message a session receives most.
 #[derive(Debug, Clone, Default)]
 pub(super) struct Framer {
-    buf: BytesMut,
+    inner: crate::wire::Framer,
 }
-
-/// The octets of a KEEPALIVE: the marker, Length 19, Type 4.
-const KEEPALIVE: [u8; crate::wire::KEEPALIVE_LEN] = {
-    let mut k = [0xff; crate::wire::KEEPALIVE_LEN];
-    k[16] = 0;
-    k[17] = 19;
-    k[18] = 4;
-    k
-};
 
 impl Framer {
     pub(super) fn push(&mut self, bytes: &[u8]) {
-        self.buf.extend_from_slice(bytes);
+        self.inner.handle_bytes(bytes);
+    }
+
+    /// Octets held for an incomplete message.
+    pub(super) fn buffered(&self) -> usize {
+        self.inner.buffered()
     }
 
     /// Drops everything buffered (the connection is gone).
     pub(super) fn clear(&mut self) {
-        self.buf = BytesMut::new();
+        self.inner.clear();
     }
 
     /// The next whole message, `Ok(None)` when more bytes are needed. After a header error
     /// the same error is returned again (the session closes on the first).
     pub(super) fn next(&mut self, ctx: &DecodeCtx) -> Result<Option<Incoming>, DecodeError> {
-        if self.buf.starts_with(&KEEPALIVE) {
-            self.buf.advance(KEEPALIVE.len());
-            return Ok(Some(Incoming::Keepalive));
+        let decoded = self.inner.poll_frame(ctx, |bytes| {
+            if bytes == KEEPALIVE {
+                return Ok(Incoming::Keepalive);
+            }
+            Ok(match Message::decode(bytes, ctx)? {
+                Message::Open(open) => Incoming::Open(OpenInfo::from_open(&open)),
+                Message::Update(update) => Incoming::Update(update),
+                Message::Notification(n) => Incoming::Notification(n),
+                Message::Keepalive => Incoming::Keepalive,
+                Message::RouteRefresh(_) => Incoming::Other,
+            })
+        });
+        match decoded {
+            None => Ok(None),
+            Some(Err(header)) => Err(header.into()),
+            Some(Ok(message)) => message.map(Some),
         }
-        let len = match crate::wire::frame(&self.buf, ctx)? {
-            crate::wire::Frame::Incomplete { .. } => return Ok(None),
-            crate::wire::Frame::Complete { len } => len,
-        };
-        let Some(bytes) = self.buf.get(..len) else {
-            return Ok(None);
-        };
-        let message = Message::decode(bytes, ctx);
-        self.buf.advance(len);
-        Ok(Some(match message? {
-            Message::Open(open) => Incoming::Open(OpenInfo::from_open(&open)),
-            Message::Update(update) => Incoming::Update(update),
-            Message::Notification(n) => Incoming::Notification(n),
-            Message::Keepalive => Incoming::Keepalive,
-            Message::RouteRefresh(_) => Incoming::Other,
-        }))
     }
 }
 

@@ -159,6 +159,16 @@ impl Session {
         self.negotiated.as_ref()
     }
 
+    /// Received octets held for an incomplete message. [`handle_bytes`](Self::handle_bytes)
+    /// decodes every whole message before it returns, so this stays below the largest
+    /// message the session accepts (4,096 octets, or 65,535 with RFC 8654 extended messages):
+    /// a peer cannot make the session buffer without bound (the speaker fuzz target checks
+    /// it).
+    #[must_use]
+    pub fn buffered(&self) -> usize {
+        self.framer.buffered()
+    }
+
     /// ConnectRetryCounter (RFC 4271 §8.1.2).
     #[must_use]
     pub const fn connect_retry_counter(&self) -> u32 {

@@ -11,6 +11,7 @@ use bytes::{Buf, BytesMut};
 use super::ctx::DecodeCtx;
 use super::error::{DecodeError, HeaderError};
 use super::header::{HEADER_LEN, Header};
+use super::keepalive::KEEPALIVE;
 use super::message::Message;
 
 /// What the start of a byte stream holds.
@@ -51,11 +52,13 @@ pub fn frame(buf: &[u8], ctx: &DecodeCtx) -> Result<Frame, HeaderError> {
     }
 }
 
-/// Buffers stream bytes and yields decoded messages.
+/// Buffers stream bytes and yields whole messages: the one BGP stream framer of the project
+/// (the session FSM, the simulator's MRT recorder and this crate's users all frame with it).
 ///
 /// Call order: [`Framer::handle_bytes`] with whatever the transport delivered, then
-/// [`Framer::poll_message`] until it returns `None`. After an error the session must close:
-/// the framer keeps returning the same header error, and a body error consumed its message.
+/// [`Framer::poll_message`] (decoded) or [`Framer::poll_frame`] (the octets) until it returns
+/// `None`. After an error the session must close: the framer keeps returning the same header
+/// error, and a body error consumed its message.
 #[derive(Debug, Clone, Default)]
 pub struct Framer {
     buf: BytesMut,
@@ -79,6 +82,11 @@ impl Framer {
         self.buf.len()
     }
 
+    /// Drops everything buffered (the connection is gone, or its stream is abandoned).
+    pub fn clear(&mut self) {
+        self.buf = BytesMut::new();
+    }
+
     /// The next message, `None` when more bytes are needed.
     ///
     /// # Errors
@@ -87,14 +95,38 @@ impl Framer {
     /// `Notification::from(&err)`.
     #[must_use]
     pub fn poll_message(&mut self, ctx: &DecodeCtx) -> Option<Result<Message, DecodeError>> {
-        match frame(&self.buf, ctx) {
+        match self.poll_frame(ctx, |bytes| Message::decode(bytes, ctx))? {
             Err(e) => Some(Err(e.into())),
-            Ok(Frame::Incomplete { .. }) => None,
-            Ok(Frame::Complete { len }) => {
-                let msg = self.buf.get(..len).map(|bytes| Message::decode(bytes, ctx));
-                self.buf.advance(len);
-                msg
-            }
+            Ok(message) => Some(message),
         }
+    }
+
+    /// The next whole message's octets (header included), handed to `f` and then consumed;
+    /// `None` when more bytes are needed. The octets are borrowed from the buffer: nothing is
+    /// copied unless `f` copies.
+    ///
+    /// # Errors
+    ///
+    /// `Some(Err(_))` with the header error, as soon as the header shows it (the bytes stay
+    /// buffered: the same error comes again).
+    pub fn poll_frame<T>(
+        &mut self,
+        ctx: &DecodeCtx,
+        f: impl FnOnce(&[u8]) -> T,
+    ) -> Option<Result<T, HeaderError>> {
+        // A KEEPALIVE's header is valid under every context: no need to parse it.
+        let len = if self.buf.starts_with(&KEEPALIVE) {
+            KEEPALIVE.len()
+        } else {
+            match frame(&self.buf, ctx) {
+                Err(e) => return Some(Err(e)),
+                Ok(Frame::Incomplete { .. }) => return None,
+                Ok(Frame::Complete { len }) => len,
+            }
+        };
+        // `len` octets are buffered.
+        let out = self.buf.get(..len).map(f);
+        self.buf.advance(len);
+        out.map(Ok)
     }
 }

@@ -12,3 +12,14 @@
 
 /// Length of a KEEPALIVE message, which is just the header.
 pub const KEEPALIVE_LEN: usize = super::header::HEADER_LEN;
+
+/// The octets of a KEEPALIVE: the marker, Length 19, Type 4. Valid under every session
+/// context, so [`super::Framer`] recognises it without parsing a header: it is the message a
+/// session receives most.
+pub const KEEPALIVE: [u8; KEEPALIVE_LEN] = {
+    let mut k = [0xff; KEEPALIVE_LEN];
+    k[16] = 0;
+    k[17] = 19;
+    k[18] = 4;
+    k
+};

@@ -72,7 +72,7 @@ pub use iana::{
     MessageType, OpenSubcode, ParamType, RouteRefreshSubcode, RouteRefreshType, Safi, SegmentType,
     UpdateSubcode,
 };
-pub use keepalive::KEEPALIVE_LEN;
+pub use keepalive::{KEEPALIVE, KEEPALIVE_LEN};
 pub use message::Message;
 pub use nlri::{MpNextHop, MpReach, MpUnreach, Nlri, NlriList, Placement};
 pub use notification::{MAX_SHUTDOWN_COMMUNICATION_LEN, Notification, ShutdownCommunicationError};

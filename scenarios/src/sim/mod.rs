@@ -6,8 +6,9 @@
 //! - [`dataplane`]: per-router forwarding, per-flow ECMP, exact outage intervals and probes.
 //! - [`net`]: TCP connections and datagrams carried hop by hop over session paths.
 //! - `router`: one topology router as a running `bgp::speaker::Speaker`.
-//! - [`tap`]: what the world reports to a capture (frames, received bytes, FSM transitions);
-//!   [`crate::capture`] implements it.
+//! - [`tap`]: what the world reports to a capture (frames, received bytes, FSM transitions).
+//! - [`recorder`]: the tap as pcapng and MRT files (`holdtime run --pcap/--mrt`), written
+//!   with the codecs of [`crate::capture`].
 //! - `wire`: BGP messages counted as they first leave the sender, for the report.
 //! - `world`: the scenario instantiated in one engine: the event loop and the fork.
 //! - `forwarding`: the topology as a [`dataplane::Plane`] (endpoints, pseudo routers).
@@ -23,6 +24,7 @@ pub(crate) mod forwarding;
 pub(crate) mod install;
 pub(crate) mod measure;
 pub mod net;
+pub mod recorder;
 pub(crate) mod router;
 pub mod tap;
 pub(crate) mod wire;

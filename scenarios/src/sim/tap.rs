@@ -1,5 +1,5 @@
 //! The simulator's capture tap: what the world reports, as the run goes, to whoever records
-//! it. [`crate::capture::Recorder`] implements it for `holdtime run --pcap/--mrt`.
+//! it. [`super::recorder::Recorder`] implements it for `holdtime run --pcap/--mrt`.
 
 use bgp::fsm::State;
 use sim_core::time::Instant;

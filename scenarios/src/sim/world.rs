@@ -483,7 +483,7 @@ impl<'a> World<'a> {
     }
 
     /// Sends every frame seen at `point`, every BGP byte stream received and every FSM
-    /// transition to `tap` (see [`crate::capture`]).
+    /// transition to `tap` (see [`super::recorder`]).
     pub(crate) fn with_tap(mut self, tap: &'a mut dyn Tap, point: CapturePoint) -> Self {
         self.net.set_capture(Some(point));
         self.tap = Detached(Some(tap));
