@@ -152,23 +152,27 @@ impl Framer {
     /// The next whole message, `Ok(None)` when more bytes are needed. After a header error
     /// the same error is returned again (the session closes on the first).
     pub(super) fn next(&mut self, ctx: &DecodeCtx) -> Result<Option<Incoming>, DecodeError> {
-        let decoded = self.inner.poll_frame(ctx, |bytes| {
-            if bytes == KEEPALIVE {
-                return Ok(Incoming::Keepalive);
-            }
-            Ok(match Message::decode(bytes, ctx)? {
-                Message::Open(open) => Incoming::Open(OpenInfo::from_open(&open)),
-                Message::Update(update) => Incoming::Update(update),
-                Message::Notification(n) => Incoming::Notification(n),
-                Message::Keepalive => Incoming::Keepalive,
-                Message::RouteRefresh(_) => Incoming::Other,
-            })
-        });
-        match decoded {
-            None => Ok(None),
-            Some(Err(header)) => Err(header.into()),
-            Some(Ok(message)) => message.map(Some),
+        let bytes = match self.inner.peek(ctx) {
+            None => return Ok(None),
+            Some(Err(header)) => return Err(header.into()),
+            Some(Ok(bytes)) => bytes,
+        };
+        let len = bytes.len();
+        // The framer checked the header, and only a KEEPALIVE may be 19 octets long (RFC 4271
+        // §4.1: every other type has a body).
+        if len == KEEPALIVE.len() {
+            self.inner.consume(len);
+            return Ok(Some(Incoming::Keepalive));
         }
+        let message = Message::decode(bytes, ctx);
+        self.inner.consume(len);
+        Ok(Some(match message? {
+            Message::Open(open) => Incoming::Open(OpenInfo::from_open(&open)),
+            Message::Update(update) => Incoming::Update(update),
+            Message::Notification(n) => Incoming::Notification(n),
+            Message::Keepalive => Incoming::Keepalive,
+            Message::RouteRefresh(_) => Incoming::Other,
+        }))
     }
 }
 

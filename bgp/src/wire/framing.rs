@@ -114,6 +114,23 @@ impl Framer {
         ctx: &DecodeCtx,
         f: impl FnOnce(&[u8]) -> T,
     ) -> Option<Result<T, HeaderError>> {
+        let out = match self.peek(ctx)? {
+            Err(e) => return Some(Err(e)),
+            Ok(bytes) => (bytes.len(), f(bytes)),
+        };
+        self.consume(out.0);
+        Some(Ok(out.1))
+    }
+
+    /// The next whole message's octets (header included), left in the buffer: `None` when
+    /// more bytes are needed. Hand its length to [`Framer::consume`] once done with it
+    /// ([`Framer::poll_frame`] does both; this pair lets a caller return a large decoded value
+    /// without moving it through a closure's result).
+    ///
+    /// # Errors
+    ///
+    /// `Some(Err(_))` with the header error, as soon as the header shows it.
+    pub fn peek(&self, ctx: &DecodeCtx) -> Option<Result<&[u8], HeaderError>> {
         // A KEEPALIVE's header is valid under every context: no need to parse it.
         let len = if self.buf.starts_with(&KEEPALIVE) {
             KEEPALIVE.len()
@@ -125,8 +142,11 @@ impl Framer {
             }
         };
         // `len` octets are buffered.
-        let out = self.buf.get(..len).map(f);
-        self.buf.advance(len);
-        out.map(Ok)
+        self.buf.get(..len).map(Ok)
+    }
+
+    /// Drops the first `len` octets: the message [`Framer::peek`] returned.
+    pub fn consume(&mut self, len: usize) {
+        self.buf.advance(len.min(self.buf.len()));
     }
 }
