@@ -52,13 +52,15 @@ pub fn frame(buf: &[u8], ctx: &DecodeCtx) -> Result<Frame, HeaderError> {
     }
 }
 
-/// Buffers stream bytes and yields whole messages: the one BGP stream framer of the project
-/// (the session FSM, the simulator's MRT recorder and this crate's users all frame with it).
+/// Buffers stream bytes and yields whole messages: the BGP stream framer of the project (the
+/// session FSM and the simulator's MRT recorder frame with it; `holdtime decode`, which must
+/// resynchronise on the next marker after a hole in a capture, runs [`frame`] itself).
 ///
 /// Call order: [`Framer::handle_bytes`] with whatever the transport delivered, then
-/// [`Framer::poll_message`] (decoded) or [`Framer::poll_frame`] (the octets) until it returns
-/// `None`. After an error the session must close: the framer keeps returning the same header
-/// error, and a body error consumed its message.
+/// [`Framer::poll_message`] (decoded), [`Framer::poll_frame`] (the octets) or
+/// [`Framer::peek`] and [`Framer::consume`] until it returns `None`. After an error the
+/// session must close: the framer keeps returning the same header error, and a body error
+/// consumed its message.
 #[derive(Debug, Clone, Default)]
 pub struct Framer {
     buf: BytesMut,
