@@ -3,6 +3,7 @@
 
 use bgp::bfd::packet::{Authentication, ControlPacket, Diagnostic, PacketBuf, State};
 use bgp::bfd::{Command, Config, Event, RxError, Session};
+use bgp::fsm::profile::{BfdJitter, Profile};
 use sim_core::time::{Duration, Instant};
 
 /// Two BFD sessions joined by a link with a fixed one-way delay; each direction can be cut.
@@ -222,6 +223,45 @@ fn transmit_jitter_is_75_to_90_percent_with_multiplier_one() {
             );
         }
     }
+}
+
+/// BIRD's `proto/bfd/bfd.c` (`bfd_session_update_tx_interval`) jitters every transmission to
+/// 75–90 % of the interval, also with a multiplier of 3 where RFC 5880 §6.8.7 allows up to
+/// 100 %: a `bird` router's BFD packets go out every 225–270 ms at 300 ms.
+#[test]
+fn bird_transmit_jitter_is_75_to_90_percent_whatever_the_multiplier() {
+    let bird = Profile::BIRD.bfd_tx_jitter;
+    assert_eq!(bird, BfdJitter::BIRD);
+    let (mut lo, mut hi) = (Duration::MAX, Duration::ZERO);
+    let mut n = 0_usize;
+    for mult in [1_u8, 3] {
+        let ca = Config {
+            detect_mult: mult,
+            tx_jitter: bird,
+            ..cfg(1)
+        };
+        for seed in 0..20 {
+            let mut p = Pair::new(ca.clone(), cfg(2), seed);
+            p.run_until(at(5_000));
+            let from = p.now;
+            p.run_until(at(65_000));
+            let gaps = periodic_gaps(&p.sent_a, from);
+            assert!(gaps.len() > 200, "{} gaps", gaps.len());
+            for g in &gaps {
+                assert!(
+                    *g >= Duration::from_millis(225) && *g <= Duration::from_millis(270),
+                    "multiplier {mult} seed {seed}: gap {g}"
+                );
+                lo = lo.min(*g);
+                hi = hi.max(*g);
+                n += 1;
+            }
+        }
+    }
+    println!("bird: {n} BFD gaps at 300 ms in [{lo}, {hi}]");
+    // Uniform over 45 ms: thousands of draws come within a millisecond of both ends.
+    assert!(lo < Duration::from_millis(226), "min {lo}");
+    assert!(hi > Duration::from_millis(269), "max {hi}");
 }
 
 #[test]

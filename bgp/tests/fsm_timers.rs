@@ -76,6 +76,67 @@ fn keepalive_cadence_follows_each_profiles_jitter() {
     }
 }
 
+/// Keepalive gaps of A over a minute with hold 3 s, so the nominal keepalive is 1 s.
+fn keepalive_gaps_at_one_second(profile: Profile, seed: u64) -> Vec<Duration> {
+    let mut a = cfg_a(profile);
+    a.hold_time = Some(Duration::from_secs(3));
+    a.keepalive = None;
+    let mut b = cfg_b(profile);
+    b.hold_time = Some(Duration::from_secs(3));
+    b.keepalive = None;
+    let mut p = established(a, b, seed);
+    assert_eq!(
+        p.a.session.negotiated().map(|n| n.keepalive),
+        Some(Duration::from_secs(1)),
+        "{}",
+        profile.name
+    );
+    let from = p.now;
+    p.drive_for(Duration::from_secs(60));
+    assert_eq!(state(&p.a), State::Established, "{}", profile.name);
+    let times = keepalive_times(&p.a, from);
+    times.windows(2).map(|w| w[1] - w[0]).collect()
+}
+
+/// The keepalive floor is the profile's: at K = 1 s BIRD's `bgp_start_timer` jitter runs
+/// below a second (0.75–1.0 s), `rfc4271` keeps §4.4's one-per-second after §10's jitter
+/// (exactly 1 s), and FRR does not jitter (exactly 1 s).
+#[test]
+fn keepalive_intervals_at_one_second_follow_each_profiles_floor() {
+    let ms = Duration::from_millis;
+    for (profile, lo_want, hi_want) in [
+        (Profile::BIRD, ms(750), ms(1000)),
+        (Profile::RFC4271, ms(1000), ms(1000)),
+        (Profile::FRR, ms(1000), ms(1000)),
+    ] {
+        let (mut lo, mut hi) = (Duration::MAX, Duration::ZERO);
+        let mut n = 0_usize;
+        for seed in 0..20 {
+            let gaps = keepalive_gaps_at_one_second(profile, seed);
+            assert!(gaps.len() >= 55, "{}: {} gaps", profile.name, gaps.len());
+            for g in gaps {
+                assert!(
+                    g >= lo_want && g <= hi_want,
+                    "{} seed {seed}: gap {g} outside [{lo_want}, {hi_want}]",
+                    profile.name
+                );
+                lo = lo.min(g);
+                hi = hi.max(g);
+                n += 1;
+            }
+        }
+        println!(
+            "{}: {n} keepalive gaps at K = 1 s in [{lo}, {hi}]",
+            profile.name
+        );
+        if profile.name == "bird" {
+            // Uniform over 250 ms: well over a thousand draws reach near both ends.
+            assert!(lo < ms(760), "bird min {lo}");
+            assert!(hi > ms(990), "bird max {hi}");
+        }
+    }
+}
+
 /// Establishes with hold 90 s, cuts the link silently, returns (detection delay after the last
 /// message A received, NOTIFICATION A sent).
 fn silent_cut(profile: Profile, seed: u64) -> (Duration, (u8, u8)) {

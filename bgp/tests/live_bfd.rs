@@ -40,6 +40,7 @@ fn speaker(local_as: u32, remote_as: u32, id: u8, me: Ipv4Addr, them: Ipv4Addr) 
             required_min_rx: Duration::from_millis(300),
             detect_mult: 3,
             passive: false,
+            ..bfd::Config::default()
         }),
         seed: u64::from(id),
     };

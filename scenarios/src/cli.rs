@@ -99,6 +99,10 @@ pub enum Command {
     /// Size BGP timers and BFD: outage after a silent failure against false resets on a
     /// lossy healthy link, ranked, with a recommendation.
     Advise(sweep::AdviseArgs),
+    /// Every single failure of a design (links, routers, Azure's operations), each simulated
+    /// over seeds and ranked worst first; names single points of failure and non-redundant
+    /// directions. Exit 0 within budget, 1 over it (an outage open at the end is over any).
+    Audit(sweep::AuditArgs),
     /// Turn a `sweep`, `advise --json` or `run --format json` result into a self-contained
     /// HTML page (inline SVG charts) or SVG files.
     Report {
@@ -232,6 +236,7 @@ pub fn main(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
         Command::Check { scenarios, seed } => check(scenarios, *seed, out, err),
         Command::Sweep(args) => sweep::sweep(args, out, err),
         Command::Advise(args) => sweep::advise(args, out, err),
+        Command::Audit(args) => sweep::audit(args, out, err),
         Command::Report { result, html, svg } => {
             sweep::report(result, html.as_deref(), svg.as_deref(), out, err)
         }

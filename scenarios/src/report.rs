@@ -200,6 +200,14 @@ pub enum TimelineEvent {
         /// The new next hop(s), or empty when removed.
         via: Vec<String>,
     },
+    /// A router's forwarding table changed for prefixes not listed one by one (a flood), summed
+    /// per router and instant.
+    FibBulk {
+        /// Prefixes changed (added, moved or removed).
+        changed: u64,
+        /// Of those, removed.
+        removed: u64,
+    },
     /// The ExpressRoute gateway finished programming a change.
     GatewayConverged {
         /// Routes now programmed.
@@ -255,6 +263,13 @@ pub enum ConnectTrouble {
     Refused,
     /// TCP gave up: no SYN-ACK after its SYN retransmissions (Linux `tcp_syn_retries`).
     GaveUp,
+    /// The peer closed (FIN) or reset the connection before the session was Established: it
+    /// refused the OPEN (a NOTIFICATION is reported as the session's cause) or holds the session
+    /// down (e.g. an MSEE in its restart delay after a prefix-limit Cease).
+    ClosedByPeer {
+        /// Reset rather than closed.
+        reset: bool,
+    },
 }
 
 impl ConnectTrouble {
@@ -273,6 +288,12 @@ impl ConnectTrouble {
             Self::Refused => "connection refused (RST)".to_owned(),
             Self::GaveUp => {
                 "connection attempt given up: no SYN-ACK after the SYN retransmissions".to_owned()
+            }
+            Self::ClosedByPeer { reset: false } => {
+                "connection closed by the peer (FIN) before the session was established".to_owned()
+            }
+            Self::ClosedByPeer { reset: true } => {
+                "connection reset by the peer before the session was established".to_owned()
             }
         }
     }
@@ -533,9 +554,15 @@ pub enum RunFormat {
 }
 
 /// A duration rounded to the millisecond for the text summary (`2m21.999981039s` reads as
-/// `2m22s`); the JSON report keeps the exact nanoseconds.
+/// `2m22s`), or to the microsecond below half a millisecond (`400us`, not `0s`); the JSON
+/// report keeps the exact nanoseconds.
 fn to_ms(d: Duration) -> String {
-    Duration::from_millis(d.as_nanos().saturating_add(500_000) / 1_000_000).to_string()
+    let ns = d.as_nanos();
+    if ns > 0 && ns < 500_000 {
+        // Below half a millisecond the millisecond would read as no time at all: microseconds.
+        return Duration::from_nanos(ns.saturating_add(500) / 1_000 * 1_000).to_string();
+    }
+    Duration::from_millis(ns.saturating_add(500_000) / 1_000_000).to_string()
 }
 
 /// A rate for the timeline, to three significant digits: `1.6 Gb/s`, `600 Mb/s`.
@@ -624,6 +651,9 @@ impl RunReport {
                 }
                 TimelineEvent::Fib { prefix, via } => {
                     format!("fib {prefix} via {}", join_or(via, "(removed)"))
+                }
+                TimelineEvent::FibBulk { changed, removed } => {
+                    format!("fib {changed} other prefixes changed ({removed} of them removed)")
                 }
                 TimelineEvent::GatewayConverged { routes } => {
                     format!("gateway converged ({routes} routes programmed)")

@@ -284,6 +284,21 @@ pub struct BgpSection {
     /// ConnectRetry timer.
     #[serde(default)]
     pub connect_retry: Option<Duration>,
+    /// Delay from a start or automatic restart to the first connection attempt (BIRD's
+    /// `connect delay time`).
+    #[serde(default)]
+    pub connect_delay: Option<Duration>,
+    /// Automatic-restart delay after the first error (RFC 4271 §8.1.1 IdleHoldTime; BIRD's
+    /// first `error wait time`; FRR's start timer).
+    #[serde(default)]
+    pub idle_hold: Option<Duration>,
+    /// Longest automatic-restart delay (BIRD's second `error wait time`).
+    #[serde(default)]
+    pub idle_hold_max: Option<Duration>,
+    /// Quiet period after which the restart delay starts again from `idle_hold` (BIRD's
+    /// `error forget time`).
+    #[serde(default)]
+    pub idle_hold_forget: Option<Duration>,
     /// The implementation whose timer behaviour to model.
     #[serde(default)]
     pub profile: Option<Profile>,
@@ -308,6 +323,21 @@ pub struct BgpRouterOverride {
     /// ConnectRetry timer.
     #[serde(default)]
     pub connect_retry: Option<Duration>,
+    /// Delay from a start or automatic restart to the first connection attempt (BIRD's
+    /// `connect delay time`).
+    #[serde(default)]
+    pub connect_delay: Option<Duration>,
+    /// Automatic-restart delay after the first error (RFC 4271 §8.1.1 IdleHoldTime; BIRD's
+    /// first `error wait time`; FRR's start timer).
+    #[serde(default)]
+    pub idle_hold: Option<Duration>,
+    /// Longest automatic-restart delay (BIRD's second `error wait time`).
+    #[serde(default)]
+    pub idle_hold_max: Option<Duration>,
+    /// Quiet period after which the restart delay starts again from `idle_hold` (BIRD's
+    /// `error forget time`).
+    #[serde(default)]
+    pub idle_hold_forget: Option<Duration>,
     /// The implementation whose timer behaviour to model.
     #[serde(default)]
     pub profile: Option<Profile>,
@@ -440,8 +470,9 @@ pub struct LinkOverride {
 }
 
 /// The kinds of fault, in the order the format documents them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
+#[value(rename_all = "snake_case")]
 pub enum FaultKind {
     /// Traffic stops, interfaces stay up: only timers notice.
     Silent,

@@ -27,6 +27,7 @@ fn advise(loss: f64, candidates: Vec<Candidate>) -> Vec<Assessment> {
         source: "reference".to_owned(),
         candidates,
         loss: LossSpec { loss, burst: None },
+        metric: None,
         max_outage: Duration::from_secs(240),
         max_false_per_year: 1.0,
         runs: 4,
@@ -97,4 +98,51 @@ fn false_resets_rise_with_loss_fall_with_the_tcp_floor_and_rank_dominated_lower(
     let (_, a_slow) = find(&lossy, &slow);
     assert_eq!(a_slow.false_resets, 0);
     assert!(a_slow.outage_p99_us > a_rfc.outage_p99_us);
+}
+
+/// `--metric detection.ce1`: the candidates are budgeted and ranked by ce1's detection p99,
+/// not by the worst direction's outage, and the columns say so. With BFD ce1 detects in under
+/// a second; with 180/60 s timers it waits for its hold timer; the gateway's 60 s programming,
+/// which dominates the outage, does not enter.
+#[test]
+fn advise_ranks_by_the_metric_it_is_given() {
+    let bfd = Candidate {
+        bfd: Some(Duration::from_millis(300)),
+        ..candidate(180, 60, TcpPreset::Linux)
+    };
+    let default = candidate(180, 60, TcpPreset::Linux);
+    let spec = |metric: Option<&str>| AdviseSpec {
+        source: "reference".to_owned(),
+        candidates: vec![default.clone(), bfd.clone()],
+        loss: LossSpec {
+            loss: 0.01,
+            burst: None,
+        },
+        metric: metric.map(str::to_owned),
+        max_outage: Duration::from_secs(5),
+        max_false_per_year: 1e12,
+        runs: 4,
+        healthy_runs: 1,
+        horizon: Duration::from_secs(60),
+        seed: 1,
+    };
+    let by_ce1 = spec(Some("detection.ce1"));
+    let ranked = assess(&by_ce1, Exec::new(2)).expect("the advisor runs");
+    let (_, b) = find(&ranked, &bfd);
+    let (_, d) = find(&ranked, &default);
+    // BFD 300 ms x 3: ce1 detects within (0.675 s, 0.9 s] of the cut (jitter 75-100 %).
+    assert!(b.outage_p99_us <= 900_000 + 1_000, "{}", b.outage_p99_us);
+    assert_eq!(b.missed, 0, "within the 5 s budget");
+    // 180/60 s: ce1 waits for its hold timer, (120 s, 180 s].
+    assert!(d.outage_p99_us > 120_000_000, "{}", d.outage_p99_us);
+    assert_eq!(d.missed, 1, "over the 5 s budget");
+    let text = scenarios::sweep::advise::render(&by_ce1, &ranked);
+    assert!(text.contains("budgets: detection.ce1 p99 <= 5s"), "{text}");
+    assert!(text.contains("detection.ce1 p99"), "{text}");
+    let json = scenarios::sweep::advise::to_json(&by_ce1, &ranked);
+    assert!(json.contains("\"metric\": \"detection.ce1\""), "{json}");
+    // By the outage (the default), BFD still waits for the gateway's 60 s programming.
+    let ranked = assess(&spec(None), Exec::new(2)).expect("the advisor runs");
+    let (_, b) = find(&ranked, &bfd);
+    assert!(b.outage_p99_us > 60_000_000, "{}", b.outage_p99_us);
 }

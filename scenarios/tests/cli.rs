@@ -234,3 +234,32 @@ fn run_csv_lists_outages_and_flags_the_open_ones() {
         "{csv}"
     );
 }
+
+#[test]
+fn the_timeline_says_why_a_session_does_not_come_back() {
+    // prefix-limit: msee1 ends the session with Cease 6/1 and holds it down for its restart
+    // delay; ce1's next attempt is closed by msee1 while the OPENs are exchanged. The flood's
+    // FIB changes are summed, and say how many were removed.
+    let out = holdtime(&["run", "prefix-limit"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("ce1      tcp circuit.primary.private: connection closed by the peer (FIN) before the session was established"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("msee1    fib 3999 other prefixes changed (0 of them removed)"),
+        "{stdout}"
+    );
+    assert!(
+        !stdout.contains("other prefixes (0 removed) via (removed)"),
+        "{stdout}"
+    );
+    // microsoft-peering-validation: Azure holds Microsoft peering down; every attempt is refused.
+    let out = holdtime(&["run", "microsoft-peering-validation"]);
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("ce1      tcp circuit.primary.microsoft: connection refused (RST)"),
+        "{stdout}"
+    );
+}

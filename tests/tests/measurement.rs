@@ -6,7 +6,8 @@
 //!
 //! 1. a network that never works reports no loss;
 //! 2. path lines and `[[expect]] path` describe flow 0 as if it were the whole direction;
-//! 3. load sharing is hard-wired (`maximum_paths`; four-circuits spreads over every link);
+//! 3. load sharing is hard-wired (`maximum_paths` on the CEs; four-circuits spreads over every
+//!    link; an active-active VPN uses both tunnels);
 //! 4. detection and convergence are measured from different faults;
 //! 5. an outage still open at the end is reported as a finished one;
 //! 6. a sweep's `detection` is the earliest detection of any router;
@@ -1091,5 +1092,286 @@ flows = 4
     assert_eq!(
         duration_value(r.observe(&sc, &conv, Some(1))),
         programmed - at_secs(300)
+    );
+}
+
+/// `single-ce` (one CE carrying both links, no VPN) with `[bgp] maximum_paths = {mp}` on the
+/// CE and a silent cut of `circuit.{link}` at 3m; eight flows each way, exact outages.
+fn single_ce_text(mp: u8, link: &str) -> String {
+    format!(
+        r#"
+name = "single CE, maximum_paths {mp}, silent cut of circuit.{link}"
+topology = "single-ce"
+duration = "8m"
+seed = 1
+
+[bgp]
+maximum_paths = {mp}
+
+[[fault]]
+at = "3m"
+kind = "silent"
+target = "circuit.{link}"
+
+[[probe]]
+from = "onprem"
+to = "vnet"
+flows = 8
+"#
+    )
+}
+
+fn single_ce_scenario(mp: u8, link: &str) -> Scenario {
+    load_text(
+        &format!("single-ce-mp{mp}-{link}.toml"),
+        &single_ce_text(mp, link),
+    )
+}
+
+/// The flows of `dir` with an outage, sorted; asserts that each began at `t`, in episode 1,
+/// and lasted exactly `d`.
+fn outages_from(r: &RunReport, dir: &str, t: Instant, d: Duration) -> Vec<u32> {
+    let mut flows: Vec<u32> = r
+        .outages
+        .iter()
+        .filter(|o| o.direction == dir)
+        .map(|o| {
+            assert_eq!(
+                (o.start, o.duration, o.open, o.episode),
+                (t, d, false, Some(1)),
+                "{dir} flow {}: {o:?}",
+                o.flow
+            );
+            o.flow
+        })
+        .collect();
+    flows.sort_unstable();
+    flows.dedup();
+    flows
+}
+
+/// Defect 3 (load sharing hard-wired: the CEs' maximum paths were fixed at 2 and no key
+/// changed them): `maximum_paths` on the one CE of `single-ce` decides what a silent cut of
+/// the primary link costs from on-premises, for the same seed and so the same flow hashes.
+///
+/// - 2 (the default): ce1 spreads its flows over both links; only those hashed onto the
+///   primary (some of the 8, not all) are lost, each until ce1's hold timer expires.
+/// - 1: ce1 installs only the best path. Both routes to the VNet tie up to the BGP Identifier
+///   step (same LOCAL_PREF, AS_PATH 12076, ORIGIN, no MED, both eBGP, same IGP cost), and
+///   msee1's identifier 10.255.3.1 is lower than msee2's 10.255.3.2 (RFC 4271 §9.1.2.2 f; the
+///   peer addresses, 192.168.100.2 against .6, would agree): every flow takes the primary
+///   link. Its silent cut loses all 8 flows until ce1 detects; a cut of the secondary loses
+///   none.
+///
+/// The VNet's direction is spread by the ExpressRoute gateway, whatever the CE's setting:
+/// its outages are the same in both runs.
+#[test]
+fn maximum_paths_on_the_ce_decides_which_flows_a_link_cut_loses() {
+    let fault = at_secs(180);
+    let dir = "onprem_to_vnet";
+    let detection = |r: &RunReport| {
+        r.detections
+            .iter()
+            .find(|d| d.router == "ce1" && d.session == "circuit.primary.private")
+            .and_then(|d| d.after_fault)
+            .unwrap_or_else(|| panic!("ce1 never detects the cut: {:?}", r.detections))
+    };
+
+    // maximum_paths = 2: the flows hashed onto the primary link, and only those.
+    let two = run(&single_ce_scenario(2, "primary"), 1);
+    let (before, at) = paths_around(&two, dir, fault);
+    let on_primary = flows_on_link(before, "circuit.primary");
+    assert_eq!(before.lost, 0, "{before:?}");
+    assert!(
+        on_primary > 0 && on_primary < 8,
+        "ECMP over both links puts some but not all of 8 flows on the primary: {before:?}"
+    );
+    assert_eq!(flows_on_link(before, "circuit.secondary"), 8 - on_primary);
+    assert_eq!(at.lost, on_primary, "{at:?}");
+    assert_eq!(flows_on_link(at, "circuit.secondary"), 8 - on_primary);
+    let hit = outages_from(&two, dir, fault, detection(&two));
+    assert_eq!(hit.len(), on_primary as usize, "{:?}", two.outages);
+    let d = two.direction(dir).expect("direction");
+    assert_eq!((d.flows, d.flows_hit), (8, on_primary));
+
+    // maximum_paths = 1: the best path is msee1's, so all 8 flows are on the primary link
+    // and all 8 are lost until ce1's hold timer expires.
+    let one = run(&single_ce_scenario(1, "primary"), 1);
+    let (before, at) = paths_around(&one, dir, fault);
+    assert_eq!(
+        (before.lost, flows_on_link(before, "circuit.primary")),
+        (0, 8),
+        "one path: the best, via msee1 (lowest BGP Identifier): {before:?}"
+    );
+    assert_eq!((at.lost, at.flows_via(Via::Expressroute)), (8, 0), "{at:?}");
+    let hit = outages_from(&one, dir, fault, detection(&one));
+    assert_eq!(hit, (0..8).collect::<Vec<u32>>(), "{:?}", one.outages);
+    // ce1's forwarding to the VNet: the one best path via msee1, then, once ce1 has
+    // detected the cut, via msee2.
+    let ce1_fib: Vec<(Instant, Vec<String>)> = one
+        .timeline
+        .iter()
+        .filter(|e| e.router.as_deref() == Some("ce1"))
+        .filter_map(|e| match &e.event {
+            TimelineEvent::Fib { prefix, via } if prefix == "10.10.0.0/16" => {
+                Some((e.at, via.clone()))
+            }
+            _ => None,
+        })
+        .collect();
+    let ce1_detects = fault + detection(&one);
+    assert_eq!(
+        ce1_fib.iter().map(|(_, v)| v.join(",")).collect::<Vec<_>>(),
+        vec!["msee1", "msee2"],
+        "{ce1_fib:?}"
+    );
+    assert!(
+        ce1_fib[0].0 < fault && ce1_fib[1].0 == ce1_detects,
+        "{ce1_fib:?}"
+    );
+    // Same seed, same hold-timer phases: the two runs detect at the same instant.
+    assert_eq!(detection(&one), detection(&two));
+    // `holdtime run` says so: one path via msee1, and every flow lost at the fault.
+    let file = write_temp("single-ce-mp1.toml", &single_ce_text(1, "primary"));
+    let out = holdtime(&["run", path_str(&file)]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    for line in [
+        "ce1      fib 10.10.0.0/16 via msee1\n",
+        "traffic onprem_to_vnet: via expressroute (circuit.primary)\n",
+        "  180.000s  -        traffic onprem_to_vnet: all 8 flows lost\n",
+    ] {
+        assert!(out.stdout.contains(line), "no `{line}` in:\n{}", out.stdout);
+    }
+
+    // ... and a cut of the secondary link, which no flow uses, loses none.
+    let secondary = run(&single_ce_scenario(1, "secondary"), 1);
+    let d = secondary.direction(dir).expect("direction");
+    assert_eq!(
+        (d.flows_hit, d.total),
+        (0, Duration::ZERO),
+        "{:?}",
+        secondary.outages
+    );
+
+    // From the VNet the gateway spreads the flows over both MSEEs whatever the CE does.
+    let vnet = |r: &RunReport| -> Vec<(u32, Instant, Duration)> {
+        r.outages
+            .iter()
+            .filter(|o| o.direction == "vnet_to_onprem")
+            .map(|o| (o.flow, o.start, o.duration))
+            .collect()
+    };
+    assert!(!vnet(&two).is_empty());
+    assert_eq!(vnet(&one), vnet(&two));
+}
+
+/// Defect 3 (an active-active VPN behaved like active-standby: every flow was lost for 45 s
+/// when instance 0 failed): with ExpressRoute never provisioned, an active-active gateway
+/// carries the traffic over both tunnels, and the VPN device spreads its flows over both as
+/// well. When instance 0 fails (unplanned), only the flows on its tunnel are lost, in each
+/// direction, and only until IKE dead-peer detection (45 s, the default `dpd_timeout`) takes
+/// that tunnel and its BGP session down at both ends; the flows on instance 1 go on. A
+/// built-in topology cannot be partly overridden, so the network is written out in full.
+#[test]
+fn active_active_vpn_loses_only_the_flows_on_the_failed_instance() {
+    let text = r#"
+name = "active-active VPN gateway, instance 0 fails, no ExpressRoute"
+duration = "5m"
+seed = 1
+
+[topology]
+customer_asn = 65001
+ce_routers = 2
+provider = "layer2"
+onprem_prefixes = ["10.1.0.0/16"]
+
+[[topology.circuit]]
+name = "circuit"
+bandwidth = "1Gbps"
+provider_state = "NotProvisioned"
+
+[[topology.circuit.peering]]
+kind = "private"
+primary_subnet = "192.168.100.0/30"
+secondary_subnet = "192.168.100.4/30"
+vlan = 100
+
+[[topology.vnet]]
+name = "vnet"
+prefixes = ["10.10.0.0/16"]
+
+[topology.vpn]
+mode = "active-active"
+dpd_timeout = "45s"
+
+[[fault]]
+at = "2m"
+kind = "gateway_instance_failure"
+target = "gateway.vpn.instance0"
+
+[[probe]]
+from = "onprem"
+to = "vnet"
+flows = 8
+"#;
+    let sc = load_text("active-active-vpn.toml", text);
+    let r = run(&sc, sc.seed);
+    let fault = at_secs(120);
+    let dpd = Duration::from_secs(45);
+    assert_eq!(r.episodes.len(), 1, "{:?}", r.episodes);
+    for dir in ["onprem_to_vnet", "vnet_to_onprem"] {
+        let (before, at) = paths_around(&r, dir, fault);
+        let on0 = flows_on_link(before, "vpn.instance0");
+        let on1 = flows_on_link(before, "vpn.instance1");
+        assert_eq!(
+            (before.lost, before.flows_via(Via::Vpn), on0 + on1),
+            (0, 8, 8),
+            "{dir}: every flow over one of the two tunnels before the fault: {before:?}"
+        );
+        assert!(
+            on0 > 0 && on1 > 0,
+            "{dir}: both tunnels carry flows: {before:?}"
+        );
+        // At the fault: exactly instance 0's flows are lost, instance 1 keeps its own.
+        assert_eq!(
+            (
+                at.lost,
+                flows_on_link(at, "vpn.instance0"),
+                flows_on_link(at, "vpn.instance1")
+            ),
+            (on0, 0, on1),
+            "{dir}: {at:?}"
+        );
+        // Each of them for exactly the dead-peer detection time; no other flow at all.
+        let hit = outages_from(&r, dir, fault, dpd);
+        assert_eq!(hit.len(), on0 as usize, "{dir}: {:?}", r.outages);
+        let d = r.direction(dir).expect("direction");
+        assert_eq!(
+            (d.flows, d.flows_hit, d.longest, d.open_flows),
+            (8, on0, dpd, 0),
+            "{dir}"
+        );
+        assert_eq!(d.total, dpd * u64::from(on0), "{dir}");
+        // From the detection on, every flow goes over instance 1.
+        let (_, after) = paths_around(&r, dir, fault + dpd);
+        assert_eq!(
+            (after.lost, flows_on_link(after, "vpn.instance1")),
+            (0, 8),
+            "{dir}: {after:?}"
+        );
+    }
+    // Both ends of the tunnel's session declare it down when dead-peer detection expires.
+    let mut ends: Vec<(&str, Option<Duration>)> = r
+        .detections
+        .iter()
+        .filter(|d| d.session == "vpn.instance0")
+        .map(|d| (d.router.as_str(), d.after_fault))
+        .collect();
+    ends.sort_unstable();
+    assert_eq!(ends, vec![("vpn1", Some(dpd)), ("vpngw", Some(dpd))]);
+    assert!(
+        r.detections.iter().all(|d| d.session != "vpn.instance1"),
+        "instance 1's session stays up: {:?}",
+        r.detections
     );
 }

@@ -11,7 +11,8 @@
 //!    `neighbor fall-over bfd`), and finally [`Session::poll_timeout`].
 //!
 //! Contracts: the transmit interval is the slower of the local Desired Min TX and the remote
-//! Required Min RX (§6.8.7), jittered to 75–100 % (75–90 % with a local multiplier of 1); the
+//! Required Min RX (§6.8.7), jittered per [`Config::tx_jitter`] (by default §6.8.7's 75–100 %,
+//! 75–90 % with a local multiplier of 1; BIRD's 75–90 % always); the
 //! detection time is the remote Detect Mult times the slower of the local Required Min RX and the
 //! remote Desired Min TX (§6.8.4); interval changes run a Poll Sequence (§6.5) and take effect as
 //! §6.8.3 requires. Randomness comes from a ChaCha8 generator seeded by the owner.
@@ -23,7 +24,7 @@ use sim_core::time::{Duration, Instant};
 use std::collections::VecDeque;
 
 use super::packet::{ControlPacket, DecodeError, Diagnostic, PacketBuf, State};
-use crate::fsm::profile::Jitter;
+use crate::fsm::profile::BfdJitter;
 
 /// Session parameters chosen by the operator.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -38,6 +39,9 @@ pub struct Config {
     pub detect_mult: u8,
     /// Passive role (§6.1): send nothing until the peer has been heard from.
     pub passive: bool,
+    /// How the transmit interval is jittered: RFC 5880 §6.8.7's ranges, or an implementation's
+    /// (the owner takes it from the router's timer profile, `Profile::bfd_tx_jitter`).
+    pub tx_jitter: BfdJitter,
 }
 
 impl Default for Config {
@@ -49,6 +53,7 @@ impl Default for Config {
             required_min_rx: Duration::from_millis(300),
             detect_mult: 3,
             passive: false,
+            tx_jitter: BfdJitter::RFC5880,
         }
     }
 }
@@ -110,13 +115,6 @@ pub enum RxError {
 /// The value bfd.DesiredMinTxInterval is raised to while the session is not Up (§6.8.3: "the
 /// system MUST set bfd.DesiredMinTxInterval to a value of not less than one second").
 const SLOW_TX: Duration = Duration::from_secs(1);
-
-/// §6.8.7 jitter: "reduced by a random value of 0 to 25%".
-const JITTER: Jitter = Jitter::new(750, 1000);
-/// §6.8.7: "If bfd.DetectMult is equal to 1, the interval between transmitted BFD Control
-/// packets MUST be no more than 90% of the negotiated transmission interval, and MUST be no
-/// less than 75%".
-const JITTER_MULT_1: Jitter = Jitter::new(750, 900);
 
 /// One BFD session (see the module docs for the call order).
 #[derive(Debug, Clone)]
@@ -452,11 +450,11 @@ impl Session {
             authentication: None,
         };
         self.transmits.push_back(packet.to_buf());
-        let jitter = if self.config.detect_mult == 1 {
-            JITTER_MULT_1
-        } else {
-            JITTER
-        };
+        // §6.8.7: jittered per packet, in the ranges of `BfdJitter` (the RFC's or BIRD's).
+        let jitter = self
+            .config
+            .tx_jitter
+            .for_multiplier(self.config.detect_mult);
         self.next_tx = Some(now + jitter.apply(self.tx_interval(), &mut self.rng));
     }
 

@@ -5,7 +5,7 @@ use serde::Serialize;
 use sim_core::time::Duration;
 use std::net::Ipv4Addr;
 
-use super::profile::Profile;
+use super::profile::{IdleHold, Profile};
 use crate::wire::{AddPathFamily, Family};
 
 /// Configuration of one BGP session.
@@ -25,10 +25,25 @@ pub struct Config {
     pub keepalive: Option<Duration>,
     /// ConnectRetryTime; `None` takes the profile's.
     pub connect_retry: Option<Duration>,
+    /// Delay from a start or automatic restart to the first connection attempt (BIRD's
+    /// `connect delay time`); `None` takes the profile's. Raised to the profile's
+    /// `min_connect_delay`.
+    pub connect_delay: Option<Duration>,
+    /// Automatic-restart delay after the first error (§8.1.1 IdleHoldTime; BIRD's first
+    /// `error wait time`; FRR's initial start timer); `None` takes the profile's.
+    pub idle_hold: Option<Duration>,
+    /// Longest automatic-restart delay (BIRD's second `error wait time`); `None` takes the
+    /// profile's.
+    pub idle_hold_max: Option<Duration>,
+    /// Quiet period after which the restart delay starts again from `idle_hold` (BIRD's
+    /// `error forget time`); `None` takes the profile's.
+    pub idle_hold_forget: Option<Duration>,
     /// DelayOpen (§8.1.1): wait for the peer's OPEN for DelayOpenTime before sending ours.
     pub delay_open: bool,
-    /// DampPeerOscillations (§8.1.1): after an error the session restarts by itself once the
-    /// IdleHoldTimer (profile back-off) expires. Without it, only a new start command restarts.
+    /// DampPeerOscillations (§8.1.1): after it went down by itself (an error, a lost
+    /// connection, BFD) the session restarts by itself once the IdleHoldTimer expires, after
+    /// the delay the profile's restart rule gives ([`Self::idle_hold`]). Without it, only a new
+    /// start command restarts.
     pub damp_peer_oscillations: bool,
     /// After a Cease 6/1 (maximum prefixes), restart after this long; `None`: stay down until
     /// started again (RFC 4486 §4 leaves this to configuration).
@@ -82,6 +97,10 @@ impl Config {
             hold_time: None,
             keepalive: None,
             connect_retry: None,
+            connect_delay: None,
+            idle_hold: None,
+            idle_hold_max: None,
+            idle_hold_forget: None,
             delay_open: false,
             damp_peer_oscillations: true,
             max_prefix_restart: None,
@@ -111,6 +130,30 @@ impl Config {
     #[must_use]
     pub fn connect_retry(&self) -> Duration {
         self.connect_retry.unwrap_or(self.profile.connect_retry)
+    }
+
+    /// The delay from a start or automatic restart to the first connection attempt: the
+    /// configured or the profile's, at least the profile's minimum (BIRD's `bgp_active`:
+    /// "MAX(1, p->cf->connect_delay_time)").
+    #[must_use]
+    pub fn connect_delay(&self) -> Duration {
+        self.connect_delay
+            .unwrap_or(self.profile.connect_delay)
+            .max(self.profile.min_connect_delay)
+    }
+
+    /// The automatic-restart behaviour: the profile's, with the configured delays in place of
+    /// its own. A maximum below the first delay is raised to it.
+    #[must_use]
+    pub fn idle_hold(&self) -> IdleHold {
+        let p = self.profile.idle_hold;
+        let initial = self.idle_hold.unwrap_or(p.initial);
+        IdleHold {
+            initial,
+            max: self.idle_hold_max.unwrap_or(p.max).max(initial),
+            forget: self.idle_hold_forget.or(p.forget),
+            ..p
+        }
     }
 
     /// The MRAI for this peer.

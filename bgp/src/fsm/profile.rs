@@ -6,9 +6,13 @@
 //! - the jitter applied to each timer ([`Jitter`], a factor drawn uniformly in a range);
 //! - the default timers (hold time advertised in OPEN, keepalive, ConnectRetry, the hold timer
 //!   used in OpenSent, MRAI, DelayOpen);
-//! - connect-retry and automatic-restart behaviour ([`IdleHold`]: the delay before the session
-//!   restarts itself after an error, and how it backs off);
-//! - how the keepalive interval follows the negotiated hold time ([`KeepaliveRule`]).
+//! - connect-retry and automatic-restart behaviour (the connect delay; [`IdleHold`]: the delay
+//!   before the session restarts itself after it went down, how it backs off, and by
+//!   [`RestartRule`] which kinds of [`Down`] move it);
+//! - the BFD transmit jitter of the implementation's BFD ([`BfdJitter`]);
+//! - when best-path changes reach the FIB ([`RouteInstall`]);
+//! - how the keepalive interval follows the negotiated hold time ([`KeepaliveRule`]), and the
+//!   shortest gap between two KEEPALIVEs once jitter is applied (`keepalive_floor`).
 //!
 //! Each profile's doc comment cites where each behaviour comes from (RFC section, or the
 //! implementation's source file and function, or its documentation). Values that no public
@@ -20,7 +24,9 @@
 
 use rand_core::RngCore;
 use serde::Serialize;
-use sim_core::time::Duration;
+use sim_core::time::{Duration, Instant};
+
+use crate::wire::ErrorCode;
 
 /// A multiplicative jitter: a timer of nominal length `d` runs for a length drawn uniformly from
 /// `[d × min, d × max]`, the factors written in per-mille so that profiles are exact data.
@@ -96,6 +102,75 @@ fn scale(d: Duration, permille: u16) -> Duration {
     Duration::from_nanos(u64::try_from(n).unwrap_or(u64::MAX))
 }
 
+/// BFD transmit jitter (RFC 5880 §6.8.7): the range for a detect multiplier above 1 and the
+/// range for a multiplier of 1. BFD is not BGP, but whose BFD a router runs goes with whose
+/// BGP it runs (BIRD's `bfd` protocol, FRR's `bfdd`), so the profile carries it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub struct BfdJitter {
+    /// The range used when bfd.DetectMult is above 1.
+    pub normal: Jitter,
+    /// The range used when bfd.DetectMult is 1.
+    pub mult_1: Jitter,
+}
+
+impl BfdJitter {
+    /// RFC 5880 §6.8.7: "The periodic transmission of BFD Control packets MUST be jittered on
+    /// a per-packet basis by up to 25%, that is, the interval MUST be reduced by a random value
+    /// of 0 to 25%" and "If bfd.DetectMult is equal to 1, the interval between transmitted BFD
+    /// Control packets MUST be no more than 90% of the negotiated transmission interval, and
+    /// MUST be no less than 75%".
+    pub const RFC5880: Self = Self {
+        normal: Jitter::new(750, 1000),
+        mult_1: Jitter::new(750, 900),
+    };
+
+    /// BIRD 2 (`proto/bfd/bfd.c`, `bfd_session_update_tx_interval`): the transmit timer is
+    /// recurrent at 75 % of the interval ("tx_int - (tx_int / 4)") plus a random part up to
+    /// 90 % ("tx_int - (tx_int / 10)"), whatever the multiplier: always 75–90 %, the range
+    /// §6.8.7 demands only for a multiplier of 1.
+    pub const BIRD: Self = Self {
+        normal: Jitter::new(750, 900),
+        mult_1: Jitter::new(750, 900),
+    };
+
+    /// The range in force for a detect multiplier.
+    #[must_use]
+    pub const fn for_multiplier(self, detect_mult: u8) -> Jitter {
+        if detect_mult == 1 {
+            self.mult_1
+        } else {
+            self.normal
+        }
+    }
+}
+
+impl Default for BfdJitter {
+    fn default() -> Self {
+        Self::RFC5880
+    }
+}
+
+/// When a best-path change in the BGP table reaches the router's forwarding table (FIB): the
+/// route-install latency. Not a BGP timer, but a property of the daemon that runs BGP (how it
+/// hands routes to the kernel), so the profile carries it; the speaker does not use it, the
+/// simulator that owns the FIB does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub enum RouteInstall {
+    /// The FIB changes at the instant of the best-path change.
+    Immediate,
+    /// Every change reaches the FIB this long after the best-path change.
+    After(Duration),
+    /// An event loop that runs the work a timer started only at its next wake-up (BIRD 2.0):
+    /// a change made from a timer (a hold-timer expiry) reaches the FIB at the next timer of
+    /// the daemon's loop (1 ms after it), at the next BGP input the router receives, or after
+    /// `cap`, whichever is first; a change made from input (an UPDATE, a NOTIFICATION, BFD
+    /// down, carrier loss) at once.
+    NextWakeUp {
+        /// The longest the loop sleeps when nothing wakes it.
+        cap: Duration,
+    },
+}
+
 /// How the keepalive interval follows the negotiated hold time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 pub enum KeepaliveRule {
@@ -114,11 +189,13 @@ pub enum KeepaliveRule {
 }
 
 impl KeepaliveRule {
-    /// The keepalive interval for a negotiated hold time, given the configured hold time and
-    /// the configured keepalive (if any). Zero when the negotiated hold time is zero (RFC 4271
-    /// §4.4: "If the negotiated Hold Time interval is zero, then periodic KEEPALIVE messages
-    /// MUST NOT be sent"), otherwise at least one second (§4.4: "KEEPALIVE messages MUST NOT be
-    /// sent more frequently than one per second").
+    /// The nominal keepalive interval (before jitter) for a negotiated hold time, given the
+    /// configured hold time and the configured keepalive (if any). Zero when the negotiated
+    /// hold time is zero (RFC 4271 §4.4: "If the negotiated Hold Time interval is zero, then
+    /// periodic KEEPALIVE messages MUST NOT be sent"), otherwise at least one second: every
+    /// implementation here counts it in whole seconds (BIRD's `bgp_rx_open` raises a value
+    /// rounded down to zero to 1 s). Whether the jittered interval may then fall below a
+    /// second is the profile's [`keepalive_floor`](Profile::keepalive_floor).
     #[must_use]
     pub fn keepalive(
         self,
@@ -151,19 +228,85 @@ impl KeepaliveRule {
     }
 }
 
-/// Automatic restart after the session went down on an error (RFC 4271 §8.1.1
+/// Automatic restart after the session went down by itself (RFC 4271 §8.1.1
 /// DampPeerOscillations / IdleHoldTimer): the session waits in Idle for a delay, which grows
-/// for consecutive errors and is forgotten after a quiet period.
+/// with errors; [`RestartRule`] says which downs count as errors and what else moves the delay.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 pub struct IdleHold {
     /// Delay after the first error.
     pub initial: Duration,
     /// Upper bound of the delay.
     pub max: Duration,
-    /// Each further error within `forget` of the previous one multiplies the delay by this.
+    /// Each further error multiplies the delay by this.
     pub factor: u32,
-    /// An error this long after the previous one starts again from `initial`.
-    pub forget: Duration,
+    /// An error this long after the previous one starts again from `initial` (`None`: the
+    /// delay is never forgotten by time).
+    pub forget: Option<Duration>,
+    /// Which downs count, and which restarts wait.
+    pub rule: RestartRule,
+}
+
+impl IdleHold {
+    /// The delay after one more counted error, given the delay in force (zero: none yet) and
+    /// the instant of the previous counted error: `initial` when there is no delay yet or the
+    /// previous error is `forget` old, otherwise the delay in force times `factor`, at most
+    /// `max` (and never below `initial`).
+    #[must_use]
+    pub fn after_error(self, delay: Duration, previous: Option<Instant>, now: Instant) -> Duration {
+        let forgotten = match (previous, self.forget) {
+            (Some(at), Some(f)) => now.saturating_duration_since(at) >= f,
+            _ => false,
+        };
+        if forgotten || delay.is_zero() {
+            self.initial
+        } else {
+            delay
+                .saturating_mul(u64::from(self.factor))
+                .min(self.max)
+                .max(self.initial)
+        }
+    }
+}
+
+/// Why a session went down by itself, as far as the restart rules tell downs apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub enum Down {
+    /// The peer's NOTIFICATION, with its error code.
+    NotificationReceived(ErrorCode),
+    /// Our NOTIFICATION, with its error code (hold timer expired 4, FSM error 5, message
+    /// errors 1–3).
+    NotificationSent(ErrorCode),
+    /// BFD declared the path down (RFC 5882 §10.2); the session sends Cease 6/10 (RFC 9384).
+    BfdDown,
+    /// The TCP connection closed or failed under an open session.
+    ConnectionLost,
+}
+
+/// Which downs count as errors for the restart delay, which restarts wait for it, and what
+/// else resets it: the part of the automatic restart where implementations differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub enum RestartRule {
+    /// RFC 4271 §8.1.1 DampPeerOscillations as written: every automatic stop counts ("the
+    /// IdleHoldTimer ... increases exponentially" for "persistent peer oscillations") and
+    /// every automatic restart waits the delay.
+    DampPeerOscillations,
+    /// BIRD 2's `error wait time` (`proto/bgp/bgp.c`): only errors move the delay
+    /// (`bgp_update_startup_delay`): a NOTIFICATION other than Cease sent (`bgp_error`, e.g.
+    /// hold timer expired) or received (`bgp_rx_notification`, `proto/bgp/packets.c`), or BFD
+    /// down while Established (`bgp_bfd_notify`). A lost connection (`bgp_sock_err`) or a
+    /// Cease does not. Every restart waits the delay then in force (`bgp_initiate` starts the
+    /// startup timer whenever `startup_delay` is set): zero until the first error, so after a
+    /// lost connection BIRD comes back after its connect delay alone.
+    ErrorWait,
+    /// FRR 8's start timer `v_start` (`bgpd/bgp_fsm.c`): the delay starts at `initial` and
+    /// goes back to it when the session reaches Established (`bgp_establish`: "Clear start
+    /// timer value to default") and after a hold-timer expiry or FSM error
+    /// (`bgp_stop_with_notify`, which resets it after sending); it doubles up to the maximum
+    /// on a NOTIFICATION received in OpenConfirm or Established (`bgp_stop_with_error`) and
+    /// on any other NOTIFICATION sent (`bgp_write_notify` in `bgpd/bgp_packet.c`: "Double
+    /// start timer"). A lost connection or BFD down (`bgp_stop`) leaves it as it is. Every
+    /// restart waits it (`bgp_timer_set`, Idle: the start timer runs with `v_start`).
+    StartTimer,
 }
 
 /// A named set of timer behaviours of one implementation.
@@ -180,8 +323,11 @@ pub struct Profile {
     pub keepalive_rule: KeepaliveRule,
     /// ConnectRetryTime.
     pub connect_retry: Duration,
-    /// Delay from a start to the first connection attempt (zero: connect at once).
+    /// Delay from a start (or an automatic restart) to the first connection attempt (zero:
+    /// connect at once).
     pub connect_delay: Duration,
+    /// The shortest connect delay the implementation uses, whatever is configured.
+    pub min_connect_delay: Duration,
     /// The hold timer while in OpenSent (`None`: the configured hold time).
     pub open_sent_hold: Option<Duration>,
     /// MinRouteAdvertisementIntervalTimer for external peers.
@@ -190,10 +336,14 @@ pub struct Profile {
     pub mrai_ibgp: Duration,
     /// DelayOpenTime when DelayOpen is enabled.
     pub delay_open: Duration,
-    /// Restart after errors.
+    /// Automatic restart after the session went down by itself.
     pub idle_hold: IdleHold,
     /// Jitter of the keepalive timer.
     pub keepalive_jitter: Jitter,
+    /// The shortest gap between two KEEPALIVEs, applied after `keepalive_jitter`: a jittered
+    /// interval shorter than this runs for this long instead. Zero: no floor, the jittered
+    /// interval as drawn.
+    pub keepalive_floor: Duration,
     /// Jitter of the hold timer (each time it is restarted).
     pub hold_jitter: Jitter,
     /// Jitter of the ConnectRetry timer.
@@ -202,6 +352,11 @@ pub struct Profile {
     pub mrai_jitter: Jitter,
     /// Jitter of the IdleHold (automatic restart) timer.
     pub idle_hold_jitter: Jitter,
+    /// Jitter of the BFD transmit interval, for a router whose BFD sessions follow this
+    /// profile (the owner copies it into `bfd::Config::tx_jitter`).
+    pub bfd_tx_jitter: BfdJitter,
+    /// When best-path changes reach the router's FIB.
+    pub route_install: RouteInstall,
 }
 
 /// The name → profile table behind [`Profile::by_name`].
@@ -233,8 +388,18 @@ impl Profile {
     ///   `BGP_DEFAULT_DELAYOPEN`).
     /// - Jitter 0.75–1.0 on keepalive, ConnectRetry and MRAI; the hold timer is not jittered
     ///   (§10, quoted on [`Jitter::RFC4271`]).
-    /// - IdleHold (§8.1.1 DampPeerOscillations leaves the values to the implementation):
-    ///   **assumption** 5 s doubling to 120 s, forgotten after 300 s, not jittered.
+    /// - Keepalive floor 1 s after jitter (§4.4: "KEEPALIVE messages MUST NOT be sent more
+    ///   frequently than one per second"). §10 makes jitter a SHOULD and §4.4 a MUST, so where
+    ///   the two meet the MUST wins: a jittered interval below 1 s runs for 1 s. At a keepalive
+    ///   of 1 s every interval is exactly 1 s; at 3 s they spread over [2.25 s, 3 s] as §10
+    ///   suggests.
+    /// - Automatic restart by §8.1.1 DampPeerOscillations ([`RestartRule::DampPeerOscillations`]:
+    ///   every automatic stop counts). The RFC gives no IdleHoldTime: **assumption** 5 s
+    ///   doubling to 120 s, forgotten after 300 s, not jittered; no connect delay (§8.2.2 Idle,
+    ///   Event 3: "initiates a TCP connection").
+    /// - BFD transmit jitter as RFC 5880 §6.8.7 ([`BfdJitter::RFC5880`]).
+    /// - Routes reach the FIB at once ([`RouteInstall::Immediate`]): the RFC says nothing about
+    ///   the forwarding table's timing.
     pub const RFC4271: Self = Self {
         name: "rfc4271",
         hold_time: Duration::from_secs(90),
@@ -242,6 +407,7 @@ impl Profile {
         keepalive_rule: KeepaliveRule::CappedAtThird,
         connect_retry: Duration::from_secs(120),
         connect_delay: Duration::ZERO,
+        min_connect_delay: Duration::ZERO,
         open_sent_hold: Some(Duration::from_mins(4)),
         mrai_ebgp: Duration::from_secs(30),
         mrai_ibgp: Duration::from_secs(5),
@@ -250,13 +416,17 @@ impl Profile {
             initial: Duration::from_secs(5),
             max: Duration::from_secs(120),
             factor: 2,
-            forget: Duration::from_secs(300),
+            forget: Some(Duration::from_secs(300)),
+            rule: RestartRule::DampPeerOscillations,
         },
         keepalive_jitter: Jitter::RFC4271,
+        keepalive_floor: Duration::from_secs(1),
         hold_jitter: Jitter::NONE,
         connect_retry_jitter: Jitter::RFC4271,
         mrai_jitter: Jitter::RFC4271,
         idle_hold_jitter: Jitter::NONE,
+        bfd_tx_jitter: BfdJitter::RFC5880,
+        route_install: RouteInstall::Immediate,
     };
 
     /// **`bird`**: BIRD 2.
@@ -268,17 +438,44 @@ impl Profile {
     ///   `bgp_fire_tx` (same file) the keepalive timer after each KEEPALIVE sent. So
     ///   keepalive, hold, ConnectRetry and the error-wait timer all run 0.75–1.0 of nominal.
     ///   This widens silent-failure detection to about (0.75·H − K, H].
+    /// - No keepalive floor: `bgp_start_timer` subtracts its random quarter from the
+    ///   keepalive time whatever it is, and `bgp_rx_open` (`proto/bgp/packets.c`) only keeps
+    ///   the effective keepalive time from rounding down to zero ("Keepalive time might be
+    ///   rounded down to zero": it becomes 1 s). So at a keepalive of 1 s BIRD sends every
+    ///   0.75–1.0 s.
     /// - Defaults from the BIRD 2 user's guide, BGP protocol options
     ///   (<https://bird.network.cz/?get_doc&v=20&f=bird-6.html#bgp>, source `doc/bird.sgml`):
     ///   `hold time` 240 s, `startup hold time` 240 s (the OpenSent hold), `keepalive time` a
     ///   third of the hold time and otherwise "scaled to maintain proportion between the
     ///   keepalive time and the hold time" ([`KeepaliveRule::ScaledWithHold`]),
     ///   `connect delay time` 5 s, `connect retry time` 120 s, `error wait time` 60, 300 and
-    ///   `error forget time` 300 s (exponential back-off between automatic restarts:
-    ///   `bgp_update_startup_delay` in `proto/bgp/bgp.c` doubles the delay up to the maximum).
+    ///   `error forget time` 300 s (the same defaults in `proto/bgp/config.Y`).
+    /// - Restart ([`RestartRule::ErrorWait`]): `bgp_update_startup_delay`
+    ///   (`proto/bgp/bgp.c`) sets the delay to the `error wait time` minimum on an error,
+    ///   doubles it on each further one up to the maximum, and forgets it when the previous
+    ///   error is `error forget time` old; `bgp_initiate` waits it (jittered by
+    ///   `bgp_start_timer`), then `bgp_active` waits the connect delay, at least 1 s ("MAX(1,
+    ///   p->cf->connect_delay_time)", jittered too), before `bgp_connect`. So after a hold-timer
+    ///   expiry the next OPEN goes out 48.75–65 s later with the defaults, after a lost
+    ///   connection 3.75–5 s later (until an error has set a delay). During the error wait
+    ///   incoming connections are refused (`bgp_incoming_connection` accepts only from
+    ///   `BSS_CONNECT` on), as in Idle here.
     /// - No MRAI: BIRD has no MinRouteAdvertisementInterval option (none in the BGP options of
     ///   the guide above), so updates go out at once (MRAI 0). DelayOpen is not implemented by
     ///   BIRD; 120 s is kept for scenarios that enable it anyway (**assumption**).
+    /// - BFD transmit jitter 75–90 % whatever the multiplier ([`BfdJitter::BIRD`], from
+    ///   `proto/bfd/bfd.c`).
+    /// - Route installation ([`RouteInstall::NextWakeUp`], cap 3 s): `io_loop`
+    ///   (`sysdep/unix/io.c`) runs the queued events, then fires the timers, then sleeps in
+    ///   `poll` for "(events ? 0 : 3000)" ms, or until the first timer ("tm_remains(t) TO_MS +
+    ///   1"), or until a socket is ready. A hold-timer expiry (`bgp_hold_timeout`) only
+    ///   schedules events (`bgp_stop` → `ev_schedule`, the channel flush and the kernel
+    ///   protocol's update after it), and `events` was computed before the timers fired, so
+    ///   they run after the next wake-up: the route moves hundreds of milliseconds to 3 s after
+    ///   the expiry. BFD runs its own loop (`proto/bfd/bfd.c`, `birdloop_new`) and wakes the main
+    ///   loop when a session goes down, and input arrives on sockets, so those changes run at
+    ///   once. The daemon's other timers (the kernel protocol's `scan time`, 20 s) are not
+    ///   modelled as wake-ups; its BGP sessions' timers are.
     /// - Not modelled: `bgp_hold_timeout` restarts the hold timer for 10 s when unread input is
     ///   queued on the socket; a sans-IO session always processes its input first.
     pub const BIRD: Self = Self {
@@ -288,6 +485,7 @@ impl Profile {
         keepalive_rule: KeepaliveRule::ScaledWithHold,
         connect_retry: Duration::from_secs(120),
         connect_delay: Duration::from_secs(5),
+        min_connect_delay: Duration::from_secs(1),
         open_sent_hold: Some(Duration::from_secs(240)),
         mrai_ebgp: Duration::ZERO,
         mrai_ibgp: Duration::ZERO,
@@ -296,13 +494,19 @@ impl Profile {
             initial: Duration::from_secs(60),
             max: Duration::from_secs(300),
             factor: 2,
-            forget: Duration::from_secs(300),
+            forget: Some(Duration::from_secs(300)),
+            rule: RestartRule::ErrorWait,
         },
         keepalive_jitter: Jitter::RFC4271,
+        keepalive_floor: Duration::ZERO,
         hold_jitter: Jitter::RFC4271,
         connect_retry_jitter: Jitter::RFC4271,
         mrai_jitter: Jitter::NONE,
         idle_hold_jitter: Jitter::RFC4271,
+        bfd_tx_jitter: BfdJitter::BIRD,
+        route_install: RouteInstall::NextWakeUp {
+            cap: Duration::from_secs(3),
+        },
     };
 
     /// **`frr`**: FRRouting bgpd with `frr defaults traditional`.
@@ -316,15 +520,34 @@ impl Profile {
     /// - No jitter on keepalive, hold or ConnectRetry: `bgpd/bgp_fsm.c` `bgp_timer_set` starts
     ///   `t_connect` with `v_connect` and `t_holdtime` with `v_holdtime` as they are, and
     ///   keepalives are sent at a fixed `v_keepalive` by `bgpd/bgp_keepalives.c`.
+    /// - No keepalive floor beyond the whole-second `v_keepalive`: the keepalive pthread
+    ///   (`bgpd/bgp_keepalives.c`, `peer_process`) sends when `v_keepalive` has elapsed since
+    ///   the last KEEPALIVE, so at 1 s FRR sends every second. Not modelled: the same function
+    ///   also sends up to 100 ms early (its `tolerance`) when the thread happens to wake for
+    ///   another peer's keepalive within that margin; with a single session the thread wakes
+    ///   only at this session's deadline, and with several their keepalives fall into step.
     /// - OpenSent hold: `bgp_timer_set` (case OpenSent) arms the hold timer with the configured
     ///   hold time, not 4 minutes.
-    /// - Idle restart: the start timer begins at `BGP_INIT_START_TIMER` (1 s, `bgpd/bgpd.h`) and
-    ///   doubles on each error up to 120 s (`bgp_stop_with_error` / `bgp_write_notify` in
-    ///   `bgpd/bgp_fsm.c` and `bgpd/bgp_packet.c`: "Double start timer ... Overflow check").
-    ///   The doubling never resets by time in the source; **assumption**: forgotten after
-    ///   300 s quiet, like the others.
+    /// - Restart ([`RestartRule::StartTimer`]): the start timer `v_start` begins at
+    ///   `BGP_INIT_START_TIMER` (1 s, `bgpd/bgpd.h`), doubles up to 120 s ("Overflow check" in
+    ///   `bgp_stop_with_error`) on the errors listed there, and is back at 1 s after every
+    ///   Established and after a hold-timer expiry, so FRR 8 restarts about 1 s after a hold
+    ///   expiry however often it happens; not jittered (`BGP_TIMER_ON`), never forgotten by
+    ///   time. When it expires, `bgp_start` connects at once (no connect delay).
     /// - MRAI 0 for eBGP and iBGP (`BGP_DEFAULT_EBGP_ROUTEADV`, `BGP_DEFAULT_IBGP_ROUTEADV` in
     ///   `bgpd/bgpd.h`); DelayOpenTime 120 s (`BGP_DEFAULT_DELAYOPEN`).
+    /// - BFD transmit jitter as RFC 5880 §6.8.7: `bfdd/bfd.c` `ptm_bfd_start_xmt_timer` draws
+    ///   75 % plus a random 0–25 % (0–15 % with a multiplier of 1) of the interval, in whole
+    ///   percent; the model draws the same ranges continuously.
+    /// - Route installation 70 ms after the change ([`RouteInstall::After`]), the holds of the
+    ///   three work queues a session loss passes through (`lib/workqueue.c`
+    ///   `work_queue_schedule` runs a queue `spec.hold` ms after its first item): the peer's
+    ///   clear queue, 10 ms (`bgpd/bgp_route.c`, `clear_node_queue->spec.hold = 10`), bgpd's
+    ///   route processing, 50 ms (`bgp_process_queue_init`: `spec.hold = 50`), zebra's RIB
+    ///   queue, 10 ms (`ZEBRA_RIB_PROCESS_HOLD_TIME`, `zebra/zebra_router.h`), then the data
+    ///   plane thread writes the kernel route. The same after a hold expiry and after BFD down
+    ///   (both go through `bgp_stop`); a change learned by UPDATE skips the clear queue (60 ms
+    ///   in FRR, 70 ms here). Processing time is not modelled.
     pub const FRR: Self = Self {
         name: "frr",
         hold_time: Duration::from_secs(180),
@@ -332,6 +555,7 @@ impl Profile {
         keepalive_rule: KeepaliveRule::CappedAtThird,
         connect_retry: Duration::from_secs(120),
         connect_delay: Duration::ZERO,
+        min_connect_delay: Duration::ZERO,
         open_sent_hold: None,
         mrai_ebgp: Duration::ZERO,
         mrai_ibgp: Duration::ZERO,
@@ -340,13 +564,17 @@ impl Profile {
             initial: Duration::from_secs(1),
             max: Duration::from_secs(120),
             factor: 2,
-            forget: Duration::from_secs(300),
+            forget: None,
+            rule: RestartRule::StartTimer,
         },
         keepalive_jitter: Jitter::NONE,
+        keepalive_floor: Duration::ZERO,
         hold_jitter: Jitter::NONE,
         connect_retry_jitter: Jitter::NONE,
         mrai_jitter: Jitter::NONE,
         idle_hold_jitter: Jitter::NONE,
+        bfd_tx_jitter: BfdJitter::RFC5880,
+        route_install: RouteInstall::After(Duration::from_millis(70)),
     };
 
     /// **`cisco-ios`**: Cisco IOS / IOS XE.
@@ -358,7 +586,9 @@ impl Profile {
     ///   command reference).
     /// - **Assumptions** (no public source states them): keepalive capped at a third of the
     ///   negotiated hold time; RFC jitter 0.75–1.0 on keepalive, ConnectRetry and MRAI, none on
-    ///   hold; ConnectRetry 120 s; OpenSent hold 4 min; IdleHold as `rfc4271`.
+    ///   hold; the keepalive floor of 1 s of `rfc4271` (§4.4); ConnectRetry 120 s; OpenSent
+    ///   hold 4 min; IdleHold as `rfc4271`; BFD transmit jitter as RFC 5880 §6.8.7; routes in
+    ///   the FIB at once (a hardware FIB's per-prefix programming time is not modelled).
     pub const CISCO_IOS: Self = Self {
         name: "cisco-ios",
         hold_time: Duration::from_secs(180),
@@ -366,16 +596,20 @@ impl Profile {
         keepalive_rule: KeepaliveRule::CappedAtThird,
         connect_retry: Duration::from_secs(120),
         connect_delay: Duration::ZERO,
+        min_connect_delay: Duration::ZERO,
         open_sent_hold: Some(Duration::from_mins(4)),
         mrai_ebgp: Duration::from_secs(30),
         mrai_ibgp: Duration::ZERO,
         delay_open: Duration::from_secs(120),
         idle_hold: Self::RFC4271.idle_hold,
         keepalive_jitter: Jitter::RFC4271,
+        keepalive_floor: Duration::from_secs(1),
         hold_jitter: Jitter::NONE,
         connect_retry_jitter: Jitter::RFC4271,
         mrai_jitter: Jitter::RFC4271,
         idle_hold_jitter: Jitter::NONE,
+        bfd_tx_jitter: BfdJitter::RFC5880,
+        route_install: RouteInstall::Immediate,
     };
 
     /// **`junos`**: Juniper Junos OS.
@@ -384,8 +618,10 @@ impl Profile {
     ///   hold time, with no separate keepalive setting (Junos BGP configuration guide,
     ///   `hold-time` statement) — [`KeepaliveRule::ThirdOfHold`]. `out-delay` (Junos's route
     ///   advertisement delay) defaults to 0, so MRAI is 0.
-    /// - **Assumptions**: RFC jitter 0.75–1.0 on keepalive and ConnectRetry, none on hold;
-    ///   ConnectRetry 120 s; OpenSent hold 4 min; IdleHold as `rfc4271`.
+    /// - **Assumptions**: RFC jitter 0.75–1.0 on keepalive and ConnectRetry, none on hold; the
+    ///   keepalive floor of 1 s of `rfc4271` (§4.4); ConnectRetry 120 s; OpenSent hold 4 min;
+    ///   IdleHold as `rfc4271`; BFD transmit jitter as RFC 5880 §6.8.7; routes in the FIB at
+    ///   once (a hardware FIB's per-prefix programming time is not modelled).
     pub const JUNOS: Self = Self {
         name: "junos",
         hold_time: Duration::from_secs(90),
@@ -393,22 +629,49 @@ impl Profile {
         keepalive_rule: KeepaliveRule::ThirdOfHold,
         connect_retry: Duration::from_secs(120),
         connect_delay: Duration::ZERO,
+        min_connect_delay: Duration::ZERO,
         open_sent_hold: Some(Duration::from_mins(4)),
         mrai_ebgp: Duration::ZERO,
         mrai_ibgp: Duration::ZERO,
         delay_open: Duration::from_secs(120),
         idle_hold: Self::RFC4271.idle_hold,
         keepalive_jitter: Jitter::RFC4271,
+        keepalive_floor: Duration::from_secs(1),
         hold_jitter: Jitter::NONE,
         connect_retry_jitter: Jitter::RFC4271,
         mrai_jitter: Jitter::NONE,
         idle_hold_jitter: Jitter::NONE,
+        bfd_tx_jitter: BfdJitter::RFC5880,
+        route_install: RouteInstall::Immediate,
     };
 
     /// Every built-in profile, in a fixed order.
     #[must_use]
     pub const fn all() -> &'static [Self] {
         &ALL
+    }
+
+    /// Draws the gap until the next KEEPALIVE for a nominal keepalive interval `k`: `k`
+    /// jittered by [`keepalive_jitter`](Self::keepalive_jitter), raised to
+    /// [`keepalive_floor`](Self::keepalive_floor).
+    pub fn keepalive_interval(&self, k: Duration, rng: &mut impl RngCore) -> Duration {
+        self.keepalive_jitter
+            .apply(k, rng)
+            .max(self.keepalive_floor)
+    }
+
+    /// The shortest and the longest gap [`keepalive_interval`](Self::keepalive_interval) can
+    /// draw for a nominal keepalive interval `k`.
+    #[must_use]
+    pub fn keepalive_bounds(&self, k: Duration) -> (Duration, Duration) {
+        (
+            self.keepalive_jitter
+                .lower_bound(k)
+                .max(self.keepalive_floor),
+            self.keepalive_jitter
+                .upper_bound(k)
+                .max(self.keepalive_floor),
+        )
     }
 
     /// The built-in profile with this name.
@@ -553,6 +816,28 @@ mod tests {
             Some(Duration::from_millis(200)),
         );
         assert_eq!(k, Duration::from_secs(1));
+    }
+
+    #[test]
+    fn keepalive_floor_is_the_profiles() {
+        let k = Duration::from_secs(1);
+        let ms = Duration::from_millis;
+        // RFC 4271 §4.4's one-per-second MUST over §10's jitter; BIRD's `bgp_start_timer`
+        // without a floor; FRR's unjittered keepalive thread.
+        assert_eq!(Profile::RFC4271.keepalive_bounds(k), (k, k));
+        assert_eq!(Profile::BIRD.keepalive_bounds(k), (ms(750), k));
+        assert_eq!(Profile::FRR.keepalive_bounds(k), (k, k));
+        // Above the floor the jitter shows in every profile that has it.
+        assert_eq!(
+            Profile::RFC4271.keepalive_bounds(Duration::from_secs(3)),
+            (ms(2250), Duration::from_secs(3))
+        );
+        let mut rng = ChaCha8Rng::seed_from_u64(5);
+        for _ in 0..1000 {
+            assert_eq!(Profile::RFC4271.keepalive_interval(k, &mut rng), k);
+            let x = Profile::BIRD.keepalive_interval(k, &mut rng);
+            assert!(x >= ms(750) && x <= k, "{x}");
+        }
     }
 
     #[test]

@@ -10,11 +10,11 @@ use std::sync::Arc;
 use super::codec::{self, Framer, Incoming, OpenInfo};
 use super::config::{Config, ConfigError};
 use super::event::{Command, Event, Negotiated, SessionEvent, Transmit, Transport};
-use super::profile::Jitter;
+use super::profile::{Down, Jitter, RestartRule};
 use super::{State, Timer, TimerTable};
 use crate::wire::{
-    CeaseSubcode, DecodeCtx, DecodeError, EncodeCtx, EncodeError, Family, FsmSubcode, Notification,
-    OpenSubcode,
+    CeaseSubcode, DecodeCtx, DecodeError, EncodeCtx, EncodeError, ErrorCode, Family, FsmSubcode,
+    Notification, OpenSubcode,
 };
 
 /// Why a [`Command`] could not be carried out. State-changing commands always succeed (a start
@@ -45,8 +45,10 @@ enum Conn {
 enum Restart {
     /// Stay in Idle until a start command.
     Never,
-    /// Restart after the profile's IdleHold back-off (DampPeerOscillations).
-    Damped,
+    /// The session went down by itself: restart after the delay the profile's
+    /// [`RestartRule`] gives for this kind of down (§8.1.1 DampPeerOscillations and the
+    /// implementations' variants), if automatic restarts are on.
+    Automatic(Down),
     /// Restart after exactly this delay (maximum-prefix restart).
     After(Duration),
 }
@@ -85,8 +87,11 @@ pub struct Session {
     passive: bool,
     /// ConnectRetryCounter (§8.1.2), kept for statistics and damping.
     connect_retry_counter: u32,
-    /// The IdleHold delay used for the last automatic restart, and when that error was.
-    backoff: Option<(Duration, Instant)>,
+    /// The automatic-restart delay in force (BIRD's `startup_delay`, FRR's `v_start`; zero:
+    /// none), as the profile's [`RestartRule`] moves it.
+    restart_delay: Duration,
+    /// When the last error that moved `restart_delay` happened (for `IdleHold::forget`).
+    last_error: Option<Instant>,
     transmits: VecDeque<Transmit>,
     events: VecDeque<SessionEvent>,
 }
@@ -110,6 +115,7 @@ impl Session {
     /// As [`Self::new`].
     pub fn with_shared_config(config: Arc<Config>, seed: u64) -> Result<Self, ConfigError> {
         config.validate()?;
+        let restart_delay = Self::initial_restart_delay(&config);
         Ok(Self {
             config,
             rng: ChaCha8Rng::seed_from_u64(seed),
@@ -122,7 +128,8 @@ impl Session {
             negotiated: None,
             passive: false,
             connect_retry_counter: 0,
-            backoff: None,
+            restart_delay,
+            last_error: None,
             transmits: VecDeque::new(),
             events: VecDeque::new(),
         })
@@ -205,7 +212,7 @@ impl Session {
                 // start in any other state is ignored.
                 if self.state == State::Idle {
                     self.passive = command == Command::StartPassive;
-                    self.backoff = None;
+                    self.forget_errors();
                     self.start(now, Event::ManualStart);
                 }
             }
@@ -228,7 +235,7 @@ impl Session {
                     data.push(family.safi.0);
                     data.extend_from_slice(&limit.to_be_bytes());
                     self.send_notification(Notification::new(
-                        crate::wire::ErrorCode::CEASE,
+                        ErrorCode::CEASE,
                         CeaseSubcode::MAXIMUM_NUMBER_OF_PREFIXES_REACHED.0,
                         data,
                     ));
@@ -244,7 +251,7 @@ impl Session {
                     if self.conn == Conn::Open && self.opened() {
                         self.send_notification(Notification::cease(CeaseSubcode::BFD_DOWN));
                     }
-                    self.go_idle(now, Event::AutomaticStop, Restart::Damped);
+                    self.go_idle(now, Event::AutomaticStop, Restart::Automatic(Down::BfdDown));
                 }
             }
             Command::CollisionDump => {
@@ -326,7 +333,8 @@ impl Session {
                 }
                 State::OpenConfirm | State::Established => {
                     self.conn = Conn::None;
-                    self.go_idle(now, Event::TcpConnectionFails, Restart::Damped);
+                    let restart = Restart::Automatic(Down::ConnectionLost);
+                    self.go_idle(now, Event::TcpConnectionFails, restart);
                 }
                 State::Idle => {}
             },
@@ -384,8 +392,10 @@ impl Session {
                 // Event 10: "sends a NOTIFICATION message with the Error Code Hold Timer
                 // Expired".
                 self.events.push_back(SessionEvent::HoldTimerExpired);
-                self.send_notification(Notification::hold_timer_expired());
-                self.go_idle(now, Event::HoldTimerExpires, Restart::Damped);
+                let n = Notification::hold_timer_expired();
+                let restart = Restart::Automatic(Down::NotificationSent(n.code));
+                self.send_notification(n);
+                self.go_idle(now, Event::HoldTimerExpires, restart);
             }
             (Timer::Keepalive, State::OpenConfirm | State::Established) => {
                 self.transmits
@@ -407,8 +417,9 @@ impl Session {
             Incoming::Notification(n) => {
                 // Event 24/25 in every state: "drops the TCP connection, releases all BGP
                 // resources, ... changes its state to Idle".
+                let restart = Restart::Automatic(Down::NotificationReceived(n.code));
                 self.events.push_back(SessionEvent::NotificationReceived(n));
-                self.go_idle(now, Event::NotifMsg, Restart::Damped);
+                self.go_idle(now, Event::NotifMsg, restart);
             }
             Incoming::Open(open) => match self.state {
                 State::OpenSent => self.accept_open(now, &open, false),
@@ -424,6 +435,10 @@ impl Session {
                     // to Established".
                     self.restart_hold(now);
                     self.set_state(State::Established, Event::KeepAliveMsg);
+                    if self.config.idle_hold().rule == RestartRule::StartTimer {
+                        // FRR `bgp_establish`: "Clear start timer value to default".
+                        self.restart_delay = self.config.idle_hold().initial;
+                    }
                     if let Some(n) = &self.negotiated {
                         self.events.push_back(SessionEvent::Established(n.clone()));
                     }
@@ -459,15 +474,18 @@ impl Session {
         // §6: "When any of the conditions described here are detected, a NOTIFICATION message,
         // with the indicated Error Code, Error Subcode, and Data fields, is sent, and the BGP
         // connection is closed".
-        self.send_notification(Notification::from(error));
-        self.go_idle(now, cause, Restart::Damped);
+        let n = Notification::from(error);
+        let restart = Restart::Automatic(Down::NotificationSent(n.code));
+        self.send_notification(n);
+        self.go_idle(now, cause, restart);
     }
 
     /// Checks a received OPEN beyond what the codec checks, and negotiates.
     fn accept_open(&mut self, now: Instant, open: &OpenInfo, delayed: bool) {
         if let Err(n) = self.check_open(open) {
+            let restart = Restart::Automatic(Down::NotificationSent(n.code));
             self.send_notification(n);
-            self.go_idle(now, Event::BgpOpenMsgErr, Restart::Damped);
+            self.go_idle(now, Event::BgpOpenMsgErr, restart);
             return;
         }
         let local_hold = self.config.hold_time();
@@ -596,7 +614,7 @@ impl Session {
         // connection to the other BGP peer ... changes its state to Connect". A profile with a
         // connect delay (BIRD `connect delay time`) lets the first ConnectRetryTimer expiry
         // initiate the connection instead.
-        let delay = self.config.profile.connect_delay;
+        let delay = self.config.connect_delay();
         if delay.is_zero() {
             self.arm_connect_retry(now);
             self.conn = Conn::Connecting;
@@ -612,7 +630,7 @@ impl Session {
         if self.state == State::Idle {
             // A stop in Idle cancels a pending automatic restart.
             self.timers.stop(Timer::IdleHold);
-            self.backoff = None;
+            self.forget_errors();
             return;
         }
         if self.conn == Conn::Open && self.opened() {
@@ -628,7 +646,7 @@ impl Session {
             };
             self.send_notification(n);
         }
-        self.backoff = None;
+        self.forget_errors();
         // Event 2: "sets the ConnectRetryCounter to zero".
         self.connect_retry_counter = 0;
         self.go_idle(now, Event::ManualStop, Restart::Never);
@@ -670,17 +688,21 @@ impl Session {
     }
 
     /// An event the current state does not expect: RFC 6608 FSM Error with the state's
-    /// subcode when a connection is open, then Idle.
+    /// subcode when a connection is open, then Idle. For the restart rules it is an FSM error
+    /// detected here either way.
     fn fsm_error(&mut self, now: Instant, state: State, cause: Event) {
+        let n = Notification::fsm(FsmSubcode(state.fsm_error_subcode()));
+        let restart = Restart::Automatic(Down::NotificationSent(n.code));
         if self.conn == Conn::Open {
-            self.send_notification(Notification::fsm(FsmSubcode(state.fsm_error_subcode())));
+            self.send_notification(n);
         }
-        self.go_idle(now, cause, Restart::Damped);
+        self.go_idle(now, cause, restart);
     }
 
     /// Everything that ends in Idle: "drops the TCP connection, releases all BGP resources"
     /// (§8.2.2), then arms the automatic restart if any.
     fn go_idle(&mut self, now: Instant, cause: Event, restart: Restart) {
+        let from = self.state;
         if self.conn != Conn::None {
             self.transmits.push_back(Transmit::Close);
         }
@@ -698,23 +720,79 @@ impl Session {
         match restart {
             Restart::Never => {}
             Restart::After(delay) => self.arm(Timer::IdleHold, now, delay, Jitter::NONE),
-            Restart::Damped if self.config.damp_peer_oscillations => {
-                let p = self.config.profile.idle_hold;
-                // §8.1.1 DampPeerOscillations: "the IdleHoldTimer ... increases exponentially"
-                // for consecutive errors; a quiet period resets it (BIRD `error forget time`).
-                let delay = match self.backoff {
-                    Some((last, at)) if now.saturating_duration_since(at) < p.forget => last
-                        .saturating_mul(u64::from(p.factor))
-                        .min(p.max)
-                        .max(p.initial),
-                    _ => p.initial,
-                };
-                self.backoff = Some((delay, now));
+            Restart::Automatic(down) if self.config.damp_peer_oscillations => {
+                self.count_down(now, down, from);
                 let jitter = self.config.profile.idle_hold_jitter;
-                self.arm(Timer::IdleHold, now, delay, jitter);
+                self.arm(Timer::IdleHold, now, self.restart_delay, jitter);
             }
-            Restart::Damped => {}
+            Restart::Automatic(_) => {}
         }
+    }
+
+    /// Moves the automatic-restart delay for a session that went down by itself from `from`,
+    /// as the profile's [`RestartRule`] says (each rule cites its source).
+    fn count_down(&mut self, now: Instant, down: Down, from: State) {
+        let idle_hold = self.config.idle_hold();
+        let error = match idle_hold.rule {
+            // §8.1.1 DampPeerOscillations: "the IdleHoldTimer ... increases exponentially"
+            // for consecutive stops; a quiet period resets it (`IdleHold::forget`).
+            RestartRule::DampPeerOscillations => true,
+            // BIRD `bgp_update_startup_delay` runs from `bgp_error` and `bgp_rx_notification`
+            // for codes other than Cease ("err = (code != 6)"), and from `bgp_bfd_notify` only
+            // "if (ps == PS_UP)"; `bgp_sock_err` does not run it.
+            RestartRule::ErrorWait => match down {
+                Down::NotificationSent(code) | Down::NotificationReceived(code) => {
+                    code != ErrorCode::CEASE
+                }
+                Down::BfdDown => from == State::Established,
+                Down::ConnectionLost => false,
+            },
+            RestartRule::StartTimer => match down {
+                // `bgp_stop_with_notify` (hold timer expired, FSM errors, and a NOTIFICATION
+                // received in OpenSent through `bgp_fsm_event_error`): "Clear start timer value
+                // to default".
+                Down::NotificationSent(code)
+                    if code == ErrorCode::HOLD_TIMER_EXPIRED || code == ErrorCode::FSM =>
+                {
+                    self.restart_delay = idle_hold.initial;
+                    false
+                }
+                Down::NotificationReceived(_) if from == State::OpenSent => {
+                    self.restart_delay = idle_hold.initial;
+                    false
+                }
+                // `bgp_write_notify` for any other NOTIFICATION sent, `bgp_stop_with_error`
+                // for one received in OpenConfirm or Established: "Double start timer".
+                Down::NotificationSent(_) => true,
+                Down::NotificationReceived(_) => {
+                    matches!(from, State::OpenConfirm | State::Established)
+                }
+                // `bgp_stop` leaves `v_start` alone.
+                Down::BfdDown | Down::ConnectionLost => false,
+            },
+        };
+        if error {
+            self.restart_delay = idle_hold.after_error(self.restart_delay, self.last_error, now);
+            self.last_error = Some(now);
+        }
+    }
+
+    /// The automatic-restart delay before any error: FRR's start timer begins at its initial
+    /// value (`BGP_INIT_START_TIMER`); the others at none.
+    fn initial_restart_delay(config: &Config) -> Duration {
+        let idle_hold = config.idle_hold();
+        match idle_hold.rule {
+            RestartRule::StartTimer => idle_hold.initial,
+            RestartRule::DampPeerOscillations | RestartRule::ErrorWait => Duration::ZERO,
+        }
+    }
+
+    /// An operator's start or stop clears the error history (BIRD `bgp_shutdown`:
+    /// "p->startup_delay = 0"; FRR resets `v_start` to `BGP_INIT_START_TIMER` on a
+    /// configured stop or clear, `bgpd/bgpd.c`).
+    fn forget_errors(&mut self) {
+        self.restart_delay = Self::initial_restart_delay(&self.config);
+        self.last_error = None;
     }
 
     fn set_state(&mut self, to: State, cause: Event) {
@@ -754,11 +832,10 @@ impl Session {
     fn restart_keepalive(&mut self, now: Instant) {
         match self.negotiated.as_ref().map(|n| n.keepalive) {
             Some(k) if !k.is_zero() => {
-                let jitter = self.config.profile.keepalive_jitter;
-                // §4.4: "KEEPALIVE messages MUST NOT be sent more frequently than one per
-                // second" holds after jitter too (a 1 s keepalive jittered to 0.75 s would
-                // break it).
-                let d = jitter.apply(k, &mut self.rng).max(Duration::from_secs(1));
+                // §10's jitter, then the profile's floor: `rfc4271` keeps §4.4's "MUST NOT be
+                // sent more frequently than one per second" after jitter, BIRD does not (its
+                // `bgp_start_timer` runs a 1 s keepalive for 0.75–1.0 s).
+                let d = self.config.profile.keepalive_interval(k, &mut self.rng);
                 self.timers.set(Timer::Keepalive, now + d);
             }
             _ => self.timers.stop(Timer::Keepalive),
@@ -777,7 +854,8 @@ impl Session {
     /// at an independent, uniformly random phase of every keepalive stream).
     ///
     /// Keepalives are a renewal process: successive intervals `X` are the keepalive time
-    /// jittered by the profile (§10) with §4.4's one-second floor. At an instant independent of
+    /// jittered by the profile (§10) and raised to the profile's floor
+    /// ([`Profile::keepalive_interval`](super::profile::Profile::keepalive_interval)). At an instant independent of
     /// the process, the interval that covers it is length-biased (density `x·f(x)/E[X]`) and
     /// the instant falls uniformly inside it. This draws that interval (by rejection: draw `X`,
     /// keep it with probability `X / max X`), a uniform position in it, re-arms the
@@ -796,11 +874,10 @@ impl Session {
         if k.is_zero() {
             return None;
         }
-        let jitter = self.config.profile.keepalive_jitter;
-        let floor = Duration::from_secs(1);
-        let max = jitter.upper_bound(k).max(floor).as_nanos();
+        let profile = self.config.profile;
+        let max = profile.keepalive_bounds(k).1.as_nanos();
         let interval = loop {
-            let x = jitter.apply(k, &mut self.rng).max(floor);
+            let x = profile.keepalive_interval(k, &mut self.rng);
             let u = (u128::from(self.rng.next_u64()) * u128::from(max)) >> 64;
             if u < u128::from(x.as_nanos()) {
                 break x;

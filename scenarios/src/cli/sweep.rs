@@ -7,7 +7,7 @@ use std::cell::RefCell;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use super::{EXIT_INVALID, EXIT_NOT_RUN, EXIT_OK};
+use super::{EXIT_FAILED, EXIT_INVALID, EXIT_NOT_RUN, EXIT_OK};
 use crate::sweep::estimate::{Estimate, WALL_LIMIT, show_wall};
 use crate::sweep::grid::SetArg;
 use crate::sweep::{self, Exec, Shard, SweepError, SweepResult, SweepSpec};
@@ -304,6 +304,11 @@ pub struct AdviseArgs {
     /// Go ahead even when the runs are estimated to take more than an hour of wall time.
     #[arg(long)]
     pub yes: bool,
+    /// Budget and rank by this failure metric's p99 instead of the worst direction's outage:
+    /// a duration metric as `sweep --metric` names it (`detection.ce1`,
+    /// `detection.SESSION@ROUTER`, `convergence.ergw`, `outage.vnet_to_onprem`).
+    #[arg(long, value_name = "METRIC")]
+    pub metric: Option<String>,
 }
 
 pub(super) fn advise(a: &AdviseArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
@@ -340,11 +345,32 @@ pub(super) fn advise(a: &AdviseArgs, out: &mut dyn Write, err: &mut dyn Write) -
             return EXIT_INVALID;
         }
     }
+    let source = a
+        .scenario
+        .clone()
+        .unwrap_or_else(|| crate::library::DEFAULT.to_owned());
+    if let Some(m) = &a.metric {
+        let loaded = match crate::load(&source) {
+            Ok(l) => l,
+            Err(e) => return report_error(&SweepError::Load(e), err),
+        };
+        let known: Vec<String> = sweep::metrics(&loaded.scenario)
+            .into_iter()
+            .filter(|(_, metric)| metric.is_duration())
+            .map(|(n, _)| n)
+            .collect();
+        if !known.contains(m) {
+            let _ = writeln!(
+                err,
+                "holdtime: --metric `{m}`: {source} has no such duration metric\n  = allowed: {}",
+                known.join(", ")
+            );
+            return EXIT_INVALID;
+        }
+    }
     let spec = advise::AdviseSpec {
-        source: a
-            .scenario
-            .clone()
-            .unwrap_or_else(|| crate::library::DEFAULT.to_owned()),
+        source,
+        metric: a.metric.clone(),
         candidates: advise::default_candidates(),
         loss,
         max_outage: a.max_outage,
@@ -417,4 +443,100 @@ pub(super) fn report(
         None if svg.is_none() => write_out(&page, None, out, err),
         None => EXIT_OK,
     }
+}
+
+/// Arguments of `holdtime audit`.
+#[derive(Debug, clap::Args)]
+pub struct AuditArgs {
+    /// The design: a scenario file or a built-in scenario (default: the reference). Its
+    /// faults and expectations are replaced by one failure at a time.
+    pub scenario: Option<String>,
+    /// Seeds per failure (timer phases, loss patterns).
+    #[arg(long, default_value_t = 50, value_parser = parse_runs)]
+    pub runs: u64,
+    /// Worker threads (default: all cores). The result does not depend on it.
+    #[arg(long, value_parser = parse_jobs)]
+    pub jobs: Option<usize>,
+    /// Base seed (default: the file's `seed`, else 0).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Only these failure kinds (comma-separated fault kinds: `silent,down,router_crash`).
+    #[arg(long, value_delimiter = ',', value_name = "KIND,...")]
+    pub only: Vec<crate::spec::FaultKind>,
+    /// Leave these failure kinds out.
+    #[arg(long, value_delimiter = ',', value_name = "KIND,...")]
+    pub skip: Vec<crate::spec::FaultKind>,
+    /// Outage budget: the worst direction's p99 outage of every failure must stay within it
+    /// (`outage=30s`; default: the smallest `max` of the file's `outage.*` expectations).
+    #[arg(long, value_name = "outage=DURATION", value_parser = parse_budget)]
+    pub budget: Option<sim_core::time::Duration>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: SweepFormat,
+    /// Write the output here instead of standard output.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Go ahead even when the runs are estimated to take more than an hour of wall time.
+    #[arg(long)]
+    pub yes: bool,
+}
+
+/// `--budget outage=DURATION`.
+fn parse_budget(s: &str) -> Result<sim_core::time::Duration, String> {
+    let (key, value) = s
+        .split_once('=')
+        .ok_or_else(|| format!("`{s}`: expected outage=DURATION, e.g. outage=30s"))?;
+    if key.trim() != "outage" {
+        return Err(format!("`{key}`: the only budget is `outage`"));
+    }
+    value.trim().parse().map_err(|e| format!("`{value}`: {e}"))
+}
+
+/// `holdtime audit`: exit 0 when every failure stays within the budget (no outage open at the
+/// end, p99 within `--budget`), 1 when one does not, 2 on invalid input, 3 when a run failed.
+pub(super) fn audit(a: &AuditArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
+    use crate::sweep::audit;
+    let source = a
+        .scenario
+        .clone()
+        .unwrap_or_else(|| crate::library::DEFAULT.to_owned());
+    let seed = match a.seed {
+        Some(s) => s,
+        None => match crate::load(&source) {
+            Ok(l) => l.scenario.seed,
+            Err(e) => return report_error(&SweepError::Load(e), err),
+        },
+    };
+    let spec = audit::AuditSpec {
+        source,
+        runs: a.runs,
+        seed,
+        only: a.only.clone(),
+        skip: a.skip.clone(),
+        budget: a.budget,
+    };
+    let err = RefCell::new(err);
+    let on_estimate = |e: &Estimate| tell_estimate(e, &err);
+    let result = audit::audit(&spec, exec(a.jobs, a.yes, &on_estimate));
+    let err = err.into_inner();
+    let r = match result {
+        Ok(r) => r,
+        Err(e) => return report_error(&e, err),
+    };
+    let text = match a.format {
+        SweepFormat::Text => r.to_text(),
+        SweepFormat::Csv => r.to_csv(),
+        SweepFormat::Json => match r.to_json() {
+            Ok(j) => j,
+            Err(e) => {
+                let _ = writeln!(err, "holdtime: cannot write JSON: {e}");
+                return EXIT_NOT_RUN;
+            }
+        },
+    };
+    let written = write_out(&text, a.out.as_deref(), out, err);
+    if written != EXIT_OK {
+        return written;
+    }
+    if r.passes() { EXIT_OK } else { EXIT_FAILED }
 }

@@ -309,8 +309,12 @@ impl World<'_> {
                 self.net.set_carrier(now, SegIx(i), false);
             }
         }
-        // A dead router forwards nothing; its state is lost.
+        // A dead router forwards nothing; its state is lost, the FIB changes it had not
+        // installed yet with it.
         self.fwd.clear_router(self.topo, r);
+        if let Some(id) = self.install.discard(r) {
+            self.engine.cancel(id);
+        }
         for s in 0..self.topo.sessions.len() {
             for end in 0..2 {
                 if self.topo.sessions[s].ends[end].router.0 == r

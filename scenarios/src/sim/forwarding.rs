@@ -381,10 +381,26 @@ impl Forwarding {
                 }
             }
         }
+        // The on-premises first-hop redundancy moves at once: hosts' traffic is spread over
+        // the CEs that run (a dead CE's share moves to the others, as VRRP/HSRP would move
+        // it), not hashed onto a dead one.
+        let mut changed = false;
         for i in 0..self.onprem_adjs.len() {
             let (ce, adj) = self.onprem_adjs[i];
-            if self.plane.set_usable(adj, net.is_alive(ce)) {
-                self.dirty = true;
+            changed |= self.plane.set_usable(adj, net.is_alive(ce));
+        }
+        if changed {
+            self.dirty = true;
+            let live: Vec<AdjIx> = self
+                .onprem_adjs
+                .iter()
+                .filter(|(ce, _)| net.is_alive(*ce))
+                .map(|(_, a)| *a)
+                .collect();
+            for default in ["0.0.0.0/0", "::/0"] {
+                if let Ok(prefix) = default.parse::<IpNet>() {
+                    self.plane.set_route(self.onprem, prefix, live.clone());
+                }
             }
         }
         let internet_up = net.link(SegIx(topo.internet.segment.0)).is_none_or(|l| {

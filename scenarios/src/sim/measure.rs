@@ -366,9 +366,9 @@ impl<'a> Measure<'a> {
             self.record(
                 at,
                 Some(self.topo.routers[r].name.clone()),
-                TimelineEvent::Fib {
-                    prefix: format!("{changed} other prefixes ({removed} removed)"),
-                    via: Vec::new(),
+                TimelineEvent::FibBulk {
+                    changed: u64::try_from(changed).unwrap_or(u64::MAX),
+                    removed: u64::try_from(removed).unwrap_or(u64::MAX),
                 },
             );
         }

@@ -21,6 +21,7 @@ pub(crate) mod azure;
 pub mod dataplane;
 pub(crate) mod faults;
 pub(crate) mod forwarding;
+pub(crate) mod install;
 pub(crate) mod measure;
 pub mod net;
 pub mod recorder;

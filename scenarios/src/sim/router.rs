@@ -217,6 +217,10 @@ impl RouterRt {
             cfg.hold_time = Some(me.timers.hold_time);
             cfg.keepalive = me.timers.keepalive;
             cfg.connect_retry = Some(me.timers.connect_retry);
+            cfg.connect_delay = me.timers.connect_delay;
+            cfg.idle_hold = me.timers.idle_hold;
+            cfg.idle_hold_max = me.timers.idle_hold_max;
+            cfg.idle_hold_forget = me.timers.idle_hold_forget;
             cfg.internal = me.asn == other.asn;
             // RFC 4486 §4 leaves the restart after a Cease 6/1 to configuration; Azure
             // documents that the session "comes back once below the limit". One minute is
@@ -253,6 +257,9 @@ impl RouterRt {
                     required_min_rx: a.interval,
                     detect_mult: a.multiplier,
                     passive: false,
+                    // Whose BFD runs here goes with whose BGP (BIRD's bfd protocol jitters
+                    // 75-90 %, RFC 5880 §6.8.7 75-100 %).
+                    tx_jitter: profile.bfd_tx_jitter,
                 }),
                 _ => None,
             };
@@ -493,6 +500,14 @@ impl RouterRt {
         self.speaker.poll_timeout()
     }
 
+    /// The earliest deadline of this router's BGP sessions (their FSM timers, not BFD's).
+    pub(crate) fn bgp_deadline(&self) -> Option<Instant> {
+        self.sessions
+            .iter()
+            .filter_map(|&(s, _)| self.speaker.session(peer(s))?.poll_timeout())
+            .min()
+    }
+
     fn drain(&mut self) {
         while let Some(t) = self.speaker.poll_transmit() {
             let s = sess(t.peer);
@@ -527,7 +542,11 @@ impl RouterRt {
                             let remembered = self.last_cause.remove(&s.0);
                             let down = match cause {
                                 fsm::Event::HoldTimerExpires => SessionDown::HoldTimer,
-                                fsm::Event::ManualStop => SessionDown::Local,
+                                // An administrative stop that sent a Cease (RFC 4486) says
+                                // which; a plain stop is local.
+                                fsm::Event::ManualStop => remembered
+                                    .filter(|c| matches!(c, SessionDown::NotificationSent(..)))
+                                    .unwrap_or(SessionDown::Local),
                                 _ => remembered.unwrap_or(SessionDown::Local),
                             };
                             self.events.push_back(RtEvent::State {

@@ -5,6 +5,8 @@
 //!
 //! - this file: the event loop (one step, the fork, routers' inputs and outputs);
 //! - [`super::forwarding`]: the data plane glue (adjacencies, endpoints, pseudo routers);
+//! - [`super::install`]: when a router's best-path changes reach its FIB (its profile's
+//!   route-install latency);
 //! - [`super::azure`]: Azure's gates, the ExpressRoute gateway's programming, the VPN;
 //! - [`super::faults`]: each fault kind's effect and its undoing;
 //! - [`super::measure`]: everything a report says (window, episodes, outages, paths).
@@ -59,6 +61,7 @@ use sim_core::time::{Duration, Instant};
 use super::azure::Azure;
 use super::faults::FaultState;
 use super::forwarding::{Forwarding, end_of};
+use super::install::{Batch, Install};
 use super::measure::Measure;
 use super::net::{CapturePoint, CloseCause, Net, NetEvent, PathNode, SessIx, Upcall};
 use super::router::{Out, RouterRt, RtEvent, SessionDown};
@@ -83,6 +86,8 @@ pub(crate) enum Ev {
     Fault { index: usize, end: bool },
     /// The ExpressRoute gateway finishes programming the routes it had at `version`.
     Program { version: u64 },
+    /// A router's waiting FIB changes are due (route-install latency, [`Install`]).
+    Install(usize),
     /// A later stage of a multi-step fault (maintenance, dead-peer detection, failover).
     Stage { index: usize, stage: u8 },
     /// The measurement window opens at the latest (see `measure`).
@@ -119,6 +124,11 @@ pub(crate) struct World<'a> {
     pub(crate) router_timer: Vec<Option<(Instant, EventId)>>,
     pub(crate) sessions: Vec<SessionRt>,
     pub(crate) fwd: Forwarding,
+    /// FIB changes waiting for their route-install latency.
+    pub(crate) install: Install,
+    /// The router whose BGP timer is being handled, while it is (its FIB changes are
+    /// timer-driven: see `bgp::fsm::profile::RouteInstall::NextWakeUp`).
+    timer_dispatch: Option<usize>,
     pub(crate) azure: Azure,
     pub(crate) faults: FaultState,
     pub(crate) meas: Measure<'a>,
@@ -302,6 +312,12 @@ impl<'a> World<'a> {
                 topo.sessions.len()
             ],
             fwd,
+            install: Install::new(
+                topo.routers
+                    .iter()
+                    .map(|r| r.profile.behaviour().route_install),
+            ),
+            timer_dispatch: None,
             azure: Azure::new(topo),
             faults: FaultState::default(),
             meas,
@@ -503,9 +519,22 @@ impl<'a> World<'a> {
             Ev::Router(r) => {
                 self.router_timer[r] = None;
                 if self.net.is_alive(r) {
+                    // A BGP timer wakes an event loop that was waiting (BIRD runs the queued
+                    // events before it fires the timers); what the timer changes is
+                    // timer-driven. BFD's timers run apart (BIRD's BFD has its own loop).
+                    let bgp_due = self.routers[r].bgp_deadline().is_some_and(|d| d <= t);
+                    if bgp_due {
+                        self.wake(r);
+                    }
+                    self.timer_dispatch = bgp_due.then_some(r);
                     self.routers[r].handle_timeout(t);
                     self.flush_router(r);
+                    self.timer_dispatch = None;
                 }
+            }
+            Ev::Install(r) => {
+                self.install.fired(r);
+                self.install_due(r);
             }
             Ev::Fault { index, end } => self.apply_fault(index, end)?,
             Ev::Program { version } => self.program_gateway(version),
@@ -528,6 +557,7 @@ impl<'a> World<'a> {
             match up {
                 Upcall::Connected { session, end } => {
                     let r = self.router_at(session, end);
+                    self.wake(r);
                     self.routers[r].handle_transport(now, session, bgp::fsm::Transport::Connected);
                     self.flush_router(r);
                 }
@@ -540,6 +570,7 @@ impl<'a> World<'a> {
                     if let Some(tap) = self.tap.0.as_deref_mut() {
                         tap.received(now, session, end, &bytes);
                     }
+                    self.wake(r);
                     self.routers[r].handle_bytes(now, session, &bytes);
                     self.net.recycle(bytes);
                     self.flush_router(r);
@@ -555,7 +586,20 @@ impl<'a> World<'a> {
                         self.sessions[session.0].pending_cause[usize::from(end)] =
                             Some(DownCause::TransportAborted);
                     }
+                    // A connection closed while the OPENs are being exchanged: the attempt
+                    // failed (after the session went down it is the old one's teardown).
+                    let opening = matches!(
+                        self.sessions[session.0].state[usize::from(end)],
+                        SessionStateName::OpenSent | SessionStateName::OpenConfirm
+                    );
                     let trouble = match why {
+                        _ if was_connected && !opening => None,
+                        CloseCause::PeerClosed if was_connected => {
+                            Some(ConnectTrouble::ClosedByPeer { reset: false })
+                        }
+                        CloseCause::Reset if was_connected => {
+                            Some(ConnectTrouble::ClosedByPeer { reset: true })
+                        }
                         _ if was_connected => None,
                         CloseCause::Reset => Some(ConnectTrouble::Refused),
                         CloseCause::Aborted(sim_core::tcp::AbortReason::SynRetriesExhausted) => {
@@ -571,6 +615,7 @@ impl<'a> World<'a> {
                     } else {
                         bgp::fsm::Transport::ConnectFailed
                     };
+                    self.wake(r);
                     self.routers[r].handle_transport(now, session, t);
                     self.flush_router(r);
                 }
@@ -642,6 +687,8 @@ impl<'a> World<'a> {
 
     fn carrier(&mut self, router: usize, segment: super::net::SegIx, up: bool) {
         self.fwd.links_dirty = true;
+        // The kernel reports the link change on a socket (netlink): the daemon wakes.
+        self.wake(router);
         let now = self.engine.now();
         for s in 0..self.topo.sessions.len() {
             let session = SessIx(s);
@@ -793,10 +840,67 @@ impl<'a> World<'a> {
         }
     }
 
+    /// Router `r`'s RIB changed these forwarding entries now: into the FIB at once, or after
+    /// the router's route-install latency ([`Install`]). The ExpressRoute gateway has its own
+    /// programming delay (`azure`) and installs at once here.
     fn fib_changes(&mut self, r: usize, now: Instant, changes: Vec<(ipnet::IpNet, Vec<SessIx>)>) {
         if changes.is_empty() {
             return;
         }
+        if r != self.topo.er_gateway.router.0 {
+            let timer_driven = self.timer_dispatch == Some(r);
+            let next_timer = self.routers[r].bgp_deadline();
+            if let Some(due) = self.install.due(r, now, timer_driven, next_timer) {
+                if let Some(at) = self.install.push(r, Batch { due, changes }) {
+                    self.schedule_install(r, at);
+                }
+                return;
+            }
+            // Installed at once: whatever the router's loop still held goes first.
+            self.wake(r);
+        }
+        self.install_fib(r, now, changes);
+    }
+
+    /// An event loop model's wake-up at router `r` (BGP input or a BGP timer): the FIB
+    /// changes it held are installed now (see `RouteInstall::NextWakeUp`).
+    fn wake(&mut self, r: usize) {
+        let now = self.engine.now();
+        let (batches, cancel) = self.install.take(r, now, true);
+        if let Some(id) = cancel {
+            self.engine.cancel(id);
+        }
+        for b in batches {
+            self.install_fib(r, now, b.changes);
+        }
+    }
+
+    /// Router `r`'s `Ev::Install`: installs the batches due, schedules the next.
+    fn install_due(&mut self, r: usize) {
+        let now = self.engine.now();
+        let (batches, cancel) = self.install.take(r, now, false);
+        if let Some(id) = cancel {
+            self.engine.cancel(id);
+        }
+        for b in batches {
+            self.install_fib(r, now, b.changes);
+        }
+        if let Some(at) = self.install.next_due(r) {
+            self.schedule_install(r, at);
+        }
+    }
+
+    fn schedule_install(&mut self, r: usize, at: Instant) {
+        let at = at.max(self.engine.now());
+        let id = self.engine.schedule_at(at, Ev::Install(r));
+        if let Some(old) = self.install.scheduled(r, at, id) {
+            self.engine.cancel(old);
+        }
+    }
+
+    /// Router `r`'s forwarding entries change now: the timeline, the data plane, and the
+    /// measurement of convergence.
+    fn install_fib(&mut self, r: usize, now: Instant, changes: Vec<(ipnet::IpNet, Vec<SessIx>)>) {
         let name = self.topo.routers[r].name.clone();
         // The prefixes a user follows (on-premises, public, VNet and Microsoft prefixes) are
         // listed one by one; any others (a flood) are summed into one line per router and

@@ -189,7 +189,11 @@ pub struct AdviseSpec {
     pub candidates: Vec<Candidate>,
     /// Loss on the healthy link.
     pub loss: LossSpec,
-    /// Outage budget (worst direction, p99).
+    /// The failure metric the candidates are budgeted and ranked by (`detection.ce1`,
+    /// `outage.vnet_to_onprem`, `convergence.ergw`...: a duration metric of
+    /// [`super::metrics`]); `None`: the worst direction's outage.
+    pub metric: Option<String>,
+    /// Budget of the failure metric's p99 (default metric: the worst direction's outage).
     pub max_outage: Duration,
     /// False-reset budget per year (compared with the estimate; the bound is reported).
     pub max_false_per_year: f64,
@@ -201,6 +205,14 @@ pub struct AdviseSpec {
     pub horizon: Duration,
     /// Base seed.
     pub seed: u64,
+}
+
+impl AdviseSpec {
+    /// What the outage columns measure: the metric's name, or `outage` (the worst direction).
+    #[must_use]
+    pub fn metric_label(&self) -> &str {
+        self.metric.as_deref().unwrap_or("outage")
+    }
 }
 
 /// One candidate's measurements.
@@ -338,12 +350,14 @@ pub fn assess(spec: &AdviseSpec, exec: Exec<'_>) -> Result<Vec<Assessment>, Swee
         for p in &hparts {
             health.add(p)?;
         }
-        let worst = |q: f64| {
-            dirs.iter()
+        let worst = |q: f64| match &spec.metric {
+            Some(m) => failure.hists.get(m).map_or(0, |h| h.quantile(q)),
+            None => dirs
+                .iter()
                 .filter_map(|d| failure.hists.get(&format!("outage.{d}")))
                 .map(|h| h.quantile(q))
                 .max()
-                .unwrap_or(0)
+                .unwrap_or(0),
         };
         let false_resets = flaps.load(Ordering::Relaxed);
         let up_ns = up_ns.load(Ordering::Relaxed);
@@ -401,6 +415,7 @@ pub fn to_json(spec: &AdviseSpec, ranked: &[Assessment]) -> String {
     let v = serde_json::json!({
         "format": "holdtime-advise/1",
         "scenario": spec.source,
+        "metric": spec.metric_label(),
         "loss": spec.loss.describe(),
         "max_outage": spec.max_outage.to_string(),
         "max_false_per_year": spec.max_false_per_year,
@@ -409,6 +424,17 @@ pub fn to_json(spec: &AdviseSpec, ranked: &[Assessment]) -> String {
     let mut s = serde_json::to_string_pretty(&v).unwrap_or_default();
     s.push('\n');
     s
+}
+
+/// A metric name cut to fit a column header (`detection.circuit.primary.private@ce1` keeps
+/// its last 16 characters).
+fn short(name: &str) -> String {
+    let n = name.chars().count();
+    if n <= 16 {
+        name.to_owned()
+    } else {
+        format!("…{}", name.chars().skip(n - 15).collect::<String>())
+    }
 }
 
 /// JSON has no infinity: `null` stands for it.
@@ -538,19 +564,26 @@ pub fn render(spec: &AdviseSpec, ranked: &[Assessment]) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "advise: {}\n  failure: {} runs per candidate; healthy: {} x {} per candidate with {}\n  budgets: outage p99 <= {}, false resets <= {}/year\n",
+        "advise: {}\n  failure: {} runs per candidate; healthy: {} x {} per candidate with {}\n  budgets: {} p99 <= {}, false resets <= {}/year\n",
         spec.source,
         spec.runs,
         spec.healthy_runs,
         spec.horizon,
         spec.loss.describe(),
+        spec.metric_label(),
         spec.max_outage,
         spec.max_false_per_year
     );
     let _ = writeln!(
         s,
         "{:>4}  {:<38} {:>11} {:>11} {:>9} {:>16} {:>9}  meets",
-        "rank", "candidate", "outage p50", "outage p99", "false/yr", "95 % CI", "msgs/s"
+        "rank",
+        "candidate",
+        format!("{} p50", short(spec.metric_label())),
+        format!("{} p99", short(spec.metric_label())),
+        "false/yr",
+        "95 % CI",
+        "msgs/s"
     );
     for (i, a) in ranked.iter().enumerate() {
         let _ = writeln!(
@@ -609,9 +642,10 @@ fn recommendation(spec: &AdviseSpec, ranked: &[Assessment]) -> String {
         }
         let _ = writeln!(
             s,
-            "recommendation: {}\n  outage p99 {} after a silent failure (budget {}); {} false resets/year \
+            "recommendation: {}\n  {} p99 {} after a silent failure (budget {}); {} false resets/year \
              expected on a healthy link with {} (95 % CI {}-{}, budget {}); {:.3} messages/s.",
             best.candidate.label(),
+            spec.metric_label(),
             show_us(best.outage_p99_us),
             spec.max_outage,
             show_rate(best.per_year),
@@ -625,8 +659,9 @@ fn recommendation(spec: &AdviseSpec, ranked: &[Assessment]) -> String {
         let _ = writeln!(
             s,
             "recommendation: no candidate meets both budgets; the closest is {} \
-             (outage p99 {}, {} false resets/year, upper bound {}).",
+             ({} p99 {}, {} false resets/year, upper bound {}).",
             best.candidate.label(),
+            spec.metric_label(),
             show_us(best.outage_p99_us),
             show_rate(best.per_year),
             show_rate(best.per_year_ci.1)
@@ -639,8 +674,9 @@ fn recommendation(spec: &AdviseSpec, ranked: &[Assessment]) -> String {
     if let Some(f) = faster.iter().min_by_key(|a| a.outage_p99_us) {
         let _ = writeln!(
             s,
-            "  faster but over budget: {} (outage p99 {}) would reset a healthy session {} times/year (upper bound {}).",
+            "  faster but over budget: {} ({} p99 {}) would reset a healthy session {} times/year (upper bound {}).",
             f.candidate.label(),
+            spec.metric_label(),
             show_us(f.outage_p99_us),
             show_rate(f.per_year),
             show_rate(f.per_year_ci.1)
@@ -711,6 +747,7 @@ mod tests {
                 loss: 0.01,
                 burst: None,
             },
+            metric: None,
             max_outage: Duration::from_secs(240),
             max_false_per_year: 1.0,
             runs,

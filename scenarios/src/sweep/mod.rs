@@ -30,6 +30,7 @@
 
 pub mod advise;
 pub mod analytic;
+pub mod audit;
 pub mod estimate;
 pub mod grid;
 pub mod histogram;

@@ -288,6 +288,16 @@ pub struct BgpTimers {
     pub hold_time: Duration,
     /// ConnectRetry timer (RFC 4271 §10 suggests 120 s).
     pub connect_retry: Duration,
+    /// Delay from a start or automatic restart to the first connection attempt; `None`: the
+    /// profile's (BIRD 5 s, others none).
+    pub connect_delay: Option<Duration>,
+    /// Automatic-restart delay after the first error; `None`: the profile's (see the `bgp`
+    /// crate's `RestartRule` for how each implementation moves it).
+    pub idle_hold: Option<Duration>,
+    /// Longest automatic-restart delay; `None`: the profile's.
+    pub idle_hold_max: Option<Duration>,
+    /// Quiet period after which the restart delay starts over; `None`: the profile's.
+    pub idle_hold_forget: Option<Duration>,
 }
 
 impl BgpTimers {
@@ -296,6 +306,10 @@ impl BgpTimers {
         keepalive: Some(Duration::from_secs(60)),
         hold_time: Duration::from_secs(180),
         connect_retry: Duration::from_secs(120),
+        connect_delay: None,
+        idle_hold: None,
+        idle_hold_max: None,
+        idle_hold_forget: None,
     };
 }
 

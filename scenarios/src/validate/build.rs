@@ -460,6 +460,7 @@ impl Builder {
                 keepalive: None,
                 hold_time: Duration::from_secs(180),
                 connect_retry: Duration::from_secs(120),
+                ..BgpTimers::AZURE
             },
         };
         // Equal-cost paths each role spreads flows over (`maximum_paths`, settable per router

@@ -25,6 +25,10 @@ impl Validator {
             keepalive: bgp.keepalive,
             hold_time: bgp.hold_time,
             connect_retry: bgp.connect_retry,
+            connect_delay: bgp.connect_delay,
+            idle_hold: bgp.idle_hold,
+            idle_hold_max: bgp.idle_hold_max,
+            idle_hold_forget: bgp.idle_hold_forget,
             profile: bgp.profile,
             maximum_paths: bgp.maximum_paths,
         };
@@ -48,16 +52,20 @@ impl Validator {
             let Some(router) = topo.routers.get_mut(ix.0) else {
                 continue;
             };
+            let timer_set = [
+                ("hold_time", o.hold_time),
+                ("keepalive", o.keepalive),
+                ("connect_retry", o.connect_retry),
+                ("connect_delay", o.connect_delay),
+                ("idle_hold", o.idle_hold),
+                ("idle_hold_max", o.idle_hold_max),
+                ("idle_hold_forget", o.idle_hold_forget),
+            ]
+            .into_iter()
+            .find_map(|(key, value)| value.map(|_| key));
             if matches!(router.role, Role::Msee | Role::ErGateway | Role::VpnGateway)
-                && (o.keepalive.is_some() || o.hold_time.is_some() || o.connect_retry.is_some())
+                && let Some(key) = timer_set
             {
-                let key = if o.hold_time.is_some() {
-                    "hold_time"
-                } else if o.keepalive.is_some() {
-                    "keepalive"
-                } else {
-                    "connect_retry"
-                };
                 self.error(
                     Diagnostic::error(
                         p.key(key),
@@ -86,7 +94,8 @@ impl Validator {
         }
     }
 
-    /// Whole-second and range checks on timer values as written, and the ECMP width.
+    /// Whole-second and range checks on timer values as written, the restart delays, and the
+    /// ECMP width.
     pub(super) fn check_timer_values(&mut self, o: &BgpRouterOverride, path: &KeyPath) {
         if let Some(m) = o.maximum_paths
             && !(1..=64).contains(&m)
@@ -110,6 +119,33 @@ impl Validator {
                         .note("the OPEN message carries the hold time as a 16-bit count of seconds (RFC 4271 §4.2), and routers configure keepalive in seconds"),
                 );
             }
+        }
+        for (key, value) in [
+            ("connect_delay", o.connect_delay),
+            ("idle_hold", o.idle_hold),
+            ("idle_hold_max", o.idle_hold_max),
+            ("idle_hold_forget", o.idle_hold_forget),
+        ] {
+            let Some(d) = value else { continue };
+            if d > Duration::from_secs(65_535) {
+                self.error(
+                    Diagnostic::error(path.key(key), format!("{key} {d} is longer than 65535s"))
+                        .expected("a delay of seconds to minutes, e.g. \"1s\" or \"60s\"")
+                        .note("these are the restart timers of a router (BIRD's `connect delay time`, `error wait time`, `error forget time`); hours would keep the session down for the whole run"),
+                );
+            }
+        }
+        if let (Some(first), Some(max)) = (o.idle_hold, o.idle_hold_max)
+            && max < first
+        {
+            self.error(
+                Diagnostic::error(
+                    path.key("idle_hold_max"),
+                    format!("idle_hold_max {max} is shorter than idle_hold {first}"),
+                )
+                .expected(format!("at least {first}"))
+                .note("the restart delay starts at idle_hold and grows up to idle_hold_max (BIRD: `error wait time MIN, MAX`)"),
+            );
         }
         if let Some(h) = o.hold_time {
             if h == Duration::from_secs(1) || h == Duration::from_secs(2) {
@@ -574,6 +610,18 @@ fn apply_bgp(r: &mut topology::Router, o: &BgpRouterOverride) {
     }
     if let Some(c) = o.connect_retry {
         r.timers.connect_retry = c;
+    }
+    if let Some(d) = o.connect_delay {
+        r.timers.connect_delay = Some(d);
+    }
+    if let Some(d) = o.idle_hold {
+        r.timers.idle_hold = Some(d);
+    }
+    if let Some(d) = o.idle_hold_max {
+        r.timers.idle_hold_max = Some(d);
+    }
+    if let Some(d) = o.idle_hold_forget {
+        r.timers.idle_hold_forget = Some(d);
     }
     if let Some(p) = o.profile {
         r.profile = p;

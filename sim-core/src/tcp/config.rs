@@ -54,6 +54,18 @@ pub struct TcpConfig {
     /// never-retransmitted segment is acknowledged, which delays the next keepalive's
     /// retransmission on a lossy path.
     pub timestamps: bool,
+    /// Tail-loss probe (RFC 8985 §7, as Linux runs it: `tcp_schedule_loss_probe` and
+    /// `tcp_send_loss_probe` in `net/ipv4/tcp_output.c`, on by default through
+    /// `tcp_early_retrans` = 3). While data is outstanding and no recovery is under way, a
+    /// probe timeout runs before the RTO: 2·SRTT, plus the RTO floor (Linux's stand-in for
+    /// the peer's worst-case delayed ACK) when a single segment is in flight or 2 ms
+    /// (`TCP_TIMEOUT_MIN`) otherwise, 1 s before any RTT sample, and never past the RTO's
+    /// expiry. When it fires, one segment goes out: new data if the peer's window allows,
+    /// else the last segment sent again; then the RTO restarts in full. At most one probe is
+    /// outstanding. So a lost keepalive on a path with a small RTT is resent after about
+    /// 200 ms by the probe, 200 ms later by the RTO, and then with the doubling back-off. See
+    /// `tlp.rs` for what of RACK is taken along.
+    pub tail_loss_probe: bool,
     /// Initial congestion window in segments (RFC 6928 and Linux: 10).
     pub initial_window: u32,
     /// Receive buffer in bytes; the advertised window is its free space, at most 65,535
@@ -67,8 +79,8 @@ pub struct TcpConfig {
 
 impl TcpConfig {
     /// RFC 6298 as written: 1 s floor, 60 s ceiling, RTO reset to 3 s after a handshake
-    /// without RTT sample; the retry counts of Linux, so the two presets differ only where the
-    /// RFC speaks.
+    /// without RTT sample, no tail-loss probe; the retry counts of Linux, so the two presets
+    /// differ only where the RFC speaks.
     #[must_use]
     pub const fn rfc6298() -> Self {
         Self {
@@ -83,6 +95,7 @@ impl TcpConfig {
             abort_by_elapsed_time: false,
             rto_fallback: Some(Duration::from_secs(3)),
             timestamps: false,
+            tail_loss_probe: false,
             initial_window: 10,
             recv_buffer: 65_535,
             send_buffer: 4 << 20,
@@ -90,14 +103,16 @@ impl TcpConfig {
         }
     }
 
-    /// Linux defaults: 200 ms floor, 120 s ceiling, timestamps on, `tcp_syn_retries` 6,
-    /// `tcp_retries2` 15 (abort 924.6 s after the first transmission, with a 200 ms RTO).
+    /// Linux defaults: 200 ms floor, 120 s ceiling, timestamps on, the tail-loss probe on,
+    /// `tcp_syn_retries` 6, `tcp_retries2` 15 (a time budget of 924.6 s from the first
+    /// transmission, with a 200 ms RTO).
     #[must_use]
     pub const fn linux() -> Self {
         Self {
             min_rto: Duration::from_millis(200),
             max_rto: Duration::from_secs(120),
             timestamps: true,
+            tail_loss_probe: true,
             abort_by_elapsed_time: true,
             time_wait: Duration::from_secs(60),
             ..Self::rfc6298()

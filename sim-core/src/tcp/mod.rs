@@ -38,10 +38,15 @@
 //! - Abort timing follows Linux when [`TcpConfig::abort_by_elapsed_time`] is set (the Linux
 //!   preset): `tcp_retries2` becomes a time budget (924.6 s for 15 with a 200 ms floor) and the
 //!   connection dies at the first RTO expiry past it, so a long path gives up after fewer
-//!   retransmissions. The RFC preset counts retransmissions.
+//!   retransmissions (with the tail-loss probe ahead of the RTOs, a lone segment on a short
+//!   path is given up 924.8 s after it was sent). The RFC preset counts retransmissions.
 //! - Fast retransmit on the third duplicate ACK, then NewReno fast recovery (RFC 5681 §3.2,
 //!   RFC 6582): a hole with three or more segments behind it is repaired after one RTT rather
 //!   than one RTO.
+//! - The tail-loss probe of RFC 8985 §7 as Linux runs it ([`TcpConfig::tail_loss_probe`], on
+//!   in the Linux preset): about 2·SRTT + 200 ms after a lone segment goes unacknowledged, the
+//!   last segment is sent again and the RTO restarts in full from there, so a lost keepalive is
+//!   resent after about 200 ms, 200 ms later, then with the doubling back-off (`tlp.rs`).
 //! - Head-of-line blocking: the receiver delivers bytes only in order and buffers segments
 //!   beyond a gap.
 //! - Flow control by the advertised window (no window scaling), with a persist timer probing a
@@ -54,15 +59,12 @@
 //!
 //! - **Congestion control details**: slow start, congestion avoidance, the loss window after an
 //!   RTO (RFC 5681) and fast retransmit with NewReno recovery (RFC 6582, without window
-//!   inflation) are modelled; CUBIC, SACK-based recovery, RACK and pacing are not. BGP
-//!   keepalives are single 19-byte segments, always inside the initial window of 10 segments,
-//!   and a lone lost segment can only be repaired by the RTO anyway (fast retransmit needs three
-//!   later segments to produce duplicate ACKs). So keepalive timing and hold-timer expiry are
-//!   unaffected; only the duration of a large UPDATE burst under heavy loss is approximate.
-//! - **Tail-loss probe** (RFC 8985): Linux would probe after about 2·SRTT instead of the RTO.
-//!   That repairs a lost keepalive some 100 ms sooner on a live path, irrelevant against hold
-//!   times of seconds; on a dead path the probe is lost as well and the RTO back-off (and the
-//!   abort time) proceed as modelled.
+//!   inflation) are modelled; CUBIC, SACK-based recovery, RACK and pacing are not (of RACK,
+//!   only what the tail-loss probe's ACK reveals is, see `tlp.rs`). BGP keepalives are single
+//!   19-byte segments, always inside the initial window of 10 segments, and a lone lost segment
+//!   can only be repaired by the probe or the RTO (fast retransmit needs three later segments to
+//!   produce duplicate ACKs). So keepalive timing and hold-timer expiry are unaffected; only the
+//!   duration of a large UPDATE burst under heavy loss is approximate.
 //! - **Delayed ACK** (up to 40 ms on Linux): it delays only acknowledgements, never the
 //!   delivery of data to the receiving speaker, so keepalive arrival times do not change; RTT
 //!   samples would be up to 40 ms larger, which the 200 ms RTO floor hides.
@@ -77,6 +79,7 @@ mod config;
 mod recv;
 mod rtt;
 mod segment;
+mod tlp;
 
 use std::collections::VecDeque;
 
@@ -219,6 +222,18 @@ pub struct Endpoint {
     fast_rtx_due: bool,
     fast_retransmits: u64,
     rtx_at: Option<Instant>,
+    /// The tail-loss probe's timeout, before `rtx_at` (see `tlp.rs`).
+    pto_at: Option<Instant>,
+    /// A probe is outstanding until SND.UNA reaches this offset (Linux `tlp_high_seq`).
+    tlp_high: Option<u64>,
+    /// Loss recovery after an RTO until SND.UNA reaches this offset (Linux `TCP_CA_Loss`
+    /// until `high_seq`): no probes meanwhile.
+    loss_until: Option<u64>,
+    /// The probe is due: new data beyond the congestion window by one segment.
+    probe_new_due: bool,
+    /// The probe is due: the last segment sent again.
+    probe_tail_due: bool,
+    tail_loss_probes: u64,
     /// When the retransmission timer was last started by RFC 6298 §5.1 or §5.3 (not §5.6).
     rtx_started: Instant,
     /// When the segment now being retransmitted was first sent (Linux `retrans_stamp`).
@@ -275,6 +290,12 @@ impl Endpoint {
             fast_rtx_due: false,
             fast_retransmits: 0,
             rtx_at: None,
+            pto_at: None,
+            tlp_high: None,
+            loss_until: None,
+            probe_new_due: false,
+            probe_tail_due: false,
+            tail_loss_probes: 0,
             rtx_started: Instant::ZERO,
             retrans_stamp: None,
             persist_at: None,
@@ -450,6 +471,12 @@ impl Endpoint {
         self.retransmissions
     }
 
+    /// Tail-loss probes sent so far ([`TcpConfig::tail_loss_probe`]).
+    #[must_use]
+    pub const fn tail_loss_probes(&self) -> u64 {
+        self.tail_loss_probes
+    }
+
     /// Fast retransmissions so far (triggered by duplicate ACKs, not by the timer).
     #[must_use]
     pub const fn fast_retransmits(&self) -> u64 {
@@ -487,7 +514,11 @@ impl Endpoint {
             self.events.push_back(Event::Closed);
             return;
         }
-        if self.rtx_at.is_some_and(|t| t <= now) {
+        // The probe timeout runs before the RTO and, when it fires, restarts the RTO from
+        // now (`tlp.rs`); Linux keeps the two in one timer slot, so only one of them fires.
+        if self.pto_at.is_some_and(|t| t <= now) {
+            self.on_probe_timeout(now);
+        } else if self.rtx_at.is_some_and(|t| t <= now) {
             self.on_rto(now);
         }
         if self.persist_at.is_some_and(|t| t <= now) {
@@ -503,7 +534,8 @@ impl Endpoint {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
-        earlier(earlier(self.rtx_at, self.persist_at), self.time_wait_at)
+        let retransmit = earlier(self.pto_at, self.rtx_at);
+        earlier(earlier(retransmit, self.persist_at), self.time_wait_at)
     }
 
     /// The next event for the application.
@@ -557,7 +589,19 @@ impl Endpoint {
                 return Some(seg);
             }
         }
-        let window = self.cwnd.min(self.snd_wnd);
+        if std::mem::take(&mut self.probe_tail_due)
+            && let Some(seg) = self.resend_tail(now)
+        {
+            return Some(seg);
+        }
+        // A new-data probe may exceed the congestion window by one segment, not the peer's
+        // window (Linux `tcp_write_xmit` with `push_one` = 2: "Force out a loss probe pkt").
+        let probing = std::mem::take(&mut self.probe_new_due);
+        let mut window = self.cwnd;
+        if probing {
+            window = window.max(self.snd_nxt - self.snd_una + self.smss());
+        }
+        let window = window.min(self.snd_wnd);
         let limit = self.snd_una.saturating_add(window);
         if self.snd_wnd == 0
             && self.snd_una == self.snd_max
@@ -584,6 +628,9 @@ impl Endpoint {
                 }
                 let payload = self.copy_out(self.snd_nxt, len);
                 let seg = self.segment(now, self.snd_seq(self.snd_nxt), flags, payload);
+                if probing {
+                    self.tlp_high = Some(end.max(self.snd_max));
+                }
                 return Some(self.sent(now, seg));
             }
         } else if self.fin_queued && self.snd_nxt == data_end {
@@ -633,6 +680,7 @@ impl Endpoint {
     /// Bookkeeping for a segment leaving now at `snd_nxt`.
     fn sent(&mut self, now: Instant, seg: Segment) -> Segment {
         let len = u64::from(seg.seq_len());
+        let new_data = self.snd_nxt >= self.snd_max;
         if len > 0 {
             // Karn's rule: time only first transmissions, unless timestamps tell the copies apart.
             if (self.snd_nxt >= self.snd_max || self.ts_enabled) && self.timed.is_none() {
@@ -646,6 +694,10 @@ impl Endpoint {
             if self.rtx_at.is_none() {
                 self.rtx_at = Some(now + self.rtt.rto());
                 self.rtx_started = now;
+            }
+            // Linux `tcp_write_xmit`: the probe is rescheduled after new data goes out.
+            if new_data && self.state.is_synchronized() {
+                self.schedule_probe(now);
             }
         }
         self.ack_due = false;
@@ -999,19 +1051,30 @@ impl Endpoint {
         }
         self.retrans_stamp = None;
         self.rtx_started = now;
+        // Linux `tcp_process_tlp_ack`: the probe episode ends once its data is acknowledged;
+        // the loss state after an RTO ends once what was outstanding then is.
+        if self.tlp_high.is_some_and(|h| ack >= h) {
+            self.tlp_high = None;
+        }
+        if self.loss_until.is_some_and(|h| ack >= h) {
+            self.loss_until = None;
+        }
         // RFC 6298 §5.2: "When all outstanding data has been acknowledged, turn off the
         // retransmission timer"; §5.3: "When an ACK is received that acknowledges new data,
         // restart the retransmission timer so that it will expire after RTO seconds".
         self.rtx_at = (self.snd_una < self.snd_max).then(|| now + self.rtt.rto());
+        // Linux `tcp_set_xmit_timer`: the probe before that RTO, where one is allowed.
+        self.schedule_probe(now);
     }
 
     /// A duplicate ACK (RFC 5681 §2). The third starts fast retransmit and fast recovery
     /// (RFC 5681 §3.2, RFC 6582 NewReno; the window is not inflated by further dupacks).
     fn on_dupack(&mut self) {
         self.dupacks += 1;
-        if self.dupacks != 3 || self.recover.is_some() {
+        if self.recover.is_some() || (self.dupacks != 3 && !self.probe_revealed_hole()) {
             return;
         }
+        self.pto_at = None;
         // RFC 5681 §3.2 (2) and (4): "ssthresh = max (FlightSize / 2, 2*SMSS)", retransmit.
         let flight = self.snd_max - self.snd_una;
         self.ssthresh = (flight / 2).max(2 * self.smss());
@@ -1024,6 +1087,7 @@ impl Endpoint {
 
     fn on_rto(&mut self, now: Instant) {
         self.rtx_at = None;
+        self.pto_at = None;
         let limit = match self.state {
             State::SynSent => self.cfg.syn_retries,
             State::SynReceived => self.cfg.synack_retries,
@@ -1066,6 +1130,12 @@ impl Endpoint {
         self.dupacks = 0;
         self.recover = None;
         self.fast_rtx_due = false;
+        // Linux `tcp_enter_loss`: the probe episode is over, loss recovery runs until what is
+        // outstanding now is acknowledged.
+        self.tlp_high = None;
+        self.loss_until = Some(self.snd_max);
+        self.probe_new_due = false;
+        self.probe_tail_due = false;
         // Karn: nothing sent before is a valid RTT sample any more.
         self.timed = None;
     }
@@ -1114,12 +1184,16 @@ impl Endpoint {
     fn enter_time_wait(&mut self, now: Instant) {
         self.state = State::TimeWait;
         self.rtx_at = None;
+        self.pto_at = None;
         self.time_wait_at = Some(now + self.cfg.time_wait);
     }
 
     fn enter_closed(&mut self) {
         self.state = State::Closed;
         self.rtx_at = None;
+        self.pto_at = None;
+        self.probe_new_due = false;
+        self.probe_tail_due = false;
         self.persist_at = None;
         self.probe_due = false;
         self.time_wait_at = None;
@@ -1140,6 +1214,11 @@ impl Endpoint {
         self.fast_rtx_due = false;
         self.timed = None;
         self.rtx_at = None;
+        self.pto_at = None;
+        self.tlp_high = None;
+        self.loss_until = None;
+        self.probe_new_due = false;
+        self.probe_tail_due = false;
         self.persist_at = None;
         self.persist_probes = 0;
         self.probe_due = false;

@@ -159,22 +159,79 @@ fn cumulative(first: Instant, intervals_ms: &[u64]) -> Vec<Instant> {
 }
 
 #[test]
-fn linux_retransmissions_double_from_200ms_cap_at_120s_and_abort_at_924_6s() {
+fn linux_probes_then_retransmits_doubling_from_200ms_cap_at_120s_and_aborts_at_924_8s() {
     let (first, resends, aborted) = total_loss(TcpConfig::linux());
+    // RTT 20 ms: the probe timeout 2·20 + 200 ms is capped at the RTO's expiry (200 ms), so
+    // the tail-loss probe goes out at 200 ms; the RTO restarts from it (200 ms), then doubles.
     let intervals = [
-        200, 400, 800, 1_600, 3_200, 6_400, 12_800, 25_600, 51_200, 102_400, 120_000, 120_000,
+        200, 200, 400, 800, 1_600, 3_200, 6_400, 12_800, 25_600, 51_200, 102_400, 120_000, 120_000,
         120_000, 120_000, 120_000,
     ];
     assert_eq!(
         resends,
         cumulative(first, &intervals),
-        "tcp_retries2 = 15 retransmissions"
+        "one probe, then tcp_retries2 = 15 retransmissions"
     );
-    // The 16th RTO (another 120 s) expires: 924.6 s after the first transmission.
+    // The budget of 924.6 s runs from the first transmission; the RTO expiries sit 200 ms
+    // later than without the probe, so the first one past the budget is at 924.8 s.
     assert_eq!(
         aborted,
-        vec![(first + MS * 924_600, AbortReason::RetriesExhausted)]
+        vec![(first + MS * 924_800, AbortReason::RetriesExhausted)]
     );
+}
+
+/// The brief's check of the Linux preset: the first retransmissions of a lost segment come at
+/// the probe timeout (2·SRTT + the 200 ms floor for a lone segment), then one RTO later, then
+/// doubling. RTT 600 ms: probe at 1.4 s, RTO 1.8 s after it, then 3.6 s, 7.2 s. With RTT
+/// 20 ms the probe timeout (240 ms) is capped at the RTO's expiry: 200 ms, then 200, 400 ms.
+#[test]
+fn linux_first_retransmissions_come_at_the_probe_timeout_then_the_rto_then_doubling() {
+    let run = |delay: Duration| {
+        let link = DirectionConfig {
+            delay,
+            ..DirectionConfig::default()
+        };
+        let mut p = TcpPair::new(Seed(1), TcpConfig::linux(), TcpConfig::linux(), &link);
+        p.open();
+        p.run_until(secs(2.0));
+        p.link.set_silent(Direction::AToB, true);
+        p.write(End::A, b"keepalive");
+        p.run_until(secs(40.0));
+        let sends: Vec<Instant> = p.data_sends(End::A).iter().map(|s| s.0).collect();
+        let gaps: Vec<Duration> = sends.windows(2).take(4).map(|w| w[1] - w[0]).collect();
+        (gaps, p.a.tail_loss_probes(), p.a.retransmissions())
+    };
+    let (gaps, probes, rtos) = run(MS * 300);
+    assert_eq!(gaps, vec![MS * 1_400, MS * 1_800, MS * 3_600, MS * 7_200]);
+    assert_eq!(probes, 1, "one probe per episode");
+    assert!(rtos >= 3);
+    let (gaps, probes, _) = run(MS * 10);
+    assert_eq!(gaps, vec![MS * 200, MS * 200, MS * 400, MS * 800]);
+    assert_eq!(probes, 1);
+}
+
+/// The probe repairs a lone lost segment on a live path at the probe timeout, before any RTO;
+/// the RFC preset waits for its 1 s RTO.
+#[test]
+fn a_lost_keepalive_is_repaired_by_the_probe_on_linux_and_by_the_rto_per_rfc6298() {
+    let repaired = |cfg: TcpConfig| {
+        let mut p = connected(cfg);
+        p.link.set_silent(Direction::AToB, true);
+        p.write(End::A, b"keepalive");
+        p.link.set_silent(Direction::AToB, false);
+        let t0 = p.engine.now();
+        p.run_until(t0 + MS * 3_000);
+        assert_eq!(p.received[1], b"keepalive");
+        let readable = p
+            .events
+            .iter()
+            .find(|&&(_, e, ev)| e == End::B && ev == Event::DataReadable)
+            .map(|&(t, _, _)| t - t0);
+        (readable, p.a.tail_loss_probes(), p.a.retransmissions())
+    };
+    // Probe at 200 ms (2·20 + 200 capped at the RTO), arriving 10 ms later.
+    assert_eq!(repaired(TcpConfig::linux()), (Some(MS * 210), 1, 0));
+    assert_eq!(repaired(TcpConfig::rfc6298()), (Some(MS * 1_010), 0, 1));
 }
 
 #[test]
@@ -199,18 +256,21 @@ fn retry_limit_is_configurable() {
         ..TcpConfig::linux()
     };
     let (first, resends, aborted) = total_loss(cfg);
-    assert_eq!(resends, cumulative(first, &[200, 400, 800]));
+    // The probe at 200 ms, then three RTO retransmissions; the budget of three (3 s) is past
+    // at the next RTO expiry, 3.2 s after the first transmission.
+    assert_eq!(resends, cumulative(first, &[200, 200, 400, 800]));
     assert_eq!(
         aborted,
-        vec![(first + MS * 3_000, AbortReason::RetriesExhausted)]
+        vec![(first + MS * 3_200, AbortReason::RetriesExhausted)]
     );
 }
 
 #[test]
 fn linux_abort_is_a_time_budget_so_long_paths_abort_after_fewer_retries() {
-    // RTT 600 ms: RTO 1.8 s, doubling to the 120 s cap. Expiries at 1.8, 5.4, ..., 228.6 s,
-    // then every 120 s; the first at or after 924.6 s is 948.6 s (12 retransmissions). Counting
-    // 15 retransmissions instead would abort at 228.6 + 9 * 120 = 1308.6 s.
+    // RTT 600 ms: the probe at 1.4 s (2·600 + 200 ms), then RTO 1.8 s from it, doubling to
+    // the 120 s cap. Expiries at 3.2, 6.8, ..., 230 s, then every 120 s; the first at or after
+    // 924.6 s is 950 s (12 retransmissions after the probe). Counting 15 retransmissions
+    // instead would abort at 230 + 9 * 120 = 1310 s.
     let run = |cfg: TcpConfig| {
         let link = DirectionConfig {
             delay: MS * 300,
@@ -226,12 +286,12 @@ fn linux_abort_is_a_time_budget_so_long_paths_abort_after_fewer_retries() {
         let resends = p.data_sends(End::A).len() - 1;
         (aborts(&p, End::A).first().map(|&(t, _)| t - first), resends)
     };
-    assert_eq!(run(TcpConfig::linux()), (Some(MS * 948_600), 12));
+    assert_eq!(run(TcpConfig::linux()), (Some(MS * 950_000), 13));
     let counting = TcpConfig {
         abort_by_elapsed_time: false,
         ..TcpConfig::linux()
     };
-    assert_eq!(run(counting), (Some(MS * 1_308_600), 15));
+    assert_eq!(run(counting), (Some(MS * 1_310_000), 16));
 }
 
 #[test]
@@ -247,12 +307,16 @@ fn linux_budget_matches_tcp_model_timeout() {
 
 #[test]
 fn rto_follows_measured_rtt_above_the_floor() {
-    // RTT 600 ms: RTO = 600 + 4 * 300 = 1800 ms, then doubling.
+    // RTT 600 ms: RTO = 600 + 4 * 300 = 1800 ms, then doubling (the RTO alone: no probe).
     let link = DirectionConfig {
         delay: MS * 300,
         ..DirectionConfig::default()
     };
-    let mut p = TcpPair::new(Seed(1), TcpConfig::linux(), TcpConfig::linux(), &link);
+    let cfg = TcpConfig {
+        tail_loss_probe: false,
+        ..TcpConfig::linux()
+    };
+    let mut p = TcpPair::new(Seed(1), cfg, cfg, &link);
     p.open();
     p.run_until(secs(2.0));
     assert_eq!(p.a.rto(), MS * 1_800);
@@ -270,8 +334,8 @@ fn rto_follows_measured_rtt_above_the_floor() {
 fn lost_segment_holds_back_everything_behind_it() {
     /// Loses the first of `1 + behind` segments; returns when B could first read, the bytes
     /// B read by then, and A's (RTO, fast) retransmission counts.
-    fn run(behind: usize) -> (Duration, usize, u64, u64) {
-        let mut p = connected(TcpConfig::linux());
+    fn run(cfg: TcpConfig, behind: usize) -> (Duration, usize, u64, u64) {
+        let mut p = connected(cfg);
         let data = pattern(1000 + behind * 1448);
         p.link.set_silent(Direction::AToB, true);
         p.write(End::A, &data[..1000]);
@@ -300,11 +364,20 @@ fn lost_segment_holds_back_everything_behind_it() {
             p.a.fast_retransmits(),
         )
     }
+    let linux = TcpConfig::linux();
     // Four segments behind the hole give three duplicate ACKs at 20 ms: fast retransmit, the
     // gap fills at 30 ms.
-    assert_eq!(run(4), (MS * 30, 1000 + 4 * 1448, 0, 1));
-    // One segment behind gives a single duplicate ACK: only the 200 ms RTO repairs the hole.
-    assert_eq!(run(1), (MS * 210, 1000 + 1448, 1, 0));
+    assert_eq!(run(linux, 4), (MS * 30, 1000 + 4 * 1448, 0, 1));
+    // One segment behind gives a single duplicate ACK. Linux probes at 42 ms (2·SRTT + 2 ms,
+    // two segments in flight) with the last segment; its duplicate ACK at 62 ms shows the hole
+    // (RACK's inference from the probe's SACK): the head is resent, the gap fills at 72 ms.
+    assert_eq!(run(linux, 1), (MS * 72, 1000 + 1448, 0, 1));
+    // Without the probe only the 200 ms RTO repairs the hole.
+    let no_probe = TcpConfig {
+        tail_loss_probe: false,
+        ..linux
+    };
+    assert_eq!(run(no_probe, 1), (MS * 210, 1000 + 1448, 1, 0));
 }
 
 #[test]
@@ -697,9 +770,10 @@ fn listener_drops_half_open_after_synack_retries_and_keeps_listening() {
 
 #[test]
 fn timestamps_let_the_rto_collapse_right_after_a_retransmission() {
-    // One keepalive is lost and retransmitted. With timestamps (Linux) the ACK of the
-    // retransmission is a valid RTT sample, so the RTO is back at 200 ms at once; without them
-    // (Karn's rule) it stays backed off at 400 ms until new data is acknowledged.
+    // One keepalive is lost and retransmitted by the RTO (the probe is off: it would repair the
+    // loss before any back-off). With timestamps (Linux) the ACK of the retransmission is a
+    // valid RTT sample, so the RTO is back at 200 ms at once; without them (Karn's rule) it
+    // stays backed off at 400 ms until new data is acknowledged.
     let rto_after = |cfg: TcpConfig| {
         let mut p = connected(cfg);
         p.link.set_silent(Direction::AToB, true);
@@ -710,11 +784,15 @@ fn timestamps_let_the_rto_collapse_right_after_a_retransmission() {
         assert_eq!(p.a.retransmissions(), 1);
         p.a.rto()
     };
-    let no_ts = TcpConfig {
-        timestamps: false,
+    let rto_only = TcpConfig {
+        tail_loss_probe: false,
         ..TcpConfig::linux()
     };
-    assert_eq!(rto_after(TcpConfig::linux()), MS * 200);
+    let no_ts = TcpConfig {
+        timestamps: false,
+        ..rto_only
+    };
+    assert_eq!(rto_after(rto_only), MS * 200);
     assert_eq!(rto_after(no_ts), MS * 400);
 }
 

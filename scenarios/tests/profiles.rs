@@ -1,0 +1,345 @@
+//! Timer profiles seen end to end in simulated runs: the behaviours a router's profile gives
+//! it, measured at the capture tap rather than read from the configuration.
+
+use std::collections::BTreeMap;
+
+use bgp::fsm::State;
+use scenarios::report::{DownCause, TimelineEntry, TimelineEvent};
+use scenarios::sim::net::{CapturePoint, Frame, SessIx};
+use scenarios::sim::tap::Tap;
+use scenarios::spec::SessionStateName;
+use sim_core::time::{Duration, Instant};
+
+/// Records when each end of each session sent a BFD control packet, and its FSM transitions.
+#[derive(Default)]
+struct Recorded {
+    /// (session, sending end) → send instants, in order.
+    bfd: BTreeMap<(usize, u8), Vec<Instant>>,
+    /// (session, end) → its FSM transitions, in order.
+    states: BTreeMap<(usize, u8), Vec<Transition>>,
+}
+
+/// One FSM transition seen at the tap.
+struct Transition {
+    at: Instant,
+    from: State,
+    to: State,
+}
+
+impl Tap for Recorded {
+    fn frame(&mut self, at: Instant, session: SessIx, from: u8, frame: &Frame) {
+        if matches!(frame, Frame::Datagram(_)) {
+            self.bfd.entry((session.0, from)).or_default().push(at);
+        }
+    }
+    fn received(&mut self, _: Instant, _: SessIx, _: u8, _: &[u8]) {}
+    fn state(&mut self, at: Instant, session: SessIx, end: u8, from: State, to: State) {
+        self.states
+            .entry((session.0, end))
+            .or_default()
+            .push(Transition { at, from, to });
+    }
+}
+
+/// Runs `text` (seed `seed`) and returns what the tap saw, with the topology.
+fn record(text: &str, seed: u64) -> (Recorded, scenarios::topology::Topology) {
+    let loaded = scenarios::load_str("profiles.toml", text).expect("the scenario loads");
+    let mut tap = Recorded::default();
+    scenarios::run_with_tap(&loaded.scenario, seed, None, &mut tap, CapturePoint::Sender)
+        .expect("the scenario runs");
+    (tap, loaded.scenario.topology)
+}
+
+/// The gaps between the BFD packets `router` sent on its sessions after the first 30 s (the
+/// sessions are Up and at their negotiated interval by then).
+fn bfd_gaps(text: &str, router: &str) -> Vec<Duration> {
+    let (tap, topo) = record(text, 1);
+    let from = Instant::ZERO + Duration::from_secs(30);
+    let mut gaps = Vec::new();
+    for ((s, end), times) in &tap.bfd {
+        let r = topo.sessions[*s].ends[usize::from(*end)].router;
+        if topo.routers[r.0].name != router {
+            continue;
+        }
+        let times: Vec<Instant> = times.iter().copied().filter(|t| *t >= from).collect();
+        gaps.extend(times.windows(2).map(|w| w[1] - w[0]));
+    }
+    gaps
+}
+
+/// BIRD's BFD (`proto/bfd/bfd.c`) jitters every transmission to 75–90 % of the interval; the
+/// MSEE's (RFC 5880 §6.8.7, multiplier 3) to 75–100 %. At 300 ms: [225, 270] ms and
+/// [225, 300] ms.
+#[test]
+fn a_bird_routers_bfd_packets_leave_at_75_to_90_percent_of_the_interval() {
+    let text = r#"
+name = "bird with BFD"
+topology = "expressroute-vpn-failover"
+duration = "2m"
+
+[bgp]
+profile = "bird"
+
+[bfd]
+enabled = true
+interval = "300ms"
+multiplier = 3
+"#;
+    let ms = Duration::from_millis;
+    let range = |g: &[Duration]| {
+        (
+            g.iter().copied().min().unwrap_or_default(),
+            g.iter().copied().max().unwrap_or_default(),
+        )
+    };
+    let ce = bfd_gaps(text, "ce1");
+    let msee = bfd_gaps(text, "msee1");
+    let (ce_lo, ce_hi) = range(&ce);
+    let (msee_lo, msee_hi) = range(&msee);
+    println!(
+        "ce1 (bird): {} BFD gaps in [{ce_lo}, {ce_hi}]; msee1 (rfc4271): {} in [{msee_lo}, {msee_hi}]",
+        ce.len(),
+        msee.len()
+    );
+    assert!(ce.len() > 300, "{} gaps", ce.len());
+    assert!(
+        ce_lo >= ms(225) && ce_hi <= ms(270),
+        "ce1: [{ce_lo}, {ce_hi}]"
+    );
+    assert!(
+        ce_lo < ms(228) && ce_hi > ms(267),
+        "ce1's jitter is spread: [{ce_lo}, {ce_hi}]"
+    );
+    assert!(
+        msee_lo >= ms(225) && msee_hi <= ms(300),
+        "msee1: [{msee_lo}, {msee_hi}]"
+    );
+    assert!(
+        msee_hi > ms(285),
+        "msee1 reaches past BIRD's 90 %: {msee_hi}"
+    );
+}
+
+/// How long `router`'s end of the session on circuit link `link` (`primary`, `secondary`)
+/// stayed in Idle after it first went down at or after `after`: the restart delay.
+fn restart_delay(
+    tap: &Recorded,
+    topo: &scenarios::topology::Topology,
+    link: &str,
+    router: &str,
+    after: Instant,
+) -> Duration {
+    let name = format!("circuit.{link}.private");
+    let s = topo
+        .sessions
+        .iter()
+        .position(|s| s.name == name)
+        .expect("the peering session");
+    let end = topo.sessions[s]
+        .ends
+        .iter()
+        .position(|e| topo.routers[e.router.0].name == router)
+        .expect("the router ends the session");
+    let states = &tap.states[&(s, u8::try_from(end).expect("0 or 1"))];
+    let idle = states
+        .iter()
+        .find(|t| t.at >= after && t.to == State::Idle)
+        .map(|t| t.at)
+        .expect("the session went down");
+    let restart = states
+        .iter()
+        .find(|t| t.at >= idle && t.from == State::Idle)
+        .map(|t| t.at)
+        .expect("the session restarted");
+    restart - idle
+}
+
+/// The restart timers are the profile's and settable per router: after the hold timer expires
+/// (a silent cut of both links), ce2 (`bird` defaults, `error wait time 60, 300` jittered by
+/// `bgp_start_timer`) waits 45–60 s in Idle, ce1 (`bird` with `idle_hold = "2s"`) 1.5–2 s; an
+/// `frr` router 1 s (its start timer after a hold expiry).
+#[test]
+fn restart_delays_follow_the_profile_and_the_router_settings() {
+    let bird = r#"
+name = "bird restarts"
+topology = "expressroute-vpn-failover"
+duration = "3m"
+
+[bgp]
+profile = "bird"
+hold_time = "10s"
+keepalive = "3s"
+
+[bgp.router.ce1]
+idle_hold = "2s"
+idle_hold_max = "2s"
+connect_delay = "1s"
+
+[[fault]]
+at = "60s"
+kind = "silent"
+target = "circuit"
+"#;
+    let cut = Instant::ZERO + Duration::from_secs(60);
+    let (mut lo1, mut hi1, mut lo2, mut hi2) =
+        (Duration::MAX, Duration::ZERO, Duration::MAX, Duration::ZERO);
+    for seed in 1..=8 {
+        let (tap, topo) = record(bird, seed);
+        let ce1 = restart_delay(&tap, &topo, "primary", "ce1", cut);
+        let ce2 = restart_delay(&tap, &topo, "secondary", "ce2", cut);
+        assert!(
+            ce1 >= Duration::from_millis(1500) && ce1 <= Duration::from_secs(2),
+            "seed {seed}: ce1 {ce1}"
+        );
+        assert!(
+            ce2 >= Duration::from_secs(45) && ce2 <= Duration::from_secs(60),
+            "seed {seed}: ce2 {ce2}"
+        );
+        (lo1, hi1, lo2, hi2) = (lo1.min(ce1), hi1.max(ce1), lo2.min(ce2), hi2.max(ce2));
+    }
+    println!(
+        "bird restart delay after a hold expiry: ce1 (idle_hold 2s) [{lo1}, {hi1}], ce2 (defaults) [{lo2}, {hi2}]"
+    );
+    let frr = bird
+        .replace("profile = \"bird\"", "profile = \"frr\"")
+        .replace(
+            "idle_hold = \"2s\"\nidle_hold_max = \"2s\"\nconnect_delay = \"1s\"\n",
+            "",
+        );
+    let (tap, topo) = record(&frr, 1);
+    assert_eq!(
+        restart_delay(&tap, &topo, "primary", "ce1", cut),
+        Duration::from_secs(1)
+    );
+    assert_eq!(
+        restart_delay(&tap, &topo, "secondary", "ce2", cut),
+        Duration::from_secs(1)
+    );
+}
+
+#[test]
+fn restart_timers_of_microsofts_routers_are_refused() {
+    let text = r#"
+name = "msee restart"
+topology = "expressroute-vpn-failover"
+duration = "1m"
+
+[bgp.router.msee1]
+idle_hold = "1s"
+"#;
+    let Err(e) = scenarios::load_str("profiles.toml", text) else {
+        panic!("an MSEE's restart timers are Microsoft's");
+    };
+    let msg = format!("{e:?}");
+    assert!(
+        msg.contains("idle_hold") && msg.contains("Microsoft"),
+        "{msg}"
+    );
+}
+
+/// When ce1 declared its primary session down after the cut at 60 s (and why), and when its
+/// FIB first changed after that. The outages of on-premises flows that begin at the cut end
+/// when that FIB change is made: measured outage follows the FIB.
+fn detection_and_fib(text: &str, seed: u64) -> (Instant, DownCause, Instant) {
+    let loaded = scenarios::load_str("profiles.toml", text).expect("the scenario loads");
+    let report = scenarios::run(&loaded.scenario, seed, None).expect("the scenario runs");
+    let cut = Instant::ZERO + Duration::from_secs(60);
+    let ce1 = |e: &&TimelineEntry| e.at >= cut && e.router.as_deref() == Some("ce1");
+    let (down, cause) = report
+        .timeline
+        .iter()
+        .filter(ce1)
+        .find_map(|e| match &e.event {
+            TimelineEvent::Session {
+                session,
+                to: SessionStateName::Idle,
+                cause: Some(cause),
+                ..
+            } if session == "circuit.primary.private" => Some((e.at, *cause)),
+            _ => None,
+        })
+        .expect("ce1 detected the cut");
+    let fib = report
+        .timeline
+        .iter()
+        .filter(ce1)
+        .find(|e| e.at >= down && matches!(e.event, TimelineEvent::Fib { .. }))
+        .map(|e| e.at)
+        .expect("ce1's FIB moved");
+    let ends: Vec<Option<Instant>> = report
+        .outages
+        .iter()
+        .filter(|o| o.direction == "onprem_to_vnet" && o.start == cut)
+        .map(|o| o.end)
+        .collect();
+    assert!(
+        !ends.is_empty(),
+        "seed {seed}: flows through ce1's primary link break at the cut"
+    );
+    assert!(
+        ends.iter().all(|e| *e == Some(fib)),
+        "seed {seed}: outages end {ends:?}, ce1's FIB moved at {fib}"
+    );
+    (down, cause, fib)
+}
+
+/// Route-install latency per profile: BIRD 2.0 runs the withdrawal a hold-timer expiry
+/// starts only at its event loop's next wake-up (its next BGP timer + 1 ms, at most 3 s), but
+/// a BFD down at once; FRR takes its work queues' 70 ms either way.
+#[test]
+fn the_fib_follows_each_profiles_route_install_latency() {
+    let base = |profile: &str, bfd: bool| {
+        let mut t = format!(
+            r#"
+name = "route install"
+topology = "expressroute-vpn-failover"
+duration = "3m"
+
+[bgp]
+profile = "{profile}"
+hold_time = "10s"
+keepalive = "3s"
+
+[[fault]]
+at = "60s"
+kind = "silent"
+target = "circuit.primary"
+
+[[probe]]
+from = "onprem"
+to = "vnet"
+flows = 8
+"#
+        );
+        if bfd {
+            t.push_str("\n[bfd]\nenabled = true\ninterval = \"300ms\"\nmultiplier = 3\n");
+        }
+        t
+    };
+    let ms = Duration::from_millis;
+    let (mut lo, mut hi) = (Duration::MAX, Duration::ZERO);
+    for seed in 1..=6 {
+        let (down, cause, fib) = detection_and_fib(&base("bird", false), seed);
+        assert_eq!(cause, DownCause::HoldTimer);
+        let latency = fib - down;
+        assert!(
+            latency >= ms(1) && latency <= ms(3_001),
+            "seed {seed}: bird after a hold expiry: {latency}"
+        );
+        (lo, hi) = (lo.min(latency), hi.max(latency));
+        let (down, cause, fib) = detection_and_fib(&base("bird", true), seed);
+        assert_eq!(cause, DownCause::Bfd);
+        assert_eq!(fib, down, "seed {seed}: bird after BFD down: at once");
+        for bfd in [false, true] {
+            let (down, _, fib) = detection_and_fib(&base("frr", bfd), seed);
+            assert_eq!(fib - down, ms(70), "seed {seed}: frr, bfd {bfd}");
+        }
+    }
+    println!(
+        "bird: FIB {lo} to {hi} after a hold-timer expiry, at once after BFD down; frr: 70 ms"
+    );
+    assert!(
+        hi > lo,
+        "the wake-up depends on the phase of ce1's other timers"
+    );
+}
