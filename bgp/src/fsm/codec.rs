@@ -8,7 +8,7 @@ use std::net::Ipv4Addr;
 use super::config::Config;
 use crate::wire::{
     AddPathFamily, AddPathMode, Asn, Capability, DecodeCtx, DecodeError, EncodeCtx, EncodeError,
-    Family, KEEPALIVE, Message, Notification, Open, Update,
+    Family, HEADER_LEN, KEEPALIVE, MAX_MESSAGE_LEN, Message, Notification, Open, Update,
 };
 
 /// A received message, reduced to what the state machine distinguishes.
@@ -229,9 +229,22 @@ pub(super) fn keepalive() -> Vec<u8> {
     out
 }
 
-/// A NOTIFICATION.
+/// The most Data a NOTIFICATION can carry in a message of 4,096 octets (RFC 4271 §4.5: the
+/// header, Error Code and Error Subcode, then Data).
+pub(super) const MAX_NOTIFICATION_DATA: usize = MAX_MESSAGE_LEN - HEADER_LEN - 2;
+
+/// A NOTIFICATION, its Data cut to [`MAX_NOTIFICATION_DATA`] octets. The Data of an error in an
+/// extended message (RFC 8654) can be longer than that: the whole erroneous ROUTE-REFRESH (RFC
+/// 7313 §5: "the Data field ... contains the complete ROUTE-REFRESH message") or attribute
+/// (RFC 4271 §6.3). Such a NOTIFICATION did not encode, and the session closed without one;
+/// cut, it fits a message every peer accepts, extended messages negotiated or not, and keeps
+/// what the peer acts on: the code, the subcode and the start of the Data. RFC 4271 §6: "a
+/// NOTIFICATION message with the indicated Error Code, Error Subcode, and Data fields, is
+/// sent, and the BGP connection is closed".
 pub(super) fn notification(n: &Notification) -> Vec<u8> {
-    encode_fixed(&Message::Notification(n.clone()))
+    let mut n = n.clone();
+    n.data.truncate(MAX_NOTIFICATION_DATA);
+    encode_fixed(&Message::Notification(n))
 }
 
 /// An UPDATE under the negotiated context.
