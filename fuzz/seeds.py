@@ -10,14 +10,14 @@ the RIS update dump `corpus/ris/ris-updates-20100722-2015.mrt.gz`; BGP messages 
 both; hand-built BFD control packets; the library's scenario files
 (`scenarios/library/*.toml`) and a few of them shortened to fit the target's time bound.
 Every seed is small (a few KB), so that the whole corpus stays far under a megabyte.
-Re-running the script rewrites the same files, byte for byte.
+Re-running the script rewrites the same files, byte for byte, and keeps the regression inputs
+(`regress-*`), which it does not make.
 """
 
 import gzip
 import hashlib
 import os
 import re
-import shutil
 import struct
 import subprocess
 import sys
@@ -146,8 +146,12 @@ def main():
     if len(sys.argv) != 2:
         sys.exit(__doc__)
     holdtime = sys.argv[1]
+    # Rewrite every seed but the regression inputs (`regress-*`: inputs that once failed,
+    # kept so that every run starts from them).
     for t in os.listdir(CORPUS) if os.path.isdir(CORPUS) else []:
-        shutil.rmtree(os.path.join(CORPUS, t))
+        for f in os.listdir(os.path.join(CORPUS, t)):
+            if not f.startswith("regress-"):
+                os.remove(os.path.join(CORPUS, t, f))
 
     with tempfile.TemporaryDirectory() as tmp:
         scenario = os.path.join(tmp, "seed.toml")

@@ -262,6 +262,68 @@ fn treat_as_withdraw_keeps_the_session_up() {
 }
 
 #[test]
+fn an_error_in_an_extended_message_still_sends_its_notification_with_data_cut_to_fit() {
+    // Found by the `speaker` fuzz target: with extended messages (RFC 8654) a ROUTE-REFRESH of
+    // 4,415 octets passes the header check and fails RFC 7313 §5's length check, whose Data is
+    // the whole message; a NOTIFICATION carrying it did not fit 4,096 octets, did not encode,
+    // and the session closed after an empty write instead.
+    let mut body = vec![0, 1, 0, 1];
+    body.resize(4415 - 19, 0xab);
+    let refresh = msg(5, &body);
+    expect_notification(
+        established_extended(),
+        &refresh,
+        (7, 1),
+        Event::UpdateMsgErr,
+        "oversized ROUTE-REFRESH",
+    );
+    // The NOTIFICATION itself: 4,096 octets, its Data the start of the message.
+    let mut s = established_extended();
+    s.handle_bytes(Instant::ZERO, &refresh);
+    let (tx, ev) = drain(&mut s);
+    let Some(Transmit::Bytes(bytes)) = tx.first() else {
+        panic!("no NOTIFICATION written: {tx:?}")
+    };
+    assert_eq!(bytes.len(), 4096);
+    let Ok(Message::Notification(n)) = Message::decode(bytes, &bgp::wire::DecodeCtx::default())
+    else {
+        panic!("not a NOTIFICATION")
+    };
+    assert_eq!(n.data, refresh[..4096 - 21].to_vec());
+    // The event reports what was sent.
+    assert!(ev.contains(&SessionEvent::NotificationSent(n)));
+}
+
+/// A with extended messages (RFC 8654), Established with a B that announced them too.
+fn established_extended() -> bgp::fsm::Session {
+    let mut a = cfg_a(Profile::RFC4271);
+    a.extended_message = true;
+    let mut s = session(a, 1);
+    s.handle_command(Instant::ZERO, Command::Start)
+        .expect("start");
+    s.handle_transport(Instant::ZERO, Transport::Connected);
+    let open = Open::new(
+        Asn(AS_B),
+        90,
+        ID_B,
+        vec![
+            Capability::Multiprotocol(Family::IPV4_UNICAST),
+            Capability::FourOctetAs(Asn(AS_B)),
+            Capability::RouteRefresh,
+            Capability::ExtendedMessage,
+        ],
+    );
+    let open = Message::Open(open)
+        .to_bytes(&EncodeCtx::default())
+        .expect("encodes");
+    s.handle_bytes(Instant::ZERO, &open);
+    s.handle_bytes(Instant::ZERO, &keepalive());
+    assert_eq!(s.state(), State::Established);
+    drain(&mut s);
+    s
+}
+
+#[test]
 fn buffers_at_most_the_incomplete_message() {
     let mut s = established_session();
     let update = withdraw_update();

@@ -1,7 +1,7 @@
 //! A BFD session fed arbitrary packets, timer expiries and operator commands.
 //!
-//! Input: `[config][op...]`. `config` sets the role (active or passive), Detect Mult and
-//! the intervals; each op is one input to the session:
+//! Input: `[config][op...]`. `config` sets the role (active or passive), Detect Mult, the
+//! intervals and the jitter ranges (RFC 5880's or BIRD's); each op is one input to the session:
 //!
 //! - `0b..00`: a raw packet: the next byte is its length (up to 64), then the octets;
 //! - `0b..01`: a well-formed packet from the peer, built from the next 6 bytes (state, P and
@@ -20,6 +20,7 @@
 
 use bgp::bfd::packet::{ControlPacket, State};
 use bgp::bfd::{Command, Config, Event, Session};
+use bgp::fsm::profile::BfdJitter;
 use libfuzzer_sys::fuzz_target;
 use sim_core::time::{Duration, Instant};
 
@@ -80,6 +81,12 @@ fuzz_target!(|data: &[u8]| {
         required_min_rx: interval(config >> 4),
         detect_mult: (config & 0x03) + 1,
         passive: config & 0x80 != 0,
+        // The jitter ranges of RFC 5880 §6.8.7 or BIRD's.
+        tx_jitter: if config & 0x40 != 0 {
+            BfdJitter::BIRD
+        } else {
+            BfdJitter::RFC5880
+        },
     };
     let mut h = Harness {
         session: Session::new(Instant::ZERO, config, 1),

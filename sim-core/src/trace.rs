@@ -17,7 +17,8 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::io;
 
-use serde::{Deserialize, Serialize};
+use serde::ser::SerializeMap;
+use serde::{Deserialize, Serialize, Serializer};
 use serde_json::Value;
 
 use crate::rng::{FNV_OFFSET_BASIS, fnv1a64_extend};
@@ -32,9 +33,48 @@ pub struct Record {
     pub node: String,
     /// What happened, e.g. `"tcp.send"`, `"link.drop"`, `"bgp.state"`.
     pub kind: String,
-    /// Details, sorted by name.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    /// Details, sorted by name (and the keys of every object inside them too, see
+    /// [`Sorted`]).
+    #[serde(
+        default,
+        skip_serializing_if = "BTreeMap::is_empty",
+        serialize_with = "serialize_sorted"
+    )]
     pub fields: BTreeMap<String, Value>,
+}
+
+/// Serialises `fields` with the keys of every nested object sorted.
+fn serialize_sorted<S: Serializer>(
+    fields: &BTreeMap<String, Value>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    s.collect_map(fields.iter().map(|(k, v)| (k, Sorted(v))))
+}
+
+/// A JSON value that serialises with its object keys sorted at every depth. Without this the
+/// bytes of a trace depended on the build: serde_json's `preserve_order` feature keeps
+/// objects in insertion order (struct fields in declaration order), and Cargo turns it on for
+/// every crate of a build as soon as one crate in it asks (a dev-dependency of `bench` does),
+/// so `cargo test --workspace` wrote other traces than `cargo test -p tests`, with other
+/// hashes.
+struct Sorted<'a>(&'a Value);
+
+impl Serialize for Sorted<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            Value::Object(map) => {
+                let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+                entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
+                let mut m = s.serialize_map(Some(entries.len()))?;
+                for (k, v) in entries {
+                    m.serialize_entry(k, &Sorted(v))?;
+                }
+                m.end()
+            }
+            Value::Array(items) => s.collect_seq(items.iter().map(Sorted)),
+            other => other.serialize(s),
+        }
+    }
 }
 
 impl Record {
@@ -165,6 +205,27 @@ impl<W: io::Write> Tracer<W> {
 mod tests {
     use super::*;
     use crate::rng::fnv1a64;
+
+    #[test]
+    fn nested_objects_serialise_with_sorted_keys_whatever_the_build() {
+        // Inserted out of order: with serde_json's `preserve_order` (on in a workspace build)
+        // the map keeps that order, and only `Sorted` puts it right.
+        let mut inner = serde_json::Map::new();
+        inner.insert("to".into(), Value::from("idle"));
+        inner.insert("from".into(), Value::from("up"));
+        let mut outer = serde_json::Map::new();
+        outer.insert("type".into(), Value::from("session"));
+        outer.insert("event".into(), Value::Array(vec![Value::Object(inner)]));
+        let r = Record::new(Instant::from_nanos(1), "ce1", "timeline")
+            .with("event", Value::Object(outer));
+        let mut t = Tracer::new(Vec::new());
+        t.record(&r).unwrap();
+        assert_eq!(
+            String::from_utf8(t.into_inner()).unwrap(),
+            "{\"time\":1,\"node\":\"ce1\",\"kind\":\"timeline\",\"fields\":{\"event\":\
+             {\"event\":[{\"from\":\"up\",\"to\":\"idle\"}],\"type\":\"session\"}}}\n"
+        );
+    }
 
     #[test]
     fn records_serialise_with_stable_key_order() {

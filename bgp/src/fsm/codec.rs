@@ -8,7 +8,7 @@ use std::net::Ipv4Addr;
 use super::config::Config;
 use crate::wire::{
     AddPathFamily, AddPathMode, Asn, Capability, DecodeCtx, DecodeError, EncodeCtx, EncodeError,
-    Family, KEEPALIVE, Message, Notification, Open, Update,
+    Family, HEADER_LEN, KEEPALIVE, MAX_MESSAGE_LEN, Message, Notification, Open, Update,
 };
 
 /// A received message, reduced to what the state machine distinguishes.
@@ -152,23 +152,27 @@ impl Framer {
     /// The next whole message, `Ok(None)` when more bytes are needed. After a header error
     /// the same error is returned again (the session closes on the first).
     pub(super) fn next(&mut self, ctx: &DecodeCtx) -> Result<Option<Incoming>, DecodeError> {
-        let decoded = self.inner.poll_frame(ctx, |bytes| {
-            if bytes == KEEPALIVE {
-                return Ok(Incoming::Keepalive);
-            }
-            Ok(match Message::decode(bytes, ctx)? {
-                Message::Open(open) => Incoming::Open(OpenInfo::from_open(&open)),
-                Message::Update(update) => Incoming::Update(update),
-                Message::Notification(n) => Incoming::Notification(n),
-                Message::Keepalive => Incoming::Keepalive,
-                Message::RouteRefresh(_) => Incoming::Other,
-            })
-        });
-        match decoded {
-            None => Ok(None),
-            Some(Err(header)) => Err(header.into()),
-            Some(Ok(message)) => message.map(Some),
+        let bytes = match self.inner.peek(ctx) {
+            None => return Ok(None),
+            Some(Err(header)) => return Err(header.into()),
+            Some(Ok(bytes)) => bytes,
+        };
+        let len = bytes.len();
+        // The framer checked the header, and only a KEEPALIVE may be 19 octets long (RFC 4271
+        // §4.1: every other type has a body).
+        if len == KEEPALIVE.len() {
+            self.inner.consume(len);
+            return Ok(Some(Incoming::Keepalive));
         }
+        let message = Message::decode(bytes, ctx);
+        self.inner.consume(len);
+        Ok(Some(match message? {
+            Message::Open(open) => Incoming::Open(OpenInfo::from_open(&open)),
+            Message::Update(update) => Incoming::Update(update),
+            Message::Notification(n) => Incoming::Notification(n),
+            Message::Keepalive => Incoming::Keepalive,
+            Message::RouteRefresh(_) => Incoming::Other,
+        }))
     }
 }
 
@@ -225,9 +229,22 @@ pub(super) fn keepalive() -> Vec<u8> {
     out
 }
 
-/// A NOTIFICATION.
+/// The most Data a NOTIFICATION can carry in a message of 4,096 octets (RFC 4271 §4.5: the
+/// header, Error Code and Error Subcode, then Data).
+pub(super) const MAX_NOTIFICATION_DATA: usize = MAX_MESSAGE_LEN - HEADER_LEN - 2;
+
+/// A NOTIFICATION, its Data cut to [`MAX_NOTIFICATION_DATA`] octets. The Data of an error in an
+/// extended message (RFC 8654) can be longer than that: the whole erroneous ROUTE-REFRESH (RFC
+/// 7313 §5: "the Data field ... contains the complete ROUTE-REFRESH message") or attribute
+/// (RFC 4271 §6.3). Such a NOTIFICATION did not encode, and the session closed without one;
+/// cut, it fits a message every peer accepts, extended messages negotiated or not, and keeps
+/// what the peer acts on: the code, the subcode and the start of the Data. RFC 4271 §6: "a
+/// NOTIFICATION message with the indicated Error Code, Error Subcode, and Data fields, is
+/// sent, and the BGP connection is closed".
 pub(super) fn notification(n: &Notification) -> Vec<u8> {
-    encode_fixed(&Message::Notification(n.clone()))
+    let mut n = n.clone();
+    n.data.truncate(MAX_NOTIFICATION_DATA);
+    encode_fixed(&Message::Notification(n))
 }
 
 /// An UPDATE under the negotiated context.

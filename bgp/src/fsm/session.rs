@@ -679,7 +679,9 @@ impl Session {
         self.set_state(State::OpenSent, cause);
     }
 
-    fn send_notification(&mut self, n: Notification) {
+    fn send_notification(&mut self, mut n: Notification) {
+        // The event reports what goes on the wire: Data cut to fit (see `codec::notification`).
+        n.data.truncate(codec::MAX_NOTIFICATION_DATA);
         if self.conn == Conn::Open {
             self.transmits
                 .push_back(Transmit::Bytes(codec::notification(&n)));

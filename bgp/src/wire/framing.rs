@@ -52,13 +52,15 @@ pub fn frame(buf: &[u8], ctx: &DecodeCtx) -> Result<Frame, HeaderError> {
     }
 }
 
-/// Buffers stream bytes and yields whole messages: the one BGP stream framer of the project
-/// (the session FSM, the simulator's MRT recorder and this crate's users all frame with it).
+/// Buffers stream bytes and yields whole messages: the BGP stream framer of the project (the
+/// session FSM and the simulator's MRT recorder frame with it; `holdtime decode`, which must
+/// resynchronise on the next marker after a hole in a capture, runs [`frame`] itself).
 ///
 /// Call order: [`Framer::handle_bytes`] with whatever the transport delivered, then
-/// [`Framer::poll_message`] (decoded) or [`Framer::poll_frame`] (the octets) until it returns
-/// `None`. After an error the session must close: the framer keeps returning the same header
-/// error, and a body error consumed its message.
+/// [`Framer::poll_message`] (decoded), [`Framer::poll_frame`] (the octets) or
+/// [`Framer::peek`] and [`Framer::consume`] until it returns `None`. After an error the
+/// session must close: the framer keeps returning the same header error, and a body error
+/// consumed its message.
 #[derive(Debug, Clone, Default)]
 pub struct Framer {
     buf: BytesMut,
@@ -114,6 +116,23 @@ impl Framer {
         ctx: &DecodeCtx,
         f: impl FnOnce(&[u8]) -> T,
     ) -> Option<Result<T, HeaderError>> {
+        let out = match self.peek(ctx)? {
+            Err(e) => return Some(Err(e)),
+            Ok(bytes) => (bytes.len(), f(bytes)),
+        };
+        self.consume(out.0);
+        Some(Ok(out.1))
+    }
+
+    /// The next whole message's octets (header included), left in the buffer: `None` when
+    /// more bytes are needed. Hand its length to [`Framer::consume`] once done with it
+    /// ([`Framer::poll_frame`] does both; this pair lets a caller return a large decoded value
+    /// without moving it through a closure's result).
+    ///
+    /// # Errors
+    ///
+    /// `Some(Err(_))` with the header error, as soon as the header shows it.
+    pub fn peek(&self, ctx: &DecodeCtx) -> Option<Result<&[u8], HeaderError>> {
         // A KEEPALIVE's header is valid under every context: no need to parse it.
         let len = if self.buf.starts_with(&KEEPALIVE) {
             KEEPALIVE.len()
@@ -125,8 +144,11 @@ impl Framer {
             }
         };
         // `len` octets are buffered.
-        let out = self.buf.get(..len).map(f);
-        self.buf.advance(len);
-        out.map(Ok)
+        self.buf.get(..len).map(Ok)
+    }
+
+    /// Drops the first `len` octets: the message [`Framer::peek`] returned.
+    pub fn consume(&mut self, len: usize) {
+        self.buf.advance(len.min(self.buf.len()));
     }
 }
