@@ -44,7 +44,7 @@ use crate::wire::{
 };
 
 /// The attributes advertised for a prefix, shared by every prefix of one batch that has them.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Exported {
     /// Path attributes as sent (without MP_REACH_NLRI).
     pub attrs: Arc<PathAttributes>,
@@ -150,7 +150,18 @@ impl AdjRibOut {
         // (iteration order never reaches the output). Paths stay alive in `loc` meanwhile.
         let mut cache: BTreeMap<(usize, bool), Option<Arc<Exported>>> = BTreeMap::new();
         let mut groups: Vec<(Arc<Exported>, Family, Vec<Nlri>)> = Vec::new();
+        // The batch a path's export joins: found by its address, else by its value, so that
+        // prefixes of different paths exported alike (towards another AS the MED and
+        // LOCAL_PREF are gone and the next hop is ours, §5.1) share UPDATEs, as BIRD's and
+        // FRR's update groups do: a peer announcing one UPDATE per prefix costs the other
+        // peers one UPDATE per batch, not one per prefix.
         let mut group_of: BTreeMap<usize, usize> = BTreeMap::new();
+        #[allow(
+            clippy::disallowed_types,
+            reason = "lookup only: batches keep the order of their first prefix, which is sorted"
+        )]
+        let mut group_by_value: std::collections::HashMap<(Arc<Exported>, bool), usize> =
+            std::collections::HashMap::new();
         for prefix in pending {
             let v6 = matches!(prefix, IpNet::V6(_));
             let desired = loc.best(&prefix).and_then(|best| {
@@ -183,13 +194,17 @@ impl AdjRibOut {
                 (Some(want), _) => {
                     let ptr = Arc::as_ptr(&want) as usize;
                     let index = *group_of.entry(ptr).or_insert_with(|| {
-                        let family = if v6 {
-                            Family::IPV6_UNICAST
-                        } else {
-                            Family::IPV4_UNICAST
-                        };
-                        groups.push((Arc::clone(&want), family, Vec::new()));
-                        groups.len() - 1
+                        *group_by_value
+                            .entry((Arc::clone(&want), v6))
+                            .or_insert_with(|| {
+                                let family = if v6 {
+                                    Family::IPV6_UNICAST
+                                } else {
+                                    Family::IPV4_UNICAST
+                                };
+                                groups.push((Arc::clone(&want), family, Vec::new()));
+                                groups.len() - 1
+                            })
                     });
                     if let Some(group) = groups.get_mut(index) {
                         group.2.push(Nlri::new(prefix));

@@ -589,6 +589,29 @@ fn packs_many_prefixes_into_few_updates_within_max_length() {
 }
 
 #[test]
+fn paths_exported_alike_share_updates_though_their_meds_differ() {
+    // Peer 1 announces each prefix in an UPDATE of its own, each with its own MED. Towards
+    // eBGP peer 2 the MED is removed (RFC 4271 §5.1.4) and every path is exported with the
+    // same attributes, so they go out together, not one UPDATE per prefix.
+    let mut rib = rib();
+    for i in 0..200u32 {
+        let mut a = attrs(&[65_001], v4(10, 0, 1, 2));
+        a.set(AttrValue::MultiExitDisc(i));
+        let prefix = format!("10.0.{i}.0/24");
+        ok(rib.handle_update(PeerId(1), &announce(a, &[prefix.as_str()])));
+    }
+    let updates = flush(&mut rib, 2);
+    assert_eq!(
+        updates.len(),
+        1,
+        "one UPDATE for 200 prefixes exported alike"
+    );
+    assert_eq!(announced(&updates).len(), 200);
+    // Towards iBGP peer 3 the MED stays, so each path keeps its own UPDATE.
+    assert_eq!(flush(&mut rib, 3).len(), 200);
+}
+
+#[test]
 fn new_session_receives_the_whole_table() {
     let mut rib = Rib::new(RibConfig::new(LOCAL_AS, v4(10, 255, 0, 1)));
     ok(rib.add_peer(
