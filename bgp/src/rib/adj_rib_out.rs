@@ -206,10 +206,13 @@ impl AdjRibOut {
                                 groups.len() - 1
                             })
                     });
-                    if let Some(group) = groups.get_mut(index) {
+                    // The batch's attributes, not this path's copy: prefixes exported alike
+                    // share one allocation in the Adj-RIB-Out too.
+                    let shared = groups.get_mut(index).map_or(want, |group| {
                         group.2.push(Nlri::new(prefix));
-                    }
-                    self.advertised.insert(prefix, want);
+                        Arc::clone(&group.0)
+                    });
+                    self.advertised.insert(prefix, shared);
                 }
             }
         }
