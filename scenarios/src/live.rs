@@ -66,6 +66,18 @@ pub enum LiveRole {
     Ce,
 }
 
+impl LiveRole {
+    /// The role as `--role` writes it (`msee`, `vpn-gateway`, `ce`).
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Msee => "msee",
+            Self::VpnGateway => "vpn-gateway",
+            Self::Ce => "ce",
+        }
+    }
+}
+
 /// How to reach the real peer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Endpoint {
@@ -186,7 +198,7 @@ pub struct LiveOptions {
 #[derive(Debug, thiserror::Error)]
 pub enum LiveRunError {
     /// The topology has no router with the role.
-    #[error("the topology has no {0:?} router")]
+    #[error("the topology has no {} router", .0.name())]
     NoRouter(LiveRole),
     /// The router has no session of the kind played live.
     #[error("router {0} has no customer-facing session to play")]
@@ -195,7 +207,7 @@ pub enum LiveRunError {
     #[error("no endpoint: give --listen or --connect")]
     NoEndpoint,
     /// More endpoints than routers of the role.
-    #[error("{given} endpoints but the topology has {routers} {role:?} router(s)")]
+    #[error("{given} endpoints but the topology has {routers} {} router(s)", .role.name())]
     TooManyEndpoints {
         /// The role.
         role: LiveRole,
@@ -841,7 +853,7 @@ fn describe(event: &LiveEvent, session: &str, other: &str) -> Option<String> {
         LiveEventKind::Speaker(SpeakerEvent::Session { event, .. }) => match event {
             SessionEvent::StateChanged { from, to, cause } => {
                 let why = if *from == State::Established {
-                    format!(" ({cause:?})")
+                    format!(" ({})", event_words(*cause))
                 } else {
                     String::new()
                 };
@@ -891,7 +903,9 @@ fn describe(event: &LiveEvent, session: &str, other: &str) -> Option<String> {
                 to,
                 diagnostic,
             } => format!(
-                "bfd {session}: {from:?} -> {to:?} (diagnostic {})",
+                "bfd {session}: {} -> {} (diagnostic {})",
+                bfd_state(*from),
+                bfd_state(*to),
                 diagnostic.0
             ),
             bgp::bfd::Event::SessionDown { diagnostic } => format!(
@@ -945,12 +959,56 @@ fn describe(event: &LiveEvent, session: &str, other: &str) -> Option<String> {
             format!("tcp {session}: {other} closed the silenced connection (unseen by our session)")
         }
         LiveEventKind::Refused { remote, reason } => {
-            format!("tcp {session}: refused {remote} ({reason:?})")
+            format!(
+                "tcp {session}: refused {remote} ({})",
+                match reason {
+                    bgp::live::RefuseReason::UnknownPeer => "no configured peer has this address",
+                    bgp::live::RefuseReason::Busy => "the peer already has a connection",
+                }
+            )
         }
-        LiveEventKind::Fault { fault, .. } => {
-            format!("FAULT {} on {session}", format!("{fault:?}").to_lowercase())
-        }
+        LiveEventKind::Fault { fault, .. } => match fault {
+            Fault::Silent => format!("FAULT silent on {session}"),
+            Fault::Down => format!("FAULT down on {session}"),
+            Fault::Restore => format!("RESTORED {session}"),
+        },
     })
+}
+
+/// An RFC 4271 §8.1 event in words, for why a session left Established.
+const fn event_words(e: bgp::fsm::Event) -> &'static str {
+    use bgp::fsm::Event as E;
+    match e {
+        E::ManualStart => "manual start",
+        E::ManualStop => "manual stop",
+        E::AutomaticStart => "automatic start",
+        E::AutomaticStop => "automatic stop",
+        E::ConnectRetryTimerExpires => "connect retry timer expired",
+        E::HoldTimerExpires => "hold timer expired",
+        E::KeepaliveTimerExpires => "keepalive timer expired",
+        E::DelayOpenTimerExpires => "delay open timer expired",
+        E::IdleHoldTimerExpires => "idle hold timer expired",
+        E::TcpConnectionConfirmed => "TCP connection confirmed",
+        E::TcpConnectionFails => "TCP connection closed or failed",
+        E::BgpOpen => "OPEN received",
+        E::BgpHeaderErr => "message header error",
+        E::BgpOpenMsgErr => "OPEN message error",
+        E::OpenCollisionDump => "connection collision",
+        E::NotifMsg => "NOTIFICATION received",
+        E::KeepAliveMsg => "KEEPALIVE received",
+        E::UpdateMsg => "UPDATE received",
+        E::UpdateMsgErr => "UPDATE message error",
+    }
+}
+
+/// A BFD state as RFC 5880 §4.1 names it.
+const fn bfd_state(s: bgp::bfd::packet::State) -> &'static str {
+    match s {
+        bgp::bfd::packet::State::AdminDown => "AdminDown",
+        bgp::bfd::packet::State::Down => "Down",
+        bgp::bfd::packet::State::Init => "Init",
+        bgp::bfd::packet::State::Up => "Up",
+    }
 }
 
 /// ` "text"` for a NOTIFICATION with a shutdown communication, else nothing.
@@ -1050,7 +1108,7 @@ fn print_summary(out: &mut dyn Write, summary: &LiveSummary, played: &[Played]) 
                 n.at,
                 n.communication
                     .as_ref()
-                    .map_or_else(String::new, |c| format!(": {c:?}"))
+                    .map_or_else(String::new, |c| format!(": \"{}\"", c.escape_debug()))
             );
         }
         let _ = writeln!(

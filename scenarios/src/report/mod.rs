@@ -552,10 +552,14 @@ pub enum RunFormat {
 }
 
 mod csv;
+pub mod junit;
+mod summary;
 mod text;
 mod verdict;
 
-pub use verdict::{Verdict, evaluate, render_verdicts};
+pub use verdict::{
+    Verdict, evaluate, render_verdict_section, render_verdicts, tally, tally_line,
+};
 
 impl RunReport {
     /// The report as pretty JSON.
