@@ -680,9 +680,12 @@ fn check(
         }
     }
     match format {
-        CheckFormat::Text => {
+        // The tally ends the PASS/FAIL lines; without any (every file refused or empty),
+        // standard output stays empty and standard error said why.
+        CheckFormat::Text if passed + failed > 0 => {
             let _ = writeln!(out, "{}", tally_line(passed, failed));
         }
+        CheckFormat::Text => {}
         CheckFormat::Junit => {
             let _ = out.write_all(junit(&suites).as_bytes());
         }

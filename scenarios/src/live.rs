@@ -671,7 +671,11 @@ async fn run_async(
             } else {
                 p.router.as_str()
             };
-            let _ = writeln!(out, "  {:>12}  {who:<8} {line}", event.at.to_string());
+            let _ = writeln!(
+                out,
+                "  {:>12}  {who:<8} {line}",
+                crate::fmt::instant(event.at)
+            );
         }
         tracker.observe(i, &event, &played);
     }
@@ -860,8 +864,9 @@ fn describe(event: &LiveEvent, session: &str, other: &str) -> Option<String> {
                 format!("bgp {session}: {from} -> {to}{why}")
             }
             SessionEvent::Established(n) => format!(
-                "bgp {session}: negotiated hold {}, keepalive {}",
-                n.hold_time, n.keepalive
+                "bgp {session}: negotiated keepalive {}, hold {}",
+                crate::fmt::duration(n.keepalive),
+                crate::fmt::duration(n.hold_time)
             ),
             SessionEvent::NotificationSent(n) => format!(
                 "bgp {session}: sent NOTIFICATION {}/{}{}",
@@ -1032,7 +1037,12 @@ fn print_summary(out: &mut dyn Write, summary: &LiveSummary, played: &[Played]) 
         let _ = writeln!(out, "  {} {} (peer {})", s.router, s.session, s.peer);
         match s.negotiated {
             Some((h, k)) => {
-                let _ = writeln!(out, "    negotiated hold {h}, keepalive {k}");
+                let _ = writeln!(
+                    out,
+                    "    negotiated keepalive {}, hold {}",
+                    crate::fmt::duration(k),
+                    crate::fmt::duration(h)
+                );
             }
             None => {
                 let _ = writeln!(out, "    the session never reached Established");
@@ -1048,15 +1058,17 @@ fn print_summary(out: &mut dyn Write, summary: &LiveSummary, played: &[Played]) 
         }
         for d in &s.detections {
             let (lo, hi) = d.predicted;
+            let (lo, hi) = (crate::fmt::duration(lo), crate::fmt::duration(hi));
             let _ = writeln!(
                 out,
                 "      silent at {}: detected after {}, predicted ({lo}, {hi}] {}",
-                d.fault_at,
-                d.after,
+                crate::fmt::instant(d.fault_at),
+                crate::fmt::duration(d.after),
                 verdict(d)
             );
         }
         if let Some((lo, hi)) = p.bfd_window {
+            let (lo, hi) = (crate::fmt::duration(lo), crate::fmt::duration(hi));
             let _ = writeln!(
                 out,
                 "    detection by {}'s BFD, measured vs predicted ({lo}, {hi}]",
@@ -1069,8 +1081,8 @@ fn print_summary(out: &mut dyn Write, summary: &LiveSummary, played: &[Played]) 
                 let _ = writeln!(
                     out,
                     "      silent at {}: detected after {} {}",
-                    d.fault_at,
-                    d.after,
+                    crate::fmt::instant(d.fault_at),
+                    crate::fmt::duration(d.after),
                     verdict(d)
                 );
             }
@@ -1090,11 +1102,12 @@ fn print_summary(out: &mut dyn Write, summary: &LiveSummary, played: &[Played]) 
         }
         for d in &s.peer_detections {
             let (lo, hi) = d.predicted;
+            let (lo, hi) = (crate::fmt::duration(lo), crate::fmt::duration(hi));
             let _ = writeln!(
                 out,
                 "      silent at {}: closed after {}, predicted ({lo}, {hi}] {}",
-                d.fault_at,
-                d.after,
+                crate::fmt::instant(d.fault_at),
+                crate::fmt::duration(d.after),
                 verdict(d)
             );
         }
@@ -1105,7 +1118,7 @@ fn print_summary(out: &mut dyn Write, summary: &LiveSummary, played: &[Played]) 
                 n.code,
                 n.subcode,
                 if n.sent { "sent" } else { "received" },
-                n.at,
+                crate::fmt::instant(n.at),
                 n.communication
                     .as_ref()
                     .map_or_else(String::new, |c| format!(": \"{}\"", c.escape_debug()))
@@ -1122,10 +1135,10 @@ fn print_summary(out: &mut dyn Write, summary: &LiveSummary, played: &[Played]) 
         for (at, after) in &s.convergence {
             match after {
                 Some(a) => {
-                    let _ = writeln!(out, "      fault at {at}: {a}");
+                    let _ = writeln!(out, "      fault at {}: {}", crate::fmt::instant(*at), crate::fmt::duration(*a));
                 }
                 None => {
-                    let _ = writeln!(out, "      fault at {at}: no forwarding change");
+                    let _ = writeln!(out, "      fault at {}: no forwarding change", crate::fmt::instant(*at));
                 }
             }
         }
@@ -1136,6 +1149,7 @@ fn print_summary(out: &mut dyn Write, summary: &LiveSummary, played: &[Played]) 
     }
     for f in &summary.failovers {
         let (lo, hi) = f.detection.predicted;
+        let (lo, hi) = (crate::fmt::duration(lo), crate::fmt::duration(hi));
         let to = if f.to.is_empty() {
             "no played session is left: the peer lost the routes".to_owned()
         } else {
@@ -1145,8 +1159,8 @@ fn print_summary(out: &mut dyn Write, summary: &LiveSummary, played: &[Played]) 
             out,
             "    {} silent at {}: after {} {to}, predicted ({lo}, {hi}] {}",
             f.from,
-            f.fault_at,
-            f.detection.after,
+            crate::fmt::instant(f.fault_at),
+            crate::fmt::duration(f.detection.after),
             verdict(&f.detection)
         );
     }
