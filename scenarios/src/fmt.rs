@@ -82,6 +82,27 @@ fn millis(ms: u64) -> String {
     out
 }
 
+/// A duration the user wrote (a bound, a moment in an expectation), without rounding: the
+/// module's form when it is a whole number of milliseconds (`3m0.1s`, `903ms`), else the
+/// exact form with every digit (`1.0000005s`).
+#[must_use]
+pub fn exact(d: Duration) -> String {
+    if d.as_nanos() % NS_PER_MS == 0 {
+        duration(d)
+    } else {
+        d.to_string()
+    }
+}
+
+/// A quantity a user wrote: a duration as [`exact`], a count as is.
+#[must_use]
+pub fn quantity(q: crate::units::Quantity) -> String {
+    match q {
+        crate::units::Quantity::Duration(d) => exact(d),
+        crate::units::Quantity::Count(n) => n.to_string(),
+    }
+}
+
 /// Milliseconds as seconds with the trailing zeros of the fraction dropped: `26.181s`, `3s`.
 fn seconds(ms: u64) -> String {
     let (s, frac) = (ms / MS_PER_S, ms % MS_PER_S);
@@ -256,6 +277,13 @@ mod tests {
         assert_eq!(duration(ns(999_500)), "1ms");
         assert_eq!(duration(ns(1_499_999)), "1ms");
         assert_eq!(duration(ms(739)), "739ms");
+    }
+
+    #[test]
+    fn written_durations_keep_every_digit() {
+        assert_eq!(exact(ms(180_100)), "3m0.1s");
+        assert_eq!(exact(ms(903)), "903ms");
+        assert_eq!(exact(ns(1_000_000_500)), "1.0000005s");
     }
 
     #[test]

@@ -545,9 +545,9 @@ pub enum Format {
 pub enum RunFormat {
     /// A readable timeline and summary tables.
     Text,
-    /// [`RunReport`] as JSON.
+    /// The whole report as JSON, exact to the nanosecond (for scripts and `holdtime report`).
     Json,
-    /// The outages, one row per outage of one flow ([`RunReport::to_csv`]).
+    /// The outages as CSV, one row per outage of one flow.
     Csv,
 }
 
@@ -557,6 +557,7 @@ mod summary;
 mod text;
 mod verdict;
 
+pub(crate) use text::state_name;
 pub use verdict::{
     Verdict, evaluate, render_verdict_section, render_verdicts, tally, tally_line,
 };
