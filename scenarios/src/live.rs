@@ -1135,10 +1135,19 @@ fn print_summary(out: &mut dyn Write, summary: &LiveSummary, played: &[Played]) 
         for (at, after) in &s.convergence {
             match after {
                 Some(a) => {
-                    let _ = writeln!(out, "      fault at {}: {}", crate::fmt::instant(*at), crate::fmt::duration(*a));
+                    let _ = writeln!(
+                        out,
+                        "      fault at {}: {}",
+                        crate::fmt::instant(*at),
+                        crate::fmt::duration(*a)
+                    );
                 }
                 None => {
-                    let _ = writeln!(out, "      fault at {}: no forwarding change", crate::fmt::instant(*at));
+                    let _ = writeln!(
+                        out,
+                        "      fault at {}: no forwarding change",
+                        crate::fmt::instant(*at)
+                    );
                 }
             }
         }

@@ -482,7 +482,9 @@ impl<'de> Deserialize<'de> for LossModel {
                 Ok(LossModel::Bernoulli(v))
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<LossModel, E> {
-                parse_fraction(v).map(LossModel::Bernoulli).map_err(E::custom)
+                parse_fraction(v)
+                    .map(LossModel::Bernoulli)
+                    .map_err(E::custom)
             }
             #[allow(
                 clippy::cast_precision_loss,

@@ -168,9 +168,17 @@ fn check_junit_page_has_the_structure_ci_systems_read() {
     assert_eq!(cases.len(), expectations(&input) + expectations(bfd));
     let failures = els.iter().filter(|(n, _)| n == "failure").count();
     assert_eq!(failures, 2);
-    assert_eq!(attr(&els[0].1, "tests"), Some(cases.len().to_string().as_str()));
+    assert_eq!(
+        attr(&els[0].1, "tests"),
+        Some(cases.len().to_string().as_str())
+    );
     assert_eq!(attr(&els[0].1, "failures"), Some("2"));
-    assert!(xml.contains("<failure message=\"measured: 2m22.752s after silent on circuit.primary at 300.000s\""), "{xml}");
+    assert!(
+        xml.contains(
+            "<failure message=\"measured: 2m22.752s after silent on circuit.primary at 300.000s\""
+        ),
+        "{xml}"
+    );
     xmllint(&xml);
     snapshot("check.junit.xml", &xml);
 }
@@ -195,7 +203,9 @@ fn xmllint(xml: &str) {
             text(&out.stderr)
         ),
         Err(e) if !ci => {
-            println!("skipped the xmllint schema check: xmllint not runnable here ({e}); CI runs it");
+            println!(
+                "skipped the xmllint schema check: xmllint not runnable here ({e}); CI runs it"
+            );
         }
         Err(e) => panic!("CI=true but xmllint is not runnable: {e}"),
     }
@@ -223,7 +233,10 @@ fn check_without_expectations_exits_2_unless_allowed() {
     let out = holdtime_in(&dir, &["check", "empty.toml", "--format", "junit"]);
     assert_eq!(out.status.code(), Some(2));
     let xml = text(&out.stdout);
-    assert!(xml.contains("<testsuite name=\"empty.toml\" tests=\"0\""), "{xml}");
+    assert!(
+        xml.contains("<testsuite name=\"empty.toml\" tests=\"0\""),
+        "{xml}"
+    );
 }
 
 #[test]
@@ -265,7 +278,10 @@ fn topology_show_prints_a_builtin_topology_and_scenarios_show_finds_it_too() {
     let out = holdtime(&["topology", "show", "expressroute-vpn-failover"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
-    assert!(stdout.starts_with("# Built-in topology `expressroute-vpn-failover`"), "{stdout}");
+    assert!(
+        stdout.starts_with("# Built-in topology `expressroute-vpn-failover`"),
+        "{stdout}"
+    );
     assert!(stdout.contains("[[circuit]]"), "{stdout}");
     let again = holdtime(&["scenarios", "show", "expressroute-vpn-failover"]);
     assert_eq!(again.status.code(), Some(0));
@@ -287,7 +303,10 @@ fn help_texts_are_written_for_each_command() {
     let short = text(&holdtime(&["-h"]).stdout);
     assert!(short.starts_with("Simulate BGP failover"), "{short}");
     let decode = text(&holdtime(&["decode", "--help"]).stdout);
-    assert!(decode.starts_with("Decode the BGP messages of a capture"), "{decode}");
+    assert!(
+        decode.starts_with("Decode the BGP messages of a capture"),
+        "{decode}"
+    );
     assert!(!decode.contains("RunReport"), "{decode}");
     let run = text(&holdtime(&["run", "--help"]).stdout);
     assert!(run.contains("--check"), "{run}");

@@ -128,7 +128,10 @@ mod tests {
                 file: "a.toml".to_owned(),
                 scenario: Some("a \"quoted\" name".to_owned()),
                 seed: Some(7),
-                verdicts: vec![verdict("outage.x <= 1s", true), verdict("flaps == 0", false)],
+                verdicts: vec![
+                    verdict("outage.x <= 1s", true),
+                    verdict("flaps == 0", false),
+                ],
                 error: None,
             },
             SuiteOutcome {
@@ -139,10 +142,18 @@ mod tests {
                 error: Some("b.toml: invalid".to_owned()),
             },
         ]);
-        assert!(x.contains("<testsuites name=\"holdtime check\" tests=\"3\" failures=\"1\" errors=\"1\">"), "{x}");
+        assert!(
+            x.contains(
+                "<testsuites name=\"holdtime check\" tests=\"3\" failures=\"1\" errors=\"1\">"
+            ),
+            "{x}"
+        );
         assert!(x.contains("name=\"outage.x &lt;= 1s\""), "{x}");
         assert!(x.contains("classname=\"a &quot;quoted&quot; name\""), "{x}");
-        assert!(x.contains("expected because: BFD &amp; &lt;hold&gt;"), "{x}");
+        assert!(
+            x.contains("expected because: BFD &amp; &lt;hold&gt;"),
+            "{x}"
+        );
         assert!(x.contains("<error message=\"b.toml: invalid\""), "{x}");
         assert_eq!(x.matches("<testcase ").count(), 3);
     }

@@ -558,9 +558,7 @@ mod text;
 mod verdict;
 
 pub(crate) use text::state_name;
-pub use verdict::{
-    Verdict, evaluate, render_verdict_section, render_verdicts, tally, tally_line,
-};
+pub use verdict::{Verdict, evaluate, render_verdict_section, render_verdicts, tally, tally_line};
 
 impl RunReport {
     /// The report as pretty JSON.

@@ -60,11 +60,7 @@ impl RunReport {
             ));
         }
         for ep in self.episodes.iter().take(EPISODES_TOLD) {
-            let mut s = format!(
-                "At {}, {}.",
-                fmt::at(ep.at),
-                what_happened(&ep.label)
-            );
+            let mut s = format!("At {}, {}.", fmt::at(ep.at), what_happened(&ep.label));
             let mut ends: Vec<&Detection> = self
                 .detections
                 .iter()
@@ -78,7 +74,10 @@ impl RunReport {
                 let more = ends.len().saturating_sub(ENDS_NAMED);
                 s.push_str(&format!(" Then {}", named.join("; ")));
                 if more > 0 {
-                    s.push_str(&format!("; and {} more", fmt::count(more as u64, "session end")));
+                    s.push_str(&format!(
+                        "; and {} more",
+                        fmt::count(more as u64, "session end")
+                    ));
                 }
                 s.push('.');
             }

@@ -75,7 +75,14 @@ fn fault_text(kind: &str, target: &str) -> String {
     if kind == "restore" {
         format!("RESTORED{on}")
     } else if let Some(what) = kind.strip_suffix(" ends") {
-        format!("END of {what}{}", if target.is_empty() { String::new() } else { format!(" on {target}") })
+        format!(
+            "END of {what}{}",
+            if target.is_empty() {
+                String::new()
+            } else {
+                format!(" on {target}")
+            }
+        )
     } else if target.is_empty() {
         format!("FAULT {kind}")
     } else {
@@ -137,7 +144,10 @@ impl RunReport {
                     format!("fib {changed} other prefixes changed ({removed} of them removed)")
                 }
                 TimelineEvent::GatewayConverged { routes } => {
-                    format!("gateway converged ({routes} routes programmed)")
+                    format!(
+                        "gateway converged ({} programmed)",
+                        fmt::count(*routes, "route")
+                    )
                 }
                 TimelineEvent::Path {
                     direction,
@@ -177,13 +187,7 @@ impl RunReport {
         if several {
             let _ = writeln!(out, "\nepisodes (each measured from its fault)");
             for e in &self.episodes {
-                let _ = writeln!(
-                    out,
-                    "  {:>2}  {:>12}  {}",
-                    e.index,
-                    at(e.at),
-                    e.label
-                );
+                let _ = writeln!(out, "  {:>2}  {:>12}  {}", e.index, at(e.at), e.label);
             }
         }
         if self.detections.is_empty() {
@@ -254,7 +258,9 @@ impl RunReport {
                 let _ = writeln!(
                     out,
                     "  {:<28} never reachable: none of its {} flows delivered from {} to the end",
-                    d.direction, d.flows, at(self.window.from)
+                    d.direction,
+                    d.flows,
+                    at(self.window.from)
                 );
                 continue;
             }

@@ -130,7 +130,10 @@ fn judge(scenario: &Scenario, report: &RunReport, e: &Expectation) -> Verdict {
                     None => per_end.push((router, to)),
                 }
             }
-            let states: Vec<String> = per_end.iter().map(|(r, s)| format!("{r}: {}", state_name(*s))).collect();
+            let states: Vec<String> = per_end
+                .iter()
+                .map(|(r, s)| format!("{r}: {}", state_name(*s)))
+                .collect();
             let pass = if *state == SessionStateName::Established {
                 per_end.len() == 2 && per_end.iter().all(|(_, s)| *s == *state)
             } else if per_end.is_empty() {

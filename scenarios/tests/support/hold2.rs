@@ -58,8 +58,12 @@ pub(crate) fn capture(name: &str) -> PathBuf {
     let mut w = PcapngWriter::new(Vec::new(), "test").expect("writer");
     let i = w.add_interface("eth0", "GoBGP to BIRD").expect("interface");
     let t0 = 1_767_225_600_000_000_000u64;
-    w.packet(i, t0, &build_tcp(&frame(a, b), &tcp(40_000, 179, 1), &open_a))
-        .expect("frame");
+    w.packet(
+        i,
+        t0,
+        &build_tcp(&frame(a, b), &tcp(40_000, 179, 1), &open_a),
+    )
+    .expect("frame");
     w.packet(
         i,
         t0 + 1_000_000,
@@ -79,4 +83,3 @@ pub(crate) fn capture(name: &str) -> PathBuf {
     std::fs::write(&path, w.finish().expect("finish")).expect("write");
     path
 }
-
