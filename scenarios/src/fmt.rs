@@ -87,7 +87,7 @@ fn millis(ms: u64) -> String {
 /// exact form with every digit (`1.0000005s`).
 #[must_use]
 pub fn exact(d: Duration) -> String {
-    if d.as_nanos() % NS_PER_MS == 0 {
+    if d.as_nanos().is_multiple_of(NS_PER_MS) {
         duration(d)
     } else {
         d.to_string()
