@@ -34,7 +34,7 @@ pub struct Record {
     /// What happened, e.g. `"tcp.send"`, `"link.drop"`, `"bgp.state"`.
     pub kind: String,
     /// Details, sorted by name (and the keys of every object inside them too, see
-    /// [`Sorted`]).
+    /// `Sorted`).
     #[serde(
         default,
         skip_serializing_if = "BTreeMap::is_empty",
