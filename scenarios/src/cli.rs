@@ -366,7 +366,8 @@ pub fn main(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
             }
             let _ = writeln!(
                 out,
-                "\nrun one with `holdtime run NAME`; print it with `holdtime scenarios show NAME`"
+                "\nrun one with `holdtime run NAME`; print it with `holdtime scenarios show NAME`; \
+                 the topologies they use: `holdtime topology`"
             );
             EXIT_OK
         }

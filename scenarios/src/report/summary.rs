@@ -27,16 +27,28 @@ fn what_happened(label: &str) -> String {
         "silent" => format!("{target} went silent (packets dropped, carrier still up)"),
         "down" => format!("{target} went down (carrier lost)"),
         "restore" => format!("{target} was restored"),
-        "degrade" => format!("{target} was degraded"),
+        "loss" => format!("{target} started losing packets"),
+        "latency" => format!("{target}'s delay changed"),
+        "router_crash" => format!("{target} crashed"),
+        "router_restart" => format!("{target} restarted"),
+        "msee_maintenance" => format!("{target} went into maintenance"),
+        "msee_maintenance ends" => format!("{target}'s maintenance ended"),
+        "bgp_disconnect" => format!("the BGP session {target} was reset"),
+        "vpn_tunnel_down" => format!("{target} went down (VPN tunnel)"),
+        "gateway_instance_failure" => format!("an instance of {target} failed"),
+        "deprovision" => format!("{target} was deprovisioned"),
+        "prefix_flood" => format!("a flood of prefixes arrived on {target}"),
         other => format!("{} on {target}", other.replace('_', " ")),
     }
 }
 
 /// `after 2m23s (hold timer expired (sent 4/0))` for one detection.
 fn noticed(d: &Detection) -> String {
-    let after = d
-        .after_fault
-        .map_or_else(String::new, |a| format!(" after {}", fmt::duration(a)));
+    let after = match d.after_fault {
+        None => String::new(),
+        Some(a) if a.is_zero() => " at once".to_owned(),
+        Some(a) => format!(" after {}", fmt::duration(a)),
+    };
     let how = match d.cause {
         DownCause::HoldTimer => "its hold timer".to_owned(),
         DownCause::Bfd => "BFD".to_owned(),
@@ -53,10 +65,15 @@ impl RunReport {
     pub fn summary_text(&self) -> String {
         let mut sentences: Vec<String> = Vec::new();
         if self.episodes.is_empty() {
+            let flaps: u64 = self.flaps.iter().map(|f| f.count).sum();
             sentences.push(format!(
-                "No fault was injected: {} of {} simulated.",
-                self.scenario,
-                fmt::duration(self.duration)
+                "No fault was scheduled in the {} simulated; sessions left Established {}.",
+                fmt::duration(self.duration),
+                match flaps {
+                    0 => "no time".to_owned(),
+                    1 => "once".to_owned(),
+                    n => format!("{n} times"),
+                }
             ));
         }
         for ep in self.episodes.iter().take(EPISODES_TOLD) {
@@ -67,8 +84,12 @@ impl RunReport {
                 .filter(|d| d.episode == Some(ep.index))
                 .collect();
             ends.sort_by_key(|d| d.at);
+            // A repair that takes nothing down needs no "nothing went down".
+            let repair = ep.label.starts_with("restore") || ep.label.contains(" ends");
             if ends.is_empty() {
-                s.push_str(" No BGP session went down.");
+                if !repair {
+                    s.push_str(" No BGP session went down.");
+                }
             } else {
                 let named: Vec<String> = ends.iter().take(ENDS_NAMED).map(|d| noticed(d)).collect();
                 let more = ends.len().saturating_sub(ENDS_NAMED);
@@ -112,7 +133,9 @@ impl RunReport {
                 }
             }
             if hit.is_empty() {
-                s.push_str(" No traffic lost its path.");
+                if !repair {
+                    s.push_str(" No traffic lost its path.");
+                }
             } else {
                 s.push_str(&format!(" Traffic: {}.", hit.join("; ")));
             }
@@ -168,7 +191,11 @@ mod tests {
         );
         assert_eq!(
             what_happened("gateway_instance_failure on gateway.vpn"),
-            "gateway instance failure on gateway.vpn"
+            "an instance of gateway.vpn failed"
+        );
+        assert_eq!(
+            what_happened("public_prefixes_state on circuit"),
+            "public prefixes state on circuit"
         );
     }
 

@@ -42,7 +42,7 @@ pub(crate) const fn state_name(s: SessionStateName) -> &'static str {
 pub(crate) fn cause_text(session: &str, cause: DownCause) -> String {
     let vpn = session == "vpn" || session.starts_with("vpn.");
     match cause {
-        DownCause::Carrier if vpn => "tunnel down (IKE dead-peer detection)".to_owned(),
+        DownCause::Carrier if vpn => "tunnel down: IKE dead-peer detection".to_owned(),
         other => other.label(),
     }
 }
