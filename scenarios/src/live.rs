@@ -555,18 +555,25 @@ async fn run_async(
         if let (Some(bfd), Some((_, detect))) = (router.bfd, bfd_window) {
             let _ = writeln!(
                 out,
-                "live: {}: BFD {} x {} over UDP 3784 (RFC 5881), detection {detect}",
-                router.name, bfd.interval, bfd.multiplier
+                "live: {}: BFD {} x {} over UDP 3784 (RFC 5881), detection {}",
+                router.name,
+                crate::fmt::duration(bfd.interval),
+                bfd.multiplier,
+                crate::fmt::duration(detect)
             );
         }
         let (mut driver, handle, mut events) = Driver::new(speaker, [(peer, transport)])?;
         driver.set_epoch(epoch);
         let _ = writeln!(
             out,
-            "live: {} (AS {}, hold {}, profile {}) on session {}, peer {other} (profile {})",
+            "live: {} (AS {}, keepalive {}, hold {}, profile {}) on session {}, peer {other} (profile {})",
             router.name,
             router.asn,
-            router.timers.hold_time,
+            router.timers.keepalive.map_or_else(
+                || "a third of the hold time".to_owned(),
+                crate::fmt::duration
+            ),
+            crate::fmt::duration(router.timers.hold_time),
             router.profile.name(),
             session.name,
             peer_profile.name(),

@@ -49,12 +49,16 @@ fn noticed(d: &Detection) -> String {
         Some(a) if a.is_zero() => " at once".to_owned(),
         Some(a) => format!(" after {}", fmt::duration(a)),
     };
-    let how = match d.cause {
+    format!("{} noticed on {}{after} ({})", d.router, d.session, how(d))
+}
+
+/// How a session end noticed, short.
+fn how(d: &Detection) -> String {
+    match d.cause {
         DownCause::HoldTimer => "its hold timer".to_owned(),
         DownCause::Bfd => "BFD".to_owned(),
         other => cause_text(&d.session, other),
-    };
-    format!("{} noticed on {}{after} ({how})", d.router, d.session)
+    }
 }
 
 impl RunReport {
@@ -67,14 +71,69 @@ impl RunReport {
         if self.episodes.is_empty() {
             let flaps: u64 = self.flaps.iter().map(|f| f.count).sum();
             sentences.push(format!(
-                "No fault was scheduled in the {} simulated; sessions left Established {}.",
+                "No fault was scheduled in the {} simulated; {}.",
                 fmt::duration(self.duration),
                 match flaps {
-                    0 => "no time".to_owned(),
-                    1 => "once".to_owned(),
-                    n => format!("{n} times"),
+                    0 => "no session left Established".to_owned(),
+                    1 => "a session left Established once".to_owned(),
+                    n => format!("sessions left Established {n} times"),
                 }
             ));
+        }
+        // Sessions that went down with no fault to blame (a lossy link, a flood ...).
+        let unprovoked: Vec<&Detection> = self
+            .detections
+            .iter()
+            .filter(|d| d.episode.is_none())
+            .collect();
+        if !unprovoked.is_empty() {
+            let named: Vec<String> = unprovoked
+                .iter()
+                .take(ENDS_NAMED)
+                .map(|d| {
+                    format!(
+                        "{} on {} at {} ({})",
+                        d.router,
+                        d.session,
+                        fmt::at(d.at),
+                        how(d)
+                    )
+                })
+                .collect();
+            let more = unprovoked.len().saturating_sub(ENDS_NAMED);
+            sentences.push(format!(
+                "With no fault to blame, {} went down: {}{}.",
+                if unprovoked.len() == 1 {
+                    "a session end"
+                } else {
+                    "session ends"
+                },
+                named.join("; "),
+                if more > 0 {
+                    format!("; and {more} more")
+                } else {
+                    String::new()
+                }
+            ));
+        }
+        if self.episodes.is_empty() {
+            let hit: Vec<String> = self
+                .directions
+                .iter()
+                .filter(|d| d.flows_hit > 0 && !d.never_reachable)
+                .map(|d| {
+                    format!(
+                        "{} lost {} of {} flows, the longest for {}",
+                        d.direction,
+                        d.flows_hit,
+                        d.flows,
+                        fmt::duration(d.longest)
+                    )
+                })
+                .collect();
+            if !hit.is_empty() {
+                sentences.push(format!("Traffic: {}.", hit.join("; ")));
+            }
         }
         for ep in self.episodes.iter().take(EPISODES_TOLD) {
             let mut s = format!("At {}, {}.", fmt::at(ep.at), what_happened(&ep.label));
@@ -85,7 +144,9 @@ impl RunReport {
                 .collect();
             ends.sort_by_key(|d| d.at);
             // A repair that takes nothing down needs no "nothing went down".
-            let repair = ep.label.starts_with("restore") || ep.label.contains(" ends");
+            let repair = ep.label.starts_with("restore")
+                || ep.label.starts_with("router_restart")
+                || ep.label.contains(" ends");
             if ends.is_empty() {
                 if !repair {
                     s.push_str(" No BGP session went down.");
@@ -96,8 +157,8 @@ impl RunReport {
                 s.push_str(&format!(" Then {}", named.join("; ")));
                 if more > 0 {
                     s.push_str(&format!(
-                        "; and {} more",
-                        fmt::count(more as u64, "session end")
+                        "; and {more} more session end{}",
+                        if more == 1 { "" } else { "s" }
                     ));
                 }
                 s.push('.');
@@ -108,9 +169,13 @@ impl RunReport {
                 .filter(|c| c.episode == ep.index)
                 .max_by_key(|c| c.after_fault)
             {
+                let when = if last.after_fault.is_zero() {
+                    "at once".to_owned()
+                } else {
+                    format!("{} after the fault", fmt::duration(last.after_fault))
+                };
                 s.push_str(&format!(
-                    " Forwarding settled {} after the fault ({} last).",
-                    fmt::duration(last.after_fault),
+                    " Forwarding settled {when} ({} last).",
                     last.router
                 ));
             }
