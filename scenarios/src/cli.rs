@@ -56,10 +56,10 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Simulate one scenario and report what happened: a summary in words, the timeline,
-    /// detection, convergence and outage tables, then the file's expectations as PASS/FAIL.
+    /// Simulate a scenario and report what happened, in words and in tables.
     ///
-    /// The scenario is a file or a built-in name (default: `reference`, the 60/180 s timers
+    /// Prints a summary paragraph, the timeline, the detection, convergence and outage
+    /// tables, then the file's expectations as PASS/FAIL. The scenario is a file or a built-in name (default: `reference`, the 60/180 s timers
     /// Azure uses). Exit 0 when it ran (with --check: 1 if an expectation failed), 2 when the
     /// scenario is invalid, 3 when it could not be simulated.
     Run {
@@ -81,11 +81,10 @@ pub enum Command {
         #[command(flatten)]
         capture: CaptureArgs,
     },
-    /// Decode the BGP messages of a capture: pcap, pcapng (from tcpdump, Wireshark or
-    /// `holdtime run --pcap`) or MRT (from a route collector or `holdtime run --mrt`),
-    /// optionally gzip-compressed.
+    /// Decode the BGP messages of a pcap, pcapng or MRT capture (optionally gzipped).
     ///
-    /// Prints one line per message (time, frame number, sender > receiver, type and fields)
+    /// Reads captures from tcpdump, Wireshark or `holdtime run --pcap`, and MRT from a route
+    /// collector or `holdtime run --mrt`. Prints one line per message (time, frame number, sender > receiver, type and fields)
     /// and, on standard error, the counts by type. TCP streams are reassembled, so a message
     /// split over segments or retransmitted is decoded once. A well-formed message a receiver
     /// must refuse (an OPEN with a 2 s hold time) is decoded and counted, with the
@@ -103,10 +102,10 @@ pub enum Command {
         #[arg(long)]
         check_roundtrip: bool,
     },
-    /// Judge scenarios' `[[expect]]` blocks: simulate each file and print one PASS/FAIL line
-    /// per expectation with the measured value, then `N passed, M failed`.
+    /// Judge scenarios' `[[expect]]` blocks: PASS/FAIL per expectation, for people or CI.
     ///
-    /// Exit 0 when all pass, 1 when one fails, 2 when a file is invalid or has no
+    /// Simulates each file and prints one PASS/FAIL line per expectation with the measured
+    /// value, then `N passed, M failed`. Exit 0 when all pass, 1 when one fails, 2 when a file is invalid or has no
     /// expectations (unless --allow-empty), 3 when one could not be simulated.
     /// `--format junit` writes JUnit XML for CI systems instead.
     Check {
@@ -137,8 +136,11 @@ pub enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
-    /// Play one side of a scenario for real over TCP against a real router; faults from
-    /// `--fault` or standard input lines (`silent`, `down`, `restore`).
+    /// Play routers of a scenario over real TCP against a lab router, and inject faults.
+    ///
+    /// Faults come from `--fault` or from standard input lines (`silent`, `down`,
+    /// `restore`); the summary compares each measured detection with the window the timer
+    /// profile predicts.
     Live(LiveArgs),
     /// Size BGP timers and BFD: outage after a silent failure against false resets on a
     /// lossy healthy link, ranked, with a recommendation.
@@ -159,15 +161,18 @@ pub enum Command {
         #[arg(long)]
         svg: Option<PathBuf>,
     },
-    /// List the built-in scenarios, or print one (`holdtime scenarios show NAME`) to copy
-    /// and edit.
+    /// List the built-in scenarios, or print one to copy and edit.
+    ///
+    /// `holdtime scenarios show NAME` prints a scenario's TOML (or a built-in topology's).
     Scenarios {
         /// `show NAME` prints a scenario's TOML.
         #[command(subcommand)]
         action: Option<ScenariosAction>,
     },
-    /// List the built-in topologies a scenario can name (`topology = "NAME"`), or print one
-    /// (`holdtime topology show NAME`) as the `[topology]` table to copy into a scenario.
+    /// List the built-in topologies, or print one to copy into a scenario.
+    ///
+    /// A scenario names one with `topology = "NAME"`; `holdtime topology show NAME` prints it
+    /// as the body of a `[topology]` table, to paste into a scenario and edit.
     Topology {
         /// `show NAME` prints a topology's TOML.
         #[command(subcommand)]

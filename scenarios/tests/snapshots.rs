@@ -304,7 +304,7 @@ fn help_texts_are_written_for_each_command() {
     assert!(short.starts_with("Simulate BGP failover"), "{short}");
     let decode = text(&holdtime(&["decode", "--help"]).stdout);
     assert!(
-        decode.starts_with("Decode the BGP messages of a capture"),
+        decode.starts_with("Decode the BGP messages of a pcap, pcapng or MRT capture"),
         "{decode}"
     );
     assert!(!decode.contains("RunReport"), "{decode}");
