@@ -638,12 +638,15 @@ fn check(
             if !allow_empty {
                 worsen(EXIT_INVALID);
             }
+            // Refused, it is an error a CI system shows; accepted, an empty suite.
+            let error = (!allow_empty)
+                .then(|| format!("{file}: no expectations to check (no [[expect]] block)"));
             suites.push(SuiteOutcome {
                 file,
                 scenario: Some(loaded.scenario.name.clone()),
                 seed: None,
                 verdicts: Vec::new(),
-                error: None,
+                error,
             });
             continue;
         }

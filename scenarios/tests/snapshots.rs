@@ -234,8 +234,19 @@ fn check_without_expectations_exits_2_unless_allowed() {
     assert_eq!(out.status.code(), Some(2));
     let xml = text(&out.stdout);
     assert!(
-        xml.contains("<testsuite name=\"empty.toml\" tests=\"0\""),
+        xml.contains("<testsuite name=\"empty.toml\" tests=\"1\" failures=\"0\" errors=\"1\"")
+            && xml.contains("no expectations to check"),
         "{xml}"
+    );
+    let out = holdtime_in(
+        &dir,
+        &["check", "empty.toml", "--format", "junit", "--allow-empty"],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        text(&out.stdout).contains("<testsuite name=\"empty.toml\" tests=\"0\""),
+        "{}",
+        text(&out.stdout)
     );
 }
 
