@@ -370,3 +370,43 @@ pub(super) fn join_or(v: &[String], empty: &str) -> String {
         v.join(", ")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_vpn_tunnel_going_down_is_not_called_carrier_loss() {
+        assert_eq!(
+            cause_text("vpn", DownCause::Carrier),
+            "tunnel down: IKE dead-peer detection"
+        );
+        assert_eq!(
+            cause_text("vpn.instance1", DownCause::Carrier),
+            "tunnel down: IKE dead-peer detection"
+        );
+        assert_eq!(
+            cause_text("circuit.primary.private", DownCause::Carrier),
+            "carrier lost"
+        );
+    }
+
+    #[test]
+    fn a_restore_is_not_a_fault() {
+        assert_eq!(fault_text("restore", "circuit"), "RESTORED circuit");
+        assert_eq!(
+            fault_text("msee_maintenance ends", "circuit.primary"),
+            "END of msee_maintenance on circuit.primary"
+        );
+        assert_eq!(
+            fault_text("silent", "circuit.primary"),
+            "FAULT silent on circuit.primary"
+        );
+    }
+
+    #[test]
+    fn states_are_named_as_rfc_4271_names_them() {
+        assert_eq!(state_name(SessionStateName::OpenSent), "OpenSent");
+        assert_eq!(state_name(SessionStateName::Established), "Established");
+    }
+}
