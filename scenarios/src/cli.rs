@@ -13,7 +13,10 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 
 use crate::capture::{decode, render};
-use crate::report::{Format, RunFormat, evaluate, render_verdicts};
+use crate::report::junit::{SuiteOutcome, junit};
+use crate::report::{
+    Format, RunFormat, evaluate, render_verdict_section, render_verdicts, tally, tally_line,
+};
 use crate::sim::net::CapturePoint;
 use crate::sim::recorder::Recorder;
 use crate::{LoadError, Loaded, library};
@@ -29,9 +32,21 @@ pub const EXIT_INVALID: u8 = 2;
 /// Exit status: valid, but the simulation could not run.
 pub const EXIT_NOT_RUN: u8 = 3;
 
-/// Replay and measure BGP failover in hybrid ExpressRoute + VPN networks.
+/// holdtime simulates what happens to your traffic when a link, a router or an Azure
+/// component of a hybrid network (on-premises CE routers, ExpressRoute circuits, the VPN)
+/// fails: which BGP session notices, after how long and why, and how long each direction's
+/// traffic has no path. Runs are deterministic: the same scenario and seed give the same
+/// report, byte for byte.
+///
+/// Start with `holdtime run` (the reference scenario), `holdtime scenarios` (the library) and
+/// `holdtime check FILE` (a scenario's expectations as PASS/FAIL).
 #[derive(Debug, Parser)]
-#[command(name = "holdtime", version, about)]
+#[command(
+    name = "holdtime",
+    version,
+    about = "Simulate BGP failover in hybrid ExpressRoute + VPN networks: who notices a failure, \
+             how fast, and how long traffic has no path."
+)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
@@ -41,7 +56,12 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run a scenario (a file or a built-in name; default: the reference "3 x 60 s").
+    /// Simulate a scenario and report what happened, in words and in tables.
+    ///
+    /// Prints a summary paragraph, the timeline, the detection, convergence and outage
+    /// tables, then the file's expectations as PASS/FAIL. The scenario is a file or a built-in name (default: `reference`, the 60/180 s timers
+    /// Azure uses). Exit 0 when it ran (with --check: 1 if an expectation failed), 2 when the
+    /// scenario is invalid, 3 when it could not be simulated.
     Run {
         /// A scenario file, or the name of a built-in scenario (see `holdtime scenarios`).
         scenario: Option<String>,
@@ -51,6 +71,9 @@ pub enum Command {
         /// Output format: the text report, the report as JSON, or the outages as CSV.
         #[arg(long, value_enum, default_value = "text")]
         format: RunFormat,
+        /// Exit 1 when an `[[expect]]` of the file fails (as `holdtime check` does).
+        #[arg(long)]
+        check: bool,
         /// Write the event trace here, one JSON object per line.
         #[arg(long, value_name = "FILE.jsonl")]
         trace: Option<PathBuf>,
@@ -58,19 +81,33 @@ pub enum Command {
         #[command(flatten)]
         capture: CaptureArgs,
     },
-    /// Print the BGP messages of a pcap, pcapng or MRT file (optionally gzip), one per line;
-    /// exit 1 if anything failed to decode (or, with --check-roundtrip, re-encoded differently).
+    /// Decode the BGP messages of a pcap, pcapng or MRT capture (optionally gzipped).
+    ///
+    /// Reads captures from tcpdump, Wireshark or `holdtime run --pcap`, and MRT from a route
+    /// collector or `holdtime run --mrt`. Prints one line per message (time, frame number, sender > receiver, type and fields)
+    /// and, on standard error, the counts by type. TCP streams are reassembled, so a message
+    /// split over segments or retransmitted is decoded once. A well-formed message a receiver
+    /// must refuse (an OPEN with a 2 s hold time) is decoded and counted, with the
+    /// NOTIFICATION the receiver would answer. Exit 0 when every message decoded, 1 when one
+    /// did not (or, with --check-roundtrip, re-encoded differently), 2 when the file cannot
+    /// be read.
     Decode {
-        /// The file.
+        /// The capture file.
         file: PathBuf,
-        /// Output format.
+        /// Output format: one text line per message, or one JSON object per message.
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
-        /// Re-encode each decoded message and report any byte difference.
+        /// Re-encode each decoded message and report any octet where it differs from the
+        /// capture (a check of the decoder and encoder against real traffic).
         #[arg(long)]
         check_roundtrip: bool,
     },
-    /// Evaluate the `[[expect]]` blocks of scenarios; exit 1 if one fails, 2 if a file is invalid.
+    /// Judge scenarios' `[[expect]]` blocks: PASS/FAIL per expectation, for people or CI.
+    ///
+    /// Simulates each file and prints one PASS/FAIL line per expectation with the measured
+    /// value, then `N passed, M failed`. Exit 0 when all pass, 1 when one fails, 2 when a file is invalid or has no
+    /// expectations (unless --allow-empty), 3 when one could not be simulated.
+    /// `--format junit` writes JUnit XML for CI systems instead.
     Check {
         /// Scenario files or built-in names.
         #[arg(required = true)]
@@ -78,6 +115,12 @@ pub enum Command {
         /// Seed (default: each file's `seed`).
         #[arg(long)]
         seed: Option<u64>,
+        /// Output format: PASS/FAIL lines, or JUnit XML (one test case per expectation).
+        #[arg(long, value_enum, default_value = "text")]
+        format: CheckFormat,
+        /// Accept a file without expectations (exit 0 for it instead of 2).
+        #[arg(long)]
+        allow_empty: bool,
     },
     /// Run a scenario many times over a grid of settings; summarise as histograms.
     Sweep(sweep::SweepArgs),
@@ -93,8 +136,11 @@ pub enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
-    /// Play one side of a scenario for real over TCP against a real router; faults from
-    /// `--fault` or standard input lines (`silent`, `down`, `restore`).
+    /// Play routers of a scenario over real TCP against a lab router, and inject faults.
+    ///
+    /// Faults come from `--fault` or from standard input lines (`silent`, `down`,
+    /// `restore`); the summary compares each measured detection with the window the timer
+    /// profile predicts.
     Live(LiveArgs),
     /// Size BGP timers and BFD: outage after a silent failure against false resets on a
     /// lossy healthy link, ranked, with a recommendation.
@@ -115,11 +161,41 @@ pub enum Command {
         #[arg(long)]
         svg: Option<PathBuf>,
     },
-    /// List the built-in scenarios, or print one.
+    /// List the built-in scenarios, or print one to copy and edit.
+    ///
+    /// `holdtime scenarios show NAME` prints a scenario's TOML (or a built-in topology's).
     Scenarios {
         /// `show NAME` prints a scenario's TOML.
         #[command(subcommand)]
         action: Option<ScenariosAction>,
+    },
+    /// List the built-in topologies, or print one to copy into a scenario.
+    ///
+    /// A scenario names one with `topology = "NAME"`; `holdtime topology show NAME` prints it
+    /// as the body of a `[topology]` table, to paste into a scenario and edit.
+    Topology {
+        /// `show NAME` prints a topology's TOML.
+        #[command(subcommand)]
+        action: Option<TopologyAction>,
+    },
+}
+
+/// Output format of `holdtime check`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CheckFormat {
+    /// One PASS/FAIL line per expectation, then `N passed, M failed`.
+    Text,
+    /// JUnit XML: a test suite per file, a test case per expectation.
+    Junit,
+}
+
+/// `holdtime topology ...`.
+#[derive(Debug, Subcommand)]
+pub enum TopologyAction {
+    /// Print a built-in topology's TOML.
+    Show {
+        /// Its name (see `holdtime topology`).
+        name: String,
     },
 }
 
@@ -217,12 +293,13 @@ pub fn main(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
             scenario,
             seed,
             format,
+            check,
             trace,
             capture,
         } => run(
             scenario.as_deref().unwrap_or(library::DEFAULT),
             *seed,
-            *format,
+            (*format, *check),
             trace.as_ref(),
             capture,
             out,
@@ -233,7 +310,44 @@ pub fn main(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
             format,
             check_roundtrip,
         } => decode(file, *format, *check_roundtrip, out, err),
-        Command::Check { scenarios, seed } => check(scenarios, *seed, out, err),
+        Command::Check {
+            scenarios,
+            seed,
+            format,
+            allow_empty,
+        } => check(scenarios, *seed, (*format, *allow_empty), out, err),
+        Command::Topology { action: None } => {
+            let builtin = crate::validate::BUILTIN_TOPOLOGIES;
+            let width = builtin.iter().map(|(n, _)| n.len()).max().unwrap_or(0);
+            for (name, source) in builtin {
+                let _ = writeln!(out, "{name:<width$}  {}", topology_description(source));
+            }
+            let _ = writeln!(
+                out,
+                "\nuse one in a scenario with `topology = \"NAME\"`; print it with `holdtime topology show NAME`"
+            );
+            EXIT_OK
+        }
+        Command::Topology {
+            action: Some(TopologyAction::Show { name }),
+        } => match crate::validate::builtin_source(name) {
+            Some(source) => {
+                let _ = out.write_all(topology_toml(name, source).as_bytes());
+                EXIT_OK
+            }
+            None => {
+                let _ = writeln!(
+                    err,
+                    "holdtime: no built-in topology `{name}`\n  = allowed: {}",
+                    crate::validate::BUILTIN_TOPOLOGIES
+                        .iter()
+                        .map(|(n, _)| *n)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+                EXIT_INVALID
+            }
+        },
         Command::Sweep(args) => sweep::sweep(args, out, err),
         Command::Advise(args) => sweep::advise(args, out, err),
         Command::Audit(args) => sweep::audit(args, out, err),
@@ -257,7 +371,8 @@ pub fn main(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
             }
             let _ = writeln!(
                 out,
-                "\nrun one with `holdtime run NAME`; print it with `holdtime scenarios show NAME`"
+                "\nrun one with `holdtime run NAME`; print it with `holdtime scenarios show NAME`; \
+                 the topologies they use: `holdtime topology`"
             );
             EXIT_OK
         }
@@ -269,12 +384,22 @@ pub fn main(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
                 EXIT_OK
             }
             None => {
+                if let Some(source) = crate::validate::builtin_source(name) {
+                    // A topology's name: print it rather than refuse.
+                    let _ = out.write_all(topology_toml(name, source).as_bytes());
+                    return EXIT_OK;
+                }
                 let _ = writeln!(
                     err,
-                    "holdtime: no built-in scenario `{name}`\n  = allowed: {}",
+                    "holdtime: no built-in scenario or topology `{name}`\n  = allowed: {}\n  = topologies: {} (`holdtime topology show NAME`)",
                     library::LIBRARY
                         .iter()
                         .map(|e| e.name)
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    crate::validate::BUILTIN_TOPOLOGIES
+                        .iter()
+                        .map(|(n, _)| *n)
                         .collect::<Vec<_>>()
                         .join(", ")
                 );
@@ -282,6 +407,23 @@ pub fn main(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
             }
         },
     }
+}
+
+/// A built-in topology's `description`.
+fn topology_description(source: &str) -> String {
+    toml::from_str::<toml::Table>(source)
+        .ok()
+        .and_then(|t| t.get("description")?.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+/// A built-in topology as `holdtime topology show` prints it: a comment saying how to use
+/// it, then its TOML (the body of a `[topology]` table).
+fn topology_toml(name: &str, source: &str) -> String {
+    format!(
+        "# Built-in topology `{name}`. A scenario uses it with `topology = \"{name}\"`; to change\n\
+         # it, paste what follows under a `[topology]` table in the scenario and edit it.\n\n{source}"
+    )
 }
 
 fn live(args: &LiveArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
@@ -364,7 +506,7 @@ fn load(name: &str, err: &mut dyn Write) -> Option<Loaded> {
 fn run(
     name: &str,
     seed: Option<u64>,
-    format: RunFormat,
+    (format, check): (RunFormat, bool),
     trace: Option<&PathBuf>,
     capture: &CaptureArgs,
     out: &mut dyn Write,
@@ -395,9 +537,13 @@ fn run(
     };
     match result {
         Ok(report) => {
+            let verdicts = evaluate(&loaded.scenario, &report);
             match format {
                 RunFormat::Text => {
+                    let _ = out.write_all(report.summary_text().as_bytes());
+                    let _ = writeln!(out);
                     let _ = out.write_all(report.to_text().as_bytes());
+                    let _ = out.write_all(render_verdict_section(&verdicts).as_bytes());
                 }
                 RunFormat::Csv => {
                     let _ = out.write_all(report.to_csv().as_bytes());
@@ -411,6 +557,18 @@ fn run(
                         return EXIT_NOT_RUN;
                     }
                 },
+            }
+            if check && verdicts.iter().any(|v| !v.pass) {
+                if format != RunFormat::Text {
+                    let (passed, failed) = tally(&verdicts);
+                    let _ = writeln!(
+                        err,
+                        "{}: expectations: {}",
+                        loaded.source.name(),
+                        tally_line(passed, failed)
+                    );
+                }
+                return EXIT_FAILED;
             }
             EXIT_OK
         }
@@ -436,33 +594,109 @@ fn run(
     }
 }
 
-fn check(names: &[String], seed: Option<u64>, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
+fn check(
+    names: &[String],
+    seed: Option<u64>,
+    (format, allow_empty): (CheckFormat, bool),
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> u8 {
     let mut status = EXIT_OK;
+    let mut worsen = |s: u8| {
+        if status == EXIT_OK {
+            status = s;
+        }
+    };
+    let mut suites: Vec<SuiteOutcome> = Vec::new();
+    let (mut passed, mut failed) = (0, 0);
     for name in names {
-        let Some(loaded) = load(name, err) else {
-            status = EXIT_INVALID;
+        let mut buffered = Vec::new();
+        let Some(loaded) = load(name, &mut buffered) else {
+            let _ = err.write_all(&buffered);
+            suites.push(SuiteOutcome {
+                file: name.clone(),
+                scenario: None,
+                seed: None,
+                verdicts: Vec::new(),
+                error: Some(String::from_utf8_lossy(&buffered).trim_end().to_owned()),
+            });
+            worsen(EXIT_INVALID);
             continue;
         };
+        let _ = err.write_all(&buffered);
+        let file = loaded.source.name().to_owned();
+        if loaded.scenario.expectations.is_empty() {
+            let _ = writeln!(
+                err,
+                "{file}: no expectations to check (the file has no [[expect]] block){}",
+                if allow_empty {
+                    ""
+                } else {
+                    "; pass --allow-empty to accept it"
+                }
+            );
+            if !allow_empty {
+                worsen(EXIT_INVALID);
+            }
+            // Refused, it is an error a CI system shows; accepted, an empty suite.
+            let error = (!allow_empty)
+                .then(|| format!("{file}: no expectations to check (no [[expect]] block)"));
+            suites.push(SuiteOutcome {
+                file,
+                scenario: Some(loaded.scenario.name.clone()),
+                seed: None,
+                verdicts: Vec::new(),
+                error,
+            });
+            continue;
+        }
         let seed = seed.unwrap_or(loaded.scenario.seed);
         match crate::run(&loaded.scenario, seed, None) {
             Ok(report) => {
                 let verdicts = evaluate(&loaded.scenario, &report);
-                let _ = out.write_all(render_verdicts(loaded.source.name(), &verdicts).as_bytes());
-                if verdicts.iter().any(|v| !v.pass) && status == EXIT_OK {
-                    status = EXIT_FAILED;
+                let (p, f) = tally(&verdicts);
+                passed += p;
+                failed += f;
+                if format == CheckFormat::Text {
+                    let _ = out.write_all(render_verdicts(&file, &verdicts).as_bytes());
                 }
+                if f > 0 {
+                    worsen(EXIT_FAILED);
+                }
+                suites.push(SuiteOutcome {
+                    file,
+                    scenario: Some(loaded.scenario.name.clone()),
+                    seed: Some(seed),
+                    verdicts,
+                    error: None,
+                });
             }
             Err(e) => {
-                let _ = writeln!(
-                    err,
-                    "{}: valid; {} expectations not evaluated: {e}",
-                    loaded.source.name(),
+                let text = format!(
+                    "{file}: valid; {} expectations not evaluated: {e}",
                     loaded.scenario.expectations.len()
                 );
-                if status == EXIT_OK {
-                    status = EXIT_NOT_RUN;
-                }
+                let _ = writeln!(err, "{text}");
+                worsen(EXIT_NOT_RUN);
+                suites.push(SuiteOutcome {
+                    file,
+                    scenario: Some(loaded.scenario.name.clone()),
+                    seed: Some(seed),
+                    verdicts: Vec::new(),
+                    error: Some(text),
+                });
             }
+        }
+    }
+    match format {
+        // The tally ends the PASS/FAIL lines; without any (every file refused or empty),
+        // standard output stays empty and standard error said why.
+        CheckFormat::Text if passed + failed > 0 => {
+            let _ = writeln!(out, "{}", tally_line(passed, failed));
+        }
+        CheckFormat::Text => {}
+        CheckFormat::Junit => {
+            let _ = out.write_all(junit(&suites).as_bytes());
         }
     }
     status
@@ -562,13 +796,14 @@ fn decode(
             let types: Vec<String> = s.by_type.iter().map(|(k, v)| format!("{k} {v}")).collect();
             let _ = writeln!(
                 err,
-                "{}: {} frames/records, {} messages ({}), {} failed, {} re-encoded differently, {} retransmitted segments",
+                "{}: {} frames/records, {} messages ({}), {} failed, {} re-encoded differently, {} refused by the receiver, {} retransmitted segments",
                 file.display(),
                 s.frames,
                 s.messages,
                 types.join(", "),
                 s.failed,
                 s.roundtrip_differs,
+                s.refused,
                 s.retransmitted_segments
             );
             if s.ok() && failed_lines == 0 {

@@ -40,6 +40,7 @@
 pub mod capture;
 pub mod cli;
 pub mod diag;
+pub mod fmt;
 pub mod html;
 pub mod input;
 pub mod library;

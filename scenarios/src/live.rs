@@ -66,6 +66,18 @@ pub enum LiveRole {
     Ce,
 }
 
+impl LiveRole {
+    /// The role as `--role` writes it (`msee`, `vpn-gateway`, `ce`).
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Msee => "msee",
+            Self::VpnGateway => "vpn-gateway",
+            Self::Ce => "ce",
+        }
+    }
+}
+
 /// How to reach the real peer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Endpoint {
@@ -186,7 +198,7 @@ pub struct LiveOptions {
 #[derive(Debug, thiserror::Error)]
 pub enum LiveRunError {
     /// The topology has no router with the role.
-    #[error("the topology has no {0:?} router")]
+    #[error("the topology has no {} router", .0.name())]
     NoRouter(LiveRole),
     /// The router has no session of the kind played live.
     #[error("router {0} has no customer-facing session to play")]
@@ -195,7 +207,7 @@ pub enum LiveRunError {
     #[error("no endpoint: give --listen or --connect")]
     NoEndpoint,
     /// More endpoints than routers of the role.
-    #[error("{given} endpoints but the topology has {routers} {role:?} router(s)")]
+    #[error("{given} endpoints but the topology has {routers} {} router(s)", .role.name())]
     TooManyEndpoints {
         /// The role.
         role: LiveRole,
@@ -543,18 +555,25 @@ async fn run_async(
         if let (Some(bfd), Some((_, detect))) = (router.bfd, bfd_window) {
             let _ = writeln!(
                 out,
-                "live: {}: BFD {} x {} over UDP 3784 (RFC 5881), detection {detect}",
-                router.name, bfd.interval, bfd.multiplier
+                "live: {}: BFD {} x {} over UDP 3784 (RFC 5881), detection {}",
+                router.name,
+                crate::fmt::duration(bfd.interval),
+                bfd.multiplier,
+                crate::fmt::duration(detect)
             );
         }
         let (mut driver, handle, mut events) = Driver::new(speaker, [(peer, transport)])?;
         driver.set_epoch(epoch);
         let _ = writeln!(
             out,
-            "live: {} (AS {}, hold {}, profile {}) on session {}, peer {other} (profile {})",
+            "live: {} (AS {}, keepalive {}, hold {}, profile {}) on session {}, peer {other} (profile {})",
             router.name,
             router.asn,
-            router.timers.hold_time,
+            router.timers.keepalive.map_or_else(
+                || "a third of the hold time".to_owned(),
+                crate::fmt::duration
+            ),
+            crate::fmt::duration(router.timers.hold_time),
             router.profile.name(),
             session.name,
             peer_profile.name(),
@@ -659,7 +678,11 @@ async fn run_async(
             } else {
                 p.router.as_str()
             };
-            let _ = writeln!(out, "  {:>12}  {who:<8} {line}", event.at.to_string());
+            let _ = writeln!(
+                out,
+                "  {:>12}  {who:<8} {line}",
+                crate::fmt::instant(event.at)
+            );
         }
         tracker.observe(i, &event, &played);
     }
@@ -841,15 +864,16 @@ fn describe(event: &LiveEvent, session: &str, other: &str) -> Option<String> {
         LiveEventKind::Speaker(SpeakerEvent::Session { event, .. }) => match event {
             SessionEvent::StateChanged { from, to, cause } => {
                 let why = if *from == State::Established {
-                    format!(" ({cause:?})")
+                    format!(" ({})", event_words(*cause))
                 } else {
                     String::new()
                 };
                 format!("bgp {session}: {from} -> {to}{why}")
             }
             SessionEvent::Established(n) => format!(
-                "bgp {session}: negotiated hold {}, keepalive {}",
-                n.hold_time, n.keepalive
+                "bgp {session}: negotiated keepalive {}, hold {}",
+                crate::fmt::duration(n.keepalive),
+                crate::fmt::duration(n.hold_time)
             ),
             SessionEvent::NotificationSent(n) => format!(
                 "bgp {session}: sent NOTIFICATION {}/{}{}",
@@ -891,7 +915,9 @@ fn describe(event: &LiveEvent, session: &str, other: &str) -> Option<String> {
                 to,
                 diagnostic,
             } => format!(
-                "bfd {session}: {from:?} -> {to:?} (diagnostic {})",
+                "bfd {session}: {} -> {} (diagnostic {})",
+                bfd_state(*from),
+                bfd_state(*to),
                 diagnostic.0
             ),
             bgp::bfd::Event::SessionDown { diagnostic } => format!(
@@ -945,12 +971,56 @@ fn describe(event: &LiveEvent, session: &str, other: &str) -> Option<String> {
             format!("tcp {session}: {other} closed the silenced connection (unseen by our session)")
         }
         LiveEventKind::Refused { remote, reason } => {
-            format!("tcp {session}: refused {remote} ({reason:?})")
+            format!(
+                "tcp {session}: refused {remote} ({})",
+                match reason {
+                    bgp::live::RefuseReason::UnknownPeer => "no configured peer has this address",
+                    bgp::live::RefuseReason::Busy => "the peer already has a connection",
+                }
+            )
         }
-        LiveEventKind::Fault { fault, .. } => {
-            format!("FAULT {} on {session}", format!("{fault:?}").to_lowercase())
-        }
+        LiveEventKind::Fault { fault, .. } => match fault {
+            Fault::Silent => format!("FAULT silent on {session}"),
+            Fault::Down => format!("FAULT down on {session}"),
+            Fault::Restore => format!("RESTORED {session}"),
+        },
     })
+}
+
+/// An RFC 4271 §8.1 event in words, for why a session left Established.
+const fn event_words(e: bgp::fsm::Event) -> &'static str {
+    use bgp::fsm::Event as E;
+    match e {
+        E::ManualStart => "manual start",
+        E::ManualStop => "manual stop",
+        E::AutomaticStart => "automatic start",
+        E::AutomaticStop => "automatic stop",
+        E::ConnectRetryTimerExpires => "connect retry timer expired",
+        E::HoldTimerExpires => "hold timer expired",
+        E::KeepaliveTimerExpires => "keepalive timer expired",
+        E::DelayOpenTimerExpires => "delay open timer expired",
+        E::IdleHoldTimerExpires => "idle hold timer expired",
+        E::TcpConnectionConfirmed => "TCP connection confirmed",
+        E::TcpConnectionFails => "TCP connection closed or failed",
+        E::BgpOpen => "OPEN received",
+        E::BgpHeaderErr => "message header error",
+        E::BgpOpenMsgErr => "OPEN message error",
+        E::OpenCollisionDump => "connection collision",
+        E::NotifMsg => "NOTIFICATION received",
+        E::KeepAliveMsg => "KEEPALIVE received",
+        E::UpdateMsg => "UPDATE received",
+        E::UpdateMsgErr => "UPDATE message error",
+    }
+}
+
+/// A BFD state as RFC 5880 §4.1 names it.
+const fn bfd_state(s: bgp::bfd::packet::State) -> &'static str {
+    match s {
+        bgp::bfd::packet::State::AdminDown => "AdminDown",
+        bgp::bfd::packet::State::Down => "Down",
+        bgp::bfd::packet::State::Init => "Init",
+        bgp::bfd::packet::State::Up => "Up",
+    }
 }
 
 /// ` "text"` for a NOTIFICATION with a shutdown communication, else nothing.
@@ -974,7 +1044,12 @@ fn print_summary(out: &mut dyn Write, summary: &LiveSummary, played: &[Played]) 
         let _ = writeln!(out, "  {} {} (peer {})", s.router, s.session, s.peer);
         match s.negotiated {
             Some((h, k)) => {
-                let _ = writeln!(out, "    negotiated hold {h}, keepalive {k}");
+                let _ = writeln!(
+                    out,
+                    "    negotiated keepalive {}, hold {}",
+                    crate::fmt::duration(k),
+                    crate::fmt::duration(h)
+                );
             }
             None => {
                 let _ = writeln!(out, "    the session never reached Established");
@@ -990,15 +1065,17 @@ fn print_summary(out: &mut dyn Write, summary: &LiveSummary, played: &[Played]) 
         }
         for d in &s.detections {
             let (lo, hi) = d.predicted;
+            let (lo, hi) = (crate::fmt::duration(lo), crate::fmt::duration(hi));
             let _ = writeln!(
                 out,
                 "      silent at {}: detected after {}, predicted ({lo}, {hi}] {}",
-                d.fault_at,
-                d.after,
+                crate::fmt::instant(d.fault_at),
+                crate::fmt::duration(d.after),
                 verdict(d)
             );
         }
         if let Some((lo, hi)) = p.bfd_window {
+            let (lo, hi) = (crate::fmt::duration(lo), crate::fmt::duration(hi));
             let _ = writeln!(
                 out,
                 "    detection by {}'s BFD, measured vs predicted ({lo}, {hi}]",
@@ -1011,8 +1088,8 @@ fn print_summary(out: &mut dyn Write, summary: &LiveSummary, played: &[Played]) 
                 let _ = writeln!(
                     out,
                     "      silent at {}: detected after {} {}",
-                    d.fault_at,
-                    d.after,
+                    crate::fmt::instant(d.fault_at),
+                    crate::fmt::duration(d.after),
                     verdict(d)
                 );
             }
@@ -1032,11 +1109,12 @@ fn print_summary(out: &mut dyn Write, summary: &LiveSummary, played: &[Played]) 
         }
         for d in &s.peer_detections {
             let (lo, hi) = d.predicted;
+            let (lo, hi) = (crate::fmt::duration(lo), crate::fmt::duration(hi));
             let _ = writeln!(
                 out,
                 "      silent at {}: closed after {}, predicted ({lo}, {hi}] {}",
-                d.fault_at,
-                d.after,
+                crate::fmt::instant(d.fault_at),
+                crate::fmt::duration(d.after),
                 verdict(d)
             );
         }
@@ -1047,10 +1125,10 @@ fn print_summary(out: &mut dyn Write, summary: &LiveSummary, played: &[Played]) 
                 n.code,
                 n.subcode,
                 if n.sent { "sent" } else { "received" },
-                n.at,
+                crate::fmt::instant(n.at),
                 n.communication
                     .as_ref()
-                    .map_or_else(String::new, |c| format!(": {c:?}"))
+                    .map_or_else(String::new, |c| format!(": \"{}\"", c.escape_debug()))
             );
         }
         let _ = writeln!(
@@ -1064,10 +1142,19 @@ fn print_summary(out: &mut dyn Write, summary: &LiveSummary, played: &[Played]) 
         for (at, after) in &s.convergence {
             match after {
                 Some(a) => {
-                    let _ = writeln!(out, "      fault at {at}: {a}");
+                    let _ = writeln!(
+                        out,
+                        "      fault at {}: {}",
+                        crate::fmt::instant(*at),
+                        crate::fmt::duration(*a)
+                    );
                 }
                 None => {
-                    let _ = writeln!(out, "      fault at {at}: no forwarding change");
+                    let _ = writeln!(
+                        out,
+                        "      fault at {}: no forwarding change",
+                        crate::fmt::instant(*at)
+                    );
                 }
             }
         }
@@ -1078,6 +1165,7 @@ fn print_summary(out: &mut dyn Write, summary: &LiveSummary, played: &[Played]) 
     }
     for f in &summary.failovers {
         let (lo, hi) = f.detection.predicted;
+        let (lo, hi) = (crate::fmt::duration(lo), crate::fmt::duration(hi));
         let to = if f.to.is_empty() {
             "no played session is left: the peer lost the routes".to_owned()
         } else {
@@ -1087,8 +1175,8 @@ fn print_summary(out: &mut dyn Write, summary: &LiveSummary, played: &[Played]) 
             out,
             "    {} silent at {}: after {} {to}, predicted ({lo}, {hi}] {}",
             f.from,
-            f.fault_at,
-            f.detection.after,
+            crate::fmt::instant(f.fault_at),
+            crate::fmt::duration(f.detection.after),
             verdict(&f.detection)
         );
     }

@@ -474,12 +474,17 @@ impl<'de> Deserialize<'de> for LossModel {
             type Value = LossModel;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str(
-                    "a loss probability such as 0.01, or a Gilbert-Elliott table \
+                    "a loss probability such as 0.01 or \"1%\", or a Gilbert-Elliott table \
                      { mean_good = \"30s\", mean_bad = \"200ms\" }",
                 )
             }
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<LossModel, E> {
                 Ok(LossModel::Bernoulli(v))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<LossModel, E> {
+                parse_fraction(v)
+                    .map(LossModel::Bernoulli)
+                    .map_err(E::custom)
             }
             #[allow(
                 clippy::cast_precision_loss,
@@ -502,6 +507,27 @@ impl<'de> Deserialize<'de> for LossModel {
             }
         }
         d.deserialize_any(V)
+    }
+}
+
+/// A fraction as engineers type it: a percentage (`1%`, `0.5 %`) or a decimal fraction
+/// (`0.01`). Used by `--loss` and by a loss written as a string in a scenario file
+/// (`loss = "1%"`); the range is checked where the value is used.
+///
+/// # Errors
+///
+/// A message naming both accepted forms when `text` is neither.
+pub fn parse_fraction(text: &str) -> Result<f64, String> {
+    let t = text.trim();
+    let (number, scale) = match t.strip_suffix('%') {
+        Some(n) => (n.trim_end(), 100.0),
+        None => (t, 1.0),
+    };
+    match number.parse::<f64>() {
+        Ok(v) if v.is_finite() => Ok(v / scale),
+        _ => Err(format!(
+            "`{text}` is not a fraction: write a percentage such as 1% or a fraction such as 0.01"
+        )),
     }
 }
 
@@ -695,5 +721,22 @@ mod tests {
         assert!(unknown.contains("unknown field `mean_bd`"), "{unknown}");
         let negative = parse("loss = { mean_good = \"-30s\", mean_bad = \"1s\" }").unwrap_err();
         assert!(negative.contains("expected a number"), "{negative}");
+    }
+
+    #[test]
+    fn fractions_are_accepted_as_percentages_too() {
+        assert_eq!(parse_fraction("1%"), Ok(0.01));
+        assert_eq!(parse_fraction("0.5 %"), Ok(0.005));
+        assert_eq!(parse_fraction("0.01"), Ok(0.01));
+        assert!(parse_fraction("1 percent").is_err());
+        assert!(parse_fraction("%").is_err());
+        #[derive(Deserialize)]
+        struct L {
+            loss: LossModel,
+        }
+        let l: L = toml::from_str("loss = \"2%\"").unwrap();
+        assert_eq!(l.loss, LossModel::Bernoulli(0.02));
+        let l: L = toml::from_str("loss = 0.02").unwrap();
+        assert_eq!(l.loss, LossModel::Bernoulli(0.02));
     }
 }

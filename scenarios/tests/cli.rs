@@ -50,7 +50,10 @@ fn scenarios_show_unknown_name_exits_2_listing_names() {
     let out = holdtime(&["scenarios", "show", "nope"]);
     assert_eq!(out.status.code(), Some(2));
     let stderr = text(&out.stderr);
-    assert!(stderr.contains("no built-in scenario `nope`"), "{stderr}");
+    assert!(
+        stderr.contains("no built-in scenario or topology `nope`"),
+        "{stderr}"
+    );
     assert!(
         stderr.contains("= allowed: reference, tuned-10-30"),
         "{stderr}"
@@ -62,7 +65,12 @@ fn run_without_scenario_replays_the_reference_with_timeline_and_summary() {
     let out = holdtime(&["run"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
-    assert!(stdout.starts_with("scenario: reference:"), "{stdout}");
+    // A paragraph in words first, then the report's heading.
+    assert!(
+        stdout.starts_with("At 5m, circuit.primary went silent"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("\n\nscenario: reference:"), "{stdout}");
     // The silent cut, then each end's hold timer: the MSEE and the CE detect on their own.
     assert!(
         stdout.contains("FAULT silent on circuit.primary"),

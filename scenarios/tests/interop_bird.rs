@@ -379,7 +379,7 @@ fn msee_pair_silence_on_the_primary_moves_birds_best_route_to_the_secondary_in_i
         &text,
     );
     assert!(
-        text.contains("msee2    bgp circuit.secondary.private: negotiated hold 9s"),
+        text.contains("msee2    bgp circuit.secondary.private: negotiated keepalive 3s, hold 9s"),
         "{text}"
     );
     assert!(

@@ -524,16 +524,16 @@ flows = 4
         "one convergence line per episode:\n{text}"
     );
     assert!(
-        conv_lines[0].ends_with("1m1ms after down on circuit.primary at 300.000s"),
+        conv_lines[0].ends_with("1m0.001s after down on circuit.primary at 300.000s"),
         "{text}"
     );
     assert!(
-        conv_lines[1].ends_with("1m1ms after down on circuit.secondary at 900.000s"),
+        conv_lines[1].ends_with("1m0.001s after down on circuit.secondary at 900.000s"),
         "{text}"
     );
     assert!(
         text.contains(
-            "episode 2 (down on circuit.secondary at 900.000s): vnet_to_onprem longest 1m1ms, flows 4, all back 1m1ms after the fault"
+            "episode 2 (down on circuit.secondary at 900.000s): vnet_to_onprem longest 1m0.001s, flows 4, all back 1m0.001s after the fault"
         ),
         "{text}"
     );

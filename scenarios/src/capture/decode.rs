@@ -113,6 +113,10 @@ pub struct MessageItem {
     pub result: Result<Message, DecodeError>,
     /// Set when round-trip checking was asked for and the message decoded.
     pub roundtrip: Option<RoundTrip>,
+    /// For a well-formed message that a receiver must nevertheless refuse (an OPEN with a
+    /// Hold Time of 1 or 2 seconds, RFC 4271 §6.2): the NOTIFICATION it would answer with.
+    /// The message is decoded and counted like any other, as tshark counts it.
+    pub refused: Option<Notification>,
 }
 
 /// Something that is not a BGP message but went wrong, or is worth a line.
@@ -206,6 +210,9 @@ pub struct Summary {
     pub failed: u64,
     /// Messages whose re-encoding differs (with `check_roundtrip`).
     pub roundtrip_differs: u64,
+    /// Well-formed messages a receiver would refuse (see [`MessageItem::refused`]); they are
+    /// counted in `by_type` too.
+    pub refused: u64,
     /// TCP segments whose data had been seen already (retransmissions).
     pub retransmitted_segments: u64,
 }
@@ -301,6 +308,7 @@ impl Sink<'_> {
         result: Result<Message, DecodeError>,
         ctx: &DecodeCtx,
     ) {
+        let (result, refused) = accept_refused(bytes, result, ctx);
         self.summary.messages += 1;
         let roundtrip = match &result {
             Ok(m) => {
@@ -319,6 +327,9 @@ impl Sink<'_> {
         if roundtrip.as_ref().is_some_and(|r| *r != RoundTrip::Same) {
             self.summary.roundtrip_differs += 1;
         }
+        if refused.is_some() {
+            self.summary.refused += 1;
+        }
         (self.on_message)(MessageItem {
             number,
             unix_nanos,
@@ -327,6 +338,7 @@ impl Sink<'_> {
             bytes: bytes.to_vec(),
             result,
             roundtrip,
+            refused,
         });
     }
 }
@@ -761,6 +773,33 @@ fn frame_stream(
     }
     stream.buf.drain(..start.min(stream.buf.len()));
     opened
+}
+
+/// A message the decoder refused although it is well-formed, decoded anyway, with the
+/// NOTIFICATION a receiver would answer: today an OPEN whose Hold Time is 1 or 2 seconds
+/// (RFC 4271 §6.2: "MUST reject"; NOTIFICATION 2/6 Unacceptable Hold Time). A real capture
+/// holds such OPENs (a speaker configured with a 2 s hold time), and tshark decodes and
+/// counts them; so does `holdtime decode`, saying what the receiver would answer.
+fn accept_refused(
+    bytes: &[u8],
+    result: Result<Message, DecodeError>,
+    ctx: &DecodeCtx,
+) -> (Result<Message, DecodeError>, Option<Notification>) {
+    use bgp::wire::OpenError;
+    // The Hold Time field: after the 19-octet header, the version (1) and My AS (2).
+    const HOLD_AT: usize = 22;
+    if let Err(e @ DecodeError::Open(OpenError::UnacceptableHoldTime { hold_time })) = &result {
+        let mut patched = bytes.to_vec();
+        if let Some(field) = patched.get_mut(HOLD_AT..HOLD_AT + 2) {
+            // Zero is an acceptable Hold Time (no hold timer): decode the rest with it.
+            field.copy_from_slice(&[0, 0]);
+            if let Ok(Message::Open(mut open)) = Message::decode(&patched, ctx) {
+                open.hold_time = *hold_time;
+                return (Ok(Message::Open(open)), Some(Notification::from(e)));
+            }
+        }
+    }
+    (result, None)
 }
 
 /// Formats nanoseconds since the Unix epoch as RFC 3339 UTC with nanoseconds.

@@ -2,7 +2,10 @@
 
 use std::fmt::Write as _;
 
-use bgp::wire::{AsPath, Capability, Message, MpNextHop, Nlri, Notification, SegmentType};
+use bgp::wire::{
+    AsPath, Capability, Message, MpNextHop, Nlri, Notification, Origin, RouteRefresh,
+    RouteRefreshType, SegmentType,
+};
 use serde_json::json;
 
 use super::decode::{Event, MessageItem, RoundTrip, format_time, notification_name, type_name};
@@ -52,8 +55,75 @@ fn capability(c: &Capability) -> String {
                 .collect();
             format!("add-path:{}", f.join(","))
         }
-        other => format!("{other:?}"),
+        Capability::Fqdn { hostname, domain } => format!(
+            "fqdn:{}{}{}",
+            String::from_utf8_lossy(hostname).escape_debug(),
+            if domain.is_empty() { "" } else { "." },
+            String::from_utf8_lossy(domain).escape_debug()
+        ),
+        Capability::Unknown { code, data } => {
+            let mut s = format!("cap{}", code.0);
+            if !data.is_empty() {
+                s.push(':');
+                for b in data {
+                    let _ = write!(s, "{b:02x}");
+                }
+            }
+            s
+        }
     }
+}
+
+/// ORIGIN as RFC 4271 §5.1.1 writes it.
+const fn origin(o: Origin) -> &'static str {
+    match o {
+        Origin::Igp => "IGP",
+        Origin::Egp => "EGP",
+        Origin::Incomplete => "INCOMPLETE",
+    }
+}
+
+/// A ROUTE-REFRESH's fields: its family, and its subtype when not a normal request.
+fn route_refresh(r: &RouteRefresh) -> String {
+    let mut s = format!("family={}/{}", r.family.afi, r.family.safi);
+    if r.subtype != RouteRefreshType::NORMAL {
+        let _ = write!(s, " subtype={}", r.subtype);
+    }
+    s
+}
+
+/// ` ; receiver would answer 2/6 Unacceptable Hold Time` for a refused message.
+fn refused_note(n: Option<&Notification>) -> String {
+    n.map_or_else(String::new, |n| {
+        format!(
+            "; receiver would answer {}/{} {}",
+            n.code.0,
+            n.subcode,
+            notification_words(n)
+        )
+    })
+}
+
+/// A NOTIFICATION's subcode in words, as RFC 4271 §4.5 names it (`Unacceptable Hold Time`).
+fn notification_words(n: &Notification) -> String {
+    let name = notification_name(n);
+    // `OPEN_MESSAGE/UNACCEPTABLE_HOLD_TIME (2/6)` → `Unacceptable Hold Time`.
+    let sub = name
+        .split_once('/')
+        .map_or(name.as_str(), |(_, rest)| rest)
+        .split(" (")
+        .next()
+        .unwrap_or_default();
+    sub.split('_')
+        .map(|w| {
+            let lower = w.to_lowercase();
+            let mut c = lower.chars();
+            c.next().map_or_else(String::new, |f| {
+                f.to_uppercase().chain(c).collect::<String>()
+            })
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn next_hop(n: &MpNextHop) -> String {
@@ -97,7 +167,7 @@ pub fn fields(m: &Message) -> String {
                 let _ = write!(s, " withdrawn={}", prefixes(&u.withdrawn));
             }
             if let Some(o) = u.attributes.origin() {
-                let _ = write!(s, " origin={o:?}");
+                let _ = write!(s, " origin={}", origin(o));
             }
             if let Some(p) = u.attributes.as_path() {
                 let _ = write!(s, " as_path=[{}]", as_path(p));
@@ -152,7 +222,7 @@ pub fn fields(m: &Message) -> String {
         }
         Message::Notification(n) => notification(n),
         Message::Keepalive => String::new(),
-        Message::RouteRefresh(r) => format!("{r:?}"),
+        Message::RouteRefresh(r) => route_refresh(r),
     }
 }
 
@@ -185,9 +255,10 @@ pub fn text(m: &MessageItem) -> String {
             let f = fields(msg);
             let sep = if f.is_empty() { "" } else { " " };
             format!(
-                "{head} {}{sep}{f}{}",
+                "{head} {}{sep}{f}{}{}",
                 type_name(msg),
-                roundtrip_note(m.roundtrip.as_ref())
+                roundtrip_note(m.roundtrip.as_ref()),
+                refused_note(m.refused.as_ref())
             )
         }
         Err(e) => format!(
@@ -211,6 +282,11 @@ pub fn json(m: &MessageItem) -> String {
             "summary": fields(msg),
             "message": msg,
             "roundtrip": m.roundtrip,
+            "refused": m.refused.as_ref().map(|n| json!({
+                "code": n.code.0,
+                "subcode": n.subcode,
+                "name": notification_name(n),
+            })),
         }),
         Err(e) => {
             let n = Notification::from(e);

@@ -268,8 +268,8 @@ pub(super) fn report_error(e: &SweepError, err: &mut dyn Write) -> u8 {
 pub struct AdviseArgs {
     /// The scenario with the silent failure (default: the reference).
     pub scenario: Option<String>,
-    /// Long-run packet loss on the healthy link, as a fraction (0.01 = 1 %).
-    #[arg(long, default_value_t = 0.01)]
+    /// Long-run packet loss on the healthy link: a percentage (`1%`) or a fraction (`0.01`).
+    #[arg(long, default_value = "1%", value_parser = crate::units::parse_fraction)]
     pub loss: f64,
     /// Mean duration of a loss burst, e.g. `200ms` or `3s`: the link loses every packet for
     /// an exponential time of that mean, then none for as long as makes `--loss` in the long

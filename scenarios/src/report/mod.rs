@@ -545,17 +545,20 @@ pub enum Format {
 pub enum RunFormat {
     /// A readable timeline and summary tables.
     Text,
-    /// [`RunReport`] as JSON.
+    /// The whole report as JSON, exact to the nanosecond (for scripts and `holdtime report`).
     Json,
-    /// The outages, one row per outage of one flow ([`RunReport::to_csv`]).
+    /// The outages as CSV, one row per outage of one flow.
     Csv,
 }
 
 mod csv;
+pub mod junit;
+mod summary;
 mod text;
 mod verdict;
 
-pub use verdict::{Verdict, evaluate, render_verdicts};
+pub(crate) use text::state_name;
+pub use verdict::{Verdict, evaluate, render_verdict_section, render_verdicts, tally, tally_line};
 
 impl RunReport {
     /// The report as pretty JSON.

@@ -5,46 +5,89 @@ use std::fmt::Write as _;
 use sim_core::time::{Duration, Instant};
 
 use super::*;
+use crate::fmt;
 
-/// A duration rounded to the millisecond for the text summary (`2m21.999981039s` reads as
-/// `2m22s`), or to the microsecond below half a millisecond (`400us`, not `0s`); the JSON
-/// report keeps the exact nanoseconds.
+/// A duration as text (see [`crate::fmt`] for the rounding rule).
 pub(super) fn to_ms(d: Duration) -> String {
-    let ns = d.as_nanos();
-    if ns > 0 && ns < 500_000 {
-        // Below half a millisecond the millisecond would read as no time at all: microseconds.
-        return Duration::from_nanos(ns.saturating_add(500) / 1_000 * 1_000).to_string();
-    }
-    Duration::from_millis(ns.saturating_add(500_000) / 1_000_000).to_string()
+    fmt::duration(d)
 }
 
-/// A rate for the timeline, to three significant digits: `1.6 Gb/s`, `600 Mb/s`.
+/// An instant as text, for columns (see [`crate::fmt::instant`]).
+pub(super) fn at(t: Instant) -> String {
+    fmt::instant(t)
+}
+
+/// [`crate::fmt::rate`], under the name the report's tests know.
+#[cfg(test)]
 pub(super) fn human_bps(bps: u64) -> String {
-    #[allow(clippy::cast_precision_loss, reason = "display only, three digits")]
-    let x = bps as f64;
-    let (v, unit) = if bps >= 1_000_000_000 {
-        (x / 1e9, "Gb/s")
-    } else if bps >= 1_000_000 {
-        (x / 1e6, "Mb/s")
-    } else if bps >= 1_000 {
-        (x / 1e3, "kb/s")
-    } else {
-        (x, "b/s")
+    fmt::rate(bps)
+}
+
+/// A BGP FSM state as RFC 4271 §8.2.2 names it.
+pub(crate) const fn state_name(s: SessionStateName) -> &'static str {
+    match s {
+        SessionStateName::Idle => "Idle",
+        SessionStateName::Connect => "Connect",
+        SessionStateName::Active => "Active",
+        SessionStateName::OpenSent => "OpenSent",
+        SessionStateName::OpenConfirm => "OpenConfirm",
+        SessionStateName::Established => "Established",
+    }
+}
+
+/// Why a session went down, in words. The VPN's BGP sessions (`vpn`, `vpn.instance0` ..., the
+/// names [`crate::topology`] gives them) run over an IPsec tunnel interface, which goes down
+/// when IKE dead-peer detection declares the other end dead (`sim::azure`); the simulator
+/// records that as the interface's loss of carrier, and it is told here as what it is.
+pub(crate) fn cause_text(session: &str, cause: DownCause) -> String {
+    let vpn = session == "vpn" || session.starts_with("vpn.");
+    match cause {
+        DownCause::Carrier if vpn => "tunnel down: IKE dead-peer detection".to_owned(),
+        other => other.label(),
+    }
+}
+
+/// A TCP connection attempt's trouble in words, instants rounded like every other.
+pub(crate) fn trouble_text(t: ConnectTrouble) -> String {
+    let retry = |when: Option<Instant>| {
+        when.map_or_else(
+            || ", not retransmitted".to_owned(),
+            |w| format!(", retransmitted at {}", fmt::instant(w)),
+        )
     };
-    let digits = if v >= 100.0 {
-        0
-    } else if v >= 10.0 {
-        1
+    match t {
+        ConnectTrouble::SynLost { retransmit_at } => format!("SYN lost{}", retry(retransmit_at)),
+        ConnectTrouble::SynAckLost { retransmit_at } => {
+            format!("SYN-ACK lost{}", retry(retransmit_at))
+        }
+        other => other.label(),
+    }
+}
+
+/// A timeline fault line: faults are `FAULT ...`; a restore (or the end of a maintenance) is
+/// written as what it is, not as a fault.
+fn fault_text(kind: &str, target: &str) -> String {
+    let on = if target.is_empty() {
+        String::new()
     } else {
-        2
+        format!(" {target}")
     };
-    let s = format!("{v:.digits$}");
-    let s = if s.contains('.') {
-        s.trim_end_matches('0').trim_end_matches('.').to_owned()
+    if kind == "restore" {
+        format!("RESTORED{on}")
+    } else if let Some(what) = kind.strip_suffix(" ends") {
+        format!(
+            "END of {what}{}",
+            if target.is_empty() {
+                String::new()
+            } else {
+                format!(" on {target}")
+            }
+        )
+    } else if target.is_empty() {
+        format!("FAULT {kind}")
     } else {
-        s
-    };
-    format!("{s} {unit}")
+        format!("FAULT {kind} on {target}")
+    }
 }
 
 impl RunReport {
@@ -57,9 +100,9 @@ impl RunReport {
             "scenario: {}  (seed {}, {} simulated{})",
             self.scenario,
             self.seed,
-            self.duration,
+            fmt::duration(self.duration),
             if self.fork_at > Instant::ZERO {
-                format!("; every seed shares the start-up to {}", self.fork_at)
+                format!("; every seed shares the start-up to {}", at(self.fork_at))
             } else {
                 String::new()
             }
@@ -67,17 +110,14 @@ impl RunReport {
         let _ = writeln!(
             out,
             "measured from {} ({}) to the end of the run",
-            self.window.from,
+            at(self.window.from),
             self.window.opened_by.label()
         );
         let _ = writeln!(out, "\ntimeline");
         for e in &self.timeline {
             let who = e.router.as_deref().unwrap_or("-");
             let what = match &e.event {
-                TimelineEvent::Fault { kind, target } if target.is_empty() => {
-                    format!("FAULT {kind}")
-                }
-                TimelineEvent::Fault { kind, target } => format!("FAULT {kind} on {target}"),
+                TimelineEvent::Fault { kind, target } => fault_text(kind, target),
                 TimelineEvent::Session {
                     session,
                     from,
@@ -85,9 +125,13 @@ impl RunReport {
                     cause,
                 } => {
                     let cause = cause
-                        .map(|c| format!(" ({})", c.label()))
+                        .map(|c| format!(" ({})", cause_text(session, c)))
                         .unwrap_or_default();
-                    format!("bgp {session}: {from:?} -> {to:?}{cause}")
+                    format!(
+                        "bgp {session}: {} -> {}{cause}",
+                        state_name(*from),
+                        state_name(*to)
+                    )
                 }
                 TimelineEvent::Bfd { session, state } => format!("bfd {session}: {state}"),
                 TimelineEvent::BestPath { prefix, via } => {
@@ -100,7 +144,10 @@ impl RunReport {
                     format!("fib {changed} other prefixes changed ({removed} of them removed)")
                 }
                 TimelineEvent::GatewayConverged { routes } => {
-                    format!("gateway converged ({routes} routes programmed)")
+                    format!(
+                        "gateway converged ({} programmed)",
+                        fmt::count(*routes, "route")
+                    )
                 }
                 TimelineEvent::Path {
                     direction,
@@ -114,7 +161,7 @@ impl RunReport {
                     )
                 }
                 TimelineEvent::Connect { session, trouble } => {
-                    format!("tcp {session}: {}", trouble.label())
+                    format!("tcp {session}: {}", trouble_text(*trouble))
                 }
                 TimelineEvent::Congestion {
                     link,
@@ -122,7 +169,7 @@ impl RunReport {
                     capacity_bps,
                 } => {
                     if offered_bps > capacity_bps {
-                        let bw = human_bps;
+                        let bw = fmt::rate;
                         format!(
                             "congestion on {link}: {} offered, {} capacity, {} dropped",
                             bw(*offered_bps),
@@ -134,28 +181,22 @@ impl RunReport {
                     }
                 }
             };
-            let _ = writeln!(out, "  {:>12}  {who:<8} {what}", e.at.to_string());
+            let _ = writeln!(out, "  {:>12}  {who:<8} {what}", at(e.at));
         }
         let several = self.episodes.len() > 1;
         if several {
             let _ = writeln!(out, "\nepisodes (each measured from its fault)");
             for e in &self.episodes {
-                let _ = writeln!(
-                    out,
-                    "  {:>2}  {:>12}  {}",
-                    e.index,
-                    e.at.to_string(),
-                    e.label
-                );
+                let _ = writeln!(out, "  {:>2}  {:>12}  {}", e.index, at(e.at), e.label);
             }
         }
-        let _ = writeln!(
-            out,
-            "\ndetection (per session end, from the fault of its episode)"
-        );
         if self.detections.is_empty() {
-            let _ = writeln!(out, "  (no session went down)");
+            let _ = writeln!(out, "\ndetection: no session went down");
         } else {
+            let _ = writeln!(
+                out,
+                "\ndetection (per session end, from the fault of its episode)"
+            );
             let _ = writeln!(
                 out,
                 "  {:<34} {:<8} {:>12} {:>10}  {}cause",
@@ -183,35 +224,43 @@ impl RunReport {
                 "  {:<34} {:<8} {:>12} {:>10}  {ep}{}{no_fault}",
                 d.session,
                 d.router,
-                d.at.to_string(),
+                at(d.at),
                 after,
-                d.cause.label()
+                cause_text(&d.session, d.cause)
             );
         }
-        let _ = writeln!(
-            out,
-            "\nconvergence (per router: its last forwarding change in the episode)"
-        );
         if self.convergence.is_empty() {
-            let _ = writeln!(out, "  (no fault, or no forwarding change after one)");
+            let _ = writeln!(
+                out,
+                "\nconvergence: no fault, or no forwarding change after one"
+            );
+        } else {
+            let _ = writeln!(
+                out,
+                "\nconvergence (per router: its last forwarding change in the episode)"
+            );
         }
         for c in &self.convergence {
-            let label = self.episode_label(c.episode);
+            let label = self.episode_text(c.episode);
             let _ = writeln!(
                 out,
                 "  {:<8} {:>12} {:>10} after {label}",
                 c.router,
-                c.at.to_string(),
+                at(c.at),
                 to_ms(c.after_fault)
             );
         }
-        let _ = writeln!(out, "\noutage (per direction: longest, total, flows hit)");
+        if !self.directions.is_empty() {
+            let _ = writeln!(out, "\noutage (per direction: longest, total, flows hit)");
+        }
         for d in &self.directions {
             if d.never_reachable {
                 let _ = writeln!(
                     out,
                     "  {:<28} never reachable: none of its {} flows delivered from {} to the end",
-                    d.direction, d.flows, self.window.from
+                    d.direction,
+                    d.flows,
+                    at(self.window.from)
                 );
                 continue;
             }
@@ -257,7 +306,7 @@ impl RunReport {
                         out,
                         "    episode {} ({}): {} longest {}, flows {}, {restored}",
                         e.episode,
-                        self.episode_label(e.episode),
+                        self.episode_text(e.episode),
                         d.direction,
                         to_ms(e.longest),
                         e.flows_hit
@@ -278,10 +327,18 @@ impl RunReport {
         if !self.bytes_dropped.is_empty() {
             let _ = writeln!(out, "\nbytes dropped by congestion");
             for b in &self.bytes_dropped {
-                let _ = writeln!(out, "  {:<28} {:>14}", b.direction, b.bytes);
+                let _ = writeln!(
+                    out,
+                    "  {:<28} {:>10}  ({} bytes)",
+                    b.direction,
+                    fmt::bytes(b.bytes),
+                    b.bytes
+                );
             }
         }
-        let _ = writeln!(out, "\nmessages");
+        if !self.messages.is_empty() {
+            let _ = writeln!(out, "\nmessages sent");
+        }
         for m in &self.messages {
             let _ = writeln!(out, "  {:<14} {:>8}", m.kind.name(), m.count);
         }
@@ -294,10 +351,62 @@ impl RunReport {
     }
 }
 
+impl RunReport {
+    /// `silent on circuit.primary at 300.000s` for episode `n`, the instant rounded as
+    /// [`crate::fmt`] rounds.
+    #[must_use]
+    pub fn episode_text(&self, n: u32) -> String {
+        self.episodes.iter().find(|e| e.index == n).map_or_else(
+            || format!("episode {n}"),
+            |e| format!("{} at {}", e.label, at(e.at)),
+        )
+    }
+}
+
 pub(super) fn join_or(v: &[String], empty: &str) -> String {
     if v.is_empty() {
         empty.to_owned()
     } else {
         v.join(", ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_vpn_tunnel_going_down_is_not_called_carrier_loss() {
+        assert_eq!(
+            cause_text("vpn", DownCause::Carrier),
+            "tunnel down: IKE dead-peer detection"
+        );
+        assert_eq!(
+            cause_text("vpn.instance1", DownCause::Carrier),
+            "tunnel down: IKE dead-peer detection"
+        );
+        assert_eq!(
+            cause_text("circuit.primary.private", DownCause::Carrier),
+            "carrier lost"
+        );
+    }
+
+    #[test]
+    fn a_restore_is_not_a_fault() {
+        assert_eq!(fault_text("restore", "circuit"), "RESTORED circuit");
+        assert_eq!(
+            fault_text("msee_maintenance ends", "circuit.primary"),
+            "END of msee_maintenance on circuit.primary"
+        );
+        assert_eq!(
+            fault_text("silent", "circuit.primary"),
+            "FAULT silent on circuit.primary"
+        );
+    }
+
+    #[test]
+    fn states_are_named_as_rfc_4271_names_them() {
+        assert_eq!(state_name(SessionStateName::OpenSent), "OpenSent");
+        assert_eq!(state_name(SessionStateName::Established), "Established");
     }
 }

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 use sim_core::time::Duration;
 
-use super::text::join_or;
+use super::text::{join_or, state_name};
 use super::{Observation, RunReport};
 use crate::scenario::{Check, Expectation, Metric, Scenario};
 use crate::spec::SessionStateName;
@@ -62,7 +62,7 @@ fn judge(scenario: &Scenario, report: &RunReport, e: &Expectation) -> Verdict {
                 };
                 let from = match (metric.is_duration(), episode) {
                     (true, Some(e)) if !matches!(metric, Metric::Outage(_)) => {
-                        format!(" after {}", report.episode_label(e))
+                        format!(" after {}", report.episode_text(e))
                     }
                     _ => String::new(),
                 };
@@ -83,7 +83,7 @@ fn judge(scenario: &Scenario, report: &RunReport, e: &Expectation) -> Verdict {
             Observation::NeverReachable => (
                 same(&format!(
                     "never reachable: no flow delivered from {} to the end",
-                    report.window.from
+                    crate::fmt::instant(report.window.from)
                 )),
                 false,
             ),
@@ -111,7 +111,10 @@ fn judge(scenario: &Scenario, report: &RunReport, e: &Expectation) -> Verdict {
                 }
             }
             match down_at {
-                Some(at) => (same(&format!("down at {at}")), at.since_start() <= *by),
+                Some(at) => (
+                    same(&format!("down at {}", crate::fmt::instant(at))),
+                    at.since_start() <= *by,
+                ),
                 None => (same("never went down"), false),
             }
         }
@@ -127,7 +130,10 @@ fn judge(scenario: &Scenario, report: &RunReport, e: &Expectation) -> Verdict {
                     None => per_end.push((router, to)),
                 }
             }
-            let states: Vec<String> = per_end.iter().map(|(r, s)| format!("{r}: {s:?}")).collect();
+            let states: Vec<String> = per_end
+                .iter()
+                .map(|(r, s)| format!("{r}: {}", state_name(*s)))
+                .collect();
             let pass = if *state == SessionStateName::Established {
                 per_end.len() == 2 && per_end.iter().all(|(_, s)| *s == *state)
             } else if per_end.is_empty() {
@@ -178,7 +184,7 @@ fn judge(scenario: &Scenario, report: &RunReport, e: &Expectation) -> Verdict {
                 (
                     same(&format!(
                         "never reachable: no flow delivered from {} to the end",
-                        report.window.from
+                        crate::fmt::instant(report.window.from)
                     )),
                     false,
                 )
@@ -246,19 +252,21 @@ fn same(words: &str) -> (String, String) {
     (words.to_owned(), words.to_owned())
 }
 
-/// A quantity with durations rounded to the millisecond.
+/// A quantity as shown: durations rounded by [`crate::fmt`]'s rule.
 fn rounded(q: Quantity) -> Quantity {
     match q {
-        Quantity::Duration(d) => Quantity::Duration(Duration::from_millis(
-            d.as_nanos().saturating_add(500_000) / 1_000_000,
-        )),
+        // Exactly the value the text shows (every form of `fmt::duration` parses back).
+        Quantity::Duration(d) => Quantity::Duration(crate::fmt::duration(d).parse().unwrap_or(d)),
         Quantity::Count(_) => q,
     }
 }
 
-/// A quantity as the run summary prints it: durations rounded to the millisecond.
+/// A quantity as the run summary prints it ([`crate::fmt`]'s rounding).
 fn human(q: Quantity) -> String {
-    rounded(q).to_string()
+    match q {
+        Quantity::Duration(d) => crate::fmt::duration(d),
+        Quantity::Count(n) => n.to_string(),
+    }
 }
 
 /// Renders verdicts as `PASS`/`FAIL` lines.
@@ -275,6 +283,44 @@ pub fn render_verdicts(file: &str, verdicts: &[Verdict]) -> String {
         );
         if let (false, Some(because)) = (v.pass, &v.because) {
             let _ = writeln!(out, "  = expected because: {because}");
+        }
+    }
+    out
+}
+
+/// How many verdicts passed and how many failed.
+#[must_use]
+pub fn tally(verdicts: &[Verdict]) -> (usize, usize) {
+    let passed = verdicts.iter().filter(|v| v.pass).count();
+    (passed, verdicts.len() - passed)
+}
+
+/// `3 passed, 1 failed`.
+#[must_use]
+pub fn tally_line(passed: usize, failed: usize) -> String {
+    format!("{passed} passed, {failed} failed")
+}
+
+/// The verdicts as the end of `holdtime run` prints them: a heading with the tally, then one
+/// `PASS`/`FAIL` line per expectation (and the reason under a failure). Empty when there are
+/// none: an empty section prints no heading.
+#[must_use]
+pub fn render_verdict_section(verdicts: &[Verdict]) -> String {
+    if verdicts.is_empty() {
+        return String::new();
+    }
+    let (passed, failed) = tally(verdicts);
+    let mut out = format!("\nexpectations: {}\n", tally_line(passed, failed));
+    for v in verdicts {
+        let _ = writeln!(
+            out,
+            "  {} {}  (measured: {})",
+            if v.pass { "PASS" } else { "FAIL" },
+            v.expectation,
+            v.shown
+        );
+        if let (false, Some(because)) = (v.pass, &v.because) {
+            let _ = writeln!(out, "    = expected because: {because}");
         }
     }
     out

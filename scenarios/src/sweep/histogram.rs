@@ -119,11 +119,11 @@ impl Hist {
         self.hist.is_empty()
     }
 
-    /// A value in this histogram's unit, for people: `2.500s` or `17`.
+    /// A value in this histogram's unit, for people ([`crate::fmt::duration`]): `2.5s` or `17`.
     #[must_use]
     pub fn show(&self, v: u64) -> String {
         match self.unit {
-            Unit::Us => show_us(v),
+            Unit::Us => crate::fmt::duration(Duration::from_micros(v)),
             Unit::Count => v.to_string(),
         }
     }

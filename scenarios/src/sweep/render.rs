@@ -224,10 +224,10 @@ impl SweepResult {
         let mut s = String::new();
         let _ = writeln!(
             s,
-            "sweep: {}\n  {} runs per grid point, {} grid point(s), seed {}{}",
+            "sweep: {}\n  {} per grid point, {}, seed {}{}",
             self.scenario,
-            self.runs,
-            self.points.len(),
+            crate::fmt::count(self.runs, "run"),
+            crate::fmt::count(self.points.len() as u64, "grid point"),
             self.seed,
             self.shard
                 .map(|sh| format!(", shard {}/{}", sh.index, sh.count))

@@ -317,7 +317,7 @@ impl Validator {
                 }
                 for (op, q) in [(">=", e.min), ("<=", e.max), ("==", e.eq)] {
                     if let Some(q) = q {
-                        text.push_str(&format!(" {op} {q}"));
+                        text.push_str(&format!(" {op} {}", crate::fmt::quantity(q)));
                     }
                 }
                 (
@@ -361,7 +361,7 @@ impl Validator {
                         }
                         (
                             Check::SessionDownBy { session, by },
-                            format!("session {name} down by {by}"),
+                            format!("session {name} down by {}", crate::fmt::exact(by)),
                         )
                     }
                     Some("state") => {
@@ -378,7 +378,11 @@ impl Validator {
                         let state = e.state?;
                         (
                             Check::SessionState { session, state, at },
-                            format!("session {name} is {state:?} at {at}"),
+                            format!(
+                                "session {name} is {} at {}",
+                                crate::report::state_name(state),
+                                crate::fmt::exact(at)
+                            ),
                         )
                     }
                     Some("never_up") => (
@@ -438,11 +442,12 @@ impl Validator {
                     }
                 };
                 let text = if share_percent == 100 {
-                    format!("{name} via {} at {at}", via.name())
+                    format!("{name} via {} at {}", via.name(), crate::fmt::exact(at))
                 } else {
                     format!(
-                        "{name} via {} at {at} (at least {share_percent} % of flows)",
-                        via.name()
+                        "{name} via {} at {} (at least {share_percent} % of flows)",
+                        via.name(),
+                        crate::fmt::exact(at)
                     )
                 };
                 (

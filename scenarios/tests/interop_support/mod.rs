@@ -298,7 +298,7 @@ pub fn assert_within(
 /// down at once when BFD goes down, with Cease 6/10 (RFC 9384).
 pub fn assert_bgp_fell_with_bfd(text: &str) {
     assert!(
-        text.contains("Established -> Idle (AutomaticStop)") && text.contains("NOTIFICATION 6/10"),
+        text.contains("Established -> Idle (automatic stop)") && text.contains("NOTIFICATION 6/10"),
         "{text}"
     );
     assert!(
