@@ -24,7 +24,13 @@ fn spec(source: &str, runs: u64) -> AuditSpec {
 
 #[test]
 fn the_single_ce_is_a_single_point_of_failure_and_two_ces_are_not() {
-    let one = audit(&spec("single-ce", 4), Exec::new(2)).expect("audits");
+    // The prefix-limit breaches are the costliest to simulate (each sends 4,001 prefixes) and
+    // are not what this test is about: they are listed below, from the plan.
+    let cheap = |source: &str| AuditSpec {
+        skip: vec![FaultKind::PrefixFlood],
+        ..spec(source, 4)
+    };
+    let one = audit(&cheap("single-ce"), Exec::new(2)).expect("audits");
     let spofs: Vec<&str> = one
         .single_points_of_failure()
         .iter()
@@ -55,7 +61,7 @@ fn the_single_ce_is_a_single_point_of_failure_and_two_ces_are_not() {
         one.to_text()
     );
 
-    let two = audit(&spec("reference", 4), Exec::new(2)).expect("audits");
+    let two = audit(&cheap("reference"), Exec::new(2)).expect("audits");
     assert!(
         two.single_points_of_failure().is_empty(),
         "{}",
@@ -63,11 +69,8 @@ fn the_single_ce_is_a_single_point_of_failure_and_two_ces_are_not() {
     );
     assert!(two.to_text().contains("single points of failure: none"));
     // Every link, router, peering, circuit and VPN operation of the design is tried.
-    let names: Vec<&str> = two
-        .failures
-        .iter()
-        .map(|f| f.failure.name.as_str())
-        .collect();
+    let planned = plan(&spec("reference", 1)).expect("plans");
+    let names: Vec<&str> = planned.failures.iter().map(|f| f.name.as_str()).collect();
     for n in [
         "silent circuit.primary",
         "down circuit.secondary",
@@ -79,6 +82,8 @@ fn the_single_ce_is_a_single_point_of_failure_and_two_ces_are_not() {
         "deprovision circuit",
         "vpn_tunnel_down vpn.tunnel",
         "gateway_instance_failure gateway.vpn",
+        "prefix_flood circuit.primary.private",
+        "prefix_flood vpn",
     ] {
         assert!(names.contains(&n), "{n} missing: {names:?}");
     }
@@ -87,7 +92,11 @@ fn the_single_ce_is_a_single_point_of_failure_and_two_ces_are_not() {
 #[test]
 fn the_silent_cut_ranks_above_the_carrier_cut_and_equals_its_sweep() {
     let runs = 6;
-    let r = audit(&spec("reference", runs), Exec::new(2)).expect("audits");
+    let r = audit(
+        &only("reference", runs, &[FaultKind::Silent, FaultKind::Down], 1),
+        Exec::new(2),
+    )
+    .expect("audits");
     let rank = |name: &str| {
         r.failures
             .iter()
@@ -248,8 +257,14 @@ fn depth_two_runs_every_unordered_pair_once() {
     let p = plan(&only("reference", 1, &[FaultKind::RouterCrash], 2)).expect("plans");
     assert_eq!((p.singles, p.pairs(), p.pruned), (5, 10, 0));
     let mut names: Vec<&str> = p.failures.iter().map(|f| f.name.as_str()).collect();
-    assert!(names.contains(&"router_crash ce1 + router_crash ce2"), "{names:?}");
-    assert!(!names.contains(&"router_crash ce2 + router_crash ce1"), "{names:?}");
+    assert!(
+        names.contains(&"router_crash ce1 + router_crash ce2"),
+        "{names:?}"
+    );
+    assert!(
+        !names.contains(&"router_crash ce2 + router_crash ce1"),
+        "{names:?}"
+    );
     names.sort_unstable();
     names.dedup();
     assert_eq!(names.len(), 15);
@@ -290,7 +305,9 @@ fn depth_two_runs_every_unordered_pair_once() {
         .collect();
     assert_eq!(ranks.len(), 15, "{csv}");
     assert_eq!(
-        holdtime(&["audit", "reference", "--depth", "3"]).status.code(),
+        holdtime(&["audit", "reference", "--depth", "3"])
+            .status
+            .code(),
         Some(2)
     );
 }
@@ -344,7 +361,11 @@ fn shards_merge_into_the_whole_audit_whatever_the_jobs() {
     // A missing shard is refused.
     let short = holdtime(&["merge", &files[0], &files[1]]);
     assert_eq!(short.status.code(), Some(2));
-    assert!(text(&short.stderr).contains("missing"), "{}", text(&short.stderr));
+    assert!(
+        text(&short.stderr).contains("missing"),
+        "{}",
+        text(&short.stderr)
+    );
     // The merged result reads back into the same text.
     let r = AuditResult::from_json(&text(&merged.stdout)).expect("reads back");
     let direct = audit(
@@ -376,8 +397,9 @@ fn ipv6_without_a_vpn_is_non_redundant_under_the_loss_of_both_links() {
     // IPv4 has the VPN.
     assert!(!nr.contains_key("onprem_to_vnet"), "{}", r.to_text());
     assert!(
-        r.hazards.iter().any(|h| h.kind == HazardKind::VpnFamily
-            && h.failure.as_deref() == Some(both)),
+        r.hazards
+            .iter()
+            .any(|h| h.kind == HazardKind::VpnFamily && h.failure.as_deref() == Some(both)),
         "{}",
         r.to_text()
     );
@@ -400,15 +422,17 @@ fn hazards_asymmetry_and_the_hold_timer() {
     )
     .expect("audits");
     assert!(
-        r.hazards.iter().any(|h| h.kind == HazardKind::AsymmetricByDesign
-            && h.detail.contains("onprem_to_microsoft")),
+        r.hazards
+            .iter()
+            .any(|h| h.kind == HazardKind::AsymmetricByDesign
+                && h.detail.contains("onprem_to_microsoft")),
         "{}",
         r.to_text()
     );
     // The reference's CEs run no BFD: silent failures rest on the hold timer; with BFD on
     // the CEs (the `bfd` scenario) that hazard is gone.
-    let reference = audit(&only("reference", 1, &[FaultKind::Silent], 1), Exec::new(2))
-        .expect("audits");
+    let reference =
+        audit(&only("reference", 1, &[FaultKind::Silent], 1), Exec::new(2)).expect("audits");
     let held: Vec<&Hazard> = reference
         .hazards
         .iter()
@@ -416,19 +440,27 @@ fn hazards_asymmetry_and_the_hold_timer() {
         .collect();
     assert_eq!(held.len(), 2, "{}", reference.to_text());
     assert!(
-        held[0].detail.contains("measured under `silent circuit.primary`"),
+        held[0]
+            .detail
+            .contains("measured under `silent circuit.primary`"),
         "{}",
         held[0].detail
     );
     let bfd = audit(&only("bfd", 1, &[FaultKind::Silent], 1), Exec::new(2)).expect("audits");
     assert!(
-        bfd.hazards.iter().all(|h| h.kind != HazardKind::HoldTimerOnly),
+        bfd.hazards
+            .iter()
+            .all(|h| h.kind != HazardKind::HoldTimerOnly),
         "{}",
         bfd.to_text()
     );
     // Budgets come from the file's [[expect]] outage maxima without --budget.
     assert!(!reference.budgets.is_empty());
-    assert!(reference.to_text().contains("budget (outage p99): onprem_to_vnet <="));
+    assert!(
+        reference
+            .to_text()
+            .contains("budget (outage p99): onprem_to_vnet <=")
+    );
 }
 
 #[test]
@@ -460,14 +492,21 @@ delay = "50ms"
     .expect("write");
     let r = audit(&spec(own.to_str().expect("utf-8"), 2), Exec::new(2)).expect("audits");
     let names: Vec<&str> = r.failures.iter().map(|f| f.failure.name.as_str()).collect();
-    assert_eq!(names, ["carrier cut of both links", "latency circuit.primary"]);
+    assert_eq!(
+        names,
+        ["carrier cut of both links", "latency circuit.primary"]
+    );
     assert!(r.failures.iter().all(|f| f.failure.own));
     assert_eq!(r.at, sim_core::time::Duration::from_mins(4));
     assert!(r.failures[0].single_point_of_failure(2), "{}", r.to_text());
 
     let bad = dir.join("bad.toml");
     for (body, line_col, what) in [
-        ("[audit]\ncolour = \"red\"\n", ":5:1:", "unknown field `colour`"),
+        (
+            "[audit]\ncolour = \"red\"\n",
+            ":5:1:",
+            "unknown field `colour`",
+        ),
         (
             "[[audit.fault]]\nkind = \"down\"\ntarget = \"circuit.nowhere\"\n",
             ":6:10:",

@@ -91,6 +91,14 @@ pub const DEFAULT_AT: Duration = Duration::from_mins(5);
 /// The loss of a `loss` failure: a link that still works but loses one packet in twenty.
 pub const LOSSY: f64 = 0.05;
 
+/// How long a generated prefix-limit breach lasts: a misconfiguration corrected a minute
+/// later. The drop and what it costs happen at once (`prefix-limit` in the library: the later
+/// drops of a longer breach cost nothing more), and each reconnection during a breach sends
+/// the limit + 1 prefixes again, which makes an open-ended breach the costliest failure to
+/// simulate by far (about 7 times a one-minute one). An open-ended breach can be audited as a
+/// failure of the file's own (`[[audit.fault]]` without `duration`).
+pub const PREFIX_BREACH_FOR: Duration = Duration::from_mins(1);
+
 /// The episode name both faults of a pair share, so that they are measured as one episode.
 const PAIR_EPISODE: &str = "audit";
 
@@ -416,7 +424,7 @@ impl Plan {
 /// lossy ([`LOSSY`]); every CE, PE, MSEE and the VPN device crashing; each MSEE's
 /// maintenance on its link; each peering session disconnected by Microsoft (the BGP
 /// disconnect test); each IPv4 session towards Azure with a prefix limit receiving one prefix
-/// more than its limit (`prefix_flood`); each circuit deprovisioned; the VPN tunnel down and
+/// more than its limit for [`PREFIX_BREACH_FOR`] (`prefix_flood`); each circuit deprovisioned; the VPN tunnel down and
 /// the active VPN gateway instance failing (unplanned).
 #[must_use]
 pub fn failures(topo: &Topology) -> Vec<Failure> {
@@ -457,6 +465,10 @@ pub fn failures(topo: &Topology) -> Vec<Failure> {
             count.insert(
                 "count".to_owned(),
                 Value::Integer(i64::from(limit.saturating_add(1))),
+            );
+            count.insert(
+                "duration".to_owned(),
+                Value::String(PREFIX_BREACH_FOR.to_string()),
             );
             add(FaultKind::PrefixFlood, s.name.clone(), count);
         }
