@@ -43,7 +43,7 @@
 //!   - *asymmetric routing after a failure*: the two directions of a flow (`a_to_b`,
 //!     `b_to_a`) delivered over different ways (ExpressRoute, VPN, internet) at the end of a
 //!     run but not just before the failure, measured from the runs' path changes; a design
-//!     that is asymmetric before any failure is reported as such (domain.md: Microsoft
+//!     that is asymmetric before any failure is reported as such (as with Microsoft
 //!     peering whose on-premises edge is also the internet edge).
 //!   - *the VPN cannot carry what ExpressRoute carried*: (a) measured: a failure after which an
 //!     IPv6 direction stays down to the end in every run while the IPv4 direction between the
@@ -626,7 +626,7 @@ pub fn plan(spec: &AuditSpec) -> Result<Plan, SweepError> {
         error: e.to_string(),
     })?;
     let at = crate::validate::audit_start(&parsed);
-    let section = parsed.audit.clone().unwrap_or_default();
+    let section = parsed.audit.unwrap_or_default();
     let mut singles: Vec<Failure> = if section.defaults == Some(false) {
         Vec::new()
     } else {
@@ -936,7 +936,7 @@ impl AuditResult {
             let silent = format!("silent {}", nb.link);
             let measured = by_name(&silent)
                 .and_then(|f| f.summary.hists.get(&format!("detection.{}", nb.router)))
-                .filter(|h| h.len() > 0)
+                .filter(|h| !h.is_empty())
                 .map(|h| {
                     format!(
                         "; measured under `{silent}`: {} detects in p50 {}, p99 {}",
@@ -1021,7 +1021,7 @@ impl AuditResult {
                 ),
             });
         }
-        out.sort_by(|a, b| a.kind.cmp(&b.kind));
+        out.sort_by_key(|h| h.kind);
         out
     }
 

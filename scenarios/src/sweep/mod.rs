@@ -342,9 +342,9 @@ impl Sample {
             .map(|d| {
                 let of = || report.paths.iter().filter(move |p| p.direction == d);
                 let before = start
-                    .and_then(|t| of().filter(|p| p.at < t).last())
+                    .and_then(|t| of().rfind(|p| p.at < t))
                     .map_or_else(String::new, ways);
-                let end = of().last().map_or_else(String::new, ways);
+                let end = of().next_back().map_or_else(String::new, ways);
                 (d.to_owned(), before, end)
             })
             .collect()
