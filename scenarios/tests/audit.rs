@@ -539,3 +539,32 @@ delay = "50ms"
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn the_html_page_has_the_ranked_table_and_a_bar_per_failure() {
+    let dir = std::env::temp_dir().join(format!("holdtime-audit-html-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let page = dir.join("audit.html");
+    let out = holdtime(&[
+        "audit",
+        "single-ce",
+        "--only",
+        "router_crash,down",
+        "--runs",
+        "2",
+        "--html",
+        page.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let html = std::fs::read_to_string(&page).expect("the page is written");
+    assert!(html.starts_with("<!DOCTYPE html>"), "{html}");
+    assert!(html.contains("<h2>Ranked failures</h2>"), "{html}");
+    // The crash of the only CE ranks first, open at the end, and has its bars.
+    assert!(
+        html.contains("<tr class=\"open\"><td class=\"n\">1</td><td><a href=\"#f1\">router_crash ce1</a>"),
+        "{html}"
+    );
+    assert!(html.contains("<h3 id=\"f3\">3. "), "{html}");
+    assert_eq!(html.matches("<svg ").count(), 5, "{html}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
