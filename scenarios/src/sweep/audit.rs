@@ -20,7 +20,7 @@
 //! The work is numbered like a sweep's (item `k = failure · runs + r`), so `--shard I/N` runs
 //! a contiguous slice and [`merge`] of every shard's JSON gives the unsharded result, byte for
 //! byte: the JSON carries each failure's histograms, and everything the audit concludes is a
-//! function of those sums ([`AuditResult::assemble`]), whatever `--jobs`.
+//! function of those sums (`AuditResult::assemble`), whatever `--jobs`.
 //!
 //! What it concludes:
 //! - **ranked failures**, worst first: a failure that leaves a direction without a path to the
