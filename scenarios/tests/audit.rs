@@ -320,7 +320,7 @@ fn shards_merge_into_the_whole_audit_whatever_the_jobs() {
         "audit",
         "single-ce",
         "--only",
-        "down,router_crash",
+        "down,deprovision",
         "--depth",
         "2",
         "--runs",
@@ -372,7 +372,7 @@ fn shards_merge_into_the_whole_audit_whatever_the_jobs() {
         &only(
             "single-ce",
             3,
-            &[FaultKind::Down, FaultKind::RouterCrash],
+            &[FaultKind::Down, FaultKind::Deprovision],
             2,
         ),
         Exec::new(2),
@@ -561,7 +561,9 @@ fn the_html_page_has_the_ranked_table_and_a_bar_per_failure() {
     assert!(html.contains("<h2>Ranked failures</h2>"), "{html}");
     // The crash of the only CE ranks first, open at the end, and has its bars.
     assert!(
-        html.contains("<tr class=\"open\"><td class=\"n\">1</td><td><a href=\"#f1\">router_crash ce1</a>"),
+        html.contains(
+            "<tr class=\"open\"><td class=\"n\">1</td><td><a href=\"#f1\">router_crash ce1</a>"
+        ),
         "{html}"
     );
     assert!(html.contains("<h3 id=\"f3\">3. "), "{html}");
