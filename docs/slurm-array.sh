@@ -5,6 +5,11 @@
 #
 #   sbatch docs/slurm-array.sh            # submits the array; it submits the merge itself
 #
+# An audit shards and merges the same way: replace `holdtime sweep reference --set ...` below
+# by, e.g., `holdtime audit my-design.toml --depth 2 --runs 200 --yes` (same --seed, --format
+# json, --jobs, --shard and --out); `holdtime merge` recognises audit shards and exits 1 when a
+# failure of the merged audit is over budget.
+#
 #SBATCH --job-name=holdtime-sweep
 #SBATCH --array=1-8
 #SBATCH --cpus-per-task=4

@@ -126,7 +126,8 @@ pub enum Command {
     Sweep(sweep::SweepArgs),
     /// Merge the JSON outputs of `sweep --shard I/N` into the unsharded result.
     Merge {
-        /// The shard outputs (`sweep --format json`), all N of them, in any order.
+        /// The shard outputs (`sweep --format json` or `audit --format json`), all N of them,
+        /// in any order.
         #[arg(required = true)]
         files: Vec<PathBuf>,
         /// Output format.

@@ -71,6 +71,100 @@ pub struct ScenarioSpec {
     /// What the run must show.
     #[serde(default)]
     pub expect: Vec<ExpectSpec>,
+    /// `holdtime audit`'s settings for this design and the user's own failures (a run
+    /// ignores it once it is valid).
+    #[serde(default)]
+    pub audit: Option<AuditSection>,
+}
+
+/// `[audit]`: how `holdtime audit` treats this design.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditSection {
+    /// When every failure starts (default: the file's first fault time, else 5 min).
+    #[serde(default)]
+    pub at: Option<Duration>,
+    /// Whether the generated failure set is audited (default `true`); `false`: only the
+    /// file's own `[[audit.fault]]`s.
+    #[serde(default)]
+    pub defaults: Option<bool>,
+    /// Only generated failures of these kinds (empty: all).
+    #[serde(default)]
+    pub only: Vec<FaultKind>,
+    /// Generated failures of these kinds are left out.
+    #[serde(default)]
+    pub skip: Vec<FaultKind>,
+    /// The user's own failures, audited beside (or instead of) the generated ones.
+    #[serde(default)]
+    pub fault: Vec<AuditFaultSpec>,
+}
+
+/// `[[audit.fault]]`: one failure of the user's own, a `[[fault]]` without `at` (every failure
+/// starts at the audit's start) or `episode`, with an optional name.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditFaultSpec {
+    /// How the audit names it (default: `KIND TARGET`).
+    #[serde(default)]
+    pub name: Option<String>,
+    /// What happens.
+    pub kind: FaultKind,
+    /// What it happens to.
+    #[serde(default)]
+    pub target: Option<String>,
+    /// How long until it ends by itself (absent: to the end of the run).
+    #[serde(default)]
+    pub duration: Option<TimeSpec>,
+    /// As in `[[fault]]`.
+    #[serde(default)]
+    pub loss: Option<LossModel>,
+    /// As in `[[fault]]`.
+    #[serde(default)]
+    pub delay: Option<Duration>,
+    /// As in `[[fault]]`.
+    #[serde(default)]
+    pub jitter: Option<Duration>,
+    /// As in `[[fault]]`.
+    #[serde(default)]
+    pub count: Option<u32>,
+    /// As in `[[fault]]`.
+    #[serde(default)]
+    pub state: Option<PublicPrefixesState>,
+    /// As in `[[fault]]`.
+    #[serde(default)]
+    pub planned: Option<bool>,
+    /// As in `[[fault]]`.
+    #[serde(default)]
+    pub drain: Option<Duration>,
+    /// As in `[[fault]]`.
+    #[serde(default)]
+    pub down_for: Option<Duration>,
+    /// As in `[[fault]]`.
+    #[serde(default)]
+    pub prepend: Option<u8>,
+}
+
+impl AuditFaultSpec {
+    /// The `[[fault]]` it stands for, starting at `at`.
+    #[must_use]
+    pub fn at(&self, at: Duration) -> FaultSpec {
+        FaultSpec {
+            kind: self.kind,
+            at: TimeSpec::Fixed(at),
+            target: self.target.clone(),
+            duration: self.duration,
+            loss: self.loss,
+            delay: self.delay,
+            jitter: self.jitter,
+            count: self.count,
+            state: self.state,
+            planned: self.planned,
+            drain: self.drain,
+            down_for: self.down_for,
+            prepend: self.prepend,
+            episode: None,
+        }
+    }
 }
 
 /// `topology = "name"` or a `[topology]` table.

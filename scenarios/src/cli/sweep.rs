@@ -183,6 +183,7 @@ pub(super) fn merge(
     err: &mut dyn Write,
 ) -> u8 {
     let mut parts = Vec::with_capacity(files.len());
+    let mut audits = Vec::new();
     for f in files {
         let text = match crate::input::read_text(f, crate::input::Kind::Result) {
             Ok(t) => t,
@@ -191,6 +192,16 @@ pub(super) fn merge(
                 return EXIT_INVALID;
             }
         };
+        if is_audit(&text) {
+            match sweep::audit::AuditResult::from_json(&text) {
+                Ok(r) => audits.push(r),
+                Err(e) => {
+                    let _ = writeln!(err, "holdtime: {}: {e}", f.display());
+                    return EXIT_INVALID;
+                }
+            }
+            continue;
+        }
         match SweepResult::from_json(&text) {
             Ok(r) => parts.push(r),
             Err(e) => {
@@ -199,6 +210,22 @@ pub(super) fn merge(
             }
         }
     }
+    if !audits.is_empty() {
+        if !parts.is_empty() {
+            let _ = writeln!(
+                err,
+                "holdtime: cannot merge: the inputs mix audit and sweep results"
+            );
+            return EXIT_INVALID;
+        }
+        return match sweep::audit::merge(&audits) {
+            Ok(r) => emit_audit(&r, format, to, None, out, err),
+            Err(e) => {
+                let _ = writeln!(err, "holdtime: cannot merge: {e}");
+                EXIT_INVALID
+            }
+        };
+    }
     match sweep::merge(&parts) {
         Ok(r) => emit(&r, format, &[], to, out, err),
         Err(e) => {
@@ -206,6 +233,15 @@ pub(super) fn merge(
             EXIT_INVALID
         }
     }
+}
+
+/// Whether a result's JSON is an audit's (its `format` tag).
+fn is_audit(text: &str) -> bool {
+    #[derive(serde::Deserialize)]
+    struct Tag {
+        format: String,
+    }
+    serde_json::from_str::<Tag>(text).is_ok_and(|t| t.format.starts_with("holdtime.audit/"))
 }
 
 fn emit(
@@ -470,12 +506,22 @@ pub struct AuditArgs {
     /// (`outage=30s`; default: the smallest `max` of the file's `outage.*` expectations).
     #[arg(long, value_name = "outage=DURATION", value_parser = parse_budget)]
     pub budget: Option<sim_core::time::Duration>,
+    /// 1: every single failure; 2: also every unordered pair of them (two failures of one
+    /// element are not paired). The count and the time estimate are shown before the runs.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=2))]
+    pub depth: u8,
+    /// Run only slice I of N of the (failure, run) items; merge the slices' JSON with `merge`.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<Shard>,
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     pub format: SweepFormat,
     /// Write the output here instead of standard output.
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Also write an HTML page: the ranked table and each failure's outage bars.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
     /// Go ahead even when the runs are estimated to take more than an hour of wall time.
     #[arg(long)]
     pub yes: bool,
@@ -514,16 +560,65 @@ pub(super) fn audit(a: &AuditArgs, out: &mut dyn Write, err: &mut dyn Write) -> 
         only: a.only.clone(),
         skip: a.skip.clone(),
         budget: a.budget,
+        depth: a.depth,
+        shard: a.shard,
     };
+    let plan = match audit::plan(&spec) {
+        Ok(p) => p,
+        Err(e) => return report_error(&e, err),
+    };
+    // Pairs multiply the work: say what will run before running it.
+    let big = a.depth > 1;
+    if big {
+        let _ = writeln!(err, "holdtime audit: {}", plan.describe(a.runs));
+        if let Some(sh) = a.shard {
+            let r = sh.range(plan.total_runs(a.runs));
+            let _ = writeln!(
+                err,
+                "holdtime audit: shard {}/{} runs items {}..{} ({} runs)",
+                sh.index,
+                sh.count,
+                r.start,
+                r.end,
+                r.end - r.start
+            );
+        }
+    }
     let err = RefCell::new(err);
-    let on_estimate = |e: &Estimate| tell_estimate(e, &err);
-    let result = audit::audit(&spec, exec(a.jobs, a.yes, &on_estimate));
+    let on_estimate = |e: &Estimate| {
+        if big && e.wall < std::time::Duration::from_secs(60) {
+            let _ = writeln!(err.borrow_mut(), "holdtime: this will take {e}");
+        } else {
+            tell_estimate(e, &err);
+        }
+    };
+    let result = audit::run(&spec, &plan, exec(a.jobs, a.yes, &on_estimate));
     let err = err.into_inner();
     let r = match result {
         Ok(r) => r,
+        Err(e @ SweepError::TooLong { .. }) => {
+            return too_long(
+                &e,
+                "fewer --runs, --only/--skip, --depth 1, or one --shard I/N of it per machine",
+                err,
+            );
+        }
         Err(e) => return report_error(&e, err),
     };
-    let text = match a.format {
+    emit_audit(&r, a.format, a.out.as_deref(), a.html.as_deref(), out, err)
+}
+
+/// Writes an audit result; exit 0 when it passes, 1 when not (a shard: 0, its verdict is
+/// partial).
+fn emit_audit(
+    r: &sweep::audit::AuditResult,
+    format: SweepFormat,
+    to: Option<&Path>,
+    html: Option<&Path>,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> u8 {
+    let text = match format {
         SweepFormat::Text => r.to_text(),
         SweepFormat::Csv => r.to_csv(),
         SweepFormat::Json => match r.to_json() {
@@ -534,9 +629,20 @@ pub(super) fn audit(a: &AuditArgs, out: &mut dyn Write, err: &mut dyn Write) -> 
             }
         },
     };
-    let written = write_out(&text, a.out.as_deref(), out, err);
+    let written = write_out(&text, to, out, err);
     if written != EXIT_OK {
         return written;
     }
-    if r.passes() { EXIT_OK } else { EXIT_FAILED }
+    if let Some(path) = html {
+        let page = sweep::audit_html::page(r);
+        let written = write_out(&page, Some(path), out, err);
+        if written != EXIT_OK {
+            return written;
+        }
+    }
+    if r.shard.is_some() || r.passes() {
+        EXIT_OK
+    } else {
+        EXIT_FAILED
+    }
 }

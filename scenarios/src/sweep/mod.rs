@@ -31,6 +31,7 @@
 pub mod advise;
 pub mod analytic;
 pub mod audit;
+pub mod audit_html;
 pub mod estimate;
 pub mod grid;
 pub mod histogram;
@@ -273,6 +274,25 @@ pub struct Sample {
     pub messages: u64,
     /// Simulated time.
     pub simulated: Duration,
+    /// Per direction with path data: the ways its delivered flows took just before the first
+    /// episode and at the end of the run ([`ways`]; `holdtime audit` compares the two
+    /// directions of a flow).
+    pub ways: Vec<(String, String, String)>,
+}
+
+/// The ways (`expressroute`, `vpn`, `internet`) the delivered flows of a path state take,
+/// sorted and joined with `+`; empty when every flow is lost.
+#[must_use]
+pub fn ways(p: &crate::report::PathChange) -> String {
+    let mut v: Vec<&'static str> = p
+        .via
+        .iter()
+        .filter(|s| s.flows > 0)
+        .map(|s| s.via.name())
+        .collect();
+    v.sort_unstable();
+    v.dedup();
+    v.join("+")
 }
 
 impl Sample {
@@ -309,7 +329,25 @@ impl Sample {
                 .collect(),
             messages: report.messages.iter().map(|m| m.count).sum(),
             simulated: report.duration,
+            ways: Self::ways_of(report),
         }
+    }
+
+    fn ways_of(report: &RunReport) -> Vec<(String, String, String)> {
+        let start = report.episodes.first().map(|e| e.at);
+        let mut dirs: Vec<&str> = report.paths.iter().map(|p| p.direction.as_str()).collect();
+        dirs.sort_unstable();
+        dirs.dedup();
+        dirs.into_iter()
+            .map(|d| {
+                let of = || report.paths.iter().filter(move |p| p.direction == d);
+                let before = start
+                    .and_then(|t| of().rfind(|p| p.at < t))
+                    .map_or_else(String::new, ways);
+                let end = of().next_back().map_or_else(String::new, ways);
+                (d.to_owned(), before, end)
+            })
+            .collect()
     }
 
     /// The observation of metric `name`, if the sample has it.

@@ -73,6 +73,68 @@ pub struct PointJson {
     pub histograms: BTreeMap<String, HistJson>,
 }
 
+impl PointJson {
+    /// The JSON form of one summary (the histograms in V2, base64).
+    ///
+    /// # Errors
+    ///
+    /// [`JsonError`] if a histogram cannot be encoded.
+    pub fn of(p: &PointResult) -> Result<Self, JsonError> {
+        let mut histograms = BTreeMap::new();
+        for (k, h) in &p.hists {
+            let mut summary = BTreeMap::new();
+            for (name, q) in QUANTILES {
+                summary.insert(name.to_owned(), h.quantile(q));
+            }
+            summary.insert("max".to_owned(), h.max());
+            histograms.insert(
+                k.clone(),
+                HistJson {
+                    unit: h.unit,
+                    count: h.len(),
+                    summary,
+                    hdr: h.to_base64()?,
+                },
+            );
+        }
+        Ok(Self {
+            settings: p.point.settings.clone(),
+            runs: p.runs,
+            open: p.open.clone(),
+            missing: p.missing.clone(),
+            messages: p.messages,
+            simulated_ns: p.simulated_ns.to_string(),
+            histograms,
+        })
+    }
+
+    /// The summary back.
+    ///
+    /// # Errors
+    ///
+    /// [`JsonError`] if a histogram or a number does not decode.
+    pub fn into_point(self) -> Result<PointResult, JsonError> {
+        let mut hists = BTreeMap::new();
+        for (k, h) in self.histograms {
+            hists.insert(k, Hist::from_base64(h.unit, &h.hdr)?);
+        }
+        Ok(PointResult {
+            point: Point {
+                settings: self.settings,
+            },
+            runs: self.runs,
+            open: self.open,
+            missing: self.missing,
+            messages: self.messages,
+            simulated_ns: self
+                .simulated_ns
+                .parse()
+                .map_err(|_| JsonError::Number(self.simulated_ns.clone()))?,
+            hists,
+        })
+    }
+}
+
 /// One histogram in JSON.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct HistJson {
@@ -110,35 +172,11 @@ impl SweepResult {
     ///
     /// [`JsonError`] if a histogram cannot be encoded.
     pub fn to_json(&self) -> Result<String, JsonError> {
-        let mut points = Vec::with_capacity(self.points.len());
-        for p in &self.points {
-            let mut histograms = BTreeMap::new();
-            for (k, h) in &p.hists {
-                let mut summary = BTreeMap::new();
-                for (name, q) in QUANTILES {
-                    summary.insert(name.to_owned(), h.quantile(q));
-                }
-                summary.insert("max".to_owned(), h.max());
-                histograms.insert(
-                    k.clone(),
-                    HistJson {
-                        unit: h.unit,
-                        count: h.len(),
-                        summary,
-                        hdr: h.to_base64()?,
-                    },
-                );
-            }
-            points.push(PointJson {
-                settings: p.point.settings.clone(),
-                runs: p.runs,
-                open: p.open.clone(),
-                missing: p.missing.clone(),
-                messages: p.messages,
-                simulated_ns: p.simulated_ns.to_string(),
-                histograms,
-            });
-        }
+        let points = self
+            .points
+            .iter()
+            .map(PointJson::of)
+            .collect::<Result<Vec<_>, _>>()?;
         let json = SweepJson {
             format: FORMAT.to_owned(),
             scenario: self.scenario.clone(),
@@ -174,27 +212,11 @@ impl SweepResult {
         if j.format != FORMAT {
             return Err(JsonError::Format(j.format));
         }
-        let mut points = Vec::with_capacity(j.points.len());
-        for p in j.points {
-            let mut hists = BTreeMap::new();
-            for (k, h) in p.histograms {
-                hists.insert(k, Hist::from_base64(h.unit, &h.hdr)?);
-            }
-            points.push(PointResult {
-                point: Point {
-                    settings: p.settings,
-                },
-                runs: p.runs,
-                open: p.open,
-                missing: p.missing,
-                messages: p.messages,
-                simulated_ns: p
-                    .simulated_ns
-                    .parse()
-                    .map_err(|_| JsonError::Number(p.simulated_ns.clone()))?,
-                hists,
-            });
-        }
+        let points = j
+            .points
+            .into_iter()
+            .map(PointJson::into_point)
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Self {
             scenario: j.scenario,
             source: j.source,

@@ -13,12 +13,23 @@ use crate::topology::{
 use super::{Validator, peering_sessions, root};
 
 impl Validator {
+    pub(super) fn fault(&mut self, i: usize, f: &FaultSpec, topo: &Topology) -> Option<Fault> {
+        self.fault_at(i, root().key("fault").index(i), f, topo)
+    }
+
+    /// Validates fault `i`, written at `path` (`fault[i]`, or `audit.fault[i]` for an audit's
+    /// own failure).
     #[allow(
         clippy::too_many_lines,
         reason = "one arm per fault kind, each short; a table of closures would be harder to read"
     )]
-    pub(super) fn fault(&mut self, i: usize, f: &FaultSpec, topo: &Topology) -> Option<Fault> {
-        let path = root().key("fault").index(i);
+    pub(super) fn fault_at(
+        &mut self,
+        i: usize,
+        path: crate::diag::KeyPath,
+        f: &FaultSpec,
+        topo: &Topology,
+    ) -> Option<Fault> {
         let kind = f.kind;
         let mut ok = self.time(f.at, &path.key("at"));
         if let Some(d) = f.duration

@@ -105,6 +105,7 @@ impl Validator {
             .filter_map(|(i, f)| self.fault(i, f, &topo))
             .collect();
         self.timeline(&faults, &topo);
+        self.audit(spec, &topo);
         let probes = self.probes(spec, &topo);
         let directions: Vec<Direction> = probes
             .iter()
@@ -149,6 +150,50 @@ impl Validator {
             expectations,
             warnings,
         })
+    }
+
+    /// `[audit]`: its start before the end of the run, its own failures valid as faults at
+    /// that start (located at `audit.fault[i]`), and at least one failure to audit.
+    fn audit(&mut self, spec: &ScenarioSpec, topo: &Topology) {
+        let Some(a) = &spec.audit else { return };
+        let path = root().key("audit");
+        let at = a.at.unwrap_or_else(|| audit_start(spec));
+        if a.at.is_some() && !self.time(TimeSpec::Fixed(at), &path.key("at")) {
+            return;
+        }
+        for (i, f) in a.fault.iter().enumerate() {
+            let fpath = path.key("fault").index(i);
+            if f.kind == crate::spec::FaultKind::Restore
+                || f.kind == crate::spec::FaultKind::RouterRestart
+            {
+                self.error(
+                    Diagnostic::error(
+                        fpath.key("kind"),
+                        format!("`{}` undoes a failure; it is not one", f.kind.name()),
+                    )
+                    .expected("a failure kind (`restore` and `router_restart` are not)"),
+                );
+                continue;
+            }
+            if let Some(name) = &f.name
+                && name.trim().is_empty()
+            {
+                self.error(
+                    Diagnostic::error(fpath.key("name"), "the failure's name is empty")
+                        .expected("a short name, or no `name` (default: KIND TARGET)"),
+                );
+            }
+            let _ = self.fault_at(i, fpath, &f.at(at), topo);
+        }
+        if a.defaults == Some(false) && a.fault.is_empty() {
+            self.error(
+                Diagnostic::error(
+                    path.key("defaults"),
+                    "`defaults = false` without any [[audit.fault]] leaves nothing to audit",
+                )
+                .expected("`defaults = true`, or [[audit.fault]] tables"),
+            );
+        }
     }
 
     fn topology(&mut self, choice: &TopologyChoice) -> Option<Topology> {
@@ -281,6 +326,17 @@ impl Validator {
         }
         true
     }
+}
+
+/// When `holdtime audit` starts its failures in `spec`: `[audit] at`, else the file's first
+/// fault at a fixed time (the earliest time of a range), else 5 minutes.
+#[must_use]
+pub fn audit_start(spec: &ScenarioSpec) -> Duration {
+    spec.audit
+        .as_ref()
+        .and_then(|a| a.at)
+        .or_else(|| spec.fault.first().map(|f| f.at.min()))
+        .unwrap_or(Duration::from_mins(5))
 }
 
 /// 64512–65534 and 4200000000–4294967294 (RFC 6996).
