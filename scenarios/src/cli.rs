@@ -54,6 +54,10 @@ pub enum Command {
         /// Write the event trace here, one JSON object per line.
         #[arg(long, value_name = "FILE.jsonl")]
         trace: Option<PathBuf>,
+        /// Also write the run page here: the network drawn and coloured step by step, the
+        /// timeline, and the numbers as tables (one self-contained HTML file).
+        #[arg(long, value_name = "FILE.html")]
+        html: Option<PathBuf>,
         /// Capture options: `--pcap`, `--mrt`, `--pcap-epoch`, `--capture-point`.
         #[command(flatten)]
         capture: CaptureArgs,
@@ -103,8 +107,9 @@ pub enum Command {
     /// over seeds and ranked worst first; names single points of failure and non-redundant
     /// directions. Exit 0 within budget, 1 over it (an outage open at the end is over any).
     Audit(sweep::AuditArgs),
-    /// Turn a `sweep`, `advise --json` or `run --format json` result into a self-contained
-    /// HTML page (inline SVG charts) or SVG files.
+    /// Turn a result file (`run --format json`, `sweep --format json`, `advise --json`) into
+    /// a self-contained HTML page (inline SVG charts, tables) or SVG files; the file's
+    /// `format` tag says which page.
     Report {
         /// The JSON result.
         result: PathBuf,
@@ -218,12 +223,16 @@ pub fn main(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
             seed,
             format,
             trace,
+            html,
             capture,
         } => run(
             scenario.as_deref().unwrap_or(library::DEFAULT),
             *seed,
             *format,
-            trace.as_ref(),
+            RunOutputs {
+                trace: trace.as_ref(),
+                html: html.as_ref(),
+            },
             capture,
             out,
             err,
@@ -361,15 +370,22 @@ fn load(name: &str, err: &mut dyn Write) -> Option<Loaded> {
     }
 }
 
+/// Files `holdtime run` writes besides its standard output.
+struct RunOutputs<'a> {
+    trace: Option<&'a PathBuf>,
+    html: Option<&'a PathBuf>,
+}
+
 fn run(
     name: &str,
     seed: Option<u64>,
     format: RunFormat,
-    trace: Option<&PathBuf>,
+    files: RunOutputs<'_>,
     capture: &CaptureArgs,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> u8 {
+    let trace = files.trace;
     let Some(loaded) = load(name, err) else {
         return EXIT_INVALID;
     };
@@ -395,6 +411,13 @@ fn run(
     };
     match result {
         Ok(report) => {
+            if let Some(path) = files.html {
+                let (page, _) = crate::html::run::page(&report);
+                if let Err(e) = std::fs::write(path, page) {
+                    let _ = writeln!(err, "holdtime: {}: {e}", path.display());
+                    return EXIT_INVALID;
+                }
+            }
             match format {
                 RunFormat::Text => {
                     let _ = out.write_all(report.to_text().as_bytes());

@@ -418,13 +418,14 @@ pub(super) fn report(
             return EXIT_INVALID;
         }
     };
-    let (title, charts) = match crate::html::charts(&text) {
-        Ok(c) => c,
+    let file = match crate::html::ResultFile::parse(&text) {
+        Ok(f) => f,
         Err(e) => {
-            let _ = writeln!(err, "holdtime: {}: {e}", input.display());
+            let _ = writeln!(err, "holdtime report: {}: {e}", input.display());
             return EXIT_INVALID;
         }
     };
+    let (page, charts) = file.render();
     if let Some(dir) = svg {
         if let Err(e) = std::fs::create_dir_all(dir) {
             let _ = writeln!(err, "holdtime: {}: {e}", dir.display());
@@ -437,7 +438,6 @@ pub(super) fn report(
             }
         }
     }
-    let page = crate::html::page(&title, &charts);
     match html {
         Some(path) => write_out(&page, Some(path), out, err),
         None if svg.is_none() => write_out(&page, None, out, err),
