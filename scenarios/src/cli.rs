@@ -120,6 +120,23 @@ pub enum Command {
         #[arg(long)]
         svg: Option<PathBuf>,
     },
+    /// Run two scenarios (say, two timer settings) on the same seeds and show their outages,
+    /// detection and flaps side by side: a table, and with --html a page of CDFs.
+    Compare {
+        /// The first scenario (A): a file or a built-in name.
+        a: String,
+        /// The second scenario (B).
+        b: String,
+        /// Runs per scenario (at least 1).
+        #[arg(long, default_value_t = 20, value_parser = sweep::parse_runs)]
+        runs: u64,
+        /// Base seed: run R of both uses the same seed derived from it, as a sweep does.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Also write the comparison page here (one self-contained HTML file).
+        #[arg(long, value_name = "FILE.html")]
+        html: Option<PathBuf>,
+    },
     /// List the built-in scenarios, or print one.
     Scenarios {
         /// `show NAME` prints a scenario's TOML.
@@ -255,6 +272,13 @@ pub fn main(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
             out: to,
         } => sweep::merge(files, *format, to.as_deref(), out, err),
         Command::Live(args) => live(args, out, err),
+        Command::Compare {
+            a,
+            b,
+            runs,
+            seed,
+            html,
+        } => compare(a, b, *runs, *seed, html.as_deref(), out, err),
         Command::Scenarios { action: None } => {
             let width = library::LIBRARY
                 .iter()
@@ -348,6 +372,37 @@ fn live(args: &LiveArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
             EXIT_NOT_RUN
         }
     }
+}
+
+/// `holdtime compare A B`: exit 0, 2 when a scenario is invalid, 3 when one could not run.
+fn compare(
+    a: &str,
+    b: &str,
+    runs: u64,
+    seed: u64,
+    html: Option<&std::path::Path>,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> u8 {
+    let (Some(la), Some(lb)) = (load(a, err), load(b, err)) else {
+        return EXIT_INVALID;
+    };
+    let c = match crate::compare::compare((a, &la.scenario), (b, &lb.scenario), runs, seed) {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = writeln!(err, "holdtime compare: {e}");
+            return EXIT_NOT_RUN;
+        }
+    };
+    let _ = out.write_all(c.to_text().as_bytes());
+    if let Some(path) = html {
+        let (page, _) = crate::html::compare::compare_page(&c);
+        if let Err(e) = std::fs::write(path, page) {
+            let _ = writeln!(err, "holdtime: {}: {e}", path.display());
+            return EXIT_INVALID;
+        }
+    }
+    EXIT_OK
 }
 
 /// Loads and reports load problems; `None` when the scenario is unusable.

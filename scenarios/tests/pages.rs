@@ -372,3 +372,46 @@ fn run_page_steps_through_the_failover_in_headless_chromium() {
     no_console_errors("screenshot", &log);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn compare_runs_both_sides_on_the_same_seeds() {
+    // The same scenario on both sides: every row of B repeats A's.
+    let out = holdtime(&["compare", "reference", "reference", "--runs", "2"]);
+    ok(&out);
+    let text = String::from_utf8_lossy(&out.stdout);
+    let rows: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("  A  ") || l.contains("  B  "))
+        .collect();
+    assert!(rows.len() >= 6, "{text}");
+    for pair in rows.chunks(2) {
+        let cells = |l: &str| {
+            l.split_whitespace()
+                .rev()
+                .take(5)
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(cells(pair[0]), cells(pair[1]), "{text}");
+    }
+    assert!(text.contains("2 runs each, on the same seeds"), "{text}");
+    // Shorter timers detect sooner: B's detection p50 is under A's.
+    let out = holdtime(&["compare", "reference", "tuned-10-30", "--runs", "2"]);
+    ok(&out);
+    let text = String::from_utf8_lossy(&out.stdout);
+    let detection: Vec<&str> = text
+        .lines()
+        .skip_while(|l| !l.starts_with("detection"))
+        .take(2)
+        .collect();
+    let p50 = |l: &str| -> f64 {
+        l.split_whitespace()
+            .find(|w| w.ends_with('s'))
+            .and_then(|w| w.trim_end_matches('s').parse().ok())
+            .expect("a p50")
+    };
+    assert!(p50(detection[1]) < p50(detection[0]), "{text}");
+    // A scenario that does not load: exit 2, nothing run.
+    let out = holdtime(&["compare", "reference", "no-such-scenario"]);
+    assert_eq!(out.status.code(), Some(2));
+}

@@ -63,7 +63,7 @@ pub struct SweepArgs {
 
 /// `--runs`, `--healthy-runs`: a count of runs, at least 1 (clap turns the refusal into a
 /// usage error, exit status 2).
-fn parse_runs(s: &str) -> Result<u64, String> {
+pub(super) fn parse_runs(s: &str) -> Result<u64, String> {
     match s.parse::<u64>() {
         Ok(0) => Err("0 runs would measure nothing: give at least 1".to_owned()),
         Ok(n) => Ok(n),

@@ -58,16 +58,21 @@ pub fn advise_chart(v: &Value) -> Chart {
             s
         });
     let max_false = v.get("max_false_per_year").and_then(Value::as_f64);
+    // Room right of the last point and the budget line.
     let xmax = pts
         .iter()
         .map(|p| p.p99)
         .chain(max_outage)
-        .fold(1.0_f64, f64::max);
+        .fold(1.0_f64, f64::max)
+        * 1.08;
+    // The estimates and the budget set the scale; an interval reaching higher is cut at the
+    // top (its full range is in the table).
     let ymax = pts
         .iter()
-        .map(|p| p.hi.or(p.per_year).unwrap_or(0.0))
+        .filter_map(|p| p.per_year)
         .chain(max_false)
-        .fold(1.0_f64, f64::max);
+        .fold(1.0_f64, f64::max)
+        * 1.5;
     let ax = Axes::new(0.0, xmax, Scale::Seconds, ymax, Scale::Plain);
     let title = format!(
         "Trade-off: outage p99 against false failovers per year ({})",
@@ -86,9 +91,9 @@ pub fn advise_chart(v: &Value) -> Chart {
         let _ = write!(
             s,
             "<line x1=\"{px:.1}\" y1=\"{MT}\" x2=\"{px:.1}\" y2=\"{:.1}\" stroke=\"#b00\" stroke-dasharray=\"6 4\"/>\
-             <text x=\"{:.1}\" y=\"{:.1}\" font-size=\"10\" fill=\"#b00\">outage budget</text>",
+             <text x=\"{:.1}\" y=\"{:.1}\" font-size=\"10\" fill=\"#b00\" text-anchor=\"end\">outage budget</text>",
             ax.py(0.0),
-            px + 4.0,
+            px - 4.0,
             MT + 12.0
         );
     }
@@ -112,9 +117,9 @@ pub fn advise_chart(v: &Value) -> Chart {
             s,
             "<line x1=\"{px:.1}\" y1=\"{:.1}\" x2=\"{px:.1}\" y2=\"{:.1}\" stroke=\"{c}\"/>\
              <circle cx=\"{px:.1}\" cy=\"{:.1}\" r=\"5\" fill=\"{c}\"><title>{}</title></circle>",
-            ax.py(p.lo),
-            ax.py(p.hi.unwrap_or(ax.y1)),
-            ax.py(y),
+            ax.py(p.lo.min(ax.y1)),
+            ax.py(p.hi.unwrap_or(ax.y1).min(ax.y1)),
+            ax.py(y.min(ax.y1)),
             esc(&format!("{}. {}", i + 1, p.label)),
         );
     }

@@ -20,6 +20,7 @@ use crate::sweep::SweepResult;
 
 mod advise;
 pub mod axis;
+pub mod compare;
 pub mod run;
 pub mod sweep;
 
