@@ -46,6 +46,8 @@ pub(crate) const PALETTE: [&str; 8] = [
 
 /// The advise result's tag (the advisor writes it).
 const ADVISE_FORMAT: &str = "holdtime-advise/1";
+/// The advise result's dotted tag, read as well (the typed `Advice` to come).
+const ADVISE_FORMAT_DOTTED: &str = "holdtime.advise/1";
 
 /// Why a report could not be made.
 #[derive(Debug, thiserror::Error)]
@@ -106,7 +108,9 @@ impl ResultFile {
             Some(f) if f == crate::sweep::FORMAT || f == crate::sweep::FORMAT_V2 => {
                 Ok(Self::Sweep(Box::new(SweepResult::from_json(text)?)))
             }
-            Some(ADVISE_FORMAT) => Ok(Self::Advise(serde_json::from_str(text)?)),
+            Some(ADVISE_FORMAT | ADVISE_FORMAT_DOTTED) => {
+                Ok(Self::Advise(serde_json::from_str(text)?))
+            }
             Some(other) => Err(ReportError::Unknown(other.to_owned())),
         }
     }
@@ -143,6 +147,19 @@ pub struct Chart {
     pub svg: String,
     /// The chart's numbers, an HTML `<table>` (may be empty).
     pub table: String,
+}
+
+impl Chart {
+    /// A chart without a table.
+    #[must_use]
+    pub fn new(id: &str, title: &str, svg: String) -> Self {
+        Self {
+            id: id.to_owned(),
+            title: title.to_owned(),
+            svg,
+            table: String::new(),
+        }
+    }
 }
 
 /// Charts for a result file's text (sweep, advise or run JSON), with the page's title.

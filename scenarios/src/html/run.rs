@@ -766,7 +766,15 @@ fn diagram(view: &TopologyView, name: &str, dirs: usize, lay: &Layout, fr: &Fram
                     i.map_or(String::new(), |i| format!(" data-i=\"{i}\"")),
                 )
             }
-            BoxKind::Device => ("device", "no BGP".to_owned(), "up", String::new()),
+            BoxKind::Device => (
+                "device",
+                match device_parts(&b.name) {
+                    Some((_, last)) => format!("{last}, no BGP"),
+                    None => "no BGP".to_owned(),
+                },
+                "up",
+                String::new(),
+            ),
             BoxKind::Vnet => ("vnet", view.vnets.join(", "), "up", String::new()),
         };
         let label = if b.kind == BoxKind::Vnet {
@@ -778,7 +786,7 @@ fn diagram(view: &TopologyView, name: &str, dirs: usize, lay: &Layout, fr: &Fram
             s,
             "<g class=\"{class}\"{i} data-name=\"{n}\" data-state=\"{state}\">\
              <title>{n}</title><rect x=\"{:.1}\" y=\"{:.1}\" width=\"{BOX_W}\" height=\"{BOX_H}\" rx=\"6\"/>\
-             <text x=\"{:.1}\" y=\"{:.1}\" font-size=\"12\" font-weight=\"bold\" text-anchor=\"middle\">{l}</text>\
+             <text x=\"{:.1}\" y=\"{:.1}\" font-size=\"{fs}\" font-weight=\"bold\" text-anchor=\"middle\">{l}</text>\
              <text x=\"{:.1}\" y=\"{:.1}\" font-size=\"9\" text-anchor=\"middle\" fill=\"#555\">{sub}</text></g>",
             b.x,
             b.y,
@@ -788,6 +796,7 @@ fn diagram(view: &TopologyView, name: &str, dirs: usize, lay: &Layout, fr: &Fram
             b.y + 30.0,
             n = esc(&b.name),
             l = esc(&label),
+            fs = if label.chars().count() > 15 { 11 } else { 12 },
             sub = esc(&shorten(&sub, 26)),
         );
     }
@@ -795,19 +804,35 @@ fn diagram(view: &TopologyView, name: &str, dirs: usize, lay: &Layout, fr: &Fram
     s
 }
 
-/// A name that fits a box: long dotted names keep their last two parts
-/// (`circuit.primary.provider` reads `primary.provider`; the full name is the box's title).
-fn box_label(name: &str) -> String {
+/// A long dotted name split for a box: (`circuit1.primary`, `provider`) from
+/// `circuit1.primary.provider`; `None` for a name that fits.
+fn device_parts(name: &str) -> Option<(&str, &str)> {
     if name.chars().count() <= 17 {
-        return name.to_owned();
+        return None;
     }
-    let parts: Vec<&str> = name.split('.').collect();
-    let tail = if parts.len() > 2 {
-        parts[parts.len() - 2..].join(".")
-    } else {
-        name.to_owned()
-    };
-    shorten(&tail, 18)
+    name.rsplit_once('.')
+}
+
+/// A step's events for the list of steps: the first four, then how many more (the panel
+/// above the list shows them all).
+fn step_summary(ev: &[usize], texts: &[String]) -> String {
+    let mut parts: Vec<&str> = ev.iter().take(4).map(|e| texts[*e].as_str()).collect();
+    let more = ev.len().saturating_sub(4);
+    let tail = format!("and {more} more");
+    if more > 0 {
+        parts.push(&tail);
+    }
+    if parts.is_empty() {
+        return "the start of the run".to_owned();
+    }
+    parts.join("; ")
+}
+
+/// A name that fits a box: a long dotted name loses its last part, which the box's second
+/// line shows (`circuit1.primary` over `provider, no BGP`); the full name is the box's
+/// title.
+fn box_label(name: &str) -> String {
+    shorten(device_parts(name).map_or(name, |(head, _)| head), 19)
 }
 
 fn shorten(s: &str, n: usize) -> String {
@@ -943,7 +968,7 @@ fn timeline(r: &RunReport, fr: &[Frame]) -> Chart {
             let frac = if st.flows == 0 {
                 0.0
             } else {
-                f64::from(st.lost) / f64::from(st.flows)
+                (f64::from(st.lost) / f64::from(st.flows)).clamp(0.0, 1.0)
             };
             let (a, b) = span(k);
             let yy = y + h - frac * h;
@@ -1116,6 +1141,8 @@ function show(i){
  if(f.ev.length===0){var li=document.createElement('li');li.textContent='the start of the run';now.appendChild(li);}
  f.ev.forEach(function(k){var li=document.createElement('li');li.textContent=ev[k];now.appendChild(li);});
  all('#events li').forEach(function(e){e.className=(+e.getAttribute('data-step')===i)?'here':'';});
+ var list=document.getElementById('events'),here=list.querySelector('li.here');
+ if(here){list.scrollTop=Math.max(0,here.offsetTop-list.clientHeight/3);}
  slider.value=String(Math.round(f.t/1e6));
  var x0=+cursor.getAttribute('data-x0'),w=+cursor.getAttribute('data-w'),end=+cursor.getAttribute('data-end');
  var x=(x0+Math.min(f.t,end)/end*w).toFixed(1);set(cursor,'x1',x);set(cursor,'x2',x);
@@ -1147,10 +1174,12 @@ const RUN_CSS: &str = ".session{fill:none;stroke-width:3}.link{stroke-width:2.5}
 .flow.dir0{stroke:#1f77b4}.flow.dir1{stroke:#9467bd}.flow.dir2{stroke:#17becf}.flow.dir3{stroke:#8c564b}\
 g rect{fill:#f7f7ff;stroke:#333;stroke-width:1.2}g.device rect{fill:#f4f4f4;stroke-dasharray:4 2}\
 g.vnet rect{fill:#eef6ee}g.router[data-state=down] rect{fill:#fdd;stroke:#d62728;stroke-width:2.5}\
-.stage{display:flex;gap:1.5em;align-items:flex-start;flex-wrap:wrap}.side{min-width:320px;max-width:440px}\
-#events{max-height:320px;overflow:auto;font-size:12px;padding-left:3.5em;border:1px solid #ddd;margin:0}\
+.below{display:grid;grid-template-columns:minmax(0,1fr) minmax(0,1fr);gap:1.5em;align-items:start}\
+@media (max-width:900px){.below{grid-template-columns:1fr}}#diagram{max-width:100%;height:auto}\
+#events{position:relative;max-height:320px;overflow:auto;font-size:12px;padding-left:3.5em;border:1px solid #ddd;margin:0}\
 #events li.here{background:#ffe9a8;font-weight:bold}#now{font-size:13px;padding-left:1.2em}\
-.controls{margin:.6em 0}.controls button{font-size:14px;margin-right:.3em}#slider{width:100%}\
+.controls{margin:.6em 0;display:flex;gap:.4em;align-items:center}.controls button{font-size:14px}#slider{flex:1}\
+.clockline{margin:.2em 0;font-size:15px}\
 tr.dir[data-state=lost] td{background:#fdd}tr.dir[data-state=partial] td{background:#ffe9cc}tr.dir[data-state=ok] td{background:#e6f5e6}\
 .key span{display:inline-block;margin-right:1em;font-size:12px}.sw{display:inline-block;width:18px;height:4px;vertical-align:middle;margin-right:4px}";
 
@@ -1215,7 +1244,17 @@ pub fn page(r: &RunReport) -> (String, Vec<Chart>) {
         esc(r.window.opened_by.label())
     );
     // The network and the time control.
-    s.push_str("<h2>The network, step by step</h2>\n<div class=\"stage\">\n<div>\n");
+    s.push_str("<h2>The network, step by step</h2>\n");
+    let _ = write!(
+        s,
+        "<div class=\"controls\"><button id=\"first\" type=\"button\">|◀</button><button id=\"prev\" type=\"button\">◀ step</button>\
+         <button id=\"next\" type=\"button\">step ▶</button><button id=\"last\" type=\"button\">▶|</button>\
+         <input id=\"slider\" type=\"range\" min=\"0\" max=\"{}\" step=\"1\" value=\"{}\" aria-label=\"time (ms)\"></div>\n\
+         <p class=\"clockline\"><b>At <span id=\"clock\">{}</span></b></p>\n",
+        r.duration.as_nanos() / 1_000_000,
+        fr[start].t / 1_000_000,
+        esc(&fr[start].label)
+    );
     s.push_str(&svg);
     s.push_str(
         "\n<div class=\"key\"><span><i class=\"sw\" style=\"background:#2ca02c\"></i>session up (both ends Established)</span>\
@@ -1234,17 +1273,7 @@ pub fn page(r: &RunReport) -> (String, Vec<Chart>) {
             esc(&dir.direction)
         );
     }
-    s.push_str("</div>\n</div>\n<div class=\"side\">\n");
-    let _ = write!(
-        s,
-        "<div class=\"controls\"><button id=\"first\" type=\"button\">|◀</button><button id=\"prev\" type=\"button\">◀ step</button>\
-         <button id=\"next\" type=\"button\">step ▶</button><button id=\"last\" type=\"button\">▶|</button>\
-         <input id=\"slider\" type=\"range\" min=\"0\" max=\"{}\" step=\"1\" value=\"{}\" aria-label=\"time (ms)\"></div>\n\
-         <p><b>At <span id=\"clock\">{}</span></b></p>\n<ul id=\"now\">",
-        r.duration.as_nanos() / 1_000_000,
-        fr[start].t / 1_000_000,
-        esc(&fr[start].label)
-    );
+    s.push_str("</div>\n<div class=\"below\">\n<div>\n<ul id=\"now\">");
     for k in &fr[start].ev {
         let _ = write!(s, "<li>{}</li>", esc(&texts[*k]));
     }
@@ -1267,23 +1296,28 @@ pub fn page(r: &RunReport) -> (String, Vec<Chart>) {
             esc(&f.text)
         );
     }
-    s.push_str("</tbody></table>\n<ol id=\"events\" start=\"0\">");
+    s.push_str("</tbody></table>\n</div>\n<div>\n<ol id=\"events\" start=\"0\">");
     for (k, f) in fr.iter().enumerate() {
         let _ = write!(
             s,
             "<li data-step=\"{k}\"{}>{} {}</li>",
             if k == start { " class=\"here\"" } else { "" },
             esc(&f.label),
-            esc(&f
-                .ev
-                .iter()
-                .map(|e| texts[*e].as_str())
-                .collect::<Vec<_>>()
-                .join("; "))
+            esc(&step_summary(&f.ev, &texts))
         );
     }
     s.push_str("</ol>\n</div>\n</div>\n");
-    // The diagram's numbers.
+    let _ = write!(
+        s,
+        "<h2>Timeline</h2>\n<figure id=\"timeline\">\n<figcaption>{}</figcaption>\n{}\n<p>Red dashed lines: faults. \
+         Black triangles: a session's end declaring it down (detection). Grey: before the measurement window. \
+         Blue line: the instant shown above.</p>\n{}\n</figure>\n",
+        esc(&tl.title),
+        tl.svg,
+        tl.table
+    );
+    // The design in numbers.
+    s.push_str("<h2>The design</h2>\n");
     s.push_str(&table(
         "routers",
         &["router", "role", "ASN"],
@@ -1339,15 +1373,6 @@ pub fn page(r: &RunReport) -> (String, Vec<Chart>) {
     ));
     let _ = write!(
         s,
-        "<h2>Timeline</h2>\n<figure id=\"timeline\">\n<figcaption>{}</figcaption>\n{}\n<p>Red dashed lines: faults. \
-         Black triangles: a session's end declaring it down (detection). Grey: before the measurement window. \
-         Blue line: the instant shown above.</p>\n{}\n</figure>\n",
-        esc(&tl.title),
-        tl.svg,
-        tl.table
-    );
-    let _ = write!(
-        s,
         "<script type=\"application/json\" id=\"frames\">{data}</script>\n\
          <script type=\"application/json\" id=\"events-data\">{texts_json}</script>\n<script>{SCRIPT}</script>\n</body>\n</html>\n"
     );
@@ -1366,6 +1391,48 @@ pub fn page(r: &RunReport) -> (String, Vec<Chart>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A result file that contradicts itself (a session between unknown routers, a path of
+    /// an unknown direction, more flows lost than there are, a zero-length run) still makes
+    /// a page, and the same page twice.
+    #[test]
+    fn inconsistent_results_make_a_page_without_panicking() {
+        let text = serde_json::json!({
+            "format": "holdtime.run/1", "scenario": "odd <b>", "seed": 0, "duration_ns": 0,
+            "fork_at_ns": 0,
+            "topology": {
+                "name": "t", "routers": [{"name": "a", "role": "ce", "asn": 1}],
+                "devices": [], "links": [{"name": "l", "kind": "access", "ends": ["a", "zz"],
+                "circuit_link": null}],
+                "sessions": [{"name": "s", "kind": "peering", "ends": ["x", "y"], "path": ["nope"]}],
+                "circuits": [], "er_gateway": "", "vpn": null, "vnets": []
+            },
+            "window": {"from_ns": 5, "to_ns": 0, "opened_by": "first_fault"},
+            "episodes": [{"index": 1, "at_ns": 7, "label": "x"}],
+            "timeline": [
+                {"at_ns": 9, "router": "q", "event": {"type": "session", "session": "s",
+                 "from": "idle", "to": "established", "cause": null}},
+                {"at_ns": 3, "router": null, "event": {"type": "path", "direction": "d",
+                 "flows": 1, "lost": 5, "via": []}},
+                {"at_ns": 3, "router": null, "event": {"type": "fault", "kind": "silent ends",
+                 "target": "a"}}
+            ],
+            "detections": [{"session": "s", "router": "q", "at_ns": 1, "episode": 1,
+                "after_fault_ns": null, "cause": {"cause": "bfd"}}],
+            "convergence": [], "outages": [],
+            "directions": [{"direction": "d", "flows": 1, "flows_hit": 1, "longest_ns": 0,
+                "longest_open": false, "total_ns": 0, "open_flows": 0, "never_reachable": true,
+                "episodes": []}],
+            "paths": [], "probes": [], "messages": [], "flaps": [], "bytes_dropped": []
+        })
+        .to_string();
+        let r = RunReport::from_json(&text).unwrap();
+        let (a, charts) = page(&r);
+        assert_eq!(a, page(&r).0);
+        assert_eq!(charts.len(), 2);
+        assert!(a.contains("odd &lt;b&gt;") && !a.contains("odd <b>"));
+        assert_eq!(frames(&r).len(), 3);
+    }
 
     #[test]
     fn durations_read_to_the_millisecond() {
