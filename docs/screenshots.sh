@@ -33,7 +33,7 @@ shot() { # page fragment size out.png
     cp "$work/$4" "docs/$4"
   fi
 }
-shot run.html '#detection=1' 1280,1250 page-run.png
+shot run.html '#detection=1' 1280,1700 page-run.png
 shot sweep.html '' 1000,1100 page-sweep.png
 shot advise.html '' 1000,1000 page-advise.png
 shot compare.html '' 1000,1150 page-compare.png

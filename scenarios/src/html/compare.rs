@@ -52,7 +52,11 @@ pub fn compare_page(c: &Comparison) -> (String, Vec<Chart>) {
         charts.push(cdf_chart(
             &format!("cdf-{}", m.replace('.', "-")),
             &format!("CDF of {m}, A against B"),
-            m,
+            if m == "detection" {
+                "first detection after the fault"
+            } else {
+                "longest outage of one flow"
+            },
             &labels,
             &hists,
         ));

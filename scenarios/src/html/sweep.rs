@@ -28,7 +28,7 @@ pub fn sweep_charts(r: &SweepResult) -> Vec<Chart> {
         out.push(cdf_chart(
             &format!("cdf-{dir}"),
             &format!("CDF of the longest outage, {dir}, per grid point"),
-            "outage",
+            "longest outage of one flow",
             &labels,
             &hists,
         ));
@@ -77,11 +77,7 @@ pub(crate) fn cdf_chart(
     let ax = Axes::new(0.0, xmax, Scale::Seconds, 1.0, Scale::Plain);
     let legend_h = 16.0 * labels.len() as f64 + 8.0;
     let mut s = svg_open(W, H + legend_h, title);
-    ax.frame(
-        &mut s,
-        &format!("{what} (time after the fault)"),
-        "fraction of runs",
-    );
+    ax.frame(&mut s, what, "fraction of runs");
     for (i, pts) in series.iter().enumerate() {
         let c = PALETTE[i % PALETTE.len()];
         let mut d = String::new();
