@@ -96,7 +96,7 @@ fn label(v: f64, step: f64, scale: Scale) -> String {
     }
 }
 
-/// A linear plot area inside a [`W`]×[`H`] chart, with its ticks.
+/// A linear plot area inside a chart of the standard size (720×320 pixels), with its ticks.
 pub struct Axes {
     /// Left end of the x range.
     pub x0: f64,
