@@ -77,6 +77,10 @@ pub enum Command {
         /// Write the event trace here, one JSON object per line.
         #[arg(long, value_name = "FILE.jsonl")]
         trace: Option<PathBuf>,
+        /// Also write the run page here: the network drawn and coloured step by step, the
+        /// timeline, and the numbers as tables (one self-contained HTML file).
+        #[arg(long, value_name = "FILE.html")]
+        html: Option<PathBuf>,
         /// Capture options: `--pcap`, `--mrt`, `--pcap-epoch`, `--capture-point`.
         #[command(flatten)]
         capture: CaptureArgs,
@@ -150,8 +154,9 @@ pub enum Command {
     /// over seeds and ranked worst first; names single points of failure and non-redundant
     /// directions. Exit 0 within budget, 1 over it (an outage open at the end is over any).
     Audit(sweep::AuditArgs),
-    /// Turn a `sweep`, `advise --json` or `run --format json` result into a self-contained
-    /// HTML page (inline SVG charts) or SVG files.
+    /// Turn a result file (`run --format json`, `sweep --format json`, `advise --json`) into
+    /// a self-contained HTML page (inline SVG charts, tables) or SVG files; the file's
+    /// `format` tag says which page.
     Report {
         /// The JSON result.
         result: PathBuf,
@@ -161,6 +166,23 @@ pub enum Command {
         /// Write each chart as an SVG file into this directory.
         #[arg(long)]
         svg: Option<PathBuf>,
+    },
+    /// Run two scenarios (say, two timer settings) on the same seeds and show their outages,
+    /// detection and flaps side by side: a table, and with --html a page of CDFs.
+    Compare {
+        /// The first scenario (A): a file or a built-in name.
+        a: String,
+        /// The second scenario (B).
+        b: String,
+        /// Runs per scenario (at least 1).
+        #[arg(long, default_value_t = 20, value_parser = sweep::parse_runs)]
+        runs: u64,
+        /// Base seed: run R of both uses the same seed derived from it, as a sweep does.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Also write the comparison page here (one self-contained HTML file).
+        #[arg(long, value_name = "FILE.html")]
+        html: Option<PathBuf>,
     },
     /// List the built-in scenarios, or print one to copy and edit.
     ///
@@ -296,12 +318,16 @@ pub fn main(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
             format,
             check,
             trace,
+            html,
             capture,
         } => run(
             scenario.as_deref().unwrap_or(library::DEFAULT),
             *seed,
             (*format, *check),
-            trace.as_ref(),
+            RunOutputs {
+                trace: trace.as_ref(),
+                html: html.as_ref(),
+            },
             capture,
             out,
             err,
@@ -361,6 +387,13 @@ pub fn main(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
             out: to,
         } => sweep::merge(files, *format, to.as_deref(), out, err),
         Command::Live(args) => live(args, out, err),
+        Command::Compare {
+            a,
+            b,
+            runs,
+            seed,
+            html,
+        } => compare(a, b, *runs, *seed, html.as_deref(), out, err),
         Command::Scenarios { action: None } => {
             let width = library::LIBRARY
                 .iter()
@@ -484,6 +517,37 @@ fn live(args: &LiveArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
     }
 }
 
+/// `holdtime compare A B`: exit 0, 2 when a scenario is invalid, 3 when one could not run.
+fn compare(
+    a: &str,
+    b: &str,
+    runs: u64,
+    seed: u64,
+    html: Option<&std::path::Path>,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> u8 {
+    let (Some(la), Some(lb)) = (load(a, err), load(b, err)) else {
+        return EXIT_INVALID;
+    };
+    let c = match crate::compare::compare((a, &la.scenario), (b, &lb.scenario), runs, seed) {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = writeln!(err, "holdtime compare: {e}");
+            return EXIT_NOT_RUN;
+        }
+    };
+    let _ = out.write_all(c.to_text().as_bytes());
+    if let Some(path) = html {
+        let (page, _) = crate::html::compare::compare_page(&c);
+        if let Err(e) = std::fs::write(path, page) {
+            let _ = writeln!(err, "holdtime: {}: {e}", path.display());
+            return EXIT_INVALID;
+        }
+    }
+    EXIT_OK
+}
+
 /// Loads and reports load problems; `None` when the scenario is unusable.
 fn load(name: &str, err: &mut dyn Write) -> Option<Loaded> {
     match crate::load(name) {
@@ -504,15 +568,22 @@ fn load(name: &str, err: &mut dyn Write) -> Option<Loaded> {
     }
 }
 
+/// Files `holdtime run` writes besides its standard output.
+struct RunOutputs<'a> {
+    trace: Option<&'a PathBuf>,
+    html: Option<&'a PathBuf>,
+}
+
 fn run(
     name: &str,
     seed: Option<u64>,
     (format, check): (RunFormat, bool),
-    trace: Option<&PathBuf>,
+    files: RunOutputs<'_>,
     capture: &CaptureArgs,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> u8 {
+    let trace = files.trace;
     let Some(loaded) = load(name, err) else {
         return EXIT_INVALID;
     };
@@ -539,6 +610,13 @@ fn run(
     match result {
         Ok(report) => {
             let verdicts = evaluate(&loaded.scenario, &report);
+            if let Some(path) = files.html {
+                let (page, _) = crate::html::run::page(&report);
+                if let Err(e) = std::fs::write(path, page) {
+                    let _ = writeln!(err, "holdtime: {}: {e}", path.display());
+                    return EXIT_INVALID;
+                }
+            }
             match format {
                 RunFormat::Text => {
                     let _ = out.write_all(report.summary_text().as_bytes());

@@ -39,6 +39,7 @@
 
 pub mod capture;
 pub mod cli;
+pub mod compare;
 pub mod diag;
 pub mod fmt;
 pub mod html;

@@ -305,7 +305,7 @@ pub struct Probe {
 }
 
 /// BGP message types and BFD, for message counts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MessageType {
     /// BFD control packets.

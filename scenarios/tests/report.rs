@@ -1,6 +1,8 @@
-//! `holdtime report` pages render in headless Chromium: no console errors, a non-blank
-//! screenshot, charts in the DOM, and nothing fetched from the network (the only URL in the
-//! page is the SVG namespace). Skips with a reason when Chromium is missing, unless CI is set.
+//! `holdtime report` pages (run, sweep, advise) and the `holdtime compare` page render in
+//! headless Chromium: no console errors, a non-blank screenshot (kept in
+//! `target/ci-screenshots/` for CI's logs), charts and tables in the DOM, and nothing fetched
+//! from the network (the only URL in the page is the SVG namespace). Skips with a reason
+//! when Chromium is missing, unless CI is set.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -31,6 +33,17 @@ fn chromium() -> Option<&'static str> {
                 .output()
                 .is_ok_and(|o| o.status.success())
         })
+}
+
+/// The screenshots' directory: `target/ci-screenshots/` of the workspace.
+fn screenshot_dir() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"),
+        PathBuf::from,
+    );
+    let dir = target.join("ci-screenshots");
+    std::fs::create_dir_all(&dir).expect("screenshot dir");
+    dir
 }
 
 fn temp_dir() -> PathBuf {
@@ -134,18 +147,30 @@ fn report_pages_render_in_headless_chromium_without_console_errors() {
     ok(&run);
     std::fs::write(p("run.json"), &run.stdout).expect("write run JSON");
 
+    ok(&holdtime(&[
+        "compare",
+        "reference",
+        "tuned-10-30",
+        "--runs",
+        "3",
+        "--html",
+        &p("compare.html"),
+    ]));
     for (input, needle) in [
         ("sweep", "CDF of the longest outage"),
         ("advise", "Trade-off"),
         ("run", "Timeline"),
+        ("compare", "CDF of outage.onprem_to_vnet"),
     ] {
         let html = p(&format!("{input}.html"));
-        ok(&holdtime(&[
-            "report",
-            &p(&format!("{input}.json")),
-            "--html",
-            &html,
-        ]));
+        if input != "compare" {
+            ok(&holdtime(&[
+                "report",
+                &p(&format!("{input}.json")),
+                "--html",
+                &html,
+            ]));
+        }
         let text = std::fs::read_to_string(&html).expect("page written");
         let urls: Vec<&str> = text
             .match_indices("http")
@@ -165,7 +190,11 @@ fn report_pages_render_in_headless_chromium_without_console_errors() {
         }
         assert!(dom.contains("<svg"), "{input}: no SVG in the DOM");
         assert!(dom.contains(needle), "{input}: `{needle}` missing");
+        assert!(dom.contains("<table"), "{input}: no table of the numbers");
+        assert!(dom.contains("<title>"), "{input}: a chart without a title");
         let ink = ink(&shot);
         assert!(ink > 0.01, "{input}: screenshot is blank ({ink:.4} inked)");
+        std::fs::copy(&shot, screenshot_dir().join(format!("{input}-page.png")))
+            .expect("screenshot kept");
     }
 }

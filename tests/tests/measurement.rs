@@ -243,7 +243,11 @@ max = "0s"
     }
     // No fault, and never every flow delivered: the window opens at the start-up limit,
     // here half of the 7-minute run (shorter than 5 minutes).
-    assert_eq!(v["window"]["from"], 210_000_000_000_u64, "{}", v["window"]);
+    assert_eq!(
+        v["window"]["from_ns"], 210_000_000_000_u64,
+        "{}",
+        v["window"]
+    );
     assert_eq!(v["window"]["opened_by"], "startup_limit", "{}", v["window"]);
     let probes = v["probes"].as_array().expect("probes");
     assert_eq!(probes.len(), 2, "{probes:?}");
@@ -608,15 +612,15 @@ target = "circuit"
     assert_eq!(outages.len(), 2, "{outages:?}");
     for o in outages {
         assert_eq!(o["open"], true, "{o}");
-        assert!(o["end"].is_null(), "{o}");
-        assert_eq!(o["duration"], "2m", "{o}");
+        assert!(o["end_ns"].is_null(), "{o}");
+        assert_eq!(o["duration_ns"], 120_000_000_000_u64, "{o}");
     }
     for d in v["directions"].as_array().expect("directions") {
         assert_eq!(d["open_flows"], 1, "{d}");
         assert_eq!(d["longest_open"], true, "{d}");
         assert_eq!(d["never_reachable"], false, "{d}");
         assert_eq!(d["episodes"][0]["open_flows"], 1, "{d}");
-        assert!(d["episodes"][0]["restored_after"].is_null(), "{d}");
+        assert!(d["episodes"][0]["restored_after_ns"].is_null(), "{d}");
     }
 
     // Sweeps: every run is censored.
@@ -793,15 +797,11 @@ fn sweep_detection_ce1_equals_each_runs_ce1_detection() {
             .find(|d| d["router"] == "ce1" && !d["episode"].is_null())
             .unwrap_or_else(|| panic!("seed {seed}: ce1 never detects"));
         let ep = d["episode"].as_u64().expect("episode number");
-        let start = v["episodes"][usize::try_from(ep - 1).expect("small")]["at"]
+        let start = v["episodes"][usize::try_from(ep - 1).expect("small")]["at_ns"]
             .as_u64()
             .expect("episode start");
-        let at = d["at"].as_u64().expect("at");
-        let after: Duration = d["after_fault"]
-            .as_str()
-            .expect("after_fault")
-            .parse()
-            .expect("a duration");
+        let at = d["at_ns"].as_u64().expect("at_ns");
+        let after = Duration::from_nanos(d["after_fault_ns"].as_u64().expect("after_fault_ns"));
         assert_eq!(after, Duration::from_nanos(at - start), "seed {seed}");
         assert_eq!(after, ce1, "seed {seed}: CLI JSON vs observe");
         per_run.push(ce1);
@@ -902,7 +902,7 @@ loss = 0.4
     assert!(!detections.is_empty());
     for d in detections {
         assert!(d["episode"].is_null(), "{d}");
-        assert!(d["after_fault"].is_null(), "{d}");
+        assert!(d["after_fault_ns"].is_null(), "{d}");
     }
     assert_eq!(v["episodes"], serde_json::json!([]));
 

@@ -63,7 +63,7 @@ pub struct SweepArgs {
 
 /// `--runs`, `--healthy-runs`: a count of runs, at least 1 (clap turns the refusal into a
 /// usage error, exit status 2).
-fn parse_runs(s: &str) -> Result<u64, String> {
+pub(super) fn parse_runs(s: &str) -> Result<u64, String> {
     match s.parse::<u64>() {
         Ok(0) => Err("0 runs would measure nothing: give at least 1".to_owned()),
         Ok(n) => Ok(n),
@@ -454,13 +454,14 @@ pub(super) fn report(
             return EXIT_INVALID;
         }
     };
-    let (title, charts) = match crate::html::charts(&text) {
-        Ok(c) => c,
+    let file = match crate::html::ResultFile::parse(&text) {
+        Ok(f) => f,
         Err(e) => {
-            let _ = writeln!(err, "holdtime: {}: {e}", input.display());
+            let _ = writeln!(err, "holdtime report: {}: {e}", input.display());
             return EXIT_INVALID;
         }
     };
+    let (page, charts) = file.render();
     if let Some(dir) = svg {
         if let Err(e) = std::fs::create_dir_all(dir) {
             let _ = writeln!(err, "holdtime: {}: {e}", dir.display());
@@ -473,7 +474,6 @@ pub(super) fn report(
             }
         }
     }
-    let page = crate::html::page(&title, &charts);
     match html {
         Some(path) => write_out(&page, Some(path), out, err),
         None if svg.is_none() => write_out(&page, None, out, err),

@@ -1,33 +1,118 @@
-//! What a run measured ([`RunReport`]), how it is shown (text and JSON), and how a
+//! What a run measured ([`RunReport`]), how it is shown (text, JSON and CSV), and how a
 //! scenario's expectations are judged against it ([`evaluate`]).
 //!
 //! The simulation driver fills a [`RunReport`]; everything here is pure formatting and
-//! arithmetic over it, so it is tested with hand-built reports. The JSON form is the serde
-//! serialisation of [`RunReport`] (field names are part of the stable interface: add fields,
-//! never rename them). Times are [`Instant`]s since the start of the run (printed `300.000s`)
-//! and [`Duration`]s (printed `2m57s`).
+//! arithmetic over it, so it is tested with hand-built reports.
+//!
+//! # The JSON form (`holdtime.run/1`)
+//!
+//! The JSON form is the serde serialisation of [`RunReport`], read back by
+//! [`RunReport::from_json`] (`holdtime report` draws the run page from it). Its first key is
+//! `"format": "holdtime.run/1"` ([`RUN_FORMAT`]); a reader refuses any other tag. Field names
+//! are part of the stable interface: add fields, never rename them (a change of meaning is a
+//! new format tag). One unit per kind:
+//!
+//! - every time, instant or duration, is an integer number of **nanoseconds** and its key
+//!   ends in `_ns`: instants count from the start of the run (`at_ns`, `start_ns`,
+//!   `fork_at_ns`), durations are spans (`duration_ns`, `longest_ns`, `after_fault_ns`);
+//! - counts are plain integers (`flows`, `lost`, `count`), bytes are `bytes`, rates `_bps`.
+//!
+//! The text report prints instants as `300.000s` and durations as `2m57s`; the CSV form
+//! (`run --format csv`) uses decimal seconds with `_s` in the column name.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sim_core::time::{Duration, Instant};
 
 use crate::scenario::{MessageType, Metric, Scenario};
 use crate::spec::{SessionStateName, Via};
 use crate::units::Quantity;
 
+pub use view::{CircuitView, LinkView, RouterView, SessionView, TopologyView, VpnView};
+
+/// The format tag of a run result: the value of its `format` key.
+pub const RUN_FORMAT: &str = "holdtime.run/1";
+
+/// The `format` key of a run result: always [`RUN_FORMAT`]; reading a file with any other
+/// tag fails with a message naming both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RunFormatTag;
+
+impl Serialize for RunFormatTag {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(RUN_FORMAT)
+    }
+}
+
+impl<'de> Deserialize<'de> for RunFormatTag {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let tag = String::deserialize(d)?;
+        if tag == RUN_FORMAT {
+            Ok(Self)
+        } else {
+            Err(serde::de::Error::custom(format!(
+                "format `{tag}` is not `{RUN_FORMAT}`"
+            )))
+        }
+    }
+}
+
+/// A [`Duration`] as integer nanoseconds (keys ending in `_ns`).
+mod ns {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use sim_core::time::Duration;
+
+    pub(super) fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u64(d.as_nanos())
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        u64::deserialize(d).map(Duration::from_nanos)
+    }
+}
+
+/// An optional [`Duration`] as integer nanoseconds or `null`.
+mod ns_opt {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use sim_core::time::Duration;
+
+    #[allow(
+        clippy::ref_option,
+        reason = "serde's `with` passes the field by reference"
+    )]
+    pub(super) fn serialize<S: Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
+        match d {
+            Some(d) => s.serialize_some(&d.as_nanos()),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<Duration>, D::Error> {
+        Option::<u64>::deserialize(d).map(|o| o.map(Duration::from_nanos))
+    }
+}
+
 /// Everything one run measured. Every number here is defined once, in the measurement model
 /// (`scenarios/library/README.md`, "What the numbers mean", and the module `sim::measure`,
 /// which is the only code that computes them); the writers only render it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunReport {
+    /// The file format, `holdtime.run/1` ([`RUN_FORMAT`]).
+    pub format: RunFormatTag,
     /// The scenario's name.
     pub scenario: String,
     /// The seed used.
     pub seed: u64,
     /// Simulated time.
+    #[serde(rename = "duration_ns", with = "ns")]
     pub duration: Duration,
     /// The end of the start-up every seed of the scenario shares (simulated with the file's
     /// seed; from here on every random stream is keyed by `seed`; see `sim::world`).
+    #[serde(rename = "fork_at_ns")]
     pub fork_at: Instant,
+    /// The design the run was made on, for drawing it.
+    pub topology: TopologyView,
     /// The measurement window: reachability is expected from its start to the end of the run.
     pub window: Window,
     /// The episodes, in time order: each opened by a fault (or a group of faults the file
@@ -57,18 +142,20 @@ pub struct RunReport {
 }
 
 /// The measurement window.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Window {
     /// Where it starts.
+    #[serde(rename = "from_ns")]
     pub from: Instant,
     /// Where it ends (the end of the run).
+    #[serde(rename = "to_ns")]
     pub to: Instant,
     /// What opened it.
     pub opened_by: WindowStart,
 }
 
 /// What opened the measurement window (see the library README, "What the numbers mean").
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum WindowStart {
     /// Every flow of every probe had been delivered once: the network was up.
@@ -95,18 +182,19 @@ impl WindowStart {
 }
 
 /// One episode: what a fault (or a named group of faults) set off.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Episode {
     /// Its number, from 1, in time order.
     pub index: u32,
     /// Its start: the first fault line of the episode.
+    #[serde(rename = "at_ns")]
     pub at: Instant,
     /// The fault it is measured from, as the timeline writes it (`silent on circuit.primary`).
     pub label: String,
 }
 
 /// A direction's outage figures (see the library README for each definition).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DirectionSummary {
     /// The direction.
     pub direction: String,
@@ -115,10 +203,12 @@ pub struct DirectionSummary {
     /// Flows with at least one outage in the window.
     pub flows_hit: u32,
     /// The longest outage of any one flow (to the end of the run when still open).
+    #[serde(rename = "longest_ns", with = "ns")]
     pub longest: Duration,
     /// Whether that longest outage was still open at the end of the run.
     pub longest_open: bool,
     /// The sum of every flow's outages.
+    #[serde(rename = "total_ns", with = "ns")]
     pub total: Duration,
     /// Flows still without a path at the end of the run.
     pub open_flows: u32,
@@ -129,25 +219,28 @@ pub struct DirectionSummary {
 }
 
 /// A direction's outages that began in one episode.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EpisodeOutage {
     /// The episode.
     pub episode: u32,
     /// Flows that lost their path in it.
     pub flows_hit: u32,
     /// The longest of those outages.
+    #[serde(rename = "longest_ns", with = "ns")]
     pub longest: Duration,
     /// Of those, flows still without a path at the end of the run.
     pub open_flows: u32,
     /// From the episode's start to the last of those flows getting its path back (`None`
     /// while one is still open).
+    #[serde(rename = "restored_after_ns", with = "ns_opt")]
     pub restored_after: Option<Duration>,
 }
 
 /// One line of the timeline.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TimelineEntry {
     /// When.
+    #[serde(rename = "at_ns")]
     pub at: Instant,
     /// The router it happened on, if any.
     pub router: Option<String>,
@@ -156,7 +249,7 @@ pub struct TimelineEntry {
 }
 
 /// What can appear in a timeline.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "type")]
 pub enum TimelineEvent {
     /// A fault from the scenario took effect.
@@ -243,17 +336,19 @@ pub enum TimelineEvent {
 }
 
 /// What kept a TCP connection attempt from succeeding.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "what")]
 pub enum ConnectTrouble {
     /// The active opener's SYN was lost on the path (the first loss of the attempt).
     SynLost {
         /// When TCP sends it again (RFC 6298 §5.7 back-off), if it still will.
+        #[serde(rename = "retransmit_at_ns")]
         retransmit_at: Option<Instant>,
     },
     /// The passive end's SYN-ACK was lost on the path (the first loss of the attempt).
     SynAckLost {
         /// When TCP sends it again, if it still will.
+        #[serde(rename = "retransmit_at_ns")]
         retransmit_at: Option<Instant>,
     },
     /// The peer answered with a reset: it does not accept the connection (Azure holds the
@@ -298,7 +393,7 @@ impl ConnectTrouble {
 }
 
 /// Why a session went down.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "cause")]
 pub enum DownCause {
     /// The BFD session went down.
@@ -348,58 +443,66 @@ impl DownCause {
 }
 
 /// One end of a session declaring it down.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Detection {
     /// The session.
     pub session: String,
     /// The end that detected.
     pub router: String,
     /// When.
+    #[serde(rename = "at_ns")]
     pub at: Instant,
     /// The episode it belongs to (`None`: before any fault).
     pub episode: Option<u32>,
     /// Since its episode's start (`None`: before any fault).
+    #[serde(rename = "after_fault_ns", with = "ns_opt")]
     pub after_fault: Option<Duration>,
     /// How.
     pub cause: DownCause,
 }
 
 /// A router's forwarding settling in one episode.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Convergence {
     /// The router.
     pub router: String,
     /// The episode.
     pub episode: u32,
     /// Its last forwarding change in the episode.
+    #[serde(rename = "at_ns")]
     pub at: Instant,
     /// Since the episode's start.
+    #[serde(rename = "after_fault_ns", with = "ns")]
     pub after_fault: Duration,
 }
 
 /// One interval without a working path for one flow, inside the window.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Outage {
     /// The direction.
     pub direction: String,
     /// The flow (0-based 5-tuple index).
     pub flow: u32,
     /// Start.
+    #[serde(rename = "start_ns")]
     pub start: Instant,
     /// End (`None`: still out at the end of the run, see `open`).
+    #[serde(rename = "end_ns")]
     pub end: Option<Instant>,
     /// Still going on at the end of the run: `duration` is a lower bound.
     pub open: bool,
     /// Length (to the end of the run when open).
+    #[serde(rename = "duration_ns", with = "ns")]
     pub duration: Duration,
     /// The episode it began in (`None`: it began before any fault, e.g. at the window's start).
     pub episode: Option<u32>,
 }
 
 /// How a direction's flows were spread over paths from `at` on.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PathChange {
     /// When.
+    #[serde(rename = "at_ns")]
     pub at: Instant,
     /// The direction.
     pub direction: String,
@@ -482,7 +585,7 @@ pub fn describe_paths(flows: u32, lost: u32, via: &[PathShare]) -> String {
 }
 
 /// Flows of a direction going one way.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct PathShare {
     /// The way.
     pub via: Via,
@@ -494,7 +597,7 @@ pub struct PathShare {
 }
 
 /// Probe packets of one direction.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProbeStats {
     /// The direction.
     pub direction: String,
@@ -505,7 +608,7 @@ pub struct ProbeStats {
 }
 
 /// Messages of one type.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MessageCount {
     /// The type.
     pub kind: MessageType,
@@ -514,7 +617,7 @@ pub struct MessageCount {
 }
 
 /// Flaps of one session.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FlapCount {
     /// The session.
     pub session: String,
@@ -523,7 +626,7 @@ pub struct FlapCount {
 }
 
 /// Bytes dropped by congestion in one direction.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BytesDropped {
     /// The direction.
     pub direction: String,
@@ -556,6 +659,7 @@ pub mod junit;
 mod summary;
 mod text;
 mod verdict;
+mod view;
 
 pub(crate) use text::state_name;
 pub use verdict::{Verdict, evaluate, render_verdict_section, render_verdicts, tally, tally_line};
@@ -568,6 +672,15 @@ impl RunReport {
     /// Only if serialisation fails, which the types here cannot cause.
     pub fn to_json(&self) -> Result<String, serde_json::Error> {
         serde_json::to_string_pretty(self)
+    }
+
+    /// A run result read back from its JSON form (`holdtime.run/1`).
+    ///
+    /// # Errors
+    ///
+    /// If the text is not JSON, carries another `format` tag, or does not match the model.
+    pub fn from_json(text: &str) -> Result<Self, serde_json::Error> {
+        serde_json::from_str(text)
     }
 
     /// `silent on circuit.primary at 300.000s` for episode `n`.
@@ -854,10 +967,12 @@ eq = 1
     fn hand_built() -> RunReport {
         let at = |s: u64| Instant::from_nanos(s * 1_000_000_000);
         RunReport {
+            format: RunFormatTag,
             scenario: "t".to_owned(),
             seed: 1,
             duration: Duration::from_mins(15),
             fork_at: Instant::ZERO,
+            topology: TopologyView::default(),
             window: Window {
                 from: at(10),
                 to: at(900),
@@ -1059,7 +1174,69 @@ eq = 1
         let v: serde_json::Value = serde_json::from_str(&json).unwrap();
         assert_eq!(v["detections"][0]["cause"]["cause"], "hold_timer");
         assert_eq!(v["timeline"][1]["event"]["type"], "fault");
-        assert_eq!(v["outages"][0]["duration"], "2m50s");
+        assert_eq!(v["outages"][0]["duration_ns"], 170_000_000_000_u64);
         assert_eq!(v["messages"][0]["kind"], "notification");
+        assert_eq!(v["format"], RUN_FORMAT);
+        assert_eq!(v["duration_ns"], 900_000_000_000_u64);
+        assert_eq!(v["detections"][0]["after_fault_ns"], 170_000_000_000_u64);
+        assert_eq!(
+            v["directions"][0]["episodes"][0]["restored_after_ns"],
+            170_000_000_000_u64
+        );
+    }
+
+    /// Every key of the JSON form that holds a time ends in `_ns` and holds an integer: no
+    /// duration strings (`"2m50s"`) anywhere.
+    #[test]
+    fn json_uses_integer_nanoseconds_for_every_time() {
+        fn walk(v: &serde_json::Value, path: &str, bad: &mut Vec<String>) {
+            match v {
+                serde_json::Value::Object(m) => {
+                    for (k, x) in m {
+                        let p = format!("{path}.{k}");
+                        if k.ends_with("_ns") && !(x.is_u64() || x.is_null()) {
+                            bad.push(format!("{p} = {x}"));
+                        }
+                        if [
+                            "at",
+                            "start",
+                            "end",
+                            "duration",
+                            "longest",
+                            "total",
+                            "after_fault",
+                        ]
+                        .contains(&k.as_str())
+                        {
+                            bad.push(format!("{p}: a time without its unit"));
+                        }
+                        walk(x, &p, bad);
+                    }
+                }
+                serde_json::Value::Array(a) => a.iter().for_each(|x| walk(x, path, bad)),
+                serde_json::Value::String(t)
+                    if t.parse::<Duration>().is_ok() && t.chars().any(|c| c.is_ascii_digit()) =>
+                {
+                    bad.push(format!("{path} = {t:?}: a duration string"));
+                }
+                _ => {}
+            }
+        }
+        let mut bad = Vec::new();
+        walk(&serde_json::to_value(hand_built()).unwrap(), "", &mut bad);
+        assert!(bad.is_empty(), "{bad:#?}");
+    }
+
+    #[test]
+    fn json_round_trips_and_refuses_another_format() {
+        let report = hand_built();
+        let json = report.to_json().unwrap();
+        assert_eq!(RunReport::from_json(&json).unwrap(), report);
+        let other = json.replace(RUN_FORMAT, "holdtime.sweep/1");
+        let e = RunReport::from_json(&other).unwrap_err().to_string();
+        assert!(
+            e.contains("format `holdtime.sweep/1` is not `holdtime.run/1`"),
+            "{e}"
+        );
     }
 }

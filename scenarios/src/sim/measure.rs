@@ -274,7 +274,8 @@ impl<'a> Measure<'a> {
     fn record(&mut self, at: Instant, router: Option<String>, event: TimelineEvent) {
         if let Some(tracer) = self.tracer.0.as_mut() {
             let mut rec = Record::new(at, router.clone().unwrap_or_else(|| "-".into()), "timeline");
-            if let Ok(v) = serde_json::to_value(&event) {
+            if let Ok(mut v) = serde_json::to_value(&event) {
+                trace_keys(&mut v);
                 rec = rec.with("event", v);
             }
             let _ = tracer.record(&rec);
@@ -693,4 +694,17 @@ pub(crate) struct Measured {
     pub(crate) probes: Vec<ProbeStats>,
     pub(crate) bfd_sent: u64,
     pub(crate) bytes_dropped: Vec<BytesDropped>,
+}
+
+/// The trace keeps its own key for a timeline event's times: `retransmit_at` (integer
+/// nanoseconds), where the run result (`holdtime.run/1`) writes `retransmit_at_ns`. The
+/// trace's bytes are pinned (`tests/golden/trace-hashes.txt`).
+fn trace_keys(v: &mut serde_json::Value) {
+    if let Some(trouble) = v
+        .get_mut("trouble")
+        .and_then(serde_json::Value::as_object_mut)
+        && let Some(at) = trouble.remove("retransmit_at_ns")
+    {
+        trouble.insert("retransmit_at".to_owned(), at);
+    }
 }

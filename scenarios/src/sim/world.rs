@@ -961,10 +961,12 @@ impl<'a> World<'a> {
     fn finish(self) -> RunReport {
         let m = self.meas.finish(self.end);
         RunReport {
+            format: crate::report::RunFormatTag,
             scenario: self.sc.name.clone(),
             seed: self.seed.0,
             duration: self.sc.duration,
             fork_at: self.fork_at,
+            topology: crate::report::TopologyView::of(self.topo),
             window: m.window,
             episodes: m.episodes,
             timeline: m.timeline,

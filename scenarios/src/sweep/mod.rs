@@ -55,8 +55,11 @@ use histogram::{Hist, HistError, Unit};
 
 pub use merge::{MergeError, merge};
 
-/// The JSON format tag of sweep results.
-pub const FORMAT: &str = "holdtime-sweep/2";
+/// The JSON format tag of sweep results (written; read too).
+pub const FORMAT: &str = "holdtime.sweep/1";
+
+/// The earlier tag of the same sweep result format, still read.
+pub const FORMAT_V2: &str = "holdtime-sweep/2";
 
 /// The seed of run `r` of every grid point, from the base seed `base`: SplitMix64 of
 /// `base + (r + 1)·γ` with γ = 0x9E37_79B9_7F4A_7C15 (Steele, Lea and Flood 2014).

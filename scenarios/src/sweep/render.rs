@@ -209,7 +209,7 @@ impl SweepResult {
     /// [`JsonError`] if the text is not a sweep result of this format.
     pub fn from_json(text: &str) -> Result<Self, JsonError> {
         let j: SweepJson = serde_json::from_str(text)?;
-        if j.format != FORMAT {
+        if j.format != FORMAT && j.format != super::FORMAT_V2 {
             return Err(JsonError::Format(j.format));
         }
         let points = j

@@ -260,7 +260,7 @@ impl LinkSide {
 }
 
 /// What a router is in the hybrid network.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// On-premises customer edge router.
@@ -376,7 +376,7 @@ pub struct SessionEnd {
 }
 
 /// What a session connects.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SessionKind {
     /// Customer (CE, or PE on layer 3) to MSEE, on one peering of one link.
@@ -437,7 +437,7 @@ pub struct LinkProps {
 }
 
 /// What a segment is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SegmentKind {
     /// CE to provider (switch or PE).

@@ -1,0 +1,198 @@
+//! The advise page: outage p99 against false failovers per year, one point per candidate,
+//! the budgets drawn, the recommendation in a sentence and the ranking as a table.
+
+use std::fmt::Write as _;
+
+use serde_json::Value;
+
+use super::axis::{Axes, Scale};
+use super::{Chart, H, MR, MT, PALETTE, W, esc, svg_open, table};
+
+fn str_of<'a>(v: &'a Value, k: &str) -> &'a str {
+    v.get(k).and_then(Value::as_str).unwrap_or("")
+}
+
+/// One candidate as the chart needs it.
+struct Point {
+    label: String,
+    p50: f64,
+    p99: f64,
+    per_year: Option<f64>,
+    lo: f64,
+    hi: Option<f64>,
+    meets: bool,
+}
+
+/// The advisor's trade-off chart, from the `advise --json` result.
+#[must_use]
+pub fn advise_chart(v: &Value) -> Chart {
+    let ranked = v
+        .get("ranked")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let pts: Vec<Point> = ranked
+        .iter()
+        .map(|a| {
+            let f = |k: &str| a.get(k).and_then(Value::as_f64);
+            let ci = a.get("false_per_year_ci").and_then(Value::as_array);
+            let ci_at = |i: usize| ci.and_then(|c| c.get(i)).and_then(Value::as_f64);
+            Point {
+                label: str_of(a, "candidate").to_owned(),
+                p50: f("outage_p50_us").unwrap_or(0.0) / 1e6,
+                p99: f("outage_p99_us").unwrap_or(0.0) / 1e6,
+                per_year: f("false_per_year"),
+                lo: ci_at(0).unwrap_or(0.0),
+                hi: ci_at(1),
+                meets: a.get("meets_budgets").and_then(Value::as_bool) == Some(true),
+            }
+        })
+        .collect();
+    let max_outage = v
+        .get("max_outage")
+        .and_then(Value::as_str)
+        .and_then(|s| s.parse::<sim_core::time::Duration>().ok())
+        .map(|d| {
+            #[allow(clippy::cast_precision_loss, reason = "a plotted budget")]
+            let s = d.as_nanos() as f64 / 1e9;
+            s
+        });
+    let max_false = v.get("max_false_per_year").and_then(Value::as_f64);
+    // Room right of the last point and the budget line.
+    let xmax = pts
+        .iter()
+        .map(|p| p.p99)
+        .chain(max_outage)
+        .fold(1.0_f64, f64::max)
+        * 1.08;
+    // The estimates and the budget set the scale; an interval reaching higher is cut at the
+    // top (its full range is in the table).
+    let ymax = pts
+        .iter()
+        .filter_map(|p| p.per_year)
+        .chain(max_false)
+        .fold(1.0_f64, f64::max)
+        * 1.5;
+    let ax = Axes::new(0.0, xmax, Scale::Seconds, ymax, Scale::Plain);
+    let title = format!(
+        "Trade-off: outage p99 against false failovers per year ({})",
+        str_of(v, "loss")
+    );
+    let mut s = svg_open(W, H, &title);
+    ax.frame(
+        &mut s,
+        "outage p99 after a silent failure",
+        "false failovers per year",
+    );
+    // The budgets: the acceptable region is left of the outage line and under the
+    // false-failover line.
+    if let Some(x) = max_outage {
+        let px = ax.px(x);
+        let _ = write!(
+            s,
+            "<line x1=\"{px:.1}\" y1=\"{MT}\" x2=\"{px:.1}\" y2=\"{:.1}\" stroke=\"#b00\" stroke-dasharray=\"6 4\"/>\
+             <text x=\"{:.1}\" y=\"{:.1}\" font-size=\"10\" fill=\"#b00\" text-anchor=\"end\">outage budget</text>",
+            ax.py(0.0),
+            px - 4.0,
+            MT + 12.0
+        );
+    }
+    if let Some(y) = max_false {
+        let py = ax.py(y);
+        let _ = write!(
+            s,
+            "<line x1=\"{:.1}\" y1=\"{py:.1}\" x2=\"{:.1}\" y2=\"{py:.1}\" stroke=\"#b00\" stroke-dasharray=\"6 4\"/>\
+             <text x=\"{:.1}\" y=\"{:.1}\" font-size=\"10\" fill=\"#b00\" text-anchor=\"end\">false-failover budget</text>",
+            ax.px(ax.x0),
+            W - MR,
+            W - MR - 4.0,
+            py - 4.0
+        );
+    }
+    for (i, p) in pts.iter().enumerate() {
+        let c = PALETTE[i % PALETTE.len()];
+        let y = p.per_year.unwrap_or(ax.y1);
+        let px = ax.px(p.p99);
+        let _ = write!(
+            s,
+            "<line x1=\"{px:.1}\" y1=\"{:.1}\" x2=\"{px:.1}\" y2=\"{:.1}\" stroke=\"{c}\"/>\
+             <circle cx=\"{px:.1}\" cy=\"{:.1}\" r=\"5\" fill=\"{c}\"><title>{}</title></circle>",
+            ax.py(p.lo.min(ax.y1)),
+            ax.py(p.hi.unwrap_or(ax.y1).min(ax.y1)),
+            ax.py(y.min(ax.y1)),
+            esc(&format!("{}. {}", i + 1, p.label)),
+        );
+    }
+    // Rank numbers, placed beside their points; a later label that would overlap an earlier
+    // one moves down a line.
+    let mut placed: Vec<(f64, f64)> = Vec::new();
+    for (i, p) in pts.iter().enumerate() {
+        let (x, mut y) = (ax.px(p.p99) + 7.0, ax.py(p.per_year.unwrap_or(ax.y1)) - 6.0);
+        while placed
+            .iter()
+            .any(|(a, b)| (a - x).abs() < 16.0 && (b - y).abs() < 11.0)
+        {
+            y += 11.0;
+        }
+        placed.push((x, y));
+        let _ = write!(
+            s,
+            "<text x=\"{x:.1}\" y=\"{y:.1}\" font-size=\"10\">{}</text>",
+            i + 1
+        );
+    }
+    s.push_str("</svg>");
+    let best = pts.iter().position(|p| p.meets);
+    let sentence = match best {
+        Some(i) => format!(
+            "Recommendation: {} (rank {}): outage p99 {:.1} s, {} false failovers per year, within both budgets.",
+            pts[i].label,
+            i + 1,
+            pts[i].p99,
+            pts[i]
+                .per_year
+                .map_or_else(|| "unbounded".to_owned(), |y| format!("{y:.2}"))
+        ),
+        None => "No candidate meets both budgets: relax a budget or try other timers.".to_owned(),
+    };
+    let rows: Vec<Vec<String>> = pts
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            vec![
+                (i + 1).to_string(),
+                p.label.clone(),
+                format!("{:.1} s", p.p50),
+                format!("{:.1} s", p.p99),
+                p.per_year
+                    .map_or_else(|| "-".to_owned(), |y| format!("{y:.2}")),
+                format!(
+                    "{:.2} to {}",
+                    p.lo,
+                    p.hi.map_or_else(|| "-".to_owned(), |h| format!("{h:.2}"))
+                ),
+                if p.meets { "yes" } else { "no" }.to_owned(),
+            ]
+        })
+        .collect();
+    let t = table(
+        "the candidates, best first",
+        &[
+            "rank",
+            "candidate",
+            "outage p50",
+            "outage p99",
+            "false failovers / year",
+            "95 % interval",
+            "within budgets",
+        ],
+        &[0, 2, 3, 4, 5],
+        &rows,
+    );
+    Chart {
+        id: "tradeoff".to_owned(),
+        title,
+        svg: s,
+        table: format!("<p class=\"advice\">{}</p>\n{t}", esc(&sentence)),
+    }
+}

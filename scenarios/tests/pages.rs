@@ -1,0 +1,417 @@
+//! The run page and the typed result files:
+//!
+//! - `holdtime report` reads a result through its `format` tag and refuses a file of
+//!   another or an unknown format, or an untagged one, with a clear message;
+//! - every library topology's diagram has no two boxes overlapping (from the SVG's
+//!   coordinates);
+//! - in headless Chromium, the run page's time control, set from the URL fragment, colours
+//!   the primary session and the flows as the run says at the fault and at the detection;
+//!   screenshots go to `target/ci-screenshots/` (kept by CI as logs); no console errors.
+//!   Skips with a reason when Chromium is missing, unless CI is set.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn holdtime(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_holdtime"))
+        .env("CI", "true")
+        .args(args)
+        .output()
+        .expect("the holdtime binary runs")
+}
+
+fn ok(out: &Output) {
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("holdtime-pages-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+/// The screenshots' directory: `target/ci-screenshots/` of the workspace.
+fn screenshot_dir() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"),
+        PathBuf::from,
+    );
+    let dir = target.join("ci-screenshots");
+    std::fs::create_dir_all(&dir).expect("screenshot dir");
+    dir
+}
+
+#[test]
+fn report_refuses_files_of_another_or_an_unknown_format() {
+    let dir = temp_dir("refuse");
+    let run = holdtime(&["run", "reference", "--format", "json"]);
+    ok(&run);
+    let text = String::from_utf8(run.stdout).expect("UTF-8");
+    assert!(
+        text.contains("\"format\": \"holdtime.run/1\""),
+        "untagged run result"
+    );
+    let cases = [
+        (
+            "unknown",
+            text.replacen("holdtime.run/1", "holdtime.bogus/7", 1),
+            "unknown result format `holdtime.bogus/7`",
+        ),
+        (
+            "wrong",
+            text.replacen("holdtime.run/1", "holdtime.sweep/1", 1),
+            "not a sweep result",
+        ),
+        (
+            "untagged",
+            text.replacen("\"format\": \"holdtime.run/1\",", "", 1),
+            "no `format` key",
+        ),
+        (
+            "broken",
+            text.replacen("\"duration_ns\"", "\"duration\"", 1),
+            "not a valid holdtime.run/1 result",
+        ),
+        ("not-json", "timeline".to_owned(), "not JSON"),
+    ];
+    for (name, body, want) in cases {
+        let path = dir.join(format!("{name}.json"));
+        std::fs::write(&path, body).expect("write");
+        let out = holdtime(&["report", path.to_str().expect("UTF-8 path")]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{name}: {stderr}");
+        assert!(stderr.contains(want), "{name}: `{want}` not in: {stderr}");
+        assert!(out.stdout.is_empty(), "{name}: wrote a page");
+    }
+    // The run result itself is read, and gives the same page as `run --html`.
+    let json = dir.join("run.json");
+    std::fs::write(&json, &text).expect("write");
+    let from_report = dir.join("report.html");
+    let from_run = dir.join("run.html");
+    ok(&holdtime(&[
+        "report",
+        json.to_str().expect("UTF-8"),
+        "--html",
+        from_report.to_str().expect("UTF-8"),
+    ]));
+    ok(&holdtime(&[
+        "run",
+        "reference",
+        "--format",
+        "csv",
+        "--html",
+        from_run.to_str().expect("UTF-8"),
+    ]));
+    let a = std::fs::read(&from_report).expect("page");
+    let b = std::fs::read(&from_run).expect("page");
+    assert!(a == b, "report run.json and run --html differ");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `(x, y)` of every box (`<g class="router|device|vnet"> … <rect x y width height>`).
+fn boxes(svg: &str) -> Vec<(String, f64, f64, f64, f64)> {
+    let attr = |tag: &str, k: &str| -> f64 {
+        let key = format!(" {k}=\"");
+        let i = tag.find(&key).expect("attribute") + key.len();
+        tag[i..]
+            .split('"')
+            .next()
+            .and_then(|v| v.parse().ok())
+            .expect("a number")
+    };
+    let mut out = Vec::new();
+    for part in svg.split("<g class=\"").skip(1) {
+        let name = part
+            .split("data-name=\"")
+            .nth(1)
+            .and_then(|r| r.split('"').next())
+            .unwrap_or("")
+            .to_owned();
+        let rect = part
+            .split("<rect")
+            .nth(1)
+            .and_then(|r| r.split("/>").next())
+            .expect("a box's rect");
+        out.push((
+            name,
+            attr(rect, "x"),
+            attr(rect, "y"),
+            attr(rect, "width"),
+            attr(rect, "height"),
+        ));
+    }
+    out
+}
+
+#[test]
+fn no_library_topology_draws_overlapping_boxes() {
+    let mut topologies = 0;
+    for entry in &scenarios::library::LIBRARY {
+        let loaded = scenarios::load(entry.name).expect("library scenario loads");
+        let view = scenarios::report::TopologyView::of(&loaded.scenario.topology);
+        let svg = scenarios::html::run::network_svg(&view);
+        let b = boxes(&svg);
+        // Every router and device has its box.
+        assert_eq!(
+            b.iter().filter(|x| x.0 != "VNet").count(),
+            view.routers.len() + view.devices.len(),
+            "{}: {b:?}",
+            entry.name
+        );
+        let (w, h) = (
+            svg.split("width=\"")
+                .nth(1)
+                .and_then(|v| v.split('"').next()),
+            svg.split("height=\"")
+                .nth(1)
+                .and_then(|v| v.split('"').next()),
+        );
+        let (w, h): (f64, f64) = (
+            w.and_then(|v| v.parse().ok()).expect("svg width"),
+            h.and_then(|v| v.parse().ok()).expect("svg height"),
+        );
+        for (i, a) in b.iter().enumerate() {
+            assert!(
+                a.1 >= 0.0 && a.2 >= 0.0 && a.1 + a.3 <= w && a.2 + a.4 <= h,
+                "{}: {} outside the drawing",
+                entry.name,
+                a.0
+            );
+            for c in &b[i + 1..] {
+                let apart =
+                    a.1 + a.3 <= c.1 || c.1 + c.3 <= a.1 || a.2 + a.4 <= c.2 || c.2 + c.4 <= a.2;
+                assert!(apart, "{}: {} overlaps {}", entry.name, a.0, c.0);
+            }
+        }
+        topologies += 1;
+    }
+    assert!(topologies >= 5);
+}
+
+fn chromium() -> Option<&'static str> {
+    ["chromium", "chromium-browser", "google-chrome"]
+        .into_iter()
+        .find(|c| {
+            Command::new(c)
+                .arg("--version")
+                .output()
+                .is_ok_and(|o| o.status.success())
+        })
+}
+
+const COMMON: [&str; 8] = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--enable-logging=stderr",
+    "--v=0",
+];
+
+/// The DOM of `url` after its scripts ran, and the browser's log.
+fn dom(browser: &str, url: &str, profile: &Path) -> (String, String) {
+    let user_dir = format!("--user-data-dir={}", profile.display());
+    let d = Command::new(browser)
+        .args(COMMON)
+        .args([&user_dir, "--virtual-time-budget=2000", "--dump-dom", url])
+        .output()
+        .expect("chromium runs");
+    (
+        String::from_utf8_lossy(&d.stdout).into_owned(),
+        String::from_utf8_lossy(&d.stderr).into_owned(),
+    )
+}
+
+fn screenshot(browser: &str, url: &str, profile: &Path, to: &Path, size: &str) -> String {
+    let user_dir = format!("--user-data-dir={}", profile.display());
+    let shot = format!("--screenshot={}", to.display());
+    let window = format!("--window-size={size}");
+    let s = Command::new(browser)
+        .args(COMMON)
+        .args([&user_dir, "--virtual-time-budget=2000", &shot, &window, url])
+        .output()
+        .expect("chromium runs");
+    assert!(to.is_file(), "no screenshot at {}", to.display());
+    String::from_utf8_lossy(&s.stderr).into_owned()
+}
+
+fn no_console_errors(what: &str, log: &str) {
+    for line in log.lines() {
+        assert!(
+            !(line.contains("CONSOLE") || line.contains("Uncaught")),
+            "{what}: console message: {line}"
+        );
+    }
+}
+
+/// The value of `attr` on the first element carrying `marker` (e.g. `data-name="vpn"`) and
+/// `class="cls"`.
+fn attr_of(dom: &str, cls: &str, marker: &str, attr: &str) -> String {
+    let key = format!("class=\"{cls}\"");
+    for (i, _) in dom.match_indices('<') {
+        let tag = &dom[i..dom[i..].find('>').map_or(dom.len(), |e| i + e)];
+        if tag.contains(&key) && tag.contains(marker) {
+            let k = format!(" {attr}=\"");
+            if let Some(j) = tag.find(&k) {
+                return tag[j + k.len()..]
+                    .split('"')
+                    .next()
+                    .unwrap_or("")
+                    .to_owned();
+            }
+        }
+    }
+    panic!("no element of class {cls} with {marker} and {attr}")
+}
+
+#[test]
+fn run_page_steps_through_the_failover_in_headless_chromium() {
+    let Some(browser) = chromium() else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI is set but chromium is not installed (.ci/run installs it)"
+        );
+        eprintln!("skipped: chromium not installed (apt-get install chromium)");
+        return;
+    };
+    let dir = temp_dir("browser");
+    let shots = screenshot_dir();
+    let page = dir.join("run.html");
+    let json = holdtime(&[
+        "run",
+        "reference",
+        "--format",
+        "json",
+        "--html",
+        page.to_str().expect("UTF-8"),
+    ]);
+    ok(&json);
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).expect("run JSON");
+    let fault_ns = v["episodes"][0]["at_ns"].as_u64().expect("a fault");
+    let detection_ns = v["detections"]
+        .as_array()
+        .expect("detections")
+        .iter()
+        .filter(|d| d["session"] == "circuit.primary.private" && !d["episode"].is_null())
+        .filter_map(|d| d["at_ns"].as_u64())
+        .min()
+        .expect("the primary session's detection");
+    let url = format!("file://{}", page.display());
+    let profile = dir.join("profile");
+    let primary = "data-name=\"circuit.primary.private\"";
+    let flows = "data-direction=\"onprem_to_vnet\"";
+
+    // At the start, nothing is up yet.
+    let (start, log) = dom(browser, &format!("{url}#event=0"), &profile);
+    no_console_errors("start", &log);
+    assert_eq!(attr_of(&start, "session", primary, "data-state"), "down");
+
+    // At the fault (silent): the session still looks up to both ends, the core link is
+    // silent, and some of on-premises' flows have lost their path.
+    for fragment in [
+        "#fault=1".to_owned(),
+        format!("#t={}", fault_ns as f64 / 1e9),
+    ] {
+        let (d, log) = dom(browser, &format!("{url}{fragment}"), &profile);
+        no_console_errors(&fragment, &log);
+        assert_eq!(
+            attr_of(&d, "session", primary, "data-state"),
+            "up",
+            "{fragment}"
+        );
+        assert_eq!(
+            attr_of(
+                &d,
+                "link",
+                "data-name=\"circuit.primary.core\"",
+                "data-state"
+            ),
+            "silent",
+            "{fragment}"
+        );
+        assert_ne!(attr_of(&d, "dir", flows, "data-state"), "ok", "{fragment}");
+        let lost: u32 = attr_of(&d, "dir", flows, "data-lost")
+            .parse()
+            .expect("a count");
+        assert!(lost > 0, "{fragment}: no flow lost at the fault");
+    }
+
+    // At the detection (ce1's hold timer): the session is down at ce1's end, and the
+    // on-premises flows have moved to the secondary circuit.
+    let t = format!("#t={:.9}", detection_ns as f64 / 1e9);
+    for fragment in ["#detection=1", t.as_str()] {
+        let (d, log) = dom(browser, &format!("{url}{fragment}"), &profile);
+        no_console_errors(fragment, &log);
+        let state = attr_of(&d, "session", primary, "data-state");
+        assert!(state == "half" || state == "down", "{fragment}: {state}");
+        assert_eq!(attr_of(&d, "dir", flows, "data-state"), "ok", "{fragment}");
+        assert_eq!(attr_of(&d, "dir", flows, "data-lost"), "0", "{fragment}");
+        assert!(
+            d.contains("hold timer expired"),
+            "{fragment}: the event is not shown"
+        );
+        // The flows are drawn on the secondary circuit's links, not on the primary's.
+        assert!(d.contains("class=\"flow dir0\" data-dir=\"0\" data-link=\"2\" data-on=\"1\""));
+        assert!(d.contains("class=\"flow dir0\" data-dir=\"0\" data-link=\"0\" data-on=\"0\""));
+    }
+
+    let log = screenshot(
+        browser,
+        &format!("{url}#detection=1"),
+        &profile,
+        &shots.join("run.png"),
+        "1280,2200",
+    );
+    no_console_errors("screenshot", &log);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn compare_runs_both_sides_on_the_same_seeds() {
+    // The same scenario on both sides: every row of B repeats A's.
+    let out = holdtime(&["compare", "reference", "reference", "--runs", "2"]);
+    ok(&out);
+    let text = String::from_utf8_lossy(&out.stdout);
+    let rows: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("  A  ") || l.contains("  B  "))
+        .collect();
+    assert!(rows.len() >= 6, "{text}");
+    for pair in rows.chunks(2) {
+        let cells = |l: &str| {
+            l.split_whitespace()
+                .rev()
+                .take(5)
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(cells(pair[0]), cells(pair[1]), "{text}");
+    }
+    assert!(text.contains("2 runs each, on the same seeds"), "{text}");
+    // Shorter timers detect sooner: B's detection p50 is under A's.
+    let out = holdtime(&["compare", "reference", "tuned-10-30", "--runs", "2"]);
+    ok(&out);
+    let text = String::from_utf8_lossy(&out.stdout);
+    let detection: Vec<&str> = text
+        .lines()
+        .skip_while(|l| !l.starts_with("detection"))
+        .take(2)
+        .collect();
+    let p50 = |l: &str| -> f64 {
+        l.split_whitespace()
+            .find(|w| w.ends_with('s'))
+            .and_then(|w| w.trim_end_matches('s').parse().ok())
+            .expect("a p50")
+    };
+    assert!(p50(detection[1]) < p50(detection[0]), "{text}");
+    // A scenario that does not load: exit 2, nothing run.
+    let out = holdtime(&["compare", "reference", "no-such-scenario"]);
+    assert_eq!(out.status.code(), Some(2));
+}
