@@ -90,6 +90,20 @@ impl RunReport {
                     format!("bgp {session}: {from:?} -> {to:?}{cause}")
                 }
                 TimelineEvent::Bfd { session, state } => format!("bfd {session}: {state}"),
+                TimelineEvent::StaleRoutes {
+                    session,
+                    routes,
+                    what,
+                    until,
+                } => match until {
+                    Some(t) => format!(
+                        "bgp {session}: {routes} routes kept as stale until {t} (graceful restart)"
+                    ),
+                    None => format!(
+                        "bgp {session}: {routes} stale routes withdrawn ({})",
+                        what.replace('_', " ")
+                    ),
+                },
                 TimelineEvent::BestPath { prefix, via } => {
                     format!("best path {prefix} via {}", join_or(via, "(unreachable)"))
                 }

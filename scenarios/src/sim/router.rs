@@ -71,6 +71,18 @@ pub(crate) enum RtEvent {
         /// The new state's name.
         state: String,
     },
+    /// Graceful restart: the routes of a lost session kept as stale (`until` is `Some`), or
+    /// the stale routes withdrawn (`why`).
+    Stale {
+        /// The session.
+        session: SessIx,
+        /// How many routes.
+        routes: usize,
+        /// When kept: when they go unless the session is back first.
+        until: Option<Instant>,
+        /// When withdrawn: why.
+        why: Option<bgp::speaker::StaleFlush>,
+    },
     /// Forwarding changes: prefix → sessions whose peers are the next hops (empty: none).
     Fib {
         /// The changes, in the order the RIB made them.
@@ -602,6 +614,26 @@ impl RouterRt {
                         .collect();
                     fib.push((change.prefix, via));
                 }
+                SpeakerEvent::StaleRoutesKept {
+                    peer: p,
+                    routes,
+                    until,
+                } => self.events.push_back(RtEvent::Stale {
+                    session: sess(p),
+                    routes,
+                    until: Some(until),
+                    why: None,
+                }),
+                SpeakerEvent::StaleRoutesFlushed {
+                    peer: p,
+                    routes,
+                    why,
+                } => self.events.push_back(RtEvent::Stale {
+                    session: sess(p),
+                    routes,
+                    until: None,
+                    why: Some(why),
+                }),
                 SpeakerEvent::MaxPrefixExceeded { .. }
                 | SpeakerEvent::AdvertisementFailed { .. }
                 | SpeakerEvent::CollisionResolved { .. } => {}

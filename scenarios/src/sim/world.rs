@@ -52,6 +52,7 @@
 
 use std::io::Write;
 
+use bgp::speaker::StaleFlush;
 use sim_core::engine::Engine;
 use sim_core::link::{DirectionConfig, JitterModel, Link, LossModel as SimLoss, QueueLimit};
 use sim_core::queue::EventId;
@@ -837,6 +838,31 @@ impl<'a> World<'a> {
                 );
             }
             RtEvent::Fib { changes } => self.fib_changes(r, now, changes),
+            RtEvent::Stale {
+                session,
+                routes,
+                until,
+                why,
+            } => {
+                let name = self.topo.routers[r].name.clone();
+                let what = match why {
+                    None => "kept",
+                    Some(StaleFlush::RestartTimeExpired) => "restart_time_expired",
+                    Some(StaleFlush::EndOfRib) => "end_of_rib",
+                    Some(StaleFlush::NotPreserved) => "not_preserved",
+                    Some(StaleFlush::StalePathTime) => "stale_path_time",
+                };
+                self.meas.push(
+                    now,
+                    Some(name),
+                    TimelineEvent::StaleRoutes {
+                        session: self.topo.sessions[session.0].name.clone(),
+                        routes: u64::try_from(routes).unwrap_or(u64::MAX),
+                        what: what.to_owned(),
+                        until,
+                    },
+                );
+            }
         }
     }
 
