@@ -233,6 +233,17 @@ impl RouterRt {
             cfg.idle_hold = me.timers.idle_hold;
             cfg.idle_hold_max = me.timers.idle_hold_max;
             cfg.idle_hold_forget = me.timers.idle_hold_forget;
+            // Graceful restart: the router's own setting, else its profile's (none of the
+            // built-in profiles turns it on).
+            let gr = me
+                .timers
+                .graceful_restart
+                .map(|t| (t, me.timers.graceful_restart_notification))
+                .or(profile
+                    .graceful_restart
+                    .map(|g| (g.restart_time, g.notification)));
+            cfg.graceful_restart = gr.map(|(t, _)| t);
+            cfg.graceful_restart_notification = gr.is_some_and(|(_, n)| n);
             cfg.internal = me.asn == other.asn;
             // RFC 4486 §4 leaves the restart after a Cease 6/1 to configuration; Azure
             // documents that the session "comes back once below the limit". One minute is

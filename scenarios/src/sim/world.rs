@@ -52,6 +52,7 @@
 
 use std::io::Write;
 
+use bgp::fsm::profile::RouteInstall;
 use bgp::speaker::StaleFlush;
 use sim_core::engine::Engine;
 use sim_core::link::{DirectionConfig, JitterModel, Link, LossModel as SimLoss, QueueLimit};
@@ -313,11 +314,14 @@ impl<'a> World<'a> {
                 topo.sessions.len()
             ],
             fwd,
-            install: Install::new(
-                topo.routers
-                    .iter()
-                    .map(|r| r.profile.behaviour().route_install),
-            ),
+            install: Install::new(topo.routers.iter().map(|r| {
+                // A scenario's `route_install` is a constant in place of the profile's model.
+                match r.timers.route_install {
+                    Some(d) if d.is_zero() => RouteInstall::Immediate,
+                    Some(d) => RouteInstall::After(d),
+                    None => r.profile.behaviour().route_install,
+                }
+            })),
             timer_dispatch: None,
             azure: Azure::new(topo),
             faults: FaultState::default(),
