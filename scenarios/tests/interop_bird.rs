@@ -21,11 +21,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration as StdDuration;
 
-use bgp::fsm::profile::Profile;
+use bgp::fsm::profile::{Profile, RouteInstall};
 use bgp::live::Fault;
 use interop_support::{
-    Daemon, LiveRun, Netns, assert_bgp_fell_with_bfd, assert_within, at, bfd_topology, free_port,
-    line_time, output, poll, reference, require, require_root, temp_dir, wall, window,
+    Daemon, LiveRun, Measured, Netns, RouteWatch, assert_bgp_fell_with_bfd, assert_series,
+    assert_within, at, bfd_topology, free_port, line_time, output, poll, predicted_hold_detection,
+    reference, reference_at, require, require_root, temp_dir, wall, window,
 };
 use scenarios::live::{Endpoint, LiveRole, ScheduledFault};
 use sim_core::time::Duration;
@@ -845,4 +846,162 @@ fn bird_with_another_md5_key_never_connects() {
     };
     let (up, log) = md5_session_with_bird(&bird, "not-the-key");
     assert!(!up, "{log}");
+}
+
+/// BIRD as ce1 inside `ns` with keepalive 1 s / hold 3 s (restarting after 1 s), exporting
+/// what it learns to its namespace's kernel table (`protocol kernel`), dialling msee1 at our
+/// address, port `our_port`.
+fn start_bird_fast(ns: &Netns, bird: &Path, our_port: u16) -> Bird {
+    let config = format!(
+        "router id 192.0.2.70;
+log stderr all;
+protocol device {{ }}
+protocol kernel {{
+  ipv4 {{ export all; }};
+}}
+protocol static customer {{
+  ipv4;
+  route 10.1.0.0/16 via \"lo\";
+}}
+protocol bgp msee1 {{
+  local {theirs} as 65001;
+  neighbor {ours} port {our_port} as 12076;
+  hold time 3;
+  keepalive time 1;
+  connect delay time 1;
+  connect retry time 1;
+  ipv4 {{ import all; export where proto = \"customer\"; next hop self; }};
+}}
+",
+        theirs = ns.theirs,
+        ours = ns.ours,
+    );
+    spawn_bird_in(ns, bird, our_port, &config)
+}
+
+/// Whether the namespace's kernel table has a route to our VNet prefix.
+fn kernel_route(ns: &Netns) -> bool {
+    output(
+        Path::new("ip"),
+        &["-n", &ns.name, "route", "show", "10.10.0.0/16"],
+    )
+    .contains("10.10.0.0/16")
+}
+
+/// One silent failure against BIRD in its own namespace (`i`-th of the series): our run goes
+/// silent `8 s + i × 37 ms` after it starts (spreading the silences over our keepalive phase),
+/// and BIRD's hold timer must notice.
+fn bird_silent_failure(bird: &Path, i: u16) -> Result<Measured, String> {
+    let ns = Netns::create_on(4 * (i + 1), 233, "hb");
+    let watch = RouteWatch::start(&ns);
+    let port = free_port();
+    let silent_at = StdDuration::from_millis(8_000 + 37 * u64::from(i));
+    let faults = vec![ScheduledFault {
+        at: at(silent_at),
+        fault: Fault::Silent,
+        target: Some("primary".to_owned()),
+    }];
+    let t0 = wall();
+    let live = LiveRun::spawn_all(
+        reference_at(ns.ours),
+        LiveRole::Msee,
+        vec![Endpoint::Listen(SocketAddr::from((ns.ours, port)))],
+        16,
+        faults,
+        Some(scenarios::topology::Profile::Bird),
+    );
+    let daemon = start_bird_fast(&ns, bird, port);
+    let installed = poll(
+        silent_at.saturating_sub(StdDuration::from_millis(500)),
+        StdDuration::from_millis(100),
+        || kernel_route(&ns),
+    );
+    let silence = t0 + silent_at;
+    let wait = (silent_at + StdDuration::from_secs(7)).saturating_sub(t0.elapsed());
+    let removed = watch.deleted("10.10.0.0/16", silence, wait);
+    let (summary, text) = live.join();
+    drop(daemon);
+    drop(ns);
+    if !installed {
+        return Err(format!(
+            "#{i}: our route never reached BIRD's kernel table\n{text}"
+        ));
+    }
+    let detection = summary
+        .peer_detections
+        .first()
+        .map(|d| StdDuration::from_nanos(d.after.as_nanos()))
+        .ok_or_else(|| format!("#{i}: we did not see BIRD close\n{text}"))?;
+    let removed = removed.ok_or_else(|| format!("#{i}: the kernel route never moved\n{text}"))?;
+    Ok(Measured {
+        detection,
+        route: removed.saturating_duration_since(silence),
+    })
+}
+
+/// Issue 20's check of the `bird` profile against real BIRD: keepalive 1 s / hold 3 s, 30
+/// silent failures (our side goes silent; BIRD hears nothing more), run in 30 namespaces at
+/// once. BIRD's detection (its NOTIFICATION or close reaching us) must lie in the window the
+/// `bird` profile predicts, `(0.75 H − K, H]` = (1.25 s, 3 s] (its hold timer jittered by
+/// `bgp_start_timer`, our keepalives every K = 1 s), with a mean within 10 % of `H·0.875 −
+/// K/2` = 2.125 s; the kernel route moves after it by the profile's route-install latency
+/// (`RouteInstall::NextWakeUp`: at most its 3 s cap after the detection).
+#[test]
+fn thirty_silent_failures_bird_detects_and_moves_its_kernel_route_as_its_profile_predicts() {
+    let Some(bird) = bird_or_skip() else {
+        return;
+    };
+    if !require_root("30 BIRDs in network namespaces with kernel routes") {
+        return;
+    }
+    let runs: u16 = std::env::var("HOLDTIME_INTEROP_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(30);
+    let threads: Vec<_> = (0..runs)
+        .map(|i| {
+            let bird = bird.clone();
+            std::thread::spawn(move || bird_silent_failure(&bird, i))
+        })
+        .collect();
+    let results: Vec<Result<Measured, String>> = threads
+        .into_iter()
+        .map(|t| {
+            t.join()
+                .unwrap_or_else(|_| Err("a run panicked".to_owned()))
+        })
+        .collect();
+    let measured: Vec<Measured> = results
+        .iter()
+        .map(|r| r.clone().unwrap_or_else(|e| panic!("{e}")))
+        .collect();
+    let hold = Duration::from_secs(3);
+    let keepalive = Duration::from_secs(1);
+    let detection = predicted_hold_detection(&Profile::BIRD, hold, keepalive);
+    let slack = StdDuration::from_millis(150);
+    let detections: Vec<StdDuration> = measured.iter().map(|m| m.detection).collect();
+    assert_series(
+        "BIRD's detection after the silence",
+        &detections,
+        detection,
+        slack,
+    );
+    let installs: Vec<StdDuration> = measured
+        .iter()
+        .map(|m| m.route.saturating_sub(m.detection))
+        .collect();
+    let cap = match Profile::BIRD.route_install {
+        RouteInstall::NextWakeUp { cap } => StdDuration::from_nanos(cap.as_nanos()),
+        other => panic!("bird's route install is {other:?}"),
+    };
+    let routes: Vec<StdDuration> = measured.iter().map(|m| m.route).collect();
+    println!(
+        "BIRD's kernel route moved after the silence: {routes:?}; after its detection: {installs:?}"
+    );
+    for (m, install) in measured.iter().zip(&installs) {
+        assert!(
+            m.route + slack > m.detection && *install <= cap + slack,
+            "kernel route moved {install:?} after the detection, outside [0, {cap:?}]: {measured:?}"
+        );
+    }
 }
