@@ -10,6 +10,12 @@
 //! `bgp::wire`): BIRD's OPEN must decode to the capabilities its config asks for, and its
 //! KEEPALIVEs must arrive at its jittered keepalive time, measured on the wire.
 //!
+//! Issue 20's series: 30 silent failures against BIRD at keepalive 1 s / hold 3 s, each in its
+//! own network namespace (all at once, about 20 s), BIRD exporting our route to the
+//! namespace's kernel table (`ip monitor route` timestamps its removal). It prints BIRD's
+//! detection and kernel-route move against the `bird` profile's window and mean; see the test
+//! for the finding (BIRD's event loop delays the hold-timer expiry itself). Needs root.
+//!
 //! Skips with a printed reason when `bird` is not installed, except under `CI=true`, where a
 //! missing BIRD fails the test (`.ci/run` installs `bird2`). The daemon is killed on drop.
 //! The harness (skip rule, ports, daemons, live runs, windows) is `interop_support`.

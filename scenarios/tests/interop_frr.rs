@@ -18,6 +18,12 @@
 //! SIGSTOPped bfdd, each within (600 ms, 900 ms] (RFC 5880 §6.8.4). They need root: skipped
 //! with a printed reason otherwise, failed instead under `CI=true`.
 //!
+//! Issue 20's series: 30 silent failures against FRR with `timers 1 3`, each in its own
+//! namespace (all at once, about 20 s), zebra installing our route in the namespace's kernel
+//! table (`ip monitor route` timestamps its removal): FRR's detection and kernel-route move
+//! must lie in the `frr` profile's window, with means within 10 % of its prediction (printed).
+//! Needs root.
+//!
 //! Skips with a printed reason when FRR is not installed, except under `CI=true` (`.ci/run`
 //! installs `frr`). Each daemon is killed on drop.
 

@@ -95,15 +95,18 @@ impl RunReport {
                     routes,
                     what,
                     until,
-                } => match until {
-                    Some(t) => format!(
-                        "bgp {session}: {routes} routes kept as stale until {t} (graceful restart)"
-                    ),
-                    None => format!(
-                        "bgp {session}: {routes} stale routes withdrawn ({})",
-                        what.replace('_', " ")
-                    ),
-                },
+                } => {
+                    let s = if *routes == 1 { "" } else { "s" };
+                    match until {
+                        Some(t) => format!(
+                            "bgp {session}: {routes} route{s} kept as stale until {t} (graceful restart)"
+                        ),
+                        None => format!(
+                            "bgp {session}: {routes} stale route{s} withdrawn ({})",
+                            what.replace('_', " ")
+                        ),
+                    }
+                }
                 TimelineEvent::BestPath { prefix, via } => {
                     format!("best path {prefix} via {}", join_or(via, "(unreachable)"))
                 }
