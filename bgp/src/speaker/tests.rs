@@ -737,11 +737,13 @@ fn graceful(restart: u64, notification: bool) -> impl Fn(usize, &mut PeerSpec) {
     }
 }
 
-/// The stale events of `side`: (time, routes kept) and (time, routes flushed, why).
-fn stale_events(
-    net: &Net,
-    side: usize,
-) -> (Vec<(Instant, usize)>, Vec<(Instant, usize, StaleFlush)>) {
+/// Stale routes kept: (time, routes).
+type Kept = Vec<(Instant, usize)>;
+/// Stale routes withdrawn: (time, routes, why).
+type Flushed = Vec<(Instant, usize, StaleFlush)>;
+
+/// The stale events of `side`.
+fn stale_events(net: &Net, side: usize) -> (Kept, Flushed) {
     let mut kept = Vec::new();
     let mut flushed = Vec::new();
     for (t, e) in &net.events[side] {
