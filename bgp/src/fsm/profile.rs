@@ -579,8 +579,9 @@ impl Profile {
     /// - Graceful restart off unless the scenario turns it on. Real FRR is a helper by default
     ///   (global helper mode; `BGP_DEFAULT_RESTART_TIME` 120 s and
     ///   `BGP_DEFAULT_STALEPATH_TIME` 360 s in `bgpd/bgpd.h`) but lists no family unless
-    ///   `bgp graceful-restart` is configured; its user guide documents the N bit (`bgp
-    ///   graceful-restart notification`) as on by default. Opt-in here so that existing
+    ///   `bgp graceful-restart` is configured; recent versions carry the N bit (`bgp
+    ///   graceful-restart notification`, `bgp_has_graceful_restart_notification` checks it
+    ///   sent and received), whose default was not checked here. Opt-in here so that existing
     ///   scenarios keep their predictions.
     pub const FRR: Self = Self {
         name: "frr",
