@@ -33,8 +33,8 @@ pub struct Record {
     pub node: String,
     /// What happened, e.g. `"tcp.send"`, `"link.drop"`, `"bgp.state"`.
     pub kind: String,
-    /// Details, sorted by name (and the keys of every object inside them too: they are
-    /// serialised through this module's private `Sorted` wrapper).
+    /// Details, sorted by name (and the keys of every object inside them too, whatever
+    /// serde_json's features in the build).
     #[serde(
         default,
         skip_serializing_if = "BTreeMap::is_empty",
