@@ -29,7 +29,7 @@ macro_rules! entry {
 }
 
 /// Every library scenario, in the order `holdtime scenarios` lists them.
-pub const LIBRARY: [Entry; 19] = [
+pub const LIBRARY: [Entry; 20] = [
     entry!("reference"),
     entry!("tuned-10-30"),
     entry!("floor-3-10"),
@@ -48,6 +48,7 @@ pub const LIBRARY: [Entry; 19] = [
     entry!("asymmetric-routing"),
     entry!("manual-vpn-failover-test"),
     entry!("four-circuits"),
+    entry!("graceful-restart"),
     entry!("dual-stack"),
 ];
 

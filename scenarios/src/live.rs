@@ -1318,6 +1318,7 @@ mod tests {
             families: Vec::new(),
             route_refresh: false,
             graceful_restart: false,
+            peer_graceful_restart: None,
             decode: bgp::wire::DecodeCtx::default(),
             encode: bgp::wire::EncodeCtx::default(),
         };

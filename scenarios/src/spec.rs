@@ -393,6 +393,20 @@ pub struct BgpSection {
     /// `error forget time`).
     #[serde(default)]
     pub idle_hold_forget: Option<Duration>,
+    /// Graceful restart (RFC 4724): the Restart Time announced, whole seconds up to 4095 s;
+    /// the router then also keeps a lost peer's routes as stale for the peer's restart time
+    /// when the peer announces it too. Off unless set.
+    #[serde(default)]
+    pub graceful_restart: Option<Duration>,
+    /// Set the graceful restart N bit (RFC 8538): a hold-timer expiry or a NOTIFICATION other
+    /// than a hard Cease keeps the stale routes too, when both ends set it.
+    #[serde(default)]
+    pub graceful_restart_notification: Option<bool>,
+    /// Route-install latency: how long after a best-path change the router's FIB changes, a
+    /// constant that replaces the profile's model (FRR 70 ms, BIRD its event loop's next
+    /// wake-up, others at once).
+    #[serde(default)]
+    pub route_install: Option<Duration>,
     /// The implementation whose timer behaviour to model.
     #[serde(default)]
     pub profile: Option<Profile>,
@@ -432,6 +446,20 @@ pub struct BgpRouterOverride {
     /// `error forget time`).
     #[serde(default)]
     pub idle_hold_forget: Option<Duration>,
+    /// Graceful restart (RFC 4724): the Restart Time announced, whole seconds up to 4095 s;
+    /// the router then also keeps a lost peer's routes as stale for the peer's restart time
+    /// when the peer announces it too. Off unless set.
+    #[serde(default)]
+    pub graceful_restart: Option<Duration>,
+    /// Set the graceful restart N bit (RFC 8538): a hold-timer expiry or a NOTIFICATION other
+    /// than a hard Cease keeps the stale routes too, when both ends set it.
+    #[serde(default)]
+    pub graceful_restart_notification: Option<bool>,
+    /// Route-install latency: how long after a best-path change the router's FIB changes, a
+    /// constant that replaces the profile's model (FRR 70 ms, BIRD its event loop's next
+    /// wake-up, others at once).
+    #[serde(default)]
+    pub route_install: Option<Duration>,
     /// The implementation whose timer behaviour to model.
     #[serde(default)]
     pub profile: Option<Profile>,

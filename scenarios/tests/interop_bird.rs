@@ -10,6 +10,8 @@
 //! `bgp::wire`): BIRD's OPEN must decode to the capabilities its config asks for, and its
 //! KEEPALIVEs must arrive at its jittered keepalive time, measured on the wire.
 //!
+//! Issue 20's series of 30 silent failures against BIRD is `interop_bird_failures`.
+//!
 //! Skips with a printed reason when `bird` is not installed, except under `CI=true`, where a
 //! missing BIRD fails the test (`.ci/run` installs `bird2`). The daemon is killed on drop.
 //! The harness (skip rule, ports, daemons, live runs, windows) is `interop_support`.

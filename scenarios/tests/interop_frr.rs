@@ -18,6 +18,8 @@
 //! SIGSTOPped bfdd, each within (600 ms, 900 ms] (RFC 5880 §6.8.4). They need root: skipped
 //! with a printed reason otherwise, failed instead under `CI=true`.
 //!
+//! Issue 20's series of 30 silent failures against FRR is `interop_frr_failures`.
+//!
 //! Skips with a printed reason when FRR is not installed, except under `CI=true` (`.ci/run`
 //! installs `frr`). Each daemon is killed on drop.
 

@@ -343,3 +343,186 @@ flows = 8
         "the wake-up depends on the phase of ce1's other timers"
     );
 }
+
+/// A silent cut of the primary link with hold 10 s, and `extra` appended (router settings).
+fn silent_cut(profile: &str, extra: &str) -> String {
+    format!(
+        r#"
+name = "silent cut"
+topology = "expressroute-vpn-failover"
+duration = "3m"
+
+[bgp]
+profile = "{profile}"
+hold_time = "10s"
+keepalive = "3s"
+
+[[fault]]
+at = "60s"
+kind = "silent"
+target = "circuit.primary"
+
+[[probe]]
+from = "onprem"
+to = "vnet"
+flows = 8
+{extra}"#
+    )
+}
+
+/// `route_install` on one router replaces its profile's model with a constant: the FIB moves
+/// that long after the detection; `"0s"` puts an `frr` router's changes in at once.
+#[test]
+fn route_install_latency_is_settable_per_router() {
+    let ms = Duration::from_millis;
+    for seed in 1..=3 {
+        let text = silent_cut("rfc4271", "\n[bgp.router.ce1]\nroute_install = \"250ms\"\n");
+        let (down, cause, fib) = detection_and_fib(&text, seed);
+        assert_eq!(cause, DownCause::HoldTimer);
+        assert_eq!(fib - down, ms(250), "seed {seed}: rfc4271 with 250 ms");
+        let text = silent_cut("frr", "\n[bgp.router.ce1]\nroute_install = \"0s\"\n");
+        let (down, _, fib) = detection_and_fib(&text, seed);
+        assert_eq!(fib, down, "seed {seed}: frr with route_install 0s");
+        // Under [bgp] it applies to both CEs.
+        let text = silent_cut("bird", "").replace(
+            "keepalive = \"3s\"\n",
+            "keepalive = \"3s\"\nroute_install = \"1s\"\n",
+        );
+        let (down, _, fib) = detection_and_fib(&text, seed);
+        assert_eq!(fib - down, ms(1000), "seed {seed}: bird with 1 s");
+    }
+}
+
+/// The graceful restart settings on ce1 and msee1 (both ends of the primary session).
+fn graceful(restart: &str, notification: bool) -> String {
+    format!(
+        "\n[bgp.router.ce1]\ngraceful_restart = \"{restart}\"\ngraceful_restart_notification = {notification}\n\n[bgp.router.msee1]\ngraceful_restart = \"{restart}\"\ngraceful_restart_notification = {notification}\n"
+    )
+}
+
+/// ce1's stale-route lines after the cut: (at, routes, what, until).
+fn stale_lines(text: &str, seed: u64) -> Vec<(Instant, u64, String, Option<Instant>)> {
+    let loaded = scenarios::load_str("profiles.toml", text).expect("the scenario loads");
+    let report = scenarios::run(&loaded.scenario, seed, None).expect("the scenario runs");
+    report
+        .timeline
+        .iter()
+        .filter(|e| e.router.as_deref() == Some("ce1"))
+        .filter_map(|e| match &e.event {
+            TimelineEvent::StaleRoutes {
+                session,
+                routes,
+                what,
+                until,
+            } if session == "circuit.primary.private" => {
+                Some((e.at, *routes, what.clone(), *until))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// Graceful restart (RFC 4724, RFC 8538) after a silent failure: with the helper negotiated
+/// and the N bit on both ends, ce1 keeps msee1's routes as stale when its hold timer expires
+/// and forwards into the dead link for the 60 s restart time: the outage grows by exactly that.
+/// Without graceful restart, or without the N bit (a hold-timer expiry sends a NOTIFICATION,
+/// which RFC 4724 alone handles normally), the routes go at the detection.
+#[test]
+fn graceful_restart_keeps_stale_routes_and_a_silent_failure_lasts_the_restart_time_longer() {
+    let restart = Duration::from_secs(60);
+    for seed in 1..=3 {
+        let plain = silent_cut("rfc4271", "");
+        let (down, cause, fib) = detection_and_fib(&plain, seed);
+        assert_eq!(cause, DownCause::HoldTimer);
+        assert_eq!(
+            fib, down,
+            "seed {seed}: without graceful restart, at the detection"
+        );
+        assert!(stale_lines(&plain, seed).is_empty());
+
+        let without_n = silent_cut("rfc4271", &graceful("60s", false));
+        let (down_n, _, fib_n) = detection_and_fib(&without_n, seed);
+        assert_eq!(fib_n, down_n, "seed {seed}: no N bit, nothing kept");
+        assert!(stale_lines(&without_n, seed).is_empty());
+
+        let helper = silent_cut("rfc4271", &graceful("60s", true));
+        let (down_gr, cause, fib_gr) = detection_and_fib(&helper, seed);
+        assert_eq!(cause, DownCause::HoldTimer);
+        // The detection itself is the hold timer's either way (the longer OPEN moves the
+        // run's timing a little, so not to the same instant).
+        let cut = Instant::ZERO + Duration::from_secs(60);
+        for d in [down, down_n, down_gr] {
+            assert!(
+                d - cut <= Duration::from_secs(10),
+                "seed {seed}: {}",
+                d - cut
+            );
+        }
+        // `detection_and_fib` checked that the outages end at this FIB change.
+        assert_eq!(
+            fib_gr - down_gr,
+            restart,
+            "seed {seed}: stale for the restart time"
+        );
+        let lines = stale_lines(&helper, seed);
+        let expires = down_gr + restart;
+        assert_eq!(
+            lines
+                .iter()
+                .map(|(at, _, what, until)| (*at, what.as_str(), *until))
+                .collect::<Vec<_>>(),
+            vec![
+                (down_gr, "kept", Some(expires)),
+                (expires, "restart_time_expired", None)
+            ],
+            "seed {seed}"
+        );
+        assert!(lines.iter().all(|l| l.1 > 0));
+        println!(
+            "seed {seed}: detection {} after the cut; outage ends {} after it without graceful restart, {} with it",
+            down - cut,
+            fib - cut,
+            fib_gr - cut,
+        );
+    }
+}
+
+#[test]
+fn bad_graceful_restart_and_route_install_settings_are_refused_where_written() {
+    let cases = [
+        (
+            "[bgp.router.ce1]\ngraceful_restart = \"1.5s\"\n",
+            "graceful_restart",
+            "12-bit",
+        ),
+        (
+            "[bgp]\ngraceful_restart = \"5000s\"\n",
+            "graceful_restart",
+            "4095s",
+        ),
+        (
+            "[bgp.router.ce1]\ngraceful_restart_notification = true\n",
+            "graceful_restart_notification",
+            "RFC 8538",
+        ),
+        (
+            "[bgp.router.ergw]\nroute_install = \"1s\"\n",
+            "route_install",
+            "convergence_delay",
+        ),
+        ("[bgp]\nroute_install = \"2m\"\n", "route_install", "60s"),
+    ];
+    for (block, key, why) in cases {
+        let text = format!(
+            "name = \"bad\"\ntopology = \"expressroute-vpn-failover\"\nduration = \"1m\"\n\n{block}"
+        );
+        let Err(e) = scenarios::load_str("bad.toml", &text) else {
+            panic!("accepted:\n{block}");
+        };
+        let msg = e.to_string();
+        assert!(
+            msg.contains(key) && msg.contains(why) && msg.contains("bad.toml:"),
+            "{block}\n{msg}"
+        );
+    }
+}

@@ -8,7 +8,8 @@ use std::net::Ipv4Addr;
 use super::config::Config;
 use crate::wire::{
     AddPathFamily, AddPathMode, Asn, Capability, DecodeCtx, DecodeError, EncodeCtx, EncodeError,
-    Family, HEADER_LEN, KEEPALIVE, MAX_MESSAGE_LEN, Message, Notification, Open, Update,
+    Family, GracefulRestartFamily, HEADER_LEN, KEEPALIVE, MAX_MESSAGE_LEN, Message, Notification,
+    Open, Update,
 };
 
 /// A received message, reduced to what the state machine distinguishes.
@@ -43,7 +44,9 @@ pub(super) struct Capabilities {
     pub(super) four_octet_as: Option<u32>,
     pub(super) route_refresh: bool,
     pub(super) extended_message: bool,
-    pub(super) graceful_restart: bool,
+    /// The graceful restart capability (RFC 4724 §3): Restart Flags, Restart Time and the
+    /// families listed (the last instance wins, as a capability repeated replaces).
+    pub(super) graceful_restart: Option<(u8, u16, Vec<GracefulRestartFamily>)>,
     /// ADD-PATH tuples (RFC 7911 §4), first tuple per family; empty when the capability is
     /// absent or ignored.
     pub(super) add_path: Vec<AddPathFamily>,
@@ -61,7 +64,11 @@ impl OpenInfo {
                     caps.route_refresh = true;
                 }
                 Capability::ExtendedMessage => caps.extended_message = true,
-                Capability::GracefulRestart { .. } => caps.graceful_restart = true,
+                Capability::GracefulRestart {
+                    flags,
+                    restart_time,
+                    families,
+                } => caps.graceful_restart = Some((*flags, *restart_time, families.clone())),
                 Capability::FourOctetAs(asn) => caps.four_octet_as = Some(asn.0),
                 Capability::AddPath(tuples) => {
                     // The codec has already refused a Send/Receive value other than 1, 2 or 3
@@ -83,6 +90,12 @@ impl OpenInfo {
         }
     }
 }
+
+/// The N bit of the graceful restart capability's Restart Flags (RFC 8538 §2).
+pub(super) const GR_FLAG_NOTIFICATION: u8 = 0x4;
+
+/// The Forwarding State bit of a family in the graceful restart capability (RFC 4724 §3).
+pub(super) const GR_FAMILY_FORWARDING: u8 = 0x80;
 
 /// Whether `mode` includes receiving multiple paths (Send/Receive 1 or 3, RFC 7911 §4).
 const fn can_receive(mode: AddPathMode) -> bool {
@@ -191,12 +204,35 @@ pub(super) fn open(config: &Config) -> Vec<u8> {
         caps.push(Capability::ExtendedMessage);
     }
     if let Some(restart) = config.graceful_restart {
-        // RFC 4724 §3: Restart Time is 12 bits of seconds.
+        // RFC 4724 §3: Restart Time is 12 bits of seconds. The Restart State bit (0x8) is
+        // never set: these sessions never restart their BGP process, they only lose
+        // connections ("MUST NOT be set unless the Receiving Speaker is restarting", §4.2).
+        // RFC 8538 §2: the N bit (0x4) says NOTIFICATIONs are handled gracefully too.
         let secs = u16::try_from(restart.as_secs().min(0x0fff)).unwrap_or(0x0fff);
+        let flags = if config.graceful_restart_notification {
+            GR_FLAG_NOTIFICATION
+        } else {
+            0
+        };
+        // Every family carried, with Forwarding State (0x80) set: a connection loss leaves
+        // the router's forwarding as it was (§3: "the forwarding state has indeed been
+        // preserved").
+        let carried: &[Family] = if config.families.is_empty() {
+            &[Family::IPV4_UNICAST]
+        } else {
+            &config.families
+        };
+        let families = carried
+            .iter()
+            .map(|f| GracefulRestartFamily {
+                family: *f,
+                flags: GR_FAMILY_FORWARDING,
+            })
+            .collect();
         caps.push(Capability::GracefulRestart {
-            flags: 0,
+            flags,
             restart_time: secs,
-            families: Vec::new(),
+            families,
         });
     }
     if config.four_octet_as {

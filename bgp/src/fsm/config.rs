@@ -56,8 +56,16 @@ pub struct Config {
     pub route_refresh: bool,
     /// Announce extended messages (RFC 8654).
     pub extended_message: bool,
-    /// Announce graceful restart with this restart time (RFC 4724); `None`: not announced.
+    /// Announce graceful restart with this Restart Time (RFC 4724 §3), listing every family
+    /// of [`Self::families`] with Forwarding State set, and act as its Receiving Speaker
+    /// (helper, §4.2) when the peer announces it too; `None`: not announced, no helper. The
+    /// time is carried in 12 bits of seconds (at most 4095 s).
     pub graceful_restart: Option<Duration>,
+    /// Set the N bit of the graceful restart capability (RFC 8538 §2): when both sides set it,
+    /// a NOTIFICATION other than Cease / Hard Reset, and a hold-timer expiry, keep the peer's
+    /// routes as stale as a lost connection does (RFC 8538 §4). Ignored without
+    /// [`Self::graceful_restart`].
+    pub graceful_restart_notification: bool,
     /// The peer is internal (same AS): selects the iBGP MRAI.
     pub internal: bool,
     /// ADD-PATH (RFC 7911): per family, whether we can receive and/or send multiple paths.
@@ -109,6 +117,7 @@ impl Config {
             route_refresh: true,
             extended_message: false,
             graceful_restart: None,
+            graceful_restart_notification: false,
             internal: local_as == remote_as,
             add_path: Vec::new(),
         }

@@ -164,10 +164,36 @@ pub struct Negotiated {
     pub route_refresh: bool,
     /// Both sides announced graceful restart (RFC 4724).
     pub graceful_restart: bool,
+    /// What the peer announced in its graceful restart capability, when both sides announced
+    /// one (RFC 4724 §3); `None` otherwise.
+    pub peer_graceful_restart: Option<PeerGracefulRestart>,
     /// How to decode the peer's messages from now on.
     pub decode: DecodeCtx,
     /// How to encode ours.
     pub encode: EncodeCtx,
+}
+
+/// The peer's graceful restart capability as negotiated (RFC 4724 §3, RFC 8538 §2).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PeerGracefulRestart {
+    /// The peer's Restart Time: how long its routes are kept as stale after the session is
+    /// lost before it is Established again (RFC 4724 §4.2).
+    pub restart_time: Duration,
+    /// Both sides set the N bit (RFC 8538 §2): NOTIFICATIONs other than Cease / Hard Reset
+    /// are handled gracefully too.
+    pub notification: bool,
+    /// The families the peer listed, each with its Forwarding State bit.
+    pub families: Vec<(Family, bool)>,
+}
+
+impl PeerGracefulRestart {
+    /// Whether the peer listed `family` with Forwarding State set (RFC 4724 §4.2: otherwise
+    /// a Receiving Speaker "MUST immediately remove all the stale routes from the peer ...
+    /// for that address family" once the session is back).
+    #[must_use]
+    pub fn preserves(&self, family: Family) -> bool {
+        self.families.iter().any(|&(f, fwd)| f == family && fwd)
+    }
 }
 
 /// What the owner learns from the session, in order.
@@ -203,4 +229,16 @@ pub enum SessionEvent {
     HoldTimerExpired,
     /// The MinRouteAdvertisementInterval timer expired: the owner may send the next batch.
     MraiExpired,
+    /// The session is leaving Established in a way that makes this speaker the Receiving
+    /// Speaker of RFC 4724 §4.2 (the helper): keep the peer's routes of `families` as stale,
+    /// and go on forwarding on them, for `restart_time`. Comes just before the
+    /// [`SessionEvent::StateChanged`] out of Established; without it, leaving Established
+    /// withdraws the peer's routes at once (RFC 4271 §8.2.2).
+    GracefulRestart {
+        /// The peer's Restart Time.
+        restart_time: Duration,
+        /// The families the peer listed in its capability (§4.2: "for all the address
+        /// families that were previously received in the Graceful Restart Capability").
+        families: Vec<Family>,
+    },
 }

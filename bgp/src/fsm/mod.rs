@@ -32,7 +32,9 @@ pub mod testing;
 mod timer;
 
 pub use config::{Config, ConfigError};
-pub use event::{Command, Event, Negotiated, SessionEvent, Transmit, Transport};
+pub use event::{
+    Command, Event, Negotiated, PeerGracefulRestart, SessionEvent, Transmit, Transport,
+};
 pub use session::{CommandError, Session};
 pub use state::State;
 pub use timer::{Timer, TimerTable};

@@ -357,6 +357,26 @@ pub struct Profile {
     pub bfd_tx_jitter: BfdJitter,
     /// When best-path changes reach the router's FIB.
     pub route_install: RouteInstall,
+    /// Graceful restart (RFC 4724) announced and helped with when the scenario does not say:
+    /// `None` in every built-in profile for now (see each profile's notes for what the real
+    /// implementation does by default). Opt-in keeps every existing prediction as it was; a
+    /// scenario turns it on per router (`graceful_restart`).
+    pub graceful_restart: Option<GracefulRestart>,
+}
+
+/// Graceful restart as a router runs it: the capability it announces (RFC 4724 §3, RFC 8538
+/// §2) and, when the peer announces it too, the helper (Receiving Speaker) behaviour of RFC
+/// 4724 §4.2. Modelled as `bgp graceful-restart` (FRR, Cisco) or `graceful restart on`
+/// (BIRD): every family is listed with Forwarding State set, so the peer keeps this router's
+/// routes too. A helper-only router (FRR's default helper mode, BIRD's `aware`) lists no
+/// family, so its peers keep nothing of it: not modelled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub struct GracefulRestart {
+    /// The Restart Time announced: how long the peer keeps this router's routes after it lost
+    /// the session (12 bits of seconds).
+    pub restart_time: Duration,
+    /// The N bit (RFC 8538): NOTIFICATIONs and hold-timer expiries handled gracefully too.
+    pub notification: bool,
 }
 
 /// The name → profile table behind [`Profile::by_name`].
@@ -400,6 +420,7 @@ impl Profile {
     /// - BFD transmit jitter as RFC 5880 §6.8.7 ([`BfdJitter::RFC5880`]).
     /// - Routes reach the FIB at once ([`RouteInstall::Immediate`]): the RFC says nothing about
     ///   the forwarding table's timing.
+    /// - Graceful restart off unless the scenario turns it on (RFC 4724 makes it optional).
     pub const RFC4271: Self = Self {
         name: "rfc4271",
         hold_time: Duration::from_secs(90),
@@ -427,6 +448,7 @@ impl Profile {
         idle_hold_jitter: Jitter::NONE,
         bfd_tx_jitter: BfdJitter::RFC5880,
         route_install: RouteInstall::Immediate,
+        graceful_restart: None,
     };
 
     /// **`bird`**: BIRD 2.
@@ -478,6 +500,11 @@ impl Profile {
     ///   modelled as wake-ups; its BGP sessions' timers are.
     /// - Not modelled: `bgp_hold_timeout` restarts the hold timer for 10 s when unread input is
     ///   queued on the socket; a sans-IO session always processes its input first.
+    /// - Graceful restart off unless the scenario turns it on. Real BIRD 2 is `graceful
+    ///   restart aware` by default (BIRD 2 user's guide, BGP `graceful restart`; time 120 s):
+    ///   it helps a peer that lists its families but lists none itself. It has no N bit
+    ///   (RFC 8538), so a hold-timer expiry withdraws at once (`proto/bgp/bgp.c`
+    ///   `bgp_hold_timeout` calls `bgp_error` unless long-lived graceful restart is ready).
     pub const BIRD: Self = Self {
         name: "bird",
         hold_time: Duration::from_secs(240),
@@ -507,6 +534,7 @@ impl Profile {
         route_install: RouteInstall::NextWakeUp {
             cap: Duration::from_secs(3),
         },
+        graceful_restart: None,
     };
 
     /// **`frr`**: FRRouting bgpd with `frr defaults traditional`.
@@ -548,6 +576,13 @@ impl Profile {
     ///   plane thread writes the kernel route. The same after a hold expiry and after BFD down
     ///   (both go through `bgp_stop`); a change learned by UPDATE skips the clear queue (60 ms
     ///   in FRR, 70 ms here). Processing time is not modelled.
+    /// - Graceful restart off unless the scenario turns it on. Real FRR is a helper by default
+    ///   (global helper mode; `BGP_DEFAULT_RESTART_TIME` 120 s and
+    ///   `BGP_DEFAULT_STALEPATH_TIME` 360 s in `bgpd/bgpd.h`) but lists no family unless
+    ///   `bgp graceful-restart` is configured; recent versions carry the N bit (`bgp
+    ///   graceful-restart notification`, `bgp_has_graceful_restart_notification` checks it
+    ///   sent and received), whose default was not checked here. Opt-in here so that existing
+    ///   scenarios keep their predictions.
     pub const FRR: Self = Self {
         name: "frr",
         hold_time: Duration::from_secs(180),
@@ -575,6 +610,7 @@ impl Profile {
         idle_hold_jitter: Jitter::NONE,
         bfd_tx_jitter: BfdJitter::RFC5880,
         route_install: RouteInstall::After(Duration::from_millis(70)),
+        graceful_restart: None,
     };
 
     /// **`cisco-ios`**: Cisco IOS / IOS XE.
@@ -589,6 +625,8 @@ impl Profile {
     ///   hold; the keepalive floor of 1 s of `rfc4271` (§4.4); ConnectRetry 120 s; OpenSent
     ///   hold 4 min; IdleHold as `rfc4271`; BFD transmit jitter as RFC 5880 §6.8.7; routes in
     ///   the FIB at once (a hardware FIB's per-prefix programming time is not modelled).
+    /// - Graceful restart off unless the scenario turns it on (`bgp graceful-restart` is off by
+    ///   default; restart time 120 s, stale-path time 360 s by default).
     pub const CISCO_IOS: Self = Self {
         name: "cisco-ios",
         hold_time: Duration::from_secs(180),
@@ -610,6 +648,7 @@ impl Profile {
         idle_hold_jitter: Jitter::NONE,
         bfd_tx_jitter: BfdJitter::RFC5880,
         route_install: RouteInstall::Immediate,
+        graceful_restart: None,
     };
 
     /// **`junos`**: Juniper Junos OS.
@@ -622,6 +661,9 @@ impl Profile {
     ///   keepalive floor of 1 s of `rfc4271` (§4.4); ConnectRetry 120 s; OpenSent hold 4 min;
     ///   IdleHold as `rfc4271`; BFD transmit jitter as RFC 5880 §6.8.7; routes in the FIB at
     ///   once (a hardware FIB's per-prefix programming time is not modelled).
+    /// - Graceful restart off unless the scenario turns it on (Junos `graceful-restart`:
+    ///   "Graceful restart is disabled by default"; BGP helper mode without it since Junos 9.2,
+    ///   restart time 120 s).
     pub const JUNOS: Self = Self {
         name: "junos",
         hold_time: Duration::from_secs(90),
@@ -643,6 +685,7 @@ impl Profile {
         idle_hold_jitter: Jitter::NONE,
         bfd_tx_jitter: BfdJitter::RFC5880,
         route_install: RouteInstall::Immediate,
+        graceful_restart: None,
     };
 
     /// Every built-in profile, in a fixed order.

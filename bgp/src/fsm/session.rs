@@ -9,7 +9,9 @@ use std::sync::Arc;
 
 use super::codec::{self, Framer, Incoming, OpenInfo};
 use super::config::{Config, ConfigError};
-use super::event::{Command, Event, Negotiated, SessionEvent, Transmit, Transport};
+use super::event::{
+    Command, Event, Negotiated, PeerGracefulRestart, SessionEvent, Transmit, Transport,
+};
 use super::profile::{Down, Jitter, RestartRule};
 use super::{State, Timer, TimerTable};
 use crate::wire::{
@@ -94,6 +96,9 @@ pub struct Session {
     last_error: Option<Instant>,
     transmits: VecDeque<Transmit>,
     events: VecDeque<SessionEvent>,
+    /// The NOTIFICATION that is taking the session down was a Cease that ends graceful
+    /// restart (RFC 8538 §3, §5); read by `go_idle`.
+    hard_reset_received: bool,
 }
 
 impl Session {
@@ -132,6 +137,7 @@ impl Session {
             last_error: None,
             transmits: VecDeque::new(),
             events: VecDeque::new(),
+            hard_reset_received: false,
         })
     }
 
@@ -270,11 +276,17 @@ impl Session {
                 if self.state != State::Established {
                     return Err(CommandError::NotEstablished(self.state));
                 }
+                // An End-of-RIB marker (RFC 4724 §2) advertises no destination, so it does not
+                // start the MinRouteAdvertisementInterval (RFC 4271 §9.2.1.1: per destination).
+                let end_of_rib = update.is_end_of_rib();
                 let bytes = codec::update(update, &self.encode)?;
                 self.transmits.push_back(Transmit::Bytes(bytes));
                 self.restart_keepalive(now);
                 let mrai = self.config.mrai();
-                if !mrai.is_zero() && !self.timers.is_armed(Timer::MinRouteAdvertisement) {
+                if !end_of_rib
+                    && !mrai.is_zero()
+                    && !self.timers.is_armed(Timer::MinRouteAdvertisement)
+                {
                     let jitter = self.config.profile.mrai_jitter;
                     self.arm(Timer::MinRouteAdvertisement, now, mrai, jitter);
                 }
@@ -417,6 +429,7 @@ impl Session {
             Incoming::Notification(n) => {
                 // Event 24/25 in every state: "drops the TCP connection, releases all BGP
                 // resources, ... changes its state to Idle".
+                self.hard_reset_received = ends_graceful_restart(&n);
                 let restart = Restart::Automatic(Down::NotificationReceived(n.code));
                 self.events.push_back(SessionEvent::NotificationReceived(n));
                 self.go_idle(now, Event::NotifMsg, restart);
@@ -587,7 +600,23 @@ impl Session {
             keepalive,
             families,
             route_refresh: self.config.route_refresh && caps.route_refresh,
-            graceful_restart: self.config.graceful_restart.is_some() && caps.graceful_restart,
+            graceful_restart: self.config.graceful_restart.is_some()
+                && caps.graceful_restart.is_some(),
+            peer_graceful_restart: caps
+                .graceful_restart
+                .as_ref()
+                .filter(|_| self.config.graceful_restart.is_some())
+                .map(|(flags, time, families)| PeerGracefulRestart {
+                    restart_time: Duration::from_secs(u64::from(*time)),
+                    // RFC 8538 §2: in force when both sides set it (FRR
+                    // `bgp_has_graceful_restart_notification` checks sent and received).
+                    notification: self.config.graceful_restart_notification
+                        && flags & codec::GR_FLAG_NOTIFICATION != 0,
+                    families: families
+                        .iter()
+                        .map(|f| (f.family, f.flags & codec::GR_FAMILY_FORWARDING != 0))
+                        .collect(),
+                }),
             decode,
             encode,
         }
@@ -705,6 +734,19 @@ impl Session {
     /// (§8.2.2), then arms the automatic restart if any.
     fn go_idle(&mut self, now: Instant, cause: Event, restart: Restart) {
         let from = self.state;
+        let hard = std::mem::take(&mut self.hard_reset_received);
+        if from == State::Established
+            && let Some(gr) = self
+                .negotiated
+                .as_ref()
+                .and_then(|n| n.peer_graceful_restart.as_ref())
+            && helper_retains(restart, gr.notification, hard)
+        {
+            self.events.push_back(SessionEvent::GracefulRestart {
+                restart_time: gr.restart_time,
+                families: gr.families.iter().map(|&(f, _)| f).collect(),
+            });
+        }
         if self.conn != Conn::None {
             self.transmits.push_back(Transmit::Close);
         }
@@ -917,4 +959,45 @@ impl Session {
     pub fn router_id(&self) -> Ipv4Addr {
         self.config.router_id
     }
+}
+
+/// Whether a session leaving Established this way keeps the peer's routes as stale, this
+/// speaker being the Receiving Speaker (helper) of graceful restart, given whether both sides
+/// set the N bit and whether the NOTIFICATION received was a hard one.
+///
+/// - A lost connection, no NOTIFICATION: RFC 4724 §4.2, "When the Receiving Speaker detects
+///   termination of the TCP session for a BGP session with a peer that has advertised the
+///   Graceful Restart Capability, it MUST retain the routes received from the peer".
+/// - A NOTIFICATION sent or received (a hold-timer expiry sends one): RFC 4724 leaves these to
+///   the normal procedures of RFC 4271 (routes withdrawn); RFC 8538 §4, with the N bit
+///   exchanged, applies §4.2's procedures to "receiving or sending a NOTIFICATION message"
+///   other than Cease / Hard Reset, the hold-timer expiry included. BIRD 2 (no N bit) thus
+///   withdraws after a hold-timer expiry (`bgp_hold_timeout` calls `bgp_error` unless
+///   long-lived graceful restart is ready); FRR with the N bit retains (its topotest
+///   `bgp_gr_notification`: routes retained after a Hold Timer Expired notification).
+/// - A Cease we send: our administrative stops (6/2, 6/3) and maximum-prefix stop (6/1) are
+///   those RFC 8538 §5 says MUST be a Hard Reset, so they end it; a Cease / BFD Down (6/10)
+///   follows our BFD declaring the path down, and RFC 4724 §4.2 lets a speaker that "determines
+///   that its peer's forwarding state is not viable" (BFD is its example) "cease to retain
+///   stale routes".
+/// - Our BFD down: the same §4.2 MAY.
+/// - A manual stop, a collision dump: not a loss of the peer, nothing to help with.
+fn helper_retains(restart: Restart, notification: bool, hard: bool) -> bool {
+    match restart {
+        Restart::Automatic(Down::ConnectionLost) => true,
+        Restart::Automatic(Down::NotificationSent(code)) => {
+            notification && code != ErrorCode::CEASE
+        }
+        Restart::Automatic(Down::NotificationReceived(_)) => notification && !hard,
+        Restart::Automatic(Down::BfdDown) | Restart::Never | Restart::After(_) => false,
+    }
+}
+
+/// Whether a received NOTIFICATION ends graceful restart even with the N bit (RFC 8538 §3: a
+/// Cease / Hard Reset, subcode 9, "MUST ... follow the rules of RFC 4271"). The Ceases RFC
+/// 8538 §5 says MUST be sent as a Hard Reset (Maximum Number of Prefixes Reached,
+/// Administrative Shutdown, Peer De-configured, Administrative Reset) count as one when a peer
+/// sends them bare: they say the peering was taken down on purpose.
+fn ends_graceful_restart(n: &Notification) -> bool {
+    n.code == ErrorCode::CEASE && matches!(n.subcode, 1..=4 | 9)
 }

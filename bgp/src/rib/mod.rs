@@ -31,7 +31,7 @@ pub mod path;
 pub mod policy;
 pub mod prefix_list;
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::Arc;
 
@@ -189,6 +189,9 @@ struct Peer {
     session: Option<Session>,
     /// The max-prefix breach of this session was reported.
     breached: bool,
+    /// Routes kept from a lost session as stale (RFC 4724 §4.2), not yet replaced by the
+    /// peer: every one of them is also in `adj_in`.
+    stale: BTreeSet<IpNet>,
 }
 
 impl Peer {
@@ -261,6 +264,7 @@ impl Rib {
             adj_out: AdjRibOut::default(),
             session: None,
             breached: false,
+            stale: BTreeSet::new(),
         };
         self.peers.insert(peer, state);
         Ok(())
@@ -379,10 +383,89 @@ impl Rib {
             .ok_or(RibError::UnknownPeer(peer))?;
         state.session = None;
         state.adj_out.clear();
+        state.stale.clear();
         let routes = state.adj_in.take_all();
         self.loc.remove_sorted(peer, routes.into_keys());
         self.propagate();
         Ok(())
+    }
+
+    /// The session with `peer` left Established and this speaker helps it restart (RFC 4724
+    /// §4.2, the Receiving Speaker): its routes of `families` stay in the Adj-RIB-In and the
+    /// Loc-RIB, marked stale, and go on being used for forwarding ("The router MUST NOT
+    /// differentiate between stale and other routing information during forwarding"). Routes
+    /// of other families are withdrawn as [`Self::peer_down`] does, and so are routes still
+    /// stale from an earlier loss ("To deal with possible consecutive restarts, a route (from
+    /// the peer) previously marked as stale MUST be deleted"). The Adj-RIB-Out is discarded.
+    /// Returns how many routes are now stale.
+    ///
+    /// # Errors
+    ///
+    /// [`RibError::UnknownPeer`].
+    pub fn peer_down_retaining(
+        &mut self,
+        peer: PeerId,
+        families: &[IpFamily],
+    ) -> Result<usize, RibError> {
+        let state = self
+            .peers
+            .get_mut(&peer)
+            .ok_or(RibError::UnknownPeer(peer))?;
+        state.session = None;
+        state.adj_out.clear();
+        let previous = std::mem::take(&mut state.stale);
+        let gone: Vec<IpNet> = state
+            .adj_in
+            .iter()
+            .map(|(p, _)| *p)
+            .filter(|p| previous.contains(p) || !families.contains(&IpFamily::of(p)))
+            .collect();
+        for prefix in &gone {
+            state.adj_in.remove(prefix);
+        }
+        state.stale = state.adj_in.iter().map(|(p, _)| *p).collect();
+        let kept = state.stale.len();
+        self.loc.remove_sorted(peer, gone.into_iter());
+        self.propagate();
+        Ok(kept)
+    }
+
+    /// Withdraws the routes of `peer` still stale (of `family`, or of every family when
+    /// `None`): its restart time ran out, or its End-of-RIB arrived (RFC 4724 §4.2). Returns
+    /// how many were withdrawn.
+    ///
+    /// # Errors
+    ///
+    /// [`RibError::UnknownPeer`].
+    pub fn flush_stale(
+        &mut self,
+        peer: PeerId,
+        family: Option<IpFamily>,
+    ) -> Result<usize, RibError> {
+        let state = self
+            .peers
+            .get_mut(&peer)
+            .ok_or(RibError::UnknownPeer(peer))?;
+        let gone: Vec<IpNet> = state
+            .stale
+            .iter()
+            .copied()
+            .filter(|p| family.is_none_or(|f| IpFamily::of(p) == f))
+            .collect();
+        for prefix in &gone {
+            state.stale.remove(prefix);
+            state.adj_in.remove(prefix);
+        }
+        let n = gone.len();
+        self.loc.remove_sorted(peer, gone.into_iter());
+        self.propagate();
+        Ok(n)
+    }
+
+    /// How many routes of `peer` are stale (0 for an unknown peer).
+    #[must_use]
+    pub fn stale_count(&self, peer: PeerId) -> usize {
+        self.peers.get(&peer).map_or(0, |p| p.stale.len())
     }
 
     /// Applies a received UPDATE: withdrawals (including RFC 7606 treat-as-withdraw), then
@@ -405,6 +488,7 @@ impl Rib {
             .ok_or(RibError::UnknownPeer(peer))?;
         let session = state.session.ok_or(RibError::NotEstablished(peer))?;
         for nlri in update.withdrawals() {
+            state.stale.remove(&nlri.prefix);
             if state.adj_in.remove(&nlri.prefix).is_some() {
                 self.loc.remove(&nlri.prefix, peer);
             }
@@ -587,6 +671,9 @@ fn import_prefix(
         .prefix_list
         .as_ref()
         .is_none_or(|l| l.permits(&prefix));
+    // RFC 4724 §4.2: "The Receiving Speaker MUST replace the stale routes by the routing
+    // updates received from the peer."
+    state.stale.remove(&prefix);
     let Some(path) = path.filter(|_| permitted) else {
         // Rejected by policy or unusable: withdraw what the peer sent before (RFC 4271 §9.1.4).
         if state.adj_in.remove(&prefix).is_some() {

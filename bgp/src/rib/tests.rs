@@ -841,3 +841,65 @@ fn ibgp_route_with_empty_path_has_the_local_as_as_neighbor() {
         Some((LOCAL_AS, 0, false))
     );
 }
+
+#[test]
+fn stale_routes_stay_best_until_flushed_then_fall_back() {
+    let mut rib = rib();
+    ok(rib.handle_update(
+        PeerId(1),
+        &announce(
+            attrs(&[65_001], v4(10, 0, 1, 2)),
+            &["192.0.2.0/24", "198.51.100.0/24"],
+        ),
+    ));
+    ok(rib.handle_update(
+        PeerId(2),
+        &announce(attrs(&[65_002, 1], v4(10, 0, 2, 2)), &["192.0.2.0/24"]),
+    ));
+    let _ = fib_changes(&mut rib);
+    // RFC 4724 §4.2: kept, and "MUST NOT differentiate between stale and other routing
+    // information during forwarding": no FIB change, peer 1 still best.
+    assert_eq!(rib.peer_down_retaining(PeerId(1), &[IpFamily::Ipv4]), Ok(2));
+    assert_eq!(rib.stale_count(PeerId(1)), 2);
+    assert_eq!(best_source(&rib, "192.0.2.0/24"), Some(PeerId(1)));
+    assert!(fib_changes(&mut rib).is_empty());
+    assert_eq!(rib.flush_stale(PeerId(1), None), Ok(2));
+    assert_eq!(best_source(&rib, "192.0.2.0/24"), Some(PeerId(2)));
+    assert_eq!(best_source(&rib, "198.51.100.0/24"), None);
+    assert_eq!(fib_changes(&mut rib).len(), 2);
+    assert_eq!(rib.stale_count(PeerId(1)), 0);
+}
+
+#[test]
+fn stale_routes_refreshed_by_the_peer_are_kept_and_a_second_loss_deletes_the_rest() {
+    let mut rib = rib();
+    ok(rib.handle_update(
+        PeerId(1),
+        &announce(
+            attrs(&[65_001], v4(10, 0, 1, 2)),
+            &["192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24"],
+        ),
+    ));
+    assert_eq!(rib.peer_down_retaining(PeerId(1), &[IpFamily::Ipv4]), Ok(3));
+    // Updates are refused while the session is down.
+    assert_eq!(
+        rib.handle_update(PeerId(1), &withdraw(&["192.0.2.0/24"])),
+        Err(RibError::NotEstablished(PeerId(1)))
+    );
+    ok(rib.peer_up(PeerId(1), v4(10, 0, 1, 2), true));
+    // "MUST replace the stale routes by the routing updates received from the peer".
+    ok(rib.handle_update(
+        PeerId(1),
+        &announce(attrs(&[65_001], v4(10, 0, 1, 2)), &["192.0.2.0/24"]),
+    ));
+    ok(rib.handle_update(PeerId(1), &withdraw(&["198.51.100.0/24"])));
+    assert_eq!(rib.stale_count(PeerId(1)), 1);
+    // Lost again before the End-of-RIB: "a route (from the peer) previously marked as stale
+    // MUST be deleted"; the refreshed one becomes stale.
+    assert_eq!(rib.peer_down_retaining(PeerId(1), &[IpFamily::Ipv4]), Ok(1));
+    assert_eq!(best_source(&rib, "192.0.2.0/24"), Some(PeerId(1)));
+    assert_eq!(best_source(&rib, "203.0.113.0/24"), None);
+    // A family the peer did not list is withdrawn at once.
+    assert_eq!(rib.peer_down_retaining(PeerId(1), &[IpFamily::Ipv6]), Ok(0));
+    assert_eq!(best_source(&rib, "192.0.2.0/24"), None);
+}

@@ -66,7 +66,7 @@ use crate::rib::adj_rib_in::IpFamily;
 use crate::rib::loc_rib::FibChange;
 use crate::rib::policy::ExportPolicy;
 use crate::rib::{PeerConfig, PeerId, Rib, RibConfig, RibEvent};
-use crate::wire::{EncodeCtx, Family, PathAttributes};
+use crate::wire::{EncodeCtx, Family, PathAttributes, Update};
 
 /// Everything configured for one peer.
 #[derive(Debug, Clone)]
@@ -141,6 +141,26 @@ pub enum SpeakerEvent {
         /// The limit.
         limit: u32,
     },
+    /// Graceful restart (RFC 4724 §4.2): the session with `peer` was lost and this speaker,
+    /// its helper, keeps the peer's routes as stale and goes on forwarding on them.
+    StaleRoutesKept {
+        /// The peer.
+        peer: PeerId,
+        /// How many routes are kept.
+        routes: usize,
+        /// When they are withdrawn unless the session is Established again first (the peer's
+        /// Restart Time from now).
+        until: Instant,
+    },
+    /// Stale routes of `peer` were withdrawn.
+    StaleRoutesFlushed {
+        /// The peer.
+        peer: PeerId,
+        /// How many routes were withdrawn.
+        routes: usize,
+        /// Why now.
+        why: StaleFlush,
+    },
     /// A BGP session event (state change with its cause, Established, NOTIFICATION sent or
     /// received, hold timer expiry). UPDATEs and MRAI expiries are consumed by the speaker.
     Session {
@@ -150,6 +170,29 @@ pub enum SpeakerEvent {
         event: SessionEvent,
     },
 }
+
+/// Why stale routes were withdrawn (RFC 4724 §4.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub enum StaleFlush {
+    /// The session was not Established again within the peer's Restart Time: "the
+    /// Receiving Speaker MUST delete all the stale routes from the peer that it is retaining".
+    RestartTimeExpired,
+    /// The peer's End-of-RIB marker arrived: "it MUST immediately remove any routes from the
+    /// peer that are still marked as stale for that address family".
+    EndOfRib,
+    /// The session came back without graceful restart for the family, or without its
+    /// Forwarding State bit: the stale routes "MUST" go at once.
+    NotPreserved,
+    /// Established again, but no End-of-RIB within [`STALE_PATH_TIME`] (§4.2's optional
+    /// upper bound).
+    StalePathTime,
+}
+
+/// The longest stale routes are kept once the session is Established again and the peer's
+/// End-of-RIB has not arrived: RFC 4724 §4.2 lets an implementation "support a (configurable)
+/// timer that imposes this upper bound"; 360 s is FRR's `BGP_DEFAULT_STALEPATH_TIME`
+/// (`bgpd/bgpd.h`, `bgp graceful-restart stalepath-time`).
+pub const STALE_PATH_TIME: Duration = Duration::from_secs(360);
 
 /// Errors of the speaker's API.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -204,6 +247,15 @@ struct Peer {
     /// What a second session is made from (shared with the sessions).
     config: Arc<fsm::Config>,
     seed: u64,
+    /// The session announced it is going down gracefully (`SessionEvent::GracefulRestart`):
+    /// the peer's Restart Time and the families to keep, for the state change that follows.
+    retain: Option<(Duration, Vec<IpFamily>)>,
+    /// When the peer's stale routes are withdrawn if still there, and why then (RFC 4724
+    /// §4.2); part of `deadline`.
+    stale_timer: Option<(Instant, StaleFlush)>,
+    /// Families whose End-of-RIB marker is still to be sent after the initial update of an
+    /// Established session that negotiated graceful restart (RFC 4724 §4).
+    end_of_rib: Vec<Family>,
 }
 
 /// A session on a second connection to a peer (RFC 4271 §6.8).
@@ -252,7 +304,8 @@ impl Peer {
     /// sessions' deadlines are those of the last [`Self::refresh_deadline`]).
     fn refresh_bfd_deadline(&mut self) {
         let bfd = self.bfd.as_ref().and_then(bfd::Session::poll_timeout);
-        self.deadline = earlier(self.bgp_deadline, bfd);
+        let stale = self.stale_timer.map(|(t, _)| t);
+        self.deadline = earlier(earlier(self.bgp_deadline, bfd), stale);
     }
 }
 
@@ -429,6 +482,9 @@ impl Speaker {
                 open: None,
                 config,
                 seed: spec.seed,
+                retain: None,
+                stale_timer: None,
+                end_of_rib: Vec::new(),
             },
         );
         self.rib_changed = true;
@@ -643,6 +699,15 @@ impl Speaker {
             {
                 bfd.handle_timeout(now);
             }
+            if let Some((_, why)) = state.stale_timer.filter(|(t, _)| *t <= now) {
+                // RFC 4724 §4.2: the restart time (or the stale-path bound) ran out.
+                state.stale_timer = None;
+                state.touch();
+                flush_stale(state.id, state, &mut self.rib, &mut self.events, None, why);
+                self.rib_changed = true;
+                bfd_only = None;
+                due += 1;
+            }
         }
         match bfd_only {
             Some(i) if due == 1 => self.drive_bfd(now, i),
@@ -813,6 +878,7 @@ impl Speaker {
                 while let Some(event) = state.session.poll_event() {
                     progressed = true;
                     on_session_event(
+                        now,
                         id,
                         state,
                         &mut self.rib,
@@ -831,6 +897,7 @@ impl Speaker {
                     }
                     for event in replay.events {
                         on_session_event(
+                            now,
                             id,
                             state,
                             &mut self.rib,
@@ -885,6 +952,7 @@ impl Speaker {
                     // Nothing can change this without an input to the peer (MRAI expiry, a
                     // state change) or a change to the RIB, both of which set `recheck`.
                     state.recheck = false;
+                    send_end_of_rib(now, state, &self.rib);
                     continue;
                 }
                 match self.rib.poll_updates(id, encode) {
@@ -907,6 +975,7 @@ impl Speaker {
                 }
                 // What could not be flushed is offered again at the next round or input.
                 state.recheck = self.rib.has_pending(id);
+                send_end_of_rib(now, state, &self.rib);
             }
             for state in self.peers.iter_mut().filter(|p| p.flush) {
                 let id = state.id;
@@ -937,8 +1006,10 @@ impl Speaker {
 }
 
 /// What the peer's session reported: UPDATEs into the RIB, Established and its end into the
-/// RIB's view of the peer, everything else out as a [`SpeakerEvent`].
+/// RIB's view of the peer (with graceful restart's stale routes, RFC 4724 §4.2), everything
+/// else out as a [`SpeakerEvent`].
 fn on_session_event(
+    now: Instant,
     id: PeerId,
     state: &mut Peer,
     rib: &mut Rib,
@@ -948,12 +1019,33 @@ fn on_session_event(
 ) {
     match event {
         SessionEvent::UpdateReceived(update) => {
+            if update.is_end_of_rib() && rib.stale_count(id) > 0 {
+                // RFC 4724 §4.2: "Once the End-of-RIB marker for an address family is received
+                // from the peer, it MUST immediately remove any routes from the peer that are
+                // still marked as stale for that address family."
+                let family = update
+                    .mp_unreach
+                    .as_ref()
+                    .map_or(Some(IpFamily::Ipv4), |m| ip_family(m.family));
+                if let Some(family) = family {
+                    flush_stale(id, state, rib, events, Some(family), StaleFlush::EndOfRib);
+                    *rib_changed = true;
+                }
+                return;
+            }
             // The session only reports UPDATEs while Established, after the Established
             // event that registered the peer with the RIB.
             let _ = rib.handle_update(id, &update);
             *rib_changed = true;
         }
         SessionEvent::MraiExpired => {}
+        SessionEvent::GracefulRestart {
+            restart_time,
+            families,
+        } => {
+            let families = families.into_iter().filter_map(ip_family).collect();
+            state.retain = Some((restart_time, families));
+        }
         event => {
             match &event {
                 SessionEvent::OpenReceived {
@@ -968,29 +1060,135 @@ fn on_session_event(
                     let families: Vec<IpFamily> = negotiated
                         .families
                         .iter()
-                        .filter_map(|f| match *f {
-                            Family::IPV4_UNICAST => Some(IpFamily::Ipv4),
-                            Family::IPV6_UNICAST => Some(IpFamily::Ipv6),
-                            _ => None,
-                        })
+                        .filter_map(|f| ip_family(*f))
                         .collect();
                     let _ = rib.peer_up_with_families(id, negotiated.remote_id, four, &families);
                     *rib_changed = true;
+                    // RFC 4724 §4: "the End-of-RIB marker MUST be sent by a BGP speaker to its
+                    // peer once it completes the initial routing update".
+                    state.end_of_rib = if negotiated.graceful_restart {
+                        negotiated.families.clone()
+                    } else {
+                        Vec::new()
+                    };
+                    if rib.stale_count(id) > 0 {
+                        stale_on_reestablishment(now, id, state, rib, events, negotiated);
+                    }
                 }
                 SessionEvent::StateChanged {
                     from: State::Established,
                     ..
                 } => {
-                    // RFC 4271 §8.2.2: leaving Established "deletes all routes associated
-                    // with this connection".
                     state.encode = None;
-                    let _ = rib.peer_down(id);
+                    state.end_of_rib.clear();
+                    if let Some((restart_time, families)) = state.retain.take() {
+                        // RFC 4724 §4.2: "it MUST retain the routes received from the peer
+                        // ... and MUST mark them as stale routing information."
+                        let routes = rib.peer_down_retaining(id, &families).unwrap_or(0);
+                        if routes > 0 {
+                            let until = now + restart_time;
+                            state.stale_timer = Some((until, StaleFlush::RestartTimeExpired));
+                            events.push_back(SpeakerEvent::StaleRoutesKept {
+                                peer: id,
+                                routes,
+                                until,
+                            });
+                        } else {
+                            state.stale_timer = None;
+                        }
+                    } else {
+                        // RFC 4271 §8.2.2: leaving Established "deletes all routes associated
+                        // with this connection".
+                        let _ = rib.peer_down(id);
+                        state.stale_timer = None;
+                    }
                     *rib_changed = true;
                 }
                 _ => {}
             }
             events.push_back(SpeakerEvent::Session { peer: id, event });
         }
+    }
+}
+
+/// Sends the End-of-RIB markers still owed to the peer once nothing of its initial update
+/// waits any more (RFC 4724 §4: "including the case when there is no update to send").
+fn send_end_of_rib(now: Instant, state: &mut Peer, rib: &Rib) {
+    if state.end_of_rib.is_empty()
+        || rib.has_pending(state.id)
+        || state.session.state() != State::Established
+    {
+        return;
+    }
+    for family in std::mem::take(&mut state.end_of_rib) {
+        state.touch();
+        let _ = state
+            .session
+            .handle_command(now, Command::SendUpdate(Update::end_of_rib(family)));
+    }
+}
+
+/// The unicast family of a BGP family, if it is one the RIB carries.
+fn ip_family(f: Family) -> Option<IpFamily> {
+    match f {
+        Family::IPV4_UNICAST => Some(IpFamily::Ipv4),
+        Family::IPV6_UNICAST => Some(IpFamily::Ipv6),
+        _ => None,
+    }
+}
+
+/// Withdraws `peer`'s stale routes (of `family`, or all), reports it, and stops the stale
+/// timer once none is left.
+fn flush_stale(
+    id: PeerId,
+    state: &mut Peer,
+    rib: &mut Rib,
+    events: &mut VecDeque<SpeakerEvent>,
+    family: Option<IpFamily>,
+    why: StaleFlush,
+) {
+    let routes = rib.flush_stale(id, family).unwrap_or(0);
+    if rib.stale_count(id) == 0 {
+        state.stale_timer = None;
+    }
+    if routes > 0 {
+        events.push_back(SpeakerEvent::StaleRoutesFlushed {
+            peer: id,
+            routes,
+            why,
+        });
+    }
+}
+
+/// The session is Established again while routes of the peer are stale (RFC 4724 §4.2): the
+/// restart timer stops; families the peer no longer preserves lose their stale routes at once
+/// ("if the Graceful Restart Capability is not received in the re-established session at all,
+/// or if ... the address family is not included ..., or if the 'Forwarding State' bit ... is
+/// not set, the Receiving Speaker MUST immediately remove all the stale routes from the peer
+/// that it is retaining for that address family"); the others wait for the End-of-RIB, at most
+/// [`STALE_PATH_TIME`].
+fn stale_on_reestablishment(
+    now: Instant,
+    id: PeerId,
+    state: &mut Peer,
+    rib: &mut Rib,
+    events: &mut VecDeque<SpeakerEvent>,
+    negotiated: &fsm::Negotiated,
+) {
+    for (family, ip) in [
+        (Family::IPV4_UNICAST, IpFamily::Ipv4),
+        (Family::IPV6_UNICAST, IpFamily::Ipv6),
+    ] {
+        let preserved = negotiated
+            .peer_graceful_restart
+            .as_ref()
+            .is_some_and(|gr| gr.preserves(family));
+        if !preserved {
+            flush_stale(id, state, rib, events, Some(ip), StaleFlush::NotPreserved);
+        }
+    }
+    if rib.stale_count(id) > 0 {
+        state.stale_timer = Some((now + STALE_PATH_TIME, StaleFlush::StalePathTime));
     }
 }
 

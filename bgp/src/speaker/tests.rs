@@ -108,7 +108,10 @@ impl Net {
                     TransmitKind::Bgp(fsm::Transmit::Close) => {
                         if self.connected {
                             self.connected = false;
-                            self.send(1 - side, Delivery::Closed);
+                            // A silent cut loses the FIN too.
+                            if !self.silent {
+                                self.send(1 - side, Delivery::Closed);
+                            }
                         }
                     }
                     TransmitKind::Bfd(packet) => {
@@ -721,5 +724,218 @@ fn a_second_connection_is_refused_while_established_or_idle() {
     assert_eq!(
         net.speakers[0].handle_second_connection(net.now, PEER, Direction::Incoming),
         Ok(false)
+    );
+}
+
+/// Graceful restart on both sides (RFC 4724), with the N bit (RFC 8538) when `notification`;
+/// hold time 9 s so that a silent cut is detected quickly.
+fn graceful(restart: u64, notification: bool) -> impl Fn(usize, &mut PeerSpec) {
+    move |_, spec| {
+        spec.session.hold_time = Some(Duration::from_secs(9));
+        spec.session.graceful_restart = Some(Duration::from_secs(restart));
+        spec.session.graceful_restart_notification = notification;
+    }
+}
+
+/// Stale routes kept: (time, routes).
+type Kept = Vec<(Instant, usize)>;
+/// Stale routes withdrawn: (time, routes, why).
+type Flushed = Vec<(Instant, usize, StaleFlush)>;
+
+/// The stale events of `side`.
+fn stale_events(net: &Net, side: usize) -> (Kept, Flushed) {
+    let mut kept = Vec::new();
+    let mut flushed = Vec::new();
+    for (t, e) in &net.events[side] {
+        match e {
+            SpeakerEvent::StaleRoutesKept { routes, .. } => kept.push((*t, *routes)),
+            SpeakerEvent::StaleRoutesFlushed { routes, why, .. } => {
+                flushed.push((*t, *routes, *why));
+            }
+            _ => {}
+        }
+    }
+    (kept, flushed)
+}
+
+/// A connection lost without NOTIFICATION at `side` (the peer's side sees nothing: the path
+/// is cut silently).
+fn lose_connection(net: &mut Net, side: usize) {
+    net.silent = true;
+    let now = net.now;
+    assert_eq!(
+        net.speakers[side].handle_transport(now, PEER, Transport::Closed),
+        Ok(())
+    );
+    net.pump();
+}
+
+#[test]
+fn graceful_restart_negotiated_carries_the_restart_time_families_and_n_bit() {
+    let mut net = Net::new(graceful(120, true));
+    net.originate(0, "192.0.2.0/24");
+    net.start();
+    net.run_for(Duration::from_secs(5));
+    let negotiated = net.speakers[1]
+        .session(PEER)
+        .and_then(|s| s.negotiated().cloned());
+    let gr = negotiated.and_then(|n| n.peer_graceful_restart);
+    let Some(gr) = gr else {
+        panic!("graceful restart not negotiated")
+    };
+    assert_eq!(gr.restart_time, Duration::from_secs(120));
+    assert!(gr.notification);
+    assert!(gr.preserves(Family::IPV4_UNICAST));
+    assert!(!gr.preserves(Family::IPV6_UNICAST));
+    // Without it on one side, nothing is in force.
+    let mut net = Net::new(|side, spec| {
+        if side == 0 {
+            spec.session.graceful_restart = Some(Duration::from_secs(120));
+        }
+    });
+    net.start();
+    net.run_for(Duration::from_secs(5));
+    let n = net.speakers[1]
+        .session(PEER)
+        .and_then(|s| s.negotiated().cloned());
+    assert!(n.is_some_and(|n| !n.graceful_restart && n.peer_graceful_restart.is_none()));
+}
+
+#[test]
+fn a_lost_connection_keeps_the_peers_routes_stale_for_its_restart_time() {
+    let mut net = Net::new(graceful(120, false));
+    net.originate(0, "192.0.2.0/24");
+    net.originate(0, "198.51.100.0/24");
+    net.start();
+    net.run_for(Duration::from_secs(5));
+    assert!(net.best_from_peer(1, "192.0.2.0/24"));
+    let before = net.fib(1, "192.0.2.0/24").len();
+    lose_connection(&mut net, 1);
+    let lost = net.now;
+    assert_ne!(net.state(1), Some(State::Established));
+    // RFC 4724 §4.2: kept, marked stale, still forwarded on.
+    assert!(net.best_from_peer(1, "192.0.2.0/24"));
+    assert_eq!(net.speakers[1].rib().stale_count(PEER), 2);
+    net.run_for(Duration::from_secs(119));
+    assert!(net.best_from_peer(1, "192.0.2.0/24"));
+    assert_eq!(net.fib(1, "192.0.2.0/24").len(), before);
+    net.run_for(Duration::from_secs(2));
+    // ... and withdrawn when the restart time runs out.
+    assert!(!net.best_from_peer(1, "192.0.2.0/24"));
+    let (kept, flushed) = stale_events(&net, 1);
+    assert_eq!(kept, vec![(lost, 2)]);
+    let restart = lost + Duration::from_secs(120);
+    assert_eq!(flushed, vec![(restart, 2, StaleFlush::RestartTimeExpired)]);
+    assert_eq!(net.fib(1, "192.0.2.0/24").last(), Some(&(restart, 0)));
+}
+
+#[test]
+fn without_graceful_restart_a_lost_connection_withdraws_at_once() {
+    let mut net = Net::new(|_, spec| spec.session.hold_time = Some(Duration::from_secs(9)));
+    net.originate(0, "192.0.2.0/24");
+    net.start();
+    net.run_for(Duration::from_secs(5));
+    lose_connection(&mut net, 1);
+    assert!(!net.best_from_peer(1, "192.0.2.0/24"));
+    assert_eq!(net.fib(1, "192.0.2.0/24").last(), Some(&(net.now, 0)));
+    assert_eq!(stale_events(&net, 1), (Vec::new(), Vec::new()));
+}
+
+#[test]
+fn a_hold_timer_expiry_keeps_stale_routes_only_with_the_n_bit() {
+    for notification in [false, true] {
+        let mut net = Net::new(graceful(120, notification));
+        net.originate(0, "192.0.2.0/24");
+        net.start();
+        net.run_for(Duration::from_secs(5));
+        net.silent = true;
+        let cut = net.now;
+        net.run_for(Duration::from_secs(10));
+        assert_ne!(net.state(1), Some(State::Established));
+        let (kept, _) = stale_events(&net, 1);
+        // RFC 4724 alone: the NOTIFICATION 4/0 sent means normal procedures (withdrawn);
+        // RFC 8538 §4 with the N bit: retained.
+        assert_eq!(
+            kept.len(),
+            usize::from(notification),
+            "N bit {notification}"
+        );
+        assert_eq!(net.best_from_peer(1, "192.0.2.0/24"), notification);
+        if let Some((at, 1)) = kept.first().copied() {
+            let detection = at.saturating_duration_since(cut);
+            assert!(detection <= Duration::from_secs(9), "{detection}");
+            net.run_for(Duration::from_secs(120));
+            assert!(!net.best_from_peer(1, "192.0.2.0/24"));
+            assert_eq!(
+                net.fib(1, "192.0.2.0/24").last(),
+                Some(&(at + Duration::from_secs(120), 0))
+            );
+        }
+    }
+}
+
+#[test]
+fn bfd_down_and_hard_ceases_withdraw_even_with_graceful_restart() {
+    // Our BFD down (RFC 4724 §4.2's MAY: forwarding state not viable).
+    let mut net = Net::new(|side, spec| {
+        graceful(120, true)(side, spec);
+        spec.bfd = Some(bfd::Config {
+            local_discriminator: 100 + u32::try_from(side).unwrap_or(0),
+            ..bfd::Config::default()
+        });
+    });
+    net.originate(0, "192.0.2.0/24");
+    net.start();
+    net.run_for(Duration::from_secs(5));
+    net.silent = true;
+    net.run_for(Duration::from_secs(2));
+    assert_ne!(net.state(1), Some(State::Established));
+    assert!(!net.best_from_peer(1, "192.0.2.0/24"));
+    assert!(stale_events(&net, 1).0.is_empty());
+    // An administrative shutdown received (RFC 8538 §5: MUST be a Hard Reset).
+    let mut net = Net::new(graceful(120, true));
+    net.originate(0, "192.0.2.0/24");
+    net.start();
+    net.run_for(Duration::from_secs(5));
+    let now = net.now;
+    assert_eq!(
+        net.speakers[0].handle_command(now, PEER, Command::Stop { message: None }),
+        Ok(())
+    );
+    net.pump();
+    net.run_for(Duration::from_secs(1));
+    assert!(!net.best_from_peer(1, "192.0.2.0/24"));
+    assert!(stale_events(&net, 1).0.is_empty());
+}
+
+#[test]
+fn end_of_rib_after_reestablishment_flushes_what_the_peer_did_not_send_again() {
+    let mut net = Net::new(graceful(300, true));
+    net.originate(0, "192.0.2.0/24");
+    net.originate(0, "198.51.100.0/24");
+    net.start();
+    net.run_for(Duration::from_secs(5));
+    net.silent = true;
+    net.run_for(Duration::from_secs(10));
+    assert_eq!(net.speakers[1].rib().stale_count(PEER), 2);
+    // While the session is down, the peer stops originating one of the two.
+    let now = net.now;
+    net.speakers[0].withdraw_originated_all(now, &[parse_net("198.51.100.0/24")]);
+    net.pump();
+    net.silent = false;
+    net.run_for(Duration::from_secs(60));
+    assert_eq!(net.state(1), Some(State::Established));
+    // The route sent again replaced its stale copy; the other went at the End-of-RIB.
+    assert!(net.best_from_peer(1, "192.0.2.0/24"));
+    assert!(!net.best_from_peer(1, "198.51.100.0/24"));
+    assert_eq!(net.speakers[1].rib().stale_count(PEER), 0);
+    let (_, flushed) = stale_events(&net, 1);
+    assert_eq!(flushed.len(), 1, "{flushed:?}");
+    assert_eq!((flushed[0].1, flushed[0].2), (1, StaleFlush::EndOfRib));
+    // The refreshed route never left the FIB.
+    assert!(
+        net.fib(1, "192.0.2.0/24")
+            .iter()
+            .all(|(_, hops)| *hops == 1)
     );
 }

@@ -323,6 +323,19 @@ pub enum TimelineEvent {
         /// What happened.
         trouble: ConnectTrouble,
     },
+    /// Graceful restart (RFC 4724 §4.2): a router keeps the routes of a lost session as stale
+    /// and goes on forwarding on them, or withdraws the stale routes.
+    StaleRoutes {
+        /// The session.
+        session: String,
+        /// How many routes.
+        routes: u64,
+        /// `kept`, or why they were withdrawn: `restart_time_expired`, `end_of_rib`,
+        /// `not_preserved` (back without graceful restart for the family), `stale_path_time`.
+        what: String,
+        /// When kept: when they are withdrawn unless the session is Established first.
+        until: Option<Instant>,
+    },
     /// A link direction's offered load changed while above its capacity, or fell back under
     /// it (then both numbers are 0).
     Congestion {

@@ -134,6 +134,23 @@ impl RunReport {
                     )
                 }
                 TimelineEvent::Bfd { session, state } => format!("bfd {session}: {state}"),
+                TimelineEvent::StaleRoutes {
+                    session,
+                    routes,
+                    what,
+                    until,
+                } => {
+                    let s = if *routes == 1 { "" } else { "s" };
+                    match until {
+                        Some(t) => format!(
+                            "bgp {session}: {routes} route{s} kept as stale until {t} (graceful restart)"
+                        ),
+                        None => format!(
+                            "bgp {session}: {routes} stale route{s} withdrawn ({})",
+                            what.replace('_', " ")
+                        ),
+                    }
+                }
                 TimelineEvent::BestPath { prefix, via } => {
                     format!("best path {prefix} via {}", join_or(via, "(unreachable)"))
                 }

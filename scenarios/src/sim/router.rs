@@ -71,6 +71,18 @@ pub(crate) enum RtEvent {
         /// The new state's name.
         state: String,
     },
+    /// Graceful restart: the routes of a lost session kept as stale (`until` is `Some`), or
+    /// the stale routes withdrawn (`why`).
+    Stale {
+        /// The session.
+        session: SessIx,
+        /// How many routes.
+        routes: usize,
+        /// When kept: when they go unless the session is back first.
+        until: Option<Instant>,
+        /// When withdrawn: why.
+        why: Option<bgp::speaker::StaleFlush>,
+    },
     /// Forwarding changes: prefix → sessions whose peers are the next hops (empty: none).
     Fib {
         /// The changes, in the order the RIB made them.
@@ -221,6 +233,17 @@ impl RouterRt {
             cfg.idle_hold = me.timers.idle_hold;
             cfg.idle_hold_max = me.timers.idle_hold_max;
             cfg.idle_hold_forget = me.timers.idle_hold_forget;
+            // Graceful restart: the router's own setting, else its profile's (none of the
+            // built-in profiles turns it on).
+            let gr = me
+                .timers
+                .graceful_restart
+                .map(|t| (t, me.timers.graceful_restart_notification))
+                .or(profile
+                    .graceful_restart
+                    .map(|g| (g.restart_time, g.notification)));
+            cfg.graceful_restart = gr.map(|(t, _)| t);
+            cfg.graceful_restart_notification = gr.is_some_and(|(_, n)| n);
             cfg.internal = me.asn == other.asn;
             // RFC 4486 §4 leaves the restart after a Cease 6/1 to configuration; Azure
             // documents that the session "comes back once below the limit". One minute is
@@ -602,6 +625,26 @@ impl RouterRt {
                         .collect();
                     fib.push((change.prefix, via));
                 }
+                SpeakerEvent::StaleRoutesKept {
+                    peer: p,
+                    routes,
+                    until,
+                } => self.events.push_back(RtEvent::Stale {
+                    session: sess(p),
+                    routes,
+                    until: Some(until),
+                    why: None,
+                }),
+                SpeakerEvent::StaleRoutesFlushed {
+                    peer: p,
+                    routes,
+                    why,
+                } => self.events.push_back(RtEvent::Stale {
+                    session: sess(p),
+                    routes,
+                    until: None,
+                    why: Some(why),
+                }),
                 SpeakerEvent::MaxPrefixExceeded { .. }
                 | SpeakerEvent::AdvertisementFailed { .. }
                 | SpeakerEvent::CollisionResolved { .. } => {}

@@ -52,6 +52,8 @@
 
 use std::io::Write;
 
+use bgp::fsm::profile::RouteInstall;
+use bgp::speaker::StaleFlush;
 use sim_core::engine::Engine;
 use sim_core::link::{DirectionConfig, JitterModel, Link, LossModel as SimLoss, QueueLimit};
 use sim_core::queue::EventId;
@@ -312,11 +314,14 @@ impl<'a> World<'a> {
                 topo.sessions.len()
             ],
             fwd,
-            install: Install::new(
-                topo.routers
-                    .iter()
-                    .map(|r| r.profile.behaviour().route_install),
-            ),
+            install: Install::new(topo.routers.iter().map(|r| {
+                // A scenario's `route_install` is a constant in place of the profile's model.
+                match r.timers.route_install {
+                    Some(d) if d.is_zero() => RouteInstall::Immediate,
+                    Some(d) => RouteInstall::After(d),
+                    None => r.profile.behaviour().route_install,
+                }
+            })),
             timer_dispatch: None,
             azure: Azure::new(topo),
             faults: FaultState::default(),
@@ -837,6 +842,31 @@ impl<'a> World<'a> {
                 );
             }
             RtEvent::Fib { changes } => self.fib_changes(r, now, changes),
+            RtEvent::Stale {
+                session,
+                routes,
+                until,
+                why,
+            } => {
+                let name = self.topo.routers[r].name.clone();
+                let what = match why {
+                    None => "kept",
+                    Some(StaleFlush::RestartTimeExpired) => "restart_time_expired",
+                    Some(StaleFlush::EndOfRib) => "end_of_rib",
+                    Some(StaleFlush::NotPreserved) => "not_preserved",
+                    Some(StaleFlush::StalePathTime) => "stale_path_time",
+                };
+                self.meas.push(
+                    now,
+                    Some(name),
+                    TimelineEvent::StaleRoutes {
+                        session: self.topo.sessions[session.0].name.clone(),
+                        routes: u64::try_from(routes).unwrap_or(u64::MAX),
+                        what: what.to_owned(),
+                        until,
+                    },
+                );
+            }
         }
     }
 

@@ -298,6 +298,14 @@ pub struct BgpTimers {
     pub idle_hold_max: Option<Duration>,
     /// Quiet period after which the restart delay starts over; `None`: the profile's.
     pub idle_hold_forget: Option<Duration>,
+    /// Graceful restart (RFC 4724): the Restart Time announced; `None`: the profile's (none
+    /// in every built-in profile: off).
+    pub graceful_restart: Option<Duration>,
+    /// The graceful restart N bit (RFC 8538).
+    pub graceful_restart_notification: bool,
+    /// A constant route-install latency in place of the profile's model; `None`: the
+    /// profile's.
+    pub route_install: Option<Duration>,
 }
 
 impl BgpTimers {
@@ -310,6 +318,9 @@ impl BgpTimers {
         idle_hold: None,
         idle_hold_max: None,
         idle_hold_forget: None,
+        graceful_restart: None,
+        graceful_restart_notification: false,
+        route_install: None,
     };
 }
 

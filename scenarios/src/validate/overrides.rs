@@ -29,6 +29,9 @@ impl Validator {
             idle_hold: bgp.idle_hold,
             idle_hold_max: bgp.idle_hold_max,
             idle_hold_forget: bgp.idle_hold_forget,
+            graceful_restart: bgp.graceful_restart,
+            graceful_restart_notification: bgp.graceful_restart_notification,
+            route_install: bgp.route_install,
             profile: bgp.profile,
             maximum_paths: bgp.maximum_paths,
         };
@@ -89,8 +92,46 @@ impl Validator {
                 );
                 continue;
             }
+            if router.role == Role::ErGateway && o.route_install.is_some() {
+                self.error(
+                    Diagnostic::error(
+                        p.key("route_install"),
+                        format!("`{name}` programs its routes on its own schedule"),
+                    )
+                    .expected("route_install on a router other than the ExpressRoute gateway")
+                    .note("the gateway's route programming delay is `[topology.er_gateway] convergence_delay`"),
+                );
+                continue;
+            }
             apply_bgp(router, o);
             self.check_timer_values(o, &p);
+        }
+        // The N bit is a flag of the graceful restart capability: without the capability there
+        // is nothing to carry it (RFC 8538 §2).
+        let mut reported_global = false;
+        for r in &topo.routers {
+            if !r.timers.graceful_restart_notification || r.timers.graceful_restart.is_some() {
+                continue;
+            }
+            let own = bgp
+                .router
+                .get(&r.name)
+                .is_some_and(|o| o.graceful_restart_notification.is_some());
+            let at = if own {
+                path.key("router").key(&r.name)
+            } else if std::mem::replace(&mut reported_global, true) {
+                continue;
+            } else {
+                path.clone()
+            };
+            self.error(
+                Diagnostic::error(
+                    at.key("graceful_restart_notification"),
+                    format!("graceful_restart_notification without graceful_restart on `{}`", r.name),
+                )
+                .expected("graceful_restart = \"120s\" (the restart time) as well")
+                .note("the N bit is a flag of the graceful restart capability (RFC 8538 §2): without the capability there is nothing to carry it"),
+            );
         }
     }
 
@@ -134,6 +175,30 @@ impl Validator {
                         .note("these are the restart timers of a router (BIRD's `connect delay time`, `error wait time`, `error forget time`); hours would keep the session down for the whole run"),
                 );
             }
+        }
+        if let Some(d) = o.graceful_restart
+            && (d.as_nanos() % 1_000_000_000 != 0 || d > Duration::from_secs(4095))
+        {
+            self.error(
+                Diagnostic::error(
+                    path.key("graceful_restart"),
+                    format!("graceful_restart {d} is not a whole number of seconds up to 4095s"),
+                )
+                .expected("whole seconds, e.g. \"120s\" (the usual default)")
+                .note("the Restart Time is a 12-bit count of seconds in the graceful restart capability (RFC 4724 §3)"),
+            );
+        }
+        if let Some(d) = o.route_install
+            && d > Duration::from_secs(60)
+        {
+            self.error(
+                Diagnostic::error(
+                    path.key("route_install"),
+                    format!("route_install {d} is longer than 60s"),
+                )
+                .expected("a latency of milliseconds to seconds, e.g. \"70ms\"")
+                .note("the delay between a best-path change and the FIB change (FRR's zebra about 70 ms); a FIB minutes behind is a fault, not a latency"),
+            );
         }
         if let (Some(first), Some(max)) = (o.idle_hold, o.idle_hold_max)
             && max < first
@@ -622,6 +687,15 @@ fn apply_bgp(r: &mut topology::Router, o: &BgpRouterOverride) {
     }
     if let Some(d) = o.idle_hold_forget {
         r.timers.idle_hold_forget = Some(d);
+    }
+    if let Some(d) = o.graceful_restart {
+        r.timers.graceful_restart = Some(d);
+    }
+    if let Some(n) = o.graceful_restart_notification {
+        r.timers.graceful_restart_notification = n;
+    }
+    if let Some(d) = o.route_install {
+        r.timers.route_install = Some(d);
     }
     if let Some(p) = o.profile {
         r.profile = p;

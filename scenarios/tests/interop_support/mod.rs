@@ -485,3 +485,159 @@ pub fn bfd_topology(ours: Ipv4Addr) -> Topology {
     }
     topo
 }
+
+/// The reference topology with msee1's address on the primary peering set to `ours`, so the
+/// NEXT_HOP we send is on the daemon's subnet (single hop) and it can install our route in
+/// its namespace's kernel table.
+#[must_use]
+pub fn reference_at(ours: Ipv4Addr) -> Topology {
+    let mut topo = reference();
+    if let Some(s) = topo
+        .sessions
+        .iter_mut()
+        .find(|s| s.name == "circuit.primary.private")
+    {
+        s.ends[1].addr = IpAddr::from(ours);
+    }
+    topo
+}
+
+/// Watches a namespace's kernel routing table (`ip -n NS monitor route`), each line stamped
+/// with the wall time it was read. The monitor is killed on drop.
+pub struct RouteWatch {
+    child: Child,
+    lines: std::sync::mpsc::Receiver<(std::time::Instant, String)>,
+}
+
+impl RouteWatch {
+    /// Starts watching `ns`.
+    ///
+    /// # Panics
+    ///
+    /// When `ip` cannot start.
+    #[must_use]
+    pub fn start(ns: &Netns) -> Self {
+        let mut child = Command::new("ip")
+            .args(["-n", &ns.name, "monitor", "route"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("ip monitor route");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let (tx, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            use std::io::BufRead as _;
+            for line in std::io::BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if tx.send((wall(), line)).is_err() {
+                    break;
+                }
+            }
+        });
+        Self { child, lines }
+    }
+
+    /// The wall time of the first line read so far (and up to `wait` more) that removes
+    /// `prefix` from the table at or after `after`.
+    #[must_use]
+    pub fn deleted(
+        &self,
+        prefix: &str,
+        after: std::time::Instant,
+        wait: StdDuration,
+    ) -> Option<std::time::Instant> {
+        let until = wall() + wait;
+        loop {
+            let left = until.saturating_duration_since(wall());
+            let (at, line) = self.lines.recv_timeout(left).ok()?;
+            if at >= after && line.starts_with("Deleted ") && line.contains(prefix) {
+                return Some(at);
+            }
+        }
+    }
+}
+
+impl Drop for RouteWatch {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// What a daemon did after one silent failure: when it detected it (its NOTIFICATION or
+/// close reached us) and when its kernel route to our prefix moved, both after the silence.
+#[derive(Debug, Clone, Copy)]
+pub struct Measured {
+    /// Silence to the daemon's close.
+    pub detection: StdDuration,
+    /// Silence to the kernel route's removal.
+    pub route: StdDuration,
+}
+
+/// A prediction: every value in `(lo, hi]`, their mean `mean`.
+#[derive(Debug, Clone, Copy)]
+pub struct Predicted {
+    /// Lower bound (exclusive).
+    pub lo: StdDuration,
+    /// Upper bound.
+    pub hi: StdDuration,
+    /// Expected mean.
+    pub mean: StdDuration,
+}
+
+/// The detection a hold timer of `hold` gives after a silence, per `profile`, when the silent
+/// side sent keepalives every `keepalive` exactly and the silence falls at a uniformly random
+/// phase of them: `H·u − A`, the hold timer's jitter factor `u` uniform in the profile's range
+/// (drawn at the last keepalive received), `A` the age of that keepalive, uniform in
+/// `[0, K)`. Window `(lower(H) − K, upper(H)]`, mean `H·(min + max)/2 − K/2`.
+#[must_use]
+pub fn predicted_hold_detection(
+    profile: &bgp::fsm::profile::Profile,
+    hold: Duration,
+    keepalive: Duration,
+) -> Predicted {
+    let (lo, hi) = scenarios::live::predicted_detection(profile, hold, keepalive);
+    let mid = (profile.hold_jitter.lower_bound(hold) + profile.hold_jitter.upper_bound(hold)) / 2;
+    let mean = mid.saturating_sub(keepalive / 2);
+    let std = |d: Duration| StdDuration::from_nanos(d.as_nanos());
+    Predicted {
+        lo: std(lo),
+        hi: std(hi),
+        mean: std(mean),
+    }
+}
+
+fn mean(xs: &[StdDuration]) -> StdDuration {
+    let n = u32::try_from(xs.len().max(1)).unwrap_or(u32::MAX);
+    xs.iter().sum::<StdDuration>() / n
+}
+
+/// Prints and checks a series of `what` values against `predicted`: each inside
+/// `(lo − slack, hi + slack]` (the slack covers process scheduling of up to 30 daemons at once
+/// on a loaded machine, and is printed), and their mean within 10 % of the predicted mean.
+pub fn assert_series(what: &str, values: &[StdDuration], predicted: Predicted, slack: StdDuration) {
+    let lo = values.iter().min().copied().unwrap_or_default();
+    let hi = values.iter().max().copied().unwrap_or_default();
+    let m = mean(values);
+    println!(
+        "{what}: {} failures, measured mean {m:?} (min {lo:?}, max {hi:?}); predicted mean {:?}, window ({:?}, {:?}] with {slack:?} slack",
+        values.len(),
+        predicted.mean,
+        predicted.lo,
+        predicted.hi
+    );
+    for v in values {
+        assert!(
+            *v + slack > predicted.lo && *v <= predicted.hi + slack,
+            "{what}: {v:?} outside the predicted ({:?}, {:?}] with {slack:?} slack; all: {values:?}",
+            predicted.lo,
+            predicted.hi
+        );
+    }
+    let off = m.abs_diff(predicted.mean);
+    assert!(
+        off * 10 <= predicted.mean,
+        "{what}: mean {m:?} is more than 10 % from the predicted {:?}; all: {values:?}",
+        predicted.mean
+    );
+}
