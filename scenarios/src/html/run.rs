@@ -542,6 +542,23 @@ pub fn entry_text(e: &TimelineEntry) -> String {
         TimelineEvent::Connect { session, trouble } => {
             format!("session {session}: {}", trouble.label())
         }
+        TimelineEvent::StaleRoutes {
+            session,
+            routes,
+            what,
+            until,
+        } => match until {
+            Some(t) => format!(
+                "session {session}: {} kept as stale until {} (graceful restart)",
+                crate::fmt::count(*routes, "route"),
+                crate::fmt::instant(*t)
+            ),
+            None => format!(
+                "session {session}: {} withdrawn ({})",
+                crate::fmt::count(*routes, "stale route"),
+                what.replace('_', " ")
+            ),
+        },
         TimelineEvent::Congestion {
             link,
             offered_bps,
@@ -579,16 +596,9 @@ const fn role_name(role: Role) -> &'static str {
     }
 }
 
-/// A duration for tables: `2m50.123s`, milliseconds at most.
+/// A duration for tables, as every text output writes it ([`crate::fmt::duration`]).
 fn dur(d: Duration) -> String {
-    let ms = d.as_nanos() / 1_000_000;
-    let (m, s, frac) = (ms / 60_000, (ms / 1000) % 60, ms % 1000);
-    match (m, frac) {
-        (0, 0) => format!("{s}s"),
-        (0, f) => format!("{s}.{f:03}s"),
-        (m, 0) => format!("{m}m{s:02}s"),
-        (m, f) => format!("{m}m{s:02}.{f:03}s"),
-    }
+    crate::fmt::duration(d)
 }
 
 /// The step shown when the fragment names none: the first fault, else the last step.
