@@ -62,7 +62,7 @@ pub fn charts(text: &str) -> Result<(String, Vec<Chart>), ReportError> {
             let r = SweepResult::from_json(text)?;
             Ok((format!("sweep: {}", r.scenario), sweep_charts(&r)))
         }
-        Some("holdtime-advise/1") => Ok((
+        Some("holdtime.advise/1" | "holdtime-advise/1") => Ok((
             format!("advise: {}", str_of(&v, "scenario")),
             vec![advise_chart(&v)],
         )),
