@@ -1054,8 +1054,10 @@ mod tests {
             up_ns: 0,
             per_year: false_hi,
             per_year_ci: (0.0, false_hi),
+            rare: None,
             messages_per_s: msgs,
             missed: u8::from(outage_s > 60) + u8::from(false_hi > 1.0),
+            verdict: Verdict::Meets,
         }
     }
 
@@ -1096,6 +1098,8 @@ mod tests {
             max_outage: Duration::from_secs(240),
             max_false_per_year: 1.0,
             runs,
+            method: Method::Direct,
+            rare: RareSpec::default(),
             healthy_runs,
             horizon: Duration::from_secs(3600),
             seed: 1,
@@ -1108,6 +1112,76 @@ mod tests {
             match assess(&s, exec) {
                 Err(SweepError::NoRuns { what: w }) => assert_eq!(w, what),
                 other => panic!("expected NoRuns, got {:?}", other.map(|r| r.len())),
+            }
+        }
+    }
+
+    /// The budget rule: "meets" only when the upper bound is within the budget (and the
+    /// outage is, and the estimator raised no warning); never when the upper bound is over,
+    /// whatever the point estimate.
+    #[test]
+    fn a_candidate_whose_upper_bound_exceeds_the_budget_never_meets_it() {
+        let spec = AdviseSpec {
+            source: "reference".to_owned(),
+            candidates: default_candidates(),
+            loss: LossSpec {
+                loss: 0.01,
+                burst: None,
+            },
+            metric: None,
+            max_outage: Duration::from_secs(60),
+            max_false_per_year: 1.0,
+            runs: 1,
+            method: Method::Is,
+            rare: RareSpec::default(),
+            healthy_runs: 1,
+            horizon: Duration::from_secs(3600),
+            seed: 1,
+        };
+        let values = [0.0, 0.001, 0.5, 0.99, 1.0, 1.01, 2.0, 674.0, f64::INFINITY];
+        let warn = vec!["only 3 blocks with a reset".to_owned()];
+        for outage in [10_000_000u64, 60_000_000, 60_000_001, 200_000_000] {
+            for &lo in &values {
+                for &hi in values.iter().filter(|h| **h >= lo) {
+                    for w in [&[][..], &warn[..]] {
+                        let v = verdict(&spec, outage, (lo, hi), w);
+                        let a = Assessment {
+                            per_year_ci: (lo, hi),
+                            per_year: lo,
+                            outage_p99_us: outage,
+                            missed: missed(&spec, outage, (lo, hi), w),
+                            verdict: v.clone(),
+                            ..assessment(0, 0.0, 1.0)
+                        };
+                        let meets = v == Verdict::Meets;
+                        assert_eq!(
+                            meets,
+                            hi <= 1.0 && outage <= 60_000_000 && w.is_empty(),
+                            "{lo} {hi} {outage} {w:?}: {v:?}"
+                        );
+                        assert_eq!(meets, a.missed == 0, "{lo} {hi} {outage} {w:?}");
+                        if hi > 1.0 {
+                            assert_ne!(v, Verdict::Meets);
+                        }
+                        if outage <= 60_000_000 && lo <= 1.0 && hi > 1.0 {
+                            assert!(matches!(v, Verdict::NotShown(_)), "{v:?}");
+                        }
+                        let spec_a = [a];
+                        let advice = Advice::new(&spec, &spec_a);
+                        assert_eq!(advice.ranked[0].meets_budgets, meets);
+                        let json = to_json(&spec, &spec_a);
+                        let back: Advice = serde_json::from_str(&json).expect("round trip");
+                        assert_eq!(back.format, FORMAT);
+                        assert_eq!(back.ranked[0].verdict, v);
+                        let text = render_advice(&advice);
+                        let word = text
+                            .lines()
+                            .find(|l| l.contains("tcp rfc6298"))
+                            .map(|l| l.trim_end().to_owned())
+                            .unwrap_or_default();
+                        assert!(word.ends_with(v.word()), "{word}");
+                    }
+                }
             }
         }
     }

@@ -306,3 +306,23 @@ impl<C: Channel> Channel for Loss<C> {
         self.inner.reset(now);
     }
 }
+
+#[cfg(test)]
+mod ratio_tests {
+    use super::LossModel;
+
+    #[test]
+    fn bernoulli_log_ratio_is_the_counts_likelihood_ratio() {
+        let p = LossModel::Bernoulli { p: 0.01 };
+        let q = LossModel::Bernoulli { p: 0.3 };
+        let r = p.bernoulli_log_ratio(q, 4, 10).unwrap_or(f64::NAN);
+        let want = 4.0 * (0.01_f64 / 0.3).ln() + 10.0 * (0.99_f64 / 0.7).ln();
+        assert!((r - want).abs() < 1e-12, "{r} {want}");
+        assert_eq!(p.bernoulli_log_ratio(p, 7, 9), Some(0.0));
+        assert_eq!(
+            LossModel::Bernoulli { p: 0.0 }.bernoulli_log_ratio(q, 1, 0),
+            Some(f64::NEG_INFINITY)
+        );
+        assert_eq!(LossModel::None.bernoulli_log_ratio(q, 1, 1), None);
+    }
+}
