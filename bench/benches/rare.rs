@@ -44,12 +44,8 @@ fn rare(c: &mut Criterion) {
         burst: None,
     };
     let make = |horizon| {
-        variant(
-            "healthy",
-            &healthy(&doc, loss, horizon),
-            &cand.point(),
-        )
-        .expect("the healthy variant is valid")
+        variant("healthy", &healthy(&doc, loss, horizon), &cand.point())
+            .expect("the healthy variant is valid")
     };
     let is_sc = make(Duration::from_secs(7 * 86_400));
     let direct_sc = make(Duration::from_secs(3600));
@@ -57,8 +53,8 @@ fn rare(c: &mut Criterion) {
         target: 0.3,
         ..RareSpec::default()
     };
-    let (est, _) = importance(&is_sc, "circuit.primary", cand.detection(), &spec)
-        .expect("the estimate runs");
+    let (est, _) =
+        importance(&is_sc, "circuit.primary", cand.detection(), &spec).expect("the estimate runs");
     let mut g = c.benchmark_group("rare");
     g.sample_size(10);
     let is_time = Cell::new((0u64, std::time::Duration::ZERO));

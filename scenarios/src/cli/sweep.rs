@@ -297,7 +297,7 @@ pub struct AdviseArgs {
     #[arg(long, default_value_t = 0.25)]
     pub target_width: f64,
     /// ... or until this many blocks (of one detection time each) have run.
-    #[arg(long, default_value_t = 20_000, value_parser = parse_runs)]
+    #[arg(long, default_value_t = 4_000, value_parser = parse_runs)]
     pub max_blocks: u64,
     /// Direct method: healthy runs per candidate (at least 1).
     #[arg(long, default_value_t = 8, value_parser = parse_runs)]

@@ -773,16 +773,25 @@ impl Net {
                 frame: frame.clone(),
             });
         }
-        let Some(link) = self.links.get_mut(seg.0) else {
-            return;
-        };
         let tilted = match (&self.tilt, &frame) {
             (Some(_), Frame::Tcp { segment, .. }) if segment.payload.is_empty() => None,
-            (Some(t), _) => t.p.get(seg.0).copied().flatten().map(|p| {
-                let c = 2 * session.0 + usize::from(toward & 1);
-                (c, p, t.q, c == t.pick)
-            }),
+            (Some(t), _) => {
+                // Only the first lossy hop a frame meets is tilted: a frame lost on a later
+                // hop instead would weigh ((1 − p)/(1 − q))·(p/q), not p/q, and that spread
+                // between paths is weight degeneracy.
+                let lossy = |seg: SegIx| t.p.get(seg.0).copied().flatten();
+                let earlier = (0..k)
+                    .filter_map(|j| self.hop_at(session, toward, j))
+                    .any(|(s, _)| lossy(s).is_some());
+                lossy(seg).filter(|_| !earlier).map(|p| {
+                    let c = 2 * session.0 + usize::from(toward & 1);
+                    (c, p, t.q, c == t.pick)
+                })
+            }
             (None, _) => None,
+        };
+        let Some(link) = self.links.get_mut(seg.0) else {
+            return;
         };
         if let Some((_, _, q, true)) = tilted {
             link.set_loss(dir, sim_core::link::LossModel::Bernoulli { p: q });

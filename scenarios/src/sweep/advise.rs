@@ -335,7 +335,12 @@ impl Verdict {
 /// The verdict of a candidate with outage p99 `outage_p99_us`, false-reset interval `ci`
 /// and estimator `warnings`, against `spec`'s budgets.
 #[must_use]
-pub fn verdict(spec: &AdviseSpec, outage_p99_us: u64, ci: (f64, f64), warnings: &[String]) -> Verdict {
+pub fn verdict(
+    spec: &AdviseSpec,
+    outage_p99_us: u64,
+    ci: (f64, f64),
+    warnings: &[String],
+) -> Verdict {
     let budget = spec.max_false_per_year;
     if outage_p99_us > spec.max_outage.as_nanos() / 1_000 {
         return Verdict::Misses(format!(
@@ -496,7 +501,11 @@ pub fn assess(spec: &AdviseSpec, exec: Exec<'_>) -> Result<Vec<Assessment>, Swee
         let outage_p99_us = worst(0.99);
         let a = if direct {
             let mut health = PointResult::new(c.point());
-            for p in healthy_parts.get_mut(i).map(std::mem::take).unwrap_or_default() {
+            for p in healthy_parts
+                .get_mut(i)
+                .map(std::mem::take)
+                .unwrap_or_default()
+            {
                 health.add(&p)?;
             }
             let false_resets = flaps[i].load(Ordering::Relaxed);
@@ -579,7 +588,10 @@ fn rare_all(
     exposed: &[Vec<String>],
 ) -> Result<Vec<(Option<RareEstimate>, f64)>, SweepError> {
     type Slot = std::sync::Mutex<Option<Result<(Option<RareEstimate>, f64), RareError>>>;
-    let slots: Vec<Slot> = healthy.iter().map(|_| std::sync::Mutex::new(None)).collect();
+    let slots: Vec<Slot> = healthy
+        .iter()
+        .map(|_| std::sync::Mutex::new(None))
+        .collect();
     let next = std::sync::atomic::AtomicUsize::new(0);
     let rare = RareSpec {
         seed: spec.seed,
@@ -1139,7 +1151,7 @@ mod tests {
             seed: 1,
         };
         let values = [0.0, 0.001, 0.5, 0.99, 1.0, 1.01, 2.0, 674.0, f64::INFINITY];
-        let warn = vec!["only 3 blocks with a reset".to_owned()];
+        let warn = ["only 3 blocks with a reset".to_owned()];
         for outage in [10_000_000u64, 60_000_000, 60_000_001, 200_000_000] {
             for &lo in &values {
                 for &hi in values.iter().filter(|h| **h >= lo) {

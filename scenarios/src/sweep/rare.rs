@@ -120,7 +120,7 @@ impl Default for RareSpec {
     fn default() -> Self {
         Self {
             target: 0.25,
-            max_blocks: 20_000,
+            max_blocks: 4_000,
             batch: 200,
             seed: 1,
         }
@@ -205,7 +205,11 @@ impl<'a> Base<'a> {
     /// Builds `sc` (a healthy scenario: no faults, loss on the link named by the sessions
     /// `exposed`), runs it `max(10 min, 4·D)` at its real loss, and stops at the first instant
     /// after that with every exposed session Established and no byte unacknowledged.
-    pub(crate) fn new(sc: &'a Scenario, exposed: &[String], detect: Duration) -> Result<Self, RareError> {
+    pub(crate) fn new(
+        sc: &'a Scenario,
+        exposed: &[String],
+        detect: Duration,
+    ) -> Result<Self, RareError> {
         let mut channels = Vec::new();
         for (i, seg) in sc.topology.segments.iter().enumerate() {
             match sim_loss(seg.props.loss) {
@@ -273,7 +277,13 @@ impl<'a> Base<'a> {
 
     /// One block (see the module doc): `None` when a session over the lossy link is down at
     /// the end of the warm-up.
-    fn block(&self, seed: u64, q: f64, warm: Duration, len: Duration) -> Result<Option<Block>, RunError> {
+    fn block(
+        &self,
+        seed: u64,
+        q: f64,
+        warm: Duration,
+        len: Duration,
+    ) -> Result<Option<Block>, RunError> {
         let mut w = self.world.snapshot();
         let now = w.engine.now();
         w.reseed(seed, now);
@@ -347,7 +357,11 @@ impl<'a> Base<'a> {
 
 /// Estimates the false-reset rate per year of up time from `base` with blocks of `detect`
 /// (the shortest detection time: hold time, or 3 BFD intervals).
-pub(crate) fn estimate(base: &Base<'_>, detect: Duration, spec: &RareSpec) -> Result<RareEstimate, RunError> {
+pub(crate) fn estimate(
+    base: &Base<'_>,
+    detect: Duration,
+    spec: &RareSpec,
+) -> Result<RareEstimate, RunError> {
     let p = base.p();
     let warm = base.warm;
     let len = detect;
