@@ -51,7 +51,7 @@
 //!
 //! Each block: a clone of a warmed-up world (sessions Established, no byte unacknowledged),
 //! re-keyed with the block's seed and its keepalive phases re-drawn from their stationary
-//! law ([`crate::sim::world`]'s fork), run for a warm-up `W` at the real loss so that the
+//! law (the fork of `sim::world`), run for a warm-up `W` at the real loss so that the
 //! TCP and timer state (a retransmission in progress, a backed-off RTO) reaches its law
 //! under `p`; then, if every session over the lossy link is up, one component's loss is
 //! raised to `q` for `M` and the resets in `[W, W + M)` are counted and weighted. Blocks that
