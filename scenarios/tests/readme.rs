@@ -16,7 +16,9 @@ fn readme() -> String {
 
 /// The lines of the first fenced block after `marker`.
 fn block_after(text: &str, marker: &str) -> Vec<String> {
-    let start = text.find(marker).unwrap_or_else(|| panic!("README has {marker:?}"));
+    let start = text
+        .find(marker)
+        .unwrap_or_else(|| panic!("README has {marker:?}"));
     let mut lines = text[start..].lines().skip_while(|l| !l.starts_with("```"));
     lines.next();
     lines
@@ -65,5 +67,8 @@ fn every_page_and_picture_the_readme_names_exists() {
             missing.push(target.to_owned());
         }
     }
-    assert!(missing.is_empty(), "README links to missing files: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "README links to missing files: {missing:?}"
+    );
 }

@@ -136,6 +136,8 @@ fn report_pages_render_in_headless_chromium_without_console_errors() {
         "advise",
         "--runs",
         "2",
+        "--method",
+        "direct",
         "--healthy-runs",
         "1",
         "--horizon",

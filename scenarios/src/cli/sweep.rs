@@ -322,10 +322,23 @@ pub struct AdviseArgs {
     /// Failure runs per candidate (at least 1).
     #[arg(long, default_value_t = 200, value_parser = parse_runs)]
     pub runs: u64,
-    /// Healthy runs per candidate (at least 1).
+    /// How to estimate the false-reset rate: `is`, importance sampling on the loss draws
+    /// (rates far below one per year with a bounded relative error; independent loss only),
+    /// or `direct`, long healthy runs (--healthy-runs x --horizon) with resets counted.
+    /// Default: `is`, or `direct` with --burst.
+    #[arg(long, value_enum)]
+    pub method: Option<sweep::advise::Method>,
+    /// Importance sampling: estimate each rate until its 95 % interval's half-width is at
+    /// most this fraction of it (0.25 = 25 %)...
+    #[arg(long, default_value_t = 0.25)]
+    pub target_width: f64,
+    /// ... or until this many blocks (of one detection time each) have run.
+    #[arg(long, default_value_t = 4_000, value_parser = parse_runs)]
+    pub max_blocks: u64,
+    /// Direct method: healthy runs per candidate (at least 1).
     #[arg(long, default_value_t = 8, value_parser = parse_runs)]
     pub healthy_runs: u64,
-    /// Simulated time of each healthy run.
+    /// Direct method: simulated time of each healthy run.
     #[arg(long, default_value = "1d")]
     pub horizon: sim_core::time::Duration,
     /// Worker threads (at least 1; default: all cores).
@@ -381,6 +394,27 @@ pub(super) fn advise(a: &AdviseArgs, out: &mut dyn Write, err: &mut dyn Write) -
             return EXIT_INVALID;
         }
     }
+    let method = match (a.method, a.burst) {
+        (Some(advise::Method::Is), Some(_)) => {
+            let _ = writeln!(
+                err,
+                "holdtime: --method is covers independent loss only (a burst chain's likelihood \
+                 ratio is not a function of the loss counts): use --method direct with --burst"
+            );
+            return EXIT_INVALID;
+        }
+        (Some(m), _) => m,
+        (None, Some(_)) => advise::Method::Direct,
+        (None, None) => advise::Method::Is,
+    };
+    if !(a.target_width > 0.0 && a.target_width < 1.0) {
+        let _ = writeln!(
+            err,
+            "holdtime: --target-width {} is not a fraction in (0, 1)",
+            a.target_width
+        );
+        return EXIT_INVALID;
+    }
     let source = a
         .scenario
         .clone()
@@ -412,6 +446,12 @@ pub(super) fn advise(a: &AdviseArgs, out: &mut dyn Write, err: &mut dyn Write) -
         max_outage: a.max_outage,
         max_false_per_year: a.max_false_per_year,
         runs: a.runs,
+        method,
+        rare: sweep::rare::RareSpec {
+            target: a.target_width,
+            max_blocks: a.max_blocks,
+            ..sweep::rare::RareSpec::default()
+        },
         healthy_runs: a.healthy_runs,
         horizon: a.horizon,
         seed: a.seed,

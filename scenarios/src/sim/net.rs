@@ -273,6 +273,29 @@ pub struct Net {
         reason = "the boxes themselves are what is reused: a frame carries a Box<Segment>"
     )]
     spare_segments: Vec<Box<Segment>>,
+    /// Importance sampling's tilt ([`crate::sweep::rare`]); `None` in every ordinary run.
+    pub(crate) tilt: Option<Tilt>,
+}
+
+/// Importance sampling ([`crate::sweep::rare`]): the frames that carry something (TCP data,
+/// a datagram) travelling on hops with independent loss are sorted into components, one per
+/// (session, direction of travel); the frames of component `pick` are decided at loss `q`
+/// instead of their hop's `p`, the others at `p`. For every component, `log_ratio` sums
+/// `ln(q/p)` per loss and `ln((1 − q)/(1 − p))` per frame through: the log of the likelihood
+/// ratio of its frames' decisions under `q` against `p`. Pure ACKs are left alone: a hold
+/// timer restarts only on a message delivered, so their loss does not make a reset.
+#[derive(Debug, Clone)]
+pub(crate) struct Tilt {
+    /// Per segment: the real loss `p` of an independent-loss hop (`None`: not tilted).
+    pub(crate) p: Vec<Option<f64>>,
+    /// The tilted loss.
+    pub(crate) q: f64,
+    /// The component run at `q`: `2·session + toward`.
+    pub(crate) pick: usize,
+    /// Per component: the log likelihood ratio of its frames' decisions (`q` against `p`).
+    pub(crate) log_ratio: Vec<f64>,
+    /// Per component: frames lost and frames decided.
+    pub(crate) counts: Vec<(u64, u64)>,
 }
 
 /// Errors building the network from a topology.
@@ -378,6 +401,7 @@ impl Net {
             scratch: Vec::new(),
             spare: Vec::new(),
             spare_segments: Vec::new(),
+            tilt: None,
         })
     }
 
@@ -749,10 +773,54 @@ impl Net {
                 frame: frame.clone(),
             });
         }
+        let tilted = match (&self.tilt, &frame) {
+            (Some(_), Frame::Tcp { segment, .. }) if segment.payload.is_empty() => None,
+            (Some(t), _) => {
+                // Only the first lossy hop a frame meets is tilted: a frame lost on a later
+                // hop instead would weigh ((1 − p)/(1 − q))·(p/q), not p/q, and that spread
+                // between paths is weight degeneracy.
+                let lossy = |seg: SegIx| t.p.get(seg.0).copied().flatten();
+                let earlier = (0..k)
+                    .filter_map(|j| self.hop_at(session, toward, j))
+                    .any(|(s, _)| lossy(s).is_some());
+                lossy(seg).filter(|_| !earlier).map(|p| {
+                    let c = 2 * session.0 + usize::from(toward & 1);
+                    (c, p, t.q, c == t.pick)
+                })
+            }
+            (None, _) => None,
+        };
         let Some(link) = self.links.get_mut(seg.0) else {
             return;
         };
-        match link.transmit(now, dir, frame.wire_len()) {
+        if let Some((_, _, q, true)) = tilted {
+            link.set_loss(dir, sim_core::link::LossModel::Bernoulli { p: q });
+        }
+        let outcome = link.transmit(now, dir, frame.wire_len());
+        if let Some((c, p, q, pick)) = tilted {
+            if pick {
+                link.set_loss(dir, sim_core::link::LossModel::Bernoulli { p });
+            }
+            let lost = match outcome {
+                Outcome::Deliver(_) => Some(false),
+                Outcome::Drop(DropCause::Loss) => Some(true),
+                Outcome::Drop(_) => None,
+            };
+            if let (Some(lost), Some(t)) = (lost, self.tilt.as_mut()) {
+                if t.log_ratio.len() <= c {
+                    t.log_ratio.resize(c + 1, 0.0);
+                    t.counts.resize(c + 1, (0, 0));
+                }
+                t.log_ratio[c] += if lost {
+                    q.ln() - p.ln()
+                } else {
+                    (1.0 - q).ln() - (1.0 - p).ln()
+                };
+                t.counts[c].0 += u64::from(lost);
+                t.counts[c].1 += 1;
+            }
+        }
+        match outcome {
             Outcome::Deliver(delivery) => {
                 let hop = u16::try_from(k).unwrap_or(u16::MAX);
                 engine.schedule_at(

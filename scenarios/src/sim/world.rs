@@ -409,6 +409,16 @@ impl<'a> World<'a> {
     /// Hands the run over to `seed` at the fork (see the module doc): re-keys every random
     /// stream, re-draws the keepalive phases, and schedules the faults.
     pub(crate) fn fork(&mut self, seed: u64) {
+        self.reseed(seed, self.fork_at);
+        self.meas.trace_fork(self.fork_at, seed);
+        self.schedule_faults();
+    }
+
+    /// The fork's re-keying at `now`, without scheduling anything: every random stream
+    /// re-keyed from `seed`, every Established session's keepalive stream put in its
+    /// stationary phase (see the module doc). [`crate::sweep::rare`] calls it at the start
+    /// of each block of a rare-event estimate, on a clone of a world that is past its fork.
+    pub(crate) fn reseed(&mut self, seed: u64, now: Instant) {
         self.seed = Seed(seed);
         let key = self.seed.stream_named("fork").next_u64();
         self.net.rekey(key);
@@ -416,7 +426,6 @@ impl<'a> World<'a> {
             r.rekey(key);
         }
         if self.started {
-            let now = self.fork_at;
             for s in 0..self.topo.sessions.len() {
                 for end in 0..2_u8 {
                     let (me, peer) = (
@@ -432,8 +441,41 @@ impl<'a> World<'a> {
                 self.flush_router(r);
             }
         }
-        self.meas.trace_fork(self.fork_at, seed);
-        self.schedule_faults();
+    }
+
+    /// Rare-event estimation ([`crate::sweep::rare`]): starts the routers if need be, then
+    /// handles every event before `until` and before the end, stopping early (before the
+    /// next event) once `stop` holds. Returns whether it stopped early.
+    pub(crate) fn step_until(
+        &mut self,
+        until: Instant,
+        stop: impl Fn(&Self) -> bool,
+    ) -> Result<bool, RunError> {
+        self.start();
+        while let Some(t) = self.engine.peek_time() {
+            if stop(self) {
+                return Ok(true);
+            }
+            if t >= until || t >= self.end {
+                break;
+            }
+            if let Some((t, ev)) = self.engine.step() {
+                self.dispatch(t, ev)?;
+            }
+        }
+        Ok(stop(self))
+    }
+
+    /// Messages sent so far, every kind (BGP as they left on the wire, BFD as sent), as the
+    /// report counts them.
+    pub(crate) fn messages_sent(&self) -> u64 {
+        MessageType::ALL
+            .iter()
+            .map(|k| match k {
+                MessageType::Bfd => self.meas.bfd_sent,
+                _ => self.net.messages_sent(*k),
+            })
+            .sum()
     }
 
     /// Starts every router (once).

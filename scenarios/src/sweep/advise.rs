@@ -1,44 +1,68 @@
 //! `holdtime advise`: sizing BGP timers and BFD from distributions.
 //!
-//! For each candidate configuration (hold/keepalive pairs from Microsoft's default 180/60 s
-//! down to the 10/3 s floor the MSEE accepts, and BFD at 750 ms and 300 ms × 3 beside the
+//! Timers are written keepalive/hold throughout (`3/10 s`: a keepalive every 3 s, the
+//! session declared dead after 10 s without a message), as the library's `tuned-10-30`
+//! (keepalive 10 s, hold 30 s) names them.
+//!
+//! For each candidate configuration (keepalive/hold pairs from Microsoft's default 60/180 s
+//! down to the 3/10 s floor the MSEE accepts, and BFD at 750 ms and 300 ms × 3 beside the
 //! default timers; each under the RFC 6298 and the Linux TCP retransmission floors) the
 //! advisor measures three things:
 //!
 //! 1. **Outage after a silent failure**: a sweep of the scenario (its faults as written) over
 //!    seeds, so over keepalive and BFD phases; the summary is the worst direction's p99.
 //! 2. **False session resets on a healthy link**: the same sessions with no fault and no
-//!    expectations, run for long horizons with the loss model on the faulted link (the first
-//!    fault's target, else `circuit.primary`); every session flap is a false failover. The
-//!    rate is counted per year of *up time* of the sessions over that link (both ends
-//!    Established, averaged over those sessions), not per year of simulated time: a reset
-//!    session spends time reconnecting through the same loss, during which it cannot be
-//!    reset again, so per simulated hour a very lossy link would look *safer* than a
-//!    moderately lossy one (at 30 % loss the per-simulated-hour rate came out below the
-//!    10 % one). Up time is the exposure: a failover happens only to a session that is up.
-//!    The rate comes with an exact Poisson (Garwood) 95 % confidence interval.
-//! 3. **Control-plane overhead**: messages (BGP and BFD) per second on the healthy runs.
+//!    expectations, with the loss model on the faulted link (the first fault's target, else
+//!    `circuit.primary`); every session flap is a false failover. The rate is counted per
+//!    year of *up time* of the sessions over that link (both ends Established, averaged over
+//!    those sessions), not per year of simulated time: a reset session spends time
+//!    reconnecting through the same loss, during which it cannot be reset again, so per
+//!    simulated hour a very lossy link would look *safer* than a moderately lossy one (at
+//!    30 % loss the per-simulated-hour rate came out below the 10 % one). Up time is the
+//!    exposure: a failover happens only to a session that is up. Two methods
+//!    ([`Method`]):
+//!    - `is` (the default with independent loss): importance sampling on the loss draws
+//!      ([`super::rare`]), which reaches rates far below one per year with a bounded
+//!      relative error; the interval is the normal one over the weighted blocks, with
+//!      diagnostics;
+//!    - `direct`: long healthy runs (`--healthy-runs` × `--horizon`) and the reset count,
+//!      with an exact Poisson (Garwood) 95 % interval. The only method for bursty loss.
+//! 3. **Control-plane overhead**: messages (BGP and BFD) per second on the healthy link.
 //!
-//! Ranking: configurations that meet both budgets (outage p99 ≤ `--max-outage`, estimated
-//! false rate ≤ `--max-false-per-year`) first; then by number of budgets missed, outage p99,
-//! the false rate, its upper bound, and messages per second. The recommendation says when
-//! the upper confidence bound is still above the budget (too little healthy time simulated
-//! to confirm it: raise `--horizon` or `--healthy-runs`). That order is lexicographic in quantities where smaller is better,
-//! so a configuration that is no worse on every one and better on one is never ranked below
-//! one it dominates.
+//! # Verdicts
+//!
+//! A candidate *meets* its budgets when its failure metric's p99 is within `--max-outage`
+//! and the **upper** bound of its false-reset interval is within `--max-false-per-year` (and
+//! the estimator raised no warning). It *misses* when the outage is over budget or the lower
+//! bound of the false-reset interval is over. Otherwise it is *not shown* to meet them, with
+//! the reason (the interval straddles the budget, or the estimate cannot be trusted): a
+//! candidate whose upper bound exceeds the budget is never marked as meeting it.
+//!
+//! Ranking: by the number of budgets not shown met, then outage p99, the upper bound of the
+//! false-reset rate, its estimate, and messages per second. That order is lexicographic in
+//! quantities where smaller is better, so a configuration that is no worse on every one and
+//! better on one is never ranked below one it dominates.
+//!
+//! The result is an [`Advice`] (`"format": "holdtime.advise/1"`), which both the text
+//! ([`render`]) and the JSON ([`to_json`]) show.
 
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use serde::{Deserialize, Serialize};
 use sim_core::time::Duration;
 use toml::{Table, Value};
 
 use super::grid::Point;
 use super::histogram::show_us;
+use super::rare::{Base, RareError, RareEstimate, RareSpec, YEAR_NS};
 use super::runner::{Batch, Gate, Stop, progress_bar};
 use super::{Exec, PointResult, Sample, SweepError, parse_doc, variant};
 use crate::scenario::Scenario;
 use crate::spec::TcpPreset;
+
+/// The JSON format tag of an [`Advice`].
+pub const FORMAT: &str = "holdtime.advise/1";
 
 /// One candidate configuration.
 #[derive(Debug, Clone, PartialEq)]
@@ -54,38 +78,49 @@ pub struct Candidate {
 }
 
 impl Candidate {
-    /// `180/60 s`, `BFD 300 ms x3 + 180/60 s`, with the TCP preset.
+    /// Keepalive/hold: `60/180 s`, `BFD 300 ms x3 + 60/180 s`, with the TCP preset.
     #[must_use]
     pub fn label(&self) -> String {
         let timers = format!(
             "{}/{} s",
-            self.hold.as_nanos() / 1_000_000_000,
-            self.keepalive.as_nanos() / 1_000_000_000
+            self.keepalive.as_nanos() / 1_000_000_000,
+            self.hold.as_nanos() / 1_000_000_000
         );
-        let tcp = match self.tcp {
-            TcpPreset::Linux => "linux",
-            TcpPreset::Rfc6298 => "rfc6298",
-        };
         match self.bfd {
             Some(i) => format!(
-                "BFD {} ms x3 + {timers}, tcp {tcp}",
-                i.as_nanos() / 1_000_000
+                "BFD {} ms x3 + {timers}, tcp {}",
+                i.as_nanos() / 1_000_000,
+                self.tcp_name()
             ),
-            None => format!("{timers}, tcp {tcp}"),
+            None => format!("{timers}, tcp {}", self.tcp_name()),
+        }
+    }
+
+    const fn tcp_name(&self) -> &'static str {
+        match self.tcp {
+            TcpPreset::Linux => "linux",
+            TcpPreset::Rfc6298 => "rfc6298",
+        }
+    }
+
+    /// The shortest time without a message after which the session is torn down: the hold
+    /// time, or 3 BFD intervals (RFC 5880 §6.8.4: the detection time is the multiplier times
+    /// the agreed interval) when shorter.
+    #[must_use]
+    pub fn detection(&self) -> Duration {
+        match self.bfd {
+            Some(i) => self.hold.min(i.saturating_mul(3)),
+            None => self.hold,
         }
     }
 
     /// The scenario settings that make this candidate.
     #[must_use]
     pub fn point(&self) -> Point {
-        let tcp = match self.tcp {
-            TcpPreset::Linux => "linux",
-            TcpPreset::Rfc6298 => "rfc6298",
-        };
         let mut settings = vec![
             ("bgp.hold_time".to_owned(), self.hold.to_string()),
             ("bgp.keepalive".to_owned(), self.keepalive.to_string()),
-            ("tcp.preset".to_owned(), tcp.to_owned()),
+            ("tcp.preset".to_owned(), self.tcp_name().to_owned()),
         ];
         match self.bfd {
             Some(i) => {
@@ -99,8 +134,8 @@ impl Candidate {
     }
 }
 
-/// The default candidates: 180/60, 90/30, 60/20, 30/10, 15/5 and 10/3 s, then BFD 750 ms and
-/// 300 ms × 3 with 180/60 s; each under RFC 6298 and Linux TCP.
+/// The default candidates (keepalive/hold): 60/180, 30/90, 20/60, 10/30, 5/15 and 3/10 s,
+/// then BFD 750 ms and 300 ms × 3 with 60/180 s; each under RFC 6298 and Linux TCP.
 #[must_use]
 pub fn default_candidates() -> Vec<Candidate> {
     let pairs = [(180, 60), (90, 30), (60, 20), (30, 10), (15, 5), (10, 3)];
@@ -124,6 +159,16 @@ pub fn default_candidates() -> Vec<Candidate> {
         }
     }
     out
+}
+
+/// How the false-reset rate is estimated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum Method {
+    /// Long healthy runs, resets counted (exact Poisson interval).
+    Direct,
+    /// Importance sampling on the loss draws ([`super::rare`]); independent loss only.
+    Is,
 }
 
 /// The loss on the healthy link.
@@ -195,13 +240,17 @@ pub struct AdviseSpec {
     pub metric: Option<String>,
     /// Budget of the failure metric's p99 (default metric: the worst direction's outage).
     pub max_outage: Duration,
-    /// False-reset budget per year (compared with the estimate; the bound is reported).
+    /// False-reset budget per year: met only when the interval's upper bound is within it.
     pub max_false_per_year: f64,
     /// Failure runs per candidate.
     pub runs: u64,
-    /// Healthy runs per candidate.
+    /// How the false-reset rate is estimated.
+    pub method: Method,
+    /// Importance sampling's target width and block budget ([`Method::Is`]).
+    pub rare: RareSpec,
+    /// Healthy runs per candidate ([`Method::Direct`]).
     pub healthy_runs: u64,
-    /// Simulated time of each healthy run.
+    /// Simulated time of each healthy run ([`Method::Direct`]).
     pub horizon: Duration,
     /// Base seed.
     pub seed: u64,
@@ -226,44 +275,131 @@ pub struct Assessment {
     pub outage_p50_us: u64,
     /// Worst direction's outage p99, µs.
     pub outage_p99_us: u64,
-    /// Session flaps in the healthy runs.
+    /// Session flaps in the healthy runs ([`Method::Direct`]); blocks with a reset
+    /// ([`Method::Is`]).
     pub false_resets: u64,
-    /// Healthy time simulated.
+    /// Healthy time simulated ([`Method::Direct`]).
     pub healthy_ns: u128,
     /// Up time of the sessions over the lossy link in the healthy runs (both ends
     /// Established, averaged over those sessions): the exposure the rate is counted against.
     pub up_ns: u64,
     /// False resets per year of up time (point estimate).
     pub per_year: f64,
-    /// 95 % confidence interval per year.
+    /// 95 % confidence interval per year (the upper bound infinite when there is none).
     pub per_year_ci: (f64, f64),
-    /// Messages per second on the healthy runs.
+    /// The importance-sampling estimate and its diagnostics ([`Method::Is`]).
+    pub rare: Option<RareEstimate>,
+    /// Messages per second on the healthy link.
     pub messages_per_s: f64,
-    /// Budgets missed (0, 1 or 2).
+    /// Budgets not shown met (0, 1 or 2): outage p99 over budget, and the false-reset upper
+    /// bound over budget (or an estimate with a warning).
     pub missed: u8,
+    /// Whether the budgets are met, missed, or not shown met (see the module doc).
+    pub verdict: Verdict,
 }
 
-const YEAR_NS: f64 = 365.25 * 86_400.0 * 1e9;
+/// A candidate's verdict against the budgets (see the module doc).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "verdict", content = "reason", rename_all = "snake_case")]
+pub enum Verdict {
+    /// Both budgets met: outage p99 within, false-reset upper bound within.
+    Meets,
+    /// A budget missed: the outage p99 over it, or the false-reset lower bound over it.
+    Misses(String),
+    /// Not shown to meet the false-reset budget (the interval reaches above it, or the
+    /// estimate cannot be trusted), outage within.
+    NotShown(String),
+}
+
+impl Verdict {
+    /// `yes`, `no`, `not shown`.
+    #[must_use]
+    pub const fn word(&self) -> &'static str {
+        match self {
+            Self::Meets => "yes",
+            Self::Misses(_) => "no",
+            Self::NotShown(_) => "not shown",
+        }
+    }
+
+    /// Why not met, if not.
+    #[must_use]
+    pub fn reason(&self) -> Option<&str> {
+        match self {
+            Self::Meets => None,
+            Self::Misses(r) | Self::NotShown(r) => Some(r),
+        }
+    }
+}
+
+/// The verdict of a candidate with outage p99 `outage_p99_us`, false-reset interval `ci`
+/// and estimator `warnings`, against `spec`'s budgets.
+#[must_use]
+pub fn verdict(
+    spec: &AdviseSpec,
+    outage_p99_us: u64,
+    ci: (f64, f64),
+    warnings: &[String],
+) -> Verdict {
+    let budget = spec.max_false_per_year;
+    if outage_p99_us > spec.max_outage.as_nanos() / 1_000 {
+        return Verdict::Misses(format!(
+            "{} p99 {} over the {} budget",
+            spec.metric_label(),
+            show_us(outage_p99_us),
+            spec.max_outage
+        ));
+    }
+    if ci.0 > budget {
+        return Verdict::Misses(format!(
+            "at least {} false resets/year (95 % lower bound), over the budget of {}",
+            show_rate(ci.0),
+            show_rate(budget)
+        ));
+    }
+    if ci.1 > budget {
+        return Verdict::NotShown(format!(
+            "the false-reset upper bound {}/year is above the budget of {}",
+            show_rate(ci.1),
+            show_rate(budget)
+        ));
+    }
+    if let Some(w) = warnings.first() {
+        return Verdict::NotShown(format!("the false-reset estimate cannot be trusted: {w}"));
+    }
+    Verdict::Meets
+}
 
 /// Assesses every candidate and returns them ranked (best first).
 ///
 /// # Errors
 ///
-/// [`SweepError::NoRuns`] when `spec.runs` or `spec.healthy_runs` is 0 (a ranking on no runs
-/// would mean nothing); otherwise [`SweepError`] if the scenario or a variant is invalid, or a
-/// run fails.
+/// [`SweepError::NoRuns`] when `spec.runs` (or, with [`Method::Direct`],
+/// `spec.healthy_runs`) is 0 (a ranking on no runs would mean nothing);
+/// [`SweepError::Rare`] when importance sampling cannot run (bursty loss); otherwise
+/// [`SweepError`] if the scenario or a variant is invalid, or a run fails.
 pub fn assess(spec: &AdviseSpec, exec: Exec<'_>) -> Result<Vec<Assessment>, SweepError> {
-    for (n, what) in [
-        (spec.runs, "failure runs per candidate"),
-        (spec.healthy_runs, "healthy runs per candidate"),
+    let direct = spec.method == Method::Direct;
+    for (n, what, needed) in [
+        (spec.runs, "failure runs per candidate", true),
+        (spec.healthy_runs, "healthy runs per candidate", direct),
     ] {
-        if n == 0 {
+        if n == 0 && needed {
             return Err(SweepError::NoRuns { what });
         }
     }
+    if !direct && spec.loss.burst.is_some() {
+        return Err(SweepError::Rare(RareError::NotBernoulli.to_string()));
+    }
     let (name, text) = crate::source_text(&spec.source)?;
     let doc = parse_doc(&name, &text)?;
-    let healthy_doc = healthy(&doc, spec.loss, spec.horizon);
+    // Importance sampling stops its blocks itself: the horizon only has to be out of reach.
+    let horizon = if direct {
+        spec.horizon
+    } else {
+        Duration::from_secs(7 * 86_400)
+    };
+    let healthy_doc = healthy(&doc, spec.loss, horizon);
     let target = lossy_target(&doc);
     let mut failing: Vec<Scenario> = Vec::new();
     let mut healthy_sc: Vec<Scenario> = Vec::new();
@@ -288,7 +424,11 @@ pub fn assess(spec: &AdviseSpec, exec: Exec<'_>) -> Result<Vec<Assessment>, Swee
         })
     };
     let fail_refs: Vec<&Scenario> = failing.iter().collect();
-    let healthy_refs: Vec<&Scenario> = healthy_sc.iter().collect();
+    let healthy_refs: Vec<&Scenario> = if direct {
+        healthy_sc.iter().collect()
+    } else {
+        Vec::new()
+    };
     let fail_batch = Batch::new(&fail_refs, spec.runs, spec.seed, None);
     let healthy_batch = Batch::new(&healthy_refs, spec.healthy_runs, spec.seed, None);
     // Flaps and up time are summed exactly here (the histograms keep 3 significant digits).
@@ -330,25 +470,24 @@ pub fn assess(spec: &AdviseSpec, exec: Exec<'_>) -> Result<Vec<Assessment>, Swee
     if let Some(b) = bar {
         b.finish_and_clear();
     }
-    let (fail_parts, healthy_parts) = parts?;
+    let (fail_parts, mut healthy_parts) = parts?;
+    let rare = if direct {
+        Vec::new()
+    } else {
+        rare_all(spec, exec, &healthy_sc, &exposed)?
+    };
     let mut out = Vec::with_capacity(spec.candidates.len());
-    for (((((c, fsc), fparts), hparts), flaps), up_ns) in spec
+    for (i, ((c, fsc), fparts)) in spec
         .candidates
         .iter()
         .zip(&failing)
         .zip(fail_parts)
-        .zip(healthy_parts)
-        .zip(&flaps)
-        .zip(&up_ns)
+        .enumerate()
     {
         let dirs: Vec<String> = fsc.directions().into_iter().map(|d| d.name).collect();
         let mut failure = PointResult::new(c.point());
         for p in &fparts {
             failure.add(p)?;
-        }
-        let mut health = PointResult::new(c.point());
-        for p in &hparts {
-            health.add(p)?;
         }
         let worst = |q: f64| match &spec.metric {
             Some(m) => failure.hists.get(m).map_or(0, |h| h.quantile(q)),
@@ -359,69 +498,276 @@ pub fn assess(spec: &AdviseSpec, exec: Exec<'_>) -> Result<Vec<Assessment>, Swee
                 .max()
                 .unwrap_or(0),
         };
-        let false_resets = flaps.load(Ordering::Relaxed);
-        let up_ns = up_ns.load(Ordering::Relaxed);
-        #[allow(clippy::cast_precision_loss, reason = "rates for display and ranking")]
-        let years = up_ns as f64 / YEAR_NS;
-        let (lo, hi) = garwood(false_resets, 0.05);
-        let (per_year, per_year_ci) = if years > 0.0 {
-            #[allow(clippy::cast_precision_loss, reason = "counts far below 2^52")]
-            let k = false_resets as f64;
-            (k / years, (lo / years, hi / years))
-        } else {
-            (f64::INFINITY, (0.0, f64::INFINITY))
-        };
         let outage_p99_us = worst(0.99);
-        let missed = u8::from(outage_p99_us > spec.max_outage.as_nanos() / 1_000)
-            + u8::from(per_year > spec.max_false_per_year);
-        out.push(Assessment {
-            candidate: c.clone(),
-            outage_p50_us: worst(0.5),
-            outage_p99_us,
-            false_resets,
-            healthy_ns: health.simulated_ns,
-            up_ns,
-            per_year,
-            per_year_ci,
-            messages_per_s: health.messages_per_s(),
-            missed,
-            failure,
-        });
+        let a = if direct {
+            let mut health = PointResult::new(c.point());
+            for p in healthy_parts
+                .get_mut(i)
+                .map(std::mem::take)
+                .unwrap_or_default()
+            {
+                health.add(&p)?;
+            }
+            let false_resets = flaps[i].load(Ordering::Relaxed);
+            let up_ns = up_ns[i].load(Ordering::Relaxed);
+            #[allow(clippy::cast_precision_loss, reason = "rates for display and ranking")]
+            let years = up_ns as f64 / YEAR_NS;
+            let (lo, hi) = garwood(false_resets, 0.05);
+            let (per_year, per_year_ci) = if years > 0.0 {
+                #[allow(clippy::cast_precision_loss, reason = "counts far below 2^52")]
+                let k = false_resets as f64;
+                (k / years, (lo / years, hi / years))
+            } else {
+                (f64::INFINITY, (0.0, f64::INFINITY))
+            };
+            let verdict = verdict(spec, outage_p99_us, per_year_ci, &[]);
+            Assessment {
+                candidate: c.clone(),
+                outage_p50_us: worst(0.5),
+                outage_p99_us,
+                false_resets,
+                healthy_ns: health.simulated_ns,
+                up_ns,
+                per_year,
+                per_year_ci,
+                rare: None,
+                messages_per_s: health.messages_per_s(),
+                missed: missed(spec, outage_p99_us, per_year_ci, &[]),
+                verdict,
+                failure,
+            }
+        } else {
+            let (est, msgs) = rare.get(i).cloned().unwrap_or_default();
+            let (per_year, per_year_ci, warnings, hits) = match &est {
+                Some(e) => (
+                    e.per_year,
+                    (e.lower, e.upper.unwrap_or(f64::INFINITY)),
+                    e.warnings.clone(),
+                    e.hits,
+                ),
+                // No lossy link: no random loss, no false reset.
+                None => (0.0, (0.0, 0.0), Vec::new(), 0),
+            };
+            let verdict = verdict(spec, outage_p99_us, per_year_ci, &warnings);
+            Assessment {
+                candidate: c.clone(),
+                outage_p50_us: worst(0.5),
+                outage_p99_us,
+                false_resets: hits,
+                healthy_ns: 0,
+                up_ns: 0,
+                per_year,
+                per_year_ci,
+                rare: est,
+                messages_per_s: msgs,
+                missed: missed(spec, outage_p99_us, per_year_ci, &warnings),
+                verdict,
+                failure,
+            }
+        };
+        out.push(a);
     }
     rank(&mut out);
     Ok(out)
 }
 
-/// The assessments as JSON (`holdtime-advise/1`), for `holdtime report`.
+/// Budgets not shown met: the outage p99 over its budget, and the false-reset upper bound
+/// over its budget or an estimate with a warning.
+fn missed(spec: &AdviseSpec, outage_p99_us: u64, ci: (f64, f64), warnings: &[String]) -> u8 {
+    u8::from(outage_p99_us > spec.max_outage.as_nanos() / 1_000)
+        + u8::from(ci.1 > spec.max_false_per_year || !warnings.is_empty())
+}
+
+/// The importance-sampling estimate of every candidate, over `exec.jobs` threads (each
+/// candidate's estimate on one thread, so the result does not depend on the number of
+/// threads); `None` for a candidate whose scenario has no lossy link.
+fn rare_all(
+    spec: &AdviseSpec,
+    exec: Exec<'_>,
+    healthy: &[Scenario],
+    exposed: &[Vec<String>],
+) -> Result<Vec<(Option<RareEstimate>, f64)>, SweepError> {
+    type Slot = std::sync::Mutex<Option<Result<(Option<RareEstimate>, f64), RareError>>>;
+    let slots: Vec<Slot> = healthy
+        .iter()
+        .map(|_| std::sync::Mutex::new(None))
+        .collect();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let rare = RareSpec {
+        seed: spec.seed,
+        ..spec.rare
+    };
+    let work = || {
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let (Some(sc), Some(c), Some(e)) =
+                (healthy.get(i), spec.candidates.get(i), exposed.get(i))
+            else {
+                break;
+            };
+            let r = match Base::new(sc, e, c.detection()) {
+                Ok(base) => super::rare::estimate(&base, c.detection(), &rare)
+                    .map(|est| (Some(est), base.messages_per_s))
+                    .map_err(RareError::from),
+                Err(RareError::NoLoss) => Ok((None, 0.0)),
+                Err(e) => Err(e),
+            };
+            if let Some(s) = slots.get(i) {
+                *s.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(r);
+            }
+        }
+    };
+    std::thread::scope(|scope| {
+        for _ in 1..exec.jobs.max(1).min(healthy.len()) {
+            scope.spawn(work);
+        }
+        work();
+    });
+    let mut out = Vec::with_capacity(slots.len());
+    for (s, c) in slots.into_iter().zip(&spec.candidates) {
+        match s
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        {
+            Some(Ok(r)) => out.push(r),
+            Some(Err(e)) => return Err(SweepError::Rare(format!("{}: {e}", c.label()))),
+            None => out.push((None, 0.0)),
+        }
+    }
+    Ok(out)
+}
+
+/// The typed result of `holdtime advise` (`"format": "holdtime.advise/1"`): what the text
+/// and the JSON show, and what `holdtime report` reads.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Advice {
+    /// [`FORMAT`].
+    pub format: String,
+    /// The scenario as given.
+    pub scenario: String,
+    /// The failure metric ranked by (`outage`: the worst direction's).
+    pub metric: String,
+    /// The loss on the healthy link, in words.
+    pub loss: String,
+    /// How the false-reset rate was estimated.
+    pub method: Method,
+    /// What the false-reset estimate cost, in words.
+    pub healthy: String,
+    /// Failure runs per candidate.
+    pub failure_runs: u64,
+    /// The outage budget, as `4m`.
+    pub max_outage: String,
+    /// The false-reset budget per year.
+    pub max_false_per_year: f64,
+    /// The candidates, best first.
+    pub ranked: Vec<Ranked>,
+}
+
+/// One candidate in an [`Advice`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Ranked {
+    /// From 1.
+    pub rank: usize,
+    /// Keepalive/hold, BFD and TCP in words (`3/10 s, tcp linux`).
+    pub candidate: String,
+    /// The keepalive, as `3s`.
+    pub keepalive: String,
+    /// The hold time, as `10s`.
+    pub hold: String,
+    /// The BFD interval (multiplier 3), as `300ms`.
+    pub bfd: Option<String>,
+    /// The TCP preset.
+    pub tcp: String,
+    /// The failure metric's p50, µs.
+    pub outage_p50_us: u64,
+    /// The failure metric's p99, µs.
+    pub outage_p99_us: u64,
+    /// False resets per year of up time (`None`: infinite).
+    pub false_per_year: Option<f64>,
+    /// Its 95 % interval (`None`: unbounded).
+    pub false_per_year_ci: [Option<f64>; 2],
+    /// The interval's half-width over the estimate.
+    pub rel_half_width: Option<f64>,
+    /// Resets counted ([`Method::Direct`]) or blocks with a reset ([`Method::Is`]).
+    pub false_resets: u64,
+    /// Healthy time simulated, ns ([`Method::Direct`]).
+    pub healthy_ns: String,
+    /// Up time of the exposed sessions, ns ([`Method::Direct`]).
+    pub up_ns: String,
+    /// The importance-sampling estimate and its diagnostics ([`Method::Is`]).
+    pub importance: Option<RareEstimate>,
+    /// Messages (BGP and BFD) per second on the healthy link.
+    pub messages_per_s: f64,
+    /// Both budgets met (the verdict is [`Verdict::Meets`]).
+    pub meets_budgets: bool,
+    /// The verdict and its reason.
+    #[serde(flatten)]
+    pub verdict: Verdict,
+}
+
+impl Advice {
+    /// The advice of `ranked` under `spec`.
+    #[must_use]
+    pub fn new(spec: &AdviseSpec, ranked: &[Assessment]) -> Self {
+        let healthy = match spec.method {
+            Method::Is => format!(
+                "importance sampling on the loss draws, to a 95 % half-width of {:.0} % (at most {} blocks)",
+                spec.rare.target * 100.0,
+                spec.rare.max_blocks
+            ),
+            Method::Direct => format!("{} x {} direct", spec.healthy_runs, spec.horizon),
+        };
+        Self {
+            format: FORMAT.to_owned(),
+            scenario: spec.source.clone(),
+            metric: spec.metric_label().to_owned(),
+            loss: spec.loss.describe(),
+            method: spec.method,
+            healthy,
+            failure_runs: spec.runs,
+            max_outage: spec.max_outage.to_string(),
+            max_false_per_year: spec.max_false_per_year,
+            ranked: ranked
+                .iter()
+                .enumerate()
+                .map(|(i, a)| {
+                    let rel = match &a.rare {
+                        Some(r) => r.rel_half_width,
+                        None if a.per_year > 0.0 && a.per_year.is_finite() => {
+                            Some((a.per_year_ci.1 - a.per_year_ci.0) / 2.0 / a.per_year)
+                        }
+                        None => None,
+                    };
+                    Ranked {
+                        rank: i + 1,
+                        candidate: a.candidate.label(),
+                        keepalive: a.candidate.keepalive.to_string(),
+                        hold: a.candidate.hold.to_string(),
+                        bfd: a.candidate.bfd.map(|d| d.to_string()),
+                        tcp: a.candidate.tcp_name().to_owned(),
+                        outage_p50_us: a.outage_p50_us,
+                        outage_p99_us: a.outage_p99_us,
+                        false_per_year: finite(a.per_year),
+                        false_per_year_ci: [finite(a.per_year_ci.0), finite(a.per_year_ci.1)],
+                        rel_half_width: rel,
+                        false_resets: a.false_resets,
+                        healthy_ns: a.healthy_ns.to_string(),
+                        up_ns: a.up_ns.to_string(),
+                        importance: a.rare.clone(),
+                        messages_per_s: a.messages_per_s,
+                        meets_budgets: a.verdict == Verdict::Meets,
+                        verdict: a.verdict.clone(),
+                    }
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The assessments as JSON (an [`Advice`], `holdtime.advise/1`), for `holdtime report`.
 #[must_use]
 pub fn to_json(spec: &AdviseSpec, ranked: &[Assessment]) -> String {
-    let list: Vec<serde_json::Value> = ranked
-        .iter()
-        .map(|a| {
-            serde_json::json!({
-                "candidate": a.candidate.label(),
-                "outage_p50_us": a.outage_p50_us,
-                "outage_p99_us": a.outage_p99_us,
-                "false_resets": a.false_resets,
-                "healthy_ns": a.healthy_ns.to_string(),
-                "up_ns": a.up_ns.to_string(),
-                "false_per_year": finite(a.per_year),
-                "false_per_year_ci": [finite(a.per_year_ci.0), finite(a.per_year_ci.1)],
-                "messages_per_s": a.messages_per_s,
-                "meets_budgets": a.missed == 0,
-            })
-        })
-        .collect();
-    let v = serde_json::json!({
-        "format": "holdtime-advise/1",
-        "scenario": spec.source,
-        "metric": spec.metric_label(),
-        "loss": spec.loss.describe(),
-        "max_outage": spec.max_outage.to_string(),
-        "max_false_per_year": spec.max_false_per_year,
-        "ranked": list,
-    });
-    let mut s = serde_json::to_string_pretty(&v).unwrap_or_default();
+    let mut s = serde_json::to_string_pretty(&Advice::new(spec, ranked)).unwrap_or_default();
     s.push('\n');
     s
 }
@@ -448,8 +794,8 @@ pub fn rank(list: &mut [Assessment]) {
         a.missed
             .cmp(&b.missed)
             .then(a.outage_p99_us.cmp(&b.outage_p99_us))
-            .then(a.per_year.total_cmp(&b.per_year))
             .then(a.per_year_ci.1.total_cmp(&b.per_year_ci.1))
+            .then(a.per_year.total_cmp(&b.per_year))
             .then(a.messages_per_s.total_cmp(&b.messages_per_s))
     });
 }
@@ -561,125 +907,136 @@ fn bisect(f: impl Fn(f64) -> f64, mut lo: f64, mut hi: f64) -> f64 {
 /// The ranked table, the recommendation and the trade-off in words.
 #[must_use]
 pub fn render(spec: &AdviseSpec, ranked: &[Assessment]) -> String {
+    render_advice(&Advice::new(spec, ranked))
+}
+
+/// An [`Advice`] as text: the table, the verdicts' reasons, the recommendation.
+#[must_use]
+pub fn render_advice(a: &Advice) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "advise: {}\n  failure: {} runs per candidate; healthy: {} x {} per candidate with {}\n  budgets: {} p99 <= {}, false resets <= {}/year\n",
-        spec.source,
-        spec.runs,
-        spec.healthy_runs,
-        spec.horizon,
-        spec.loss.describe(),
-        spec.metric_label(),
-        spec.max_outage,
-        spec.max_false_per_year
+        "advise: {}\n  timers: keepalive/hold\n  failure: {} runs per candidate; false resets on a healthy link with {}: {}\n  budgets: {} p99 <= {}, false resets <= {}/year of up time (met when the 95 % upper bound is)\n",
+        a.scenario,
+        a.failure_runs,
+        a.loss,
+        a.healthy,
+        a.metric,
+        a.max_outage,
+        show_rate(a.max_false_per_year)
     );
     let _ = writeln!(
         s,
-        "{:>4}  {:<38} {:>11} {:>11} {:>9} {:>16} {:>9}  meets",
+        "{:>4}  {:<38} {:>11} {:>11} {:>9} {:>20} {:>6} {:>9}  meets",
         "rank",
         "candidate",
-        format!("{} p50", short(spec.metric_label())),
-        format!("{} p99", short(spec.metric_label())),
+        format!("{} p50", short(&a.metric)),
+        format!("{} p99", short(&a.metric)),
         "false/yr",
         "95 % CI",
+        "+/-",
         "msgs/s"
     );
-    for (i, a) in ranked.iter().enumerate() {
+    let opt = |x: Option<f64>| x.map_or_else(|| "inf".to_owned(), show_rate);
+    for r in &a.ranked {
         let _ = writeln!(
             s,
-            "{:>4}  {:<38} {:>11} {:>11} {:>9} {:>16} {:>9.3}  {}",
-            i + 1,
-            a.candidate.label(),
-            show_us(a.outage_p50_us),
-            show_us(a.outage_p99_us),
-            show_rate(a.per_year),
+            "{:>4}  {:<38} {:>11} {:>11} {:>9} {:>20} {:>6} {:>9.3}  {}",
+            r.rank,
+            r.candidate,
+            show_us(r.outage_p50_us),
+            show_us(r.outage_p99_us),
+            opt(r.false_per_year),
             format!(
                 "[{}, {}]",
-                show_rate(a.per_year_ci.0),
-                show_rate(a.per_year_ci.1)
+                opt(r.false_per_year_ci[0]),
+                opt(r.false_per_year_ci[1])
             ),
-            a.messages_per_s,
-            if a.missed == 0 { "yes" } else { "no" }
+            r.rel_half_width
+                .map_or_else(|| "-".to_owned(), |h| format!("{:.0} %", h * 100.0)),
+            r.messages_per_s,
+            r.verdict.word()
         );
     }
     let _ = writeln!(s);
-    let _ = s.write_str(&recommendation(spec, ranked));
+    for r in &a.ranked {
+        if let Verdict::NotShown(why) = &r.verdict {
+            let _ = writeln!(s, "  not shown: {}: {why}", r.candidate);
+        }
+        for w in r.importance.iter().flat_map(|i| &i.warnings) {
+            let _ = writeln!(s, "  warning: {}: {w}", r.candidate);
+        }
+    }
+    let _ = s.write_str(&recommendation(a));
     s
-}
-
-fn show_years(ns: u128) -> String {
-    #[allow(clippy::cast_precision_loss, reason = "display only")]
-    let days = ns as f64 / 86_400e9;
-    format!("{days:.1} days")
 }
 
 fn show_rate(r: f64) -> String {
     if r.is_infinite() {
         "inf".to_owned()
+    } else if r == 0.0 {
+        "0".to_owned()
     } else if r >= 100.0 {
         format!("{r:.0}")
-    } else {
+    } else if r >= 0.01 {
         format!("{r:.2}")
+    } else {
+        format!("{r:.1e}")
     }
 }
 
-fn recommendation(spec: &AdviseSpec, ranked: &[Assessment]) -> String {
-    let Some(best) = ranked.first() else {
+fn recommendation(a: &Advice) -> String {
+    let Some(best) = a.ranked.first() else {
         return "no candidates\n".to_owned();
     };
+    let opt = |x: Option<f64>| x.map_or_else(|| "inf".to_owned(), show_rate);
     let mut s = String::new();
-    if best.missed == 0 {
-        if best.per_year_ci.1 > spec.max_false_per_year {
-            let _ = writeln!(
-                s,
-                "caution: the upper 95 % bound of the false-reset rate ({}/year) is above the \
-                 budget: {} of healthy time is too little to confirm it; raise --horizon or \
-                 --healthy-runs.",
-                show_rate(best.per_year_ci.1),
-                show_years(best.healthy_ns)
-            );
-        }
+    if best.meets_budgets {
         let _ = writeln!(
             s,
             "recommendation: {}\n  {} p99 {} after a silent failure (budget {}); {} false resets/year \
-             expected on a healthy link with {} (95 % CI {}-{}, budget {}); {:.3} messages/s.",
-            best.candidate.label(),
-            spec.metric_label(),
+             of up time expected on a healthy link with {} (95 % CI {} to {}, budget {}); {:.3} messages/s.",
+            best.candidate,
+            a.metric,
             show_us(best.outage_p99_us),
-            spec.max_outage,
-            show_rate(best.per_year),
-            spec.loss.describe(),
-            show_rate(best.per_year_ci.0),
-            show_rate(best.per_year_ci.1),
-            spec.max_false_per_year,
+            a.max_outage,
+            opt(best.false_per_year),
+            a.loss,
+            opt(best.false_per_year_ci[0]),
+            opt(best.false_per_year_ci[1]),
+            show_rate(a.max_false_per_year),
             best.messages_per_s
         );
     } else {
         let _ = writeln!(
             s,
-            "recommendation: no candidate meets both budgets; the closest is {} \
-             ({} p99 {}, {} false resets/year, upper bound {}).",
-            best.candidate.label(),
-            spec.metric_label(),
+            "recommendation: no candidate is shown to meet both budgets; the closest is {} \
+             ({} p99 {}, {} false resets/year, upper bound {}){}.",
+            best.candidate,
+            a.metric,
             show_us(best.outage_p99_us),
-            show_rate(best.per_year),
-            show_rate(best.per_year_ci.1)
+            opt(best.false_per_year),
+            opt(best.false_per_year_ci[1]),
+            best.verdict
+                .reason()
+                .map(|r| format!(": {r}"))
+                .unwrap_or_default()
         );
     }
-    let faster: Vec<&Assessment> = ranked
+    let faster = a
+        .ranked
         .iter()
-        .filter(|a| a.outage_p99_us < best.outage_p99_us && a.missed > 0)
-        .collect();
-    if let Some(f) = faster.iter().min_by_key(|a| a.outage_p99_us) {
+        .filter(|r| r.outage_p99_us < best.outage_p99_us && !r.meets_budgets)
+        .min_by_key(|r| r.outage_p99_us);
+    if let Some(f) = faster {
         let _ = writeln!(
             s,
-            "  faster but over budget: {} ({} p99 {}) would reset a healthy session {} times/year (upper bound {}).",
-            f.candidate.label(),
-            spec.metric_label(),
+            "  faster but not within budget: {} ({} p99 {}) would reset a healthy session {} times/year (upper bound {}).",
+            f.candidate,
+            a.metric,
             show_us(f.outage_p99_us),
-            show_rate(f.per_year),
-            show_rate(f.per_year_ci.1)
+            opt(f.false_per_year),
+            opt(f.false_per_year_ci[1])
         );
     }
     let _ = writeln!(
@@ -709,8 +1066,10 @@ mod tests {
             up_ns: 0,
             per_year: false_hi,
             per_year_ci: (0.0, false_hi),
+            rare: None,
             messages_per_s: msgs,
             missed: u8::from(outage_s > 60) + u8::from(false_hi > 1.0),
+            verdict: Verdict::Meets,
         }
     }
 
@@ -751,6 +1110,8 @@ mod tests {
             max_outage: Duration::from_secs(240),
             max_false_per_year: 1.0,
             runs,
+            method: Method::Direct,
+            rare: RareSpec::default(),
             healthy_runs,
             horizon: Duration::from_secs(3600),
             seed: 1,
@@ -763,6 +1124,76 @@ mod tests {
             match assess(&s, exec) {
                 Err(SweepError::NoRuns { what: w }) => assert_eq!(w, what),
                 other => panic!("expected NoRuns, got {:?}", other.map(|r| r.len())),
+            }
+        }
+    }
+
+    /// The budget rule: "meets" only when the upper bound is within the budget (and the
+    /// outage is, and the estimator raised no warning); never when the upper bound is over,
+    /// whatever the point estimate.
+    #[test]
+    fn a_candidate_whose_upper_bound_exceeds_the_budget_never_meets_it() {
+        let spec = AdviseSpec {
+            source: "reference".to_owned(),
+            candidates: default_candidates(),
+            loss: LossSpec {
+                loss: 0.01,
+                burst: None,
+            },
+            metric: None,
+            max_outage: Duration::from_secs(60),
+            max_false_per_year: 1.0,
+            runs: 1,
+            method: Method::Is,
+            rare: RareSpec::default(),
+            healthy_runs: 1,
+            horizon: Duration::from_secs(3600),
+            seed: 1,
+        };
+        let values = [0.0, 0.001, 0.5, 0.99, 1.0, 1.01, 2.0, 674.0, f64::INFINITY];
+        let warn = ["only 3 blocks with a reset".to_owned()];
+        for outage in [10_000_000u64, 60_000_000, 60_000_001, 200_000_000] {
+            for &lo in &values {
+                for &hi in values.iter().filter(|h| **h >= lo) {
+                    for w in [&[][..], &warn[..]] {
+                        let v = verdict(&spec, outage, (lo, hi), w);
+                        let a = Assessment {
+                            per_year_ci: (lo, hi),
+                            per_year: lo,
+                            outage_p99_us: outage,
+                            missed: missed(&spec, outage, (lo, hi), w),
+                            verdict: v.clone(),
+                            ..assessment(0, 0.0, 1.0)
+                        };
+                        let meets = v == Verdict::Meets;
+                        assert_eq!(
+                            meets,
+                            hi <= 1.0 && outage <= 60_000_000 && w.is_empty(),
+                            "{lo} {hi} {outage} {w:?}: {v:?}"
+                        );
+                        assert_eq!(meets, a.missed == 0, "{lo} {hi} {outage} {w:?}");
+                        if hi > 1.0 {
+                            assert_ne!(v, Verdict::Meets);
+                        }
+                        if outage <= 60_000_000 && lo <= 1.0 && hi > 1.0 {
+                            assert!(matches!(v, Verdict::NotShown(_)), "{v:?}");
+                        }
+                        let spec_a = [a];
+                        let advice = Advice::new(&spec, &spec_a);
+                        assert_eq!(advice.ranked[0].meets_budgets, meets);
+                        let json = to_json(&spec, &spec_a);
+                        let back: Advice = serde_json::from_str(&json).expect("round trip");
+                        assert_eq!(back.format, FORMAT);
+                        assert_eq!(back.ranked[0].verdict, v);
+                        let text = render_advice(&advice);
+                        let word = text
+                            .lines()
+                            .find(|l| l.contains("tcp rfc6298"))
+                            .map(|l| l.trim_end().to_owned())
+                            .unwrap_or_default();
+                        assert!(word.ends_with(v.word()), "{word}");
+                    }
+                }
             }
         }
     }

@@ -36,6 +36,7 @@ pub mod estimate;
 pub mod grid;
 pub mod histogram;
 pub mod merge;
+pub mod rare;
 pub mod render;
 mod runner;
 
@@ -166,6 +167,9 @@ pub enum SweepError {
     /// A histogram could not be encoded or added.
     #[error("{0}")]
     Hist(#[from] HistError),
+    /// The rare-event estimate of false resets could not be made ([`rare`]).
+    #[error("false-reset estimate: {0}")]
+    Rare(String),
     /// The wall time estimated after the pilot is over the limit ([`Exec::wall_limit`]).
     #[error("this would take {estimate}: more than the limit of {}", estimate::show_wall(*limit))]
     TooLong {

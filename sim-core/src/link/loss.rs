@@ -124,6 +124,36 @@ impl LossModel {
     }
 }
 
+impl LossModel {
+    /// The log of the likelihood ratio `P_self / P_sampled` of one channel's loss decisions,
+    /// `lost` frames lost and `kept` frames through, when both `self` and `sampled` are
+    /// independent ([`LossModel::Bernoulli`]): `lost·ln(p/q) + kept·ln((1 − p)/(1 − q))`.
+    /// Importance sampling (`holdtime advise`) simulates a link at a higher loss `q` and
+    /// weights each run by this ratio at the real `p`; the frames' decisions are the only
+    /// draws the two laws differ in, and a Bernoulli channel draws once per frame, so the
+    /// counts are a sufficient statistic. `None` for any other pair of forms (a bursty
+    /// chain's likelihood depends on its path, not on counts), and negative infinity when
+    /// `self` cannot produce the counts (a loss at `p = 0`).
+    #[must_use]
+    pub fn bernoulli_log_ratio(self, sampled: Self, lost: u64, kept: u64) -> Option<f64> {
+        let (Self::Bernoulli { p }, Self::Bernoulli { p: q }) = (self, sampled) else {
+            return None;
+        };
+        #[allow(clippy::cast_precision_loss, reason = "frame counts far below 2^52")]
+        let (l, k) = (lost as f64, kept as f64);
+        let term = |n: f64, a: f64, b: f64| {
+            if n == 0.0 {
+                0.0
+            } else if a <= 0.0 {
+                f64::NEG_INFINITY
+            } else {
+                n * (a.ln() - b.ln())
+            }
+        };
+        Some(term(l, p, q) + term(k, 1.0 - p, 1.0 - q))
+    }
+}
+
 /// A channel decorated with random loss.
 #[derive(Debug, Clone)]
 pub struct Loss<C> {
@@ -274,5 +304,25 @@ impl<C: Channel> Channel for Loss<C> {
 
     fn reset(&mut self, now: Instant) {
         self.inner.reset(now);
+    }
+}
+
+#[cfg(test)]
+mod ratio_tests {
+    use super::LossModel;
+
+    #[test]
+    fn bernoulli_log_ratio_is_the_counts_likelihood_ratio() {
+        let p = LossModel::Bernoulli { p: 0.01 };
+        let q = LossModel::Bernoulli { p: 0.3 };
+        let r = p.bernoulli_log_ratio(q, 4, 10).unwrap_or(f64::NAN);
+        let want = 4.0 * (0.01_f64 / 0.3).ln() + 10.0 * (0.99_f64 / 0.7).ln();
+        assert!((r - want).abs() < 1e-12, "{r} {want}");
+        assert_eq!(p.bernoulli_log_ratio(p, 7, 9), Some(0.0));
+        assert_eq!(
+            LossModel::Bernoulli { p: 0.0 }.bernoulli_log_ratio(q, 1, 0),
+            Some(f64::NEG_INFINITY)
+        );
+        assert_eq!(LossModel::None.bernoulli_log_ratio(q, 1, 1), None);
     }
 }
