@@ -1447,7 +1447,7 @@ mod tests {
     #[test]
     fn durations_read_to_the_millisecond() {
         assert_eq!(dur(Duration::from_secs(170)), "2m50s");
-        assert_eq!(dur(Duration::from_millis(1500)), "1.500s");
-        assert_eq!(dur(Duration::from_millis(60_001)), "1m00.001s");
+        assert_eq!(dur(Duration::from_millis(1500)), "1.5s");
+        assert_eq!(dur(Duration::from_millis(60_001)), "1m0.001s");
     }
 }
