@@ -3,14 +3,9 @@
 
 use std::fmt::Write as _;
 
-use serde_json::Value;
-
 use super::axis::{Axes, Scale};
 use super::{Chart, H, MR, MT, PALETTE, W, esc, svg_open, table};
-
-fn str_of<'a>(v: &'a Value, k: &str) -> &'a str {
-    v.get(k).and_then(Value::as_str).unwrap_or("")
-}
+use crate::sweep::advise::Advice;
 
 /// One candidate as the chart needs it.
 struct Point {
@@ -23,41 +18,34 @@ struct Point {
     meets: bool,
 }
 
-/// The advisor's trade-off chart, from the `advise --json` result.
+/// The advisor's trade-off chart, from its typed result ([`Advice`], `advise --json`).
 #[must_use]
-pub fn advise_chart(v: &Value) -> Chart {
-    let ranked = v
-        .get("ranked")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
-    let pts: Vec<Point> = ranked
+pub fn advise_chart(v: &Advice) -> Chart {
+    #[allow(clippy::cast_precision_loss, reason = "plotted seconds")]
+    let secs = |us: u64| us as f64 / 1e6;
+    let pts: Vec<Point> = v
+        .ranked
         .iter()
-        .map(|a| {
-            let f = |k: &str| a.get(k).and_then(Value::as_f64);
-            let ci = a.get("false_per_year_ci").and_then(Value::as_array);
-            let ci_at = |i: usize| ci.and_then(|c| c.get(i)).and_then(Value::as_f64);
-            Point {
-                label: str_of(a, "candidate").to_owned(),
-                p50: f("outage_p50_us").unwrap_or(0.0) / 1e6,
-                p99: f("outage_p99_us").unwrap_or(0.0) / 1e6,
-                per_year: f("false_per_year"),
-                lo: ci_at(0).unwrap_or(0.0),
-                hi: ci_at(1),
-                meets: a.get("meets_budgets").and_then(Value::as_bool) == Some(true),
-            }
+        .map(|a| Point {
+            label: a.candidate.clone(),
+            p50: secs(a.outage_p50_us),
+            p99: secs(a.outage_p99_us),
+            per_year: a.false_per_year,
+            lo: a.false_per_year_ci[0].unwrap_or(0.0),
+            hi: a.false_per_year_ci[1],
+            meets: a.meets_budgets,
         })
         .collect();
     let max_outage = v
-        .get("max_outage")
-        .and_then(Value::as_str)
-        .and_then(|s| s.parse::<sim_core::time::Duration>().ok())
+        .max_outage
+        .parse::<sim_core::time::Duration>()
+        .ok()
         .map(|d| {
             #[allow(clippy::cast_precision_loss, reason = "a plotted budget")]
             let s = d.as_nanos() as f64 / 1e9;
             s
         });
-    let max_false = v.get("max_false_per_year").and_then(Value::as_f64);
+    let max_false = Some(v.max_false_per_year).filter(|y| y.is_finite());
     // Room right of the last point and the budget line.
     let xmax = pts
         .iter()
@@ -76,7 +64,7 @@ pub fn advise_chart(v: &Value) -> Chart {
     let ax = Axes::new(0.0, xmax, Scale::Seconds, ymax, Scale::Plain);
     let title = format!(
         "Trade-off: outage p99 against false failovers per year ({})",
-        str_of(v, "loss")
+        v.loss
     );
     let mut s = svg_open(W, H, &title);
     ax.frame(

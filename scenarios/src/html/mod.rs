@@ -13,7 +13,7 @@
 
 use std::fmt::Write as _;
 
-use serde_json::Value;
+use crate::sweep::advise::Advice;
 
 use crate::report::{RUN_FORMAT, RunReport};
 use crate::sweep::SweepResult;
@@ -44,10 +44,10 @@ pub(crate) const PALETTE: [&str; 8] = [
     "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf",
 ];
 
-/// The advise result's tag (the advisor writes it).
+/// The advise result's first tag (files written before the typed [`Advice`]), still read.
 const ADVISE_FORMAT: &str = "holdtime-advise/1";
-/// The advise result's dotted tag, read as well (the typed `Advice` to come).
-const ADVISE_FORMAT_DOTTED: &str = "holdtime.advise/1";
+/// The advise result's tag ([`crate::sweep::advise::FORMAT`]).
+const ADVISE_FORMAT_DOTTED: &str = crate::sweep::advise::FORMAT;
 
 /// Why a report could not be made.
 #[derive(Debug, thiserror::Error)]
@@ -73,6 +73,9 @@ pub enum ReportError {
     /// A sweep result that does not decode.
     #[error("{0}")]
     Sweep(#[from] crate::sweep::render::JsonError),
+    /// An advise result that does not decode.
+    #[error("not a valid {ADVISE_FORMAT_DOTTED} result: {0}")]
+    Advise(serde_json::Error),
 }
 
 /// A result file, read through its typed model.
@@ -82,8 +85,8 @@ pub enum ResultFile {
     Run(Box<RunReport>),
     /// `holdtime sweep --format json` (or `merge`).
     Sweep(Box<SweepResult>),
-    /// `holdtime advise --json` (read as JSON until its typed form lands).
-    Advise(Value),
+    /// `holdtime advise --json`.
+    Advise(Box<Advice>),
 }
 
 #[derive(serde::Deserialize)]
@@ -108,9 +111,9 @@ impl ResultFile {
             Some(f) if f == crate::sweep::FORMAT || f == crate::sweep::FORMAT_V2 => {
                 Ok(Self::Sweep(Box::new(SweepResult::from_json(text)?)))
             }
-            Some(ADVISE_FORMAT | ADVISE_FORMAT_DOTTED) => {
-                Ok(Self::Advise(serde_json::from_str(text)?))
-            }
+            Some(ADVISE_FORMAT | ADVISE_FORMAT_DOTTED) => Ok(Self::Advise(Box::new(
+                serde_json::from_str(text).map_err(ReportError::Advise)?,
+            ))),
             Some(other) => Err(ReportError::Unknown(other.to_owned())),
         }
     }
@@ -126,10 +129,7 @@ impl ResultFile {
             }
             Self::Advise(v) => {
                 let charts = vec![advise_chart(v)];
-                let title = format!(
-                    "advise: {}",
-                    v.get("scenario").and_then(Value::as_str).unwrap_or("")
-                );
+                let title = format!("advise: {}", v.scenario);
                 (page(&title, &charts), charts)
             }
         }
@@ -172,10 +172,7 @@ pub fn charts(text: &str) -> Result<(String, Vec<Chart>), ReportError> {
     let title = match &f {
         ResultFile::Run(r) => format!("run: {}", r.scenario),
         ResultFile::Sweep(r) => format!("sweep: {}", r.scenario),
-        ResultFile::Advise(v) => format!(
-            "advise: {}",
-            v.get("scenario").and_then(Value::as_str).unwrap_or("")
-        ),
+        ResultFile::Advise(v) => format!("advise: {}", v.scenario),
     };
     Ok((title, f.render().1))
 }
