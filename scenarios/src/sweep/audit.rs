@@ -1117,7 +1117,7 @@ impl AuditResult {
             let b: Vec<String> = self
                 .budgets
                 .iter()
-                .map(|(d, b)| format!("{d} <= {b}"))
+                .map(|(d, b)| format!("{d} <= {}", crate::fmt::duration(*b)))
                 .collect();
             let _ = writeln!(s, "  budget (outage p99): {}", b.join(", "));
         }

@@ -181,10 +181,11 @@ impl Hist {
     }
 }
 
-/// Microseconds as seconds with millisecond precision: `142.000s`.
+/// Microseconds as every text output writes a duration ([`crate::fmt::duration`]: `2m22s`,
+/// `1m0.739s`, `675ms`).
 #[must_use]
 pub fn show_us(us: u64) -> String {
-    format!("{}.{:03}s", us / 1_000_000, (us / 1_000) % 1_000)
+    crate::fmt::duration(Duration::from_micros(us))
 }
 
 #[cfg(test)]
