@@ -404,10 +404,11 @@ fn compare_runs_both_sides_on_the_same_seeds() {
         .skip_while(|l| !l.starts_with("detection"))
         .take(2)
         .collect();
-    let p50 = |l: &str| -> f64 {
+    // The first duration of the row (`2m22.752s`, `9.5s`), as the text writes durations.
+    let p50 = |l: &str| -> u64 {
         l.split_whitespace()
-            .find(|w| w.ends_with('s'))
-            .and_then(|w| w.trim_end_matches('s').parse().ok())
+            .find_map(|w| w.parse::<sim_core::time::Duration>().ok())
+            .map(sim_core::time::Duration::as_nanos)
             .expect("a p50")
     };
     assert!(p50(detection[1]) < p50(detection[0]), "{text}");
