@@ -1384,7 +1384,7 @@ pub fn merge(parts: &[AuditResult]) -> Result<AuditResult, super::MergeError> {
     use super::MergeError;
     let first = parts.first().ok_or(MergeError::Empty)?;
     let count = first.shard.ok_or(MergeError::NotAShard(1))?.count;
-    let mut seen = vec![false; usize::try_from(count).unwrap_or(0)];
+    let mut coverage = super::merge::Coverage::new(count);
     fn names(r: &AuditResult) -> Vec<&str> {
         let mut v: Vec<&str> = r.failures.iter().map(|f| f.failure.name.as_str()).collect();
         v.sort_unstable();
@@ -1415,29 +1415,9 @@ pub fn merge(parts: &[AuditResult]) -> Result<AuditResult, super::MergeError> {
         if shard.count != count {
             return Err(mismatch("shard count"));
         }
-        let slot = seen
-            .get_mut(usize::try_from(shard.index).unwrap_or(usize::MAX) - 1)
-            .ok_or_else(|| MergeError::Coverage(format!("shard {}/{count}", shard.index)))?;
-        if *slot {
-            return Err(MergeError::Coverage(format!(
-                "shard {}/{count} given twice",
-                shard.index
-            )));
-        }
-        *slot = true;
+        coverage.mark(shard)?;
     }
-    let missing: Vec<String> = seen
-        .iter()
-        .enumerate()
-        .filter(|(_, s)| !**s)
-        .map(|(i, _)| format!("{}/{count}", i + 1))
-        .collect();
-    if !missing.is_empty() {
-        return Err(MergeError::Coverage(format!(
-            "missing {}",
-            missing.join(", ")
-        )));
-    }
+    coverage.complete()?;
     // Every failure, in the order of the first shard's ranking (the assembly ranks again).
     let mut acc: BTreeMap<String, (Failure, PointResult, BTreeMap<String, Asymmetry>)> =
         BTreeMap::new();

@@ -5,7 +5,7 @@
 //! sweep returns, so its JSON, text and CSV are the same bytes. It refuses shards of different
 //! sweeps, a missing or repeated shard, and results that are not shards.
 
-use super::{PointResult, SweepResult};
+use super::{PointResult, Shard, SweepResult};
 
 /// Why shard outputs could not be merged.
 #[derive(Debug, thiserror::Error)]
@@ -32,6 +32,67 @@ pub enum MergeError {
     Hist(#[from] super::histogram::HistError),
 }
 
+/// Which of the `count` shards of one sweep or audit were given: each exactly once.
+pub(super) struct Coverage {
+    count: u32,
+    seen: Vec<bool>,
+}
+
+impl Coverage {
+    /// None of `count` shards seen yet.
+    pub(super) fn new(count: u32) -> Self {
+        Self {
+            count,
+            seen: vec![false; usize::try_from(count).unwrap_or(0)],
+        }
+    }
+
+    /// Marks `shard` as given.
+    ///
+    /// # Errors
+    ///
+    /// [`MergeError::Coverage`] for an index outside `1..=count` or one given twice.
+    pub(super) fn mark(&mut self, shard: Shard) -> Result<(), MergeError> {
+        let count = self.count;
+        let slot = usize::try_from(shard.index)
+            .ok()
+            .and_then(|i| i.checked_sub(1))
+            .and_then(|i| self.seen.get_mut(i))
+            .ok_or_else(|| MergeError::Coverage(format!("shard {}/{count}", shard.index)))?;
+        if *slot {
+            return Err(MergeError::Coverage(format!(
+                "shard {}/{count} given twice",
+                shard.index
+            )));
+        }
+        *slot = true;
+        Ok(())
+    }
+
+    /// Checks that every shard was given.
+    ///
+    /// # Errors
+    ///
+    /// [`MergeError::Coverage`] naming the missing shards.
+    pub(super) fn complete(&self) -> Result<(), MergeError> {
+        let missing: Vec<String> = self
+            .seen
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| !**s)
+            .map(|(i, _)| format!("{}/{}", i + 1, self.count))
+            .collect();
+        if missing.is_empty() {
+            Ok(())
+        } else {
+            Err(MergeError::Coverage(format!(
+                "missing {}",
+                missing.join(", ")
+            )))
+        }
+    }
+}
+
 /// Merges shard results into the whole sweep's result.
 ///
 /// # Errors
@@ -40,7 +101,7 @@ pub enum MergeError {
 pub fn merge(parts: &[SweepResult]) -> Result<SweepResult, MergeError> {
     let first = parts.first().ok_or(MergeError::Empty)?;
     let count = first.shard.ok_or(MergeError::NotAShard(1))?.count;
-    let mut seen = vec![false; usize::try_from(count).unwrap_or(0)];
+    let mut coverage = Coverage::new(count);
     for (i, p) in parts.iter().enumerate() {
         let index = i + 1;
         let shard = p.shard.ok_or(MergeError::NotAShard(index))?;
@@ -63,29 +124,9 @@ pub fn merge(parts: &[SweepResult]) -> Result<SweepResult, MergeError> {
         if shard.count != count {
             return Err(mismatch("shard count"));
         }
-        let slot = seen
-            .get_mut(usize::try_from(shard.index).unwrap_or(usize::MAX) - 1)
-            .ok_or_else(|| MergeError::Coverage(format!("shard {}/{count}", shard.index)))?;
-        if *slot {
-            return Err(MergeError::Coverage(format!(
-                "shard {}/{count} given twice",
-                shard.index
-            )));
-        }
-        *slot = true;
+        coverage.mark(shard)?;
     }
-    let missing: Vec<String> = seen
-        .iter()
-        .enumerate()
-        .filter(|(_, s)| !**s)
-        .map(|(i, _)| format!("{}/{count}", i + 1))
-        .collect();
-    if !missing.is_empty() {
-        return Err(MergeError::Coverage(format!(
-            "missing {}",
-            missing.join(", ")
-        )));
-    }
+    coverage.complete()?;
     let mut points: Vec<PointResult> = first
         .points
         .iter()
