@@ -105,7 +105,7 @@ const HEADINGS: [&str; 6] = [
 /// The column of a role.
 const fn layer_of(role: Role) -> usize {
     match role {
-        Role::Ce | Role::VpnDevice => 1,
+        Role::Ce | Role::VpnDevice | Role::Router => 1,
         Role::Pe => 2,
         Role::Msee => 3,
         Role::ErGateway | Role::VpnGateway => 4,
@@ -327,6 +327,7 @@ fn carried(view: &TopologyView, via: Via, link: Option<&str>) -> Vec<usize> {
             add_session_paths(&|s| matches!(s.kind, SessionKind::Peering | SessionKind::Gateway));
         }
         (Via::Vpn, _) => add_session_paths(&|s| s.kind == SessionKind::Vpn),
+        (Via::Network, _) => add_session_paths(&|s| s.kind == SessionKind::User),
         (Via::Internet, _) => out.extend(
             view.links
                 .iter()
@@ -593,6 +594,7 @@ const fn role_name(role: Role) -> &'static str {
         Role::Pe => "provider edge",
         Role::VpnDevice => "VPN device",
         Role::VpnGateway => "VPN gateway",
+        Role::Router => "router",
     }
 }
 

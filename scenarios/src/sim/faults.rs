@@ -101,7 +101,7 @@ impl World<'_> {
                 .as_ref()
                 .map_or_else(Vec::new, |g| g.tunnels.iter().map(|s| s.0).collect()),
             Target::Internet => {
-                let mut v = vec![t.internet.segment.0];
+                let mut v: Vec<usize> = t.internet.iter().map(|i| i.segment.0).collect();
                 if let Some(g) = &t.vpn {
                     v.extend(g.tunnels.iter().map(|s| s.0));
                 }

@@ -566,8 +566,7 @@ fn facts(sc: &Scenario) -> DesignFacts {
                 .map(ToString::to_string)
                 .collect(),
             "microsoft" => topo
-                .internet
-                .microsoft_prefixes
+                .microsoft_prefixes()
                 .iter()
                 .map(ToString::to_string)
                 .collect(),

@@ -33,6 +33,27 @@ impl Validator {
             .vnets
             .first()
             .map_or_else(|| "vnet".to_owned(), |v| v.name.clone());
+        if spec.probe.is_empty() && !topo.has_onprem() {
+            // The general form alone: between its first two sites, both ways.
+            let [a, b] = match topo.sites.as_slice() {
+                [a, b, ..] => [a.name.clone(), b.name.clone()],
+                _ => {
+                    self.error(
+                        Diagnostic::error(root().key("probe"), "nothing to measure: fewer than two sites and no [[probe]]")
+                            .expected("routers with `prefixes` (each a site under its name) or [[site]] tables, and [[probe]] tables between them")
+                            .allowed(topo.sites.iter().map(|s| s.name.clone())),
+                    );
+                    return Vec::new();
+                }
+            };
+            return vec![Probe {
+                directions: vec![direction(&a, &b, ""), direction(&b, &a, "")],
+                interval: None,
+                flows: 1,
+                family: AddressFamily::Ipv4,
+                rate: None,
+            }];
+        }
         if spec.probe.is_empty() {
             return vec![Probe {
                 directions: vec![
@@ -53,7 +74,7 @@ impl Validator {
                 if !endpoints.contains(name) {
                     self.error(
                         Diagnostic::error(path.key(key), format!("unknown endpoint `{name}`"))
-                            .expected("on-premises, a VNet by name, or Microsoft (with Microsoft peering)")
+                            .expected("on-premises, a VNet by name, Microsoft (with Microsoft peering), or a site")
                             .allowed(endpoints.iter().cloned()),
                     );
                     ok = false;
@@ -66,7 +87,8 @@ impl Validator {
                 );
                 ok = false;
             }
-            if ok && p.from != "onprem" && p.to != "onprem" {
+            let own_side = |n: &str| n == "onprem" || topo.sites.iter().any(|s| s.name == n);
+            if ok && !own_side(&p.from) && !own_side(&p.to) {
                 self.error(
                     Diagnostic::error(
                         path.key("to"),
@@ -75,7 +97,7 @@ impl Validator {
                             p.from, p.to
                         ),
                     )
-                    .expected("one end must be `onprem`"),
+                    .expected("one end must be `onprem` or a site"),
                 );
                 ok = false;
             }

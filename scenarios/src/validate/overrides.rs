@@ -465,9 +465,25 @@ impl Validator {
     }
 
     pub(super) fn link_override(&mut self, l: &LinkOverride, path: &KeyPath, topo: &mut Topology) {
+        let Some(target_name) = &l.target else {
+            self.error(
+                Diagnostic::error(path.clone(), "a [[link]] with neither `target` nor `ends`")
+                    .expected("`target = \"NAME\"` to change a link that exists, or `name` and `ends = [\"A\", \"B\"]` for a new link between two routers"),
+            );
+            return;
+        };
+        if let Some(name) = &l.name {
+            self.error(
+                Diagnostic::error(
+                    path.key("name"),
+                    format!("`name = \"{name}\"` on a [[link]] that changes `{target_name}`"),
+                )
+                .expected("`name` only with `ends` (a new link)"),
+            );
+        }
         let Some(target) = self.resolve(
             topo,
-            &l.target,
+            target_name,
             &path.key("target"),
             &[
                 TargetClass::Circuit,
@@ -598,7 +614,7 @@ impl Validator {
 
     /// Warnings for states that keep sessions down, and for prefix counts over a limit.
     pub(super) fn gates_and_limits(&mut self, spec: &ScenarioSpec, topo: &Topology) {
-        let custom = matches!(spec.topology, TopologyChoice::Custom(_));
+        let custom = matches!(spec.topology, Some(TopologyChoice::Custom(_)));
         for (si, s) in topo.sessions.iter().enumerate() {
             if s.kind != SessionKind::Peering {
                 continue;
@@ -661,7 +677,7 @@ impl Validator {
     }
 }
 
-fn apply_bgp(r: &mut topology::Router, o: &BgpRouterOverride) {
+pub(super) fn apply_bgp(r: &mut topology::Router, o: &BgpRouterOverride) {
     if let Some(h) = o.hold_time {
         r.timers.hold_time = h;
         // A new hold time without a keepalive brings the default keepalive back (a third
