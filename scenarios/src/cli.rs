@@ -215,10 +215,19 @@ pub enum CheckFormat {
 /// `holdtime topology ...`.
 #[derive(Debug, Subcommand)]
 pub enum TopologyAction {
-    /// Print a built-in topology's TOML.
+    /// Print a built-in topology's TOML, or any network in the general form.
+    ///
+    /// `show NAME` prints the built-in topology NAME as the body of a `[topology]` table.
+    /// `show --expand NAME`, and `show` of a scenario (a library name or a file), print the
+    /// network in the general form: every router, link, session and site, as the keys
+    /// `[[router]]`, `[[link]]`, `[[session]]` and `[[site]]` write them, with what the
+    /// ExpressRoute template made marked as such.
     Show {
-        /// Its name (see `holdtime topology`).
+        /// A built-in topology (see `holdtime topology`), a library scenario or a scenario file.
         name: String,
+        /// Print a built-in topology in the general form (what the template makes of it).
+        #[arg(long)]
+        expand: bool,
     },
 }
 
@@ -356,25 +365,8 @@ pub fn main(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
             EXIT_OK
         }
         Command::Topology {
-            action: Some(TopologyAction::Show { name }),
-        } => match crate::validate::builtin_source(name) {
-            Some(source) => {
-                let _ = out.write_all(topology_toml(name, source).as_bytes());
-                EXIT_OK
-            }
-            None => {
-                let _ = writeln!(
-                    err,
-                    "holdtime: no built-in topology `{name}`\n  = allowed: {}",
-                    crate::validate::BUILTIN_TOPOLOGIES
-                        .iter()
-                        .map(|(n, _)| *n)
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                );
-                EXIT_INVALID
-            }
-        },
+            action: Some(TopologyAction::Show { name, expand }),
+        } => show_topology(name, *expand, out, err),
         Command::Sweep(args) => sweep::sweep(args, out, err),
         Command::Advise(args) => sweep::advise(args, out, err),
         Command::Audit(args) => sweep::audit(args, out, err),
@@ -564,6 +556,50 @@ fn load(name: &str, err: &mut dyn Write) -> Option<Loaded> {
                 let _ = writeln!(err);
             }
             None
+        }
+    }
+}
+
+/// `holdtime topology show NAME [--expand]`.
+fn show_topology(name: &str, expand: bool, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
+    let builtin = crate::validate::builtin_source(name);
+    if let (Some(source), false) = (builtin, expand) {
+        let _ = out.write_all(topology_toml(name, source).as_bytes());
+        return EXIT_OK;
+    }
+    let loaded = if builtin.is_some() {
+        // What the template makes of the built-in topology, through a scenario using it.
+        crate::load_str(
+            &format!("<topology:{name}>"),
+            &format!("name = \"{name}\"\ntopology = \"{name}\"\nduration = \"1s\"\n"),
+        )
+    } else {
+        crate::load(name)
+    };
+    match loaded {
+        Ok(l) => {
+            let _ = out.write_all(crate::topology::general_form(&l.scenario.topology).as_bytes());
+            EXIT_OK
+        }
+        Err(LoadError::Unknown { .. }) => {
+            let _ = writeln!(
+                err,
+                "holdtime: `{name}` is neither a built-in topology, a library scenario nor a file\n  = built-in topologies: {}\n  = help: `holdtime scenarios` lists the library",
+                crate::validate::BUILTIN_TOPOLOGIES
+                    .iter()
+                    .map(|(n, _)| *n)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            EXIT_INVALID
+        }
+        Err(e) => {
+            let text = e.to_string();
+            let _ = err.write_all(text.as_bytes());
+            if !text.ends_with('\n') {
+                let _ = writeln!(err);
+            }
+            EXIT_INVALID
         }
     }
 }

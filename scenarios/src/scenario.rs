@@ -504,6 +504,8 @@ pub enum Check {
         direction: String,
         /// Which way.
         via: Via,
+        /// By which link, when the file says (the first link of the way).
+        link: Option<String>,
         /// The moment.
         at: Duration,
         /// The least share of flows, in percent (100: every flow).

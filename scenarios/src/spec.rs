@@ -569,6 +569,10 @@ pub struct PolicySection {
     /// AS-path prepending by the customer on a link or a link's peering.
     #[serde(default)]
     pub prepend: Vec<PrependSpec>,
+    /// LOCAL_PREF the CE sets on routes learned over one link, circuit or peering session
+    /// (over `expressroute_local_pref`): the primary preferred, the secondary as backup.
+    #[serde(default)]
+    pub local_pref: Vec<LocalPrefSpec>,
     /// Connection weight (0–32000) of each circuit's connection to the gateway, by circuit.
     #[serde(default)]
     pub connection_weight: BTreeMap<String, u32>,
@@ -582,6 +586,17 @@ pub struct PrependSpec {
     pub target: String,
     /// How many extra copies of the customer's ASN to prepend.
     pub count: u8,
+}
+
+/// `[[policy.local_pref]]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LocalPrefSpec {
+    /// A circuit (`circuit`), a link (`circuit.primary`) or a link's peering session
+    /// (`circuit.primary.private`).
+    pub target: String,
+    /// The LOCAL_PREF (higher is preferred; the default on other routes is 100).
+    pub value: u32,
 }
 
 /// `[prefixes]`: how many prefixes each side advertises.
@@ -989,6 +1004,10 @@ pub struct ExpectSpec {
     /// Which way that direction's traffic goes at `at`.
     #[serde(default)]
     pub via: Option<Via>,
+    /// `path`: the link (`circuit.primary`, a VPN session, a link of the general form) the
+    /// flows must go by: the first link of their way, as the timeline names it.
+    #[serde(default)]
+    pub link: Option<String>,
     /// `path`: the least share of the direction's flows that must go `via` (`"90%"`;
     /// default: every flow).
     #[serde(default)]

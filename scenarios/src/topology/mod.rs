@@ -37,6 +37,7 @@
 //! [`SegmentIx`], [`CircuitIx`]); their order is the build order, stable for a given file, so
 //! iterating them is deterministic.
 
+mod form;
 mod target;
 
 use std::fmt;
@@ -48,6 +49,7 @@ use sim_core::time::Duration;
 
 use crate::units::{Bandwidth, LossModel, TimeSpec};
 
+pub use form::general_form;
 pub use target::{Target, TargetClass};
 
 /// Microsoft's ASN on the MSEEs.

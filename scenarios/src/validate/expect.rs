@@ -218,7 +218,7 @@ impl Validator {
             "metric" => &["metric", "max", "min", "eq", "episode", "allow_open"],
             "session" => &["session", "down_by", "state", "at", "never_up", "stays_up"],
             "no_loss" => &["no_loss"],
-            _ => &["path", "via", "at", "share"],
+            _ => &["path", "via", "link", "at", "share"],
         };
         let present = [
             ("max", e.max.is_some()),
@@ -231,6 +231,7 @@ impl Validator {
             ("stays_up", e.stays_up.is_some()),
             ("via", e.via.is_some()),
             ("share", e.share.is_some()),
+            ("link", e.link.is_some()),
             ("episode", e.episode.is_some()),
             ("allow_open", e.allow_open.is_some()),
         ];
@@ -463,11 +464,31 @@ impl Validator {
                         n
                     }
                 };
+                if let Some(l) = &e.link {
+                    let known = topo.session(l).is_some()
+                        || matches!(topo.resolve(l), Some(crate::topology::Target::Link(..)));
+                    if !known {
+                        self.error(
+                            Diagnostic::error(path.key("link"), format!("unknown link `{l}`"))
+                                .expected("a circuit link (`circuit.primary`) or a session, as the timeline's traffic lines name them")
+                                .allowed(
+                                    topo.target_names(&[crate::topology::TargetClass::Link], |_, _| true)
+                                        .into_iter()
+                                        .chain(topo.sessions.iter().map(|s| s.name.clone())),
+                                ),
+                        );
+                        return None;
+                    }
+                }
+                let by = e
+                    .link
+                    .as_ref()
+                    .map_or_else(String::new, |l| format!(" ({l})"));
                 let text = if share_percent == 100 {
-                    format!("{name} via {} at {}", via.name(), crate::fmt::exact(at))
+                    format!("{name} via {}{by} at {}", via.name(), crate::fmt::exact(at))
                 } else {
                     format!(
-                        "{name} via {} at {} (at least {share_percent} % of flows)",
+                        "{name} via {}{by} at {} (at least {share_percent} % of flows)",
                         via.name(),
                         crate::fmt::exact(at)
                     )
@@ -476,6 +497,7 @@ impl Validator {
                     Check::Path {
                         direction: name.to_owned(),
                         via,
+                        link: e.link.clone(),
                         at,
                         share_percent,
                     },

@@ -372,6 +372,15 @@ fn peering_sessions(topo: &Topology, target: Target) -> Vec<SessionIx> {
             })
             .map(|(i, _)| SessionIx(i))
             .collect(),
+        Target::Circuit(c) => topo
+            .sessions
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| {
+                s.kind == SessionKind::Peering && s.on.is_some_and(|(ci, _, _)| ci == c)
+            })
+            .map(|(i, _)| SessionIx(i))
+            .collect(),
         _ => Vec::new(),
     }
 }

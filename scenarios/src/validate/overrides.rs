@@ -437,6 +437,37 @@ impl Validator {
                 }
             }
         }
+        for (i, l) in policy.local_pref.iter().enumerate() {
+            let pp = path.key("local_pref").index(i);
+            let keep = |t: &Topology, target: Target| match target {
+                Target::Session(s) => t
+                    .sessions
+                    .get(s.0)
+                    .is_some_and(|s| s.kind == SessionKind::Peering),
+                _ => true,
+            };
+            let Some(target) = self.resolve(
+                topo,
+                &l.target,
+                &pp.key("target"),
+                &[TargetClass::Circuit, TargetClass::Link, TargetClass::Session],
+                keep,
+                "a circuit (`circuit`), a link (`circuit.primary`) or a link's peering session (`circuit.primary.private`)",
+            ) else {
+                continue;
+            };
+            for s in peering_sessions(topo, target) {
+                let Some(session) = topo.sessions.get(s.0) else {
+                    continue;
+                };
+                // Layer 3: the CE learns Azure's routes from the PE, on the access session.
+                let access = format!("{}.access", session.name);
+                let ix = topo.session(&access).unwrap_or(s);
+                if let Some(sess) = topo.sessions.get_mut(ix.0) {
+                    sess.ends[0].local_pref = Some(l.value);
+                }
+            }
+        }
         for (name, weight) in &policy.connection_weight {
             let pp = path.key("connection_weight").key(name);
             let Some(c) = topo.circuit(name) else {
