@@ -270,6 +270,8 @@ pub enum LiveRoleArg {
     VpnGateway,
     /// The customer edge routers: ce1 on the first endpoint, ce2 on the second.
     Ce,
+    /// A router of the general form (`[[router]]`), named by `--router`.
+    Router,
 }
 
 /// The options of `holdtime live`.
@@ -281,6 +283,10 @@ pub struct LiveArgs {
     /// Which router to play.
     #[arg(long, value_enum)]
     pub role: LiveRoleArg,
+    /// With `--role router`: the name of the router of the general form to play (its first
+    /// session is the one played live).
+    #[arg(long, required_if_eq("role", "router"))]
+    pub router: Option<String>,
     /// Listen here for the peer's connection (e.g. 127.0.0.1:1179); repeat it to play more
     /// routers of the role, one address each: `--role msee --listen 127.0.0.1:11791 --listen
     /// 127.0.0.1:11792` plays msee1 on the first and msee2 on the second.
@@ -487,12 +493,40 @@ fn live(args: &LiveArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
             }
         },
     };
+    let role = match args.role {
+        LiveRoleArg::Msee => crate::live::LiveRole::Msee,
+        LiveRoleArg::VpnGateway => crate::live::LiveRole::VpnGateway,
+        LiveRoleArg::Ce => crate::live::LiveRole::Ce,
+        LiveRoleArg::Router => {
+            let topo = &loaded.scenario.topology;
+            let name = args.router.as_deref().unwrap_or("");
+            match topo
+                .router(name)
+                .filter(|r| topo.routers[r.0].role == crate::topology::Role::Router)
+            {
+                Some(r) => crate::live::LiveRole::Router(r.0),
+                None => {
+                    let _ = writeln!(
+                        err,
+                        "holdtime: --router `{name}` is not a router of the scenario's general form\n  = allowed: {}",
+                        topo.routers
+                            .iter()
+                            .filter(|r| r.role == crate::topology::Role::Router)
+                            .map(|r| r.name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    );
+                    return EXIT_INVALID;
+                }
+            }
+        }
+    };
+    if args.router.is_some() && args.role != LiveRoleArg::Router {
+        let _ = writeln!(err, "holdtime: --router goes with --role router");
+        return EXIT_INVALID;
+    }
     let opts = crate::live::LiveOptions {
-        role: match args.role {
-            LiveRoleArg::Msee => crate::live::LiveRole::Msee,
-            LiveRoleArg::VpnGateway => crate::live::LiveRole::VpnGateway,
-            LiveRoleArg::Ce => crate::live::LiveRole::Ce,
-        },
+        role,
         endpoints,
         duration: args.duration.unwrap_or(loaded.scenario.duration),
         faults: args.fault.clone(),
