@@ -66,7 +66,7 @@ fn msee_and_ce_establish_and_exchange_prefixes_over_loopback() {
 fn two_routers_of_the_general_form_establish_over_loopback() {
     // The triangle's routers a and b, each playing its first session (a-b) for real.
     let loaded = scenarios::load("triangle").expect("built-in scenario");
-    let topo = loaded.scenario.topology.clone();
+    let topo = loaded.scenario.topology;
     let index = |name: &str| topo.router(name).expect("router").0;
     let (a, b) = (index("a"), index("b"));
     let port = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))

@@ -301,7 +301,10 @@ fn topology_show_prints_a_builtin_topology_and_scenarios_show_finds_it_too() {
     assert!(list.contains("single-ce"), "{list}");
     let out = holdtime(&["topology", "show", "nope"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("no built-in topology `nope`"));
+    assert!(
+        text(&out.stderr)
+            .contains("`nope` is neither a built-in topology, a library scenario nor a file")
+    );
 }
 
 #[test]

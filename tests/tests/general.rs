@@ -156,10 +156,7 @@ fn hold_9s_and_bfd_100ms_are_a_labs_own_but_refused_towards_an_msee() {
     let r = &sc.topology.routers[edge.0];
     assert_eq!(r.role, Role::Router);
     assert_eq!(r.timers.hold_time, Duration::from_secs(9));
-    assert_eq!(
-        r.bfd.map(|b| b.interval),
-        Some(Duration::from_millis(100))
-    );
+    assert_eq!(r.bfd.map(|b| b.interval), Some(Duration::from_millis(100)));
     assert!(sc.warnings.is_empty(), "{:?}", sc.warnings);
     let report = run(&sc, 1);
     let detection = report
@@ -196,7 +193,10 @@ fn hold_9s_and_bfd_100ms_are_a_labs_own_but_refused_towards_an_msee() {
         .map(|d| format!("{d:?}"))
         .find(|d| d.contains("runs at 300ms"))
         .unwrap_or_else(|| panic!("no BFD warning in {:?}", sc.warnings));
-    assert!(warning.contains("line: 12") || warning.contains("12"), "{warning}");
+    assert!(
+        warning.contains("line: 12") || warning.contains("12"),
+        "{warning}"
+    );
 }
 
 #[test]
@@ -228,7 +228,10 @@ fn bad_general_form_inputs_are_refused_at_their_key() {
     let cases: [(&str, String, &str, &str); 5] = [
         (
             "unknown router in a link",
-            base.replace("ends = [\"edge\", \"core\"]\n\n[[link]]\nname = \"secondary\"", "ends = [\"edge\", \"kore\"]\n\n[[link]]\nname = \"secondary\""),
+            base.replace(
+                "ends = [\"edge\", \"core\"]\n\n[[link]]\nname = \"secondary\"",
+                "ends = [\"edge\", \"kore\"]\n\n[[link]]\nname = \"secondary\"",
+            ),
             "19:17",
             "unknown router `kore`",
         ),
@@ -254,7 +257,10 @@ fn bad_general_form_inputs_are_refused_at_their_key() {
         ),
         (
             "overlapping sites",
-            base.replace("prefixes = [\"10.2.0.0/16\"]", "prefixes = [\"10.1.128.0/17\"]"),
+            base.replace(
+                "prefixes = [\"10.2.0.0/16\"]",
+                "prefixes = [\"10.1.128.0/17\"]",
+            ),
             "14:12",
             "10.1.128.0/17 overlaps 10.1.0.0/16 of `edge`",
         ),
@@ -311,12 +317,17 @@ fn local_pref_and_prepend_pick_the_primary_both_ways_and_the_secondary_takes_ove
 #[test]
 fn import_filter_and_med_change_the_way_taken() {
     // Triangle: with a's import over c-a refusing b's prefix, the long way round is gone.
-    let triangle = scenarios::library::get("triangle").expect("triangle").source;
+    let triangle = scenarios::library::get("triangle")
+        .expect("triangle")
+        .source;
     let filtered = triangle.replace(
         "[[session]]\nends = [\"c\", \"a\"]",
         "[[session]]\nends = [\"c\", \"a\"]\npolicy.a = { import = [\"10.3.0.0/16\"] }",
     );
-    assert_ne!(filtered, triangle, "the triangle's c-a session is where the test expects it");
+    assert_ne!(
+        filtered, triangle,
+        "the triangle's c-a session is where the test expects it"
+    );
     let r = run(&load_text("triangle-filtered.toml", &filtered), 1);
     assert_eq!(paths_at(&r, "a_to_b", at(180)).lost, 1);
     let r = run(&load_text("triangle.toml", triangle), 1);
@@ -367,9 +378,8 @@ flows = 16
         "without a per-link preference ce2's flows take the secondary: {}",
         p.describe()
     );
-    let text = format!(
-        "{base}\n[[policy.local_pref]]\ntarget = \"circuit.primary\"\nvalue = 200\n"
-    );
+    let text =
+        format!("{base}\n[[policy.local_pref]]\ntarget = \"circuit.primary\"\nvalue = 200\n");
     let sc = load_text("lp.toml", &text);
     let ce1_end = sc
         .topology
@@ -390,10 +400,16 @@ flows = 16
 
 #[test]
 fn a_vpn_only_site_runs_without_circuit_gateway_or_ce() {
-    let sc = scenarios::load("vpn-only").expect("vpn-only loads").scenario;
+    let sc = scenarios::load("vpn-only")
+        .expect("vpn-only loads")
+        .scenario;
     let t = &sc.topology;
     assert!(t.circuits.is_empty() && t.er_gateway.is_none());
-    assert!(t.routers.iter().all(|r| r.role != Role::Ce && r.role != Role::Msee));
+    assert!(
+        t.routers
+            .iter()
+            .all(|r| r.role != Role::Ce && r.role != Role::Msee)
+    );
     let r = run(&sc, 1);
     let verdicts = scenarios::report::evaluate(&sc, &r);
     assert!(verdicts.iter().all(|v| v.pass), "{verdicts:?}");
@@ -410,8 +426,14 @@ fn topology_show_prints_the_general_form_of_templates_files_and_labs() {
     let out = holdtime(&["topology", "show", "--expand", "single-ce"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(out.stdout.contains("[[router]]\nname = \"msee1\"\n# role: msee (made by the template, Microsoft's: Azure's rules apply)"));
-    assert!(out.stdout.contains("[[session]]\nname = \"circuit.primary.private\"\n# kind: peering"));
-    assert!(out.stdout.contains("[[site]]\nname = \"onprem\"\nrouters = [\"ce1\"]"));
+    assert!(
+        out.stdout
+            .contains("[[session]]\nname = \"circuit.primary.private\"\n# kind: peering")
+    );
+    assert!(
+        out.stdout
+            .contains("[[site]]\nname = \"onprem\"\nrouters = [\"ce1\"]")
+    );
     // Without --expand a built-in topology prints as the template's own TOML.
     let out = holdtime(&["topology", "show", "single-ce"]);
     assert!(out.stdout.contains("ce_routers = 1") && !out.stdout.contains("[[router]]"));
@@ -419,12 +441,19 @@ fn topology_show_prints_the_general_form_of_templates_files_and_labs() {
     let path = write_temp("lab.toml", &lab("", ""));
     let out = holdtime(&["topology", "show", path.to_str().expect("utf-8")]);
     assert_eq!(out.code, 0, "{}", out.stderr);
-    assert!(out.stdout.contains("[[router]]\nname = \"edge\"\nasn = 65001"));
+    assert!(
+        out.stdout
+            .contains("[[router]]\nname = \"edge\"\nasn = 65001")
+    );
     assert!(!out.stdout.contains("made by the template"));
     // Something that is none of these.
     let out = holdtime(&["topology", "show", "no-such-thing"]);
     assert_eq!(out.code, 2);
-    assert!(out.stderr.contains("neither a built-in topology"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("neither a built-in topology"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]
@@ -447,7 +476,11 @@ fn the_template_expands_to_routers_links_and_sessions_of_the_general_layer() {
         );
         let form = scenarios::topology::general_form(t);
         for r in &t.routers {
-            assert!(form.contains(&format!("name = \"{}\"", r.name)), "{name}: {}", r.name);
+            assert!(
+                form.contains(&format!("name = \"{}\"", r.name)),
+                "{name}: {}",
+                r.name
+            );
         }
     }
 }

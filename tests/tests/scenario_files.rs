@@ -51,7 +51,7 @@ malformed! {
     rejects_unknown_top_level_key:
         with("durration = \"1m\"\n") => [
             "bad.toml:5:1: error: unknown field `durration`",
-            "= allowed: name, description, topology, duration, seed, measure_from, bgp, bfd, tcp, policy, prefixes, link, fault, probe, expect",
+            "= allowed: name, description, topology, router, session, site, duration, seed, measure_from, bgp, bfd, tcp, policy, prefixes, link, fault, probe, expect",
         ];
     rejects_unknown_fault_kind:
         with("\n[[fault]]\nat = \"5m\"\nkind = \"silnt\"\ntarget = \"circuit.primary\"\n") => [
