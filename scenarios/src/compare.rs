@@ -13,7 +13,7 @@ use std::fmt::Write as _;
 use sim_core::time::Duration;
 
 use crate::scenario::{Metric, Scenario};
-use crate::sweep::histogram::{Hist, Unit, show_us};
+use crate::sweep::histogram::{Hist, Unit, show_ns};
 
 /// One side of a comparison.
 #[derive(Debug, Clone)]
@@ -54,7 +54,7 @@ fn measure(
                 report
                     .metric(sc, &Metric::Outage(dir.to_owned()))
                     .and_then(|q| match q {
-                        crate::units::Quantity::Duration(d) => Some(d.as_nanos() / 1_000),
+                        crate::units::Quantity::Duration(d) => Some(d.as_nanos()),
                         _ => None,
                     })
             } else if m == "detection" {
@@ -63,7 +63,7 @@ fn measure(
                     .iter()
                     .filter_map(|d| d.after_fault)
                     .min()
-                    .map(|d: Duration| d.as_nanos() / 1_000)
+                    .map(|d: Duration| d.as_nanos())
             } else {
                 Some(report.flaps.iter().map(|f| f.count).sum())
             }
@@ -98,7 +98,7 @@ pub fn compare(
         let prepared = crate::Prepared::new(sc).map_err(|e| format!("{source}: not run: {e}"))?;
         let mut hists: Vec<Hist> = metrics
             .iter()
-            .map(|m| Hist::new(if m == "flaps" { Unit::Count } else { Unit::Us }))
+            .map(|m| Hist::new(if m == "flaps" { Unit::Count } else { Unit::Ns }))
             .collect();
         let mut missing = vec![0u64; metrics.len()];
         for r in 0..runs {
@@ -139,7 +139,7 @@ impl Comparison {
             return ["-".into(), "-".into(), "-".into(), "-".into()];
         }
         let show = |v: u64| match h.unit {
-            Unit::Us => show_us(v),
+            Unit::Ns => show_ns(v),
             Unit::Count => v.to_string(),
         };
         [

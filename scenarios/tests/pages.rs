@@ -64,8 +64,23 @@ fn report_refuses_files_of_another_or_an_unknown_format() {
         ),
         (
             "wrong",
-            text.replacen("holdtime.run/1", "holdtime.sweep/1", 1),
+            text.replacen("holdtime.run/1", "holdtime.sweep/2", 1),
             "not a sweep result",
+        ),
+        (
+            "wrong-advise",
+            text.replacen("holdtime.run/1", "holdtime.advise/2", 1),
+            "not a valid holdtime.advise/2 result",
+        ),
+        (
+            "old-advise",
+            text.replacen("holdtime.run/1", "holdtime.advise/1", 1),
+            "format `holdtime.advise/1` was written by an earlier holdtime (durations in microseconds and strings)",
+        ),
+        (
+            "old-sweep",
+            text.replacen("holdtime.run/1", "holdtime.sweep/1", 1),
+            "format `holdtime.sweep/1` was written by an earlier holdtime",
         ),
         (
             "untagged",

@@ -22,29 +22,21 @@ struct Point {
 #[must_use]
 pub fn advise_chart(v: &Advice) -> Chart {
     #[allow(clippy::cast_precision_loss, reason = "plotted seconds")]
-    let secs = |us: u64| us as f64 / 1e6;
+    let secs = |ns: u64| ns as f64 / 1e9;
     let pts: Vec<Point> = v
         .ranked
         .iter()
         .map(|a| Point {
             label: a.candidate.clone(),
-            p50: secs(a.outage_p50_us),
-            p99: secs(a.outage_p99_us),
+            p50: secs(a.outage_p50_ns),
+            p99: secs(a.outage_p99_ns),
             per_year: a.false_per_year,
             lo: a.false_per_year_ci[0].unwrap_or(0.0),
             hi: a.false_per_year_ci[1],
             meets: a.meets_budgets,
         })
         .collect();
-    let max_outage = v
-        .max_outage
-        .parse::<sim_core::time::Duration>()
-        .ok()
-        .map(|d| {
-            #[allow(clippy::cast_precision_loss, reason = "a plotted budget")]
-            let s = d.as_nanos() as f64 / 1e9;
-            s
-        });
+    let max_outage = Some(secs(v.max_outage_ns));
     let max_false = Some(v.max_false_per_year).filter(|y| y.is_finite());
     // Room right of the last point and the budget line.
     let xmax = pts
