@@ -274,3 +274,44 @@ fn the_timeline_says_why_a_session_does_not_come_back() {
         "{stdout}"
     );
 }
+
+/// `compare --jobs N`: the same table and the same page, byte for byte, whatever the number of
+/// workers; 0 workers (or not a number) is a usage error, as for `sweep --jobs`.
+#[test]
+fn compare_gives_the_same_bytes_whatever_the_jobs() {
+    let dir = std::env::temp_dir().join(format!("holdtime-cli-compare-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let mut seen: Vec<(String, Vec<u8>)> = Vec::new();
+    for jobs in ["1", "2", "4"] {
+        let page = dir.join(format!("compare-{jobs}.html"));
+        let out = holdtime(&[
+            "compare",
+            "reference",
+            "tuned-10-30",
+            "--runs",
+            "5",
+            "--jobs",
+            jobs,
+            "--html",
+            page.to_str().expect("UTF-8 path"),
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        let html = std::fs::read(&page).expect("the page");
+        seen.push((text(&out.stdout), html));
+    }
+    let (table, page) = &seen[0];
+    assert!(table.contains("5 runs each"), "{table}");
+    for (i, (t, p)) in seen.iter().enumerate().skip(1) {
+        assert_eq!(t, table, "--jobs changed the table ({i})");
+        assert!(p == page, "--jobs changed the page ({i})");
+    }
+    for (bad, want) in [
+        ("0", "0 worker threads would run nothing"),
+        ("two", "invalid digit"),
+    ] {
+        let out = holdtime(&["compare", "reference", "tuned-10-30", "--jobs", bad]);
+        assert_eq!(out.status.code(), Some(2), "--jobs {bad}");
+        let err = text(&out.stderr);
+        assert!(err.contains(want), "--jobs {bad}: {err}");
+    }
+}
