@@ -1060,7 +1060,10 @@ pub fn render_advice(a: &Advice) -> String {
     s
 }
 
-fn show_rate(r: f64) -> String {
+/// A rate per year as the text and the page write it: `inf`, `0`, `674`, `2.60`, `2.6e-10`
+/// (three significant figures at most, scientific below 0.01).
+#[must_use]
+pub fn show_rate(r: f64) -> String {
     if r.is_infinite() {
         "inf".to_owned()
     } else if r == 0.0 {
