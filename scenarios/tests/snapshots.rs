@@ -1,11 +1,12 @@
 //! Snapshots of the text pages, for fixed seeds: one file per page type under
 //! `tests/snapshots/` (`run.txt`, `check.txt`, `check.junit.xml`, `sweep.txt`,
 //! `decode.txt`, and `live.txt`: `holdtime live` against a scripted peer on loopback, its
-//! wall-clock times and ports masked). A change in what the program prints shows as a diff of these files; after a
-//! deliberate change, regenerate them with `UPDATE_GOLDEN=1 cargo test -p scenarios --test
-//! snapshots` and read the diff. The rules behind the numbers (rounding, names, units) are
-//! unit-tested in `src/fmt.rs`; the JUnit file is also checked for the structure CI systems
-//! read (and, where `xmllint` is installed, against `tests/support/junit.xsd`).
+//! wall-clock times and ports masked). A change in what the program prints shows as a diff of
+//! these files; after a deliberate change, regenerate them with `UPDATE_GOLDEN=1 cargo test -p
+//! scenarios --test snapshots` and read the diff. The rules behind the numbers (rounding,
+//! names, units) are unit-tested in `src/fmt.rs`; the JUnit file is also checked for the
+//! structure CI systems read (and, where `xmllint` is installed, against
+//! `tests/support/junit.xsd`).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
