@@ -180,6 +180,9 @@ pub enum Command {
         /// Base seed: run R of both uses the same seed derived from it, as a sweep does.
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// Worker threads (at least 1; default: all cores). The result does not depend on it.
+        #[arg(long, value_parser = sweep::parse_jobs)]
+        jobs: Option<usize>,
         /// Also write the comparison page here (one self-contained HTML file).
         #[arg(long, value_name = "FILE.html")]
         html: Option<PathBuf>,
@@ -390,8 +393,16 @@ pub fn main(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
             b,
             runs,
             seed,
+            jobs,
             html,
-        } => compare(a, b, *runs, *seed, html.as_deref(), out, err),
+        } => compare(
+            a,
+            b,
+            (*runs, *seed, jobs.unwrap_or_else(sweep::default_jobs)),
+            html.as_deref(),
+            out,
+            err,
+        ),
         Command::Scenarios { action: None } => {
             let width = library::LIBRARY
                 .iter()
@@ -547,8 +558,7 @@ fn live(args: &LiveArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
 fn compare(
     a: &str,
     b: &str,
-    runs: u64,
-    seed: u64,
+    (runs, seed, jobs): (u64, u64, usize),
     html: Option<&std::path::Path>,
     out: &mut dyn Write,
     err: &mut dyn Write,
@@ -556,7 +566,7 @@ fn compare(
     let (Some(la), Some(lb)) = (load(a, err), load(b, err)) else {
         return EXIT_INVALID;
     };
-    let c = match crate::compare::compare((a, &la.scenario), (b, &lb.scenario), runs, seed) {
+    let c = match crate::compare::compare((a, &la.scenario), (b, &lb.scenario), runs, seed, jobs) {
         Ok(c) => c,
         Err(e) => {
             let _ = writeln!(err, "holdtime compare: {e}");

@@ -139,8 +139,9 @@ fn the_silent_cut_ranks_above_the_carrier_cut_and_equals_its_sweep() {
     .expect("sweeps");
     for d in &silent.directions {
         let h = &sweep.points[0].hists[&format!("outage.{}", d.direction)];
-        assert_eq!(d.p99_us, h.quantile(0.99), "{}", d.direction);
-        assert_eq!(d.max_us, h.max(), "{}", d.direction);
+        // The histograms count nanoseconds; the outcome keeps microseconds for the text.
+        assert_eq!(d.p99_us, h.quantile(0.99) / 1_000, "{}", d.direction);
+        assert_eq!(d.max_us, h.max() / 1_000, "{}", d.direction);
     }
 }
 
@@ -220,7 +221,14 @@ fn exit_codes_follow_the_budget() {
         "json",
     ]);
     let v: serde_json::Value = serde_json::from_slice(&json.stdout).expect("JSON");
-    assert_eq!(v["format"], "holdtime.audit/2");
+    assert_eq!(v["format"], "holdtime.audit/3");
+    // Every time in integer nanoseconds, the unit in the key.
+    assert!(v["at_ns"].as_u64().is_some(), "{v}");
+    assert!(
+        v["failures"][0]["directions"][0]["p99_ns"]
+            .as_u64()
+            .is_some()
+    );
     assert_eq!(v["failures"][0]["failure"]["name"], "router_crash ce1");
     let csv = holdtime(&[
         "audit",

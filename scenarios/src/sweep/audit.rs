@@ -74,7 +74,7 @@ use sim_core::time::Duration;
 use toml::{Table, Value};
 
 use super::grid::Point;
-use super::histogram::show_us;
+use super::histogram::{show_ns, show_us};
 use super::render::{JsonError, PointJson};
 use super::{Exec, PointResult, Sample, Shard, SweepError, parse_doc, run_seed, runner};
 use crate::scenario::{Check, Metric, Scenario};
@@ -83,7 +83,11 @@ use crate::topology::{LinkSide, Role, SessionKind, Target, Topology};
 use crate::units::Quantity;
 
 /// The JSON format tag of audit results.
-pub const FORMAT: &str = "holdtime.audit/2";
+pub const FORMAT: &str = "holdtime.audit/3";
+
+/// Tags of earlier audit results, refused with the reason: their outages are in microseconds
+/// and their times strings.
+pub const OLD_FORMATS: [&str; 2] = ["holdtime.audit/1", "holdtime.audit/2"];
 
 /// When the failures start in a design whose file has no fault and no `[audit] at`.
 pub const DEFAULT_AT: Duration = Duration::from_mins(5);
@@ -216,8 +220,9 @@ impl Failure {
 pub struct DirectionOutcome {
     /// The direction.
     pub direction: String,
-    /// Outage quantiles over the runs, microseconds (an open outage counts its length so
-    /// far, a lower bound).
+    /// Outage quantiles over the runs, microseconds (the histogram's nanoseconds truncated;
+    /// the JSON gives them in nanoseconds, `p50_ns`; an open outage counts its length so far,
+    /// a lower bound).
     pub p50_us: u64,
     /// 99th percentile.
     pub p99_us: u64,
@@ -302,7 +307,8 @@ pub struct NoBfd {
     pub link: String,
     /// The customer's router (the end without BFD).
     pub router: String,
-    /// That router's configured hold time.
+    /// That router's configured hold time (`hold_ns` in the JSON).
+    #[serde(rename = "hold_ns", with = "super::ns")]
     pub hold: Duration,
 }
 
@@ -887,9 +893,9 @@ impl AuditResult {
                         let hist = summary.hists.get(&key);
                         DirectionOutcome {
                             direction: d.clone(),
-                            p50_us: hist.map_or(0, |x| x.quantile(0.5)),
-                            p99_us: hist.map_or(0, |x| x.quantile(0.99)),
-                            max_us: hist.map_or(0, super::histogram::Hist::max),
+                            p50_us: hist.map_or(0, |x| x.quantile(0.5)) / 1_000,
+                            p99_us: hist.map_or(0, |x| x.quantile(0.99)) / 1_000,
+                            max_us: hist.map_or(0, super::histogram::Hist::max) / 1_000,
                             // A direction never reachable in a run is down to the end too.
                             open_runs: summary.open.get(&key).copied().unwrap_or(0)
                                 + summary.missing.get(&key).copied().unwrap_or(0),
@@ -940,8 +946,8 @@ impl AuditResult {
                     format!(
                         "; measured under `{silent}`: {} detects in p50 {}, p99 {}",
                         nb.router,
-                        show_us(h.quantile(0.5)),
-                        show_us(h.quantile(0.99))
+                        show_ns(h.quantile(0.5)),
+                        show_ns(h.quantile(0.99))
                     )
                 })
                 .unwrap_or_default();
@@ -1271,7 +1277,11 @@ impl AuditResult {
                     rank: i + 1,
                     failure: f.failure.clone(),
                     runs: f.runs(),
-                    directions: f.directions.clone(),
+                    directions: f
+                        .directions
+                        .iter()
+                        .map(|d| DirectionJson::of(d, &f.summary))
+                        .collect(),
                     asymmetry: f.asymmetry.clone(),
                     summary: PointJson::of(&f.summary)?,
                 })
@@ -1313,10 +1323,15 @@ impl AuditResult {
     ///
     /// [`JsonError`] if the text is not an audit result of this format.
     pub fn from_json(text: &str) -> Result<Self, JsonError> {
-        let j: AuditJson = serde_json::from_str(text)?;
-        if j.format != FORMAT {
-            return Err(JsonError::Format(j.format));
+        #[derive(Deserialize)]
+        struct Tag {
+            format: String,
         }
+        let tag: Tag = serde_json::from_str(text)?;
+        if tag.format != FORMAT {
+            return Err(JsonError::tag(&tag.format, FORMAT, &OLD_FORMATS));
+        }
+        let j: AuditJson = serde_json::from_str(text)?;
         let measured = j
             .failures
             .into_iter()
@@ -1350,8 +1365,10 @@ struct AuditJson {
     seed: u64,
     seed_derivation: String,
     depth: u8,
+    #[serde(rename = "at_ns", with = "super::ns")]
     at: Duration,
     shard: Option<Shard>,
+    #[serde(rename = "budgets_ns", with = "super::ns::map")]
     budgets: BTreeMap<String, Duration>,
     directions: Vec<String>,
     /// Derived (informative; recomputed when read back).
@@ -1369,9 +1386,34 @@ struct FailureJson {
     rank: usize,
     failure: Failure,
     runs: u64,
-    directions: Vec<DirectionOutcome>,
+    /// Derived (informative; recomputed from `summary` when read back).
+    directions: Vec<DirectionJson>,
     asymmetry: BTreeMap<String, Asymmetry>,
     summary: PointJson,
+}
+
+/// One direction under one failure in JSON: its outage quantiles in integer nanoseconds,
+/// from the failure's histogram (the [`DirectionOutcome`] keeps microseconds for the text).
+#[derive(Debug, Serialize, Deserialize)]
+struct DirectionJson {
+    direction: String,
+    p50_ns: u64,
+    p99_ns: u64,
+    max_ns: u64,
+    open_runs: u64,
+}
+
+impl DirectionJson {
+    fn of(d: &DirectionOutcome, summary: &PointResult) -> Self {
+        let hist = summary.hists.get(&format!("outage.{}", d.direction));
+        Self {
+            direction: d.direction.clone(),
+            p50_ns: hist.map_or(0, |x| x.quantile(0.5)),
+            p99_ns: hist.map_or(0, |x| x.quantile(0.99)),
+            max_ns: hist.map_or(0, super::histogram::Hist::max),
+            open_runs: d.open_runs,
+        }
+    }
 }
 
 /// Merges the shards of one audit into the unsharded result (the same bytes in every format).
