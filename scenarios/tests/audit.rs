@@ -570,3 +570,79 @@ fn the_html_page_has_the_ranked_table_and_a_bar_per_failure() {
     assert_eq!(html.matches("<svg ").count(), 5, "{html}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn graceful_shutdown_is_told_at_once_and_a_disabled_peering_falls_back_to_the_vpn() {
+    let r = audit(
+        &only(
+            "reference",
+            3,
+            &[
+                FaultKind::RouterCrash,
+                FaultKind::RouterShutdown,
+                FaultKind::PeeringDisabled,
+            ],
+            1,
+        ),
+        Exec::new(2),
+    )
+    .expect("audits");
+    let by = |name: &str| {
+        r.failures
+            .iter()
+            .find(|f| f.failure.name == name)
+            .unwrap_or_else(|| panic!("{name}: {}", r.to_text()))
+    };
+    let worst = |name: &str| by(name).worst().map_or(0, |w| w.max_us);
+    // Every router that can crash can also be shut down.
+    for router in ["ce1", "ce2", "msee1", "msee2", "vpn1"] {
+        by(&format!("router_shutdown {router}"));
+    }
+    // msee1 crashing behind a layer-2 provider: ce1 waits for its hold timer (at least
+    // 120 s). Shut down gracefully, msee1's Cease 6/2 reaches ce1 in milliseconds.
+    let detect = |name: &str| by(name).summary.hists["detection.ce1"].max();
+    assert!(detect("router_crash msee1") >= 120_000_000, "{}", r.to_text());
+    assert!(detect("router_shutdown msee1") < 1_000_000, "{}", r.to_text());
+    assert!(
+        worst("router_shutdown msee1") < worst("router_crash msee1"),
+        "{}",
+        r.to_text()
+    );
+    // Private peering disabled on the only circuit: both sessions close with Cease 6/2 and
+    // the VPN carries the traffic; nothing stays down.
+    let pd = by("peering_disabled circuit (private peering)");
+    assert!(pd.directions.iter().all(|d| d.open_runs == 0), "{}", r.to_text());
+    assert!(pd.summary.hists["detection.ce1"].max() < 1_000_000);
+    // Without a VPN it is a single point of failure.
+    let one = audit(
+        &only("single-ce", 2, &[FaultKind::PeeringDisabled], 1),
+        Exec::new(2),
+    )
+    .expect("audits");
+    assert_eq!(
+        one.single_points_of_failure()
+            .iter()
+            .map(|f| f.failure.name.as_str())
+            .collect::<Vec<_>>(),
+        ["peering_disabled circuit (private peering)"],
+        "{}",
+        one.to_text()
+    );
+    // A peering the circuit does not have is refused where the file names it.
+    let dir = std::env::temp_dir().join(format!("holdtime-audit-pd-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let bad = dir.join("bad.toml");
+    std::fs::write(
+        &bad,
+        "name = \"bad\"\ntopology = \"single-ce\"\nduration = \"15m\"\n\n[[fault]]\nat = \"5m\"\nkind = \"peering_disabled\"\ntarget = \"circuit\"\npeering = \"microsoft\"\n",
+    )
+    .expect("write");
+    let out = holdtime(&["check", bad.to_str().expect("utf-8")]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("bad.toml:9:11:") && err.contains("circuit `circuit` has no microsoft peering"),
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

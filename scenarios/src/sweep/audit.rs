@@ -57,10 +57,7 @@
 //! What it cannot establish, and so does not report: stateful devices dropping the halves of
 //! an asymmetric flow (the simulator has no firewall or NAT), and symmetry of the design
 //! itself (mirror-image pairs such as `{silent primary, crash ce2}` and `{silent secondary,
-//! crash ce1}` are both run: the audit does not assume two elements are equivalent). Router
-//! graceful shutdown (Cease 6/2 from the customer's router) and "peering disabled" are not
-//! failures of the set yet: the simulator has no fault action for either (`bgp_disconnect`,
-//! Cease 6/2 from the MSEE per session, is the nearest).
+//! crash ce1}` are both run: the audit does not assume two elements are equivalent).
 //!
 //! The failure set and its defaults are documented in `scenarios/library/README.md`
 //! ("`holdtime audit`").
@@ -445,9 +442,36 @@ pub fn failures(topo: &Topology) -> Vec<Failure> {
         }
         add(FaultKind::Deprovision, circuit.name.clone(), Table::new());
     }
+    for circuit in &topo.circuits {
+        for p in &circuit.peerings {
+            let mut peering = Table::new();
+            peering.insert(
+                "peering".to_owned(),
+                Value::String(p.kind.name().to_owned()),
+            );
+            let name = format!(
+                "{} {} ({} peering)",
+                FaultKind::PeeringDisabled.name(),
+                circuit.name,
+                p.kind.name()
+            );
+            out.push(Failure::single(
+                FaultKind::PeeringDisabled,
+                circuit.name.clone(),
+                peering,
+                false,
+                name,
+            ));
+        }
+    }
+    let mut add = |kind: FaultKind, target: String, extra: Table| {
+        let name = format!("{} {target}", kind.name());
+        out.push(Failure::single(kind, target, extra, false, name));
+    };
     for r in &topo.routers {
         if matches!(r.role, Role::Ce | Role::Pe | Role::Msee | Role::VpnDevice) {
             add(FaultKind::RouterCrash, r.name.clone(), Table::new());
+            add(FaultKind::RouterShutdown, r.name.clone(), Table::new());
         }
     }
     for s in &topo.sessions {
