@@ -442,10 +442,8 @@ impl World<'_> {
                 }
             }
             FaultAction::GatewayInstanceFailure { .. } => self.gateway_stage(index, stage),
-            FaultAction::RouterShutdown { router } => {
-                if stage == 1 && self.net.is_alive(router.0) {
-                    self.crash_router(router.0, true);
-                }
+            FaultAction::RouterShutdown { router } if stage == 1 && self.net.is_alive(router.0) => {
+                self.crash_router(router.0, true);
             }
             _ => {}
         }

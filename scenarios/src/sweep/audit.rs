@@ -86,6 +86,7 @@ use super::grid::Point;
 use super::histogram::show_us;
 use super::render::{JsonError, PointJson};
 use super::{Exec, PointResult, Sample, Shard, SweepError, parse_doc, run_seed, runner};
+use crate::report::TopologyView;
 use crate::scenario::{Check, Metric, Scenario};
 use crate::spec::{FaultKind, ScenarioSpec};
 use crate::topology::{LinkSide, Role, SessionKind, Target, Topology};
@@ -395,6 +396,8 @@ pub struct AuditResult {
     pub directions: Vec<String>,
     /// What the design states, for the hazard rules.
     pub facts: DesignFacts,
+    /// The design's network, for the HTML page's diagram.
+    pub view: TopologyView,
     /// Every failure, worst first.
     pub failures: Vec<FailureResult>,
     /// The hazards, in rule order.
@@ -935,6 +938,7 @@ pub fn run(spec: &AuditSpec, plan: &Plan, exec: Exec<'_>) -> Result<AuditResult,
             },
             directions,
             facts,
+            view: TopologyView::of(&plan.base.topology),
         },
         measured,
     ))
@@ -973,6 +977,7 @@ struct Header {
     budgets: BTreeMap<String, Duration>,
     directions: Vec<String>,
     facts: DesignFacts,
+    view: TopologyView,
 }
 
 impl AuditResult {
@@ -1027,6 +1032,7 @@ impl AuditResult {
             budgets: h.budgets,
             directions: h.directions,
             facts: h.facts,
+            view: h.view,
             failures: results,
             hazards: Vec::new(),
         };
@@ -1405,6 +1411,7 @@ impl AuditResult {
             non_redundant: self.non_redundant(),
             hazards: self.hazards.clone(),
             facts: self.facts.clone(),
+            topology: self.view.clone(),
             failures,
         };
         let mut s = serde_json::to_string_pretty(&json)?;
@@ -1440,6 +1447,7 @@ impl AuditResult {
                 budgets: j.budgets,
                 directions: j.directions,
                 facts: j.facts,
+                view: j.topology,
             },
             measured,
         ))
@@ -1466,6 +1474,9 @@ struct AuditJson {
     non_redundant: BTreeMap<String, Vec<String>>,
     hazards: Vec<Hazard>,
     facts: DesignFacts,
+    /// The design's network (absent in files written before the page drew it).
+    #[serde(default)]
+    topology: TopologyView,
     failures: Vec<FailureJson>,
 }
 
@@ -1514,7 +1525,7 @@ pub fn merge(parts: &[AuditResult]) -> Result<AuditResult, super::MergeError> {
         if p.directions != first.directions || p.budgets != first.budgets {
             return Err(mismatch("directions or budgets"));
         }
-        if p.facts != first.facts {
+        if p.facts != first.facts || p.view != first.view {
             return Err(mismatch("design"));
         }
         if shard.count != count {
@@ -1557,6 +1568,7 @@ pub fn merge(parts: &[AuditResult]) -> Result<AuditResult, super::MergeError> {
             budgets: first.budgets.clone(),
             directions: first.directions.clone(),
             facts: first.facts.clone(),
+            view: first.view.clone(),
         },
         acc.into_values().collect(),
     ))

@@ -387,10 +387,7 @@ impl Validator {
                         self.error(
                             Diagnostic::error(
                                 path.key("peering"),
-                                format!(
-                                    "circuit `{target_name}` has no {} peering",
-                                    k.name()
-                                ),
+                                format!("circuit `{target_name}` has no {} peering", k.name()),
                             )
                             .allowed(names()),
                         );
