@@ -156,6 +156,9 @@ pub struct AuditFaultSpec {
     /// As in `[[fault]]`.
     #[serde(default)]
     pub prepend: Option<u8>,
+    /// As in `[[fault]]`.
+    #[serde(default)]
+    pub peering: Option<PeeringKind>,
 }
 
 impl AuditFaultSpec {
@@ -176,6 +179,7 @@ impl AuditFaultSpec {
             drain: self.drain,
             down_for: self.down_for,
             prepend: self.prepend,
+            peering: self.peering,
             episode: None,
         }
     }
@@ -807,6 +811,8 @@ pub enum FaultKind {
     RouterCrash,
     /// A crashed router comes back.
     RouterRestart,
+    /// A router's graceful shutdown: it closes every BGP session with Cease 6/2, then stops.
+    RouterShutdown,
     /// Microsoft maintains one link: prepend drain, then down, then up.
     MseeMaintenance,
     /// The MSEE administratively shuts one BGP session (the hard BGP-disconnect test).
@@ -821,19 +827,22 @@ pub enum FaultKind {
     PrefixFlood,
     /// Microsoft peering's advertised public prefixes change state.
     PublicPrefixesState,
+    /// Azure disables BGP on one peering of a circuit (both links' sessions).
+    PeeringDisabled,
     /// Ends earlier faults on the target.
     Restore,
 }
 
 impl FaultKind {
     /// Every kind, for error messages.
-    pub const ALL: [Self; 14] = [
+    pub const ALL: [Self; 16] = [
         Self::Silent,
         Self::Down,
         Self::Loss,
         Self::Latency,
         Self::RouterCrash,
         Self::RouterRestart,
+        Self::RouterShutdown,
         Self::MseeMaintenance,
         Self::BgpDisconnect,
         Self::VpnTunnelDown,
@@ -841,6 +850,7 @@ impl FaultKind {
         Self::Deprovision,
         Self::PrefixFlood,
         Self::PublicPrefixesState,
+        Self::PeeringDisabled,
         Self::Restore,
     ];
 
@@ -862,6 +872,8 @@ impl FaultKind {
             Self::PrefixFlood => "prefix_flood",
             Self::PublicPrefixesState => "public_prefixes_state",
             Self::Restore => "restore",
+            Self::RouterShutdown => "router_shutdown",
+            Self::PeeringDisabled => "peering_disabled",
         }
     }
 }
@@ -907,6 +919,9 @@ pub struct FaultSpec {
     /// `msee_maintenance`: how many times the MSEE prepends 12076 while draining.
     #[serde(default)]
     pub prepend: Option<u8>,
+    /// `peering_disabled`: which peering of the circuit (default: its only one).
+    #[serde(default)]
+    pub peering: Option<PeeringKind>,
     /// The episode this fault belongs to: faults with the same name are measured as one
     /// episode, from the first of them (default: each fault opens its own).
     #[serde(default)]

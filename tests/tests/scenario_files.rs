@@ -58,7 +58,7 @@ malformed! {
             "bad.toml:8:8: error: unknown variant `silnt` (at `fault[0].kind`)",
             "8 | kind = \"silnt\"",
             "  |        ^^^^^^^",
-            "= allowed: silent, down, loss, latency, router_crash, router_restart, msee_maintenance, bgp_disconnect, vpn_tunnel_down, gateway_instance_failure, deprovision, prefix_flood, public_prefixes_state, restore",
+            "= allowed: silent, down, loss, latency, router_crash, router_restart, router_shutdown, msee_maintenance, bgp_disconnect, vpn_tunnel_down, gateway_instance_failure, deprovision, prefix_flood, public_prefixes_state, peering_disabled, restore",
         ];
     rejects_unknown_fault_target_listing_allowed_targets:
         with("\n[[fault]]\nat = \"5m\"\nkind = \"silent\"\ntarget = \"circuit.tertiary\"\n") => [

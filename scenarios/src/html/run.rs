@@ -619,13 +619,31 @@ fn frame_at(f: &[Frame], t: u64) -> usize {
 /// `holdtime report` draws before the time control colours it; used by the layout tests).
 #[must_use]
 pub fn network_svg(view: &TopologyView) -> String {
+    network_svg_states(
+        view,
+        vec!["up"; view.sessions.len()],
+        vec!["up"; view.links.len()],
+        vec!["up"; view.routers.len()],
+    )
+}
+
+/// The diagram of `view` with each session, link and router given the `data-state` the
+/// caller names (in the view's orders) and no flows drawn: the run page's drawing for a page
+/// that colours the design by something else, with its own CSS for those states.
+#[must_use]
+pub fn network_svg_states(
+    view: &TopologyView,
+    sessions: Vec<&'static str>,
+    links: Vec<&'static str>,
+    routers: Vec<&'static str>,
+) -> String {
     let fr = Frame {
         t: 0,
         label: String::new(),
         ev: Vec::new(),
-        s: vec!["up"; view.sessions.len()],
-        l: vec!["up"; view.links.len()],
-        r: vec!["up"; view.routers.len()],
+        s: sessions,
+        l: links,
+        r: routers,
         f: Vec::new(),
     };
     diagram(view, &view.name, 0, &layout(view), &fr)
