@@ -957,3 +957,72 @@ target = "msee1"
     assert!(names.contains(&"silent circuit.primary + router_crash ce2"));
     assert!(names.contains(&"silent circuit.secondary + router_crash ce1"));
 }
+
+/// A network of the general form has failures of its own: every `[[link]]` silent, down and
+/// lossy, every `[[router]]` crashing and shut down. The triangle (a, b, c pairwise linked,
+/// hosts behind a and b): a silent a-b waits for the 9 s hold timer, a lost carrier costs
+/// FRR's 70 ms install, the links through c cost nothing, and a and b, each the only router
+/// of its hosts, are single points of failure; c is not.
+#[test]
+fn a_general_form_network_is_audited_link_by_link_and_router_by_router() {
+    let p = plan(&spec("triangle", 1)).expect("plans");
+    let mut names: Vec<&str> = p.failures.iter().map(|f| f.name.as_str()).collect();
+    names.sort_unstable();
+    let mut want = Vec::new();
+    for link in ["a-b", "b-c", "c-a"] {
+        for kind in ["down", "loss", "silent"] {
+            want.push(format!("{kind} {link}"));
+        }
+    }
+    for router in ["a", "b", "c"] {
+        want.push(format!("router_crash {router}"));
+        want.push(format!("router_shutdown {router}"));
+    }
+    want.sort_unstable();
+    assert_eq!(names, want.iter().map(String::as_str).collect::<Vec<_>>());
+
+    let r = audit(&spec("triangle", 3), Exec::new(2)).expect("audits");
+    let by = |name: &str| {
+        r.failures
+            .iter()
+            .find(|f| f.failure.name == name)
+            .unwrap_or_else(|| panic!("{name}: {}", r.to_text()))
+    };
+    let worst = |name: &str| by(name).worst().map_or((0, 0), |w| (w.max_us, w.open_runs));
+    // 70 ms, as the histogram (three significant digits) keeps it.
+    let (down, open) = worst("down a-b");
+    assert!(
+        open == 0 && (70_000..70_100).contains(&down),
+        "{}",
+        r.to_text()
+    );
+    let (silent, open) = worst("silent a-b");
+    assert!(
+        open == 0 && silent > 6_000_000 && silent <= 9_100_000,
+        "{}",
+        r.to_text()
+    );
+    for quiet in ["down b-c", "silent c-a", "loss b-c", "router_crash c"] {
+        assert_eq!(worst(quiet), (0, 0), "{quiet}: {}", r.to_text());
+    }
+    let mut spof: Vec<&str> = r
+        .single_points_of_failure()
+        .iter()
+        .map(|f| f.failure.name.as_str())
+        .collect();
+    spof.sort_unstable();
+    assert_eq!(
+        spof,
+        [
+            "router_crash a",
+            "router_crash b",
+            "router_shutdown a",
+            "router_shutdown b"
+        ]
+    );
+    let text = r.to_text();
+    assert!(
+        text.contains("a_to_b (10.2.0.0/16): router_crash a"),
+        "{text}"
+    );
+}
