@@ -1144,6 +1144,19 @@ fn recommendation(a: &Advice) -> String {
     s
 }
 
+/// `sc` run long enough for candidate `c`'s slowest recovery: the last fault (at its latest)
+/// plus twice the hold time plus 3 minutes (re-establishment and the ExpressRoute gateway's
+/// programming). A file written for fast timers (a lab that ends a minute after its fault)
+/// would otherwise cut the slow candidates' outages at its end, and rank 60/180 s by the
+/// file's duration instead of its outage.
+fn long_enough(mut sc: Scenario, c: &Candidate) -> Scenario {
+    if let Some(last) = sc.faults.iter().map(|f| f.at.max()).max() {
+        let need = last + c.hold.saturating_mul(2) + Duration::from_secs(180);
+        sc.duration = sc.duration.max(need);
+    }
+    sc
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1346,17 +1359,4 @@ mod tests {
         assert_eq!(independent.to_value(), Value::Float(0.01));
         assert_eq!(independent.describe(), "1 % independent loss");
     }
-}
-
-/// `sc` run long enough for candidate `c`'s slowest recovery: the last fault (at its latest)
-/// plus twice the hold time plus 3 minutes (re-establishment and the ExpressRoute gateway's
-/// programming). A file written for fast timers (a lab that ends a minute after its fault)
-/// would otherwise cut the slow candidates' outages at its end, and rank 60/180 s by the
-/// file's duration instead of its outage.
-fn long_enough(mut sc: Scenario, c: &Candidate) -> Scenario {
-    if let Some(last) = sc.faults.iter().map(|f| f.at.max()).max() {
-        let need = last + c.hold.saturating_mul(2) + Duration::from_secs(180);
-        sc.duration = sc.duration.max(need);
-    }
-    sc
 }
