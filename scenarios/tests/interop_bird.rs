@@ -173,7 +173,8 @@ fn our_silence_expires_birds_hold_timer_within_its_profiles_window() {
         panic!("BIRD's session never went down:\n{text}")
     };
     // BIRD jitters its hold timer (profile `bird`): it expires in (0.75 H − K, H] after our
-    // last keepalive, H = 9 s negotiated, K = 3 s our keepalive.
+    // silence, H = 9 s negotiated, K = 3 s our keepalive; BIRD acts on it (the session goes
+    // down) at its event loop's next wake-up, up to 3 s later (`HoldExpiry::NextWakeUp`).
     let after = went_down.saturating_sub(silent_at);
     let predicted = window(&Profile::BIRD, &summary, &text);
     // 100 ms polling and process start-up on either side of the window.
@@ -351,8 +352,10 @@ fn msee_pair_silence_on_the_primary_moves_birds_best_route_to_the_secondary_in_i
         .sessions
         .first()
         .unwrap_or_else(|| panic!("no session:\n{text}"));
-    // BIRD's hold timer, jittered down to 0.75 H, restarts on our keepalives: its detection,
-    // and so its failover, fall in (0.75 H − K, H] after the silence, H = 9 s, K = 3 s.
+    // BIRD's hold timer, jittered down to 0.75 H, restarts on our keepalives: it expires in
+    // (0.75 H − K, H] after the silence, H = 9 s, K = 3 s, and BIRD acts on it (failover) at
+    // its event loop's next wake-up, here the other session's next timer or KEEPALIVE, at
+    // most 3 s later (`HoldExpiry::NextWakeUp`).
     let predicted = window(&Profile::BIRD, primary_summary, &text);
     assert_within(
         "BIRD's best route moved to the secondary after",
