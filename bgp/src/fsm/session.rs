@@ -772,7 +772,20 @@ impl Session {
         self.set_state(State::OpenSent, cause);
     }
 
-    fn send_notification(&mut self, mut n: Notification) {
+    fn send_notification(&mut self, n: Notification) {
+        // RFC 8538 §5.1: with the N bit exchanged, the Ceases that end the peering on purpose
+        // go out as a Hard Reset wrapping them (§3), so that the peer flushes our routes
+        // instead of keeping them as stale.
+        let notification = self
+            .negotiated
+            .as_ref()
+            .and_then(|x| x.peer_graceful_restart.as_ref())
+            .is_some_and(|gr| gr.notification);
+        let mut n = if notification && self.sends_hard_reset(&n) {
+            hard_reset(n)
+        } else {
+            n
+        };
         // The event reports what goes on the wire: Data cut to fit (see `codec::notification`).
         n.data.truncate(codec::MAX_NOTIFICATION_DATA);
         if self.conn == Conn::Open {
@@ -780,6 +793,27 @@ impl Session {
                 .push_back(Transmit::Bytes(codec::notification(&n)));
         }
         self.events.push_back(SessionEvent::NotificationSent(n));
+    }
+
+    /// Whether a NOTIFICATION is sent as a Hard Reset when the N bit is in force: RFC 8538
+    /// §5.1's table, Cease subcodes Maximum Number of Prefixes Reached (1), Administrative
+    /// Shutdown (2) and Peer De-configured (3) "Hard Reset", Administrative Reset (4)
+    /// "Provide user control" ([`Config::hard_administrative_reset`]); Connection Rejected,
+    /// Other Configuration Change, Connection Collision Resolution and Out of Resources (5–8)
+    /// "Graceful Cease". BFD Down (10, RFC 9384) postdates the table; it goes as a Hard Reset
+    /// as FRR sends it (`bgpd/bgp_packet.c`, `bgp_notify_send_hard_reset`), since the sender
+    /// found the forwarding path dead and keeps none of the peer's routes either
+    /// (`helper_retains`). Every other error code is graceful (§4): the peer keeps our routes.
+    fn sends_hard_reset(&self, n: &Notification) -> bool {
+        n.code == ErrorCode::CEASE
+            && match CeaseSubcode(n.subcode) {
+                CeaseSubcode::MAXIMUM_NUMBER_OF_PREFIXES_REACHED
+                | CeaseSubcode::ADMINISTRATIVE_SHUTDOWN
+                | CeaseSubcode::PEER_DECONFIGURED
+                | CeaseSubcode::BFD_DOWN => true,
+                CeaseSubcode::ADMINISTRATIVE_RESET => self.config.hard_administrative_reset,
+                _ => false,
+            }
     }
 
     /// An event the current state does not expect: RFC 6608 FSM Error with the state's
@@ -1058,11 +1092,24 @@ fn helper_retains(restart: Restart, notification: bool, hard: bool) -> bool {
     }
 }
 
+/// `inner` wrapped in a Hard Reset (RFC 8538 §3): Cease, subcode 9, whose Data is the inner
+/// NOTIFICATION's "ErrCode", "Subcode" and "Data".
+fn hard_reset(inner: Notification) -> Notification {
+    let mut data = Vec::with_capacity(2 + inner.data.len());
+    data.push(inner.code.0);
+    data.push(inner.subcode);
+    data.extend_from_slice(&inner.data);
+    Notification::new(ErrorCode::CEASE, CeaseSubcode::HARD_RESET.0, data)
+}
+
 /// Whether a received NOTIFICATION ends graceful restart even with the N bit (RFC 8538 §3: a
 /// Cease / Hard Reset, subcode 9, "MUST ... follow the rules of RFC 4271"). The Ceases RFC
-/// 8538 §5 says MUST be sent as a Hard Reset (Maximum Number of Prefixes Reached,
-/// Administrative Shutdown, Peer De-configured, Administrative Reset) count as one when a peer
-/// sends them bare: they say the peering was taken down on purpose.
+/// 8538 §5.1 says MUST be sent as a Hard Reset (Maximum Number of Prefixes Reached,
+/// Administrative Shutdown, Peer De-configured) count as one when a peer sends them bare: they
+/// say the peering was taken down on purpose. A bare Administrative Reset (6/4) does not: §5.1
+/// leaves it to the sender's "user control", and a sender that chose a graceful reset sends it
+/// bare, as FRR does for `clear bgp` without `bgp hard-administrative-reset` (its topotest
+/// `bgp_gr_notification`: the routes are retained by the receiver).
 fn ends_graceful_restart(n: &Notification) -> bool {
-    n.code == ErrorCode::CEASE && matches!(n.subcode, 1..=4 | 9)
+    n.code == ErrorCode::CEASE && matches!(n.subcode, 1..=3 | 9)
 }

@@ -75,7 +75,7 @@ use crate::rib::adj_rib_in::IpFamily;
 use crate::rib::loc_rib::FibChange;
 use crate::rib::policy::ExportPolicy;
 use crate::rib::{PeerConfig, PeerId, Rib, RibConfig, RibEvent};
-use crate::wire::{EncodeCtx, Family, PathAttributes, Update};
+use crate::wire::{CeaseSubcode, EncodeCtx, ErrorCode, Family, PathAttributes, Update};
 
 /// Everything configured for one peer.
 #[derive(Debug, Clone)]
@@ -195,6 +195,10 @@ pub enum StaleFlush {
     /// Established again, but no End-of-RIB within [`STALE_PATH_TIME`] (§4.2's optional
     /// upper bound).
     StalePathTime,
+    /// A Hard Reset (Cease, subcode 9) went or came while the peer's routes were stale: RFC
+    /// 8538 §3, the session "is to be fully terminated", so the normal procedures of RFC 4271
+    /// apply and nothing of the peer is kept.
+    HardReset,
 }
 
 /// The longest stale routes are kept once the session is Established again and the peer's
@@ -1167,6 +1171,16 @@ fn on_session_event(
                     if rib.stale_count(id) > 0 {
                         stale_on_reestablishment(now, id, state, rib, events, negotiated);
                     }
+                }
+                SessionEvent::NotificationReceived(n) | SessionEvent::NotificationSent(n)
+                    if n.code == ErrorCode::CEASE
+                        && n.subcode == CeaseSubcode::HARD_RESET.0
+                        && rib.stale_count(id) > 0 =>
+                {
+                    // RFC 8538 §3: a Hard Reset ends graceful restart; the stale routes kept
+                    // from an earlier loss go now, whatever state the session is in.
+                    flush_stale(id, state, rib, events, None, StaleFlush::HardReset);
+                    *rib_changed = true;
                 }
                 SessionEvent::StateChanged {
                     from: State::Established,

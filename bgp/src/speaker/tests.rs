@@ -940,6 +940,159 @@ fn end_of_rib_after_reestablishment_flushes_what_the_peer_did_not_send_again() {
     );
 }
 
+/// The NOTIFICATIONs `side` sent (`sent`) or received, as (code, subcode, data).
+fn notifications(net: &Net, side: usize, sent: bool) -> Vec<(u8, u8, Vec<u8>)> {
+    net.events[side]
+        .iter()
+        .filter_map(|(_, e)| match e {
+            SpeakerEvent::Session {
+                event: SessionEvent::NotificationSent(n),
+                ..
+            } if sent => Some((n.code.0, n.subcode, n.data.clone())),
+            SpeakerEvent::Session {
+                event: SessionEvent::NotificationReceived(n),
+                ..
+            } if !sent => Some((n.code.0, n.subcode, n.data.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Established with graceful restart (N bit as `notification`, Administrative Reset sent hard
+/// as `hard_admin_reset` on side 0), side 0 originating 192.0.2.0/24, then side 0 stops the
+/// session with `command`.
+fn stopped_by_side_0(notification: bool, hard_admin_reset: bool, command: Command) -> Net {
+    let mut net = Net::new(move |side, spec| {
+        graceful(120, notification)(side, spec);
+        spec.session.hard_administrative_reset = side == 0 && hard_admin_reset;
+    });
+    net.originate(0, "192.0.2.0/24");
+    net.start();
+    net.run_for(Duration::from_secs(5));
+    assert_eq!(net.state(1), Some(State::Established));
+    let now = net.now;
+    assert_eq!(net.speakers[0].handle_command(now, PEER, command), Ok(()));
+    net.pump();
+    net.run_for(Duration::from_secs(1));
+    net
+}
+
+#[test]
+fn an_administrative_shutdown_goes_out_as_a_hard_reset_only_with_the_n_bit() {
+    let stop = || Command::Stop {
+        message: Some("maintenance".to_owned()),
+    };
+    let shutdown = Notification::shutdown(CeaseSubcode::ADMINISTRATIVE_SHUTDOWN, "maintenance");
+    // With the N bit: Cease / Hard Reset (6/9) whose Data is 6, 2 and the 6/2's own Data (RFC
+    // 8538 §3, §5.1), on the wire as the peer decodes it.
+    let net = stopped_by_side_0(true, false, stop());
+    let mut wrapped = vec![6, 2];
+    wrapped.extend_from_slice(&shutdown.data);
+    let hard = vec![(6, 9, wrapped)];
+    assert_eq!(notifications(&net, 0, true), hard);
+    assert_eq!(notifications(&net, 1, false), hard);
+    // ... and the peer withdraws at once: nothing kept stale.
+    assert!(!net.best_from_peer(1, "192.0.2.0/24"));
+    assert!(stale_events(&net, 1).0.is_empty());
+    // Without it: the plain 6/2 with its shutdown communication.
+    let net = stopped_by_side_0(false, false, stop());
+    let plain = vec![(6, 2, shutdown.data.clone())];
+    assert_eq!(notifications(&net, 0, true), plain);
+    assert_eq!(notifications(&net, 1, false), plain);
+    assert!(!net.best_from_peer(1, "192.0.2.0/24"));
+}
+
+#[test]
+fn an_administrative_reset_is_hard_only_with_hard_administrative_reset() {
+    let reset = || Command::StopWith {
+        subcode: CeaseSubcode::ADMINISTRATIVE_RESET,
+        message: None,
+    };
+    // Default (FRR's, `bgp hard-administrative-reset` off): a bare 6/4, a graceful Cease the
+    // peer answers with RFC 8538 §4's procedures: our routes stay with it, stale.
+    let net = stopped_by_side_0(true, false, reset());
+    assert_eq!(notifications(&net, 1, false), vec![(6, 4, Vec::new())]);
+    assert!(net.best_from_peer(1, "192.0.2.0/24"));
+    assert_eq!(net.speakers[1].rib().stale_count(PEER), 1);
+    assert_eq!(stale_events(&net, 1).0.len(), 1);
+    // With it: 6/9 wrapping 6/4, and the peer withdraws.
+    let net = stopped_by_side_0(true, true, reset());
+    assert_eq!(notifications(&net, 0, true), vec![(6, 9, vec![6, 4])]);
+    assert_eq!(notifications(&net, 1, false), vec![(6, 9, vec![6, 4])]);
+    assert!(!net.best_from_peer(1, "192.0.2.0/24"));
+    assert!(stale_events(&net, 1).0.is_empty());
+    // The setting means nothing without the N bit: a bare 6/4, and RFC 4724 alone withdraws.
+    let net = stopped_by_side_0(false, true, reset());
+    assert_eq!(notifications(&net, 0, true), vec![(6, 4, Vec::new())]);
+    assert!(!net.best_from_peer(1, "192.0.2.0/24"));
+    // Ceases §5.1 calls graceful stay bare even with both settings.
+    let net = stopped_by_side_0(
+        true,
+        true,
+        Command::StopWith {
+            subcode: CeaseSubcode::OTHER_CONFIGURATION_CHANGE,
+            message: None,
+        },
+    );
+    assert_eq!(notifications(&net, 0, true), vec![(6, 6, Vec::new())]);
+}
+
+/// Graceful restart with the N bit; side 1 keeps side 0's route stale after a silent cut (its
+/// hold timer expires), then the cut heals and the two reconnect. Steps until `side` is in
+/// OpenConfirm of the new connection (the N bit negotiated again, side 1's route still
+/// stale).
+fn stale_then_open_confirm(side: usize) -> Net {
+    let mut net = Net::new(graceful(120, true));
+    net.originate(0, "192.0.2.0/24");
+    net.start();
+    net.run_for(Duration::from_secs(5));
+    net.silent = true;
+    net.run_for(Duration::from_secs(10));
+    assert_eq!(net.speakers[1].rib().stale_count(PEER), 1);
+    net.silent = false;
+    let limit = net.now + Duration::from_secs(120);
+    while net.state(side) != Some(State::OpenConfirm) {
+        assert!(net.step(limit), "side {side} never reached OpenConfirm");
+    }
+    assert_eq!(net.speakers[1].rib().stale_count(PEER), 1);
+    net
+}
+
+#[test]
+fn a_hard_reset_sent_or_received_flushes_stale_routes_before_established() {
+    // Received: side 0 stops in OpenConfirm, its 6/2 goes as a Hard Reset, and side 1 (not
+    // Established, so no end of a session to withdraw with) drops the stale route at once.
+    let mut net = stale_then_open_confirm(0);
+    let now = net.now;
+    let stop = Command::Stop { message: None };
+    assert_eq!(net.speakers[0].handle_command(now, PEER, stop), Ok(()));
+    net.pump();
+    net.run_for(Duration::from_secs(1));
+    assert_eq!(
+        notifications(&net, 1, false).last(),
+        Some(&(6, 9, vec![6, 2]))
+    );
+    let (_, flushed) = stale_events(&net, 1);
+    assert_eq!(flushed.len(), 1, "{flushed:?}");
+    assert_eq!((flushed[0].1, flushed[0].2), (1, StaleFlush::HardReset));
+    assert!(flushed[0].0 < now + Duration::from_secs(1));
+    assert!(!net.best_from_peer(1, "192.0.2.0/24"));
+    assert_eq!(net.speakers[1].rib().stale_count(PEER), 0);
+    // Sent: side 1 itself stops in OpenConfirm; its Hard Reset ends the graceful restart too.
+    let mut net = stale_then_open_confirm(1);
+    let now = net.now;
+    let stop = Command::Stop { message: None };
+    assert_eq!(net.speakers[1].handle_command(now, PEER, stop), Ok(()));
+    net.pump();
+    assert_eq!(
+        notifications(&net, 1, true).last(),
+        Some(&(6, 9, vec![6, 2]))
+    );
+    let (_, flushed) = stale_events(&net, 1);
+    assert_eq!(flushed, vec![(now, 1, StaleFlush::HardReset)]);
+    assert!(!net.best_from_peer(1, "192.0.2.0/24"));
+}
+
 /// One BIRD speaker (side 0's addresses) with two peers, each a bare [`fsm::Session`] joined
 /// to it without latency: the wake-up of a session waiting on its expired hold timer comes
 /// from the speaker's other session.

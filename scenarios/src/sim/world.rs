@@ -904,6 +904,7 @@ impl<'a> World<'a> {
                     Some(StaleFlush::EndOfRib) => "end_of_rib",
                     Some(StaleFlush::NotPreserved) => "not_preserved",
                     Some(StaleFlush::StalePathTime) => "stale_path_time",
+                    Some(StaleFlush::HardReset) => "hard_reset",
                 };
                 self.meas.push(
                     now,
