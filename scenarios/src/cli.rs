@@ -180,6 +180,9 @@ pub enum Command {
         /// Base seed: run R of both uses the same seed derived from it, as a sweep does.
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// Worker threads (at least 1; default: all cores). The result does not depend on it.
+        #[arg(long, value_parser = sweep::parse_jobs)]
+        jobs: Option<usize>,
         /// Also write the comparison page here (one self-contained HTML file).
         #[arg(long, value_name = "FILE.html")]
         html: Option<PathBuf>,
@@ -215,10 +218,19 @@ pub enum CheckFormat {
 /// `holdtime topology ...`.
 #[derive(Debug, Subcommand)]
 pub enum TopologyAction {
-    /// Print a built-in topology's TOML.
+    /// Print a built-in topology's TOML, or any network in the general form.
+    ///
+    /// `show NAME` prints the built-in topology NAME as the body of a `[topology]` table.
+    /// `show --expand NAME`, and `show` of a scenario (a library name or a file), print the
+    /// network in the general form: every router, link, session and site, as the keys
+    /// `[[router]]`, `[[link]]`, `[[session]]` and `[[site]]` write them, with what the
+    /// ExpressRoute template made marked as such.
     Show {
-        /// Its name (see `holdtime topology`).
+        /// A built-in topology (see `holdtime topology`), a library scenario or a scenario file.
         name: String,
+        /// Print a built-in topology in the general form (what the template makes of it).
+        #[arg(long)]
+        expand: bool,
     },
 }
 
@@ -261,6 +273,8 @@ pub enum LiveRoleArg {
     VpnGateway,
     /// The customer edge routers: ce1 on the first endpoint, ce2 on the second.
     Ce,
+    /// A router of the general form (`[[router]]`), named by `--router`.
+    Router,
 }
 
 /// The options of `holdtime live`.
@@ -272,6 +286,10 @@ pub struct LiveArgs {
     /// Which router to play.
     #[arg(long, value_enum)]
     pub role: LiveRoleArg,
+    /// With `--role router`: the name of the router of the general form to play (its first
+    /// session is the one played live).
+    #[arg(long, required_if_eq("role", "router"))]
+    pub router: Option<String>,
     /// Listen here for the peer's connection (e.g. 127.0.0.1:1179); repeat it to play more
     /// routers of the role, one address each: `--role msee --listen 127.0.0.1:11791 --listen
     /// 127.0.0.1:11792` plays msee1 on the first and msee2 on the second.
@@ -356,25 +374,8 @@ pub fn main(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
             EXIT_OK
         }
         Command::Topology {
-            action: Some(TopologyAction::Show { name }),
-        } => match crate::validate::builtin_source(name) {
-            Some(source) => {
-                let _ = out.write_all(topology_toml(name, source).as_bytes());
-                EXIT_OK
-            }
-            None => {
-                let _ = writeln!(
-                    err,
-                    "holdtime: no built-in topology `{name}`\n  = allowed: {}",
-                    crate::validate::BUILTIN_TOPOLOGIES
-                        .iter()
-                        .map(|(n, _)| *n)
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                );
-                EXIT_INVALID
-            }
-        },
+            action: Some(TopologyAction::Show { name, expand }),
+        } => show_topology(name, *expand, out, err),
         Command::Sweep(args) => sweep::sweep(args, out, err),
         Command::Advise(args) => sweep::advise(args, out, err),
         Command::Audit(args) => sweep::audit(args, out, err),
@@ -392,8 +393,16 @@ pub fn main(cli: &Cli, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
             b,
             runs,
             seed,
+            jobs,
             html,
-        } => compare(a, b, *runs, *seed, html.as_deref(), out, err),
+        } => compare(
+            a,
+            b,
+            (*runs, *seed, jobs.unwrap_or_else(sweep::default_jobs)),
+            html.as_deref(),
+            out,
+            err,
+        ),
         Command::Scenarios { action: None } => {
             let width = library::LIBRARY
                 .iter()
@@ -495,12 +504,40 @@ fn live(args: &LiveArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
             }
         },
     };
+    let role = match args.role {
+        LiveRoleArg::Msee => crate::live::LiveRole::Msee,
+        LiveRoleArg::VpnGateway => crate::live::LiveRole::VpnGateway,
+        LiveRoleArg::Ce => crate::live::LiveRole::Ce,
+        LiveRoleArg::Router => {
+            let topo = &loaded.scenario.topology;
+            let name = args.router.as_deref().unwrap_or("");
+            match topo
+                .router(name)
+                .filter(|r| topo.routers[r.0].role == crate::topology::Role::Router)
+            {
+                Some(r) => crate::live::LiveRole::Router(r.0),
+                None => {
+                    let _ = writeln!(
+                        err,
+                        "holdtime: --router `{name}` is not a router of the scenario's general form\n  = allowed: {}",
+                        topo.routers
+                            .iter()
+                            .filter(|r| r.role == crate::topology::Role::Router)
+                            .map(|r| r.name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    );
+                    return EXIT_INVALID;
+                }
+            }
+        }
+    };
+    if args.router.is_some() && args.role != LiveRoleArg::Router {
+        let _ = writeln!(err, "holdtime: --router goes with --role router");
+        return EXIT_INVALID;
+    }
     let opts = crate::live::LiveOptions {
-        role: match args.role {
-            LiveRoleArg::Msee => crate::live::LiveRole::Msee,
-            LiveRoleArg::VpnGateway => crate::live::LiveRole::VpnGateway,
-            LiveRoleArg::Ce => crate::live::LiveRole::Ce,
-        },
+        role,
         endpoints,
         duration: args.duration.unwrap_or(loaded.scenario.duration),
         faults: args.fault.clone(),
@@ -521,8 +558,7 @@ fn live(args: &LiveArgs, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
 fn compare(
     a: &str,
     b: &str,
-    runs: u64,
-    seed: u64,
+    (runs, seed, jobs): (u64, u64, usize),
     html: Option<&std::path::Path>,
     out: &mut dyn Write,
     err: &mut dyn Write,
@@ -530,7 +566,7 @@ fn compare(
     let (Some(la), Some(lb)) = (load(a, err), load(b, err)) else {
         return EXIT_INVALID;
     };
-    let c = match crate::compare::compare((a, &la.scenario), (b, &lb.scenario), runs, seed) {
+    let c = match crate::compare::compare((a, &la.scenario), (b, &lb.scenario), runs, seed, jobs) {
         Ok(c) => c,
         Err(e) => {
             let _ = writeln!(err, "holdtime compare: {e}");
@@ -564,6 +600,50 @@ fn load(name: &str, err: &mut dyn Write) -> Option<Loaded> {
                 let _ = writeln!(err);
             }
             None
+        }
+    }
+}
+
+/// `holdtime topology show NAME [--expand]`.
+fn show_topology(name: &str, expand: bool, out: &mut dyn Write, err: &mut dyn Write) -> u8 {
+    let builtin = crate::validate::builtin_source(name);
+    if let (Some(source), false) = (builtin, expand) {
+        let _ = out.write_all(topology_toml(name, source).as_bytes());
+        return EXIT_OK;
+    }
+    let loaded = if builtin.is_some() {
+        // What the template makes of the built-in topology, through a scenario using it.
+        crate::load_str(
+            &format!("<topology:{name}>"),
+            &format!("name = \"{name}\"\ntopology = \"{name}\"\nduration = \"1s\"\n"),
+        )
+    } else {
+        crate::load(name)
+    };
+    match loaded {
+        Ok(l) => {
+            let _ = out.write_all(crate::topology::general_form(&l.scenario.topology).as_bytes());
+            EXIT_OK
+        }
+        Err(LoadError::Unknown { .. }) => {
+            let _ = writeln!(
+                err,
+                "holdtime: `{name}` is neither a built-in topology, a library scenario nor a file\n  = built-in topologies: {}\n  = help: `holdtime scenarios` lists the library",
+                crate::validate::BUILTIN_TOPOLOGIES
+                    .iter()
+                    .map(|(n, _)| *n)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            EXIT_INVALID
+        }
+        Err(e) => {
+            let text = e.to_string();
+            let _ = err.write_all(text.as_bytes());
+            if !text.ends_with('\n') {
+                let _ = writeln!(err);
+            }
+            EXIT_INVALID
         }
     }
 }

@@ -13,7 +13,7 @@ use std::fmt::Write as _;
 use sim_core::time::Duration;
 
 use crate::scenario::{Metric, Scenario};
-use crate::sweep::histogram::{Hist, Unit, show_us};
+use crate::sweep::histogram::{Hist, Unit, show_ns};
 
 /// One side of a comparison.
 #[derive(Debug, Clone)]
@@ -54,7 +54,7 @@ fn measure(
                 report
                     .metric(sc, &Metric::Outage(dir.to_owned()))
                     .and_then(|q| match q {
-                        crate::units::Quantity::Duration(d) => Some(d.as_nanos() / 1_000),
+                        crate::units::Quantity::Duration(d) => Some(d.as_nanos()),
                         _ => None,
                     })
             } else if m == "detection" {
@@ -63,7 +63,7 @@ fn measure(
                     .iter()
                     .filter_map(|d| d.after_fault)
                     .min()
-                    .map(|d: Duration| d.as_nanos() / 1_000)
+                    .map(|d: Duration| d.as_nanos())
             } else {
                 Some(report.flaps.iter().map(|f| f.count).sum())
             }
@@ -71,16 +71,24 @@ fn measure(
         .collect()
 }
 
-/// Runs `a` and `b` `runs` times each on the same seeds from `seed`.
+/// Runs `a` and `b` `runs` times each on the same seeds from `seed`, over `jobs` worker
+/// threads (at least 1).
+///
+/// Each worker builds its own start-up of a side ([`crate::Prepared`]), takes the next run
+/// number, and records into its own histograms; the workers' histograms and counts are added
+/// at the end. Adding counts is commutative, so the result (and every byte shown from it) does
+/// not depend on `jobs` or on which worker ran which run, as for `holdtime sweep`.
 ///
 /// # Errors
 ///
-/// The first run that fails, with the side's source.
+/// The failing run with the lowest number (whatever the number of workers), with the side's
+/// source.
 pub fn compare(
     a: (&str, &Scenario),
     b: (&str, &Scenario),
     runs: u64,
     seed: u64,
+    jobs: usize,
 ) -> Result<Comparison, String> {
     let mut dirs: Vec<String> = Vec::new();
     for sc in [a.1, b.1] {
@@ -95,23 +103,7 @@ pub fn compare(
     metrics.push("flaps".to_owned());
     let mut sides = Vec::with_capacity(2);
     for (source, sc) in [a, b] {
-        let prepared = crate::Prepared::new(sc).map_err(|e| format!("{source}: not run: {e}"))?;
-        let mut hists: Vec<Hist> = metrics
-            .iter()
-            .map(|m| Hist::new(if m == "flaps" { Unit::Count } else { Unit::Us }))
-            .collect();
-        let mut missing = vec![0u64; metrics.len()];
-        for r in 0..runs {
-            let report = prepared
-                .run(crate::sweep::run_seed(seed, r))
-                .map_err(|e| format!("{source}: run {} not run: {e}", r + 1))?;
-            for (i, v) in measure(sc, &report, &metrics).into_iter().enumerate() {
-                match v {
-                    Some(v) => hists[i].record(v),
-                    None => missing[i] += 1,
-                }
-            }
-        }
+        let (hists, missing) = side(source, sc, &metrics, runs, seed, jobs)?;
         sides.push(Side {
             source: source.to_owned(),
             name: sc.name.clone(),
@@ -130,6 +122,116 @@ pub fn compare(
     })
 }
 
+/// Empty histograms for `metrics`.
+fn empty(metrics: &[String]) -> Vec<Hist> {
+    metrics
+        .iter()
+        .map(|m| Hist::new(if m == "flaps" { Unit::Count } else { Unit::Ns }))
+        .collect()
+}
+
+/// One side's histograms and missing counts, over `jobs` workers.
+fn side<'s>(
+    source: &str,
+    sc: &'s Scenario,
+    metrics: &[String],
+    runs: u64,
+    seed: u64,
+    jobs: usize,
+) -> Result<(Vec<Hist>, Vec<u64>), String> {
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    // Built once here so that an unusable scenario is refused before any thread starts; the
+    // calling thread works with it, every other worker builds its own.
+    let first = crate::Prepared::new(sc).map_err(|e| format!("{source}: not run: {e}"))?;
+    let next = AtomicU64::new(0);
+    // The lowest-numbered failure so far (runs above it are not started).
+    let failed: Mutex<Option<(u64, String)>> = Mutex::new(None);
+    let lowest_failure = || {
+        failed
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .as_ref()
+            .map(|(r, _)| *r)
+    };
+    let fail = |r: u64, e: String| {
+        let mut f = failed
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if f.as_ref().is_none_or(|(k, _)| r < *k) {
+            *f = Some((r, e));
+        }
+    };
+    let work = |prepared: Option<crate::Prepared<'s>>| {
+        let mut hists = empty(metrics);
+        let mut missing = vec![0u64; metrics.len()];
+        let mut prepared = prepared;
+        loop {
+            let r = next.fetch_add(1, Ordering::Relaxed);
+            if r >= runs || lowest_failure().is_some_and(|f| f < r) {
+                break;
+            }
+            if prepared.is_none() {
+                match crate::Prepared::new(sc) {
+                    Ok(p) => prepared = Some(p),
+                    Err(e) => {
+                        fail(r, format!("{source}: not run: {e}"));
+                        break;
+                    }
+                }
+            }
+            let Some(p) = prepared.as_ref() else { break };
+            match p.run(crate::sweep::run_seed(seed, r)) {
+                Ok(report) => {
+                    for (i, v) in measure(sc, &report, metrics).into_iter().enumerate() {
+                        match v {
+                            Some(v) => hists[i].record(v),
+                            None => missing[i] += 1,
+                        }
+                    }
+                }
+                Err(e) => fail(r, format!("{source}: run {} not run: {e}", r + 1)),
+            }
+        }
+        (hists, missing)
+    };
+    // As `holdtime sweep`: at most one worker per core, and no more than there are runs.
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let workers = u64::try_from(jobs.max(1).min(cores))
+        .unwrap_or(u64::MAX)
+        .min(runs.max(1));
+    let parts: Vec<(Vec<Hist>, Vec<u64>)> = std::thread::scope(|scope| {
+        let others: Vec<_> = (1..workers).map(|_| scope.spawn(|| work(None))).collect();
+        let mut parts = vec![work(Some(first))];
+        for h in others {
+            match h.join() {
+                Ok(p) => parts.push(p),
+                // A panic in the simulator: the same as on one thread.
+                Err(payload) => std::panic::resume_unwind(payload),
+            }
+        }
+        parts
+    });
+    if let Some((_, e)) = failed
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+    {
+        return Err(e);
+    }
+    let mut hists = empty(metrics);
+    let mut missing = vec![0u64; metrics.len()];
+    for (h, m) in parts {
+        for (acc, h) in hists.iter_mut().zip(&h) {
+            acc.add(h).map_err(|e| format!("{source}: {e}"))?;
+        }
+        for (acc, m) in missing.iter_mut().zip(m) {
+            *acc += m;
+        }
+    }
+    Ok((hists, missing))
+}
+
 impl Comparison {
     /// `(metric, side) → [p50, p90, p99, max]` as text, `-` without values.
     #[must_use]
@@ -139,7 +241,7 @@ impl Comparison {
             return ["-".into(), "-".into(), "-".into(), "-".into()];
         }
         let show = |v: u64| match h.unit {
-            Unit::Us => show_us(v),
+            Unit::Ns => show_ns(v),
             Unit::Count => v.to_string(),
         };
         [

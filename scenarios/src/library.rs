@@ -29,7 +29,7 @@ macro_rules! entry {
 }
 
 /// Every library scenario, in the order `holdtime scenarios` lists them.
-pub const LIBRARY: [Entry; 20] = [
+pub const LIBRARY: [Entry; 24] = [
     entry!("reference"),
     entry!("tuned-10-30"),
     entry!("floor-3-10"),
@@ -50,6 +50,10 @@ pub const LIBRARY: [Entry; 20] = [
     entry!("four-circuits"),
     entry!("graceful-restart"),
     entry!("dual-stack"),
+    entry!("vpn-only"),
+    entry!("lab-bird-pair"),
+    entry!("lab-frr-bfd"),
+    entry!("triangle"),
 ];
 
 /// The library scenario with this name.

@@ -64,6 +64,8 @@ pub enum LiveRole {
     VpnGateway,
     /// The customer edge router (ce1).
     Ce,
+    /// One router of the general form (`[[router]]`), by index: its first session of its own.
+    Router(usize),
 }
 
 impl LiveRole {
@@ -74,6 +76,7 @@ impl LiveRole {
             Self::Msee => "msee",
             Self::VpnGateway => "vpn-gateway",
             Self::Ce => "ce",
+            Self::Router(_) => "router",
         }
     }
 }
@@ -367,12 +370,13 @@ fn pick(topo: &Topology, role: LiveRole) -> Result<Vec<(usize, usize)>, LiveRunE
         LiveRole::Msee => (Role::Msee, SessionKind::Peering),
         LiveRole::VpnGateway => (Role::VpnGateway, SessionKind::Vpn),
         LiveRole::Ce => (Role::Ce, SessionKind::Peering),
+        LiveRole::Router(_) => (Role::Router, SessionKind::User),
     };
     let routers: Vec<usize> = topo
         .routers
         .iter()
         .enumerate()
-        .filter(|(_, x)| x.role == want)
+        .filter(|(r, x)| x.role == want && (!matches!(role, LiveRole::Router(n) if n != *r)))
         .map(|(r, _)| r)
         .collect();
     let first = *routers.first().ok_or(LiveRunError::NoRouter(role))?;
@@ -468,6 +472,9 @@ fn build_speaker(
             .copied()
             .collect(),
         LiveRole::Ce => topo.onprem_prefixes.clone(),
+        // A router of the general form originates its own prefixes (above) and learns the
+        // rest from its peers.
+        LiveRole::Router(_) => Vec::new(),
     };
     originated.extend(learned.into_iter().map(IpNet::V4));
     originated.sort_unstable();

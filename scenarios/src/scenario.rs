@@ -7,7 +7,7 @@ use sim_core::time::Duration;
 use crate::diag::Diagnostic;
 use crate::spec::{FaultKind, SessionStateName, TcpPreset, Via};
 use crate::topology::{
-    CircuitIx, LinkSide, PublicPrefixesState, RouterIx, SessionIx, Target, Topology,
+    CircuitIx, LinkSide, PeeringKind, PublicPrefixesState, RouterIx, SessionIx, Target, Topology,
 };
 use crate::units::{LossModel, Quantity, TimeSpec};
 
@@ -221,6 +221,23 @@ pub enum FaultAction {
         /// What to restore.
         target: Target,
     },
+    /// The router is taken out of service gracefully: it closes every BGP session it takes
+    /// part in with a NOTIFICATION Cease / Administrative Shutdown (RFC 4486 §4, subcode 2),
+    /// so every peer learns at once, then goes down a second later as a crash does; it boots
+    /// again when the fault ends.
+    RouterShutdown {
+        /// Which router.
+        router: RouterIx,
+    },
+    /// Azure disables BGP on one peering of a circuit (the peering's state `Disabled`): the
+    /// MSEEs close its sessions on both links with Cease 6/2 and refuse them until the fault
+    /// ends or a `restore` of the circuit.
+    PeeringDisabled {
+        /// The circuit.
+        circuit: CircuitIx,
+        /// The peering.
+        peering: PeeringKind,
+    },
 }
 
 impl FaultAction {
@@ -242,6 +259,8 @@ impl FaultAction {
             Self::PrefixFlood { .. } => FaultKind::PrefixFlood,
             Self::PublicPrefixesState { .. } => FaultKind::PublicPrefixesState,
             Self::Restore { .. } => FaultKind::Restore,
+            Self::RouterShutdown { .. } => FaultKind::RouterShutdown,
+            Self::PeeringDisabled { .. } => FaultKind::PeeringDisabled,
         }
     }
 
@@ -256,9 +275,9 @@ impl FaultAction {
             | Self::Latency { target, .. }
             | Self::VpnTunnelDown { target }
             | Self::Restore { target } => *target,
-            Self::RouterCrash { router } | Self::RouterRestart { router } => {
-                Target::Router(*router)
-            }
+            Self::RouterCrash { router }
+            | Self::RouterRestart { router }
+            | Self::RouterShutdown { router } => Target::Router(*router),
             Self::MseeMaintenance { circuit, side, .. } => Target::Link(*circuit, *side),
             Self::BgpDisconnect { sessions } | Self::PrefixFlood { sessions, .. } => {
                 match sessions.as_slice() {
@@ -269,9 +288,9 @@ impl FaultAction {
             Self::GatewayInstanceFailure { instance, .. } => {
                 instance.map_or(Target::VpnGateway, Target::VpnGatewayInstance)
             }
-            Self::Deprovision { circuit } | Self::PublicPrefixesState { circuit, .. } => {
-                Target::Circuit(*circuit)
-            }
+            Self::Deprovision { circuit }
+            | Self::PublicPrefixesState { circuit, .. }
+            | Self::PeeringDisabled { circuit, .. } => Target::Circuit(*circuit),
         })
     }
 }
@@ -504,6 +523,8 @@ pub enum Check {
         direction: String,
         /// Which way.
         via: Via,
+        /// By which link, when the file says (the first link of the way).
+        link: Option<String>,
         /// The moment.
         at: Duration,
         /// The least share of flows, in percent (100: every flow).

@@ -33,8 +33,21 @@ pub struct ScenarioSpec {
     /// scenario has one; optional in other files).
     #[serde(default)]
     pub description: String,
-    /// A built-in topology by name, or a full `[topology]` table.
-    pub topology: TopologyChoice,
+    /// The ExpressRoute template: a built-in topology by name, or a full `[topology]` table.
+    /// Absent: the network is only what the general form (`[[router]]`, `[[link]]`,
+    /// `[[session]]`, `[[site]]`) describes.
+    #[serde(default)]
+    pub topology: Option<TopologyChoice>,
+    /// The general form's routers: the scenario's own, with their timers, BFD and prefixes
+    /// (none of Azure's rules apply to them).
+    #[serde(default)]
+    pub router: Vec<RouterSpec>,
+    /// The general form's BGP sessions.
+    #[serde(default)]
+    pub session: Vec<SessionSpec>,
+    /// The general form's sites: hosts behind one or more routers, as probe endpoints.
+    #[serde(default)]
+    pub site: Vec<SiteSpec>,
     /// How much virtual time to simulate.
     pub duration: Duration,
     /// The default seed (overridden by `--seed`).
@@ -59,7 +72,8 @@ pub struct ScenarioSpec {
     /// Prefix count overrides.
     #[serde(default)]
     pub prefixes: Option<PrefixSection>,
-    /// Link property overrides, one table per link or segment.
+    /// Links: with `ends`, a link of the general form between two routers; with `target`,
+    /// new properties for a link or segment that exists.
     #[serde(default)]
     pub link: Vec<LinkOverride>,
     /// The fault timeline.
@@ -142,6 +156,9 @@ pub struct AuditFaultSpec {
     /// As in `[[fault]]`.
     #[serde(default)]
     pub prepend: Option<u8>,
+    /// As in `[[fault]]`.
+    #[serde(default)]
+    pub peering: Option<PeeringKind>,
 }
 
 impl AuditFaultSpec {
@@ -162,6 +179,7 @@ impl AuditFaultSpec {
             drain: self.drain,
             down_for: self.down_for,
             prepend: self.prepend,
+            peering: self.peering,
             episode: None,
         }
     }
@@ -206,8 +224,10 @@ pub struct TopologySpec {
     pub description: Option<String>,
     /// The customer's ASN (on the CE routers and the VPN device).
     pub customer_asn: u32,
-    /// One CE router carrying both links (no SLA), or two in active-active.
-    pub ce_routers: u8,
+    /// One CE router carrying both links (no SLA), or two in active-active (the default);
+    /// none on a VPN-only site.
+    #[serde(default)]
+    pub ce_routers: Option<u8>,
     /// Layer 2 (CE speaks BGP to the MSEEs) or layer 3 (a PE per link in between).
     #[serde(default = "default_provider")]
     pub provider: ProviderKind,
@@ -226,7 +246,8 @@ pub struct TopologySpec {
     /// The GatewaySubnet of the hub VNet (a /27 or larger).
     #[serde(default)]
     pub gateway_subnet: Option<Ipv4Net>,
-    /// ExpressRoute circuits (1 to 4, spread by ECMP).
+    /// ExpressRoute circuits (1 to 4, spread by ECMP; none on a VPN-only site).
+    #[serde(default)]
     pub circuit: Vec<CircuitSpec>,
     /// VNets linked to the circuits.
     pub vnet: Vec<VnetSpec>,
@@ -239,6 +260,15 @@ pub struct TopologySpec {
     /// The internet path (Microsoft/public peering fallback and the VPN's underlay).
     #[serde(default)]
     pub internet: Option<InternetSpec>,
+}
+
+impl TopologySpec {
+    /// CE routers: as written, else 2 (active-active) with a circuit and 0 without.
+    #[must_use]
+    pub fn ce_routers(&self) -> u8 {
+        self.ce_routers
+            .unwrap_or(if self.circuit.is_empty() { 0 } else { 2 })
+    }
 }
 
 const fn default_provider() -> ProviderKind {
@@ -543,6 +573,10 @@ pub struct PolicySection {
     /// AS-path prepending by the customer on a link or a link's peering.
     #[serde(default)]
     pub prepend: Vec<PrependSpec>,
+    /// LOCAL_PREF the CE sets on routes learned over one link, circuit or peering session
+    /// (over `expressroute_local_pref`): the primary preferred, the secondary as backup.
+    #[serde(default)]
+    pub local_pref: Vec<LocalPrefSpec>,
     /// Connection weight (0–32000) of each circuit's connection to the gateway, by circuit.
     #[serde(default)]
     pub connection_weight: BTreeMap<String, u32>,
@@ -558,6 +592,17 @@ pub struct PrependSpec {
     pub count: u8,
 }
 
+/// `[[policy.local_pref]]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LocalPrefSpec {
+    /// A circuit (`circuit`), a link (`circuit.primary`) or a link's peering session
+    /// (`circuit.primary.private`).
+    pub target: String,
+    /// The LOCAL_PREF (higher is preferred; the default on other routes is 100).
+    pub value: u32,
+}
+
 /// `[prefixes]`: how many prefixes each side advertises.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -571,12 +616,20 @@ pub struct PrefixSection {
     pub vnet: Option<u32>,
 }
 
-/// `[[link]]`: properties of a link or segment.
+/// `[[link]]`: a link of the general form (`name` and `ends`), or the properties of a link or
+/// segment that exists (`target`).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LinkOverride {
-    /// A link, segment, `vpn.tunnel` or `internet`.
-    pub target: String,
+    /// A link, segment, `vpn.tunnel` or `internet` whose properties change.
+    #[serde(default)]
+    pub target: Option<String>,
+    /// The new link's name (with `ends`).
+    #[serde(default)]
+    pub name: Option<String>,
+    /// The two routers a new link joins.
+    #[serde(default)]
+    pub ends: Option<[String; 2]>,
     /// One-way propagation delay.
     #[serde(default)]
     pub delay: Option<Duration>,
@@ -589,6 +642,156 @@ pub struct LinkOverride {
     /// Capacity.
     #[serde(default)]
     pub bandwidth: Option<Bandwidth>,
+}
+
+/// `[[router]]`: a router of the general form.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouterSpec {
+    /// Unique name (letters, digits, `-`, `_`).
+    pub name: String,
+    /// Its ASN (sessions between equal ASNs are iBGP).
+    pub asn: u32,
+    /// BGP identifier (default: synthetic and unique).
+    #[serde(default)]
+    pub router_id: Option<std::net::Ipv4Addr>,
+    /// Timer behaviour (default `rfc4271`); its hold time, keepalive and ConnectRetry are the
+    /// defaults of the keys below.
+    #[serde(default)]
+    pub profile: Option<Profile>,
+    /// Hold time offered in OPEN.
+    #[serde(default)]
+    pub hold_time: Option<Duration>,
+    /// Keepalive interval.
+    #[serde(default)]
+    pub keepalive: Option<Duration>,
+    /// ConnectRetry timer.
+    #[serde(default)]
+    pub connect_retry: Option<Duration>,
+    /// Delay before the first connection attempt after a start.
+    #[serde(default)]
+    pub connect_delay: Option<Duration>,
+    /// Automatic-restart delay after an error.
+    #[serde(default)]
+    pub idle_hold: Option<Duration>,
+    /// Longest automatic-restart delay.
+    #[serde(default)]
+    pub idle_hold_max: Option<Duration>,
+    /// Quiet time after which the restart delay starts over.
+    #[serde(default)]
+    pub idle_hold_forget: Option<Duration>,
+    /// Graceful restart time (RFC 4724).
+    #[serde(default)]
+    pub graceful_restart: Option<Duration>,
+    /// The graceful restart N bit (RFC 8538).
+    #[serde(default)]
+    pub graceful_restart_notification: Option<bool>,
+    /// Route-install latency.
+    #[serde(default)]
+    pub route_install: Option<Duration>,
+    /// Equal-cost paths installed (default 1).
+    #[serde(default)]
+    pub maximum_paths: Option<u8>,
+    /// BFD (RFC 5880): `{ interval = "100ms", multiplier = 3 }`.
+    #[serde(default)]
+    pub bfd: Option<BfdRouterOverride>,
+    /// Prefixes it originates into every session; with any, it is also a probe endpoint
+    /// under its own name (hosts behind it).
+    #[serde(default)]
+    pub prefixes: Vec<ipnet::IpNet>,
+}
+
+impl RouterSpec {
+    /// Its BGP keys as an override.
+    #[must_use]
+    pub const fn bgp(&self) -> BgpRouterOverride {
+        BgpRouterOverride {
+            keepalive: self.keepalive,
+            hold_time: self.hold_time,
+            connect_retry: self.connect_retry,
+            connect_delay: self.connect_delay,
+            idle_hold: self.idle_hold,
+            idle_hold_max: self.idle_hold_max,
+            idle_hold_forget: self.idle_hold_forget,
+            graceful_restart: self.graceful_restart,
+            graceful_restart_notification: self.graceful_restart_notification,
+            route_install: self.route_install,
+            profile: self.profile,
+            maximum_paths: self.maximum_paths,
+        }
+    }
+}
+
+/// `[[session]]`: a BGP session of the general form.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SessionSpec {
+    /// Unique name (default: the link's name, when it runs over one link).
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Its two routers; the first opens the connection, the second listens.
+    pub ends: [String; 2],
+    /// The link it runs over (default: the one link joining its ends).
+    #[serde(default)]
+    pub link: Option<String>,
+    /// The links it crosses in order, from its first end to its second (multihop).
+    #[serde(default)]
+    pub path: Option<Vec<String>>,
+    /// BFD on this session (default: when both routers have BFD).
+    #[serde(default)]
+    pub bfd: Option<bool>,
+    /// TCP MD5 key (RFC 2385).
+    #[serde(default)]
+    pub md5: Option<String>,
+    /// Address families carried (default `["ipv4"]`, with `ipv6` too when an IPv6 prefix is
+    /// originated anywhere).
+    #[serde(default)]
+    pub families: Option<Vec<AddressFamily>>,
+    /// Per end, by router name: its policy on this session.
+    #[serde(default)]
+    pub policy: BTreeMap<String, EndPolicySpec>,
+}
+
+/// One end's policy on a `[[session]]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EndPolicySpec {
+    /// LOCAL_PREF set on the routes this end receives.
+    #[serde(default)]
+    pub local_pref: Option<u32>,
+    /// Local weight of the routes this end receives (Cisco's `weight`; higher wins first).
+    #[serde(default)]
+    pub weight: Option<u32>,
+    /// MULTI_EXIT_DISC set on the routes this end advertises.
+    #[serde(default)]
+    pub med: Option<u32>,
+    /// Extra copies of this end's ASN prepended on what it advertises.
+    #[serde(default)]
+    pub prepend: Option<u8>,
+    /// Accept only routes within these prefixes.
+    #[serde(default)]
+    pub import: Option<Vec<ipnet::IpNet>>,
+    /// Advertise only routes within these prefixes.
+    #[serde(default)]
+    pub export: Option<Vec<ipnet::IpNet>>,
+    /// Most prefixes accepted from the other end; beyond: Cease 6/1 (RFC 4486).
+    #[serde(default)]
+    pub max_prefixes: Option<u32>,
+    /// After a Cease 6/1 this end sent, restart the session after this long (default 60s).
+    #[serde(default)]
+    pub max_prefix_restart: Option<Duration>,
+}
+
+/// `[[site]]`: hosts behind one or more routers (a probe endpoint).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SiteSpec {
+    /// Unique name.
+    pub name: String,
+    /// The routers its hosts reach first (flows spread over those running).
+    pub routers: Vec<String>,
+    /// Its address space; its routers originate it into every session they have.
+    pub prefixes: Vec<ipnet::IpNet>,
 }
 
 /// The kinds of fault, in the order the format documents them.
@@ -608,6 +811,8 @@ pub enum FaultKind {
     RouterCrash,
     /// A crashed router comes back.
     RouterRestart,
+    /// A router's graceful shutdown: it closes every BGP session with Cease 6/2, then stops.
+    RouterShutdown,
     /// Microsoft maintains one link: prepend drain, then down, then up.
     MseeMaintenance,
     /// The MSEE administratively shuts one BGP session (the hard BGP-disconnect test).
@@ -622,19 +827,22 @@ pub enum FaultKind {
     PrefixFlood,
     /// Microsoft peering's advertised public prefixes change state.
     PublicPrefixesState,
+    /// Azure disables BGP on one peering of a circuit (both links' sessions).
+    PeeringDisabled,
     /// Ends earlier faults on the target.
     Restore,
 }
 
 impl FaultKind {
     /// Every kind, for error messages.
-    pub const ALL: [Self; 14] = [
+    pub const ALL: [Self; 16] = [
         Self::Silent,
         Self::Down,
         Self::Loss,
         Self::Latency,
         Self::RouterCrash,
         Self::RouterRestart,
+        Self::RouterShutdown,
         Self::MseeMaintenance,
         Self::BgpDisconnect,
         Self::VpnTunnelDown,
@@ -642,6 +850,7 @@ impl FaultKind {
         Self::Deprovision,
         Self::PrefixFlood,
         Self::PublicPrefixesState,
+        Self::PeeringDisabled,
         Self::Restore,
     ];
 
@@ -663,6 +872,8 @@ impl FaultKind {
             Self::PrefixFlood => "prefix_flood",
             Self::PublicPrefixesState => "public_prefixes_state",
             Self::Restore => "restore",
+            Self::RouterShutdown => "router_shutdown",
+            Self::PeeringDisabled => "peering_disabled",
         }
     }
 }
@@ -708,6 +919,9 @@ pub struct FaultSpec {
     /// `msee_maintenance`: how many times the MSEE prepends 12076 while draining.
     #[serde(default)]
     pub prepend: Option<u8>,
+    /// `peering_disabled`: which peering of the circuit (default: its only one).
+    #[serde(default)]
+    pub peering: Option<PeeringKind>,
     /// The episode this fault belongs to: faults with the same name are measured as one
     /// episode, from the first of them (default: each fault opens its own).
     #[serde(default)]
@@ -805,6 +1019,10 @@ pub struct ExpectSpec {
     /// Which way that direction's traffic goes at `at`.
     #[serde(default)]
     pub via: Option<Via>,
+    /// `path`: the link (`circuit.primary`, a VPN session, a link of the general form) the
+    /// flows must go by: the first link of their way, as the timeline names it.
+    #[serde(default)]
+    pub link: Option<String>,
     /// `path`: the least share of the direction's flows that must go `via` (`"90%"`;
     /// default: every flow).
     #[serde(default)]
@@ -850,18 +1068,22 @@ pub enum Via {
     Vpn,
     /// Over the internet (Microsoft/public peering fallback).
     Internet,
+    /// Over the scenario's own routers and links only (the general form): no Azure path.
+    Network,
     /// Nowhere: black-holed or unreachable.
     None,
 }
 
 impl Via {
-    /// The name as scenario files write it (`expressroute`, `vpn`, `internet`, `none`).
+    /// The name as scenario files write it (`expressroute`, `vpn`, `internet`, `network`,
+    /// `none`).
     #[must_use]
     pub const fn name(self) -> &'static str {
         match self {
             Self::Expressroute => "expressroute",
             Self::Vpn => "vpn",
             Self::Internet => "internet",
+            Self::Network => "network",
             Self::None => "none",
         }
     }

@@ -96,13 +96,13 @@ fn false_resets_rise_with_loss_fall_with_the_tcp_floor_and_rank_dominated_lower(
     );
     // Same outage (the TCP floor does not change hold-timer detection), fewer false resets:
     // Linux dominates RFC 6298 here and must rank above it.
-    assert_eq!(a_linux.outage_p99_us, a_rfc.outage_p99_us);
+    assert_eq!(a_linux.outage_p99_ns, a_rfc.outage_p99_ns);
     assert!(rank_linux < rank_rfc);
 
     // 180/60 never resets falsely but its outage is far longer.
     let (_, a_slow) = find(&lossy, &slow);
     assert_eq!(a_slow.false_resets, 0);
-    assert!(a_slow.outage_p99_us > a_rfc.outage_p99_us);
+    assert!(a_slow.outage_p99_ns > a_rfc.outage_p99_ns);
 }
 
 /// `--metric detection.ce1`: the candidates are budgeted and ranked by ce1's detection p99,
@@ -138,10 +138,14 @@ fn advise_ranks_by_the_metric_it_is_given() {
     let (_, b) = find(&ranked, &bfd);
     let (_, d) = find(&ranked, &default);
     // BFD 300 ms x 3: ce1 detects within (0.675 s, 0.9 s] of the cut (jitter 75-100 %).
-    assert!(b.outage_p99_us <= 900_000 + 1_000, "{}", b.outage_p99_us);
+    assert!(
+        b.outage_p99_ns <= 900_000_000 + 1_000_000,
+        "{}",
+        b.outage_p99_ns
+    );
     assert_eq!(b.missed, 0, "within the 5 s budget");
     // 180/60 s: ce1 waits for its hold timer, (120 s, 180 s].
-    assert!(d.outage_p99_us > 120_000_000, "{}", d.outage_p99_us);
+    assert!(d.outage_p99_ns > 120_000_000_000, "{}", d.outage_p99_ns);
     assert_eq!(d.missed, 1, "over the 5 s budget");
     let text = scenarios::sweep::advise::render(&by_ce1, &ranked);
     assert!(text.contains("budgets: detection.ce1 p99 <= 5s"), "{text}");
@@ -151,7 +155,7 @@ fn advise_ranks_by_the_metric_it_is_given() {
     // By the outage (the default), BFD still waits for the gateway's 60 s programming.
     let ranked = assess(&spec(None), Exec::new(2)).expect("the advisor runs");
     let (_, b) = find(&ranked, &bfd);
-    assert!(b.outage_p99_us > 60_000_000, "{}", b.outage_p99_us);
+    assert!(b.outage_p99_ns > 60_000_000_000, "{}", b.outage_p99_ns);
 }
 
 /// A healthy single-CE scenario (no fault) with keepalive 3 s, hold 10 s, `tcp` and
@@ -329,7 +333,37 @@ fn at_one_percent_loss_every_candidate_gets_a_finite_interval_deterministically(
     let text = scenarios::sweep::advise::render(&spec, &one);
     assert!(text.contains("timers: keepalive/hold"), "{text}");
     assert!(text.contains("3/10 s, tcp rfc6298"), "{text}");
-    let back: scenarios::sweep::advise::Advice =
-        serde_json::from_str(&json).expect("the JSON reads back");
-    assert_eq!(back.format, "holdtime.advise/1");
+    let back = scenarios::sweep::advise::Advice::from_json(&json).expect("the JSON reads back");
+    assert_eq!(back.format, "holdtime.advise/2");
+    // Every time in integer nanoseconds, the unit in the key; no duration strings.
+    let v: serde_json::Value = serde_json::from_str(&json).expect("JSON");
+    assert_eq!(v["max_outage_ns"], 240_000_000_000_u64);
+    let r = v["ranked"]
+        .as_array()
+        .and_then(|r| {
+            r.iter()
+                .find(|r| r["candidate"] == "3/10 s, tcp rfc6298")
+                .cloned()
+        })
+        .expect("the 3/10 s candidate");
+    assert_eq!(r["keepalive_ns"], 3_000_000_000_u64);
+    assert_eq!(r["hold_ns"], 10_000_000_000_u64);
+    assert!(r["bfd_interval_ns"].is_null());
+    assert!(
+        r["outage_p99_ns"]
+            .as_u64()
+            .is_some_and(|n| n > 1_000_000_000)
+    );
+    assert_eq!(r["importance"]["block_ns"], 10_000_000_000_u64);
+    for old in ["keepalive", "hold", "bfd", "outage_p99_us", "outage_p50_us"] {
+        assert!(r.get(old).is_none(), "{old} in {r}");
+    }
+    assert!(v.get("max_outage").is_none());
+    let bfd = v["ranked"]
+        .as_array()
+        .and_then(|r| r.iter().find(|r| r["tcp"] == "linux").cloned())
+        .expect("the BFD candidate");
+    assert_eq!(bfd["bfd_interval_ns"], 300_000_000_u64);
+    // The estimator's block: the shortest detection time, 3 x 300 ms.
+    assert_eq!(bfd["importance"]["block_ns"], 900_000_000_u64);
 }

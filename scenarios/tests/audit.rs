@@ -139,8 +139,9 @@ fn the_silent_cut_ranks_above_the_carrier_cut_and_equals_its_sweep() {
     .expect("sweeps");
     for d in &silent.directions {
         let h = &sweep.points[0].hists[&format!("outage.{}", d.direction)];
-        assert_eq!(d.p99_us, h.quantile(0.99), "{}", d.direction);
-        assert_eq!(d.max_us, h.max(), "{}", d.direction);
+        // The histograms count nanoseconds; the outcome keeps microseconds for the text.
+        assert_eq!(d.p99_us, h.quantile(0.99) / 1_000, "{}", d.direction);
+        assert_eq!(d.max_us, h.max() / 1_000, "{}", d.direction);
     }
 }
 
@@ -220,7 +221,14 @@ fn exit_codes_follow_the_budget() {
         "json",
     ]);
     let v: serde_json::Value = serde_json::from_slice(&json.stdout).expect("JSON");
-    assert_eq!(v["format"], "holdtime.audit/2");
+    assert_eq!(v["format"], "holdtime.audit/3");
+    // Every time in integer nanoseconds, the unit in the key.
+    assert!(v["at_ns"].as_u64().is_some(), "{v}");
+    assert!(
+        v["failures"][0]["directions"][0]["p99_ns"]
+            .as_u64()
+            .is_some()
+    );
     assert_eq!(v["failures"][0]["failure"]["name"], "router_crash ce1");
     let csv = holdtime(&[
         "audit",
@@ -540,8 +548,93 @@ delay = "50ms"
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// The value of `attr` on the first tag that has `class="cls"` and `marker`.
+fn attr_of(html: &str, cls: &str, marker: &str, attr: &str) -> String {
+    let key = format!("class=\"{cls}\"");
+    for (i, _) in html.match_indices('<') {
+        let tag = &html[i..html[i..].find('>').map_or(html.len(), |e| i + e)];
+        if tag.contains(&key) && tag.contains(marker) {
+            let k = format!(" {attr}=\"");
+            if let Some(j) = tag.find(&k) {
+                return tag[j + k.len()..]
+                    .split('"')
+                    .next()
+                    .unwrap_or("")
+                    .to_owned();
+            }
+        }
+    }
+    panic!("no element of class {cls} with {marker} and {attr}")
+}
+
+/// The page's checks, on the file as written and on the DOM Chromium parsed from it.
+fn check_page(html: &str) {
+    assert!(html.contains("<h2>Ranked failures</h2>"), "{html}");
+    // The crash of the only CE ranks first, open at the end.
+    assert!(
+        html.contains(
+            "<tr class=\"open\"><td class=\"n\">1</td><td><a href=\"#f1\">router_crash ce1</a>"
+        ),
+        "{html}"
+    );
+    // The diagram: ce1's crash leaves both directions down to the end (darkest); msee1's
+    // crash waits for a hold timer (minutes, within no budget: the file has none); the
+    // primary link's carrier cut costs the gateway's minute; the gateway sessions and the
+    // gateway fail in no failure of their own.
+    assert_eq!(
+        attr_of(html, "router", "data-name=\"ce1\"", "data-state"),
+        "s5"
+    );
+    assert_eq!(
+        attr_of(html, "router", "data-name=\"msee1\"", "data-state"),
+        "s3"
+    );
+    assert_eq!(
+        attr_of(
+            html,
+            "link",
+            "data-name=\"circuit.primary.core\"",
+            "data-state"
+        ),
+        "s3"
+    );
+    assert_eq!(
+        attr_of(
+            html,
+            "session",
+            "data-name=\"circuit.primary.gateway\"",
+            "data-state"
+        ),
+        "none"
+    );
+    assert_eq!(
+        attr_of(html, "router", "data-name=\"ergw\"", "data-state"),
+        "none"
+    );
+    assert!(
+        html.contains("<tr data-element=\"ce1\" data-severity=\"s5\">"),
+        "{html}"
+    );
+    // Per failure, its section with the bars and a CDF line per direction.
+    for rank in 1..=5 {
+        let from = html
+            .find(&format!("<section id=\"f{rank}\""))
+            .unwrap_or_else(|| panic!("no section {rank}: {html}"));
+        let section = &html[from..from + html[from..].find("</section>").expect("closed")];
+        assert!(section.contains("<svg class=\"bars\""), "{section}");
+        assert!(section.contains("<svg class=\"cdf\""), "{section}");
+        assert_eq!(
+            section.matches("class=\"cdf-line\"").count(),
+            2,
+            "{section}"
+        );
+    }
+    // No script at all.
+    assert!(!html.contains("<script"), "{html}");
+}
+
 #[test]
-fn the_html_page_has_the_ranked_table_and_a_bar_per_failure() {
+fn the_html_page_colours_the_design_ranks_and_draws_each_failures_cdf() {
     let dir = std::env::temp_dir().join(format!("holdtime-audit-html-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let page = dir.join("audit.html");
@@ -551,22 +644,315 @@ fn the_html_page_has_the_ranked_table_and_a_bar_per_failure() {
         "--only",
         "router_crash,down",
         "--runs",
-        "2",
+        "3",
         "--html",
         page.to_str().expect("utf-8"),
     ]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
     let html = std::fs::read_to_string(&page).expect("the page is written");
     assert!(html.starts_with("<!DOCTYPE html>"), "{html}");
-    assert!(html.contains("<h2>Ranked failures</h2>"), "{html}");
-    // The crash of the only CE ranks first, open at the end, and has its bars.
-    assert!(
-        html.contains(
-            "<tr class=\"open\"><td class=\"n\">1</td><td><a href=\"#f1\">router_crash ce1</a>"
-        ),
-        "{html}"
-    );
-    assert!(html.contains("<h3 id=\"f3\">3. "), "{html}");
-    assert_eq!(html.matches("<svg ").count(), 5, "{html}");
+    check_page(&html);
+    // A merged JSON draws the same page: the diagram's network travels in the JSON.
+    let json = dir.join("audit.json");
+    let sharded = |i: u32| {
+        let file = dir.join(format!("s{i}.json"));
+        let out = holdtime(&[
+            "audit",
+            "single-ce",
+            "--only",
+            "router_crash,down",
+            "--runs",
+            "3",
+            "--shard",
+            &format!("{i}/2"),
+            "--format",
+            "json",
+            "--out",
+            file.to_str().expect("utf-8"),
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        file
+    };
+    let (a, b) = (sharded(1), sharded(2));
+    let out = holdtime(&[
+        "merge",
+        a.to_str().expect("utf-8"),
+        b.to_str().expect("utf-8"),
+        "--format",
+        "json",
+        "--out",
+        json.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let merged = AuditResult::from_json(&std::fs::read_to_string(&json).expect("merged JSON"))
+        .expect("an audit");
+    assert_eq!(scenarios::sweep::audit_html::page(&merged), html);
+
+    // In a browser: the page parses to the same elements, and shows without a console error.
+    let Some(browser) = chromium() else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI is set but chromium is not installed (.ci/run installs it)"
+        );
+        eprintln!("skipped: chromium not installed (apt-get install chromium)");
+        let _ = std::fs::remove_dir_all(&dir);
+        return;
+    };
+    let url = format!("file://{}", page.display());
+    let profile = dir.join("profile");
+    let d = Command::new(browser)
+        .args(CHROMIUM)
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args(["--virtual-time-budget=2000", "--dump-dom", &url])
+        .output()
+        .expect("chromium runs");
+    let dom = text(&d.stdout);
+    check_page(&dom);
+    no_console_errors("dump-dom", &text(&d.stderr));
+    let shot = screenshot_dir().join("audit-single-ce.png");
+    let s = Command::new(browser)
+        .args(CHROMIUM)
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args([
+            "--virtual-time-budget=2000",
+            &format!("--screenshot={}", shot.display()),
+            "--window-size=1300,2200",
+            &url,
+        ])
+        .output()
+        .expect("chromium runs");
+    assert!(shot.is_file(), "no screenshot at {}", shot.display());
+    no_console_errors("screenshot", &text(&s.stderr));
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn chromium() -> Option<&'static str> {
+    ["chromium", "chromium-browser", "google-chrome"]
+        .into_iter()
+        .find(|c| {
+            Command::new(c)
+                .arg("--version")
+                .output()
+                .is_ok_and(|o| o.status.success())
+        })
+}
+
+const CHROMIUM: [&str; 8] = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--enable-logging=stderr",
+    "--v=0",
+];
+
+fn no_console_errors(what: &str, log: &str) {
+    for line in log.lines() {
+        assert!(
+            !(line.contains("CONSOLE") || line.contains("Uncaught")),
+            "{what}: console message: {line}"
+        );
+    }
+}
+
+/// The screenshots' directory: `target/ci-screenshots/` of the workspace (kept by CI).
+fn screenshot_dir() -> std::path::PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(
+        || std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"),
+        std::path::PathBuf::from,
+    );
+    let dir = target.join("ci-screenshots");
+    std::fs::create_dir_all(&dir).expect("screenshot dir");
+    dir
+}
+
+#[test]
+fn graceful_shutdown_is_told_at_once_and_a_disabled_peering_falls_back_to_the_vpn() {
+    let r = audit(
+        &only(
+            "reference",
+            3,
+            &[
+                FaultKind::RouterCrash,
+                FaultKind::RouterShutdown,
+                FaultKind::PeeringDisabled,
+            ],
+            1,
+        ),
+        Exec::new(2),
+    )
+    .expect("audits");
+    let by = |name: &str| {
+        r.failures
+            .iter()
+            .find(|f| f.failure.name == name)
+            .unwrap_or_else(|| panic!("{name}: {}", r.to_text()))
+    };
+    let worst = |name: &str| by(name).worst().map_or(0, |w| w.max_us);
+    // Every router that can crash can also be shut down.
+    for router in ["ce1", "ce2", "msee1", "msee2", "vpn1"] {
+        by(&format!("router_shutdown {router}"));
+    }
+    // msee1 crashing behind a layer-2 provider: ce1 waits for its hold timer (at least
+    // 120 s). Shut down gracefully, msee1's Cease 6/2 reaches ce1 in milliseconds.
+    let detect = |name: &str| by(name).summary.hists["detection.ce1"].max();
+    assert!(
+        detect("router_crash msee1") >= 120_000_000,
+        "{}",
+        r.to_text()
+    );
+    assert!(
+        detect("router_shutdown msee1") < 1_000_000,
+        "{}",
+        r.to_text()
+    );
+    assert!(
+        worst("router_shutdown msee1") < worst("router_crash msee1"),
+        "{}",
+        r.to_text()
+    );
+    // Private peering disabled on the only circuit: both sessions close with Cease 6/2 and
+    // the VPN carries the traffic; nothing stays down.
+    let pd = by("peering_disabled circuit (private peering)");
+    assert!(
+        pd.directions.iter().all(|d| d.open_runs == 0),
+        "{}",
+        r.to_text()
+    );
+    assert!(pd.summary.hists["detection.ce1"].max() < 1_000_000);
+    // Without a VPN it is a single point of failure.
+    let one = audit(
+        &only("single-ce", 2, &[FaultKind::PeeringDisabled], 1),
+        Exec::new(2),
+    )
+    .expect("audits");
+    assert_eq!(
+        one.single_points_of_failure()
+            .iter()
+            .map(|f| f.failure.name.as_str())
+            .collect::<Vec<_>>(),
+        ["peering_disabled circuit (private peering)"],
+        "{}",
+        one.to_text()
+    );
+    // A peering the circuit does not have is refused where the file names it.
+    let dir = std::env::temp_dir().join(format!("holdtime-audit-pd-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let bad = dir.join("bad.toml");
+    std::fs::write(
+        &bad,
+        "name = \"bad\"\ntopology = \"single-ce\"\nduration = \"15m\"\n\n[[fault]]\nat = \"5m\"\nkind = \"peering_disabled\"\ntarget = \"circuit\"\npeering = \"microsoft\"\n",
+    )
+    .expect("write");
+    let out = holdtime(&["check", bad.to_str().expect("utf-8")]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("bad.toml:9:11:")
+            && err.contains("circuit `circuit` has no microsoft peering"),
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn depth_two_prunes_only_pairs_that_are_provably_the_same_runs() {
+    // Ten single failures (a crash and a graceful shutdown of each of five routers):
+    // C(10, 2) = 45 unordered pairs, of which the 5 that crash and shut down one router act
+    // on one element: 40 are run.
+    let p = plan(&only(
+        "reference",
+        1,
+        &[FaultKind::RouterCrash, FaultKind::RouterShutdown],
+        2,
+    ))
+    .expect("plans");
+    assert_eq!(
+        (p.singles, p.pairs(), p.pruned, p.identical),
+        (10, 40, 5, 0)
+    );
+    // Failures of the file's own that resolve to generated ones: `street cut` is `silent
+    // circuit.primary` under another name, and `msee1 maintained` acts on the link
+    // `circuit.primary` too (msee1 ends it). Of C(4, 2) = 6 pairs: three act on one element
+    // (primary with street cut, primary with msee1 maintained, street cut with msee1
+    // maintained), and {secondary, street cut} gives the simulator exactly the faults of
+    // {primary, secondary}: 2 are run.
+    let dir = std::env::temp_dir().join(format!("holdtime-audit-prune-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let own = dir.join("own.toml");
+    std::fs::write(
+        &own,
+        r#"name = "pruning"
+topology = "single-ce"
+duration = "15m"
+
+[audit]
+only = ["silent"]
+
+[[audit.fault]]
+name = "street cut"
+kind = "silent"
+target = "circuit.primary"
+
+[[audit.fault]]
+name = "msee1 maintained"
+kind = "msee_maintenance"
+target = "msee1"
+"#,
+    )
+    .expect("write");
+    let p = plan(&AuditSpec {
+        depth: 2,
+        ..spec(own.to_str().expect("utf-8"), 1)
+    })
+    .expect("plans");
+    let pairs: Vec<&str> = p.failures[p.singles..]
+        .iter()
+        .map(|f| f.name.as_str())
+        .collect();
+    assert_eq!(
+        pairs,
+        [
+            "silent circuit.primary + silent circuit.secondary",
+            "silent circuit.secondary + msee1 maintained"
+        ]
+    );
+    assert_eq!((p.singles, p.pruned, p.identical), (4, 3, 1));
+    assert!(
+        p.describe(1)
+            .contains("(3 pair(s) on one element pruned, 1 identical to an earlier pair)"),
+        "{}",
+        p.describe(1)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    // Mirror images are not pruned: the model is not mirror-symmetric run by run (the
+    // on-premises ECMP hash puts 5 of 8 flows on ce1, and each router's timers draw from
+    // its own seeded stream), so the two links' silent cuts measure differently on the same
+    // seeds. Both mirror-image pairs are planned.
+    let r = audit(&only("reference", 4, &[FaultKind::Silent], 1), Exec::new(2)).expect("audits");
+    let hist = |name: &str, d: &str| {
+        r.failures
+            .iter()
+            .find(|f| f.failure.name == name)
+            .map(|f| f.summary.hists[&format!("outage.{d}")].cdf())
+            .expect("measured")
+    };
+    assert_ne!(
+        hist("silent circuit.primary", "onprem_to_vnet"),
+        hist("silent circuit.secondary", "onprem_to_vnet"),
+        "{}",
+        r.to_text()
+    );
+    let p = plan(&only(
+        "reference",
+        1,
+        &[FaultKind::Silent, FaultKind::RouterCrash],
+        2,
+    ))
+    .expect("plans");
+    let names: Vec<&str> = p.failures.iter().map(|f| f.name.as_str()).collect();
+    assert!(names.contains(&"silent circuit.primary + router_crash ce2"));
+    assert!(names.contains(&"silent circuit.secondary + router_crash ce1"));
 }

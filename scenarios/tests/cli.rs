@@ -2,6 +2,9 @@
 
 use std::process::{Command, Output};
 
+#[path = "support/hold2.rs"]
+mod hold2;
+
 fn holdtime(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_holdtime"))
         .args(args)
@@ -273,4 +276,87 @@ fn the_timeline_says_why_a_session_does_not_come_back() {
         stdout.contains("ce1      tcp circuit.primary.microsoft: connection refused (RST)"),
         "{stdout}"
     );
+}
+
+/// `compare --jobs N`: the same table and the same page, byte for byte, whatever the number of
+/// workers; 0 workers (or not a number) is a usage error, as for `sweep --jobs`.
+#[test]
+fn compare_gives_the_same_bytes_whatever_the_jobs() {
+    let dir = std::env::temp_dir().join(format!("holdtime-cli-compare-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let mut seen: Vec<(String, Vec<u8>)> = Vec::new();
+    for jobs in ["1", "2", "4"] {
+        let page = dir.join(format!("compare-{jobs}.html"));
+        let out = holdtime(&[
+            "compare",
+            "reference",
+            "tuned-10-30",
+            "--runs",
+            "5",
+            "--jobs",
+            jobs,
+            "--html",
+            page.to_str().expect("UTF-8 path"),
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        let html = std::fs::read(&page).expect("the page");
+        seen.push((text(&out.stdout), html));
+    }
+    let (table, page) = &seen[0];
+    assert!(table.contains("5 runs each"), "{table}");
+    for (i, (t, p)) in seen.iter().enumerate().skip(1) {
+        assert_eq!(t, table, "--jobs changed the table ({i})");
+        assert!(p == page, "--jobs changed the page ({i})");
+    }
+    for (bad, want) in [
+        ("0", "0 worker threads would run nothing"),
+        ("two", "invalid digit"),
+    ] {
+        let out = holdtime(&["compare", "reference", "tuned-10-30", "--jobs", bad]);
+        assert_eq!(out.status.code(), Some(2), "--jobs {bad}");
+        let err = text(&out.stderr);
+        assert!(err.contains(want), "--jobs {bad}: {err}");
+    }
+}
+
+/// `holdtime decode` on OPENs that are well-formed but refused (RFC 4271 §6.2): AS 0 (2/2),
+/// BGP identifier 0 (2/3) and hold time 2 (2/6). Each is decoded and counted as an OPEN, as
+/// tshark counts it, with the answer the receiver would send; none is MALFORMED, the run
+/// exits 0 and `--check-roundtrip` finds the OPEN re-encodes to what was sent.
+#[test]
+fn decode_names_the_refusal_of_well_formed_opens_with_as_0_or_identifier_0() {
+    let cases = [
+        (
+            hold2::refused("decode-as0", (0, 90, [10, 0, 0, 1]), 2),
+            "OPEN as=AS0 hold=90 ",
+            "; receiver would answer 2/2 Bad Peer AS",
+        ),
+        (
+            hold2::refused("decode-id0", (65_001, 90, [0, 0, 0, 0]), 3),
+            "OPEN as=AS65001 hold=90 id=0.0.0.0",
+            "; receiver would answer 2/3 Bad BGP Identifier",
+        ),
+        (
+            hold2::capture("decode-hold2-cli"),
+            "OPEN as=AS65001 hold=2 ",
+            "; receiver would answer 2/6 Unacceptable Hold Time",
+        ),
+    ];
+    for (path, open, answer) in cases {
+        let file = path.to_string_lossy().into_owned();
+        let out = holdtime(&["decode", &file, "--check-roundtrip"]);
+        let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+        assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+        let first = stdout.lines().next().expect("a line per message");
+        assert!(
+            first.contains(open) && first.ends_with(answer),
+            "{open}: {first}"
+        );
+        assert!(!stdout.contains("MALFORMED"), "{stdout}");
+        assert!(!stdout.contains("ROUNDTRIP"), "{stdout}");
+        assert!(
+            stderr.contains("3 messages (NOTIFICATION 1, OPEN 2), 0 failed, 0 re-encoded differently, 1 refused by the receiver"),
+            "{stderr}"
+        );
+    }
 }

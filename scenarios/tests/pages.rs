@@ -7,7 +7,8 @@
 //! - in headless Chromium, the run page's time control, set from the URL fragment, colours
 //!   the primary session and the flows as the run says at the fault and at the detection;
 //!   screenshots go to `target/ci-screenshots/` (kept by CI as logs); no console errors.
-//!   Skips with a reason when Chromium is missing, unless CI is set.
+//!   Skips with a reason when Chromium is missing, unless CI is set;
+//! - the advise page's y axis is logarithmic when the rates span more than a decade.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -64,8 +65,23 @@ fn report_refuses_files_of_another_or_an_unknown_format() {
         ),
         (
             "wrong",
-            text.replacen("holdtime.run/1", "holdtime.sweep/1", 1),
+            text.replacen("holdtime.run/1", "holdtime.sweep/2", 1),
             "not a sweep result",
+        ),
+        (
+            "wrong-advise",
+            text.replacen("holdtime.run/1", "holdtime.advise/2", 1),
+            "not a valid holdtime.advise/2 result",
+        ),
+        (
+            "old-advise",
+            text.replacen("holdtime.run/1", "holdtime.advise/1", 1),
+            "format `holdtime.advise/1` was written by an earlier holdtime (durations in microseconds and strings)",
+        ),
+        (
+            "old-sweep",
+            text.replacen("holdtime.run/1", "holdtime.sweep/1", 1),
+            "format `holdtime.sweep/1` was written by an earlier holdtime",
         ),
         (
             "untagged",
@@ -415,4 +431,161 @@ fn compare_runs_both_sides_on_the_same_seeds() {
     // A scenario that does not load: exit 2, nothing run.
     let out = holdtime(&["compare", "reference", "no-such-scenario"]);
     assert_eq!(out.status.code(), Some(2));
+}
+
+/// An advise result with one candidate per `(outage p99 s, false failovers per year)`.
+fn advice(points: &[(u64, Option<f64>)], budget: f64) -> scenarios::sweep::advise::Advice {
+    use scenarios::sweep::advise::{Advice, FORMAT, Method, Ranked, Verdict};
+    Advice {
+        format: FORMAT.to_owned(),
+        scenario: "reference".to_owned(),
+        metric: "outage".to_owned(),
+        loss: "1 % independent loss".to_owned(),
+        method: Method::Is,
+        healthy: "importance sampling".to_owned(),
+        failure_runs: 10,
+        max_outage_ns: 240_000_000_000,
+        max_false_per_year: budget,
+        ranked: points
+            .iter()
+            .enumerate()
+            .map(|(i, &(outage_s, rate))| Ranked {
+                rank: i + 1,
+                candidate: format!("candidate {}", i + 1),
+                keepalive_ns: 60_000_000_000,
+                hold_ns: 180_000_000_000,
+                bfd_interval_ns: None,
+                tcp: "linux".to_owned(),
+                outage_p50_ns: outage_s * 900_000_000,
+                outage_p99_ns: outage_s * 1_000_000_000,
+                false_per_year: rate,
+                false_per_year_ci: [rate.map(|r| r / 2.0), rate.map(|r| r * 2.0)],
+                rel_half_width: None,
+                false_resets: 0,
+                healthy_ns: 0,
+                up_ns: 0,
+                importance: None,
+                messages_per_s: 1.0,
+                meets_budgets: false,
+                verdict: Verdict::NotShown("a test".to_owned()),
+            })
+            .collect(),
+    }
+}
+
+/// The advise chart of `a` through `holdtime report --svg`: its y tick labels, bottom to top,
+/// with their pixel rows, each candidate's point row, in rank order, and the false-failover
+/// budget line's row.
+fn advise_svg(
+    a: &scenarios::sweep::advise::Advice,
+    name: &str,
+) -> (Vec<(f64, String)>, Vec<f64>, Option<f64>) {
+    let dir = temp_dir(name);
+    let json = dir.join("advise.json");
+    std::fs::write(&json, serde_json::to_string_pretty(a).expect("JSON")).expect("write");
+    let charts = dir.join("svg");
+    ok(&holdtime(&[
+        "report",
+        json.to_str().expect("UTF-8"),
+        "--svg",
+        charts.to_str().expect("UTF-8"),
+    ]));
+    let svg = std::fs::read_to_string(charts.join("tradeoff.svg")).expect("the chart");
+    let num = |s: &str, key: &str| -> Option<f64> {
+        let at = s.find(&format!("{key}=\""))? + key.len() + 2;
+        s[at..].split('"').next()?.parse().ok()
+    };
+    // Y tick labels are right-aligned just left of the plot area.
+    let ticks: Vec<(f64, String)> = svg
+        .split("<text ")
+        .skip(1)
+        .filter(|t| t.starts_with("x=\"62.0\"") && t.contains("text-anchor=\"end\""))
+        .filter_map(|t| {
+            let label = t.split('>').nth(1)?.split('<').next()?.to_owned();
+            Some((num(t, "y")? - 4.0, label))
+        })
+        .collect();
+    let points: Vec<f64> = svg
+        .split("<circle ")
+        .skip(1)
+        .filter_map(|c| num(c, "cy"))
+        .collect();
+    let budget = svg
+        .split("<line ")
+        .skip(1)
+        .filter(|l| l.contains("stroke=\"#b00\""))
+        .find(|l| num(l, "y1") == num(l, "y2"))
+        .and_then(|l| num(l, "y1"));
+    (ticks, points, budget)
+}
+
+/// The advise page's y axis is logarithmic when the false-failover rates span more than a
+/// decade (ticks at powers of ten, equal ratios at equal distances, a `0` under them for a
+/// candidate that never resets) and linear when they do not.
+#[test]
+fn advise_page_uses_a_log_axis_when_rates_span_decades() {
+    let wide = advice(
+        &[
+            (10, Some(30.0)),
+            (40, Some(0.3)),
+            (90, Some(0.003)),
+            (200, Some(0.0)),
+        ],
+        1.0,
+    );
+    let (ticks, points, budget) = advise_svg(&wide, "advise-log");
+    let labels: Vec<&str> = ticks.iter().map(|(_, l)| l.as_str()).collect();
+    assert_eq!(
+        labels,
+        ["0", "0.001", "0.01", "0.1", "1", "10", "100"],
+        "{ticks:?}"
+    );
+    // Rows go down the page: 0 at the bottom, each decade the same distance above the last.
+    let step = ticks[1].0 - ticks[2].0;
+    assert!(step > 10.0, "{ticks:?}");
+    for w in ticks.windows(2) {
+        assert!((w[0].0 - w[1].0 - step).abs() < 0.2, "{ticks:?}");
+    }
+    // 30, 0.3, 0.003: two decades apart each; the candidate without resets on the 0 tick.
+    assert!(
+        (points[1] - points[0] - 2.0 * step).abs() < 0.2,
+        "{points:?}"
+    );
+    assert!(
+        (points[2] - points[1] - 2.0 * step).abs() < 0.2,
+        "{points:?}"
+    );
+    assert!((points[3] - ticks[0].0).abs() < 0.2, "{points:?} {ticks:?}");
+    // The budget line (1 per year) sits on the `1` tick.
+    let one = ticks.iter().find(|(_, l)| l == "1").map(|t| t.0);
+    assert!(
+        budget.zip(one).is_some_and(|(b, o)| (b - o).abs() < 0.2),
+        "{budget:?} {one:?}"
+    );
+    let page = holdtime(&["report", &{
+        let d = temp_dir("advise-log-page");
+        let f = d.join("a.json");
+        std::fs::write(&f, serde_json::to_string(&wide).expect("JSON")).expect("write");
+        f.to_string_lossy().into_owned()
+    }]);
+    ok(&page);
+    let html = String::from_utf8_lossy(&page.stdout);
+    assert!(
+        html.contains("false failovers per year (log scale)"),
+        "{html}"
+    );
+    // The table writes small rates as the text does, not as 0.00.
+    assert!(html.contains("<td class=\"n\">3.0e-3</td>"), "{html}");
+
+    // Within a decade: a linear axis from 0.
+    let narrow = advice(&[(10, Some(2.0)), (40, Some(5.0)), (90, Some(8.0))], 4.0);
+    let (ticks, points, _) = advise_svg(&narrow, "advise-linear");
+    let labels: Vec<&str> = ticks.iter().map(|(_, l)| l.as_str()).collect();
+    assert_eq!(labels.first(), Some(&"0"), "{ticks:?}");
+    assert!(!labels.contains(&"0.1"), "{ticks:?}");
+    let per_unit = (points[0] - points[1]) / 3.0;
+    assert!(
+        (points[1] - points[2] - 3.0 * per_unit).abs() < 0.2,
+        "{points:?}"
+    );
 }

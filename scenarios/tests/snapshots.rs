@@ -1,10 +1,12 @@
 //! Snapshots of the text pages, for fixed seeds: one file per page type under
 //! `tests/snapshots/` (`run.txt`, `check.txt`, `check.junit.xml`, `sweep.txt`,
-//! `decode.txt`). A change in what the program prints shows as a diff of these files; after a
-//! deliberate change, regenerate them with `UPDATE_GOLDEN=1 cargo test -p scenarios --test
-//! snapshots` and read the diff. The rules behind the numbers (rounding, names, units) are
-//! unit-tested in `src/fmt.rs`; the JUnit file is also checked for the structure CI systems
-//! read (and, where `xmllint` is installed, against `tests/support/junit.xsd`).
+//! `decode.txt`, and `live.txt`: `holdtime live` against a scripted peer on loopback, its
+//! wall-clock times and ports masked). A change in what the program prints shows as a diff of
+//! these files; after a deliberate change, regenerate them with `UPDATE_GOLDEN=1 cargo test -p
+//! scenarios --test snapshots` and read the diff. The rules behind the numbers (rounding,
+//! names, units) are unit-tested in `src/fmt.rs`; the JUnit file is also checked for the
+//! structure CI systems read (and, where `xmllint` is installed, against
+//! `tests/support/junit.xsd`).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -301,7 +303,10 @@ fn topology_show_prints_a_builtin_topology_and_scenarios_show_finds_it_too() {
     assert!(list.contains("single-ce"), "{list}");
     let out = holdtime(&["topology", "show", "nope"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("no built-in topology `nope`"));
+    assert!(
+        text(&out.stderr)
+            .contains("`nope` is neither a built-in topology, a library scenario nor a file")
+    );
 }
 
 #[test]
@@ -322,4 +327,152 @@ fn help_texts_are_written_for_each_command() {
     let run = text(&holdtime(&["run", "--help"]).stdout);
     assert!(run.contains("--check"), "{run}");
     assert!(!run.contains("RunReport"), "{run}");
+}
+
+/// One BGP message: marker, length, type, body (RFC 4271 §4.1).
+fn bgp_message(kind: u8, body: &[u8]) -> Vec<u8> {
+    let mut m = vec![0xff; 16];
+    m.extend_from_slice(&u16::try_from(19 + body.len()).expect("short").to_be_bytes());
+    m.push(kind);
+    m.extend_from_slice(body);
+    m
+}
+
+/// Reads one BGP message's type; `None` at the end of the stream.
+fn read_bgp(s: &mut std::net::TcpStream) -> Option<u8> {
+    use std::io::Read as _;
+    let mut head = [0u8; 19];
+    s.read_exact(&mut head).ok()?;
+    let len = usize::from(u16::from_be_bytes([head[16], head[17]]));
+    let mut body = vec![0u8; len.saturating_sub(19)];
+    s.read_exact(&mut body).ok()?;
+    Some(head[18])
+}
+
+/// The live text with what the wall clock and the kernel choose masked: the time column of
+/// each event line, instants in the summary (`at 0.097s`), ephemeral ports.
+fn mask_live(text: &str) -> String {
+    let is_time = |w: &str| {
+        let w = w.trim_end_matches(':');
+        w.contains('.') && w.parse::<sim_core::time::Duration>().is_ok()
+    };
+    let mut out = String::new();
+    for line in text.lines() {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let masked = if line.starts_with("  ") && words.first().is_some_and(|w| is_time(w)) {
+            // An event: `  {time:>12}  {who:<8} {what}`.
+            format!(
+                "  {:>12}  {}",
+                "<t>",
+                &line.trim_start()[words[0].len()..].trim_start()
+            )
+        } else {
+            line.to_owned()
+        };
+        let masked: Vec<String> = masked
+            .split(' ')
+            .map(|w| {
+                if is_time(w) {
+                    format!("<t>{}", if w.ends_with(':') { ":" } else { "" })
+                } else if let Some((host, _)) =
+                    w.strip_prefix("127.0.0.1:").map(|p| ("127.0.0.1", p))
+                {
+                    format!("{host}:<port>")
+                } else {
+                    w.to_owned()
+                }
+            })
+            .collect();
+        out.push_str(&masked.join(" "));
+        out.push('\n');
+    }
+    out
+}
+
+/// `holdtime live` against a scripted peer on loopback: msee1 listens, the test plays ce1 byte
+/// by byte (OPEN, KEEPALIVE, an UPDATE, then NOTIFICATION Cease/Administrative Shutdown with a
+/// message, RFC 9003), then asks on standard input for a `down` fault and a restore. Every
+/// step waits for the one before it on the wire or in one ordered channel, so the lines come
+/// in one order; the wall-clock times and the ports are masked. Nothing else can happen in the
+/// 5 s: the session's automatic restart waits 5 s after Idle (the rfc4271 profile's
+/// IdleHoldTime, not jittered), so it falls after the run's end.
+#[test]
+fn live_page() {
+    use std::io::Write as _;
+    use std::process::Stdio;
+    let port = std::net::TcpListener::bind(("127.0.0.1", 0))
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_holdtime"))
+        .args([
+            "live",
+            "tuned-10-30",
+            "--role",
+            "msee",
+            "--listen",
+            &addr,
+            "--duration",
+            "5s",
+        ])
+        .current_dir(manifest_dir())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("holdtime live starts");
+    let mut peer = (0..200)
+        .find_map(|_| {
+            std::net::TcpStream::connect(&addr).ok().or_else(|| {
+                std::thread::sleep(std::time::Duration::from_millis(25));
+                None
+            })
+        })
+        .expect("holdtime live listens");
+    peer.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .expect("timeout");
+    // ce1's OPEN: AS 65001, hold 30 s, identifier 10.0.0.9, the 4-octet AS capability.
+    let mut open = vec![4];
+    open.extend_from_slice(&65_001u16.to_be_bytes());
+    open.extend_from_slice(&30u16.to_be_bytes());
+    open.extend_from_slice(&[10, 0, 0, 9, 8, 2, 6, 65, 4]);
+    open.extend_from_slice(&65_001u32.to_be_bytes());
+    peer.write_all(&bgp_message(1, &open)).expect("OPEN");
+    // Our KEEPALIVE answers msee1's OPEN; its first UPDATE says it is Established.
+    loop {
+        match read_bgp(&mut peer).expect("msee1 answers") {
+            1 => peer.write_all(&bgp_message(4, &[])).expect("KEEPALIVE"),
+            2 => break,
+            _ => {}
+        }
+    }
+    // 10.1.0.0/16 from AS 65001, next hop 127.0.0.1: ORIGIN, AS_PATH (4-octet), NEXT_HOP.
+    let mut attrs = vec![0x40, 1, 1, 0, 0x40, 2, 6, 2, 1];
+    attrs.extend_from_slice(&65_001u32.to_be_bytes());
+    attrs.extend_from_slice(&[0x40, 3, 4, 127, 0, 0, 1]);
+    let mut update = vec![0, 0];
+    update.extend_from_slice(&u16::try_from(attrs.len()).expect("short").to_be_bytes());
+    update.extend_from_slice(&attrs);
+    update.extend_from_slice(&[16, 10, 1]);
+    peer.write_all(&bgp_message(2, &update)).expect("UPDATE");
+    let mut cease = vec![6, 2, 11];
+    cease.extend_from_slice(b"maintenance");
+    peer.write_all(&bgp_message(3, &cease))
+        .expect("NOTIFICATION");
+    while read_bgp(&mut peer).is_some() {}
+    let mut stdin = child.stdin.take().expect("stdin");
+    stdin
+        .write_all(b"down primary\nrestore all\n")
+        .expect("fault commands");
+    drop(stdin);
+    let out = child.wait_with_output().expect("holdtime live ends");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let masked = mask_live(&text(&out.stdout));
+    assert!(
+        masked.contains("received NOTIFICATION 6/2 \"maintenance\""),
+        "{masked}"
+    );
+    assert!(!masked.contains("127.0.0.1:5"), "{masked}");
+    snapshot("live.txt", &masked);
 }

@@ -58,13 +58,59 @@ fn jobs_1_2_and_4_give_identical_json() {
         assert_eq!(p["runs"], 6);
         assert_eq!(p["histograms"]["detection.ce1"]["count"], 6);
     }
-    // A 30 s hold time detects faster than 180 s.
+    // A 30 s hold time detects faster than 180 s (nanoseconds, the unit in the key).
     let p99 = |i: usize| {
-        points[i]["histograms"]["detection.ce1"]["summary"]["p99"]
+        points[i]["histograms"]["detection.ce1"]["summary"]["p99_ns"]
             .as_u64()
             .unwrap()
     };
-    assert!(p99(0) <= 30_000_000 && p99(2) > 100_000_000, "{one}");
+    assert!(
+        p99(0) <= 30_000_000_000 && p99(2) > 100_000_000_000,
+        "{one}"
+    );
+}
+
+/// Every time in a sweep result is integer nanoseconds: duration histograms have unit `ns`
+/// and `_ns` summary keys, count histograms neither, `simulated_ns` is a number; files of the
+/// earlier formats are refused by `merge` and `report` with the reason.
+#[test]
+fn sweep_json_is_in_nanoseconds_and_earlier_formats_are_refused() {
+    let json = sweep_json(&["--jobs", "2"]);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["format"], "holdtime.sweep/2");
+    let p = &v["points"][0];
+    // 6 runs of the reference: 15 minutes each.
+    assert_eq!(p["simulated_ns"].as_u64(), Some(6 * 900_000_000_000));
+    let h = &p["histograms"];
+    assert_eq!(h["detection.ce1"]["unit"], "ns");
+    let ns = &h["detection.ce1"]["summary"];
+    for k in ["p50_ns", "p90_ns", "p99_ns", "p99.9_ns", "max_ns"] {
+        assert!(ns[k].as_u64().is_some(), "{k}: {ns}");
+    }
+    // ce1 detects a silent cut within its hold time (in seconds: 10^9 ns).
+    assert!(ns["max_ns"].as_u64().unwrap() > 1_000_000_000, "{ns}");
+    assert_eq!(h["flaps"]["unit"], "count");
+    assert!(h["flaps"]["summary"]["p50"].as_u64().is_some());
+    assert!(h["flaps"]["summary"].get("p50_ns").is_none());
+
+    let dir = temp_dir("old");
+    for old in ["holdtime.sweep/1", "holdtime-sweep/2"] {
+        let f = dir.join("old.json");
+        std::fs::write(&f, json.replacen("holdtime.sweep/2", old, 1)).unwrap();
+        let f = f.to_str().unwrap();
+        for args in [vec!["merge", f], vec!["report", f]] {
+            let out = holdtime(&args);
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+            assert!(
+                err.contains(&format!(
+                    "format `{old}` was written by an earlier holdtime"
+                )) && err.contains("holdtime.sweep/2")
+                    && err.contains("run the command again"),
+                "{args:?}: {err}"
+            );
+        }
+    }
 }
 
 #[test]

@@ -843,7 +843,7 @@ fn sweep_detection_ce1_equals_each_runs_ce1_detection() {
     let result = SweepResult::from_json(&out.stdout).expect("a sweep result");
     let point = &result.points[0];
     let hist = point.hists.get("detection.ce1").expect("histogram");
-    let mut mine = Hist::new(Unit::Us);
+    let mut mine = Hist::new(Unit::Ns);
     for d in &per_run {
         mine.record_duration(*d);
     }

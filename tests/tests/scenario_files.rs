@@ -51,14 +51,14 @@ malformed! {
     rejects_unknown_top_level_key:
         with("durration = \"1m\"\n") => [
             "bad.toml:5:1: error: unknown field `durration`",
-            "= allowed: name, description, topology, duration, seed, measure_from, bgp, bfd, tcp, policy, prefixes, link, fault, probe, expect",
+            "= allowed: name, description, topology, router, session, site, duration, seed, measure_from, bgp, bfd, tcp, policy, prefixes, link, fault, probe, expect",
         ];
     rejects_unknown_fault_kind:
         with("\n[[fault]]\nat = \"5m\"\nkind = \"silnt\"\ntarget = \"circuit.primary\"\n") => [
             "bad.toml:8:8: error: unknown variant `silnt` (at `fault[0].kind`)",
             "8 | kind = \"silnt\"",
             "  |        ^^^^^^^",
-            "= allowed: silent, down, loss, latency, router_crash, router_restart, msee_maintenance, bgp_disconnect, vpn_tunnel_down, gateway_instance_failure, deprovision, prefix_flood, public_prefixes_state, restore",
+            "= allowed: silent, down, loss, latency, router_crash, router_restart, router_shutdown, msee_maintenance, bgp_disconnect, vpn_tunnel_down, gateway_instance_failure, deprovision, prefix_flood, public_prefixes_state, peering_disabled, restore",
         ];
     rejects_unknown_fault_target_listing_allowed_targets:
         with("\n[[fault]]\nat = \"5m\"\nkind = \"silent\"\ntarget = \"circuit.tertiary\"\n") => [

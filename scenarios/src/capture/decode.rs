@@ -776,30 +776,198 @@ fn frame_stream(
 }
 
 /// A message the decoder refused although it is well-formed, decoded anyway, with the
-/// NOTIFICATION a receiver would answer: today an OPEN whose Hold Time is 1 or 2 seconds
-/// (RFC 4271 §6.2: "MUST reject"; NOTIFICATION 2/6 Unacceptable Hold Time). A real capture
-/// holds such OPENs (a speaker configured with a 2 s hold time), and tshark decodes and
-/// counts them; so does `holdtime decode`, saying what the receiver would answer.
+/// NOTIFICATION a receiver would answer. RFC 4271 §6.2 lists what a receiver checks in a
+/// well-formed OPEN and the subcode it answers with; of those, the codec refuses on its own:
+///
+/// - My Autonomous System 0, or a 4-octet AS capability of 0 (RFC 7607 §3: "MUST abort the
+///   connection and send a NOTIFICATION with ... Bad Peer AS"): 2/2;
+/// - a BGP Identifier of 0.0.0.0 (RFC 6286 §2.1: "a 4-octet, unsigned, non-zero integer";
+///   RFC 4271 §6.2: "the Error Subcode MUST be set to Bad BGP Identifier"): 2/3;
+/// - a Hold Time of 1 or 2 seconds (RFC 4271 §6.2: "MUST reject"): 2/6 Unacceptable Hold Time.
+///
+/// Each of these is a field value, not a framing problem: the message parses, and tshark
+/// decodes and counts it. So does `holdtime decode`: the refused fields are set to acceptable
+/// values in a copy, the copy decoded, and the received values put back, so the OPEN shows
+/// (and re-encodes to) what was sent. The answer is the NOTIFICATION of the first refusal the
+/// codec meets, in its order (AS, hold time, identifier, then the capabilities).
 fn accept_refused(
     bytes: &[u8],
     result: Result<Message, DecodeError>,
     ctx: &DecodeCtx,
 ) -> (Result<Message, DecodeError>, Option<Notification>) {
-    use bgp::wire::OpenError;
-    // The Hold Time field: after the 19-octet header, the version (1) and My AS (2).
-    const HOLD_AT: usize = 22;
-    if let Err(e @ DecodeError::Open(OpenError::UnacceptableHoldTime { hold_time })) = &result {
-        let mut patched = bytes.to_vec();
-        if let Some(field) = patched.get_mut(HOLD_AT..HOLD_AT + 2) {
-            // Zero is an acceptable Hold Time (no hold timer): decode the rest with it.
-            field.copy_from_slice(&[0, 0]);
-            if let Ok(Message::Open(mut open)) = Message::decode(&patched, ctx) {
-                open.hold_time = *hold_time;
-                return (Ok(Message::Open(open)), Some(Notification::from(e)));
+    let notification = match &result {
+        Err(e @ DecodeError::Open(o)) if refusal(o).is_some() => Notification::from(e),
+        _ => return (result, None),
+    };
+    let mut patched = bytes.to_vec();
+    let mut put_back = PutBack::default();
+    // Each round fixes one more field (or gives up): My AS, Hold Time, BGP Identifier and
+    // each 4-octet AS capability, at most one per 6 octets of the message.
+    for _ in 0..4 + bytes.len() / 6 {
+        match Message::decode(&patched, ctx) {
+            Ok(Message::Open(mut open)) => {
+                put_back.apply(&mut open);
+                return (Ok(Message::Open(open)), Some(notification));
             }
+            Err(DecodeError::Open(e)) => {
+                let fixed = refusal(&e).and_then(|f| put_back.patch(f, &e, &mut patched));
+                if fixed.is_none() {
+                    break;
+                }
+            }
+            _ => break,
         }
     }
     (result, None)
+}
+
+/// The offsets in an OPEN (after the 19-octet header): My AS, Hold Time, BGP Identifier, Opt
+/// Parm Len (RFC 4271 §4.2).
+const MY_AS_AT: usize = 20;
+const HOLD_AT: usize = 22;
+const BGP_ID_AT: usize = 24;
+const OPT_LEN_AT: usize = 28;
+
+/// A field of a well-formed OPEN that a receiver refuses (see [`accept_refused`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Refused {
+    /// AS 0: in My Autonomous System or in the 4-octet AS capability (2/2).
+    PeerAs,
+    /// BGP Identifier 0.0.0.0 (2/3).
+    BgpIdentifier,
+    /// Hold Time 1 or 2 (2/6).
+    HoldTime,
+}
+
+/// Which refused field an OPEN decoding error is about; `None` for a malformed message.
+const fn refusal(e: &bgp::wire::OpenError) -> Option<Refused> {
+    use bgp::wire::OpenError;
+    match e {
+        OpenError::BadPeerAs { .. } => Some(Refused::PeerAs),
+        OpenError::BadBgpIdentifier { .. } => Some(Refused::BgpIdentifier),
+        OpenError::UnacceptableHoldTime { .. } => Some(Refused::HoldTime),
+        _ => None,
+    }
+}
+
+/// The received values of the fields patched to decode a refused OPEN.
+#[derive(Debug, Default)]
+struct PutBack {
+    my_as: bool,
+    hold_time: Option<u16>,
+    bgp_id: bool,
+    /// Which 4-octet AS capabilities (among those in wire order) were 0.
+    as4: Vec<usize>,
+}
+
+impl PutBack {
+    /// Sets the field `e` is about to an acceptable value in `bytes`; `None` when it cannot.
+    fn patch(&mut self, f: Refused, e: &bgp::wire::OpenError, bytes: &mut [u8]) -> Option<()> {
+        match f {
+            Refused::PeerAs if bytes.get(MY_AS_AT..MY_AS_AT + 2)? == [0, 0] && !self.my_as => {
+                bytes
+                    .get_mut(MY_AS_AT..MY_AS_AT + 2)?
+                    .copy_from_slice(&[0, 1]);
+                self.my_as = true;
+            }
+            Refused::PeerAs => {
+                // Patched capabilities read 1 now: this finds the next one that is 0.
+                let (at, ordinal) = zero_as4_capability(bytes)?;
+                bytes.get_mut(at..at + 4)?.copy_from_slice(&[0, 0, 0, 1]);
+                self.as4.push(ordinal);
+            }
+            Refused::HoldTime if self.hold_time.is_none() => {
+                let bgp::wire::OpenError::UnacceptableHoldTime { hold_time } = *e else {
+                    return None;
+                };
+                // Zero is an acceptable Hold Time (no hold timer).
+                bytes
+                    .get_mut(HOLD_AT..HOLD_AT + 2)?
+                    .copy_from_slice(&[0, 0]);
+                self.hold_time = Some(hold_time);
+            }
+            Refused::BgpIdentifier if !self.bgp_id => {
+                bytes
+                    .get_mut(BGP_ID_AT..BGP_ID_AT + 4)?
+                    .copy_from_slice(&[0, 0, 0, 1]);
+                self.bgp_id = true;
+            }
+            // The same field refused twice: not one this function knows how to fix.
+            _ => return None,
+        }
+        Some(())
+    }
+
+    /// Puts the received values back into the decoded OPEN.
+    fn apply(&self, open: &mut Open) {
+        if self.my_as {
+            open.my_as = 0;
+        }
+        if let Some(h) = self.hold_time {
+            open.hold_time = h;
+        }
+        if self.bgp_id {
+            open.bgp_id = std::net::Ipv4Addr::UNSPECIFIED;
+        }
+        let as4 = open
+            .params
+            .iter_mut()
+            .flat_map(|p| p.capabilities.iter_mut())
+            .filter_map(|c| match c {
+                Capability::FourOctetAs(a) => Some(a),
+                _ => None,
+            });
+        for (k, a) in as4.enumerate() {
+            if self.as4.contains(&k) {
+                *a = bgp::wire::Asn(0);
+            }
+        }
+    }
+}
+
+/// The offset of the value of the first 4-octet AS capability (RFC 6793, code 65) whose value
+/// is 0 in an OPEN's optional parameters, and its ordinal among the code-65 capabilities;
+/// both parameter length forms (RFC 9072 §2). `None` when there is none or the parameters do
+/// not parse.
+fn zero_as4_capability(bytes: &[u8]) -> Option<(usize, usize)> {
+    const CAPABILITIES: u8 = 2;
+    const FOUR_OCTET_AS: u8 = 65;
+    let opt_len = *bytes.get(OPT_LEN_AT)?;
+    let extended = opt_len == 255 && bytes.get(OPT_LEN_AT + 1) == Some(&255);
+    let (mut i, end) = if extended {
+        let len = u16::from_be_bytes([*bytes.get(OPT_LEN_AT + 2)?, *bytes.get(OPT_LEN_AT + 3)?]);
+        (OPT_LEN_AT + 4, OPT_LEN_AT + 4 + usize::from(len))
+    } else {
+        (OPT_LEN_AT + 1, OPT_LEN_AT + 1 + usize::from(opt_len))
+    };
+    let mut ordinal = 0;
+    while i < end.min(bytes.len()) {
+        let param_type = *bytes.get(i)?;
+        let (len, head) = if extended {
+            (
+                usize::from(u16::from_be_bytes([*bytes.get(i + 1)?, *bytes.get(i + 2)?])),
+                3,
+            )
+        } else {
+            (usize::from(*bytes.get(i + 1)?), 2)
+        };
+        let value = bytes.get(i + head..i + head + len)?;
+        if param_type == CAPABILITIES {
+            let mut j = 0;
+            while j + 2 <= value.len() {
+                let (code, clen) = (value[j], usize::from(value[j + 1]));
+                if code == FOUR_OCTET_AS {
+                    if clen == 4 && value.get(j + 2..j + 6) == Some(&[0, 0, 0, 0][..]) {
+                        return Some((i + head + j + 2, ordinal));
+                    }
+                    ordinal += 1;
+                }
+                j += 2 + clen;
+            }
+        }
+        i += head + len;
+    }
+    None
 }
 
 /// Formats nanoseconds since the Unix epoch as RFC 3339 UTC with nanoseconds.
@@ -979,6 +1147,122 @@ mod tests {
         };
         w.packet(i, 100, &build_tcp(&back, &ack, b"")).unwrap();
         w.finish().unwrap()
+    }
+
+    /// An OPEN's octets, as a speaker would send it.
+    fn open_bytes(open: Open) -> Vec<u8> {
+        Message::Open(open)
+            .to_bytes(&EncodeCtx::from(&unknown_ctx()))
+            .unwrap()
+            .to_vec()
+    }
+
+    fn open(asn: u32, hold: u16, id: &str, caps: Vec<Capability>) -> Open {
+        Open::new(bgp::wire::Asn(asn), hold, id.parse().unwrap(), caps)
+    }
+
+    /// Decodes `bytes` as `holdtime decode` does: the OPEN (as received) and the answer.
+    fn refused(bytes: &[u8]) -> (Result<Message, DecodeError>, Option<(u8, u8)>) {
+        let ctx = unknown_ctx();
+        let (m, n) = accept_refused(bytes, Message::decode(bytes, &ctx), &ctx);
+        (m, n.map(|n| (n.code.0, n.subcode)))
+    }
+
+    /// RFC 4271 §6.2 / RFC 7607 §3 / RFC 6286 §2.1: an OPEN with AS 0 or BGP identifier 0 is
+    /// well-formed; the receiver refuses it with 2/2 or 2/3. It decodes, with the values as
+    /// sent, re-encodes to the same octets, and the answer is named.
+    #[test]
+    fn opens_with_as_0_or_identifier_0_decode_with_the_answer_a_receiver_would_send() {
+        let ctx = unknown_ctx();
+        let as4 = |a: u32| Capability::FourOctetAs(bgp::wire::Asn(a));
+        let mut extended = open(23_456, 90, "10.0.0.1", vec![as4(0)]);
+        extended.extended_params = true;
+        let cases: Vec<(&str, Open, (u8, u8))> = vec![
+            ("my AS 0", open(0, 90, "10.0.0.1", vec![]), (2, 2)),
+            (
+                "4-octet AS 0 beside AS_TRANS",
+                open(23_456, 90, "10.0.0.1", vec![as4(0)]),
+                (2, 2),
+            ),
+            ("4-octet AS 0, RFC 9072 lengths", extended, (2, 2)),
+            (
+                "AS 0 in both",
+                open(0, 90, "10.0.0.1", vec![as4(0)]),
+                (2, 2),
+            ),
+            ("identifier 0", open(65_001, 90, "0.0.0.0", vec![]), (2, 3)),
+            (
+                "hold 2 and identifier 0: the first refusal",
+                open(65_001, 2, "0.0.0.0", vec![]),
+                (2, 6),
+            ),
+            (
+                "everything at once",
+                open(0, 1, "0.0.0.0", vec![as4(0), as4(0)]),
+                (2, 2),
+            ),
+        ];
+        for (what, sent, answer) in cases {
+            let bytes = open_bytes(sent.clone());
+            assert!(
+                Message::decode(&bytes, &ctx).is_err(),
+                "{what}: the codec refuses it"
+            );
+            let (m, n) = refused(&bytes);
+            assert_eq!(n, Some(answer), "{what}");
+            let Ok(Message::Open(got)) = m else {
+                panic!("{what}: not decoded: {m:?}")
+            };
+            assert_eq!(got, sent, "{what}: the fields as sent");
+            assert_eq!(
+                roundtrip(&Message::Open(got), &bytes, &ctx),
+                RoundTrip::Same,
+                "{what}"
+            );
+        }
+        // A malformed OPEN stays malformed, and an acceptable one has no answer.
+        let good = open_bytes(open(65_001, 90, "10.0.0.1", vec![as4(65_001)]));
+        assert!(matches!(refused(&good), (Ok(Message::Open(_)), None)));
+        let mut bad_version = open_bytes(open(0, 90, "10.0.0.1", vec![]));
+        bad_version[19] = 3;
+        assert!(matches!(refused(&bad_version), (Err(_), None)));
+        // Opt Parm Len one longer than the parameters: malformed, whatever the AS.
+        let mut overrun = open_bytes(open(0, 90, "10.0.0.1", vec![as4(0)]));
+        overrun[OPT_LEN_AT] += 1;
+        assert!(matches!(refused(&overrun), (Err(_), None)));
+        // Truncated after the AS4 capability's header: nothing is read past the end.
+        assert_eq!(zero_as4_capability(&overrun[..overrun.len() - 3]), None);
+    }
+
+    /// In a capture, the OPEN with AS 0 is counted as an OPEN (as tshark counts it), not as a
+    /// failure, and its refusal is counted.
+    #[test]
+    fn a_capture_with_an_open_of_as_0_counts_it_and_its_refusal() {
+        let sent = open_bytes(open(0, 90, "10.0.0.1", vec![]));
+        let n = sent.len();
+        let file = connection(&[(0, &sent, n)]);
+        let mut messages = Vec::new();
+        let summary = decode(
+            &file,
+            Options {
+                check_roundtrip: true,
+            },
+            &mut |m| messages.push(m),
+            &mut |_| {},
+        )
+        .unwrap();
+        assert_eq!(summary.messages, 1);
+        assert_eq!(summary.failed, 0);
+        assert_eq!(summary.refused, 1);
+        assert_eq!(summary.roundtrip_differs, 0);
+        assert_eq!(summary.by_type.get("OPEN"), Some(&1));
+        assert!(summary.ok());
+        let m = &messages[0];
+        assert!(matches!(&m.result, Ok(Message::Open(o)) if o.my_as == 0));
+        assert_eq!(
+            m.refused.as_ref().map(|n| (n.code.0, n.subcode)),
+            Some((2, 2))
+        );
     }
 
     fn decode_all(file: &[u8]) -> (Summary, Vec<Event>) {

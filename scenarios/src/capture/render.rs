@@ -116,6 +116,10 @@ fn notification_words(n: &Notification) -> String {
         .unwrap_or_default();
     sub.split('_')
         .map(|w| {
+            // RFC 4271 §4.5 writes these in capitals: `Bad Peer AS`, `Bad BGP Identifier`.
+            if matches!(w, "AS" | "BGP" | "FSM" | "BFD") {
+                return w.to_owned();
+            }
             let lower = w.to_lowercase();
             let mut c = lower.chars();
             c.next().map_or_else(String::new, |f| {

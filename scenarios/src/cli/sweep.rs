@@ -72,7 +72,7 @@ pub(super) fn parse_runs(s: &str) -> Result<u64, String> {
 }
 
 /// `--jobs`: worker threads, at least 1.
-fn parse_jobs(s: &str) -> Result<usize, String> {
+pub(super) fn parse_jobs(s: &str) -> Result<usize, String> {
     match s.parse::<usize>() {
         Ok(0) => Err(
             "0 worker threads would run nothing: give at least 1 (default: the cores available)"

@@ -1,16 +1,22 @@
 //! The advise page: outage p99 against false failovers per year, one point per candidate,
-//! the budgets drawn, the recommendation in a sentence and the ranking as a table.
+//! the budgets drawn, the recommendation in a sentence and the ranking as a table. The rates
+//! often span decades (BFD at tens a year, long timers at 1e-10): when the estimates and the
+//! budget span more than one, the y axis is logarithmic, with a `0` under its decades for the
+//! candidates that never reset.
 
 use std::fmt::Write as _;
 
-use super::axis::{Axes, Scale};
+use super::axis::{Axes, Scale, spans_decades};
 use super::{Chart, H, MR, MT, PALETTE, W, esc, svg_open, table};
-use crate::sweep::advise::Advice;
+use crate::fmt::duration;
+use crate::sweep::advise::{Advice, show_rate};
+use sim_core::time::Duration;
 
 /// One candidate as the chart needs it.
 struct Point {
     label: String,
-    p50: f64,
+    p50_ns: u64,
+    p99_ns: u64,
     p99: f64,
     per_year: Option<f64>,
     lo: f64,
@@ -22,29 +28,22 @@ struct Point {
 #[must_use]
 pub fn advise_chart(v: &Advice) -> Chart {
     #[allow(clippy::cast_precision_loss, reason = "plotted seconds")]
-    let secs = |us: u64| us as f64 / 1e6;
+    let secs = |ns: u64| ns as f64 / 1e9;
     let pts: Vec<Point> = v
         .ranked
         .iter()
         .map(|a| Point {
             label: a.candidate.clone(),
-            p50: secs(a.outage_p50_us),
-            p99: secs(a.outage_p99_us),
+            p50_ns: a.outage_p50_ns,
+            p99_ns: a.outage_p99_ns,
+            p99: secs(a.outage_p99_ns),
             per_year: a.false_per_year,
             lo: a.false_per_year_ci[0].unwrap_or(0.0),
             hi: a.false_per_year_ci[1],
             meets: a.meets_budgets,
         })
         .collect();
-    let max_outage = v
-        .max_outage
-        .parse::<sim_core::time::Duration>()
-        .ok()
-        .map(|d| {
-            #[allow(clippy::cast_precision_loss, reason = "a plotted budget")]
-            let s = d.as_nanos() as f64 / 1e9;
-            s
-        });
+    let max_outage = Some(secs(v.max_outage_ns));
     let max_false = Some(v.max_false_per_year).filter(|y| y.is_finite());
     // Room right of the last point and the budget line.
     let xmax = pts
@@ -61,7 +60,29 @@ pub fn advise_chart(v: &Advice) -> Chart {
         .chain(max_false)
         .fold(1.0_f64, f64::max)
         * 1.5;
-    let ax = Axes::new(0.0, xmax, Scale::Seconds, ymax, Scale::Plain);
+    let shown: Vec<f64> = pts
+        .iter()
+        .flat_map(|p| [p.per_year, p.hi])
+        .flatten()
+        .chain(max_false)
+        .collect();
+    let ax = if spans_decades(&shown) {
+        let zero = pts.iter().any(|p| p.per_year == Some(0.0));
+        let top = shown
+            .iter()
+            .copied()
+            .filter(|v| v.is_finite())
+            .fold(1.0_f64, f64::max);
+        // The estimates and the budget set the bottom; an upper bound may set the top.
+        let bottom: Vec<f64> = pts
+            .iter()
+            .filter_map(|p| p.per_year)
+            .chain(max_false)
+            .collect();
+        Axes::log_y(0.0, xmax, Scale::Seconds, &bottom, top * 1.5, zero)
+    } else {
+        Axes::new(0.0, xmax, Scale::Seconds, ymax, Scale::Plain)
+    };
     let title = format!(
         "Trade-off: outage p99 against false failovers per year ({})",
         v.loss
@@ -70,7 +91,11 @@ pub fn advise_chart(v: &Advice) -> Chart {
     ax.frame(
         &mut s,
         "outage p99 after a silent failure",
-        "false failovers per year",
+        if ax.is_log_y() {
+            "false failovers per year (log scale)"
+        } else {
+            "false failovers per year"
+        },
     );
     // The budgets: the acceptable region is left of the outage line and under the
     // false-failover line.
@@ -133,13 +158,13 @@ pub fn advise_chart(v: &Advice) -> Chart {
     let best = pts.iter().position(|p| p.meets);
     let sentence = match best {
         Some(i) => format!(
-            "Recommendation: {} (rank {}): outage p99 {:.1} s, {} false failovers per year, within both budgets.",
+            "Recommendation: {} (rank {}): outage p99 {}, {} false failovers per year, within both budgets.",
             pts[i].label,
             i + 1,
-            pts[i].p99,
+            duration(Duration::from_nanos(pts[i].p99_ns)),
             pts[i]
                 .per_year
-                .map_or_else(|| "unbounded".to_owned(), |y| format!("{y:.2}"))
+                .map_or_else(|| "unbounded".to_owned(), show_rate)
         ),
         None => "No candidate meets both budgets: relax a budget or try other timers.".to_owned(),
     };
@@ -150,14 +175,13 @@ pub fn advise_chart(v: &Advice) -> Chart {
             vec![
                 (i + 1).to_string(),
                 p.label.clone(),
-                format!("{:.1} s", p.p50),
-                format!("{:.1} s", p.p99),
-                p.per_year
-                    .map_or_else(|| "-".to_owned(), |y| format!("{y:.2}")),
+                duration(Duration::from_nanos(p.p50_ns)),
+                duration(Duration::from_nanos(p.p99_ns)),
+                p.per_year.map_or_else(|| "inf".to_owned(), show_rate),
                 format!(
-                    "{:.2} to {}",
-                    p.lo,
-                    p.hi.map_or_else(|| "-".to_owned(), |h| format!("{h:.2}"))
+                    "{} to {}",
+                    show_rate(p.lo),
+                    p.hi.map_or_else(|| "inf".to_owned(), show_rate)
                 ),
                 if p.meets { "yes" } else { "no" }.to_owned(),
             ]

@@ -1,5 +1,7 @@
 //! Axes with "nice" ticks: steps of 1, 2 or 5 times a power of ten; counts on whole
-//! numbers; times in seconds, or in minutes once the axis spans several minutes.
+//! numbers; times in seconds, or in minutes once the axis spans several minutes. A y axis
+//! whose values span more than a decade ([`spans_decades`]) can be logarithmic
+//! ([`Axes::log_y`]): ticks at the powers of ten, and a `0` under them for values of zero.
 
 use std::fmt::Write as _;
 
@@ -96,7 +98,41 @@ fn label(v: f64, step: f64, scale: Scale) -> String {
     }
 }
 
-/// A linear plot area inside a chart of the standard size (720×320 pixels), with its ticks.
+/// Whether positive values span more than a decade (the largest over ten times the smallest),
+/// so that a linear axis would squash the small ones against zero. Zeros, negatives and
+/// infinities are left out.
+#[must_use]
+pub fn spans_decades(values: &[f64]) -> bool {
+    let mut pos = values.iter().copied().filter(|v| v.is_finite() && *v > 0.0);
+    let Some(first) = pos.next() else {
+        return false;
+    };
+    let (lo, hi) = pos.fold((first, first), |(lo, hi), v| (lo.min(v), hi.max(v)));
+    hi > 10.0 * lo
+}
+
+/// A power of ten as a tick label: `0.001` to `1000` written out, `1e-5` and `1e6` beyond.
+#[must_use]
+pub fn decade_label(exp: i32) -> String {
+    match exp {
+        0..=3 => format!("{}", 10_i64.pow(exp.unsigned_abs())),
+        -3..=-1 => format!("{:.*}", exp.unsigned_abs() as usize, 10f64.powi(exp)),
+        _ => format!("1e{exp}"),
+    }
+}
+
+/// A logarithmic y range: the decades `lo..=hi` (exponents of ten), with a band one decade
+/// high under `lo` for zeros when some value is zero.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct LogY {
+    /// The exponent at the bottom of the plot (the zero band's bottom when there is one).
+    bottom: f64,
+    /// The exponent at the top.
+    top: f64,
+}
+
+/// A plot area inside a chart of the standard size (720×320 pixels), with its ticks; x linear,
+/// y linear or logarithmic.
 pub struct Axes {
     /// Left end of the x range.
     pub x0: f64,
@@ -108,6 +144,8 @@ pub struct Axes {
     pub y1: f64,
     xt: Vec<(f64, String)>,
     yt: Vec<(f64, String)>,
+    /// Set when y is logarithmic.
+    log: Option<LogY>,
 }
 
 impl Axes {
@@ -123,7 +161,74 @@ impl Axes {
             y1: yt.last().map_or(1.0, |t| t.0),
             xt,
             yt,
+            log: None,
         }
+    }
+
+    /// Axes with x linear as in [`Self::new`] and y logarithmic: from the decade at or below
+    /// the smallest positive value of `values` to the decade at or above `ymax`, ticks at each
+    /// power of ten (every second or more when there are many); when `zero` is set, a band one
+    /// decade high under them with a tick `0`, where [`Self::py`] puts values of zero.
+    /// `y0` and `y1` are the lowest and highest powers of ten.
+    #[must_use]
+    pub fn log_y(xmin: f64, xmax: f64, xs: Scale, values: &[f64], ymax: f64, zero: bool) -> Self {
+        let xt = ticks(xmin, xmax, 8, xs);
+        let pos: Vec<f64> = values
+            .iter()
+            .copied()
+            .chain([ymax])
+            .filter(|v| v.is_finite() && *v > 0.0)
+            .collect();
+        let exp = |v: f64| {
+            #[allow(clippy::cast_possible_truncation, reason = "a decade of a finite f64")]
+            let e = v.log10().floor() as i32;
+            e
+        };
+        let lo = pos.iter().copied().fold(f64::INFINITY, f64::min);
+        let lo = if lo.is_finite() { exp(lo) } else { 0 };
+        let hi = if ymax.is_finite() && ymax > 0.0 {
+            let e = exp(ymax);
+            // The decade at or above ymax.
+            if 10f64.powi(e) < ymax * (1.0 - 1e-12) {
+                e + 1
+            } else {
+                e
+            }
+        } else {
+            lo + 1
+        }
+        .max(lo + 1);
+        let every = (hi - lo) / 6 + 1;
+        let mut yt: Vec<(f64, String)> = Vec::new();
+        if zero {
+            yt.push((0.0, "0".to_owned()));
+        }
+        let mut e = hi;
+        let mut decades = Vec::new();
+        while e >= lo {
+            decades.push((10f64.powi(e), decade_label(e)));
+            e -= every;
+        }
+        decades.reverse();
+        yt.extend(decades);
+        Self {
+            x0: xt.first().map_or(0.0, |t| t.0),
+            x1: xt.last().map_or(1.0, |t| t.0),
+            y0: 10f64.powi(lo),
+            y1: 10f64.powi(hi),
+            xt,
+            yt,
+            log: Some(LogY {
+                bottom: f64::from(lo) - if zero { 1.0 } else { 0.0 },
+                top: f64::from(hi),
+            }),
+        }
+    }
+
+    /// Whether y is logarithmic.
+    #[must_use]
+    pub const fn is_log_y(&self) -> bool {
+        self.log.is_some()
     }
 
     /// The x pixel of `x`.
@@ -137,9 +242,19 @@ impl Axes {
         ML + (x - self.x0) / span * (W - ML - MR)
     }
 
-    /// The y pixel of `y`.
+    /// The y pixel of `y`. On a logarithmic axis a value of zero (or less) is drawn at the
+    /// bottom (the zero band's `0` tick), a positive one below the lowest decade there too.
     #[must_use]
     pub fn py(&self, y: f64) -> f64 {
+        if let Some(l) = self.log {
+            let e = if y > 0.0 {
+                y.log10().max(l.bottom)
+            } else {
+                l.bottom
+            };
+            let span = (l.top - l.bottom).max(f64::MIN_POSITIVE);
+            return H - MB - (e - l.bottom) / span * (H - MT - MB);
+        }
         let span = if self.y1 > self.y0 {
             self.y1 - self.y0
         } else {
@@ -200,6 +315,35 @@ mod tests {
 
     fn labels(t: &[(f64, String)]) -> Vec<&str> {
         t.iter().map(|(_, l)| l.as_str()).collect()
+    }
+
+    #[test]
+    fn a_log_axis_ticks_at_decades_and_puts_zero_under_them() {
+        assert!(spans_decades(&[0.0, 0.02, 0.5, 3.0]));
+        assert!(!spans_decades(&[0.0, 2.0, 5.0, 19.0, f64::INFINITY]));
+        assert!(!spans_decades(&[]));
+        let ax = Axes::log_y(0.0, 300.0, Scale::Seconds, &[0.02, 3.0, 400.0], 600.0, true);
+        assert!(ax.is_log_y());
+        assert_eq!(
+            labels(&ax.yt),
+            ["0", "0.01", "0.1", "1", "10", "100", "1000"]
+        );
+        // Equal ratios, equal distances; zero at the bottom, one decade under 0.01.
+        let step = ax.py(0.1) - ax.py(1.0);
+        assert!(step > 0.0);
+        assert!((ax.py(1.0) - ax.py(10.0) - step).abs() < 1e-9);
+        assert!((ax.py(0.0) - ax.py(0.01) - step).abs() < 1e-9);
+        assert!((ax.py(0.0) - (H - MB)).abs() < 1e-9);
+        assert!((ax.py(1000.0) - MT).abs() < 1e-9);
+        // Many decades: every third one labelled here, counted down from the top one.
+        let wide = Axes::log_y(0.0, 1.0, Scale::Plain, &[1e-10], 1e6, false);
+        assert_eq!(
+            labels(&wide.yt),
+            ["1e-9", "1e-6", "0.001", "1", "1000", "1e6"]
+        );
+        assert_eq!(decade_label(-2), "0.01");
+        assert_eq!(decade_label(3), "1000");
+        assert_eq!(decade_label(-4), "1e-4");
     }
 
     #[test]

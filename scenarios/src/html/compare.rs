@@ -44,7 +44,7 @@ pub fn compare_page(c: &Comparison) -> (String, Vec<Chart>) {
         ),
     }];
     for (i, m) in c.metrics.iter().enumerate() {
-        if c.sides.iter().any(|s| s.hists[i].unit != Unit::Us) {
+        if c.sides.iter().any(|s| s.hists[i].unit != Unit::Ns) {
             continue;
         }
         let hists: Vec<Option<&crate::sweep::histogram::Hist>> =

@@ -4,8 +4,10 @@
 //! A result file is read through its typed model, chosen by its `format` tag
 //! ([`ResultFile::parse`]): a run (`holdtime.run/1`, [`RunReport`]) gives the run page
 //! ([`run`]: the topology diagram with a time control, the timeline, tables); a sweep
-//! (`holdtime.sweep/1`, [`SweepResult`]) gives CDFs with percentiles and detection
-//! histograms ([`sweep`]); an advise result (`holdtime-advise/1`) gives the trade-off chart.
+//! (`holdtime.sweep/2`, [`SweepResult`]) gives CDFs with percentiles and detection
+//! histograms ([`sweep`]); an advise result (`holdtime.advise/2`, [`Advice`]) gives the
+//! trade-off chart. Files of the earlier sweep and advise formats (microseconds, durations as
+//! strings) are refused with that reason.
 //!
 //! Contract: the page fetches nothing (no scripts, fonts, images or styles from the
 //! network), every chart is an inline `<svg>`, every chart has its numbers as a table under
@@ -44,10 +46,8 @@ pub(crate) const PALETTE: [&str; 8] = [
     "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf",
 ];
 
-/// The advise result's first tag (files written before the typed [`Advice`]), still read.
-const ADVISE_FORMAT: &str = "holdtime-advise/1";
 /// The advise result's tag ([`crate::sweep::advise::FORMAT`]).
-const ADVISE_FORMAT_DOTTED: &str = crate::sweep::advise::FORMAT;
+const ADVISE_FORMAT: &str = crate::sweep::advise::FORMAT;
 
 /// Why a report could not be made.
 #[derive(Debug, thiserror::Error)]
@@ -70,12 +70,12 @@ pub enum ReportError {
     /// A run result that does not decode.
     #[error("not a valid {RUN_FORMAT} result: {0}")]
     Run(serde_json::Error),
-    /// A sweep result that does not decode.
+    /// A sweep result that does not decode (or one of an earlier format).
     #[error("{0}")]
     Sweep(#[from] crate::sweep::render::JsonError),
-    /// An advise result that does not decode.
-    #[error("not a valid {ADVISE_FORMAT_DOTTED} result: {0}")]
-    Advise(serde_json::Error),
+    /// An advise result that does not decode (or one of an earlier format).
+    #[error("not a valid {ADVISE_FORMAT} result: {0}")]
+    Advise(crate::sweep::render::JsonError),
 }
 
 /// A result file, read through its typed model.
@@ -108,12 +108,14 @@ impl ResultFile {
             Some(RUN_FORMAT) => Ok(Self::Run(Box::new(
                 RunReport::from_json(text).map_err(ReportError::Run)?,
             ))),
-            Some(f) if f == crate::sweep::FORMAT || f == crate::sweep::FORMAT_V2 => {
+            Some(f) if f == crate::sweep::FORMAT || crate::sweep::OLD_FORMATS.contains(&f) => {
                 Ok(Self::Sweep(Box::new(SweepResult::from_json(text)?)))
             }
-            Some(ADVISE_FORMAT | ADVISE_FORMAT_DOTTED) => Ok(Self::Advise(Box::new(
-                serde_json::from_str(text).map_err(ReportError::Advise)?,
-            ))),
+            Some(f) if f == ADVISE_FORMAT || crate::sweep::advise::OLD_FORMATS.contains(&f) => {
+                Ok(Self::Advise(Box::new(
+                    Advice::from_json(text).map_err(ReportError::Advise)?,
+                )))
+            }
             Some(other) => Err(ReportError::Unknown(other.to_owned())),
         }
     }

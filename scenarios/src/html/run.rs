@@ -105,7 +105,7 @@ const HEADINGS: [&str; 6] = [
 /// The column of a role.
 const fn layer_of(role: Role) -> usize {
     match role {
-        Role::Ce | Role::VpnDevice => 1,
+        Role::Ce | Role::VpnDevice | Role::Router => 1,
         Role::Pe => 2,
         Role::Msee => 3,
         Role::ErGateway | Role::VpnGateway => 4,
@@ -327,6 +327,7 @@ fn carried(view: &TopologyView, via: Via, link: Option<&str>) -> Vec<usize> {
             add_session_paths(&|s| matches!(s.kind, SessionKind::Peering | SessionKind::Gateway));
         }
         (Via::Vpn, _) => add_session_paths(&|s| s.kind == SessionKind::Vpn),
+        (Via::Network, _) => add_session_paths(&|s| s.kind == SessionKind::User),
         (Via::Internet, _) => out.extend(
             view.links
                 .iter()
@@ -593,6 +594,7 @@ const fn role_name(role: Role) -> &'static str {
         Role::Pe => "provider edge",
         Role::VpnDevice => "VPN device",
         Role::VpnGateway => "VPN gateway",
+        Role::Router => "router",
     }
 }
 
@@ -617,13 +619,31 @@ fn frame_at(f: &[Frame], t: u64) -> usize {
 /// `holdtime report` draws before the time control colours it; used by the layout tests).
 #[must_use]
 pub fn network_svg(view: &TopologyView) -> String {
+    network_svg_states(
+        view,
+        vec!["up"; view.sessions.len()],
+        vec!["up"; view.links.len()],
+        vec!["up"; view.routers.len()],
+    )
+}
+
+/// The diagram of `view` with each session, link and router given the `data-state` the
+/// caller names (in the view's orders) and no flows drawn: the run page's drawing for a page
+/// that colours the design by something else, with its own CSS for those states.
+#[must_use]
+pub fn network_svg_states(
+    view: &TopologyView,
+    sessions: Vec<&'static str>,
+    links: Vec<&'static str>,
+    routers: Vec<&'static str>,
+) -> String {
     let fr = Frame {
         t: 0,
         label: String::new(),
         ev: Vec::new(),
-        s: vec!["up"; view.sessions.len()],
-        l: vec!["up"; view.links.len()],
-        r: vec!["up"; view.routers.len()],
+        s: sessions,
+        l: links,
+        r: routers,
         f: Vec::new(),
     };
     diagram(view, &view.name, 0, &layout(view), &fr)

@@ -7,14 +7,14 @@ use std::fmt::Write as _;
 use super::axis::{Axes, Scale, nice_step};
 use super::{Chart, H, PALETTE, W, esc, legend_below, svg_open, table};
 use crate::sweep::SweepResult;
-use crate::sweep::histogram::{Hist, Unit, show_us};
+use crate::sweep::histogram::{Hist, Unit, show_ns};
 
 /// The quantiles marked on every CDF.
 const MARKED: [(f64, &str); 3] = [(0.5, "p50"), (0.9, "p90"), (0.99, "p99")];
 
 #[allow(clippy::cast_precision_loss, reason = "plotted values")]
-fn secs(us: u64) -> f64 {
-    us as f64 / 1e6
+fn secs(ns: u64) -> f64 {
+    ns as f64 / 1e9
 }
 
 /// The sweep's charts.
@@ -39,7 +39,7 @@ pub fn sweep_charts(r: &SweepResult) -> Vec<Chart> {
             .hists
             .iter()
             .find(|(k, _)| k.starts_with("detection.") && !k.contains('@'));
-        let Some((key, h)) = first.filter(|(_, h)| h.unit == Unit::Us && !h.is_empty()) else {
+        let Some((key, h)) = first.filter(|(_, h)| h.unit == Unit::Ns && !h.is_empty()) else {
             continue;
         };
         out.push(histogram_chart(
@@ -52,7 +52,7 @@ pub fn sweep_charts(r: &SweepResult) -> Vec<Chart> {
     out
 }
 
-/// A CDF chart of duration histograms (microseconds), one series per label, p50/p90/p99
+/// A CDF chart of duration histograms (nanoseconds), one series per label, p50/p90/p99
 /// marked on each curve, and the percentile table.
 pub(crate) fn cdf_chart(
     id: &str,
@@ -110,7 +110,7 @@ pub(crate) fn cdf_chart(
                     "<circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"3.5\" fill=\"#fff\" stroke=\"{c}\" stroke-width=\"1.5\">\
                      <title>{} {name} {}</title></circle>",
                     esc(&labels[i]),
-                    show_us(h.quantile(q))
+                    show_ns(h.quantile(q))
                 );
             }
         }
@@ -133,10 +133,10 @@ pub(crate) fn cdf_chart(
             Some(h) if !h.is_empty() => vec![
                 l.clone(),
                 h.len().to_string(),
-                show_us(h.quantile(0.5)),
-                show_us(h.quantile(0.9)),
-                show_us(h.quantile(0.99)),
-                show_us(h.max()),
+                show_ns(h.quantile(0.5)),
+                show_ns(h.quantile(0.9)),
+                show_ns(h.quantile(0.99)),
+                show_ns(h.max()),
             ],
             _ => vec![
                 l.clone(),
@@ -161,7 +161,7 @@ pub(crate) fn cdf_chart(
     }
 }
 
-/// A histogram of durations (microseconds) in nice-width bins, counts on whole numbers.
+/// A histogram of durations (nanoseconds) in nice-width bins, counts on whole numbers.
 fn histogram_chart(id: &str, title: &str, h: &Hist, colour: &str) -> Chart {
     let cdf = h.cdf();
     let (lo, hi) = (
@@ -218,9 +218,9 @@ fn histogram_chart(id: &str, title: &str, h: &Hist, colour: &str) -> Chart {
     let t = table(
         &format!(
             "runs per bin; p50 {}, p90 {}, p99 {}",
-            show_us(h.quantile(0.5)),
-            show_us(h.quantile(0.9)),
-            show_us(h.quantile(0.99))
+            show_ns(h.quantile(0.5)),
+            show_ns(h.quantile(0.9)),
+            show_ns(h.quantile(0.99))
         ),
         &["detection after the fault", "runs"],
         &[1],

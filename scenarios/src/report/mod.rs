@@ -542,6 +542,20 @@ impl PathChange {
             .sum()
     }
 
+    /// Flows going `via` by `link` (the first link of the way); `None`: by any link.
+    #[must_use]
+    pub fn flows_via_link(&self, via: Via, link: Option<&str>) -> u32 {
+        match link {
+            None => self.flows_via(via),
+            Some(l) => self
+                .via
+                .iter()
+                .filter(|s| s.via == via && s.link.as_deref() == Some(l))
+                .map(|s| s.flows)
+                .sum(),
+        }
+    }
+
     /// The distribution in words (see [`describe_paths`]).
     #[must_use]
     pub fn describe(&self) -> String {

@@ -209,6 +209,7 @@ fn judge(scenario: &Scenario, report: &RunReport, e: &Expectation) -> Verdict {
         Check::Path {
             direction,
             via,
+            link,
             at,
             share_percent,
         } => {
@@ -218,18 +219,20 @@ fn judge(scenario: &Scenario, report: &RunReport, e: &Expectation) -> Verdict {
                 .rfind(|p| p.direction == *direction && p.at.since_start() <= *at);
             match current {
                 Some(p) => {
-                    let n = p.flows_via(*via);
+                    let n = p.flows_via_link(*via, link.as_deref());
                     let pass = p.flows > 0
                         && u64::from(n) * 100 >= u64::from(*share_percent) * u64::from(p.flows);
                     let words = if pass || p.flows == 1 {
                         p.describe()
                     } else {
                         format!(
-                            "{} ({} of {} flows not via {})",
+                            "{} ({} of {} flows not via {}{})",
                             p.describe(),
                             p.flows - n,
                             p.flows,
-                            via.name()
+                            via.name(),
+                            link.as_ref()
+                                .map_or_else(String::new, |l| format!(" ({l})"))
                         )
                     };
                     (same(&words), pass)

@@ -23,7 +23,7 @@ pub struct TopologyView {
     pub sessions: Vec<SessionView>,
     /// The ExpressRoute circuits.
     pub circuits: Vec<CircuitView>,
-    /// The ExpressRoute gateway's router.
+    /// The ExpressRoute gateway's router (empty when the network has none).
     pub er_gateway: String,
     /// The VPN, if the design has one.
     pub vpn: Option<VpnView>,
@@ -167,7 +167,7 @@ impl TopologyView {
                         .collect(),
                 })
                 .collect(),
-            er_gateway: router(t.er_gateway.router),
+            er_gateway: t.er_gateway_router().map(router).unwrap_or_default(),
             vpn: t.vpn.as_ref().map(|v| VpnView {
                 gateway: router(v.router),
                 device: router(v.device),

@@ -99,7 +99,10 @@ impl World<'_> {
         let mut stream = self
             .seed
             .stream_named(&format!("ergw/program/{}", self.azure.ergw_version));
-        let delay = draw_time(self.topo.er_gateway.convergence_delay, &mut stream);
+        let Some(gateway) = &self.topo.er_gateway else {
+            return;
+        };
+        let delay = draw_time(gateway.convergence_delay, &mut stream);
         self.engine.schedule_at(
             now + delay,
             Ev::Program {
@@ -114,7 +117,9 @@ impl World<'_> {
             return;
         }
         let now = self.engine.now();
-        let r = self.topo.er_gateway.router.0;
+        let Some(r) = self.topo.er_gateway_router().map(|r| r.0) else {
+            return;
+        };
         // Replace the programmed table with the BGP table.
         let mut prefixes: Vec<IpNet> = self.azure.ergw_table.keys().copied().collect();
         let programmed = self

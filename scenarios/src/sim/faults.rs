@@ -17,6 +17,14 @@
 //!   named sessions receive them; the MSEE's max-prefix limit trips Cease 6/1 and the session
 //!   comes back after the restart delay once the flood is withdrawn.
 //! - A crashed router loses its state: it restarts as a fresh speaker.
+//! - `router_shutdown` takes a router out of service gracefully: every session it takes part
+//!   in is closed from its end with Cease 6/2 (so every peer learns at once, where a crash
+//!   leaves them to their hold timers), and a second later the router goes down as a crash
+//!   does (its attached segments lose carrier, the on-premises first-hop redundancy moves
+//!   off a CE); when the fault ends it boots as after a crash. RFC 8326's GRACEFUL_SHUTDOWN
+//!   community (a drain before the close) is not modelled: the close is immediate.
+//! - `peering_disabled` acts like Azure's other gates: the MSEE end of each session of that
+//!   peering on both links closes it with Cease 6/2 and refuses it until the fault ends.
 
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
@@ -37,6 +45,15 @@ use crate::report::{DownCause, TimelineEvent};
 use crate::scenario::FaultAction;
 use crate::spec::SessionStateName;
 use crate::topology::{self, Node, PeeringKind, Target, Topology};
+
+/// Azure holds a session down because a `peering_disabled` fault disabled its peering (a
+/// bit of its own beside `sim::azure`'s, so that the peering's end does not reopen a session
+/// another reason keeps closed).
+const BLOCK_PEERING_DISABLED: u8 = 8;
+
+/// How long after a `router_shutdown` closed its sessions the router goes down (its
+/// NOTIFICATIONs are long delivered by then: the model's one-way delays are milliseconds).
+const SHUTDOWN_POWER_OFF: sim_core::time::Duration = sim_core::time::Duration::from_secs(1);
 
 /// What a fault changed, to undo at its end.
 #[derive(Debug, Clone)]
@@ -101,7 +118,7 @@ impl World<'_> {
                 .as_ref()
                 .map_or_else(Vec::new, |g| g.tunnels.iter().map(|s| s.0).collect()),
             Target::Internet => {
-                let mut v = vec![t.internet.segment.0];
+                let mut v: Vec<usize> = t.internet.iter().map(|i| i.segment.0).collect();
                 if let Some(g) = &t.vpn {
                     v.extend(g.tunnels.iter().map(|s| s.0));
                 }
@@ -275,6 +292,45 @@ impl World<'_> {
                     self.gateway_failure(index, instance, planned);
                 }
             }
+            FaultAction::RouterShutdown { router } => {
+                let r = router.0;
+                if end {
+                    if self.faults.undo.insert(index, Undo::Done).is_none() {
+                        if self.net.is_alive(r) {
+                            for (s, _) in self.sessions_of(r) {
+                                self.routers[r].admin_start(now, SessIx(s));
+                            }
+                            self.flush_router(r);
+                        } else {
+                            self.restart_router(r);
+                        }
+                    }
+                } else if self.net.is_alive(r) {
+                    for (s, _) in self.sessions_of(r) {
+                        // RFC 4486 §4: Cease subcode 2, Administrative Shutdown, is what a
+                        // speaker sends when it is administratively shut down.
+                        self.routers[r].admin_stop(
+                            now,
+                            SessIx(s),
+                            CeaseSubcode::ADMINISTRATIVE_SHUTDOWN,
+                            "graceful shutdown of the router",
+                        );
+                    }
+                    self.flush_router(r);
+                    self.engine
+                        .schedule_at(now + SHUTDOWN_POWER_OFF, Ev::Stage { index, stage: 1 });
+                }
+            }
+            FaultAction::PeeringDisabled { circuit, peering } => {
+                for s in self.circuit_sessions(circuit.0, Some(peering)) {
+                    self.set_block(
+                        s,
+                        BLOCK_PEERING_DISABLED,
+                        !end,
+                        "peering disabled (BGP state Disabled on the Microsoft side)",
+                    );
+                }
+            }
         }
         self.fwd.dirty = true;
         Ok(())
@@ -386,6 +442,9 @@ impl World<'_> {
                 }
             }
             FaultAction::GatewayInstanceFailure { .. } => self.gateway_stage(index, stage),
+            FaultAction::RouterShutdown { router } if stage == 1 && self.net.is_alive(router.0) => {
+                self.crash_router(router.0, true);
+            }
             _ => {}
         }
         self.fwd.dirty = true;

@@ -26,7 +26,7 @@ use ipnet::IpNet;
 use super::dataplane::{self as dp, AdjIx, Plane};
 use super::net::{Net, SegIx, SessIx};
 use crate::spec::{AddressFamily, Via};
-use crate::topology::{Node, Role, Target, Topology};
+use crate::topology::{Node, Role, SessionKind, Target, Topology};
 
 /// The data plane of a topology and the indices that tie it to the topology.
 #[derive(Clone)]
@@ -38,6 +38,8 @@ pub(crate) struct Forwarding {
     pub(crate) adj: Vec<[AdjIx; 2]>,
     onprem: dp::RouterIx,
     onprem_adjs: Vec<(usize, AdjIx)>,
+    /// Per site of the topology: its ingress and its adjacencies to its routers.
+    sites: Vec<(dp::RouterIx, Vec<(usize, AdjIx)>)>,
     /// The VNet's ingress, with its adjacencies to the ExpressRoute and VPN gateways.
     vnet_in: Option<(dp::RouterIx, Option<AdjIx>, Option<AdjIx>)>,
     /// The internet edge (pseudo router): on-premises and Microsoft meet here.
@@ -55,6 +57,8 @@ pub(crate) struct Forwarding {
     adj_link: Vec<Option<u32>>,
     /// Link labels: circuit links (`circuit.primary`) and other sessions' names.
     link_names: Vec<String>,
+    /// Per link label: whether it names a session the file describes (the general form).
+    user_labels: Vec<bool>,
     /// Per capacity resource: a readable name (`circuit.primary.core towards msee1`).
     res_names: Vec<String>,
     /// A FIB or route changed since the flows were last walked.
@@ -85,8 +89,14 @@ impl Forwarding {
         }
         let onprem = plane.add_router();
         let mut onprem_adjs = Vec::new();
+        // On-premises hosts reach the CEs; on a VPN-only site (no CE), the VPN device.
+        let first_hop = if topo.routers.iter().any(|r| r.role == Role::Ce) {
+            Role::Ce
+        } else {
+            Role::VpnDevice
+        };
         for (i, r) in topo.routers.iter().enumerate() {
-            if r.role == Role::Ce {
+            if r.role == first_hop {
                 onprem_adjs.push((i, plane.add_adjacency(onprem, plane_of[i])));
             }
         }
@@ -99,7 +109,9 @@ impl Forwarding {
             None
         } else {
             let v = plane.add_router();
-            let er = Some(plane.add_adjacency(v, plane_of[topo.er_gateway.router.0]));
+            let er = topo
+                .er_gateway_router()
+                .map(|g| plane.add_adjacency(v, plane_of[g.0]));
             let vpn = topo
                 .vpn
                 .as_ref()
@@ -114,8 +126,7 @@ impl Forwarding {
         let mscloud = plane.add_router();
         let default_route: IpNet = "0.0.0.0/0".parse().unwrap_or_default();
         let microsoft: Vec<IpNet> = topo
-            .internet
-            .microsoft_prefixes
+            .microsoft_prefixes()
             .iter()
             .map(|p| IpNet::V4(*p))
             .collect();
@@ -128,7 +139,11 @@ impl Forwarding {
                 inet_adjs.push(a);
             }
         }
-        if topo.internet.shares_edge_with_microsoft_peering {
+        if topo
+            .internet
+            .as_ref()
+            .is_some_and(|i| i.shares_edge_with_microsoft_peering)
+        {
             let a = plane.add_adjacency(onprem, inet);
             for p in &microsoft {
                 plane.set_route(onprem, *p, vec![a]);
@@ -163,8 +178,10 @@ impl Forwarding {
             }
         }
         // Link labels: a circuit link's name for its peerings, the session's name for each of
-        // several sessions to a VPN gateway; other sessions (inside Azure, iBGP) have none.
+        // several sessions to a VPN gateway and for each session the file describes; other
+        // sessions (inside Azure, iBGP) have none.
         let mut link_names: Vec<String> = Vec::new();
+        let mut user_labels: Vec<bool> = Vec::new();
         let mut adj_link = Vec::new();
         let to_vpn_gateway = |sess: &crate::topology::Session| {
             sess.ends
@@ -175,15 +192,17 @@ impl Forwarding {
         let tunnels = topo.sessions.iter().filter(|s| to_vpn_gateway(s)).count();
         for (s, sess) in topo.sessions.iter().enumerate() {
             let to_vpn = tunnels > 1 && to_vpn_gateway(sess);
+            let user = sess.kind == SessionKind::User;
             let name = match sess.on {
                 Some((c, side, _)) => topo.target_name(Target::Link(c, side)),
-                None if to_vpn => sess.name.clone(),
+                None if to_vpn || user => sess.name.clone(),
                 None => continue,
             };
             let label = match link_names.iter().position(|n| *n == name) {
                 Some(i) => i,
                 None => {
                     link_names.push(name);
+                    user_labels.push(user);
                     link_names.len() - 1
                 }
             };
@@ -195,12 +214,38 @@ impl Forwarding {
                 adj_link[ix] = u32::try_from(label).ok();
             }
         }
+        // The general form's sites: hosts behind routers, each an ingress that spreads flows
+        // over its routers that run (made last, so that the template's plane is unchanged).
+        let sites = topo
+            .sites
+            .iter()
+            .map(|site| {
+                let ingress = plane.add_router();
+                let adjs: Vec<(usize, AdjIx)> = site
+                    .routers
+                    .iter()
+                    .map(|r| (r.0, plane.add_adjacency(ingress, plane_of[r.0])))
+                    .collect();
+                for r in &site.routers {
+                    for p in &site.prefixes {
+                        plane.add_local(plane_of[r.0], *p);
+                    }
+                }
+                for default in ["0.0.0.0/0", "::/0"] {
+                    if let Ok(net) = default.parse::<IpNet>() {
+                        plane.set_route(ingress, net, adjs.iter().map(|(_, a)| *a).collect());
+                    }
+                }
+                (ingress, adjs)
+            })
+            .collect();
         Self {
             plane,
             plane_of,
             adj,
             onprem,
             onprem_adjs,
+            sites,
             vnet_in,
             inet,
             mscloud,
@@ -210,6 +255,7 @@ impl Forwarding {
             role_of,
             adj_link,
             link_names,
+            user_labels,
             res_names,
             dirty: true,
             links_dirty: true,
@@ -238,19 +284,29 @@ impl Forwarding {
         } else if path.iter().any(|p| role(p) == Some(Role::VpnGateway)) {
             Via::Vpn
         } else {
-            Via::Internet
+            Via::Network
         };
+        // The first link of the way: a circuit link or VPN session for Azure's ways, a
+        // session of the file's own for the general form's.
+        let user = via == Via::Network;
         let link = match via {
-            Via::Expressroute | Via::Vpn => adjs
-                .iter()
-                .find_map(|a| self.adj_link.get(a.0 as usize).copied().flatten()),
+            Via::Expressroute | Via::Vpn | Via::Network => adjs.iter().find_map(|a| {
+                self.adj_link
+                    .get(a.0 as usize)
+                    .copied()
+                    .flatten()
+                    .filter(|l| self.user_labels.get(*l as usize).copied() == Some(user))
+            }),
             _ => None,
         };
         (via, link)
     }
 
-    /// The ingress router of endpoint `name` (`onprem`, `microsoft` or a VNet).
-    pub(crate) fn endpoint_ingress(&self, name: &str) -> Option<dp::RouterIx> {
+    /// The ingress router of endpoint `name` (`onprem`, `microsoft`, a VNet or a site).
+    pub(crate) fn endpoint_ingress(&self, topo: &Topology, name: &str) -> Option<dp::RouterIx> {
+        if let Some(i) = topo.sites.iter().position(|s| s.name == name) {
+            return self.sites.get(i).map(|(ingress, _)| *ingress);
+        }
         match name {
             "onprem" => Some(self.onprem),
             "microsoft" => Some(self.mscloud),
@@ -268,6 +324,13 @@ impl Forwarding {
         k: u32,
         family: AddressFamily,
     ) -> Option<IpAddr> {
+        if let Some(site) = topo.sites.iter().find(|s| s.name == name) {
+            let net = site.prefixes.iter().find(|p| match family {
+                AddressFamily::Ipv4 => matches!(p, IpNet::V4(_)),
+                AddressFamily::Ipv6 => matches!(p, IpNet::V6(_)),
+            })?;
+            return Some(host_in(net, k + 3));
+        }
         if family == AddressFamily::Ipv6 {
             let net = match name {
                 "onprem" => topo.onprem_ipv6_prefixes.first().copied(),
@@ -282,7 +345,7 @@ impl Forwarding {
         let net = match name {
             "onprem" if from == "microsoft" => topo.public_prefixes.first().copied(),
             "onprem" => topo.onprem_prefixes.first().copied(),
-            "microsoft" => topo.internet.microsoft_prefixes.first().copied(),
+            "microsoft" => topo.microsoft_prefixes().first().copied(),
             vnet => topo
                 .vnets
                 .iter()
@@ -308,10 +371,9 @@ impl Forwarding {
         let Some((v, er, vpn)) = self.vnet_in else {
             return;
         };
-        let er_has = !self
-            .plane
-            .route(self.plane_of[topo.er_gateway.router.0], &prefix)
-            .is_empty();
+        let er_has = topo
+            .er_gateway_router()
+            .is_some_and(|g| !self.plane.route(self.plane_of[g.0], &prefix).is_empty());
         let vpn_has = topo.vpn.as_ref().is_some_and(|g| {
             !self
                 .plane
@@ -341,12 +403,8 @@ impl Forwarding {
                 .iter()
                 .flat_map(|n| n.prefixes.iter().map(|p| IpNet::V4(*p))),
         );
-        v.extend(
-            topo.internet
-                .microsoft_prefixes
-                .iter()
-                .map(|p| IpNet::V4(*p)),
-        );
+        v.extend(topo.microsoft_prefixes().iter().map(|p| IpNet::V4(*p)));
+        v.extend(topo.sites.iter().flat_map(|s| s.prefixes.iter().copied()));
         for p in extra {
             if !v.contains(&p) {
                 v.push(p);
@@ -403,9 +461,33 @@ impl Forwarding {
                 }
             }
         }
-        let internet_up = net.link(SegIx(topo.internet.segment.0)).is_none_or(|l| {
-            l.state(sim_core::link::Direction::AToB) == sim_core::link::State::Up
-                && l.state(sim_core::link::Direction::BToA) == sim_core::link::State::Up
+        for i in 0..self.sites.len() {
+            let mut changed = false;
+            for j in 0..self.sites[i].1.len() {
+                let (r, adj) = self.sites[i].1[j];
+                changed |= self.plane.set_usable(adj, net.is_alive(r));
+            }
+            if changed {
+                self.dirty = true;
+                let (ingress, adjs) = &self.sites[i];
+                let live: Vec<AdjIx> = adjs
+                    .iter()
+                    .filter(|(r, _)| net.is_alive(*r))
+                    .map(|(_, a)| *a)
+                    .collect();
+                let ingress = *ingress;
+                for default in ["0.0.0.0/0", "::/0"] {
+                    if let Ok(prefix) = default.parse::<IpNet>() {
+                        self.plane.set_route(ingress, prefix, live.clone());
+                    }
+                }
+            }
+        }
+        let internet_up = topo.internet.as_ref().is_none_or(|i| {
+            net.link(SegIx(i.segment.0)).is_none_or(|l| {
+                l.state(sim_core::link::Direction::AToB) == sim_core::link::State::Up
+                    && l.state(sim_core::link::Direction::BToA) == sim_core::link::State::Up
+            })
         });
         for i in 0..self.inet_adjs.len() {
             if self.plane.set_usable(self.inet_adjs[i], internet_up) {
@@ -476,12 +558,12 @@ fn local_prefixes(topo: &Topology, role: Role) -> Vec<IpNet> {
             })
             .collect(),
         Role::Msee => topo
-            .internet
-            .microsoft_prefixes
+            .microsoft_prefixes()
             .iter()
             .map(|p| IpNet::V4(*p))
             .collect(),
-        Role::Pe => Vec::new(),
+        // A router of the general form delivers its sites' prefixes (added with the sites).
+        Role::Pe | Role::Router => Vec::new(),
     }
 }
 

@@ -143,7 +143,7 @@ impl<'a> Measure<'a> {
         for probe in &sc.probes {
             for d in &probe.directions {
                 let (Some(ingress), Some(_)) = (
-                    fwd.endpoint_ingress(&d.from),
+                    fwd.endpoint_ingress(topo, &d.from),
                     fwd.endpoint_addr(topo, &d.from, &d.to, 0, probe.family),
                 ) else {
                     continue;

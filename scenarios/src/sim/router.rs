@@ -18,7 +18,7 @@ use ipnet::IpNet;
 use sim_core::time::{Duration, Instant};
 
 use super::net::SessIx;
-use crate::topology::{self, PeeringKind, Role, Topology};
+use crate::topology::{self, Families, PeeringKind, Role, Topology};
 
 /// What a router wants done on the network.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -171,8 +171,7 @@ fn session_filter(topo: &Topology, r: usize, si: usize) -> Option<PrefixList> {
             .map(|p| entry(prefix_list::Action::Deny, p, None)),
     );
     let microsoft_domain: Vec<IpNet> = topo
-        .internet
-        .microsoft_prefixes
+        .microsoft_prefixes()
         .iter()
         .chain(&topo.public_prefixes)
         .map(|p| IpNet::V4(*p))
@@ -205,6 +204,38 @@ fn session_filter(topo: &Topology, r: usize, si: usize) -> Option<PrefixList> {
         ));
     }
     Some(PrefixList { entries })
+}
+
+/// A prefix list permitting routes within `prefixes` (each prefix or a longer one inside
+/// it) and denying the rest.
+fn within(prefixes: &[IpNet]) -> PrefixList {
+    PrefixList {
+        entries: prefixes
+            .iter()
+            .map(|p| prefix_list::Entry {
+                action: prefix_list::Action::Permit,
+                prefix: *p,
+                ge: None,
+                le: Some(match p {
+                    IpNet::V4(_) => 32,
+                    IpNet::V6(_) => 128,
+                }),
+            })
+            .collect(),
+    }
+}
+
+/// `list` (the model's own filter, if any) narrowed to routes within `prefixes`: its denies
+/// first, then the permits of [`within`]; whatever neither matches is denied.
+fn restrict(list: Option<PrefixList>, prefixes: &[IpNet]) -> PrefixList {
+    let mut entries: Vec<prefix_list::Entry> = list
+        .map(|l| l.entries)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|e| e.action == prefix_list::Action::Deny)
+        .collect();
+    entries.extend(within(prefixes).entries);
+    PrefixList { entries }
 }
 
 impl RouterRt {
@@ -248,10 +279,16 @@ impl RouterRt {
             // RFC 4486 §4 leaves the restart after a Cease 6/1 to configuration; Azure
             // documents that the session "comes back once below the limit". One minute is
             // this model's assumption.
-            cfg.max_prefix_restart = Some(Duration::from_secs(60));
+            cfg.max_prefix_restart = Some(
+                mine.policy
+                    .max_prefix_restart
+                    .unwrap_or(Duration::from_secs(60)),
+            );
             let mut pc = PeerConfig::new(other.asn, theirs.addr, mine.addr);
             pc.import.set_local_pref = mine.local_pref;
             pc.import.set_weight = mine.weight;
+            pc.import.prefix_list = mine.policy.import.as_deref().map(within);
+            pc.export.set_med = mine.policy.med;
             if mine.addr.is_ipv6() {
                 // An IPv6 session of private peering carries IPv6 unicast only (RFC 4760;
                 // Azure's IPv6 private peering is its own session over the /126).
@@ -268,13 +305,34 @@ impl RouterRt {
                     pc.local_v6 = Some(synthetic_v6(r));
                 }
             }
+            match s.families {
+                Some(Families::Ipv6) => {
+                    cfg.families = vec![Family::IPV6_UNICAST];
+                    pc.max_prefix.ipv6 = mine.max_prefixes;
+                }
+                Some(Families::Both) => {
+                    cfg.families = vec![Family::IPV4_UNICAST, Family::IPV6_UNICAST];
+                    pc.max_prefix.ipv6 = mine.max_prefixes;
+                    if pc.local_v6.is_none() {
+                        pc.local_v6 = Some(synthetic_v6(r));
+                    }
+                    if pc.local_v4.is_none() {
+                        pc.local_v4 = Some(me.router_id);
+                    }
+                }
+                Some(Families::Ipv4) | None => {}
+            }
             pc.export.prepend = mine.prepend;
             pc.export.prefix_list = session_filter(topo, r, si);
+            if let Some(export) = &mine.policy.export {
+                pc.export.prefix_list = Some(restrict(pc.export.prefix_list.take(), export));
+            }
             // iBGP on premises: the CEs advertise themselves as next hop (next-hop-self), as
             // every active-active CE design does.
             pc.export.next_hop_self = cfg.internal;
-            let bfd_cfg = match (me.bfd, other.bfd) {
-                (Some(a), Some(_)) => Some(bfd::Config {
+            let bfd_cfg = match (me.bfd, other.bfd, s.bfd) {
+                (_, _, Some(false)) => None,
+                (Some(a), Some(_), _) => Some(bfd::Config {
                     local_discriminator: u32::try_from(si * 2 + end + 1).unwrap_or(1),
                     desired_min_tx: a.interval,
                     required_min_rx: a.interval,

@@ -74,6 +74,7 @@ use crate::report::{
 };
 use crate::scenario::{MessageType, Scenario};
 use crate::spec::SessionStateName;
+use crate::topology::RouterIx;
 use crate::topology::{self, Node, Topology};
 use crate::units::{LossModel, TimeSpec};
 
@@ -927,7 +928,8 @@ impl<'a> World<'a> {
         if changes.is_empty() {
             return;
         }
-        if r != self.topo.er_gateway.router.0 {
+        let is_er_gateway = self.topo.er_gateway_router() == Some(RouterIx(r));
+        if !is_er_gateway {
             let timer_driven = self.timer_dispatch == Some(r);
             let next_timer = self.routers[r].bgp_deadline();
             if let Some(due) = self.install.due(r, now, timer_driven, next_timer) {
@@ -1000,7 +1002,7 @@ impl<'a> World<'a> {
                 self.meas.bulk_fib(r, now, via.is_empty());
             }
         }
-        if r == self.topo.er_gateway.router.0 {
+        if self.topo.er_gateway_router() == Some(RouterIx(r)) {
             self.gateway_table_changed(now, changes);
             return;
         }
@@ -1020,13 +1022,15 @@ impl<'a> World<'a> {
             ipnet::IpNet::V4(p) => p,
             ipnet::IpNet::V6(p) => {
                 return t.onprem_ipv6_prefixes.contains(p)
-                    || t.vnets.iter().any(|v| v.ipv6_prefixes.contains(p));
+                    || t.vnets.iter().any(|v| v.ipv6_prefixes.contains(p))
+                    || t.sites.iter().any(|s| s.prefixes.contains(prefix));
             }
         };
         t.onprem_prefixes.contains(p)
             || t.public_prefixes.contains(p)
-            || t.internet.microsoft_prefixes.contains(p)
+            || t.microsoft_prefixes().contains(p)
             || t.vnets.iter().any(|v| v.prefixes.contains(p))
+            || t.sites.iter().any(|s| s.prefixes.contains(prefix))
     }
 
     fn peer_name(&self, r: usize, s: SessIx) -> String {

@@ -43,8 +43,11 @@
 //! quantities where smaller is better, so a configuration that is no worse on every one and
 //! better on one is never ranked below one it dominates.
 //!
-//! The result is an [`Advice`] (`"format": "holdtime.advise/1"`), which both the text
-//! ([`render`]) and the JSON ([`to_json`]) show.
+//! The result is an [`Advice`] (`"format": "holdtime.advise/2"`), which both the text
+//! ([`render`]) and the JSON ([`to_json`]) show. In the JSON every time is an integer number
+//! of nanoseconds with `_ns` in its key (`keepalive_ns`, `outage_p99_ns`, `max_outage_ns`), as
+//! in a run result; an `holdtime.advise/1` file (microseconds and strings such as `"3s"`) is
+//! refused with that reason ([`Advice::from_json`]).
 
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -54,7 +57,7 @@ use sim_core::time::Duration;
 use toml::{Table, Value};
 
 use super::grid::Point;
-use super::histogram::show_us;
+use super::histogram::show_ns;
 use super::rare::{Base, RareError, RareEstimate, RareSpec, YEAR_NS};
 use super::runner::{Batch, Gate, Stop, progress_bar};
 use super::{Exec, PointResult, Sample, SweepError, parse_doc, variant};
@@ -62,7 +65,10 @@ use crate::scenario::Scenario;
 use crate::spec::TcpPreset;
 
 /// The JSON format tag of an [`Advice`].
-pub const FORMAT: &str = "holdtime.advise/1";
+pub const FORMAT: &str = "holdtime.advise/2";
+
+/// Tags of earlier advise results, refused with the reason ([`Advice::from_json`]).
+pub const OLD_FORMATS: [&str; 2] = ["holdtime.advise/1", "holdtime-advise/1"];
 
 /// One candidate configuration.
 #[derive(Debug, Clone, PartialEq)]
@@ -271,10 +277,10 @@ pub struct Assessment {
     pub candidate: Candidate,
     /// The failure sweep's summary.
     pub failure: PointResult,
-    /// Worst direction's outage p50, µs.
-    pub outage_p50_us: u64,
-    /// Worst direction's outage p99, µs.
-    pub outage_p99_us: u64,
+    /// The failure metric's p50 (default: the worst direction's outage), ns.
+    pub outage_p50_ns: u64,
+    /// The failure metric's p99 (default: the worst direction's outage), ns.
+    pub outage_p99_ns: u64,
     /// Session flaps in the healthy runs ([`Method::Direct`]); blocks with a reset
     /// ([`Method::Is`]).
     pub false_resets: u64,
@@ -332,22 +338,22 @@ impl Verdict {
     }
 }
 
-/// The verdict of a candidate with outage p99 `outage_p99_us`, false-reset interval `ci`
-/// and estimator `warnings`, against `spec`'s budgets.
+/// The verdict of a candidate with outage p99 `outage_p99_ns` (nanoseconds), false-reset
+/// interval `ci` and estimator `warnings`, against `spec`'s budgets.
 #[must_use]
 pub fn verdict(
     spec: &AdviseSpec,
-    outage_p99_us: u64,
+    outage_p99_ns: u64,
     ci: (f64, f64),
     warnings: &[String],
 ) -> Verdict {
     let budget = spec.max_false_per_year;
-    if outage_p99_us > spec.max_outage.as_nanos() / 1_000 {
+    if outage_p99_ns > spec.max_outage.as_nanos() {
         return Verdict::Misses(format!(
             "{} p99 {} over the {} budget",
             spec.metric_label(),
-            show_us(outage_p99_us),
-            spec.max_outage
+            show_ns(outage_p99_ns),
+            crate::fmt::duration(spec.max_outage)
         ));
     }
     if ci.0 > budget {
@@ -498,7 +504,7 @@ pub fn assess(spec: &AdviseSpec, exec: Exec<'_>) -> Result<Vec<Assessment>, Swee
                 .max()
                 .unwrap_or(0),
         };
-        let outage_p99_us = worst(0.99);
+        let outage_p99_ns = worst(0.99);
         let a = if direct {
             let mut health = PointResult::new(c.point());
             for p in healthy_parts
@@ -520,11 +526,11 @@ pub fn assess(spec: &AdviseSpec, exec: Exec<'_>) -> Result<Vec<Assessment>, Swee
             } else {
                 (f64::INFINITY, (0.0, f64::INFINITY))
             };
-            let verdict = verdict(spec, outage_p99_us, per_year_ci, &[]);
+            let verdict = verdict(spec, outage_p99_ns, per_year_ci, &[]);
             Assessment {
                 candidate: c.clone(),
-                outage_p50_us: worst(0.5),
-                outage_p99_us,
+                outage_p50_ns: worst(0.5),
+                outage_p99_ns,
                 false_resets,
                 healthy_ns: health.simulated_ns,
                 up_ns,
@@ -532,7 +538,7 @@ pub fn assess(spec: &AdviseSpec, exec: Exec<'_>) -> Result<Vec<Assessment>, Swee
                 per_year_ci,
                 rare: None,
                 messages_per_s: health.messages_per_s(),
-                missed: missed(spec, outage_p99_us, per_year_ci, &[]),
+                missed: missed(spec, outage_p99_ns, per_year_ci, &[]),
                 verdict,
                 failure,
             }
@@ -548,11 +554,11 @@ pub fn assess(spec: &AdviseSpec, exec: Exec<'_>) -> Result<Vec<Assessment>, Swee
                 // No lossy link: no random loss, no false reset.
                 None => (0.0, (0.0, 0.0), Vec::new(), 0),
             };
-            let verdict = verdict(spec, outage_p99_us, per_year_ci, &warnings);
+            let verdict = verdict(spec, outage_p99_ns, per_year_ci, &warnings);
             Assessment {
                 candidate: c.clone(),
-                outage_p50_us: worst(0.5),
-                outage_p99_us,
+                outage_p50_ns: worst(0.5),
+                outage_p99_ns,
                 false_resets: hits,
                 healthy_ns: 0,
                 up_ns: 0,
@@ -560,7 +566,7 @@ pub fn assess(spec: &AdviseSpec, exec: Exec<'_>) -> Result<Vec<Assessment>, Swee
                 per_year_ci,
                 rare: est,
                 messages_per_s: msgs,
-                missed: missed(spec, outage_p99_us, per_year_ci, &warnings),
+                missed: missed(spec, outage_p99_ns, per_year_ci, &warnings),
                 verdict,
                 failure,
             }
@@ -573,8 +579,8 @@ pub fn assess(spec: &AdviseSpec, exec: Exec<'_>) -> Result<Vec<Assessment>, Swee
 
 /// Budgets not shown met: the outage p99 over its budget, and the false-reset upper bound
 /// over its budget or an estimate with a warning.
-fn missed(spec: &AdviseSpec, outage_p99_us: u64, ci: (f64, f64), warnings: &[String]) -> u8 {
-    u8::from(outage_p99_us > spec.max_outage.as_nanos() / 1_000)
+fn missed(spec: &AdviseSpec, outage_p99_ns: u64, ci: (f64, f64), warnings: &[String]) -> u8 {
+    u8::from(outage_p99_ns > spec.max_outage.as_nanos())
         + u8::from(ci.1 > spec.max_false_per_year || !warnings.is_empty())
 }
 
@@ -637,8 +643,9 @@ fn rare_all(
     Ok(out)
 }
 
-/// The typed result of `holdtime advise` (`"format": "holdtime.advise/1"`): what the text
-/// and the JSON show, and what `holdtime report` reads.
+/// The typed result of `holdtime advise` (`"format": "holdtime.advise/2"`): what the text
+/// and the JSON show, and what `holdtime report` reads. Every time is integer nanoseconds,
+/// its key ending in `_ns`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Advice {
     /// [`FORMAT`].
@@ -655,8 +662,8 @@ pub struct Advice {
     pub healthy: String,
     /// Failure runs per candidate.
     pub failure_runs: u64,
-    /// The outage budget, as `4m`.
-    pub max_outage: String,
+    /// The budget of the failure metric's p99, ns.
+    pub max_outage_ns: u64,
     /// The false-reset budget per year.
     pub max_false_per_year: f64,
     /// The candidates, best first.
@@ -670,18 +677,18 @@ pub struct Ranked {
     pub rank: usize,
     /// Keepalive/hold, BFD and TCP in words (`3/10 s, tcp linux`).
     pub candidate: String,
-    /// The keepalive, as `3s`.
-    pub keepalive: String,
-    /// The hold time, as `10s`.
-    pub hold: String,
-    /// The BFD interval (multiplier 3), as `300ms`.
-    pub bfd: Option<String>,
+    /// The keepalive, ns.
+    pub keepalive_ns: u64,
+    /// The hold time, ns.
+    pub hold_ns: u64,
+    /// The BFD transmit/receive interval (multiplier 3), ns; `null` without BFD.
+    pub bfd_interval_ns: Option<u64>,
     /// The TCP preset.
     pub tcp: String,
-    /// The failure metric's p50, µs.
-    pub outage_p50_us: u64,
-    /// The failure metric's p99, µs.
-    pub outage_p99_us: u64,
+    /// The failure metric's p50, ns.
+    pub outage_p50_ns: u64,
+    /// The failure metric's p99, ns.
+    pub outage_p99_ns: u64,
     /// False resets per year of up time (`None`: infinite).
     pub false_per_year: Option<f64>,
     /// Its 95 % interval (`None`: unbounded).
@@ -690,12 +697,13 @@ pub struct Ranked {
     pub rel_half_width: Option<f64>,
     /// Resets counted ([`Method::Direct`]) or blocks with a reset ([`Method::Is`]).
     pub false_resets: u64,
-    /// Healthy time simulated, ns ([`Method::Direct`]).
-    pub healthy_ns: String,
+    /// Healthy time simulated, ns ([`Method::Direct`]; summed over runs, it may exceed
+    /// 2^64).
+    pub healthy_ns: u128,
     /// Up time of the exposed sessions, ns ([`Method::Direct`]).
-    pub up_ns: String,
+    pub up_ns: u64,
     /// The importance-sampling estimate and its diagnostics ([`Method::Is`]).
-    pub importance: Option<RareEstimate>,
+    pub importance: Option<Importance>,
     /// Messages (BGP and BFD) per second on the healthy link.
     pub messages_per_s: f64,
     /// Both budgets met (the verdict is [`Verdict::Meets`]).
@@ -725,7 +733,7 @@ impl Advice {
             method: spec.method,
             healthy,
             failure_runs: spec.runs,
-            max_outage: spec.max_outage.to_string(),
+            max_outage_ns: spec.max_outage.as_nanos(),
             max_false_per_year: spec.max_false_per_year,
             ranked: ranked
                 .iter()
@@ -741,19 +749,19 @@ impl Advice {
                     Ranked {
                         rank: i + 1,
                         candidate: a.candidate.label(),
-                        keepalive: a.candidate.keepalive.to_string(),
-                        hold: a.candidate.hold.to_string(),
-                        bfd: a.candidate.bfd.map(|d| d.to_string()),
+                        keepalive_ns: a.candidate.keepalive.as_nanos(),
+                        hold_ns: a.candidate.hold.as_nanos(),
+                        bfd_interval_ns: a.candidate.bfd.map(Duration::as_nanos),
                         tcp: a.candidate.tcp_name().to_owned(),
-                        outage_p50_us: a.outage_p50_us,
-                        outage_p99_us: a.outage_p99_us,
+                        outage_p50_ns: a.outage_p50_ns,
+                        outage_p99_ns: a.outage_p99_ns,
                         false_per_year: finite(a.per_year),
                         false_per_year_ci: [finite(a.per_year_ci.0), finite(a.per_year_ci.1)],
                         rel_half_width: rel,
                         false_resets: a.false_resets,
-                        healthy_ns: a.healthy_ns.to_string(),
-                        up_ns: a.up_ns.to_string(),
-                        importance: a.rare.clone(),
+                        healthy_ns: a.healthy_ns,
+                        up_ns: a.up_ns,
+                        importance: a.rare.as_ref().map(|r| Importance::of(r, &a.candidate)),
                         messages_per_s: a.messages_per_s,
                         meets_budgets: a.verdict == Verdict::Meets,
                         verdict: a.verdict.clone(),
@@ -764,7 +772,88 @@ impl Advice {
     }
 }
 
-/// The assessments as JSON (an [`Advice`], `holdtime.advise/1`), for `holdtime report`.
+/// The importance-sampling estimate of one candidate in an [`Advice`]: [`RareEstimate`] with
+/// the block length in nanoseconds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Importance {
+    /// Resets per year of up time.
+    pub per_year: f64,
+    /// 95 % interval, lower bound (at least 0).
+    pub lower: f64,
+    /// 95 % interval, upper bound (`None`: unbounded, no reset seen).
+    pub upper: Option<f64>,
+    /// Half-width of the interval over the estimate (`None` when the estimate is 0).
+    pub rel_half_width: Option<f64>,
+    /// Blocks in the estimate (pilots excluded, rejected ones included).
+    pub blocks: u64,
+    /// Blocks left out because a session over the lossy link was down after the warm-up.
+    pub rejected: u64,
+    /// Blocks with at least one reset.
+    pub hits: u64,
+    /// The tilted loss probability `q` the blocks ran at.
+    pub tilt: f64,
+    /// The block length `M` (the shortest detection time), ns.
+    pub block_ns: u64,
+    /// Effective sample size of the blocks with resets, `(Σy)²/Σy²`.
+    pub ess: f64,
+    /// The largest block's share of the sum.
+    pub max_share: f64,
+    /// Why the interval may not be trusted (empty when nothing is wrong).
+    pub warnings: Vec<String>,
+}
+
+impl Importance {
+    /// The estimate of candidate `c`; its block length as the estimator wrote it, else the
+    /// candidate's detection time (what the estimator uses, [`Candidate::detection`]).
+    #[must_use]
+    pub fn of(r: &RareEstimate, c: &Candidate) -> Self {
+        Self {
+            per_year: r.per_year,
+            lower: r.lower,
+            upper: r.upper,
+            rel_half_width: r.rel_half_width,
+            blocks: r.blocks,
+            rejected: r.rejected,
+            hits: r.hits,
+            tilt: r.tilt,
+            block_ns: r
+                .block
+                .parse::<Duration>()
+                .unwrap_or_else(|_| c.detection())
+                .as_nanos(),
+            ess: r.ess,
+            max_share: r.max_share,
+            warnings: r.warnings.clone(),
+        }
+    }
+}
+
+impl Advice {
+    /// Reads an advise result (`holdtime advise --json`).
+    ///
+    /// # Errors
+    ///
+    /// [`super::render::JsonError`]: not JSON, another format (an `holdtime.advise/1` file is
+    /// named as written by an earlier holdtime, with durations in microseconds and strings),
+    /// or a file that does not match the model.
+    pub fn from_json(text: &str) -> Result<Self, super::render::JsonError> {
+        #[derive(Deserialize)]
+        struct Tag {
+            format: String,
+        }
+        let tag: Tag = serde_json::from_str(text)?;
+        if tag.format != FORMAT {
+            return Err(super::render::JsonError::tag(
+                &tag.format,
+                FORMAT,
+                &OLD_FORMATS,
+            ));
+        }
+        Ok(serde_json::from_str(text)?)
+    }
+}
+
+/// The assessments as JSON (an [`Advice`], `holdtime.advise/2`), for `holdtime report`.
 #[must_use]
 pub fn to_json(spec: &AdviseSpec, ranked: &[Assessment]) -> String {
     let mut s = serde_json::to_string_pretty(&Advice::new(spec, ranked)).unwrap_or_default();
@@ -793,7 +882,7 @@ pub fn rank(list: &mut [Assessment]) {
     list.sort_by(|a, b| {
         a.missed
             .cmp(&b.missed)
-            .then(a.outage_p99_us.cmp(&b.outage_p99_us))
+            .then(a.outage_p99_ns.cmp(&b.outage_p99_ns))
             .then(a.per_year_ci.1.total_cmp(&b.per_year_ci.1))
             .then(a.per_year.total_cmp(&b.per_year))
             .then(a.messages_per_s.total_cmp(&b.messages_per_s))
@@ -922,7 +1011,7 @@ pub fn render_advice(a: &Advice) -> String {
         a.loss,
         a.healthy,
         a.metric,
-        a.max_outage,
+        show_ns(a.max_outage_ns),
         show_rate(a.max_false_per_year)
     );
     let _ = writeln!(
@@ -944,8 +1033,8 @@ pub fn render_advice(a: &Advice) -> String {
             "{:>4}  {:<38} {:>11} {:>11} {:>9} {:>20} {:>6} {:>9.3}  {}",
             r.rank,
             r.candidate,
-            show_us(r.outage_p50_us),
-            show_us(r.outage_p99_us),
+            show_ns(r.outage_p50_ns),
+            show_ns(r.outage_p99_ns),
             opt(r.false_per_year),
             format!(
                 "[{}, {}]",
@@ -971,7 +1060,10 @@ pub fn render_advice(a: &Advice) -> String {
     s
 }
 
-fn show_rate(r: f64) -> String {
+/// A rate per year as the text and the page write it: `inf`, `0`, `674`, `2.60`, `2.6e-10`
+/// (three significant figures at most, scientific below 0.01).
+#[must_use]
+pub fn show_rate(r: f64) -> String {
     if r.is_infinite() {
         "inf".to_owned()
     } else if r == 0.0 {
@@ -998,8 +1090,8 @@ fn recommendation(a: &Advice) -> String {
              of up time expected on a healthy link with {} (95 % CI {} to {}, budget {}); {:.3} messages/s.",
             best.candidate,
             a.metric,
-            show_us(best.outage_p99_us),
-            a.max_outage,
+            show_ns(best.outage_p99_ns),
+            show_ns(a.max_outage_ns),
             opt(best.false_per_year),
             a.loss,
             opt(best.false_per_year_ci[0]),
@@ -1014,7 +1106,7 @@ fn recommendation(a: &Advice) -> String {
              ({} p99 {}, {} false resets/year, upper bound {}){}.",
             best.candidate,
             a.metric,
-            show_us(best.outage_p99_us),
+            show_ns(best.outage_p99_ns),
             opt(best.false_per_year),
             opt(best.false_per_year_ci[1]),
             best.verdict
@@ -1026,15 +1118,15 @@ fn recommendation(a: &Advice) -> String {
     let faster = a
         .ranked
         .iter()
-        .filter(|r| r.outage_p99_us < best.outage_p99_us && !r.meets_budgets)
-        .min_by_key(|r| r.outage_p99_us);
+        .filter(|r| r.outage_p99_ns < best.outage_p99_ns && !r.meets_budgets)
+        .min_by_key(|r| r.outage_p99_ns);
     if let Some(f) = faster {
         let _ = writeln!(
             s,
             "  faster but not within budget: {} ({} p99 {}) would reset a healthy session {} times/year (upper bound {}).",
             f.candidate,
             a.metric,
-            show_us(f.outage_p99_us),
+            show_ns(f.outage_p99_ns),
             opt(f.false_per_year),
             opt(f.false_per_year_ci[1])
         );
@@ -1059,8 +1151,8 @@ mod tests {
         Assessment {
             candidate: default_candidates()[0].clone(),
             failure: PointResult::new(Point { settings: vec![] }),
-            outage_p50_us: 0,
-            outage_p99_us: outage_s * 1_000_000,
+            outage_p50_ns: 0,
+            outage_p99_ns: outage_s * 1_000_000_000,
             false_resets: 0,
             healthy_ns: 0,
             up_ns: 0,
@@ -1086,9 +1178,9 @@ mod tests {
         rank(&mut all);
         for (i, a) in all.iter().enumerate() {
             for b in &all[..i] {
-                let a_dominates_b = a.outage_p99_us <= b.outage_p99_us
+                let a_dominates_b = a.outage_p99_ns <= b.outage_p99_ns
                     && a.per_year_ci.1 <= b.per_year_ci.1
-                    && (a.outage_p99_us < b.outage_p99_us || a.per_year_ci.1 < b.per_year_ci.1);
+                    && (a.outage_p99_ns < b.outage_p99_ns || a.per_year_ci.1 < b.per_year_ci.1);
                 assert!(
                     !a_dominates_b,
                     "a dominated config ranks above its dominator"
@@ -1152,7 +1244,12 @@ mod tests {
         };
         let values = [0.0, 0.001, 0.5, 0.99, 1.0, 1.01, 2.0, 674.0, f64::INFINITY];
         let warn = ["only 3 blocks with a reset".to_owned()];
-        for outage in [10_000_000u64, 60_000_000, 60_000_001, 200_000_000] {
+        for outage in [
+            10_000_000_000u64,
+            60_000_000_000,
+            60_000_000_001,
+            200_000_000_000,
+        ] {
             for &lo in &values {
                 for &hi in values.iter().filter(|h| **h >= lo) {
                     for w in [&[][..], &warn[..]] {
@@ -1160,7 +1257,7 @@ mod tests {
                         let a = Assessment {
                             per_year_ci: (lo, hi),
                             per_year: lo,
-                            outage_p99_us: outage,
+                            outage_p99_ns: outage,
                             missed: missed(&spec, outage, (lo, hi), w),
                             verdict: v.clone(),
                             ..assessment(0, 0.0, 1.0)
@@ -1168,21 +1265,21 @@ mod tests {
                         let meets = v == Verdict::Meets;
                         assert_eq!(
                             meets,
-                            hi <= 1.0 && outage <= 60_000_000 && w.is_empty(),
+                            hi <= 1.0 && outage <= 60_000_000_000 && w.is_empty(),
                             "{lo} {hi} {outage} {w:?}: {v:?}"
                         );
                         assert_eq!(meets, a.missed == 0, "{lo} {hi} {outage} {w:?}");
                         if hi > 1.0 {
                             assert_ne!(v, Verdict::Meets);
                         }
-                        if outage <= 60_000_000 && lo <= 1.0 && hi > 1.0 {
+                        if outage <= 60_000_000_000 && lo <= 1.0 && hi > 1.0 {
                             assert!(matches!(v, Verdict::NotShown(_)), "{v:?}");
                         }
                         let spec_a = [a];
                         let advice = Advice::new(&spec, &spec_a);
                         assert_eq!(advice.ranked[0].meets_budgets, meets);
                         let json = to_json(&spec, &spec_a);
-                        let back: Advice = serde_json::from_str(&json).expect("round trip");
+                        let back = Advice::from_json(&json).expect("round trip");
                         assert_eq!(back.format, FORMAT);
                         assert_eq!(back.ranked[0].verdict, v);
                         let text = render_advice(&advice);

@@ -12,10 +12,23 @@
 //!
 //! The failures: the generated set ([`failures`]), restricted by `--only`/`--skip` and the
 //! file's `[audit]` table, plus the file's own `[[audit.fault]]`s. With depth 2, every
-//! unordered pair of them too, as one episode (both faults at the same instant), pruned where
-//! the pair is symmetric: `{A, B}` is run once (never also as `{B, A}`), and two failures of
-//! the same element (`silent circuit.primary` with `down circuit.primary`) are not paired,
-//! since one element cannot fail two ways at once.
+//! unordered pair of them too, as one episode (both faults at the same instant), pruned only
+//! where the pruned pair is provably the same run or no failure at all:
+//! - `{A, B}` is run once, never also as `{B, A}` (the faults start at the same instant);
+//! - two failures of one element are not paired, since one element cannot fail two ways at
+//!   once: the same target as written (`silent circuit.primary` with `down
+//!   circuit.primary`) or once resolved (`msee_maintenance msee1` acts on the link
+//!   `circuit.primary`);
+//! - a pair whose faults, as the validator resolves them (action, target, every parameter,
+//!   duration), are those of an earlier pair is not run again: the simulator's input is the
+//!   same, so is every run (a failure of the file's own equal to a generated one, paired with
+//!   a third).
+//!
+//! Mirror images by the design's symmetry (`{silent primary, crash ce2}` and `{silent
+//! secondary, crash ce1}`) are not pruned: the model is not mirror-symmetric run by run (the
+//! on-premises ECMP hash spreads flows unevenly over the CEs, each router's timers draw from
+//! a stream seeded by its name, BGP breaks ties on router ID), so their outcomes are not
+//! provably equal, and measured they differ.
 //!
 //! The work is numbered like a sweep's (item `k = failure · runs + r`), so `--shard I/N` runs
 //! a contiguous slice and [`merge`] of every shard's JSON gives the unsharded result, byte for
@@ -56,11 +69,7 @@
 //!
 //! What it cannot establish, and so does not report: stateful devices dropping the halves of
 //! an asymmetric flow (the simulator has no firewall or NAT), and symmetry of the design
-//! itself (mirror-image pairs such as `{silent primary, crash ce2}` and `{silent secondary,
-//! crash ce1}` are both run: the audit does not assume two elements are equivalent). Router
-//! graceful shutdown (Cease 6/2 from the customer's router) and "peering disabled" are not
-//! failures of the set yet: the simulator has no fault action for either (`bgp_disconnect`,
-//! Cease 6/2 from the MSEE per session, is the nearest).
+//! itself (mirror-image pairs are both run, above).
 //!
 //! The failure set and its defaults are documented in `scenarios/library/README.md`
 //! ("`holdtime audit`").
@@ -74,16 +83,21 @@ use sim_core::time::Duration;
 use toml::{Table, Value};
 
 use super::grid::Point;
-use super::histogram::show_us;
+use super::histogram::{show_ns, show_us};
 use super::render::{JsonError, PointJson};
 use super::{Exec, PointResult, Sample, Shard, SweepError, parse_doc, run_seed, runner};
+use crate::report::TopologyView;
 use crate::scenario::{Check, Metric, Scenario};
 use crate::spec::{FaultKind, ScenarioSpec};
 use crate::topology::{LinkSide, Role, SessionKind, Target, Topology};
 use crate::units::Quantity;
 
 /// The JSON format tag of audit results.
-pub const FORMAT: &str = "holdtime.audit/2";
+pub const FORMAT: &str = "holdtime.audit/3";
+
+/// Tags of earlier audit results, refused with the reason: their outages are in microseconds
+/// and their times strings.
+pub const OLD_FORMATS: [&str; 2] = ["holdtime.audit/1", "holdtime.audit/2"];
 
 /// When the failures start in a design whose file has no fault and no `[audit] at`.
 pub const DEFAULT_AT: Duration = Duration::from_mins(5);
@@ -166,6 +180,20 @@ pub struct Failure {
     /// The `[[fault]]` tables, without `at`.
     #[serde(skip)]
     pub faults: Vec<Table>,
+    /// Per fault, what it resolves to in the design ([`Resolved`]); filled by [`plan`].
+    #[serde(skip)]
+    resolved: Vec<Resolved>,
+}
+
+/// One fault of a failure as the validator resolved it: what it acts on, and everything it
+/// does, in a canonical text (the resolved action and its duration as JSON). Two faults
+/// with equal `action` are the same input to the simulator, whatever the file called them.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct Resolved {
+    /// The element: the resolved target (or the sessions of a many-session fault).
+    element: String,
+    /// The action and its duration.
+    action: String,
 }
 
 impl Failure {
@@ -179,6 +207,7 @@ impl Failure {
             parts: vec![Part { kind, target }],
             own,
             faults: vec![table],
+            resolved: Vec::new(),
         }
     }
 
@@ -200,14 +229,28 @@ impl Failure {
             parts: a.parts.iter().chain(&b.parts).cloned().collect(),
             own: a.own || b.own,
             faults,
+            resolved: a.resolved.iter().chain(&b.resolved).cloned().collect(),
         }
     }
 
-    /// Whether two failures act on one element (they are not paired).
+    /// Whether two failures act on one element (they are not paired): the same target as
+    /// written, or the same element once resolved (`msee_maintenance msee1` and `silent
+    /// circuit.primary` both act on the link `circuit.primary`).
     fn same_element(&self, o: &Self) -> bool {
         self.parts
             .iter()
             .any(|p| o.parts.iter().any(|q| p.target == q.target))
+            || self
+                .resolved
+                .iter()
+                .any(|p| o.resolved.iter().any(|q| p.element == q.element))
+    }
+
+    /// The simulator's input for this failure, order aside: its resolved faults, sorted.
+    fn identity(&self) -> Vec<Resolved> {
+        let mut v = self.resolved.clone();
+        v.sort();
+        v
     }
 }
 
@@ -216,8 +259,9 @@ impl Failure {
 pub struct DirectionOutcome {
     /// The direction.
     pub direction: String,
-    /// Outage quantiles over the runs, microseconds (an open outage counts its length so
-    /// far, a lower bound).
+    /// Outage quantiles over the runs, microseconds (the histogram's nanoseconds truncated;
+    /// the JSON gives them in nanoseconds, `p50_ns`; an open outage counts its length so far,
+    /// a lower bound).
     pub p50_us: u64,
     /// 99th percentile.
     pub p99_us: u64,
@@ -302,7 +346,8 @@ pub struct NoBfd {
     pub link: String,
     /// The customer's router (the end without BFD).
     pub router: String,
-    /// That router's configured hold time.
+    /// That router's configured hold time (`hold_ns` in the JSON).
+    #[serde(rename = "hold_ns", with = "super::ns")]
     pub hold: Duration,
 }
 
@@ -357,6 +402,8 @@ pub struct AuditResult {
     pub directions: Vec<String>,
     /// What the design states, for the hazard rules.
     pub facts: DesignFacts,
+    /// The design's network, for the HTML page's diagram.
+    pub view: TopologyView,
     /// Every failure, worst first.
     pub failures: Vec<FailureResult>,
     /// The hazards, in rule order.
@@ -378,6 +425,9 @@ pub struct Plan {
     pub singles: usize,
     /// Pairs left out because both failures act on one element.
     pub pruned: usize,
+    /// Pairs left out because an earlier pair gives the simulator the same faults (a
+    /// failure of the file's own that resolves to a generated one, paired with a third).
+    pub identical: usize,
     /// Every failure to run: the singles, then (depth 2) the pairs.
     pub failures: Vec<Failure>,
 }
@@ -401,12 +451,17 @@ impl Plan {
     #[must_use]
     pub fn describe(&self, runs: u64) -> String {
         let mut s = format!("{} single failure(s)", self.singles);
-        if self.pairs() > 0 || self.pruned > 0 {
+        if self.pairs() > 0 || self.pruned > 0 || self.identical > 0 {
             let _ = write!(
                 s,
-                " + {} unordered pair(s) ({} pair(s) on one element pruned)",
+                " + {} unordered pair(s) ({} pair(s) on one element pruned{})",
                 self.pairs(),
-                self.pruned
+                self.pruned,
+                if self.identical > 0 {
+                    format!(", {} identical to an earlier pair", self.identical)
+                } else {
+                    String::new()
+                }
             );
         }
         let _ = write!(
@@ -421,7 +476,8 @@ impl Plan {
 
 /// The single failures of `topo` (see the library README for the set and its sources):
 /// every circuit link silent (a cut inside the provider) and down (carrier lost); every link
-/// lossy ([`LOSSY`]); every CE, PE, MSEE and the VPN device crashing; each MSEE's
+/// lossy ([`LOSSY`]); every CE, PE, MSEE and the VPN device crashing and shut down
+/// gracefully; every peering of every circuit disabled; each MSEE's
 /// maintenance on its link; each peering session disconnected by Microsoft (the BGP
 /// disconnect test); each IPv4 session towards Azure with a prefix limit receiving one prefix
 /// more than its limit for [`PREFIX_BREACH_FOR`] (`prefix_flood`); each circuit deprovisioned; the VPN tunnel down and
@@ -445,9 +501,36 @@ pub fn failures(topo: &Topology) -> Vec<Failure> {
         }
         add(FaultKind::Deprovision, circuit.name.clone(), Table::new());
     }
+    for circuit in &topo.circuits {
+        for p in &circuit.peerings {
+            let mut peering = Table::new();
+            peering.insert(
+                "peering".to_owned(),
+                Value::String(p.kind.name().to_owned()),
+            );
+            let name = format!(
+                "{} {} ({} peering)",
+                FaultKind::PeeringDisabled.name(),
+                circuit.name,
+                p.kind.name()
+            );
+            out.push(Failure::single(
+                FaultKind::PeeringDisabled,
+                circuit.name.clone(),
+                peering,
+                false,
+                name,
+            ));
+        }
+    }
+    let mut add = |kind: FaultKind, target: String, extra: Table| {
+        let name = format!("{} {target}", kind.name());
+        out.push(Failure::single(kind, target, extra, false, name));
+    };
     for r in &topo.routers {
         if matches!(r.role, Role::Ce | Role::Pe | Role::Msee | Role::VpnDevice) {
             add(FaultKind::RouterCrash, r.name.clone(), Table::new());
+            add(FaultKind::RouterShutdown, r.name.clone(), Table::new());
         }
     }
     for s in &topo.sessions {
@@ -566,8 +649,7 @@ fn facts(sc: &Scenario) -> DesignFacts {
                 .map(ToString::to_string)
                 .collect(),
             "microsoft" => topo
-                .internet
-                .microsoft_prefixes
+                .microsoft_prefixes()
                 .iter()
                 .map(ToString::to_string)
                 .collect(),
@@ -667,18 +749,29 @@ pub fn plan(spec: &AuditSpec) -> Result<Plan, SweepError> {
             f.name = format!("{} (#{n})", f.name);
         }
     }
+    for f in &mut singles {
+        let sc = variant(&name, &doc, at, f)?;
+        f.resolved = sc.faults.iter().map(resolve).collect();
+    }
     let count = singles.len();
     let mut all = singles.clone();
-    let mut pruned = 0;
+    let (mut pruned, mut identical) = (0, 0);
     match spec.depth {
         1 => {}
         2 => {
+            let mut seen: std::collections::BTreeSet<Vec<Resolved>> =
+                std::collections::BTreeSet::new();
             for (i, a) in singles.iter().enumerate() {
                 for b in singles.iter().skip(i + 1) {
                     if a.same_element(b) {
                         pruned += 1;
+                        continue;
+                    }
+                    let pair = Failure::pair(a, b);
+                    if seen.insert(pair.identity()) {
+                        all.push(pair);
                     } else {
-                        all.push(Failure::pair(a, b));
+                        identical += 1;
                     }
                 }
             }
@@ -697,8 +790,50 @@ pub fn plan(spec: &AuditSpec) -> Result<Plan, SweepError> {
         at,
         singles: count,
         pruned,
+        identical,
         failures: all,
     })
+}
+
+/// The design `doc` with its faults and expectations replaced by failure `f` at `at`.
+fn variant(name: &str, doc: &Table, at: Duration, f: &Failure) -> Result<Scenario, SweepError> {
+    let mut d = doc.clone();
+    d.remove("expect");
+    d.remove("audit");
+    let faults = f
+        .faults
+        .iter()
+        .map(|t| {
+            let mut t = t.clone();
+            t.insert("at".to_owned(), Value::String(at.to_string()));
+            Value::Table(t)
+        })
+        .collect();
+    d.insert("fault".to_owned(), Value::Array(faults));
+    let text = toml::to_string(&d).map_err(|e| SweepError::Toml {
+        name: name.to_owned(),
+        error: e.to_string(),
+    })?;
+    let label = format!("{name} with failure {}", f.name);
+    crate::load_str(&label, &text)
+        .map(|l| l.scenario)
+        .map_err(|error| SweepError::Variant {
+            point: f.name.clone(),
+            error,
+        })
+}
+
+/// A validated fault in the canonical form pairs are compared by.
+fn resolve(f: &crate::scenario::Fault) -> Resolved {
+    let element = match f.action.target() {
+        Some(t) => serde_json::to_string(&t),
+        None => serde_json::to_string(&f.action),
+    }
+    .unwrap_or_default();
+    Resolved {
+        element,
+        action: serde_json::to_string(&(&f.action, &f.duration)).unwrap_or_default(),
+    }
 }
 
 /// Audits a design.
@@ -726,29 +861,7 @@ pub fn run(spec: &AuditSpec, plan: &Plan, exec: Exec<'_>) -> Result<AuditResult,
     let name = &plan.name;
     let mut variants = Vec::with_capacity(plan.failures.len());
     for f in &plan.failures {
-        let mut d = plan.doc.clone();
-        d.remove("expect");
-        d.remove("audit");
-        let faults = f
-            .faults
-            .iter()
-            .map(|t| {
-                let mut t = t.clone();
-                t.insert("at".to_owned(), Value::String(plan.at.to_string()));
-                Value::Table(t)
-            })
-            .collect();
-        d.insert("fault".to_owned(), Value::Array(faults));
-        let text = toml::to_string(&d).map_err(|e| SweepError::Toml {
-            name: name.clone(),
-            error: e.to_string(),
-        })?;
-        let label = format!("{name} with failure {}", f.name);
-        let sc = crate::load_str(&label, &text).map_err(|error| SweepError::Variant {
-            point: f.name.clone(),
-            error,
-        })?;
-        variants.push(sc.scenario);
+        variants.push(variant(name, &plan.doc, plan.at, f)?);
     }
     let facts = facts(&plan.base);
     let scenarios: Vec<&Scenario> = variants.iter().collect();
@@ -830,6 +943,7 @@ pub fn run(spec: &AuditSpec, plan: &Plan, exec: Exec<'_>) -> Result<AuditResult,
             },
             directions,
             facts,
+            view: TopologyView::of(&plan.base.topology),
         },
         measured,
     ))
@@ -868,6 +982,7 @@ struct Header {
     budgets: BTreeMap<String, Duration>,
     directions: Vec<String>,
     facts: DesignFacts,
+    view: TopologyView,
 }
 
 impl AuditResult {
@@ -888,9 +1003,9 @@ impl AuditResult {
                         let hist = summary.hists.get(&key);
                         DirectionOutcome {
                             direction: d.clone(),
-                            p50_us: hist.map_or(0, |x| x.quantile(0.5)),
-                            p99_us: hist.map_or(0, |x| x.quantile(0.99)),
-                            max_us: hist.map_or(0, super::histogram::Hist::max),
+                            p50_us: hist.map_or(0, |x| x.quantile(0.5)) / 1_000,
+                            p99_us: hist.map_or(0, |x| x.quantile(0.99)) / 1_000,
+                            max_us: hist.map_or(0, super::histogram::Hist::max) / 1_000,
                             // A direction never reachable in a run is down to the end too.
                             open_runs: summary.open.get(&key).copied().unwrap_or(0)
                                 + summary.missing.get(&key).copied().unwrap_or(0),
@@ -922,6 +1037,7 @@ impl AuditResult {
             budgets: h.budgets,
             directions: h.directions,
             facts: h.facts,
+            view: h.view,
             failures: results,
             hazards: Vec::new(),
         };
@@ -941,8 +1057,8 @@ impl AuditResult {
                     format!(
                         "; measured under `{silent}`: {} detects in p50 {}, p99 {}",
                         nb.router,
-                        show_us(h.quantile(0.5)),
-                        show_us(h.quantile(0.99))
+                        show_ns(h.quantile(0.5)),
+                        show_ns(h.quantile(0.99))
                     )
                 })
                 .unwrap_or_default();
@@ -1272,7 +1388,11 @@ impl AuditResult {
                     rank: i + 1,
                     failure: f.failure.clone(),
                     runs: f.runs(),
-                    directions: f.directions.clone(),
+                    directions: f
+                        .directions
+                        .iter()
+                        .map(|d| DirectionJson::of(d, &f.summary))
+                        .collect(),
                     asymmetry: f.asymmetry.clone(),
                     summary: PointJson::of(&f.summary)?,
                 })
@@ -1300,6 +1420,7 @@ impl AuditResult {
             non_redundant: self.non_redundant(),
             hazards: self.hazards.clone(),
             facts: self.facts.clone(),
+            topology: self.view.clone(),
             failures,
         };
         let mut s = serde_json::to_string_pretty(&json)?;
@@ -1314,10 +1435,15 @@ impl AuditResult {
     ///
     /// [`JsonError`] if the text is not an audit result of this format.
     pub fn from_json(text: &str) -> Result<Self, JsonError> {
-        let j: AuditJson = serde_json::from_str(text)?;
-        if j.format != FORMAT {
-            return Err(JsonError::Format(j.format));
+        #[derive(Deserialize)]
+        struct Tag {
+            format: String,
         }
+        let tag: Tag = serde_json::from_str(text)?;
+        if tag.format != FORMAT {
+            return Err(JsonError::tag(&tag.format, FORMAT, &OLD_FORMATS));
+        }
+        let j: AuditJson = serde_json::from_str(text)?;
         let measured = j
             .failures
             .into_iter()
@@ -1335,6 +1461,7 @@ impl AuditResult {
                 budgets: j.budgets,
                 directions: j.directions,
                 facts: j.facts,
+                view: j.topology,
             },
             measured,
         ))
@@ -1351,8 +1478,10 @@ struct AuditJson {
     seed: u64,
     seed_derivation: String,
     depth: u8,
+    #[serde(rename = "at_ns", with = "super::ns")]
     at: Duration,
     shard: Option<Shard>,
+    #[serde(rename = "budgets_ns", with = "super::ns::map")]
     budgets: BTreeMap<String, Duration>,
     directions: Vec<String>,
     /// Derived (informative; recomputed when read back).
@@ -1361,6 +1490,9 @@ struct AuditJson {
     non_redundant: BTreeMap<String, Vec<String>>,
     hazards: Vec<Hazard>,
     facts: DesignFacts,
+    /// The design's network (absent in files written before the page drew it).
+    #[serde(default)]
+    topology: TopologyView,
     failures: Vec<FailureJson>,
 }
 
@@ -1370,9 +1502,34 @@ struct FailureJson {
     rank: usize,
     failure: Failure,
     runs: u64,
-    directions: Vec<DirectionOutcome>,
+    /// Derived (informative; recomputed from `summary` when read back).
+    directions: Vec<DirectionJson>,
     asymmetry: BTreeMap<String, Asymmetry>,
     summary: PointJson,
+}
+
+/// One direction under one failure in JSON: its outage quantiles in integer nanoseconds,
+/// from the failure's histogram (the [`DirectionOutcome`] keeps microseconds for the text).
+#[derive(Debug, Serialize, Deserialize)]
+struct DirectionJson {
+    direction: String,
+    p50_ns: u64,
+    p99_ns: u64,
+    max_ns: u64,
+    open_runs: u64,
+}
+
+impl DirectionJson {
+    fn of(d: &DirectionOutcome, summary: &PointResult) -> Self {
+        let hist = summary.hists.get(&format!("outage.{}", d.direction));
+        Self {
+            direction: d.direction.clone(),
+            p50_ns: hist.map_or(0, |x| x.quantile(0.5)),
+            p99_ns: hist.map_or(0, |x| x.quantile(0.99)),
+            max_ns: hist.map_or(0, super::histogram::Hist::max),
+            open_runs: d.open_runs,
+        }
+    }
 }
 
 /// Merges the shards of one audit into the unsharded result (the same bytes in every format).
@@ -1409,7 +1566,7 @@ pub fn merge(parts: &[AuditResult]) -> Result<AuditResult, super::MergeError> {
         if p.directions != first.directions || p.budgets != first.budgets {
             return Err(mismatch("directions or budgets"));
         }
-        if p.facts != first.facts {
+        if p.facts != first.facts || p.view != first.view {
             return Err(mismatch("design"));
         }
         if shard.count != count {
@@ -1452,6 +1609,7 @@ pub fn merge(parts: &[AuditResult]) -> Result<AuditResult, super::MergeError> {
             budgets: first.budgets.clone(),
             directions: first.directions.clone(),
             facts: first.facts.clone(),
+            view: first.view.clone(),
         },
         acc.into_values().collect(),
     ))

@@ -56,11 +56,73 @@ use histogram::{Hist, HistError, Unit};
 
 pub use merge::{MergeError, merge};
 
-/// The JSON format tag of sweep results (written; read too).
-pub const FORMAT: &str = "holdtime.sweep/1";
+/// The JSON format tag of sweep results (written and read): every duration in integer
+/// nanoseconds, histograms included ([`render::SweepJson`]).
+pub const FORMAT: &str = "holdtime.sweep/2";
 
-/// The earlier tag of the same sweep result format, still read.
-pub const FORMAT_V2: &str = "holdtime-sweep/2";
+/// Tags of earlier sweep results, refused with the reason ([`render::JsonError::Old`]):
+/// their histograms count microseconds and `simulated_ns` is a string.
+pub const OLD_FORMATS: [&str; 2] = ["holdtime.sweep/1", "holdtime-sweep/2"];
+
+/// A [`Duration`] as integer nanoseconds in a result file (`#[serde(with = "ns")]`, on a key
+/// ending in `_ns`), as the run result writes every time.
+pub mod ns {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use sim_core::time::Duration;
+
+    /// Writes `d` as its nanoseconds.
+    ///
+    /// # Errors
+    ///
+    /// The serializer's.
+    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u64(d.as_nanos())
+    }
+
+    /// Reads nanoseconds.
+    ///
+    /// # Errors
+    ///
+    /// The deserializer's, for anything but an unsigned integer.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        u64::deserialize(d).map(Duration::from_nanos)
+    }
+
+    /// The same for a map of durations (`budgets_ns`).
+    pub mod map {
+        use std::collections::BTreeMap;
+
+        use serde::{Deserialize, Deserializer, Serializer};
+        use sim_core::time::Duration;
+
+        /// Writes each duration as its nanoseconds.
+        ///
+        /// # Errors
+        ///
+        /// The serializer's.
+        pub fn serialize<S: Serializer>(
+            m: &BTreeMap<String, Duration>,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            s.collect_map(m.iter().map(|(k, d)| (k, d.as_nanos())))
+        }
+
+        /// Reads a map of nanoseconds.
+        ///
+        /// # Errors
+        ///
+        /// The deserializer's.
+        pub fn deserialize<'de, D: Deserializer<'de>>(
+            d: D,
+        ) -> Result<BTreeMap<String, Duration>, D::Error> {
+            BTreeMap::<String, u64>::deserialize(d).map(|m| {
+                m.into_iter()
+                    .map(|(k, v)| (k, Duration::from_nanos(v)))
+                    .collect()
+            })
+        }
+    }
+}
 
 /// The seed of run `r` of every grid point, from the base seed `base`: SplitMix64 of
 /// `base + (r + 1)·γ` with γ = 0x9E37_79B9_7F4A_7C15 (Steele, Lea and Flood 2014).
@@ -411,7 +473,7 @@ impl PointResult {
             match obs {
                 Observation::Value { q, open, .. } => {
                     let h = self.hists.entry(name.clone()).or_insert_with(|| match q {
-                        Quantity::Duration(_) => Hist::new(Unit::Us),
+                        Quantity::Duration(_) => Hist::new(Unit::Ns),
                         Quantity::Count(_) => Hist::new(Unit::Count),
                     });
                     match q {

@@ -1,6 +1,14 @@
 //! The three forms of a sweep result: a text table, CSV, and JSON that carries the histograms
 //! (V2, base64) so that shards can be merged exactly ([`super::merge()`]).
 //!
+//! The JSON form (`holdtime.sweep/2`, [`SweepJson`]) follows the run result's rule: every
+//! duration is an integer number of nanoseconds and its key ends in `_ns`. A duration
+//! histogram has `"unit": "ns"`, counts nanoseconds (its HDR V2 serialisation too) and
+//! summarises itself as `p50_ns` … `max_ns`; a count histogram has `"unit": "count"` and `p50`
+//! … `max`. `simulated_ns` is a JSON integer (summed over runs it may exceed 2^64). The CSV
+//! gives duration quantiles in microseconds (`_us` in the header), the text table through
+//! [`crate::fmt::duration`].
+//!
 //! Contract: every form is a function of the [`SweepResult`] alone (no clock, no host), so
 //! equal results print equal bytes.
 
@@ -11,7 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use super::grid::{Point, SetArg};
 use super::histogram::{Hist, HistError, Unit};
-use super::{FORMAT, PointResult, Shard, SweepResult};
+use super::{FORMAT, OLD_FORMATS, PointResult, Shard, SweepResult};
 
 /// The quantiles shown in tables.
 pub const QUANTILES: [(&str, f64); 4] =
@@ -67,8 +75,8 @@ pub struct PointJson {
     pub missing: BTreeMap<String, u64>,
     /// Messages, summed over runs.
     pub messages: u64,
-    /// Simulated nanoseconds, summed over runs (a string: it may exceed 2^64).
-    pub simulated_ns: String,
+    /// Simulated nanoseconds, summed over runs (it may exceed 2^64).
+    pub simulated_ns: u128,
     /// Histograms by metric.
     pub histograms: BTreeMap<String, HistJson>,
 }
@@ -82,11 +90,15 @@ impl PointJson {
     pub fn of(p: &PointResult) -> Result<Self, JsonError> {
         let mut histograms = BTreeMap::new();
         for (k, h) in &p.hists {
+            let suffix = match h.unit {
+                Unit::Ns => "_ns",
+                Unit::Count => "",
+            };
             let mut summary = BTreeMap::new();
             for (name, q) in QUANTILES {
-                summary.insert(name.to_owned(), h.quantile(q));
+                summary.insert(format!("{name}{suffix}"), h.quantile(q));
             }
-            summary.insert("max".to_owned(), h.max());
+            summary.insert(format!("max{suffix}"), h.max());
             histograms.insert(
                 k.clone(),
                 HistJson {
@@ -103,7 +115,7 @@ impl PointJson {
             open: p.open.clone(),
             missing: p.missing.clone(),
             messages: p.messages,
-            simulated_ns: p.simulated_ns.to_string(),
+            simulated_ns: p.simulated_ns,
             histograms,
         })
     }
@@ -112,7 +124,7 @@ impl PointJson {
     ///
     /// # Errors
     ///
-    /// [`JsonError`] if a histogram or a number does not decode.
+    /// [`JsonError`] if a histogram does not decode.
     pub fn into_point(self) -> Result<PointResult, JsonError> {
         let mut hists = BTreeMap::new();
         for (k, h) in self.histograms {
@@ -126,10 +138,7 @@ impl PointJson {
             open: self.open,
             missing: self.missing,
             messages: self.messages,
-            simulated_ns: self
-                .simulated_ns
-                .parse()
-                .map_err(|_| JsonError::Number(self.simulated_ns.clone()))?,
+            simulated_ns: self.simulated_ns,
             hists,
         })
     }
@@ -138,11 +147,13 @@ impl PointJson {
 /// One histogram in JSON.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct HistJson {
-    /// `us` or `count`.
+    /// `ns` (a duration, in nanoseconds) or `count`.
     pub unit: Unit,
     /// Values recorded.
     pub count: u64,
-    /// Quantiles for readers without an HDR decoder (informative; `hdr` is authoritative).
+    /// Quantiles for readers without an HDR decoder (informative; `hdr` is authoritative):
+    /// `p50_ns`, `p90_ns`, `p99_ns`, `p99.9_ns`, `max_ns` for durations, the same without
+    /// `_ns` for counts.
     pub summary: BTreeMap<String, u64>,
     /// V2 serialisation, base64.
     pub hdr: String,
@@ -154,15 +165,42 @@ pub enum JsonError {
     /// Not JSON of this shape.
     #[error("not a sweep result: {0}")]
     Json(#[from] serde_json::Error),
-    /// Another format version.
-    #[error("format `{0}` is not {FORMAT}")]
-    Format(String),
+    /// Another format.
+    #[error("format `{found}` is not `{expected}`")]
+    Format {
+        /// The tag found.
+        found: String,
+        /// The tag this reader reads.
+        expected: &'static str,
+    },
+    /// An earlier version of the format, whose durations are in other units.
+    #[error(
+        "format `{found}` was written by an earlier holdtime (durations in microseconds and strings); \
+         this one reads `{expected}`, with every duration in integer nanoseconds: run the command again to write it"
+    )]
+    Old {
+        /// The tag found.
+        found: String,
+        /// The tag this reader reads.
+        expected: &'static str,
+    },
     /// A histogram does not decode.
     #[error("{0}")]
     Hist(#[from] HistError),
-    /// A number that does not parse.
-    #[error("simulated_ns `{0}` is not a number")]
-    Number(String),
+}
+
+impl JsonError {
+    /// The error for a file tagged `found` read as `expected`: [`Self::Old`] when `found` is
+    /// one of `old`, else [`Self::Format`].
+    #[must_use]
+    pub fn tag(found: &str, expected: &'static str, old: &[&str]) -> Self {
+        let found = found.to_owned();
+        if old.contains(&found.as_str()) {
+            Self::Old { found, expected }
+        } else {
+            Self::Format { found, expected }
+        }
+    }
 }
 
 impl SweepResult {
@@ -208,10 +246,17 @@ impl SweepResult {
     ///
     /// [`JsonError`] if the text is not a sweep result of this format.
     pub fn from_json(text: &str) -> Result<Self, JsonError> {
-        let j: SweepJson = serde_json::from_str(text)?;
-        if j.format != FORMAT && j.format != super::FORMAT_V2 {
-            return Err(JsonError::Format(j.format));
+        // The tag first: an earlier format is refused for what it is, not for a field that
+        // no longer matches.
+        #[derive(Deserialize)]
+        struct Tag {
+            format: String,
         }
+        let tag: Tag = serde_json::from_str(text)?;
+        if tag.format != FORMAT {
+            return Err(JsonError::tag(&tag.format, FORMAT, &OLD_FORMATS));
+        }
+        let j: SweepJson = serde_json::from_str(text)?;
         let points = j
             .points
             .into_iter()
@@ -321,7 +366,7 @@ impl SweepResult {
     }
 
     /// CSV: a header, then one row per grid point. Duration quantiles are in microseconds
-    /// (the header says `_us`); per metric also the runs with a value, still open at the end
+    /// (the header says `_us`; the histogram's nanoseconds, truncated); per metric also the runs with a value, still open at the end
     /// and without a value. `select` restricts the metrics as in [`Self::to_text`] (empty:
     /// all).
     #[must_use]
@@ -338,7 +383,7 @@ impl SweepResult {
             self.points
                 .iter()
                 .find_map(|p| p.hists.get(m).map(|h| h.unit))
-                .map_or("", |u| if u == Unit::Us { "_us" } else { "" })
+                .map_or("", |u| if u == Unit::Ns { "_us" } else { "" })
         };
         let mut s = String::new();
         let mut header: Vec<String> = vec!["point".to_owned()];
@@ -363,10 +408,14 @@ impl SweepResult {
             for m in &metrics {
                 match p.hists.get(m) {
                     Some(h) => {
+                        let cell = |v: u64| match h.unit {
+                            Unit::Ns => (v / 1_000).to_string(),
+                            Unit::Count => v.to_string(),
+                        };
                         for (_, q) in QUANTILES {
-                            row.push(h.quantile(q).to_string());
+                            row.push(cell(h.quantile(q)));
                         }
-                        row.push(h.max().to_string());
+                        row.push(cell(h.max()));
                         row.push(h.len().to_string());
                     }
                     None => {

@@ -37,6 +37,7 @@
 //! [`SegmentIx`], [`CircuitIx`]); their order is the build order, stable for a given file, so
 //! iterating them is deterministic.
 
+mod form;
 mod target;
 
 use std::fmt;
@@ -48,6 +49,7 @@ use sim_core::time::Duration;
 
 use crate::units::{Bandwidth, LossModel, TimeSpec};
 
+pub use form::general_form;
 pub use target::{Target, TargetClass};
 
 /// Microsoft's ASN on the MSEEs.
@@ -275,6 +277,32 @@ pub enum Role {
     VpnDevice,
     /// The Azure VPN gateway.
     VpnGateway,
+    /// A router the scenario describes itself (`[[router]]`, the general form): its timers,
+    /// BFD and policy are what the file says, and none of Azure's rules apply to it.
+    Router,
+}
+
+impl Role {
+    /// Whether Microsoft runs routers of this role (their timers are Azure's; Azure's rules
+    /// apply to them and to the sessions towards them).
+    #[must_use]
+    pub const fn is_azure(self) -> bool {
+        matches!(self, Self::Msee | Self::ErGateway | Self::VpnGateway)
+    }
+
+    /// The name used in files and reports.
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Ce => "ce",
+            Self::ErGateway => "er_gateway",
+            Self::Msee => "msee",
+            Self::Pe => "pe",
+            Self::VpnDevice => "vpn_device",
+            Self::VpnGateway => "vpn_gateway",
+            Self::Router => "router",
+        }
+    }
 }
 
 /// BGP timers as configured on one router (before negotiation).
@@ -384,6 +412,34 @@ pub struct SessionEnd {
     pub prepend: u8,
     /// Prefixes this end originates into this session.
     pub announces: Vec<IpNet>,
+    /// The rest of this end's policy (what a `[[session]]` of the general form may set).
+    pub policy: EndPolicy,
+}
+
+/// Policy of one session end beyond what the ExpressRoute template sets.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct EndPolicy {
+    /// MULTI_EXIT_DISC this end sets on the routes it advertises (RFC 4271 §5.1.4).
+    pub med: Option<u32>,
+    /// Only routes inside these prefixes (or equal to them) are accepted; `None` accepts all.
+    pub import: Option<Vec<IpNet>>,
+    /// Only routes inside these prefixes (or equal to them) are advertised; `None`: all.
+    pub export: Option<Vec<IpNet>>,
+    /// After dropping the session for too many prefixes (Cease 6/1, RFC 4486), restart it
+    /// after this long; `None`: the model's one minute.
+    pub max_prefix_restart: Option<Duration>,
+}
+
+/// Address families a session carries when the file says so.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Families {
+    /// IPv4 unicast only.
+    Ipv4,
+    /// IPv6 unicast only (RFC 4760).
+    Ipv6,
+    /// Both (RFC 4760 multiprotocol extensions).
+    Both,
 }
 
 /// What a session connects.
@@ -400,6 +456,9 @@ pub enum SessionKind {
     Vpn,
     /// On-premises iBGP between CEs and the VPN device.
     Ibgp,
+    /// A session the scenario describes (`[[session]]`, the general form), eBGP or iBGP by
+    /// the ends' ASNs.
+    User,
 }
 
 /// A BGP session.
@@ -421,6 +480,12 @@ pub struct Session {
     pub vlan: Option<u16>,
     /// The MD5 key (RFC 2385), if configured.
     pub md5: Option<String>,
+    /// BFD on this session: `None` runs it when both ends have BFD configured; `Some(false)`
+    /// keeps it off whatever the routers say.
+    pub bfd: Option<bool>,
+    /// Families carried; `None`: those of the session's address (IPv4, or IPv6 unicast on
+    /// an IPv6 session).
+    pub families: Option<Families>,
 }
 
 /// One end of a segment.
@@ -463,6 +528,8 @@ pub enum SegmentKind {
     Internet,
     /// The on-premises LAN joining CEs and the VPN device.
     Lan,
+    /// A link between two routers that the scenario describes (`[[link]]` with `ends`).
+    Link,
 }
 
 /// A piece of a path.
@@ -642,14 +709,30 @@ pub struct Topology {
     pub onprem_ipv6_prefixes: Vec<Ipv6Net>,
     /// On-premises public prefixes (Microsoft peering).
     pub public_prefixes: Vec<Ipv4Net>,
-    /// The ExpressRoute gateway.
-    pub er_gateway: ErGateway,
+    /// The ExpressRoute gateway, when the network has a circuit.
+    pub er_gateway: Option<ErGateway>,
     /// The VPN, if any.
     pub vpn: Option<VpnGateway>,
     /// VNets.
     pub vnets: Vec<Vnet>,
-    /// The internet path.
-    pub internet: Internet,
+    /// The internet path, when the ExpressRoute template made one.
+    pub internet: Option<Internet>,
+    /// The general form's probe endpoints (`[[site]]`): hosts behind routers.
+    pub sites: Vec<Site>,
+}
+
+/// Hosts behind one or more routers (`[[site]]`, or a `[[router]]` with `prefixes`): a probe
+/// endpoint. Its routers originate its prefixes into every session they have; traffic from
+/// the site is spread per flow over its routers that are running (a first-hop redundancy
+/// that moves at once, as on premises).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Site {
+    /// Name (a probe endpoint).
+    pub name: String,
+    /// The routers the hosts reach first.
+    pub routers: Vec<RouterIx>,
+    /// Its address space.
+    pub prefixes: Vec<IpNet>,
 }
 
 /// Why a session may not come up (Azure's gates).
@@ -743,12 +826,16 @@ impl Topology {
         self.routers.get(ix.0).map_or("", |r| r.name.as_str())
     }
 
-    /// Traffic endpoints: `onprem`, `microsoft` (when a circuit has Microsoft peering) and
-    /// each VNet by name.
+    /// Traffic endpoints: `onprem` (when the ExpressRoute template made the network),
+    /// `microsoft` (when a circuit has Microsoft peering), each VNet and each site by name.
     #[must_use]
     pub fn endpoints(&self) -> Vec<String> {
-        let mut out = vec!["onprem".to_owned()];
+        let mut out = Vec::new();
+        if self.has_onprem() {
+            out.push("onprem".to_owned());
+        }
         out.extend(self.vnets.iter().map(|v| v.name.clone()));
+        out.extend(self.sites.iter().map(|s| s.name.clone()));
         if self
             .circuits
             .iter()
@@ -757,6 +844,29 @@ impl Topology {
             out.push("microsoft".to_owned());
         }
         out
+    }
+
+    /// Microsoft's service prefixes (none without the template's internet path).
+    #[must_use]
+    pub fn microsoft_prefixes(&self) -> &[Ipv4Net] {
+        self.internet
+            .as_ref()
+            .map_or(&[], |i| i.microsoft_prefixes.as_slice())
+    }
+
+    /// The ExpressRoute gateway's router, when the network has one.
+    #[must_use]
+    pub fn er_gateway_router(&self) -> Option<RouterIx> {
+        self.er_gateway.as_ref().map(|g| g.router)
+    }
+
+    /// Whether the ExpressRoute template made an on-premises site (its CE routers or VPN
+    /// device).
+    #[must_use]
+    pub fn has_onprem(&self) -> bool {
+        self.routers
+            .iter()
+            .any(|r| matches!(r.role, Role::Ce | Role::VpnDevice))
     }
 
     /// The first reason Azure keeps a session down at the start, if any. Sessions not on a

@@ -155,7 +155,7 @@ impl Topology {
                 .as_ref()
                 .map(|v| v.tunnels.clone())
                 .unwrap_or_default(),
-            Target::Internet => vec![self.internet.segment],
+            Target::Internet => self.internet.iter().map(|i| i.segment).collect(),
             _ => Vec::new(),
         }
     }

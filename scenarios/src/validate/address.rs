@@ -85,8 +85,8 @@ impl Validator {
         written: &Written,
     ) {
         let custom: Option<&TopologySpec> = match &spec.topology {
-            TopologyChoice::Custom(t) => Some(t),
-            TopologyChoice::Builtin(_) => None,
+            Some(TopologyChoice::Custom(t)) => Some(t),
+            Some(TopologyChoice::Builtin(_)) | None => None,
         };
         let topology = root().key("topology");
         let onprem_origin = |net: IpNet| -> Origin {

@@ -19,11 +19,11 @@ use sim_core::time::Duration;
 use crate::diag::{Diagnostic, KeyPath};
 use crate::spec::TopologySpec;
 use crate::topology::{
-    self, AZURE_GATEWAY_ASN, BfdParams, BgpTimers, Circuit, CircuitIx, CircuitLink, ErGateway,
-    GATEWAY_PREFIX_LIMIT, Internet, LinkProps, LinkSide, MICROSOFT_ASN, MICROSOFT_PREFIX_LIMIT,
-    Node, Peering, PeeringKind, Profile, ProviderKind, ProviderState, PublicPrefixesState, Role,
-    Router, RouterIx, Segment, SegmentIx, SegmentKind, Session, SessionEnd, SessionKind, Sku,
-    Topology, VPN_PREFIX_LIMIT, Vnet, VpnGateway, VpnMode,
+    self, AZURE_GATEWAY_ASN, BfdParams, BgpTimers, Circuit, CircuitIx, CircuitLink, EndPolicy,
+    ErGateway, GATEWAY_PREFIX_LIMIT, Internet, LinkProps, LinkSide, MICROSOFT_ASN,
+    MICROSOFT_PREFIX_LIMIT, Node, Peering, PeeringKind, Profile, ProviderKind, ProviderState,
+    PublicPrefixesState, Role, Router, RouterIx, Segment, SegmentIx, SegmentKind, Session,
+    SessionEnd, SessionKind, Sku, Topology, VPN_PREFIX_LIMIT, Vnet, VpnGateway, VpnMode,
 };
 use crate::units::{Bandwidth, LossModel, TimeSpec};
 
@@ -99,11 +99,7 @@ pub fn build(
             onprem_prefixes: spec.onprem_prefixes.clone(),
             onprem_ipv6_prefixes: spec.onprem_ipv6_prefixes.clone(),
             public_prefixes: spec.public_prefixes.clone(),
-            er_gateway: ErGateway {
-                router: RouterIx(0),
-                convergence_delay: TimeSpec::Fixed(Duration::from_secs(60)),
-                max_prefixes_to_onprem: GATEWAY_PREFIX_LIMIT,
-            },
+            er_gateway: None,
             vpn: None,
             vnets: spec
                 .vnet
@@ -114,7 +110,7 @@ pub fn build(
                     ipv6_prefixes: v.ipv6_prefixes.clone(),
                 })
                 .collect(),
-            internet: Internet {
+            internet: Some(Internet {
                 segment: SegmentIx(0),
                 microsoft_prefixes: MICROSOFT_PREFIXES
                     .iter()
@@ -125,7 +121,8 @@ pub fn build(
                     .as_ref()
                     .and_then(|i| i.shares_edge_with_microsoft_peering)
                     .unwrap_or(false),
-            },
+            }),
+            sites: Vec::new(),
         },
         access_subnets: 0,
     };
@@ -135,17 +132,36 @@ pub fn build(
 
 /// Structural checks that do not need the built network.
 fn check_spec(spec: &TopologySpec, at: &KeyPath, diags: &mut Vec<Diagnostic>) {
-    if !(1..=2).contains(&spec.ce_routers) {
+    let ce_routers = spec.ce_routers();
+    if spec.circuit.is_empty() {
+        if ce_routers != 0 {
+            diags.push(
+                Diagnostic::error(
+                    at.key("ce_routers"),
+                    format!("{ce_routers} CE routers without a circuit"),
+                )
+                .expected("no `ce_routers` (or 0) on a site that reaches Azure only over the VPN")
+                .note("the CE routers are the ends of the circuits' links; a VPN-only site's router is its VPN device, `vpn1`"),
+            );
+        }
+        if spec.vpn.is_none() {
+            diags.push(
+                Diagnostic::error(at.key("circuit"), "neither a circuit nor a VPN")
+                    .expected("1 to 4 [[topology.circuit]] tables, or a [topology.vpn] table (a VPN-only site), or both")
+                    .note("without either, on premises reaches no VNet"),
+            );
+        }
+    } else if !(1..=2).contains(&ce_routers) {
         diags.push(
             Diagnostic::error(
                 at.key("ce_routers"),
-                format!("{} CE routers is not supported", spec.ce_routers),
+                format!("{ce_routers} CE routers is not supported"),
             )
             .expected("1 (one router carrying both links, no SLA) or 2 (active-active)")
             .allowed(["1", "2"]),
         );
     }
-    if spec.circuit.is_empty() || spec.circuit.len() > topology::MAX_CIRCUITS {
+    if spec.circuit.len() > topology::MAX_CIRCUITS {
         diags.push(
             Diagnostic::error(
                 at.key("circuit"),
@@ -456,7 +472,7 @@ impl Builder {
             Role::Msee | Role::ErGateway | Role::VpnGateway => BgpTimers::AZURE,
             // The customer and provider defaults match Microsoft's (60/180): that is the
             // "3 × 60 s" the reference scenario is about.
-            Role::Ce | Role::Pe | Role::VpnDevice => BgpTimers {
+            Role::Ce | Role::Pe | Role::VpnDevice | Role::Router => BgpTimers {
                 keepalive: None,
                 hold_time: Duration::from_secs(180),
                 connect_retry: Duration::from_secs(120),
@@ -481,7 +497,7 @@ impl Builder {
             Role::Msee => (Some(BfdParams::MSEE), 1),
             Role::ErGateway => (None, 8),
             Role::Ce => (None, 2),
-            Role::Pe | Role::VpnDevice | Role::VpnGateway => (None, 1),
+            Role::Pe | Role::VpnDevice | Role::VpnGateway | Role::Router => (None, 1),
         };
         self.topo.routers.push(Router {
             name,
@@ -525,7 +541,7 @@ impl Builder {
     )]
     fn build(&mut self, spec: &TopologySpec) {
         let asn = spec.customer_asn;
-        let ces: Vec<RouterIx> = (1..=spec.ce_routers)
+        let ces: Vec<RouterIx> = (1..=spec.ce_routers())
             .map(|i| {
                 self.router(
                     format!("ce{i}"),
@@ -605,16 +621,27 @@ impl Builder {
             };
             per_circuit.push(links);
         }
-        let ergw = self.router(
-            "ergw".to_owned(),
-            Role::ErGateway,
-            AZURE_GATEWAY_ASN,
-            Ipv4Addr::new(10, 255, 4, 1),
-        );
-        self.topo.er_gateway.router = ergw;
-        if let Some(d) = spec.er_gateway.as_ref().and_then(|g| g.convergence_delay) {
-            self.topo.er_gateway.convergence_delay = d;
-        }
+        // The ExpressRoute gateway exists when a circuit does (a VPN-only site has none).
+        let ergw = if spec.circuit.is_empty() {
+            RouterIx(usize::MAX)
+        } else {
+            let ergw = self.router(
+                "ergw".to_owned(),
+                Role::ErGateway,
+                AZURE_GATEWAY_ASN,
+                Ipv4Addr::new(10, 255, 4, 1),
+            );
+            self.topo.er_gateway = Some(ErGateway {
+                router: ergw,
+                convergence_delay: spec
+                    .er_gateway
+                    .as_ref()
+                    .and_then(|g| g.convergence_delay)
+                    .unwrap_or(TimeSpec::Fixed(Duration::from_secs(60))),
+                max_prefixes_to_onprem: GATEWAY_PREFIX_LIMIT,
+            });
+            ergw
+        };
         let gateway_subnet: Ipv4Net = spec
             .gateway_subnet
             .or_else(|| DEFAULT_GATEWAY_SUBNET.parse().ok())
@@ -639,7 +666,11 @@ impl Builder {
             .flat_map(|v| v.ipv6_prefixes.iter().map(|x| IpNet::V6(*x)))
             .collect();
         let public = v4(&spec.public_prefixes);
-        let microsoft = v4(&self.topo.internet.microsoft_prefixes);
+        let microsoft = self
+            .topo
+            .internet
+            .as_ref()
+            .map_or_else(Vec::new, |i| v4(&i.microsoft_prefixes));
 
         for (ci, (c, links)) in spec.circuit.iter().zip(per_circuit).enumerate() {
             let cix = CircuitIx(ci);
@@ -697,6 +728,7 @@ impl Builder {
                                 weight: None,
                                 max_prefixes: None,
                                 prepend: 0,
+                                policy: EndPolicy::default(),
                                 // A PE relays what the CE sends; it originates nothing.
                                 announces: if link.pe.is_some() {
                                     Vec::new()
@@ -711,6 +743,7 @@ impl Builder {
                                 weight: None,
                                 max_prefixes: Some(limit),
                                 prepend: 0,
+                                policy: EndPolicy::default(),
                                 announces: msee_announces,
                             },
                         ],
@@ -718,6 +751,8 @@ impl Builder {
                         path: customer_path.clone(),
                         vlan: Some(p.vlan),
                         md5: p.md5.clone(),
+                        bfd: None,
+                        families: None,
                     });
                     // IPv6 private peering: a second session per link over the /126, same
                     // VLAN and path, carrying IPv6 unicast only (layer 2; `check_spec`
@@ -735,6 +770,7 @@ impl Builder {
                                     weight: None,
                                     max_prefixes: None,
                                     prepend: 0,
+                                    policy: EndPolicy::default(),
                                     announces: onprem_v6.clone(),
                                 },
                                 SessionEnd {
@@ -744,6 +780,7 @@ impl Builder {
                                     weight: None,
                                     max_prefixes: Some(topology::PRIVATE_IPV6_PREFIX_LIMIT),
                                     prepend: 0,
+                                    policy: EndPolicy::default(),
                                     announces: Vec::new(),
                                 },
                             ],
@@ -751,6 +788,8 @@ impl Builder {
                             path: customer_path,
                             vlan: Some(p.vlan),
                             md5: p.md5.clone(),
+                            bfd: None,
+                            families: None,
                         });
                     }
                     if let Some(pe) = link.pe {
@@ -766,6 +805,7 @@ impl Builder {
                                     weight: None,
                                     max_prefixes: None,
                                     prepend: 0,
+                                    policy: EndPolicy::default(),
                                     announces: customer_announces,
                                 },
                                 SessionEnd {
@@ -775,6 +815,7 @@ impl Builder {
                                     weight: None,
                                     max_prefixes: None,
                                     prepend: 0,
+                                    policy: EndPolicy::default(),
                                     announces: Vec::new(),
                                 },
                             ],
@@ -782,6 +823,8 @@ impl Builder {
                             path: vec![link.access],
                             vlan: None,
                             md5: None,
+                            bfd: None,
+                            families: None,
                         });
                     }
                 }
@@ -820,6 +863,7 @@ impl Builder {
                                 weight: None,
                                 max_prefixes: Some(GATEWAY_PREFIX_LIMIT),
                                 prepend: 0,
+                                policy: EndPolicy::default(),
                                 announces: Vec::new(),
                             },
                             SessionEnd {
@@ -831,6 +875,7 @@ impl Builder {
                                 weight: Some(0),
                                 max_prefixes: None,
                                 prepend: 0,
+                                policy: EndPolicy::default(),
                                 announces: v4(&vnet_prefixes),
                             },
                         ],
@@ -838,6 +883,8 @@ impl Builder {
                         path: vec![seg],
                         vlan: None,
                         md5: None,
+                        bfd: None,
+                        families: None,
                     });
                     // With IPv6 private peering, the gateway learns and advertises IPv6 over
                     // its own IPv6 sessions with the MSEEs. Their addresses are internal to
@@ -861,6 +908,7 @@ impl Builder {
                                     weight: None,
                                     max_prefixes: Some(topology::GATEWAY_IPV6_PREFIX_LIMIT),
                                     prepend: 0,
+                                    policy: EndPolicy::default(),
                                     announces: Vec::new(),
                                 },
                                 SessionEnd {
@@ -870,6 +918,7 @@ impl Builder {
                                     weight: Some(0),
                                     max_prefixes: None,
                                     prepend: 0,
+                                    policy: EndPolicy::default(),
                                     announces: vnet_v6.clone(),
                                 },
                             ],
@@ -877,6 +926,8 @@ impl Builder {
                             path: vec![seg],
                             vlan: None,
                             md5: None,
+                            bfd: None,
+                            families: None,
                         });
                     }
                 }
@@ -907,7 +958,7 @@ impl Builder {
             loss: LossModel::NONE,
             bandwidth: None,
         };
-        self.topo.internet.segment = self.segment(
+        let internet_segment = self.segment(
             "internet".to_owned(),
             SegmentKind::Internet,
             [
@@ -916,6 +967,9 @@ impl Builder {
             ],
             internet_props,
         );
+        if let Some(i) = self.topo.internet.as_mut() {
+            i.segment = internet_segment;
+        }
 
         // On-premises LAN: one segment per router, joined by a transit node.
         let mut onprem_routers = ces.clone();
@@ -968,6 +1022,7 @@ impl Builder {
                             weight: None,
                             max_prefixes: None,
                             prepend: 0,
+                            policy: EndPolicy::default(),
                             announces: onprem.clone(),
                         },
                         SessionEnd {
@@ -977,6 +1032,7 @@ impl Builder {
                             weight: None,
                             max_prefixes: Some(VPN_PREFIX_LIMIT),
                             prepend: 0,
+                            policy: EndPolicy::default(),
                             announces: v4(&vnet_prefixes),
                         },
                     ],
@@ -984,6 +1040,8 @@ impl Builder {
                     path: vec![tunnel],
                     vlan: None,
                     md5: None,
+                    bfd: None,
+                    families: None,
                 });
             }
             if mode == VpnMode::ActiveActive {
@@ -1048,6 +1106,7 @@ impl Builder {
                         weight: None,
                         max_prefixes: None,
                         prepend: 0,
+                        policy: EndPolicy::default(),
                         announces: Vec::new(),
                     };
                     let ends = [end(a, &self.topo), end(b, &self.topo)];
@@ -1059,6 +1118,8 @@ impl Builder {
                         path: vec![lan[i], lan[j]],
                         vlan: None,
                         md5: None,
+                        bfd: None,
+                        families: None,
                     });
                 }
             }

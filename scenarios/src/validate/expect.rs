@@ -33,6 +33,27 @@ impl Validator {
             .vnets
             .first()
             .map_or_else(|| "vnet".to_owned(), |v| v.name.clone());
+        if spec.probe.is_empty() && !topo.has_onprem() {
+            // The general form alone: between its first two sites, both ways.
+            let [a, b] = match topo.sites.as_slice() {
+                [a, b, ..] => [a.name.clone(), b.name.clone()],
+                _ => {
+                    self.error(
+                        Diagnostic::error(root().key("probe"), "nothing to measure: fewer than two sites and no [[probe]]")
+                            .expected("routers with `prefixes` (each a site under its name) or [[site]] tables, and [[probe]] tables between them")
+                            .allowed(topo.sites.iter().map(|s| s.name.clone())),
+                    );
+                    return Vec::new();
+                }
+            };
+            return vec![Probe {
+                directions: vec![direction(&a, &b, ""), direction(&b, &a, "")],
+                interval: None,
+                flows: 1,
+                family: AddressFamily::Ipv4,
+                rate: None,
+            }];
+        }
         if spec.probe.is_empty() {
             return vec![Probe {
                 directions: vec![
@@ -53,7 +74,7 @@ impl Validator {
                 if !endpoints.contains(name) {
                     self.error(
                         Diagnostic::error(path.key(key), format!("unknown endpoint `{name}`"))
-                            .expected("on-premises, a VNet by name, or Microsoft (with Microsoft peering)")
+                            .expected("on-premises, a VNet by name, Microsoft (with Microsoft peering), or a site")
                             .allowed(endpoints.iter().cloned()),
                     );
                     ok = false;
@@ -66,7 +87,8 @@ impl Validator {
                 );
                 ok = false;
             }
-            if ok && p.from != "onprem" && p.to != "onprem" {
+            let own_side = |n: &str| n == "onprem" || topo.sites.iter().any(|s| s.name == n);
+            if ok && !own_side(&p.from) && !own_side(&p.to) {
                 self.error(
                     Diagnostic::error(
                         path.key("to"),
@@ -75,7 +97,7 @@ impl Validator {
                             p.from, p.to
                         ),
                     )
-                    .expected("one end must be `onprem`"),
+                    .expected("one end must be `onprem` or a site"),
                 );
                 ok = false;
             }
@@ -196,7 +218,7 @@ impl Validator {
             "metric" => &["metric", "max", "min", "eq", "episode", "allow_open"],
             "session" => &["session", "down_by", "state", "at", "never_up", "stays_up"],
             "no_loss" => &["no_loss"],
-            _ => &["path", "via", "at", "share"],
+            _ => &["path", "via", "link", "at", "share"],
         };
         let present = [
             ("max", e.max.is_some()),
@@ -209,6 +231,7 @@ impl Validator {
             ("stays_up", e.stays_up.is_some()),
             ("via", e.via.is_some()),
             ("share", e.share.is_some()),
+            ("link", e.link.is_some()),
             ("episode", e.episode.is_some()),
             ("allow_open", e.allow_open.is_some()),
         ];
@@ -441,11 +464,31 @@ impl Validator {
                         n
                     }
                 };
+                if let Some(l) = &e.link {
+                    let known = topo.session(l).is_some()
+                        || matches!(topo.resolve(l), Some(crate::topology::Target::Link(..)));
+                    if !known {
+                        self.error(
+                            Diagnostic::error(path.key("link"), format!("unknown link `{l}`"))
+                                .expected("a circuit link (`circuit.primary`) or a session, as the timeline's traffic lines name them")
+                                .allowed(
+                                    topo.target_names(&[crate::topology::TargetClass::Link], |_, _| true)
+                                        .into_iter()
+                                        .chain(topo.sessions.iter().map(|s| s.name.clone())),
+                                ),
+                        );
+                        return None;
+                    }
+                }
+                let by = e
+                    .link
+                    .as_ref()
+                    .map_or_else(String::new, |l| format!(" ({l})"));
                 let text = if share_percent == 100 {
-                    format!("{name} via {} at {}", via.name(), crate::fmt::exact(at))
+                    format!("{name} via {}{by} at {}", via.name(), crate::fmt::exact(at))
                 } else {
                     format!(
-                        "{name} via {} at {} (at least {share_percent} % of flows)",
+                        "{name} via {}{by} at {} (at least {share_percent} % of flows)",
                         via.name(),
                         crate::fmt::exact(at)
                     )
@@ -454,6 +497,7 @@ impl Validator {
                     Check::Path {
                         direction: name.to_owned(),
                         via,
+                        link: e.link.clone(),
                         at,
                         share_percent,
                     },

@@ -56,6 +56,8 @@ impl Validator {
             FaultKind::PrefixFlood => &["target", "duration", "count"],
             FaultKind::PublicPrefixesState => &["target", "state"],
             FaultKind::Restore => &["target"],
+            FaultKind::RouterShutdown => &["target", "duration"],
+            FaultKind::PeeringDisabled => &["target", "duration", "peering"],
         };
         let present = [
             ("target", f.target.is_some()),
@@ -69,6 +71,7 @@ impl Validator {
             ("drain", f.drain.is_some()),
             ("down_for", f.down_for.is_some()),
             ("prepend", f.prepend.is_some()),
+            ("peering", f.peering.is_some()),
         ];
         for (key, is) in present {
             if is && !takes.contains(&key) {
@@ -352,6 +355,59 @@ impl Validator {
                     return None;
                 };
                 FaultAction::PublicPrefixesState { circuit, state }
+            }
+            FaultKind::RouterShutdown => {
+                let Target::Router(router) = self.resolve(topo, target_name, &tpath, &[TargetClass::Router], is_role(&[Role::Ce, Role::Pe, Role::Msee, Role::VpnDevice]), "a router: ce*, pe*, msee* or vpn1 (gateways fail with `gateway_instance_failure`)")? else {
+                    return None;
+                };
+                FaultAction::RouterShutdown { router }
+            }
+            FaultKind::PeeringDisabled => {
+                let Target::Circuit(circuit) = self.resolve(
+                    topo,
+                    target_name,
+                    &tpath,
+                    &[TargetClass::Circuit],
+                    any,
+                    "a circuit",
+                )?
+                else {
+                    return None;
+                };
+                let kinds: Vec<PeeringKind> = topo
+                    .circuits
+                    .get(circuit.0)
+                    .map(|c| c.peerings.iter().map(|p| p.kind).collect())
+                    .unwrap_or_default();
+                let names = || kinds.iter().map(|k| k.name()).collect::<Vec<_>>();
+                let peering = match (f.peering, kinds.as_slice()) {
+                    (Some(k), _) if kinds.contains(&k) => k,
+                    (None, [only]) => *only,
+                    (Some(k), _) => {
+                        self.error(
+                            Diagnostic::error(
+                                path.key("peering"),
+                                format!("circuit `{target_name}` has no {} peering", k.name()),
+                            )
+                            .allowed(names()),
+                        );
+                        return None;
+                    }
+                    (None, _) => {
+                        self.error(
+                            Diagnostic::error(
+                                path,
+                                format!(
+                                    "fault kind `peering_disabled` needs `peering`: circuit `{target_name}` has {} peerings",
+                                    kinds.len()
+                                ),
+                            )
+                            .allowed(names()),
+                        );
+                        return None;
+                    }
+                };
+                FaultAction::PeeringDisabled { circuit, peering }
             }
             FaultKind::Restore => {
                 let all = [

@@ -38,6 +38,7 @@ mod address;
 mod build;
 mod expect;
 mod faults;
+mod general;
 mod overrides;
 
 pub use build::{BUILTIN_TOPOLOGIES, build, builtin_source};
@@ -85,16 +86,29 @@ impl Validator {
                 .expected("more than 0 and at most 7d"),
             );
         }
-        let mut topo = self.topology(&spec.topology)?;
+        let mut topo = match &spec.topology {
+            Some(choice) => self.topology(choice)?,
+            None if spec.router.is_empty() => {
+                self.error(
+                    Diagnostic::error(root(), "no network: neither `topology` nor [[router]]")
+                        .expected("`topology = \"NAME\"` (the ExpressRoute template, see `holdtime topology`), a [topology] table, or routers of your own ([[router]], [[link]], [[session]])"),
+                );
+                return None;
+            }
+            None => general::empty_topology(),
+        };
         let written = address::Written::of(&topo);
         self.prefixes(spec, &mut topo);
         self.address_spaces(spec, &topo, &written);
+        self.general(spec, &mut topo);
         self.bgp(spec, &mut topo);
         self.bfd(spec, &mut topo);
         let tcp = self.tcp(spec);
         self.policy(spec, &mut topo);
         for (i, l) in spec.link.iter().enumerate() {
-            self.link_override(l, &root().key("link").index(i), &mut topo);
+            if !general::defines_link(l) {
+                self.link_override(l, &root().key("link").index(i), &mut topo);
+            }
         }
         self.azure_timer_rules(spec, &mut topo);
         self.gates_and_limits(spec, &topo);
@@ -355,6 +369,15 @@ fn peering_sessions(topo: &Topology, target: Target) -> Vec<SessionIx> {
             .filter(|(_, s)| {
                 s.kind == SessionKind::Peering
                     && s.on.is_some_and(|(ci, sd, _)| ci == c && sd == side)
+            })
+            .map(|(i, _)| SessionIx(i))
+            .collect(),
+        Target::Circuit(c) => topo
+            .sessions
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| {
+                s.kind == SessionKind::Peering && s.on.is_some_and(|(ci, _, _)| ci == c)
             })
             .map(|(i, _)| SessionIx(i))
             .collect(),

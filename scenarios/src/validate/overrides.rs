@@ -437,6 +437,37 @@ impl Validator {
                 }
             }
         }
+        for (i, l) in policy.local_pref.iter().enumerate() {
+            let pp = path.key("local_pref").index(i);
+            let keep = |t: &Topology, target: Target| match target {
+                Target::Session(s) => t
+                    .sessions
+                    .get(s.0)
+                    .is_some_and(|s| s.kind == SessionKind::Peering),
+                _ => true,
+            };
+            let Some(target) = self.resolve(
+                topo,
+                &l.target,
+                &pp.key("target"),
+                &[TargetClass::Circuit, TargetClass::Link, TargetClass::Session],
+                keep,
+                "a circuit (`circuit`), a link (`circuit.primary`) or a link's peering session (`circuit.primary.private`)",
+            ) else {
+                continue;
+            };
+            for s in peering_sessions(topo, target) {
+                let Some(session) = topo.sessions.get(s.0) else {
+                    continue;
+                };
+                // Layer 3: the CE learns Azure's routes from the PE, on the access session.
+                let access = format!("{}.access", session.name);
+                let ix = topo.session(&access).unwrap_or(s);
+                if let Some(sess) = topo.sessions.get_mut(ix.0) {
+                    sess.ends[0].local_pref = Some(l.value);
+                }
+            }
+        }
         for (name, weight) in &policy.connection_weight {
             let pp = path.key("connection_weight").key(name);
             let Some(c) = topo.circuit(name) else {
@@ -465,9 +496,25 @@ impl Validator {
     }
 
     pub(super) fn link_override(&mut self, l: &LinkOverride, path: &KeyPath, topo: &mut Topology) {
+        let Some(target_name) = &l.target else {
+            self.error(
+                Diagnostic::error(path.clone(), "a [[link]] with neither `target` nor `ends`")
+                    .expected("`target = \"NAME\"` to change a link that exists, or `name` and `ends = [\"A\", \"B\"]` for a new link between two routers"),
+            );
+            return;
+        };
+        if let Some(name) = &l.name {
+            self.error(
+                Diagnostic::error(
+                    path.key("name"),
+                    format!("`name = \"{name}\"` on a [[link]] that changes `{target_name}`"),
+                )
+                .expected("`name` only with `ends` (a new link)"),
+            );
+        }
         let Some(target) = self.resolve(
             topo,
-            &l.target,
+            target_name,
             &path.key("target"),
             &[
                 TargetClass::Circuit,
@@ -598,7 +645,7 @@ impl Validator {
 
     /// Warnings for states that keep sessions down, and for prefix counts over a limit.
     pub(super) fn gates_and_limits(&mut self, spec: &ScenarioSpec, topo: &Topology) {
-        let custom = matches!(spec.topology, TopologyChoice::Custom(_));
+        let custom = matches!(spec.topology, Some(TopologyChoice::Custom(_)));
         for (si, s) in topo.sessions.iter().enumerate() {
             if s.kind != SessionKind::Peering {
                 continue;
@@ -661,7 +708,7 @@ impl Validator {
     }
 }
 
-fn apply_bgp(r: &mut topology::Router, o: &BgpRouterOverride) {
+pub(super) fn apply_bgp(r: &mut topology::Router, o: &BgpRouterOverride) {
     if let Some(h) = o.hold_time {
         r.timers.hold_time = h;
         // A new hold time without a keepalive brings the default keepalive back (a third

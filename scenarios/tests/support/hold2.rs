@@ -30,6 +30,12 @@ fn open(asn: u16, hold: u16, id: [u8; 4]) -> Vec<u8> {
 /// The capture: the speaker at 10.0.0.1 opens with hold time 2, the one at 10.0.0.2 opens
 /// with 90 and refuses the first with NOTIFICATION 2/6.
 pub(crate) fn capture(name: &str) -> PathBuf {
+    refused(name, (65_001, 2, [10, 0, 0, 1]), 6)
+}
+
+/// The same exchange with the first OPEN's `(AS, hold time, BGP identifier)` given, refused
+/// with NOTIFICATION 2/`subcode`.
+pub(crate) fn refused(name: &str, (asn, hold, id): (u16, u16, [u8; 4]), subcode: u8) -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
     std::fs::create_dir_all(&dir).expect("temp dir");
     let path = dir.join("hold2.pcapng");
@@ -52,9 +58,9 @@ pub(crate) fn capture(name: &str) -> PathBuf {
         mss: None,
         timestamps: None,
     };
-    let open_a = open(65_001, 2, [10, 0, 0, 1]);
+    let open_a = open(asn, hold, id);
     let open_b = open(65_002, 90, [10, 0, 0, 2]);
-    let notification = message(3, &[2, 6]);
+    let notification = message(3, &[2, subcode]);
     let mut w = PcapngWriter::new(Vec::new(), "test").expect("writer");
     let i = w.add_interface("eth0", "GoBGP to BIRD").expect("interface");
     let t0 = 1_767_225_600_000_000_000u64;

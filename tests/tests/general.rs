@@ -1,0 +1,486 @@
+//! The general topology layer (issue 14): networks described router by router, the
+//! ExpressRoute template on the same layer, and Azure's rules applied to Microsoft's routers
+//! only.
+//!
+//! The command line is driven in process through `scenarios::cli::main`, as in
+//! `measurement.rs`.
+
+use std::path::PathBuf;
+
+use clap::Parser as _;
+use scenarios::report::{PathChange, RunReport};
+use scenarios::scenario::Scenario;
+use scenarios::spec::Via;
+use scenarios::topology::{Role, SessionKind};
+use sim_core::time::{Duration, Instant};
+
+struct Out {
+    code: u8,
+    stdout: String,
+    stderr: String,
+}
+
+fn holdtime(args: &[&str]) -> Out {
+    let cli = match scenarios::cli::Cli::try_parse_from(
+        std::iter::once("holdtime").chain(args.iter().copied()),
+    ) {
+        Ok(c) => c,
+        Err(e) => panic!("holdtime {args:?}: arguments refused: {e}"),
+    };
+    let mut out = Vec::new();
+    let mut err = Vec::new();
+    let code = scenarios::cli::main(&cli, &mut out, &mut err);
+    Out {
+        code,
+        stdout: String::from_utf8_lossy(&out).into_owned(),
+        stderr: String::from_utf8_lossy(&err).into_owned(),
+    }
+}
+
+fn write_temp(name: &str, contents: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("holdtime-general-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join(name);
+    std::fs::write(&path, contents).expect("write temp file");
+    path
+}
+
+fn load_text(name: &str, text: &str) -> Scenario {
+    match scenarios::load_str(name, text) {
+        Ok(l) => l.scenario,
+        Err(e) => panic!("{name} does not load: {e}"),
+    }
+}
+
+/// The rendered diagnostics of a file that must not load.
+fn refused(name: &str, text: &str) -> String {
+    match scenarios::load_str(name, text) {
+        Ok(_) => panic!("{name} loaded, but it must be refused"),
+        Err(e) => e.to_string(),
+    }
+}
+
+fn run(sc: &Scenario, seed: u64) -> RunReport {
+    match scenarios::run(sc, seed, None) {
+        Ok(r) => r,
+        Err(e) => panic!("{}: run failed: {e}", sc.name),
+    }
+}
+
+/// The path distribution of `dir` in force at `t`.
+fn paths_at<'a>(r: &'a RunReport, dir: &str, t: Instant) -> &'a PathChange {
+    r.paths
+        .iter()
+        .rfind(|p| p.direction == dir && p.at <= t)
+        .unwrap_or_else(|| panic!("no path of {dir} by {t}"))
+}
+
+fn at(s: u64) -> Instant {
+    Instant::ZERO + Duration::from_secs(s)
+}
+
+/// Two routers of the user's own, two links, a session on each: `{extra}` is added to each
+/// router's table (timers, BFD) and `{session}` to each session.
+fn lab(extra: &str, session: &str) -> String {
+    format!(
+        r#"name = "lab"
+duration = "3m"
+seed = 1
+
+[[router]]
+name = "edge"
+asn = 65001
+prefixes = ["10.1.0.0/16"]
+{extra}
+
+[[router]]
+name = "core"
+asn = 65002
+prefixes = ["10.2.0.0/16"]
+{extra}
+
+[[link]]
+name = "primary"
+ends = ["edge", "core"]
+
+[[link]]
+name = "secondary"
+ends = ["edge", "core"]
+
+[[session]]
+ends = ["edge", "core"]
+link = "primary"
+{session}
+
+[[session]]
+ends = ["edge", "core"]
+link = "secondary"
+
+[[fault]]
+at = "2m"
+kind = "silent"
+target = "primary"
+"#
+    )
+}
+
+/// The same lab through the ExpressRoute template: the on-premises CE against Microsoft's
+/// MSEEs, with the same timers and BFD asked for on the CE.
+fn template_lab(bgp: &str, bfd: &str) -> String {
+    format!(
+        r#"name = "template lab"
+topology = "single-ce"
+duration = "3m"
+seed = 1
+
+[bgp]
+{bgp}
+
+[bfd]
+{bfd}
+"#
+    )
+}
+
+#[test]
+fn hold_9s_and_bfd_100ms_are_a_labs_own_but_refused_towards_an_msee() {
+    // The general form: accepted, and the session runs them.
+    let sc = load_text(
+        "lab.toml",
+        &lab(
+            "hold_time = \"9s\"\nkeepalive = \"3s\"\nbfd = { interval = \"100ms\", multiplier = 3 }",
+            "",
+        ),
+    );
+    let edge = sc.topology.router("edge").expect("edge");
+    let r = &sc.topology.routers[edge.0];
+    assert_eq!(r.role, Role::Router);
+    assert_eq!(r.timers.hold_time, Duration::from_secs(9));
+    assert_eq!(r.bfd.map(|b| b.interval), Some(Duration::from_millis(100)));
+    assert!(sc.warnings.is_empty(), "{:?}", sc.warnings);
+    let report = run(&sc, 1);
+    let detection = report
+        .detections
+        .iter()
+        .find(|d| d.router == "edge" && d.session == "primary")
+        .expect("edge detects the silent primary");
+    // BFD at 100 ms x 3 (75-100 % jitter): within (0.2, 0.3] s, not the MSEE's 300 ms floor.
+    let after = detection.at - at(120);
+    assert!(
+        after > Duration::from_millis(200) && after <= Duration::from_millis(300),
+        "edge detected after {after}"
+    );
+
+    // The same values towards an MSEE: the hold time is refused at its key, and the BFD
+    // interval is raised to 300 ms with a warning at its key.
+    let text = template_lab("hold_time = \"9s\"\nkeepalive = \"3s\"", "enabled = true");
+    let e = refused("template.toml", &text);
+    assert!(
+        e.contains("template.toml:7:13")
+            && e.contains("hold time 9s on `ce1` is below what the MSEE accepts"),
+        "{e}"
+    );
+    let sc = load_text(
+        "template.toml",
+        &template_lab(
+            "hold_time = \"30s\"",
+            "enabled = true\ninterval = \"100ms\"\nmultiplier = 3",
+        ),
+    );
+    let warning = sc
+        .warnings
+        .iter()
+        .map(|d| format!("{d:?}"))
+        .find(|d| d.contains("runs at 300ms"))
+        .unwrap_or_else(|| panic!("no BFD warning in {:?}", sc.warnings));
+    assert!(
+        warning.contains("line: 12") || warning.contains("12"),
+        "{warning}"
+    );
+}
+
+#[test]
+fn a_session_of_the_general_form_may_not_end_on_microsofts_router() {
+    let text = r#"name = "to the msee"
+topology = "single-ce"
+duration = "1m"
+
+[[router]]
+name = "mine"
+asn = 65010
+prefixes = ["10.50.0.0/16"]
+
+[[link]]
+name = "sneaky"
+ends = ["mine", "msee1"]
+"#;
+    let e = refused("msee.toml", text);
+    assert!(
+        e.contains("msee.toml:12:17") && e.contains("`msee1` is Microsoft's router"),
+        "{e}"
+    );
+}
+
+#[test]
+fn bad_general_form_inputs_are_refused_at_their_key() {
+    let base = lab("", "");
+    // Each case: what is changed, and the line:col and words of the error.
+    let cases: [(&str, String, &str, &str); 5] = [
+        (
+            "unknown router in a link",
+            base.replace(
+                "ends = [\"edge\", \"core\"]\n\n[[link]]\nname = \"secondary\"",
+                "ends = [\"edge\", \"kore\"]\n\n[[link]]\nname = \"secondary\"",
+            ),
+            "19:17",
+            "unknown router `kore`",
+        ),
+        (
+            "a duplicate name",
+            base.replace("name = \"secondary\"", "name = \"edge\""),
+            "22:8",
+            "the name `edge` is already used",
+        ),
+        (
+            "hold time 2 s",
+            lab("hold_time = \"2s\"", ""),
+            "9:13",
+            "hold time 2s is not allowed",
+        ),
+        (
+            "a session over a link that does not join its ends",
+            format!(
+                "{base}\n[[router]]\nname = \"third\"\nasn = 65003\n\n[[session]]\nends = [\"edge\", \"third\"]\nlink = \"primary\"\n"
+            ),
+            "45:8",
+            "the path does not end at `third`",
+        ),
+        (
+            "overlapping sites",
+            base.replace(
+                "prefixes = [\"10.2.0.0/16\"]",
+                "prefixes = [\"10.1.128.0/17\"]",
+            ),
+            "14:12",
+            "10.1.128.0/17 overlaps 10.1.0.0/16 of `edge`",
+        ),
+    ];
+    let mut wrong = Vec::new();
+    for (what, text, place, words) in cases {
+        let e = refused("bad.toml", &text);
+        if !(e.contains(&format!("bad.toml:{place}")) && e.contains(words)) {
+            wrong.push(format!("{what}: expected `{words}` at {place}:\n{e}"));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+#[test]
+fn local_pref_and_prepend_pick_the_primary_both_ways_and_the_secondary_takes_over() {
+    let sc = load_text(
+        "lab.toml",
+        &lab(
+            "hold_time = \"9s\"\nkeepalive = \"3s\"",
+            "policy.edge = { local_pref = 200 }",
+        ),
+    );
+    let r = run(&sc, 1);
+    let before = paths_at(&r, "edge_to_core", at(60));
+    assert_eq!(before.flows_via_link(Via::Network, Some("primary")), 1);
+    // Without a prepend the core ties the two sessions and picks by its own rules; the edge's
+    // local preference only decides the edge's way.
+    let after = paths_at(&r, "edge_to_core", at(179));
+    assert_eq!(after.flows_via_link(Via::Network, Some("secondary")), 1);
+
+    // Export policy: with the edge advertising nothing over the secondary, the core has no
+    // way back once the primary is gone.
+    let sc = load_text(
+        "lab.toml",
+        &lab("hold_time = \"9s\"\nkeepalive = \"3s\"", "").replace(
+            "link = \"secondary\"",
+            "link = \"secondary\"\npolicy.edge = { export = [\"192.0.2.0/24\"] }",
+        ),
+    );
+    let r = run(&sc, 1);
+    assert_eq!(
+        paths_at(&r, "core_to_edge", at(179)).lost,
+        1,
+        "core_to_edge must be lost: the edge exports nothing over the secondary"
+    );
+    assert_eq!(
+        paths_at(&r, "edge_to_core", at(179)).flows_via_link(Via::Network, Some("secondary")),
+        1,
+        "edge_to_core still has the core's route over the secondary"
+    );
+}
+
+#[test]
+fn import_filter_and_med_change_the_way_taken() {
+    // Triangle: with a's import over c-a refusing b's prefix, the long way round is gone.
+    let triangle = scenarios::library::get("triangle")
+        .expect("triangle")
+        .source;
+    let filtered = triangle.replace(
+        "[[session]]\nends = [\"c\", \"a\"]",
+        "[[session]]\nends = [\"c\", \"a\"]\npolicy.a = { import = [\"10.3.0.0/16\"] }",
+    );
+    assert_ne!(
+        filtered, triangle,
+        "the triangle's c-a session is where the test expects it"
+    );
+    let r = run(&load_text("triangle-filtered.toml", &filtered), 1);
+    assert_eq!(paths_at(&r, "a_to_b", at(180)).lost, 1);
+    let r = run(&load_text("triangle.toml", triangle), 1);
+    assert_eq!(
+        paths_at(&r, "a_to_b", at(180)).flows_via_link(Via::Network, Some("c-a")),
+        1
+    );
+
+    // MED: the core prefers the lower MED the edge sets on the secondary (same neighbour AS,
+    // RFC 4271 §9.1.2.2 c), so the core's traffic leaves by the secondary.
+    let text = lab("", "policy.edge = { med = 50 }").replace(
+        "link = \"secondary\"",
+        "link = \"secondary\"\npolicy.edge = { med = 10 }",
+    );
+    let r = run(&load_text("med.toml", &text), 1);
+    assert_eq!(
+        paths_at(&r, "core_to_edge", at(60)).flows_via_link(Via::Network, Some("secondary")),
+        1
+    );
+    let text = lab("", "policy.edge = { med = 10 }").replace(
+        "link = \"secondary\"",
+        "link = \"secondary\"\npolicy.edge = { med = 50 }",
+    );
+    let r = run(&load_text("med.toml", &text), 1);
+    assert_eq!(
+        paths_at(&r, "core_to_edge", at(60)).flows_via_link(Via::Network, Some("primary")),
+        1
+    );
+}
+
+#[test]
+fn per_link_local_pref_in_the_template_moves_every_on_premises_flow_to_the_primary() {
+    let base = r#"name = "lp"
+topology = "expressroute-vpn-failover"
+duration = "2m"
+seed = 1
+
+[[probe]]
+from = "onprem"
+to = "vnet"
+flows = 16
+"#;
+    let spread = run(&load_text("lp.toml", base), 1);
+    let p = paths_at(&spread, "onprem_to_vnet", at(110));
+    let on_secondary = p.flows_via_link(Via::Expressroute, Some("circuit.secondary"));
+    assert!(
+        on_secondary > 0,
+        "without a per-link preference ce2's flows take the secondary: {}",
+        p.describe()
+    );
+    let text =
+        format!("{base}\n[[policy.local_pref]]\ntarget = \"circuit.primary\"\nvalue = 200\n");
+    let sc = load_text("lp.toml", &text);
+    let ce1_end = sc
+        .topology
+        .sessions
+        .iter()
+        .find(|s| s.name == "circuit.primary.private")
+        .map(|s| s.ends[0].local_pref);
+    assert_eq!(ce1_end, Some(Some(200)));
+    let preferred = run(&sc, 1);
+    let p = paths_at(&preferred, "onprem_to_vnet", at(110));
+    assert_eq!(
+        p.flows_via_link(Via::Expressroute, Some("circuit.primary")),
+        16,
+        "every flow prefers the primary (ce2 over iBGP to ce1): {}",
+        p.describe()
+    );
+}
+
+#[test]
+fn a_vpn_only_site_runs_without_circuit_gateway_or_ce() {
+    let sc = scenarios::load("vpn-only")
+        .expect("vpn-only loads")
+        .scenario;
+    let t = &sc.topology;
+    assert!(t.circuits.is_empty() && t.er_gateway.is_none());
+    assert!(
+        t.routers
+            .iter()
+            .all(|r| r.role != Role::Ce && r.role != Role::Msee)
+    );
+    let r = run(&sc, 1);
+    let verdicts = scenarios::report::evaluate(&sc, &r);
+    assert!(verdicts.iter().all(|v| v.pass), "{verdicts:?}");
+    // No circuit and no VPN: nothing to reach Azure with.
+    let e = refused(
+        "nothing.toml",
+        "name = \"n\"\nduration = \"1m\"\n[topology]\ncustomer_asn = 65001\nonprem_prefixes = [\"10.1.0.0/16\"]\n[[topology.vnet]]\nname = \"vnet\"\nprefixes = [\"10.10.0.0/16\"]\n",
+    );
+    assert!(e.contains("neither a circuit nor a VPN"), "{e}");
+}
+
+#[test]
+fn topology_show_prints_the_general_form_of_templates_files_and_labs() {
+    let out = holdtime(&["topology", "show", "--expand", "single-ce"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stdout.contains("[[router]]\nname = \"msee1\"\n# role: msee (made by the template, Microsoft's: Azure's rules apply)"));
+    assert!(
+        out.stdout
+            .contains("[[session]]\nname = \"circuit.primary.private\"\n# kind: peering")
+    );
+    assert!(
+        out.stdout
+            .contains("[[site]]\nname = \"onprem\"\nrouters = [\"ce1\"]")
+    );
+    // Without --expand a built-in topology prints as the template's own TOML.
+    let out = holdtime(&["topology", "show", "single-ce"]);
+    assert!(out.stdout.contains("ce_routers = 1") && !out.stdout.contains("[[router]]"));
+    // A scenario file of the general form prints its own routers, unmarked.
+    let path = write_temp("lab.toml", &lab("", ""));
+    let out = holdtime(&["topology", "show", path.to_str().expect("utf-8")]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stdout
+            .contains("[[router]]\nname = \"edge\"\nasn = 65001")
+    );
+    assert!(!out.stdout.contains("made by the template"));
+    // Something that is none of these.
+    let out = holdtime(&["topology", "show", "no-such-thing"]);
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr.contains("neither a built-in topology"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn the_template_expands_to_routers_links_and_sessions_of_the_general_layer() {
+    // Every session of every built-in topology runs over segments that chain its two ends,
+    // the layer a general-form session is checked against.
+    for (name, _) in scenarios::validate::BUILTIN_TOPOLOGIES {
+        let sc = load_text(
+            name,
+            &format!("name = \"{name}\"\ntopology = \"{name}\"\nduration = \"1s\"\n"),
+        );
+        let t = &sc.topology;
+        for s in &t.sessions {
+            assert_ne!(s.kind, SessionKind::User, "{name}: {}", s.name);
+            assert!(!s.path.is_empty(), "{name}: {} has no path", s.name);
+        }
+        assert!(
+            t.routers.iter().all(|r| r.role != Role::Router),
+            "{name}: the template makes no router of the general form"
+        );
+        let form = scenarios::topology::general_form(t);
+        for r in &t.routers {
+            assert!(
+                form.contains(&format!("name = \"{}\"", r.name)),
+                "{name}: {}",
+                r.name
+            );
+        }
+    }
+}
