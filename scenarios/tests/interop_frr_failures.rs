@@ -19,10 +19,9 @@ use std::time::Duration as StdDuration;
 
 use bgp::fsm::profile::{Profile, RouteInstall};
 use interop_support::{
-    Daemon, Netns, Predicted, assert_series, poll, predicted_hold_detection, require, require_root,
-    silent_failure, silent_failures, temp_dir,
+    Daemon, Netns, assert_failure_series, poll, require, require_root, silent_failure,
+    silent_failures, temp_dir,
 };
-use sim_core::time::Duration;
 
 /// bgpd and vtysh, or `None` (skipped) when FRR is missing.
 fn frr_or_skip() -> Option<(PathBuf, PathBuf)> {
@@ -115,31 +114,14 @@ fn thirty_silent_failures_frr_detects_and_moves_its_kernel_route_as_its_profile_
             |ns, port| start_frr_fast(ns, port).ok_or_else(|| "FRR is missing".to_owned()),
         )
     });
-    let hold = Duration::from_secs(3);
-    let keepalive = Duration::from_secs(1);
-    let detection = predicted_hold_detection(&Profile::FRR, hold, keepalive);
-    let slack = StdDuration::from_millis(150);
-    let detections: Vec<StdDuration> = measured.iter().map(|m| m.detection).collect();
-    assert_series(
-        "FRR's detection after the silence",
-        &detections,
-        detection,
-        slack,
-    );
     let RouteInstall::After(install) = Profile::FRR.route_install else {
         panic!("frr's route install is {:?}", Profile::FRR.route_install)
     };
-    let install = StdDuration::from_nanos(install.as_nanos());
-    let route = Predicted {
-        lo: detection.lo + install,
-        hi: detection.hi + install,
-        mean: detection.mean + install,
-    };
-    let routes: Vec<StdDuration> = measured.iter().map(|m| m.route).collect();
-    assert_series(
-        "FRR's kernel route moved after the silence",
-        &routes,
-        route,
-        slack,
+    assert_failure_series(
+        "FRR",
+        &measured,
+        &Profile::FRR,
+        StdDuration::from_nanos(install.as_nanos()),
+        StdDuration::from_millis(150),
     );
 }

@@ -759,3 +759,111 @@ pub fn assert_series(what: &str, values: &[StdDuration], predicted: Predicted, s
         predicted.mean
     );
 }
+
+/// The end of a "frozen daemon" test: the daemon was frozen (SIGSTOP: its socket stays open
+/// and nothing more arrives) at `frozen_at` after `t0` (`None`: it never was Established), and
+/// our run's hold timer must have expired within the `rfc4271` window for the negotiated
+/// timers, `(H − K, H]` after the freeze (our profile does not jitter the hold timer; the
+/// daemon's keepalives came every K). 300 ms slack: our run's clock starts a few ms after
+/// `t0`, and no polling is involved.
+///
+/// # Panics
+///
+/// When the daemon never was Established, our hold timer never expired, or it expired
+/// outside the window.
+pub fn assert_we_detected_the_freeze(
+    daemon: &str,
+    frozen_at: Option<StdDuration>,
+    summary: &SessionSummary,
+    text: &str,
+) {
+    let Some(frozen_at) = frozen_at else {
+        panic!("never Established:\n{text}")
+    };
+    let Some(expired) = line_time(text, "hold timer expired") else {
+        panic!("our hold timer never expired:\n{text}")
+    };
+    let predicted = window(&bgp::fsm::profile::Profile::RFC4271, summary, text);
+    assert_within(
+        &format!("we detected the frozen {daemon} after"),
+        expired.saturating_sub(frozen_at),
+        predicted,
+        StdDuration::from_millis(300),
+        text,
+    );
+}
+
+/// Freezes `daemon` half a second after it became Established (a keepalive exchange
+/// happened), and returns when, after `t0`: the silent failure seen from our side.
+pub fn freeze_after_a_keepalive(daemon: &Daemon, t0: std::time::Instant) -> StdDuration {
+    std::thread::sleep(StdDuration::from_millis(500));
+    daemon.freeze();
+    t0.elapsed()
+}
+
+/// The end of an "our silence" test: we went silent at `silent_at` after `t0`, and the daemon
+/// (polled by the test) took its session down at `went_down` after `t0` (`None`: never,
+/// `daemon_log` says what it showed); that must lie in the window `profile` predicts for the
+/// negotiated timers ([`window`]), with `slack` for the polling interval and a loaded machine.
+///
+/// # Panics
+///
+/// When the session never went down or went down outside the window.
+pub fn assert_daemon_detected_our_silence(
+    daemon: &str,
+    profile: &bgp::fsm::profile::Profile,
+    (silent_at, went_down): (StdDuration, Option<StdDuration>),
+    slack: StdDuration,
+    (summary, text, daemon_log): (&SessionSummary, &str, &str),
+) {
+    let Some(went_down) = went_down else {
+        panic!("{daemon}'s session never went down:\n{daemon_log}\n{text}")
+    };
+    let predicted = window(profile, summary, text);
+    assert_within(
+        &format!("{daemon} detected our silence after"),
+        went_down.saturating_sub(silent_at),
+        predicted,
+        slack,
+        text,
+    );
+}
+
+/// The end of a series of [`silent_failures`] against `daemon` with keepalive 1 s / hold 3 s:
+/// its detections must follow [`predicted_hold_detection`] for `profile`, and its kernel route
+/// the same window `install` later (the profile's route-install latency after a detection:
+/// zero when the route goes in the wake-up that sends the NOTIFICATION), each through
+/// [`assert_series`] with `slack`.
+///
+/// # Panics
+///
+/// As [`assert_series`].
+pub fn assert_failure_series(
+    daemon: &str,
+    measured: &[Measured],
+    profile: &bgp::fsm::profile::Profile,
+    install: StdDuration,
+    slack: StdDuration,
+) {
+    let detection =
+        predicted_hold_detection(profile, Duration::from_secs(3), Duration::from_secs(1));
+    let detections: Vec<StdDuration> = measured.iter().map(|m| m.detection).collect();
+    assert_series(
+        &format!("{daemon}'s detection after the silence"),
+        &detections,
+        detection,
+        slack,
+    );
+    let route = Predicted {
+        lo: detection.lo + install,
+        hi: detection.hi + install,
+        mean: detection.mean + install,
+    };
+    let routes: Vec<StdDuration> = measured.iter().map(|m| m.route).collect();
+    assert_series(
+        &format!("{daemon}'s kernel route moved after the silence"),
+        &routes,
+        route,
+        slack,
+    );
+}
