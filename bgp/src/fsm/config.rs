@@ -29,6 +29,9 @@ pub struct Config {
     /// `connect delay time`); `None` takes the profile's. Raised to the profile's
     /// `min_connect_delay`.
     pub connect_delay: Option<Duration>,
+    /// MinRouteAdvertisementIntervalTimer (RFC 4271 §9.2.1.1) in place of the profile's
+    /// eBGP or iBGP value; `None` takes the profile's.
+    pub mrai: Option<Duration>,
     /// Automatic-restart delay after the first error (§8.1.1 IdleHoldTime; BIRD's first
     /// `error wait time`; FRR's initial start timer); `None` takes the profile's.
     pub idle_hold: Option<Duration>,
@@ -110,6 +113,7 @@ impl Config {
             keepalive: None,
             connect_retry: None,
             connect_delay: None,
+            mrai: None,
             idle_hold: None,
             idle_hold_max: None,
             idle_hold_forget: None,
@@ -170,10 +174,12 @@ impl Config {
         }
     }
 
-    /// The MRAI for this peer.
+    /// The MRAI for this peer: the configured one, else the profile's for eBGP or iBGP.
     #[must_use]
     pub fn mrai(&self) -> Duration {
-        if self.internal {
+        if let Some(m) = self.mrai {
+            m
+        } else if self.internal {
             self.profile.mrai_ibgp
         } else {
             self.profile.mrai_ebgp

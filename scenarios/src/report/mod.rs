@@ -767,13 +767,19 @@ impl RunReport {
                     None => value(Quantity::Duration(Duration::ZERO)),
                 }
             }
-            Metric::ProbesLost(dir) => value(Quantity::Count(
-                self.probes
+            // A direction without probe packets has no count at all (not 0).
+            Metric::ProbesLost(dir) => {
+                let mut stats = self
+                    .probes
                     .iter()
                     .filter(|p| p.direction == *dir)
-                    .map(|p| p.lost)
-                    .sum(),
-            )),
+                    .peekable();
+                if stats.peek().is_none() {
+                    Observation::NotObserved
+                } else {
+                    value(Quantity::Count(stats.map(|p| p.lost).sum()))
+                }
+            }
             Metric::BytesDropped(dir) => value(Quantity::Count(
                 self.bytes_dropped
                     .iter()

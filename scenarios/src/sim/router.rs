@@ -261,6 +261,7 @@ impl RouterRt {
             cfg.keepalive = me.timers.keepalive;
             cfg.connect_retry = Some(me.timers.connect_retry);
             cfg.connect_delay = me.timers.connect_delay;
+            cfg.mrai = me.timers.mrai;
             cfg.idle_hold = me.timers.idle_hold;
             cfg.idle_hold_max = me.timers.idle_hold_max;
             cfg.idle_hold_forget = me.timers.idle_hold_forget;
