@@ -69,6 +69,10 @@ pub struct Config {
     /// routes as stale as a lost connection does (RFC 8538 §4). Ignored without
     /// [`Self::graceful_restart`].
     pub graceful_restart_notification: bool,
+    /// With the N bit in force, send an Administrative Reset (Cease 6/4, an operator's clear)
+    /// as a Hard Reset too: RFC 8538 §5.1 leaves that subcode to "user control" (FRR's `bgp
+    /// hard-administrative-reset`, off by default); the other Ceases follow §5.1's table.
+    pub hard_administrative_reset: bool,
     /// The peer is internal (same AS): selects the iBGP MRAI.
     pub internal: bool,
     /// ADD-PATH (RFC 7911): per family, whether we can receive and/or send multiple paths.
@@ -122,6 +126,7 @@ impl Config {
             extended_message: false,
             graceful_restart: None,
             graceful_restart_notification: false,
+            hard_administrative_reset: false,
             internal: local_as == remote_as,
             add_path: Vec::new(),
         }

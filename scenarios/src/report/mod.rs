@@ -331,7 +331,8 @@ pub enum TimelineEvent {
         /// How many routes.
         routes: u64,
         /// `kept`, or why they were withdrawn: `restart_time_expired`, `end_of_rib`,
-        /// `not_preserved` (back without graceful restart for the family), `stale_path_time`.
+        /// `not_preserved` (back without graceful restart for the family), `stale_path_time`,
+        /// `hard_reset` (a Cease / Hard Reset sent or received, RFC 8538 §3).
         what: String,
         /// When kept: when they are withdrawn unless the session is Established first.
         until: Option<Instant>,
