@@ -441,6 +441,10 @@ pub struct BgpSection {
     /// wake-up, others at once).
     #[serde(default)]
     pub route_install: Option<Duration>,
+    /// A FIB programmed one prefix at a time: each prefix takes this long, queued behind the
+    /// router's earlier changes, after `route_install` (a hardware FIB; off by default).
+    #[serde(default)]
+    pub route_install_per_prefix: Option<Duration>,
     /// The implementation whose timer behaviour to model.
     #[serde(default)]
     pub profile: Option<Profile>,
@@ -498,6 +502,10 @@ pub struct BgpRouterOverride {
     /// wake-up, others at once).
     #[serde(default)]
     pub route_install: Option<Duration>,
+    /// A FIB programmed one prefix at a time: each prefix takes this long, queued behind the
+    /// router's earlier changes, after `route_install` (a hardware FIB; off by default).
+    #[serde(default)]
+    pub route_install_per_prefix: Option<Duration>,
     /// The implementation whose timer behaviour to model.
     #[serde(default)]
     pub profile: Option<Profile>,
@@ -701,6 +709,10 @@ pub struct RouterSpec {
     /// Route-install latency.
     #[serde(default)]
     pub route_install: Option<Duration>,
+    /// A FIB programmed one prefix at a time: each prefix takes this long, queued behind the
+    /// router's earlier changes, after `route_install` (a hardware FIB; off by default).
+    #[serde(default)]
+    pub route_install_per_prefix: Option<Duration>,
     /// Equal-cost paths installed (default 1).
     #[serde(default)]
     pub maximum_paths: Option<u8>,
@@ -729,6 +741,7 @@ impl RouterSpec {
             graceful_restart: self.graceful_restart,
             graceful_restart_notification: self.graceful_restart_notification,
             route_install: self.route_install,
+            route_install_per_prefix: self.route_install_per_prefix,
             profile: self.profile,
             maximum_paths: self.maximum_paths,
         }

@@ -573,3 +573,41 @@ fn mrai_paces_the_advertisement_of_a_route_learned_after_the_first_update() {
         "{err}"
     );
 }
+
+/// A FIB programmed one prefix at a time (`route_install_per_prefix`): in the triangle, b
+/// originates 201 prefixes; when a-b goes down, a reprograms all 201 (via c) one after the
+/// other, 1 ms each after FRR's 70 ms, while b moves its single route to a's hosts. So a
+/// converges after 70 + 201 ms and b after 71 ms; without the key both take FRR's 70 ms.
+#[test]
+fn a_serial_fib_takes_its_time_per_prefix() {
+    let base = include_str!("../../scenarios/library/triangle.toml");
+    let many: Vec<String> = (0..200)
+        .map(|i| format!("\"10.{}.{}.0/24\"", 20 + i / 250, i % 250))
+        .collect();
+    let text = base.replace(
+        "name = \"b\"\nasn = 65002\nprefixes = [\"10.2.0.0/16\"]",
+        &format!(
+            "name = \"b\"\nasn = 65002\nprefixes = [\"10.2.0.0/16\", {}]",
+            many.join(", ")
+        ),
+    );
+    assert_ne!(text, base);
+    let convergence = |text: &str| {
+        let r = run(&load_text("triangle.toml", text), 1);
+        let of = |router: &str| {
+            r.convergence
+                .iter()
+                .find(|c| c.router == router)
+                .map(|c| c.after_fault)
+                .unwrap_or_else(|| panic!("no convergence of {router}: {:?}", r.convergence))
+        };
+        (of("a"), of("b"))
+    };
+    let ms = Duration::from_millis;
+    assert_eq!(convergence(&text), (ms(70), ms(70)));
+    let serial = text.replace(
+        "hold_time = \"9s\"\n",
+        "hold_time = \"9s\"\nroute_install_per_prefix = \"1ms\"\n",
+    );
+    assert_eq!(convergence(&serial), (ms(271), ms(71)));
+}

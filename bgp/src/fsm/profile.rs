@@ -171,6 +171,18 @@ pub enum RouteInstall {
         /// The longest the loop sleeps when nothing wakes it.
         cap: Duration,
     },
+    /// A FIB programmed one prefix at a time (a hardware FIB behind a line-card agent): each
+    /// change waits `base` after its best-path change, then for the changes queued before it
+    /// (the router's own, in the order the RIB made them), then takes `per_prefix` to program.
+    /// So the k-th prefix of a batch of n moves `base + k·per_prefix` after the change, and a
+    /// flood delays whatever is queued behind it. No built-in profile uses it: a scenario sets
+    /// it per router (`route_install_per_prefix`), from the router's programming rate.
+    Serial {
+        /// Fixed latency before programming starts.
+        base: Duration,
+        /// Time to program one prefix.
+        per_prefix: Duration,
+    },
 }
 
 /// When a session acts on its hold timer's expiry: sends the NOTIFICATION (Hold Timer

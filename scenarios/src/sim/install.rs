@@ -34,6 +34,8 @@ struct Queue {
     waiting: VecDeque<Batch>,
     /// The scheduled `Ev::Install` for this router: when, and its engine id.
     timer: Option<(Instant, EventId)>,
+    /// [`RouteInstall::Serial`]: when the last queued prefix is programmed.
+    busy_until: Instant,
 }
 
 /// Every router's route-install state.
@@ -55,6 +57,7 @@ impl Install {
                     model,
                     waiting: VecDeque::new(),
                     timer: None,
+                    busy_until: Instant::ZERO,
                 })
                 .collect(),
         }
@@ -79,6 +82,42 @@ impl Install {
                 Some(wake)
             }
             RouteInstall::NextWakeUp { .. } => None,
+            RouteInstall::Serial { base, per_prefix } => Some(now + base + per_prefix),
+        }
+    }
+
+    /// The batches `changes` of router `r`, made now, wait as: one batch for every model but
+    /// [`RouteInstall::Serial`], which programs them one at a time behind what is already
+    /// queued (one batch per prefix); `Err(changes)` when they go into the FIB at once.
+    pub(crate) fn batches(
+        &mut self,
+        r: usize,
+        now: Instant,
+        timer_driven: bool,
+        next_timer: Option<Instant>,
+        changes: Vec<(IpNet, Vec<SessIx>)>,
+    ) -> Result<Vec<Batch>, Vec<(IpNet, Vec<SessIx>)>> {
+        let Some(q) = self.queues.get_mut(r) else {
+            return Err(changes);
+        };
+        if let RouteInstall::Serial { base, per_prefix } = q.model {
+            let mut t = q.busy_until.max(now + base);
+            let out = changes
+                .into_iter()
+                .map(|c| {
+                    t += per_prefix;
+                    Batch {
+                        due: t,
+                        changes: vec![c],
+                    }
+                })
+                .collect();
+            q.busy_until = t;
+            return Ok(out);
+        }
+        match self.due(r, now, timer_driven, next_timer) {
+            Some(due) => Ok(vec![Batch { due, changes }]),
+            None => Err(changes),
         }
     }
 
@@ -147,6 +186,7 @@ impl Install {
     pub(crate) fn discard(&mut self, r: usize) -> Option<EventId> {
         let q = self.queues.get_mut(r)?;
         q.waiting.clear();
+        q.busy_until = Instant::ZERO;
         q.timer.take().map(|(_, id)| id)
     }
 }
@@ -183,6 +223,38 @@ mod tests {
         assert_eq!(i.due(2, now, true, Some(at(1500))), Some(at(1501)));
         assert_eq!(i.due(2, now, true, Some(at(9000))), Some(at(4000)));
         assert_eq!(i.due(2, now, true, None), Some(at(4000)));
+    }
+
+    #[test]
+    fn a_serial_fib_programs_one_prefix_after_another_behind_its_queue() {
+        let p = |n: u8| -> (IpNet, Vec<SessIx>) {
+            (
+                IpNet::V4(ipnet::Ipv4Net::new([10, n, 0, 0].into(), 16).expect("prefix")),
+                Vec::new(),
+            )
+        };
+        let mut i = Install::new([RouteInstall::Serial {
+            base: Duration::from_millis(10),
+            per_prefix: Duration::from_millis(2),
+        }]);
+        let due = |b: &[Batch]| b.iter().map(|b| b.due).collect::<Vec<_>>();
+        let first = i
+            .batches(0, at(1000), false, None, vec![p(1), p(2), p(3)])
+            .expect("queued");
+        assert_eq!(due(&first), [at(1012), at(1014), at(1016)]);
+        // A change 1 ms later waits for the three before it.
+        let second = i
+            .batches(0, at(1001), false, None, vec![p(4)])
+            .expect("queued");
+        assert_eq!(due(&second), [at(1018)]);
+        // Once the queue has drained, only the base latency is left.
+        let third = i
+            .batches(0, at(5000), false, None, vec![p(5)])
+            .expect("queued");
+        assert_eq!(due(&third), [at(5012)]);
+        // Other models keep one batch, or none when installed at once.
+        let mut j = Install::new([RouteInstall::Immediate]);
+        assert!(j.batches(0, at(1000), false, None, vec![p(1)]).is_err());
     }
 
     #[test]

@@ -63,7 +63,7 @@ use sim_core::time::{Duration, Instant};
 use super::azure::Azure;
 use super::faults::FaultState;
 use super::forwarding::{Forwarding, end_of};
-use super::install::{Batch, Install};
+use super::install::Install;
 use super::measure::Measure;
 use super::net::{CapturePoint, CloseCause, Net, NetEvent, PathNode, SessIx, Upcall};
 use super::router::{Out, RouterRt, RtEvent, SessionDown};
@@ -316,11 +316,20 @@ impl<'a> World<'a> {
             ],
             fwd,
             install: Install::new(topo.routers.iter().map(|r| {
-                // A scenario's `route_install` is a constant in place of the profile's model.
-                match r.timers.route_install {
-                    Some(d) if d.is_zero() => RouteInstall::Immediate,
-                    Some(d) => RouteInstall::After(d),
-                    None => r.profile.behaviour().route_install,
+                // A scenario's `route_install` is a constant in place of the profile's model;
+                // with `route_install_per_prefix` the FIB programs one prefix at a time after
+                // that constant (without one: the profile's constant, FRR's 70 ms, else 0).
+                match (r.timers.route_install, r.timers.route_install_per_prefix) {
+                    (base, Some(per_prefix)) if !per_prefix.is_zero() => RouteInstall::Serial {
+                        base: base.unwrap_or(match r.profile.behaviour().route_install {
+                            RouteInstall::After(d) => d,
+                            _ => Duration::ZERO,
+                        }),
+                        per_prefix,
+                    },
+                    (Some(d), _) if d.is_zero() => RouteInstall::Immediate,
+                    (Some(d), _) => RouteInstall::After(d),
+                    (None, _) => r.profile.behaviour().route_install,
                 }
             })),
             timer_dispatch: None,
@@ -932,14 +941,24 @@ impl<'a> World<'a> {
         if !is_er_gateway {
             let timer_driven = self.timer_dispatch == Some(r);
             let next_timer = self.routers[r].bgp_deadline();
-            if let Some(due) = self.install.due(r, now, timer_driven, next_timer) {
-                if let Some(at) = self.install.push(r, Batch { due, changes }) {
-                    self.schedule_install(r, at);
+            match self
+                .install
+                .batches(r, now, timer_driven, next_timer, changes)
+            {
+                Ok(batches) => {
+                    for b in batches {
+                        if let Some(at) = self.install.push(r, b) {
+                            self.schedule_install(r, at);
+                        }
+                    }
                 }
-                return;
+                Err(changes) => {
+                    // Installed at once: whatever the router's loop still held goes first.
+                    self.wake(r);
+                    self.install_fib(r, now, changes);
+                }
             }
-            // Installed at once: whatever the router's loop still held goes first.
-            self.wake(r);
+            return;
         }
         self.install_fib(r, now, changes);
     }

@@ -88,6 +88,7 @@ pub fn general_form(topo: &Topology) -> String {
             ("idle_hold_forget", t.idle_hold_forget),
             ("graceful_restart", t.graceful_restart),
             ("route_install", t.route_install),
+            ("route_install_per_prefix", t.route_install_per_prefix),
         ] {
             if let Some(v) = v {
                 let _ = writeln!(o, "{key} = \"{}\"", dur(v));

@@ -336,6 +336,9 @@ pub struct BgpTimers {
     /// A constant route-install latency in place of the profile's model; `None`: the
     /// profile's.
     pub route_install: Option<Duration>,
+    /// Time to program one prefix in a FIB programmed one prefix at a time, after
+    /// `route_install`; `None`: the profile's model.
+    pub route_install_per_prefix: Option<Duration>,
 }
 
 impl BgpTimers {
@@ -352,6 +355,7 @@ impl BgpTimers {
         graceful_restart: None,
         graceful_restart_notification: false,
         route_install: None,
+        route_install_per_prefix: None,
     };
 }
 

@@ -75,6 +75,7 @@ fn profile_timers(profile: Profile) -> BgpTimers {
         graceful_restart: None,
         graceful_restart_notification: false,
         route_install: None,
+        route_install_per_prefix: None,
     }
 }
 
@@ -133,6 +134,7 @@ impl Validator {
             graceful_restart: b.graceful_restart,
             graceful_restart_notification: b.graceful_restart_notification,
             route_install: b.route_install,
+            route_install_per_prefix: b.route_install_per_prefix,
             profile: b.profile,
             maximum_paths: b.maximum_paths,
         });

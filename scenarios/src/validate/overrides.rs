@@ -33,6 +33,7 @@ impl Validator {
             graceful_restart: bgp.graceful_restart,
             graceful_restart_notification: bgp.graceful_restart_notification,
             route_install: bgp.route_install,
+            route_install_per_prefix: bgp.route_install_per_prefix,
             profile: bgp.profile,
             maximum_paths: bgp.maximum_paths,
         };
@@ -94,13 +95,20 @@ impl Validator {
                 );
                 continue;
             }
-            if router.role == Role::ErGateway && o.route_install.is_some() {
+            if router.role == Role::ErGateway
+                && (o.route_install.is_some() || o.route_install_per_prefix.is_some())
+            {
+                let key = if o.route_install.is_some() {
+                    "route_install"
+                } else {
+                    "route_install_per_prefix"
+                };
                 self.error(
                     Diagnostic::error(
-                        p.key("route_install"),
+                        p.key(key),
                         format!("`{name}` programs its routes on its own schedule"),
                     )
-                    .expected("route_install on a router other than the ExpressRoute gateway")
+                    .expected("route_install(_per_prefix) on a router other than the ExpressRoute gateway")
                     .note("the gateway's route programming delay is `[topology.er_gateway] convergence_delay`"),
                 );
                 continue;
@@ -209,6 +217,18 @@ impl Validator {
                 )
                 .expected("a latency of milliseconds to seconds, e.g. \"70ms\"")
                 .note("the delay between a best-path change and the FIB change (FRR's zebra about 70 ms); a FIB minutes behind is a fault, not a latency"),
+            );
+        }
+        if let Some(d) = o.route_install_per_prefix
+            && d > Duration::from_millis(100)
+        {
+            self.error(
+                Diagnostic::error(
+                    path.key("route_install_per_prefix"),
+                    format!("route_install_per_prefix {d} is longer than 100ms"),
+                )
+                .expected("microseconds per prefix, e.g. \"50us\" (20,000 prefixes a second)")
+                .note("the time a FIB takes to program one prefix; 100 ms a prefix would take minutes for a few thousand routes"),
             );
         }
         if let (Some(first), Some(max)) = (o.idle_hold, o.idle_hold_max)
@@ -757,6 +777,9 @@ pub(super) fn apply_bgp(r: &mut topology::Router, o: &BgpRouterOverride) {
     }
     if let Some(d) = o.route_install {
         r.timers.route_install = Some(d);
+    }
+    if let Some(d) = o.route_install_per_prefix {
+        r.timers.route_install_per_prefix = Some(d);
     }
     if let Some(p) = o.profile {
         r.profile = p;
