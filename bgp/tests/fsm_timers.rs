@@ -3,7 +3,7 @@
 
 mod common;
 
-use bgp::fsm::profile::{Jitter, Profile};
+use bgp::fsm::profile::{HoldExpiry, Jitter, Profile};
 use bgp::fsm::testing::Side;
 use bgp::fsm::{Command, SessionEvent, State, Timer};
 use common::*;
@@ -377,8 +377,16 @@ fn bird_detection_window_reaches_below_hold_minus_keepalive() {
             p.drive_until_pred(Duration::from_secs(200), |p| p.a.session.state()
                 == State::Idle)
         );
-        let d = p.now - cut;
+        // The hold timer's expiry; BIRD acts on it (NOTIFICATION, Idle) at its loop's next
+        // wake-up, 3 s later for a lone session (`bird_acts_on_a_hold_expiry_...`).
+        let expired =
+            p.a.events
+                .iter()
+                .find_map(|(t, e)| (*e == SessionEvent::HoldTimerExpired).then_some(*t))
+                .expect("hold timer expired");
+        let d = expired - cut;
         assert!(d > hold.mul_f64(0.75) - k && d <= hold, "seed {seed}: {d}");
+        assert_eq!(p.now - expired, Duration::from_secs(3), "seed {seed}");
         earliest = earliest.min(d);
     }
     assert!(
@@ -464,4 +472,138 @@ fn rephased_keepalive_is_stationary_and_the_peer_hold_matches() {
     let mut idle = session(cfg_a(profile), 1);
     assert_eq!(idle.rephase_keepalive(now), None);
     assert_eq!(idle.timers().get(Timer::Keepalive), None);
+}
+
+/// One silent failure at keepalive 1 s / hold 3 s: A runs `profile`, B `rfc4271` (a KEEPALIVE
+/// every second exactly, as our live speaker sends them in the interop suite) and goes silent
+/// at a seed-dependent phase. Returns (hold expiry, NOTIFICATION sent, Idle) after the
+/// silence, and the KEEPALIVEs A wrote between its expiry and its NOTIFICATION.
+fn silent_at_one_second(profile: Profile, seed: u64) -> (Duration, Duration, Duration, usize) {
+    let mut a = cfg_a(profile);
+    a.hold_time = Some(Duration::from_secs(3));
+    a.keepalive = Some(Duration::from_secs(1));
+    let mut b = cfg_b(Profile::RFC4271);
+    b.hold_time = Some(Duration::from_secs(3));
+    b.keepalive = Some(Duration::from_secs(1));
+    let mut p = established(a, b, seed);
+    p.drive_for(Duration::from_secs(10) + Duration::from_micros(seed * 7_919 % 1_000_000));
+    // The silence falls at a seed-dependent phase of B's keepalives, measured from the
+    // moment B stops being heard, as the interop suite measures from our side's silence.
+    let cut = p.now;
+    p.link_up = false;
+    assert!(
+        p.drive_until_pred(Duration::from_secs(30), |p| p.a.session.state()
+            == State::Idle)
+    );
+    let idle = p.now;
+    let expired =
+        p.a.events
+            .iter()
+            .find_map(|(t, e)| (*e == SessionEvent::HoldTimerExpired).then_some(*t))
+            .expect("hold timer expired");
+    let (sent, n) = sent_notifications(&p.a)
+        .pop()
+        .expect("A sent a NOTIFICATION");
+    assert!(is_hold_expired(&n), "{n:?}");
+    let quiet = keepalive_times(&p.a, expired)
+        .iter()
+        .filter(|t| **t < sent)
+        .count();
+    (expired - cut, sent - cut, idle - cut, quiet)
+}
+
+/// BIRD 2.0 acts on a hold-timer expiry at its event loop's next wake-up (`HoldExpiry`, see
+/// `Profile::BIRD`): a lone session's NOTIFICATION and Idle come 3 s after the expiry, with no
+/// KEEPALIVE in between, so its detection of a silent failure at keepalive 1 s / hold 3 s lies
+/// in the profile's window (4.25 s, 6 s] (the expiry's (1.25 s, 3 s] plus 3 s), mean near
+/// 5.125 s (measured against BIRD 2.0.12: 4.39–5.79 s, mean 5.10 s); the other profiles act
+/// at the expiry.
+#[test]
+fn bird_acts_on_a_hold_expiry_at_its_loops_next_wake_up() {
+    let hold = Duration::from_secs(3);
+    let k = Duration::from_secs(1);
+    assert_eq!(
+        Profile::BIRD.hold_expiry,
+        HoldExpiry::NextWakeUp {
+            cap: Duration::from_secs(3)
+        }
+    );
+    let window = Profile::BIRD.hold_detection_window(hold, k);
+    assert_eq!(
+        (window.lo, window.hi, window.mean),
+        (
+            Duration::from_millis(4_250),
+            Duration::from_secs(6),
+            Duration::from_millis(5_125)
+        )
+    );
+    let expiry = Profile::BIRD.hold_expiry_window(hold, k);
+    let runs = 200_u64;
+    let mut total = Duration::ZERO;
+    for seed in 0..runs {
+        let (expired, sent, idle, quiet) = silent_at_one_second(Profile::BIRD, seed);
+        assert!(expiry.contains(expired), "seed {seed}: expiry {expired}");
+        assert!(window.contains(sent), "seed {seed}: NOTIFICATION {sent}");
+        assert_eq!(sent - expired, Duration::from_secs(3), "seed {seed}");
+        assert_eq!(idle, sent, "seed {seed}: Idle with the NOTIFICATION");
+        assert_eq!(quiet, 0, "seed {seed}: KEEPALIVEs after the expiry");
+        total += sent;
+    }
+    let mean = total / runs;
+    println!(
+        "bird: NOTIFICATION {mean} after the silence on average; predicted {}",
+        window.mean
+    );
+    // 200 draws of (uniform jitter, uniform phase): the mean is within 100 ms of 5.125 s.
+    let off = mean.saturating_sub(window.mean) + window.mean.saturating_sub(mean);
+    assert!(off < Duration::from_millis(100), "{mean}");
+    for profile in [Profile::RFC4271, Profile::FRR] {
+        let window = profile.hold_detection_window(hold, k);
+        assert_eq!(
+            window,
+            profile.hold_expiry_window(hold, k),
+            "{}",
+            profile.name
+        );
+        for seed in 0..20 {
+            let (expired, sent, _, _) = silent_at_one_second(profile, seed);
+            assert_eq!(sent, expired, "{} seed {seed}", profile.name);
+            assert!(
+                window.contains(sent),
+                "{} seed {seed}: {sent}",
+                profile.name
+            );
+        }
+    }
+}
+
+/// An operator's command (or BFD declaring the path down) wakes BIRD's loop: a session that
+/// waits to act on its expired hold timer sends its Hold Timer Expired NOTIFICATION then,
+/// and the command finds it in Idle.
+#[test]
+fn a_command_wakes_a_session_waiting_on_its_hold_expiry() {
+    let mut a = cfg_a(Profile::BIRD);
+    a.hold_time = Some(Duration::from_secs(3));
+    let mut b = cfg_b(Profile::RFC4271);
+    b.hold_time = Some(Duration::from_secs(3));
+    let mut p = established(a, b, 4);
+    p.drive_for(Duration::from_secs(5));
+    p.link_up = false;
+    assert!(p.drive_until_pred(Duration::from_secs(10), |p| {
+        p.a.session.waiting_until().is_some()
+    }));
+    let expired = p.now;
+    assert_eq!(
+        p.a.session.waiting_until(),
+        Some(expired + Duration::from_secs(3))
+    );
+    assert_eq!(state(&p.a), State::Established);
+    assert!(!p.a.session.may_advertise());
+    p.drive_for(Duration::from_millis(1_200));
+    p.command(Side::A, Command::BfdDown);
+    let sent = sent_notifications(&p.a);
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert!(is_hold_expired(&sent[0].1));
+    assert_eq!(sent[0].0, expired + Duration::from_millis(1_200));
+    assert_eq!(state(&p.a), State::Idle);
 }

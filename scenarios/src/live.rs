@@ -347,6 +347,22 @@ pub fn predicted_detection(
     (lower, profile.hold_jitter.upper_bound(hold))
 }
 
+/// The window in which a peer running `profile` closes the session after a silence (its
+/// NOTIFICATION leaves): its hold timer's expiry ([`predicted_detection`]), then, for a
+/// profile that acts on the expiry only at its event loop's next wake-up
+/// (`bgp::fsm::profile::HoldExpiry::NextWakeUp`, BIRD), up to that wait: the loop of a daemon
+/// with one session sleeps the whole cap, one with more wakes sooner. `(lower(H) − K,
+/// upper(H) + cap]`.
+#[must_use]
+pub fn predicted_peer_detection(
+    profile: &bgp::fsm::profile::Profile,
+    hold: Duration,
+    keepalive: Duration,
+) -> (Duration, Duration) {
+    let (lo, hi) = predicted_detection(profile, hold, keepalive);
+    (lo, hi + profile.hold_expiry.cap())
+}
+
 /// The `(router, session)` indices of every router of `role` with a session of the kind
 /// played live (its first), in router order.
 fn pick(topo: &Topology, role: LiveRole) -> Result<Vec<(usize, usize)>, LiveRunError> {
@@ -816,9 +832,9 @@ impl Tracker {
                     && !summary.peer_detections.iter().any(|d| d.fault_at == at)
                 {
                     // With BFD, the peer's BFD detects first and takes its session down.
-                    let predicted = p
-                        .peer_bfd_window
-                        .unwrap_or_else(|| predicted_detection(&p.peer_profile, hold, keepalive));
+                    let predicted = p.peer_bfd_window.unwrap_or_else(|| {
+                        predicted_peer_detection(&p.peer_profile, hold, keepalive)
+                    });
                     let detection = Detection {
                         fault_at: at,
                         after: event.at.saturating_duration_since(at),
@@ -1352,11 +1368,12 @@ mod tests {
         let closed = LiveEventKind::PeerClosedUnseen { peer: PeerId(0) };
         tracker.observe(0, &at(27, closed), &played);
         let summary = tracker.finish();
-        // BIRD's window for H = 9 s, K = 3 s: (0.75 × 9 − 3, 9] = (3.75 s, 9 s].
+        // BIRD's window for H = 9 s, K = 3 s: its hold timer expires in (0.75 × 9 − 3, 9] =
+        // (3.75 s, 9 s], and it closes at its event loop's next wake-up, at most 3 s later.
         let expected = Detection {
             fault_at: Instant::ZERO + Duration::from_secs(20),
             after: Duration::from_secs(7),
-            predicted: (Duration::from_millis(3750), Duration::from_secs(9)),
+            predicted: (Duration::from_millis(3750), Duration::from_secs(12)),
         };
         assert_eq!(summary.sessions[0].peer_detections, vec![expected.clone()]);
         assert!(summary.sessions[1].peer_detections.is_empty());

@@ -54,6 +54,21 @@ impl Scenario {
         }
         out
     }
+
+    /// The names of the directions whose probe sends packets (an `interval`): the only ones
+    /// with a `probes_lost` count.
+    #[must_use]
+    pub fn packet_directions(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for p in self.probes.iter().filter(|p| p.interval.is_some()) {
+            for d in &p.directions {
+                if !out.contains(&d.name) {
+                    out.push(d.name.clone());
+                }
+            }
+        }
+        out
+    }
 }
 
 /// TCP retransmission parameters (RFC 6298, with the floor and ceiling as parameters).
@@ -372,7 +387,7 @@ impl MessageType {
 /// | name | unit | meaning |
 /// |---|---|---|
 /// | `outage.DIR` | duration | the longest interval of the window in which one flow of DIR had no working path (lower bound when still open at the end; fails when DIR is never reachable) |
-/// | `probes_lost.DIR` | count | probe packets of DIR sent inside the window and lost |
+/// | `probes_lost.DIR` | count | probe packets of DIR sent inside the window and lost (only a direction whose probe has an `interval`) |
 /// | `bytes_dropped.DIR` | count | bytes of DIR dropped by congestion inside the window |
 /// | `detection.SESSION` | duration | from its episode's start to the first end of SESSION declaring it down |
 /// | `detection.ROUTER` | duration | from its episode's start to ROUTER's first session-down |

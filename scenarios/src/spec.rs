@@ -412,6 +412,10 @@ pub struct BgpSection {
     /// `connect delay time`).
     #[serde(default)]
     pub connect_delay: Option<Duration>,
+    /// MinRouteAdvertisementInterval (RFC 4271 §9.2.1.1) on every session of the router, in
+    /// place of its profile's eBGP/iBGP values (FRR's `advertisement-interval`).
+    #[serde(default)]
+    pub mrai: Option<Duration>,
     /// Automatic-restart delay after the first error (RFC 4271 §8.1.1 IdleHoldTime; BIRD's
     /// first `error wait time`; FRR's start timer).
     #[serde(default)]
@@ -465,6 +469,10 @@ pub struct BgpRouterOverride {
     /// `connect delay time`).
     #[serde(default)]
     pub connect_delay: Option<Duration>,
+    /// MinRouteAdvertisementInterval (RFC 4271 §9.2.1.1) on every session of the router, in
+    /// place of its profile's eBGP/iBGP values (FRR's `advertisement-interval`).
+    #[serde(default)]
+    pub mrai: Option<Duration>,
     /// Automatic-restart delay after the first error (RFC 4271 §8.1.1 IdleHoldTime; BIRD's
     /// first `error wait time`; FRR's start timer).
     #[serde(default)]
@@ -671,6 +679,10 @@ pub struct RouterSpec {
     /// Delay before the first connection attempt after a start.
     #[serde(default)]
     pub connect_delay: Option<Duration>,
+    /// MinRouteAdvertisementInterval (RFC 4271 §9.2.1.1) on every session of the router, in
+    /// place of its profile's eBGP/iBGP values (FRR's `advertisement-interval`).
+    #[serde(default)]
+    pub mrai: Option<Duration>,
     /// Automatic-restart delay after an error.
     #[serde(default)]
     pub idle_hold: Option<Duration>,
@@ -710,6 +722,7 @@ impl RouterSpec {
             hold_time: self.hold_time,
             connect_retry: self.connect_retry,
             connect_delay: self.connect_delay,
+            mrai: self.mrai,
             idle_hold: self.idle_hold,
             idle_hold_max: self.idle_hold_max,
             idle_hold_forget: self.idle_hold_forget,

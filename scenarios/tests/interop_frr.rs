@@ -34,9 +34,10 @@ use std::time::Duration as StdDuration;
 use bgp::fsm::profile::Profile;
 use bgp::live::Fault;
 use interop_support::{
-    Daemon, LiveRun, Netns, assert_bgp_fell_with_bfd, assert_within, at, bfd_topology, free_port,
-    has, line_time, line_time_after, output, poll, reference, require, require_root, temp_dir,
-    wall, window,
+    Daemon, LiveRun, Netns, assert_bgp_fell_with_bfd, assert_daemon_detected_our_silence,
+    assert_we_detected_the_freeze, assert_within, at, bfd_topology, free_port,
+    freeze_after_a_keepalive, has, line_time_after, output, poll, reference, require, require_root,
+    temp_dir, wall,
 };
 use scenarios::live::{Endpoint, LiveRole, ScheduledFault};
 use sim_core::time::Duration;
@@ -258,24 +259,19 @@ fn our_silence_expires_frrs_hold_timer_within_its_profiles_window() {
     let (summary, text) = live.join();
     drop(frr);
     assert!(was_up, "never Established:\n{text}");
-    let Some(went_down) = went_down else {
-        panic!("FRR's session never went down:\n{neighbor}\n{text}")
-    };
+    // FRR does not jitter its hold timer (profile `frr`): it expires in (H − K, H] after the
+    // silence, H = 9 s negotiated, K = 3 s our keepalive interval. 50 ms polling plus a vtysh
+    // round trip on a loaded machine.
+    assert_daemon_detected_our_silence(
+        "FRR",
+        &Profile::FRR,
+        (silent_at, went_down),
+        StdDuration::from_millis(600),
+        (&summary, &text, &neighbor),
+    );
     assert!(
         neighbor.contains("Hold Timer Expired"),
         "FRR's session went down for another reason:\n{neighbor}"
-    );
-    // FRR does not jitter its hold timer (profile `frr`): it expires in (H − K, H] after the
-    // silence, H = 9 s negotiated, K = 3 s our keepalive interval.
-    let after = went_down.saturating_sub(silent_at);
-    let predicted = window(&Profile::FRR, &summary, &text);
-    // 50 ms polling plus a vtysh round trip on a loaded machine.
-    assert_within(
-        "FRR detected our silence after",
-        after,
-        predicted,
-        StdDuration::from_millis(600),
-        &text,
     );
 }
 
@@ -290,31 +286,12 @@ fn a_frozen_frr_expires_our_hold_timer_within_our_profiles_window() {
     let frr = start_frr(&bins, our_port, &FrrConfig::default());
     let mut stopped_at = None;
     if wait_established(&frr) {
-        // Let a keepalive exchange happen, then freeze bgpd.
-        std::thread::sleep(StdDuration::from_millis(500));
-        frr.daemon.freeze();
-        stopped_at = Some(t0.elapsed());
+        stopped_at = Some(freeze_after_a_keepalive(&frr.daemon, t0));
     }
     let (summary, text) = live.join();
     drop(frr);
-    let Some(stopped_at) = stopped_at else {
-        panic!("never Established:\n{text}")
-    };
-    let Some(expired) = line_time(&text, "hold timer expired") else {
-        panic!("our hold timer never expired:\n{text}")
-    };
-    // Our profile (rfc4271) does not jitter the hold timer, and FRR sends keepalives at a
-    // fixed 3 s: (H − K, H] after the freeze.
-    let after = expired.saturating_sub(stopped_at);
-    let predicted = window(&Profile::RFC4271, &summary, &text);
-    // The run's clock starts a few ms after `t0`; no polling is involved.
-    assert_within(
-        "we detected the frozen FRR after",
-        after,
-        predicted,
-        StdDuration::from_millis(300),
-        &text,
-    );
+    // FRR sends keepalives at a fixed 3 s.
+    assert_we_detected_the_freeze("FRR", stopped_at, &summary, &text);
     // RFC 4271 §6.5: on expiry "the error code Hold Timer Expired" (4/0) is sent.
     assert!(
         summary

@@ -12,20 +12,16 @@
 
 mod interop_support;
 
-use std::net::SocketAddr;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration as StdDuration;
 
 use bgp::fsm::profile::{Profile, RouteInstall};
-use bgp::live::Fault;
 use interop_support::{
-    Daemon, LiveRun, Measured, Netns, Predicted, RouteWatch, assert_series, at, free_port, output,
-    poll, predicted_hold_detection, reference_at, require, require_root, temp_dir, wall,
+    Daemon, Netns, assert_failure_series, poll, require, require_root, silent_failure,
+    silent_failures, temp_dir,
 };
-use scenarios::live::{Endpoint, LiveRole, ScheduledFault};
-use sim_core::time::Duration;
 
 /// bgpd and vtysh, or `None` (skipped) when FRR is missing.
 fn frr_or_skip() -> Option<(PathBuf, PathBuf)> {
@@ -98,65 +94,6 @@ router bgp 65001
     Some((bgpd, zebra))
 }
 
-/// Whether the namespace's kernel table has a route to our VNet prefix.
-fn kernel_route(ns: &Netns) -> bool {
-    output(
-        Path::new("ip"),
-        &["-n", &ns.name, "route", "show", "10.10.0.0/16"],
-    )
-    .contains("10.10.0.0/16")
-}
-
-/// One silent failure against FRR in its own namespace (`i`-th of the series): our run goes
-/// silent `8 s + i × 37 ms` after it starts (spreading the silences over our keepalive phase).
-fn frr_silent_failure(i: u16) -> Result<Measured, String> {
-    let ns = Netns::create_on(4 * (i + 1), 234, "hf");
-    let watch = RouteWatch::start(&ns);
-    let port = free_port();
-    let silent_at = StdDuration::from_millis(8_000 + 37 * u64::from(i));
-    let faults = vec![ScheduledFault {
-        at: at(silent_at),
-        fault: Fault::Silent,
-        target: Some("primary".to_owned()),
-    }];
-    let t0 = wall();
-    let live = LiveRun::spawn_all(
-        reference_at(ns.ours),
-        LiveRole::Msee,
-        vec![Endpoint::Listen(SocketAddr::from((ns.ours, port)))],
-        16,
-        faults,
-        Some(scenarios::topology::Profile::Frr),
-    );
-    let daemons = start_frr_fast(&ns, port).ok_or("FRR is missing")?;
-    let installed = poll(
-        silent_at.saturating_sub(StdDuration::from_millis(500)),
-        StdDuration::from_millis(100),
-        || kernel_route(&ns),
-    );
-    let silence = t0 + silent_at;
-    let wait = (silent_at + StdDuration::from_secs(7)).saturating_sub(t0.elapsed());
-    let removed = watch.deleted("10.10.0.0/16", silence, wait);
-    let (summary, text) = live.join();
-    drop(daemons);
-    drop(ns);
-    if !installed {
-        return Err(format!(
-            "#{i}: our route never reached FRR's kernel table\n{text}"
-        ));
-    }
-    let detection = summary
-        .peer_detections
-        .first()
-        .map(|d| StdDuration::from_nanos(d.after.as_nanos()))
-        .ok_or_else(|| format!("#{i}: we did not see FRR close\n{text}"))?;
-    let removed = removed.ok_or_else(|| format!("#{i}: the kernel route never moved\n{text}"))?;
-    Ok(Measured {
-        detection,
-        route: removed.saturating_duration_since(silence),
-    })
-}
-
 /// Issue 20's check of the `frr` profile against real FRR: `timers 1 3`, 30 silent failures
 /// (our side goes silent; FRR hears nothing more), in 30 namespaces at once. FRR's detection
 /// (its NOTIFICATION or close reaching us) must lie in the window the `frr` profile predicts,
@@ -168,46 +105,23 @@ fn thirty_silent_failures_frr_detects_and_moves_its_kernel_route_as_its_profile_
     if frr_or_skip().is_none() || !require_root("30 FRRs in network namespaces with zebra") {
         return;
     }
-    let runs: u16 = std::env::var("HOLDTIME_INTEROP_RUNS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(30);
-    let threads: Vec<_> = (0..runs)
-        .map(|i| std::thread::spawn(move || frr_silent_failure(i)))
-        .collect();
-    let measured: Vec<Measured> = threads
-        .into_iter()
-        .map(|t| {
-            t.join()
-                .unwrap_or_else(|_| Err("a run panicked".to_owned()))
-                .unwrap_or_else(|e| panic!("{e}"))
-        })
-        .collect();
-    let hold = Duration::from_secs(3);
-    let keepalive = Duration::from_secs(1);
-    let detection = predicted_hold_detection(&Profile::FRR, hold, keepalive);
-    let slack = StdDuration::from_millis(150);
-    let detections: Vec<StdDuration> = measured.iter().map(|m| m.detection).collect();
-    assert_series(
-        "FRR's detection after the silence",
-        &detections,
-        detection,
-        slack,
-    );
+    let measured = silent_failures(|i| {
+        silent_failure(
+            "FRR",
+            i,
+            (234, "hf"),
+            scenarios::topology::Profile::Frr,
+            |ns, port| start_frr_fast(ns, port).ok_or_else(|| "FRR is missing".to_owned()),
+        )
+    });
     let RouteInstall::After(install) = Profile::FRR.route_install else {
         panic!("frr's route install is {:?}", Profile::FRR.route_install)
     };
-    let install = StdDuration::from_nanos(install.as_nanos());
-    let route = Predicted {
-        lo: detection.lo + install,
-        hi: detection.hi + install,
-        mean: detection.mean + install,
-    };
-    let routes: Vec<StdDuration> = measured.iter().map(|m| m.route).collect();
-    assert_series(
-        "FRR's kernel route moved after the silence",
-        &routes,
-        route,
-        slack,
+    assert_failure_series(
+        "FRR",
+        &measured,
+        &Profile::FRR,
+        StdDuration::from_nanos(install.as_nanos()),
+        StdDuration::from_millis(150),
     );
 }

@@ -25,8 +25,8 @@ use std::time::Duration as StdDuration;
 use bgp::fsm::profile::Profile;
 use bgp::live::Fault;
 use interop_support::{
-    Daemon, LiveRun, assert_within, at, free_port, has, line_time, output, poll, reference,
-    require, temp_dir, wall, window,
+    Daemon, LiveRun, assert_daemon_detected_our_silence, assert_we_detected_the_freeze, at,
+    free_port, freeze_after_a_keepalive, has, output, poll, reference, require, temp_dir, wall,
 };
 use scenarios::live::{Endpoint, LiveRole, ScheduledFault, SessionSummary};
 use scenarios::topology::Topology;
@@ -264,24 +264,19 @@ fn our_silence_expires_gobgps_hold_timer_within_its_window() {
     let log = gobgp.log();
     drop(gobgp);
     assert!(was_up, "never Established:\n{text}");
-    let Some(went_down) = went_down else {
-        panic!("GoBGP's session never went down:\n{log}\n{text}")
-    };
-    assert!(
-        log.contains("hold timer expired"),
-        "GoBGP's session went down for another reason:\n{log}"
-    );
     // GoBGP arms its hold timer with the negotiated hold time as is (`time.NewTimer` in
     // `pkg/server/fsm.go`, `established`): no jitter, the rfc4271 window (H − K, H] after
     // the silence, K = 3 s our keepalive.
-    let after = went_down.saturating_sub(silent_at);
-    let predicted = window(&Profile::RFC4271, &summary, &text);
-    assert_within(
-        "GoBGP detected our silence after",
-        after,
-        predicted,
+    assert_daemon_detected_our_silence(
+        "GoBGP",
+        &Profile::RFC4271,
+        (silent_at, went_down),
         StdDuration::from_millis(600),
-        &text,
+        (&summary, &text, &log),
+    );
+    assert!(
+        log.contains("hold timer expired"),
+        "GoBGP's session went down for another reason:\n{log}"
     );
 }
 
@@ -295,28 +290,12 @@ fn a_frozen_gobgp_expires_our_hold_timer_within_our_profiles_window() {
     let live = dial(&gobgp, reference(), 16, Vec::new());
     let mut stopped_at = None;
     if wait_established(&gobgp) {
-        std::thread::sleep(StdDuration::from_millis(500));
-        gobgp.daemon.freeze();
-        stopped_at = Some(t0.elapsed());
+        stopped_at = Some(freeze_after_a_keepalive(&gobgp.daemon, t0));
     }
     let (summary, text) = live.join();
     drop(gobgp);
-    let Some(stopped_at) = stopped_at else {
-        panic!("never Established:\n{text}")
-    };
-    let Some(expired) = line_time(&text, "hold timer expired") else {
-        panic!("our hold timer never expired:\n{text}")
-    };
-    // Our rfc4271 hold timer is not jittered; GoBGP's keepalive ticker runs every 3 s.
-    let after = expired.saturating_sub(stopped_at);
-    let predicted = window(&Profile::RFC4271, &summary, &text);
-    assert_within(
-        "we detected the frozen GoBGP after",
-        after,
-        predicted,
-        StdDuration::from_millis(300),
-        &text,
-    );
+    // GoBGP's keepalive ticker runs every 3 s.
+    assert_we_detected_the_freeze("GoBGP", stopped_at, &summary, &text);
 }
 
 /// Runs msee1 of `topo` against gobgpd configured by `cfg` for `secs`, calling `during` once

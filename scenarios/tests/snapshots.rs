@@ -476,3 +476,24 @@ fn live_page() {
     assert!(!masked.contains("127.0.0.1:5"), "{masked}");
     snapshot("live.txt", &masked);
 }
+
+/// Every built-in topology's general form (`holdtime topology show --expand`): a change in
+/// what the ExpressRoute template makes (a router, link, session, timer or policy) moves one
+/// of these files, and the diff shows which.
+#[test]
+fn general_form_of_each_builtin_topology() {
+    for name in [
+        "expressroute-vpn-failover",
+        "four-circuits",
+        "layer3-provider",
+        "microsoft-peering",
+        "single-ce",
+    ] {
+        let out = holdtime(&["topology", "show", "--expand", name]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        let stdout = text(&out.stdout);
+        assert!(stdout.contains("[[router]]"), "{stdout}");
+        assert!(stdout.contains("[[session]]"), "{stdout}");
+        snapshot(&format!("expand-{name}.txt"), &stdout);
+    }
+}

@@ -484,3 +484,92 @@ fn the_template_expands_to_routers_links_and_sessions_of_the_general_layer() {
         }
     }
 }
+
+/// A chain a - b - c: b sends its own prefix to a as the session comes up, which starts b's
+/// MRAI towards a (RFC 4271 §9.2.1.1); c's prefix reaches b a moment later and waits out that
+/// interval before b may advertise it to a. So with `mrai = "30s"` a learns c's prefix 30 s
+/// later than with `mrai = "0s"`, and the measurement window (every flow delivered once)
+/// opens that much later.
+fn chain(mrai: &str) -> String {
+    format!(
+        r#"
+name = "chain"
+duration = "2m"
+seed = 1
+
+[bgp]
+profile = "frr"
+keepalive = "3s"
+hold_time = "9s"
+{mrai}
+
+[[router]]
+name = "a"
+asn = 65001
+prefixes = ["10.1.0.0/16"]
+
+[[router]]
+name = "b"
+asn = 65002
+prefixes = ["10.2.0.0/16"]
+
+[[router]]
+name = "c"
+asn = 65003
+prefixes = ["10.3.0.0/16"]
+
+[[link]]
+name = "a-b"
+ends = ["a", "b"]
+
+[[link]]
+name = "b-c"
+ends = ["b", "c"]
+
+[[session]]
+ends = ["a", "b"]
+
+[[session]]
+ends = ["b", "c"]
+
+[[probe]]
+from = "a"
+to = "c"
+interval = "10ms"
+"#
+    )
+}
+
+#[test]
+fn mrai_paces_the_advertisement_of_a_route_learned_after_the_first_update() {
+    let from = |mrai: &str| {
+        let sc = load_text("chain.toml", &chain(mrai));
+        run(&sc, 1).window.from
+    };
+    let fast = from("mrai = \"0s\"");
+    let paced = from("mrai = \"30s\"");
+    assert!(fast < at(1), "{fast:?}");
+    let delay = paced - fast;
+    assert!(
+        delay > Duration::from_millis(29_900) && delay <= Duration::from_secs(30),
+        "mrai 30s delays a's route to c by {delay:?}"
+    );
+    // The frr profile's own MRAI is 0 s: no key, no pacing.
+    assert_eq!(from(""), fast);
+    // A router of the general form may set it too; out of range is refused at its key.
+    let own = chain("").replace(
+        "name = \"b\"\nasn = 65002",
+        "name = \"b\"\nasn = 65002\nmrai = \"30s\"",
+    );
+    let sc = load_text("chain.toml", &own);
+    let b = sc.topology.router("b").expect("b");
+    assert_eq!(
+        sc.topology.routers[b.0].timers.mrai,
+        Some(Duration::from_secs(30))
+    );
+    let err = refused("chain.toml", &chain("mrai = \"601s\""));
+    assert!(
+        err.contains("chain.toml:10:8") && err.contains("mrai 10m1s is longer than 600s"),
+        "{err}"
+    );
+}

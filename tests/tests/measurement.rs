@@ -1375,3 +1375,64 @@ flows = 8
         r.detections
     );
 }
+
+/// A probe without `interval` sends no packets, so it has no probe-loss count: a sweep must
+/// not print `probes_lost 0` beside a two-minute outage, and an expectation on the count is
+/// refused; with an interval, the count follows the outage.
+#[test]
+fn probes_lost_exists_only_where_probe_packets_are_sent() {
+    let text = |interval: &str| {
+        format!(
+            r#"
+name = "no VPN: the circuit goes down for good"
+duration = "4m"
+{}
+[[probe]]
+from = "onprem"
+to = "vnet"
+{interval}
+
+[[fault]]
+at = "2m"
+kind = "down"
+target = "circuit"
+"#,
+            no_vpn_topology("Provisioned")
+        )
+    };
+    let silent = write_temp("no-packets.toml", &text(""));
+    let sweep = holdtime(&["sweep", path_str(&silent), "--runs", "2"]);
+    assert_eq!(sweep.code, 0, "{}{}", sweep.stdout, sweep.stderr);
+    assert!(
+        sweep.stdout.contains("outage.onprem_to_vnet"),
+        "{}",
+        sweep.stdout
+    );
+    assert!(!sweep.stdout.contains("probes_lost"), "{}", sweep.stdout);
+    let refused = write_temp(
+        "no-packets-expect.toml",
+        &format!(
+            "{}\n[[expect]]\nmetric = \"probes_lost.onprem_to_vnet\"\nmax = 0\n",
+            text("")
+        ),
+    );
+    let check = holdtime(&["check", path_str(&refused)]);
+    assert_eq!(check.code, 2, "{}{}", check.stdout, check.stderr);
+    assert!(
+        check
+            .stderr
+            .contains("direction `onprem_to_vnet` sends no probe packets"),
+        "{}",
+        check.stderr
+    );
+    // One packet a second: the 2 minutes down from 2m to the end lose 120 of them.
+    let packets = write_temp("packets.toml", &text("interval = \"1s\""));
+    let sweep = holdtime(&["sweep", path_str(&packets), "--runs", "2"]);
+    assert_eq!(sweep.code, 0, "{}{}", sweep.stdout, sweep.stderr);
+    let row = sweep
+        .stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with("probes_lost.onprem_to_vnet"))
+        .unwrap_or_else(|| panic!("{}", sweep.stdout));
+    assert_eq!(row.split_whitespace().nth(1), Some("120"), "{row}");
+}

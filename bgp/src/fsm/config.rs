@@ -29,6 +29,9 @@ pub struct Config {
     /// `connect delay time`); `None` takes the profile's. Raised to the profile's
     /// `min_connect_delay`.
     pub connect_delay: Option<Duration>,
+    /// MinRouteAdvertisementIntervalTimer (RFC 4271 §9.2.1.1) in place of the profile's
+    /// eBGP or iBGP value; `None` takes the profile's.
+    pub mrai: Option<Duration>,
     /// Automatic-restart delay after the first error (§8.1.1 IdleHoldTime; BIRD's first
     /// `error wait time`; FRR's initial start timer); `None` takes the profile's.
     pub idle_hold: Option<Duration>,
@@ -66,6 +69,10 @@ pub struct Config {
     /// routes as stale as a lost connection does (RFC 8538 §4). Ignored without
     /// [`Self::graceful_restart`].
     pub graceful_restart_notification: bool,
+    /// With the N bit in force, send an Administrative Reset (Cease 6/4, an operator's clear)
+    /// as a Hard Reset too: RFC 8538 §5.1 leaves that subcode to "user control" (FRR's `bgp
+    /// hard-administrative-reset`, off by default); the other Ceases follow §5.1's table.
+    pub hard_administrative_reset: bool,
     /// The peer is internal (same AS): selects the iBGP MRAI.
     pub internal: bool,
     /// ADD-PATH (RFC 7911): per family, whether we can receive and/or send multiple paths.
@@ -106,6 +113,7 @@ impl Config {
             keepalive: None,
             connect_retry: None,
             connect_delay: None,
+            mrai: None,
             idle_hold: None,
             idle_hold_max: None,
             idle_hold_forget: None,
@@ -118,6 +126,7 @@ impl Config {
             extended_message: false,
             graceful_restart: None,
             graceful_restart_notification: false,
+            hard_administrative_reset: false,
             internal: local_as == remote_as,
             add_path: Vec::new(),
         }
@@ -165,10 +174,12 @@ impl Config {
         }
     }
 
-    /// The MRAI for this peer.
+    /// The MRAI for this peer: the configured one, else the profile's for eBGP or iBGP.
     #[must_use]
     pub fn mrai(&self) -> Duration {
-        if self.internal {
+        if let Some(m) = self.mrai {
+            m
+        } else if self.internal {
             self.profile.mrai_ibgp
         } else {
             self.profile.mrai_ebgp

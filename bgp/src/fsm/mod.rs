@@ -16,7 +16,9 @@
 //!
 //! Contracts: a NOTIFICATION goes out on every error path while a connection is open (codec
 //! errors map through `wire::Notification::from`, hold expiry is 4/0, unexpected messages are
-//! RFC 6608 FSM errors, stops and limits are RFC 4486 Cease subcodes); a state never has a
+//! RFC 6608 FSM errors, stops and limits are RFC 4486 Cease subcodes; a profile may wait for
+//! its event loop's next wake-up before acting on a hold expiry, `Session::handle_wake`); a
+//! state never has a
 //! timer armed that it does not use ([`State::uses`]); the same configuration, seed and inputs
 //! give the same outputs.
 

@@ -161,7 +161,9 @@ pub enum RouteInstall {
     /// Every change reaches the FIB this long after the best-path change.
     After(Duration),
     /// An event loop that runs the work a timer started only at its next wake-up (BIRD 2.0):
-    /// a change made from a timer (a hold-timer expiry) reaches the FIB at the next timer of
+    /// a change made from a timer (a stale-route flush; a hold-timer expiry when the session
+    /// itself waits for the wake-up, [`HoldExpiry::NextWakeUp`], makes its changes at that
+    /// wake-up, so they go in at once) reaches the FIB at the next timer of
     /// the daemon's loop (1 ms after it), at the next BGP input the router receives, or after
     /// `cap`, whichever is first; a change made from input (an UPDATE, a NOTIFICATION, BFD
     /// down, carrier loss) at once.
@@ -169,6 +171,67 @@ pub enum RouteInstall {
         /// The longest the loop sleeps when nothing wakes it.
         cap: Duration,
     },
+}
+
+/// When a session acts on its hold timer's expiry: sends the NOTIFICATION (Hold Timer
+/// Expired), closes the connection and goes down, so when its peer learns of it and when its
+/// routes are withdrawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub enum HoldExpiry {
+    /// At the expiry (RFC 4271 §8.2.2, Event 10: "sends a NOTIFICATION message with the Error
+    /// Code Hold Timer Expired ... drops the TCP connection").
+    Immediate,
+    /// At the daemon's event loop's next wake-up after the expiry (BIRD 2.0): the expiry
+    /// stops the keepalives and stops reading the connection at once, but the NOTIFICATION,
+    /// the close and the withdrawal are events that run when the loop next wakes: for another
+    /// BGP timer of the same daemon, for BGP input on another connection, for an operator's
+    /// command, or after `cap` when nothing wakes it. Until then the session still reads as
+    /// Established and its routes stay.
+    NextWakeUp {
+        /// The longest the loop sleeps when nothing wakes it.
+        cap: Duration,
+    },
+}
+
+impl HoldExpiry {
+    /// The longest the session can wait after the expiry before it acts (zero for
+    /// [`HoldExpiry::Immediate`]).
+    #[must_use]
+    pub const fn cap(self) -> Duration {
+        match self {
+            Self::Immediate => Duration::ZERO,
+            Self::NextWakeUp { cap } => cap,
+        }
+    }
+}
+
+/// A predicted spread of a duration: every value in `(lo, hi]`, `mean` its expected value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub struct Window {
+    /// The lower bound (exclusive).
+    pub lo: Duration,
+    /// The upper bound.
+    pub hi: Duration,
+    /// The expected value.
+    pub mean: Duration,
+}
+
+impl Window {
+    /// The window shifted later by `d`.
+    #[must_use]
+    pub fn shifted(self, d: Duration) -> Self {
+        Self {
+            lo: self.lo + d,
+            hi: self.hi + d,
+            mean: self.mean + d,
+        }
+    }
+
+    /// Whether `d` lies in `(lo, hi]`.
+    #[must_use]
+    pub fn contains(self, d: Duration) -> bool {
+        d > self.lo && d <= self.hi
+    }
 }
 
 /// How the keepalive interval follows the negotiated hold time.
@@ -357,6 +420,8 @@ pub struct Profile {
     pub bfd_tx_jitter: BfdJitter,
     /// When best-path changes reach the router's FIB.
     pub route_install: RouteInstall,
+    /// When the session acts on a hold-timer expiry (its NOTIFICATION, its close, its routes).
+    pub hold_expiry: HoldExpiry,
     /// Graceful restart (RFC 4724) announced and helped with when the scenario does not say:
     /// `None` in every built-in profile for now (see each profile's notes for what the real
     /// implementation does by default). Opt-in keeps every existing prediction as it was; a
@@ -448,6 +513,7 @@ impl Profile {
         idle_hold_jitter: Jitter::NONE,
         bfd_tx_jitter: BfdJitter::RFC5880,
         route_install: RouteInstall::Immediate,
+        hold_expiry: HoldExpiry::Immediate,
         graceful_restart: None,
     };
 
@@ -490,14 +556,34 @@ impl Profile {
     /// - Route installation ([`RouteInstall::NextWakeUp`], cap 3 s): `io_loop`
     ///   (`sysdep/unix/io.c`) runs the queued events, then fires the timers, then sleeps in
     ///   `poll` for "(events ? 0 : 3000)" ms, or until the first timer ("tm_remains(t) TO_MS +
-    ///   1"), or until a socket is ready. A hold-timer expiry (`bgp_hold_timeout`) only
-    ///   schedules events (`bgp_stop` → `ev_schedule`, the channel flush and the kernel
-    ///   protocol's update after it), and `events` was computed before the timers fired, so
-    ///   they run after the next wake-up: the route moves hundreds of milliseconds to 3 s after
-    ///   the expiry. BFD runs its own loop (`proto/bfd/bfd.c`, `birdloop_new`) and wakes the main
-    ///   loop when a session goes down, and input arrives on sockets, so those changes run at
-    ///   once. The daemon's other timers (the kernel protocol's `scan time`, 20 s) are not
+    ///   1"), or until a socket is ready. A timer hook only schedules events (`bgp_stop` →
+    ///   `ev_schedule`, the channel flush and the kernel protocol's update after it), and
+    ///   `events` was computed before the timers fired, so they run after the next wake-up:
+    ///   a route change a BGP timer makes (graceful restart's stale-route flush) moves the
+    ///   FIB hundreds of milliseconds to 3 s later. A hold-timer expiry goes further: the
+    ///   session itself waits for the wake-up (next item), and its withdrawal runs in that
+    ///   same wake-up, with its NOTIFICATION (measured: the kernel route moves a few
+    ///   milliseconds after BIRD's NOTIFICATION). BFD runs its own loop (`proto/bfd/bfd.c`,
+    ///   `birdloop_new`) and wakes the main loop when a session goes down, and input arrives
+    ///   on sockets, so those changes run at once. The daemon's other timers (the device and
+    ///   kernel protocols' `scan time`, 60 s by default, `sysdep/unix/krt.c`) are not
     ///   modelled as wake-ups; its BGP sessions' timers are.
+    /// - Hold-timer expiry acted on at the loop's next wake-up ([`HoldExpiry::NextWakeUp`],
+    ///   cap 3 s), for the same reason: `bgp_hold_timeout` (`proto/bgp/bgp.c`) runs from
+    ///   `timers_fire` and calls `bgp_error`, which at once enters the close state
+    ///   (`bgp_conn_enter_close_state`: keepalive timer stopped, `rx_hook = NULL`, so the
+    ///   connection is no longer polled for input, the hold timer re-armed for 10 s) and only
+    ///   schedules the rest: the NOTIFICATION through `bgp_schedule_packet`
+    ///   (`proto/bgp/packets.c`: `ev_schedule(conn->tx_ev)`) and the protocol's stop through
+    ///   `bgp_stop`. `io_loop` computed `events` before it fired the timers, so it sleeps
+    ///   `MIN(3000 ms, next timer + 1 ms)` first; with one BGP session nothing else is armed
+    ///   within 3 s (its keepalive is stopped; the device and kernel protocols scan every
+    ///   60 s, `scan time`, not modelled), so the NOTIFICATION leaves and the route moves 3 s
+    ///   after the expiry. Measured against BIRD 2.0.12 (keepalive 1 s / hold 3 s, 30 silent
+    ///   failures, the interop suite): detection 4.39–5.79 s after the silence, mean 5.10 s,
+    ///   against 2.125 s for the expiry alone and 5.125 s with the wake-up
+    ///   ([`Profile::hold_detection_window`]). A router with other sessions wakes sooner, at
+    ///   their next BGP timer or input (the speaker wakes its waiting sessions then).
     /// - Not modelled: `bgp_hold_timeout` restarts the hold timer for 10 s when unread input is
     ///   queued on the socket; a sans-IO session always processes its input first.
     /// - Graceful restart off unless the scenario turns it on. Real BIRD 2 is `graceful
@@ -532,6 +618,9 @@ impl Profile {
         idle_hold_jitter: Jitter::RFC4271,
         bfd_tx_jitter: BfdJitter::BIRD,
         route_install: RouteInstall::NextWakeUp {
+            cap: Duration::from_secs(3),
+        },
+        hold_expiry: HoldExpiry::NextWakeUp {
             cap: Duration::from_secs(3),
         },
         graceful_restart: None,
@@ -610,6 +699,7 @@ impl Profile {
         idle_hold_jitter: Jitter::NONE,
         bfd_tx_jitter: BfdJitter::RFC5880,
         route_install: RouteInstall::After(Duration::from_millis(70)),
+        hold_expiry: HoldExpiry::Immediate,
         graceful_restart: None,
     };
 
@@ -648,6 +738,7 @@ impl Profile {
         idle_hold_jitter: Jitter::NONE,
         bfd_tx_jitter: BfdJitter::RFC5880,
         route_install: RouteInstall::Immediate,
+        hold_expiry: HoldExpiry::Immediate,
         graceful_restart: None,
     };
 
@@ -685,6 +776,7 @@ impl Profile {
         idle_hold_jitter: Jitter::NONE,
         bfd_tx_jitter: BfdJitter::RFC5880,
         route_install: RouteInstall::Immediate,
+        hold_expiry: HoldExpiry::Immediate,
         graceful_restart: None,
     };
 
@@ -715,6 +807,36 @@ impl Profile {
                 .upper_bound(k)
                 .max(self.keepalive_floor),
         )
+    }
+
+    /// When this profile's hold timer expires after its peer falls silent, measured from the
+    /// silence, given a negotiated hold time `hold` and a silent peer that sent a KEEPALIVE
+    /// every `keepalive` exactly until then (the silence at a uniformly random phase of
+    /// them): `H·u − A`, `u` the hold timer's jitter factor (drawn when the last KEEPALIVE
+    /// arrived, uniform in [`hold_jitter`](Self::hold_jitter)'s range), `A` the age of that
+    /// KEEPALIVE, uniform in `[0, K)`. Window `(lower(H) − K, upper(H)]`, mean
+    /// `(lower(H) + upper(H))/2 − K/2`.
+    #[must_use]
+    pub fn hold_expiry_window(&self, hold: Duration, keepalive: Duration) -> Window {
+        let lower = self.hold_jitter.lower_bound(hold);
+        let upper = self.hold_jitter.upper_bound(hold);
+        Window {
+            lo: lower.saturating_sub(keepalive),
+            hi: upper,
+            mean: ((lower + upper) / 2).saturating_sub(keepalive / 2),
+        }
+    }
+
+    /// When this profile's router acts on that expiry (its NOTIFICATION leaves, its routes
+    /// go), measured from the silence, on a router with nothing else to wake its loop (one
+    /// BGP session): [`hold_expiry_window`](Self::hold_expiry_window) shifted by
+    /// [`HoldExpiry::cap`] (zero unless the profile waits for a wake-up). A router whose loop
+    /// wakes sooner (other sessions' timers or input) acts earlier, down to the expiry
+    /// itself.
+    #[must_use]
+    pub fn hold_detection_window(&self, hold: Duration, keepalive: Duration) -> Window {
+        self.hold_expiry_window(hold, keepalive)
+            .shifted(self.hold_expiry.cap())
     }
 
     /// The built-in profile with this name.
@@ -892,6 +1014,30 @@ mod tests {
             Profile::by_name("quagga"),
             Err(UnknownProfile("quagga".to_owned()))
         );
+    }
+
+    #[test]
+    fn only_bird_waits_for_a_wake_up_to_act_on_a_hold_expiry() {
+        let (h, k) = (Duration::from_secs(3), Duration::from_secs(1));
+        let ms = Duration::from_millis;
+        for p in Profile::all() {
+            let expiry = p.hold_expiry_window(h, k);
+            let detection = p.hold_detection_window(h, k);
+            if p.name == "bird" {
+                // (0.75 H − K, H] = (1.25 s, 3 s], mean 2.125 s; acted on 3 s later.
+                assert_eq!((expiry.lo, expiry.hi, expiry.mean), (ms(1250), h, ms(2125)));
+                assert_eq!(detection, expiry.shifted(Duration::from_secs(3)));
+            } else {
+                // (H − K, H] = (2 s, 3 s], mean 2.5 s, acted on at once.
+                assert_eq!((expiry.lo, expiry.hi, expiry.mean), (ms(2000), h, ms(2500)));
+                assert_eq!(detection, expiry, "{}", p.name);
+            }
+        }
+        assert!(Window::contains(
+            Profile::BIRD.hold_detection_window(h, k),
+            ms(4300)
+        ));
+        assert!(!Profile::BIRD.hold_detection_window(h, k).contains(ms(4250)));
     }
 
     #[test]

@@ -12,7 +12,7 @@ use super::config::{Config, ConfigError};
 use super::event::{
     Command, Event, Negotiated, PeerGracefulRestart, SessionEvent, Transmit, Transport,
 };
-use super::profile::{Down, Jitter, RestartRule};
+use super::profile::{Down, HoldExpiry, Jitter, RestartRule};
 use super::{State, Timer, TimerTable};
 use crate::wire::{
     CeaseSubcode, DecodeCtx, DecodeError, EncodeCtx, EncodeError, ErrorCode, Family, FsmSubcode,
@@ -99,6 +99,9 @@ pub struct Session {
     /// The NOTIFICATION that is taking the session down was a Cease that ends graceful
     /// restart (RFC 8538 §3, §5); read by `go_idle`.
     hard_reset_received: bool,
+    /// The hold timer expired and the session waits for its event loop's next wake-up to act
+    /// on it ([`HoldExpiry::NextWakeUp`]): at this instant at the latest.
+    wake_at: Option<Instant>,
 }
 
 impl Session {
@@ -138,6 +141,7 @@ impl Session {
             transmits: VecDeque::new(),
             events: VecDeque::new(),
             hard_reset_received: false,
+            wake_at: None,
         })
     }
 
@@ -181,10 +185,34 @@ impl Session {
         self.connect_retry_counter
     }
 
-    /// Whether an UPDATE may be sent now: Established and the MRAI timer not running.
+    /// Whether an UPDATE may be sent now: Established, not waiting to act on an expired hold
+    /// timer, and the MRAI timer not running.
     #[must_use]
     pub fn may_advertise(&self) -> bool {
-        self.state == State::Established && !self.timers.is_armed(Timer::MinRouteAdvertisement)
+        self.state == State::Established
+            && self.wake_at.is_none()
+            && !self.timers.is_armed(Timer::MinRouteAdvertisement)
+    }
+
+    /// When the session will act on its expired hold timer if nothing wakes its event loop
+    /// sooner (`None`: not waiting). Only a profile with [`HoldExpiry::NextWakeUp`] waits:
+    /// from the expiry, the session sends nothing (no KEEPALIVE), reads nothing, and still
+    /// reads as [`State::Established`]; at [`handle_wake`](Self::handle_wake) (or this
+    /// deadline, through [`handle_timeout`](Self::handle_timeout)) it sends its NOTIFICATION,
+    /// closes and goes to Idle.
+    #[must_use]
+    pub const fn waiting_until(&self) -> Option<Instant> {
+        self.wake_at
+    }
+
+    /// The owner's event loop woke up (BGP input on another connection, another BGP timer of
+    /// the same daemon, an operator's command): a session waiting to act on its expired hold
+    /// timer acts now (RFC 4271 §8.2.2 Event 10: the NOTIFICATION Hold Timer Expired, the
+    /// close, Idle). Nothing happens otherwise.
+    pub fn handle_wake(&mut self, now: Instant) {
+        if self.wake_at.take().is_some() {
+            self.act_on_hold_expiry(now);
+        }
     }
 
     /// The next output for the transport.
@@ -202,7 +230,10 @@ impl Session {
     /// The instant at which [`handle_timeout`](Self::handle_timeout) must next be called.
     #[must_use]
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.timers.next_deadline()
+        match (self.timers.next_deadline(), self.wake_at) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     /// Applies a command from the owner.
@@ -212,6 +243,9 @@ impl Session {
     /// Only [`Command::SendUpdate`] fails: outside Established, or when the UPDATE does not
     /// encode under the negotiated context.
     pub fn handle_command(&mut self, now: Instant, command: Command) -> Result<(), CommandError> {
+        // A command comes in on the daemon's control socket (or from another of its
+        // sessions): its loop is awake, so a pending hold expiry is acted on first.
+        self.handle_wake(now);
         match command {
             Command::Start | Command::StartPassive => {
                 // §8.2.2 Idle: "Any other event ... does not cause change in the state"; a
@@ -333,6 +367,16 @@ impl Session {
                         self.set_state(State::Active, Event::TcpConnectionFails);
                     }
                 }
+                State::OpenSent | State::OpenConfirm | State::Established
+                    if self.wake_at.is_some() =>
+                {
+                    // Waiting to act on the hold expiry, the session no longer watches its
+                    // connection (BIRD's close state polls it for nothing): the loss is seen
+                    // at the wake-up, when there is no connection left to send the
+                    // NOTIFICATION on.
+                    self.conn = Conn::None;
+                    self.framer.clear();
+                }
                 State::OpenSent => {
                     // §8.2.2 OpenSent, Event 18: "closes the BGP connection, restarts the
                     // ConnectRetryTimer, continues to listen for a connection ..., and changes
@@ -357,7 +401,9 @@ impl Session {
     /// the negotiated context and runs the state machine. Bytes received without an open
     /// connection are ignored.
     pub fn handle_bytes(&mut self, now: Instant, bytes: &[u8]) {
-        if self.conn != Conn::Open {
+        // Waiting to act on an expired hold timer, the session reads nothing (BIRD's
+        // `bgp_conn_enter_close_state` clears the socket's `rx_hook`).
+        if self.conn != Conn::Open || self.wake_at.is_some() {
             return;
         }
         self.framer.push(bytes);
@@ -370,8 +416,12 @@ impl Session {
         }
     }
 
-    /// Runs every timer due at `now`, earliest first.
+    /// Runs every timer due at `now`, earliest first, after acting on an expired hold timer
+    /// whose wake-up deadline ([`waiting_until`](Self::waiting_until)) has come.
     pub fn handle_timeout(&mut self, now: Instant) {
+        if self.wake_at.is_some_and(|t| t <= now) {
+            self.handle_wake(now);
+        }
         while let Some(timer) = self.timers.expired(now) {
             self.timers.stop(timer);
             self.handle_timer(now, timer);
@@ -401,13 +451,18 @@ impl Session {
                 self.send_open(now, Event::DelayOpenTimerExpires);
             }
             (Timer::Hold, State::OpenSent | State::OpenConfirm | State::Established) => {
-                // Event 10: "sends a NOTIFICATION message with the Error Code Hold Timer
-                // Expired".
                 self.events.push_back(SessionEvent::HoldTimerExpired);
-                let n = Notification::hold_timer_expired();
-                let restart = Restart::Automatic(Down::NotificationSent(n.code));
-                self.send_notification(n);
-                self.go_idle(now, Event::HoldTimerExpires, restart);
+                match self.config.profile.hold_expiry {
+                    HoldExpiry::Immediate => self.act_on_hold_expiry(now),
+                    HoldExpiry::NextWakeUp { cap } => {
+                        // BIRD `bgp_error` → `bgp_conn_enter_close_state`: no more
+                        // keepalives, no more input, the rest at the loop's next wake-up (see
+                        // `Profile::BIRD`). Its 10 s close-state hold timer ends after the cap,
+                        // so it is not modelled.
+                        self.timers.stop_all();
+                        self.wake_at = Some(now + cap);
+                    }
+                }
             }
             (Timer::Keepalive, State::OpenConfirm | State::Established) => {
                 self.transmits
@@ -422,6 +477,15 @@ impl Session {
             // fire; were it to, the RFC's "any other event" rule is an FSM error.
             (_, state) => self.fsm_error(now, state, Event::AutomaticStop),
         }
+    }
+
+    /// Event 10: "sends a NOTIFICATION message with the Error Code Hold Timer Expired ...
+    /// drops the TCP connection ... changes its state to Idle".
+    fn act_on_hold_expiry(&mut self, now: Instant) {
+        let n = Notification::hold_timer_expired();
+        let restart = Restart::Automatic(Down::NotificationSent(n.code));
+        self.send_notification(n);
+        self.go_idle(now, Event::HoldTimerExpires, restart);
     }
 
     fn handle_message(&mut self, now: Instant, message: Incoming) {
@@ -708,7 +772,20 @@ impl Session {
         self.set_state(State::OpenSent, cause);
     }
 
-    fn send_notification(&mut self, mut n: Notification) {
+    fn send_notification(&mut self, n: Notification) {
+        // RFC 8538 §5.1: with the N bit exchanged, the Ceases that end the peering on purpose
+        // go out as a Hard Reset wrapping them (§3), so that the peer flushes our routes
+        // instead of keeping them as stale.
+        let notification = self
+            .negotiated
+            .as_ref()
+            .and_then(|x| x.peer_graceful_restart.as_ref())
+            .is_some_and(|gr| gr.notification);
+        let mut n = if notification && self.sends_hard_reset(&n) {
+            hard_reset(n)
+        } else {
+            n
+        };
         // The event reports what goes on the wire: Data cut to fit (see `codec::notification`).
         n.data.truncate(codec::MAX_NOTIFICATION_DATA);
         if self.conn == Conn::Open {
@@ -716,6 +793,27 @@ impl Session {
                 .push_back(Transmit::Bytes(codec::notification(&n)));
         }
         self.events.push_back(SessionEvent::NotificationSent(n));
+    }
+
+    /// Whether a NOTIFICATION is sent as a Hard Reset when the N bit is in force: RFC 8538
+    /// §5.1's table, Cease subcodes Maximum Number of Prefixes Reached (1), Administrative
+    /// Shutdown (2) and Peer De-configured (3) "Hard Reset", Administrative Reset (4)
+    /// "Provide user control" ([`Config::hard_administrative_reset`]); Connection Rejected,
+    /// Other Configuration Change, Connection Collision Resolution and Out of Resources (5–8)
+    /// "Graceful Cease". BFD Down (10, RFC 9384) postdates the table; it goes as a Hard Reset
+    /// as FRR sends it (`bgpd/bgp_packet.c`, `bgp_notify_send_hard_reset`), since the sender
+    /// found the forwarding path dead and keeps none of the peer's routes either
+    /// (`helper_retains`). Every other error code is graceful (§4): the peer keeps our routes.
+    fn sends_hard_reset(&self, n: &Notification) -> bool {
+        n.code == ErrorCode::CEASE
+            && match CeaseSubcode(n.subcode) {
+                CeaseSubcode::MAXIMUM_NUMBER_OF_PREFIXES_REACHED
+                | CeaseSubcode::ADMINISTRATIVE_SHUTDOWN
+                | CeaseSubcode::PEER_DECONFIGURED
+                | CeaseSubcode::BFD_DOWN => true,
+                CeaseSubcode::ADMINISTRATIVE_RESET => self.config.hard_administrative_reset,
+                _ => false,
+            }
     }
 
     /// An event the current state does not expect: RFC 6608 FSM Error with the state's
@@ -753,6 +851,7 @@ impl Session {
         self.conn = Conn::None;
         self.framer.clear();
         self.timers.stop_all();
+        self.wake_at = None;
         self.negotiated = None;
         self.decode = DecodeCtx::default();
         self.encode = EncodeCtx::default();
@@ -911,7 +1010,7 @@ impl Session {
     /// Returns `None` (and changes nothing) outside Established or when keepalives are off
     /// (negotiated hold time zero).
     pub fn rephase_keepalive(&mut self, now: Instant) -> Option<Duration> {
-        if self.state != State::Established {
+        if self.state != State::Established || self.wake_at.is_some() {
             return None;
         }
         let k = self.negotiated.as_ref()?.keepalive;
@@ -941,7 +1040,7 @@ impl Session {
     /// [`rephase_keepalive`](Self::rephase_keepalive). Nothing changes outside Established
     /// or with a zero hold time.
     pub fn rephase_hold(&mut self, now: Instant, heard: Instant) {
-        if self.state != State::Established {
+        if self.state != State::Established || self.wake_at.is_some() {
             return;
         }
         match self.negotiated.as_ref().map(|n| n.hold_time) {
@@ -993,11 +1092,24 @@ fn helper_retains(restart: Restart, notification: bool, hard: bool) -> bool {
     }
 }
 
+/// `inner` wrapped in a Hard Reset (RFC 8538 §3): Cease, subcode 9, whose Data is the inner
+/// NOTIFICATION's "ErrCode", "Subcode" and "Data".
+fn hard_reset(inner: Notification) -> Notification {
+    let mut data = Vec::with_capacity(2 + inner.data.len());
+    data.push(inner.code.0);
+    data.push(inner.subcode);
+    data.extend_from_slice(&inner.data);
+    Notification::new(ErrorCode::CEASE, CeaseSubcode::HARD_RESET.0, data)
+}
+
 /// Whether a received NOTIFICATION ends graceful restart even with the N bit (RFC 8538 §3: a
 /// Cease / Hard Reset, subcode 9, "MUST ... follow the rules of RFC 4271"). The Ceases RFC
-/// 8538 §5 says MUST be sent as a Hard Reset (Maximum Number of Prefixes Reached,
-/// Administrative Shutdown, Peer De-configured, Administrative Reset) count as one when a peer
-/// sends them bare: they say the peering was taken down on purpose.
+/// 8538 §5.1 says MUST be sent as a Hard Reset (Maximum Number of Prefixes Reached,
+/// Administrative Shutdown, Peer De-configured) count as one when a peer sends them bare: they
+/// say the peering was taken down on purpose. A bare Administrative Reset (6/4) does not: §5.1
+/// leaves it to the sender's "user control", and a sender that chose a graceful reset sends it
+/// bare, as FRR does for `clear bgp` without `bgp hard-administrative-reset` (its topotest
+/// `bgp_gr_notification`: the routes are retained by the receiver).
 fn ends_graceful_restart(n: &Notification) -> bool {
-    n.code == ErrorCode::CEASE && matches!(n.subcode, 1..=4 | 9)
+    n.code == ErrorCode::CEASE && matches!(n.subcode, 1..=3 | 9)
 }

@@ -40,6 +40,15 @@
 //! affect another (a withdrawal to advertise, a breach to act on) are handled at the same
 //! `now`. Peers are always visited in [`PeerId`] order, so outputs are deterministic.
 //!
+//! # Event-loop wake-ups
+//!
+//! A session whose profile acts on a hold-timer expiry only at the daemon's next wake-up
+//! (`HoldExpiry::NextWakeUp`, BIRD 2.0) waits after the expiry; the speaker is that daemon's
+//! loop, so BGP input from another peer, an operator's command, or any of its BGP timers
+//! wakes it: the waiting sessions act first (NOTIFICATION, close, withdrawal), then the input
+//! or timer is handled, at the same `now`. BFD input and timers do not wake it (BIRD runs BFD
+//! in a loop of its own). [`handle_wake`](Speaker::handle_wake) does the wake-up alone.
+//!
 //! # Cost
 //!
 //! An input costs work for the peers it reaches, not for every peer: the speaker marks the
@@ -66,7 +75,7 @@ use crate::rib::adj_rib_in::IpFamily;
 use crate::rib::loc_rib::FibChange;
 use crate::rib::policy::ExportPolicy;
 use crate::rib::{PeerConfig, PeerId, Rib, RibConfig, RibEvent};
-use crate::wire::{EncodeCtx, Family, PathAttributes, Update};
+use crate::wire::{CeaseSubcode, EncodeCtx, ErrorCode, Family, PathAttributes, Update};
 
 /// Everything configured for one peer.
 #[derive(Debug, Clone)]
@@ -186,6 +195,10 @@ pub enum StaleFlush {
     /// Established again, but no End-of-RIB within [`STALE_PATH_TIME`] (§4.2's optional
     /// upper bound).
     StalePathTime,
+    /// A Hard Reset (Cease, subcode 9) went or came while the peer's routes were stale: RFC
+    /// 8538 §3, the session "is to be fully terminated", so the normal procedures of RFC 4271
+    /// apply and nothing of the peer is kept.
+    HardReset,
 }
 
 /// The longest stale routes are kept once the session is Established again and the peer's
@@ -329,6 +342,9 @@ pub struct Speaker {
     rib_changed: bool,
     /// The earliest of the peers' deadlines.
     next_timeout: Option<Instant>,
+    /// Peers one of whose sessions may be waiting for the event loop's next wake-up to act
+    /// on an expired hold timer (`fsm::Session::waiting_until`), in the order they began.
+    waiting: Vec<PeerId>,
 }
 
 impl Speaker {
@@ -342,7 +358,58 @@ impl Speaker {
             events: VecDeque::new(),
             rib_changed: false,
             next_timeout: None,
+            waiting: Vec::new(),
         }
+    }
+
+    /// The router's event loop woke up: every session waiting to act on an expired hold
+    /// timer (a profile with `HoldExpiry::NextWakeUp`, BIRD 2.0) acts now, and the speaker
+    /// processes what that changed (NOTIFICATIONs, withdrawals). The speaker does this by
+    /// itself before it handles BGP input, a command or one of its BGP timers (BIRD's
+    /// `io_loop` runs its queued events at every wake-up); an owner that must tell the
+    /// changes made at the wake-up from those the input or timer makes (a route-install
+    /// model that delays timer-driven changes) calls this first. BFD input and BFD timers
+    /// do not wake the loop: BIRD runs BFD in a loop of its own.
+    pub fn handle_wake(&mut self, now: Instant) {
+        if self.wake(now, None) {
+            self.drive(now);
+        }
+    }
+
+    /// Wakes the sessions of [`Self::waiting`] (not those of `except`, whose connection the
+    /// input came in on: a waiting session no longer reads it, so that input does not wake
+    /// it); returns whether one acted. The caller drives.
+    fn wake(&mut self, now: Instant, except: Option<PeerId>) -> bool {
+        if self.waiting.is_empty() {
+            return false;
+        }
+        let mut woke = false;
+        let mut keep = Vec::new();
+        for id in std::mem::take(&mut self.waiting) {
+            if Some(id) == except {
+                keep.push(id);
+                continue;
+            }
+            let Some(state) = self.index(id).and_then(|i| self.peers.get_mut(i)) else {
+                continue;
+            };
+            if state.session.waiting_until().is_some() {
+                state.session.handle_wake(now);
+                state.touch();
+                woke = true;
+            }
+            if let Some(second) = state
+                .second
+                .as_mut()
+                .filter(|s| s.session.waiting_until().is_some())
+            {
+                second.session.handle_wake(now);
+                state.touch();
+                woke = true;
+            }
+        }
+        self.waiting = keep;
+        woke
     }
 
     /// The position of `peer` in `self.peers`.
@@ -503,6 +570,8 @@ impl Speaker {
         peer: PeerId,
         command: Command,
     ) -> Result<(), SpeakerError> {
+        self.peer_mut(peer)?;
+        self.wake(now, None);
         let state = self.touch(peer)?;
         let result = state.session.handle_command(now, command);
         self.drive(now);
@@ -539,6 +608,8 @@ impl Speaker {
         peer: PeerId,
         transport: Transport,
     ) -> Result<(), SpeakerError> {
+        self.peer_mut(peer)?;
+        self.wake(now, Some(peer));
         let state = self.touch(peer)?;
         state.session.handle_transport(now, transport);
         self.drive(now);
@@ -566,6 +637,10 @@ impl Speaker {
         peer: PeerId,
         direction: Direction,
     ) -> Result<bool, SpeakerError> {
+        self.peer_mut(peer)?;
+        if self.wake(now, Some(peer)) {
+            self.drive(now);
+        }
         let state = self.peer_mut(peer)?;
         let busy = matches!(state.session.state(), State::OpenSent | State::OpenConfirm);
         if !busy || state.second.is_some() {
@@ -601,6 +676,8 @@ impl Speaker {
         peer: PeerId,
         bytes: &[u8],
     ) -> Result<(), SpeakerError> {
+        self.peer_mut(peer)?;
+        self.wake(now, Some(peer));
         let state = self.touch(peer)?;
         if let Some(second) = state.second.as_mut() {
             second.session.handle_bytes(now, bytes);
@@ -615,6 +692,8 @@ impl Speaker {
     ///
     /// [`SpeakerError::UnknownPeer`].
     pub fn handle_second_closed(&mut self, now: Instant, peer: PeerId) -> Result<(), SpeakerError> {
+        self.peer_mut(peer)?;
+        self.wake(now, Some(peer));
         let state = self.touch(peer)?;
         if let Some(second) = state.second.as_mut() {
             second.session.handle_transport(now, Transport::Closed);
@@ -634,6 +713,8 @@ impl Speaker {
         peer: PeerId,
         bytes: &[u8],
     ) -> Result<(), SpeakerError> {
+        self.peer_mut(peer)?;
+        self.wake(now, Some(peer));
         let state = self.touch(peer)?;
         state.session.handle_bytes(now, bytes);
         self.drive(now);
@@ -664,6 +745,14 @@ impl Speaker {
 
     /// Fires every timer due at `now` (sessions in [`PeerId`] order, BGP before BFD).
     pub fn handle_timeout(&mut self, now: Instant) {
+        // A BGP timer (or a stale-route timer) wakes the loop: sessions waiting to act on an
+        // expired hold timer act first (BIRD runs its queued events before it fires timers).
+        let woke = !self.waiting.is_empty()
+            && self.peers.iter().any(|p| {
+                p.bgp_deadline.is_some_and(|t| t <= now)
+                    || p.stale_timer.is_some_and(|(t, _)| t <= now)
+            })
+            && self.wake(now, None);
         // The one peer due, if exactly one is and only its BFD session fired.
         let mut bfd_only: Option<usize> = None;
         let mut due = 0_usize;
@@ -692,6 +781,14 @@ impl Speaker {
                 state.touch();
                 bfd_only = None;
             }
+            let waits = state.session.waiting_until().is_some()
+                || state
+                    .second
+                    .as_ref()
+                    .is_some_and(|s| s.session.waiting_until().is_some());
+            if waits && !self.waiting.contains(&state.id) {
+                self.waiting.push(state.id);
+            }
             if let Some(bfd) = state
                 .bfd
                 .as_mut()
@@ -710,7 +807,7 @@ impl Speaker {
             }
         }
         match bfd_only {
-            Some(i) if due == 1 => self.drive_bfd(now, i),
+            Some(i) if due == 1 && !woke => self.drive_bfd(now, i),
             _ => self.drive(now),
         }
     }
@@ -1074,6 +1171,16 @@ fn on_session_event(
                     if rib.stale_count(id) > 0 {
                         stale_on_reestablishment(now, id, state, rib, events, negotiated);
                     }
+                }
+                SessionEvent::NotificationReceived(n) | SessionEvent::NotificationSent(n)
+                    if n.code == ErrorCode::CEASE
+                        && n.subcode == CeaseSubcode::HARD_RESET.0
+                        && rib.stale_count(id) > 0 =>
+                {
+                    // RFC 8538 §3: a Hard Reset ends graceful restart; the stale routes kept
+                    // from an earlier loss go now, whatever state the session is in.
+                    flush_stale(id, state, rib, events, None, StaleFlush::HardReset);
+                    *rib_changed = true;
                 }
                 SessionEvent::StateChanged {
                     from: State::Established,

@@ -939,3 +939,369 @@ fn end_of_rib_after_reestablishment_flushes_what_the_peer_did_not_send_again() {
             .all(|(_, hops)| *hops == 1)
     );
 }
+
+/// The NOTIFICATIONs `side` sent (`sent`) or received, as (code, subcode, data).
+fn notifications(net: &Net, side: usize, sent: bool) -> Vec<(u8, u8, Vec<u8>)> {
+    net.events[side]
+        .iter()
+        .filter_map(|(_, e)| match e {
+            SpeakerEvent::Session {
+                event: SessionEvent::NotificationSent(n),
+                ..
+            } if sent => Some((n.code.0, n.subcode, n.data.clone())),
+            SpeakerEvent::Session {
+                event: SessionEvent::NotificationReceived(n),
+                ..
+            } if !sent => Some((n.code.0, n.subcode, n.data.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Established with graceful restart (N bit as `notification`, Administrative Reset sent hard
+/// as `hard_admin_reset` on side 0), side 0 originating 192.0.2.0/24, then side 0 stops the
+/// session with `command`.
+fn stopped_by_side_0(notification: bool, hard_admin_reset: bool, command: Command) -> Net {
+    let mut net = Net::new(move |side, spec| {
+        graceful(120, notification)(side, spec);
+        spec.session.hard_administrative_reset = side == 0 && hard_admin_reset;
+    });
+    net.originate(0, "192.0.2.0/24");
+    net.start();
+    net.run_for(Duration::from_secs(5));
+    assert_eq!(net.state(1), Some(State::Established));
+    let now = net.now;
+    assert_eq!(net.speakers[0].handle_command(now, PEER, command), Ok(()));
+    net.pump();
+    net.run_for(Duration::from_secs(1));
+    net
+}
+
+#[test]
+fn an_administrative_shutdown_goes_out_as_a_hard_reset_only_with_the_n_bit() {
+    let stop = || Command::Stop {
+        message: Some("maintenance".to_owned()),
+    };
+    let shutdown = Notification::shutdown(CeaseSubcode::ADMINISTRATIVE_SHUTDOWN, "maintenance");
+    // With the N bit: Cease / Hard Reset (6/9) whose Data is 6, 2 and the 6/2's own Data (RFC
+    // 8538 §3, §5.1), on the wire as the peer decodes it.
+    let net = stopped_by_side_0(true, false, stop());
+    let mut wrapped = vec![6, 2];
+    wrapped.extend_from_slice(&shutdown.data);
+    let hard = vec![(6, 9, wrapped)];
+    assert_eq!(notifications(&net, 0, true), hard);
+    assert_eq!(notifications(&net, 1, false), hard);
+    // ... and the peer withdraws at once: nothing kept stale.
+    assert!(!net.best_from_peer(1, "192.0.2.0/24"));
+    assert!(stale_events(&net, 1).0.is_empty());
+    // Without it: the plain 6/2 with its shutdown communication.
+    let net = stopped_by_side_0(false, false, stop());
+    let plain = vec![(6, 2, shutdown.data.clone())];
+    assert_eq!(notifications(&net, 0, true), plain);
+    assert_eq!(notifications(&net, 1, false), plain);
+    assert!(!net.best_from_peer(1, "192.0.2.0/24"));
+}
+
+#[test]
+fn an_administrative_reset_is_hard_only_with_hard_administrative_reset() {
+    let reset = || Command::StopWith {
+        subcode: CeaseSubcode::ADMINISTRATIVE_RESET,
+        message: None,
+    };
+    // Default (FRR's, `bgp hard-administrative-reset` off): a bare 6/4, a graceful Cease the
+    // peer answers with RFC 8538 §4's procedures: our routes stay with it, stale.
+    let net = stopped_by_side_0(true, false, reset());
+    assert_eq!(notifications(&net, 1, false), vec![(6, 4, Vec::new())]);
+    assert!(net.best_from_peer(1, "192.0.2.0/24"));
+    assert_eq!(net.speakers[1].rib().stale_count(PEER), 1);
+    assert_eq!(stale_events(&net, 1).0.len(), 1);
+    // With it: 6/9 wrapping 6/4, and the peer withdraws.
+    let net = stopped_by_side_0(true, true, reset());
+    assert_eq!(notifications(&net, 0, true), vec![(6, 9, vec![6, 4])]);
+    assert_eq!(notifications(&net, 1, false), vec![(6, 9, vec![6, 4])]);
+    assert!(!net.best_from_peer(1, "192.0.2.0/24"));
+    assert!(stale_events(&net, 1).0.is_empty());
+    // The setting means nothing without the N bit: a bare 6/4, and RFC 4724 alone withdraws.
+    let net = stopped_by_side_0(false, true, reset());
+    assert_eq!(notifications(&net, 0, true), vec![(6, 4, Vec::new())]);
+    assert!(!net.best_from_peer(1, "192.0.2.0/24"));
+    // Ceases §5.1 calls graceful stay bare even with both settings.
+    let net = stopped_by_side_0(
+        true,
+        true,
+        Command::StopWith {
+            subcode: CeaseSubcode::OTHER_CONFIGURATION_CHANGE,
+            message: None,
+        },
+    );
+    assert_eq!(notifications(&net, 0, true), vec![(6, 6, Vec::new())]);
+}
+
+/// Graceful restart with the N bit; side 1 keeps side 0's route stale after a silent cut (its
+/// hold timer expires), then the cut heals and the two reconnect. Steps until `side` is in
+/// OpenConfirm of the new connection (the N bit negotiated again, side 1's route still
+/// stale).
+fn stale_then_open_confirm(side: usize) -> Net {
+    let mut net = Net::new(graceful(120, true));
+    net.originate(0, "192.0.2.0/24");
+    net.start();
+    net.run_for(Duration::from_secs(5));
+    net.silent = true;
+    net.run_for(Duration::from_secs(10));
+    assert_eq!(net.speakers[1].rib().stale_count(PEER), 1);
+    net.silent = false;
+    let limit = net.now + Duration::from_secs(120);
+    while net.state(side) != Some(State::OpenConfirm) {
+        assert!(net.step(limit), "side {side} never reached OpenConfirm");
+    }
+    assert_eq!(net.speakers[1].rib().stale_count(PEER), 1);
+    net
+}
+
+#[test]
+fn a_hard_reset_sent_or_received_flushes_stale_routes_before_established() {
+    // Received: side 0 stops in OpenConfirm, its 6/2 goes as a Hard Reset, and side 1 (not
+    // Established, so no end of a session to withdraw with) drops the stale route at once.
+    let mut net = stale_then_open_confirm(0);
+    let now = net.now;
+    let stop = Command::Stop { message: None };
+    assert_eq!(net.speakers[0].handle_command(now, PEER, stop), Ok(()));
+    net.pump();
+    net.run_for(Duration::from_secs(1));
+    assert_eq!(
+        notifications(&net, 1, false).last(),
+        Some(&(6, 9, vec![6, 2]))
+    );
+    let (_, flushed) = stale_events(&net, 1);
+    assert_eq!(flushed.len(), 1, "{flushed:?}");
+    assert_eq!((flushed[0].1, flushed[0].2), (1, StaleFlush::HardReset));
+    assert!(flushed[0].0 < now + Duration::from_secs(1));
+    assert!(!net.best_from_peer(1, "192.0.2.0/24"));
+    assert_eq!(net.speakers[1].rib().stale_count(PEER), 0);
+    // Sent: side 1 itself stops in OpenConfirm; its Hard Reset ends the graceful restart too.
+    let mut net = stale_then_open_confirm(1);
+    let now = net.now;
+    let stop = Command::Stop { message: None };
+    assert_eq!(net.speakers[1].handle_command(now, PEER, stop), Ok(()));
+    net.pump();
+    assert_eq!(
+        notifications(&net, 1, true).last(),
+        Some(&(6, 9, vec![6, 2]))
+    );
+    let (_, flushed) = stale_events(&net, 1);
+    assert_eq!(flushed, vec![(now, 1, StaleFlush::HardReset)]);
+    assert!(!net.best_from_peer(1, "192.0.2.0/24"));
+}
+
+/// One BIRD speaker (side 0's addresses) with two peers, each a bare [`fsm::Session`] joined
+/// to it without latency: the wake-up of a session waiting on its expired hold timer comes
+/// from the speaker's other session.
+struct Hub {
+    now: Instant,
+    speaker: Speaker,
+    /// The remote sessions of peers 1 and 2.
+    remotes: [fsm::Session; 2],
+    /// Remote `i` is silent: what it sends and what is sent to it is lost.
+    silent: [bool; 2],
+    /// What the speaker wrote, per peer: (time, bytes).
+    written: [Vec<(Instant, Vec<u8>)>; 2],
+    events: Vec<(Instant, SpeakerEvent)>,
+}
+
+impl Hub {
+    const PEERS: [PeerId; 2] = [PeerId(1), PeerId(2)];
+
+    fn new() -> Self {
+        let mut speaker = Speaker::new(RibConfig::new(asn(0), addr(0)));
+        let remotes = [0_usize, 1].map(|i| {
+            let remote_addr = Ipv4Addr::new(10, 0, 1, u8::try_from(i + 1).unwrap_or(0));
+            let remote_as = 65_100 + u32::try_from(i).unwrap_or(0);
+            let mut ours = fsm::Config::new(asn(0), remote_as, addr(0));
+            ours.profile = fsm::profile::Profile::BIRD;
+            ours.hold_time = Some(Duration::from_secs(3));
+            ours.keepalive = Some(Duration::from_secs(1));
+            let spec = PeerSpec {
+                session: ours,
+                rib: PeerConfig::new(remote_as, IpAddr::V4(remote_addr), IpAddr::V4(addr(0))),
+                bfd: None,
+                seed: 11 + u64::try_from(i).unwrap_or(0),
+            };
+            if let Err(e) = speaker.add_peer(Instant::ZERO, Self::PEERS[i], spec) {
+                panic!("add_peer: {e}");
+            }
+            let mut theirs = fsm::Config::new(remote_as, asn(0), remote_addr);
+            theirs.hold_time = Some(Duration::from_secs(3));
+            theirs.keepalive = Some(Duration::from_secs(1));
+            let Ok(remote) = fsm::Session::new(theirs, 40 + u64::try_from(i).unwrap_or(0)) else {
+                panic!("remote session")
+            };
+            remote
+        });
+        Self {
+            now: Instant::ZERO,
+            speaker,
+            remotes,
+            silent: [false; 2],
+            written: [Vec::new(), Vec::new()],
+            events: Vec::new(),
+        }
+    }
+
+    /// Moves every output between the speaker and the remotes until quiet.
+    fn pump(&mut self) {
+        let now = self.now;
+        loop {
+            let mut moved = false;
+            while let Some(t) = self.speaker.poll_transmit() {
+                moved = true;
+                let i = Self::PEERS.iter().position(|p| *p == t.peer).unwrap_or(0);
+                match t.kind {
+                    TransmitKind::Bgp(fsm::Transmit::Connect) => {
+                        self.remotes[i].handle_transport(now, Transport::Connected);
+                        let r = self
+                            .speaker
+                            .handle_transport(now, t.peer, Transport::Connected);
+                        assert_eq!(r, Ok(()));
+                    }
+                    TransmitKind::Bgp(fsm::Transmit::Bytes(b)) => {
+                        self.written[i].push((now, b.clone()));
+                        if !self.silent[i] {
+                            self.remotes[i].handle_bytes(now, &b);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            for i in 0..2 {
+                while let Some(t) = self.remotes[i].poll_transmit() {
+                    moved = true;
+                    if let fsm::Transmit::Bytes(b) = t
+                        && !self.silent[i]
+                    {
+                        let r = self.speaker.handle_bytes(now, Self::PEERS[i], &b);
+                        assert_eq!(r, Ok(()));
+                    }
+                }
+                while self.remotes[i].poll_event().is_some() {}
+            }
+            while let Some(e) = self.speaker.poll_event() {
+                self.events.push((now, e));
+            }
+            if !moved {
+                break;
+            }
+        }
+    }
+
+    fn run_until(&mut self, until: Instant) {
+        loop {
+            let next = [
+                self.speaker.poll_timeout(),
+                self.remotes[0].poll_timeout(),
+                self.remotes[1].poll_timeout(),
+            ]
+            .into_iter()
+            .flatten()
+            .min()
+            .filter(|t| *t <= until);
+            let Some(next) = next else { break };
+            self.now = next;
+            self.speaker.handle_timeout(next);
+            for r in &mut self.remotes {
+                r.handle_timeout(next);
+            }
+            self.pump();
+        }
+        self.now = self.now.max(until);
+    }
+}
+
+/// A BIRD router acts on an expired hold timer at its event loop's next wake-up
+/// (`HoldExpiry::NextWakeUp`): with a second session whose KEEPALIVEs go and come every
+/// second or less, that is the second session's next timer or input, well before the 3 s
+/// cap; the NOTIFICATION goes out and the session goes down at that instant, together.
+#[test]
+fn another_sessions_timer_wakes_a_bird_session_waiting_on_its_hold_expiry() {
+    let mut hub = Hub::new();
+    for i in 0..2 {
+        assert_eq!(
+            hub.remotes[i].handle_command(Instant::ZERO, Command::StartPassive),
+            Ok(())
+        );
+        let r = hub
+            .speaker
+            .handle_command(Instant::ZERO, Hub::PEERS[i], Command::Start);
+        assert_eq!(r, Ok(()));
+    }
+    hub.pump();
+    hub.run_until(Instant::ZERO + Duration::from_secs(10));
+    for peer in Hub::PEERS {
+        assert_eq!(
+            hub.speaker.session(peer).map(fsm::Session::state),
+            Some(State::Established)
+        );
+    }
+    hub.silent[0] = true;
+    // Step until peer 1's hold timer has expired: it waits for a wake-up.
+    let mut expired = None;
+    while expired.is_none() {
+        let next = hub.speaker.poll_timeout();
+        let Some(next) = next.filter(|t| *t <= Instant::ZERO + Duration::from_secs(20)) else {
+            panic!("peer 1's hold timer never expired")
+        };
+        hub.run_until(next);
+        expired = hub
+            .speaker
+            .session(Hub::PEERS[0])
+            .and_then(fsm::Session::waiting_until)
+            .map(|cap| (hub.now, cap));
+    }
+    let Some((at, cap)) = expired else {
+        panic!("never waited")
+    };
+    assert_eq!(cap, at + Duration::from_secs(3));
+    let other = hub
+        .speaker
+        .session(Hub::PEERS[1])
+        .and_then(|s| s.timers().next_deadline());
+    let Some(other) = other else {
+        panic!("peer 2 has a keepalive timer")
+    };
+    // Peer 2's next input (its remote's KEEPALIVE, sent every second) wakes the loop too.
+    let input = hub.remotes[1].poll_timeout().unwrap_or(cap);
+    let other = other.min(input);
+    assert!(
+        other < cap,
+        "peer 2's next timer or input {other} before the cap {cap}"
+    );
+    hub.run_until(cap);
+    let notification = hub.written[0]
+        .iter()
+        .find(|(_, b)| b.get(18) == Some(&3))
+        .map(|(t, _)| *t);
+    assert_eq!(
+        notification,
+        Some(other),
+        "woken by peer 2's timer or input"
+    );
+    let down = hub.events.iter().find_map(|(t, e)| match e {
+        SpeakerEvent::Session {
+            peer,
+            event: SessionEvent::StateChanged {
+                to: State::Idle, ..
+            },
+        } if *peer == Hub::PEERS[0] => Some(*t),
+        _ => None,
+    });
+    assert_eq!(down, Some(other));
+    // No KEEPALIVE to peer 1 between its expiry and its NOTIFICATION.
+    assert!(
+        hub.written[0]
+            .iter()
+            .all(|(t, b)| *t <= at || *t >= other || b.get(18) != Some(&4))
+    );
+    assert_eq!(
+        hub.speaker.session(Hub::PEERS[1]).map(fsm::Session::state),
+        Some(State::Established)
+    );
+}

@@ -331,7 +331,8 @@ pub enum TimelineEvent {
         /// How many routes.
         routes: u64,
         /// `kept`, or why they were withdrawn: `restart_time_expired`, `end_of_rib`,
-        /// `not_preserved` (back without graceful restart for the family), `stale_path_time`.
+        /// `not_preserved` (back without graceful restart for the family), `stale_path_time`,
+        /// `hard_reset` (a Cease / Hard Reset sent or received, RFC 8538 §3).
         what: String,
         /// When kept: when they are withdrawn unless the session is Established first.
         until: Option<Instant>,
@@ -766,13 +767,19 @@ impl RunReport {
                     None => value(Quantity::Duration(Duration::ZERO)),
                 }
             }
-            Metric::ProbesLost(dir) => value(Quantity::Count(
-                self.probes
+            // A direction without probe packets has no count at all (not 0).
+            Metric::ProbesLost(dir) => {
+                let mut stats = self
+                    .probes
                     .iter()
                     .filter(|p| p.direction == *dir)
-                    .map(|p| p.lost)
-                    .sum(),
-            )),
+                    .peekable();
+                if stats.peek().is_none() {
+                    Observation::NotObserved
+                } else {
+                    value(Quantity::Count(stats.map(|p| p.lost).sum()))
+                }
+            }
             Metric::BytesDropped(dir) => value(Quantity::Count(
                 self.bytes_dropped
                     .iter()

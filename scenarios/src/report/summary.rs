@@ -35,6 +35,9 @@ fn what_happened(label: &str) -> String {
         "msee_maintenance ends" => format!("{target}'s maintenance ended"),
         "bgp_disconnect" => format!("the BGP session {target} was reset"),
         "vpn_tunnel_down" => format!("{target} went down (VPN tunnel)"),
+        // `gateway.vpn` names the gateway (one of its instances fails); `gateway.vpn.instance0`
+        // names the instance itself.
+        "gateway_instance_failure" if target.contains(".instance") => format!("{target} failed"),
         "gateway_instance_failure" => format!("an instance of {target} failed"),
         "deprovision" => format!("{target} was deprovisioned"),
         "prefix_flood" => format!("a flood of prefixes arrived on {target}"),
@@ -257,6 +260,10 @@ mod tests {
         assert_eq!(
             what_happened("gateway_instance_failure on gateway.vpn"),
             "an instance of gateway.vpn failed"
+        );
+        assert_eq!(
+            what_happened("gateway_instance_failure on gateway.vpn.instance0"),
+            "gateway.vpn.instance0 failed"
         );
         assert_eq!(
             what_happened("public_prefixes_state on circuit"),

@@ -192,13 +192,14 @@ fn judge(scenario: &Scenario, report: &RunReport, e: &Expectation) -> Verdict {
                 let outage = report.metric(scenario, &Metric::Outage(direction.clone()));
                 let lost = report.metric(scenario, &Metric::ProbesLost(direction.clone()));
                 let zero_outage = outage == Some(Quantity::Duration(Duration::ZERO));
-                let zero_lost = lost == Some(Quantity::Count(0));
+                // A direction without probe packets has no count: the outage decides alone.
+                let zero_lost = lost.is_none_or(|q| q == Quantity::Count(0));
                 let words = |f: fn(Quantity) -> String| {
-                    format!(
-                        "outage {}, probes lost {}",
-                        outage.map_or_else(|| "?".to_owned(), f),
-                        lost.map_or_else(|| "?".to_owned(), f)
-                    )
+                    let outage = format!("outage {}", outage.map_or_else(|| "?".to_owned(), f));
+                    match lost {
+                        Some(q) => format!("{outage}, probes lost {}", f(q)),
+                        None => outage,
+                    }
                 };
                 (
                     (words(|q| q.to_string()), words(human)),

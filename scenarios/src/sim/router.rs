@@ -261,6 +261,7 @@ impl RouterRt {
             cfg.keepalive = me.timers.keepalive;
             cfg.connect_retry = Some(me.timers.connect_retry);
             cfg.connect_delay = me.timers.connect_delay;
+            cfg.mrai = me.timers.mrai;
             cfg.idle_hold = me.timers.idle_hold;
             cfg.idle_hold_max = me.timers.idle_hold_max;
             cfg.idle_hold_forget = me.timers.idle_hold_forget;
@@ -473,6 +474,22 @@ impl RouterRt {
         self.drain();
     }
 
+    /// The router's event loop woke: sessions waiting to act on an expired hold timer act
+    /// now (see `bgp::speaker::Speaker::handle_wake`). Returns whether one was waiting
+    /// (nothing changes otherwise).
+    pub(crate) fn handle_wake(&mut self, now: Instant) -> bool {
+        let waiting = self.sessions.iter().any(|&(s, _)| {
+            self.speaker
+                .session(peer(s))
+                .is_some_and(|x| x.waiting_until().is_some())
+        });
+        if waiting {
+            self.speaker.handle_wake(now);
+            self.drain();
+        }
+        waiting
+    }
+
     /// Administrative stop of one session with NOTIFICATION Cease/`subcode` (RFC 4486 §4):
     /// 6/2 Administrative Shutdown carries `why` as the RFC 9003 shutdown communication;
     /// 6/3 Peer De-configured carries none (RFC 9003 §2 defines it for 6/2 and 6/4 only).
@@ -586,6 +603,16 @@ impl RouterRt {
         self.sessions
             .iter()
             .filter_map(|&(s, _)| self.speaker.session(peer(s))?.poll_timeout())
+            .min()
+    }
+
+    /// The earliest deadline of this router's BGP timers proper: [`Self::bgp_deadline`]
+    /// without the wake-up deadlines of sessions waiting to act on an expired hold timer
+    /// (what those do at the wake-up is not timer-driven).
+    pub(crate) fn bgp_timer_deadline(&self) -> Option<Instant> {
+        self.sessions
+            .iter()
+            .filter_map(|&(s, _)| self.speaker.session(peer(s))?.timers().next_deadline())
             .min()
     }
 

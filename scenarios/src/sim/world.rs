@@ -573,8 +573,15 @@ impl<'a> World<'a> {
                     let bgp_due = self.routers[r].bgp_deadline().is_some_and(|d| d <= t);
                     if bgp_due {
                         self.wake(r);
+                        // The loop's queued events run before its timers fire: a session
+                        // that waited to act on an expired hold timer acts now, and its
+                        // withdrawal is not timer-driven (it is the wake-up's work).
+                        if self.routers[r].handle_wake(t) {
+                            self.flush_router(r);
+                        }
                     }
-                    self.timer_dispatch = bgp_due.then_some(r);
+                    let timer_due = self.routers[r].bgp_timer_deadline().is_some_and(|d| d <= t);
+                    self.timer_dispatch = timer_due.then_some(r);
                     self.routers[r].handle_timeout(t);
                     self.flush_router(r);
                     self.timer_dispatch = None;
@@ -898,6 +905,7 @@ impl<'a> World<'a> {
                     Some(StaleFlush::EndOfRib) => "end_of_rib",
                     Some(StaleFlush::NotPreserved) => "not_preserved",
                     Some(StaleFlush::StalePathTime) => "stale_path_time",
+                    Some(StaleFlush::HardReset) => "hard_reset",
                 };
                 self.meas.push(
                     now,

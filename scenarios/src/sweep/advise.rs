@@ -400,7 +400,8 @@ pub fn assess(spec: &AdviseSpec, exec: Exec<'_>) -> Result<Vec<Assessment>, Swee
         return Err(SweepError::Rare(RareError::NotBernoulli.to_string()));
     }
     let (name, text) = crate::source_text(&spec.source)?;
-    let doc = parse_doc(&name, &text)?;
+    // A candidate's timers and BFD apply to every router, whatever the file set per router.
+    let doc = super::grid::without_router_timers(&parse_doc(&name, &text)?);
     // The rare-event estimate stops its trunk itself: the horizon only has to be out of reach.
     let horizon = if direct {
         spec.horizon
@@ -412,7 +413,7 @@ pub fn assess(spec: &AdviseSpec, exec: Exec<'_>) -> Result<Vec<Assessment>, Swee
     let mut failing: Vec<Scenario> = Vec::new();
     let mut healthy_sc: Vec<Scenario> = Vec::new();
     for c in &spec.candidates {
-        failing.push(variant(&name, &doc, &c.point())?);
+        failing.push(long_enough(variant(&name, &doc, &c.point())?, c));
         healthy_sc.push(variant(
             &format!("{name} (healthy)"),
             &healthy_doc,
@@ -1144,6 +1145,19 @@ fn recommendation(a: &Advice) -> String {
          three consecutive losses are enough. Keepalives and BFD also cost messages every second."
     );
     s
+}
+
+/// `sc` run long enough for candidate `c`'s slowest recovery: the last fault (at its latest)
+/// plus twice the hold time plus 3 minutes (re-establishment and the ExpressRoute gateway's
+/// programming). A file written for fast timers (a lab that ends a minute after its fault)
+/// would otherwise cut the slow candidates' outages at its end, and rank 60/180 s by the
+/// file's duration instead of its outage.
+fn long_enough(mut sc: Scenario, c: &Candidate) -> Scenario {
+    if let Some(last) = sc.faults.iter().map(|f| f.at.max()).max() {
+        let need = last + c.hold.saturating_mul(2) + Duration::from_secs(180);
+        sc.duration = sc.duration.max(need);
+    }
+    sc
 }
 
 #[cfg(test)]

@@ -476,8 +476,9 @@ impl Plan {
 
 /// The single failures of `topo` (see the library README for the set and its sources):
 /// every circuit link silent (a cut inside the provider) and down (carrier lost); every link
-/// lossy ([`LOSSY`]); every CE, PE, MSEE and the VPN device crashing and shut down
-/// gracefully; every peering of every circuit disabled; each MSEE's
+/// lossy ([`LOSSY`]); every link of the general form (`[[link]]`) silent, down and lossy;
+/// every CE, PE, MSEE, the VPN device and every router of the general form crashing and
+/// shut down gracefully; every peering of every circuit disabled; each MSEE's
 /// maintenance on its link; each peering session disconnected by Microsoft (the BGP
 /// disconnect test); each IPv4 session towards Azure with a prefix limit receiving one prefix
 /// more than its limit for [`PREFIX_BREACH_FOR`] (`prefix_flood`); each circuit deprovisioned; the VPN tunnel down and
@@ -527,8 +528,24 @@ pub fn failures(topo: &Topology) -> Vec<Failure> {
         let name = format!("{} {target}", kind.name());
         out.push(Failure::single(kind, target, extra, false, name));
     };
+    // The general form's own links (`[[link]]` between the user's routers): silent, down
+    // and lossy like a circuit's links (no Microsoft operation applies to them).
+    for seg in topo
+        .segments
+        .iter()
+        .filter(|s| s.kind == crate::topology::SegmentKind::Link)
+    {
+        add(FaultKind::Silent, seg.name.clone(), Table::new());
+        add(FaultKind::Down, seg.name.clone(), Table::new());
+        let mut loss = Table::new();
+        loss.insert("loss".to_owned(), Value::Float(LOSSY));
+        add(FaultKind::Loss, seg.name.clone(), loss);
+    }
     for r in &topo.routers {
-        if matches!(r.role, Role::Ce | Role::Pe | Role::Msee | Role::VpnDevice) {
+        if matches!(
+            r.role,
+            Role::Ce | Role::Pe | Role::Msee | Role::VpnDevice | Role::Router
+        ) {
             add(FaultKind::RouterCrash, r.name.clone(), Table::new());
             add(FaultKind::RouterShutdown, r.name.clone(), Table::new());
         }
@@ -651,6 +668,14 @@ fn facts(sc: &Scenario) -> DesignFacts {
             "microsoft" => topo
                 .microsoft_prefixes()
                 .iter()
+                .map(ToString::to_string)
+                .collect(),
+            site if topo.sites.iter().any(|s| s.name == site) => topo
+                .sites
+                .iter()
+                .filter(|s| s.name == site)
+                .flat_map(|s| s.prefixes.iter())
+                .filter(|p| p.addr().is_ipv6() == v6)
                 .map(ToString::to_string)
                 .collect(),
             vnet => topo

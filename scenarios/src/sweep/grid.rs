@@ -272,6 +272,47 @@ fn parse_key(key: &str) -> Result<Vec<Segment>, SetError> {
     Ok(segs)
 }
 
+/// `doc` with every per-router and per-session timer and BFD setting removed, so that the
+/// scenario-wide `[bgp]` and `[bfd]` values an advise candidate sets reach every router the
+/// file may configure: `hold_time` and `keepalive` of each `[bgp.router.NAME]` and
+/// `[[router]]`, the `bfd` of each `[[router]]` and `[[session]]`, and each
+/// `[bfd.router.NAME]`. Otherwise a router with timers of its own (every router of a lab
+/// written in the general form) would keep them, and every candidate would measure the same.
+#[must_use]
+pub fn without_router_timers(doc: &Table) -> Table {
+    let mut doc = doc.clone();
+    let strip = |t: &mut Table, keys: &[&str]| {
+        for k in keys {
+            t.remove(*k);
+        }
+    };
+    if let Some(Value::Table(bgp)) = doc.get_mut("bgp")
+        && let Some(Value::Table(routers)) = bgp.get_mut("router")
+    {
+        for (_, r) in routers.iter_mut() {
+            if let Value::Table(r) = r {
+                strip(r, &["hold_time", "keepalive"]);
+            }
+        }
+    }
+    if let Some(Value::Table(bfd)) = doc.get_mut("bfd") {
+        bfd.remove("router");
+    }
+    for (array, keys) in [
+        ("router", &["hold_time", "keepalive", "bfd"][..]),
+        ("session", &["bfd"][..]),
+    ] {
+        if let Some(Value::Array(items)) = doc.get_mut(array) {
+            for item in items {
+                if let Value::Table(t) = item {
+                    strip(t, keys);
+                }
+            }
+        }
+    }
+    doc
+}
+
 /// Sets `value` at the dotted `key` of `doc` (see the module documentation for the syntax).
 ///
 /// # Errors

@@ -314,9 +314,12 @@ pub fn metrics(sc: &Scenario) -> Vec<(String, Metric)> {
             out.push(Metric::EndDetection(SessionIx(i), e.router));
         }
     }
+    let packets = sc.packet_directions();
     for d in sc.directions() {
         out.push(Metric::Outage(d.name.clone()));
-        out.push(Metric::ProbesLost(d.name));
+        if packets.contains(&d.name) {
+            out.push(Metric::ProbesLost(d.name));
+        }
     }
     out.push(Metric::Flaps(None));
     out.into_iter().map(|m| (m.name(topo), m)).collect()

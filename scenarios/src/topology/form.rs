@@ -82,6 +82,7 @@ pub fn general_form(topo: &Topology) -> String {
         let _ = writeln!(o, "connect_retry = \"{}\"", dur(t.connect_retry));
         for (key, v) in [
             ("connect_delay", t.connect_delay),
+            ("mrai", t.mrai),
             ("idle_hold", t.idle_hold),
             ("idle_hold_max", t.idle_hold_max),
             ("idle_hold_forget", t.idle_hold_forget),

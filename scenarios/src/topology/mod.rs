@@ -319,6 +319,8 @@ pub struct BgpTimers {
     /// Delay from a start or automatic restart to the first connection attempt; `None`: the
     /// profile's (BIRD 5 s, others none).
     pub connect_delay: Option<Duration>,
+    /// MRAI on every session of the router; `None`: the profile's eBGP/iBGP values.
+    pub mrai: Option<Duration>,
     /// Automatic-restart delay after the first error; `None`: the profile's (see the `bgp`
     /// crate's `RestartRule` for how each implementation moves it).
     pub idle_hold: Option<Duration>,
@@ -343,6 +345,7 @@ impl BgpTimers {
         hold_time: Duration::from_secs(180),
         connect_retry: Duration::from_secs(120),
         connect_delay: None,
+        mrai: None,
         idle_hold: None,
         idle_hold_max: None,
         idle_hold_forget: None,

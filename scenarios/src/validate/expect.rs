@@ -185,6 +185,7 @@ impl Validator {
         e: &ExpectSpec,
         topo: &Topology,
         directions: &[Direction],
+        packets: &[String],
     ) -> Option<Expectation> {
         let path = root().key("expect").index(i);
         let forms = [
@@ -259,7 +260,8 @@ impl Validator {
         let (check, text) = match form {
             "metric" => {
                 let name = e.metric.as_deref().unwrap_or("");
-                let metric = self.metric(name, &path.key("metric"), topo, &direction_names)?;
+                let metric =
+                    self.metric(name, &path.key("metric"), topo, &direction_names, packets)?;
                 let bounds = Bounds {
                     min: e.min,
                     max: e.max,
@@ -519,6 +521,7 @@ impl Validator {
         path: &KeyPath,
         topo: &Topology,
         directions: &[String],
+        packets: &[String],
     ) -> Option<Metric> {
         let families = [
             "outage",
@@ -545,6 +548,21 @@ impl Validator {
                         self,
                         format!("no probe measures direction `{rest}` (in metric `{name}`)"),
                         directions.iter().map(|d| format!("{family}.{d}")).collect(),
+                    );
+                    return None;
+                }
+                if family == "probes_lost" && !packets.iter().any(|d| d == rest) {
+                    // Without packets there is nothing to lose: a count of 0 would read as
+                    // "no loss" whatever the outage.
+                    bad(
+                        self,
+                        format!(
+                            "direction `{rest}` sends no probe packets (its [[probe]] has no \
+                             `interval`), so there are none to lose (in metric `{name}`)"
+                        ),
+                        std::iter::once(format!("outage.{rest}"))
+                            .chain(packets.iter().map(|d| format!("probes_lost.{d}")))
+                            .collect(),
                     );
                     return None;
                 }

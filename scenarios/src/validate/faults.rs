@@ -172,7 +172,7 @@ impl Validator {
                 }
             }
             FaultKind::RouterCrash | FaultKind::RouterRestart => {
-                let Target::Router(router) = self.resolve(topo, target_name, &tpath, &[TargetClass::Router], is_role(&[Role::Ce, Role::Pe, Role::Msee, Role::VpnDevice]), "a router: ce*, pe*, msee* or vpn1 (gateways fail with `gateway_instance_failure`)")? else {
+                let Target::Router(router) = self.resolve(topo, target_name, &tpath, &[TargetClass::Router], is_role(&[Role::Ce, Role::Pe, Role::Msee, Role::VpnDevice, Role::Router]), "a router: ce*, pe*, msee*, vpn1 or a `[[router]]` of the file (gateways fail with `gateway_instance_failure`)")? else {
                     return None;
                 };
                 if kind == FaultKind::RouterCrash {
@@ -357,7 +357,7 @@ impl Validator {
                 FaultAction::PublicPrefixesState { circuit, state }
             }
             FaultKind::RouterShutdown => {
-                let Target::Router(router) = self.resolve(topo, target_name, &tpath, &[TargetClass::Router], is_role(&[Role::Ce, Role::Pe, Role::Msee, Role::VpnDevice]), "a router: ce*, pe*, msee* or vpn1 (gateways fail with `gateway_instance_failure`)")? else {
+                let Target::Router(router) = self.resolve(topo, target_name, &tpath, &[TargetClass::Router], is_role(&[Role::Ce, Role::Pe, Role::Msee, Role::VpnDevice, Role::Router]), "a router: ce*, pe*, msee*, vpn1 or a `[[router]]` of the file (gateways fail with `gateway_instance_failure`)")? else {
                     return None;
                 };
                 FaultAction::RouterShutdown { router }

@@ -125,11 +125,16 @@ impl Validator {
             .iter()
             .flat_map(|p: &Probe| p.directions.iter().cloned())
             .collect();
+        let packets: Vec<String> = probes
+            .iter()
+            .filter(|p| p.interval.is_some())
+            .flat_map(|p: &Probe| p.directions.iter().map(|d| d.name.clone()))
+            .collect();
         let expectations = spec
             .expect
             .iter()
             .enumerate()
-            .filter_map(|(i, e)| self.expect(i, e, &topo, &directions))
+            .filter_map(|(i, e)| self.expect(i, e, &topo, &directions, &packets))
             .collect();
         if let Some(m) = spec.measure_from
             && m >= spec.duration

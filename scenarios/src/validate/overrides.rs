@@ -26,6 +26,7 @@ impl Validator {
             hold_time: bgp.hold_time,
             connect_retry: bgp.connect_retry,
             connect_delay: bgp.connect_delay,
+            mrai: bgp.mrai,
             idle_hold: bgp.idle_hold,
             idle_hold_max: bgp.idle_hold_max,
             idle_hold_forget: bgp.idle_hold_forget,
@@ -60,6 +61,7 @@ impl Validator {
                 ("keepalive", o.keepalive),
                 ("connect_retry", o.connect_retry),
                 ("connect_delay", o.connect_delay),
+                ("mrai", o.mrai),
                 ("idle_hold", o.idle_hold),
                 ("idle_hold_max", o.idle_hold_max),
                 ("idle_hold_forget", o.idle_hold_forget),
@@ -175,6 +177,15 @@ impl Validator {
                         .note("these are the restart timers of a router (BIRD's `connect delay time`, `error wait time`, `error forget time`); hours would keep the session down for the whole run"),
                 );
             }
+        }
+        if let Some(d) = o.mrai
+            && d > Duration::from_secs(600)
+        {
+            self.error(
+                Diagnostic::error(path.key("mrai"), format!("mrai {d} is longer than 600s"))
+                    .expected("0s (no pacing) to 600s, e.g. \"30s\" (RFC 4271 §10's eBGP suggestion)")
+                    .note("600 s is the largest advertisement interval routers accept (FRR's `advertisement-interval` range 0-600)"),
+            );
         }
         if let Some(d) = o.graceful_restart
             && (d.as_nanos() % 1_000_000_000 != 0 || d > Duration::from_secs(4095))
@@ -725,6 +736,9 @@ pub(super) fn apply_bgp(r: &mut topology::Router, o: &BgpRouterOverride) {
     }
     if let Some(d) = o.connect_delay {
         r.timers.connect_delay = Some(d);
+    }
+    if let Some(d) = o.mrai {
+        r.timers.mrai = Some(d);
     }
     if let Some(d) = o.idle_hold {
         r.timers.idle_hold = Some(d);

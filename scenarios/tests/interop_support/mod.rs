@@ -261,7 +261,9 @@ pub fn line_time_after(text: &str, needle: &str, after: StdDuration) -> Option<S
 }
 
 /// The predicted detection window `(lo, hi]` of `profile` for the run's negotiated timers, as
-/// std durations.
+/// std durations: when its hold timer expires and, for a profile that acts on the expiry only
+/// at its event loop's next wake-up (BIRD), when it acts (`predicted_peer_detection`: up to
+/// the loop's cap later, sooner when its other sessions wake it).
 #[must_use]
 pub fn window(
     profile: &bgp::fsm::profile::Profile,
@@ -271,7 +273,7 @@ pub fn window(
     let Some((hold, keepalive)) = summary.negotiated else {
         panic!("never Established:\n{text}")
     };
-    let (lo, hi) = scenarios::live::predicted_detection(profile, hold, keepalive);
+    let (lo, hi) = scenarios::live::predicted_peer_detection(profile, hold, keepalive);
     (
         StdDuration::from_nanos(lo.as_nanos()),
         StdDuration::from_nanos(hi.as_nanos()),
@@ -585,26 +587,142 @@ pub struct Predicted {
     pub mean: StdDuration,
 }
 
+impl From<bgp::fsm::profile::Window> for Predicted {
+    fn from(w: bgp::fsm::profile::Window) -> Self {
+        let std = |d: Duration| StdDuration::from_nanos(d.as_nanos());
+        Self {
+            lo: std(w.lo),
+            hi: std(w.hi),
+            mean: std(w.mean),
+        }
+    }
+}
+
 /// The detection a hold timer of `hold` gives after a silence, per `profile`, when the silent
 /// side sent keepalives every `keepalive` exactly and the silence falls at a uniformly random
-/// phase of them: `H·u − A`, the hold timer's jitter factor `u` uniform in the profile's range
-/// (drawn at the last keepalive received), `A` the age of that keepalive, uniform in
-/// `[0, K)`. Window `(lower(H) − K, upper(H)]`, mean `H·(min + max)/2 − K/2`.
+/// phase of them: when the daemon acts on the expiry (its NOTIFICATION leaves), on a daemon
+/// with one BGP session (`Profile::hold_detection_window`: the expiry `H·u − A`, `u` the hold
+/// timer's jitter factor, `A` the age of the last keepalive, uniform in `[0, K)`, then the
+/// profile's wait for its event loop's wake-up, if any).
 #[must_use]
 pub fn predicted_hold_detection(
     profile: &bgp::fsm::profile::Profile,
     hold: Duration,
     keepalive: Duration,
 ) -> Predicted {
-    let (lo, hi) = scenarios::live::predicted_detection(profile, hold, keepalive);
-    let mid = (profile.hold_jitter.lower_bound(hold) + profile.hold_jitter.upper_bound(hold)) / 2;
-    let mean = mid.saturating_sub(keepalive / 2);
-    let std = |d: Duration| StdDuration::from_nanos(d.as_nanos());
-    Predicted {
-        lo: std(lo),
-        hi: std(hi),
-        mean: std(mean),
+    profile.hold_detection_window(hold, keepalive).into()
+}
+
+/// Whether the kernel table of `ns` has a route to our VNet prefix (10.10.0.0/16).
+pub fn kernel_route(ns: &Netns) -> bool {
+    output(
+        Path::new("ip"),
+        &["-n", &ns.name, "route", "show", "10.10.0.0/16"],
+    )
+    .contains("10.10.0.0/16")
+}
+
+/// One silent failure against `daemon` (its name, for messages) in a network namespace of
+/// its own, the `i`-th of a series: `holdtime live` plays msee1 (keepalive 1 s / hold 3 s
+/// offered by the daemon) outside, predicting with `profile`, and goes silent
+/// `8 s + i × 37 ms` after it starts (spreading the silences over our keepalive phase);
+/// `start` starts the daemon inside the namespace, dialling our port (it is dropped, and the
+/// daemon with it, once measured). Waits for the silence, watches the daemon's kernel route
+/// for our VNet prefix, and returns the daemon's detection (when it closed the session, as
+/// our side saw it) and when its kernel route went, both after the silence.
+///
+/// # Errors
+///
+/// Which step failed, with our run's timeline.
+pub fn silent_failure<D>(
+    daemon: &str,
+    i: u16,
+    (net, label): (u8, &str),
+    profile: scenarios::topology::Profile,
+    start: impl FnOnce(&Netns, u16) -> Result<D, String>,
+) -> Result<Measured, String> {
+    let ns = Netns::create_on(4 * (i + 1), net, label);
+    let watch = RouteWatch::start(&ns);
+    let port = free_port();
+    let silent_at = StdDuration::from_millis(8_000 + 37 * u64::from(i));
+    let faults = vec![ScheduledFault {
+        at: at(silent_at),
+        fault: bgp::live::Fault::Silent,
+        target: Some("primary".to_owned()),
+    }];
+    let t0 = wall();
+    let live = LiveRun::spawn_all(
+        reference_at(ns.ours),
+        LiveRole::Msee,
+        vec![Endpoint::Listen(SocketAddr::from((ns.ours, port)))],
+        16,
+        faults,
+        Some(profile),
+    );
+    let running = match start(&ns, port) {
+        Ok(running) => running,
+        Err(e) => {
+            let (_, text) = live.join();
+            return Err(format!("#{i}: {daemon} did not start: {e}\n{text}"));
+        }
+    };
+    let installed = poll(
+        silent_at.saturating_sub(StdDuration::from_millis(500)),
+        StdDuration::from_millis(100),
+        || kernel_route(&ns),
+    );
+    let silence = t0 + silent_at;
+    let wait = (silent_at + StdDuration::from_secs(7)).saturating_sub(t0.elapsed());
+    let removed = watch.deleted("10.10.0.0/16", silence, wait);
+    let (summary, text) = live.join();
+    drop(running);
+    drop(ns);
+    if !installed {
+        return Err(format!(
+            "#{i}: our route never reached {daemon}'s kernel table\n{text}"
+        ));
     }
+    let detection = summary
+        .peer_detections
+        .first()
+        .map(|d| StdDuration::from_nanos(d.after.as_nanos()))
+        .ok_or_else(|| format!("#{i}: we did not see {daemon} close\n{text}"))?;
+    let removed =
+        removed.ok_or_else(|| format!("#{i}: {daemon}'s kernel route never moved\n{text}"))?;
+    Ok(Measured {
+        detection,
+        route: removed.saturating_duration_since(silence),
+    })
+}
+
+/// Runs [`silent_failure`] `HOLDTIME_INTEROP_RUNS` times (30 by default), all at once, one
+/// thread each, and returns what they measured.
+///
+/// # Panics
+///
+/// When a run fails (with its reason).
+pub fn silent_failures(
+    run: impl Fn(u16) -> Result<Measured, String> + Send + Sync + 'static,
+) -> Vec<Measured> {
+    let runs: u16 = std::env::var("HOLDTIME_INTEROP_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(30);
+    let run = std::sync::Arc::new(run);
+    let threads: Vec<_> = (0..runs)
+        .map(|i| {
+            let run = std::sync::Arc::clone(&run);
+            std::thread::spawn(move || run(i))
+        })
+        .collect();
+    threads
+        .into_iter()
+        .map(|t| {
+            t.join()
+                .unwrap_or_else(|_| Err("a run panicked".to_owned()))
+                .unwrap_or_else(|e| panic!("{e}"))
+        })
+        .collect()
 }
 
 fn mean(xs: &[StdDuration]) -> StdDuration {
@@ -639,5 +757,113 @@ pub fn assert_series(what: &str, values: &[StdDuration], predicted: Predicted, s
         off * 10 <= predicted.mean,
         "{what}: mean {m:?} is more than 10 % from the predicted {:?}; all: {values:?}",
         predicted.mean
+    );
+}
+
+/// The end of a "frozen daemon" test: the daemon was frozen (SIGSTOP: its socket stays open
+/// and nothing more arrives) at `frozen_at` after `t0` (`None`: it never was Established), and
+/// our run's hold timer must have expired within the `rfc4271` window for the negotiated
+/// timers, `(H − K, H]` after the freeze (our profile does not jitter the hold timer; the
+/// daemon's keepalives came every K). 300 ms slack: our run's clock starts a few ms after
+/// `t0`, and no polling is involved.
+///
+/// # Panics
+///
+/// When the daemon never was Established, our hold timer never expired, or it expired
+/// outside the window.
+pub fn assert_we_detected_the_freeze(
+    daemon: &str,
+    frozen_at: Option<StdDuration>,
+    summary: &SessionSummary,
+    text: &str,
+) {
+    let Some(frozen_at) = frozen_at else {
+        panic!("never Established:\n{text}")
+    };
+    let Some(expired) = line_time(text, "hold timer expired") else {
+        panic!("our hold timer never expired:\n{text}")
+    };
+    let predicted = window(&bgp::fsm::profile::Profile::RFC4271, summary, text);
+    assert_within(
+        &format!("we detected the frozen {daemon} after"),
+        expired.saturating_sub(frozen_at),
+        predicted,
+        StdDuration::from_millis(300),
+        text,
+    );
+}
+
+/// Freezes `daemon` half a second after it became Established (a keepalive exchange
+/// happened), and returns when, after `t0`: the silent failure seen from our side.
+pub fn freeze_after_a_keepalive(daemon: &Daemon, t0: std::time::Instant) -> StdDuration {
+    std::thread::sleep(StdDuration::from_millis(500));
+    daemon.freeze();
+    t0.elapsed()
+}
+
+/// The end of an "our silence" test: we went silent at `silent_at` after `t0`, and the daemon
+/// (polled by the test) took its session down at `went_down` after `t0` (`None`: never,
+/// `daemon_log` says what it showed); that must lie in the window `profile` predicts for the
+/// negotiated timers ([`window`]), with `slack` for the polling interval and a loaded machine.
+///
+/// # Panics
+///
+/// When the session never went down or went down outside the window.
+pub fn assert_daemon_detected_our_silence(
+    daemon: &str,
+    profile: &bgp::fsm::profile::Profile,
+    (silent_at, went_down): (StdDuration, Option<StdDuration>),
+    slack: StdDuration,
+    (summary, text, daemon_log): (&SessionSummary, &str, &str),
+) {
+    let Some(went_down) = went_down else {
+        panic!("{daemon}'s session never went down:\n{daemon_log}\n{text}")
+    };
+    let predicted = window(profile, summary, text);
+    assert_within(
+        &format!("{daemon} detected our silence after"),
+        went_down.saturating_sub(silent_at),
+        predicted,
+        slack,
+        text,
+    );
+}
+
+/// The end of a series of [`silent_failures`] against `daemon` with keepalive 1 s / hold 3 s:
+/// its detections must follow [`predicted_hold_detection`] for `profile`, and its kernel route
+/// the same window `install` later (the profile's route-install latency after a detection:
+/// zero when the route goes in the wake-up that sends the NOTIFICATION), each through
+/// [`assert_series`] with `slack`.
+///
+/// # Panics
+///
+/// As [`assert_series`].
+pub fn assert_failure_series(
+    daemon: &str,
+    measured: &[Measured],
+    profile: &bgp::fsm::profile::Profile,
+    install: StdDuration,
+    slack: StdDuration,
+) {
+    let detection =
+        predicted_hold_detection(profile, Duration::from_secs(3), Duration::from_secs(1));
+    let detections: Vec<StdDuration> = measured.iter().map(|m| m.detection).collect();
+    assert_series(
+        &format!("{daemon}'s detection after the silence"),
+        &detections,
+        detection,
+        slack,
+    );
+    let route = Predicted {
+        lo: detection.lo + install,
+        hi: detection.hi + install,
+        mean: detection.mean + install,
+    };
+    let routes: Vec<StdDuration> = measured.iter().map(|m| m.route).collect();
+    assert_series(
+        &format!("{daemon}'s kernel route moved after the silence"),
+        &routes,
+        route,
+        slack,
     );
 }
