@@ -1,6 +1,7 @@
-//! Rare false resets: the wall time of one importance-sampling estimate of the false-reset
-//! rate of the reference CE–MSEE session (keepalive 3 s, hold 10 s, RFC 6298 TCP) at 1 %
-//! independent loss, to a 95 % relative half-width of 30 % (`holdtime advise --method is`),
+//! Rare false resets: the wall time of one rare-event estimate (a trunk branched at every
+//! delivery, `scenarios::sweep::rare`) of the false-reset rate of the reference CE–MSEE
+//! session (keepalive 3 s, hold 10 s, RFC 6298 TCP) at 1 % independent loss, to a 95 %
+//! relative half-width of 30 % (`holdtime advise --method is`),
 //! against the direct simulation's time to reach the same half-width, extrapolated from the
 //! wall time of one simulated hour of the same healthy link: a Poisson count needs
 //! `k = (1.96 / 0.3)² ≈ 43` resets for a 30 % half-width, so `43 / rate` of up time. Both are
@@ -9,6 +10,8 @@
 //! Ids: `rare/is-3-10-rfc6298-1pct` (one estimate), `rare/direct-1h` (one simulated hour).
 //!
 //! Run: `cargo bench -p bench --bench rare -- --warm-up-time 1 --measurement-time 5`.
+//! When written (loaded 2-core machine): one estimate 0.114 s, 46.9/year ±22 % from 2000
+//! deliveries; direct 8.6 ms per simulated hour, 69 s for the same width: 602 times faster.
 #![allow(missing_docs, reason = "criterion macros generate undocumented items")]
 
 use std::cell::Cell;
@@ -17,7 +20,7 @@ use std::hint::black_box;
 use criterion::{Criterion, criterion_group, criterion_main};
 use scenarios::spec::TcpPreset;
 use scenarios::sweep::advise::{Candidate, LossSpec, healthy};
-use scenarios::sweep::rare::{RareSpec, importance};
+use scenarios::sweep::rare::{RareSpec, branching};
 use scenarios::sweep::{parse_doc, run_seed, variant};
 use sim_core::time::Duration;
 
@@ -51,10 +54,11 @@ fn rare(c: &mut Criterion) {
     let direct_sc = make(Duration::from_secs(3600));
     let spec = RareSpec {
         target: 0.3,
+        max_blocks: 20_000,
         ..RareSpec::default()
     };
     let (est, _) =
-        importance(&is_sc, "circuit.primary", cand.detection(), &spec).expect("the estimate runs");
+        branching(&is_sc, "circuit.primary", cand.detection(), &spec).expect("the estimate runs");
     let mut g = c.benchmark_group("rare");
     g.sample_size(10);
     let is_time = Cell::new((0u64, std::time::Duration::ZERO));
@@ -62,7 +66,7 @@ fn rare(c: &mut Criterion) {
         b.iter_custom(|iters| {
             let t = now();
             for _ in 0..iters {
-                black_box(importance(&is_sc, "circuit.primary", cand.detection(), &spec).ok());
+                black_box(branching(&is_sc, "circuit.primary", cand.detection(), &spec).ok());
             }
             let e = t.elapsed();
             let (n, d) = is_time.get();
@@ -98,7 +102,7 @@ fn rare(c: &mut Criterion) {
     let hours = k / (est.per_year / (365.25 * 24.0));
     let direct_s = hours * hour_s;
     println!(
-        "rare: IS estimate {:.3e}/year [{:.3e}, {:.3e}] (+/-{:.0} %, {} blocks, tilt {:.2}) in {is_s:.3} s; \
+        "rare: estimate {:.3e}/year [{:.3e}, {:.3e}] (+/-{:.0} %, {} deliveries branched) in {is_s:.3} s; \
          direct: {hour_s:.4} s per simulated hour, {hours:.3e} hours for {k:.0} resets = {direct_s:.3e} s; \
          speed-up {:.3e}",
         est.per_year,
@@ -106,7 +110,6 @@ fn rare(c: &mut Criterion) {
         est.upper.unwrap_or(f64::INFINITY),
         est.rel_half_width.unwrap_or(f64::NAN) * 100.0,
         est.blocks,
-        est.tilt,
         direct_s / is_s
     );
 }

@@ -322,17 +322,18 @@ pub struct AdviseArgs {
     /// Failure runs per candidate (at least 1).
     #[arg(long, default_value_t = 200, value_parser = parse_runs)]
     pub runs: u64,
-    /// How to estimate the false-reset rate: `is`, importance sampling on the loss draws
-    /// (rates far below one per year with a bounded relative error; independent loss only),
+    /// How to estimate the false-reset rate: `is`, a trunk at the real loss branched at every
+    /// delivery with the exact chance of the losses after it (rates far below one per year;
+    /// independent loss only),
     /// or `direct`, long healthy runs (--healthy-runs x --horizon) with resets counted.
     /// Default: `is`, or `direct` with --burst.
     #[arg(long, value_enum)]
     pub method: Option<sweep::advise::Method>,
-    /// Importance sampling: estimate each rate until its 95 % interval's half-width is at
+    /// Rare-event estimate: estimate each rate until its 95 % interval's half-width is at
     /// most this fraction of it (0.25 = 25 %)...
     #[arg(long, default_value_t = 0.25)]
     pub target_width: f64,
-    /// ... or until this many blocks (of one detection time each) have run.
+    /// ... or until this many deliveries have been branched.
     #[arg(long, default_value_t = 4_000, value_parser = parse_runs)]
     pub max_blocks: u64,
     /// Direct method: healthy runs per candidate (at least 1).

@@ -296,6 +296,95 @@ pub(crate) struct Tilt {
     pub(crate) log_ratio: Vec<f64>,
     /// Per component: frames lost and frames decided.
     pub(crate) counts: Vec<(u64, u64)>,
+    /// Forced loss (the branches of [`crate::sweep::rare`]): component `pick`'s frames that
+    /// would deliver (see [`Through`]) are lost at the first lossy hop they meet from now on, whichever hop of their path that is
+    /// (a frame already past earlier lossy hops included), and each adds to `log_ratio` the
+    /// log of `1 / P`, `P` the probability that the frame is lost on this or a later lossy
+    /// hop under the real losses; `q` is then 1.
+    pub(crate) force: bool,
+    /// Per component: frames kept on the last lossy hop of their path (through the loss:
+    /// nothing can drop them later but congestion) that delivered (see [`Through`]).
+    pub(crate) passed: Vec<u64>,
+    /// Per session: its components are its datagrams (BFD) only, not its TCP data (a
+    /// session with BFD is reset by BFD, whose packets a delivered keepalive does not
+    /// replace); sessions beyond the end count their TCP data only.
+    pub(crate) datagrams: Vec<bool>,
+    /// Per component: what has got through the loss of its TCP stream (see [`Through`]).
+    pub(crate) through: Vec<Through>,
+}
+
+/// The part of a component's TCP stream that got through the loss, as its receiver will
+/// reassemble it: a frame *delivers* when it covers the next byte not yet through (it
+/// extends what the receiver can read); a frame beyond it waits out of order and delivers
+/// nothing until the gap is filled. Datagrams always deliver.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Through {
+    /// The connection generation (`None`: nothing through yet).
+    generation: Option<u32>,
+    /// The next byte not yet through.
+    next: u32,
+    /// Ranges through beyond `next`, `[start, end)`.
+    ahead: Vec<(u32, u32)>,
+}
+
+impl Through {
+    /// Whether `frame` would extend what got through.
+    fn delivers(&self, frame: &Frame) -> bool {
+        match frame {
+            Frame::Datagram(_) => true,
+            Frame::Tcp {
+                generation,
+                segment,
+            } => {
+                let len = u32::try_from(segment.payload.len()).unwrap_or(u32::MAX);
+                self.generation != Some(*generation) || self.next.wrapping_sub(segment.seq) < len
+            }
+        }
+    }
+
+    /// Records `frame` through the loss; returns whether it delivered.
+    fn pass(&mut self, frame: &Frame) -> bool {
+        let Frame::Tcp {
+            generation,
+            segment,
+        } = frame
+        else {
+            return true;
+        };
+        let len = u32::try_from(segment.payload.len()).unwrap_or(u32::MAX);
+        let end = segment.seq.wrapping_add(len);
+        if self.generation != Some(*generation) {
+            *self = Self {
+                generation: Some(*generation),
+                next: end,
+                ahead: Vec::new(),
+            };
+            return true;
+        }
+        if self.next.wrapping_sub(segment.seq) < len {
+            self.next = end;
+            // Absorb what waited out of order.
+            loop {
+                let next = self.next;
+                let Some(i) = self
+                    .ahead
+                    .iter()
+                    .position(|&(a, _)| next.wrapping_sub(a) < 1 << 31)
+                else {
+                    break;
+                };
+                let (_, b) = self.ahead.swap_remove(i);
+                if b.wrapping_sub(self.next) < 1 << 31 {
+                    self.next = b;
+                }
+            }
+            return true;
+        }
+        if segment.seq.wrapping_sub(self.next) < 1 << 31 && self.ahead.len() < 64 {
+            self.ahead.push((segment.seq, end));
+        }
+        false
+    }
 }
 
 /// Errors building the network from a topology.
@@ -773,20 +862,49 @@ impl Net {
                 frame: frame.clone(),
             });
         }
+        let mut last_lossy = None;
         let tilted = match (&self.tilt, &frame) {
             (Some(_), Frame::Tcp { segment, .. }) if segment.payload.is_empty() => None,
+            (Some(t), f)
+                if t.datagrams.get(session.0).copied().unwrap_or(false)
+                    == matches!(f, Frame::Tcp { .. }) =>
+            {
+                None
+            }
             (Some(t), _) => {
-                // Only the first lossy hop a frame meets is tilted: a frame lost on a later
-                // hop instead would weigh ((1 − p)/(1 − q))·(p/q), not p/q, and that spread
-                // between paths is weight degeneracy.
                 let lossy = |seg: SegIx| t.p.get(seg.0).copied().flatten();
-                let earlier = (0..k)
+                let c = 2 * session.0 + usize::from(toward & 1);
+                let n = self.sessions.get(session.0).map_or(0, |s| s.hops.len());
+                let later: Vec<f64> = (k + 1..n)
                     .filter_map(|j| self.hop_at(session, toward, j))
-                    .any(|(s, _)| lossy(s).is_some());
-                lossy(seg).filter(|_| !earlier).map(|p| {
-                    let c = 2 * session.0 + usize::from(toward & 1);
-                    (c, p, t.q, c == t.pick)
-                })
+                    .filter_map(|(s, _)| lossy(s))
+                    .collect();
+                if lossy(seg).is_some() && later.is_empty() {
+                    last_lossy = Some(c);
+                }
+                let delivers = t.through.get(c).is_none_or(|x| x.delivers(&frame));
+                if t.force && c == t.pick && delivers {
+                    // Forced loss: lost here, weighed by the chance of being lost here or on
+                    // a later lossy hop (where it is lost does not change what the session
+                    // sees).
+                    lossy(seg).map(|p| {
+                        let through = later.iter().fold(1.0 - p, |a, x| a * (1.0 - x));
+                        (c, 1.0 - through, 1.0, true)
+                    })
+                } else if t.force {
+                    // Everything else runs at its real loss, and weighs nothing.
+                    None
+                } else {
+                    // Only the first lossy hop a frame meets is tilted: a frame lost on a
+                    // later hop instead would weigh ((1 − p)/(1 − q))·(p/q), not p/q, and
+                    // that spread between paths is weight degeneracy.
+                    let earlier = (0..k)
+                        .filter_map(|j| self.hop_at(session, toward, j))
+                        .any(|(s, _)| lossy(s).is_some());
+                    lossy(seg)
+                        .filter(|_| !earlier)
+                        .map(|p| (c, p, t.q, c == t.pick))
+                }
             }
             (None, _) => None,
         };
@@ -818,6 +936,16 @@ impl Net {
                 };
                 t.counts[c].0 += u64::from(lost);
                 t.counts[c].1 += 1;
+            }
+        }
+        if let (Some(c), Outcome::Deliver(_), Some(t)) = (last_lossy, &outcome, self.tilt.as_mut())
+        {
+            if t.passed.len() <= c {
+                t.passed.resize(c + 1, 0);
+                t.through.resize(c + 1, Through::default());
+            }
+            if t.through[c].pass(&frame) {
+                t.passed[c] += 1;
             }
         }
         match outcome {

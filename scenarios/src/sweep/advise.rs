@@ -21,10 +21,10 @@
 //!    30 % loss the per-simulated-hour rate came out below the 10 % one). Up time is the
 //!    exposure: a failover happens only to a session that is up. Two methods
 //!    ([`Method`]):
-//!    - `is` (the default with independent loss): importance sampling on the loss draws
-//!      ([`super::rare`]), which reaches rates far below one per year with a bounded
-//!      relative error; the interval is the normal one over the weighted blocks, with
-//!      diagnostics;
+//!    - `is` (the default with independent loss): a trunk at the real loss branched at
+//!      every delivery, each branch weighed by the exact chance of its losses
+//!      ([`super::rare`]), which reaches rates far below one per year; the interval is the
+//!      ratio estimator's over batches of deliveries, with diagnostics;
 //!    - `direct`: long healthy runs (`--healthy-runs` × `--horizon`) and the reset count,
 //!      with an exact Poisson (Garwood) 95 % interval. The only method for bursty loss.
 //! 3. **Control-plane overhead**: messages (BGP and BFD) per second on the healthy link.
@@ -173,7 +173,8 @@ pub fn default_candidates() -> Vec<Candidate> {
 pub enum Method {
     /// Long healthy runs, resets counted (exact Poisson interval).
     Direct,
-    /// Importance sampling on the loss draws ([`super::rare`]); independent loss only.
+    /// The rare-event estimate: a trunk branched at every delivery, weighed by the exact
+    /// chance of the losses ([`super::rare`]); independent loss only.
     Is,
 }
 
@@ -252,7 +253,7 @@ pub struct AdviseSpec {
     pub runs: u64,
     /// How the false-reset rate is estimated.
     pub method: Method,
-    /// Importance sampling's target width and block budget ([`Method::Is`]).
+    /// The rare-event estimate's target width and budget of deliveries ([`Method::Is`]).
     pub rare: RareSpec,
     /// Healthy runs per candidate ([`Method::Direct`]).
     pub healthy_runs: u64,
@@ -281,7 +282,7 @@ pub struct Assessment {
     pub outage_p50_ns: u64,
     /// The failure metric's p99 (default: the worst direction's outage), ns.
     pub outage_p99_ns: u64,
-    /// Session flaps in the healthy runs ([`Method::Direct`]); blocks with a reset
+    /// Session flaps in the healthy runs ([`Method::Direct`]); branches with a reset
     /// ([`Method::Is`]).
     pub false_resets: u64,
     /// Healthy time simulated ([`Method::Direct`]).
@@ -293,7 +294,7 @@ pub struct Assessment {
     pub per_year: f64,
     /// 95 % confidence interval per year (the upper bound infinite when there is none).
     pub per_year_ci: (f64, f64),
-    /// The importance-sampling estimate and its diagnostics ([`Method::Is`]).
+    /// The rare-event estimate and its diagnostics ([`Method::Is`]).
     pub rare: Option<RareEstimate>,
     /// Messages per second on the healthy link.
     pub messages_per_s: f64,
@@ -363,7 +364,8 @@ pub fn verdict(
             show_rate(budget)
         ));
     }
-    if ci.1 > budget {
+    // An upper bound that is not a number is not within the budget either.
+    if ci.1.is_nan() || ci.1 > budget {
         return Verdict::NotShown(format!(
             "the false-reset upper bound {}/year is above the budget of {}",
             show_rate(ci.1),
@@ -382,7 +384,7 @@ pub fn verdict(
 ///
 /// [`SweepError::NoRuns`] when `spec.runs` (or, with [`Method::Direct`],
 /// `spec.healthy_runs`) is 0 (a ranking on no runs would mean nothing);
-/// [`SweepError::Rare`] when importance sampling cannot run (bursty loss); otherwise
+/// [`SweepError::Rare`] when the rare-event estimate cannot run (bursty loss); otherwise
 /// [`SweepError`] if the scenario or a variant is invalid, or a run fails.
 pub fn assess(spec: &AdviseSpec, exec: Exec<'_>) -> Result<Vec<Assessment>, SweepError> {
     let direct = spec.method == Method::Direct;
@@ -400,7 +402,7 @@ pub fn assess(spec: &AdviseSpec, exec: Exec<'_>) -> Result<Vec<Assessment>, Swee
     let (name, text) = crate::source_text(&spec.source)?;
     // A candidate's timers and BFD apply to every router, whatever the file set per router.
     let doc = super::grid::without_router_timers(&parse_doc(&name, &text)?);
-    // Importance sampling stops its blocks itself: the horizon only has to be out of reach.
+    // The rare-event estimate stops its trunk itself: the horizon only has to be out of reach.
     let horizon = if direct {
         spec.horizon
     } else {
@@ -582,10 +584,10 @@ pub fn assess(spec: &AdviseSpec, exec: Exec<'_>) -> Result<Vec<Assessment>, Swee
 /// over its budget or an estimate with a warning.
 fn missed(spec: &AdviseSpec, outage_p99_ns: u64, ci: (f64, f64), warnings: &[String]) -> u8 {
     u8::from(outage_p99_ns > spec.max_outage.as_nanos())
-        + u8::from(ci.1 > spec.max_false_per_year || !warnings.is_empty())
+        + u8::from(ci.1.is_nan() || ci.1 > spec.max_false_per_year || !warnings.is_empty())
 }
 
-/// The importance-sampling estimate of every candidate, over `exec.jobs` threads (each
+/// The rare-event estimate of every candidate, over `exec.jobs` threads (each
 /// candidate's estimate on one thread, so the result does not depend on the number of
 /// threads); `None` for a candidate whose scenario has no lossy link.
 fn rare_all(
@@ -696,14 +698,15 @@ pub struct Ranked {
     pub false_per_year_ci: [Option<f64>; 2],
     /// The interval's half-width over the estimate.
     pub rel_half_width: Option<f64>,
-    /// Resets counted ([`Method::Direct`]) or blocks with a reset ([`Method::Is`]).
+    /// Resets counted ([`Method::Direct`]) or branches with a reset ([`Method::Is`]).
     pub false_resets: u64,
     /// Healthy time simulated, ns ([`Method::Direct`]; summed over runs, it may exceed
     /// 2^64).
     pub healthy_ns: u128,
     /// Up time of the exposed sessions, ns ([`Method::Direct`]).
     pub up_ns: u64,
-    /// The importance-sampling estimate and its diagnostics ([`Method::Is`]).
+    /// The rare-event estimate and its diagnostics ([`Method::Is`]; the key is the
+    /// format's).
     pub importance: Option<Importance>,
     /// Messages (BGP and BFD) per second on the healthy link.
     pub messages_per_s: f64,
@@ -720,7 +723,7 @@ impl Advice {
     pub fn new(spec: &AdviseSpec, ranked: &[Assessment]) -> Self {
         let healthy = match spec.method {
             Method::Is => format!(
-                "importance sampling on the loss draws, to a 95 % half-width of {:.0} % (at most {} blocks)",
+                "a trunk branched at every delivery, to a 95 % half-width of {:.0} % (at most {} deliveries)",
                 spec.rare.target * 100.0,
                 spec.rare.max_blocks
             ),
@@ -773,8 +776,8 @@ impl Advice {
     }
 }
 
-/// The importance-sampling estimate of one candidate in an [`Advice`]: [`RareEstimate`] with
-/// the block length in nanoseconds.
+/// The rare-event estimate of one candidate in an [`Advice`]: [`RareEstimate`] with the
+/// detection time in nanoseconds.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Importance {
     /// Resets per year of up time.
@@ -785,19 +788,19 @@ pub struct Importance {
     pub upper: Option<f64>,
     /// Half-width of the interval over the estimate (`None` when the estimate is 0).
     pub rel_half_width: Option<f64>,
-    /// Blocks in the estimate (pilots excluded, rejected ones included).
+    /// Deliveries branched.
     pub blocks: u64,
-    /// Blocks left out because a session over the lossy link was down after the warm-up.
+    /// Branches of an up session that reached their time limit without a reset.
     pub rejected: u64,
-    /// Blocks with at least one reset.
+    /// Branches with a reset.
     pub hits: u64,
-    /// The tilted loss probability `q` the blocks ran at.
+    /// The loss of the branched component's frames in a branch (1: all lost, weighed).
     pub tilt: f64,
-    /// The block length `M` (the shortest detection time), ns.
+    /// The shortest detection time (hold time, or 3 BFD intervals), ns.
     pub block_ns: u64,
-    /// Effective sample size of the blocks with resets, `(Σy)²/Σy²`.
+    /// Effective sample size of the branches' values, `(Σy)²/Σy²`.
     pub ess: f64,
-    /// The largest block's share of the sum.
+    /// The largest branch's share of the sum.
     pub max_share: f64,
     /// Why the interval may not be trusted (empty when nothing is wrong).
     pub warnings: Vec<String>,
@@ -1306,6 +1309,11 @@ mod tests {
                     }
                 }
             }
+        }
+        // An interval that is not a number never meets the budget.
+        for ci in [(0.0, f64::NAN), (f64::NAN, f64::NAN)] {
+            assert_ne!(verdict(&spec, 10_000_000_000, ci, &[]), Verdict::Meets);
+            assert_eq!(missed(&spec, 10_000_000_000, ci, &[]), 1);
         }
     }
 

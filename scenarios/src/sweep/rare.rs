@@ -1,91 +1,78 @@
 //! Rare false resets: the rate of session resets on a healthy lossy link, per year of up
-//! time, by importance sampling on the simulator's own loss draws.
+//! time, by branching a simulation at every delivery (conditional Monte Carlo on the
+//! simulator's own loss draws).
 //!
-//! # Why importance sampling
+//! # Why this method
 //!
-//! At the losses real links have (0.1–2 %), a hold timer of 9 s with keepalives every 3 s
-//! expires only when every transmission of every message sent for 9 s is lost, retransmissions
-//! included: with RFC 6298's 1 s RTO floor that is four or more losses in a row on one
-//! direction, about 1e-8 per hold window, a rate of order 0.1 per year. Direct simulation
-//! needs decades of simulated time to bound that. Three methods were weighed:
+//! At the losses real links have (0.1–2 %), a hold timer of 10 s with keepalives every 3 s
+//! expires only when every transmission of every message sent for 10 s is lost,
+//! retransmissions included: five or six losses in a row on one direction under the
+//! simulator's TCP, a rate far below one per year. Direct simulation needs centuries of
+//! simulated time to bound that. Three methods were weighed:
 //!
-//! - *importance sampling* (IS, chosen): simulate at a higher loss `q`, where resets are
-//!   common, and weight each block by the exact likelihood ratio of its loss draws under the
-//!   real `p`. The loss model is the simulator's own: a Bernoulli channel draws once per
-//!   frame, so the ratio is `(p/q)^lost · ((1 − p)/(1 − q))^kept` over the tilted frames
-//!   (as [`sim_core::link::LossModel::bernoulli_log_ratio`] computes it); nothing else is
-//!   changed (TCP, BGP, BFD and their timers run as in any run). The estimator is unbiased
-//!   whatever `q`; `q` only sets its variance, and is chosen by the cross-entropy method
-//!   (below). A reset needs the losses of one session's messages in one direction only
-//!   (its keepalives and their retransmissions, on every lossy hop they cross; the
-//!   reverse direction's ACKs do not matter, since a hold timer restarts on a message
-//!   received), so raising the loss of every frame would inflate the weights with draws
-//!   that do not help: at 10 % loss under Linux TCP that left one block with 70 % of the
-//!   estimate. Each block instead raises to `q` only the frames carrying data (TCP payload,
-//!   BFD) of one component, one (exposed session, direction) picked at random, through a
-//!   hook in the network layer (`sim::net::Tilt`, absent from every ordinary run), and is
-//!   weighted by `P_p / mean_c P_{q on c}` (a defensive mixture: Hesterberg, *Technometrics*
-//!   37(2), 1995; Owen and Zhou, *JASA* 95(449), 2000), which stays bounded by the number of
-//!   components wherever any component explains the block well.
-//! - *splitting* (RESTART) on "time since the last message delivered" would need the
-//!   simulation cloned at intermediate levels of a progress measure that the TCP state
-//!   (retransmission backoff, queued keepalives) makes hard to define without bias; IS
-//!   needs no such measure.
-//! - *exact computation*: the probability that one keepalive and all its retransmissions are
-//!   lost within a hold window is a product of `p`s once the TCP schedule is fixed, but the
-//!   schedule depends on the RTT estimate, the keepalive jitter and the keepalives queued
-//!   behind a lost one, and the two directions and the ACKs interact. It holds as a lower
-//!   bound on a simplified session, which `tests/advise.rs` uses as a cross-check.
+//! - *importance sampling* (the previous estimator here): simulate blocks at a raised loss
+//!   `q` and weight them by the likelihood ratio. Unbiased, but its variance depends on `q`
+//!   matching the paths that matter, and they differ by candidate: with BFD, where a loss
+//!   on either of the circuit's two lossy segments counts, blocks tilted on the first
+//!   segment missed most reset paths and reported 30 resets a year, ±21 %, where direct
+//!   simulation counts about 1,000 (BFD 750 ms × 3 at 1 %); with TCP, one block in 4,000
+//!   often carried most of the sum.
+//! - *exact computation*: the probability that every frame sent in a hold window is lost
+//!   is a product of losses once the schedule of those frames is fixed; the schedule
+//!   (keepalive jitter, RTO back-off, keepalives queued behind a lost one, the other
+//!   direction) is what the simulator knows and a formula does not. Where the schedule is
+//!   simple (BFD: three packets per detection time, jittered 75–100 %), the formula is the
+//!   cross-check in `tests/advise.rs`.
+//! - *splitting on the time since the last delivery* (chosen, in its limit): every
+//!   delivery restarts the race to the detection time; the estimator lets the simulator
+//!   compute the schedule, and the product of losses exactly.
 //!
 //! # The estimate
 //!
-//! A false reset is a renewal event: after one, the session spends time reconnecting, during
-//! which it cannot be reset. The rate is counted per year of *up time* (as in
-//! [`super::advise`]): `λ = E[resets in [t, t + M] | up at t] / M` for a session in its
-//! stationary law at `t`. That identity is exact (not an approximation for small rates) when
-//! no session that is down at `t` can be reset before `t + M` and no session is reset twice
-//! in `M`: a reset session is down for at least the reconnection, and after it is up again
-//! it needs a full detection time without a delivery before it can be reset again, so any
-//! `M` up to the shortest detection time `D` (the hold time, or 3 BFD intervals) will do.
-//! The block length is `M = D`.
+//! A *trunk* runs the healthy scenario at its real loss, from a warmed-up world (sessions
+//! Established, no byte unacknowledged; where resets are frequent, five mean up-and-down
+//! cycles more). The frames that carry something (BGP bytes, BFD packets) of one exposed
+//! session in one direction form a *component* `c`; a *delivery* of `c` is one of its
+//! frames kept on the last lossy hop of its path. At every delivery the trunk is copied
+//! into a *branch* (its network's draws re-keyed) in which every later frame of `c` is
+//! lost, at the first lossy hop it meets, and weighed by `P`, its chance of being lost on
+//! that hop or a later one under the real losses; everything else (the other direction,
+//! ACKs, timers, jitter) runs at its real law. The branch runs until `c`'s session leaves
+//! Established (or the hold time and 5 s pass). Its value is the product of the `P`s when
+//! the end `c` travels toward is the first to leave, else 0.
 //!
-//! Each block: a clone of a warmed-up world (sessions Established, no byte unacknowledged),
-//! re-keyed with the block's seed and its keepalive phases re-drawn from their stationary
-//! law (the fork of `sim::world`), run for a warm-up `W` at the real loss so that the
-//! TCP and timer state (a retransmission in progress, a backed-off RTO) reaches its law
-//! under `p`; then, if every session over the lossy link is up, one component's loss is
-//! raised to `q` for `M` and the resets in `[W, W + M)` are counted and weighted. Blocks that
-//! find a session down after the warm-up are left out (conditioning on up at `t`) and
-//! counted in [`RareEstimate::rejected`]. `W = D` when the 10-minute trunk the blocks are
-//! cloned from saw no reset; where resets are frequent, a session re-established recently
-//! (a young RTT estimate, an RTO still at its initial 1 s) is a visible part of the up time
-//! and resets far more easily than an old one (at 30 % loss under Linux TCP, ignoring that
-//! halved the rate), so `W` then spans five mean up-and-down cycles as counted in the trunk
-//! (at most 30 minutes), and the blocks start in the stationary mix of young and old
-//! sessions. What remains approximate is that mixing, and only where resets are frequent;
-//! `tests/advise.rs` compares with long direct simulation there.
+//! Every reset is counted exactly once: it is first declared by one end `X`, the component
+//! toward `X` has a last delivery before it, and after that delivery none of its frames got
+//! through; the branch at that delivery makes exactly that happen, and its value is the
+//! probability of it given the trunk's state there (where a frame is lost does not change
+//! what the session sees). So `E[Σ values] = E[resets]` over the trunk, and the rate is
+//! `Σ values / up time` (up time: the exposed sessions' time with both ends Established,
+//! averaged over them), with no tilt to choose. A reset's dominant path (everything lost
+//! after a delivery) is simulated in every branch rather than waited for.
 //!
-//! # Choosing `q` (cross-entropy) and the interval
+//! # The interval and its warnings
 //!
-//! Pilot levels `q = 0.1, 0.2, 0.3, 0.45, 0.6, 0.75, 0.9` (those above `p`) run a few blocks
-//! each until one sees resets; its weighted blocks give the cross-entropy update
-//! `q* = Σ wᵢ·Nᵢ·lostᵢ / Σ wᵢ·Nᵢ·drawnᵢ` (over the tilted component's frames) (Rubinstein and Kroese, *The Cross-Entropy Method*,
-//! 2004, §2.3: the maximum-likelihood `q` of the reset paths under `p`), refined once. The
-//! estimate then runs batches of blocks at `q*` until the 95 % interval's half-width is
-//! within the target fraction of the estimate (and at least 30 resets are seen), or the block
-//! budget is spent. Pilot blocks are not part of the estimate. The interval is the normal
-//! one, `mean ± 1.96·s/√n` over the blocks' weighted counts; because weights can be
-//! heavy-tailed, [`RareEstimate::warnings`] says when it cannot be trusted: few resets seen,
-//! one block carrying a large share of the sum (weight degeneracy), a low effective sample
-//! size, or the target width not reached. With no reset seen at all the upper bound is
-//! infinite: IS gives no bound from nothing.
+//! The trunk is cut into batches of [`RareSpec::batch`] deliveries; the 95 % interval is
+//! the ratio estimator's, `Σz/Σu ± 1.96·s/(√n·ū)` with `s` the standard deviation of
+//! `zᵦ − rate·uᵦ` over the `n` batches (batch means, for the correlation along the trunk).
+//! The estimate runs at least [`RareSpec::min_blocks`] deliveries and stops when the
+//! half-width is within [`RareSpec::target`] of the estimate, or at
+//! [`RareSpec::max_blocks`]. What the interval cannot see are trunk states too rare to
+//! have been visited: a lost segment whose retransmission is backed off while later ones
+//! get through out of order (RFC 6298's 1 s RTO floor, long keepalives) makes the
+//! branches after it worth far more than the others, and one such state in a short trunk
+//! dominates the sum. [`RareEstimate::warnings`] says so: one delivery carrying over a
+//! quarter of the sum, fewer than 10 batches, the target width not reached, or no reset at
+//! all (then there is no upper bound). The advisor never counts a warned estimate as
+//! meeting a budget.
 //!
-//! Only independent loss is covered: a Gilbert–Elliott chain's likelihood ratio depends on its
-//! sojourns, not on counts (the advisor uses direct simulation for bursty loss).
+//! Only independent loss is covered: under Gilbert–Elliott loss a frame's chance of loss
+//! depends on the chain's hidden state (the advisor uses direct simulation for bursty
+//! loss).
 //!
-//! Determinism: block `j` of every candidate uses [`super::run_seed`]`(seed, j)` (common
-//! random numbers across candidates), the blocks run in order on one thread, and the batch
-//! sizes are fixed, so the same seed gives the same estimate, byte for byte.
+//! Determinism: the trunk is seeded from [`RareSpec::seed`], branch `j` from
+//! [`super::run_seed`]`(seed, j + 1)`, everything runs in order on one thread, so the same
+//! seed gives the same estimate, byte for byte.
 
 use serde::{Deserialize, Serialize};
 use sim_core::link::{Direction, LossModel as SimLoss};
@@ -96,21 +83,21 @@ use crate::scenario::Scenario;
 use crate::sim::RunError;
 use crate::sim::net::{SegIx, Tilt};
 use crate::sim::world::{World, sim_loss};
+use crate::spec::SessionStateName;
 
 /// Nanoseconds in a year (365.25 days).
 pub const YEAR_NS: f64 = 365.25 * 86_400.0 * 1e9;
-
-/// The pilot levels of the tilted loss (see the module doc).
-const LEVELS: [f64; 7] = [0.1, 0.2, 0.3, 0.45, 0.6, 0.75, 0.9];
 
 /// How much estimating to do.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RareSpec {
     /// Stop when the 95 % interval's half-width is at most this fraction of the estimate.
     pub target: f64,
-    /// At most this many blocks in the estimate (pilots excluded).
+    /// At most this many deliveries branched.
     pub max_blocks: u64,
-    /// Blocks per pilot level and per batch of the estimate.
+    /// At least this many deliveries branched before the estimate may stop.
+    pub min_blocks: u64,
+    /// Deliveries per batch (the interval is computed over batches, see the module doc).
     pub batch: u64,
     /// Base seed.
     pub seed: u64,
@@ -120,14 +107,16 @@ impl Default for RareSpec {
     fn default() -> Self {
         Self {
             target: 0.25,
-            max_blocks: 4_000,
-            batch: 200,
+            max_blocks: 20_000,
+            min_blocks: 2_000,
+            batch: 100,
             seed: 1,
         }
     }
 }
 
-/// A false-reset rate estimated by importance sampling.
+/// A false-reset rate estimated by branching the trunk at its deliveries (see the module
+/// doc). The field names are those of the JSON the advisor writes (`holdtime.advise/2`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RareEstimate {
     /// Resets per year of up time.
@@ -138,44 +127,35 @@ pub struct RareEstimate {
     pub upper: Option<f64>,
     /// Half-width of the interval over the estimate (`None` when the estimate is 0).
     pub rel_half_width: Option<f64>,
-    /// Blocks in the estimate (pilots excluded, rejected ones included).
+    /// Deliveries branched.
     pub blocks: u64,
-    /// Blocks left out because a session over the lossy link was down after the warm-up.
+    /// Branches of a session that was up that reached their time limit without a reset
+    /// (counted as 0).
     pub rejected: u64,
-    /// Blocks with at least one reset.
+    /// Branches with a reset.
     pub hits: u64,
-    /// The tilted loss probability `q` the blocks ran at.
+    /// The loss of the branched component's frames in a branch (1: all lost, weighed by
+    /// their real chance of loss).
     pub tilt: f64,
-    /// The block length `M` (the shortest detection time), as `9s`.
+    /// The shortest detection time `D` (hold time, or 3 BFD intervals), as `9s`.
     pub block: String,
-    /// Effective sample size of the blocks with resets, `(Σy)²/Σy²`.
+    /// Effective sample size of the branches' values, `(Σy)²/Σy²`.
     pub ess: f64,
-    /// The largest block's share of the sum.
+    /// The largest branch's share of the sum.
     pub max_share: f64,
     /// Why the interval may not be trusted (empty when nothing is wrong).
     pub warnings: Vec<String>,
 }
 
-/// One block's outcome.
-#[derive(Debug, Clone, Copy)]
-struct Block {
-    /// Session resets in the tilted part.
-    resets: u64,
-    /// Log of the likelihood ratio of the tilted draws.
-    log_w: f64,
-    /// Frames lost and frames drawn on the tilted channels.
-    lost: u64,
-    drawn: u64,
-}
-
-/// The world to draw blocks from: warmed up, sessions Established, TCP quiet.
+/// The world the trunk starts from: warmed up, sessions Established, TCP quiet.
 pub(crate) struct Base<'a> {
     world: World<'a>,
     /// The independent-loss channels (segment, direction, real `p`).
     channels: Vec<(SegIx, Direction, f64)>,
     /// Sessions over the lossy link.
     exposed: Vec<usize>,
-    /// The warm-up of each block at the real loss (see [`Base::new`]).
+    /// The trunk's warm-up at the real loss before its first delivery counts (see
+    /// [`Base::new`]).
     warm: Duration,
     /// Messages per second in the warm-up's second half.
     pub(crate) messages_per_s: f64,
@@ -188,7 +168,7 @@ pub enum RareError {
     #[error(transparent)]
     Run(#[from] RunError),
     /// The lossy link's loss is not independent.
-    #[error("importance sampling covers independent loss only; use --method direct")]
+    #[error("the rare-event estimate covers independent loss only; use --method direct")]
     NotBernoulli,
     /// No lossy link.
     #[error("no link is lossy: nothing to estimate")]
@@ -250,7 +230,7 @@ impl<'a> Base<'a> {
         // Where resets are frequent, sessions recently re-established (a young RTT estimate,
         // an RTO still at its initial 1 s) are a visible part of the up time: the warm-up
         // then spans five mean up-and-down cycles, as counted in the trunk, so that the
-        // block starts in the stationary mix of young and old sessions.
+        // trunk starts in the stationary mix of young and old sessions.
         let resets: u64 = world.sessions.iter().map(|s| s.flaps).sum();
         let warm = if resets == 0 {
             detect
@@ -274,263 +254,315 @@ impl<'a> Base<'a> {
             messages_per_s,
         })
     }
-
-    /// One block (see the module doc): `None` when a session over the lossy link is down at
-    /// the end of the warm-up.
-    fn block(
-        &self,
-        seed: u64,
-        q: f64,
-        warm: Duration,
-        len: Duration,
-    ) -> Result<Option<Block>, RunError> {
-        let mut w = self.world.snapshot();
-        let now = w.engine.now();
-        w.reseed(seed, now);
-        let start = now + warm;
-        w.step_until(start, |_| false)?;
-        if !self.exposed.iter().all(|&s| w.sessions[s].up) {
-            return Ok(None);
-        }
-        // The defensive mixture (see the module doc): one component (an exposed session's
-        // messages in one direction), picked uniformly from the block's seed, runs at q; the
-        // rest at their real loss.
-        let comps: Vec<usize> = self
-            .exposed
-            .iter()
-            .flat_map(|&s| [2 * s, 2 * s + 1])
-            .collect();
-        let n = u64::try_from(comps.len()).unwrap_or(1).max(1);
-        let pick = usize::try_from(run_seed(seed ^ 0x7117_0000_0000_0000, 0) % n)
-            .ok()
-            .and_then(|i| comps.get(i).copied())
-            .unwrap_or(0);
-        let mut p_of = vec![None; w.topo.segments.len()];
-        for &(seg, _, p) in &self.channels {
-            if let Some(x) = p_of.get_mut(seg.0) {
-                *x = Some(p);
-            }
-        }
-        let size = 2 * w.topo.sessions.len();
-        w.net.tilt = Some(Tilt {
-            p: p_of,
-            q,
-            pick,
-            log_ratio: vec![0.0; size],
-            counts: vec![(0, 0); size],
-        });
-        // The tilt ends at the first reset (a stopping time, so the ratio of the frames
-        // decided until then is the whole likelihood ratio): a reset session's reconnection
-        // drawn at q would only shrink the weights.
-        let flaps = |w: &World<'_>| w.sessions.iter().map(|s| s.flaps).sum::<u64>();
-        let flaps0 = flaps(&w);
-        w.step_until(start + len, |w| flaps(w) > flaps0)?;
-        let Some(t) = w.net.tilt.take() else {
-            return Ok(None);
-        };
-        w.step_until(start + len, |_| false)?;
-        let resets = flaps(&w) - flaps0;
-        let (lost, drawn) = t.counts.get(pick).copied().unwrap_or((0, 0));
-        // log of P_mixture/P_p = log of the mean over the components of P_{q on c}/P_p, where
-        // P_{q on c}/P_p is component c's own ratio (every other frame is alike in both).
-        let ratios: Vec<f64> = comps
-            .iter()
-            .map(|&c| t.log_ratio.get(c).copied().unwrap_or(0.0))
-            .collect();
-        let top = ratios.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        #[allow(clippy::cast_precision_loss, reason = "a handful of components")]
-        let mean = ratios.iter().map(|r| (r - top).exp()).sum::<f64>() / n as f64;
-        let b = Block {
-            resets,
-            log_w: -(top + mean.ln()),
-            lost,
-            drawn,
-        };
-        Ok(Some(b))
-    }
-
-    /// The real loss of the tilted channels (the largest, if they differ).
-    fn p(&self) -> f64 {
-        self.channels.iter().map(|c| c.2).fold(0.0, f64::max)
-    }
 }
 
-/// Estimates the false-reset rate per year of up time from `base` with blocks of `detect`
-/// (the shortest detection time: hold time, or 3 BFD intervals).
+/// Estimates the false-reset rate per year of up time from `base` (see the module doc): a
+/// trunk at the real loss, branched at every delivery of a component (an exposed session's
+/// messages in one direction), each branch run with that component's frames lost until the
+/// session resets.
 pub(crate) fn estimate(
     base: &Base<'_>,
     detect: Duration,
     spec: &RareSpec,
 ) -> Result<RareEstimate, RunError> {
-    let p = base.p();
-    let warm = base.warm;
-    let len = detect;
-    let mut next = 0u64;
-    let mut run = |q: f64, n: u64| -> Result<Vec<Option<Block>>, RunError> {
-        let mut out = Vec::with_capacity(usize::try_from(n).unwrap_or(0));
-        for _ in 0..n {
-            out.push(base.block(run_seed(spec.seed, next), q, warm, len)?);
-            next += 1;
+    let mut trunk = base.world.snapshot();
+    let now = trunk.engine.now();
+    trunk.reseed(run_seed(spec.seed, 0), now);
+    let mut p_of = vec![None; trunk.topo.segments.len()];
+    for &(seg, _, p) in &base.channels {
+        if let Some(x) = p_of.get_mut(seg.0) {
+            *x = Some(p);
         }
-        Ok(out)
+    }
+    let size = 2 * trunk.topo.sessions.len();
+    // The trunk runs every frame at its real loss (no component picked); the hook counts
+    // each component's frames through the loss, which is how deliveries are seen.
+    trunk.net.tilt = Some(Tilt {
+        p: p_of,
+        q: 1.0,
+        pick: usize::MAX,
+        log_ratio: vec![0.0; size],
+        counts: vec![(0, 0); size],
+        force: false,
+        passed: vec![0; size],
+        datagrams: (0..trunk.topo.sessions.len())
+            .map(|s| runs_bfd(trunk.topo, s))
+            .collect(),
+        through: vec![crate::sim::net::Through::default(); size],
+    });
+    trunk.step_until(now + base.warm, |_| false)?;
+    let comps: Vec<usize> = base
+        .exposed
+        .iter()
+        .flat_map(|&s| [2 * s, 2 * s + 1])
+        .collect();
+    let passed = |w: &World<'_>| -> Vec<u64> {
+        let t = w.net.tilt.as_ref();
+        comps
+            .iter()
+            .map(|&c| t.and_then(|t| t.passed.get(c).copied()).unwrap_or(0))
+            .collect()
     };
-    // Pilot: the first level that sees resets, then a cross-entropy update, refined once.
-    let mut levels: Vec<f64> = LEVELS.iter().copied().filter(|&q| q > p).collect();
-    if p >= LEVELS[0] {
-        levels.insert(0, p);
-    }
-    let mut q = levels.last().copied().unwrap_or(p);
-    let need = (spec.batch / 20).max(3);
-    for &level in &levels {
-        let pilot = run(level, spec.batch)?;
-        let hits = pilot.iter().flatten().filter(|b| b.resets > 0).count();
-        if u64::try_from(hits).unwrap_or(0) >= need {
-            q = cross_entropy(&pilot, p, level);
-            let again = run(q, spec.batch)?;
-            if again.iter().flatten().any(|b| b.resets > 0) {
-                q = cross_entropy(&again, p, q);
-            }
-            break;
-        }
-    }
-    // The estimate: batches at q until the interval is narrow enough.
-    let mut ys: Vec<f64> = Vec::new();
-    let mut rejected = 0u64;
-    let mut blocks = 0u64;
+    let ups = |w: &World<'_>| -> Vec<bool> {
+        base.exposed
+            .iter()
+            .map(|&s| w.sessions.get(s).is_some_and(|x| x.up))
+            .collect()
+    };
+    // A branch needs at most the longest hold time (or the BFD detection time) after its
+    // delivery, and a little for the message in flight.
+    let hold = base
+        .exposed
+        .iter()
+        .filter_map(|&s| trunk.topo.sessions.get(s))
+        .map(|s| s.negotiated_hold_time(trunk.topo))
+        .max()
+        .unwrap_or(detect)
+        .max(detect);
+    let cap = hold + BRANCH_SLACK;
+    #[allow(clippy::cast_precision_loss, reason = "a handful of sessions")]
+    let n_exposed = base.exposed.len().max(1) as f64;
+    let batch = usize::try_from(spec.batch.max(1)).unwrap_or(usize::MAX);
+    let mut prev = passed(&trunk);
+    let mut prev_up = ups(&trunk);
+    let mut t_last = trunk.engine.now();
+    // Per batch of `batch` deliveries: the sum of the branches' values and the up time.
+    let mut batches: Vec<(f64, f64)> = Vec::new();
+    let (mut z_b, mut up_b) = (0.0_f64, 0.0_f64);
+    let mut zs: Vec<f64> = Vec::new();
+    let (mut hits, mut cuts) = (0u64, 0u64);
+    let mut ended = false;
     loop {
-        for b in run(q, spec.batch)? {
-            blocks += 1;
-            match b {
-                None => rejected += 1,
-                #[allow(clippy::cast_precision_loss, reason = "reset counts are small")]
-                Some(b) => ys.push(b.resets as f64 * b.log_w.exp()),
+        let more = trunk.step_until(Instant::MAX, |w| passed(w) != prev || ups(w) != prev_up)?;
+        let t = trunk.engine.now();
+        #[allow(clippy::cast_precision_loss, reason = "nanoseconds of up time")]
+        {
+            let up = prev_up.iter().filter(|u| **u).count() as f64;
+            up_b += (t - t_last).as_nanos() as f64 * up / n_exposed;
+        }
+        t_last = t;
+        if !more {
+            ended = true;
+            break;
+        }
+        let now_passed = passed(&trunk);
+        for (&c, (&n1, &n0)) in comps.iter().zip(now_passed.iter().zip(&prev)) {
+            for k in n0..n1 {
+                // Two deliveries of one component in one step: all but the last are followed
+                // by a delivery at once, so their branches are worth 0.
+                let y = if k + 1 == n1 {
+                    let index = u64::try_from(zs.len()).unwrap_or(u64::MAX);
+                    let (y, cut) = branch(&trunk, c, cap, run_seed(spec.seed, index + 1))?;
+                    cuts += u64::from(cut);
+                    hits += u64::from(y > 0.0);
+                    y
+                } else {
+                    0.0
+                };
+                zs.push(y);
+                z_b += y;
+                if zs.len().is_multiple_of(batch) {
+                    batches.push((z_b, up_b));
+                    (z_b, up_b) = (0.0, 0.0);
+                }
             }
         }
-        let s = summarise(&ys);
-        let hits = ys.iter().filter(|y| **y > 0.0).count();
-        let narrow = s.rel_half.is_some_and(|r| r <= spec.target) && hits >= 30;
-        if narrow || blocks >= spec.max_blocks {
+        prev = now_passed;
+        prev_up = ups(&trunk);
+        let n = u64::try_from(zs.len()).unwrap_or(u64::MAX);
+        if n >= spec.max_blocks {
+            break;
+        }
+        if n >= spec.min_blocks
+            && zs.len().is_multiple_of(batch)
+            && ratio(&batches).rel_half.is_some_and(|r| r <= spec.target)
+        {
             break;
         }
     }
-    let s = summarise(&ys);
-    #[allow(clippy::cast_precision_loss, reason = "nanoseconds of a block")]
-    let per = YEAR_NS / len.as_nanos() as f64;
-    let hits = u64::try_from(ys.iter().filter(|y| **y > 0.0).count()).unwrap_or(u64::MAX);
+    if up_b > 0.0 && (batches.is_empty() || ended) {
+        batches.push((z_b, up_b));
+    }
+    let r = ratio(&batches);
+    let s = summarise(&zs);
+    let per_year = r.rate * YEAR_NS;
+    let half = r.half * YEAR_NS;
+    let anchors = u64::try_from(zs.len()).unwrap_or(u64::MAX);
     let mut warnings = Vec::new();
     if hits == 0 {
         warnings.push(format!(
-            "no reset in {blocks} blocks at {:.0} % loss: no bound",
-            q * 100.0
+            "no reset in the branches of {anchors} deliveries: no bound"
         ));
     } else if hits < 30 {
         warnings.push(format!(
-            "only {hits} blocks with a reset: the interval may be too narrow"
+            "only {hits} branches with a reset: the interval may be too narrow"
+        ));
+    }
+    if batches.len() < MIN_BATCHES {
+        warnings.push(format!(
+            "only {} batches of deliveries: the interval may be too narrow",
+            batches.len()
         ));
     }
     if hits > 0 && s.max_share > 0.25 {
         warnings.push(format!(
-            "one block carries {:.0} % of the estimate (weight degeneracy): the interval may be too narrow",
+            "one delivery carries {:.0} % of the estimate: the interval may be too narrow",
             s.max_share * 100.0
         ));
     }
-    if hits > 0 && s.rel_half.is_some_and(|r| r > spec.target) {
+    if hits > 0 && r.rel_half.is_some_and(|x| x > spec.target) {
         warnings.push(format!(
-            "relative half-width {:.0} % after {blocks} blocks, above the {:.0} % target",
-            s.rel_half.unwrap_or(0.0) * 100.0,
+            "relative half-width {:.0} % after {anchors} deliveries, above the {:.0} % target",
+            r.rel_half.unwrap_or(0.0) * 100.0,
             spec.target * 100.0
         ));
     }
-    if blocks > 0 && rejected * 10 > blocks {
+    if !(per_year.is_finite() && half.is_finite()) {
+        warnings.push("the estimate is not a finite number".to_owned());
+    }
+    if cuts > 0 {
         warnings.push(format!(
-            "{rejected} of {blocks} blocks found a session down after the warm-up"
+            "{cuts} of {anchors} branches reached their time limit without a reset (counted as 0)"
         ));
     }
     Ok(RareEstimate {
-        per_year: s.mean * per,
-        lower: (s.mean - s.half).max(0.0) * per,
-        upper: (hits > 0).then_some((s.mean + s.half) * per),
-        rel_half_width: s.rel_half,
-        blocks,
-        rejected,
+        per_year,
+        lower: (per_year - half).max(0.0),
+        upper: (hits > 0 && (per_year + half).is_finite()).then_some(per_year + half),
+        rel_half_width: r.rel_half,
+        blocks: anchors,
+        rejected: cuts,
         hits,
-        tilt: q,
-        block: len.to_string(),
+        tilt: 1.0,
+        block: detect.to_string(),
         ess: s.ess,
         max_share: s.max_share,
         warnings,
     })
 }
 
-/// The cross-entropy update of the tilt from blocks run at `q` (see the module doc),
-/// clamped to `[p, 0.95]`.
-fn cross_entropy(blocks: &[Option<Block>], p: f64, q: f64) -> f64 {
-    let (mut num, mut den) = (0.0, 0.0);
-    for b in blocks.iter().flatten().filter(|b| b.resets > 0) {
-        let w = b.log_w.exp();
-        #[allow(clippy::cast_precision_loss, reason = "frame counts far below 2^52")]
-        {
-            num += w * b.lost as f64;
-            den += w * b.drawn as f64;
+/// Whether session `s` runs BFD: both ends have it and the session does not turn it off
+/// (as the routers decide, `sim::router`).
+fn runs_bfd(topo: &crate::topology::Topology, s: usize) -> bool {
+    topo.sessions.get(s).is_some_and(|x| {
+        x.bfd != Some(false)
+            && x.ends.iter().all(|e| {
+                topo.routers
+                    .get(e.router.0)
+                    .is_some_and(|r| r.bfd.is_some())
+            })
+    })
+}
+
+/// How long a branch may run past the longest detection time.
+const BRANCH_SLACK: Duration = Duration::from_secs(5);
+
+/// Fewer batches than this and the interval gets a warning.
+const MIN_BATCHES: usize = 10;
+
+/// One branch (see the module doc): a copy of the trunk just after a delivery of component
+/// `c`, its network's draws re-keyed from `seed`, in which every later frame of `c` is lost
+/// (each weighed by its chance of being lost under the real losses) and everything else runs
+/// at its real loss, until `c`'s session leaves Established or `cap` has passed. Its value is
+/// the product of those chances when the end that `c` travels toward is the first to leave
+/// Established, else 0. The second value: `cap` passed without a reset of a session that
+/// was up at the delivery.
+fn branch(trunk: &World<'_>, c: usize, cap: Duration, seed: u64) -> Result<(f64, bool), RunError> {
+    let mut w = trunk.snapshot();
+    let start = w.engine.now();
+    w.net.rekey(run_seed(seed, 0x6272_616e_6368));
+    if let Some(t) = w.net.tilt.as_mut() {
+        t.pick = c;
+        t.q = 1.0;
+        t.force = true;
+        if let Some(r) = t.log_ratio.get_mut(c) {
+            *r = 0.0;
         }
     }
-    if den > 0.0 && num > 0.0 {
-        (num / den).clamp(p, 0.95)
-    } else {
-        q
+    let (s, toward) = (c / 2, c % 2);
+    let flaps0 = w.sessions.get(s).map_or(0, |x| x.flaps);
+    let up0 = w.sessions.get(s).is_some_and(|x| x.up);
+    let flapped = |w: &World<'_>| w.sessions.get(s).is_some_and(|x| x.flaps != flaps0);
+    if !w.step_until(start + cap, flapped)? {
+        // A session that was not up at the delivery (still connecting) may well never come
+        // up with the component lost: only an up session that outlives the cap is a cut.
+        return Ok((0.0, up0));
+    }
+    let ours = w
+        .sessions
+        .get(s)
+        .is_some_and(|x| x.state.get(toward) != Some(&SessionStateName::Established));
+    let log_w = w
+        .net
+        .tilt
+        .as_ref()
+        .and_then(|t| t.log_ratio.get(c).copied())
+        .unwrap_or(f64::INFINITY);
+    Ok((if ours { (-log_w).exp() } else { 0.0 }, false))
+}
+
+/// The ratio estimate `Σz / Σup` over batches, with its 95 % half-width by the delta method
+/// over the batches (Glynn and Whitt's batch means for a regenerative-like ratio).
+struct Ratio {
+    rate: f64,
+    half: f64,
+    rel_half: Option<f64>,
+}
+
+fn ratio(batches: &[(f64, f64)]) -> Ratio {
+    let z: f64 = batches.iter().map(|b| b.0).sum();
+    let u: f64 = batches.iter().map(|b| b.1).sum();
+    #[allow(clippy::cast_precision_loss, reason = "batch counts")]
+    let n = batches.len() as f64;
+    if u <= 0.0 || n < 2.0 {
+        return Ratio {
+            rate: if u > 0.0 { z / u } else { 0.0 },
+            half: f64::INFINITY,
+            rel_half: None,
+        };
+    }
+    let rate = z / u;
+    let mean_u = u / n;
+    let var = batches
+        .iter()
+        .map(|(zb, ub)| (zb - rate * ub).powi(2))
+        .sum::<f64>()
+        / (n - 1.0);
+    let half = 1.96 * (var / n).sqrt() / mean_u;
+    Ratio {
+        rate,
+        half,
+        rel_half: (rate > 0.0).then_some(half / rate),
     }
 }
 
-/// Mean, 95 % half-width and weight diagnostics of the blocks' weighted counts.
+/// Weight diagnostics of the branches' values.
 struct Summary {
-    mean: f64,
-    half: f64,
-    rel_half: Option<f64>,
     ess: f64,
     max_share: f64,
 }
 
 fn summarise(ys: &[f64]) -> Summary {
-    #[allow(clippy::cast_precision_loss, reason = "block counts far below 2^52")]
-    let n = ys.len() as f64;
-    if ys.is_empty() {
-        return Summary {
-            mean: 0.0,
-            half: 0.0,
-            rel_half: None,
-            ess: 0.0,
-            max_share: 0.0,
-        };
-    }
     let sum: f64 = ys.iter().sum();
-    let mean = sum / n;
-    let var = if n > 1.0 {
-        ys.iter().map(|y| (y - mean).powi(2)).sum::<f64>() / (n - 1.0)
-    } else {
-        0.0
-    };
-    let half = 1.96 * (var / n).sqrt();
     let sq: f64 = ys.iter().map(|y| y * y).sum();
     let max = ys.iter().copied().fold(0.0, f64::max);
     Summary {
-        mean,
-        half,
-        rel_half: (mean > 0.0).then_some(half / mean),
         ess: if sq > 0.0 { sum * sum / sq } else { 0.0 },
         max_share: if sum > 0.0 { max / sum } else { 0.0 },
     }
 }
 
-/// The importance-sampling estimate of the false-reset rate per year of up time of the
-/// sessions over `target` in `sc`, a healthy scenario (no faults; independent loss on
-/// `target`; a duration longer than any block), with blocks of `detect` (the shortest
-/// detection time). Also returns the messages per second on the healthy link.
+/// The rare-event estimate (see the module doc) of the false-reset rate per year of up time
+/// of the sessions over `target` in `sc`, a healthy scenario (no faults; independent loss
+/// on `target`; a duration long enough for the trunk: it ends there at the latest), whose
+/// shortest detection time is `detect`. Also returns the messages per second on the
+/// healthy link.
 ///
 /// # Errors
 ///
 /// [`RareError`] when the loss is not independent, no link is lossy, the sessions never
 /// settle, or a run fails.
-pub fn importance(
+pub fn branching(
     sc: &Scenario,
     target: &str,
     detect: Duration,
