@@ -3,6 +3,11 @@
 
 use std::process::{Command, Output};
 
+#[path = "support/browser.rs"]
+mod browser;
+
+use browser::{CHROMIUM, attr_of, chromium, no_console_errors, screenshot_dir};
+
 use scenarios::spec::FaultKind;
 use scenarios::sweep::audit::{AuditResult, AuditSpec, Hazard, HazardKind, audit, plan};
 use scenarios::sweep::{Exec, SweepSpec};
@@ -548,25 +553,6 @@ delay = "50ms"
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// The value of `attr` on the first tag that has `class="cls"` and `marker`.
-fn attr_of(html: &str, cls: &str, marker: &str, attr: &str) -> String {
-    let key = format!("class=\"{cls}\"");
-    for (i, _) in html.match_indices('<') {
-        let tag = &html[i..html[i..].find('>').map_or(html.len(), |e| i + e)];
-        if tag.contains(&key) && tag.contains(marker) {
-            let k = format!(" {attr}=\"");
-            if let Some(j) = tag.find(&k) {
-                return tag[j + k.len()..]
-                    .split('"')
-                    .next()
-                    .unwrap_or("")
-                    .to_owned();
-            }
-        }
-    }
-    panic!("no element of class {cls} with {marker} and {attr}")
-}
-
 /// The page's checks, on the file as written and on the DOM Chromium parsed from it.
 fn check_page(html: &str) {
     assert!(html.contains("<h2>Ranked failures</h2>"), "{html}");
@@ -724,48 +710,6 @@ fn the_html_page_colours_the_design_ranks_and_draws_each_failures_cdf() {
     assert!(shot.is_file(), "no screenshot at {}", shot.display());
     no_console_errors("screenshot", &text(&s.stderr));
     let _ = std::fs::remove_dir_all(&dir);
-}
-
-fn chromium() -> Option<&'static str> {
-    ["chromium", "chromium-browser", "google-chrome"]
-        .into_iter()
-        .find(|c| {
-            Command::new(c)
-                .arg("--version")
-                .output()
-                .is_ok_and(|o| o.status.success())
-        })
-}
-
-const CHROMIUM: [&str; 8] = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--enable-logging=stderr",
-    "--v=0",
-];
-
-fn no_console_errors(what: &str, log: &str) {
-    for line in log.lines() {
-        assert!(
-            !(line.contains("CONSOLE") || line.contains("Uncaught")),
-            "{what}: console message: {line}"
-        );
-    }
-}
-
-/// The screenshots' directory: `target/ci-screenshots/` of the workspace (kept by CI).
-fn screenshot_dir() -> std::path::PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(
-        || std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"),
-        std::path::PathBuf::from,
-    );
-    let dir = target.join("ci-screenshots");
-    std::fs::create_dir_all(&dir).expect("screenshot dir");
-    dir
 }
 
 #[test]

@@ -13,6 +13,11 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+#[path = "support/browser.rs"]
+mod browser;
+
+use browser::{CHROMIUM, attr_of, chromium, no_console_errors, screenshot_dir};
+
 fn holdtime(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_holdtime"))
         .env("CI", "true")
@@ -33,17 +38,6 @@ fn ok(out: &Output) {
 fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("holdtime-pages-{}-{name}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
-}
-
-/// The screenshots' directory: `target/ci-screenshots/` of the workspace.
-fn screenshot_dir() -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"),
-        PathBuf::from,
-    );
-    let dir = target.join("ci-screenshots");
-    std::fs::create_dir_all(&dir).expect("screenshot dir");
     dir
 }
 
@@ -209,33 +203,11 @@ fn no_library_topology_draws_overlapping_boxes() {
     assert!(topologies >= 5);
 }
 
-fn chromium() -> Option<&'static str> {
-    ["chromium", "chromium-browser", "google-chrome"]
-        .into_iter()
-        .find(|c| {
-            Command::new(c)
-                .arg("--version")
-                .output()
-                .is_ok_and(|o| o.status.success())
-        })
-}
-
-const COMMON: [&str; 8] = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--enable-logging=stderr",
-    "--v=0",
-];
-
 /// The DOM of `url` after its scripts ran, and the browser's log.
 fn dom(browser: &str, url: &str, profile: &Path) -> (String, String) {
     let user_dir = format!("--user-data-dir={}", profile.display());
     let d = Command::new(browser)
-        .args(COMMON)
+        .args(CHROMIUM)
         .args([&user_dir, "--virtual-time-budget=2000", "--dump-dom", url])
         .output()
         .expect("chromium runs");
@@ -250,41 +222,12 @@ fn screenshot(browser: &str, url: &str, profile: &Path, to: &Path, size: &str) -
     let shot = format!("--screenshot={}", to.display());
     let window = format!("--window-size={size}");
     let s = Command::new(browser)
-        .args(COMMON)
+        .args(CHROMIUM)
         .args([&user_dir, "--virtual-time-budget=2000", &shot, &window, url])
         .output()
         .expect("chromium runs");
     assert!(to.is_file(), "no screenshot at {}", to.display());
     String::from_utf8_lossy(&s.stderr).into_owned()
-}
-
-fn no_console_errors(what: &str, log: &str) {
-    for line in log.lines() {
-        assert!(
-            !(line.contains("CONSOLE") || line.contains("Uncaught")),
-            "{what}: console message: {line}"
-        );
-    }
-}
-
-/// The value of `attr` on the first element carrying `marker` (e.g. `data-name="vpn"`) and
-/// `class="cls"`.
-fn attr_of(dom: &str, cls: &str, marker: &str, attr: &str) -> String {
-    let key = format!("class=\"{cls}\"");
-    for (i, _) in dom.match_indices('<') {
-        let tag = &dom[i..dom[i..].find('>').map_or(dom.len(), |e| i + e)];
-        if tag.contains(&key) && tag.contains(marker) {
-            let k = format!(" {attr}=\"");
-            if let Some(j) = tag.find(&k) {
-                return tag[j + k.len()..]
-                    .split('"')
-                    .next()
-                    .unwrap_or("")
-                    .to_owned();
-            }
-        }
-    }
-    panic!("no element of class {cls} with {marker} and {attr}")
 }
 
 #[test]

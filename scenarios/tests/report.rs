@@ -7,6 +7,11 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+#[path = "support/browser.rs"]
+mod browser;
+
+use browser::{CHROMIUM, chromium, screenshot_dir};
+
 fn holdtime(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_holdtime"))
         .env("CI", "true")
@@ -24,28 +29,6 @@ fn ok(out: &Output) {
     );
 }
 
-fn chromium() -> Option<&'static str> {
-    ["chromium", "chromium-browser", "google-chrome"]
-        .into_iter()
-        .find(|c| {
-            Command::new(c)
-                .arg("--version")
-                .output()
-                .is_ok_and(|o| o.status.success())
-        })
-}
-
-/// The screenshots' directory: `target/ci-screenshots/` of the workspace.
-fn screenshot_dir() -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"),
-        PathBuf::from,
-    );
-    let dir = target.join("ci-screenshots");
-    std::fs::create_dir_all(&dir).expect("screenshot dir");
-    dir
-}
-
 fn temp_dir() -> PathBuf {
     let dir = std::env::temp_dir().join(format!("holdtime-report-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
@@ -60,25 +43,15 @@ fn render(browser: &str, html: &Path, dir: &Path) -> (String, String, PathBuf) {
         html.file_stem().and_then(|s| s.to_str()).unwrap_or("x")
     ));
     let url = format!("file://{}", html.display());
-    let common = [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--enable-logging=stderr",
-        "--v=0",
-    ];
     let user_dir = format!("--user-data-dir={}", profile.display());
     let shot_arg = format!("--screenshot={}", shot.display());
     let s = Command::new(browser)
-        .args(common)
+        .args(CHROMIUM)
         .args([&user_dir, &shot_arg, "--window-size=900,1400", &url])
         .output()
         .expect("chromium runs");
     let d = Command::new(browser)
-        .args(common)
+        .args(CHROMIUM)
         .args([&user_dir, "--dump-dom", &url])
         .output()
         .expect("chromium runs");

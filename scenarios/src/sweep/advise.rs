@@ -707,7 +707,7 @@ pub struct Ranked {
     pub up_ns: u64,
     /// The rare-event estimate and its diagnostics ([`Method::Is`]; the key is the
     /// format's).
-    pub importance: Option<Importance>,
+    pub importance: Option<RareEstimate>,
     /// Messages (BGP and BFD) per second on the healthy link.
     pub messages_per_s: f64,
     /// Both budgets met (the verdict is [`Verdict::Meets`]).
@@ -765,69 +765,13 @@ impl Advice {
                         false_resets: a.false_resets,
                         healthy_ns: a.healthy_ns,
                         up_ns: a.up_ns,
-                        importance: a.rare.as_ref().map(|r| Importance::of(r, &a.candidate)),
+                        importance: a.rare.clone(),
                         messages_per_s: a.messages_per_s,
                         meets_budgets: a.verdict == Verdict::Meets,
                         verdict: a.verdict.clone(),
                     }
                 })
                 .collect(),
-        }
-    }
-}
-
-/// The rare-event estimate of one candidate in an [`Advice`]: [`RareEstimate`] with the
-/// detection time in nanoseconds.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Importance {
-    /// Resets per year of up time.
-    pub per_year: f64,
-    /// 95 % interval, lower bound (at least 0).
-    pub lower: f64,
-    /// 95 % interval, upper bound (`None`: unbounded, no reset seen).
-    pub upper: Option<f64>,
-    /// Half-width of the interval over the estimate (`None` when the estimate is 0).
-    pub rel_half_width: Option<f64>,
-    /// Deliveries branched.
-    pub blocks: u64,
-    /// Branches of an up session that reached their time limit without a reset.
-    pub rejected: u64,
-    /// Branches with a reset.
-    pub hits: u64,
-    /// The loss of the branched component's frames in a branch (1: all lost, weighed).
-    pub tilt: f64,
-    /// The shortest detection time (hold time, or 3 BFD intervals), ns.
-    pub block_ns: u64,
-    /// Effective sample size of the branches' values, `(Σy)²/Σy²`.
-    pub ess: f64,
-    /// The largest branch's share of the sum.
-    pub max_share: f64,
-    /// Why the interval may not be trusted (empty when nothing is wrong).
-    pub warnings: Vec<String>,
-}
-
-impl Importance {
-    /// The estimate of candidate `c`; its block length as the estimator wrote it, else the
-    /// candidate's detection time (what the estimator uses, [`Candidate::detection`]).
-    #[must_use]
-    pub fn of(r: &RareEstimate, c: &Candidate) -> Self {
-        Self {
-            per_year: r.per_year,
-            lower: r.lower,
-            upper: r.upper,
-            rel_half_width: r.rel_half_width,
-            blocks: r.blocks,
-            rejected: r.rejected,
-            hits: r.hits,
-            tilt: r.tilt,
-            block_ns: r
-                .block
-                .parse::<Duration>()
-                .unwrap_or_else(|_| c.detection())
-                .as_nanos(),
-            ess: r.ess,
-            max_share: r.max_share,
-            warnings: r.warnings.clone(),
         }
     }
 }
@@ -841,18 +785,7 @@ impl Advice {
     /// named as written by an earlier holdtime, with durations in microseconds and strings),
     /// or a file that does not match the model.
     pub fn from_json(text: &str) -> Result<Self, super::render::JsonError> {
-        #[derive(Deserialize)]
-        struct Tag {
-            format: String,
-        }
-        let tag: Tag = serde_json::from_str(text)?;
-        if tag.format != FORMAT {
-            return Err(super::render::JsonError::tag(
-                &tag.format,
-                FORMAT,
-                &OLD_FORMATS,
-            ));
-        }
+        super::render::JsonError::check_tag(text, FORMAT, &OLD_FORMATS)?;
         Ok(serde_json::from_str(text)?)
     }
 }

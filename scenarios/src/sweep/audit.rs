@@ -542,10 +542,7 @@ pub fn failures(topo: &Topology) -> Vec<Failure> {
         add(FaultKind::Loss, seg.name.clone(), loss);
     }
     for r in &topo.routers {
-        if matches!(
-            r.role,
-            Role::Ce | Role::Pe | Role::Msee | Role::VpnDevice | Role::Router
-        ) {
+        if Role::FAILS_AS_A_ROUTER.contains(&r.role) {
             add(FaultKind::RouterCrash, r.name.clone(), Table::new());
             add(FaultKind::RouterShutdown, r.name.clone(), Table::new());
         }
@@ -1460,14 +1457,7 @@ impl AuditResult {
     ///
     /// [`JsonError`] if the text is not an audit result of this format.
     pub fn from_json(text: &str) -> Result<Self, JsonError> {
-        #[derive(Deserialize)]
-        struct Tag {
-            format: String,
-        }
-        let tag: Tag = serde_json::from_str(text)?;
-        if tag.format != FORMAT {
-            return Err(JsonError::tag(&tag.format, FORMAT, &OLD_FORMATS));
-        }
+        JsonError::check_tag(text, FORMAT, &OLD_FORMATS)?;
         let j: AuditJson = serde_json::from_str(text)?;
         let measured = j
             .failures

@@ -137,8 +137,8 @@ pub struct RareEstimate {
     /// The loss of the branched component's frames in a branch (1: all lost, weighed by
     /// their real chance of loss).
     pub tilt: f64,
-    /// The shortest detection time `D` (hold time, or 3 BFD intervals), as `9s`.
-    pub block: String,
+    /// The shortest detection time `D` (hold time, or 3 BFD intervals), ns.
+    pub block_ns: u64,
     /// Effective sample size of the branches' values, `(Σy)²/Σy²`.
     pub ess: f64,
     /// The largest branch's share of the sum.
@@ -434,7 +434,7 @@ pub(crate) fn estimate(
         rejected: cuts,
         hits,
         tilt: 1.0,
-        block: detect.to_string(),
+        block_ns: detect.as_nanos(),
         ess: s.ess,
         max_share: s.max_share,
         warnings,

@@ -201,6 +201,25 @@ impl JsonError {
             Self::Format { found, expected }
         }
     }
+
+    /// Reads only the `format` tag of `text` and refuses any but `expected` (an earlier one
+    /// of `old` for what it is, not for a field that no longer matches).
+    ///
+    /// # Errors
+    ///
+    /// Not JSON, no tag, or another tag ([`Self::tag`]).
+    pub fn check_tag(text: &str, expected: &'static str, old: &[&str]) -> Result<(), Self> {
+        #[derive(Deserialize)]
+        struct Tag {
+            format: String,
+        }
+        let tag: Tag = serde_json::from_str(text)?;
+        if tag.format == expected {
+            Ok(())
+        } else {
+            Err(Self::tag(&tag.format, expected, old))
+        }
+    }
 }
 
 impl SweepResult {
@@ -246,16 +265,7 @@ impl SweepResult {
     ///
     /// [`JsonError`] if the text is not a sweep result of this format.
     pub fn from_json(text: &str) -> Result<Self, JsonError> {
-        // The tag first: an earlier format is refused for what it is, not for a field that
-        // no longer matches.
-        #[derive(Deserialize)]
-        struct Tag {
-            format: String,
-        }
-        let tag: Tag = serde_json::from_str(text)?;
-        if tag.format != FORMAT {
-            return Err(JsonError::tag(&tag.format, FORMAT, &OLD_FORMATS));
-        }
+        JsonError::check_tag(text, FORMAT, &OLD_FORMATS)?;
         let j: SweepJson = serde_json::from_str(text)?;
         let points = j
             .points

@@ -290,6 +290,17 @@ impl Role {
         matches!(self, Self::Msee | Self::ErGateway | Self::VpnGateway)
     }
 
+    /// The routers a crash, restart or graceful shutdown applies to (faults and the audit's
+    /// failure set): every role but the two Azure gateways, which fail over with
+    /// `gateway_instance_failure` instead.
+    pub const FAILS_AS_A_ROUTER: [Self; 5] = [
+        Self::Ce,
+        Self::Pe,
+        Self::Msee,
+        Self::VpnDevice,
+        Self::Router,
+    ];
+
     /// The name used in files and reports.
     #[must_use]
     pub const fn name(self) -> &'static str {

@@ -171,14 +171,14 @@ impl Validator {
                     jitter: f.jitter.unwrap_or(Duration::ZERO),
                 }
             }
-            FaultKind::RouterCrash | FaultKind::RouterRestart => {
-                let Target::Router(router) = self.resolve(topo, target_name, &tpath, &[TargetClass::Router], is_role(&[Role::Ce, Role::Pe, Role::Msee, Role::VpnDevice, Role::Router]), "a router: ce*, pe*, msee*, vpn1 or a `[[router]]` of the file (gateways fail with `gateway_instance_failure`)")? else {
+            FaultKind::RouterCrash | FaultKind::RouterRestart | FaultKind::RouterShutdown => {
+                let Target::Router(router) = self.resolve(topo, target_name, &tpath, &[TargetClass::Router], is_role(&Role::FAILS_AS_A_ROUTER), "a router: ce*, pe*, msee*, vpn1 or a `[[router]]` of the file (gateways fail with `gateway_instance_failure`)")? else {
                     return None;
                 };
-                if kind == FaultKind::RouterCrash {
-                    FaultAction::RouterCrash { router }
-                } else {
-                    FaultAction::RouterRestart { router }
+                match kind {
+                    FaultKind::RouterCrash => FaultAction::RouterCrash { router },
+                    FaultKind::RouterRestart => FaultAction::RouterRestart { router },
+                    _ => FaultAction::RouterShutdown { router },
                 }
             }
             FaultKind::MseeMaintenance => {
@@ -355,12 +355,6 @@ impl Validator {
                     return None;
                 };
                 FaultAction::PublicPrefixesState { circuit, state }
-            }
-            FaultKind::RouterShutdown => {
-                let Target::Router(router) = self.resolve(topo, target_name, &tpath, &[TargetClass::Router], is_role(&[Role::Ce, Role::Pe, Role::Msee, Role::VpnDevice, Role::Router]), "a router: ce*, pe*, msee*, vpn1 or a `[[router]]` of the file (gateways fail with `gateway_instance_failure`)")? else {
-                    return None;
-                };
-                FaultAction::RouterShutdown { router }
             }
             FaultKind::PeeringDisabled => {
                 let Target::Circuit(circuit) = self.resolve(
