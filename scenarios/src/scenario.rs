@@ -7,9 +7,10 @@ use sim_core::time::Duration;
 use crate::diag::Diagnostic;
 use crate::spec::{FaultKind, SessionStateName, TcpPreset, Via};
 use crate::topology::{
-    CircuitIx, LinkSide, PeeringKind, PublicPrefixesState, RouterIx, SessionIx, Target, Topology,
+    CircuitIx, LinkSide, PeeringKind, PublicPrefixesState, RouterIx, SessionIx, Sku, Target,
+    Topology,
 };
-use crate::units::{LossModel, Quantity, TimeSpec};
+use crate::units::{Bandwidth, LossModel, Quantity, TimeSpec};
 
 /// A scenario ready to run.
 #[derive(Debug, Clone, Serialize)]
@@ -253,6 +254,26 @@ pub enum FaultAction {
         /// The peering.
         peering: PeeringKind,
     },
+    /// The circuit's bandwidth changes. Raised, it changes in place without disruption; lowered,
+    /// Azure cannot resize it: the circuit is deleted (its sessions closed by the MSEEs, as a
+    /// deprovisioning does) and a new one created and provisioned `recreate` later, with the
+    /// new bandwidth. Either way the links' capacity follows the new bandwidth.
+    BandwidthChange {
+        /// The circuit.
+        circuit: CircuitIx,
+        /// The new bandwidth.
+        bandwidth: Bandwidth,
+        /// How long a downgrade's delete and re-create take.
+        recreate: Duration,
+    },
+    /// The circuit's SKU changes in place: the MSEEs' private-peering prefix limit follows
+    /// (4,000 Standard, 10,000 Premium); a session holding more than a lowered limit drops.
+    SkuChange {
+        /// The circuit.
+        circuit: CircuitIx,
+        /// The new SKU.
+        sku: Sku,
+    },
 }
 
 impl FaultAction {
@@ -276,6 +297,8 @@ impl FaultAction {
             Self::Restore { .. } => FaultKind::Restore,
             Self::RouterShutdown { .. } => FaultKind::RouterShutdown,
             Self::PeeringDisabled { .. } => FaultKind::PeeringDisabled,
+            Self::BandwidthChange { .. } => FaultKind::BandwidthChange,
+            Self::SkuChange { .. } => FaultKind::SkuChange,
         }
     }
 
@@ -305,7 +328,9 @@ impl FaultAction {
             }
             Self::Deprovision { circuit }
             | Self::PublicPrefixesState { circuit, .. }
-            | Self::PeeringDisabled { circuit, .. } => Target::Circuit(*circuit),
+            | Self::PeeringDisabled { circuit, .. }
+            | Self::BandwidthChange { circuit, .. }
+            | Self::SkuChange { circuit, .. } => Target::Circuit(*circuit),
         })
     }
 }
@@ -335,7 +360,7 @@ pub struct Probe {
     pub family: crate::spec::AddressFamily,
     /// Offered load per direction in bits per second, spread evenly over the flows
     /// (`None`: no load; congestion is not accounted).
-    pub rate: Option<crate::units::Bandwidth>,
+    pub rate: Option<Bandwidth>,
 }
 
 /// BGP message types and BFD, for message counts.

@@ -159,6 +159,15 @@ pub struct AuditFaultSpec {
     /// As in `[[fault]]`.
     #[serde(default)]
     pub peering: Option<PeeringKind>,
+    /// As in `[[fault]]`.
+    #[serde(default)]
+    pub bandwidth: Option<Bandwidth>,
+    /// As in `[[fault]]`.
+    #[serde(default)]
+    pub recreate: Option<Duration>,
+    /// As in `[[fault]]`.
+    #[serde(default)]
+    pub sku: Option<Sku>,
 }
 
 impl AuditFaultSpec {
@@ -180,6 +189,9 @@ impl AuditFaultSpec {
             down_for: self.down_for,
             prepend: self.prepend,
             peering: self.peering,
+            bandwidth: self.bandwidth,
+            recreate: self.recreate,
+            sku: self.sku,
             episode: None,
         }
     }
@@ -855,13 +867,18 @@ pub enum FaultKind {
     PublicPrefixesState,
     /// Azure disables BGP on one peering of a circuit (both links' sessions).
     PeeringDisabled,
+    /// The circuit's bandwidth changes: in place when raised, by deleting and re-creating
+    /// the circuit when lowered.
+    BandwidthChange,
+    /// The circuit's SKU changes (Standard ↔ Premium), in place.
+    SkuChange,
     /// Ends earlier faults on the target.
     Restore,
 }
 
 impl FaultKind {
     /// Every kind, for error messages.
-    pub const ALL: [Self; 16] = [
+    pub const ALL: [Self; 18] = [
         Self::Silent,
         Self::Down,
         Self::Loss,
@@ -877,6 +894,8 @@ impl FaultKind {
         Self::PrefixFlood,
         Self::PublicPrefixesState,
         Self::PeeringDisabled,
+        Self::BandwidthChange,
+        Self::SkuChange,
         Self::Restore,
     ];
 
@@ -900,6 +919,8 @@ impl FaultKind {
             Self::Restore => "restore",
             Self::RouterShutdown => "router_shutdown",
             Self::PeeringDisabled => "peering_disabled",
+            Self::BandwidthChange => "bandwidth_change",
+            Self::SkuChange => "sku_change",
         }
     }
 }
@@ -948,6 +969,16 @@ pub struct FaultSpec {
     /// `peering_disabled`: which peering of the circuit (default: its only one).
     #[serde(default)]
     pub peering: Option<PeeringKind>,
+    /// `bandwidth_change`: the circuit's new bandwidth (one ExpressRoute sells).
+    #[serde(default)]
+    pub bandwidth: Option<Bandwidth>,
+    /// `bandwidth_change` to a lower bandwidth: how long deleting the circuit and creating
+    /// and provisioning the new one takes (default 30 minutes, an assumption).
+    #[serde(default)]
+    pub recreate: Option<Duration>,
+    /// `sku_change`: the circuit's new SKU.
+    #[serde(default)]
+    pub sku: Option<Sku>,
     /// The episode this fault belongs to: faults with the same name are measured as one
     /// episode, from the first of them (default: each fault opens its own).
     #[serde(default)]

@@ -58,7 +58,7 @@ malformed! {
             "bad.toml:8:8: error: unknown variant `silnt` (at `fault[0].kind`)",
             "8 | kind = \"silnt\"",
             "  |        ^^^^^^^",
-            "= allowed: silent, down, loss, latency, router_crash, router_restart, router_shutdown, msee_maintenance, bgp_disconnect, vpn_tunnel_down, gateway_instance_failure, deprovision, prefix_flood, public_prefixes_state, peering_disabled, restore",
+            "= allowed: silent, down, loss, latency, router_crash, router_restart, router_shutdown, msee_maintenance, bgp_disconnect, vpn_tunnel_down, gateway_instance_failure, deprovision, prefix_flood, public_prefixes_state, peering_disabled, bandwidth_change, sku_change, restore",
         ];
     rejects_unknown_fault_target_listing_allowed_targets:
         with("\n[[fault]]\nat = \"5m\"\nkind = \"silent\"\ntarget = \"circuit.tertiary\"\n") => [
@@ -71,6 +71,41 @@ malformed! {
         with("\n[[fault]]\nat = \"5m\"\nkind = \"router_crash\"\ntarget = \"circuit.primary\"\n") => [
             "bad.toml:9:10: error: `circuit.primary` cannot be used here (at `fault[0].target`)",
             "= allowed: ce1, ce2, msee1, msee2, vpn1",
+        ];
+    rejects_a_bandwidth_change_without_bandwidth:
+        with("\n[[fault]]\nat = \"5m\"\nkind = \"bandwidth_change\"\ntarget = \"circuit\"\n") => [
+            "bad.toml:6:1: error: fault kind `bandwidth_change` needs `bandwidth` (at `fault[0]`)",
+            "= allowed: 50Mbps, 100Mbps, 200Mbps, 500Mbps, 1Gbps, 2Gbps, 5Gbps, 10Gbps",
+        ];
+    rejects_a_bandwidth_that_expressroute_does_not_sell:
+        with("\n[[fault]]\nat = \"5m\"\nkind = \"bandwidth_change\"\ntarget = \"circuit\"\nbandwidth = \"3Gbps\"\n") => [
+            "bad.toml:10:13: error: ExpressRoute is not sold at 3Gbps (at `fault[0].bandwidth`)",
+            "= allowed: 50Mbps, 100Mbps, 200Mbps, 500Mbps, 1Gbps, 2Gbps, 5Gbps, 10Gbps",
+        ];
+    rejects_a_bandwidth_change_on_a_link:
+        with("\n[[fault]]\nat = \"5m\"\nkind = \"bandwidth_change\"\ntarget = \"circuit.primary\"\nbandwidth = \"2Gbps\"\n") => [
+            "bad.toml:9:10: error: `circuit.primary` cannot be used here (at `fault[0].target`)",
+            "= expected: a circuit",
+        ];
+    rejects_a_bandwidth_change_with_a_duration:
+        with("\n[[fault]]\nat = \"5m\"\nkind = \"bandwidth_change\"\ntarget = \"circuit\"\nbandwidth = \"2Gbps\"\nduration = \"1m\"\n") => [
+            "bad.toml:11:12: error: fault kind `bandwidth_change` does not take `duration` (at `fault[0].duration`)",
+            "= allowed: kind, at, target, bandwidth, recreate",
+        ];
+    rejects_a_recreate_of_more_than_a_day:
+        with("\n[[fault]]\nat = \"5m\"\nkind = \"bandwidth_change\"\ntarget = \"circuit\"\nbandwidth = \"500Mbps\"\nrecreate = \"2d\"\n") => [
+            "bad.toml:11:12: error: recreate = 2d (at `fault[0].recreate`)",
+            "= expected: a positive duration of at most 24h",
+        ];
+    rejects_an_sku_change_without_sku:
+        with("\n[[fault]]\nat = \"5m\"\nkind = \"sku_change\"\ntarget = \"circuit\"\n") => [
+            "bad.toml:6:1: error: fault kind `sku_change` needs `sku` (at `fault[0]`)",
+            "= allowed: standard, premium",
+        ];
+    rejects_an_unknown_sku:
+        with("\n[[fault]]\nat = \"5m\"\nkind = \"sku_change\"\ntarget = \"circuit\"\nsku = \"ultra\"\n") => [
+            "bad.toml:10:7: error: unknown variant `ultra` (at `fault[0].sku`)",
+            "= allowed: premium, standard",
         ];
     rejects_unknown_builtin_topology:
         "name = \"t\"\ndescription = \"d\"\ntopology = \"hub-and-spoke\"\nduration = \"15m\"\n".to_owned() => [

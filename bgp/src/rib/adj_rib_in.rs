@@ -80,6 +80,23 @@ impl AdjRibIn {
         }
     }
 
+    /// Replaces the limits (the operator changed `maximum-prefix` on a live session). What is
+    /// held stays; returns the first family that now holds more prefixes than its new limit
+    /// allows, so that the owner can act on the breach as if the last prefix had just arrived.
+    pub fn set_limits(&mut self, limits: MaxPrefix) -> Option<LimitExceeded> {
+        self.limits = limits;
+        [
+            (IpFamily::Ipv4, limits.ipv4, self.ipv4),
+            (IpFamily::Ipv6, limits.ipv6, self.ipv6),
+        ]
+        .into_iter()
+        .find_map(|(family, limit, count)| {
+            limit
+                .filter(|&l| count > l)
+                .map(|limit| LimitExceeded { family, limit })
+        })
+    }
+
     /// Number of accepted prefixes.
     #[must_use]
     pub fn len(&self) -> usize {

@@ -276,6 +276,42 @@ impl Rib {
         self.peers.get(&peer).map(|p| &p.config.export)
     }
 
+    /// The max-prefix limits applied to `peer`.
+    #[must_use]
+    pub fn max_prefix(&self, peer: PeerId) -> Option<MaxPrefix> {
+        self.peers.get(&peer).map(|p| p.config.max_prefix)
+    }
+
+    /// Changes the peer's max-prefix limits on a live session. A peer that already holds
+    /// more prefixes than a new limit allows is in breach at once (the event
+    /// [`RibEvent::MaxPrefixExceeded`], reported once as for a breach by an UPDATE): a
+    /// router re-checks a lowered limit against what it holds (FRR does when
+    /// `maximum-prefix` is reconfigured), and Azure drops a private-peering session that
+    /// holds more than a lowered limit (a circuit downgraded from Premium to Standard).
+    ///
+    /// # Errors
+    ///
+    /// [`RibError::UnknownPeer`].
+    pub fn set_max_prefix(&mut self, peer: PeerId, limits: MaxPrefix) -> Result<(), RibError> {
+        let state = self
+            .peers
+            .get_mut(&peer)
+            .ok_or(RibError::UnknownPeer(peer))?;
+        state.config.max_prefix = limits;
+        if let Some(exceeded) = state.adj_in.set_limits(limits)
+            && state.session.is_some()
+            && !state.breached
+        {
+            state.breached = true;
+            self.events.push_back(RibEvent::MaxPrefixExceeded {
+                peer,
+                family: exceeded.family,
+                limit: exceeded.limit,
+            });
+        }
+        Ok(())
+    }
+
     /// Replaces the export policy towards `peer` at run time and queues every best path for
     /// it again, so that the next [`Self::poll_updates`] re-advertises what the new policy
     /// changes (new attributes, or withdrawals of prefixes it now denies). This is a policy

@@ -71,7 +71,7 @@ use std::net::Ipv4Addr;
 use crate::bfd;
 use crate::fsm::collision::{Candidate, Direction, Survivor};
 use crate::fsm::{self, Command, CommandError, SessionEvent, State, Transport};
-use crate::rib::adj_rib_in::IpFamily;
+use crate::rib::adj_rib_in::{IpFamily, MaxPrefix};
 use crate::rib::loc_rib::FibChange;
 use crate::rib::policy::ExportPolicy;
 use crate::rib::{PeerConfig, PeerId, Rib, RibConfig, RibEvent};
@@ -860,6 +860,12 @@ impl Speaker {
         self.rib.export_policy(peer)
     }
 
+    /// The max-prefix limits applied to `peer`.
+    #[must_use]
+    pub fn max_prefix(&self, peer: PeerId) -> Option<MaxPrefix> {
+        self.rib.max_prefix(peer)
+    }
+
     /// Changes the export policy towards `peer` at run time (AS-path prepending to drain a
     /// router before maintenance, a prefix list) and re-advertises what it changes, subject
     /// to the peer's MinRouteAdvertisementInterval like any other change (see
@@ -878,6 +884,26 @@ impl Speaker {
             .set_export_policy(peer, policy)
             .map_err(|_| SpeakerError::UnknownPeer(peer))?;
         self.rib_changed = true;
+        self.drive(now);
+        Ok(())
+    }
+
+    /// Changes the max-prefix limits of `peer` on a live session (see
+    /// [`Rib::set_max_prefix`]): a peer over a lowered limit is closed with Cease 6/1 at
+    /// once (RFC 4486 §4), as a breach by an UPDATE is.
+    ///
+    /// # Errors
+    ///
+    /// [`SpeakerError::UnknownPeer`].
+    pub fn set_max_prefix(
+        &mut self,
+        now: Instant,
+        peer: PeerId,
+        limits: MaxPrefix,
+    ) -> Result<(), SpeakerError> {
+        self.rib
+            .set_max_prefix(peer, limits)
+            .map_err(|_| SpeakerError::UnknownPeer(peer))?;
         self.drive(now);
         Ok(())
     }

@@ -411,6 +411,47 @@ fn max_prefix_breach_sends_cease_6_1_and_drops_the_routes() {
 }
 
 #[test]
+fn a_limit_lowered_below_what_is_held_closes_the_session_at_once() {
+    let mut net = Net::new(|_, _| {});
+    net.originate(0, "192.0.2.0/24");
+    net.originate(0, "198.51.100.0/24");
+    net.start();
+    net.run_for(Duration::from_secs(5));
+    assert_eq!(net.state(1), Some(State::Established));
+    // Raising the limit, or lowering it to exactly what is held, changes nothing.
+    for limit in [10, 2] {
+        let limits = MaxPrefix {
+            ipv4: Some(limit),
+            ipv6: None,
+        };
+        let now = net.now;
+        assert!(net.speakers[1].set_max_prefix(now, PEER, limits).is_ok());
+        net.pump();
+        net.run_for(Duration::from_secs(1));
+        assert_eq!(net.state(1), Some(State::Established), "limit {limit}");
+    }
+    let now = net.now;
+    let one = MaxPrefix {
+        ipv4: Some(1),
+        ipv6: None,
+    };
+    assert!(net.speakers[1].set_max_prefix(now, PEER, one).is_ok());
+    net.pump();
+    net.run_for(Duration::from_secs(1));
+    // RFC 4486 §4: Cease 6/1 with AFI 1, SAFI 1 and the limit, 1.
+    let expected = Notification::new(
+        ErrorCode::CEASE,
+        CeaseSubcode::MAXIMUM_NUMBER_OF_PREFIXES_REACHED.0,
+        vec![0, 1, 1, 0, 0, 0, 1],
+    );
+    let received = net.events[0].iter().any(|(_, e)| {
+        matches!(e, SpeakerEvent::Session { event: SessionEvent::NotificationReceived(n), .. } if *n == expected)
+    });
+    assert!(received, "the peer receives Cease 6/1: {:?}", net.events[0]);
+    assert_ne!(net.state(1), Some(State::Established));
+}
+
+#[test]
 fn bfd_down_takes_bgp_down_long_before_the_hold_timer() {
     let mut net = Net::new(|side, spec| {
         spec.bfd = Some(bfd::Config {

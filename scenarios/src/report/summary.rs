@@ -41,6 +41,14 @@ fn what_happened(label: &str) -> String {
         "gateway_instance_failure" => format!("an instance of {target} failed"),
         "deprovision" => format!("{target} was deprovisioned"),
         "prefix_flood" => format!("a flood of prefixes arrived on {target}"),
+        "bandwidth_change" => format!("{target}'s bandwidth was changed"),
+        "sku_change" => format!("{target}'s SKU was changed"),
+        k if k.starts_with("sku_change: ") => {
+            format!("{target}'s SKU: {}", &k["sku_change: ".len()..])
+        }
+        k if k.starts_with("bandwidth_change: ") => {
+            format!("{target}'s bandwidth: {}", &k["bandwidth_change: ".len()..])
+        }
         other => format!("{} on {target}", other.replace('_', " ")),
     }
 }

@@ -40,6 +40,9 @@ pub(crate) const BLOCK_GATE: u8 = 1;
 pub(crate) const BLOCK_DEPROVISIONED: u8 = 2;
 /// ... because its MSEE is down for maintenance.
 pub(crate) const BLOCK_MAINTENANCE: u8 = 4;
+/// ... because its circuit is deleted and re-created (a bandwidth downgrade). Bit 8 is
+/// `sim::faults`' peering-disabled bit.
+pub(crate) const BLOCK_RECREATE: u8 = 16;
 
 /// Azure's state during a run.
 #[derive(Clone)]
@@ -224,9 +227,10 @@ impl World<'_> {
             return;
         }
         if is {
-            // RFC 4486 §4: a deprovisioned circuit's peering is no longer configured at all:
-            // Cease 6/3 Peer De-configured; every other gate is an administrative shutdown (6/2).
-            let subcode = if bit == BLOCK_DEPROVISIONED {
+            // RFC 4486 §4: a deprovisioned (or deleted) circuit's peering is no longer
+            // configured at all: Cease 6/3 Peer De-configured; every other gate is an
+            // administrative shutdown (6/2).
+            let subcode = if bit == BLOCK_DEPROVISIONED || bit == BLOCK_RECREATE {
                 CeaseSubcode::PEER_DECONFIGURED
             } else {
                 CeaseSubcode::ADMINISTRATIVE_SHUTDOWN

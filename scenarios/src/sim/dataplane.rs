@@ -206,6 +206,14 @@ impl Plane {
         ResIx(u32::try_from(self.capacity.len() - 1).unwrap_or(u32::MAX))
     }
 
+    /// Changes the capacity of resource `res` (a circuit resized): the next congestion
+    /// computation uses it.
+    pub fn set_capacity(&mut self, res: ResIx, capacity_bps: u64) {
+        if let Some(c) = self.capacity.get_mut(res.0 as usize) {
+            *c = capacity_bps;
+        }
+    }
+
     /// Records that traffic over `adj` crosses `res` (call in travel order).
     pub fn bind(&mut self, adj: AdjIx, res: ResIx) {
         if let Some(a) = self.adjs.get_mut(adj.0 as usize)

@@ -25,6 +25,15 @@
 //!   community (a drain before the close) is not modelled: the close is immediate.
 //! - `peering_disabled` acts like Azure's other gates: the MSEE end of each session of that
 //!   peering on both links closes it with Cease 6/2 and refuses it until the fault ends.
+//! - `bandwidth_change` and `sku_change` are changes, not episodes: they have no end (a
+//!   `restore` of the circuit does not undo them; write the opposite change instead). A raised
+//!   bandwidth resizes the circuit's links in place (the wires' serialisation and the data
+//!   plane's capacity both follow); a lowered one is a delete and re-create, as Microsoft
+//!   documents: the circuit's sessions are closed and refused as by a deprovisioning for
+//!   `recreate`, then the new circuit, with the new bandwidth, accepts them again (the
+//!   customer's routers reconnect at their next ConnectRetry). An SKU change sets the MSEEs'
+//!   private-peering prefix limit (IPv4) in place; a session that holds more than the lowered
+//!   limit is closed at once with Cease 6/1 (Microsoft: "the BGP session will drop").
 
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
@@ -37,14 +46,15 @@ use sim_core::rng::fnv1a64;
 use sim_core::time::Instant;
 
 use super::RunError;
-use super::azure::{BLOCK_DEPROVISIONED, BLOCK_GATE, BLOCK_MAINTENANCE};
+use super::azure::{BLOCK_DEPROVISIONED, BLOCK_GATE, BLOCK_MAINTENANCE, BLOCK_RECREATE};
 use super::net::{SegIx, SessIx};
 use super::router::RouterRt;
 use super::world::{Ev, World, sim_loss};
 use crate::report::{DownCause, TimelineEvent};
 use crate::scenario::FaultAction;
 use crate::spec::SessionStateName;
-use crate::topology::{self, Node, PeeringKind, Target, Topology};
+use crate::topology::{self, Node, PeeringKind, Sku, Target, Topology};
+use crate::units::Bandwidth;
 
 /// Azure holds a session down because a `peering_disabled` fault disabled its peering (a
 /// bit of its own beside `sim::azure`'s, so that the peering's end does not reopen a session
@@ -79,6 +89,12 @@ pub(crate) struct FaultState {
     pub(crate) fault_at: Vec<Instant>,
     /// Per segment: its loss model before a `loss` fault replaced it.
     saved_loss: BTreeMap<usize, SimLoss>,
+    /// Per circuit whose bandwidth a `bandwidth_change` changed: its bandwidth now (the
+    /// next change is an upgrade or a downgrade from it).
+    bandwidth: BTreeMap<usize, Bandwidth>,
+    /// Per (session, end) whose prefix limit an `sku_change` changed: the limit now (kept
+    /// over a restart of the router, whose configuration it is).
+    pub(crate) max_prefixes: BTreeMap<(usize, usize), u32>,
 }
 
 /// The fault's kind as the file names it, and its target's name.
@@ -321,6 +337,20 @@ impl World<'_> {
                         .schedule_at(now + SHUTDOWN_POWER_OFF, Ev::Stage { index, stage: 1 });
                 }
             }
+            FaultAction::BandwidthChange {
+                circuit,
+                bandwidth,
+                recreate,
+            } => {
+                if !end {
+                    self.bandwidth_change(index, circuit.0, bandwidth, recreate);
+                }
+            }
+            FaultAction::SkuChange { circuit, sku } => {
+                if !end {
+                    self.sku_change(index, circuit.0, sku);
+                }
+            }
             FaultAction::PeeringDisabled { circuit, peering } => {
                 for s in self.circuit_sessions(circuit.0, Some(peering)) {
                     self.set_block(
@@ -405,6 +435,17 @@ impl World<'_> {
         );
         if let Ok(fresh) = RouterRt::new(self.topo, r, rseed) {
             self.routers[r] = fresh;
+            // A limit an SKU change set is the router's configuration: it survives the crash.
+            let changed: Vec<(usize, u32)> = self
+                .faults
+                .max_prefixes
+                .iter()
+                .filter(|((s, end), _)| self.topo.sessions[*s].ends[*end].router.0 == r)
+                .map(|((s, _), limit)| (*s, *limit))
+                .collect();
+            for (s, limit) in changed {
+                self.routers[r].set_max_prefixes(now, SessIx(s), limit);
+            }
         }
         self.fwd.dirty = true;
     }
@@ -442,6 +483,24 @@ impl World<'_> {
                 }
             }
             FaultAction::GatewayInstanceFailure { .. } => self.gateway_stage(index, stage),
+            FaultAction::BandwidthChange {
+                circuit, bandwidth, ..
+            } => {
+                // The new circuit is provisioned: the MSEEs accept its sessions again.
+                let (kind, target) = fault_label(self.topo, &self.sc.faults[index].action);
+                let group = self.sc.faults[index].episode.as_deref();
+                self.meas.fault(
+                    now,
+                    format!("{kind}: re-created at {bandwidth}"),
+                    target,
+                    group,
+                );
+                self.faults.undo.insert(index, Undo::Done);
+                self.resize(circuit.0, bandwidth);
+                for s in self.circuit_sessions(circuit.0, None) {
+                    self.set_block(s, BLOCK_RECREATE, false, "");
+                }
+            }
             FaultAction::RouterShutdown { router } if stage == 1 && self.net.is_alive(router.0) => {
                 self.crash_router(router.0, true);
             }
@@ -567,5 +626,100 @@ impl World<'_> {
         }
         self.routers[r].start(now, self.topo);
         self.flush_router(r);
+    }
+
+    /// The circuit's bandwidth as configured or last changed.
+    fn circuit_bandwidth(&self, c: usize) -> Bandwidth {
+        self.faults
+            .bandwidth
+            .get(&c)
+            .copied()
+            .unwrap_or(self.topo.circuits[c].bandwidth)
+    }
+
+    /// `bandwidth_change` starts: in place when raised, else the circuit is deleted and its
+    /// re-creation scheduled (see the module doc).
+    fn bandwidth_change(
+        &mut self,
+        index: usize,
+        c: usize,
+        bandwidth: Bandwidth,
+        recreate: sim_core::time::Duration,
+    ) {
+        let now = self.engine.now();
+        let (kind, target) = fault_label(self.topo, &self.sc.faults[index].action);
+        let group = self.sc.faults[index].episode.clone();
+        let before = self.circuit_bandwidth(c);
+        if bandwidth.bps() >= before.bps() {
+            self.meas.fault(
+                now,
+                format!("{kind}: {before} to {bandwidth} in place"),
+                target,
+                group.as_deref(),
+            );
+            self.resize(c, bandwidth);
+            return;
+        }
+        self.meas.fault(
+            now,
+            format!("{kind}: {before} to {bandwidth}, circuit deleted to be re-created"),
+            target,
+            group.as_deref(),
+        );
+        self.faults.bandwidth.insert(c, bandwidth);
+        for s in self.circuit_sessions(c, None) {
+            self.set_block(
+                s,
+                BLOCK_RECREATE,
+                true,
+                "circuit deleted to lower its bandwidth (re-created later)",
+            );
+        }
+        self.engine
+            .schedule_at(now + recreate, Ev::Stage { index, stage: 1 });
+    }
+
+    /// Every segment of circuit `c` that has a bandwidth carries `bandwidth` from now on.
+    fn resize(&mut self, c: usize, bandwidth: Bandwidth) {
+        self.faults.bandwidth.insert(c, bandwidth);
+        let segments: Vec<usize> = self.segments_of(Target::Circuit(topology::CircuitIx(c)));
+        for s in segments {
+            if self.topo.segments[s].props.bandwidth.is_none() {
+                continue;
+            }
+            if let Some(link) = self.net.link_mut(SegIx(s)) {
+                link.set_bandwidth(sim_core::link::Direction::AToB, bandwidth.bps());
+                link.set_bandwidth(sim_core::link::Direction::BToA, bandwidth.bps());
+            }
+            self.fwd.set_segment_capacity(s, bandwidth.bps());
+        }
+    }
+
+    /// `sku_change`: the MSEE end of each IPv4 private-peering session of circuit `c` takes
+    /// the new SKU's prefix limit.
+    fn sku_change(&mut self, index: usize, c: usize, sku: Sku) {
+        let (limit, name) = match sku {
+            Sku::Standard => (topology::PRIVATE_PREFIX_LIMIT, "standard"),
+            Sku::Premium => (topology::PRIVATE_PREFIX_LIMIT_PREMIUM, "premium"),
+        };
+        let now = self.engine.now();
+        let (kind, target) = fault_label(self.topo, &self.sc.faults[index].action);
+        let group = self.sc.faults[index].episode.clone();
+        self.meas.fault(
+            now,
+            format!("{kind}: {name}, private-peering prefix limit {limit}"),
+            target,
+            group.as_deref(),
+        );
+        for s in self.circuit_sessions(c, Some(PeeringKind::Private)) {
+            let session = &self.topo.sessions[s];
+            if !session.ends[1].addr.is_ipv4() {
+                continue;
+            }
+            let msee = session.ends[1].router.0;
+            self.faults.max_prefixes.insert((s, 1), limit);
+            self.routers[msee].set_max_prefixes(now, SessIx(s), limit);
+            self.flush_router(msee);
+        }
     }
 }

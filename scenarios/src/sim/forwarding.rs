@@ -61,6 +61,9 @@ pub(crate) struct Forwarding {
     user_labels: Vec<bool>,
     /// Per capacity resource: a readable name (`circuit.primary.core towards msee1`).
     res_names: Vec<String>,
+    /// Per segment direction that is a capacity resource: the resource (a bandwidth change
+    /// resizes it).
+    seg_res: BTreeMap<(usize, sim_core::link::Direction), dp::ResIx>,
     /// A FIB or route changed since the flows were last walked.
     pub(crate) dirty: bool,
     /// A link or a router changed state since the adjacencies were last refreshed.
@@ -81,7 +84,7 @@ impl Forwarding {
                 [plane.add_adjacency(a, b), plane.add_adjacency(b, a)]
             })
             .collect::<Vec<[AdjIx; 2]>>();
-        let res_names = bind_capacities(topo, net, &mut plane, &adj);
+        let (res_names, seg_res) = bind_capacities(topo, net, &mut plane, &adj);
         for (i, r) in topo.routers.iter().enumerate() {
             for p in local_prefixes(topo, r.role) {
                 plane.add_local(plane_of[i], p);
@@ -257,6 +260,7 @@ impl Forwarding {
             link_names,
             user_labels,
             res_names,
+            seg_res,
             dirty: true,
             links_dirty: true,
         }
@@ -265,6 +269,20 @@ impl Forwarding {
     /// Every link label, indexed as [`Self::classify`] returns them.
     pub(crate) fn link_names(&self) -> Vec<String> {
         self.link_names.clone()
+    }
+
+    /// Resizes segment `seg`'s capacity resources (both directions) to `bps`; a segment
+    /// without a bandwidth has none and is left alone.
+    pub(crate) fn set_segment_capacity(&mut self, seg: usize, bps: u64) {
+        for dir in [
+            sim_core::link::Direction::AToB,
+            sim_core::link::Direction::BToA,
+        ] {
+            if let Some(&r) = self.seg_res.get(&(seg, dir)) {
+                self.plane.set_capacity(r, bps);
+            }
+        }
+        self.dirty = true;
     }
 
     /// The readable name of capacity resource `r`.
@@ -592,15 +610,22 @@ fn host_in(net: &IpNet, k: u32) -> IpAddr {
     }
 }
 
+/// The resources of [`bind_capacities`]: their readable names, and which segment direction
+/// each is.
+type Capacities = (
+    Vec<String>,
+    BTreeMap<(usize, sim_core::link::Direction), dp::ResIx>,
+);
+
 /// Makes every direction of every segment with a bandwidth a capacity resource of the plane
 /// and binds each session adjacency to the resources its frames cross; returns the
-/// resources' readable names.
+/// resources' readable names and the resource of each segment direction.
 fn bind_capacities(
     topo: &Topology,
     net: &Net,
     plane: &mut Plane,
     adj: &[[AdjIx; 2]],
-) -> Vec<String> {
+) -> Capacities {
     let mut names = Vec::new();
     let mut res: BTreeMap<(usize, sim_core::link::Direction), dp::ResIx> = BTreeMap::new();
     for (s, pair) in adj.iter().enumerate() {
@@ -629,5 +654,5 @@ fn bind_capacities(
             }
         }
     }
-    names
+    (names, res)
 }

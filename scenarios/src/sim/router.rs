@@ -534,6 +534,16 @@ impl RouterRt {
         self.drain();
     }
 
+    /// Sets the IPv4 prefix limit on the peer of `s` (an SKU change on Azure's side); a peer
+    /// holding more is closed with Cease 6/1 at once (see [`bgp::speaker::Speaker::set_max_prefix`]).
+    pub(crate) fn set_max_prefixes(&mut self, now: Instant, s: SessIx, limit: u32) {
+        if let Some(mut limits) = self.speaker.max_prefix(peer(s)) {
+            limits.ipv4 = Some(limit);
+            let _ = self.speaker.set_max_prefix(now, peer(s), limits);
+        }
+        self.drain();
+    }
+
     /// Replaces the export prefix list towards the peer of `s` (`None`: advertise all).
     pub(crate) fn set_export_filter(&mut self, now: Instant, s: SessIx, list: Option<PrefixList>) {
         if let Some(mut policy) = self.speaker.export_policy(peer(s)).cloned() {

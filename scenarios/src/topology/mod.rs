@@ -86,6 +86,12 @@ pub const MSEE_MIN_KEEPALIVE: Duration = Duration::from_secs(3);
 /// Bandwidths ExpressRoute circuits are sold in (per link).
 pub const CIRCUIT_BANDWIDTHS_MBPS: [u64; 8] = [50, 100, 200, 500, 1_000, 2_000, 5_000, 10_000];
 
+/// How long deleting a circuit and creating and provisioning a new one takes when its
+/// bandwidth is lowered (`bandwidth_change`'s `recreate`). Microsoft documents that a downgrade
+/// needs a new circuit but gives no duration; it includes the provider's provisioning, an
+/// operation of minutes to hours. Thirty minutes is this model's assumption.
+pub const CIRCUIT_RECREATE: Duration = Duration::from_secs(30 * 60);
+
 /// Index of a router in [`Topology::routers`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub struct RouterIx(pub usize);

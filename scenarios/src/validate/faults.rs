@@ -9,6 +9,7 @@ use crate::spec::{FaultKind, FaultSpec};
 use crate::topology::{
     self, PeeringKind, Role, SessionIx, SessionKind, Target, TargetClass, Topology,
 };
+use crate::units::Bandwidth;
 
 use super::{Validator, peering_sessions, root};
 
@@ -58,6 +59,8 @@ impl Validator {
             FaultKind::Restore => &["target"],
             FaultKind::RouterShutdown => &["target", "duration"],
             FaultKind::PeeringDisabled => &["target", "duration", "peering"],
+            FaultKind::BandwidthChange => &["target", "bandwidth", "recreate"],
+            FaultKind::SkuChange => &["target", "sku"],
         };
         let present = [
             ("target", f.target.is_some()),
@@ -72,6 +75,9 @@ impl Validator {
             ("down_for", f.down_for.is_some()),
             ("prepend", f.prepend.is_some()),
             ("peering", f.peering.is_some()),
+            ("bandwidth", f.bandwidth.is_some()),
+            ("recreate", f.recreate.is_some()),
+            ("sku", f.sku.is_some()),
         ];
         for (key, is) in present {
             if is && !takes.contains(&key) {
@@ -403,6 +409,20 @@ impl Validator {
                 };
                 FaultAction::PeeringDisabled { circuit, peering }
             }
+            FaultKind::BandwidthChange | FaultKind::SkuChange => {
+                let Target::Circuit(circuit) = self.resolve(
+                    topo,
+                    target_name,
+                    &tpath,
+                    &[TargetClass::Circuit],
+                    any,
+                    "a circuit",
+                )?
+                else {
+                    return None;
+                };
+                self.change(kind, circuit, f, &path)?
+            }
             FaultKind::Restore => {
                 let all = [
                     TargetClass::Circuit,
@@ -494,5 +514,72 @@ impl Validator {
                 );
             }
         }
+    }
+}
+
+/// The longest `recreate` a bandwidth downgrade may take (a day: longer is not a failover).
+const MAX_RECREATE: Duration = Duration::from_secs(24 * 3600);
+
+impl Validator {
+    /// `bandwidth_change` and `sku_change` on `circuit`: the new value must be one Azure sells
+    /// and differ from the configured one; a downgrade's `recreate` is bounded.
+    fn change(
+        &mut self,
+        kind: FaultKind,
+        circuit: topology::CircuitIx,
+        f: &FaultSpec,
+        path: &crate::diag::KeyPath,
+    ) -> Option<FaultAction> {
+        if kind == FaultKind::SkuChange {
+            let Some(sku) = f.sku else {
+                self.error(
+                    Diagnostic::error(path.clone(), "fault kind `sku_change` needs `sku`")
+                        .allowed(["standard", "premium"]),
+                );
+                return None;
+            };
+            return Some(FaultAction::SkuChange { circuit, sku });
+        }
+        let offered = || {
+            topology::CIRCUIT_BANDWIDTHS_MBPS
+                .iter()
+                .map(|m| Bandwidth::from_mbps(*m).to_string())
+        };
+        let Some(bandwidth) = f.bandwidth else {
+            self.error(
+                Diagnostic::error(
+                    path.clone(),
+                    "fault kind `bandwidth_change` needs `bandwidth`",
+                )
+                .allowed(offered()),
+            );
+            return None;
+        };
+        if !topology::CIRCUIT_BANDWIDTHS_MBPS
+            .iter()
+            .any(|m| Bandwidth::from_mbps(*m) == bandwidth)
+        {
+            self.error(
+                Diagnostic::error(
+                    path.key("bandwidth"),
+                    format!("ExpressRoute is not sold at {bandwidth}"),
+                )
+                .allowed(offered()),
+            );
+            return None;
+        }
+        let recreate = f.recreate.unwrap_or(topology::CIRCUIT_RECREATE);
+        if recreate.is_zero() || recreate > MAX_RECREATE {
+            self.error(
+                Diagnostic::error(path.key("recreate"), format!("recreate = {recreate}"))
+                    .expected("a positive duration of at most 24h"),
+            );
+            return None;
+        }
+        Some(FaultAction::BandwidthChange {
+            circuit,
+            bandwidth,
+            recreate,
+        })
     }
 }

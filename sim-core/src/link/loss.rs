@@ -199,6 +199,11 @@ impl<C> Loss<C> {
         &self.inner
     }
 
+    /// The wrapped channel, mutably.
+    pub const fn inner_mut(&mut self) -> &mut C {
+        &mut self.inner
+    }
+
     /// The loss process in force.
     #[must_use]
     pub const fn model(&self) -> LossModel {

@@ -264,6 +264,11 @@ impl Standard {
         self.chain.inner_mut().set_model(model);
     }
 
+    /// Changes the wire's bandwidth from the next frame on (see [`Wire::set_bandwidth`]).
+    pub fn set_bandwidth(&mut self, bps: u64) {
+        self.chain.inner_mut().inner_mut().set_bandwidth(bps);
+    }
+
     /// Starts (`Some`) or ends (`None`) a latency episode.
     pub fn set_delay_episode(&mut self, episode: Option<DelayEpisode>) {
         match episode {
@@ -332,6 +337,11 @@ impl Link<Standard> {
     /// Replaces the loss process of one direction.
     pub fn set_loss(&mut self, dir: Direction, model: LossModel) {
         self.channel_mut(dir).set_loss(model);
+    }
+
+    /// Changes one direction's bandwidth from the next frame on (a circuit resized in place).
+    pub fn set_bandwidth(&mut self, dir: Direction, bps: u64) {
+        self.channel_mut(dir).set_bandwidth(bps);
     }
 
     /// Starts (`Some`) or ends (`None`) a latency episode on one direction (see

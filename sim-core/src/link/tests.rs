@@ -574,3 +574,27 @@ fn gilbert_elliott_bursts_after_a_fork_or_a_new_model_ignore_earlier_traffic() {
     b.set_loss(Direction::AToB, timed(3_000, 1_000));
     assert_eq!(after(&mut a), after(&mut b), "new models");
 }
+
+#[test]
+fn a_bandwidth_change_applies_from_the_next_frame() {
+    // 8 Mbit/s: a 1000-byte frame takes 1 ms; raised to 16 Mbit/s it takes 0.5 ms.
+    let c = DirectionConfig {
+        bandwidth_bps: 8_000_000,
+        ..cfg(10)
+    };
+    let mut l = Link::symmetric("bw", Seed(1), &c);
+    assert_eq!(
+        arrival(l.transmit(at_ms(0), Direction::AToB, 1000)),
+        Some(at_ms(11))
+    );
+    l.set_bandwidth(Direction::AToB, 16_000_000);
+    assert_eq!(
+        arrival(l.transmit(at_ms(20), Direction::AToB, 1000)),
+        Some(at_ms(30) + Duration::from_micros(500))
+    );
+    // The other direction keeps its own bandwidth.
+    assert_eq!(
+        arrival(l.transmit(at_ms(40), Direction::BToA, 1000)),
+        Some(at_ms(51))
+    );
+}

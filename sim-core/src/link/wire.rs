@@ -63,6 +63,13 @@ impl Wire {
         self
     }
 
+    /// Changes the bandwidth from now on (a circuit resized in place); `0` means infinite.
+    /// Frames already queued keep the departure times they were given: a line rate change
+    /// takes effect for the next frame clocked out.
+    pub fn set_bandwidth(&mut self, bps: u64) {
+        self.bandwidth_bps = (bps > 0).then_some(bps);
+    }
+
     /// Time to clock `len` bytes onto the wire, rounded up to the nanosecond.
     #[must_use]
     pub fn serialisation(&self, len: u64) -> Duration {
