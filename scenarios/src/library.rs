@@ -29,7 +29,7 @@ macro_rules! entry {
 }
 
 /// Every library scenario, in the order `holdtime scenarios` lists them.
-pub const LIBRARY: [Entry; 25] = [
+pub const LIBRARY: [Entry; 26] = [
     entry!("reference"),
     entry!("tuned-10-30"),
     entry!("floor-3-10"),
@@ -55,6 +55,7 @@ pub const LIBRARY: [Entry; 25] = [
     entry!("lab-frr-bfd"),
     entry!("triangle"),
     entry!("bandwidth-downgrade"),
+    entry!("route-filter"),
 ];
 
 /// The library scenario with this name.

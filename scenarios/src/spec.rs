@@ -345,6 +345,11 @@ pub struct PeeringSpec {
     /// Whether BGP is enabled on the Microsoft side for this peering.
     #[serde(default)]
     pub enabled: Option<bool>,
+    /// Microsoft peering: the route filter attached, as the BGP communities of the services
+    /// it allows (`["12076:5010", "12076:5030"]`); absent: no route filter, and Microsoft
+    /// advertises no prefix over the peering.
+    #[serde(default)]
+    pub route_filter: Option<Vec<String>>,
 }
 
 /// A VNet (`[[topology.vnet]]`).

@@ -327,7 +327,7 @@ impl Forwarding {
         }
         match name {
             "onprem" => Some(self.onprem),
-            "microsoft" => Some(self.mscloud),
+            m if topo.microsoft_endpoint_prefix(m).is_some() => Some(self.mscloud),
             _ => self.vnet_in.map(|(v, _, _)| v),
         }
     }
@@ -361,9 +361,11 @@ impl Forwarding {
             return Some(host_in(&IpNet::V6(net), k + 3));
         }
         let net = match name {
-            "onprem" if from == "microsoft" => topo.public_prefixes.first().copied(),
+            "onprem" if topo.microsoft_endpoint_prefix(from).is_some() => {
+                topo.public_prefixes.first().copied()
+            }
             "onprem" => topo.onprem_prefixes.first().copied(),
-            "microsoft" => topo.microsoft_prefixes().first().copied(),
+            m if topo.microsoft_endpoint_prefix(m).is_some() => topo.microsoft_endpoint_prefix(m),
             vnet => topo
                 .vnets
                 .iter()

@@ -13,7 +13,7 @@ use bgp::fsm::{self, Command, SessionEvent, State, Transport};
 use bgp::rib::prefix_list::{self, PrefixList};
 use bgp::rib::{PeerConfig, PeerId, RibConfig};
 use bgp::speaker::{PeerSpec, Speaker, SpeakerEvent, TransmitKind};
-use bgp::wire::{CeaseSubcode, Family, PathAttributes};
+use bgp::wire::{AttrValue, CeaseSubcode, Community, Family, PathAttributes};
 use ipnet::IpNet;
 use sim_core::time::{Duration, Instant};
 
@@ -390,8 +390,22 @@ impl RouterRt {
             }
         }
         originated.sort_unstable();
+        let msee = self.sessions.first().is_some_and(|&(s, end)| {
+            topo.routers[topo.sessions[s.0].ends[usize::from(end)].router.0].role == Role::Msee
+        });
         for p in originated {
-            self.speaker.originate(now, p, PathAttributes::default());
+            let mut attrs = PathAttributes::default();
+            // Microsoft tags each service's prefixes with the service's community (RFC 1997),
+            // the handle a route filter and the customer's policy select them by.
+            if let IpNet::V4(v4) = p
+                && msee
+                && let Some(service) = topology::microsoft_service_of(v4)
+            {
+                attrs.set(AttrValue::Communities(
+                    std::iter::once(Community(service.community)).collect(),
+                ));
+            }
+            self.speaker.originate(now, p, attrs);
         }
         for &(s, end) in &self.sessions.clone() {
             let gated = topo.session_gate(topology::SessionIx(s.0)).is_some();

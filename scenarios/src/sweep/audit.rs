@@ -662,8 +662,8 @@ fn facts(sc: &Scenario) -> DesignFacts {
                 .iter()
                 .map(ToString::to_string)
                 .collect(),
-            "microsoft" => topo
-                .microsoft_prefixes()
+            m if topo.microsoft_endpoint_prefix(m).is_some() => topo
+                .microsoft_endpoint_prefix(m)
                 .iter()
                 .map(ToString::to_string)
                 .collect(),

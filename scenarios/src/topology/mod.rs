@@ -92,6 +92,65 @@ pub const CIRCUIT_BANDWIDTHS_MBPS: [u64; 8] = [50, 100, 200, 500, 1_000, 2_000, 
 /// operation of minutes to hours. Thirty minutes is this model's assumption.
 pub const CIRCUIT_RECREATE: Duration = Duration::from_secs(30 * 60);
 
+/// A Microsoft service behind Microsoft peering: Microsoft tags its prefixes with a BGP
+/// community (RFC 1997) per service, and a route filter selects services by those communities.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MicrosoftService {
+    /// The name of its probe endpoint, `microsoft.NAME`.
+    pub name: &'static str,
+    /// What it is.
+    pub what: &'static str,
+    /// Its community, `12076:value`.
+    pub community: u32,
+    /// The prefix standing for its address ranges in the model.
+    pub prefix: &'static str,
+}
+
+/// The Microsoft services the model knows, with the communities Microsoft documents for
+/// ExpressRoute Microsoft peering ("ExpressRoute routing requirements", BGP community support)
+/// and one published address range of each (Microsoft 365 URLs and IP address ranges). The
+/// endpoint `microsoft` is the first of them.
+pub const MICROSOFT_SERVICES: [MicrosoftService; 4] = [
+    MicrosoftService {
+        name: "exchange",
+        what: "Exchange Online",
+        community: 12076 << 16 | 5010,
+        prefix: "13.107.6.152/31",
+    },
+    MicrosoftService {
+        name: "teams",
+        what: "Skype for Business Online and Microsoft Teams",
+        community: 12076 << 16 | 5030,
+        prefix: "52.112.0.0/14",
+    },
+    MicrosoftService {
+        name: "sharepoint",
+        what: "SharePoint Online",
+        community: 12076 << 16 | 5020,
+        prefix: "13.107.136.0/22",
+    },
+    MicrosoftService {
+        name: "office365",
+        what: "other Office 365 services (Microsoft Entra ID among them)",
+        community: 12076 << 16 | 5100,
+        prefix: "20.190.128.0/18",
+    },
+];
+
+/// `ASN:value` of a standard community.
+#[must_use]
+pub fn community_text(c: u32) -> String {
+    format!("{}:{}", c >> 16, c & 0xFFFF)
+}
+
+/// The service whose prefix is `prefix`.
+#[must_use]
+pub fn microsoft_service_of(prefix: Ipv4Net) -> Option<&'static MicrosoftService> {
+    MICROSOFT_SERVICES
+        .iter()
+        .find(|s| s.prefix.parse::<Ipv4Net>().is_ok_and(|p| p == prefix))
+}
+
 /// Index of a router in [`Topology::routers`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub struct RouterIx(pub usize);
@@ -587,6 +646,9 @@ pub struct Peering {
     pub md5: Option<String>,
     /// Advertised public prefixes state (Microsoft peering; `Configured` elsewhere).
     pub public_prefixes_state: PublicPrefixesState,
+    /// Microsoft peering: the communities of the services the attached route filter allows
+    /// (`None`: no route filter, so Microsoft advertises nothing over the peering).
+    pub route_filter: Option<Vec<u32>>,
     /// BGP enabled on the Microsoft side.
     pub enabled: bool,
 }
@@ -866,8 +928,29 @@ impl Topology {
             .any(|c| c.peering(PeeringKind::Microsoft).is_some())
         {
             out.push("microsoft".to_owned());
+            out.extend(
+                MICROSOFT_SERVICES
+                    .iter()
+                    .map(|s| format!("microsoft.{}", s.name)),
+            );
         }
         out
+    }
+
+    /// The prefix of probe endpoint `name` when it is Microsoft's: `microsoft` (the first
+    /// service) or `microsoft.SERVICE`.
+    #[must_use]
+    pub fn microsoft_endpoint_prefix(&self, name: &str) -> Option<Ipv4Net> {
+        let service = match name {
+            "microsoft" => MICROSOFT_SERVICES.first(),
+            other => other
+                .strip_prefix("microsoft.")
+                .and_then(|n| MICROSOFT_SERVICES.iter().find(|s| s.name == n)),
+        }?;
+        let prefix = service.prefix.parse().ok()?;
+        self.microsoft_prefixes()
+            .contains(&prefix)
+            .then_some(prefix)
     }
 
     /// Microsoft's service prefixes (none without the template's internet path).

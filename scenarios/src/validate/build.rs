@@ -60,9 +60,6 @@ pub fn builtin_source(name: &str) -> Option<&'static str> {
         .map(|(_, s)| *s)
 }
 
-/// Office 365 service ranges used as the prefixes behind Microsoft peering (and reachable
-/// over the internet).
-const MICROSOFT_PREFIXES: [&str; 2] = ["13.107.6.152/31", "52.112.0.0/14"];
 const DEFAULT_GATEWAY_SUBNET: &str = "10.10.255.0/27";
 
 /// Default one-way delays (assumptions: a metro provider; they move results by milliseconds).
@@ -112,9 +109,9 @@ pub fn build(
                 .collect(),
             internet: Some(Internet {
                 segment: SegmentIx(0),
-                microsoft_prefixes: MICROSOFT_PREFIXES
+                microsoft_prefixes: topology::MICROSOFT_SERVICES
                     .iter()
-                    .filter_map(|p| p.parse().ok())
+                    .filter_map(|s| s.prefix.parse().ok())
                     .collect(),
                 shares_edge_with_microsoft_peering: spec
                     .internet
@@ -418,6 +415,7 @@ fn check_spec(spec: &TopologySpec, at: &KeyPath, diags: &mut Vec<Diagnostic>) {
                     .allowed(["kind = \"microsoft\""]),
                 );
             }
+            check_route_filter(peering, &pp, diags);
         }
     }
     if let Some(vpn) = &spec.vpn
@@ -690,6 +688,10 @@ impl Builder {
                         .public_prefixes_state
                         .unwrap_or(PublicPrefixesState::Configured),
                     enabled: p.enabled.unwrap_or(true),
+                    route_filter: p
+                        .route_filter
+                        .as_ref()
+                        .map(|f| f.iter().filter_map(|c| parse_community(c)).collect()),
                 };
                 for link in &links {
                     let subnet = peering.subnets[link.side.index()];
@@ -707,7 +709,26 @@ impl Builder {
                                 Sku::Premium => topology::PRIVATE_PREFIX_LIMIT_PREMIUM,
                             },
                         ),
-                        PeeringKind::Microsoft | PeeringKind::Public => {
+                        // Microsoft peering carries only what the route filter allows: nothing
+                        // without one. Public peering (retired) predates route filters.
+                        PeeringKind::Microsoft => (
+                            public.clone(),
+                            microsoft
+                                .iter()
+                                .filter(|m| {
+                                    let IpNet::V4(m) = m else { return false };
+                                    topology::microsoft_service_of(*m).is_some_and(|s| {
+                                        peering
+                                            .route_filter
+                                            .as_ref()
+                                            .is_some_and(|f| f.contains(&s.community))
+                                    })
+                                })
+                                .copied()
+                                .collect(),
+                            MICROSOFT_PREFIX_LIMIT,
+                        ),
+                        PeeringKind::Public => {
                             (public.clone(), microsoft.clone(), MICROSOFT_PREFIX_LIMIT)
                         }
                     };
@@ -1123,6 +1144,82 @@ impl Builder {
                     });
                 }
             }
+        }
+    }
+}
+
+/// A standard community written `ASN:value` (both 16 bits).
+fn parse_community(text: &str) -> Option<u32> {
+    let (asn, value) = text.split_once(':')?;
+    let asn: u16 = asn.parse().ok()?;
+    let value: u16 = value.parse().ok()?;
+    Some(u32::from(asn) << 16 | u32::from(value))
+}
+
+/// A peering's `route_filter`: Microsoft peering only, each entry the community of a service
+/// the model knows; a Microsoft peering without one is warned about, since Microsoft
+/// advertises nothing over it ("Configure route filters for Microsoft peering": a circuit's
+/// Microsoft peering receives no prefixes until a route filter is attached).
+fn check_route_filter(
+    peering: &crate::spec::PeeringSpec,
+    pp: &KeyPath,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let known = || {
+        topology::MICROSOFT_SERVICES
+            .iter()
+            .map(|s| format!("{} ({})", topology::community_text(s.community), s.what))
+    };
+    let Some(filter) = &peering.route_filter else {
+        if peering.kind == PeeringKind::Microsoft {
+            diags.push(
+                Diagnostic::warning(
+                    pp.key("kind"),
+                    "Microsoft peering without a route filter: Microsoft advertises no prefix over it, so Microsoft's services are reached over the internet",
+                )
+                .note("attach one: route_filter = [\"12076:5010\"] selects Exchange Online; the services the model knows are below")
+                .allowed(known()),
+            );
+        }
+        return;
+    };
+    if peering.kind != PeeringKind::Microsoft {
+        diags.push(
+            Diagnostic::error(
+                pp.key("route_filter"),
+                format!(
+                    "a route filter selects Microsoft's services on Microsoft peering, not on {} peering",
+                    peering.kind.name()
+                ),
+            )
+            .allowed(["kind = \"microsoft\""]),
+        );
+        return;
+    }
+    for (k, text) in filter.iter().enumerate() {
+        let at = pp.key("route_filter").index(k);
+        match parse_community(text) {
+            None => diags.push(
+                Diagnostic::error(at, format!("`{text}` is not a BGP community"))
+                    .expected("ASN:value, both 0-65535, e.g. \"12076:5010\""),
+            ),
+            Some(c)
+                if !topology::MICROSOFT_SERVICES
+                    .iter()
+                    .any(|s| s.community == c) =>
+            {
+                diags.push(
+                    Diagnostic::error(
+                        at,
+                        format!("community {text} selects no service the model knows"),
+                    )
+                    .allowed(known()),
+                );
+            }
+            Some(c) if filter[..k].iter().any(|o| parse_community(o) == Some(c)) => diags.push(
+                Diagnostic::error(at, format!("community {text} is listed twice")),
+            ),
+            Some(_) => {}
         }
     }
 }
