@@ -630,3 +630,143 @@ pub fn direct(sc: &Scenario, target: &str, runs: u64, seed: u64) -> Result<Direc
         ci,
     })
 }
+
+/// The sweep metric of false resets ([`super::false_resets`]): `false_resets` covers every
+/// session whose path crosses a lossy segment, `false_resets.SESSION` that session only.
+pub const METRIC: &str = "false_resets";
+
+/// Whether `name` is a false-reset metric (`false_resets` or `false_resets.SESSION`).
+#[must_use]
+pub fn is_metric(name: &str) -> bool {
+    name == METRIC
+        || name
+            .strip_prefix(METRIC)
+            .and_then(|r| r.strip_prefix('.'))
+            .is_some_and(|s| !s.is_empty())
+}
+
+/// A false-reset rate of a sweep's grid point: the sessions it covers and the estimate.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionsEstimate {
+    /// The sessions whose resets are counted (their up time, averaged, is the exposure).
+    pub sessions: Vec<String>,
+    /// The estimate (resets of any of them per year of up time).
+    #[serde(flatten)]
+    pub estimate: RareEstimate,
+}
+
+/// The sessions metric `name` ([`is_metric`]) covers in `sc`: those whose path crosses a
+/// segment with loss, or the one named if it does; with its shortest detection time (the
+/// hold time, or the BFD detection time when the session runs BFD).
+///
+/// # Errors
+///
+/// Why the metric makes no sense in `sc`, in words: no lossy segment, a session that does
+/// not exist or crosses none, or loss that is not independent.
+pub fn metric_sessions(sc: &Scenario, name: &str) -> Result<(Vec<String>, Duration), String> {
+    let topo = &sc.topology;
+    let lossy: Vec<bool> = topo
+        .segments
+        .iter()
+        .map(|s| !matches!(sim_loss(s.props.loss), SimLoss::None))
+        .collect();
+    if !lossy.contains(&true) {
+        return Err(format!(
+            "no link of `{}` is lossy, so there is no false reset to estimate: give one a loss \
+             (`[[link]] target = \"circuit.primary\"`, `loss = 0.01`, or \
+             `--set link[circuit.primary].loss=0.01`)",
+            sc.name
+        ));
+    }
+    if topo.segments.iter().any(|s| {
+        !matches!(
+            sim_loss(s.props.loss),
+            SimLoss::None | SimLoss::Bernoulli { .. }
+        )
+    }) {
+        return Err(RareError::NotBernoulli.to_string().replace(
+            "; use --method direct",
+            ": a link with loss in bursts has no false-reset estimate yet",
+        ));
+    }
+    let crosses = |s: &crate::topology::Session| {
+        s.path
+            .iter()
+            .any(|g| lossy.get(g.0).copied().unwrap_or(false))
+    };
+    let sessions: Vec<usize> = match name.strip_prefix(METRIC).and_then(|r| r.strip_prefix('.')) {
+        None => topo
+            .sessions
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| crosses(s))
+            .map(|(i, _)| i)
+            .collect(),
+        Some(one) => {
+            let Some(i) = topo.sessions.iter().position(|s| s.name == one) else {
+                let names: Vec<&str> = topo.sessions.iter().map(|s| s.name.as_str()).collect();
+                return Err(format!(
+                    "no session `{one}`; the sessions are {}",
+                    names.join(", ")
+                ));
+            };
+            if !topo.sessions.get(i).is_some_and(crosses) {
+                return Err(format!(
+                    "session `{one}` crosses no lossy segment, so loss cannot reset it"
+                ));
+            }
+            vec![i]
+        }
+    };
+    if sessions.is_empty() {
+        return Err("no session crosses a lossy segment, so loss resets none".to_owned());
+    }
+    let detect = sessions
+        .iter()
+        .filter_map(|&i| topo.sessions.get(i).map(|s| (i, s)))
+        .map(|(i, s)| {
+            let hold = s.negotiated_hold_time(topo);
+            if !runs_bfd(topo, i) {
+                return hold;
+            }
+            // RFC 5880 §6.8.4: the detection time is the remote multiplier times the agreed
+            // interval (the larger of the two ends' intervals); the larger multiplier bounds it.
+            let bfd = s
+                .ends
+                .iter()
+                .filter_map(|e| topo.routers.get(e.router.0).and_then(|r| r.bfd))
+                .fold(Duration::ZERO, |a, b| {
+                    a.max(b.interval.saturating_mul(u64::from(b.multiplier)))
+                });
+            if bfd.is_zero() { hold } else { hold.min(bfd) }
+        })
+        .min()
+        .unwrap_or(Duration::ZERO);
+    Ok((
+        sessions
+            .iter()
+            .filter_map(|&i| topo.sessions.get(i).map(|s| s.name.clone()))
+            .collect(),
+        detect,
+    ))
+}
+
+/// The estimate of metric `name` ([`is_metric`]) on `sc`, a healthy scenario (no faults, a
+/// duration out of the trunk's reach), as `holdtime advise` makes it.
+///
+/// # Errors
+///
+/// [`RareError`] as [`branching`]; `Invalid` is reported by [`metric_sessions`] first.
+pub fn metric_estimate(
+    sc: &Scenario,
+    sessions: &[String],
+    detect: Duration,
+    spec: &RareSpec,
+) -> Result<SessionsEstimate, RareError> {
+    let base = Base::new(sc, sessions, detect)?;
+    let estimate = estimate(&base, detect, spec)?;
+    Ok(SessionsEstimate {
+        sessions: sessions.to_vec(),
+        estimate,
+    })
+}
