@@ -16,6 +16,7 @@ const RARE: RareSpec = RareSpec {
     max_blocks: 600,
     min_blocks: 600,
     batch: 60,
+    split: 10,
     seed: 7,
 };
 
