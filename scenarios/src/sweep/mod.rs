@@ -450,7 +450,7 @@ pub struct PointResult {
     /// Per metric: runs without a value (no detection, no forwarding change, a direction
     /// never reachable), not in the histogram.
     pub missing: BTreeMap<String, u64>,
-    /// The false-reset rates asked for ([`false_resets`]: `false_resets`,
+    /// The false-reset rates asked for ([`FalseResets`]: `false_resets`,
     /// `false_resets.SESSION`), one estimate per grid point, not per run.
     pub false_resets: BTreeMap<String, rare::SessionsEstimate>,
 }

@@ -837,7 +837,7 @@ pub fn direct(sc: &Scenario, target: &str, runs: u64, seed: u64) -> Result<Direc
     })
 }
 
-/// The sweep metric of false resets ([`super::false_resets`]): `false_resets` covers every
+/// The sweep metric of false resets ([`super::FalseResets`]): `false_resets` covers every
 /// session whose path crosses a lossy segment, `false_resets.SESSION` that session only.
 pub const METRIC: &str = "false_resets";
 
