@@ -54,8 +54,19 @@ pub struct SweepArgs {
     /// `detection.ROUTER`, `detection.SESSION@ROUTER`, `convergence.ROUTER`, `outage.DIR`,
     /// `probes_lost.DIR`, `flaps`, each also as `episodeN.METRIC` in a scenario with several
     /// episodes. Default: every metric with a value except `detection.SESSION@ROUTER`.
+    /// Also, only when named: `false_resets` (resets per year of up time of every session
+    /// crossing a lossy link, on the point's healthy variant: no faults, the loss as written)
+    /// or `false_resets.SESSION`, one estimate per grid point with its 95 % interval, made as
+    /// `holdtime advise` makes it (in the JSON too when named).
     #[arg(long = "metric", value_name = "METRIC")]
     pub metric: Vec<String>,
+    /// `false_resets`: estimate each rate until its 95 % interval's half-width is at most
+    /// this fraction of it...
+    #[arg(long, default_value_t = 0.25)]
+    pub target_width: f64,
+    /// ... or until this many deliveries have been branched.
+    #[arg(long, default_value_t = 4_000, value_parser = parse_runs)]
+    pub max_blocks: u64,
     /// Go ahead even when the sweep is estimated to take more than an hour of wall time.
     #[arg(long)]
     pub yes: bool,
@@ -104,15 +115,23 @@ pub(super) fn sweep(a: &SweepArgs, out: &mut dyn Write, err: &mut dyn Write) -> 
             .and_then(|rest| rest.split_once('.'))
             .filter(|(n, _)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
             .map_or(m.as_str(), |(_, b)| b);
-        if !known.iter().any(|k| k == base) {
+        if !known.iter().any(|k| k == base) && !sweep::rare::is_metric(m) {
             let _ = writeln!(
                 err,
-                "holdtime: --metric `{m}`: {} has no such metric\n  = allowed: {}\n  = each also as episodeN.METRIC when the scenario has several episodes",
+                "holdtime: --metric `{m}`: {} has no such metric\n  = allowed: {}\n  = each also as episodeN.METRIC when the scenario has several episodes\n  = and false_resets, false_resets.SESSION over a lossy link",
                 a.scenario,
                 known.join(", ")
             );
             return EXIT_INVALID;
         }
+    }
+    if !(a.target_width > 0.0 && a.target_width < 1.0) {
+        let _ = writeln!(
+            err,
+            "holdtime: --target-width {} is not a fraction in (0, 1)",
+            a.target_width
+        );
+        return EXIT_INVALID;
     }
     let seed = a.seed.unwrap_or(loaded.scenario.seed);
     let spec = SweepSpec {
@@ -122,10 +141,28 @@ pub(super) fn sweep(a: &SweepArgs, out: &mut dyn Write, err: &mut dyn Write) -> 
         seed,
         shard: a.shard,
     };
+    let rates: Vec<String> = a
+        .metric
+        .iter()
+        .filter(|m| sweep::rare::is_metric(m))
+        .cloned()
+        .collect();
+    // Checked before any run: a false-reset metric where it makes no sense is refused at once.
+    let false_resets = match sweep::FalseResets::plan(&spec, &rates) {
+        Ok(f) => f,
+        Err(e) => return report_error(&e, err),
+    };
+    let rare = sweep::rare::RareSpec {
+        target: a.target_width,
+        max_blocks: a.max_blocks,
+        seed,
+        ..sweep::rare::RareSpec::default()
+    };
     let err = RefCell::new(err);
     let on_estimate = |e: &Estimate| tell_estimate(e, &err);
     let exec = exec(a.jobs, a.yes, &on_estimate);
-    let result = sweep::run(&spec, exec);
+    let result =
+        sweep::run(&spec, exec).and_then(|mut r| false_resets.run(&rare, exec, &mut r).map(|()| r));
     let err = err.into_inner();
     match result {
         Ok(r) => emit(&r, a.format, &a.metric, a.out.as_deref(), out, err),

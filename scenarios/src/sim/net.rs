@@ -805,6 +805,20 @@ impl Net {
         }
     }
 
+    /// The retransmission timeout (backed off while retransmitting) of end `end`'s TCP
+    /// endpoint on session `session`; `None` without a connection ([`crate::sweep::rare`]'s
+    /// splitting levels).
+    pub(crate) fn rto_of(&self, session: usize, end: u8) -> Option<sim_core::time::Duration> {
+        self.sessions
+            .get(session)?
+            .conn
+            .as_ref()?
+            .eps
+            .get(usize::from(end & 1))?
+            .as_ref()
+            .map(tcp::Endpoint::rto)
+    }
+
     fn endpoint_mut(&mut self, session: SessIx, end: u8) -> Option<&mut tcp::Endpoint> {
         self.sessions
             .get_mut(session.0)?

@@ -723,7 +723,7 @@ impl Advice {
     pub fn new(spec: &AdviseSpec, ranked: &[Assessment]) -> Self {
         let healthy = match spec.method {
             Method::Is => format!(
-                "a trunk branched at every delivery, to a 95 % half-width of {:.0} % (at most {} deliveries)",
+                "a trunk split on TCP back-off and branched at every delivery, to a 95 % half-width of {:.0} % (at most {} trunk deliveries)",
                 spec.rare.target * 100.0,
                 spec.rare.max_blocks
             ),

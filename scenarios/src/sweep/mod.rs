@@ -450,6 +450,9 @@ pub struct PointResult {
     /// Per metric: runs without a value (no detection, no forwarding change, a direction
     /// never reachable), not in the histogram.
     pub missing: BTreeMap<String, u64>,
+    /// The false-reset rates asked for ([`FalseResets`]: `false_resets`,
+    /// `false_resets.SESSION`), one estimate per grid point, not per run.
+    pub false_resets: BTreeMap<String, rare::SessionsEstimate>,
 }
 
 impl PointResult {
@@ -464,6 +467,7 @@ impl PointResult {
             hists: BTreeMap::new(),
             open: BTreeMap::new(),
             missing: BTreeMap::new(),
+            false_resets: BTreeMap::new(),
         }
     }
 
@@ -516,6 +520,12 @@ impl PointResult {
         }
         for (k, n) in &o.missing {
             *self.missing.entry(k.clone()).or_insert(0) += n;
+        }
+        // One estimate per point, made by the shard that runs the point's first run.
+        for (k, e) in &o.false_resets {
+            self.false_resets
+                .entry(k.clone())
+                .or_insert_with(|| e.clone());
         }
         Ok(())
     }
@@ -694,6 +704,147 @@ pub fn run(spec: &SweepSpec, exec: Exec<'_>) -> Result<SweepResult, SweepError> 
         shard: spec.shard,
         points: out,
     })
+}
+
+/// The false-reset metrics of a sweep (`--metric false_resets`, `false_resets.SESSION`),
+/// checked and ready to estimate: per grid point (of the shard, see [`FalseResets::plan`])
+/// and metric, the point's *healthy* variant (no faults, no expectations, the loss as
+/// written) and the sessions it covers.
+///
+/// Unlike the other metrics, a false-reset rate is not observed run by run: a reset on a
+/// healthy link with realistic loss is far too rare for the sweep's runs to see. Each grid
+/// point gets one estimate of the rate per year of up time, with its 95 % interval and
+/// warnings, by the rare-event estimator `holdtime advise` uses ([`rare`]); with the same
+/// settings, seed and [`rare::RareSpec`] it is the advisor's number, byte for byte.
+#[derive(Debug)]
+pub struct FalseResets {
+    /// `(grid point, metric, healthy variant, sessions, shortest detection time)`.
+    plans: Vec<(usize, String, Scenario, Vec<String>, Duration)>,
+}
+
+impl FalseResets {
+    /// Checks the metrics `names` (each [`rare::is_metric`]) at every grid point of `spec`
+    /// whose first run is in `spec`'s shard (that shard makes the point's estimate; merging
+    /// the shards keeps it).
+    ///
+    /// # Errors
+    ///
+    /// [`SweepError::Rare`] naming the metric and the grid point where it makes no sense (no
+    /// lossy link, a session that is not there or crosses no lossy segment, loss in bursts);
+    /// the load and `--set` errors of [`variants`].
+    pub fn plan(spec: &SweepSpec, names: &[String]) -> Result<Self, SweepError> {
+        let mut plans = Vec::new();
+        if names.is_empty() {
+            return Ok(Self { plans });
+        }
+        let (name, text) = crate::source_text(&spec.source)?;
+        let doc = healthy_as_written(&parse_doc(&name, &text)?);
+        let points = grid::points(&spec.sets)?;
+        let total = spec.runs.saturating_mul(points.len() as u64);
+        for (i, p) in points.iter().enumerate() {
+            let first = (i as u64).saturating_mul(spec.runs);
+            if spec
+                .shard
+                .is_some_and(|sh| !sh.range(total).contains(&first))
+            {
+                continue;
+            }
+            let sc = variant(&format!("{name} (healthy)"), &doc, p)?;
+            for m in names {
+                let (sessions, detect) = rare::metric_sessions(&sc, m).map_err(|why| {
+                    SweepError::Rare(format!(
+                        "--metric `{m}` at grid point [{}] {}: {why}",
+                        i + 1,
+                        p.label()
+                    ))
+                })?;
+                plans.push((i, m.clone(), sc.clone(), sessions, detect));
+            }
+        }
+        Ok(Self { plans })
+    }
+
+    /// Makes every planned estimate (each on one thread, over `exec.jobs` threads, so the
+    /// result does not depend on their number) with `spec` (its seed: the sweep's) and puts
+    /// it in `result`'s grid points.
+    ///
+    /// # Errors
+    ///
+    /// [`SweepError::Rare`] when an estimate cannot be made (the sessions never settle, a run
+    /// fails).
+    pub fn run(
+        &self,
+        spec: &rare::RareSpec,
+        exec: Exec<'_>,
+        result: &mut SweepResult,
+    ) -> Result<(), SweepError> {
+        type Slot = std::sync::Mutex<Option<Result<rare::SessionsEstimate, rare::RareError>>>;
+        let slots: Vec<Slot> = self
+            .plans
+            .iter()
+            .map(|_| std::sync::Mutex::new(None))
+            .collect();
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let work = || {
+            loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let (Some((_, _, sc, sessions, detect)), Some(slot)) =
+                    (self.plans.get(i), slots.get(i))
+                else {
+                    break;
+                };
+                let r = rare::metric_estimate(sc, sessions, *detect, spec);
+                *slot
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(r);
+            }
+        };
+        std::thread::scope(|scope| {
+            for _ in 1..exec.jobs.max(1).min(self.plans.len()) {
+                scope.spawn(work);
+            }
+            work();
+        });
+        for ((point, name, ..), slot) in self.plans.iter().zip(slots) {
+            let label = result
+                .points
+                .get(*point)
+                .map(|p| p.point.label())
+                .unwrap_or_default();
+            match slot
+                .into_inner()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+            {
+                Some(Ok(e)) => {
+                    if let Some(p) = result.points.get_mut(*point) {
+                        p.false_resets.insert(name.clone(), e);
+                    }
+                }
+                Some(Err(e)) => {
+                    return Err(SweepError::Rare(format!(
+                        "--metric `{name}` at grid point [{}] {label}: {e}",
+                        point + 1
+                    )));
+                }
+                None => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A scenario document as a healthy link: no faults, no expectations, and a duration out of
+/// the rare-event trunk's reach (it stops itself); the loss as written.
+#[must_use]
+pub fn healthy_as_written(doc: &Table) -> Table {
+    let mut doc = doc.clone();
+    doc.remove("fault");
+    doc.remove("expect");
+    doc.insert(
+        "duration".to_owned(),
+        toml::Value::String(Duration::from_secs(7 * 86_400).to_string()),
+    );
+    doc
 }
 
 /// Why one run of a sweep produced no report.

@@ -50,29 +50,53 @@
 //! averaged over them), with no tilt to choose. A reset's dominant path (everything lost
 //! after a delivery) is simulated in every branch rather than waited for.
 //!
+//! # Splitting the trunk on the sender's back-off
+//!
+//! The branch at a delivery is worth far more when the sender's RTO is backed off there:
+//! after a loss, RFC 6298 §5.5 doubles the RTO and Karn's rule keeps it doubled until a
+//! segment sent once is acknowledged, so with a 1 s floor and keepalives 10 s apart a lost
+//! keepalive leaves the next one with a 2 s RTO, and fewer retransmissions fit in the hold
+//! time after it. A state `k` losses deep occurs about `P^k` as often (`P` the chance a frame
+//! is lost on its path) and its branches are worth about `1/P^k` as much: with long hold
+//! times every depth carries a similar share of the rate, and a trunk of a few thousand
+//! deliveries visits the deep ones once or never (the estimate was then low, with one
+//! delivery carrying a third of it: 10/30 s under RFC 6298 at 1 % read 0.13 a year, ±46 %).
+//!
+//! So the trunk is split as in RESTART (Villén-Altamirano): its *level* is the most
+//! doublings of an exposed TCP sender's RTO over its value at rest (at most 8). On every rise
+//! into level `j` the trajectory is copied `R − 1` times (each copy's random streams re-keyed,
+//! its state unchanged); a copy is dropped when it falls back below `j`, the original goes on.
+//! Every trajectory in level `l` weighs `R^-l` (its branch values and its up time alike), so
+//! the `R` copies of an excursion above `j` average it, and the sum stays unbiased whatever
+//! `R` and the level function (they change only the variance). `R` defaults to `0.2 / P`
+//! (10 at 1 % on the circuit's two lossy segments): each level is then visited about a fifth
+//! as often as the one below, five times more often than without splitting. `0.8 / P`
+//! (about as many visits per level) narrowed every interval to its target on `reference`
+//! but cost 290 s of CPU for the default advise, against 10 s. BFD sessions have no level
+//! (their packets are not retransmitted).
+//!
 //! # The interval and its warnings
 //!
-//! The trunk is cut into batches of [`RareSpec::batch`] deliveries; the 95 % interval is
+//! The trunk is cut into batches of [`RareSpec::batch`] of its own deliveries (the branch
+//! values and up time of the copies split off in a batch count in it); the 95 % interval is
 //! the ratio estimator's, `Σz/Σu ± 1.96·s/(√n·ū)` with `s` the standard deviation of
 //! `zᵦ − rate·uᵦ` over the `n` batches (batch means, for the correlation along the trunk).
-//! The estimate runs at least [`RareSpec::min_blocks`] deliveries and stops when the
+//! The estimate runs at least [`RareSpec::min_blocks`] trunk deliveries and stops when the
 //! half-width is within [`RareSpec::target`] of the estimate, or at
 //! [`RareSpec::max_blocks`]. What the interval cannot see are trunk states too rare to
-//! have been visited: a lost segment whose retransmission is backed off while later ones
-//! get through out of order (RFC 6298's 1 s RTO floor, long keepalives) makes the
-//! branches after it worth far more than the others, and one such state in a short trunk
-//! dominates the sum. [`RareEstimate::warnings`] says so: one delivery carrying over a
-//! quarter of the sum, fewer than 10 batches, the target width not reached, or no reset at
-//! all (then there is no upper bound). The advisor never counts a warned estimate as
-//! meeting a budget.
+//! have been visited even with the splitting; [`RareEstimate::warnings`] says when the sum
+//! looks dominated by few: one delivery carrying over a quarter of the sum, fewer than 10
+//! batches, the target width not reached, or no reset at all (then there is no upper
+//! bound). The advisor never counts a warned estimate as meeting a budget.
 //!
 //! Only independent loss is covered: under Gilbert–Elliott loss a frame's chance of loss
 //! depends on the chain's hidden state (the advisor uses direct simulation for bursty
 //! loss).
 //!
 //! Determinism: the trunk is seeded from [`RareSpec::seed`], branch `j` from
-//! [`super::run_seed`]`(seed, j + 1)`, everything runs in order on one thread, so the same
-//! seed gives the same estimate, byte for byte.
+//! [`super::run_seed`]`(seed, j + 1)`, copy `i` from `run_seed(seed ^ salt, i)`, everything
+//! runs in order (copies depth first, when split off) on one thread, so the same seed gives
+//! the same estimate, byte for byte.
 
 use serde::{Deserialize, Serialize};
 use sim_core::link::{Direction, LossModel as SimLoss};
@@ -99,6 +123,10 @@ pub struct RareSpec {
     pub min_blocks: u64,
     /// Deliveries per batch (the interval is computed over batches, see the module doc).
     pub batch: u64,
+    /// Copies a trajectory is split into when its splitting level rises (1: no splitting;
+    /// 0: automatic, `0.2 / P` with `P` the chance that a frame is lost on its way, between
+    /// 2 and 1,000; see the module doc).
+    pub split: u32,
     /// Base seed.
     pub seed: u64,
 }
@@ -110,6 +138,7 @@ impl Default for RareSpec {
             max_blocks: 20_000,
             min_blocks: 2_000,
             batch: 100,
+            split: 0,
             seed: 1,
         }
     }
@@ -127,7 +156,7 @@ pub struct RareEstimate {
     pub upper: Option<f64>,
     /// Half-width of the interval over the estimate (`None` when the estimate is 0).
     pub rel_half_width: Option<f64>,
-    /// Deliveries branched.
+    /// The trunk's deliveries branched (the copies split off it branch theirs too).
     pub blocks: u64,
     /// Branches of a session that was up that reached their time limit without a reset
     /// (counted as 0).
@@ -256,10 +285,204 @@ impl<'a> Base<'a> {
     }
 }
 
+/// Splitting levels above this are not split further.
+const MAX_LEVEL: u32 = 8;
+
+/// Salt of the retrials' seeds (distinct from the branches').
+const RETRIAL_SALT: u64 = 0x7265_7472_6961_6c73;
+
+/// What the trunk and its retrials share while they run (see [`estimate`]).
+struct Walk<'w> {
+    /// The exposed sessions' components (`2·session + toward`).
+    comps: Vec<usize>,
+    /// The exposed sessions.
+    exposed: &'w [usize],
+    /// Per TCP component: its session, the sending end, and that end's RTO at rest.
+    senders: Vec<(usize, u8, Duration)>,
+    /// A branch's time limit.
+    cap: Duration,
+    /// How many exposed sessions (the up time is averaged over them).
+    n_exposed: f64,
+    /// Deliveries per batch.
+    batch: usize,
+    spec: RareSpec,
+}
+
+/// What the trunk and its retrials add up (see [`estimate`]).
+#[derive(Default)]
+struct Acc {
+    /// Closed batches: the sum of weighted branch values and the weighted up time.
+    batches: Vec<(f64, f64)>,
+    /// The open batch's sums.
+    z_b: f64,
+    up_b: f64,
+    /// Every delivery's weighted branch value.
+    zs: Vec<f64>,
+    /// The trunk's own deliveries.
+    trunk: u64,
+    /// Branches run (their seeds' index).
+    branches: u64,
+    /// Retrials run (their seeds' index).
+    retrials: u64,
+    /// Branches with a reset; branches of an up session cut at their limit.
+    hits: u64,
+    cuts: u64,
+    /// Retrials that reached their time limit still above their level.
+    retrials_cut: u64,
+    /// The highest level reached.
+    deepest: u32,
+    /// The trunk reached the end of the scenario.
+    ended: bool,
+}
+
+impl Walk<'_> {
+    fn passed(&self, w: &World<'_>) -> Vec<u64> {
+        let t = w.net.tilt.as_ref();
+        self.comps
+            .iter()
+            .map(|&c| t.and_then(|t| t.passed.get(c).copied()).unwrap_or(0))
+            .collect()
+    }
+
+    fn ups(&self, w: &World<'_>) -> Vec<bool> {
+        self.exposed
+            .iter()
+            .map(|&s| w.sessions.get(s).is_some_and(|x| x.up))
+            .collect()
+    }
+
+    /// The splitting level: the most doublings of an exposed TCP sender's RTO over its value
+    /// at rest (RFC 6298 §5.5's back-off, undone by the next valid RTT sample), at most
+    /// [`MAX_LEVEL`]; 0 without a connection.
+    fn level(&self, w: &World<'_>) -> u32 {
+        self.senders
+            .iter()
+            .map(|&(s, end, rest)| {
+                w.net.rto_of(s, end).map_or(0, |rto| {
+                    let r = rto.as_nanos() / rest.as_nanos().max(1);
+                    if r == 0 { 0 } else { 63 - r.leading_zeros() }
+                })
+            })
+            .max()
+            .unwrap_or(0)
+            .min(MAX_LEVEL)
+    }
+
+    /// The weight of a trajectory at `level`: `split^-level`.
+    fn weight(&self, level: u32) -> f64 {
+        f64::from(self.spec.split.max(1)).powi(-i32::try_from(level).unwrap_or(i32::MAX))
+    }
+
+    /// Runs trajectory `w` (the trunk when `birth` is 0, else a retrial born on crossing
+    /// into level `birth`, killed when it falls below it), from level `from`: splits it on
+    /// every crossing into a higher level, branches it at every delivery, and adds its
+    /// weighted branch values and up time to `acc`.
+    fn run(&self, w: &mut World<'_>, birth: u32, from: u32, acc: &mut Acc) -> Result<(), RunError> {
+        let trunk = birth == 0;
+        let limit = if trunk {
+            Instant::MAX
+        } else {
+            w.engine.now() + RETRIAL_LIMIT
+        };
+        let mut level = from;
+        let mut prev = self.passed(w);
+        let mut prev_up = self.ups(w);
+        let mut t_last = w.engine.now();
+        loop {
+            let now_level = self.level(w);
+            if !trunk && now_level < birth {
+                return Ok(());
+            }
+            // RESTART (Villén-Altamirano): on crossing into level j, split - 1 retrials start
+            // from here, each killed when it falls below j; every trajectory in level l weighs
+            // split^-l, so the copies of an excursion above j average it.
+            for j in level + 1..=now_level {
+                for _ in 1..self.spec.split.max(1) {
+                    let mut copy = w.snapshot();
+                    let key = run_seed(self.spec.seed ^ RETRIAL_SALT, acc.retrials);
+                    acc.retrials += 1;
+                    copy.net.rekey(key);
+                    for r in &mut copy.routers {
+                        r.rekey(key);
+                    }
+                    self.run(&mut copy, j, j, acc)?;
+                }
+            }
+            acc.deepest = acc.deepest.max(now_level);
+            level = now_level;
+            let more = w.step_until(limit, |w| {
+                self.passed(w) != prev || self.ups(w) != prev_up || self.level(w) != level
+            })?;
+            let t = w.engine.now();
+            let weight = self.weight(level);
+            #[allow(clippy::cast_precision_loss, reason = "nanoseconds of up time")]
+            {
+                let up = prev_up.iter().filter(|u| **u).count() as f64;
+                acc.up_b += (t - t_last).as_nanos() as f64 * up / self.n_exposed * weight;
+            }
+            t_last = t;
+            if !more {
+                if trunk {
+                    acc.ended = true;
+                } else {
+                    acc.retrials_cut += 1;
+                }
+                return Ok(());
+            }
+            let now_passed = self.passed(w);
+            for (&c, (&n1, &n0)) in self.comps.iter().zip(now_passed.iter().zip(&prev)) {
+                for k in n0..n1 {
+                    // Two deliveries of one component in one step: all but the last are
+                    // followed by a delivery at once, so their branches are worth 0.
+                    let y = if k + 1 == n1 {
+                        let (y, cut) =
+                            branch(w, c, self.cap, run_seed(self.spec.seed, acc.branches + 1))?;
+                        acc.branches += 1;
+                        acc.cuts += u64::from(cut);
+                        acc.hits += u64::from(y > 0.0);
+                        y * weight
+                    } else {
+                        0.0
+                    };
+                    acc.zs.push(y);
+                    acc.z_b += y;
+                    if trunk {
+                        acc.trunk += 1;
+                        if usize::try_from(acc.trunk).is_ok_and(|n| n.is_multiple_of(self.batch)) {
+                            acc.batches.push((acc.z_b, acc.up_b));
+                            (acc.z_b, acc.up_b) = (0.0, 0.0);
+                        }
+                    }
+                }
+            }
+            prev = now_passed;
+            prev_up = self.ups(w);
+            if trunk {
+                let n = acc.trunk;
+                if n >= self.spec.max_blocks {
+                    return Ok(());
+                }
+                if n >= self.spec.min_blocks
+                    && usize::try_from(n).is_ok_and(|n| n.is_multiple_of(self.batch))
+                    && ratio(&acc.batches)
+                        .rel_half
+                        .is_some_and(|r| r <= self.spec.target)
+                {
+                    return Ok(());
+                }
+            }
+        }
+    }
+}
+
+/// How long a retrial may stay above its level before it is cut (counted in the estimate
+/// as it stands, with a warning).
+const RETRIAL_LIMIT: Duration = Duration::from_secs(600);
+
 /// Estimates the false-reset rate per year of up time from `base` (see the module doc): a
-/// trunk at the real loss, branched at every delivery of a component (an exposed session's
-/// messages in one direction), each branch run with that component's frames lost until the
-/// session resets.
+/// trunk at the real loss, split on every rise of a TCP sender's back-off and branched at
+/// every delivery of a component (an exposed session's messages in one direction), each
+/// branch run with that component's frames lost until the session resets.
 pub(crate) fn estimate(
     base: &Base<'_>,
     detect: Duration,
@@ -275,6 +498,9 @@ pub(crate) fn estimate(
         }
     }
     let size = 2 * trunk.topo.sessions.len();
+    let datagrams: Vec<bool> = (0..trunk.topo.sessions.len())
+        .map(|s| runs_bfd(trunk.topo, s))
+        .collect();
     // The trunk runs every frame at its real loss (no component picked); the hook counts
     // each component's frames through the loss, which is how deliveries are seen.
     trunk.net.tilt = Some(Tilt {
@@ -285,30 +511,10 @@ pub(crate) fn estimate(
         counts: vec![(0, 0); size],
         force: false,
         passed: vec![0; size],
-        datagrams: (0..trunk.topo.sessions.len())
-            .map(|s| runs_bfd(trunk.topo, s))
-            .collect(),
+        datagrams: datagrams.clone(),
         through: vec![crate::sim::net::Through::default(); size],
     });
     trunk.step_until(now + base.warm, |_| false)?;
-    let comps: Vec<usize> = base
-        .exposed
-        .iter()
-        .flat_map(|&s| [2 * s, 2 * s + 1])
-        .collect();
-    let passed = |w: &World<'_>| -> Vec<u64> {
-        let t = w.net.tilt.as_ref();
-        comps
-            .iter()
-            .map(|&c| t.and_then(|t| t.passed.get(c).copied()).unwrap_or(0))
-            .collect()
-    };
-    let ups = |w: &World<'_>| -> Vec<bool> {
-        base.exposed
-            .iter()
-            .map(|&s| w.sessions.get(s).is_some_and(|x| x.up))
-            .collect()
-    };
     // A branch needs at most the longest hold time (or the BFD detection time) after its
     // delivery, and a little for the message in flight.
     let hold = base
@@ -319,75 +525,68 @@ pub(crate) fn estimate(
         .max()
         .unwrap_or(detect)
         .max(detect);
-    let cap = hold + BRANCH_SLACK;
+    // Each TCP sender's RTO at rest: the base world is settled (nothing unacknowledged).
+    let senders: Vec<(usize, u8, Duration)> = base
+        .exposed
+        .iter()
+        .filter(|&&s| !datagrams.get(s).copied().unwrap_or(false))
+        .flat_map(|&s| [(s, 0_u8), (s, 1_u8)])
+        .filter_map(|(s, end)| base.world.net.rto_of(s, end).map(|rto| (s, end, rto)))
+        .collect();
+    // Automatic splitting: a level is entered with about the chance `P` that a frame is lost
+    // on its path; `0.2 / P` copies make each level about a fifth as visited as the one
+    // below (`0.8 / P`, as many, cost 30 times the unsplit trunk on `reference`).
+    let lost = base
+        .exposed
+        .iter()
+        .filter_map(|&s| trunk.topo.sessions.get(s))
+        .map(|s| {
+            1.0 - s
+                .path
+                .iter()
+                .filter_map(|g| base.channels.iter().find(|c| c.0.0 == g.0))
+                .fold(1.0, |a, c| a * (1.0 - c.2))
+        })
+        .fold(0.0_f64, f64::max);
+    let split = if spec.split > 0 {
+        spec.split
+    } else if lost > 0.0 {
+        #[allow(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            reason = "clamped to 2..=1000 first"
+        )]
+        let r = (0.2 / lost).round().clamp(2.0, 1000.0) as u32;
+        r
+    } else {
+        1
+    };
     #[allow(clippy::cast_precision_loss, reason = "a handful of sessions")]
-    let n_exposed = base.exposed.len().max(1) as f64;
-    let batch = usize::try_from(spec.batch.max(1)).unwrap_or(usize::MAX);
-    let mut prev = passed(&trunk);
-    let mut prev_up = ups(&trunk);
-    let mut t_last = trunk.engine.now();
-    // Per batch of `batch` deliveries: the sum of the branches' values and the up time.
-    let mut batches: Vec<(f64, f64)> = Vec::new();
-    let (mut z_b, mut up_b) = (0.0_f64, 0.0_f64);
-    let mut zs: Vec<f64> = Vec::new();
-    let (mut hits, mut cuts) = (0u64, 0u64);
-    let mut ended = false;
-    loop {
-        let more = trunk.step_until(Instant::MAX, |w| passed(w) != prev || ups(w) != prev_up)?;
-        let t = trunk.engine.now();
-        #[allow(clippy::cast_precision_loss, reason = "nanoseconds of up time")]
-        {
-            let up = prev_up.iter().filter(|u| **u).count() as f64;
-            up_b += (t - t_last).as_nanos() as f64 * up / n_exposed;
-        }
-        t_last = t;
-        if !more {
-            ended = true;
-            break;
-        }
-        let now_passed = passed(&trunk);
-        for (&c, (&n1, &n0)) in comps.iter().zip(now_passed.iter().zip(&prev)) {
-            for k in n0..n1 {
-                // Two deliveries of one component in one step: all but the last are followed
-                // by a delivery at once, so their branches are worth 0.
-                let y = if k + 1 == n1 {
-                    let index = u64::try_from(zs.len()).unwrap_or(u64::MAX);
-                    let (y, cut) = branch(&trunk, c, cap, run_seed(spec.seed, index + 1))?;
-                    cuts += u64::from(cut);
-                    hits += u64::from(y > 0.0);
-                    y
-                } else {
-                    0.0
-                };
-                zs.push(y);
-                z_b += y;
-                if zs.len().is_multiple_of(batch) {
-                    batches.push((z_b, up_b));
-                    (z_b, up_b) = (0.0, 0.0);
-                }
-            }
-        }
-        prev = now_passed;
-        prev_up = ups(&trunk);
-        let n = u64::try_from(zs.len()).unwrap_or(u64::MAX);
-        if n >= spec.max_blocks {
-            break;
-        }
-        if n >= spec.min_blocks
-            && zs.len().is_multiple_of(batch)
-            && ratio(&batches).rel_half.is_some_and(|r| r <= spec.target)
-        {
-            break;
-        }
+    let walk = Walk {
+        comps: base
+            .exposed
+            .iter()
+            .flat_map(|&s| [2 * s, 2 * s + 1])
+            .collect(),
+        exposed: &base.exposed,
+        senders,
+        cap: hold + BRANCH_SLACK,
+        n_exposed: base.exposed.len().max(1) as f64,
+        batch: usize::try_from(spec.batch.max(1)).unwrap_or(usize::MAX),
+        spec: RareSpec { split, ..*spec },
+    };
+    let mut acc = Acc::default();
+    let level = walk.level(&trunk);
+    walk.run(&mut trunk, 0, level, &mut acc)?;
+    if acc.up_b > 0.0 && (acc.batches.is_empty() || acc.ended) {
+        acc.batches.push((acc.z_b, acc.up_b));
     }
-    if up_b > 0.0 && (batches.is_empty() || ended) {
-        batches.push((z_b, up_b));
-    }
-    let r = ratio(&batches);
-    let s = summarise(&zs);
+    let r = ratio(&acc.batches);
+    let s = summarise(&acc.zs);
     let per_year = r.rate * YEAR_NS;
     let half = r.half * YEAR_NS;
-    let anchors = u64::try_from(zs.len()).unwrap_or(u64::MAX);
+    let anchors = acc.trunk;
+    let hits = acc.hits;
     let mut warnings = Vec::new();
     if hits == 0 {
         warnings.push(format!(
@@ -398,10 +597,10 @@ pub(crate) fn estimate(
             "only {hits} branches with a reset: the interval may be too narrow"
         ));
     }
-    if batches.len() < MIN_BATCHES {
+    if acc.batches.len() < MIN_BATCHES {
         warnings.push(format!(
             "only {} batches of deliveries: the interval may be too narrow",
-            batches.len()
+            acc.batches.len()
         ));
     }
     if hits > 0 && s.max_share > 0.25 {
@@ -420,9 +619,16 @@ pub(crate) fn estimate(
     if !(per_year.is_finite() && half.is_finite()) {
         warnings.push("the estimate is not a finite number".to_owned());
     }
-    if cuts > 0 {
+    if acc.cuts > 0 {
         warnings.push(format!(
-            "{cuts} of {anchors} branches reached their time limit without a reset (counted as 0)"
+            "{} of {} branches reached their time limit without a reset (counted as 0)",
+            acc.cuts, acc.branches
+        ));
+    }
+    if acc.retrials_cut > 0 {
+        warnings.push(format!(
+            "{} of {} retrials stayed backed off for {RETRIAL_LIMIT} and were cut",
+            acc.retrials_cut, acc.retrials
         ));
     }
     Ok(RareEstimate {
@@ -431,7 +637,7 @@ pub(crate) fn estimate(
         upper: (hits > 0 && (per_year + half).is_finite()).then_some(per_year + half),
         rel_half_width: r.rel_half,
         blocks: anchors,
-        rejected: cuts,
+        rejected: acc.cuts,
         hits,
         tilt: 1.0,
         block_ns: detect.as_nanos(),
@@ -628,5 +834,145 @@ pub fn direct(sc: &Scenario, target: &str, runs: u64, seed: u64) -> Result<Direc
         up_ns,
         per_year,
         ci,
+    })
+}
+
+/// The sweep metric of false resets ([`super::FalseResets`]): `false_resets` covers every
+/// session whose path crosses a lossy segment, `false_resets.SESSION` that session only.
+pub const METRIC: &str = "false_resets";
+
+/// Whether `name` is a false-reset metric (`false_resets` or `false_resets.SESSION`).
+#[must_use]
+pub fn is_metric(name: &str) -> bool {
+    name == METRIC
+        || name
+            .strip_prefix(METRIC)
+            .and_then(|r| r.strip_prefix('.'))
+            .is_some_and(|s| !s.is_empty())
+}
+
+/// A false-reset rate of a sweep's grid point: the sessions it covers and the estimate.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionsEstimate {
+    /// The sessions whose resets are counted (their up time, averaged, is the exposure).
+    pub sessions: Vec<String>,
+    /// The estimate (resets of any of them per year of up time).
+    #[serde(flatten)]
+    pub estimate: RareEstimate,
+}
+
+/// The sessions metric `name` ([`is_metric`]) covers in `sc`: those whose path crosses a
+/// segment with loss, or the one named if it does; with its shortest detection time (the
+/// hold time, or the BFD detection time when the session runs BFD).
+///
+/// # Errors
+///
+/// Why the metric makes no sense in `sc`, in words: no lossy segment, a session that does
+/// not exist or crosses none, or loss that is not independent.
+pub fn metric_sessions(sc: &Scenario, name: &str) -> Result<(Vec<String>, Duration), String> {
+    let topo = &sc.topology;
+    let lossy: Vec<bool> = topo
+        .segments
+        .iter()
+        .map(|s| !matches!(sim_loss(s.props.loss), SimLoss::None))
+        .collect();
+    if !lossy.contains(&true) {
+        return Err(format!(
+            "no link of `{}` is lossy, so there is no false reset to estimate: give one a loss \
+             (`[[link]] target = \"circuit.primary\"`, `loss = 0.01`, or \
+             `--set link[circuit.primary].loss=0.01`)",
+            sc.name
+        ));
+    }
+    if topo.segments.iter().any(|s| {
+        !matches!(
+            sim_loss(s.props.loss),
+            SimLoss::None | SimLoss::Bernoulli { .. }
+        )
+    }) {
+        return Err(RareError::NotBernoulli.to_string().replace(
+            "; use --method direct",
+            ": a link with loss in bursts has no false-reset estimate yet",
+        ));
+    }
+    let crosses = |s: &crate::topology::Session| {
+        s.path
+            .iter()
+            .any(|g| lossy.get(g.0).copied().unwrap_or(false))
+    };
+    let sessions: Vec<usize> = match name.strip_prefix(METRIC).and_then(|r| r.strip_prefix('.')) {
+        None => topo
+            .sessions
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| crosses(s))
+            .map(|(i, _)| i)
+            .collect(),
+        Some(one) => {
+            let Some(i) = topo.sessions.iter().position(|s| s.name == one) else {
+                let names: Vec<&str> = topo.sessions.iter().map(|s| s.name.as_str()).collect();
+                return Err(format!(
+                    "no session `{one}`; the sessions are {}",
+                    names.join(", ")
+                ));
+            };
+            if !topo.sessions.get(i).is_some_and(crosses) {
+                return Err(format!(
+                    "session `{one}` crosses no lossy segment, so loss cannot reset it"
+                ));
+            }
+            vec![i]
+        }
+    };
+    if sessions.is_empty() {
+        return Err("no session crosses a lossy segment, so loss resets none".to_owned());
+    }
+    let detect = sessions
+        .iter()
+        .filter_map(|&i| topo.sessions.get(i).map(|s| (i, s)))
+        .map(|(i, s)| {
+            let hold = s.negotiated_hold_time(topo);
+            if !runs_bfd(topo, i) {
+                return hold;
+            }
+            // RFC 5880 §6.8.4: the detection time is the remote multiplier times the agreed
+            // interval (the larger of the two ends' intervals); the larger multiplier bounds it.
+            let bfd = s
+                .ends
+                .iter()
+                .filter_map(|e| topo.routers.get(e.router.0).and_then(|r| r.bfd))
+                .fold(Duration::ZERO, |a, b| {
+                    a.max(b.interval.saturating_mul(u64::from(b.multiplier)))
+                });
+            if bfd.is_zero() { hold } else { hold.min(bfd) }
+        })
+        .min()
+        .unwrap_or(Duration::ZERO);
+    Ok((
+        sessions
+            .iter()
+            .filter_map(|&i| topo.sessions.get(i).map(|s| s.name.clone()))
+            .collect(),
+        detect,
+    ))
+}
+
+/// The estimate of metric `name` ([`is_metric`]) on `sc`, a healthy scenario (no faults, a
+/// duration out of the trunk's reach), as `holdtime advise` makes it.
+///
+/// # Errors
+///
+/// [`RareError`] as [`branching`]; `Invalid` is reported by [`metric_sessions`] first.
+pub fn metric_estimate(
+    sc: &Scenario,
+    sessions: &[String],
+    detect: Duration,
+    spec: &RareSpec,
+) -> Result<SessionsEstimate, RareError> {
+    let base = Base::new(sc, sessions, detect)?;
+    let estimate = estimate(&base, detect, spec)?;
+    Ok(SessionsEstimate {
+        sessions: sessions.to_vec(),
+        estimate,
     })
 }
