@@ -169,3 +169,212 @@ fn every_library_scenario_expands_to_the_general_form_and_back_to_the_same_repor
         same_run(entry.name, &original, &written, &again);
     }
 }
+
+/// An ExpressRoute network written by hand in the general form: one CE on both links of a
+/// circuit, two MSEEs, the ExpressRoute gateway and a VNet. `{ce}`, `{msee1}` and `{extra}`
+/// add keys to ce1, msee1 and the end of the file.
+fn by_hand(ce: &str, msee1: &str, extra: &str) -> String {
+    format!(
+        r#"name = "ExpressRoute by hand"
+duration = "8m"
+seed = 1
+devices = ["provider1", "provider2"]
+
+[onprem]
+asn = 65001
+prefixes = ["10.1.0.0/16"]
+
+[[vnet]]
+name = "vnet"
+prefixes = ["10.10.0.0/16"]
+
+[[router]]
+name = "ce1"
+role = "ce"
+asn = 65001
+{ce}
+[[router]]
+name = "msee1"
+role = "msee"
+asn = 12076
+{msee1}
+[[router]]
+name = "msee2"
+role = "msee"
+asn = 12076
+
+[[router]]
+name = "ergw"
+role = "er_gateway"
+asn = 65515
+
+[[link]]
+name = "access1"
+kind = "access"
+ends = ["ce1", "provider1"]
+
+[[link]]
+name = "core1"
+kind = "core"
+ends = ["provider1", "msee1"]
+
+[[link]]
+name = "access2"
+kind = "access"
+ends = ["ce1", "provider2"]
+
+[[link]]
+name = "core2"
+kind = "core"
+ends = ["provider2", "msee2"]
+
+[[link]]
+name = "azure1"
+kind = "azure"
+ends = ["msee1", "ergw"]
+
+[[link]]
+name = "azure2"
+kind = "azure"
+ends = ["msee2", "ergw"]
+
+[[session]]
+name = "private1"
+kind = "peering"
+ends = ["ce1", "msee1"]
+path = ["access1", "core1"]
+peering = "c.primary.private"
+originates.ce1 = ["10.1.0.0/16"]
+
+[[session]]
+name = "private2"
+kind = "peering"
+ends = ["ce1", "msee2"]
+path = ["access2", "core2"]
+peering = "c.secondary.private"
+originates.ce1 = ["10.1.0.0/16"]
+
+[[session]]
+name = "gateway1"
+kind = "gateway"
+ends = ["msee1", "ergw"]
+link = "azure1"
+originates.ergw = ["10.10.0.0/16"]
+
+[[session]]
+name = "gateway2"
+kind = "gateway"
+ends = ["msee2", "ergw"]
+link = "azure2"
+originates.ergw = ["10.10.0.0/16"]
+
+[[circuit]]
+name = "c"
+bandwidth = "1Gbps"
+primary = {{ ce = "ce1", msee = "msee1", access = "access1", core = "core1" }}
+secondary = {{ ce = "ce1", msee = "msee2", access = "access2", core = "core2" }}
+
+[[circuit.peering]]
+kind = "private"
+subnets = ["192.168.100.0/30", "192.168.100.4/30"]
+vlan = 100
+
+[er_gateway]
+router = "ergw"
+
+[[fault]]
+at = "2m"
+kind = "silent"
+target = "c.primary"
+
+[[probe]]
+from = "onprem"
+to = "vnet"
+interval = "100ms"
+flows = 4
+{extra}"#
+    )
+}
+
+/// The located error text of a file that must be refused.
+fn refused(text: &str) -> String {
+    match scenarios::load_str("hand.toml", text) {
+        Ok(_) => panic!("accepted:\n{text}"),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[test]
+fn routers_written_in_microsofts_roles_follow_azures_rules_as_the_templates_do() {
+    let sc = match scenarios::load_str("hand.toml", &by_hand("", "", "")) {
+        Ok(l) => l.scenario,
+        Err(e) => panic!("{e}"),
+    };
+    let t = &sc.topology;
+    // Microsoft's timers, the MSEE's BFD and Azure's prefix limits, none of them written.
+    let msee1 = &t.routers[1];
+    assert_eq!(msee1.timers.hold_time.as_secs(), 180);
+    assert_eq!(msee1.timers.keepalive.map(|k| k.as_secs()), Some(60));
+    assert!(msee1.bfd.is_some_and(|b| b.interval.as_millis() == 300));
+    assert_eq!(t.sessions[0].ends[1].max_prefixes, Some(4_000));
+    assert_eq!(t.sessions[2].ends[0].max_prefixes, Some(1_000));
+    assert!(t.sessions[0].on.is_some() && t.er_gateway.is_some());
+    // It runs as an ExpressRoute network: the silent cut waits for the 180 s hold timers,
+    // then on premises reaches the VNet over the secondary link.
+    let report = match scenarios::run(&sc, sc.seed, None) {
+        Ok(r) => r,
+        Err(e) => panic!("{e}"),
+    };
+    let ce1 = report
+        .detections
+        .iter()
+        .find(|d| d.router == "ce1")
+        .and_then(|d| d.after_fault)
+        .map(|d| d.as_secs());
+    assert!(ce1.is_some_and(|s| (120..=180).contains(&s)), "{ce1:?}");
+
+    // The rules, each at its key.
+    let e = refused(&by_hand("", "hold_time = \"90s\"\n", ""));
+    assert!(
+        e.contains("hand.toml:23:13")
+            && e.contains("`msee1` is Microsoft's router: its hold_time is 3m, not 1m30s"),
+        "{e}"
+    );
+    let e = refused(&by_hand("hold_time = \"9s\"\n", "", ""));
+    assert!(
+        e.contains("hand.toml:18:13")
+            && e.contains("hold time 9s on `ce1` is below what the MSEE accepts"),
+        "{e}"
+    );
+    let e = refused(&by_hand("", "bfd = { interval = \"100ms\" }\n", ""));
+    assert!(
+        e.contains("hand.toml:23:") && e.contains("BFD interval on `msee1` below the MSEE's 300ms"),
+        "{e}"
+    );
+    let e = refused(
+        &by_hand("", "", "").replace("asn = 65001\n\n[[router]]", "asn = 12076\n\n[[router]]"),
+    );
+    assert!(e.contains("hand.toml:17:7") && e.contains("12076"), "{e}");
+    let e = refused(&by_hand("", "", "").replace(
+        "originates.ce1 = [\"10.1.0.0/16\"]\n\n[[session]]\nname = \"private2\"",
+        "originates.ce1 = [\"10.1.0.0/16\"]\npolicy.msee1 = { max_prefixes = 100 }\n\n[[session]]\nname = \"private2\"",
+    ));
+    assert!(
+        e.contains("Azure's limit here is 4000, not 100")
+            && e.contains("policy.msee1.max_prefixes"),
+        "{e}"
+    );
+    let e = refused(&by_hand("", "", "").replace("c.secondary.private", "c.tertiary.private"));
+    assert!(e.contains("no circuit peering `c.tertiary.private`"), "{e}");
+    // A session of the user's own kind may still not end on Microsoft's router.
+    let e = refused(&by_hand("", "", "").replace(
+        "name = \"private1\"\nkind = \"peering\"\n",
+        "name = \"private1\"\n",
+    ));
+    assert!(e.contains("`msee1` is Microsoft's router"), "{e}");
+    // The written-out parts and the template do not mix.
+    let e = refused(
+        "name = \"t\"\ntopology = \"single-ce\"\nduration = \"1m\"\n\n[er_gateway]\nrouter = \"ergw\"\n",
+    );
+    assert!(e.contains("`er_gateway` beside `topology`"), "{e}");
+}
