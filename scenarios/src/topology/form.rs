@@ -1,13 +1,16 @@
 //! A [`Topology`] written out in the general form (`holdtime topology show --expand`): every
-//! router, link, session and site, whoever made it.
+//! router, link, session and site, whoever made it, as a file that loads back into the same
+//! network.
 //!
 //! The text is TOML in the shape of the scenario keys `[[router]]`, `[[link]]`, `[[session]]`
 //! and `[[site]]`, so that a reader sees what the ExpressRoute template made in the words they
-//! would use to describe a network of their own. What only the template can make is marked
-//! with a comment: a `# role:` on routers in Microsoft's roles (Azure's rules apply to them
-//! and to the sessions towards them), devices that are not routers (a provider's switch, the
-//! on-premises LAN, the internet), VNets behind the gateways. Names with dots are the
-//! template's; a file of the general form names its own without dots.
+//! would use to describe a network of their own. What the template makes beyond those is
+//! written with the keys of the template written out (`role`, `kind`, `addresses`,
+//! `originates`, `peering`, `network`, `devices`, `[onprem]`, `[[vnet]]`, `[[circuit]]`,
+//! `[er_gateway]`, `[vpn_gateway]`, `[internet]`; `validate/written.rs`), every value
+//! explicit, so that loading the text gives an equal [`Topology`] (`tests/tests/roundtrip.rs`).
+//! [`general_scenario`] writes a whole scenario: its network so, its faults, probes and
+//! expectations as written.
 
 use std::fmt::Write as _;
 
@@ -109,8 +112,8 @@ pub fn general_form(topo: &Topology) -> String {
     let _ = writeln!(
         o,
         "# `{}` in the general form: every router, link, session and site the simulation runs.\n\
-         # Loadable: add `name` and `duration` at the top (and faults, probes, expectations at\n\
-         # the end) and `holdtime run` gives the same report as the original.",
+         # It loads back: with a `name` and `duration` at the top (and the faults, probes and\n\
+         # expectations after it), `holdtime run` gives the same report as the original.",
         topo.name
     );
     let template = topo.routers.iter().any(|r| r.role != Role::Router);
@@ -521,13 +524,23 @@ const KEPT_TABLES: [&str; 5] = ["tcp", "fault", "probe", "expect", "audit"];
 /// When `text` is not TOML or its kept parts cannot be written back (the message says why).
 pub fn general_scenario(text: &str, topo: &Topology) -> Result<String, String> {
     let table: toml::Table = toml::from_str(text).map_err(|e| e.message().to_owned())?;
-    let pick = |keys: &[&str]| -> toml::Table {
-        keys.iter()
-            .filter_map(|k| table.get(*k).map(|v| ((*k).to_owned(), v.clone())))
-            .collect()
+    // Key by key, in the order a scenario file is read (a table serialises sorted).
+    let pick = |keys: &[&str]| -> Result<String, String> {
+        let mut o = String::new();
+        for k in keys {
+            if let Some(v) = table.get(*k) {
+                let one: toml::Table = std::iter::once(((*k).to_owned(), v.clone())).collect();
+                let text = toml::to_string(&one).map_err(|e| e.to_string())?;
+                if !o.is_empty() && text.starts_with('[') {
+                    o.push('\n');
+                }
+                o.push_str(&text);
+            }
+        }
+        Ok(o)
     };
-    let head = toml::to_string(&pick(&KEPT_SCALARS)).map_err(|e| e.to_string())?;
-    let tail = toml::to_string(&pick(&KEPT_TABLES)).map_err(|e| e.to_string())?;
+    let head = pick(&KEPT_SCALARS)?;
+    let tail = pick(&KEPT_TABLES)?;
     let mut o = head;
     o.push('\n');
     o.push_str(&general_form(topo));

@@ -8,8 +8,11 @@
 //! are what the file says, bounded only by the RFCs (hold 0 or ≥ 3 s, RFC 4271 §4.2; a BFD
 //! multiplier ≥ 1, RFC 5880 §4.1), never by Azure's floors, which apply to the routers the
 //! template makes in Microsoft's roles and to the sessions towards them. A session of the
-//! general form may therefore not end on one of Microsoft's routers: that would take Azure's
-//! rules away from a session Azure runs.
+//! general form may therefore not end on one of Microsoft's routers unless it is of one of the
+//! template's kinds (`kind = "peering"`, ...), whose rules then apply: a `user` session there
+//! would take Azure's rules away from a session Azure runs. A `[[router]]` with a `role`, a
+//! `[[link]]` or `[[session]]` with a `kind`, and the other parts of the template written out
+//! are `written.rs`'s.
 //!
 //! Defaults, each the plain choice a lab's configuration would start from:
 //!
