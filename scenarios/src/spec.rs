@@ -850,6 +850,10 @@ pub struct SessionSpec {
     /// The VLAN it runs on (circuit sessions).
     #[serde(default)]
     pub vlan: Option<u16>,
+    /// The end that listens for the connection (default: the second of `ends`); the other
+    /// connects.
+    #[serde(default)]
+    pub passive: Option<String>,
 }
 
 /// One end's policy on a `[[session]]`.

@@ -378,3 +378,72 @@ fn routers_written_in_microsofts_roles_follow_azures_rules_as_the_templates_do()
     );
     assert!(e.contains("`er_gateway` beside `topology`"), "{e}");
 }
+
+#[test]
+fn passive_names_the_end_that_listens() {
+    let lab = |passive: &str| {
+        format!(
+            "name = \"p\"\nduration = \"1m\"\n\n[[router]]\nname = \"a\"\nasn = 65001\nprefixes = [\"10.1.0.0/16\"]\n\n[[router]]\nname = \"b\"\nasn = 65002\nprefixes = [\"10.2.0.0/16\"]\n\n[[router]]\nname = \"c\"\nasn = 65003\n\n[[link]]\nname = \"ac\"\nends = [\"a\", \"c\"]\n\n[[link]]\nname = \"cb\"\nends = [\"c\", \"b\"]\n\n[[session]]\nname = \"ab\"\nends = [\"a\", \"b\"]\npath = [\"ac\", \"cb\"]\naddresses = [\"192.0.2.1\", \"192.0.2.2\"]\n{passive}"
+        )
+    };
+    let load = |text: &str| match scenarios::load_str("p.toml", text) {
+        Ok(l) => l.scenario.topology,
+        Err(e) => panic!("{e}"),
+    };
+    let ends = |t: &Topology| {
+        let s = &t.sessions[0];
+        let names: Vec<String> = s
+            .path
+            .iter()
+            .map(|x| t.segments[x.0].name.clone())
+            .collect();
+        (
+            t.router_name(s.ends[0].router).to_owned(),
+            s.ends[0].addr.to_string(),
+            names,
+        )
+    };
+    // By default the second end listens, and end 0 (the one that connects) is the first.
+    let default = load(&lab(""));
+    assert_eq!(
+        ends(&default),
+        (
+            "a".to_owned(),
+            "192.0.2.1".to_owned(),
+            vec!["ac".to_owned(), "cb".to_owned()]
+        )
+    );
+    assert_eq!(default, load(&lab("passive = \"b\"\n")));
+    // `passive = "a"`: b connects; its address and the path follow it.
+    let turned = load(&lab("passive = \"a\"\n"));
+    assert_eq!(
+        ends(&turned),
+        (
+            "b".to_owned(),
+            "192.0.2.2".to_owned(),
+            vec!["cb".to_owned(), "ac".to_owned()]
+        )
+    );
+    // Written out, the key says so, and the form loads back to the same network.
+    let text = lab("passive = \"a\"\n");
+    let (original, written, again) = expand("p", &text);
+    assert!(
+        written.contains("ends = [\"b\", \"a\"]\npassive = \"a\""),
+        "{written}"
+    );
+    same_run("p", &original, &written, &again);
+    // Refused: a router that is not an end, and the customer's end on an Azure session.
+    let e = refused(&lab("passive = \"c\"\n"));
+    assert!(
+        e.contains("`c` is not an end of this session") && e.contains(":31:11"),
+        "{e}"
+    );
+    let e = refused(&by_hand("", "", "").replace(
+        "ends = [\"ce1\", \"msee1\"]\n",
+        "ends = [\"ce1\", \"msee1\"]\npassive = \"ce1\"\n",
+    ));
+    assert!(
+        e.contains("`ce1` listening on a session of the template's kind"),
+        "{e}"
+    );
+}

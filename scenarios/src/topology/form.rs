@@ -317,6 +317,7 @@ pub fn general_form(topo: &Topology) -> String {
             topo.router_name(s.ends[1].router),
         ];
         let _ = writeln!(o, "ends = [{}, {}]", quoted(names[0]), quoted(names[1]));
+        let _ = writeln!(o, "passive = {}", quoted(names[1]));
         if by_link {
             let _ = writeln!(o, "link = {}", quoted(&s.name));
         } else {

@@ -492,8 +492,37 @@ impl Validator {
                 );
                 continue;
             }
-            let Some(segments) = self.session_path(topo, s, [a, b], &path) else {
+            let Some(mut segments) = self.session_path(topo, s, [a, b], &path) else {
                 continue;
+            };
+            // `passive` names the end that listens; the end that connects is end 0 of the
+            // session (the simulator opens connections from end 0).
+            let listens_first = match &s.passive {
+                None => false,
+                Some(p) if *p == s.ends[1] => false,
+                Some(p) if *p == s.ends[0] && !template => true,
+                Some(p) => {
+                    let (message, expected) = if *p == s.ends[0] {
+                        (
+                            format!("`{p}` listening on a session of the template's kind"),
+                            format!(
+                                "`{}`: the customer's end connects, as the template's sessions do (and as Azure's rules read them)",
+                                s.ends[1]
+                            ),
+                        )
+                    } else {
+                        (
+                            format!("`{p}` is not an end of this session"),
+                            "one of `ends`".to_owned(),
+                        )
+                    };
+                    self.error(
+                        Diagnostic::error(path.key("passive"), message)
+                            .expected(expected)
+                            .allowed(s.ends.iter().cloned()),
+                    );
+                    continue;
+                }
             };
             let name = match (&s.name, &s.link, segments.as_slice()) {
                 (Some(n), _, _) => n.clone(),
@@ -638,7 +667,11 @@ impl Validator {
                     );
                 }
             }
-            let ends = [end(a, 0), end(b, 1)];
+            let mut ends = [end(a, 0), end(b, 1)];
+            if listens_first {
+                ends.swap(0, 1);
+                segments.reverse();
+            }
             topo.sessions.push(Session {
                 name,
                 kind,
