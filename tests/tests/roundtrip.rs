@@ -447,3 +447,148 @@ fn passive_names_the_end_that_listens() {
         "{e}"
     );
 }
+
+#[test]
+fn a_custom_template_mixed_with_routers_of_ones_own_round_trips() {
+    // Every part the template and the overrides can set, with firewalls of the user's own
+    // behind the CEs: the written-out form loads into the same network and the same run.
+    let text = r#"name = "mixed"
+duration = "10m"
+seed = 5
+
+[topology]
+customer_asn = 65001
+ce_routers = 2
+onprem_prefixes = ["10.1.0.0/16"]
+public_prefixes = ["203.0.113.0/28"]
+
+[[topology.circuit]]
+name = "east"
+bandwidth = "2Gbps"
+sku = "premium"
+access_delay = "3ms"
+
+[[topology.circuit.peering]]
+kind = "private"
+primary_subnet = "192.168.100.0/30"
+secondary_subnet = "192.168.100.4/30"
+vlan = 100
+md5 = "s\"ecret"
+
+[[topology.circuit.peering]]
+kind = "microsoft"
+primary_subnet = "192.168.200.0/30"
+secondary_subnet = "192.168.200.4/30"
+vlan = 200
+public_prefixes_state = "Configured"
+
+[[topology.circuit]]
+name = "west"
+bandwidth = "500Mbps"
+provider_state = "Provisioning"
+
+[[topology.circuit.peering]]
+kind = "private"
+primary_subnet = "192.168.101.0/30"
+secondary_subnet = "192.168.101.4/30"
+vlan = 101
+
+[[topology.vnet]]
+name = "hub"
+prefixes = ["10.10.0.0/16"]
+
+[[topology.vnet]]
+name = "spoke"
+prefixes = ["10.20.0.0/16"]
+
+[topology.er_gateway]
+convergence_delay = { min = "5s", max = "40s" }
+
+[topology.vpn]
+mode = "active-active"
+dpd_timeout = "30s"
+
+[topology.internet]
+shares_edge_with_microsoft_peering = true
+
+[bgp]
+hold_time = "90s"
+
+[bgp.router.ce1]
+hold_time = "30s"
+keepalive = "10s"
+
+[bfd]
+enabled = true
+interval = "500ms"
+
+[[policy.local_pref]]
+target = "east.primary"
+value = 200
+
+[prefixes]
+onprem = 20
+
+[[router]]
+name = "fw1"
+asn = 65010
+profile = "frr"
+bfd = { interval = "100ms", multiplier = 3 }
+
+[[router]]
+name = "fw2"
+asn = 65010
+profile = "junos"
+mrai = "5s"
+
+[[link]]
+name = "fw1-ce1"
+ends = ["fw1", "ce1"]
+loss = { p = 0.01, r = 0.5 }
+
+[[link]]
+name = "fw2-ce2"
+ends = ["fw2", "ce2"]
+jitter = "1ms"
+
+[[link]]
+target = "east.secondary.core"
+loss = "0.5%"
+
+[[session]]
+ends = ["fw1", "ce1"]
+policy.fw1 = { med = 5, import = ["10.0.0.0/8"] }
+
+[[session]]
+ends = ["fw2", "ce2"]
+passive = "fw2"
+md5 = "k"
+
+[[site]]
+name = "dmz"
+routers = ["fw1", "fw2"]
+prefixes = ["10.50.0.0/16"]
+
+[[fault]]
+at = "3m"
+kind = "silent"
+target = "east.primary"
+
+[[probe]]
+from = "dmz"
+to = "hub"
+interval = "200ms"
+flows = 4
+
+[[probe]]
+from = "onprem"
+to = "microsoft"
+interval = "200ms"
+flows = 2
+"#;
+    let (original, written, again) = expand("mixed", text);
+    assert!(
+        written.contains("role = \"msee\"") && written.contains("[[link]]\nname = \"fw1-ce1\"")
+    );
+    same_run("mixed", &original, &written, &again);
+}

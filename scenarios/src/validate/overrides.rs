@@ -420,7 +420,9 @@ impl Validator {
                     SessionKind::Access => true,
                     _ => false,
                 };
-                if ce_end_learns_from_azure {
+                // A session written out with its own `local_pref` keeps it (the template's
+                // have none yet).
+                if ce_end_learns_from_azure && s.ends[0].local_pref.is_none() {
                     s.ends[0].local_pref = Some(lp);
                 }
             }
