@@ -592,3 +592,52 @@ flows = 2
     );
     same_run("mixed", &original, &written, &again);
 }
+
+#[test]
+fn global_keys_reach_routers_written_in_roles_as_they_reach_the_templates() {
+    let load = |text: &str| match scenarios::load_str("hand.toml", text) {
+        Ok(l) => l.scenario.topology,
+        Err(e) => panic!("{e}"),
+    };
+    let global = "\n[bgp]\nhold_time = \"90s\"\n\n[bfd]\nenabled = true\ninterval = \"500ms\"\n";
+    // [bgp] and [bfd] reach the CE, as the template's; never Microsoft's routers.
+    let t = load(&by_hand("", "", global));
+    let hold = |t: &Topology, r: &str| {
+        t.routers[t.router(r).map_or(0, |x| x.0)]
+            .timers
+            .hold_time
+            .as_secs()
+    };
+    let bfd = |t: &Topology, r: &str| {
+        t.routers[t.router(r).map_or(0, |x| x.0)]
+            .bfd
+            .map(|b| b.interval.as_millis())
+    };
+    assert_eq!(
+        (hold(&t, "ce1"), hold(&t, "msee1"), hold(&t, "ergw")),
+        (90, 180, 180)
+    );
+    assert_eq!(
+        (bfd(&t, "ce1"), bfd(&t, "msee1"), bfd(&t, "ergw")),
+        (Some(500), Some(300), None)
+    );
+    // A router's own keys win over the global ones.
+    let t = load(&by_hand(
+        "hold_time = \"30s\"\nbfd = { interval = \"400ms\" }\n",
+        "",
+        global,
+    ));
+    assert_eq!((hold(&t, "ce1"), bfd(&t, "ce1")), (30, Some(400)));
+    // The MSEE's BFD cannot be turned off, nor its hold changed by [bgp.router].
+    let e = refused(&by_hand("", "bfd = { enabled = false }\n", ""));
+    assert!(
+        e.contains("hand.toml:23:") && e.contains("cannot be turned off"),
+        "{e}"
+    );
+    let e = refused(&by_hand(
+        "",
+        "",
+        "\n[bgp.router.msee1]\nhold_time = \"90s\"\n",
+    ));
+    assert!(e.contains("the timers of `msee1` are Microsoft's"), "{e}");
+}

@@ -249,22 +249,17 @@ pub fn general_form(topo: &Topology) -> String {
             let _ = writeln!(o, "graceful_restart_notification = true");
         }
         let _ = writeln!(o, "maximum_paths = {}", r.max_paths);
-        match r.bfd {
-            Some(BfdParams {
-                interval,
-                multiplier,
-            }) => {
-                let _ = writeln!(
-                    o,
-                    "bfd = {{ interval = \"{}\", multiplier = {multiplier} }}",
-                    dur(interval)
-                );
-            }
-            // The MSEE's role has BFD unless it is turned off.
-            None if r.role == Role::Msee => {
-                let _ = writeln!(o, "bfd = {{ enabled = false }}");
-            }
-            None => {}
+        // Absent: no BFD (an MSEE always has it: it cannot be turned off).
+        if let Some(BfdParams {
+            interval,
+            multiplier,
+        }) = r.bfd
+        {
+            let _ = writeln!(
+                o,
+                "bfd = {{ interval = \"{}\", multiplier = {multiplier} }}",
+                dur(interval)
+            );
         }
         if let Some(site) = own_site(RouterIx(ix), &r.name) {
             let _ = writeln!(o, "prefixes = {}", list(&site.prefixes));

@@ -195,7 +195,12 @@ impl Validator {
                 bfd: base_bfd,
                 max_paths,
             };
-            if let Some(g) = &global {
+            // `[bgp]`'s keys reach the routers they reach in the template (its customer edges)
+            // and the general form's; never Microsoft's, whose timers are fixed.
+            let takes_global = matches!(role, Role::Router | Role::Ce | Role::Pe);
+            if let Some(g) = &global
+                && takes_global
+            {
                 super::overrides::apply_bgp(&mut router, g);
             }
             super::overrides::apply_bgp(&mut router, &own);
@@ -212,11 +217,11 @@ impl Validator {
                         .or_else(|| global_bfd.and_then(|g| g.multiplier))
                         .unwrap_or(BfdParams::MSEE.multiplier),
                 }),
-                (None, Some(g)) => Some(BfdParams {
+                (None, Some(g)) if takes_global => Some(BfdParams {
                     interval: g.interval.unwrap_or(BfdParams::MSEE.interval),
                     multiplier: g.multiplier.unwrap_or(BfdParams::MSEE.multiplier),
                 }),
-                (None, None) => base_bfd,
+                (None, _) => base_bfd,
             };
             if let Some(h) = r.hold_time
                 && r.keepalive.is_none()

@@ -39,8 +39,11 @@ impl Validator {
         };
         for r in &mut topo.routers {
             // The edge routers facing Azure; the VPN device is set only by name, since its
-            // session with the gateway cannot use shorter timers anyway.
-            if matches!(r.role, Role::Ce | Role::Pe) {
+            // session with the gateway cannot use shorter timers anyway. A `[[router]]` took
+            // these keys before its own when it was made.
+            if matches!(r.role, Role::Ce | Role::Pe)
+                && !spec.router.iter().any(|x| x.name == r.name)
+            {
                 apply_bgp(r, &global);
             }
         }
@@ -280,7 +283,10 @@ impl Validator {
         };
         self.check_bfd_values(&global, &path);
         for r in &mut topo.routers {
-            if matches!(r.role, Role::Ce | Role::Pe) {
+            // A `[[router]]` took these keys before its own when it was made.
+            if matches!(r.role, Role::Ce | Role::Pe)
+                && !spec.router.iter().any(|x| x.name == r.name)
+            {
                 apply_bfd(r, &global);
             }
         }

@@ -208,6 +208,13 @@ impl Validator {
                 }
                 Role::Msee | Role::ErGateway | Role::VpnGateway | Role::Router => {}
             }
+            if role == Role::VpnDevice && r.bfd.as_ref().is_some_and(|b| b.enabled != Some(false)) {
+                self.error(
+                    Diagnostic::error(path.key("bfd"), format!("BFD on `{}`, whose session is with the VPN gateway", r.name))
+                        .expected("no `bfd`")
+                        .note("the Azure VPN gateway does not support BFD (domain.md); its session relies on the 60/180 s timers and IKE dead-peer detection"),
+                );
+            }
             if !role.is_azure() {
                 continue;
             }
@@ -229,6 +236,13 @@ impl Validator {
                             .note("Microsoft's timers on the MSEEs and gateways are fixed at keepalive 60 s and hold 180 s; a customer changes their own side (domain.md)"),
                     );
                 }
+            }
+            if role == Role::Msee && r.bfd.as_ref().is_some_and(|b| b.enabled == Some(false)) {
+                self.error(
+                    Diagnostic::error(path.key("bfd").key("enabled"), format!("BFD on `{}`, an MSEE, cannot be turned off", r.name))
+                        .expected("no `enabled = false`")
+                        .note("BFD is on by default on the MSEE for private and Microsoft peering; disable it on your router instead"),
+                );
             }
             if let Some(b) = &r.bfd
                 && b.enabled != Some(false)
@@ -309,6 +323,18 @@ impl Validator {
     fn circuit(&mut self, i: usize, c: &crate::spec::CircuitTable, topo: &mut Topology) {
         let path = root().key("circuit").index(i);
         if !self.fresh_name_as(topo, &c.name, &path.key("name"), false) {
+            return;
+        }
+        // Its links are targets too (`NAME.primary`, `NAME.secondary`).
+        if let Some(taken) = LinkSide::BOTH
+            .into_iter()
+            .map(|side| format!("{}.{}", c.name, side.name()))
+            .find(|n| topo.resolve(n).is_some())
+        {
+            self.error(
+                Diagnostic::error(path.key("name"), format!("`{taken}`, the name of this circuit's link, is already used"))
+                    .expected("a circuit name whose `NAME.primary` and `NAME.secondary` no link or session has"),
+            );
             return;
         }
         if topo.circuits.len() >= topology::MAX_CIRCUITS {
