@@ -621,10 +621,22 @@ fn show_topology(name: &str, expand: bool, out: &mut dyn Write, err: &mut dyn Wr
         crate::load(name)
     };
     match loaded {
-        Ok(l) => {
+        // A built-in topology prints as its network; a scenario as a whole scenario in the
+        // general form (its network written out, then its faults, probes and expectations).
+        Ok(l) if builtin.is_some() => {
             let _ = out.write_all(crate::topology::general_form(&l.scenario.topology).as_bytes());
             EXIT_OK
         }
+        Ok(l) => match crate::topology::general_scenario(l.source.text(), &l.scenario.topology) {
+            Ok(text) => {
+                let _ = out.write_all(text.as_bytes());
+                EXIT_OK
+            }
+            Err(e) => {
+                let _ = writeln!(err, "holdtime: {name}: {e}");
+                EXIT_INVALID
+            }
+        },
         Err(LoadError::Unknown { .. }) => {
             let _ = writeln!(
                 err,

@@ -89,6 +89,34 @@ pub struct ScenarioSpec {
     /// ignores it once it is valid).
     #[serde(default)]
     pub audit: Option<AuditSection>,
+    /// The network's name in reports (general form; default `general`). `holdtime topology
+    /// show --expand` writes the template's (`reference`, `custom`).
+    #[serde(default)]
+    pub network: Option<String>,
+    /// Devices that are not BGP speakers and may end a `[[link]]` (a layer-2 provider's
+    /// switch, the on-premises LAN, the two edges of the internet): each hides carrier loss
+    /// from what lies beyond it.
+    #[serde(default)]
+    pub devices: Vec<String>,
+    /// ExpressRoute circuits written out (the general form of what `[topology]` makes).
+    #[serde(default)]
+    pub circuit: Vec<CircuitTable>,
+    /// The ExpressRoute gateway written out.
+    #[serde(default)]
+    pub er_gateway: Option<ErGatewayTable>,
+    /// The VPN gateway written out.
+    #[serde(default)]
+    pub vpn_gateway: Option<VpnGatewayTable>,
+    /// VNets written out: probe endpoints behind the gateways.
+    #[serde(default)]
+    pub vnet: Vec<VnetTable>,
+    /// The internet path written out.
+    #[serde(default)]
+    pub internet: Option<InternetTable>,
+    /// The on-premises site written out: its hosts behind the routers in role `ce` (or the
+    /// `vpn_device` when there is none).
+    #[serde(default)]
+    pub onprem: Option<OnpremTable>,
 }
 
 /// `[audit]`: how `holdtime audit` treats this design.
@@ -663,6 +691,11 @@ pub struct LinkOverride {
     /// The two routers a new link joins.
     #[serde(default)]
     pub ends: Option<[String; 2]>,
+    /// What the new link is (default `link`); the template's kinds (`access`, `core`,
+    /// `azure`, `tunnel`, `internet`, `lan`) may end on Microsoft's routers and have names
+    /// with dots.
+    #[serde(default)]
+    pub kind: Option<crate::topology::SegmentKind>,
     /// One-way propagation delay.
     #[serde(default)]
     pub delay: Option<Duration>,
@@ -740,6 +773,12 @@ pub struct RouterSpec {
     /// under its own name (hosts behind it).
     #[serde(default)]
     pub prefixes: Vec<ipnet::IpNet>,
+    /// What it is (default `router`: one of the user's, none of Azure's rules apply). A
+    /// router in one of the template's roles starts from that role's defaults, and Azure's
+    /// rules apply to it exactly as to the template's (`msee`, `er_gateway`, `vpn_gateway`
+    /// are Microsoft's).
+    #[serde(default)]
+    pub role: Option<crate::topology::Role>,
 }
 
 impl RouterSpec {
@@ -793,6 +832,28 @@ pub struct SessionSpec {
     /// Per end, by router name: its policy on this session.
     #[serde(default)]
     pub policy: BTreeMap<String, EndPolicySpec>,
+    /// What it connects (default `user`); the template's kinds (`peering`, `access`,
+    /// `gateway`, `vpn`, `ibgp`) may end on Microsoft's routers and have names with dots.
+    #[serde(default)]
+    pub kind: Option<crate::topology::SessionKind>,
+    /// The two ends' addresses, in the order of `ends` (default: synthetic ones).
+    #[serde(default)]
+    pub addresses: Option<[std::net::IpAddr; 2]>,
+    /// Per end, by router name: the prefixes it originates into this session (besides its
+    /// sites').
+    #[serde(default)]
+    pub originates: BTreeMap<String, Vec<ipnet::IpNet>>,
+    /// The circuit link and peering it runs on, `CIRCUIT.SIDE.PEERING`
+    /// (`circuit.primary.private`): Azure's provisioning gates apply to it.
+    #[serde(default)]
+    pub peering: Option<String>,
+    /// The VLAN it runs on (circuit sessions).
+    #[serde(default)]
+    pub vlan: Option<u16>,
+    /// The end that listens for the connection (default: the second of `ends`); the other
+    /// connects.
+    #[serde(default)]
+    pub passive: Option<String>,
 }
 
 /// One end's policy on a `[[session]]`.
@@ -1149,4 +1210,161 @@ impl Via {
             Self::None => "none",
         }
     }
+}
+
+/// `[[circuit]]`: an ExpressRoute circuit written out, referring to the routers and links
+/// it is made of.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CircuitTable {
+    /// Unique name, no dots (targets: `NAME`, `NAME.primary`, `NAME.secondary`).
+    pub name: String,
+    /// Bandwidth per link.
+    pub bandwidth: Bandwidth,
+    /// `standard` (default) or `premium`.
+    #[serde(default)]
+    pub sku: Option<Sku>,
+    /// Provider provisioning state (default `Provisioned`).
+    #[serde(default)]
+    pub provider_state: Option<ProviderState>,
+    /// Microsoft `Status` is `Enabled` (default true).
+    #[serde(default)]
+    pub enabled: Option<bool>,
+    /// Connection weight towards the ExpressRoute gateway (default 0).
+    #[serde(default)]
+    pub weight: Option<u32>,
+    /// The primary link.
+    pub primary: CircuitLinkTable,
+    /// The secondary link.
+    pub secondary: CircuitLinkTable,
+    /// Its peerings.
+    #[serde(default)]
+    pub peering: Vec<PeeringTable>,
+}
+
+/// One link of a `[[circuit]]`: the routers and links it is made of, by name.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CircuitLinkTable {
+    /// The CE router (role `ce`).
+    pub ce: String,
+    /// The layer-3 provider's edge (role `pe`), if any.
+    #[serde(default)]
+    pub pe: Option<String>,
+    /// The MSEE (role `msee`).
+    pub msee: String,
+    /// The link from the CE to the provider.
+    pub access: String,
+    /// The link from the provider to the MSEE.
+    pub core: String,
+}
+
+/// `[[circuit.peering]]`: one routing domain of a circuit written out.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PeeringTable {
+    /// `private`, `microsoft` or `public`.
+    pub kind: PeeringKind,
+    /// Primary and secondary /30s.
+    pub subnets: [Ipv4Net; 2],
+    /// Primary and secondary IPv6 /126s.
+    #[serde(default)]
+    pub ipv6_subnets: Option<[Ipv6Net; 2]>,
+    /// VLAN id.
+    pub vlan: u16,
+    /// The customer's ASN on it (default `[onprem] asn`).
+    #[serde(default)]
+    pub peer_asn: Option<u32>,
+    /// MD5 key.
+    #[serde(default)]
+    pub md5: Option<String>,
+    /// Advertised public prefixes state (default `Configured`).
+    #[serde(default)]
+    pub public_prefixes_state: Option<PublicPrefixesState>,
+    /// BGP enabled on the Microsoft side (default true).
+    #[serde(default)]
+    pub enabled: Option<bool>,
+    /// Microsoft peering's route filter: the communities of the services selected
+    /// (`"12076:5010"`).
+    #[serde(default)]
+    pub route_filter: Option<Vec<String>>,
+}
+
+/// `[er_gateway]`: the ExpressRoute gateway written out.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ErGatewayTable {
+    /// Its router (role `er_gateway`).
+    pub router: String,
+    /// Route-programming delay after the MSEEs change their routes (default 60 s).
+    #[serde(default)]
+    pub convergence_delay: Option<TimeSpec>,
+    /// Prefixes towards on-premises per connection: Azure's 1,000, the only value accepted.
+    #[serde(default)]
+    pub max_prefixes_to_onprem: Option<u32>,
+}
+
+/// `[vpn_gateway]`: the VPN gateway and its tunnels written out.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VpnGatewayTable {
+    /// Its router (role `vpn_gateway`).
+    pub router: String,
+    /// The on-premises device (role `vpn_device`).
+    pub device: String,
+    /// `active-standby` (default) or `active-active`.
+    #[serde(default)]
+    pub mode: Option<VpnMode>,
+    /// IKE dead-peer detection timeout (default 45 s).
+    #[serde(default)]
+    pub dpd_timeout: Option<Duration>,
+    /// Planned instance failover time (default 10–15 s).
+    #[serde(default)]
+    pub planned_failover: Option<TimeSpec>,
+    /// Unplanned instance failover time (default 60–90 s).
+    #[serde(default)]
+    pub unplanned_failover: Option<TimeSpec>,
+    /// The tunnel links (kind `tunnel`): one, or one per instance when active-active.
+    pub tunnels: Vec<String>,
+    /// Prefixes accepted from on-premises: Azure's 4,000, the only value accepted.
+    #[serde(default)]
+    pub max_prefixes: Option<u32>,
+}
+
+/// `[[vnet]]`: a VNet written out (a probe endpoint behind the gateways).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VnetTable {
+    /// Unique name.
+    pub name: String,
+    /// Its address space (IPv4 and IPv6).
+    pub prefixes: Vec<ipnet::IpNet>,
+}
+
+/// `[internet]`: the internet path written out.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InternetTable {
+    /// The link (kind `internet`) between the two edges.
+    pub link: String,
+    /// Microsoft's service prefixes (default: the template's).
+    #[serde(default)]
+    pub microsoft_prefixes: Option<Vec<Ipv4Net>>,
+    /// On premises uses one edge for the internet and Microsoft peering (default false).
+    #[serde(default)]
+    pub shares_edge_with_microsoft_peering: Option<bool>,
+}
+
+/// `[onprem]`: the on-premises site written out.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OnpremTable {
+    /// The customer's ASN.
+    pub asn: u32,
+    /// Its private address space (IPv4 and IPv6).
+    #[serde(default)]
+    pub prefixes: Vec<ipnet::IpNet>,
+    /// Its public prefixes (advertised over Microsoft peering).
+    #[serde(default)]
+    pub public_prefixes: Vec<Ipv4Net>,
 }

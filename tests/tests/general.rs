@@ -425,14 +425,16 @@ fn a_vpn_only_site_runs_without_circuit_gateway_or_ce() {
 fn topology_show_prints_the_general_form_of_templates_files_and_labs() {
     let out = holdtime(&["topology", "show", "--expand", "single-ce"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
-    assert!(out.stdout.contains("[[router]]\nname = \"msee1\"\n# role: msee (made by the template, Microsoft's: Azure's rules apply)"));
+    assert!(out.stdout.contains(
+        "[[router]]\nname = \"msee1\"\nrole = \"msee\"  # Microsoft's: Azure's rules apply"
+    ));
     assert!(
         out.stdout
-            .contains("[[session]]\nname = \"circuit.primary.private\"\n# kind: peering")
+            .contains("[[session]]\nname = \"circuit.primary.private\"\nkind = \"peering\"")
     );
     assert!(
         out.stdout
-            .contains("[[site]]\nname = \"onprem\"\nrouters = [\"ce1\"]")
+            .contains("[onprem]\nasn = 65001\nprefixes = [\"10.1.0.0/16\"]")
     );
     // Without --expand a built-in topology prints as the template's own TOML.
     let out = holdtime(&["topology", "show", "single-ce"]);
@@ -445,7 +447,12 @@ fn topology_show_prints_the_general_form_of_templates_files_and_labs() {
         out.stdout
             .contains("[[router]]\nname = \"edge\"\nasn = 65001")
     );
-    assert!(!out.stdout.contains("made by the template"));
+    assert!(!out.stdout.contains("role = "));
+    // ... as a whole scenario, which loads and runs as the file does.
+    assert!(out.stdout.contains("duration = "), "{}", out.stdout);
+    let again = write_temp("lab-general.toml", &out.stdout);
+    let out = holdtime(&["check", "--allow-empty", again.to_str().expect("utf-8")]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
     // Something that is none of these.
     let out = holdtime(&["topology", "show", "no-such-thing"]);
     assert_eq!(out.code, 2);

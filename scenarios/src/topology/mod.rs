@@ -49,7 +49,7 @@ use sim_core::time::Duration;
 
 use crate::units::{Bandwidth, LossModel, TimeSpec};
 
-pub use form::general_form;
+pub use form::{general_form, general_scenario};
 pub use target::{Target, TargetClass};
 
 /// Microsoft's ASN on the MSEEs.

@@ -458,6 +458,43 @@ fn is_simple_name(s: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
+/// What a router of `role` starts from: its configured timers, BFD and `maximum_paths`
+/// (the template's routers, and `[[router]]` tables with a `role`).
+pub(super) fn role_defaults(role: Role) -> (BgpTimers, Option<BfdParams>, u8) {
+    let timers = match role {
+        Role::Msee | Role::ErGateway | Role::VpnGateway => BgpTimers::AZURE,
+        // The customer and provider defaults match Microsoft's (60/180): that is the
+        // "3 × 60 s" the reference scenario is about.
+        Role::Ce | Role::Pe | Role::VpnDevice | Role::Router => BgpTimers {
+            keepalive: None,
+            hold_time: Duration::from_secs(180),
+            connect_retry: Duration::from_secs(120),
+            ..BgpTimers::AZURE
+        },
+    };
+    // Equal-cost paths each role spreads flows over (`maximum_paths`, settable per router
+    // for the customer's routers):
+    // - the ExpressRoute gateway: Azure spreads equal routes per flow over up to four
+    //   circuits, each circuit's two links active-active ("Designing for high
+    //   availability with ExpressRoute"; domain.md), so eight BGP paths;
+    // - a CE: two, the active-active configuration Microsoft asks customers for (both
+    //   links of a circuit carry traffic). That is configured, not a vendor default:
+    //   Cisco IOS-XE (`maximum-paths`, default 1), Junos (`multipath`, off) and BIRD
+    //   (`merge paths`, off) use one path unless told; set `maximum_paths = 1` to model
+    //   such a router;
+    // - an MSEE and a PE: one (each has one link towards the customer per peering);
+    // - the VPN device and the VPN gateway: one, or two for an active-active gateway
+    //   (set after the tunnels are built: Azure sends over both tunnels of an
+    //   active-active gateway, and the device is expected to use both).
+    let (bfd, max_paths) = match role {
+        Role::Msee => (Some(BfdParams::MSEE), 1),
+        Role::ErGateway => (None, 8),
+        Role::Ce => (None, 2),
+        Role::Pe | Role::VpnDevice | Role::VpnGateway | Role::Router => (None, 1),
+    };
+    (timers, bfd, max_paths)
+}
+
 struct Builder {
     topo: Topology,
     /// Synthetic /30s handed out so far (CE–PE access sessions).
@@ -466,37 +503,7 @@ struct Builder {
 
 impl Builder {
     fn router(&mut self, name: String, role: Role, asn: u32, id: Ipv4Addr) -> RouterIx {
-        let timers = match role {
-            Role::Msee | Role::ErGateway | Role::VpnGateway => BgpTimers::AZURE,
-            // The customer and provider defaults match Microsoft's (60/180): that is the
-            // "3 × 60 s" the reference scenario is about.
-            Role::Ce | Role::Pe | Role::VpnDevice | Role::Router => BgpTimers {
-                keepalive: None,
-                hold_time: Duration::from_secs(180),
-                connect_retry: Duration::from_secs(120),
-                ..BgpTimers::AZURE
-            },
-        };
-        // Equal-cost paths each role spreads flows over (`maximum_paths`, settable per router
-        // for the customer's routers):
-        // - the ExpressRoute gateway: Azure spreads equal routes per flow over up to four
-        //   circuits, each circuit's two links active-active ("Designing for high
-        //   availability with ExpressRoute"; domain.md), so eight BGP paths;
-        // - a CE: two, the active-active configuration Microsoft asks customers for (both
-        //   links of a circuit carry traffic). That is configured, not a vendor default:
-        //   Cisco IOS-XE (`maximum-paths`, default 1), Junos (`multipath`, off) and BIRD
-        //   (`merge paths`, off) use one path unless told; set `maximum_paths = 1` to model
-        //   such a router;
-        // - an MSEE and a PE: one (each has one link towards the customer per peering);
-        // - the VPN device and the VPN gateway: one, or two for an active-active gateway
-        //   (set after the tunnels are built: Azure sends over both tunnels of an
-        //   active-active gateway, and the device is expected to use both).
-        let (bfd, max_paths) = match role {
-            Role::Msee => (Some(BfdParams::MSEE), 1),
-            Role::ErGateway => (None, 8),
-            Role::Ce => (None, 2),
-            Role::Pe | Role::VpnDevice | Role::VpnGateway | Role::Router => (None, 1),
-        };
+        let (timers, bfd, max_paths) = role_defaults(role);
         self.topo.routers.push(Router {
             name,
             role,
@@ -1149,7 +1156,7 @@ impl Builder {
 }
 
 /// A standard community written `ASN:value` (both 16 bits).
-fn parse_community(text: &str) -> Option<u32> {
+pub(super) fn parse_community(text: &str) -> Option<u32> {
     let (asn, value) = text.split_once(':')?;
     let asn: u16 = asn.parse().ok()?;
     let value: u16 = value.parse().ok()?;

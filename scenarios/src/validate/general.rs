@@ -8,8 +8,11 @@
 //! are what the file says, bounded only by the RFCs (hold 0 or ≥ 3 s, RFC 4271 §4.2; a BFD
 //! multiplier ≥ 1, RFC 5880 §4.1), never by Azure's floors, which apply to the routers the
 //! template makes in Microsoft's roles and to the sessions towards them. A session of the
-//! general form may therefore not end on one of Microsoft's routers: that would take Azure's
-//! rules away from a session Azure runs.
+//! general form may therefore not end on one of Microsoft's routers unless it is of one of the
+//! template's kinds (`kind = "peering"`, ...), whose rules then apply: a `user` session there
+//! would take Azure's rules away from a session Azure runs. A `[[router]]` with a `role`, a
+//! `[[link]]` or `[[session]]` with a `kind`, and the other parts of the template written out
+//! are `written.rs`'s.
 //!
 //! Defaults, each the plain choice a lab's configuration would start from:
 //!
@@ -95,10 +98,25 @@ impl Validator {
 
     /// A new name must be simple and not name anything that exists.
     fn fresh_name(&mut self, topo: &Topology, name: &str, path: &KeyPath) -> bool {
+        self.fresh_name_as(topo, name, path, false)
+    }
+
+    /// [`Self::fresh_name`]; a link or session of one of the template's kinds (`template`)
+    /// may also have dots in its name (`circuit.primary.access`) and be called `internet`.
+    pub(super) fn fresh_name_as(
+        &mut self,
+        topo: &Topology,
+        name: &str,
+        path: &KeyPath,
+        template: bool,
+    ) -> bool {
         let simple = !name.is_empty()
-            && name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+            && !name.starts_with('.')
+            && !name.ends_with('.')
+            && !name.contains("..")
+            && name.chars().all(|c| {
+                c.is_ascii_alphanumeric() || c == '-' || c == '_' || (template && c == '.')
+            });
         if !simple {
             self.error(
                 Diagnostic::error(path.clone(), format!("`{name}` is not a usable name")).expected(
@@ -107,10 +125,13 @@ impl Validator {
             );
             return false;
         }
-        let taken = topo.resolve(name).is_some()
+        // `internet` always names the internet path; the template's link of that name is it.
+        let internet = template && name == "internet";
+        let taken = (topo.resolve(name).is_some() && !internet)
             || topo.sites.iter().any(|s| s.name == name)
             || topo.vnets.iter().any(|v| v.name == name)
-            || ["onprem", "microsoft", "internet"].contains(&name);
+            || ["onprem", "microsoft"].contains(&name)
+            || (name == "internet" && !internet);
         if taken {
             self.error(
                 Diagnostic::error(path.clone(), format!("the name `{name}` is already used"))
@@ -154,26 +175,39 @@ impl Validator {
                 .or_else(|| global.as_ref().and_then(|g| g.profile))
                 .unwrap_or(Profile::Rfc4271);
             let n = topo.routers.len();
+            let role = r.role.unwrap_or(Role::Router);
+            let (timers, base_bfd, max_paths) = if role == Role::Router {
+                (profile_timers(profile), None, 1)
+            } else {
+                // A router in one of the template's roles starts where the template's do.
+                super::build::role_defaults(role)
+            };
             let mut router = Router {
                 name: r.name.clone(),
-                role: Role::Router,
+                role,
                 asn: r.asn,
                 router_id: r.router_id.unwrap_or_else(|| {
                     let k = u32::try_from(n).unwrap_or(0);
                     Ipv4Addr::from(u32::from(Ipv4Addr::new(10, 254, 0, 1)).wrapping_add(k))
                 }),
                 profile,
-                timers: profile_timers(profile),
-                bfd: None,
-                max_paths: 1,
+                timers,
+                bfd: base_bfd,
+                max_paths,
             };
-            if let Some(g) = &global {
+            // `[bgp]`'s keys reach the routers they reach in the template (its customer edges)
+            // and the general form's; never Microsoft's, whose timers are fixed.
+            let takes_global = matches!(role, Role::Router | Role::Ce | Role::Pe);
+            if let Some(g) = &global
+                && takes_global
+            {
                 super::overrides::apply_bgp(&mut router, g);
             }
             super::overrides::apply_bgp(&mut router, &own);
             let global_bfd = spec.bfd.as_ref().filter(|b| b.enabled == Some(true));
             router.bfd = match (&r.bfd, global_bfd) {
-                (Some(b), _) if b.enabled != Some(false) => Some(BfdParams {
+                (Some(b), _) if b.enabled == Some(false) => None,
+                (Some(b), _) => Some(BfdParams {
                     interval: b
                         .interval
                         .or_else(|| global_bfd.and_then(|g| g.interval))
@@ -183,11 +217,11 @@ impl Validator {
                         .or_else(|| global_bfd.and_then(|g| g.multiplier))
                         .unwrap_or(BfdParams::MSEE.multiplier),
                 }),
-                (None, Some(g)) => Some(BfdParams {
+                (None, Some(g)) if takes_global => Some(BfdParams {
                     interval: g.interval.unwrap_or(BfdParams::MSEE.interval),
                     multiplier: g.multiplier.unwrap_or(BfdParams::MSEE.multiplier),
                 }),
-                _ => None,
+                (None, _) => base_bfd,
             };
             if let Some(h) = r.hold_time
                 && r.keepalive.is_none()
@@ -234,6 +268,18 @@ impl Validator {
     /// A router by name, as a session or link end: one of the general form's, or a customer
     /// router the template made; Microsoft's are refused with the reason.
     fn end_router(&mut self, topo: &Topology, name: &str, path: &KeyPath) -> Option<RouterIx> {
+        self.end_router_as(topo, name, path, false)
+    }
+
+    /// [`Self::end_router`]; a link or session of one of the template's kinds (`template`)
+    /// may end on Microsoft's routers (Azure's rules follow the kind).
+    fn end_router_as(
+        &mut self,
+        topo: &Topology,
+        name: &str,
+        path: &KeyPath,
+        template: bool,
+    ) -> Option<RouterIx> {
         let Some(ix) = topo.router(name) else {
             self.error(
                 Diagnostic::error(path.clone(), format!("unknown router `{name}`"))
@@ -242,7 +288,7 @@ impl Validator {
             return None;
         };
         let role = topo.routers.get(ix.0).map(|r| r.role)?;
-        if role.is_azure() {
+        if role.is_azure() && !template {
             self.error(
                 Diagnostic::error(path.clone(), format!("`{name}` is Microsoft's router"))
                     .expected("a router of your own ([[router]]) or a customer router of the template (ce*, pe*, vpn1)")
@@ -276,11 +322,13 @@ impl Validator {
                 );
                 continue;
             };
-            if !self.fresh_name(topo, name, &path.key("name")) {
+            let kind = l.kind.unwrap_or(SegmentKind::Link);
+            let template = kind != SegmentKind::Link;
+            if !self.fresh_name_as(topo, name, &path.key("name"), template) {
                 continue;
             }
-            let a = self.end_router(topo, &ends[0], &path.key("ends").index(0));
-            let b = self.end_router(topo, &ends[1], &path.key("ends").index(1));
+            let a = self.link_end(topo, spec, &ends[0], &path.key("ends").index(0), template);
+            let b = self.link_end(topo, spec, &ends[1], &path.key("ends").index(1), template);
             let (Some(a), Some(b)) = (a, b) else { continue };
             if a == b {
                 self.error(
@@ -291,8 +339,8 @@ impl Validator {
             }
             topo.segments.push(Segment {
                 name: name.clone(),
-                kind: SegmentKind::Link,
-                ends: [Node::Router(a), Node::Router(b)],
+                kind,
+                ends: [a, b],
                 props: LinkProps {
                     delay: l.delay.unwrap_or(LINK_DELAY),
                     jitter: l.jitter.unwrap_or(Duration::ZERO),
@@ -301,6 +349,22 @@ impl Validator {
                 },
             });
         }
+    }
+
+    /// A link's end: a router, or one of the file's `devices`.
+    fn link_end(
+        &mut self,
+        topo: &Topology,
+        spec: &ScenarioSpec,
+        name: &str,
+        path: &KeyPath,
+        template: bool,
+    ) -> Option<Node> {
+        if topo.router(name).is_none() && spec.devices.iter().any(|d| d == name) {
+            return Some(Node::Transit(name.to_owned()));
+        }
+        self.end_router_as(topo, name, path, template)
+            .map(Node::Router)
     }
 
     /// The links a session crosses, checked to lead from its first end to its second.
@@ -418,8 +482,10 @@ impl Validator {
             .any(|p| matches!(p, IpNet::V6(_)));
         for (i, s) in spec.session.iter().enumerate() {
             let path = root().key("session").index(i);
-            let a = self.end_router(topo, &s.ends[0], &path.key("ends").index(0));
-            let b = self.end_router(topo, &s.ends[1], &path.key("ends").index(1));
+            let kind = s.kind.unwrap_or(SessionKind::User);
+            let template = kind != SessionKind::User;
+            let a = self.end_router_as(topo, &s.ends[0], &path.key("ends").index(0), template);
+            let b = self.end_router_as(topo, &s.ends[1], &path.key("ends").index(1), template);
             let (Some(a), Some(b)) = (a, b) else { continue };
             if a == b {
                 self.error(
@@ -431,8 +497,37 @@ impl Validator {
                 );
                 continue;
             }
-            let Some(segments) = self.session_path(topo, s, [a, b], &path) else {
+            let Some(mut segments) = self.session_path(topo, s, [a, b], &path) else {
                 continue;
+            };
+            // `passive` names the end that listens; the end that connects is end 0 of the
+            // session (the simulator opens connections from end 0).
+            let listens_first = match &s.passive {
+                None => false,
+                Some(p) if *p == s.ends[1] => false,
+                Some(p) if *p == s.ends[0] && !template => true,
+                Some(p) => {
+                    let (message, expected) = if *p == s.ends[0] {
+                        (
+                            format!("`{p}` listening on a session of the template's kind"),
+                            format!(
+                                "`{}`: the customer's end connects, as the template's sessions do (and as Azure's rules read them)",
+                                s.ends[1]
+                            ),
+                        )
+                    } else {
+                        (
+                            format!("`{p}` is not an end of this session"),
+                            "one of `ends`".to_owned(),
+                        )
+                    };
+                    self.error(
+                        Diagnostic::error(path.key("passive"), message)
+                            .expected(expected)
+                            .allowed(s.ends.iter().cloned()),
+                    );
+                    continue;
+                }
             };
             let name = match (&s.name, &s.link, segments.as_slice()) {
                 (Some(n), _, _) => n.clone(),
@@ -443,7 +538,7 @@ impl Validator {
             // A session named after its link shares the link's name: faults on that name
             // mean the link (a segment), `session` expectations the session.
             let reuses_link = s.name.is_none() && topo.segment(&name).is_some();
-            if !reuses_link && !self.fresh_name(topo, &name, &path.key("name")) {
+            if !reuses_link && !self.fresh_name_as(topo, &name, &path.key("name"), template) {
                 continue;
             }
             if topo.sessions.iter().any(|x| x.name == name) {
@@ -453,32 +548,37 @@ impl Validator {
                 );
                 continue;
             }
-            for key in s.policy.keys() {
+            for (table, key) in s
+                .policy
+                .keys()
+                .map(|k| ("policy", k))
+                .chain(s.originates.keys().map(|k| ("originates", k)))
+            {
                 if key != &s.ends[0] && key != &s.ends[1] {
                     self.error(
                         Diagnostic::error(
-                            path.key("policy").key(key),
+                            path.key(table).key(key),
                             format!("`{key}` is not an end of this session"),
                         )
                         .allowed(s.ends.iter().cloned()),
                     );
                 }
             }
-            let families = s.families.as_ref().map_or(
-                if any_v6 {
-                    Families::Both
-                } else {
-                    Families::Ipv4
-                },
-                |f| match (
+            let written_families = s.families.as_ref().map(|f| {
+                match (
                     f.contains(&AddressFamily::Ipv4),
                     f.contains(&AddressFamily::Ipv6),
                 ) {
                     (true, true) => Families::Both,
                     (false, true) => Families::Ipv6,
                     _ => Families::Ipv4,
-                },
-            );
+                }
+            });
+            let families = written_families.unwrap_or(if any_v6 {
+                Families::Both
+            } else {
+                Families::Ipv4
+            });
             if s.families.as_ref().is_some_and(Vec::is_empty) {
                 self.error(
                     Diagnostic::error(path.key("families"), "no address family")
@@ -504,7 +604,9 @@ impl Validator {
             }
             let k = u32::try_from(topo.sessions.len()).unwrap_or(0);
             let addr = |end: u32| -> IpAddr {
-                if families == Families::Ipv6 {
+                if let Some(written) = s.addresses {
+                    written[usize::try_from(end).unwrap_or(0).min(1)]
+                } else if families == Families::Ipv6 {
                     IpAddr::V6(Ipv6Addr::new(
                         0xfd00,
                         0,
@@ -537,7 +639,11 @@ impl Validator {
                     weight: p.weight,
                     max_prefixes: p.max_prefixes,
                     prepend: p.prepend.unwrap_or(0),
-                    announces: Vec::new(),
+                    announces: s
+                        .originates
+                        .get(topo.router_name(r))
+                        .cloned()
+                        .unwrap_or_default(),
                     policy: EndPolicy {
                         med: p.med,
                         import: p.import,
@@ -566,17 +672,27 @@ impl Validator {
                     );
                 }
             }
-            let ends = [end(a, 0), end(b, 1)];
+            let mut ends = [end(a, 0), end(b, 1)];
+            if listens_first {
+                ends.swap(0, 1);
+                segments.reverse();
+            }
             topo.sessions.push(Session {
                 name,
-                kind: SessionKind::User,
+                kind,
                 ends,
                 on: None,
                 path: segments,
-                vlan: None,
+                vlan: s.vlan,
                 md5: s.md5.clone(),
                 bfd: s.bfd,
-                families: Some(families),
+                // The template's sessions carry the families of their addresses unless the
+                // file names them.
+                families: if template {
+                    written_families
+                } else {
+                    Some(families)
+                },
             });
         }
     }

@@ -40,6 +40,7 @@ mod expect;
 mod faults;
 mod general;
 mod overrides;
+mod written;
 
 pub use build::{BUILTIN_TOPOLOGIES, build, builtin_source};
 
@@ -97,10 +98,12 @@ impl Validator {
             }
             None => general::empty_topology(),
         };
+        self.written_spaces(spec, &mut topo);
         let written = address::Written::of(&topo);
         self.prefixes(spec, &mut topo);
         self.address_spaces(spec, &topo, &written);
         self.general(spec, &mut topo);
+        self.written_parts(spec, &mut topo);
         self.bgp(spec, &mut topo);
         self.bfd(spec, &mut topo);
         let tcp = self.tcp(spec);

@@ -39,8 +39,11 @@ impl Validator {
         };
         for r in &mut topo.routers {
             // The edge routers facing Azure; the VPN device is set only by name, since its
-            // session with the gateway cannot use shorter timers anyway.
-            if matches!(r.role, Role::Ce | Role::Pe) {
+            // session with the gateway cannot use shorter timers anyway. A `[[router]]` took
+            // these keys before its own when it was made.
+            if matches!(r.role, Role::Ce | Role::Pe)
+                && !spec.router.iter().any(|x| x.name == r.name)
+            {
                 apply_bgp(r, &global);
             }
         }
@@ -280,7 +283,10 @@ impl Validator {
         };
         self.check_bfd_values(&global, &path);
         for r in &mut topo.routers {
-            if matches!(r.role, Role::Ce | Role::Pe) {
+            // A `[[router]]` took these keys before its own when it was made.
+            if matches!(r.role, Role::Ce | Role::Pe)
+                && !spec.router.iter().any(|x| x.name == r.name)
+            {
                 apply_bfd(r, &global);
             }
         }
@@ -420,7 +426,9 @@ impl Validator {
                     SessionKind::Access => true,
                     _ => false,
                 };
-                if ce_end_learns_from_azure {
+                // A session written out with its own `local_pref` keeps it (the template's
+                // have none yet).
+                if ce_end_learns_from_azure && s.ends[0].local_pref.is_none() {
                     s.ends[0].local_pref = Some(lp);
                 }
             }
@@ -683,8 +691,14 @@ impl Validator {
             }
             if let Some(gate) = topo.session_gate(SessionIx(si)) {
                 // Point at the key that sets the state when the file has it.
-                let mut path = root().key("topology");
-                if let (true, Some((c, _, kind))) = (custom, s.on) {
+                // A circuit written out (`[[circuit]]`) sits at the top level.
+                let written = spec.topology.is_none() && !spec.circuit.is_empty();
+                let mut path = if written {
+                    root()
+                } else {
+                    root().key("topology")
+                };
+                if let (true, Some((c, _, kind))) = (custom || written, s.on) {
                     let circuit = path.key("circuit").index(c.0);
                     let peering_ix = topo
                         .circuits
@@ -803,6 +817,20 @@ fn apply_bfd(r: &mut topology::Router, o: &BfdRouterOverride) {
 /// Where a router's timer `key` was set: its `[bgp.router.NAME]` entry if that sets it, else
 /// the global `[bgp]` key, else the topology (the built-in default).
 fn timer_key_path(spec: &ScenarioSpec, router: &str, key: &str) -> KeyPath {
+    // A `[[router]]` that writes the key itself (a router of the general form, or one in a
+    // template's role written out).
+    if let Some(i) = spec.router.iter().position(|r| r.name == router) {
+        let r = &spec.router[i];
+        let at = root().key("router").index(i);
+        let own = match key {
+            "hold_time" => r.hold_time.is_some(),
+            "keepalive" => r.keepalive.is_some(),
+            _ => false,
+        };
+        if own || spec.bgp.is_none() {
+            return if own { at.key(key) } else { at };
+        }
+    }
     let Some(bgp) = &spec.bgp else {
         return root().key("topology");
     };
@@ -827,6 +855,14 @@ fn timer_key_path(spec: &ScenarioSpec, router: &str, key: &str) -> KeyPath {
 
 /// Where a router's BFD interval was set.
 fn bfd_key_path(spec: &ScenarioSpec, router: &str) -> KeyPath {
+    if let Some(i) = spec.router.iter().position(|r| r.name == router)
+        && spec.router[i]
+            .bfd
+            .as_ref()
+            .is_some_and(|b| b.interval.is_some())
+    {
+        return root().key("router").index(i).key("bfd").key("interval");
+    }
     let Some(bfd) = &spec.bfd else {
         return root().key("topology");
     };

@@ -1,0 +1,639 @@
+//! The ExpressRoute template's parts written out: what `holdtime topology show --expand`
+//! prints, so that any network the template makes can be read back as a file of the general
+//! form and run to the same report.
+//!
+//! Beside `[[router]]`, `[[link]]`, `[[session]]` and `[[site]]` (with `role`, `kind`,
+//! `addresses`, `originates`, `peering`, `vlan`, handled in `general.rs`), a file may write:
+//!
+//! - `network`: the network's name in reports;
+//! - `devices`: the nodes that are not BGP speakers and may end a link (a provider's switch,
+//!   the on-premises LAN, the two edges of the internet);
+//! - `[onprem]`: the customer's ASN and the on-premises address space (hosts behind the
+//!   routers in role `ce`, or the `vpn_device`);
+//! - `[[vnet]]`: the VNets behind the gateways;
+//! - `[[circuit]]` with its `primary`/`secondary` links (CE, PE, MSEE, access and core links
+//!   by name) and `[[circuit.peering]]` tables: Azure's provisioning gates;
+//! - `[er_gateway]`, `[vpn_gateway]`, `[internet]`.
+//!
+//! Azure's rules apply to the routers written in Microsoft's roles exactly as to the
+//! template's: their timers are Microsoft's fixed 60 s / 180 s, the MSEE's BFD is 300 ms × 3
+//! (it may be slower, never faster), their ASNs are Microsoft's, the customer's routers may
+//! not use a reserved ASN, and the prefix limits on their session ends are Azure's (written
+//! or not). The session-level rules (the 3 s / 10 s floor towards an MSEE, the BFD floor,
+//! the VPN gateway's fixed hold) follow the sessions' kinds, in `overrides.rs`, as for the
+//! template.
+
+use std::net::IpAddr;
+
+use ipnet::IpNet;
+use sim_core::time::Duration;
+
+use super::{Validator, root};
+use crate::diag::{Diagnostic, KeyPath};
+use crate::spec::{CircuitLinkTable, ScenarioSpec};
+use crate::topology::{
+    self, AZURE_GATEWAY_ASN, BgpTimers, Circuit, CircuitLink, ErGateway, Internet, LinkSide,
+    MICROSOFT_ASN, MSEE_BFD_MIN_INTERVAL, Peering, PeeringKind, ProviderKind, ProviderState,
+    PublicPrefixesState, Role, RouterIx, SegmentIx, SessionKind, Sku, Topology, Vnet, VpnGateway,
+    VpnMode,
+};
+use crate::units::TimeSpec;
+
+/// The top-level keys that write out what the template makes; refused beside `topology`.
+fn written_keys(spec: &ScenarioSpec) -> Vec<&'static str> {
+    let mut keys = Vec::new();
+    if spec.network.is_some() {
+        keys.push("network");
+    }
+    if !spec.circuit.is_empty() {
+        keys.push("circuit");
+    }
+    if spec.er_gateway.is_some() {
+        keys.push("er_gateway");
+    }
+    if spec.vpn_gateway.is_some() {
+        keys.push("vpn_gateway");
+    }
+    if !spec.vnet.is_empty() {
+        keys.push("vnet");
+    }
+    if spec.internet.is_some() {
+        keys.push("internet");
+    }
+    if spec.onprem.is_some() {
+        keys.push("onprem");
+    }
+    keys
+}
+
+impl Validator {
+    /// Before the routers: the network's name, on premises and the VNets (so that the
+    /// address-space checks see them as they see the template's).
+    pub(super) fn written_spaces(&mut self, spec: &ScenarioSpec, topo: &mut Topology) {
+        if spec.topology.is_some() {
+            for key in written_keys(spec) {
+                self.error(
+                    Diagnostic::error(
+                        root().key(key),
+                        format!("`{key}` beside `topology`: the template makes that part"),
+                    )
+                    .expected("either `topology` (the template) or the network written out without it (what `holdtime topology show --expand` prints)"),
+                );
+            }
+            return;
+        }
+        if let Some(name) = &spec.network {
+            if name.trim().is_empty() {
+                self.error(
+                    Diagnostic::error(root().key("network"), "the network's name is empty")
+                        .expected("a short name (reports show it)"),
+                );
+            } else {
+                topo.name.clone_from(name);
+            }
+        }
+        if let Some(o) = &spec.onprem {
+            let path = root().key("onprem");
+            super::build::check_customer_asn(o.asn, &path.key("asn"), &mut self.diags);
+            topo.customer_asn = o.asn;
+            for p in &o.prefixes {
+                match p {
+                    IpNet::V4(n) => topo.onprem_prefixes.push(*n),
+                    IpNet::V6(n) => topo.onprem_ipv6_prefixes.push(*n),
+                }
+            }
+            topo.public_prefixes.clone_from(&o.public_prefixes);
+        }
+        for (i, v) in spec.vnet.iter().enumerate() {
+            let path = root().key("vnet").index(i);
+            if !self.fresh_name_as(topo, &v.name, &path.key("name"), false) {
+                continue;
+            }
+            if v.prefixes.is_empty() {
+                self.error(
+                    Diagnostic::error(path.key("prefixes"), "a VNet without addresses")
+                        .expected("its address space, e.g. [\"10.10.0.0/16\"]"),
+                );
+                continue;
+            }
+            let mut vnet = Vnet {
+                name: v.name.clone(),
+                prefixes: Vec::new(),
+                ipv6_prefixes: Vec::new(),
+            };
+            for p in &v.prefixes {
+                match p {
+                    IpNet::V4(n) => vnet.prefixes.push(*n),
+                    IpNet::V6(n) => vnet.ipv6_prefixes.push(*n),
+                }
+            }
+            topo.vnets.push(vnet);
+        }
+    }
+
+    /// After the general form's routers, links and sessions: the devices, circuits,
+    /// gateways and the internet path, and Azure's rules on the routers written in its roles.
+    pub(super) fn written_parts(&mut self, spec: &ScenarioSpec, topo: &mut Topology) {
+        self.devices(spec, topo);
+        self.roles(spec, topo);
+        if spec.topology.is_some() {
+            return;
+        }
+        for (i, c) in spec.circuit.iter().enumerate() {
+            self.circuit(i, c, topo);
+        }
+        self.session_peerings(spec, topo);
+        self.er_gateway(spec, topo);
+        self.vpn_gateway(spec, topo);
+        if let Some(net) = &spec.internet {
+            let path = root().key("internet");
+            if let Some(segment) = self.segment_named(topo, &net.link, &path.key("link")) {
+                topo.internet = Some(Internet {
+                    segment,
+                    microsoft_prefixes: net.microsoft_prefixes.clone().unwrap_or_else(|| {
+                        topology::MICROSOFT_SERVICES
+                            .iter()
+                            .filter_map(|s| s.prefix.parse().ok())
+                            .collect()
+                    }),
+                    shares_edge_with_microsoft_peering: net
+                        .shares_edge_with_microsoft_peering
+                        .unwrap_or(false),
+                });
+            }
+        }
+        if topo.routers.iter().any(|r| r.role == Role::Pe) {
+            topo.provider = ProviderKind::Layer3;
+        }
+        self.azure_prefix_limits(spec, topo);
+    }
+
+    fn devices(&mut self, spec: &ScenarioSpec, topo: &Topology) {
+        for (i, d) in spec.devices.iter().enumerate() {
+            let path = root().key("devices").index(i);
+            let simple = !d.is_empty()
+                && d.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+            if !simple {
+                self.error(
+                    Diagnostic::error(path, format!("`{d}` is not a usable device name"))
+                        .expected("letters, digits, `-`, `_` and `.`"),
+                );
+            } else if topo.router(d).is_some() || spec.devices[..i].contains(d) {
+                self.error(
+                    Diagnostic::error(path, format!("the name `{d}` is already used"))
+                        .expected("a name no router or other device has"),
+                );
+            }
+        }
+    }
+
+    /// Azure's rules on the routers a `[[router]]` puts in one of the template's roles.
+    fn roles(&mut self, spec: &ScenarioSpec, topo: &Topology) {
+        for (i, r) in spec.router.iter().enumerate() {
+            let Some(role) = r.role else { continue };
+            if topo.router(&r.name).is_none() {
+                continue;
+            }
+            let path = root().key("router").index(i);
+            match role {
+                Role::Ce | Role::Pe | Role::VpnDevice => {
+                    super::build::check_customer_asn(r.asn, &path.key("asn"), &mut self.diags);
+                }
+                Role::Msee if r.asn != MICROSOFT_ASN => {
+                    self.not_microsofts_asn(r.asn, MICROSOFT_ASN, &path)
+                }
+                Role::ErGateway if r.asn != AZURE_GATEWAY_ASN => {
+                    self.not_microsofts_asn(r.asn, AZURE_GATEWAY_ASN, &path);
+                }
+                Role::Msee | Role::ErGateway | Role::VpnGateway | Role::Router => {}
+            }
+            if role == Role::VpnDevice && r.bfd.as_ref().is_some_and(|b| b.enabled != Some(false)) {
+                self.error(
+                    Diagnostic::error(path.key("bfd"), format!("BFD on `{}`, whose session is with the VPN gateway", r.name))
+                        .expected("no `bfd`")
+                        .note("the Azure VPN gateway does not support BFD (domain.md); its session relies on the 60/180 s timers and IKE dead-peer detection"),
+                );
+            }
+            if !role.is_azure() {
+                continue;
+            }
+            for (key, written, azure) in [
+                ("hold_time", r.hold_time, Some(BgpTimers::AZURE.hold_time)),
+                ("keepalive", r.keepalive, BgpTimers::AZURE.keepalive),
+                (
+                    "connect_retry",
+                    r.connect_retry,
+                    Some(BgpTimers::AZURE.connect_retry),
+                ),
+            ] {
+                if let (Some(w), Some(a)) = (written, azure)
+                    && w != a
+                {
+                    self.error(
+                        Diagnostic::error(path.key(key), format!("`{}` is Microsoft's router: its {key} is {a}, not {w}", r.name))
+                            .expected(format!("{a}, or no `{key}`"))
+                            .note("Microsoft's timers on the MSEEs and gateways are fixed at keepalive 60 s and hold 180 s; a customer changes their own side (domain.md)"),
+                    );
+                }
+            }
+            if role == Role::Msee && r.bfd.as_ref().is_some_and(|b| b.enabled == Some(false)) {
+                self.error(
+                    Diagnostic::error(path.key("bfd").key("enabled"), format!("BFD on `{}`, an MSEE, cannot be turned off", r.name))
+                        .expected("no `enabled = false`")
+                        .note("BFD is on by default on the MSEE for private and Microsoft peering; disable it on your router instead"),
+                );
+            }
+            if let Some(b) = &r.bfd
+                && b.enabled != Some(false)
+            {
+                if role != Role::Msee {
+                    self.error(
+                        Diagnostic::error(
+                            path.key("bfd"),
+                            format!("BFD on `{}`, an Azure gateway", r.name),
+                        )
+                        .expected("no `bfd`: only the MSEEs run BFD")
+                        .note("the ExpressRoute and VPN gateways do not run BFD (domain.md)"),
+                    );
+                } else if b.interval.is_some_and(|x| x < MSEE_BFD_MIN_INTERVAL) {
+                    self.error(
+                        Diagnostic::error(path.key("bfd").key("interval"), format!("BFD interval on `{}` below the MSEE's 300ms", r.name))
+                            .expected("300ms or slower")
+                            .note("the MSEE's BFD interval is 300 ms and \"a customer may ask for slower, never faster\""),
+                    );
+                }
+            }
+        }
+    }
+
+    fn not_microsofts_asn(&mut self, asn: u32, want: u32, path: &KeyPath) {
+        self.error(
+            Diagnostic::error(
+                path.key("asn"),
+                format!("AS {asn} in one of Microsoft's roles"),
+            )
+            .expected(format!("{want} (Microsoft's ASN for this role)")),
+        );
+    }
+
+    fn router_in_role(
+        &mut self,
+        topo: &Topology,
+        name: &str,
+        role: Role,
+        path: &KeyPath,
+    ) -> Option<RouterIx> {
+        let Some(ix) = topo.router(name) else {
+            self.error(
+                Diagnostic::error(path.clone(), format!("unknown router `{name}`")).allowed(
+                    topo.routers
+                        .iter()
+                        .filter(|r| r.role == role)
+                        .map(|r| r.name.clone()),
+                ),
+            );
+            return None;
+        };
+        let has = topo.routers.get(ix.0).map(|r| r.role);
+        if has != Some(role) {
+            self.error(
+                Diagnostic::error(
+                    path.clone(),
+                    format!("`{name}` is not in role `{}`", role.name()),
+                )
+                .expected(format!("a router with role = \"{}\"", role.name())),
+            );
+            return None;
+        }
+        Some(ix)
+    }
+
+    fn segment_named(&mut self, topo: &Topology, name: &str, path: &KeyPath) -> Option<SegmentIx> {
+        let found = topo.segment(name);
+        if found.is_none() {
+            self.error(
+                Diagnostic::error(path.clone(), format!("unknown link `{name}`"))
+                    .allowed(topo.segments.iter().map(|g| g.name.clone())),
+            );
+        }
+        found
+    }
+
+    fn circuit(&mut self, i: usize, c: &crate::spec::CircuitTable, topo: &mut Topology) {
+        let path = root().key("circuit").index(i);
+        if !self.fresh_name_as(topo, &c.name, &path.key("name"), false) {
+            return;
+        }
+        // Its links are targets too (`NAME.primary`, `NAME.secondary`).
+        if let Some(taken) = LinkSide::BOTH
+            .into_iter()
+            .map(|side| format!("{}.{}", c.name, side.name()))
+            .find(|n| topo.resolve(n).is_some())
+        {
+            self.error(
+                Diagnostic::error(path.key("name"), format!("`{taken}`, the name of this circuit's link, is already used"))
+                    .expected("a circuit name whose `NAME.primary` and `NAME.secondary` no link or session has"),
+            );
+            return;
+        }
+        if topo.circuits.len() >= topology::MAX_CIRCUITS {
+            self.error(
+                Diagnostic::error(
+                    path,
+                    format!("more than {} circuits", topology::MAX_CIRCUITS),
+                )
+                .expected("at most 4 circuits (a VNet spreads traffic over up to four)"),
+            );
+            return;
+        }
+        let link = |v: &mut Self, side: LinkSide, l: &CircuitLinkTable, topo: &Topology| {
+            let at = path.key(side.name());
+            let ce = v.router_in_role(topo, &l.ce, Role::Ce, &at.key("ce"));
+            let pe =
+                l.pe.as_ref()
+                    .map(|pe| v.router_in_role(topo, pe, Role::Pe, &at.key("pe")));
+            let msee = v.router_in_role(topo, &l.msee, Role::Msee, &at.key("msee"));
+            let access = v.segment_named(topo, &l.access, &at.key("access"));
+            let core = v.segment_named(topo, &l.core, &at.key("core"));
+            Some(CircuitLink {
+                side,
+                ce: ce?,
+                pe: match pe {
+                    Some(p) => Some(p?),
+                    None => None,
+                },
+                msee: msee?,
+                access: access?,
+                core: core?,
+            })
+        };
+        let primary = link(self, LinkSide::Primary, &c.primary, topo);
+        let secondary = link(self, LinkSide::Secondary, &c.secondary, topo);
+        let mut peerings: Vec<Peering> = Vec::new();
+        for (k, p) in c.peering.iter().enumerate() {
+            if peerings.iter().any(|q| q.kind == p.kind) {
+                self.error(
+                    Diagnostic::error(
+                        path.key("peering").index(k).key("kind"),
+                        format!("a second {} peering", p.kind.name()),
+                    )
+                    .expected("one peering of each kind per circuit"),
+                );
+                continue;
+            }
+            peerings.push(Peering {
+                kind: p.kind,
+                subnets: p.subnets,
+                ipv6_subnets: p.ipv6_subnets,
+                vlan: p.vlan,
+                peer_asn: p.peer_asn.unwrap_or(topo.customer_asn),
+                md5: p.md5.clone(),
+                public_prefixes_state: p
+                    .public_prefixes_state
+                    .unwrap_or(PublicPrefixesState::Configured),
+                enabled: p.enabled.unwrap_or(true),
+                route_filter: p.route_filter.as_ref().map(|f| {
+                    f.iter()
+                        .enumerate()
+                        .filter_map(|(n, c)| {
+                            let parsed = super::build::parse_community(c);
+                            if parsed.is_none() {
+                                self.error(
+                                    Diagnostic::error(
+                                        path.key("peering").index(k).key("route_filter").index(n),
+                                        format!("`{c}` is not a community"),
+                                    )
+                                    .expected("ASN:VALUE, e.g. \"12076:5010\""),
+                                );
+                            }
+                            parsed
+                        })
+                        .collect()
+                }),
+            });
+        }
+        let (Some(primary), Some(secondary)) = (primary, secondary) else {
+            return;
+        };
+        topo.circuits.push(Circuit {
+            name: c.name.clone(),
+            bandwidth: c.bandwidth,
+            sku: c.sku.unwrap_or(Sku::Standard),
+            provider_state: c.provider_state.unwrap_or(ProviderState::Provisioned),
+            enabled: c.enabled.unwrap_or(true),
+            weight: c.weight.unwrap_or(0),
+            links: [primary, secondary],
+            peerings,
+        });
+    }
+
+    /// `peering = "CIRCUIT.SIDE.KIND"` on a session: the circuit link and peering it runs on.
+    fn session_peerings(&mut self, spec: &ScenarioSpec, topo: &mut Topology) {
+        for (i, s) in spec.session.iter().enumerate() {
+            let Some(on) = &s.peering else { continue };
+            let path = root().key("session").index(i).key("peering");
+            let parts: Vec<&str> = on.split('.').collect();
+            let found = match parts.as_slice() {
+                [c, side, kind] => topo.circuit(c).and_then(|cix| {
+                    let side = LinkSide::BOTH.into_iter().find(|x| x.name() == *side)?;
+                    let kind = [
+                        PeeringKind::Private,
+                        PeeringKind::Microsoft,
+                        PeeringKind::Public,
+                    ]
+                    .into_iter()
+                    .find(|k| k.name() == *kind)?;
+                    topo.circuits[cix.0].peering(kind)?;
+                    Some((cix, side, kind))
+                }),
+                _ => None,
+            };
+            let Some(found) = found else {
+                self.error(
+                    Diagnostic::error(path, format!("no circuit peering `{on}`"))
+                        .expected("CIRCUIT.SIDE.PEERING of a [[circuit]] with that [[circuit.peering]], e.g. `circuit.primary.private`")
+                        .allowed(topo.circuits.iter().flat_map(|c| {
+                            LinkSide::BOTH.into_iter().flat_map(move |side| {
+                                c.peerings
+                                    .iter()
+                                    .map(move |p| format!("{}.{}.{}", c.name, side.name(), p.kind.name()))
+                            })
+                        })),
+                );
+                continue;
+            };
+            // The session's own name as the general form gave it (it may have been refused).
+            let name = s.name.clone().or_else(|| s.link.clone());
+            if let Some(ix) = name.and_then(|n| topo.session(&n))
+                && let Some(session) = topo.sessions.get_mut(ix.0)
+            {
+                session.on = Some(found);
+            }
+        }
+    }
+
+    fn er_gateway(&mut self, spec: &ScenarioSpec, topo: &mut Topology) {
+        let Some(g) = &spec.er_gateway else { return };
+        let path = root().key("er_gateway");
+        let Some(router) =
+            self.router_in_role(topo, &g.router, Role::ErGateway, &path.key("router"))
+        else {
+            return;
+        };
+        let limit = self.azure_limit(
+            g.max_prefixes_to_onprem,
+            topology::GATEWAY_PREFIX_LIMIT,
+            &path.key("max_prefixes_to_onprem"),
+        );
+        topo.er_gateway = Some(ErGateway {
+            router,
+            convergence_delay: g
+                .convergence_delay
+                .unwrap_or(TimeSpec::Fixed(Duration::from_secs(60))),
+            max_prefixes_to_onprem: limit,
+        });
+    }
+
+    fn vpn_gateway(&mut self, spec: &ScenarioSpec, topo: &mut Topology) {
+        let Some(g) = &spec.vpn_gateway else { return };
+        let path = root().key("vpn_gateway");
+        let router = self.router_in_role(topo, &g.router, Role::VpnGateway, &path.key("router"));
+        let device = self.router_in_role(topo, &g.device, Role::VpnDevice, &path.key("device"));
+        let mode = g.mode.unwrap_or(VpnMode::ActiveStandby);
+        let want = match mode {
+            VpnMode::ActiveStandby => 1,
+            VpnMode::ActiveActive => 2,
+        };
+        if g.tunnels.len() != want {
+            self.error(
+                Diagnostic::error(
+                    path.key("tunnels"),
+                    format!(
+                        "{} tunnels for an {} gateway",
+                        g.tunnels.len(),
+                        mode_name(mode)
+                    ),
+                )
+                .expected(format!("{want} (one per instance with a tunnel)")),
+            );
+            return;
+        }
+        let tunnels: Vec<Option<SegmentIx>> = g
+            .tunnels
+            .iter()
+            .enumerate()
+            .map(|(k, t)| self.segment_named(topo, t, &path.key("tunnels").index(k)))
+            .collect();
+        let limit = self.azure_limit(
+            g.max_prefixes,
+            topology::VPN_PREFIX_LIMIT,
+            &path.key("max_prefixes"),
+        );
+        let (Some(router), Some(device)) = (router, device) else {
+            return;
+        };
+        let Some(tunnels) = tunnels.into_iter().collect::<Option<Vec<_>>>() else {
+            return;
+        };
+        topo.vpn = Some(VpnGateway {
+            router,
+            device,
+            mode,
+            dpd_timeout: g.dpd_timeout.unwrap_or(Duration::from_secs(45)),
+            planned_failover: g.planned_failover.unwrap_or(TimeSpec::Range {
+                min: Duration::from_secs(10),
+                max: Duration::from_secs(15),
+            }),
+            unplanned_failover: g.unplanned_failover.unwrap_or(TimeSpec::Range {
+                min: Duration::from_secs(60),
+                max: Duration::from_secs(90),
+            }),
+            tunnels,
+            max_prefixes: limit,
+        });
+    }
+
+    /// One of Azure's fixed limits: the written value must be it.
+    fn azure_limit(&mut self, written: Option<u32>, azure: u32, path: &KeyPath) -> u32 {
+        if let Some(w) = written
+            && w != azure
+        {
+            self.error(
+                Diagnostic::error(
+                    path.clone(),
+                    format!("Azure's limit here is {azure}, not {w}"),
+                )
+                .expected(format!("{azure}, or nothing"))
+                .note("Azure's prefix limits are fixed (domain.md, limits)"),
+            );
+        }
+        azure
+    }
+
+    /// The prefix limits on the session ends at Microsoft's routers are Azure's: set when
+    /// not written, refused when written otherwise (as the template sets them).
+    fn azure_prefix_limits(&mut self, spec: &ScenarioSpec, topo: &mut Topology) {
+        for (i, s) in spec.session.iter().enumerate() {
+            let Some(kind) = s.kind else { continue };
+            let name = s.name.clone().or_else(|| s.link.clone());
+            let Some(ix) = name.and_then(|n| topo.session(&n)) else {
+                continue;
+            };
+            let Some(session) = topo.sessions.get(ix.0).cloned() else {
+                continue;
+            };
+            let v6 = matches!(session.ends[0].addr, IpAddr::V6(_));
+            let circuit_limit = session
+                .on
+                .and_then(|(c, _, _)| topo.circuits.get(c.0))
+                .map_or(
+                    topology::PRIVATE_PREFIX_LIMIT,
+                    Circuit::private_prefix_limit,
+                );
+            let peering = session.on.map_or(PeeringKind::Private, |(_, _, k)| k);
+            for end in 0..2 {
+                let Some(role) = topo.routers.get(session.ends[end].router.0).map(|r| r.role)
+                else {
+                    continue;
+                };
+                let limit = match (kind, role) {
+                    (SessionKind::Peering, Role::Msee) => Some(match (peering, v6) {
+                        (PeeringKind::Private, true) => topology::PRIVATE_IPV6_PREFIX_LIMIT,
+                        (PeeringKind::Private, false) => circuit_limit,
+                        (PeeringKind::Microsoft | PeeringKind::Public, _) => {
+                            topology::MICROSOFT_PREFIX_LIMIT
+                        }
+                    }),
+                    (SessionKind::Gateway, Role::Msee) => Some(if v6 {
+                        topology::GATEWAY_IPV6_PREFIX_LIMIT
+                    } else {
+                        topology::GATEWAY_PREFIX_LIMIT
+                    }),
+                    (SessionKind::Vpn, Role::VpnGateway) => Some(topology::VPN_PREFIX_LIMIT),
+                    _ => None,
+                };
+                let Some(limit) = limit else { continue };
+                let router = topo.router_name(session.ends[end].router).to_owned();
+                let written = s.policy.get(&router).and_then(|p| p.max_prefixes);
+                let at = root()
+                    .key("session")
+                    .index(i)
+                    .key("policy")
+                    .key(&router)
+                    .key("max_prefixes");
+                let limit = self.azure_limit(written, limit, &at);
+                if let Some(session) = topo.sessions.get_mut(ix.0) {
+                    session.ends[end].max_prefixes = Some(limit);
+                }
+            }
+        }
+    }
+}
+
+const fn mode_name(mode: VpnMode) -> &'static str {
+    match mode {
+        VpnMode::ActiveActive => "active-active",
+        VpnMode::ActiveStandby => "active-standby",
+    }
+}
