@@ -291,6 +291,20 @@ impl Plane {
             })
     }
 
+    /// The prefix of `router`'s FIB that `dst` matches longest, if any.
+    #[must_use]
+    pub fn matched_prefix(&self, router: RouterIx, dst: IpAddr) -> Option<IpNet> {
+        let fib = self.fibs.get(router.0 as usize)?;
+        let max: usize = if dst.is_ipv4() { 32 } else { 128 };
+        (0..=max.min(fib.per_len.len().saturating_sub(1)))
+            .rev()
+            .filter(|len| fib.per_len.get(*len).is_some_and(|n| *n > 0))
+            .find_map(|len| {
+                let net = IpNet::new(dst, u8::try_from(len).ok()?).ok()?.trunc();
+                fib.routes.contains_key(&net).then_some(net)
+            })
+    }
+
     fn is_local(&self, router: RouterIx, dst: IpAddr) -> bool {
         self.local
             .get(router.0 as usize)
