@@ -29,7 +29,7 @@ macro_rules! entry {
 }
 
 /// Every library scenario, in the order `holdtime scenarios` lists them.
-pub const LIBRARY: [Entry; 24] = [
+pub const LIBRARY: [Entry; 27] = [
     entry!("reference"),
     entry!("tuned-10-30"),
     entry!("floor-3-10"),
@@ -54,6 +54,9 @@ pub const LIBRARY: [Entry; 24] = [
     entry!("lab-bird-pair"),
     entry!("lab-frr-bfd"),
     entry!("triangle"),
+    entry!("forced-tunneling"),
+    entry!("forced-tunneling-default-site"),
+    entry!("udr-pins-vpn"),
 ];
 
 /// The library scenario with this name.

@@ -310,6 +310,20 @@ pub enum NextHopType {
     None,
 }
 
+impl NextHopType {
+    /// The name as files write it.
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::VirtualAppliance => "virtual_appliance",
+            Self::VirtualNetworkGateway => "virtual_network_gateway",
+            Self::VpnGateway => "vpn_gateway",
+            Self::Internet => "internet",
+            Self::None => "none",
+        }
+    }
+}
+
 impl TopologySpec {
     /// CE routers: as written, else 2 (active-active) with a circuit and 0 without.
     #[must_use]

@@ -205,6 +205,19 @@ fn check_routes(spec: &TopologySpec, at: &KeyPath, diags: &mut Vec<Diagnostic>) 
         }
     }
     for (i, vnet) in spec.vnet.iter().enumerate() {
+        if i > 0 && !vnet.route.is_empty() {
+            diags.push(
+                Diagnostic::error(
+                    at.key("vnet").index(i).key("route"),
+                    format!(
+                        "user-defined routes on VNet `{}` are not modelled",
+                        vnet.name
+                    ),
+                )
+                .expected("routes on the first [[topology.vnet]] only")
+                .note("the model's VNets share one ingress, whose route table is the first VNet's"),
+            );
+        }
         for (j, r) in vnet.route.iter().enumerate() {
             let p = at.key("vnet").index(i).key("route").index(j);
             if r.prefix.trunc() != r.prefix {
@@ -233,22 +246,20 @@ fn check_routes(spec: &TopologySpec, at: &KeyPath, diags: &mut Vec<Diagnostic>) 
                     )
                     .expected("next_hop_address = the appliance's private address in the VNet, e.g. \"10.10.1.4\""),
                 ),
-                (NextHopType::VirtualAppliance, Some(a)) => {
-                    if !vnet.prefixes.iter().any(|n| n.contains(&a)) {
-                        diags.push(
-                            Diagnostic::error(
-                                p.key("next_hop_address"),
-                                format!(
-                                    "appliance address {a} is outside VNet `{}`",
-                                    vnet.name
-                                ),
-                            )
-                            .expected("an address inside the VNet's prefixes")
-                            .allowed(vnet.prefixes.iter().map(ToString::to_string))
-                            .note("a next hop address must be reachable without a gateway (Virtual network traffic routing, User-defined)"),
-                        );
-                    }
+                (NextHopType::VirtualAppliance, Some(a))
+                    if !vnet.prefixes.iter().any(|n| n.contains(&a)) =>
+                {
+                    diags.push(
+                        Diagnostic::error(
+                            p.key("next_hop_address"),
+                            format!("appliance address {a} is outside VNet `{}`", vnet.name),
+                        )
+                        .expected("an address inside the VNet's prefixes")
+                        .allowed(vnet.prefixes.iter().map(ToString::to_string))
+                        .note("a next hop address must be reachable without a gateway (Virtual network traffic routing, User-defined)"),
+                    );
                 }
+                (NextHopType::VirtualAppliance, Some(_)) => {}
                 (other, Some(_)) => diags.push(
                     Diagnostic::error(
                         p.key("next_hop_address"),
@@ -256,12 +267,7 @@ fn check_routes(spec: &TopologySpec, at: &KeyPath, diags: &mut Vec<Diagnostic>) 
                     )
                     .note(format!(
                         "next_hop_type = \"{}\" names its next hop itself",
-                        match other {
-                            NextHopType::VirtualNetworkGateway => "virtual_network_gateway",
-                            NextHopType::VpnGateway => "vpn_gateway",
-                            NextHopType::Internet => "internet",
-                            NextHopType::None | NextHopType::VirtualAppliance => "none",
-                        }
+                        other.name()
                     )),
                 ),
                 (NextHopType::VirtualNetworkGateway | NextHopType::VpnGateway, None)
@@ -815,7 +821,7 @@ impl Builder {
         if forced.is_some_and(|f| f.expressroute) {
             onprem_private.push(default_route);
         }
-        let mut onprem_vpn = onprem.clone();
+        let mut onprem_vpn = onprem;
         if forced.is_some_and(|f| f.vpn == VpnDefaultRoute::Bgp) {
             onprem_vpn.push(default_route);
         }
