@@ -750,6 +750,22 @@ mod tests {
     }
 
     #[test]
+    fn matched_prefix_is_the_longest_route_containing_the_address() {
+        let (mut p, r, a) = diamond();
+        let dst: IpAddr = "10.1.2.3".parse().unwrap();
+        assert_eq!(p.matched_prefix(r[3], dst), Some(net("10.0.0.0/8")));
+        p.set_route(r[3], net("10.1.0.0/16"), vec![a[2]]);
+        assert_eq!(p.matched_prefix(r[3], dst), Some(net("10.1.0.0/16")));
+        p.set_route(r[3], net("0.0.0.0/0"), vec![a[2]]);
+        assert_eq!(p.matched_prefix(r[3], dst), Some(net("10.1.0.0/16")));
+        assert_eq!(
+            p.matched_prefix(r[3], "192.0.2.1".parse().unwrap()),
+            Some(net("0.0.0.0/0"))
+        );
+        assert_eq!(p.matched_prefix(r[4], dst), None, "no FIB entry at all");
+    }
+
+    #[test]
     fn ecmp_spreads_flows_and_keeps_each_flow_on_one_path() {
         let (p, r, _) = diamond();
         let mut via = BTreeMap::new();
