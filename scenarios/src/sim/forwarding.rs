@@ -14,6 +14,11 @@
 //!   internet edge, Microsoft reaches on-premises public prefixes through the MSEEs that have
 //!   a route and over the internet otherwise (domain.md: Microsoft and public peering fall
 //!   back to the internet).
+//! - The VNet's own route table: user-defined routes over BGP routes over the system route
+//!   0.0.0.0/0 to Azure's internet egress, longest prefix first (`VnetHops`). Forced
+//!   tunneling takes that system route away for good: the VNet's internet traffic then goes
+//!   by the default route on premises advertises, or nowhere. Hosts on the internet
+//!   (`internet_hosts`) are delivered at the internet edge.
 //! - Every direction of a segment with a bandwidth is a capacity resource of the plane
 //!   ([`Plane::congestion`]); each session adjacency is bound to the resources its frames
 //!   cross.
