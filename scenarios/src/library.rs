@@ -29,7 +29,7 @@ macro_rules! entry {
 }
 
 /// Every library scenario, in the order `holdtime scenarios` lists them.
-pub const LIBRARY: [Entry; 26] = [
+pub const LIBRARY: [Entry; 29] = [
     entry!("reference"),
     entry!("tuned-10-30"),
     entry!("floor-3-10"),
@@ -56,6 +56,9 @@ pub const LIBRARY: [Entry; 26] = [
     entry!("triangle"),
     entry!("bandwidth-downgrade"),
     entry!("route-filter"),
+    entry!("forced-tunneling"),
+    entry!("forced-tunneling-default-site"),
+    entry!("udr-pins-vpn"),
 ];
 
 /// The library scenario with this name.

@@ -300,6 +300,68 @@ pub struct TopologySpec {
     /// The internet path (Microsoft/public peering fallback and the VPN's underlay).
     #[serde(default)]
     pub internet: Option<InternetSpec>,
+    /// Forced tunneling: on premises advertises the default route (`[topology.forced_tunneling]`).
+    #[serde(default)]
+    pub forced_tunneling: Option<ForcedTunnelingSpec>,
+}
+
+/// `[topology.forced_tunneling]`: the VNet's internet-bound traffic goes back on premises.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ForcedTunnelingSpec {
+    /// The CEs originate 0.0.0.0/0 over private peering (default true).
+    #[serde(default)]
+    pub expressroute: Option<bool>,
+    /// How the VPN gateway gets the default route: `bgp` (the VPN device advertises it over
+    /// the tunnel's BGP session; the default with a VPN), `default_site` (the gateway's
+    /// Default Site, a static route into the tunnel) or `none`.
+    #[serde(default)]
+    pub vpn: Option<crate::topology::VpnDefaultRoute>,
+}
+
+/// A user-defined route of a VNet (`[[topology.vnet.route]]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouteSpec {
+    /// The destination prefix.
+    pub prefix: Ipv4Net,
+    /// `virtual_appliance`, `virtual_network_gateway` (or its alias `vpn_gateway`),
+    /// `internet` or `none`.
+    pub next_hop_type: NextHopType,
+    /// The appliance's address (`virtual_appliance` only), inside the VNet.
+    #[serde(default)]
+    pub next_hop_address: Option<std::net::Ipv4Addr>,
+}
+
+/// Azure's next hop types of a user-defined route, as files write them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NextHopType {
+    /// A network virtual appliance (needs `next_hop_address`).
+    VirtualAppliance,
+    /// The VPN gateway (Azure's `VirtualNetworkGateway`).
+    VirtualNetworkGateway,
+    /// The same as `virtual_network_gateway`: Azure lets a user-defined route name only a
+    /// gateway of type VPN.
+    VpnGateway,
+    /// Azure's own internet egress.
+    Internet,
+    /// Dropped.
+    None,
+}
+
+impl NextHopType {
+    /// The name as files write it.
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::VirtualAppliance => "virtual_appliance",
+            Self::VirtualNetworkGateway => "virtual_network_gateway",
+            Self::VpnGateway => "vpn_gateway",
+            Self::Internet => "internet",
+            Self::None => "none",
+        }
+    }
 }
 
 impl TopologySpec {
@@ -391,6 +453,9 @@ pub struct VnetSpec {
     /// Its IPv6 address space (reached over IPv6 private peering).
     #[serde(default)]
     pub ipv6_prefixes: Vec<Ipv6Net>,
+    /// User-defined routes of its subnets (one route table for the whole VNet).
+    #[serde(default)]
+    pub route: Vec<RouteSpec>,
 }
 
 /// The ExpressRoute gateway (`[topology.er_gateway]`).
@@ -1339,6 +1404,9 @@ pub struct VnetTable {
     pub name: String,
     /// Its address space (IPv4 and IPv6).
     pub prefixes: Vec<ipnet::IpNet>,
+    /// Its user-defined routes, as `[[topology.vnet.route]]` (the first VNet only).
+    #[serde(default)]
+    pub route: Vec<RouteSpec>,
 }
 
 /// `[internet]`: the internet path written out.
@@ -1353,6 +1421,10 @@ pub struct InternetTable {
     /// On premises uses one edge for the internet and Microsoft peering (default false).
     #[serde(default)]
     pub shares_edge_with_microsoft_peering: Option<bool>,
+    /// Forced tunneling, as `[topology.forced_tunneling]` (the default routes themselves are
+    /// the sessions' `originates`).
+    #[serde(default)]
+    pub forced_tunneling: Option<ForcedTunnelingSpec>,
 }
 
 /// `[onprem]`: the on-premises site written out.

@@ -141,8 +141,14 @@ fn on_builtin(topology: &str) -> String {
         "name = \"round trip of {topology}\"\ntopology = \"{topology}\"\nduration = \"8m\"\nseed = 7\n\n[[fault]]\nat = \"2m\"\nkind = \"silent\"\ntarget = \"{target}\"\n"
     );
     for to in topo.endpoints().iter().filter(|e| *e != "onprem") {
+        // The internet is measured one way, from a VNet (forced tunneling's endpoint).
+        let (from, direction) = if to == "internet" {
+            (topo.vnets[0].name.as_str(), "\ndirection = \"one\"")
+        } else {
+            ("onprem", "")
+        };
         text.push_str(&format!(
-            "\n[[probe]]\nfrom = \"onprem\"\nto = \"{to}\"\ninterval = \"100ms\"\nflows = 4\n"
+            "\n[[probe]]\nfrom = \"{from}\"\nto = \"{to}\"\ninterval = \"100ms\"\nflows = 4{direction}\n"
         ));
     }
     text

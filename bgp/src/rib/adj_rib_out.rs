@@ -218,38 +218,45 @@ impl AdjRibOut {
         }
         let mut out = Vec::new();
         let none = Arc::new(PathAttributes::new());
-        if !withdraw_v4.is_empty() {
-            out.extend(pack(
-                Family::IPV4_UNICAST,
-                &withdraw_v4,
-                &[],
-                &none,
-                None,
-                enc,
-            )?);
-        }
-        if !withdraw_v6.is_empty() {
-            out.extend(pack(
-                Family::IPV6_UNICAST,
-                &withdraw_v6,
-                &[],
-                &none,
-                None,
-                enc,
-            )?);
+        // A default route (prefix length 0) travels in an UPDATE of its own. Any packing is
+        // valid (RFC 4271 §4.3), but a 0 octet next to other prefixes also parses as an
+        // ADD-PATH Path Identifier and prefix (RFC 7911 §3), and decoders that guess whether
+        // the capability is in use (Wireshark) then call the message malformed.
+        for (family, withdrawn) in [
+            (Family::IPV4_UNICAST, withdraw_v4),
+            (Family::IPV6_UNICAST, withdraw_v6),
+        ] {
+            for part in default_apart(&withdrawn) {
+                out.extend(pack(family, &part, &[], &none, None, enc)?);
+            }
         }
         for (exported, family, nlri) in &groups {
-            out.extend(pack(
-                *family,
-                &[],
-                nlri,
-                &exported.attrs,
-                exported.mp_next_hop,
-                enc,
-            )?);
+            for part in default_apart(nlri) {
+                out.extend(pack(
+                    *family,
+                    &[],
+                    &part,
+                    &exported.attrs,
+                    exported.mp_next_hop,
+                    enc,
+                )?);
+            }
         }
         Ok(out)
     }
+}
+
+/// `nlri` as the batches to pack: the prefixes other than a default route, then the default
+/// route(s) alone; empty batches left out. Without a default route: `nlri` unchanged.
+fn default_apart(nlri: &[Nlri]) -> Vec<Vec<Nlri>> {
+    let (default, rest): (Vec<Nlri>, Vec<Nlri>) = nlri
+        .iter()
+        .copied()
+        .partition(|n| n.prefix.prefix_len() == 0);
+    [rest, default]
+        .into_iter()
+        .filter(|b| !b.is_empty())
+        .collect()
 }
 
 /// The attributes `path` is advertised with to the peer of `ctx`, or `None` when the export
@@ -317,5 +324,32 @@ fn local_addr(ctx: &ExportCtx<'_>, v6: bool) -> Option<IpAddr> {
         ctx.local_v6.map(IpAddr::V6)
     } else {
         ctx.local_v4.map(IpAddr::V4)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn nlri(s: &str) -> Nlri {
+        Nlri::new(s.parse().expect("prefix"))
+    }
+
+    #[test]
+    fn a_default_route_is_packed_apart_from_the_other_prefixes() {
+        let batches = default_apart(&[nlri("0.0.0.0/0"), nlri("10.1.0.0/16"), nlri("10.2.0.0/16")]);
+        assert_eq!(
+            batches,
+            vec![
+                vec![nlri("10.1.0.0/16"), nlri("10.2.0.0/16")],
+                vec![nlri("0.0.0.0/0")]
+            ]
+        );
+        assert_eq!(
+            default_apart(&[nlri("10.1.0.0/16")]),
+            vec![vec![nlri("10.1.0.0/16")]]
+        );
+        assert_eq!(default_apart(&[nlri("::/0")]), vec![vec![nlri("::/0")]]);
+        assert!(default_apart(&[]).is_empty());
     }
 }

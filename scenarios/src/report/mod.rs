@@ -592,11 +592,20 @@ pub fn describe_paths(flows: u32, lost: u32, via: &[PathShare]) -> String {
                     }
                 })
                 .collect();
-            let detail = if named.is_empty() {
+            let mut detail = if named.is_empty() {
                 String::new()
             } else {
                 format!(" ({})", named.join(", "))
             };
+            let mut routes: Vec<&str> = via
+                .iter()
+                .filter(|s| s.via == *way)
+                .filter_map(|s| s.route.as_deref())
+                .collect();
+            routes.dedup();
+            if !routes.is_empty() {
+                detail.push_str(&format!(" by user-defined route {}", routes.join(", ")));
+            }
             if single || n == flows {
                 format!("via {}{detail}", way.name())
             } else {
@@ -622,6 +631,10 @@ pub struct PathShare {
     pub link: Option<String>,
     /// How many flows.
     pub flows: u32,
+    /// The VNet's user-defined route that sent them this way (`10.1.0.0/16 ->
+    /// virtual_network_gateway`), when one decided it (absent otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub route: Option<String>,
 }
 
 /// Probe packets of one direction.
@@ -1096,6 +1109,7 @@ eq = 1
                     via: Via::Expressroute,
                     link: Some("circuit.secondary".to_owned()),
                     flows: 1,
+                    route: None,
                 }],
             }],
             probes: vec![ProbeStats {

@@ -299,6 +299,20 @@ impl Plane {
             })
     }
 
+    /// The prefix of `router`'s FIB that `dst` matches longest, if any.
+    #[must_use]
+    pub fn matched_prefix(&self, router: RouterIx, dst: IpAddr) -> Option<IpNet> {
+        let fib = self.fibs.get(router.0 as usize)?;
+        let max: usize = if dst.is_ipv4() { 32 } else { 128 };
+        (0..=max.min(fib.per_len.len().saturating_sub(1)))
+            .rev()
+            .filter(|len| fib.per_len.get(*len).is_some_and(|n| *n > 0))
+            .find_map(|len| {
+                let net = IpNet::new(dst, u8::try_from(len).ok()?).ok()?.trunc();
+                fib.routes.contains_key(&net).then_some(net)
+            })
+    }
+
     fn is_local(&self, router: RouterIx, dst: IpAddr) -> bool {
         self.local
             .get(router.0 as usize)
@@ -741,6 +755,22 @@ mod tests {
                 adj: dead
             })
         );
+    }
+
+    #[test]
+    fn matched_prefix_is_the_longest_route_containing_the_address() {
+        let (mut p, r, a) = diamond();
+        let dst: IpAddr = "10.1.2.3".parse().unwrap();
+        assert_eq!(p.matched_prefix(r[3], dst), Some(net("10.0.0.0/8")));
+        p.set_route(r[3], net("10.1.0.0/16"), vec![a[2]]);
+        assert_eq!(p.matched_prefix(r[3], dst), Some(net("10.1.0.0/16")));
+        p.set_route(r[3], net("0.0.0.0/0"), vec![a[2]]);
+        assert_eq!(p.matched_prefix(r[3], dst), Some(net("10.1.0.0/16")));
+        assert_eq!(
+            p.matched_prefix(r[3], "192.0.2.1".parse().unwrap()),
+            Some(net("0.0.0.0/0"))
+        );
+        assert_eq!(p.matched_prefix(r[4], dst), None, "no FIB entry at all");
     }
 
     #[test]

@@ -14,6 +14,11 @@
 //!   internet edge, Microsoft reaches on-premises public prefixes through the MSEEs that have
 //!   a route and over the internet otherwise (domain.md: Microsoft and public peering fall
 //!   back to the internet).
+//! - The VNet's own route table: user-defined routes over BGP routes over the system route
+//!   0.0.0.0/0 to Azure's internet egress, longest prefix first (`VnetHops`). Forced
+//!   tunneling takes that system route away for good: the VNet's internet traffic then goes
+//!   by the default route on premises advertises, or nowhere. Hosts on the internet
+//!   (`internet_hosts`) are delivered at the internet edge.
 //! - Every direction of a segment with a bandwidth is a capacity resource of the plane
 //!   ([`Plane::congestion`]); each session adjacency is bound to the resources its frames
 //!   cross.
@@ -26,7 +31,35 @@ use ipnet::IpNet;
 use super::dataplane::{self as dp, AdjIx, Plane};
 use super::net::{Net, SegIx, SessIx};
 use crate::spec::{AddressFamily, Via};
-use crate::topology::{Node, Role, SessionKind, Target, Topology};
+use crate::topology::{NextHop, Node, Role, SessionKind, Target, Topology};
+
+/// The VNet's next hops besides the two gateways: Azure's own internet egress, the drop of
+/// a `None` route, and the network virtual appliances of user-defined routes.
+///
+/// Azure picks a VNet's route by longest prefix first, then a user-defined route over a BGP
+/// route over a system route ("Virtual network traffic routing", How Azure selects a route).
+/// The plane does the longest-prefix match; [`Forwarding::update_vnet_route`] writes, per
+/// prefix, the route of the highest source that has one. An appliance forwards by its own
+/// subnet's routes: the same BGP and system routes, without the user-defined ones.
+#[derive(Clone)]
+struct VnetHops {
+    /// The VNet's user-defined routes (the first VNet's route table).
+    routes: Vec<crate::topology::UserRoute>,
+    /// The VNet's ingress → Azure's internet egress (the internet pseudo router).
+    egress: AdjIx,
+    /// The VNet's ingress → a router with no routes: what a `None` route drops.
+    drop: AdjIx,
+    /// The appliances' router (the subnet they sit in routes by BGP and system routes).
+    nva: dp::RouterIx,
+    /// The VNet's ingress → the appliances.
+    to_nva: AdjIx,
+    /// The appliances → the ExpressRoute gateway, the VPN gateway, the egress.
+    nva_er: Option<AdjIx>,
+    nva_vpn: Option<AdjIx>,
+    nva_egress: AdjIx,
+    /// Forced tunneling suppresses the system route 0.0.0.0/0 → Internet.
+    forced: bool,
+}
 
 /// The data plane of a topology and the indices that tie it to the topology.
 #[derive(Clone)]
@@ -42,6 +75,8 @@ pub(crate) struct Forwarding {
     sites: Vec<(dp::RouterIx, Vec<(usize, AdjIx)>)>,
     /// The VNet's ingress, with its adjacencies to the ExpressRoute and VPN gateways.
     vnet_in: Option<(dp::RouterIx, Option<AdjIx>, Option<AdjIx>)>,
+    /// The VNet's other next hops (user-defined routes, system routes, forced tunneling).
+    vnet_hops: Option<VnetHops>,
     /// The internet edge (pseudo router): on-premises and Microsoft meet here.
     inet: dp::RouterIx,
     /// Microsoft's network behind the MSEEs and the internet edge (the `microsoft` endpoint).
@@ -242,7 +277,64 @@ impl Forwarding {
                 (ingress, adjs)
             })
             .collect();
-        Self {
+        // Forced tunneling's on-premises end: the VPN device hands the VNet's internet traffic
+        // to the on-premises internet edge (its proxy), as the CEs do.
+        if let Some(f) = topo.forced_tunneling()
+            && f.vpn != crate::topology::VpnDefaultRoute::None
+            && let Some(vpn) = &topo.vpn
+        {
+            let a = plane.add_adjacency(plane_of[vpn.device.0], inet);
+            plane.set_route(plane_of[vpn.device.0], default_route, vec![a]);
+            inet_adjs.push(a);
+            if f.vpn == crate::topology::VpnDefaultRoute::DefaultSite {
+                // The gateway's Default Site: a static default route into the tunnel(s).
+                let hops: Vec<AdjIx> = topo
+                    .sessions
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, s)| s.kind == SessionKind::Vpn)
+                    .map(|(i, _)| adj[i][1])
+                    .collect();
+                plane.set_route(plane_of[vpn.router.0], default_route, hops);
+            }
+        }
+        // The VNet's internet egress, drops and appliances (made last, so that the plane of a
+        // network without them is unchanged).
+        let vnet_hops = match (vnet_in, &topo.internet) {
+            (Some((v, _, _)), Some(internet)) => {
+                plane.add_local(inet, IpNet::V4(crate::topology::internet_hosts()));
+                let egress = plane.add_adjacency(v, inet);
+                let null = plane.add_router();
+                let drop = plane.add_adjacency(v, null);
+                let nva = plane.add_router();
+                let to_nva = plane.add_adjacency(v, nva);
+                let nva_er = topo
+                    .er_gateway_router()
+                    .map(|g| plane.add_adjacency(nva, plane_of[g.0]));
+                let nva_vpn = topo
+                    .vpn
+                    .as_ref()
+                    .map(|g| plane.add_adjacency(nva, plane_of[g.router.0]));
+                let nva_egress = plane.add_adjacency(nva, inet);
+                Some(VnetHops {
+                    routes: topo
+                        .vnets
+                        .first()
+                        .map(|v| v.routes.clone())
+                        .unwrap_or_default(),
+                    egress,
+                    drop,
+                    nva,
+                    to_nva,
+                    nva_er,
+                    nva_vpn,
+                    nva_egress,
+                    forced: internet.forced_tunneling.is_some(),
+                })
+            }
+            _ => None,
+        };
+        let mut this = Self {
             plane,
             plane_of,
             adj,
@@ -250,6 +342,7 @@ impl Forwarding {
             onprem_adjs,
             sites,
             vnet_in,
+            vnet_hops,
             inet,
             mscloud,
             inet_adjs,
@@ -263,7 +356,32 @@ impl Forwarding {
             seg_res,
             dirty: true,
             links_dirty: true,
+        };
+        // The VNet's routes that hold from the start: the system default route and the
+        // user-defined routes (and the Default Site's route, through the VPN gateway's FIB).
+        if let Some(h) = &this.vnet_hops {
+            let mut prefixes = vec![default_route];
+            prefixes.extend(h.routes.iter().map(|r| IpNet::V4(r.prefix)));
+            for p in prefixes {
+                this.update_vnet_route(topo, p);
+            }
         }
+        this
+    }
+
+    /// The user-defined route that decides where `flow` goes, when it enters at the VNet and
+    /// the longest prefix its destination matches there is a user-defined route's.
+    pub(crate) fn deciding_route(&self, flow: &dp::Flow) -> Option<crate::topology::UserRoute> {
+        let (v, _, _) = self.vnet_in?;
+        let h = self.vnet_hops.as_ref()?;
+        if flow.ingress != v || h.routes.is_empty() {
+            return None;
+        }
+        let matched = self.plane.matched_prefix(v, flow.dst)?;
+        h.routes
+            .iter()
+            .find(|r| IpNet::V4(r.prefix) == matched)
+            .copied()
     }
 
     /// Every link label, indexed as [`Self::classify`] returns them.
@@ -295,12 +413,23 @@ impl Forwarding {
     /// (from the adjacencies `adjs`).
     pub(crate) fn classify(&self, path: &[dp::RouterIx], adjs: &[AdjIx]) -> (Via, Option<u32>) {
         let role = |p: &dp::RouterIx| self.role_of.get(p.0 as usize).copied().flatten();
+        // Traffic to the internet ends at the internet edge: its way is what it crossed to
+        // get there (ExpressRoute or the VPN when forced tunneling sends it on premises,
+        // Azure's own egress otherwise).
+        let to_internet = path.len() > 1 && path.last() == Some(&self.inet);
+        let path = if to_internet {
+            &path[..path.len() - 1]
+        } else {
+            path
+        };
         let via = if path.contains(&self.inet) {
             Via::Internet
         } else if path.iter().any(|p| role(p) == Some(Role::Msee)) {
             Via::Expressroute
         } else if path.iter().any(|p| role(p) == Some(Role::VpnGateway)) {
             Via::Vpn
+        } else if to_internet {
+            Via::Internet
         } else {
             Via::Network
         };
@@ -328,6 +457,7 @@ impl Forwarding {
         match name {
             "onprem" => Some(self.onprem),
             m if topo.microsoft_endpoint_prefix(m).is_some() => Some(self.mscloud),
+            "internet" => Some(self.inet),
             _ => self.vnet_in.map(|(v, _, _)| v),
         }
     }
@@ -366,6 +496,7 @@ impl Forwarding {
             }
             "onprem" => topo.onprem_prefixes.first().copied(),
             m if topo.microsoft_endpoint_prefix(m).is_some() => topo.microsoft_endpoint_prefix(m),
+            "internet" => Some(crate::topology::internet_hosts()),
             vnet => topo
                 .vnets
                 .iter()
@@ -385,8 +516,10 @@ impl Forwarding {
         self.dirty = true;
     }
 
-    /// The VNet forwards a prefix over ExpressRoute when the gateway has it programmed, else
-    /// over the VPN gateway when that has it.
+    /// The VNet forwards a prefix by its user-defined route when it has one; else over
+    /// ExpressRoute when the gateway has it programmed, else over the VPN gateway when that
+    /// has it (BGP routes); else by the system route (0.0.0.0/0 to Azure's internet egress,
+    /// unless forced tunneling blocks it).
     pub(crate) fn update_vnet_route(&mut self, topo: &Topology, prefix: IpNet) {
         let Some((v, er, vpn)) = self.vnet_in else {
             return;
@@ -404,7 +537,34 @@ impl Forwarding {
             (true, _, Some(a), _) | (false, true, _, Some(a)) => vec![a],
             _ => Vec::new(),
         };
-        self.plane.set_route(v, prefix, hops);
+        let Some(h) = &self.vnet_hops else {
+            self.plane.set_route(v, prefix, hops);
+            self.dirty = true;
+            return;
+        };
+        // The system route: Azure's internet egress for 0.0.0.0/0, blocked by forced
+        // tunneling ("Advertising default routes into private peering results in the internet
+        // path from Azure being blocked", ExpressRoute routing requirements).
+        let system = prefix.prefix_len() == 0 && prefix.addr().is_ipv4() && !h.forced;
+        let (nva_hops, own) = match (er_has, vpn_has) {
+            (true, _) => (h.nva_er.into_iter().collect::<Vec<_>>(), hops),
+            (false, true) => (h.nva_vpn.into_iter().collect(), hops),
+            (false, false) if system => (vec![h.nva_egress], vec![h.egress]),
+            (false, false) => (Vec::new(), Vec::new()),
+        };
+        let udr = h
+            .routes
+            .iter()
+            .find(|r| IpNet::V4(r.prefix) == prefix)
+            .map(|r| match r.next_hop {
+                NextHop::VirtualAppliance(_) => vec![h.to_nva],
+                NextHop::VirtualNetworkGateway => vpn.into_iter().collect(),
+                NextHop::Internet => vec![h.egress],
+                NextHop::None => vec![h.drop],
+            });
+        let nva = h.nva;
+        self.plane.set_route(nva, prefix, nva_hops);
+        self.plane.set_route(v, prefix, udr.unwrap_or(own));
         self.dirty = true;
     }
 
@@ -425,6 +585,10 @@ impl Forwarding {
         );
         v.extend(topo.microsoft_prefixes().iter().map(|p| IpNet::V4(*p)));
         v.extend(topo.sites.iter().flat_map(|s| s.prefixes.iter().copied()));
+        if topo.forced_tunneling().is_some() {
+            // Forced tunneling's default route is followed like the others.
+            v.push(IpNet::V4(ipnet::Ipv4Net::default()));
+        }
         for p in extra {
             if !v.contains(&p) {
                 v.push(p);
@@ -438,7 +602,16 @@ impl Forwarding {
 
     /// A dead router forwards nothing: every route it holds is removed.
     pub(crate) fn clear_router(&mut self, topo: &Topology, r: usize) {
+        // The default routes of on premises and of the VPN gateway's Default Site are static
+        // (they come back with the router); only a learned default route goes.
+        let static_default = matches!(
+            topo.routers[r].role,
+            Role::Ce | Role::VpnDevice | Role::VpnGateway
+        );
         for (prefix, _) in self.routes_of(topo, r, std::iter::empty()) {
+            if static_default && prefix.prefix_len() == 0 {
+                continue;
+            }
             self.plane.set_route(self.plane_of[r], prefix, Vec::new());
         }
         self.dirty = true;

@@ -51,11 +51,14 @@ pub(crate) struct FlowPath {
     via: Via,
     /// The link label ([`Forwarding::link_names`]) it crosses first, if any.
     link: Option<u32>,
+    /// The VNet's user-defined route that decided the way, if one did.
+    route: Option<crate::topology::UserRoute>,
 }
 
 const LOST: FlowPath = FlowPath {
     via: Via::None,
     link: None,
+    route: None,
 };
 
 /// A flow being measured.
@@ -389,7 +392,8 @@ impl<'a> Measure<'a> {
                 Walk::Lost(_) => LOST,
                 Walk::Delivered(routers) => {
                     let (via, link) = fwd.classify(routers, &self.adjs);
-                    FlowPath { via, link }
+                    let route = fwd.deciding_route(&self.flows[i].flow);
+                    FlowPath { via, link, route }
                 }
             };
             let f = &mut self.flows[i];
@@ -450,6 +454,7 @@ impl<'a> Measure<'a> {
                 via: p.via,
                 link: p.link.map(|l| self.link_names[l as usize].clone()),
                 flows: *n,
+                route: p.route.map(|r| r.to_string()),
             })
             .collect();
         let direction = self.directions[d].name.clone();

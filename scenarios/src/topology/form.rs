@@ -200,6 +200,17 @@ pub fn general_form(topo: &Topology) -> String {
             quoted(&v.name),
             list(&prefixes)
         );
+        for r in &v.routes {
+            let _ = write!(
+                o,
+                "[[vnet.route]]\nprefix = {}\nnext_hop_type = {}\n",
+                quoted(&r.prefix.to_string()),
+                quoted(r.next_hop.name())
+            );
+            if let crate::topology::NextHop::VirtualAppliance(a) = r.next_hop {
+                let _ = writeln!(o, "next_hop_address = {}", quoted(&a.to_string()));
+            }
+        }
     }
     // A site made by a router's own `prefixes` is written on that router.
     let own_site = |r: RouterIx, name: &str| {
@@ -467,6 +478,14 @@ pub fn general_form(topo: &Topology) -> String {
             list(&i.microsoft_prefixes),
             i.shares_edge_with_microsoft_peering
         );
+        if let Some(f) = i.forced_tunneling {
+            let _ = writeln!(
+                o,
+                "forced_tunneling = {{ expressroute = {}, vpn = {} }}",
+                f.expressroute,
+                quoted(f.vpn.name())
+            );
+        }
     }
     o
 }

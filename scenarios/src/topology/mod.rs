@@ -754,6 +754,106 @@ pub struct Vnet {
     pub prefixes: Vec<Ipv4Net>,
     /// IPv6 address space.
     pub ipv6_prefixes: Vec<Ipv6Net>,
+    /// User-defined routes of its subnets' route table (`[[topology.vnet.route]]`), in file
+    /// order. Azure picks a VNet's route by longest prefix first and, for the same prefix, a
+    /// user-defined route over a BGP route over a system route ("Virtual network traffic
+    /// routing", How Azure selects a route).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub routes: Vec<UserRoute>,
+}
+
+/// A user-defined route of a VNet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct UserRoute {
+    /// The destination prefix.
+    pub prefix: Ipv4Net,
+    /// Where matching traffic goes.
+    pub next_hop: NextHop,
+}
+
+/// The next hop of a user-defined route (Azure's next hop types).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NextHop {
+    /// A network virtual appliance at this address in the VNet: it forwards what it gets by
+    /// its own subnet's routes (BGP and system routes, no user-defined ones).
+    VirtualAppliance(Ipv4Addr),
+    /// The VPN gateway (Azure's `VirtualNetworkGateway`: a user-defined route may name only a
+    /// gateway of type VPN, never the ExpressRoute gateway).
+    VirtualNetworkGateway,
+    /// Azure's own internet egress.
+    Internet,
+    /// Dropped.
+    None,
+}
+
+impl NextHop {
+    /// The name used in files (`next_hop_type`).
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::VirtualAppliance(_) => "virtual_appliance",
+            Self::VirtualNetworkGateway => "virtual_network_gateway",
+            Self::Internet => "internet",
+            Self::None => "none",
+        }
+    }
+}
+
+impl fmt::Display for UserRoute {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.next_hop {
+            NextHop::VirtualAppliance(a) => write!(f, "{} -> virtual_appliance {a}", self.prefix),
+            other => write!(f, "{} -> {}", self.prefix, other.name()),
+        }
+    }
+}
+
+/// How the VPN gateway gets the default route of forced tunneling.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VpnDefaultRoute {
+    /// The VPN device advertises 0.0.0.0/0 over the tunnel's BGP session ("About forced
+    /// tunneling for site-to-site", Configure using BGP).
+    Bgp,
+    /// The gateway's Default Site: a static 0.0.0.0/0 into the tunnel to the on-premises
+    /// device, without BGP (`Set-AzVirtualNetworkGatewayDefaultSite`).
+    DefaultSite,
+    /// The VPN carries no internet-bound traffic.
+    None,
+}
+
+impl VpnDefaultRoute {
+    /// The name used in files.
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Bgp => "bgp",
+            Self::DefaultSite => "default_site",
+            Self::None => "none",
+        }
+    }
+}
+
+/// Forced tunneling: the VNet's internet-bound traffic is sent back on premises.
+///
+/// "Advertising default routes into private peering results in the internet path from Azure
+/// being blocked" (ExpressRoute routing requirements, Advertising default routes): while
+/// forced tunneling is configured, the VNet never falls back to Azure's own internet egress;
+/// with every tunnelled path gone, its internet traffic is lost.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct ForcedTunneling {
+    /// The CEs originate 0.0.0.0/0 over private peering.
+    pub expressroute: bool,
+    /// How the VPN gateway gets the default route.
+    pub vpn: VpnDefaultRoute,
+}
+
+/// The hosts that stand for the internet (the `internet` probe endpoint): 198.18.0.0/15
+/// (RFC 2544's benchmarking range, used by nothing else in the model).
+#[must_use]
+pub fn internet_hosts() -> Ipv4Net {
+    Ipv4Net::new(Ipv4Addr::new(198, 18, 0, 0), 15).unwrap_or_default()
 }
 
 /// The internet path.
@@ -770,6 +870,9 @@ pub struct Internet {
     /// asymmetric routing of domain.md). When false, on-premises prefers the Microsoft-peering
     /// routes and falls back to the internet only when they are withdrawn.
     pub shares_edge_with_microsoft_peering: bool,
+    /// Forced tunneling, when configured (`[topology.forced_tunneling]`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub forced_tunneling: Option<ForcedTunneling>,
 }
 
 /// The whole network.
@@ -913,7 +1016,8 @@ impl Topology {
     }
 
     /// Traffic endpoints: `onprem` (when the ExpressRoute template made the network),
-    /// `microsoft` (when a circuit has Microsoft peering), each VNet and each site by name.
+    /// `microsoft` (when a circuit has Microsoft peering), each VNet and each site by name,
+    /// and `internet` (hosts on the internet, [`internet_hosts`], reached from a VNet).
     #[must_use]
     pub fn endpoints(&self) -> Vec<String> {
         let mut out = Vec::new();
@@ -934,6 +1038,9 @@ impl Topology {
                     .map(|s| format!("microsoft.{}", s.name)),
             );
         }
+        if self.internet.is_some() && !self.vnets.is_empty() {
+            out.push("internet".to_owned());
+        }
         out
     }
 
@@ -951,6 +1058,12 @@ impl Topology {
         self.microsoft_prefixes()
             .contains(&prefix)
             .then_some(prefix)
+    }
+
+    /// Forced tunneling, when the topology configures it.
+    #[must_use]
+    pub fn forced_tunneling(&self) -> Option<ForcedTunneling> {
+        self.internet.as_ref().and_then(|i| i.forced_tunneling)
     }
 
     /// Microsoft's service prefixes (none without the template's internet path).

@@ -17,13 +17,14 @@ use ipnet::{IpNet, Ipv4Net};
 use sim_core::time::Duration;
 
 use crate::diag::{Diagnostic, KeyPath};
-use crate::spec::TopologySpec;
+use crate::spec::{NextHopType, RouteSpec, TopologySpec};
 use crate::topology::{
     self, AZURE_GATEWAY_ASN, BfdParams, BgpTimers, Circuit, CircuitIx, CircuitLink, EndPolicy,
-    ErGateway, GATEWAY_PREFIX_LIMIT, Internet, LinkProps, LinkSide, MICROSOFT_ASN,
-    MICROSOFT_PREFIX_LIMIT, Node, Peering, PeeringKind, Profile, ProviderKind, ProviderState,
-    PublicPrefixesState, Role, Router, RouterIx, Segment, SegmentIx, SegmentKind, Session,
-    SessionEnd, SessionKind, Sku, Topology, VPN_PREFIX_LIMIT, Vnet, VpnGateway, VpnMode,
+    ErGateway, ForcedTunneling, GATEWAY_PREFIX_LIMIT, Internet, LinkProps, LinkSide, MICROSOFT_ASN,
+    MICROSOFT_PREFIX_LIMIT, NextHop, Node, Peering, PeeringKind, Profile, ProviderKind,
+    ProviderState, PublicPrefixesState, Role, Router, RouterIx, Segment, SegmentIx, SegmentKind,
+    Session, SessionEnd, SessionKind, Sku, Topology, UserRoute, VPN_PREFIX_LIMIT, Vnet,
+    VpnDefaultRoute, VpnGateway, VpnMode,
 };
 use crate::units::{Bandwidth, LossModel, TimeSpec};
 
@@ -105,6 +106,7 @@ pub fn build(
                     name: v.name.clone(),
                     prefixes: v.prefixes.clone(),
                     ipv6_prefixes: v.ipv6_prefixes.clone(),
+                    routes: v.route.iter().map(user_route).collect(),
                 })
                 .collect(),
             internet: Some(Internet {
@@ -118,6 +120,14 @@ pub fn build(
                     .as_ref()
                     .and_then(|i| i.shares_edge_with_microsoft_peering)
                     .unwrap_or(false),
+                forced_tunneling: spec.forced_tunneling.as_ref().map(|f| ForcedTunneling {
+                    expressroute: f.expressroute.unwrap_or(true),
+                    vpn: f.vpn.unwrap_or(if spec.vpn.is_some() {
+                        VpnDefaultRoute::Bgp
+                    } else {
+                        VpnDefaultRoute::None
+                    }),
+                }),
             }),
             sites: Vec::new(),
         },
@@ -127,8 +137,179 @@ pub fn build(
     Some(b.topo)
 }
 
+/// A `[[topology.vnet.route]]` as the model holds it (checked by [`check_routes`]).
+pub(super) fn user_route(r: &RouteSpec) -> UserRoute {
+    UserRoute {
+        prefix: r.prefix,
+        next_hop: match r.next_hop_type {
+            NextHopType::VirtualAppliance => {
+                NextHop::VirtualAppliance(r.next_hop_address.unwrap_or(Ipv4Addr::UNSPECIFIED))
+            }
+            NextHopType::VirtualNetworkGateway | NextHopType::VpnGateway => {
+                NextHop::VirtualNetworkGateway
+            }
+            NextHopType::Internet => NextHop::Internet,
+            NextHopType::None => NextHop::None,
+        },
+    }
+}
+
+/// Forced tunneling and the VNets' user-defined routes.
+fn check_routes(spec: &TopologySpec, at: &KeyPath, diags: &mut Vec<Diagnostic>) {
+    if let Some(f) = &spec.forced_tunneling {
+        let p = at.key("forced_tunneling");
+        let has_private = spec
+            .circuit
+            .iter()
+            .any(|c| c.peering.iter().any(|x| x.kind == PeeringKind::Private));
+        if f.expressroute.unwrap_or(true) && !has_private {
+            let key = if f.expressroute.is_some() {
+                p.key("expressroute")
+            } else {
+                p.clone()
+            };
+            diags.push(
+                Diagnostic::error(key, "forced tunneling without private peering")
+                    .expected("a circuit with kind = \"private\" peering, or expressroute = false (the VPN alone carries the default route)")
+                    .note("Azure accepts a default route on private peering only (ExpressRoute routing requirements, Advertising default routes)"),
+            );
+        }
+        if matches!(
+            f.vpn,
+            Some(VpnDefaultRoute::Bgp | VpnDefaultRoute::DefaultSite)
+        ) && spec.vpn.is_none()
+        {
+            diags.push(
+                Diagnostic::error(
+                    p.key("vpn"),
+                    format!(
+                        "a VPN default route (`{}`) without a VPN",
+                        f.vpn.map_or("", VpnDefaultRoute::name)
+                    ),
+                )
+                .expected("a [topology.vpn] table, or vpn = \"none\""),
+            );
+        }
+        let vpn_carries = spec.vpn.is_some() && f.vpn != Some(VpnDefaultRoute::None);
+        if f.expressroute == Some(false) && !vpn_carries {
+            diags.push(
+                Diagnostic::error(
+                    p.key("expressroute"),
+                    "forced tunneling that tunnels nothing",
+                )
+                .expected("expressroute = true, or a VPN with vpn = \"bgp\" or \"default_site\""),
+            );
+        }
+    }
+    for (i, vnet) in spec.vnet.iter().enumerate() {
+        if i > 0 && !vnet.route.is_empty() {
+            diags.push(
+                Diagnostic::error(
+                    at.key("vnet").index(i).key("route"),
+                    format!(
+                        "user-defined routes on VNet `{}` are not modelled",
+                        vnet.name
+                    ),
+                )
+                .expected("routes on the first [[topology.vnet]] only")
+                .note("the model's VNets share one ingress, whose route table is the first VNet's"),
+            );
+        }
+        check_vnet_routes(
+            &vnet.name,
+            &vnet.prefixes,
+            &vnet.route,
+            &at.key("vnet").index(i).key("route"),
+            spec.vpn.is_some(),
+            diags,
+        );
+    }
+}
+
+/// The user-defined routes of one VNet (`name`, address space `prefixes`) written at `at`:
+/// network addresses, one route per prefix, an appliance address inside the VNet and only
+/// for an appliance, a route to the gateway only with a VPN (`has_vpn`). Shared by the
+/// template's `[[topology.vnet.route]]` and the general form's `[[vnet.route]]`.
+pub(super) fn check_vnet_routes(
+    name: &str,
+    prefixes: &[Ipv4Net],
+    routes: &[RouteSpec],
+    at: &KeyPath,
+    has_vpn: bool,
+    diags: &mut Vec<Diagnostic>,
+) {
+    for (j, r) in routes.iter().enumerate() {
+        let p = at.index(j);
+        if r.prefix.trunc() != r.prefix {
+            diags.push(
+                Diagnostic::error(
+                    p.key("prefix"),
+                    format!("`{}` is not a network address", r.prefix),
+                )
+                .expected(format!("\"{}\"", r.prefix.trunc())),
+            );
+        }
+        if routes[..j].iter().any(|o| o.prefix == r.prefix) {
+            diags.push(
+                Diagnostic::error(
+                    p.key("prefix"),
+                    format!("two routes for `{}` in VNet `{}`", r.prefix, name),
+                )
+                .note("a route table holds one route per prefix"),
+            );
+        }
+        match (r.next_hop_type, r.next_hop_address) {
+                (NextHopType::VirtualAppliance, None) => diags.push(
+                    Diagnostic::error(
+                        p.key("next_hop_type"),
+                        "a virtual_appliance route without `next_hop_address`",
+                    )
+                    .expected("next_hop_address = the appliance's private address in the VNet, e.g. \"10.10.1.4\""),
+                ),
+                (NextHopType::VirtualAppliance, Some(a))
+                    if !prefixes.iter().any(|n| n.contains(&a)) =>
+                {
+                    diags.push(
+                        Diagnostic::error(
+                            p.key("next_hop_address"),
+                            format!("appliance address {a} is outside VNet `{}`", name),
+                        )
+                        .expected("an address inside the VNet's prefixes")
+                        .allowed(prefixes.iter().map(ToString::to_string))
+                        .note("a next hop address must be reachable without a gateway (Virtual network traffic routing, User-defined)"),
+                    );
+                }
+                (NextHopType::VirtualAppliance, Some(_)) => {}
+                (other, Some(_)) => diags.push(
+                    Diagnostic::error(
+                        p.key("next_hop_address"),
+                        "only a virtual_appliance route has a next hop address",
+                    )
+                    .note(format!(
+                        "next_hop_type = \"{}\" names its next hop itself",
+                        other.name()
+                    )),
+                ),
+                (NextHopType::VirtualNetworkGateway | NextHopType::VpnGateway, None)
+                    if !has_vpn =>
+                {
+                    diags.push(
+                        Diagnostic::error(
+                            p.key("next_hop_type"),
+                            "a route to the virtual network gateway without a VPN",
+                        )
+                        .expected("a [topology.vpn] table")
+                        .note("a user-defined route may name a gateway of type VPN only, never the ExpressRoute gateway (Virtual network traffic routing, User-defined)"),
+                    );
+                }
+                _ => {}
+            }
+    }
+}
+
 /// Structural checks that do not need the built network.
 fn check_spec(spec: &TopologySpec, at: &KeyPath, diags: &mut Vec<Diagnostic>) {
+    check_routes(spec, at, diags);
     let ce_routers = spec.ce_routers();
     if spec.circuit.is_empty() {
         if ce_routers != 0 {
@@ -659,6 +840,18 @@ impl Builder {
             .collect();
         let v4 = |p: &[Ipv4Net]| p.iter().map(|x| IpNet::V4(*x)).collect::<Vec<IpNet>>();
         let onprem = v4(&spec.onprem_prefixes);
+        // Forced tunneling: on premises also originates the default route, over private
+        // peering and (with `vpn = "bgp"`) over the tunnel's BGP session.
+        let forced = self.topo.forced_tunneling();
+        let default_route = IpNet::V4(Ipv4Net::default());
+        let mut onprem_private = onprem.clone();
+        if forced.is_some_and(|f| f.expressroute) {
+            onprem_private.push(default_route);
+        }
+        let mut onprem_vpn = onprem;
+        if forced.is_some_and(|f| f.vpn == VpnDefaultRoute::Bgp) {
+            onprem_vpn.push(default_route);
+        }
         let onprem_v6: Vec<IpNet> = spec
             .onprem_ipv6_prefixes
             .iter()
@@ -709,7 +902,7 @@ impl Builder {
                     );
                     let (customer_announces, msee_announces, limit) = match p.kind {
                         PeeringKind::Private => (
-                            onprem.clone(),
+                            onprem_private.clone(),
                             Vec::new(),
                             match c.sku.unwrap_or(Sku::Standard) {
                                 Sku::Standard => topology::PRIVATE_PREFIX_LIMIT,
@@ -1051,7 +1244,7 @@ impl Builder {
                             max_prefixes: None,
                             prepend: 0,
                             policy: EndPolicy::default(),
-                            announces: onprem.clone(),
+                            announces: onprem_vpn.clone(),
                         },
                         SessionEnd {
                             router: vpngw,

@@ -87,8 +87,46 @@ impl Validator {
                 );
                 ok = false;
             }
+            // The internet is reached from a VNet, one way: its hosts do not open connections
+            // to the VNet's private addresses.
+            let is_vnet = |n: &str| topo.vnets.iter().any(|v| v.name == n);
+            let to_internet = p.to == "internet";
+            if ok && p.from == "internet" {
+                self.error(
+                    Diagnostic::error(
+                        path.key("from"),
+                        "traffic from the internet is not measured",
+                    )
+                    .expected(
+                        "from = a VNet, to = \"internet\" (the VNet's internet-bound traffic)",
+                    ),
+                );
+                ok = false;
+            } else if ok && to_internet && !is_vnet(&p.from) {
+                self.error(
+                    Diagnostic::error(
+                        path.key("from"),
+                        format!(
+                            "traffic from `{}` to the internet does not cross the hybrid network",
+                            p.from
+                        ),
+                    )
+                    .expected("a VNet")
+                    .allowed(topo.vnets.iter().map(|v| v.name.clone())),
+                );
+                ok = false;
+            } else if ok && to_internet && p.direction == Some(ProbeDirection::Both) {
+                self.error(
+                    Diagnostic::error(
+                        path.key("direction"),
+                        "internet traffic is measured one way",
+                    )
+                    .expected("direction = \"one\" (the default towards the internet)"),
+                );
+                ok = false;
+            }
             let own_side = |n: &str| n == "onprem" || topo.sites.iter().any(|s| s.name == n);
-            if ok && !own_side(&p.from) && !own_side(&p.to) {
+            if ok && !to_internet && !own_side(&p.from) && !own_side(&p.to) {
                 self.error(
                     Diagnostic::error(
                         path.key("to"),
@@ -141,7 +179,16 @@ impl Validator {
                     .vnets
                     .iter()
                     .any(|v| v.name == *other && !v.ipv6_prefixes.is_empty());
-                if !(v6_onprem && v6_other) {
+                if to_internet {
+                    self.error(
+                        Diagnostic::error(
+                            path.key("family"),
+                            "IPv6 internet traffic is not modelled",
+                        )
+                        .expected("family = \"ipv4\" towards the internet"),
+                    );
+                    ok = false;
+                } else if !(v6_onprem && v6_other) {
                     self.error(
                         Diagnostic::error(
                             path.key("family"),
@@ -161,7 +208,12 @@ impl Validator {
                 ""
             };
             let mut directions = vec![direction(&p.from, &p.to, suffix)];
-            if p.direction.unwrap_or(ProbeDirection::Both) == ProbeDirection::Both {
+            let default = if to_internet {
+                ProbeDirection::One
+            } else {
+                ProbeDirection::Both
+            };
+            if p.direction.unwrap_or(default) == ProbeDirection::Both {
                 directions.push(direction(&p.to, &p.from, suffix));
             }
             out.push(Probe {

@@ -120,6 +120,7 @@ impl Validator {
                 name: v.name.clone(),
                 prefixes: Vec::new(),
                 ipv6_prefixes: Vec::new(),
+                routes: v.route.iter().map(super::build::user_route).collect(),
             };
             for p in &v.prefixes {
                 match p {
@@ -127,6 +128,23 @@ impl Validator {
                     IpNet::V6(n) => vnet.ipv6_prefixes.push(*n),
                 }
             }
+            if i > 0 && !v.route.is_empty() {
+                self.error(
+                    Diagnostic::error(
+                        path.key("route"),
+                        format!("user-defined routes on VNet `{}` are not modelled", v.name),
+                    )
+                    .expected("routes on the first [[vnet]] only"),
+                );
+            }
+            super::build::check_vnet_routes(
+                &v.name,
+                &vnet.prefixes,
+                &v.route,
+                &path.key("route"),
+                spec.vpn_gateway.is_some(),
+                &mut self.diags,
+            );
             topo.vnets.push(vnet);
         }
     }
@@ -159,6 +177,16 @@ impl Validator {
                     shares_edge_with_microsoft_peering: net
                         .shares_edge_with_microsoft_peering
                         .unwrap_or(false),
+                    forced_tunneling: net.forced_tunneling.as_ref().map(|f| {
+                        topology::ForcedTunneling {
+                            expressroute: f.expressroute.unwrap_or(true),
+                            vpn: f.vpn.unwrap_or(if spec.vpn_gateway.is_some() {
+                                topology::VpnDefaultRoute::Bgp
+                            } else {
+                                topology::VpnDefaultRoute::None
+                            }),
+                        }
+                    }),
                 });
             }
         }
