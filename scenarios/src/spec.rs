@@ -355,6 +355,14 @@ pub struct ErGatewaySpec {
     /// Route-programming delay after the MSEEs converge (value or range).
     #[serde(default)]
     pub convergence_delay: Option<TimeSpec>,
+    /// How long a failed instance is gone on planned maintenance (default 10–15 s, an
+    /// assumption borrowed from the VPN gateway's documented figure).
+    #[serde(default)]
+    pub planned_failover: Option<TimeSpec>,
+    /// How long a failed instance is gone on an unplanned failure (default 60–90 s, borrowed
+    /// from the VPN gateway likewise).
+    #[serde(default)]
+    pub unplanned_failover: Option<TimeSpec>,
 }
 
 /// The site-to-site VPN (`[topology.vpn]`).
@@ -845,7 +853,7 @@ pub enum FaultKind {
     BgpDisconnect,
     /// The IPsec tunnel fails.
     VpnTunnelDown,
-    /// A VPN gateway instance fails over.
+    /// A VPN or ExpressRoute gateway instance fails over.
     GatewayInstanceFailure,
     /// The provider deprovisions the circuit.
     Deprovision,
@@ -933,7 +941,8 @@ pub struct FaultSpec {
     /// `public_prefixes_state`: the new state.
     #[serde(default)]
     pub state: Option<PublicPrefixesState>,
-    /// `gateway_instance_failure`: planned maintenance (10–15 s) or unplanned (60–90 s).
+    /// `gateway_instance_failure`: planned maintenance (10–15 s) or unplanned (60–90 s), on
+    /// the VPN gateway or the ExpressRoute gateway.
     #[serde(default)]
     pub planned: Option<bool>,
     /// `msee_maintenance`: how long the prepend drain lasts before the link goes down.
