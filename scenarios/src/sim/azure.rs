@@ -476,8 +476,7 @@ impl World<'_> {
     /// The failed ExpressRoute gateway instance is back, with no state: its segments carry
     /// traffic again and the gateway end of its sessions waits for the MSEE's connection.
     pub(crate) fn er_gateway_back(&mut self, index: usize) {
-        let Some(Undo::ErInstance { sessions, segments }) = self.faults.undo.remove(&index)
-        else {
+        let Some(Undo::ErInstance { sessions, segments }) = self.faults.undo.remove(&index) else {
             return;
         };
         self.faults.undo.insert(index, Undo::Done);

@@ -573,12 +573,7 @@ pub fn failures(topo: &Topology) -> Vec<Failure> {
     }
     // Both ExpressRoute gateway instances are active and hold different sessions: each
     // fails on its own (unplanned, the longer failover).
-    if topo.er_gateway.is_some()
-        && topo
-            .sessions
-            .iter()
-            .any(|s| s.kind == SessionKind::Gateway)
-    {
+    if topo.er_gateway.is_some() && topo.sessions.iter().any(|s| s.kind == SessionKind::Gateway) {
         for i in 0..2 {
             let mut planned = Table::new();
             planned.insert("planned".to_owned(), Value::Boolean(false));

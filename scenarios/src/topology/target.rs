@@ -123,7 +123,10 @@ impl Topology {
         out.push(("gateway.er".to_owned(), Target::ErGateway));
         if self.er_gateway.is_some() {
             for i in 0..2 {
-                out.push((format!("gateway.er.instance{i}"), Target::ErGatewayInstance(i)));
+                out.push((
+                    format!("gateway.er.instance{i}"),
+                    Target::ErGatewayInstance(i),
+                ));
             }
         }
         if self.vpn.is_some() {

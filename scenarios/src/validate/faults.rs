@@ -288,9 +288,10 @@ impl Validator {
                         instance: 0,
                         planned,
                     },
-                    Target::ErGatewayInstance(i) => {
-                        FaultAction::ErGatewayInstanceFailure { instance: i, planned }
-                    }
+                    Target::ErGatewayInstance(i) => FaultAction::ErGatewayInstanceFailure {
+                        instance: i,
+                        planned,
+                    },
                     _ => FaultAction::GatewayInstanceFailure {
                         instance: None,
                         planned,
