@@ -130,7 +130,7 @@ impl Validator {
                         topo.name
                     ),
                 )
-                .expected("a topology with an ExpressRoute circuit, e.g. `reference`")
+                .expected("a topology with a [[topology.circuit]] (the gateway comes with it), e.g. `expressroute-vpn-failover`")
                 .allowed(topo.target_names(&[TargetClass::Gateway], |t, target| {
                     !matches!(target, Target::ErGateway) || t.er_gateway.is_some()
                 })),
