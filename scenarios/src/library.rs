@@ -29,7 +29,7 @@ macro_rules! entry {
 }
 
 /// Every library scenario, in the order `holdtime scenarios` lists them.
-pub const LIBRARY: [Entry; 29] = [
+pub const LIBRARY: [Entry; 30] = [
     entry!("reference"),
     entry!("tuned-10-30"),
     entry!("floor-3-10"),
@@ -41,6 +41,7 @@ pub const LIBRARY: [Entry; 29] = [
     entry!("msee-maintenance"),
     entry!("vpn-failover"),
     entry!("vpn-gateway-failover"),
+    entry!("er-gateway-failover"),
     entry!("prefix-limit"),
     entry!("microsoft-peering-validation"),
     entry!("layer3-provider"),

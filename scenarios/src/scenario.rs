@@ -207,6 +207,16 @@ pub enum FaultAction {
         /// Planned maintenance (10–15 s) rather than an unplanned failure (60–90 s).
         planned: bool,
     },
+    /// An ExpressRoute gateway instance fails (both instances are active): its sessions with
+    /// the MSEEs and the traffic through it stop for the planned or unplanned failover time,
+    /// then it comes back with no state (see `sim::azure`).
+    ErGatewayInstanceFailure {
+        /// Which instance: 0 (`gateway.er`, `gateway.er.instance0`) or 1.
+        instance: u8,
+        /// Planned maintenance rather than an unplanned failure (the gateway's
+        /// `planned_failover` or `unplanned_failover` time).
+        planned: bool,
+    },
     /// The provider deprovisions the circuit: state `NotProvisioned`; Microsoft closes every
     /// BGP session on it with a NOTIFICATION, so both ends know at once, and refuses new
     /// connections until a `restore` (provisioned again). The model sends Cease/2
@@ -290,7 +300,9 @@ impl FaultAction {
             Self::MseeMaintenance { .. } => FaultKind::MseeMaintenance,
             Self::BgpDisconnect { .. } => FaultKind::BgpDisconnect,
             Self::VpnTunnelDown { .. } => FaultKind::VpnTunnelDown,
-            Self::GatewayInstanceFailure { .. } => FaultKind::GatewayInstanceFailure,
+            Self::GatewayInstanceFailure { .. } | Self::ErGatewayInstanceFailure { .. } => {
+                FaultKind::GatewayInstanceFailure
+            }
             Self::Deprovision { .. } => FaultKind::Deprovision,
             Self::PrefixFlood { .. } => FaultKind::PrefixFlood,
             Self::PublicPrefixesState { .. } => FaultKind::PublicPrefixesState,
@@ -326,6 +338,7 @@ impl FaultAction {
             Self::GatewayInstanceFailure { instance, .. } => {
                 instance.map_or(Target::VpnGateway, Target::VpnGatewayInstance)
             }
+            Self::ErGatewayInstanceFailure { instance, .. } => Target::ErGatewayInstance(*instance),
             Self::Deprovision { circuit }
             | Self::PublicPrefixesState { circuit, .. }
             | Self::PeeringDisabled { circuit, .. }

@@ -465,6 +465,14 @@ pub struct ErGatewaySpec {
     /// Route-programming delay after the MSEEs converge (value or range).
     #[serde(default)]
     pub convergence_delay: Option<TimeSpec>,
+    /// How long a failed instance is gone on planned maintenance (default 10–15 s, an
+    /// assumption borrowed from the VPN gateway's documented figure).
+    #[serde(default)]
+    pub planned_failover: Option<TimeSpec>,
+    /// How long a failed instance is gone on an unplanned failure (default 60–90 s, borrowed
+    /// from the VPN gateway likewise).
+    #[serde(default)]
+    pub unplanned_failover: Option<TimeSpec>,
 }
 
 /// The site-to-site VPN (`[topology.vpn]`).
@@ -988,7 +996,7 @@ pub enum FaultKind {
     BgpDisconnect,
     /// The IPsec tunnel fails.
     VpnTunnelDown,
-    /// A VPN gateway instance fails over.
+    /// A VPN or ExpressRoute gateway instance fails over.
     GatewayInstanceFailure,
     /// The provider deprovisions the circuit.
     Deprovision,
@@ -1085,7 +1093,8 @@ pub struct FaultSpec {
     /// `public_prefixes_state`: the new state.
     #[serde(default)]
     pub state: Option<PublicPrefixesState>,
-    /// `gateway_instance_failure`: planned maintenance (10–15 s) or unplanned (60–90 s).
+    /// `gateway_instance_failure`: planned maintenance (10–15 s) or unplanned (60–90 s), on
+    /// the VPN gateway or the ExpressRoute gateway.
     #[serde(default)]
     pub planned: Option<bool>,
     /// `msee_maintenance`: how long the prepend drain lasts before the link goes down.
@@ -1367,6 +1376,12 @@ pub struct ErGatewayTable {
     /// Prefixes towards on-premises per connection: Azure's 1,000, the only value accepted.
     #[serde(default)]
     pub max_prefixes_to_onprem: Option<u32>,
+    /// An instance failover, planned (default 10-15 s, as `[topology.er_gateway]`).
+    #[serde(default)]
+    pub planned_failover: Option<TimeSpec>,
+    /// An instance failover, unplanned (default 60-90 s).
+    #[serde(default)]
+    pub unplanned_failover: Option<TimeSpec>,
 }
 
 /// `[vpn_gateway]`: the VPN gateway and its tunnels written out.

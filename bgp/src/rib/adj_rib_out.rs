@@ -162,23 +162,41 @@ impl AdjRibOut {
         )]
         let mut group_by_value: std::collections::HashMap<(Arc<Exported>, bool), usize> =
             std::collections::HashMap::new();
+        // The last path exported and its result: consecutive prefixes often have equal
+        // paths that are different allocations (prefixes originated one by one, or learned
+        // in different UPDATEs with the same attributes). `export` depends on the path's
+        // value only, so an equal path exports to the same result.
+        let mut last: Option<(Arc<Path>, bool, Option<Arc<Exported>>)> = None;
         for prefix in pending {
             let v6 = matches!(prefix, IpNet::V6(_));
-            let desired = loc.best(&prefix).and_then(|best| {
-                if ctx
-                    .policy
-                    .prefix_list
-                    .as_ref()
-                    .is_some_and(|l| !l.permits(&prefix))
+            let desired = match loc.best(&prefix) {
+                None => None,
+                Some(_)
+                    if ctx
+                        .policy
+                        .prefix_list
+                        .as_ref()
+                        .is_some_and(|l| !l.permits(&prefix)) =>
                 {
-                    return None;
+                    None
                 }
-                let key = (Arc::as_ptr(best) as usize, v6);
-                cache
-                    .entry(key)
-                    .or_insert_with(|| export(best, v6, ctx, enc).map(Arc::new))
-                    .clone()
-            });
+                Some(best) => match &last {
+                    Some((path, was_v6, exported))
+                        if *was_v6 == v6 && (Arc::ptr_eq(path, best) || **path == **best) =>
+                    {
+                        exported.clone()
+                    }
+                    _ => {
+                        let key = (Arc::as_ptr(best) as usize, v6);
+                        let exported = cache
+                            .entry(key)
+                            .or_insert_with(|| export(best, v6, ctx, enc).map(Arc::new))
+                            .clone();
+                        last = Some((Arc::clone(best), v6, exported.clone()));
+                        exported
+                    }
+                },
+            };
             match (desired, self.advertised.get(&prefix)) {
                 (None, None) => {}
                 (None, Some(_)) => {

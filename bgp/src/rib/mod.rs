@@ -564,6 +564,22 @@ impl Rib {
     /// Originates `prefix` from this speaker with `attrs` (ORIGIN IGP and an empty AS_PATH are
     /// added when missing; NEXT_HOP is set per peer at export).
     pub fn originate(&mut self, prefix: IpNet, attrs: PathAttributes) {
+        self.originate_unpropagated(prefix, attrs);
+        self.propagate();
+    }
+
+    /// Originates every prefix of `prefixes` as [`Self::originate`] does, marking the
+    /// Adj-RIBs-Out once for all of them: the same marks (a flush sorts and de-duplicates
+    /// them), without a pass over the peers per prefix.
+    pub fn originate_many(&mut self, prefixes: impl IntoIterator<Item = (IpNet, PathAttributes)>) {
+        for (prefix, attrs) in prefixes {
+            self.originate_unpropagated(prefix, attrs);
+        }
+        self.propagate();
+    }
+
+    /// [`Self::originate`] without marking the Adj-RIBs-Out (the caller propagates).
+    fn originate_unpropagated(&mut self, prefix: IpNet, attrs: PathAttributes) {
         let mut attrs = attrs;
         if attrs.origin().is_none() {
             attrs.set(AttrValue::Origin(Origin::Igp));
@@ -598,7 +614,6 @@ impl Rib {
         });
         self.originated.insert(prefix, Arc::clone(&path));
         self.loc.insert(prefix, path);
-        self.propagate();
     }
 
     /// Stops originating `prefix`.
@@ -607,6 +622,17 @@ impl Rib {
             self.loc.remove(prefix, PeerId::LOCAL);
             self.propagate();
         }
+    }
+
+    /// Stops originating every prefix of `prefixes`, marking the Adj-RIBs-Out once (see
+    /// [`Self::originate_many`]).
+    pub fn withdraw_originated_many<'p>(&mut self, prefixes: impl IntoIterator<Item = &'p IpNet>) {
+        for prefix in prefixes {
+            if self.originated.remove(prefix).is_some() {
+                self.loc.remove(prefix, PeerId::LOCAL);
+            }
+        }
+        self.propagate();
     }
 
     /// Whether changes wait to be advertised to `peer`.

@@ -827,9 +827,7 @@ impl Speaker {
         now: Instant,
         prefixes: impl IntoIterator<Item = (IpNet, PathAttributes)>,
     ) {
-        for (prefix, attrs) in prefixes {
-            self.rib.originate(prefix, attrs);
-        }
+        self.rib.originate_many(prefixes);
         self.rib_changed = true;
         self.drive(now);
     }
@@ -840,9 +838,7 @@ impl Speaker {
         now: Instant,
         prefixes: impl IntoIterator<Item = &'p IpNet>,
     ) {
-        for prefix in prefixes {
-            self.rib.withdraw_originated(prefix);
-        }
+        self.rib.withdraw_originated_many(prefixes);
         self.rib_changed = true;
         self.drive(now);
     }

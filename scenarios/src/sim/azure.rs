@@ -19,6 +19,27 @@
 //!   tunnel comes back the device reconnects at once. `gateway_instance_failure`
 //!   (active-standby) makes the gateway unreachable without telling anyone, for the failover
 //!   time drawn from the seeded stream; the standby then starts with an empty state.
+//! - The ExpressRoute gateway is deployed as two instances, both active (Microsoft: a virtual
+//!   network gateway is two or more VMs in the GatewaySubnet; each MSEE of a connected
+//!   circuit has both instances as BGP neighbours in AS 65515, at two addresses of that
+//!   subnet). The model keeps one `ergw` router with one session per MSEE and folds the
+//!   instances onto them: instance 0 is the gateway's first address (`.4`) and holds its
+//!   sessions with every circuit's primary MSEE, instance 1 (`.5`) those with the secondary
+//!   MSEEs. Azure has four sessions per circuit (each instance with each MSEE); the fold
+//!   keeps two, so a failed instance takes every flow of one link's gateway hop where Azure
+//!   would take half of each link's: the same kind of loss (the flows hashed onto the
+//!   failed instance) with a different share. `gateway_instance_failure` on `gateway.er`
+//!   (instance 0) or `gateway.er.instanceN`: the instance dies without a word. Its sessions'
+//!   gateway-side segments carry nothing (traffic through it is lost both ways); the
+//!   gateway end of each of its sessions is gone at once (cause `local`: the instance's
+//!   state is lost), so the gateway's table drops those paths and the VNet's forwarding
+//!   follows after the route-programming delay; the MSEE end hears nothing and learns from
+//!   its hold timer (Azure's 180 s), as after a `router_crash` (the model sends no TCP
+//!   reset). After the failover time (the gateway's `planned_failover`, default 10–15 s, or
+//!   `unplanned_failover`, default 60–90 s, drawn from the seeded stream; Microsoft
+//!   documents no figure for the ExpressRoute gateway, so these are the VPN gateway's,
+//!   an assumption) the instance is back with no state: its segments carry traffic again
+//!   and its sessions come up when the MSEE reconnects.
 
 use std::collections::BTreeMap;
 
@@ -30,7 +51,7 @@ use super::faults::Undo;
 use super::net::{SegIx, SessIx};
 use super::world::{Ev, World, draw_time};
 use crate::report::{DownCause, TimelineEvent};
-use crate::topology::{self, PeeringKind, PublicPrefixesState, Role, Topology};
+use crate::topology::{self, LinkSide, PeeringKind, PublicPrefixesState, Role, Topology};
 
 /// Azure holds a session down because a configuration gate is closed (domain.md: the circuit
 /// must be Provisioned and Enabled, the peering enabled, Microsoft peering's public prefixes
@@ -384,5 +405,99 @@ impl World<'_> {
                 }
             }
         }
+    }
+
+    /// The ExpressRoute gateway's sessions that instance `instance` holds (0: those with
+    /// each circuit's primary MSEE, 1: the secondary MSEEs; IPv6 ones included).
+    pub(crate) fn er_instance_sessions(&self, instance: u8) -> Vec<usize> {
+        let side = if instance == 0 {
+            LinkSide::Primary
+        } else {
+            LinkSide::Secondary
+        };
+        self.topo
+            .sessions
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.kind == topology::SessionKind::Gateway)
+            .filter(|(_, s)| s.on.is_some_and(|(_, sd, _)| sd == side))
+            .map(|(i, _)| i)
+            .collect()
+    }
+
+    /// An ExpressRoute gateway instance fails (see the module's notes): its segments go
+    /// silent, the gateway end of each of its sessions is gone at once, and it comes back
+    /// (stage 2) after the failover time drawn from the seeded stream.
+    pub(crate) fn er_gateway_failure(&mut self, index: usize, instance: u8, planned: bool) {
+        let Some(g) = self.topo.er_gateway.clone() else {
+            return;
+        };
+        if self.faults.undo.contains_key(&index) {
+            return;
+        }
+        let mut stream = self.seed.stream_named(&format!("fault/{index}/failover"));
+        let spec = if planned {
+            g.planned_failover
+        } else {
+            g.unplanned_failover
+        };
+        let failover = draw_time(spec, &mut stream);
+        let now = self.engine.now();
+        let sessions = self.er_instance_sessions(instance);
+        let mut segments: Vec<usize> = sessions
+            .iter()
+            .flat_map(|s| self.topo.sessions[*s].path.iter().map(|p| p.0))
+            .collect();
+        segments.sort_unstable();
+        segments.dedup();
+        for s in &segments {
+            self.net.set_silent(SegIx(*s), true);
+        }
+        let r = g.router.0;
+        if self.net.is_alive(r) {
+            for &s in &sessions {
+                let Some(end) = self.topo.sessions[s]
+                    .ends
+                    .iter()
+                    .position(|e| e.router.0 == r)
+                else {
+                    continue;
+                };
+                self.sessions[s].pending_cause[end] = Some(DownCause::Local);
+                self.net
+                    .drop_end(&mut self.engine, SessIx(s), u8::from(end == 1));
+                self.routers[r].handle_interface(now, SessIx(s), false);
+            }
+            self.flush_router(r);
+        }
+        self.engine
+            .schedule_at(now + failover, Ev::Stage { index, stage: 2 });
+        self.faults
+            .undo
+            .insert(index, Undo::ErInstance { sessions, segments });
+    }
+
+    /// The failed ExpressRoute gateway instance is back, with no state: its segments carry
+    /// traffic again and the gateway end of its sessions waits for the MSEE's connection.
+    pub(crate) fn er_gateway_back(&mut self, index: usize) {
+        let Some(Undo::ErInstance { sessions, segments }) = self.faults.undo.remove(&index) else {
+            return;
+        };
+        self.faults.undo.insert(index, Undo::Done);
+        for s in &segments {
+            self.net.set_silent(SegIx(*s), false);
+        }
+        let Some(r) = self.topo.er_gateway_router().map(|r| r.0) else {
+            return;
+        };
+        if !self.net.is_alive(r) {
+            return;
+        }
+        let now = self.engine.now();
+        for s in sessions {
+            self.routers[r].handle_interface(now, SessIx(s), true);
+            self.routers[r].reconnect(now, SessIx(s));
+        }
+        self.flush_router(r);
     }
 }

@@ -23,6 +23,7 @@
 //!   does (its attached segments lose carrier, the on-premises first-hop redundancy moves
 //!   off a CE); when the fault ends it boots as after a crash. RFC 8326's GRACEFUL_SHUTDOWN
 //!   community (a drain before the close) is not modelled: the close is immediate.
+//! - `gateway_instance_failure` on the ExpressRoute gateway: see `sim::azure`.
 //! - `peering_disabled` acts like Azure's other gates: the MSEE end of each session of that
 //!   peering on both links closes it with Cease 6/2 and refuses it until the fault ends.
 //! - `bandwidth_change` and `sku_change` are changes, not episodes: they have no end (a
@@ -76,6 +77,11 @@ pub(crate) enum Undo {
     },
     /// Tunnel segments silenced (and the sessions over them).
     Tunnels { segments: Vec<usize> },
+    /// A failed ExpressRoute gateway instance: its sessions and their silenced segments.
+    ErInstance {
+        sessions: Vec<usize>,
+        segments: Vec<usize>,
+    },
     /// A stage of a multi-step fault is done (later stages must not repeat it).
     Done,
 }
@@ -142,6 +148,7 @@ impl World<'_> {
             }
             Target::Router(_)
             | Target::ErGateway
+            | Target::ErGatewayInstance(_)
             | Target::VpnGateway
             | Target::VpnGatewayInstance(_) => Vec::new(),
         }
@@ -306,6 +313,13 @@ impl World<'_> {
             FaultAction::GatewayInstanceFailure { instance, planned } => {
                 if !end {
                     self.gateway_failure(index, instance, planned);
+                }
+            }
+            FaultAction::ErGatewayInstanceFailure { instance, planned } => {
+                if end {
+                    self.er_gateway_back(index);
+                } else {
+                    self.er_gateway_failure(index, instance, planned);
                 }
             }
             FaultAction::RouterShutdown { router } => {
@@ -501,6 +515,7 @@ impl World<'_> {
                     self.set_block(s, BLOCK_RECREATE, false, "");
                 }
             }
+            FaultAction::ErGatewayInstanceFailure { .. } => self.er_gateway_back(index),
             FaultAction::RouterShutdown { router } if stage == 1 && self.net.is_alive(router.0) => {
                 self.crash_router(router.0, true);
             }

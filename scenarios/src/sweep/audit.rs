@@ -481,8 +481,9 @@ impl Plan {
 /// shut down gracefully; every peering of every circuit disabled; each MSEE's
 /// maintenance on its link; each peering session disconnected by Microsoft (the BGP
 /// disconnect test); each IPv4 session towards Azure with a prefix limit receiving one prefix
-/// more than its limit for [`PREFIX_BREACH_FOR`] (`prefix_flood`); each circuit deprovisioned; the VPN tunnel down and
-/// the active VPN gateway instance failing (unplanned).
+/// more than its limit for [`PREFIX_BREACH_FOR`] (`prefix_flood`); each circuit deprovisioned; each ExpressRoute
+/// gateway instance failing (unplanned); the VPN tunnel down and the active VPN gateway
+/// instance failing (unplanned).
 #[must_use]
 pub fn failures(topo: &Topology) -> Vec<Failure> {
     let mut out = Vec::new();
@@ -568,6 +569,19 @@ pub fn failures(topo: &Topology) -> Vec<Failure> {
                 Value::String(PREFIX_BREACH_FOR.to_string()),
             );
             add(FaultKind::PrefixFlood, s.name.clone(), count);
+        }
+    }
+    // Both ExpressRoute gateway instances are active and hold different sessions: each
+    // fails on its own (unplanned, the longer failover).
+    if topo.er_gateway.is_some() && topo.sessions.iter().any(|s| s.kind == SessionKind::Gateway) {
+        for i in 0..2 {
+            let mut planned = Table::new();
+            planned.insert("planned".to_owned(), Value::Boolean(false));
+            add(
+                FaultKind::GatewayInstanceFailure,
+                format!("gateway.er.instance{i}"),
+                planned,
+            );
         }
     }
     if topo.vpn.is_some() {

@@ -251,7 +251,7 @@ fn elements(view: &TopologyView, f: &FailureResult) -> (Vec<usize>, Vec<usize>, 
     };
     let t = part.target.as_str();
     let router = match t {
-        "gateway.er" => Some(view.er_gateway.as_str()),
+        _ if t == "gateway.er" || t.starts_with("gateway.er.") => Some(view.er_gateway.as_str()),
         _ if t.starts_with("gateway.vpn") => view.vpn.as_ref().map(|v| v.gateway.as_str()),
         _ => Some(t),
     };

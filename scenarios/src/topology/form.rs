@@ -438,10 +438,12 @@ pub fn general_form(topo: &Topology) -> String {
     if let Some(g) = &topo.er_gateway {
         let _ = writeln!(
             o,
-            "\n[er_gateway]\nrouter = {}\nconvergence_delay = {}\nmax_prefixes_to_onprem = {}",
+            "\n[er_gateway]\nrouter = {}\nconvergence_delay = {}\nmax_prefixes_to_onprem = {}\nplanned_failover = {}\nunplanned_failover = {}",
             quoted(topo.router_name(g.router)),
             time_spec(g.convergence_delay),
-            g.max_prefixes_to_onprem
+            g.max_prefixes_to_onprem,
+            time_spec(g.planned_failover),
+            time_spec(g.unplanned_failover)
         );
     }
     if let Some(g) = &topo.vpn {

@@ -720,6 +720,12 @@ pub struct ErGateway {
     pub convergence_delay: TimeSpec,
     /// Prefixes towards on-premises per connection (1,000).
     pub max_prefixes_to_onprem: u32,
+    /// How long a failed instance is gone on planned maintenance. Microsoft documents no
+    /// figure for the ExpressRoute gateway; the default (10–15 s) is the VPN gateway's.
+    pub planned_failover: TimeSpec,
+    /// How long a failed instance is gone on an unplanned failure; the default (60–90 s) is
+    /// the VPN gateway's, likewise an assumption.
+    pub unplanned_failover: TimeSpec,
 }
 
 /// The VPN gateway and tunnel.

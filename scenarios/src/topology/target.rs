@@ -11,7 +11,7 @@
 //! | `ce1`, `ce2`, `pe1`.., `msee1`.., `vpn1`, `ergw`, `vpngw` | a router |
 //! | `vpn.tunnel` | every IPsec tunnel; `vpn.tunnel.instance0`/`1` one of them (active-active) |
 //! | `internet` | the internet path (also carries the tunnels) |
-//! | `gateway.er`, `gateway.vpn` | a gateway; `gateway.vpn.instance0`/`1` one VPN instance |
+//! | `gateway.er`, `gateway.vpn` | a gateway; `gateway.vpn.instance0`/`1` one VPN instance, `gateway.er.instance0`/`1` one ExpressRoute gateway instance |
 //!
 //! Resolution is exact and case-sensitive; a name that does not resolve is an error listing
 //! the names that would, filtered to the kinds the key accepts.
@@ -44,6 +44,9 @@ pub enum Target {
     VpnGateway,
     /// One VPN gateway instance.
     VpnGatewayInstance(u8),
+    /// One ExpressRoute gateway instance: 0 holds the gateway's sessions with every
+    /// circuit's primary MSEE, 1 those with the secondary MSEEs (see `sim::azure`).
+    ErGatewayInstance(u8),
 }
 
 /// Classes of target, for saying which a key accepts.
@@ -51,7 +54,8 @@ pub enum Target {
 pub enum TargetClass {
     /// [`Target::Circuit`].
     Circuit,
-    /// [`Target::ErGateway`], [`Target::VpnGateway`], [`Target::VpnGatewayInstance`].
+    /// [`Target::ErGateway`], [`Target::ErGatewayInstance`], [`Target::VpnGateway`],
+    /// [`Target::VpnGatewayInstance`].
     Gateway,
     /// [`Target::Internet`].
     Internet,
@@ -79,9 +83,10 @@ impl Target {
             Self::Session(_) => TargetClass::Session,
             Self::VpnTunnel => TargetClass::VpnTunnel,
             Self::Internet => TargetClass::Internet,
-            Self::ErGateway | Self::VpnGateway | Self::VpnGatewayInstance(_) => {
-                TargetClass::Gateway
-            }
+            Self::ErGateway
+            | Self::ErGatewayInstance(_)
+            | Self::VpnGateway
+            | Self::VpnGatewayInstance(_) => TargetClass::Gateway,
         }
     }
 }
@@ -116,6 +121,14 @@ impl Topology {
         }
         out.push(("internet".to_owned(), Target::Internet));
         out.push(("gateway.er".to_owned(), Target::ErGateway));
+        if self.er_gateway.is_some() {
+            for i in 0..2 {
+                out.push((
+                    format!("gateway.er.instance{i}"),
+                    Target::ErGatewayInstance(i),
+                ));
+            }
+        }
         if self.vpn.is_some() {
             out.push(("vpn.tunnel".to_owned(), Target::VpnTunnel));
             out.push(("gateway.vpn".to_owned(), Target::VpnGateway));

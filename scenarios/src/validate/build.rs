@@ -825,6 +825,24 @@ impl Builder {
                     .and_then(|g| g.convergence_delay)
                     .unwrap_or(TimeSpec::Fixed(Duration::from_secs(60))),
                 max_prefixes_to_onprem: GATEWAY_PREFIX_LIMIT,
+                // Microsoft documents failover times for the VPN gateway only; the
+                // ExpressRoute gateway borrows them (an assumption, see `sim::azure`).
+                planned_failover: spec
+                    .er_gateway
+                    .as_ref()
+                    .and_then(|g| g.planned_failover)
+                    .unwrap_or(TimeSpec::Range {
+                        min: Duration::from_secs(10),
+                        max: Duration::from_secs(15),
+                    }),
+                unplanned_failover: spec
+                    .er_gateway
+                    .as_ref()
+                    .and_then(|g| g.unplanned_failover)
+                    .unwrap_or(TimeSpec::Range {
+                        min: Duration::from_secs(60),
+                        max: Duration::from_secs(90),
+                    }),
             });
             ergw
         };

@@ -123,7 +123,28 @@ impl Validator {
             TargetClass::Internet,
         ];
         let carrier_what = "a circuit, link (`circuit.primary`), segment (`circuit.primary.core`), `vpn.tunnel` or `internet`";
-        if (kind == FaultKind::VpnTunnelDown || kind == FaultKind::GatewayInstanceFailure)
+        // `gateway_instance_failure` acts on the ExpressRoute gateway when its target names
+        // it, else on the VPN gateway.
+        let on_er_gateway = kind == FaultKind::GatewayInstanceFailure
+            && (target_name == "gateway.er" || target_name.starts_with("gateway.er."));
+        if on_er_gateway && topo.er_gateway.is_none() {
+            self.error(
+                Diagnostic::error(
+                    tpath.clone(),
+                    format!(
+                        "`{target_name}`: topology `{}` has no ExpressRoute gateway (it has no circuit)",
+                        topo.name
+                    ),
+                )
+                .expected("a topology with a [[topology.circuit]] (the gateway comes with it), e.g. `expressroute-vpn-failover`")
+                .allowed(topo.target_names(&[TargetClass::Gateway], |t, target| {
+                    !matches!(target, Target::ErGateway) || t.er_gateway.is_some()
+                })),
+            );
+            return None;
+        }
+        if (kind == FaultKind::VpnTunnelDown
+            || (kind == FaultKind::GatewayInstanceFailure && !on_er_gateway))
             && topo.vpn.is_none()
         {
             self.error(
@@ -257,15 +278,30 @@ impl Validator {
                 }
             }
             FaultKind::GatewayInstanceFailure => {
-                let keep = |_: &Topology, target: Target| !matches!(target, Target::ErGateway);
-                let target = self.resolve(topo, target_name, &tpath, &[TargetClass::Gateway], keep, "`gateway.vpn` (the active instance, the default) or `gateway.vpn.instance0`/`instance1`")?;
-                let instance = match target {
-                    Target::VpnGatewayInstance(i) => Some(i),
-                    _ => None,
+                let keep = |t: &Topology, target: Target| {
+                    !matches!(target, Target::ErGateway) || t.er_gateway.is_some()
                 };
-                FaultAction::GatewayInstanceFailure {
-                    instance,
-                    planned: f.planned.unwrap_or(false),
+                let target = self.resolve(topo, target_name, &tpath, &[TargetClass::Gateway], keep, "`gateway.vpn` (the active instance, the default), `gateway.vpn.instance0`/`instance1`, `gateway.er` (its instance0) or `gateway.er.instance0`/`instance1`")?;
+                let planned = f.planned.unwrap_or(false);
+                match target {
+                    Target::VpnGatewayInstance(i) => FaultAction::GatewayInstanceFailure {
+                        instance: Some(i),
+                        planned,
+                    },
+                    // Both ExpressRoute gateway instances are active: `gateway.er` names
+                    // the first.
+                    Target::ErGateway => FaultAction::ErGatewayInstanceFailure {
+                        instance: 0,
+                        planned,
+                    },
+                    Target::ErGatewayInstance(i) => FaultAction::ErGatewayInstanceFailure {
+                        instance: i,
+                        planned,
+                    },
+                    _ => FaultAction::GatewayInstanceFailure {
+                        instance: None,
+                        planned,
+                    },
                 }
             }
             FaultKind::Deprovision => {

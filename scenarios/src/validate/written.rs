@@ -520,6 +520,14 @@ impl Validator {
                 .convergence_delay
                 .unwrap_or(TimeSpec::Fixed(Duration::from_secs(60))),
             max_prefixes_to_onprem: limit,
+            planned_failover: g.planned_failover.unwrap_or(TimeSpec::Range {
+                min: Duration::from_secs(10),
+                max: Duration::from_secs(15),
+            }),
+            unplanned_failover: g.unplanned_failover.unwrap_or(TimeSpec::Range {
+                min: Duration::from_secs(60),
+                max: Duration::from_secs(90),
+            }),
         });
     }
 
