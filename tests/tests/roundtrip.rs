@@ -378,6 +378,26 @@ fn routers_written_in_microsofts_roles_follow_azures_rules_as_the_templates_do()
         "name = \"private1\"\n",
     ));
     assert!(e.contains("`msee1` is Microsoft's router"), "{e}");
+    // The general form's route filter is checked as the template's: a community of no known
+    // service, and a filter on private peering, refused at the entry and the key.
+    let e = refused(&by_hand("", "", "").replace(
+        "vlan = 100\n",
+        "vlan = 100\n\n[[circuit.peering]]\nkind = \"microsoft\"\nsubnets = [\"203.0.113.0/30\", \"203.0.113.4/30\"]\nvlan = 300\nroute_filter = [\"12076:5010\", \"12076:5040\"]\n",
+    ));
+    assert!(
+        e.contains("hand.toml:109:31")
+            && e.contains("community 12076:5040 selects no service the model knows"),
+        "{e}"
+    );
+    let e = refused(&by_hand("", "", "").replace(
+        "vlan = 100\n",
+        "vlan = 100\nroute_filter = [\"12076:5010\"]\n",
+    ));
+    assert!(
+        e.contains("hand.toml:104:16")
+            && e.contains("a route filter selects Microsoft's services on Microsoft peering, not on private peering"),
+        "{e}"
+    );
     // The written-out parts and the template do not mix.
     let e = refused(
         "name = \"t\"\ntopology = \"single-ce\"\nduration = \"1m\"\n\n[er_gateway]\nrouter = \"ergw\"\n",

@@ -596,7 +596,7 @@ fn check_spec(spec: &TopologySpec, at: &KeyPath, diags: &mut Vec<Diagnostic>) {
                     .allowed(["kind = \"microsoft\""]),
                 );
             }
-            check_route_filter(peering, &pp, diags);
+            check_route_filter(peering.kind, peering.route_filter.as_deref(), &pp, diags);
         }
     }
     if let Some(vpn) = &spec.vpn
@@ -1377,9 +1377,12 @@ pub(super) fn parse_community(text: &str) -> Option<u32> {
 /// A peering's `route_filter`: Microsoft peering only, each entry the community of a service
 /// the model knows; a Microsoft peering without one is warned about, since Microsoft
 /// advertises nothing over it ("Configure route filters for Microsoft peering": a circuit's
-/// Microsoft peering receives no prefixes until a route filter is attached).
-fn check_route_filter(
-    peering: &crate::spec::PeeringSpec,
+/// Microsoft peering receives no prefixes until a route filter is attached). `pp` is the
+/// peering's table (the template's `[[topology.circuit.peering]]` or the general form's
+/// `[[circuit.peering]]`: one check for both).
+pub(super) fn check_route_filter(
+    kind: PeeringKind,
+    route_filter: Option<&[String]>,
     pp: &KeyPath,
     diags: &mut Vec<Diagnostic>,
 ) {
@@ -1388,8 +1391,8 @@ fn check_route_filter(
             .iter()
             .map(|s| format!("{} ({})", topology::community_text(s.community), s.what))
     };
-    let Some(filter) = &peering.route_filter else {
-        if peering.kind == PeeringKind::Microsoft {
+    let Some(filter) = route_filter else {
+        if kind == PeeringKind::Microsoft {
             diags.push(
                 Diagnostic::warning(
                     pp.key("kind"),
@@ -1401,13 +1404,13 @@ fn check_route_filter(
         }
         return;
     };
-    if peering.kind != PeeringKind::Microsoft {
+    if kind != PeeringKind::Microsoft {
         diags.push(
             Diagnostic::error(
                 pp.key("route_filter"),
                 format!(
                     "a route filter selects Microsoft's services on Microsoft peering, not on {} peering",
-                    peering.kind.name()
+                    kind.name()
                 ),
             )
             .allowed(["kind = \"microsoft\""]),

@@ -410,6 +410,12 @@ impl Validator {
                 );
                 continue;
             }
+            super::build::check_route_filter(
+                p.kind,
+                p.route_filter.as_deref(),
+                &path.key("peering").index(k),
+                &mut self.diags,
+            );
             peerings.push(Peering {
                 kind: p.kind,
                 subnets: p.subnets,
@@ -423,20 +429,7 @@ impl Validator {
                 enabled: p.enabled.unwrap_or(true),
                 route_filter: p.route_filter.as_ref().map(|f| {
                     f.iter()
-                        .enumerate()
-                        .filter_map(|(n, c)| {
-                            let parsed = super::build::parse_community(c);
-                            if parsed.is_none() {
-                                self.error(
-                                    Diagnostic::error(
-                                        path.key("peering").index(k).key("route_filter").index(n),
-                                        format!("`{c}` is not a community"),
-                                    )
-                                    .expected("ASN:VALUE, e.g. \"12076:5010\""),
-                                );
-                            }
-                            parsed
-                        })
+                        .filter_map(|c| super::build::parse_community(c))
                         .collect()
                 }),
             });
