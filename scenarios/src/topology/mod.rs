@@ -83,6 +83,27 @@ pub const MSEE_BFD_MIN_INTERVAL: Duration = Duration::from_millis(300);
 pub const MSEE_MIN_HOLD_TIME: Duration = Duration::from_secs(10);
 /// The MSEE's smallest accepted keepalive.
 pub const MSEE_MIN_KEEPALIVE: Duration = Duration::from_secs(3);
+/// A gateway's planned failover (maintenance moves it to its other instance): 10-15 s, as
+/// Microsoft documents for the VPN gateway ("About VPN Gateway redundancy"). Microsoft
+/// documents no figure for the ExpressRoute gateway, which borrows this one (an assumption,
+/// see `sim::azure`). The default of both gateways' `planned_failover`.
+pub const GATEWAY_PLANNED_FAILOVER: TimeSpec = TimeSpec::Range {
+    min: Duration::from_secs(10),
+    max: Duration::from_secs(15),
+};
+/// A gateway's unplanned failover (its active instance fails): 60-90 s, documented for the
+/// VPN gateway and borrowed for the ExpressRoute gateway as [`GATEWAY_PLANNED_FAILOVER`] is.
+/// The default of both gateways' `unplanned_failover`.
+pub const GATEWAY_UNPLANNED_FAILOVER: TimeSpec = TimeSpec::Range {
+    min: Duration::from_secs(60),
+    max: Duration::from_secs(90),
+};
+/// How long the ExpressRoute gateway takes to program a route change into the VNet
+/// (`[topology.er_gateway] convergence_delay`'s default): "up to about a minute" after a
+/// route change on the circuit (domain.md).
+pub const ER_GATEWAY_CONVERGENCE_DELAY: TimeSpec = TimeSpec::Fixed(Duration::from_secs(60));
+/// The VPN gateway's IKE dead-peer-detection timeout (`dpd_timeout`'s default; domain.md).
+pub const VPN_DPD_TIMEOUT: Duration = Duration::from_secs(45);
 /// Bandwidths ExpressRoute circuits are sold in (per link).
 pub const CIRCUIT_BANDWIDTHS_MBPS: [u64; 8] = [50, 100, 200, 500, 1_000, 2_000, 5_000, 10_000];
 

@@ -26,7 +26,7 @@ use crate::topology::{
     Session, SessionEnd, SessionKind, Sku, Topology, UserRoute, VPN_PREFIX_LIMIT, Vnet,
     VpnDefaultRoute, VpnGateway, VpnMode,
 };
-use crate::units::{Bandwidth, LossModel, TimeSpec};
+use crate::units::{Bandwidth, LossModel};
 
 /// The built-in topologies: name and TOML source (a `[topology]` table's body).
 pub const BUILTIN_TOPOLOGIES: [(&str, &str); 5] = [
@@ -823,7 +823,7 @@ impl Builder {
                     .er_gateway
                     .as_ref()
                     .and_then(|g| g.convergence_delay)
-                    .unwrap_or(TimeSpec::Fixed(Duration::from_secs(60))),
+                    .unwrap_or(topology::ER_GATEWAY_CONVERGENCE_DELAY),
                 max_prefixes_to_onprem: GATEWAY_PREFIX_LIMIT,
                 // Microsoft documents failover times for the VPN gateway only; the
                 // ExpressRoute gateway borrows them (an assumption, see `sim::azure`).
@@ -831,18 +831,12 @@ impl Builder {
                     .er_gateway
                     .as_ref()
                     .and_then(|g| g.planned_failover)
-                    .unwrap_or(TimeSpec::Range {
-                        min: Duration::from_secs(10),
-                        max: Duration::from_secs(15),
-                    }),
+                    .unwrap_or(topology::GATEWAY_PLANNED_FAILOVER),
                 unplanned_failover: spec
                     .er_gateway
                     .as_ref()
                     .and_then(|g| g.unplanned_failover)
-                    .unwrap_or(TimeSpec::Range {
-                        min: Duration::from_secs(60),
-                        max: Duration::from_secs(90),
-                    }),
+                    .unwrap_or(topology::GATEWAY_UNPLANNED_FAILOVER),
             });
             ergw
         };
@@ -1294,15 +1288,13 @@ impl Builder {
                 router: vpngw,
                 device,
                 mode,
-                dpd_timeout: vpn.dpd_timeout.unwrap_or(Duration::from_secs(45)),
-                planned_failover: vpn.planned_failover.unwrap_or(TimeSpec::Range {
-                    min: Duration::from_secs(10),
-                    max: Duration::from_secs(15),
-                }),
-                unplanned_failover: vpn.unplanned_failover.unwrap_or(TimeSpec::Range {
-                    min: Duration::from_secs(60),
-                    max: Duration::from_secs(90),
-                }),
+                dpd_timeout: vpn.dpd_timeout.unwrap_or(topology::VPN_DPD_TIMEOUT),
+                planned_failover: vpn
+                    .planned_failover
+                    .unwrap_or(topology::GATEWAY_PLANNED_FAILOVER),
+                unplanned_failover: vpn
+                    .unplanned_failover
+                    .unwrap_or(topology::GATEWAY_UNPLANNED_FAILOVER),
                 tunnels,
                 max_prefixes: VPN_PREFIX_LIMIT,
             });

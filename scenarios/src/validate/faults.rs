@@ -305,17 +305,7 @@ impl Validator {
                 }
             }
             FaultKind::Deprovision => {
-                let Target::Circuit(circuit) = self.resolve(
-                    topo,
-                    target_name,
-                    &tpath,
-                    &[TargetClass::Circuit],
-                    any,
-                    "a circuit",
-                )?
-                else {
-                    return None;
-                };
+                let circuit = self.resolve_circuit(topo, target_name, &tpath, any, "a circuit")?;
                 FaultAction::Deprovision { circuit }
             }
             FaultKind::PrefixFlood => {
@@ -372,17 +362,13 @@ impl Validator {
                         .is_some_and(|c| c.peering(PeeringKind::Microsoft).is_some()),
                     _ => false,
                 };
-                let Target::Circuit(circuit) = self.resolve(
+                let circuit = self.resolve_circuit(
                     topo,
                     target_name,
                     &tpath,
-                    &[TargetClass::Circuit],
                     keep,
                     "a circuit with Microsoft peering",
-                )?
-                else {
-                    return None;
-                };
+                )?;
                 let Some(state) = f.state else {
                     self.error(
                         Diagnostic::error(path, "fault kind `public_prefixes_state` needs `state`")
@@ -399,17 +385,7 @@ impl Validator {
                 FaultAction::PublicPrefixesState { circuit, state }
             }
             FaultKind::PeeringDisabled => {
-                let Target::Circuit(circuit) = self.resolve(
-                    topo,
-                    target_name,
-                    &tpath,
-                    &[TargetClass::Circuit],
-                    any,
-                    "a circuit",
-                )?
-                else {
-                    return None;
-                };
+                let circuit = self.resolve_circuit(topo, target_name, &tpath, any, "a circuit")?;
                 let kinds: Vec<PeeringKind> = topo
                     .circuits
                     .get(circuit.0)
@@ -446,17 +422,7 @@ impl Validator {
                 FaultAction::PeeringDisabled { circuit, peering }
             }
             FaultKind::BandwidthChange | FaultKind::SkuChange => {
-                let Target::Circuit(circuit) = self.resolve(
-                    topo,
-                    target_name,
-                    &tpath,
-                    &[TargetClass::Circuit],
-                    any,
-                    "a circuit",
-                )?
-                else {
-                    return None;
-                };
+                let circuit = self.resolve_circuit(topo, target_name, &tpath, any, "a circuit")?;
                 self.change(kind, circuit, f, &path)?
             }
             FaultKind::Restore => {

@@ -31,7 +31,9 @@ use sim_core::time::Duration;
 use crate::diag::{Diagnostic, KeyPath};
 use crate::scenario::{Direction, Fault, Probe, Scenario};
 use crate::spec::{ScenarioSpec, TopologyChoice, TopologySpec};
-use crate::topology::{SegmentIx, SessionIx, SessionKind, Target, TargetClass, Topology};
+use crate::topology::{
+    CircuitIx, SegmentIx, SessionIx, SessionKind, Target, TargetClass, Topology,
+};
 use crate::units::TimeSpec;
 
 mod address;
@@ -323,6 +325,24 @@ impl Validator {
                 );
                 None
             }
+        }
+    }
+
+    /// [`Self::resolve`] for the faults whose target must be a circuit (those that act on
+    /// the circuit as Azure's resource: deprovisioning, a peering's state, a bandwidth or
+    /// SKU change): the circuit, or `None` after the located error. `keep` narrows the
+    /// circuits accepted, `what` says what is expected.
+    fn resolve_circuit(
+        &mut self,
+        topo: &Topology,
+        name: &str,
+        path: &KeyPath,
+        keep: impl Fn(&Topology, Target) -> bool + Copy,
+        what: &str,
+    ) -> Option<CircuitIx> {
+        match self.resolve(topo, name, path, &[TargetClass::Circuit], keep, what)? {
+            Target::Circuit(c) => Some(c),
+            _ => None,
         }
     }
 

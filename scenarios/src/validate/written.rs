@@ -26,7 +26,6 @@
 use std::net::IpAddr;
 
 use ipnet::IpNet;
-use sim_core::time::Duration;
 
 use super::{Validator, root};
 use crate::diag::{Diagnostic, KeyPath};
@@ -37,7 +36,6 @@ use crate::topology::{
     PublicPrefixesState, Role, RouterIx, SegmentIx, SessionKind, Sku, Topology, Vnet, VpnGateway,
     VpnMode,
 };
-use crate::units::TimeSpec;
 
 /// The top-level keys that write out what the template makes; refused beside `topology`.
 fn written_keys(spec: &ScenarioSpec) -> Vec<&'static str> {
@@ -511,16 +509,14 @@ impl Validator {
             router,
             convergence_delay: g
                 .convergence_delay
-                .unwrap_or(TimeSpec::Fixed(Duration::from_secs(60))),
+                .unwrap_or(topology::ER_GATEWAY_CONVERGENCE_DELAY),
             max_prefixes_to_onprem: limit,
-            planned_failover: g.planned_failover.unwrap_or(TimeSpec::Range {
-                min: Duration::from_secs(10),
-                max: Duration::from_secs(15),
-            }),
-            unplanned_failover: g.unplanned_failover.unwrap_or(TimeSpec::Range {
-                min: Duration::from_secs(60),
-                max: Duration::from_secs(90),
-            }),
+            planned_failover: g
+                .planned_failover
+                .unwrap_or(topology::GATEWAY_PLANNED_FAILOVER),
+            unplanned_failover: g
+                .unplanned_failover
+                .unwrap_or(topology::GATEWAY_UNPLANNED_FAILOVER),
         });
     }
 
@@ -569,15 +565,13 @@ impl Validator {
             router,
             device,
             mode,
-            dpd_timeout: g.dpd_timeout.unwrap_or(Duration::from_secs(45)),
-            planned_failover: g.planned_failover.unwrap_or(TimeSpec::Range {
-                min: Duration::from_secs(10),
-                max: Duration::from_secs(15),
-            }),
-            unplanned_failover: g.unplanned_failover.unwrap_or(TimeSpec::Range {
-                min: Duration::from_secs(60),
-                max: Duration::from_secs(90),
-            }),
+            dpd_timeout: g.dpd_timeout.unwrap_or(topology::VPN_DPD_TIMEOUT),
+            planned_failover: g
+                .planned_failover
+                .unwrap_or(topology::GATEWAY_PLANNED_FAILOVER),
+            unplanned_failover: g
+                .unplanned_failover
+                .unwrap_or(topology::GATEWAY_UNPLANNED_FAILOVER),
             tunnels,
             max_prefixes: limit,
         });
