@@ -58,6 +58,7 @@ const DEFAULT_PROVIDER_ASN: u32 = 65001;
 const ACCESS_DELAY: Duration = Duration::from_millis(1);
 const CORE_DELAY: Duration = Duration::from_millis(2);
 const AZURE_DELAY: Duration = Duration::from_micros(500);
+const LAN_DELAY: Duration = Duration::from_micros(100);
 
 /// One customer as the template resolved it.
 struct Customer {
@@ -324,6 +325,7 @@ fn made_names(model: CspModel, t: &Customer) -> Vec<String> {
         t.name.clone(),
         format!("{}-vnet", t.name),
         format!("{}-ergw", t.name),
+        format!("{}-lan", t.name),
     ];
     v.extend(edge_names(model, t));
     v.extend(circuit_names(t));
@@ -579,6 +581,46 @@ fn build(c: &CspSpec, provider_asn: u32, customers: &[Customer]) -> Topology {
             });
             circuits.push(cix);
         }
+        // The tenant's two edge routers (or VRFs) share its LAN and peer over iBGP, as the
+        // template's CEs do: a flow that reaches the edge whose link is down goes on by the
+        // other.
+        let lan: Vec<SegmentIx> = edges
+            .iter()
+            .map(|e| {
+                let name = format!("{}.lan.{}", t.name, topo.router_name(*e));
+                push_segment(
+                    &mut topo,
+                    name,
+                    SegmentKind::Lan,
+                    [Node::Router(*e), Node::Transit(format!("{}-lan", t.name))],
+                    LinkProps {
+                        delay: LAN_DELAY,
+                        jitter: Duration::ZERO,
+                        loss: LossModel::NONE,
+                        bandwidth: None,
+                    },
+                )
+            })
+            .collect();
+        let ids = edges.map(|e| topo.routers[e.0].router_id);
+        topo.sessions.push(Session {
+            name: format!(
+                "ibgp.{}.{}",
+                topo.router_name(edges[0]),
+                topo.router_name(edges[1])
+            ),
+            kind: SessionKind::Ibgp,
+            ends: [
+                end(edges[0], ids[0], None, own.clone()),
+                end(edges[1], ids[1], None, own.clone()),
+            ],
+            on: None,
+            path: lan,
+            vlan: None,
+            md5: None,
+            bfd: None,
+            families: None,
+        });
         onprem_sites.push(Site {
             name: t.name.clone(),
             routers: edges.to_vec(),
