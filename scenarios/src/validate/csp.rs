@@ -113,7 +113,8 @@ impl Validator {
                     ),
                 )
                 .expected(format!(
-                    "at most one table per tenant (`tenants = {}`), or a larger `tenants`",
+                    "at most {} table(s), one per tenant, or `tenants = {}`",
+                    c.tenants,
                     c.tenant.len()
                 )),
             );
@@ -251,7 +252,7 @@ impl Validator {
                     };
                     self.error(
                         Diagnostic::error(key_path, format!("{p} of tenant `{name}` overlaps {q} of {whose}"))
-                            .expected("address space no other tenant uses, apart from the tenant's VNet")
+                            .expected("address space of the tenant's own: apart from every other tenant's, and its VNet's apart from its hosts'")
                             .note("a VRF may reuse another customer's addresses, but the model tells tenants apart by their prefixes (probe endpoints, the isolation check); and Azure requires a VNet's space to stay out of the on-premises ranges it connects to"),
                     );
                 }
@@ -268,24 +269,33 @@ impl Validator {
             });
         }
         // The names the template makes from the tenants' must stay apart (`a` and `a-vnet`).
+        let written_name = |k: usize| c.tenant.get(k).is_some_and(|t| t.name.is_some());
         let mut names: Vec<(String, usize)> = Vec::new();
         for (k, t) in customers.iter().enumerate() {
             for n in made_names(c.model, t) {
-                if let Some((_, other)) = names.iter().find(|(m, _)| *m == n) {
-                    if *other != k {
+                match names.iter().find(|(m, _)| *m == n) {
+                    Some((_, other)) if *other != k => {
+                        // Located at a name as written: this tenant's, else the other's.
+                        let blamed = if written_name(k) { k } else { *other };
+                        let key_path = if written_name(blamed) {
+                            at.key("tenant").index(blamed).key("name")
+                        } else {
+                            at.key("tenants")
+                        };
                         self.error(
                             Diagnostic::error(
-                                at.key("tenant").index(k).key("name"),
+                                key_path,
                                 format!(
-                                    "tenant `{}` would make `{n}`, which tenant `{}` makes too",
-                                    t.name, customers[*other].name
+                                    "the names of tenants `{}` and `{}` clash: both would make `{n}`",
+                                    customers[*other].name, t.name
                                 ),
                             )
-                            .expected("tenant names whose routers, circuits and VNets stay apart"),
+                            .expected("tenant names whose routers, circuits and VNets stay apart (the template makes NAME-vnet, NAME-ergw, NAME-circuit, NAME-ce1, ...)"),
                         );
+                        break;
                     }
-                } else {
-                    names.push((n, k));
+                    Some(_) => {}
+                    None => names.push((n, k)),
                 }
             }
         }
