@@ -1176,6 +1176,7 @@ eq = 1
                 count: 1,
             }],
             bytes_dropped: Vec::new(),
+            isolation: Vec::new(),
         }
     }
 
