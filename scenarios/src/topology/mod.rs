@@ -32,6 +32,12 @@
 //! - The **gateways** carry the parameters that are not BGP: the ExpressRoute gateway's
 //!   route-programming delay and prefix limit, the VPN gateway's instance mode, failover
 //!   times and dead-peer detection.
+//! - A Cloud Solution Provider's network (`[csp]`, `validate/csp.rs`) has **tenants**
+//!   ([`Tenant`]) instead of the template's on-premises site and VNets: each tenant's hosts
+//!   and VNet are [`Site`]s, its VNet behind an ExpressRoute gateway of its own (its
+//!   [`ErGateway`] in the tenant, [`Topology::er_gateway_of`]) that has sessions only with its
+//!   own circuits' MSEEs. Routers that are VRFs of one box form a [`Chassis`]: a crash or
+//!   restart of any of them is one of all ([`Topology::fails_with`]).
 //!
 //! Collections are `Vec`s indexed by the newtype ids ([`RouterIx`], [`SessionIx`],
 //! [`SegmentIx`], [`CircuitIx`]); their order is the build order, stable for a given file, so
