@@ -159,6 +159,13 @@ fn no_tenant_router_ever_installs_another_tenants_prefix_in_csp_connect_through(
         assert_eq!(t.leaks, 0, "{t:?}");
         assert!(t.routes_checked >= u64::from(checked[i]), "{t:?}");
     }
+    // t2's circuit failure (episode 1) cost t2 flows and nobody else.
+    let hit: Vec<&[u32]> = r
+        .isolation
+        .iter()
+        .map(|t| t.episodes_hit.as_slice())
+        .collect();
+    assert_eq!(hit, [&[][..], &[1][..], &[][..]]);
 }
 
 #[test]
@@ -232,6 +239,8 @@ fn a_crash_of_one_vrf_is_a_crash_of_the_shared_edge_but_a_customers_own_edge_fai
         assert!(detected_at(&r, msee), "{msee}: {:?}", r.detections);
     }
     assert!(!detected_at(&r, "msee2"));
+    // The report names the crash among t3's losses (its flows on edge1's links).
+    assert_eq!(r.isolation[2].episodes_hit, [1]);
     // Connect-to: t1-ce1 is t1's own router; the others are untouched.
     let r = with_crash("csp-connect-to", "t1-ce1");
     assert!(detected_at(&r, "msee1"));

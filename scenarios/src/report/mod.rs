@@ -160,6 +160,11 @@ pub struct TenantIsolation {
     pub leaks: u64,
     /// The first few of them (at most [`TenantIsolation::KEPT`]).
     pub first_leaks: Vec<Leak>,
+    /// The episodes in which a flow to or from one of its endpoints lost its path: a fault
+    /// of another tenant's circuit or routers should never appear here (a crash of a shared
+    /// edge does).
+    #[serde(default)]
+    pub episodes_hit: Vec<u32>,
 }
 
 impl TenantIsolation {

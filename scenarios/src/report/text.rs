@@ -376,9 +376,24 @@ impl RunReport {
                 }
             );
             for t in &self.isolation {
+                let lost = if t.episodes_hit.is_empty() {
+                    "lost no flow".to_owned()
+                } else {
+                    let eps: Vec<String> = t
+                        .episodes_hit
+                        .iter()
+                        .map(|e| {
+                            self.episodes
+                                .iter()
+                                .find(|x| x.index == *e)
+                                .map_or_else(|| format!("{e}"), |x| format!("{e} ({})", x.label))
+                        })
+                        .collect();
+                    format!("lost flows in episode {}", eps.join(", "))
+                };
                 let _ = writeln!(
                     out,
-                    "  {:<12} {:>3} foreign of {:>6} routes installed, at {}",
+                    "  {:<12} {:>3} foreign of {:>6} routes installed, at {}; {lost}",
                     t.tenant,
                     t.leaks,
                     t.routes_checked,

@@ -360,6 +360,7 @@ impl<'a> World<'a> {
                     routes_checked: 0,
                     leaks: 0,
                     first_leaks: Vec::new(),
+                    episodes_hit: Vec::new(),
                 })
                 .collect(),
         })
@@ -1113,8 +1114,36 @@ impl<'a> World<'a> {
 
     // ---- report ----
 
-    fn finish(self) -> RunReport {
+    fn finish(mut self) -> RunReport {
         let m = self.meas.finish(self.end);
+        // Which episodes cost each tenant flows (its endpoints: its hosts' site and its VNet).
+        for (t, tenant) in self.topo.tenants.iter().enumerate() {
+            let names: Vec<&str> = [tenant.onprem, tenant.vnet]
+                .iter()
+                .filter_map(|s| self.topo.sites.get(*s).map(|s| s.name.as_str()))
+                .collect();
+            let mine: Vec<&str> = self
+                .sc
+                .probes
+                .iter()
+                .flat_map(|p| &p.directions)
+                .filter(|d| names.contains(&d.from.as_str()) || names.contains(&d.to.as_str()))
+                .map(|d| d.name.as_str())
+                .collect();
+            let mut hit: Vec<u32> = m
+                .directions
+                .iter()
+                .filter(|d| mine.contains(&d.direction.as_str()))
+                .flat_map(|d| &d.episodes)
+                .filter(|e| e.flows_hit > 0)
+                .map(|e| e.episode)
+                .collect();
+            hit.sort_unstable();
+            hit.dedup();
+            if let Some(i) = self.isolation.get_mut(t) {
+                i.episodes_hit = hit;
+            }
+        }
         RunReport {
             format: crate::report::RunFormatTag,
             scenario: self.sc.name.clone(),
