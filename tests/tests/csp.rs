@@ -282,7 +282,15 @@ const HEAD: &str = "name = \"csp\"\nduration = \"10m\"\n\n";
 
 #[test]
 fn csp_files_are_refused_with_their_location() {
-    let cases: [(&str, &str); 9] = [
+    let cases: [(&str, &str); 11] = [
+        (
+            "[csp]\nmodel = \"connect-to\"\ntenants = 1\nconvergence_delay = { min = \"60s\", max = \"10s\" }\n",
+            "csp.toml:7:21: error: the range 1m..10s is empty (at `csp.convergence_delay`)",
+        ),
+        (
+            "[csp]\nmodel = \"connect-to\"\ntenants = 1\nbandwidth = \"3Gbps\"\n",
+            "csp.toml:7:13: error: no circuit is sold at 3Gbps (at `csp.bandwidth`)",
+        ),
         (
             "[csp]\nmodel = \"connect-through\"\ntenants = 0\n",
             "csp.toml:6:11: error: a Cloud Solution Provider with 0 customers (at `csp.tenants`)",
@@ -351,6 +359,15 @@ fn written_tenants_may_not_share_a_circuit_or_a_gateway() {
         err.contains(&format!(
             "w.toml:{at}: error: circuit `t1-circuit` belongs to another tenant (at `tenant[1].circuits[0]`)"
         )),
+        "{err}"
+    );
+    // A chassis of Microsoft's router, and of a router that does not exist.
+    let boxed =
+        format!("{general}\n[[chassis]]\nname = \"box\"\nrouters = [\"msee1\", \"nope\"]\n");
+    let err = refused("w.toml", &boxed);
+    assert!(
+        err.contains("error: `msee1` is Microsoft's router (at `chassis[0].routers[0]`)")
+            && err.contains("error: unknown router `nope` (at `chassis[0].routers[1]`)"),
         "{err}"
     );
     // t2 names t1's gateway.

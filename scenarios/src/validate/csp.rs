@@ -144,6 +144,17 @@ impl Validator {
                     .expected("50Mbps 100Mbps 200Mbps 500Mbps 1Gbps 2Gbps 5Gbps 10Gbps"),
             );
         }
+        if let Some(TimeSpec::Range { min, max }) = c.convergence_delay
+            && min > max
+        {
+            self.error(
+                Diagnostic::error(
+                    at.key("convergence_delay"),
+                    format!("the range {min}..{max} is empty"),
+                )
+                .expected("min <= max"),
+            );
+        }
         let mut customers: Vec<Customer> = Vec::new();
         for k in 1..=c.tenants {
             let t = c.tenant.get(k as usize - 1);
