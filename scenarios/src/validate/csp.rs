@@ -402,6 +402,30 @@ fn end(
     }
 }
 
+/// A tenant's ExpressRoute gateway at `router`, its timings as given or the template
+/// gateway's defaults (programming 60 s; instance failovers 10-15 s planned, 60-90 s
+/// unplanned, the VPN gateway's figures: an assumption, see `sim::azure`).
+pub(super) fn tenant_gateway(
+    router: RouterIx,
+    convergence_delay: Option<TimeSpec>,
+    planned_failover: Option<TimeSpec>,
+    unplanned_failover: Option<TimeSpec>,
+) -> ErGateway {
+    ErGateway {
+        router,
+        convergence_delay: convergence_delay.unwrap_or(TimeSpec::Fixed(Duration::from_secs(60))),
+        max_prefixes_to_onprem: GATEWAY_PREFIX_LIMIT,
+        planned_failover: planned_failover.unwrap_or(TimeSpec::Range {
+            min: Duration::from_secs(10),
+            max: Duration::from_secs(15),
+        }),
+        unplanned_failover: unplanned_failover.unwrap_or(TimeSpec::Range {
+            min: Duration::from_secs(60),
+            max: Duration::from_secs(90),
+        }),
+    }
+}
+
 /// The network of checked customers.
 #[allow(
     clippy::too_many_lines,
@@ -667,21 +691,7 @@ fn build(c: &CspSpec, provider_asn: u32, customers: &[Customer]) -> Topology {
             onprem: k,
             vnet: n + k,
             circuits,
-            gateway: ErGateway {
-                router,
-                convergence_delay: c
-                    .convergence_delay
-                    .unwrap_or(TimeSpec::Fixed(Duration::from_secs(60))),
-                max_prefixes_to_onprem: GATEWAY_PREFIX_LIMIT,
-                planned_failover: TimeSpec::Range {
-                    min: Duration::from_secs(10),
-                    max: Duration::from_secs(15),
-                },
-                unplanned_failover: TimeSpec::Range {
-                    min: Duration::from_secs(60),
-                    max: Duration::from_secs(90),
-                },
-            },
+            gateway: tenant_gateway(router, c.convergence_delay, None, None),
         })
         .collect();
     if c.model == CspModel::ConnectThrough {

@@ -652,21 +652,12 @@ impl Validator {
                 onprem,
                 vnet,
                 circuits,
-                gateway: ErGateway {
+                gateway: super::csp::tenant_gateway(
                     router,
-                    convergence_delay: t
-                        .convergence_delay
-                        .unwrap_or(TimeSpec::Fixed(Duration::from_secs(60))),
-                    max_prefixes_to_onprem: topology::GATEWAY_PREFIX_LIMIT,
-                    planned_failover: t.planned_failover.unwrap_or(TimeSpec::Range {
-                        min: Duration::from_secs(10),
-                        max: Duration::from_secs(15),
-                    }),
-                    unplanned_failover: t.unplanned_failover.unwrap_or(TimeSpec::Range {
-                        min: Duration::from_secs(60),
-                        max: Duration::from_secs(90),
-                    }),
-                },
+                    t.convergence_delay,
+                    t.planned_failover,
+                    t.unplanned_failover,
+                ),
             });
         }
     }
