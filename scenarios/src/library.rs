@@ -29,7 +29,7 @@ macro_rules! entry {
 }
 
 /// Every library scenario, in the order `holdtime scenarios` lists them.
-pub const LIBRARY: [Entry; 30] = [
+pub const LIBRARY: [Entry; 32] = [
     entry!("reference"),
     entry!("tuned-10-30"),
     entry!("floor-3-10"),
@@ -60,6 +60,8 @@ pub const LIBRARY: [Entry; 30] = [
     entry!("forced-tunneling"),
     entry!("forced-tunneling-default-site"),
     entry!("udr-pins-vpn"),
+    entry!("csp-connect-through"),
+    entry!("csp-connect-to"),
 ];
 
 /// The library scenario with this name.

@@ -454,6 +454,9 @@ pub enum Metric {
     Messages(MessageType),
     /// `flaps` (`None`) or `flaps.SESSION`.
     Flaps(Option<SessionIx>),
+    /// `isolation.leaks` (every tenant, `None`) or `isolation.leaks.TENANT` (an index of
+    /// [`Topology::tenants`]): routes of another tenant's address space its routers installed.
+    Leaks(Option<usize>),
 }
 
 impl Metric {
@@ -493,6 +496,11 @@ impl Metric {
             Self::Messages(t) => format!("messages.{}", t.name()),
             Self::Flaps(None) => "flaps".to_owned(),
             Self::Flaps(Some(s)) => format!("flaps.{}", session(s)),
+            Self::Leaks(None) => "isolation.leaks".to_owned(),
+            Self::Leaks(Some(t)) => format!(
+                "isolation.leaks.{}",
+                topo.tenants.get(*t).map_or("?", |t| t.name.as_str())
+            ),
         }
     }
 }

@@ -117,6 +117,119 @@ pub struct ScenarioSpec {
     /// `vpn_device` when there is none).
     #[serde(default)]
     pub onprem: Option<OnpremTable>,
+    /// The Cloud Solution Provider template: N customers, each with its own circuits and
+    /// VNet (`[csp]`).
+    #[serde(default)]
+    pub csp: Option<CspSpec>,
+    /// A Cloud Solution Provider's customers written out (what `[csp]` makes).
+    #[serde(default)]
+    pub tenant: Vec<TenantTable>,
+    /// Boxes whose routers are VRFs (what `[csp]` makes of a shared provider edge).
+    #[serde(default)]
+    pub chassis: Vec<ChassisTable>,
+}
+
+/// How a Cloud Solution Provider reaches its customers' Azure subscriptions ("ExpressRoute
+/// for Cloud Solution Providers").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CspModel {
+    /// The provider's datacenter connects its customers' subscriptions: each customer's
+    /// circuit ends on the provider's shared edge, in a VRF of the customer's own.
+    ConnectThrough,
+    /// Each customer's own circuit, from its own edge, reaches a subscription the provider
+    /// manages.
+    ConnectTo,
+}
+
+impl CspModel {
+    /// The name used in files.
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::ConnectThrough => "connect-through",
+            Self::ConnectTo => "connect-to",
+        }
+    }
+}
+
+/// `[csp]`: the Cloud Solution Provider template.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CspSpec {
+    /// `connect-through` or `connect-to`.
+    pub model: CspModel,
+    /// How many customers (1 to [`crate::topology::MAX_TENANTS`]).
+    pub tenants: u32,
+    /// Connect-through: the provider's ASN, on every customer's VRF of its shared edge
+    /// (default 65001).
+    #[serde(default)]
+    pub provider_asn: Option<u32>,
+    /// Each circuit's bandwidth (default 1 Gbps).
+    #[serde(default)]
+    pub bandwidth: Option<Bandwidth>,
+    /// Each tenant gateway's route-programming delay (default 60 s).
+    #[serde(default)]
+    pub convergence_delay: Option<TimeSpec>,
+    /// Per customer, in order (the first table is tenant 1): what differs from the defaults.
+    #[serde(default)]
+    pub tenant: Vec<CspTenantSpec>,
+}
+
+/// `[[csp.tenant]]`: one customer of the CSP template.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CspTenantSpec {
+    /// Its name (default `tK`): its hosts' probe endpoint; its VNet is `NAME-vnet`.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Connect-to: the customer's own ASN (default 65100 + K).
+    #[serde(default)]
+    pub asn: Option<u32>,
+    /// Its hosts' address space (default 10.(100+K).0.0/16).
+    #[serde(default)]
+    pub prefixes: Option<Vec<Ipv4Net>>,
+    /// Its VNet's address space (default 10.(200+K).0.0/16).
+    #[serde(default)]
+    pub vnet_prefixes: Option<Vec<Ipv4Net>>,
+    /// How many circuits (1 to 4, default 1): a large customer needs several for bandwidth.
+    #[serde(default)]
+    pub circuits: Option<u32>,
+}
+
+/// `[[tenant]]`: a CSP's customer written out.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TenantTable {
+    /// Its name: the name of its hosts' site.
+    pub name: String,
+    /// Its VNet: a site of this name behind its gateway.
+    pub vnet: String,
+    /// The VNet's address space.
+    pub vnet_prefixes: Vec<ipnet::IpNet>,
+    /// Its circuits, by name.
+    pub circuits: Vec<String>,
+    /// Its ExpressRoute gateway (a router with `role = "er_gateway"`).
+    pub gateway: String,
+    /// Its gateway's route-programming delay (default 60 s).
+    #[serde(default)]
+    pub convergence_delay: Option<TimeSpec>,
+    /// Its gateway's instance failovers (defaults as `[er_gateway]`'s).
+    #[serde(default)]
+    pub planned_failover: Option<TimeSpec>,
+    /// As `planned_failover`, unplanned.
+    #[serde(default)]
+    pub unplanned_failover: Option<TimeSpec>,
+}
+
+/// `[[chassis]]`: routers that are VRFs of one box.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChassisTable {
+    /// The box's name.
+    pub name: String,
+    /// Its VRFs, by router name.
+    pub routers: Vec<String>,
 }
 
 /// `[audit]`: how `holdtime audit` treats this design.

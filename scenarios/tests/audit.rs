@@ -970,3 +970,49 @@ fn a_general_form_network_is_audited_link_by_link_and_router_by_router() {
         "{text}"
     );
 }
+
+#[test]
+fn a_csp_network_is_audited_tenant_by_tenant_and_the_shared_edge_fails_as_one_box() {
+    let cheap = AuditSpec {
+        skip: vec![FaultKind::PrefixFlood, FaultKind::Loss],
+        ..spec("csp-connect-through", 1)
+    };
+    let r = audit(&cheap, Exec::new(2)).expect("audits");
+    let spofs: Vec<&str> = r
+        .single_points_of_failure()
+        .iter()
+        .map(|f| f.failure.name.as_str())
+        .collect();
+    // A tenant with one circuit has nothing else: losing it is a single point of failure for
+    // that tenant; t3 has two circuits.
+    assert!(spofs.contains(&"deprovision t1-circuit"), "{spofs:?}");
+    assert!(spofs.contains(&"deprovision t2-circuit"), "{spofs:?}");
+    assert!(!spofs.iter().any(|s| s.contains("t3-circuit")), "{spofs:?}");
+    let outage = |failure: &str, direction: &str| {
+        let f = r
+            .failures
+            .iter()
+            .find(|f| f.failure.name == failure)
+            .unwrap_or_else(|| panic!("{failure} audited"));
+        f.directions
+            .iter()
+            .find(|d| d.direction == direction)
+            .map_or(0, |d| d.max_us)
+    };
+    // A crash of t1's VRF on edge1 is a crash of edge1: t3's flows over its primary links are
+    // hit too (until its MSEEs' hold timers); losing t1's circuit is t1's loss alone.
+    assert!(
+        outage("router_crash edge1-t1", "t3-vnet_to_t3") > 0,
+        "{}",
+        r.to_text()
+    );
+    assert!(outage("deprovision t1-circuit", "t1-vnet_to_t1") > 0);
+    for d in [
+        "t2-vnet_to_t2",
+        "t2_to_t2-vnet",
+        "t3-vnet_to_t3",
+        "t3_to_t3-vnet",
+    ] {
+        assert_eq!(outage("deprovision t1-circuit", d), 0, "{d}");
+    }
+}

@@ -139,6 +139,51 @@ pub struct RunReport {
     pub flaps: Vec<FlapCount>,
     /// Bytes dropped by congestion, per direction, inside the window.
     pub bytes_dropped: Vec<BytesDropped>,
+    /// Per tenant of a Cloud Solution Provider's network: whether any route of another
+    /// tenant's address space ever entered its routers' tables (empty without tenants).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub isolation: Vec<TenantIsolation>,
+}
+
+/// The isolation check of one tenant over the whole run: every route its routers (its edge
+/// routers or VRFs, its circuits' MSEEs, its gateway) installed, each checked against the
+/// other tenants' address spaces.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TenantIsolation {
+    /// The tenant.
+    pub tenant: String,
+    /// Its routers.
+    pub routers: Vec<String>,
+    /// Routes installed at its routers over the run (each one checked).
+    pub routes_checked: u64,
+    /// Routes of another tenant's address space installed at its routers (0: isolated).
+    pub leaks: u64,
+    /// The first few of them (at most [`TenantIsolation::KEPT`]).
+    pub first_leaks: Vec<Leak>,
+    /// The episodes in which a flow to or from one of its endpoints lost its path: a fault
+    /// of another tenant's circuit or routers should never appear here (a crash of a shared
+    /// edge does).
+    #[serde(default)]
+    pub episodes_hit: Vec<u32>,
+}
+
+impl TenantIsolation {
+    /// How many leaks are kept by name.
+    pub const KEPT: usize = 10;
+}
+
+/// A route of another tenant's address space in a tenant's router.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Leak {
+    /// When it was installed.
+    #[serde(rename = "at_ns")]
+    pub at: Instant,
+    /// The router.
+    pub router: String,
+    /// The prefix.
+    pub prefix: String,
+    /// The tenant whose address space it is.
+    pub owner: String,
 }
 
 /// The measurement window.
@@ -841,6 +886,16 @@ impl RunReport {
                     .map(|m| m.count)
                     .sum(),
             )),
+            Metric::Leaks(t) => {
+                let name = t.and_then(|t| topo.tenants.get(t)).map(|t| t.name.as_str());
+                value(Quantity::Count(
+                    self.isolation
+                        .iter()
+                        .filter(|i| name.is_none_or(|n| n == i.tenant))
+                        .map(|i| i.leaks)
+                        .sum(),
+                ))
+            }
             Metric::Flaps(s) => {
                 let name = s.map(session_name);
                 value(Quantity::Count(
@@ -1126,6 +1181,7 @@ eq = 1
                 count: 1,
             }],
             bytes_dropped: Vec::new(),
+            isolation: Vec::new(),
         }
     }
 

@@ -364,6 +364,53 @@ impl RunReport {
         for f in &self.flaps {
             let _ = writeln!(out, "  {:<34} {:>4}", f.session, f.count);
         }
+        if !self.isolation.is_empty() {
+            let leaks: u64 = self.isolation.iter().map(|t| t.leaks).sum();
+            let _ = writeln!(
+                out,
+                "\nisolation (routes of another tenant's address space in a tenant's routers, the whole run): {}",
+                if leaks == 0 {
+                    "none, every tenant isolated".to_owned()
+                } else {
+                    format!("{leaks}")
+                }
+            );
+            for t in &self.isolation {
+                let lost = if t.episodes_hit.is_empty() {
+                    "lost no flow".to_owned()
+                } else {
+                    let eps: Vec<String> = t
+                        .episodes_hit
+                        .iter()
+                        .map(|e| {
+                            self.episodes
+                                .iter()
+                                .find(|x| x.index == *e)
+                                .map_or_else(|| format!("{e}"), |x| format!("{e} ({})", x.label))
+                        })
+                        .collect();
+                    format!("lost flows in episode {}", eps.join(", "))
+                };
+                let _ = writeln!(
+                    out,
+                    "  {:<12} {:>3} foreign of {:>6} routes installed, at {}; {lost}",
+                    t.tenant,
+                    t.leaks,
+                    t.routes_checked,
+                    t.routers.join(" ")
+                );
+                for l in &t.first_leaks {
+                    let _ = writeln!(
+                        out,
+                        "    {} {} installed {} of tenant {}",
+                        at(l.at),
+                        l.router,
+                        l.prefix,
+                        l.owner
+                    );
+                }
+            }
+        }
         out
     }
 }

@@ -79,6 +79,8 @@ pub(crate) struct Azure {
     /// it the data plane has programmed.
     ergw_table: BTreeMap<IpNet, Vec<usize>>,
     ergw_version: u64,
+    /// The same for each tenant's gateway (by router), when the network is a CSP's.
+    tenant_tables: BTreeMap<usize, (BTreeMap<IpNet, Vec<usize>>, u64)>,
 }
 
 impl Azure {
@@ -98,73 +100,92 @@ impl Azure {
             tunnel_down: vec![false; topo.sessions.len()],
             ergw_table: BTreeMap::new(),
             ergw_version: 0,
+            tenant_tables: BTreeMap::new(),
         }
     }
 }
 
 impl World<'_> {
-    /// The ExpressRoute gateway's BGP table changed now; the VNet's forwarding follows after
-    /// the route-programming delay.
+    /// ExpressRoute gateway `r`'s BGP table changed now; its forwarding (the VNet's) follows
+    /// after the gateway's route-programming delay.
     pub(crate) fn gateway_table_changed(
         &mut self,
         now: Instant,
+        r: usize,
         changes: Vec<(IpNet, Vec<SessIx>)>,
     ) {
-        for (prefix, via) in changes {
-            if via.is_empty() {
-                self.azure.ergw_table.remove(&prefix);
-            } else {
-                self.azure
-                    .ergw_table
-                    .insert(prefix, via.iter().map(|s| s.0).collect());
-            }
-        }
-        self.azure.ergw_version += 1;
-        let mut stream = self
-            .seed
-            .stream_named(&format!("ergw/program/{}", self.azure.ergw_version));
-        let Some(gateway) = &self.topo.er_gateway else {
+        let Some(gateway) = self.topo.er_gateway_of(topology::RouterIx(r)) else {
             return;
         };
+        let hub = self.topo.er_gateway_router() == Some(topology::RouterIx(r));
+        let (table, version) = if hub {
+            (&mut self.azure.ergw_table, &mut self.azure.ergw_version)
+        } else {
+            let e = self.azure.tenant_tables.entry(r).or_default();
+            (&mut e.0, &mut e.1)
+        };
+        for (prefix, via) in changes {
+            if via.is_empty() {
+                table.remove(&prefix);
+            } else {
+                table.insert(prefix, via.iter().map(|s| s.0).collect());
+            }
+        }
+        *version += 1;
+        let version = *version;
+        // The template's gateway keeps its stream's name (runs stay byte-identical); a
+        // tenant's gateway draws from a stream of its own.
+        let name = if hub {
+            format!("ergw/program/{version}")
+        } else {
+            format!("ergw/{}/program/{version}", self.topo.routers[r].name)
+        };
+        let mut stream = self.seed.stream_named(&name);
         let delay = draw_time(gateway.convergence_delay, &mut stream);
         self.engine.schedule_at(
             now + delay,
             Ev::Program {
-                version: self.azure.ergw_version,
+                gateway: r,
+                version,
             },
         );
     }
 
-    /// The ExpressRoute gateway programs its table as of `version` (only the newest counts).
-    pub(crate) fn program_gateway(&mut self, version: u64) {
-        if version != self.azure.ergw_version {
+    /// ExpressRoute gateway `r` programs its table as of `version` (only the newest counts).
+    pub(crate) fn program_gateway(&mut self, r: usize, version: u64) {
+        let hub = self.topo.er_gateway_router() == Some(topology::RouterIx(r));
+        let (table, newest) = if hub {
+            (&self.azure.ergw_table, self.azure.ergw_version)
+        } else {
+            match self.azure.tenant_tables.get(&r) {
+                Some((t, v)) => (t, *v),
+                None => return,
+            }
+        };
+        if version != newest {
             return;
         }
+        let table = table.clone();
         let now = self.engine.now();
-        let Some(r) = self.topo.er_gateway_router().map(|r| r.0) else {
-            return;
-        };
         // Replace the programmed table with the BGP table.
-        let mut prefixes: Vec<IpNet> = self.azure.ergw_table.keys().copied().collect();
-        let programmed = self
-            .fwd
-            .routes_of(self.topo, r, self.azure.ergw_table.keys().copied());
+        let mut prefixes: Vec<IpNet> = table.keys().copied().collect();
+        let programmed = self.fwd.routes_of(self.topo, r, table.keys().copied());
         for (prefix, _) in programmed {
             if !prefixes.contains(&prefix) {
                 prefixes.push(prefix);
             }
         }
         for prefix in prefixes {
-            let via: Vec<SessIx> = self
-                .azure
-                .ergw_table
+            let via: Vec<SessIx> = table
                 .get(&prefix)
                 .map_or_else(Vec::new, |v| v.iter().map(|s| SessIx(*s)).collect());
             self.fwd.set_fib(self.topo, r, prefix, &via);
-            self.fwd.update_vnet_route(self.topo, prefix);
+            if hub {
+                self.fwd.update_vnet_route(self.topo, prefix);
+            }
         }
         self.meas.fib_changed(r, now);
-        let routes = self.azure.ergw_table.len() as u64;
+        let routes = table.len() as u64;
         self.meas.push(
             now,
             Some(self.topo.routers[r].name.clone()),

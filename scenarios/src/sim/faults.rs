@@ -203,14 +203,21 @@ impl World<'_> {
                     }
                 }
             }
+            // A VRF cannot fail alone: its chassis does (`Topology::fails_with`).
             FaultAction::RouterCrash { router } => {
-                if end {
-                    self.restart_router(router.0);
-                } else {
-                    self.crash_router(router.0, true);
+                for r in self.topo.fails_with(router) {
+                    if end {
+                        self.restart_router(r.0);
+                    } else {
+                        self.crash_router(r.0, true);
+                    }
                 }
             }
-            FaultAction::RouterRestart { router } => self.restart_router(router.0),
+            FaultAction::RouterRestart { router } => {
+                for r in self.topo.fails_with(router) {
+                    self.restart_router(r.0);
+                }
+            }
             FaultAction::BgpDisconnect { sessions } => {
                 for s in sessions {
                     let msee = self.topo.sessions[s.0].ends[1].router.0;
@@ -323,32 +330,43 @@ impl World<'_> {
                 }
             }
             FaultAction::RouterShutdown { router } => {
-                let r = router.0;
+                let members = self.topo.fails_with(router);
                 if end {
                     if self.faults.undo.insert(index, Undo::Done).is_none() {
-                        if self.net.is_alive(r) {
-                            for (s, _) in self.sessions_of(r) {
-                                self.routers[r].admin_start(now, SessIx(s));
+                        for r in members.iter().map(|r| r.0) {
+                            if self.net.is_alive(r) {
+                                for (s, _) in self.sessions_of(r) {
+                                    self.routers[r].admin_start(now, SessIx(s));
+                                }
+                                self.flush_router(r);
+                            } else {
+                                self.restart_router(r);
                             }
-                            self.flush_router(r);
-                        } else {
-                            self.restart_router(r);
                         }
                     }
-                } else if self.net.is_alive(r) {
-                    for (s, _) in self.sessions_of(r) {
-                        // RFC 4486 §4: Cease subcode 2, Administrative Shutdown, is what a
-                        // speaker sends when it is administratively shut down.
-                        self.routers[r].admin_stop(
-                            now,
-                            SessIx(s),
-                            CeaseSubcode::ADMINISTRATIVE_SHUTDOWN,
-                            "graceful shutdown of the router",
-                        );
+                } else {
+                    let mut stopped = false;
+                    for r in members.iter().map(|r| r.0) {
+                        if !self.net.is_alive(r) {
+                            continue;
+                        }
+                        for (s, _) in self.sessions_of(r) {
+                            // RFC 4486 §4: Cease subcode 2, Administrative Shutdown, is what a
+                            // speaker sends when it is administratively shut down.
+                            self.routers[r].admin_stop(
+                                now,
+                                SessIx(s),
+                                CeaseSubcode::ADMINISTRATIVE_SHUTDOWN,
+                                "graceful shutdown of the router",
+                            );
+                        }
+                        self.flush_router(r);
+                        stopped = true;
                     }
-                    self.flush_router(r);
-                    self.engine
-                        .schedule_at(now + SHUTDOWN_POWER_OFF, Ev::Stage { index, stage: 1 });
+                    if stopped {
+                        self.engine
+                            .schedule_at(now + SHUTDOWN_POWER_OFF, Ev::Stage { index, stage: 1 });
+                    }
                 }
             }
             FaultAction::BandwidthChange {
@@ -516,8 +534,12 @@ impl World<'_> {
                 }
             }
             FaultAction::ErGatewayInstanceFailure { .. } => self.er_gateway_back(index),
-            FaultAction::RouterShutdown { router } if stage == 1 && self.net.is_alive(router.0) => {
-                self.crash_router(router.0, true);
+            FaultAction::RouterShutdown { router } if stage == 1 => {
+                for r in self.topo.fails_with(router) {
+                    if self.net.is_alive(r.0) {
+                        self.crash_router(r.0, true);
+                    }
+                }
             }
             _ => {}
         }

@@ -19,6 +19,9 @@
 //!   tunneling takes that system route away for good: the VNet's internet traffic then goes
 //!   by the default route on premises advertises, or nowhere. Hosts on the internet
 //!   (`internet_hosts`) are delivered at the internet edge.
+//! - A Cloud Solution Provider's tenants have no `onprem` or VNet ingress of the template:
+//!   their hosts and VNets are sites, the VNet's behind its tenant's gateway, whose forwarding
+//!   is its programmed table (`azure`), as the template's gateway's is.
 //! - Every direction of a segment with a bandwidth is a capacity resource of the plane
 //!   ([`Plane::congestion`]); each session adjacency is bound to the resources its frames
 //!   cross.

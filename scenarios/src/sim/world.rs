@@ -88,7 +88,7 @@ pub(crate) enum Ev {
     /// A fault starts (`end == false`) or ends by itself.
     Fault { index: usize, end: bool },
     /// The ExpressRoute gateway finishes programming the routes it had at `version`.
-    Program { version: u64 },
+    Program { gateway: usize, version: u64 },
     /// A router's waiting FIB changes are due (route-install latency, [`Install`]).
     Install(usize),
     /// A later stage of a multi-step fault (maintenance, dead-peer detection, failover).
@@ -142,6 +142,10 @@ pub(crate) struct World<'a> {
     started: bool,
     /// Where the start-up shared by every seed ended (see the module doc).
     fork_at: Instant,
+    /// Per router: the tenant it serves, if any (a CSP's network).
+    tenant_of: Vec<Option<usize>>,
+    /// Per tenant: the isolation check so far.
+    isolation: Vec<crate::report::TenantIsolation>,
 }
 
 /// How long before the earliest fault the start-up shared by every seed ends (see the module
@@ -340,6 +344,25 @@ impl<'a> World<'a> {
             end: Instant::ZERO + sc.duration,
             started: false,
             fork_at: Instant::ZERO,
+            tenant_of: (0..topo.routers.len())
+                .map(|r| topo.tenant_of_router(RouterIx(r)))
+                .collect(),
+            isolation: topo
+                .tenants
+                .iter()
+                .enumerate()
+                .map(|(t, tenant)| crate::report::TenantIsolation {
+                    tenant: tenant.name.clone(),
+                    routers: (0..topo.routers.len())
+                        .filter(|r| topo.tenant_of_router(RouterIx(*r)) == Some(t))
+                        .map(|r| topo.routers[r].name.clone())
+                        .collect(),
+                    routes_checked: 0,
+                    leaks: 0,
+                    first_leaks: Vec::new(),
+                    episodes_hit: Vec::new(),
+                })
+                .collect(),
         })
     }
 
@@ -601,7 +624,7 @@ impl<'a> World<'a> {
                 self.install_due(r);
             }
             Ev::Fault { index, end } => self.apply_fault(index, end)?,
-            Ev::Program { version } => self.program_gateway(version),
+            Ev::Program { gateway, version } => self.program_gateway(gateway, version),
             Ev::Stage { index, stage } => self.fault_stage(index, stage),
             Ev::Window(why) => {
                 // Forwarding settles first, so the window sees the state as of now.
@@ -937,7 +960,7 @@ impl<'a> World<'a> {
         if changes.is_empty() {
             return;
         }
-        let is_er_gateway = self.topo.er_gateway_router() == Some(RouterIx(r));
+        let is_er_gateway = self.topo.er_gateway_of(RouterIx(r)).is_some();
         if !is_er_gateway {
             let timer_driven = self.timer_dispatch == Some(r);
             let next_timer = self.routers[r].bgp_deadline();
@@ -1003,6 +1026,7 @@ impl<'a> World<'a> {
     /// measurement of convergence.
     fn install_fib(&mut self, r: usize, now: Instant, changes: Vec<(ipnet::IpNet, Vec<SessIx>)>) {
         let name = self.topo.routers[r].name.clone();
+        self.check_isolation(r, now, &changes);
         // The prefixes a user follows (on-premises, public, VNet and Microsoft prefixes) are
         // listed one by one; any others (a flood) are summed into one line per router and
         // event, written when the event settles.
@@ -1021,8 +1045,8 @@ impl<'a> World<'a> {
                 self.meas.bulk_fib(r, now, via.is_empty());
             }
         }
-        if self.topo.er_gateway_router() == Some(RouterIx(r)) {
-            self.gateway_table_changed(now, changes);
+        if self.topo.er_gateway_of(RouterIx(r)).is_some() {
+            self.gateway_table_changed(now, r, changes);
             return;
         }
         self.meas.fib_changed(r, now);
@@ -1031,6 +1055,35 @@ impl<'a> World<'a> {
             self.fwd.set_fib(self.topo, r, prefix, &via);
             if is_vpn {
                 self.fwd.update_vnet_route(self.topo, prefix);
+            }
+        }
+    }
+
+    /// A tenant's router installs routes: each is checked against the other tenants' address
+    /// spaces ("ExpressRoute for Cloud Solution Providers": a customer's traffic is isolated
+    /// from the others').
+    fn check_isolation(&mut self, r: usize, now: Instant, changes: &[(ipnet::IpNet, Vec<SessIx>)]) {
+        let Some(t) = self.tenant_of.get(r).copied().flatten() else {
+            return;
+        };
+        for (prefix, via) in changes {
+            if via.is_empty() {
+                continue;
+            }
+            let owner = self.topo.tenant_of_prefix(prefix).filter(|o| *o != t);
+            let Some(check) = self.isolation.get_mut(t) else {
+                return;
+            };
+            check.routes_checked += 1;
+            let Some(owner) = owner else { continue };
+            check.leaks += 1;
+            if check.first_leaks.len() < crate::report::TenantIsolation::KEPT {
+                check.first_leaks.push(crate::report::Leak {
+                    at: now,
+                    router: self.topo.routers[r].name.clone(),
+                    prefix: prefix.to_string(),
+                    owner: self.topo.tenants[owner].name.clone(),
+                });
             }
         }
     }
@@ -1061,8 +1114,36 @@ impl<'a> World<'a> {
 
     // ---- report ----
 
-    fn finish(self) -> RunReport {
+    fn finish(mut self) -> RunReport {
         let m = self.meas.finish(self.end);
+        // Which episodes cost each tenant flows (its endpoints: its hosts' site and its VNet).
+        for (t, tenant) in self.topo.tenants.iter().enumerate() {
+            let names: Vec<&str> = [tenant.onprem, tenant.vnet]
+                .iter()
+                .filter_map(|s| self.topo.sites.get(*s).map(|s| s.name.as_str()))
+                .collect();
+            let mine: Vec<&str> = self
+                .sc
+                .probes
+                .iter()
+                .flat_map(|p| &p.directions)
+                .filter(|d| names.contains(&d.from.as_str()) || names.contains(&d.to.as_str()))
+                .map(|d| d.name.as_str())
+                .collect();
+            let mut hit: Vec<u32> = m
+                .directions
+                .iter()
+                .filter(|d| mine.contains(&d.direction.as_str()))
+                .flat_map(|d| &d.episodes)
+                .filter(|e| e.flows_hit > 0)
+                .map(|e| e.episode)
+                .collect();
+            hit.sort_unstable();
+            hit.dedup();
+            if let Some(i) = self.isolation.get_mut(t) {
+                i.episodes_hit = hit;
+            }
+        }
         RunReport {
             format: crate::report::RunFormatTag,
             scenario: self.sc.name.clone(),
@@ -1102,6 +1183,7 @@ impl<'a> World<'a> {
                 })
                 .collect(),
             bytes_dropped: m.bytes_dropped,
+            isolation: self.isolation,
         }
     }
 }

@@ -542,7 +542,12 @@ pub fn failures(topo: &Topology) -> Vec<Failure> {
         loss.insert("loss".to_owned(), Value::Float(LOSSY));
         add(FaultKind::Loss, seg.name.clone(), loss);
     }
-    for r in &topo.routers {
+    for (i, r) in topo.routers.iter().enumerate() {
+        // The VRFs of one chassis fail as one box: audited once, under its first VRF's name.
+        let ix = crate::topology::RouterIx(i);
+        if topo.fails_with(ix).first() != Some(&ix) {
+            continue;
+        }
         if Role::FAILS_AS_A_ROUTER.contains(&r.role) {
             add(FaultKind::RouterCrash, r.name.clone(), Table::new());
             add(FaultKind::RouterShutdown, r.name.clone(), Table::new());

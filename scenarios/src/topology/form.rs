@@ -368,8 +368,11 @@ pub fn general_form(topo: &Topology) -> String {
             }
         }
     }
-    for site in &topo.sites {
-        if site.routers.len() == 1 && own_site(site.routers[0], &site.name).is_some() {
+    let tenant_vnet = |i: usize| topo.tenants.iter().any(|t| t.vnet == i);
+    for (i, site) in topo.sites.iter().enumerate() {
+        if site.routers.len() == 1 && own_site(site.routers[0], &site.name).is_some()
+            || tenant_vnet(i)
+        {
             continue;
         }
         let routers: Vec<&str> = site.routers.iter().map(|r| topo.router_name(*r)).collect();
@@ -444,6 +447,37 @@ pub fn general_form(topo: &Topology) -> String {
             g.max_prefixes_to_onprem,
             time_spec(g.planned_failover),
             time_spec(g.unplanned_failover)
+        );
+    }
+    for t in &topo.tenants {
+        let circuits: Vec<&str> = t
+            .circuits
+            .iter()
+            .filter_map(|c| topo.circuits.get(c.0).map(|c| c.name.as_str()))
+            .collect();
+        let vnet = topo.sites.get(t.vnet);
+        let g = &t.gateway;
+        let _ = writeln!(
+            o,
+            "\n# a Cloud Solution Provider's customer: its hosts (the site `{}`), its own circuits,\n# and its VNet behind its own gateway\n[[tenant]]\nname = {}\nvnet = {}\nvnet_prefixes = {}\ncircuits = {}\ngateway = {}\nconvergence_delay = {}\nplanned_failover = {}\nunplanned_failover = {}",
+            t.name,
+            quoted(&t.name),
+            quoted(vnet.map_or("", |s| s.name.as_str())),
+            list(vnet.map_or(&[][..], |s| s.prefixes.as_slice())),
+            list(&circuits),
+            quoted(topo.router_name(g.router)),
+            time_spec(g.convergence_delay),
+            time_spec(g.planned_failover),
+            time_spec(g.unplanned_failover)
+        );
+    }
+    for c in &topo.chassis {
+        let routers: Vec<&str> = c.routers.iter().map(|r| topo.router_name(*r)).collect();
+        let _ = writeln!(
+            o,
+            "\n# one box whose VRFs fail together\n[[chassis]]\nname = {}\nrouters = {}",
+            quoted(&c.name),
+            list(&routers)
         );
     }
     if let Some(g) = &topo.vpn {

@@ -32,6 +32,12 @@
 //! - The **gateways** carry the parameters that are not BGP: the ExpressRoute gateway's
 //!   route-programming delay and prefix limit, the VPN gateway's instance mode, failover
 //!   times and dead-peer detection.
+//! - A Cloud Solution Provider's network (`[csp]`, `validate/csp.rs`) has **tenants**
+//!   ([`Tenant`]) instead of the template's on-premises site and VNets: each tenant's hosts
+//!   and VNet are [`Site`]s, its VNet behind an ExpressRoute gateway of its own (its
+//!   [`ErGateway`] in the tenant, [`Topology::er_gateway_of`]) that has sessions only with its
+//!   own circuits' MSEEs. Routers that are VRFs of one box form a [`Chassis`]: a crash or
+//!   restart of any of them is one of all ([`Topology::fails_with`]).
 //!
 //! Collections are `Vec`s indexed by the newtype ids ([`RouterIx`], [`SessionIx`],
 //! [`SegmentIx`], [`CircuitIx`]); their order is the build order, stable for a given file, so
@@ -77,6 +83,9 @@ pub const VPN_PREFIX_LIMIT: u32 = 4_000;
 pub const DEFAULT_EXPRESSROUTE_LOCAL_PREF: u32 = 150;
 /// Circuits one VNet spreads traffic over by ECMP.
 pub const MAX_CIRCUITS: usize = 4;
+/// Customers of the `[csp]` template (a bound of the model, not Azure's: each tenant adds
+/// two to nine routers).
+pub const MAX_TENANTS: u32 = 16;
 /// The MSEE's minimum BFD interval: a faster request yields this.
 pub const MSEE_BFD_MIN_INTERVAL: Duration = Duration::from_millis(300);
 /// The MSEE's smallest accepted hold time.
@@ -935,6 +944,44 @@ pub struct Topology {
     pub internet: Option<Internet>,
     /// The general form's probe endpoints (`[[site]]`): hosts behind routers.
     pub sites: Vec<Site>,
+    /// A Cloud Solution Provider's customers (the `[csp]` template, or `[[tenant]]`): each
+    /// with its own circuits and its own ExpressRoute gateway.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tenants: Vec<Tenant>,
+    /// Routers that are virtual routing instances (VRFs) of one box: they fail together.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub chassis: Vec<Chassis>,
+}
+
+/// One customer of a Cloud Solution Provider ("ExpressRoute for Cloud Solution Providers").
+///
+/// Circuits are not shared between customers and a customer's traffic is isolated from the
+/// others': a tenant has its own circuits, its own ExpressRoute gateway and its own VNet, and
+/// its gateway has sessions only with its own circuits' MSEEs. The tenant's hosts on the
+/// provider's (or the customer's) side and its VNet are sites ([`Site`]): the VNet's site is
+/// behind the tenant's gateway, whose forwarding follows its BGP table after its own
+/// route-programming delay, as the template's gateway does.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Tenant {
+    /// Name (`t1`; its on-premises site has this name).
+    pub name: String,
+    /// Its hosts on the customer's side (a site of [`Topology::sites`]).
+    pub onprem: usize,
+    /// Its VNet (a site of [`Topology::sites`] behind its gateway).
+    pub vnet: usize,
+    /// Its circuits.
+    pub circuits: Vec<CircuitIx>,
+    /// Its ExpressRoute gateway.
+    pub gateway: ErGateway,
+}
+
+/// A box whose routers are VRFs: a crash or restart of any of them is one of the box.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Chassis {
+    /// Name (`edge1`).
+    pub name: String,
+    /// Its VRFs, each a router of its own (one RIB and FIB each).
+    pub routers: Vec<RouterIx>,
 }
 
 /// Hosts behind one or more routers (`[[site]]`, or a `[[router]]` with `prefixes`): a probe
@@ -1107,13 +1154,66 @@ impl Topology {
         self.er_gateway.as_ref().map(|g| g.router)
     }
 
+    /// The ExpressRoute gateway whose router is `r`: the template's, or a tenant's.
+    #[must_use]
+    pub fn er_gateway_of(&self, r: RouterIx) -> Option<&ErGateway> {
+        self.er_gateway
+            .iter()
+            .chain(self.tenants.iter().map(|t| &t.gateway))
+            .find(|g| g.router == r)
+    }
+
+    /// The routers that fail with `r`: its chassis' VRFs, or `r` alone.
+    #[must_use]
+    pub fn fails_with(&self, r: RouterIx) -> Vec<RouterIx> {
+        self.chassis
+            .iter()
+            .find(|c| c.routers.contains(&r))
+            .map_or_else(|| vec![r], |c| c.routers.clone())
+    }
+
+    /// The tenant router `r` serves (its edge routers, its circuits' MSEEs and PEs, its
+    /// gateway), if any.
+    #[must_use]
+    pub fn tenant_of_router(&self, r: RouterIx) -> Option<usize> {
+        self.tenants.iter().position(|t| {
+            t.gateway.router == r
+                || self
+                    .sites
+                    .get(t.onprem)
+                    .is_some_and(|s| s.routers.contains(&r))
+                || t.circuits.iter().any(|c| {
+                    self.circuits.get(c.0).is_some_and(|c| {
+                        c.links
+                            .iter()
+                            .any(|l| l.ce == r || l.msee == r || l.pe == Some(r))
+                    })
+                })
+        })
+    }
+
+    /// The tenant whose address space (its hosts' or its VNet's) holds `prefix`, if any.
+    #[must_use]
+    pub fn tenant_of_prefix(&self, prefix: &IpNet) -> Option<usize> {
+        self.tenants.iter().position(|t| {
+            [t.onprem, t.vnet].iter().any(|s| {
+                self.sites
+                    .get(*s)
+                    .is_some_and(|s| s.prefixes.iter().any(|p| p.contains(prefix)))
+            })
+        })
+    }
+
     /// Whether the ExpressRoute template made an on-premises site (its CE routers or VPN
-    /// device).
+    /// device). A Cloud Solution Provider's network has none: each tenant's hosts are a site
+    /// of their own.
     #[must_use]
     pub fn has_onprem(&self) -> bool {
-        self.routers
-            .iter()
-            .any(|r| matches!(r.role, Role::Ce | Role::VpnDevice))
+        self.tenants.is_empty()
+            && self
+                .routers
+                .iter()
+                .any(|r| matches!(r.role, Role::Ce | Role::VpnDevice))
     }
 
     /// The first reason Azure keeps a session down at the start, if any. Sessions not on a

@@ -130,6 +130,8 @@ pub fn build(
                 }),
             }),
             sites: Vec::new(),
+            tenants: Vec::new(),
+            chassis: Vec::new(),
         },
         access_subnets: 0,
     };

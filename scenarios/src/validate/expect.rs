@@ -33,6 +33,24 @@ impl Validator {
             .vnets
             .first()
             .map_or_else(|| "vnet".to_owned(), |v| v.name.clone());
+        if spec.probe.is_empty() && !topo.tenants.is_empty() {
+            // A CSP's network: each tenant's hosts and its VNet, both ways.
+            return topo
+                .tenants
+                .iter()
+                .filter_map(|t| Some((topo.sites.get(t.onprem)?, topo.sites.get(t.vnet)?)))
+                .map(|(a, b)| Probe {
+                    directions: vec![
+                        direction(&a.name, &b.name, ""),
+                        direction(&b.name, &a.name, ""),
+                    ],
+                    interval: None,
+                    flows: 1,
+                    family: AddressFamily::Ipv4,
+                    rate: None,
+                })
+                .collect();
+        }
         if spec.probe.is_empty() && !topo.has_onprem() {
             // The general form alone: between its first two sites, both ways.
             let [a, b] = match topo.sites.as_slice() {
@@ -583,12 +601,13 @@ impl Validator {
             "convergence",
             "messages",
             "flaps",
+            "isolation",
         ];
         let (family, rest) = name.split_once('.').unwrap_or((name, ""));
         let bad = |v: &mut Self, msg: String, allowed: Vec<String>| {
             v.error(
                 Diagnostic::error(path.clone(), msg)
-                    .expected("outage.DIR, probes_lost.DIR, bytes_dropped.DIR, detection.SESSION|ROUTER|SESSION@ROUTER, convergence.ROUTER, messages.TYPE, flaps[.SESSION]")
+                    .expected("outage.DIR, probes_lost.DIR, bytes_dropped.DIR, detection.SESSION|ROUTER|SESSION@ROUTER, convergence.ROUTER, messages.TYPE, flaps[.SESSION], isolation.leaks[.TENANT]")
                     .allowed(allowed),
             );
         };
@@ -712,6 +731,38 @@ impl Validator {
                         .collect(),
                 );
                 None
+            }
+            "isolation" => {
+                let tenant = rest.strip_prefix("leaks").and_then(|t| {
+                    if t.is_empty() {
+                        Some(None)
+                    } else {
+                        t.strip_prefix('.')
+                            .and_then(|t| topo.tenants.iter().position(|x| x.name == t))
+                            .map(Some)
+                    }
+                });
+                match tenant {
+                    Some(t) if !topo.tenants.is_empty() => Some(Metric::Leaks(t)),
+                    _ => {
+                        bad(
+                            self,
+                            if topo.tenants.is_empty() {
+                                format!("metric `{name}` in a network without tenants")
+                            } else {
+                                format!("unknown metric `{name}`")
+                            },
+                            std::iter::once("isolation.leaks".to_owned())
+                                .chain(
+                                    topo.tenants
+                                        .iter()
+                                        .map(|t| format!("isolation.leaks.{}", t.name)),
+                                )
+                                .collect(),
+                        );
+                        None
+                    }
+                }
             }
             _ => {
                 bad(self, format!("unknown metric `{name}`"), family_list());

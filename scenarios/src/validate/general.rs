@@ -60,6 +60,8 @@ pub(super) fn empty_topology() -> Topology {
         vnets: Vec::new(),
         internet: None,
         sites: Vec::new(),
+        tenants: Vec::new(),
+        chassis: Vec::new(),
     }
 }
 
@@ -97,7 +99,7 @@ impl Validator {
     }
 
     /// A new name must be simple and not name anything that exists.
-    fn fresh_name(&mut self, topo: &Topology, name: &str, path: &KeyPath) -> bool {
+    pub(super) fn fresh_name(&mut self, topo: &Topology, name: &str, path: &KeyPath) -> bool {
         self.fresh_name_as(topo, name, path, false)
     }
 

@@ -38,6 +38,7 @@ use crate::units::TimeSpec;
 
 mod address;
 mod build;
+mod csp;
 mod expect;
 mod faults;
 mod general;
@@ -89,8 +90,16 @@ impl Validator {
                 .expected("more than 0 and at most 7d"),
             );
         }
+        if spec.topology.is_some() && spec.csp.is_some() {
+            self.error(
+                Diagnostic::error(root().key("csp"), "`[csp]` beside `topology`")
+                    .expected("one template: `topology` (one customer's ExpressRoute network) or `[csp]` (a Cloud Solution Provider's customers)"),
+            );
+            return None;
+        }
         let mut topo = match &spec.topology {
             Some(choice) => self.topology(choice)?,
+            None if spec.csp.is_some() => self.csp(spec.csp.as_ref()?)?,
             None if spec.router.is_empty() => {
                 self.error(
                     Diagnostic::error(root(), "no network: neither `topology` nor [[router]]")

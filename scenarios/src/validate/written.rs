@@ -61,6 +61,12 @@ fn written_keys(spec: &ScenarioSpec) -> Vec<&'static str> {
     if spec.onprem.is_some() {
         keys.push("onprem");
     }
+    if !spec.tenant.is_empty() {
+        keys.push("tenant");
+    }
+    if !spec.chassis.is_empty() {
+        keys.push("chassis");
+    }
     keys
 }
 
@@ -68,14 +74,25 @@ impl Validator {
     /// Before the routers: the network's name, on premises and the VNets (so that the
     /// address-space checks see them as they see the template's).
     pub(super) fn written_spaces(&mut self, spec: &ScenarioSpec, topo: &mut Topology) {
-        if spec.topology.is_some() {
+        if spec.topology.is_some() || spec.csp.is_some() {
+            let template = if spec.csp.is_some() {
+                "`[csp]`"
+            } else {
+                "`topology`"
+            };
             for key in written_keys(spec) {
                 self.error(
                     Diagnostic::error(
                         root().key(key),
-                        format!("`{key}` beside `topology`: the template makes that part"),
+                        format!("`{key}` beside {template}: the template makes that part"),
                     )
-                    .expected("either `topology` (the template) or the network written out without it (what `holdtime topology show --expand` prints)"),
+                    .expected(format!("either {template} (the template) or the network written out without it (what `holdtime topology show --expand` prints)")),
+                );
+            }
+            if spec.csp.is_some() && spec.prefixes.is_some() {
+                self.error(
+                    Diagnostic::error(root().key("prefixes"), "`[prefixes]` beside `[csp]`")
+                        .expected("each tenant's address space in `[[csp.tenant]]` (`prefixes`, `vnet_prefixes`)"),
                 );
             }
             return;
@@ -152,7 +169,7 @@ impl Validator {
     pub(super) fn written_parts(&mut self, spec: &ScenarioSpec, topo: &mut Topology) {
         self.devices(spec, topo);
         self.roles(spec, topo);
-        if spec.topology.is_some() {
+        if spec.topology.is_some() || spec.csp.is_some() {
             return;
         }
         for (i, c) in spec.circuit.iter().enumerate() {
@@ -160,6 +177,8 @@ impl Validator {
         }
         self.session_peerings(spec, topo);
         self.er_gateway(spec, topo);
+        self.tenants(spec, topo);
+        self.chassis(spec, topo);
         self.vpn_gateway(spec, topo);
         if let Some(net) = &spec.internet {
             let path = root().key("internet");
@@ -518,6 +537,171 @@ impl Validator {
                 .unplanned_failover
                 .unwrap_or(topology::GATEWAY_UNPLANNED_FAILOVER),
         });
+    }
+
+    /// `[[tenant]]`: a Cloud Solution Provider's customer, its VNet a site behind its own
+    /// ExpressRoute gateway (see `csp.rs`).
+    fn tenants(&mut self, spec: &ScenarioSpec, topo: &mut Topology) {
+        for (i, t) in spec.tenant.iter().enumerate() {
+            let path = root().key("tenant").index(i);
+            let Some(onprem) = topo.sites.iter().position(|s| s.name == t.name) else {
+                self.error(
+                    Diagnostic::error(
+                        path.key("name"),
+                        format!("no site `{}` for the tenant's hosts", t.name),
+                    )
+                    .expected("the name of a [[site]] (the tenant's hosts)")
+                    .allowed(topo.sites.iter().map(|s| s.name.clone())),
+                );
+                continue;
+            };
+            if topo.tenants.iter().any(|o| o.onprem == onprem) {
+                self.error(
+                    Diagnostic::error(path.key("name"), format!("two tenants named `{}`", t.name))
+                        .expected("a name no other tenant has"),
+                );
+                continue;
+            }
+            let Some(router) =
+                self.router_in_role(topo, &t.gateway, Role::ErGateway, &path.key("gateway"))
+            else {
+                continue;
+            };
+            if topo.er_gateway_of(router).is_some() {
+                self.error(
+                    Diagnostic::error(path.key("gateway"), format!("`{}` is already another gateway", t.gateway))
+                        .expected("a gateway of the tenant's own: circuits are not shared between a CSP's customers"),
+                );
+                continue;
+            }
+            let mut circuits = Vec::new();
+            for (k, name) in t.circuits.iter().enumerate() {
+                let at = path.key("circuits").index(k);
+                let Some(c) = topo.circuit(name) else {
+                    self.error(
+                        Diagnostic::error(at, format!("unknown circuit `{name}`"))
+                            .allowed(topo.circuits.iter().map(|c| c.name.clone())),
+                    );
+                    continue;
+                };
+                if topo.tenants.iter().any(|o| o.circuits.contains(&c)) || circuits.contains(&c) {
+                    self.error(
+                        Diagnostic::error(at, format!("circuit `{name}` belongs to another tenant"))
+                            .expected("the tenant's own circuits: circuits are not shared between a CSP's customers (ExpressRoute for Cloud Solution Providers)"),
+                    );
+                    continue;
+                }
+                circuits.push(c);
+            }
+            if !self.fresh_name_as(topo, &t.vnet, &path.key("vnet"), false) {
+                continue;
+            }
+            if t.vnet_prefixes.is_empty() {
+                self.error(
+                    Diagnostic::error(path.key("vnet_prefixes"), "a VNet without addresses")
+                        .expected("its address space, e.g. [\"10.201.0.0/16\"]"),
+                );
+                continue;
+            }
+            for (k, p) in t.vnet_prefixes.iter().enumerate() {
+                if let Some(other) = topo.sites.iter().find(|s| {
+                    s.prefixes
+                        .iter()
+                        .any(|q| q.contains(&p.network()) || p.contains(&q.network()))
+                }) {
+                    self.error(
+                        Diagnostic::error(
+                            path.key("vnet_prefixes").index(k),
+                            format!("{p} overlaps the address space of `{}`", other.name),
+                        )
+                        .expected("address space no other site, VNet or tenant uses"),
+                    );
+                }
+            }
+            // The gateway originates its VNet into every session it has, as a site's router.
+            for s in &mut topo.sessions {
+                for e in &mut s.ends {
+                    if e.router == router {
+                        for p in &t.vnet_prefixes {
+                            if !e.announces.contains(p) {
+                                e.announces.push(*p);
+                            }
+                        }
+                    }
+                }
+            }
+            topo.sites.push(topology::Site {
+                name: t.vnet.clone(),
+                routers: vec![router],
+                prefixes: t.vnet_prefixes.clone(),
+            });
+            let vnet = topo.sites.len() - 1;
+            topo.tenants.push(topology::Tenant {
+                name: t.name.clone(),
+                onprem,
+                vnet,
+                circuits,
+                gateway: super::csp::tenant_gateway(
+                    router,
+                    t.convergence_delay,
+                    t.planned_failover,
+                    t.unplanned_failover,
+                ),
+            });
+        }
+    }
+
+    /// `[[chassis]]`: routers that are VRFs of one box (they crash together).
+    fn chassis(&mut self, spec: &ScenarioSpec, topo: &mut Topology) {
+        for (i, c) in spec.chassis.iter().enumerate() {
+            let path = root().key("chassis").index(i);
+            if !self.fresh_name(topo, &c.name, &path.key("name"))
+                || !self.chassis_name_free(topo, &c.name, &path)
+            {
+                continue;
+            }
+            let mut routers = Vec::new();
+            for (k, name) in c.routers.iter().enumerate() {
+                let at = path.key("routers").index(k);
+                let Some(r) = topo.router(name) else {
+                    self.error(
+                        Diagnostic::error(at, format!("unknown router `{name}`"))
+                            .allowed(topo.routers.iter().map(|r| r.name.clone())),
+                    );
+                    continue;
+                };
+                if topo.chassis.iter().any(|o| o.routers.contains(&r)) || routers.contains(&r) {
+                    self.error(
+                        Diagnostic::error(at, format!("`{name}` is already a VRF of a chassis"))
+                            .expected("a router in one chassis at most"),
+                    );
+                    continue;
+                }
+                if topo.routers.get(r.0).is_some_and(|x| x.role.is_azure()) {
+                    self.error(
+                        Diagnostic::error(at, format!("`{name}` is Microsoft's router"))
+                            .expected("routers of the customer's or the provider's side"),
+                    );
+                    continue;
+                }
+                routers.push(r);
+            }
+            topo.chassis.push(topology::Chassis {
+                name: c.name.clone(),
+                routers,
+            });
+        }
+    }
+
+    fn chassis_name_free(&mut self, topo: &Topology, name: &str, path: &KeyPath) -> bool {
+        if topo.chassis.iter().any(|c| c.name == name) {
+            self.error(
+                Diagnostic::error(path.key("name"), format!("two chassis named `{name}`"))
+                    .expected("a name no other chassis has"),
+            );
+            return false;
+        }
+        true
     }
 
     fn vpn_gateway(&mut self, spec: &ScenarioSpec, topo: &mut Topology) {
