@@ -43,6 +43,7 @@ use sim_core::time::Duration;
 use super::{Validator, root};
 use crate::diag::Diagnostic;
 use crate::spec::{CspModel, CspSpec};
+use crate::topology;
 use crate::topology::{
     AZURE_GATEWAY_ASN, Chassis, Circuit, CircuitIx, CircuitLink, EndPolicy, ErGateway,
     GATEWAY_PREFIX_LIMIT, LinkProps, LinkSide, MAX_CIRCUITS, MAX_TENANTS, MICROSOFT_ASN, Node,
@@ -135,7 +136,7 @@ impl Validator {
             (_, None) => {}
         }
         if let Some(b) = c.bandwidth
-            && !crate::topology::CIRCUIT_BANDWIDTHS_MBPS
+            && !topology::CIRCUIT_BANDWIDTHS_MBPS
                 .iter()
                 .any(|m| m * 1_000_000 == b.bps())
         {
@@ -360,7 +361,7 @@ fn push_router(topo: &mut Topology, name: String, role: Role, asn: u32, id: Ipv4
         role,
         asn,
         router_id: id,
-        profile: crate::topology::Profile::Rfc4271,
+        profile: topology::Profile::Rfc4271,
         timers,
         bfd,
         max_paths,
@@ -403,8 +404,8 @@ fn end(
 }
 
 /// A tenant's ExpressRoute gateway at `router`, its timings as given or the template
-/// gateway's defaults (programming 60 s; instance failovers 10-15 s planned, 60-90 s
-/// unplanned, the VPN gateway's figures: an assumption, see `sim::azure`).
+/// gateway's defaults ([`topology::ER_GATEWAY_CONVERGENCE_DELAY`],
+/// [`topology::GATEWAY_PLANNED_FAILOVER`], [`topology::GATEWAY_UNPLANNED_FAILOVER`]).
 pub(super) fn tenant_gateway(
     router: RouterIx,
     convergence_delay: Option<TimeSpec>,
@@ -413,16 +414,10 @@ pub(super) fn tenant_gateway(
 ) -> ErGateway {
     ErGateway {
         router,
-        convergence_delay: convergence_delay.unwrap_or(TimeSpec::Fixed(Duration::from_secs(60))),
+        convergence_delay: convergence_delay.unwrap_or(topology::ER_GATEWAY_CONVERGENCE_DELAY),
         max_prefixes_to_onprem: GATEWAY_PREFIX_LIMIT,
-        planned_failover: planned_failover.unwrap_or(TimeSpec::Range {
-            min: Duration::from_secs(10),
-            max: Duration::from_secs(15),
-        }),
-        unplanned_failover: unplanned_failover.unwrap_or(TimeSpec::Range {
-            min: Duration::from_secs(60),
-            max: Duration::from_secs(90),
-        }),
+        planned_failover: planned_failover.unwrap_or(topology::GATEWAY_PLANNED_FAILOVER),
+        unplanned_failover: unplanned_failover.unwrap_or(topology::GATEWAY_UNPLANNED_FAILOVER),
     }
 }
 
