@@ -88,29 +88,32 @@
 //! a reset may then need only two or three more losses, `1/P³` times likelier. Left to
 //! chance, branches from one backed-off state of 60/180 s (RFC 6298, 1 % loss) ranged from
 //! `1e-18` to `6e-6`. So at such a delivery the branch is run once per fate of the first
-//! pure ACK sent back (lost on the first lossy hop, kept there and lost on the second, kept
-//! on both: `AckPlan` in `sim::net`) and the values are summed, each weighed by that
-//! fate's real chance: exact conditioning, still unbiased, at two to three times the
-//! branches where the sender is backed off. Deciding the way back at a raised loss `q`
+//! pure ACK sent back (lost on the first lossy hop it meets, weighed by its chance `P` of
+//! being lost on its path, as the forced losses are; or kept on every lossy hop, weighed
+//! `1 − P`: `AckPlan` in `sim::net`) and the two values are summed: exact conditioning,
+//! still unbiased, at twice the branches where the sender is backed off. Deciding the way back at a raised loss `q`
 //! (importance sampling with its likelihood ratio) was tried instead and rejected: with `q`
 //! large enough for the deep states it read 1.99e4 resets a year for 10/30 s at 10 % loss,
-//! where direct simulation counts 3.16e4 [3.02e4, 3.31e4] and this estimate 2.98e4 [2.42e4,
-//! 3.54e4] (`tests/advise.rs`): weight degeneracy.
+//! where direct simulation counts 3.16e4 [3.02e4, 3.31e4] and this estimate 3.10e4 [2.44e4,
+//! 3.75e4] (`tests/advise.rs`): weight degeneracy.
 //!
 //! # What it costs, and what is left
 //!
-//! On `reference` at 1 % loss, 4,000 trunk deliveries give RFC 6298 10/30 s ±27 % (was ±30 %
-//! to ±57 % by seed without the two changes above), 20/60 s ±30 to 45 %, 30/90 s ±44 %,
-//! 60/180 s ±40 to 50 % (was ±47 to 70 %), at about 1.7 times the CPU. Three seeds each of
-//! 20/60 and 60/180 s gave similar width² × time with and without the ACK conditioning;
-//! what it buys is a less skewed sum (the largest delivery's share fell from 5–7 % to 2–3 %,
-//! and without it the 60/180 s estimates sat low: 6.2–7.5e-6 against 7.9–10.6e-6), so the
-//! interval is more honest. Splitting harder is no cure: `R` = 20 and 30 gave 60/180 s
-//! ±67 % and ±87 % (the copies of the deep, long-lived levels multiply) at two to ten times
-//! the CPU. What still spreads the sum is the rest of the way back (the spurious
-//! retransmissions and their ACKs after a lost one), which a deeper conditioning would
-//! have to enumerate. Under Linux TCP the timestamps option lets an ACK of a retransmission
-//! collapse the back-off (RFC 7323 §4), so backed-off states last one round trip: at 3/10 s
+//! On `reference` at 1 % loss (`holdtime advise reference --loss 0.01 --jobs 1`), 4,000
+//! trunk deliveries give RFC 6298 10/30 s ±25 % (±30 % before the two changes above),
+//! 20/60 s ±43 % (±68 %), 30/90 s ±42 % (±46 %), 60/180 s ±43 % (±66 %), for 10.6 s of CPU
+//! for the whole advise against 9.1–10.0 s before. Three seeds each of 20/60 and 60/180 s,
+//! with and without the ACK conditioning (then with three fates: lost on either lossy hop
+//! or kept), gave similar width² × time; what it buys is a less skewed sum (the largest
+//! delivery's share fell from 5–7 % to 2–3 %, and without it the 60/180 s estimates sat
+//! low: 6.2–7.5e-6 against 7.9–10.6e-6), so the interval is more honest. Splitting harder
+//! is no cure: `R` = 20 and 30 gave 60/180 s ±67 % and ±87 % (the copies of the deep,
+//! long-lived levels multiply) at two to ten times the CPU. What still spreads the sum is
+//! the rest of the way back (the spurious retransmissions and their ACKs after a lost one),
+//! which a deeper conditioning would have to enumerate.
+//!
+//! Under Linux TCP the timestamps option lets an ACK of a retransmission collapse the
+//! back-off (RFC 7323 §4), so backed-off states last one round trip: at 3/10 s
 //! the level-0 deliveries carry all but 0.05 % of the rate, the branch values barely vary,
 //! and the 0–5 % intervals are what they look like (the per-level shares are in
 //! [`RareEstimate::levels`]; a warning is raised when the deepest level reached carries
@@ -441,8 +444,8 @@ impl Walk<'_> {
 
     /// The value of the branches at a delivery of `c` (see the module doc): one branch, or,
     /// when `c`'s sender is backed off (`rare`), one per fate of the first ACK sent back
-    /// (lost at each lossy hop of its path in turn, or kept), each weighed by that fate's
-    /// chance, summed. Also whether one was cut at its limit.
+    /// (lost, or kept on every lossy hop of its path), each weighed by that fate's chance,
+    /// summed. Also whether one was cut at its limit.
     fn branches(
         &self,
         w: &World<'_>,
@@ -470,16 +473,16 @@ impl Walk<'_> {
             acc.branches += 1;
             return r;
         }
+        // Two fates: lost (on the first lossy hop it meets: where does not change what the
+        // sender sees), or kept on every lossy hop.
+        let kept: f64 = back.iter().map(|p| 1.0 - p).product();
         let (mut sum, mut cut_any) = (0.0, false);
-        let mut kept = 1.0;
-        for (j, &p) in back.iter().chain(std::iter::once(&0.0)).enumerate() {
-            let chance = if j < back.len() { kept * p } else { kept };
-            kept *= 1.0 - p;
+        for (lost_at, chance) in [(0, 1.0 - kept), (back.len(), kept)] {
             let (y, cut) = branch(
                 w,
                 c,
                 self.cap,
-                Some(j),
+                Some(lost_at),
                 run_seed(self.spec.seed, acc.branches + 1),
             )?;
             acc.branches += 1;
