@@ -101,8 +101,8 @@
 //!
 //! On `reference` at 1 % loss (`holdtime advise reference --loss 0.01 --jobs 1`), 4,000
 //! trunk deliveries give RFC 6298 10/30 s ±25 % (±30 % before the two changes above),
-//! 20/60 s ±43 % (±68 %), 30/90 s ±42 % (±46 %), 60/180 s ±43 % (±66 %), for 10.6 s of CPU
-//! for the whole advise against 9.1–10.0 s before. Three seeds each of 20/60 and 60/180 s,
+//! 20/60 s ±43 % (±68 %), 30/90 s ±42 % (±46 %), 60/180 s ±43 % (±66 %), for 10.05 s of
+//! CPU for the whole advise against 9.36 s before (back to back, load average 2.3). Three seeds each of 20/60 and 60/180 s,
 //! with and without the ACK conditioning (then with three fates: lost on either lossy hop
 //! or kept), gave similar width² × time; what it buys is a less skewed sum (the largest
 //! delivery's share fell from 5–7 % to 2–3 %, and without it the 60/180 s estimates sat
