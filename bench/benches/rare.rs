@@ -10,8 +10,9 @@
 //! Ids: `rare/is-3-10-rfc6298-1pct` (one estimate), `rare/direct-1h` (one simulated hour).
 //!
 //! Run: `cargo bench -p bench --bench rare -- --warm-up-time 1 --measurement-time 5`.
-//! When written (loaded 2-core machine): one estimate 0.114 s, 46.9/year ±22 % from 2000
-//! deliveries; direct 8.6 ms per simulated hour, 69 s for the same width: 602 times faster.
+//! When written (2-core machine shared with other work, load average 2.1): one estimate
+//! 0.392 s, 62.0/year ±21 % from 2000 deliveries; direct 9.4 ms per simulated hour, 57 s for
+//! the same width: 145 times faster.
 #![allow(missing_docs, reason = "criterion macros generate undocumented items")]
 
 use std::cell::Cell;

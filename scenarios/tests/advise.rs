@@ -214,8 +214,9 @@ const SETTINGS: [(f64, &str); 6] = [
 /// within their joint interval, for three losses and both TCP presets. Six comparisons, each
 /// at z = 2.64 (two-sided 0.05/6, Bonferroni), so the test as a whole fails by chance for at
 /// most 5 % of seeds; with these seeds it is deterministic. When written: 20 % RFC 6298
-/// 1.12e6 against 1.11e6 direct, 30 % 2.29e6 against 2.28e6; Linux 20 % 1.52e5 (split in
-/// two) against 1.40e5, 30 % 7.95e5 against 7.88e5, 40 % 1.69e6 against 1.66e6.
+/// 1.02e6 against 1.11e6 direct, 30 % 2.25e6 against 2.28e6, 35 % 2.53e6 against 2.66e6;
+/// Linux 20 % 1.05e5 (split in two) against 1.40e5, 30 % 8.09e5 against 7.88e5, 40 % 1.57e6
+/// against 1.66e6.
 #[test]
 fn the_estimate_agrees_with_direct_simulation_where_resets_are_frequent() {
     for (loss, tcp) in SETTINGS {
@@ -263,6 +264,79 @@ fn the_estimate_agrees_with_direct_simulation_where_resets_are_frequent() {
             "{loss} {tcp}: the estimate and direct disagree"
         );
     }
+}
+
+/// The deep back-off states checked against direct simulation: keepalive 10 s, hold 30 s
+/// under RFC 6298 TCP on `reference` at 10 % loss per segment and direction, where the
+/// states with the RTO doubled (a lost keepalive keeps it doubled until a segment sent once
+/// is acknowledged, RFC 6298 §5.5 and Karn's rule) carry about half the rate and a lost ACK
+/// of the delivered segment decides a branch (the estimator conditions on it). The estimate
+/// (2000 trunk deliveries) and 96 h of direct simulation agree within z = 1.96 of their
+/// joint interval. When written: estimate 3.10e4 [2.44e4, 3.75e4] a year (the backed-off
+/// levels carry half of it), direct 3.07e4 [2.75e4, 3.42e4] (331 resets). Deciding the way
+/// back at a raised loss instead of conditioning on the ACK (tried, rejected) read 1.99e4
+/// against 3.16e4 [3.02e4, 3.31e4] from 495 h of direct simulation.
+#[test]
+fn deep_back_off_states_agree_with_direct_simulation() {
+    let (name, text) = scenarios::source_text("reference").expect("the reference scenario");
+    let doc = scenarios::sweep::parse_doc(&name, &text).expect("the reference parses");
+    let cand = candidate(30, 10, TcpPreset::Rfc6298);
+    let make = |horizon| {
+        scenarios::sweep::variant(
+            "healthy",
+            &scenarios::sweep::advise::healthy(
+                &doc,
+                LossSpec {
+                    loss: 0.1,
+                    burst: None,
+                },
+                horizon,
+            ),
+            &cand.point(),
+        )
+        .expect("the healthy variant is valid")
+    };
+    let d = direct(
+        &make(Duration::from_secs(2 * 86_400)),
+        "circuit.primary",
+        2,
+        5,
+    )
+    .expect("direct runs");
+    let (e, _) = branching(
+        &make(Duration::from_secs(7 * 86_400)),
+        "circuit.primary",
+        cand.detection(),
+        &RareSpec {
+            split: 0,
+            ..small(2000, 1)
+        },
+    )
+    .expect("the estimate runs");
+    #[allow(clippy::cast_precision_loss, reason = "counts")]
+    let se_direct = d.per_year / (d.resets as f64).max(1.0).sqrt();
+    let se_est = (e.upper.unwrap_or(f64::INFINITY) - e.lower) / (2.0 * 1.96);
+    let gap = (e.per_year - d.per_year).abs();
+    eprintln!(
+        "estimate {:.3e} [{:.3e}, {:.3e}]; direct {:.3e} [{:.3e}, {:.3e}] ({} resets); levels {:?}",
+        e.per_year,
+        e.lower,
+        e.upper.unwrap_or(f64::INFINITY),
+        d.per_year,
+        d.ci.0,
+        d.ci.1,
+        d.resets,
+        e.levels
+    );
+    assert!(d.resets >= 100, "too few direct resets to check");
+    assert!(
+        e.levels.iter().skip(1).map(|l| l.2).sum::<f64>() > 0.2 * e.per_year,
+        "the backed-off states should carry a visible share"
+    );
+    assert!(
+        gap <= 1.96 * se_est.hypot(se_direct),
+        "the estimate and direct disagree"
+    );
 }
 
 /// The exact rate where the schedule is simple: BFD every 750 ms × 3 (each end jitters its
@@ -372,6 +446,11 @@ fn at_one_percent_loss_every_candidate_gets_a_finite_interval_deterministically(
         assert!(a.per_year_ci.0 <= a.per_year && a.per_year <= a.per_year_ci.1);
         if a.verdict == Verdict::Meets {
             assert!(a.per_year_ci.1 <= 1.0 && e.warnings.is_empty());
+        }
+        // An interval wider than the target is warned, so never counted as meeting a budget.
+        if e.rel_half_width.is_none_or(|r| r > spec.rare.target) {
+            assert!(!e.warnings.is_empty(), "{e:?}");
+            assert_ne!(a.verdict, Verdict::Meets);
         }
     }
     for w in one.windows(2) {

@@ -302,6 +302,11 @@ pub(crate) struct Tilt {
     /// log of `1 / P`, `P` the probability that the frame is lost on this or a later lossy
     /// hop under the real losses; `q` is then 1.
     pub(crate) force: bool,
+    /// With `force`: the fate of the first pure ACK sent back on `pick`'s session (toward
+    /// `pick`'s sender) from now on, at the lossy hops of its path in travel order: lost at
+    /// hop `j` (and kept at those before), or kept at all when `j` is past the last. `None`:
+    /// decided at the real loss (see [`AckPlan`]).
+    pub(crate) ack_plan: Option<AckPlan>,
     /// Per component: frames kept on the last lossy hop of their path (through the loss:
     /// nothing can drop them later but congestion) that delivered (see [`Through`]).
     pub(crate) passed: Vec<u64>,
@@ -311,6 +316,20 @@ pub(crate) struct Tilt {
     pub(crate) datagrams: Vec<bool>,
     /// Per component: what has got through the loss of its TCP stream (see [`Through`]).
     pub(crate) through: Vec<Through>,
+}
+
+/// The fate set for one ACK in a branch of [`crate::sweep::rare`] ([`Tilt::ack_plan`]): the
+/// branch is then conditioned on it, and its value weighed by the fate's chance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct AckPlan {
+    /// The lossy hop (counted from 0 in travel order) where the ACK is lost; past the last:
+    /// kept everywhere.
+    pub(crate) lost_at: usize,
+    /// The ACK steered, once sent (its sequence and acknowledgement numbers), and the lossy
+    /// hops it has crossed.
+    pub(crate) steered: Option<(u32, u32, usize)>,
+    /// The ACK's fate has been decided (lost, or kept at its last lossy hop).
+    pub(crate) done: bool,
 }
 
 /// The part of a component's TCP stream that got through the loss, as its receiver will
@@ -876,8 +895,42 @@ impl Net {
                 frame: frame.clone(),
             });
         }
+        // A branch's steered ACK (see `AckPlan`): lost or kept here as planned.
+        let mut steer = None;
+        let later_lossy = self.tilt.as_ref().is_some_and(|t| {
+            t.ack_plan.is_some() && {
+                let n = self.sessions.get(session.0).map_or(0, |s| s.hops.len());
+                (k + 1..n)
+                    .filter_map(|j| self.hop_at(session, toward, j))
+                    .any(|(s, _)| t.p.get(s.0).copied().flatten().is_some())
+            }
+        });
+        if let (Some(t), Frame::Tcp { segment, .. }) = (self.tilt.as_mut(), &frame)
+            && t.force
+            && segment.payload.is_empty()
+            && 2 * session.0 + usize::from(toward & 1) == t.pick ^ 1
+            && let Some(plan) = t.ack_plan.as_mut()
+            && !plan.done
+        {
+            if k == 0 && plan.steered.is_none() {
+                plan.steered = Some((segment.seq, segment.ack, 0));
+            }
+            let lossy_here = t.p.get(seg.0).copied().flatten().is_some();
+            if let Some((sq, ak, crossed)) = plan.steered.as_mut()
+                && (*sq, *ak) == (segment.seq, segment.ack)
+                && lossy_here
+            {
+                let lose = *crossed == plan.lost_at;
+                *crossed += 1;
+                if lose || !later_lossy {
+                    plan.done = true;
+                }
+                steer = Some(lose);
+            }
+        }
         let mut last_lossy = None;
         let tilted = match (&self.tilt, &frame) {
+            _ if steer.is_some() => None,
             (Some(_), Frame::Tcp { segment, .. }) if segment.payload.is_empty() => None,
             (Some(t), f)
                 if t.datagrams.get(session.0).copied().unwrap_or(false)
@@ -928,7 +981,16 @@ impl Net {
         if let Some((_, _, q, true)) = tilted {
             link.set_loss(dir, sim_core::link::LossModel::Bernoulli { p: q });
         }
+        let real = steer.and_then(|lose| {
+            let p = self.tilt.as_ref()?.p.get(seg.0).copied().flatten()?;
+            let q = if lose { 1.0 } else { 0.0 };
+            link.set_loss(dir, sim_core::link::LossModel::Bernoulli { p: q });
+            Some(p)
+        });
         let outcome = link.transmit(now, dir, frame.wire_len());
+        if let Some(p) = real {
+            link.set_loss(dir, sim_core::link::LossModel::Bernoulli { p });
+        }
         if let Some((c, p, q, pick)) = tilted {
             if pick {
                 link.set_loss(dir, sim_core::link::LossModel::Bernoulli { p });

@@ -66,14 +66,58 @@
 //! doublings of an exposed TCP sender's RTO over its value at rest (at most 8). On every rise
 //! into level `j` the trajectory is copied `R − 1` times (each copy's random streams re-keyed,
 //! its state unchanged); a copy is dropped when it falls back below `j`, the original goes on.
-//! Every trajectory in level `l` weighs `R^-l` (its branch values and its up time alike), so
-//! the `R` copies of an excursion above `j` average it, and the sum stays unbiased whatever
-//! `R` and the level function (they change only the variance). `R` defaults to `0.2 / P`
-//! (10 at 1 % on the circuit's two lossy segments): each level is then visited about a fifth
-//! as often as the one below, five times more often than without splitting. `0.8 / P`
-//! (about as many visits per level) narrowed every interval to its target on `reference`
-//! but cost 290 s of CPU for the default advise, against 10 s. BFD sessions have no level
+//! Every trajectory in level `l` weighs `R^-l`, so the `R` copies of an excursion above `j`
+//! average it, and the weighted sum of any quantity over all trajectories is unbiased
+//! whatever `R` and the level function (they change only the variance). `R` defaults to
+//! `0.2 / P` (10 at 1 % on the circuit's two lossy segments). BFD sessions have no level
 //! (their packets are not retransmitted).
+//!
+//! The original trajectory alone is also an unbiased simulation at the real law, so each
+//! quantity may be counted either way: a delivery whose own sender is backed off (own level
+//! at least 1) is counted in every trajectory at its weight; any other delivery, and the up
+//! time, in the original only, at weight 1. The copies then branch only the direction they
+//! were split for (the other direction's deliveries in a copy cost a branch each and are no
+//! rarer there than in the trunk).
+//!
+//! # The ACK of the delivered segment
+//!
+//! Where the sender is backed off, a branch's value hangs on one event of the way back: if
+//! the ACK of the delivered segment gets through, that segment (sent once) gives an RTT
+//! sample and the RTO falls back to rest, and many retransmissions fit in the hold time; if
+//! it is lost (a chance of about `P`), the sender retransmits it and backs off further, and
+//! a reset may then need only two or three more losses, `1/P³` times likelier. Left to
+//! chance, branches from one backed-off state of 60/180 s (RFC 6298, 1 % loss) ranged from
+//! `1e-18` to `6e-6`. So at such a delivery the branch is run once per fate of the first
+//! pure ACK sent back (lost on the first lossy hop it meets, weighed by its chance `P` of
+//! being lost on its path, as the forced losses are; or kept on every lossy hop, weighed
+//! `1 − P`: `AckPlan` in `sim::net`) and the two values are summed: exact conditioning,
+//! still unbiased, at twice the branches where the sender is backed off. Deciding the way back at a raised loss `q`
+//! (importance sampling with its likelihood ratio) was tried instead and rejected: with `q`
+//! large enough for the deep states it read 1.99e4 resets a year for 10/30 s at 10 % loss,
+//! where direct simulation counts 3.16e4 [3.02e4, 3.31e4] and this estimate 3.10e4 [2.44e4,
+//! 3.75e4] (`tests/advise.rs`): weight degeneracy.
+//!
+//! # What it costs, and what is left
+//!
+//! On `reference` at 1 % loss (`holdtime advise reference --loss 0.01 --jobs 1`), 4,000
+//! trunk deliveries give RFC 6298 10/30 s ±25 % (±30 % before the two changes above),
+//! 20/60 s ±43 % (±68 %), 30/90 s ±42 % (±46 %), 60/180 s ±43 % (±66 %), for 10.05 s of
+//! CPU for the whole advise against 9.36 s before (back to back, load average 2.3). Three seeds each of 20/60 and 60/180 s,
+//! with and without the ACK conditioning (then with three fates: lost on either lossy hop
+//! or kept), gave similar width² × time; what it buys is a less skewed sum (the largest
+//! delivery's share fell from 5–7 % to 2–3 %, and without it the 60/180 s estimates sat
+//! low: 6.2–7.5e-6 against 7.9–10.6e-6), so the interval is more honest. Splitting harder
+//! is no cure: `R` = 20 and 30 gave 60/180 s ±67 % and ±87 % (the copies of the deep,
+//! long-lived levels multiply) at two to ten times the CPU. What still spreads the sum is
+//! the rest of the way back (the spurious retransmissions and their ACKs after a lost one),
+//! which a deeper conditioning would have to enumerate.
+//!
+//! Under Linux TCP the timestamps option lets an ACK of a retransmission collapse the
+//! back-off (RFC 7323 §4), so backed-off states last one round trip: at 3/10 s
+//! the level-0 deliveries carry all but 0.05 % of the rate, the branch values barely vary,
+//! and the 0–5 % intervals are what they look like (the per-level shares are in
+//! [`RareEstimate::levels`]; a warning is raised when the deepest level reached carries
+//! over a quarter of the estimate on fewer than 100 deliveries).
 //!
 //! # The interval and its warnings
 //!
@@ -85,9 +129,10 @@
 //! half-width is within [`RareSpec::target`] of the estimate, or at
 //! [`RareSpec::max_blocks`]. What the interval cannot see are trunk states too rare to
 //! have been visited even with the splitting; [`RareEstimate::warnings`] says when the sum
-//! looks dominated by few: one delivery carrying over a quarter of the sum, fewer than 10
-//! batches, the target width not reached, or no reset at all (then there is no upper
-//! bound). The advisor never counts a warned estimate as meeting a budget.
+//! looks dominated by few: one delivery carrying over a quarter of the sum, the deepest
+//! back-off level reached carrying over a quarter of it on fewer than 100 deliveries (the
+//! levels above, never reached, may carry as much), fewer than 10 batches, the target width
+//! not reached, or no reset at all (then there is no upper bound). The advisor never counts a warned estimate as meeting a budget.
 //!
 //! Only independent loss is covered: under Gilbert–Elliott loss a frame's chance of loss
 //! depends on the chain's hidden state (the advisor uses direct simulation for bursty
@@ -105,7 +150,7 @@ use sim_core::time::{Duration, Instant};
 use super::run_seed;
 use crate::scenario::Scenario;
 use crate::sim::RunError;
-use crate::sim::net::{SegIx, Tilt};
+use crate::sim::net::{AckPlan, SegIx, SessIx, Tilt};
 use crate::sim::world::{World, sim_loss};
 use crate::spec::SessionStateName;
 
@@ -174,6 +219,11 @@ pub struct RareEstimate {
     pub max_share: f64,
     /// Why the interval may not be trusted (empty when nothing is wrong).
     pub warnings: Vec<String>,
+    /// Per splitting level of the trajectories (trunk and copies): deliveries counted there,
+    /// branches with a reset, resets per year those deliveries carry (weighed as counted),
+    /// simulated seconds run there. Not in the JSON.
+    #[serde(skip)]
+    pub levels: Vec<(u64, u64, f64, f64)>,
 }
 
 /// The world the trunk starts from: warmed up, sessions Established, TCP quiet.
@@ -285,6 +335,15 @@ impl<'a> Base<'a> {
     }
 }
 
+/// How many times end `end`'s RTO on session `s` has doubled over `rest` (0 without a
+/// connection).
+fn doublings(w: &World<'_>, s: usize, end: u8, rest: Duration) -> u32 {
+    w.net.rto_of(s, end).map_or(0, |rto| {
+        let r = rto.as_nanos() / rest.as_nanos().max(1);
+        if r == 0 { 0 } else { 63 - r.leading_zeros() }
+    })
+}
+
 /// Splitting levels above this are not split further.
 const MAX_LEVEL: u32 = 8;
 
@@ -333,6 +392,8 @@ struct Acc {
     deepest: u32,
     /// The trunk reached the end of the scenario.
     ended: bool,
+    /// Per level: deliveries, hits, weighted value, simulated ns.
+    levels: Vec<(u64, u64, f64, f64)>,
 }
 
 impl Walk<'_> {
@@ -357,15 +418,78 @@ impl Walk<'_> {
     fn level(&self, w: &World<'_>) -> u32 {
         self.senders
             .iter()
-            .map(|&(s, end, rest)| {
-                w.net.rto_of(s, end).map_or(0, |rto| {
-                    let r = rto.as_nanos() / rest.as_nanos().max(1);
-                    if r == 0 { 0 } else { 63 - r.leading_zeros() }
-                })
-            })
+            .map(|&(s, end, rest)| doublings(w, s, end, rest))
             .max()
             .unwrap_or(0)
             .min(MAX_LEVEL)
+    }
+
+    /// The own level of component `c`'s sender (`c = 2·session + toward`): how many times
+    /// its RTO has doubled over its value at rest (0 for BFD and without a connection).
+    fn own_level(&self, w: &World<'_>, c: usize) -> u32 {
+        let (s, sender) = (c / 2, u8::from(c.is_multiple_of(2)));
+        self.senders
+            .iter()
+            .filter(|&&(s2, end, _)| s2 == s && end == sender)
+            .map(|&(s, end, rest)| doublings(w, s, end, rest))
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// Whether the sender of component `c` (`2·session + toward`) is backed off itself (its
+    /// own level is at least 1): only then are `c`'s deliveries branched in the copies.
+    fn backed_off(&self, w: &World<'_>, c: usize) -> bool {
+        self.own_level(w, c) >= 1
+    }
+
+    /// The value of the branches at a delivery of `c` (see the module doc): one branch, or,
+    /// when `c`'s sender is backed off (`rare`), one per fate of the first ACK sent back
+    /// (lost, or kept on every lossy hop of its path), each weighed by that fate's chance,
+    /// summed. Also whether one was cut at its limit.
+    fn branches(
+        &self,
+        w: &World<'_>,
+        c: usize,
+        rare: bool,
+        acc: &mut Acc,
+    ) -> Result<(f64, bool), RunError> {
+        let back: Vec<f64> = if rare {
+            w.net
+                .hops_from(SessIx(c / 2), u8::try_from(c % 2).unwrap_or(0))
+                .iter()
+                .filter_map(|(seg, _)| w.net.tilt.as_ref()?.p.get(seg.0).copied().flatten())
+                .collect()
+        } else {
+            Vec::new()
+        };
+        if back.is_empty() {
+            let r = branch(
+                w,
+                c,
+                self.cap,
+                None,
+                run_seed(self.spec.seed, acc.branches + 1),
+            );
+            acc.branches += 1;
+            return r;
+        }
+        // Two fates: lost (on the first lossy hop it meets: where does not change what the
+        // sender sees), or kept on every lossy hop.
+        let kept: f64 = back.iter().map(|p| 1.0 - p).product();
+        let (mut sum, mut cut_any) = (0.0, false);
+        for (lost_at, chance) in [(0, 1.0 - kept), (back.len(), kept)] {
+            let (y, cut) = branch(
+                w,
+                c,
+                self.cap,
+                Some(lost_at),
+                run_seed(self.spec.seed, acc.branches + 1),
+            )?;
+            acc.branches += 1;
+            sum += chance * y;
+            cut_any |= cut;
+        }
+        Ok((sum, cut_any))
     }
 
     /// The weight of a trajectory at `level`: `split^-level`.
@@ -415,10 +539,17 @@ impl Walk<'_> {
             })?;
             let t = w.engine.now();
             let weight = self.weight(level);
+            let li = level as usize;
+            if acc.levels.len() <= li {
+                acc.levels.resize(li + 1, (0, 0, 0.0, 0.0));
+            }
+            acc.levels[li].3 += (t - t_last).as_nanos() as f64;
+            // The up time is no rare quantity: the original trajectory (the trunk) alone
+            // counts it, at its real law (weight 1).
             #[allow(clippy::cast_precision_loss, reason = "nanoseconds of up time")]
-            {
+            if trunk {
                 let up = prev_up.iter().filter(|u| **u).count() as f64;
-                acc.up_b += (t - t_last).as_nanos() as f64 * up / self.n_exposed * weight;
+                acc.up_b += (t - t_last).as_nanos() as f64 * up / self.n_exposed;
             }
             t_last = t;
             if !more {
@@ -431,20 +562,30 @@ impl Walk<'_> {
             }
             let now_passed = self.passed(w);
             for (&c, (&n1, &n0)) in self.comps.iter().zip(now_passed.iter().zip(&prev)) {
+                // A delivery whose own sender is backed off is counted in every trajectory
+                // (weighed by its level); any other only in the trunk, at weight 1 (see the
+                // module doc): both are unbiased, and the copies then branch only what they
+                // were split for.
+                let rare = self.backed_off(w, c);
+                if !trunk && !rare {
+                    continue;
+                }
+                let weight = if rare { weight } else { 1.0 };
                 for k in n0..n1 {
                     // Two deliveries of one component in one step: all but the last are
                     // followed by a delivery at once, so their branches are worth 0.
                     let y = if k + 1 == n1 {
-                        let (y, cut) =
-                            branch(w, c, self.cap, run_seed(self.spec.seed, acc.branches + 1))?;
-                        acc.branches += 1;
+                        let (y, cut) = self.branches(w, c, rare, acc)?;
                         acc.cuts += u64::from(cut);
                         acc.hits += u64::from(y > 0.0);
+                        acc.levels[li].1 += u64::from(y > 0.0);
                         y * weight
                     } else {
                         0.0
                     };
                     acc.zs.push(y);
+                    acc.levels[li].0 += 1;
+                    acc.levels[li].2 += y;
                     acc.z_b += y;
                     if trunk {
                         acc.trunk += 1;
@@ -510,6 +651,7 @@ pub(crate) fn estimate(
         log_ratio: vec![0.0; size],
         counts: vec![(0, 0); size],
         force: false,
+        ack_plan: None,
         passed: vec![0; size],
         datagrams: datagrams.clone(),
         through: vec![crate::sim::net::Through::default(); size],
@@ -619,6 +761,23 @@ pub(crate) fn estimate(
     if !(per_year.is_finite() && half.is_finite()) {
         warnings.push("the estimate is not a finite number".to_owned());
     }
+    // The deepest splitting level reached: if it carries a large share, the levels above
+    // it (never reached) may carry as much, and the interval cannot see them.
+    let u_total: f64 = acc.batches.iter().map(|b| b.1).sum();
+    let z_total: f64 = acc.levels.iter().map(|l| l.2).sum();
+    if let Some((deep, l)) = acc.levels.iter().enumerate().rev().find(|(_, l)| l.0 > 0)
+        && deep > 0
+        && z_total > 0.0
+        && l.2 / z_total > DEEP_SHARE
+        && l.0 < DEEP_VISITS
+    {
+        warnings.push(format!(
+            "the deepest back-off level reached ({deep}, {} deliveries) carries {:.0} % of the \
+             estimate: deeper states, never reached, may carry as much",
+            l.0,
+            l.2 / z_total * 100.0
+        ));
+    }
     if acc.cuts > 0 {
         warnings.push(format!(
             "{} of {} branches reached their time limit without a reset (counted as 0)",
@@ -644,6 +803,11 @@ pub(crate) fn estimate(
         ess: s.ess,
         max_share: s.max_share,
         warnings,
+        levels: acc
+            .levels
+            .iter()
+            .map(|&(n, h, z, t)| (n, h, z / u_total * YEAR_NS, t / 1e9))
+            .collect(),
     })
 }
 
@@ -663,6 +827,13 @@ fn runs_bfd(topo: &crate::topology::Topology, s: usize) -> bool {
 /// How long a branch may run past the longest detection time.
 const BRANCH_SLACK: Duration = Duration::from_secs(5);
 
+/// The deepest level reached carrying more than this share of the estimate with fewer than
+/// [`DEEP_VISITS`] deliveries there gets a warning.
+const DEEP_SHARE: f64 = 0.25;
+
+/// See [`DEEP_SHARE`].
+const DEEP_VISITS: u64 = 100;
+
 /// Fewer batches than this and the interval gets a warning.
 const MIN_BATCHES: usize = 10;
 
@@ -673,7 +844,13 @@ const MIN_BATCHES: usize = 10;
 /// the product of those chances when the end that `c` travels toward is the first to leave
 /// Established, else 0. The second value: `cap` passed without a reset of a session that
 /// was up at the delivery.
-fn branch(trunk: &World<'_>, c: usize, cap: Duration, seed: u64) -> Result<(f64, bool), RunError> {
+fn branch(
+    trunk: &World<'_>,
+    c: usize,
+    cap: Duration,
+    ack: Option<usize>,
+    seed: u64,
+) -> Result<(f64, bool), RunError> {
     let mut w = trunk.snapshot();
     let start = w.engine.now();
     w.net.rekey(run_seed(seed, 0x6272_616e_6368));
@@ -681,6 +858,11 @@ fn branch(trunk: &World<'_>, c: usize, cap: Duration, seed: u64) -> Result<(f64,
         t.pick = c;
         t.q = 1.0;
         t.force = true;
+        t.ack_plan = ack.map(|lost_at| AckPlan {
+            lost_at,
+            steered: None,
+            done: false,
+        });
         if let Some(r) = t.log_ratio.get_mut(c) {
             *r = 0.0;
         }
