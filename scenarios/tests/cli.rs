@@ -360,3 +360,34 @@ fn decode_names_the_refusal_of_well_formed_opens_with_as_0_or_identifier_0() {
         );
     }
 }
+
+/// Every command's `--help` is read by people: doc comments that clap turns into help text
+/// must not carry rustdoc's link syntax (``[`path`]``), which means nothing on a terminal.
+#[test]
+fn no_help_text_shows_rustdoc_link_syntax() {
+    let top = text(&holdtime(&["--help"]).stdout);
+    let commands: Vec<&str> = top
+        .lines()
+        .skip_while(|l| !l.starts_with("Commands:"))
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|c| *c != "help")
+        .collect();
+    assert!(commands.len() >= 10, "commands found: {commands:?}");
+    for c in std::iter::once("").chain(commands) {
+        let args: Vec<&str> = [c, "--help"]
+            .into_iter()
+            .filter(|a| !a.is_empty())
+            .collect();
+        let help = text(&holdtime(&args).stdout);
+        assert!(help.contains("Usage:"), "holdtime {c} --help:\n{help}");
+        for (n, line) in help.lines().enumerate() {
+            assert!(
+                !line.contains("[`") && !line.contains("`]"),
+                "holdtime {c} --help, line {}: {line}",
+                n + 1
+            );
+        }
+    }
+}

@@ -174,7 +174,7 @@ pub enum Method {
     /// Long healthy runs, resets counted (exact Poisson interval).
     Direct,
     /// The rare-event estimate: a trunk branched at every delivery, weighed by the exact
-    /// chance of the losses ([`super::rare`]); independent loss only.
+    /// chance of the losses after it; independent loss only.
     Is,
 }
 
