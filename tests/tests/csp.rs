@@ -6,36 +6,11 @@ use std::collections::BTreeMap;
 
 use ipnet::IpNet;
 use scenarios::report::{RunReport, TimelineEvent};
-use scenarios::scenario::Scenario;
 use scenarios::topology::{RouterIx, Topology};
 use sim_core::time::{Duration, Instant};
 
-fn load_text(name: &str, text: &str) -> Scenario {
-    match scenarios::load_str(name, text) {
-        Ok(l) => l.scenario,
-        Err(e) => panic!("{name} does not load: {e}"),
-    }
-}
-
-fn refused(name: &str, text: &str) -> String {
-    match scenarios::load_str(name, text) {
-        Ok(_) => panic!("{name} loaded, but it must be refused"),
-        Err(e) => e.to_string(),
-    }
-}
-
-fn run(sc: &Scenario) -> RunReport {
-    match scenarios::run(sc, sc.seed, None) {
-        Ok(r) => r,
-        Err(e) => panic!("{}: run failed: {e}", sc.name),
-    }
-}
-
-fn library(name: &str) -> Scenario {
-    scenarios::load(name)
-        .unwrap_or_else(|e| panic!("{name}: {e}"))
-        .scenario
-}
+mod support;
+use support::*;
 
 /// The tenant (by index) whose address space holds `prefix`, from the sites as the test reads
 /// them (not the model's own lookup).

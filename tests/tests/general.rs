@@ -5,79 +5,12 @@
 //! The command line is driven in process through `scenarios::cli::main`, as in
 //! `measurement.rs`.
 
-use std::path::PathBuf;
-
-use clap::Parser as _;
-use scenarios::report::{PathChange, RunReport};
-use scenarios::scenario::Scenario;
 use scenarios::spec::Via;
 use scenarios::topology::{Role, SessionKind};
-use sim_core::time::{Duration, Instant};
+use sim_core::time::Duration;
 
-struct Out {
-    code: u8,
-    stdout: String,
-    stderr: String,
-}
-
-fn holdtime(args: &[&str]) -> Out {
-    let cli = match scenarios::cli::Cli::try_parse_from(
-        std::iter::once("holdtime").chain(args.iter().copied()),
-    ) {
-        Ok(c) => c,
-        Err(e) => panic!("holdtime {args:?}: arguments refused: {e}"),
-    };
-    let mut out = Vec::new();
-    let mut err = Vec::new();
-    let code = scenarios::cli::main(&cli, &mut out, &mut err);
-    Out {
-        code,
-        stdout: String::from_utf8_lossy(&out).into_owned(),
-        stderr: String::from_utf8_lossy(&err).into_owned(),
-    }
-}
-
-fn write_temp(name: &str, contents: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("holdtime-general-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let path = dir.join(name);
-    std::fs::write(&path, contents).expect("write temp file");
-    path
-}
-
-fn load_text(name: &str, text: &str) -> Scenario {
-    match scenarios::load_str(name, text) {
-        Ok(l) => l.scenario,
-        Err(e) => panic!("{name} does not load: {e}"),
-    }
-}
-
-/// The rendered diagnostics of a file that must not load.
-fn refused(name: &str, text: &str) -> String {
-    match scenarios::load_str(name, text) {
-        Ok(_) => panic!("{name} loaded, but it must be refused"),
-        Err(e) => e.to_string(),
-    }
-}
-
-fn run(sc: &Scenario, seed: u64) -> RunReport {
-    match scenarios::run(sc, seed, None) {
-        Ok(r) => r,
-        Err(e) => panic!("{}: run failed: {e}", sc.name),
-    }
-}
-
-/// The path distribution of `dir` in force at `t`.
-fn paths_at<'a>(r: &'a RunReport, dir: &str, t: Instant) -> &'a PathChange {
-    r.paths
-        .iter()
-        .rfind(|p| p.direction == dir && p.at <= t)
-        .unwrap_or_else(|| panic!("no path of {dir} by {t}"))
-}
-
-fn at(s: u64) -> Instant {
-    Instant::ZERO + Duration::from_secs(s)
-}
+mod support;
+use support::*;
 
 /// Two routers of the user's own, two links, a session on each: `{extra}` is added to each
 /// router's table (timers, BFD) and `{session}` to each session.
@@ -158,7 +91,7 @@ fn hold_9s_and_bfd_100ms_are_a_labs_own_but_refused_towards_an_msee() {
     assert_eq!(r.timers.hold_time, Duration::from_secs(9));
     assert_eq!(r.bfd.map(|b| b.interval), Some(Duration::from_millis(100)));
     assert!(sc.warnings.is_empty(), "{:?}", sc.warnings);
-    let report = run(&sc, 1);
+    let report = run_seed(&sc, 1);
     let detection = report
         .detections
         .iter()
@@ -284,7 +217,7 @@ fn local_pref_and_prepend_pick_the_primary_both_ways_and_the_secondary_takes_ove
             "policy.edge = { local_pref = 200 }",
         ),
     );
-    let r = run(&sc, 1);
+    let r = run_seed(&sc, 1);
     let before = paths_at(&r, "edge_to_core", at(60));
     assert_eq!(before.flows_via_link(Via::Network, Some("primary")), 1);
     // Without a prepend the core ties the two sessions and picks by its own rules; the edge's
@@ -301,7 +234,7 @@ fn local_pref_and_prepend_pick_the_primary_both_ways_and_the_secondary_takes_ove
             "link = \"secondary\"\npolicy.edge = { export = [\"192.0.2.0/24\"] }",
         ),
     );
-    let r = run(&sc, 1);
+    let r = run_seed(&sc, 1);
     assert_eq!(
         paths_at(&r, "core_to_edge", at(179)).lost,
         1,
@@ -328,9 +261,9 @@ fn import_filter_and_med_change_the_way_taken() {
         filtered, triangle,
         "the triangle's c-a session is where the test expects it"
     );
-    let r = run(&load_text("triangle-filtered.toml", &filtered), 1);
+    let r = run_seed(&load_text("triangle-filtered.toml", &filtered), 1);
     assert_eq!(paths_at(&r, "a_to_b", at(180)).lost, 1);
-    let r = run(&load_text("triangle.toml", triangle), 1);
+    let r = run_seed(&load_text("triangle.toml", triangle), 1);
     assert_eq!(
         paths_at(&r, "a_to_b", at(180)).flows_via_link(Via::Network, Some("c-a")),
         1
@@ -342,7 +275,7 @@ fn import_filter_and_med_change_the_way_taken() {
         "link = \"secondary\"",
         "link = \"secondary\"\npolicy.edge = { med = 10 }",
     );
-    let r = run(&load_text("med.toml", &text), 1);
+    let r = run_seed(&load_text("med.toml", &text), 1);
     assert_eq!(
         paths_at(&r, "core_to_edge", at(60)).flows_via_link(Via::Network, Some("secondary")),
         1
@@ -351,7 +284,7 @@ fn import_filter_and_med_change_the_way_taken() {
         "link = \"secondary\"",
         "link = \"secondary\"\npolicy.edge = { med = 50 }",
     );
-    let r = run(&load_text("med.toml", &text), 1);
+    let r = run_seed(&load_text("med.toml", &text), 1);
     assert_eq!(
         paths_at(&r, "core_to_edge", at(60)).flows_via_link(Via::Network, Some("primary")),
         1
@@ -370,7 +303,7 @@ from = "onprem"
 to = "vnet"
 flows = 16
 "#;
-    let spread = run(&load_text("lp.toml", base), 1);
+    let spread = run_seed(&load_text("lp.toml", base), 1);
     let p = paths_at(&spread, "onprem_to_vnet", at(110));
     let on_secondary = p.flows_via_link(Via::Expressroute, Some("circuit.secondary"));
     assert!(
@@ -388,7 +321,7 @@ flows = 16
         .find(|s| s.name == "circuit.primary.private")
         .map(|s| s.ends[0].local_pref);
     assert_eq!(ce1_end, Some(Some(200)));
-    let preferred = run(&sc, 1);
+    let preferred = run_seed(&sc, 1);
     let p = paths_at(&preferred, "onprem_to_vnet", at(110));
     assert_eq!(
         p.flows_via_link(Via::Expressroute, Some("circuit.primary")),
@@ -410,7 +343,7 @@ fn a_vpn_only_site_runs_without_circuit_gateway_or_ce() {
             .iter()
             .all(|r| r.role != Role::Ce && r.role != Role::Msee)
     );
-    let r = run(&sc, 1);
+    let r = run_seed(&sc, 1);
     let verdicts = scenarios::report::evaluate(&sc, &r);
     assert!(verdicts.iter().all(|v| v.pass), "{verdicts:?}");
     // No circuit and no VPN: nothing to reach Azure with.
@@ -551,7 +484,7 @@ interval = "10ms"
 fn mrai_paces_the_advertisement_of_a_route_learned_after_the_first_update() {
     let from = |mrai: &str| {
         let sc = load_text("chain.toml", &chain(mrai));
-        run(&sc, 1).window.from
+        run_seed(&sc, 1).window.from
     };
     let fast = from("mrai = \"0s\"");
     let paced = from("mrai = \"30s\"");
@@ -600,7 +533,7 @@ fn a_serial_fib_takes_its_time_per_prefix() {
     );
     assert_ne!(text, base);
     let convergence = |text: &str| {
-        let r = run(&load_text("triangle.toml", text), 1);
+        let r = run_seed(&load_text("triangle.toml", text), 1);
         let of = |router: &str| {
             r.convergence
                 .iter()

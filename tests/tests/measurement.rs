@@ -19,9 +19,6 @@
 //! `holdtime` binary calls after parsing its arguments: same output, same exit codes, and no
 //! dependency on where cargo put the binary of another package.
 
-use std::path::PathBuf;
-
-use clap::Parser as _;
 use scenarios::report::{Detection, DownCause, Observation, PathChange, RunReport, TimelineEvent};
 use scenarios::scenario::{Metric, Scenario};
 use scenarios::spec::Via;
@@ -30,63 +27,11 @@ use scenarios::sweep::{self, Sample, SweepResult};
 use scenarios::units::Quantity;
 use sim_core::time::{Duration, Instant};
 
-/// What one `holdtime` invocation gave: exit code, standard output, standard error.
-struct Out {
-    code: u8,
-    stdout: String,
-    stderr: String,
-}
-
-/// Runs `holdtime ARGS` in process.
-fn holdtime(args: &[&str]) -> Out {
-    let cli = match scenarios::cli::Cli::try_parse_from(
-        std::iter::once("holdtime").chain(args.iter().copied()),
-    ) {
-        Ok(c) => c,
-        Err(e) => panic!("holdtime {args:?}: arguments refused: {e}"),
-    };
-    let mut out = Vec::new();
-    let mut err = Vec::new();
-    let code = scenarios::cli::main(&cli, &mut out, &mut err);
-    Out {
-        code,
-        stdout: String::from_utf8_lossy(&out).into_owned(),
-        stderr: String::from_utf8_lossy(&err).into_owned(),
-    }
-}
-
-/// Writes `contents` to a file of this test process's own directory and returns its path.
-fn write_temp(name: &str, contents: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("holdtime-measurement-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let path = dir.join(name);
-    std::fs::write(&path, contents).expect("write temp file");
-    path
-}
+mod support;
+use support::*;
 
 fn path_str(p: &std::path::Path) -> &str {
     p.to_str().expect("temp paths are UTF-8")
-}
-
-fn load_text(name: &str, text: &str) -> Scenario {
-    match scenarios::load_str(name, text) {
-        Ok(l) => l.scenario,
-        Err(e) => panic!("{name} does not load: {e}"),
-    }
-}
-
-fn load(name: &str) -> Scenario {
-    match scenarios::load(name) {
-        Ok(l) => l.scenario,
-        Err(e) => panic!("{name} does not load: {e}"),
-    }
-}
-
-fn run(sc: &Scenario, seed: u64) -> RunReport {
-    match scenarios::run(sc, seed, None) {
-        Ok(r) => r,
-        Err(e) => panic!("{}: run failed: {e}", sc.name),
-    }
 }
 
 fn json(text: &str) -> serde_json::Value {
@@ -103,10 +48,6 @@ fn metric(sc: &Scenario, name: &str) -> Metric {
         .find(|(n, _)| n == name)
         .map(|(_, m)| m)
         .unwrap_or_else(|| panic!("{}: no metric {name}", sc.name))
-}
-
-fn at_secs(s: u64) -> Instant {
-    Instant::ZERO + Duration::from_secs(s)
 }
 
 fn duration_value(o: Observation) -> Duration {
@@ -279,8 +220,8 @@ interval = "1s"
         no_vpn_topology("Provisioned")
     );
     let sc = load_text("late-start.toml", &text);
-    let r = run(&sc, sc.seed);
-    let from = at_secs(10);
+    let r = run_seed(&sc, sc.seed);
+    let from = at(10);
     assert_eq!(r.window.from, from, "{:?}", r.window);
     assert_eq!(
         r.window.opened_by,
@@ -383,8 +324,8 @@ to = "vnet"
 flows = 4
 "#;
     let sc = load_text("two-faults.toml", text);
-    let r = run(&sc, sc.seed);
-    let (f1, f2) = (at_secs(300), at_secs(900));
+    let r = run_seed(&sc, sc.seed);
+    let (f1, f2) = (at(300), at(900));
     let episodes: Vec<(u32, Instant, &str)> = r
         .episodes
         .iter()
@@ -680,10 +621,10 @@ target = "circuit"
 /// flows with an outage in the episode. The other links keep their flows.
 #[test]
 fn four_circuits_loses_exactly_the_flows_on_the_cut_link() {
-    let sc = load("four-circuits");
-    let r = run(&sc, sc.seed);
+    let sc = library("four-circuits");
+    let r = run_seed(&sc, sc.seed);
     let fault = r.episodes.first().expect("one episode").at;
-    assert_eq!(fault, at_secs(300));
+    assert_eq!(fault, at(300));
     let cut = "circuit1.primary";
     let text = r.to_text();
     for dir in ["onprem_to_vnet", "vnet_to_onprem"] {
@@ -741,8 +682,8 @@ fn four_circuits_loses_exactly_the_flows_on_the_cut_link() {
 /// both directions before the fault.
 #[test]
 fn four_circuits_every_link_carries_flows_before_the_fault() {
-    let sc = load("four-circuits");
-    let r = run(&sc, sc.seed);
+    let sc = library("four-circuits");
+    let r = run_seed(&sc, sc.seed);
     let fault = r.episodes.first().expect("one episode").at;
     for dir in ["onprem_to_vnet", "vnet_to_onprem"] {
         let (before, _) = paths_around(&r, dir, fault);
@@ -768,14 +709,14 @@ fn four_circuits_every_link_carries_flows_before_the_fault() {
 #[test]
 fn sweep_detection_ce1_equals_each_runs_ce1_detection() {
     const RUNS: u64 = 20;
-    let sc = load("reference");
+    let sc = library("reference");
     let det_ce1 = metric(&sc, "detection.ce1");
     let det_msee1 = metric(&sc, "detection.msee1");
     let mut per_run = Vec::new();
     let mut msee1_first = 0;
     for r in 0..RUNS {
         let seed = sweep::run_seed(sc.seed, r);
-        let report = run(&sc, seed);
+        let report = run_seed(&sc, seed);
         let ce1 = duration_value(report.observe(&sc, &det_ce1, None));
         let msee1 = duration_value(report.observe(&sc, &det_msee1, None));
         msee1_first += u32::from(msee1 < ce1);
@@ -907,7 +848,7 @@ loss = 0.4
     assert_eq!(v["episodes"], serde_json::json!([]));
 
     let sc = load_text("no-fault.toml", text);
-    let r = run(&sc, sc.seed);
+    let r = run_seed(&sc, sc.seed);
     for name in ["detection.msee1", "detection.ce1"] {
         assert_eq!(
             r.observe(&sc, &metric(&sc, name), None),
@@ -957,9 +898,9 @@ at = "6m"
 share = "40%"
 "#;
     let sc = load_text("paths.toml", text);
-    let r = run(&sc, sc.seed);
+    let r = run_seed(&sc, sc.seed);
     // Preconditions: at 6m flow 0 is delivered over ExpressRoute, and 3 of 8 flows are.
-    let six = at_secs(360);
+    let six = at(360);
     assert!(
         !r.outages.iter().any(|o| o.direction == "onprem_to_vnet"
             && o.flow == 0
@@ -1049,7 +990,7 @@ to = "vnet"
 flows = 4
 "#;
     let sc = load_text("named-episode.toml", text);
-    let r = run(&sc, sc.seed);
+    let r = run_seed(&sc, sc.seed);
     let episodes: Vec<(u32, Instant, &str)> = r
         .episodes
         .iter()
@@ -1058,12 +999,12 @@ flows = 4
     assert_eq!(
         episodes,
         vec![
-            (1, at_secs(300), "down on circuit.primary"),
-            (2, at_secs(600), "latency on internet"),
+            (1, at(300), "down on circuit.primary"),
+            (2, at(600), "latency on internet"),
         ]
     );
     // The gateway programs the restored link's route once after the restore.
-    let restore = at_secs(720);
+    let restore = at(720);
     let programmed = r
         .timeline
         .iter()
@@ -1078,7 +1019,7 @@ flows = 4
         .collect();
     assert_eq!(
         ergw,
-        vec![(1, programmed, programmed - at_secs(300))],
+        vec![(1, programmed, programmed - at(300))],
         "{:?}",
         r.convergence
     );
@@ -1091,7 +1032,7 @@ flows = 4
     assert_eq!(r.observe(&sc, &conv, Some(2)), Observation::NotObserved);
     assert_eq!(
         duration_value(r.observe(&sc, &conv, Some(1))),
-        programmed - at_secs(300)
+        programmed - at(300)
     );
 }
 
@@ -1167,7 +1108,7 @@ fn outages_from(r: &RunReport, dir: &str, t: Instant, d: Duration) -> Vec<u32> {
 /// its outages are the same in both runs.
 #[test]
 fn maximum_paths_on_the_ce_decides_which_flows_a_link_cut_loses() {
-    let fault = at_secs(180);
+    let fault = at(180);
     let dir = "onprem_to_vnet";
     let detection = |r: &RunReport| {
         r.detections
@@ -1178,7 +1119,7 @@ fn maximum_paths_on_the_ce_decides_which_flows_a_link_cut_loses() {
     };
 
     // maximum_paths = 2: the flows hashed onto the primary link, and only those.
-    let two = run(&single_ce_scenario(2, "primary"), 1);
+    let two = run_seed(&single_ce_scenario(2, "primary"), 1);
     let (before, at) = paths_around(&two, dir, fault);
     let on_primary = flows_on_link(before, "circuit.primary");
     assert_eq!(before.lost, 0, "{before:?}");
@@ -1196,7 +1137,7 @@ fn maximum_paths_on_the_ce_decides_which_flows_a_link_cut_loses() {
 
     // maximum_paths = 1: the best path is msee1's, so all 8 flows are on the primary link
     // and all 8 are lost until ce1's hold timer expires.
-    let one = run(&single_ce_scenario(1, "primary"), 1);
+    let one = run_seed(&single_ce_scenario(1, "primary"), 1);
     let (before, at) = paths_around(&one, dir, fault);
     assert_eq!(
         (before.lost, flows_on_link(before, "circuit.primary")),
@@ -1244,7 +1185,7 @@ fn maximum_paths_on_the_ce_decides_which_flows_a_link_cut_loses() {
     }
 
     // ... and a cut of the secondary link, which no flow uses, loses none.
-    let secondary = run(&single_ce_scenario(1, "secondary"), 1);
+    let secondary = run_seed(&single_ce_scenario(1, "secondary"), 1);
     let d = secondary.direction(dir).expect("direction");
     assert_eq!(
         (d.flows_hit, d.total),
@@ -1315,8 +1256,8 @@ to = "vnet"
 flows = 8
 "#;
     let sc = load_text("active-active-vpn.toml", text);
-    let r = run(&sc, sc.seed);
-    let fault = at_secs(120);
+    let r = run_seed(&sc, sc.seed);
+    let fault = at(120);
     let dpd = Duration::from_secs(45);
     assert_eq!(r.episodes.len(), 1, "{:?}", r.episodes);
     for dir in ["onprem_to_vnet", "vnet_to_onprem"] {

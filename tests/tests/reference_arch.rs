@@ -4,46 +4,15 @@
 
 use bgp::wire::Message;
 use scenarios::capture::decode::{self, MessageItem, Options};
-use scenarios::report::{PathChange, RunReport};
+use scenarios::report::PathChange;
 use scenarios::scenario::Scenario;
 use scenarios::sim::net::CapturePoint;
 use scenarios::sim::recorder::{DEFAULT_EPOCH, Recorder};
 use scenarios::spec::Via;
-use sim_core::time::{Duration, Instant};
+use sim_core::time::Duration;
 
-fn load_text(name: &str, text: &str) -> Scenario {
-    match scenarios::load_str(name, text) {
-        Ok(l) => l.scenario,
-        Err(e) => panic!("{name} does not load: {e}"),
-    }
-}
-
-/// The rendered diagnostics of a file that must not load.
-fn refused(name: &str, text: &str) -> String {
-    match scenarios::load_str(name, text) {
-        Ok(_) => panic!("{name} loaded, but it must be refused"),
-        Err(e) => e.to_string(),
-    }
-}
-
-fn run(sc: &Scenario) -> RunReport {
-    match scenarios::run(sc, sc.seed, None) {
-        Ok(r) => r,
-        Err(e) => panic!("{}: run failed: {e}", sc.name),
-    }
-}
-
-fn at(s: u64) -> Instant {
-    Instant::ZERO + Duration::from_secs(s)
-}
-
-/// The path distribution of `dir` in force at `t`.
-fn paths_at<'a>(r: &'a RunReport, dir: &str, t: Instant) -> &'a PathChange {
-    r.paths
-        .iter()
-        .rfind(|p| p.direction == dir && p.at <= t)
-        .unwrap_or_else(|| panic!("no path of {dir} by {t}"))
-}
+mod support;
+use support::*;
 
 /// One circuit (private peering), one VNet, a VPN; `extra` is appended to the `[topology]`
 /// table's body (before the circuit), `vnet_extra` after the VNet, `rest` after the topology.
