@@ -638,6 +638,38 @@ mod tests {
     }
 
     #[test]
+    fn ack_with_timestamps_and_a_dsack_block_carries_both_options_and_verifies() {
+        let tcp = TcpFields {
+            src_port: 179,
+            dst_port: 32768,
+            seq: 9,
+            ack: 20,
+            flags: 0x10,
+            window: 65535,
+            mss: None,
+            timestamps: Some((5, 6)),
+            sack: Some((0x0A0B_0C0D, 0x0A0B_0C20)),
+        };
+        let f = frame(None);
+        let b = build_tcp(&f, &tcp, b"");
+        let l4 = &b[b.len() - 44..];
+        assert_eq!(b.len(), 14 + 20 + 44);
+        assert_eq!(l4[12] >> 4, 11, "data offset: 44 octets");
+        assert_eq!(&l4[20..24], &[1, 1, 8, 10], "NOP NOP TSopt");
+        assert_eq!(&l4[32..36], &[1, 1, 5, 10], "NOP NOP SACK, one block");
+        assert_eq!(
+            &l4[36..44],
+            &[0x0A, 0x0B, 0x0C, 0x0D, 0x0A, 0x0B, 0x0C, 0x20],
+            "left and right edge"
+        );
+        assert_eq!(l4_checksum(&f.addrs, PROTO_TCP, l4), 0);
+        let Parsed::Tcp(p) = parse(LinkType::Ethernet, &b).unwrap() else {
+            panic!("not TCP");
+        };
+        assert!(p.payload.is_empty());
+    }
+
+    #[test]
     fn built_ipv6_frames_verify_and_parse_back() {
         let tcp = TcpFields {
             src_port: 179,
