@@ -958,3 +958,32 @@ fn a_dsack_of_the_probe_ends_the_episode() {
     keepalive_at(&mut q, secs(2.0), false, true);
     assert!(q.sent.iter().all(|r| r.seg.dsack.is_none()));
 }
+
+/// `tcp_process_tlp_ack`'s last branch: a pure duplicate ACK at the high mark (no data, same
+/// window) shows the original and the probe both arrived, and ends the episode, so the next
+/// lost keepalive is probed; one that changes the window (`FLAG_NOT_DUP`) does not, and the
+/// next lost keepalive waits for the RTO.
+#[test]
+fn a_pure_duplicate_ack_at_the_high_mark_ends_the_episode_and_a_window_update_does_not() {
+    let run = |window_update: bool| {
+        let mut p = connected(TcpConfig::linux());
+        assert_eq!(keepalive_at(&mut p, secs(2.0), true, false), vec![MS * 200]);
+        // B's last ACK (of the probe), sent again.
+        let mut dup = p
+            .sent
+            .iter()
+            .rev()
+            .find(|r| r.from == End::B)
+            .map(|r| r.seg.clone())
+            .unwrap_or_else(|| panic!("B sent nothing"));
+        if window_update {
+            dup.window -= 1;
+        }
+        let now = p.engine.now();
+        p.a.handle_segment(now, &dup);
+        assert_eq!(keepalive_at(&mut p, secs(3.0), true, false), vec![MS * 200]);
+        (p.a.tail_loss_probes(), p.a.retransmissions())
+    };
+    assert_eq!(run(false), (2, 0), "probed");
+    assert_eq!(run(true), (1, 1), "resent by the RTO");
+}
