@@ -1122,6 +1122,7 @@ mod tests {
             window: 65535,
             mss: None,
             timestamps: None,
+            sack: None,
         };
         let mut w = PcapngWriter::new(Vec::new(), "test").unwrap();
         let i = w.add_interface("eth0", "").unwrap();
@@ -1144,6 +1145,7 @@ mod tests {
             window: 65535,
             mss: None,
             timestamps: None,
+            sack: None,
         };
         w.packet(i, 100, &build_tcp(&back, &ack, b"")).unwrap();
         w.finish().unwrap()

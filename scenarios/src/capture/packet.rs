@@ -44,6 +44,8 @@ pub struct TcpFields {
     pub mss: Option<u16>,
     /// The timestamps option (TSval, TSecr), when the connection negotiated it.
     pub timestamps: Option<(u32, u32)>,
+    /// One SACK block (left edge, right edge), e.g. a D-SACK (RFC 2883).
+    pub sack: Option<(u32, u32)>,
 }
 
 /// The source and destination addresses of a packet: one family for both, by construction.
@@ -186,8 +188,10 @@ fn push_l2_l3(out: &mut Vec<u8>, f: &IpFrame, proto: u8, l4_len: usize, dont_fra
 /// Builds an Ethernet frame carrying a TCP segment over IPv4 or IPv6, checksums filled in.
 #[must_use]
 pub fn build_tcp(f: &IpFrame, tcp: &TcpFields, payload: &[u8]) -> Vec<u8> {
-    let hdr_len =
-        20 + if tcp.mss.is_some() { 4 } else { 0 } + if tcp.timestamps.is_some() { 12 } else { 0 };
+    let hdr_len = 20
+        + if tcp.mss.is_some() { 4 } else { 0 }
+        + if tcp.timestamps.is_some() { 12 } else { 0 }
+        + if tcp.sack.is_some() { 12 } else { 0 };
     let mut out = Vec::with_capacity(18 + 40 + hdr_len + payload.len());
     push_l2_l3(&mut out, f, PROTO_TCP, hdr_len + payload.len(), true);
     let start = out.len();
@@ -195,7 +199,7 @@ pub fn build_tcp(f: &IpFrame, tcp: &TcpFields, payload: &[u8]) -> Vec<u8> {
     out.extend_from_slice(&tcp.dst_port.to_be_bytes());
     out.extend_from_slice(&tcp.seq.to_be_bytes());
     out.extend_from_slice(&tcp.ack.to_be_bytes());
-    // Data offset in 32-bit words in the high nibble (5 to 9, so the cast cannot truncate).
+    // Data offset in 32-bit words in the high nibble (5 to 12, so the cast cannot truncate).
     out.push(u8::try_from(hdr_len / 4).unwrap_or(5) << 4);
     out.push(tcp.flags);
     out.extend_from_slice(&tcp.window.to_be_bytes());
@@ -211,6 +215,12 @@ pub fn build_tcp(f: &IpFrame, tcp: &TcpFields, payload: &[u8]) -> Vec<u8> {
         out.extend_from_slice(&[1, 1, 8, 10]);
         out.extend_from_slice(&val.to_be_bytes());
         out.extend_from_slice(&ecr.to_be_bytes());
+    }
+    if let Some((left, right)) = tcp.sack {
+        // Two NOPs, then a SACK option with one block: kind 5, length 10 (RFC 2018 §3).
+        out.extend_from_slice(&[1, 1, 5, 10]);
+        out.extend_from_slice(&left.to_be_bytes());
+        out.extend_from_slice(&right.to_be_bytes());
     }
     out.extend_from_slice(payload);
     let sum = l4_checksum(&f.addrs, PROTO_TCP, out.get(start..).unwrap_or_default());
@@ -566,6 +576,7 @@ mod tests {
             window: 65535,
             mss: Some(1460),
             timestamps: None,
+            sack: None,
         };
         for vlan in [None, Some(100)] {
             let f = build_tcp(&frame(vlan), &tcp, b"abc");
@@ -600,6 +611,7 @@ mod tests {
             window: 65535,
             mss: Some(1460),
             timestamps: Some((0x0102_0304, 0)),
+            sack: None,
         };
         for f in [frame(None), frame_v6(Some(3))] {
             let b = build_tcp(&f, &tcp, b"");
@@ -626,6 +638,38 @@ mod tests {
     }
 
     #[test]
+    fn ack_with_timestamps_and_a_dsack_block_carries_both_options_and_verifies() {
+        let tcp = TcpFields {
+            src_port: 179,
+            dst_port: 32768,
+            seq: 9,
+            ack: 20,
+            flags: 0x10,
+            window: 65535,
+            mss: None,
+            timestamps: Some((5, 6)),
+            sack: Some((0x0A0B_0C0D, 0x0A0B_0C20)),
+        };
+        let f = frame(None);
+        let b = build_tcp(&f, &tcp, b"");
+        let l4 = &b[b.len() - 44..];
+        assert_eq!(b.len(), 14 + 20 + 44);
+        assert_eq!(l4[12] >> 4, 11, "data offset: 44 octets");
+        assert_eq!(&l4[20..24], &[1, 1, 8, 10], "NOP NOP TSopt");
+        assert_eq!(&l4[32..36], &[1, 1, 5, 10], "NOP NOP SACK, one block");
+        assert_eq!(
+            &l4[36..44],
+            &[0x0A, 0x0B, 0x0C, 0x0D, 0x0A, 0x0B, 0x0C, 0x20],
+            "left and right edge"
+        );
+        assert_eq!(l4_checksum(&f.addrs, PROTO_TCP, l4), 0);
+        let Parsed::Tcp(p) = parse(LinkType::Ethernet, &b).unwrap() else {
+            panic!("not TCP");
+        };
+        assert!(p.payload.is_empty());
+    }
+
+    #[test]
     fn built_ipv6_frames_verify_and_parse_back() {
         let tcp = TcpFields {
             src_port: 179,
@@ -636,6 +680,7 @@ mod tests {
             window: 1000,
             mss: None,
             timestamps: None,
+            sack: None,
         };
         for vlan in [None, Some(200)] {
             let f = build_tcp(&frame_v6(vlan), &tcp, b"bgp");
@@ -707,6 +752,7 @@ mod tests {
             window: 1,
             mss: None,
             timestamps: None,
+            sack: None,
         };
         for f in [frame(Some(9)), frame_v6(None)] {
             let full = build_tcp(&f, &tcp, &[0xAB; 100]);
@@ -742,6 +788,7 @@ mod tests {
                 window: 1,
                 mss: None,
                 timestamps: None,
+                sack: None,
             },
             b"",
         );

@@ -243,6 +243,7 @@ impl Tap for Recorder<'_> {
                     window: segment.window,
                     mss: segment.mss,
                     timestamps: segment.timestamps.map(|t| (t.val, t.ecr)),
+                    sack: segment.dsack,
                 };
                 packet::build_tcp(&l3, &fields, &segment.payload)
             }

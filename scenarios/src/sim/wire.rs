@@ -148,6 +148,7 @@ mod tests {
             window: 65535,
             mss: None,
             timestamps: None,
+            dsack: None,
             payload: payload.into(),
         }
     }

@@ -57,6 +57,7 @@ pub(crate) fn refused(name: &str, (asn, hold, id): (u16, u16, [u8; 4]), subcode:
         window: 65_535,
         mss: None,
         timestamps: None,
+        sack: None,
     };
     let open_a = open(asn, hold, id);
     let open_b = open(65_002, 90, [10, 0, 0, 2]);

@@ -61,10 +61,13 @@ pub struct TcpConfig {
     /// the peer's worst-case delayed ACK) when a single segment is in flight or 2 ms
     /// (`TCP_TIMEOUT_MIN`) otherwise, 1 s before any RTT sample, and never past the RTO's
     /// expiry. When it fires, one segment goes out: new data if the peer's window allows,
-    /// else the last segment sent again; then the RTO restarts in full. At most one probe is
-    /// outstanding. So a lost keepalive on a path with a small RTT is resent after about
-    /// 200 ms by the probe, 200 ms later by the RTO, and then with the doubling back-off. See
-    /// `tlp.rs` for what of RACK is taken along.
+    /// else the last segment sent again; then the RTO restarts in full. No further probe is
+    /// sent until the probe's episode ends, which after a probe that repaired a lost segment
+    /// is only at the ACK of later data or an RTO, as in Linux (`tcp_process_tlp_ack`); the
+    /// receiver reports a duplicate segment in a D-SACK block. So a lost keepalive on a path
+    /// with a small RTT is resent after about 200 ms by the probe, 200 ms later by the RTO, and
+    /// then with the doubling back-off; the next one lost after a repair has no probe: 200 ms,
+    /// then 400 ms. See `tlp.rs` for what of RACK is taken along.
     pub tail_loss_probe: bool,
     /// Initial congestion window in segments (RFC 6928 and Linux: 10).
     pub initial_window: u32,

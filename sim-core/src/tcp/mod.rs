@@ -224,8 +224,16 @@ pub struct Endpoint {
     rtx_at: Option<Instant>,
     /// The tail-loss probe's timeout, before `rtx_at` (see `tlp.rs`).
     pto_at: Option<Instant>,
-    /// A probe is outstanding until SND.UNA reaches this offset (Linux `tlp_high_seq`).
+    /// SND.MAX when the last probe was sent (Linux `tlp_high_seq`): while set, no further
+    /// probe is sent. Cleared as `tcp_process_tlp_ack` does, which for a retransmitted probe
+    /// is not at an ACK of exactly this offset (see `tlp.rs`), or at an RTO.
     tlp_high: Option<u64>,
+    /// Whether the last probe resent the tail rather than sending new data (Linux
+    /// `tlp_retrans`).
+    tlp_retrans: bool,
+    /// A wholly duplicate segment arrived (offsets in the peer's sequence space): the next ACK
+    /// reports it in a D-SACK block (Linux `tcp_dsack_set`).
+    dsack_out: Option<(u64, u64)>,
     /// Loss recovery after an RTO until SND.UNA reaches this offset (Linux `TCP_CA_Loss`
     /// until `high_seq`): no probes meanwhile.
     loss_until: Option<u64>,
@@ -292,6 +300,8 @@ impl Endpoint {
             rtx_at: None,
             pto_at: None,
             tlp_high: None,
+            tlp_retrans: false,
+            dsack_out: None,
             loss_until: None,
             probe_new_due: false,
             probe_tail_due: false,
@@ -565,7 +575,15 @@ impl Endpoint {
                     None
                 }
             }
-            _ => self.poll_data(now),
+            _ => {
+                let mut seg = self.poll_data(now)?;
+                if seg.flags.contains(Flags::ACK)
+                    && let Some((left, right)) = self.dsack_out.take()
+                {
+                    seg.dsack = Some((self.rcv_seq(left), self.rcv_seq(right)));
+                }
+                Some(seg)
+            }
         }
     }
 
@@ -630,6 +648,7 @@ impl Endpoint {
                 let seg = self.segment(now, self.snd_seq(self.snd_nxt), flags, payload);
                 if probing {
                     self.tlp_high = Some(end.max(self.snd_max));
+                    self.tlp_retrans = false;
                 }
                 return Some(self.sent(now, seg));
             }
@@ -737,6 +756,7 @@ impl Endpoint {
             window: u16::try_from(self.recv.window()).unwrap_or(u16::MAX),
             mss: syn.then_some(self.cfg.mss),
             timestamps,
+            dsack: None,
             payload,
         }
     }
@@ -788,6 +808,7 @@ impl Endpoint {
             window: 0,
             mss: None,
             timestamps: None,
+            dsack: None,
             payload: Payload::new(),
         }
     }
@@ -887,6 +908,16 @@ impl Endpoint {
             // RFC 9293 §3.10.7.4: "If an incoming segment is not acceptable, an acknowledgment
             // should be sent in reply (unless the RST bit is set ...)".
             self.ack_due = !seg.flags.contains(Flags::RST);
+            // Linux `tcp_send_dupack` (SACK negotiated, which the preset with the tail-loss
+            // probe stands for): a segment wholly below RCV.NXT is reported in a D-SACK block.
+            let len = u64::from(seg.seq_len());
+            if self.cfg.tail_loss_probe
+                && self.ack_due
+                && len > 0
+                && off.saturating_add(len) <= self.recv.rcv_nxt
+            {
+                self.dsack_out = Some((off, off + len));
+            }
             if self.state == State::TimeWait && seg.flags.contains(Flags::FIN) {
                 self.time_wait_at = Some(now + self.cfg.time_wait);
             }
@@ -929,13 +960,23 @@ impl Endpoint {
             }
             self.establish();
         }
-        if ack > self.snd_una {
+        // Linux `tcp_ack`: the ACK's flags as `tcp_process_tlp_ack` reads them.
+        let advanced = ack > self.snd_una;
+        let not_dup = advanced
+            || !seg.payload.is_empty()
+            || seg.flags.contains(Flags::FIN)
+            || u64::from(seg.window) != self.snd_wnd;
+        let dsack_tlp = self.dsack_covers_probe(seg, ack);
+        if advanced {
             self.on_new_ack(now, ack);
-        } else if ack == self.snd_una
+        }
+        self.on_probe_ack(ack, advanced, not_dup, dsack_tlp);
+        if !advanced
+            && ack == self.snd_una
             && self.snd_una < self.snd_max
-            && seg.payload.is_empty()
-            && !seg.flags.contains(Flags::FIN)
-            && u64::from(seg.window) == self.snd_wnd
+            && !not_dup
+            // `tcp_ack`: an ACK carrying a D-SACK is not counted as a duplicate.
+            && seg.dsack.is_none()
         {
             self.on_dupack();
         }
@@ -1051,11 +1092,10 @@ impl Endpoint {
         }
         self.retrans_stamp = None;
         self.rtx_started = now;
-        // Linux `tcp_process_tlp_ack`: the probe episode ends once its data is acknowledged;
-        // the loss state after an RTO ends once what was outstanding then is.
-        if self.tlp_high.is_some_and(|h| ack >= h) {
-            self.tlp_high = None;
-        }
+        // Linux `tcp_process_loss`: with SACK, `tcp_try_undo_recovery` returns to CA_Open once
+        // SND.UNA reaches `high_seq` (what was outstanding at the RTO); `tcp_try_undo_loss` may
+        // do so earlier for a spurious RTO, which for one outstanding segment is the same ACK.
+        // The probe episode is ended separately (`on_probe_ack`).
         if self.loss_until.is_some_and(|h| ack >= h) {
             self.loss_until = None;
         }
@@ -1075,6 +1115,8 @@ impl Endpoint {
             return;
         }
         self.pto_at = None;
+        // Linux `tcp_enter_recovery` -> `tcp_init_cwnd_reduction`: "tlp_high_seq = 0".
+        self.tlp_high = None;
         // RFC 5681 §3.2 (2) and (4): "ssthresh = max (FlightSize / 2, 2*SMSS)", retransmit.
         let flight = self.snd_max - self.snd_una;
         self.ssthresh = (flight / 2).max(2 * self.smss());
@@ -1130,8 +1172,8 @@ impl Endpoint {
         self.dupacks = 0;
         self.recover = None;
         self.fast_rtx_due = false;
-        // Linux `tcp_enter_loss`: the probe episode is over, loss recovery runs until what is
-        // outstanding now is acknowledged.
+        // Linux `tcp_retransmit_timer` clears `tlp_high_seq` before `tcp_enter_loss`; CA_Loss
+        // (`high_seq` = SND.NXT) runs until what is outstanding now is acknowledged.
         self.tlp_high = None;
         self.loss_until = Some(self.snd_max);
         self.probe_new_due = false;
@@ -1216,6 +1258,8 @@ impl Endpoint {
         self.rtx_at = None;
         self.pto_at = None;
         self.tlp_high = None;
+        self.tlp_retrans = false;
+        self.dsack_out = None;
         self.loss_until = None;
         self.probe_new_due = false;
         self.probe_tail_due = false;

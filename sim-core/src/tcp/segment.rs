@@ -92,6 +92,13 @@ pub struct Segment {
     /// The timestamps option (RFC 7323 §3, kind 8, length 10, padded with two NOPs to 12
     /// bytes), when negotiated.
     pub timestamps: Option<Timestamps>,
+    /// A D-SACK block (RFC 2883 §4: the first SACK block reports a duplicate segment), as
+    /// (left edge, right edge) sequence numbers: sent by a receiver of the `linux` preset,
+    /// where the SACK option is negotiated, in the ACK of a segment it already had (Linux
+    /// `tcp_dsack_set`); 12 octets with its two NOPs. It is all of SACK the model carries:
+    /// the sender reads it to end a tail-loss probe episode (`tcp_process_tlp_ack`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dsack: Option<(u32, u32)>,
     /// The data octets.
     #[serde(skip)]
     pub payload: Payload,
@@ -187,12 +194,13 @@ impl Segment {
     }
 
     /// TCP header length in bytes: 20, plus 4 for the MSS option, plus 12 for the timestamps
-    /// option with its two NOPs.
+    /// option with its two NOPs, plus 12 for a D-SACK block with its two NOPs.
     #[must_use]
     pub const fn tcp_header_len(&self) -> usize {
         let mss = if self.mss.is_some() { 4 } else { 0 };
         let ts = if self.timestamps.is_some() { 12 } else { 0 };
-        20 + mss + ts
+        let sack = if self.dsack.is_some() { 12 } else { 0 };
+        20 + mss + ts + sack
     }
 
     /// Length of the IPv4 packet carrying this segment (what a link serialises).
@@ -228,6 +236,7 @@ mod tests {
             window: 0,
             mss: Some(1460),
             timestamps: None,
+            dsack: None,
             payload: Payload::new(),
         };
         assert_eq!(
@@ -246,6 +255,11 @@ mod tests {
             ..data
         };
         assert_eq!(stamped.wire_len(), 152);
+        let dsacked = Segment {
+            dsack: Some((1, 2)),
+            ..stamped
+        };
+        assert_eq!(dsacked.tcp_header_len(), 44);
     }
 
     #[test]

@@ -654,9 +654,10 @@ mod fuzz {
             proptest::option::of(any::<u16>()),
             proptest::collection::vec(any::<u8>(), 0..40),
             proptest::option::of((any::<u32>(), any::<u32>())),
+            proptest::option::of((any::<u32>(), any::<u32>())),
         )
             .prop_map(
-                move |(near, seq, ack, flags, window, mss, payload, ts)| Segment {
+                move |(near, seq, ack, flags, window, mss, payload, ts, dsack)| Segment {
                     src_port: 50_000,
                     dst_port: 179,
                     // Half the segments land near the real sequence space, so they get past the
@@ -671,6 +672,7 @@ mod fuzz {
                     window,
                     mss,
                     timestamps: ts.map(|(val, ecr)| Timestamps { val, ecr }),
+                    dsack,
                     payload: payload.into(),
                 },
             )
@@ -866,4 +868,122 @@ fn close_in_syn_received_with_data_queued_waits_for_the_handshake() {
     assert_eq!(a.read(&mut buf), 4);
     assert_eq!(&buf[..4], b"OPEN");
     assert!(std::iter::from_fn(|| a.poll_event()).any(|e| e == Event::PeerClosed));
+}
+
+/// Sends a keepalive from A at `at` over a path silent A to B while `lost`, silent B to A
+/// while `ack_lost` (for 100 ms: the segment or its ACK is dropped, a probe 200 ms later gets
+/// through), and returns A's transmissions of it as gaps from the first.
+fn keepalive_at(p: &mut TcpPair, at: Instant, lost: bool, ack_lost: bool) -> Vec<Duration> {
+    p.run_until(at);
+    let before = p.data_sends(End::A).len();
+    p.link.set_silent(Direction::AToB, lost);
+    p.link.set_silent(Direction::BToA, ack_lost);
+    p.write(End::A, b"keepalive");
+    p.run_until(at + MS * 100);
+    p.link.set_silent(Direction::AToB, false);
+    p.link.set_silent(Direction::BToA, false);
+    p.run_until(at + MS * 900);
+    let sends = p.data_sends(End::A);
+    let first = sends[before].0;
+    sends[before + 1..].iter().map(|s| s.0 - first).collect()
+}
+
+/// Linux `tcp_process_tlp_ack`: a probe that resent a lost keepalive is acknowledged by an ACK
+/// of exactly `tlp_high_seq`, which ends the episode in none of its branches, so the next lost
+/// keepalive gets no probe: it is resent by the RTO (200 ms) and again after the doubled RTO
+/// (400 ms later), where a probe would have made the gaps 200 and 200 ms.
+#[test]
+fn a_probe_that_repaired_a_loss_withholds_the_next_probe_until_the_rto() {
+    let mut p = connected(TcpConfig::linux());
+    // Keepalive 1 lost, repaired by the probe at 200 ms.
+    assert_eq!(keepalive_at(&mut p, secs(2.0), true, false), vec![MS * 200]);
+    assert_eq!((p.a.tail_loss_probes(), p.a.retransmissions()), (1, 0));
+    // Keepalive 2 lost for longer: no probe; the RTO at 200 ms, the doubled one 400 ms later.
+    p.run_until(secs(3.0));
+    let before = p.data_sends(End::A).len();
+    p.link.set_silent(Direction::AToB, true);
+    p.write(End::A, b"keepalive");
+    p.run_until(secs(3.0) + MS * 500);
+    p.link.set_silent(Direction::AToB, false);
+    p.run_until(secs(5.0));
+    let sends = p.data_sends(End::A);
+    let gaps: Vec<Duration> = sends[before..]
+        .windows(2)
+        .map(|w| w[1].0 - w[0].0)
+        .collect();
+    // With a probe: 200 (probe), 200 (RTO), 400 (doubled RTO, delivered).
+    assert_eq!(gaps, vec![MS * 200, MS * 400]);
+    assert_eq!((p.a.tail_loss_probes(), p.a.retransmissions()), (1, 2));
+    assert_eq!(p.received[1].len(), 2 * b"keepalive".len());
+}
+
+/// The episode ends at an ACK beyond the probe's high mark (`tcp_process_tlp_ack`: "ACK
+/// advances: there was a loss"): after a delivered keepalive, the next lost one is probed again.
+#[test]
+fn the_probe_episode_ends_at_an_ack_beyond_its_high_mark() {
+    let mut p = connected(TcpConfig::linux());
+    assert_eq!(keepalive_at(&mut p, secs(2.0), true, false), vec![MS * 200]);
+    assert_eq!(keepalive_at(&mut p, secs(3.0), false, false), vec![]);
+    assert_eq!(keepalive_at(&mut p, secs(4.0), true, false), vec![MS * 200]);
+    assert_eq!((p.a.tail_loss_probes(), p.a.retransmissions()), (2, 0));
+}
+
+/// When the keepalive arrived and only its ACK was lost, the probe is a duplicate: the receiver
+/// reports it in a D-SACK block (`tcp_send_dupack`), which ends the episode (`FLAG_DSACK_TLP`),
+/// so the next lost keepalive is probed at once. Without the D-SACK the ACK of exactly the high
+/// mark would have kept the episode open.
+#[test]
+fn a_dsack_of_the_probe_ends_the_episode() {
+    let mut p = connected(TcpConfig::linux());
+    assert_eq!(keepalive_at(&mut p, secs(2.0), false, true), vec![MS * 200]);
+    let dsacks: Vec<&Segment> = p
+        .sent
+        .iter()
+        .filter(|r| r.from == End::B)
+        .map(|r| &r.seg)
+        .filter(|s| s.dsack.is_some())
+        .collect();
+    assert_eq!(dsacks.len(), 1, "one D-SACK, for the duplicate");
+    let (left, right) = dsacks[0].dsack.unwrap_or_default();
+    assert_eq!(right.wrapping_sub(left), 9);
+    assert_eq!(right, dsacks[0].ack);
+    assert_eq!(dsacks[0].tcp_header_len(), 44);
+    assert_eq!(keepalive_at(&mut p, secs(3.0), true, false), vec![MS * 200]);
+    assert_eq!((p.a.tail_loss_probes(), p.a.retransmissions()), (2, 0));
+    // The RFC preset negotiates no SACK here and sends no D-SACK.
+    let mut q = connected(TcpConfig {
+        tail_loss_probe: false,
+        ..TcpConfig::linux()
+    });
+    keepalive_at(&mut q, secs(2.0), false, true);
+    assert!(q.sent.iter().all(|r| r.seg.dsack.is_none()));
+}
+
+/// `tcp_process_tlp_ack`'s last branch: a pure duplicate ACK at the high mark (no data, same
+/// window) shows the original and the probe both arrived, and ends the episode, so the next
+/// lost keepalive is probed; one that changes the window (`FLAG_NOT_DUP`) does not, and the
+/// next lost keepalive waits for the RTO.
+#[test]
+fn a_pure_duplicate_ack_at_the_high_mark_ends_the_episode_and_a_window_update_does_not() {
+    let run = |window_update: bool| {
+        let mut p = connected(TcpConfig::linux());
+        assert_eq!(keepalive_at(&mut p, secs(2.0), true, false), vec![MS * 200]);
+        // B's last ACK (of the probe), sent again.
+        let mut dup = p
+            .sent
+            .iter()
+            .rev()
+            .find(|r| r.from == End::B)
+            .map(|r| r.seg.clone())
+            .unwrap_or_else(|| panic!("B sent nothing"));
+        if window_update {
+            dup.window -= 1;
+        }
+        let now = p.engine.now();
+        p.a.handle_segment(now, &dup);
+        assert_eq!(keepalive_at(&mut p, secs(3.0), true, false), vec![MS * 200]);
+        (p.a.tail_loss_probes(), p.a.retransmissions())
+    };
+    assert_eq!(run(false), (2, 0), "probed");
+    assert_eq!(run(true), (1, 1), "resent by the RTO");
 }
