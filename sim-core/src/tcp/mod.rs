@@ -29,9 +29,14 @@
 //! - ACKs are sent immediately for every segment that carries data or FIN, including
 //!   out-of-order ones (which thereby act as duplicate ACKs); there is **no delayed ACK**.
 //! - The retransmission timer of RFC 6298: SRTT/RTTVAR, Karn's rule (one timed segment at a
-//!   time, never a retransmitted one unless timestamps are negotiated), floor and ceiling from the config, exponential back-off,
-//!   timer management of §5. On expiry the earliest unacknowledged segment is resent and the
-//!   sender goes back to it (go-back-N paced by a one-segment loss window, RFC 5681 §3.1).
+//!   time, never a retransmitted one; with timestamps an ACK of retransmitted data is timed
+//!   by its echoed timestamp instead, as Linux's `tcp_ack_update_rtt` does), floor and ceiling
+//!   from the config, exponential back-off, timer management of §5. On expiry the earliest
+//!   unacknowledged segment is resent and the sender goes back to it (go-back-N paced by a
+//!   one-segment loss window, RFC 5681 §3.1); a resend carries only data sent before, small
+//!   segments merged up to the MSS (Linux `tcp_retrans_try_collapse`).
+//! - The congestion window admits segments, not bytes (Linux `tcp_cwnd_test`): after an RTO
+//!   one segment is in flight, and a keepalive written meanwhile waits for its ACK.
 //! - Abort after [`TcpConfig::max_retransmissions`] retransmissions of the same data, when the
 //!   next RTO expires, reported as [`AbortReason::RetriesExhausted`]. With Linux's 200 ms floor,
 //!   120 s ceiling and 15 retries that is 924.6 s after the first transmission.
@@ -207,11 +212,21 @@ pub struct Endpoint {
     send_buf: VecDeque<u8>,
     buf_start: u64,
     fin_queued: bool,
+    /// Congestion window in bytes, a whole number of segments (`smss`) apart from growth in
+    /// congestion avoidance; see [`Endpoint::window_allows`] for how it is counted.
     cwnd: u64,
     ssthresh: u64,
+    /// End offsets of the segments in flight, oldest first (Linux's packets in flight,
+    /// `tcp_packets_in_flight`): every transmission through SND.NXT adds one, an ACK at or
+    /// beyond its end removes it, an RTO empties it (`tcp_enter_loss` marks all lost).
+    flight: VecDeque<u64>,
     rtt: RttEstimator,
     /// Karn's rule: the one segment being timed (end offset, send time), never a resent one.
     timed: Option<(u64, Instant)>,
+    /// The span of retransmitted data not yet acknowledged (offsets): an ACK into it is
+    /// Linux's `FLAG_RETRANS_DATA_ACKED`, which takes its RTT sample from the echoed timestamp
+    /// only (`tcp_clean_rtx_queue`, `tcp_ack_update_rtt`).
+    rtx_span: Option<(u64, u64)>,
     /// Consecutive RTO expiries for the same data.
     retries: u32,
     /// Duplicate ACKs in a row (RFC 5681 §2 definition).
@@ -290,8 +305,10 @@ impl Endpoint {
             fin_queued: false,
             cwnd: u64::from(cfg.initial_window.max(1)) * u64::from(cfg.mss.max(1)),
             ssthresh: u64::MAX,
+            flight: VecDeque::new(),
             rtt: RttEstimator::new(&cfg),
             timed: None,
+            rtx_span: None,
             retries: 0,
             dupacks: 0,
             recover: None,
@@ -621,6 +638,7 @@ impl Endpoint {
         }
         let window = window.min(self.snd_wnd);
         let limit = self.snd_una.saturating_add(window);
+        let packets_ok = self.window_allows(probing);
         if self.snd_wnd == 0
             && self.snd_una == self.snd_max
             && (self.snd_nxt < data_end || self.fin_queued)
@@ -630,11 +648,20 @@ impl Endpoint {
             // receiving TCP peer even when the window is zero".
             self.persist_at = Some(now + self.persist_interval());
         }
-        if self.snd_nxt < data_end {
+        if self.snd_nxt < data_end && packets_ok {
+            // Linux resends what was sent, collapsing small segments already sent into one
+            // (`tcp_retrans_try_collapse` walks the retransmit queue only); data written since
+            // is a segment of its own, sent when the window allows (`tcp_write_xmit`).
+            let resend_end = if self.snd_nxt < self.snd_max {
+                self.snd_max
+            } else {
+                u64::MAX
+            };
             let len = self
                 .smss()
                 .min(data_end - self.snd_nxt)
-                .min(limit.saturating_sub(self.snd_nxt));
+                .min(limit.saturating_sub(self.snd_nxt))
+                .min(resend_end - self.snd_nxt);
             if len > 0 {
                 let end = self.snd_nxt + len;
                 let mut flags = Flags::ACK;
@@ -688,9 +715,7 @@ impl Endpoint {
         }
         let payload = self.copy_out(una, len);
         let seg = self.segment(now, self.snd_seq(una), flags, payload);
-        if self.ts_enabled && self.timed.is_none() {
-            self.timed = Some((una + u64::from(seg.seq_len()), now));
-        }
+        self.mark_retransmitted(una, una + u64::from(seg.seq_len()));
         self.fast_retransmits += 1;
         self.ack_due = false;
         Some(seg)
@@ -701,12 +726,20 @@ impl Endpoint {
         let len = u64::from(seg.seq_len());
         let new_data = self.snd_nxt >= self.snd_max;
         if len > 0 {
-            // Karn's rule: time only first transmissions, unless timestamps tell the copies apart.
-            if (self.snd_nxt >= self.snd_max || self.ts_enabled) && self.timed.is_none() {
-                self.timed = Some((self.snd_nxt + len, now));
+            // Karn's rule: time only first transmissions; with timestamps a retransmission's
+            // ACK is timed by its echoed timestamp instead (`on_new_ack`).
+            if new_data {
+                if self.timed.is_none() {
+                    self.timed = Some((self.snd_nxt + len, now));
+                }
+            } else {
+                self.mark_retransmitted(self.snd_nxt, self.snd_nxt + len);
             }
             self.snd_nxt += len;
             self.snd_max = self.snd_max.max(self.snd_nxt);
+            if self.state.is_synchronized() {
+                self.flight.push_back(self.snd_nxt);
+            }
             // RFC 6298 §5.1: "Every time a packet containing data is sent (including a
             // retransmission), if the timer is not running, start it running so that it will
             // expire after RTO seconds".
@@ -911,6 +944,18 @@ impl Endpoint {
             // Linux `tcp_send_dupack` (SACK negotiated, which the preset with the tail-loss
             // probe stands for): a segment wholly below RCV.NXT is reported in a D-SACK block.
             let len = u64::from(seg.seq_len());
+            // Linux `tcp_sequence` passes a duplicate that ends at RCV.NXT, and `tcp_ack`
+            // (`tcp_replace_ts_recent`) takes its TSval, newer than TS.Recent, since it starts
+            // at or below the last ACK sent (RFC 7323 §4.3): the duplicate ACK echoes the copy
+            // that was resent, not the original.
+            if self.ts_enabled
+                && len > 0
+                && off.saturating_add(len) == self.recv.rcv_nxt
+                && let Some(ts) = seg.timestamps
+                && ts.val.wrapping_sub(self.ts_recent) < (1 << 31)
+            {
+                self.ts_recent = ts.val;
+            }
             if self.cfg.tail_loss_probe
                 && self.ack_due
                 && len > 0
@@ -968,7 +1013,14 @@ impl Endpoint {
             || u64::from(seg.window) != self.snd_wnd;
         let dsack_tlp = self.dsack_covers_probe(seg, ack);
         if advanced {
-            self.on_new_ack(now, ack);
+            // No timestamp sample for the ACK completing the handshake (RFC 6298 §5.7 keys on
+            // the handshake's own sample, taken as before).
+            let ecr = if just_established {
+                None
+            } else {
+                seg.timestamps.map(|ts| ts.ecr)
+            };
+            self.on_new_ack_echoing(now, ack, ecr);
         }
         self.on_probe_ack(ack, advanced, not_dup, dsack_tlp);
         if !advanced
@@ -1054,25 +1106,90 @@ impl Endpoint {
         }
     }
 
-    /// The cumulative ACK moved to `ack` (> `snd_una`).
+    /// Records that `[from, to)` was sent again (Linux `TCPCB_RETRANS` on the skb).
+    fn mark_retransmitted(&mut self, from: u64, to: u64) {
+        if to <= from {
+            return;
+        }
+        self.rtx_span = Some(match self.rtx_span {
+            Some((lo, hi)) => (lo.min(from), hi.max(to)),
+            None => (from, to),
+        });
+        // Karn's rule: a timed segment sent again is ambiguous.
+        if self.timed.is_some_and(|(end, _)| end > from) {
+            self.timed = None;
+        }
+    }
+
+    /// The cumulative ACK moved to `ack` (> `snd_una`), on the handshake's ACK.
     fn on_new_ack(&mut self, now: Instant, ack: u64) {
+        self.on_new_ack_echoing(now, ack, None);
+    }
+
+    /// The RTT sample of an ACK of `ack` echoing timestamp `ecr`, as Linux takes it
+    /// (`tcp_clean_rtx_queue`, `tcp_ack_update_rtt`): from the timed segment's send time when
+    /// no retransmitted data is acknowledged (Karn's rule); when some is
+    /// (`FLAG_RETRANS_DATA_ACKED`), only from the echoed timestamp (RFC 7323 §4: the echo
+    /// names the copy that arrived), in whole milliseconds of the timestamp clock, at least
+    /// one (`tcp_rtt_tsopt_us`). Timing a retransmission from its own send time instead would
+    /// take the span back to an earlier copy when the ACK is for a later one.
+    fn rtt_sample(
+        &mut self,
+        now: Instant,
+        ack: u64,
+        ecr: Option<u32>,
+    ) -> Option<crate::time::Duration> {
+        let retrans_acked = self.rtx_span.is_some_and(|(lo, _)| ack > lo);
+        if let Some((_, hi)) = self.rtx_span
+            && ack >= hi
+        {
+            self.rtx_span = None;
+        } else if let Some((lo, hi)) = self.rtx_span.as_mut()
+            && ack > *lo
+        {
+            *lo = ack.min(*hi);
+        }
+        let timed = self.timed.filter(|&(end, _)| ack >= end);
+        if timed.is_some() {
+            self.timed = None;
+        }
+        if !retrans_acked {
+            return timed.map(|(_, sent)| now - sent);
+        }
+        let ecr = ecr.filter(|&e| self.ts_enabled && e != 0)?;
+        #[allow(
+            clippy::cast_possible_truncation,
+            reason = "the timestamp clock is milliseconds modulo 2^32 (RFC 7323 §5.1)"
+        )]
+        let ts_now = self
+            .ts_offset
+            .wrapping_add((now.as_nanos() / 1_000_000) as u32);
+        let ticks = ts_now.wrapping_sub(ecr);
+        (ticks < 1 << 31).then(|| crate::time::Duration::from_millis(u64::from(ticks.max(1))))
+    }
+
+    /// [`Endpoint::on_new_ack`] for an ACK echoing timestamp `ecr`.
+    fn on_new_ack_echoing(&mut self, now: Instant, ack: u64, ecr: Option<u32>) {
         let data_acked_to = ack.min(self.data_end());
         if data_acked_to > self.buf_start {
             let n = usize::try_from(data_acked_to - self.buf_start).unwrap_or(usize::MAX);
             self.send_buf.drain(..n.min(self.send_buf.len()));
             self.buf_start = data_acked_to;
         }
-        if let Some((end, sent)) = self.timed
-            && ack >= end
-        {
-            self.rtt.sample(&self.cfg, now - sent);
-            self.timed = None;
+        if let Some(r) = self.rtt_sample(now, ack, ecr) {
+            self.rtt.sample(&self.cfg, r);
         }
-        // RFC 5681 §3.1: slow start below ssthresh, congestion avoidance above.
-        let acked = ack - self.snd_una;
+        // RFC 5681 §3.1: slow start below ssthresh, congestion avoidance above. Counted in
+        // segments as Linux does (`tcp_slow_start`: one per segment acknowledged, whatever its
+        // size), so that a window of one after an RTO becomes two at the ACK of a keepalive.
+        let mut packets = 0_u64;
+        while self.flight.front().is_some_and(|&end| end <= ack) {
+            self.flight.pop_front();
+            packets += 1;
+        }
         let smss = self.smss();
         if self.cwnd < self.ssthresh {
-            self.cwnd += acked.min(smss);
+            self.cwnd += packets * smss;
         } else {
             self.cwnd += (smss * smss / self.cwnd.max(1)).max(1);
         }
@@ -1169,6 +1286,7 @@ impl Endpoint {
         self.ssthresh = (flight / 2).max(2 * self.smss());
         self.cwnd = self.smss();
         self.snd_nxt = self.snd_una;
+        self.flight.clear();
         self.dupacks = 0;
         self.recover = None;
         self.fast_rtx_due = false;
@@ -1180,6 +1298,17 @@ impl Endpoint {
         self.probe_tail_due = false;
         // Karn: nothing sent before is a valid RTT sample any more.
         self.timed = None;
+    }
+
+    /// Whether one more segment fits the congestion window counted in segments, as Linux
+    /// counts it (`tcp_cwnd_test`: packets in flight below `snd_cwnd`), not in bytes: after an
+    /// RTO the window is one segment, so a keepalive written meanwhile waits for the ACK of the
+    /// retransmission instead of going out beside it (and being resent with it). A probe may
+    /// exceed it by one (`tcp_write_xmit` with `push_one` = 2).
+    fn window_allows(&self, probing: bool) -> bool {
+        let cwnd = (self.cwnd / self.smss().max(1)).max(1);
+        let in_flight = u64::try_from(self.flight.len()).unwrap_or(u64::MAX);
+        in_flight < cwnd + u64::from(probing)
     }
 
     /// Sender MSS: the most data one segment carries. The timestamps option takes 12 bytes of
@@ -1255,6 +1384,8 @@ impl Endpoint {
         self.recover = None;
         self.fast_rtx_due = false;
         self.timed = None;
+        self.rtx_span = None;
+        self.flight.clear();
         self.rtx_at = None;
         self.pto_at = None;
         self.tlp_high = None;

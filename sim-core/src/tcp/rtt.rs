@@ -30,7 +30,8 @@ impl RttEstimator {
         self.srtt
     }
 
-    /// Folds in an RTT sample `r` (taken per Karn's rule: never from a retransmitted segment).
+    /// Folds in an RTT sample `r` (per Karn's rule never from a retransmitted segment's send
+    /// time; with timestamps from the echo, `Endpoint::rtt_sample`).
     pub(super) fn sample(&mut self, cfg: &TcpConfig, r: Duration) {
         match self.srtt {
             // §2.2: "SRTT <- R, RTTVAR <- R/2".

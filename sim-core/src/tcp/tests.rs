@@ -987,3 +987,64 @@ fn a_pure_duplicate_ack_at_the_high_mark_ends_the_episode_and_a_window_update_do
     assert_eq!(run(false), (2, 0), "probed");
     assert_eq!(run(true), (1, 1), "resent by the RTO");
 }
+
+/// A fast retransmission of a timed segment is timed by its echoed timestamp, as Linux does
+/// for an ACK of retransmitted data (`tcp_clean_rtx_queue` sets `FLAG_RETRANS_DATA_ACKED`,
+/// `tcp_ack_update_rtt` then takes `tcp_rtt_tsopt_us`): 20 ms on a 20 ms path. Timing it from
+/// the original's send time gave 40 ms, moving SRTT to 22.5 ms; samples of a whole loss
+/// episode (seconds, after several retransmissions) inflated the probe timeout by as much.
+#[test]
+fn an_ack_of_a_fast_retransmission_is_timed_by_the_echoed_timestamp() {
+    let mut p = connected(TcpConfig::linux());
+    assert_eq!(p.a.srtt(), Some(MS * 20));
+    p.run_until(secs(2.0));
+    // The first of five full segments is lost; the other four produce duplicate ACKs.
+    p.link.set_silent(Direction::AToB, true);
+    assert_eq!(p.write(End::A, &pattern(1448)), 1448);
+    p.link.set_silent(Direction::AToB, false);
+    assert_eq!(p.write(End::A, &pattern(4 * 1448)), 4 * 1448);
+    p.run_until(secs(3.0));
+    assert_eq!(p.received[1].len(), 5 * 1448);
+    assert_eq!(p.a.fast_retransmits(), 1);
+    assert_eq!(p.a.retransmissions(), 0);
+    assert_eq!(p.a.srtt(), Some(MS * 20));
+}
+
+/// After an RTO the congestion window is one segment (Linux `tcp_enter_loss`, counted in
+/// packets by `tcp_cwnd_test`): a keepalive written while the previous one is being resent
+/// waits for the ACK of the retransmission and then goes out as a segment of its own; the
+/// retransmission resends only what had been sent (`tcp_retransmit_skb`, whose
+/// `tcp_retrans_try_collapse` merges only segments already sent). Counting the window in bytes,
+/// the second keepalive went out at once beside the first and was resent merged with it, so
+/// the first keepalive's retransmissions stopped at its second (a third gap never showed).
+#[test]
+fn a_keepalive_written_during_rto_recovery_waits_and_is_not_merged_into_the_retransmission() {
+    let mut p = connected(TcpConfig::linux());
+    p.run_until(secs(2.0));
+    let before = p.data_sends(End::A).len();
+    p.link.set_silent(Direction::AToB, true);
+    p.write(End::A, b"keepalive");
+    // The probe at 2.2 s and the RTO at 2.4 s are lost; the second keepalive is written in
+    // loss recovery, the path heals before the doubled RTO at 2.8 s.
+    p.run_until(secs(2.5));
+    p.write(End::A, b"KEEPALIVE");
+    p.run_until(secs(2.6));
+    p.link.set_silent(Direction::AToB, false);
+    p.run_until(secs(4.0));
+    let sends: Vec<(Duration, usize)> = p.data_sends(End::A)[before..]
+        .iter()
+        .map(|&(t, _, len)| (t - secs(2.0), len))
+        .collect();
+    assert_eq!(
+        sends,
+        vec![
+            (Duration::ZERO, 9),
+            (MS * 200, 9),
+            (MS * 400, 9),
+            (MS * 800, 9),
+            // The ACK of the retransmission, one 20 ms round trip later, opens the window.
+            (MS * 820, 9),
+        ]
+    );
+    assert_eq!(p.received[1], b"keepaliveKEEPALIVE");
+}

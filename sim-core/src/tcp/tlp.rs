@@ -58,8 +58,8 @@
 //! stands for that SACK: it shows the probe arrived and the hole before it did not, so the head
 //! is resent in fast recovery. Not modelled: the congestion-window reduction after a probe that
 //! repaired a loss (`tcp_process_tlp_ack` enters CWR), which keepalive timing does not depend
-//! on; the RTT sample of a probe is taken from its own transmission (with timestamps, what the
-//! echoed timestamp of the probe gives when the original was lost).
+//! on; the ACK of a probe, retransmitted data, is timed by the timestamp it echoes (the probe's
+//! when the original was lost, the receiver taking a duplicate's too: `tcp_replace_ts_recent`).
 
 use super::{Endpoint, Flags, Segment, State, TcpConfig};
 use crate::time::{Duration, Instant};
@@ -141,12 +141,7 @@ impl Endpoint {
         let payload = self.copy_out(start, len);
         let seg = self.segment(now, self.snd_seq(start), flags, payload);
         let end = start + u64::from(seg.seq_len());
-        if self.ts_enabled {
-            self.timed = Some((end, now));
-        } else if self.timed.is_some_and(|(timed_end, _)| timed_end > start) {
-            // Karn's rule: the timed segment is now ambiguous.
-            self.timed = None;
-        }
+        self.mark_retransmitted(start, end);
         self.tlp_high = Some(self.snd_max);
         self.tlp_retrans = true;
         self.ack_due = false;
