@@ -33,10 +33,10 @@
 //!   by its echoed timestamp instead, as Linux's `tcp_ack_update_rtt` does), floor and ceiling
 //!   from the config, exponential back-off, timer management of §5. On expiry the earliest
 //!   unacknowledged segment is resent and the sender goes back to it (go-back-N paced by a
-//!   one-segment loss window, RFC 5681 §3.1); a resend carries only data sent before, small
-//!   segments merged up to the MSS (Linux `tcp_retrans_try_collapse`).
-//! - The congestion window admits segments, not bytes (Linux `tcp_cwnd_test`): after an RTO
-//!   one segment is in flight, and a keepalive written meanwhile waits for its ACK.
+//!   one-segment loss window in bytes, RFC 5681 §3.1). Linux counts the window in segments
+//!   (`tcp_enter_loss`, `tcp_cwnd_test`): a keepalive written during RTO recovery waits there
+//!   for the ACK of the retransmission, where here it goes out beside it and the next RTO
+//!   resends both merged (a known deviation: it shortens chains of retransmissions).
 //! - Abort after [`TcpConfig::max_retransmissions`] retransmissions of the same data, when the
 //!   next RTO expires, reported as [`AbortReason::RetriesExhausted`]. With Linux's 200 ms floor,
 //!   120 s ceiling and 15 retries that is 924.6 s after the first transmission.
@@ -212,14 +212,8 @@ pub struct Endpoint {
     send_buf: VecDeque<u8>,
     buf_start: u64,
     fin_queued: bool,
-    /// Congestion window in bytes, a whole number of segments (`smss`) apart from growth in
-    /// congestion avoidance; see [`Endpoint::window_allows`] for how it is counted.
     cwnd: u64,
     ssthresh: u64,
-    /// End offsets of the segments in flight, oldest first (Linux's packets in flight,
-    /// `tcp_packets_in_flight`): every transmission through SND.NXT adds one, an ACK at or
-    /// beyond its end removes it, an RTO empties it (`tcp_enter_loss` marks all lost).
-    flight: VecDeque<u64>,
     rtt: RttEstimator,
     /// Karn's rule: the one segment being timed (end offset, send time), never a resent one.
     timed: Option<(u64, Instant)>,
@@ -305,7 +299,6 @@ impl Endpoint {
             fin_queued: false,
             cwnd: u64::from(cfg.initial_window.max(1)) * u64::from(cfg.mss.max(1)),
             ssthresh: u64::MAX,
-            flight: VecDeque::new(),
             rtt: RttEstimator::new(&cfg),
             timed: None,
             rtx_span: None,
@@ -638,7 +631,6 @@ impl Endpoint {
         }
         let window = window.min(self.snd_wnd);
         let limit = self.snd_una.saturating_add(window);
-        let packets_ok = self.window_allows(probing);
         if self.snd_wnd == 0
             && self.snd_una == self.snd_max
             && (self.snd_nxt < data_end || self.fin_queued)
@@ -648,20 +640,11 @@ impl Endpoint {
             // receiving TCP peer even when the window is zero".
             self.persist_at = Some(now + self.persist_interval());
         }
-        if self.snd_nxt < data_end && packets_ok {
-            // Linux resends what was sent, collapsing small segments already sent into one
-            // (`tcp_retrans_try_collapse` walks the retransmit queue only); data written since
-            // is a segment of its own, sent when the window allows (`tcp_write_xmit`).
-            let resend_end = if self.snd_nxt < self.snd_max {
-                self.snd_max
-            } else {
-                u64::MAX
-            };
+        if self.snd_nxt < data_end {
             let len = self
                 .smss()
                 .min(data_end - self.snd_nxt)
-                .min(limit.saturating_sub(self.snd_nxt))
-                .min(resend_end - self.snd_nxt);
+                .min(limit.saturating_sub(self.snd_nxt));
             if len > 0 {
                 let end = self.snd_nxt + len;
                 let mut flags = Flags::ACK;
@@ -737,9 +720,6 @@ impl Endpoint {
             }
             self.snd_nxt += len;
             self.snd_max = self.snd_max.max(self.snd_nxt);
-            if self.state.is_synchronized() {
-                self.flight.push_back(self.snd_nxt);
-            }
             // RFC 6298 §5.1: "Every time a packet containing data is sent (including a
             // retransmission), if the timer is not running, start it running so that it will
             // expire after RTO seconds".
@@ -1153,7 +1133,9 @@ impl Endpoint {
         if timed.is_some() {
             self.timed = None;
         }
-        if !retrans_acked {
+        // Without timestamps (RFC 6298 §3 with Karn's rule) the timed segment, never
+        // retransmitted, is a valid sample even when the ACK also covers retransmitted data.
+        if !retrans_acked || !self.ts_enabled {
             return timed.map(|(_, sent)| now - sent);
         }
         let ecr = ecr.filter(|&e| self.ts_enabled && e != 0)?;
@@ -1179,17 +1161,11 @@ impl Endpoint {
         if let Some(r) = self.rtt_sample(now, ack, ecr) {
             self.rtt.sample(&self.cfg, r);
         }
-        // RFC 5681 §3.1: slow start below ssthresh, congestion avoidance above. Counted in
-        // segments as Linux does (`tcp_slow_start`: one per segment acknowledged, whatever its
-        // size), so that a window of one after an RTO becomes two at the ACK of a keepalive.
-        let mut packets = 0_u64;
-        while self.flight.front().is_some_and(|&end| end <= ack) {
-            self.flight.pop_front();
-            packets += 1;
-        }
+        // RFC 5681 §3.1: slow start below ssthresh, congestion avoidance above.
+        let acked = ack - self.snd_una;
         let smss = self.smss();
         if self.cwnd < self.ssthresh {
-            self.cwnd += packets * smss;
+            self.cwnd += acked.min(smss);
         } else {
             self.cwnd += (smss * smss / self.cwnd.max(1)).max(1);
         }
@@ -1286,7 +1262,6 @@ impl Endpoint {
         self.ssthresh = (flight / 2).max(2 * self.smss());
         self.cwnd = self.smss();
         self.snd_nxt = self.snd_una;
-        self.flight.clear();
         self.dupacks = 0;
         self.recover = None;
         self.fast_rtx_due = false;
@@ -1298,17 +1273,6 @@ impl Endpoint {
         self.probe_tail_due = false;
         // Karn: nothing sent before is a valid RTT sample any more.
         self.timed = None;
-    }
-
-    /// Whether one more segment fits the congestion window counted in segments, as Linux
-    /// counts it (`tcp_cwnd_test`: packets in flight below `snd_cwnd`), not in bytes: after an
-    /// RTO the window is one segment, so a keepalive written meanwhile waits for the ACK of the
-    /// retransmission instead of going out beside it (and being resent with it). A probe may
-    /// exceed it by one (`tcp_write_xmit` with `push_one` = 2).
-    fn window_allows(&self, probing: bool) -> bool {
-        let cwnd = (self.cwnd / self.smss().max(1)).max(1);
-        let in_flight = u64::try_from(self.flight.len()).unwrap_or(u64::MAX);
-        in_flight < cwnd + u64::from(probing)
     }
 
     /// Sender MSS: the most data one segment carries. The timestamps option takes 12 bytes of
@@ -1385,7 +1349,6 @@ impl Endpoint {
         self.fast_rtx_due = false;
         self.timed = None;
         self.rtx_span = None;
-        self.flight.clear();
         self.rtx_at = None;
         self.pto_at = None;
         self.tlp_high = None;
