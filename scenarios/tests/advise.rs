@@ -402,8 +402,8 @@ fn the_interval_covers_the_exact_rate_about_95_percent_of_the_time() {
 /// At 1 % loss the `is` method gives every candidate a finite interval, ranks them, marks
 /// none as meeting the budget unless its upper bound is within it and its estimate has no
 /// warning, and the same seed gives the same bytes whatever the number of threads. (Two
-/// candidates of the default list and a small block budget keep the debug build fast;
-/// `holdtime advise reference --loss 0.01` runs all sixteen.)
+/// candidates of the default list and a small block budget; the next test runs all sixteen
+/// at the default budget.)
 #[test]
 fn at_one_percent_loss_every_candidate_gets_a_finite_interval_deterministically() {
     let candidates = vec![

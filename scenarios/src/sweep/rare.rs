@@ -97,25 +97,62 @@
 //! where direct simulation counts 3.16e4 [3.02e4, 3.31e4] and this estimate 3.10e4 [2.44e4,
 //! 3.75e4] (`tests/advise.rs`): weight degeneracy.
 //!
+//! # Russian roulette on branches
+//!
+//! Most branches are worth almost nothing next to the few that carry the sum, and each
+//! costs a copy of the world and up to a hold time of simulation: on 60/180 s (RFC 6298,
+//! 1 % loss) branches ran 88 % of the CPU, a third of it copying and dropping worlds, and
+//! within a class of branch (its sender's own back-off level and the ACK's fate) values
+//! spread over three orders of magnitude while the estimate's spread came from the trunk
+//! (whether a batch held an excursion into the deep levels: batch sums from 0.0 to 5.9
+//! times their mean). So a branch is run with a chance `s` below 1, and its value, when
+//! run, weighed `1/s`; `E[value · 1{run} / s] = E[value]` for any `s` fixed from the past, so
+//! the estimate stays unbiased whatever `s`, which only trades variance for time. Twice:
+//!
+//! - *before the copy*: `s` is the class's root mean square weighted value so far over
+//!   `F·m`, within [1/32, 1], with `m` the mean weighted value per trunk delivery so far
+//!   ([`RareSpec::roulette`] is `F`, [`ROULETTE`] by default; no roulette before the first
+//!   batch has closed and for a class's first 50 branches). Survival in proportion to the
+//!   root mean square is the choice that minimises variance plus cost when branches of a
+//!   class cost alike.
+//! - *in flight*: a branch's value can only shrink as it runs (each forced loss multiplies
+//!   in a chance below 1), so its running product (times its chance, weight and `1/s`) bounds
+//!   what it can add. When that bound falls below `F·m`, the branch goes on with chance
+//!   `bound / (F·m)`, weighed by the inverse, else ends with value 0.
+//!
+//! Draws come from the branch's seed, so the estimate is still the same byte for byte.
+//!
 //! # What it costs, and what is left
 //!
-//! On `reference` at 1 % loss (`holdtime advise reference --loss 0.01 --jobs 1`), 4,000
-//! trunk deliveries give RFC 6298 10/30 s ±25 % (±30 % before the two changes above),
-//! 20/60 s ±43 % (±68 %), 30/90 s ±42 % (±46 %), 60/180 s ±43 % (±66 %), for 10.05 s of
-//! CPU for the whole advise against 9.36 s before (back to back, load average 2.3). Three seeds each of 20/60 and 60/180 s,
-//! with and without the ACK conditioning (then with three fates: lost on either lossy hop
-//! or kept), gave similar width² × time; what it buys is a less skewed sum (the largest
-//! delivery's share fell from 5–7 % to 2–3 %, and without it the 60/180 s estimates sat
-//! low: 6.2–7.5e-6 against 7.9–10.6e-6), so the interval is more honest. Splitting harder
-//! is no cure: `R` = 20 and 30 gave 60/180 s ±67 % and ±87 % (the copies of the deep,
-//! long-lived levels multiply) at two to ten times the CPU. What still spreads the sum is
-//! the rest of the way back (the spurious retransmissions and their ACKs after a lost one),
-//! which a deeper conditioning would have to enumerate.
+//! On `reference` at 1 % loss (`holdtime advise reference --loss 0.01 --jobs 1`, release),
+//! before the roulette 4,000 trunk deliveries gave RFC 6298 20/60 s ±43 %, 30/90 s ±42 %,
+//! 60/180 s ±43 % and 5/15 s ±30 %, in 14.3 s of CPU for the whole advise (12.3 s on a
+//! quiet machine; the 16 × 200 failure runs take about 5 s of it). Measured one seed at a
+//! time on 60/180 s, 4,000 deliveries (wall time of the estimate alone, on the shared
+//! machine): no roulette 2.1 s ±43 %; in flight only, `F` = 1, 2.1 s (it ends branches late,
+//! after most of their simulation); both, `F` = 1 1.3 s ±44 %, `F` = 3 0.84 s ±50 %, `F` = 10
+//! 0.63 s ±51 %; at `F` = 3 the in-flight part saves 15 % (1.35 against 1.57 s, 8,000
+//! deliveries, same width). To ±30 %: 60/180 s took 10,600 deliveries and 3.4 s at `F` = 1,
+//! 11,100 and 2.0 s at 3, 11,450 and 1.35 s at 6; 30/90 s, the slowest, 11,200 and 2.2 s at
+//! 1, 24,300 and 3.2 s at 6 (its deep levels weigh most: RTO 32 s and the 60 s cap carry
+//! 37 %), and at `F` = 10 with a floor of 1/8 instead of 1/32 one surviving branch carried
+//! 17 % of it (±41 % after 16,000). The default is `F` = 6, and the advisor asks for ±30 %
+//! with up to 30,000 trunk deliveries: every candidate reaches it, without a warning, and
+//! the whole advise takes 8.7 s of CPU (load average 3.3). Splitting harder is no cure:
+//! `R` = 20 and 40 with the roulette cost 2.5 and 40 times the time for 60/180 s (the copies
+//! of the deep, long-lived levels multiply), and `R` = 3 read 30/90 s at 1.8e-4 ±27 % where
+//! the estimate is 1e-3 (the deep levels barely reached, and the interval did not show it). What
+//! still spreads the sum is how often the trunk enters a backed-off excursion (a Poisson
+//! count of about `P` per keepalive) and how deep that excursion's copies get; enumerating
+//! the fate of the first loss of a segment sent at rest, as is done for the ACK, would
+//! remove the first part.
 //!
 //! Under Linux TCP the timestamps option lets an ACK of a retransmission collapse the
 //! back-off (RFC 7323 §4), so backed-off states last one round trip: at 3/10 s
 //! the level-0 deliveries carry all but 0.05 % of the rate, the branch values barely vary,
-//! and the 0–5 % intervals are what they look like (the per-level shares are in
+//! and the intervals are what they look like: ±0–1 % without the roulette, ±10–11 % with
+//! it after the minimum of 1,000 deliveries, all the spread the roulette's skipped branches add
+//! (the per-level shares are in
 //! [`RareEstimate::levels`]; a warning is raised when the deepest level reached carries
 //! over a quarter of the estimate on fewer than 100 deliveries).
 //!
