@@ -989,9 +989,12 @@ fn branch(
     // the branch goes on with chance `bound / thr`, weighed by its inverse.
     let mut survived = 1.0_f64;
     let mut draws = 0_u64;
+    // The log ratio at the last draw: the next draw waits for a further forced loss (a
+    // survivor's bound sits at the threshold, and rounding must not draw again at once).
+    let mut drawn_at = f64::NEG_INFINITY;
     loop {
         let floor = if thr > 0.0 && pre > 0.0 {
-            (pre * survived / thr).ln()
+            (pre * survived / thr).ln().max(drawn_at)
         } else {
             f64::INFINITY
         };
@@ -1005,7 +1008,8 @@ fn branch(
             // a cut.
             return Ok((0.0, up0, false));
         }
-        let bound = pre * survived * (-log_ratio(&w)).exp();
+        drawn_at = log_ratio(&w);
+        let bound = pre * survived * (-drawn_at).exp();
         let chance = (bound / thr).clamp(0.0, 1.0);
         #[allow(clippy::cast_precision_loss, reason = "53 random bits")]
         let u = (run_seed(seed ^ ROULETTE_SALT, draws) >> 11) as f64 / (1_u64 << 53) as f64;
