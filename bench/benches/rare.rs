@@ -10,9 +10,11 @@
 //! Ids: `rare/is-3-10-rfc6298-1pct` (one estimate), `rare/direct-1h` (one simulated hour).
 //!
 //! Run: `cargo bench -p bench --bench rare -- --warm-up-time 1 --measurement-time 5`.
-//! When written (2-core machine shared with other work, load average 2.1): one estimate
-//! 0.392 s, 62.0/year ±21 % from 2000 deliveries; direct 9.4 ms per simulated hour, 57 s for
-//! the same width: 145 times faster.
+//! When written (2-core machine shared with other work, load average 2.6), with the
+//! roulette on branches: one estimate 0.219 s, 61.5/year ±30 % from 1900 deliveries; direct
+//! 24.6 ms per simulated hour, 150 s for the same width: 683 times faster. (Before the
+//! roulette, load 2.1: 0.392 s for ±21 % from 2000 deliveries, direct 9.4 ms per hour, 145
+//! times; at 3/10 s the roulette buys little, its gain is on the long holds.)
 #![allow(missing_docs, reason = "criterion macros generate undocumented items")]
 
 use std::cell::Cell;

@@ -13,7 +13,7 @@ use scenarios::sweep::Exec;
 use scenarios::sweep::advise::{
     AdviseSpec, Assessment, Candidate, LossSpec, Method, Verdict, assess,
 };
-use scenarios::sweep::rare::{RareSpec, branching, direct};
+use scenarios::sweep::rare::{ROULETTE, RareSpec, branching, direct};
 use sim_core::time::Duration;
 
 fn candidate(hold: u64, keepalive: u64, tcp: TcpPreset) -> Candidate {
@@ -185,7 +185,8 @@ fn healthy_bfd(loss: f64, bfd_ms: u64) -> scenarios::scenario::Scenario {
 }
 
 /// A small estimate: `n` deliveries in 10 batches, whatever the width, the trunk split in
-/// two on every rise of a sender's back-off.
+/// two on every rise of a sender's back-off, with the default roulette (so every check of
+/// unbiasedness below covers it).
 fn small(n: u64, seed: u64) -> RareSpec {
     RareSpec {
         target: 0.0,
@@ -193,6 +194,7 @@ fn small(n: u64, seed: u64) -> RareSpec {
         min_blocks: n,
         batch: n / 10,
         split: 2,
+        roulette: ROULETTE,
         seed,
     }
 }
@@ -368,7 +370,9 @@ fn bfd_agrees_with_the_exact_rate() {
             e.lower <= exact && exact <= e.upper.unwrap_or(0.0),
             "{loss}: the exact rate {exact} is outside the interval"
         );
-        assert!(e.rel_half_width.is_some_and(|r| r < 0.1), "{e:?}");
+        // The roulette's skipped branches widen it (±13 % at 1 % loss, where every branch
+        // ran before and it was ±1 %): what it buys is time, not precision.
+        assert!(e.rel_half_width.is_some_and(|r| r < 0.2), "{e:?}");
     }
 }
 
@@ -400,8 +404,8 @@ fn the_interval_covers_the_exact_rate_about_95_percent_of_the_time() {
 /// At 1 % loss the `is` method gives every candidate a finite interval, ranks them, marks
 /// none as meeting the budget unless its upper bound is within it and its estimate has no
 /// warning, and the same seed gives the same bytes whatever the number of threads. (Two
-/// candidates of the default list and a small block budget keep the debug build fast;
-/// `holdtime advise reference --loss 0.01` runs all sixteen.)
+/// candidates of the default list and a small block budget; the next test runs all sixteen
+/// at the default budget.)
 #[test]
 fn at_one_percent_loss_every_candidate_gets_a_finite_interval_deterministically() {
     let candidates = vec![
@@ -429,6 +433,7 @@ fn at_one_percent_loss_every_candidate_gets_a_finite_interval_deterministically(
             min_blocks: 400,
             batch: 40,
             split: 0,
+            roulette: ROULETTE,
             seed: 1,
         },
         healthy_runs: 1,
@@ -492,4 +497,96 @@ fn at_one_percent_loss_every_candidate_gets_a_finite_interval_deterministically(
     assert_eq!(bfd["bfd_interval_ns"], 300_000_000_u64);
     // The estimator's block: the shortest detection time, 3 x 300 ms.
     assert_eq!(bfd["importance"]["block_ns"], 900_000_000_u64);
+}
+
+/// Issue 19: the default advise at 1 % loss (`holdtime advise reference --loss 0.01`, the
+/// sixteen default candidates and the default estimate: a 30 % target, at most 30,000 trunk
+/// deliveries) gives every candidate a false-reset interval within 30 % of its estimate,
+/// with no warning, so every verdict is `yes` or `no`, never `not shown`; ranks them (RFC
+/// 6298 above Linux TCP for the same timers, longer holds lower); and gives the same
+/// estimates with one thread and two. One failure run per candidate: the failure part is not what is
+/// checked. Before the roulette (see `sweep::rare`), RFC 6298 20/60, 30/90 and 60/180 s
+/// stopped at ±42-43 % after 4,000 deliveries, and 30,000 would have taken over a minute
+/// of CPU.
+#[test]
+fn at_one_percent_loss_the_default_advise_narrows_every_candidate_within_30_percent() {
+    let spec = AdviseSpec {
+        source: "reference".to_owned(),
+        candidates: scenarios::sweep::advise::default_candidates(),
+        loss: LossSpec {
+            loss: 0.01,
+            burst: None,
+        },
+        metric: None,
+        max_outage: Duration::from_secs(240),
+        max_false_per_year: 1.0,
+        runs: 1,
+        method: Method::Is,
+        rare: RareSpec {
+            target: 0.3,
+            max_blocks: 30_000,
+            ..RareSpec::default()
+        },
+        healthy_runs: 1,
+        horizon: Duration::from_secs(3600),
+        seed: 1,
+    };
+    let one = assess(&spec, Exec::new(2)).expect("the advisor runs");
+    assert_eq!(one.len(), 16);
+    for a in &one {
+        let label = a.candidate.label();
+        let e = a.rare.as_ref().expect("a rare-event estimate");
+        eprintln!(
+            "{label}: {:.3e} ±{:.0} % ({} deliveries, {} branches with a reset)",
+            e.per_year,
+            e.rel_half_width.unwrap_or(f64::NAN) * 100.0,
+            e.blocks,
+            e.hits
+        );
+        assert!(e.rel_half_width.is_some_and(|r| r <= 0.3), "{label}: {e:?}");
+        assert!(e.warnings.is_empty(), "{label}: {:?}", e.warnings);
+        assert!(
+            a.per_year_ci.1.is_finite() && a.per_year_ci.0 > 0.0,
+            "{label}"
+        );
+        assert!(
+            !matches!(a.verdict, Verdict::NotShown(_)),
+            "{label}: {:?}",
+            a.verdict
+        );
+    }
+    for w in one.windows(2) {
+        assert!(w[0].missed <= w[1].missed);
+    }
+    let rate = |hold, keepalive, tcp| find(&one, &candidate(hold, keepalive, tcp)).1.per_year;
+    for (hold, keepalive) in [(10, 3), (15, 5), (30, 10), (60, 20), (90, 30), (180, 60)] {
+        assert!(
+            rate(hold, keepalive, TcpPreset::Linux) < rate(hold, keepalive, TcpPreset::Rfc6298),
+            "{hold}/{keepalive}"
+        );
+    }
+    let rfc: Vec<f64> = [(10, 3), (15, 5), (30, 10), (60, 20), (90, 30), (180, 60)]
+        .iter()
+        .map(|&(h, k)| rate(h, k, TcpPreset::Rfc6298))
+        .collect();
+    assert!(rfc.windows(2).all(|w| w[1] < w[0]), "{rfc:?}");
+    // Determinism: every candidate's estimate depends on its own settings and the seed only,
+    // so the candidates that are quick to estimate, run again on one thread (the full list
+    // ran on two), give the same estimates, bit for bit.
+    let quick = AdviseSpec {
+        candidates: spec
+            .candidates
+            .iter()
+            .filter(|c| c.tcp == TcpPreset::Linux || c.hold <= Duration::from_secs(15))
+            .cloned()
+            .collect(),
+        ..spec.clone()
+    };
+    let again = assess(&quick, Exec::new(1)).expect("the advisor runs");
+    assert!(again.len() >= 8);
+    for a in &again {
+        let (_, b) = find(&one, &a.candidate);
+        assert_eq!(a.rare, b.rare, "{}", a.candidate.label());
+        assert_eq!(a.per_year.to_bits(), b.per_year.to_bits());
+    }
 }

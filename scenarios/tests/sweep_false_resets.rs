@@ -6,7 +6,7 @@ use std::process::Command;
 
 use scenarios::spec::TcpPreset;
 use scenarios::sweep::advise::{AdviseSpec, Candidate, LossSpec, Method, assess};
-use scenarios::sweep::rare::RareSpec;
+use scenarios::sweep::rare::{ROULETTE, RareSpec};
 use scenarios::sweep::{Exec, FalseResets, SweepError, SweepResult, SweepSpec, run};
 use sim_core::time::Duration;
 
@@ -17,6 +17,7 @@ const RARE: RareSpec = RareSpec {
     min_blocks: 600,
     batch: 60,
     split: 10,
+    roulette: ROULETTE,
     seed: 7,
 };
 

@@ -97,25 +97,62 @@
 //! where direct simulation counts 3.16e4 [3.02e4, 3.31e4] and this estimate 3.10e4 [2.44e4,
 //! 3.75e4] (`tests/advise.rs`): weight degeneracy.
 //!
+//! # Russian roulette on branches
+//!
+//! Most branches are worth almost nothing next to the few that carry the sum, and each
+//! costs a copy of the world and up to a hold time of simulation: on 60/180 s (RFC 6298,
+//! 1 % loss) branches ran 88 % of the CPU, a third of it copying and dropping worlds, and
+//! within a class of branch (its sender's own back-off level and the ACK's fate) values
+//! spread over three orders of magnitude while the estimate's spread came from the trunk
+//! (whether a batch held an excursion into the deep levels: batch sums from 0.0 to 5.9
+//! times their mean). So a branch is run with a chance `s` below 1, and its value, when
+//! run, weighed `1/s`; `E[value · 1{run} / s] = E[value]` for any `s` fixed from the past, so
+//! the estimate stays unbiased whatever `s`, which only trades variance for time. Twice:
+//!
+//! - *before the copy*: `s` is the class's root mean square weighted value so far over
+//!   `F·m`, within [1/32, 1], with `m` the mean weighted value per trunk delivery so far
+//!   ([`RareSpec::roulette`] is `F`, [`ROULETTE`] by default; no roulette before the first
+//!   batch has closed and for a class's first 50 branches). Survival in proportion to the
+//!   root mean square is the choice that minimises variance plus cost when branches of a
+//!   class cost alike.
+//! - *in flight*: a branch's value can only shrink as it runs (each forced loss multiplies
+//!   in a chance below 1), so its running product (times its chance, weight and `1/s`) bounds
+//!   what it can add. When that bound falls below `F·m`, the branch goes on with chance
+//!   `bound / (F·m)`, weighed by the inverse, else ends with value 0.
+//!
+//! Draws come from the branch's seed, so the estimate is still the same byte for byte.
+//!
 //! # What it costs, and what is left
 //!
-//! On `reference` at 1 % loss (`holdtime advise reference --loss 0.01 --jobs 1`), 4,000
-//! trunk deliveries give RFC 6298 10/30 s ±25 % (±30 % before the two changes above),
-//! 20/60 s ±43 % (±68 %), 30/90 s ±42 % (±46 %), 60/180 s ±43 % (±66 %), for 10.05 s of
-//! CPU for the whole advise against 9.36 s before (back to back, load average 2.3). Three seeds each of 20/60 and 60/180 s,
-//! with and without the ACK conditioning (then with three fates: lost on either lossy hop
-//! or kept), gave similar width² × time; what it buys is a less skewed sum (the largest
-//! delivery's share fell from 5–7 % to 2–3 %, and without it the 60/180 s estimates sat
-//! low: 6.2–7.5e-6 against 7.9–10.6e-6), so the interval is more honest. Splitting harder
-//! is no cure: `R` = 20 and 30 gave 60/180 s ±67 % and ±87 % (the copies of the deep,
-//! long-lived levels multiply) at two to ten times the CPU. What still spreads the sum is
-//! the rest of the way back (the spurious retransmissions and their ACKs after a lost one),
-//! which a deeper conditioning would have to enumerate.
+//! On `reference` at 1 % loss (`holdtime advise reference --loss 0.01 --jobs 1`, release),
+//! before the roulette 4,000 trunk deliveries gave RFC 6298 20/60 s ±43 %, 30/90 s ±42 %,
+//! 60/180 s ±43 % and 5/15 s ±30 %, in 14.3 s of CPU for the whole advise (12.3 s on a
+//! quiet machine; the 16 × 200 failure runs take about 5 s of it). Measured one seed at a
+//! time on 60/180 s, 4,000 deliveries (wall time of the estimate alone, on the shared
+//! machine): no roulette 2.1 s ±43 %; in flight only, `F` = 1, 2.1 s (it ends branches late,
+//! after most of their simulation); both, `F` = 1 1.3 s ±44 %, `F` = 3 0.84 s ±50 %, `F` = 10
+//! 0.63 s ±51 %; at `F` = 3 the in-flight part saves 15 % (1.35 against 1.57 s, 8,000
+//! deliveries, same width). To ±30 %: 60/180 s took 10,600 deliveries and 3.4 s at `F` = 1,
+//! 11,100 and 2.0 s at 3, 11,450 and 1.35 s at 6; 30/90 s, the slowest, 11,200 and 2.2 s at
+//! 1, 24,300 and 3.2 s at 6 (its deep levels weigh most: RTO 32 s and the 60 s cap carry
+//! 37 %), and at `F` = 10 with a floor of 1/8 instead of 1/32 one surviving branch carried
+//! 17 % of it (±41 % after 16,000). The default is `F` = 6, and the advisor asks for ±30 %
+//! with up to 30,000 trunk deliveries: every candidate reaches it, without a warning, and
+//! the whole advise takes 8.7 s of CPU (load average 3.3). Splitting harder is no cure:
+//! `R` = 20 and 40 with the roulette cost 2.5 and 40 times the time for 60/180 s (the copies
+//! of the deep, long-lived levels multiply), and `R` = 3 read 30/90 s at 1.8e-4 ±27 % where
+//! the estimate is 1e-3 (the deep levels barely reached, and the interval did not show it). What
+//! still spreads the sum is how often the trunk enters a backed-off excursion (a Poisson
+//! count of about `P` per keepalive) and how deep that excursion's copies get; enumerating
+//! the fate of the first loss of a segment sent at rest, as is done for the ACK, would
+//! remove the first part.
 //!
 //! Under Linux TCP the timestamps option lets an ACK of a retransmission collapse the
 //! back-off (RFC 7323 §4), so backed-off states last one round trip: at 3/10 s
 //! the level-0 deliveries carry all but 0.05 % of the rate, the branch values barely vary,
-//! and the 0–5 % intervals are what they look like (the per-level shares are in
+//! and the intervals are what they look like: ±0–1 % without the roulette, ±10–11 % with
+//! it after the minimum of 1,000 deliveries, all the spread the roulette's skipped branches add
+//! (the per-level shares are in
 //! [`RareEstimate::levels`]; a warning is raised when the deepest level reached carries
 //! over a quarter of the estimate on fewer than 100 deliveries).
 //!
@@ -154,6 +191,9 @@ use crate::sim::net::{AckPlan, SegIx, SessIx, Tilt};
 use crate::sim::world::{World, sim_loss};
 use crate::spec::SessionStateName;
 
+/// The default roulette factor (see [`RareSpec::roulette`]).
+pub const ROULETTE: f64 = 6.0;
+
 /// Nanoseconds in a year (365.25 days).
 pub const YEAR_NS: f64 = 365.25 * 86_400.0 * 1e9;
 
@@ -172,6 +212,10 @@ pub struct RareSpec {
     /// 0: automatic, `0.2 / P` with `P` the chance that a frame is lost on its way, between
     /// 2 and 1,000; see the module doc).
     pub split: u32,
+    /// Russian roulette on branches (see the module doc): a branch whose value can no
+    /// longer exceed this many times the mean value per trunk delivery so far goes on with
+    /// the chance that it could, weighed by its inverse (0: no roulette).
+    pub roulette: f64,
     /// Base seed.
     pub seed: u64,
 }
@@ -181,9 +225,10 @@ impl Default for RareSpec {
         Self {
             target: 0.25,
             max_blocks: 20_000,
-            min_blocks: 2_000,
-            batch: 100,
+            min_blocks: 1_000,
+            batch: 50,
             split: 0,
+            roulette: ROULETTE,
             seed: 1,
         }
     }
@@ -394,6 +439,56 @@ struct Acc {
     ended: bool,
     /// Per level: deliveries, hits, weighted value, simulated ns.
     levels: Vec<(u64, u64, f64, f64)>,
+    /// The sum of every delivery's weighted branch value so far.
+    z_sum: f64,
+    /// Branches ended by the roulette.
+    killed: u64,
+    /// Branches skipped by the roulette before the copy.
+    skipped: u64,
+    /// Per class of branch (fate of the ACK, own level of the sender): branches considered,
+    /// and the sum of their weighted values squared (each survivor's weighed by its chance,
+    /// so that the mean estimates the class's mean square without the roulette).
+    classes: Vec<(u64, f64)>,
+}
+
+impl Acc {
+    /// The chance of running a branch of `class` (see the module doc): the class's root
+    /// mean square value so far over `factor` times the mean value per trunk delivery,
+    /// within [`ROULETTE_FLOOR`, 1]; 1 until the class has [`ROULETTE_LEARN`] branches.
+    fn survival(&self, class: usize, factor: f64) -> f64 {
+        let thr = self.threshold(factor);
+        match self.classes.get(class) {
+            #[allow(clippy::cast_precision_loss, reason = "a count of branches")]
+            Some(&(n, sq)) if n >= ROULETTE_LEARN && thr > 0.0 => {
+                ((sq / n as f64).sqrt() / thr).clamp(ROULETTE_FLOOR, 1.0)
+            }
+            _ => 1.0,
+        }
+    }
+
+    /// Records a branch of `class` run with chance `go` whose weighted value (divided by
+    /// `go`) is `v` (0 when skipped).
+    fn note(&mut self, class: usize, v: f64, go: f64) {
+        if self.classes.len() <= class {
+            self.classes.resize(class + 1, (0, 0.0));
+        }
+        if let Some(x) = self.classes.get_mut(class) {
+            x.0 += 1;
+            x.1 += v * v * go;
+        }
+    }
+
+    /// The roulette's threshold for the next branch (see the module doc): `factor` times
+    /// the mean weighted value per trunk delivery so far, from the past only; 0 (no
+    /// roulette) before the first batch has closed or while nothing has been found.
+    fn threshold(&self, factor: f64) -> f64 {
+        if self.batches.is_empty() || self.z_sum <= 0.0 || factor <= 0.0 {
+            return 0.0;
+        }
+        #[allow(clippy::cast_precision_loss, reason = "a count of deliveries")]
+        let n = self.trunk as f64;
+        factor * self.z_sum / n
+    }
 }
 
 impl Walk<'_> {
@@ -451,6 +546,7 @@ impl Walk<'_> {
         w: &World<'_>,
         c: usize,
         rare: bool,
+        weight: f64,
         acc: &mut Acc,
     ) -> Result<(f64, bool), RunError> {
         let back: Vec<f64> = if rare {
@@ -462,31 +558,39 @@ impl Walk<'_> {
         } else {
             Vec::new()
         };
-        if back.is_empty() {
-            let r = branch(
-                w,
-                c,
-                self.cap,
-                None,
-                run_seed(self.spec.seed, acc.branches + 1),
-            );
-            acc.branches += 1;
-            return r;
-        }
-        // Two fates: lost (on the first lossy hop it meets: where does not change what the
-        // sender sees), or kept on every lossy hop.
+        let thr = acc.threshold(self.spec.roulette);
+        // Two fates where the sender is backed off: lost (on the first lossy hop it meets:
+        // where does not change what the sender sees), or kept on every lossy hop.
         let kept: f64 = back.iter().map(|p| 1.0 - p).product();
+        let fates: Vec<(Option<usize>, f64)> = if back.is_empty() {
+            vec![(None, 1.0)]
+        } else {
+            vec![(Some(0), 1.0 - kept), (Some(back.len()), kept)]
+        };
+        let own = self.own_level(w, c).min(MAX_LEVEL) as usize;
         let (mut sum, mut cut_any) = (0.0, false);
-        for (lost_at, chance) in [(0, 1.0 - kept), (back.len(), kept)] {
-            let (y, cut) = branch(
-                w,
-                c,
-                self.cap,
-                Some(lost_at),
-                run_seed(self.spec.seed, acc.branches + 1),
-            )?;
+        for (fate, (ack, chance)) in fates.into_iter().enumerate() {
+            let class = (fate + usize::from(rare)) * (MAX_LEVEL as usize + 1) + own;
+            let seed = run_seed(self.spec.seed, acc.branches + 1);
             acc.branches += 1;
-            sum += chance * y;
+            // Roulette before the copy (see the module doc): a branch of a class whose
+            // values have been small so far is run with a chance below 1, weighed by its
+            // inverse.
+            let go = acc.survival(class, self.spec.roulette);
+            if go < 1.0 {
+                #[allow(clippy::cast_precision_loss, reason = "53 random bits")]
+                let u =
+                    (run_seed(seed ^ ROULETTE_SALT, u64::MAX) >> 11) as f64 / (1_u64 << 53) as f64;
+                if u >= go {
+                    acc.note(class, 0.0, go);
+                    acc.skipped += 1;
+                    continue;
+                }
+            }
+            let (y, cut, killed) = branch(w, c, self.cap, ack, (weight * chance / go, thr), seed)?;
+            acc.killed += u64::from(killed);
+            acc.note(class, weight * chance * y / go, go);
+            sum += chance * y / go;
             cut_any |= cut;
         }
         Ok((sum, cut_any))
@@ -575,7 +679,7 @@ impl Walk<'_> {
                     // Two deliveries of one component in one step: all but the last are
                     // followed by a delivery at once, so their branches are worth 0.
                     let y = if k + 1 == n1 {
-                        let (y, cut) = self.branches(w, c, rare, acc)?;
+                        let (y, cut) = self.branches(w, c, rare, weight, acc)?;
                         acc.cuts += u64::from(cut);
                         acc.hits += u64::from(y > 0.0);
                         acc.levels[li].1 += u64::from(y > 0.0);
@@ -584,6 +688,7 @@ impl Walk<'_> {
                         0.0
                     };
                     acc.zs.push(y);
+                    acc.z_sum += y;
                     acc.levels[li].0 += 1;
                     acc.levels[li].2 += y;
                     acc.z_b += y;
@@ -849,8 +954,9 @@ fn branch(
     c: usize,
     cap: Duration,
     ack: Option<usize>,
+    (pre, thr): (f64, f64),
     seed: u64,
-) -> Result<(f64, bool), RunError> {
+) -> Result<(f64, bool, bool), RunError> {
     let mut w = trunk.snapshot();
     let start = w.engine.now();
     w.net.rekey(run_seed(seed, 0x6272_616e_6368));
@@ -871,23 +977,68 @@ fn branch(
     let flaps0 = w.sessions.get(s).map_or(0, |x| x.flaps);
     let up0 = w.sessions.get(s).is_some_and(|x| x.up);
     let flapped = |w: &World<'_>| w.sessions.get(s).is_some_and(|x| x.flaps != flaps0);
-    if !w.step_until(start + cap, flapped)? {
-        // A session that was not up at the delivery (still connecting) may well never come
-        // up with the component lost: only an up session that outlives the cap is a cut.
-        return Ok((0.0, up0));
+    let log_ratio = |w: &World<'_>| {
+        w.net
+            .tilt
+            .as_ref()
+            .and_then(|t| t.log_ratio.get(c).copied())
+            .unwrap_or(f64::INFINITY)
+    };
+    // Russian roulette (see the module doc): the branch's value can only shrink as it runs,
+    // so `pre · survived · e^-log_ratio` bounds what it can add; once that falls below `thr`
+    // the branch goes on with chance `bound / thr`, weighed by its inverse.
+    let mut survived = 1.0_f64;
+    let mut draws = 0_u64;
+    // The log ratio at the last draw: the next draw waits for a further forced loss (a
+    // survivor's bound sits at the threshold, and rounding must not draw again at once).
+    let mut drawn_at = f64::NEG_INFINITY;
+    loop {
+        let floor = if thr > 0.0 && pre > 0.0 {
+            (pre * survived / thr).ln().max(drawn_at)
+        } else {
+            f64::INFINITY
+        };
+        let stopped = w.step_until(start + cap, |w| flapped(w) || log_ratio(w) > floor)?;
+        if flapped(&w) {
+            break;
+        }
+        if !stopped {
+            // A session that was not up at the delivery (still connecting) may well never
+            // come up with the component lost: only an up session that outlives the cap is
+            // a cut.
+            return Ok((0.0, up0, false));
+        }
+        drawn_at = log_ratio(&w);
+        let bound = pre * survived * (-drawn_at).exp();
+        let chance = (bound / thr).clamp(0.0, 1.0);
+        #[allow(clippy::cast_precision_loss, reason = "53 random bits")]
+        let u = (run_seed(seed ^ ROULETTE_SALT, draws) >> 11) as f64 / (1_u64 << 53) as f64;
+        draws += 1;
+        if u >= chance {
+            return Ok((0.0, false, true));
+        }
+        survived /= chance;
     }
     let ours = w
         .sessions
         .get(s)
         .is_some_and(|x| x.state.get(toward) != Some(&SessionStateName::Established));
-    let log_w = w
-        .net
-        .tilt
-        .as_ref()
-        .and_then(|t| t.log_ratio.get(c).copied())
-        .unwrap_or(f64::INFINITY);
-    Ok((if ours { (-log_w).exp() } else { 0.0 }, false))
+    let log_w = log_ratio(&w);
+    Ok((
+        if ours { (-log_w).exp() * survived } else { 0.0 },
+        false,
+        false,
+    ))
 }
+
+/// Branches of a class seen before the roulette may skip one.
+const ROULETTE_LEARN: u64 = 50;
+
+/// The least chance the roulette gives a branch before its copy.
+const ROULETTE_FLOOR: f64 = 1.0 / 32.0;
+
+/// Salt of the roulette's draws in a branch (distinct from the branch's network seed).
+const ROULETTE_SALT: u64 = 0x726f_756c_6574_7465;
 
 /// The ratio estimate `Σz / Σup` over batches, with its 95 % half-width by the delta method
 /// over the batches (Glynn and Whitt's batch means for a regenerative-like ratio).
