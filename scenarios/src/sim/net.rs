@@ -838,6 +838,17 @@ impl Net {
             .map(tcp::Endpoint::rto)
     }
 
+    /// Whether end `end`'s tail-loss probe episode on `session` is open (see
+    /// [`tcp::Endpoint::probe_episode_open`]).
+    pub(crate) fn probe_episode_open(&self, session: usize, end: u8) -> bool {
+        self.sessions
+            .get(session)
+            .and_then(|s| s.conn.as_ref())
+            .and_then(|c| c.eps.get(usize::from(end & 1)))
+            .and_then(Option::as_ref)
+            .is_some_and(tcp::Endpoint::probe_episode_open)
+    }
+
     fn endpoint_mut(&mut self, session: SessIx, end: u8) -> Option<&mut tcp::Endpoint> {
         self.sessions
             .get_mut(session.0)?

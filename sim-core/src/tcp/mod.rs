@@ -479,6 +479,13 @@ impl Endpoint {
         self.rtt.rto()
     }
 
+    /// Whether a tail-loss probe's episode is open (Linux `tlp_high_seq` set): while it is,
+    /// no further probe is sent, so a lost segment waits for the RTO (see `tlp.rs`).
+    #[must_use]
+    pub const fn probe_episode_open(&self) -> bool {
+        self.tlp_high.is_some()
+    }
+
     /// The smoothed round-trip time, once measured.
     #[must_use]
     pub const fn srtt(&self) -> Option<crate::time::Duration> {
