@@ -13,7 +13,9 @@ use scenarios::sweep::Exec;
 use scenarios::sweep::advise::{
     AdviseSpec, Assessment, Candidate, LossSpec, Method, Verdict, assess,
 };
-use scenarios::sweep::rare::{ROULETTE, RareSpec, branching, direct};
+use scenarios::sweep::rare::{
+    ADVISE_MAX_BLOCKS, ADVISE_TARGET, ROULETTE, RareSpec, branching, direct,
+};
 use sim_core::time::Duration;
 
 fn candidate(hold: u64, keepalive: u64, tcp: TcpPreset) -> Candidate {
@@ -523,8 +525,8 @@ fn at_one_percent_loss_the_default_advise_narrows_every_candidate_within_30_perc
         runs: 1,
         method: Method::Is,
         rare: RareSpec {
-            target: 0.3,
-            max_blocks: 30_000,
+            target: ADVISE_TARGET,
+            max_blocks: ADVISE_MAX_BLOCKS,
             ..RareSpec::default()
         },
         healthy_runs: 1,

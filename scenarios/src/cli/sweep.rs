@@ -368,10 +368,10 @@ pub struct AdviseArgs {
     pub method: Option<sweep::advise::Method>,
     /// Rare-event estimate: estimate each rate until its 95 % interval's half-width is at
     /// most this fraction of it (0.25 = 25 %)...
-    #[arg(long, default_value_t = 0.3)]
+    #[arg(long, default_value_t = sweep::rare::ADVISE_TARGET)]
     pub target_width: f64,
     /// ... or until this many deliveries have been branched.
-    #[arg(long, default_value_t = 30_000, value_parser = parse_runs)]
+    #[arg(long, default_value_t = sweep::rare::ADVISE_MAX_BLOCKS, value_parser = parse_runs)]
     pub max_blocks: u64,
     /// Direct method: healthy runs per candidate (at least 1).
     #[arg(long, default_value_t = 8, value_parser = parse_runs)]

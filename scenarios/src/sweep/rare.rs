@@ -205,6 +205,14 @@ pub const ROULETTE: f64 = 6.0;
 /// Nanoseconds in a year (365.25 days).
 pub const YEAR_NS: f64 = 365.25 * 86_400.0 * 1e9;
 
+/// `holdtime advise`'s default target half-width (`--target-width`): a rate within ±30 % is
+/// narrow enough to compare with a budget.
+pub const ADVISE_TARGET: f64 = 0.3;
+
+/// `holdtime advise`'s default budget of trunk deliveries (`--max-blocks`): enough for every
+/// default candidate on `reference` at 1 % loss to reach [`ADVISE_TARGET`].
+pub const ADVISE_MAX_BLOCKS: u64 = 30_000;
+
 /// How much estimating to do.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RareSpec {
@@ -337,14 +345,7 @@ impl<'a> Base<'a> {
         if channels.is_empty() {
             return Err(RareError::NoLoss);
         }
-        let exposed: Vec<usize> = sc
-            .topology
-            .sessions
-            .iter()
-            .enumerate()
-            .filter(|(_, s)| exposed.contains(&s.name))
-            .map(|(i, _)| i)
-            .collect();
+        let exposed = session_indices(sc, exposed);
         let mut world = World::new(sc, None)?;
         world.advance_to_fork()?;
         world.fork(sc.seed);
@@ -386,6 +387,17 @@ impl<'a> Base<'a> {
             messages_per_s,
         })
     }
+}
+
+/// The indices in `sc`'s topology of the sessions named in `names`, in topology order.
+fn session_indices(sc: &Scenario, names: &[String]) -> Vec<usize> {
+    sc.topology
+        .sessions
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| names.contains(&s.name))
+        .map(|(i, _)| i)
+        .collect()
 }
 
 /// How many times end `end`'s RTO on session `s` has doubled over `rest`, plus one while its
@@ -1341,15 +1353,7 @@ mod tests {
     #[test]
     fn an_open_probe_episode_is_one_splitting_level() {
         let sc = lossy_linux();
-        let exposed = sc.topology.sessions_over("circuit.primary");
-        let sessions: Vec<usize> = sc
-            .topology
-            .sessions
-            .iter()
-            .enumerate()
-            .filter(|(_, s)| exposed.contains(&s.name))
-            .map(|(i, _)| i)
-            .collect();
+        let sessions = session_indices(&sc, &sc.topology.sessions_over("circuit.primary"));
         assert!(!sessions.is_empty(), "a session crosses the lossy link");
         let mut w = World::new(&sc, None).expect("the world builds");
         w.advance_to_fork().expect("start-up");
